@@ -1,0 +1,4 @@
+"""
+The Tk desktop client of the chat server, running inside the Twisted
+reactor.
+"""

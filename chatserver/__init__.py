@@ -1,0 +1,4 @@
+"""
+A small group chat server on Twisted, reached from telnet, nc and a Tk
+desktop client.
+"""

@@ -1,0 +1,44 @@
+"""
+The limits and settings of one chat server, as one immutable value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChatConfig:
+    """
+    Everything a running chat server is told by its operator.
+
+    @ivar serverName: Shown in the greeting and the welcome line.
+    @ivar motd: The message of the day shown after login; empty for none.
+    @ivar maxLine: The longest line, in bytes without its line end, a client
+        may send; a longer one is discarded whole with an error line.
+    @ivar maxClients: Open connections at most, named or not.
+    @ivar loginTimeout: Seconds a connection has to choose a name; C{0} for
+        no limit.
+    @ivar idleTimeout: Seconds a logged-in user may stay silent before being
+        disconnected; C{0} (the default) for no limit.
+    @ivar rate: Lines per second each connection may send on average; C{0}
+        for no limit.
+    @ivar burst: Lines a connection may send at once before L{rate} applies.
+    @ivar maxBuffer: Bytes of output that may pile up for a client that does
+        not read, beyond its transport's own buffer, before it is dropped.
+    @ivar logMessages: Whether message bodies are logged.
+    @ivar closeGrace: Seconds a closing connection has to take its last lines
+        before it is aborted.
+    """
+
+    serverName: str = "chat"
+    motd: str = ""
+    maxLine: int = 4096
+    maxClients: int = 1000
+    loginTimeout: float = 60.0
+    idleTimeout: float = 0.0
+    rate: float = 5.0
+    burst: int = 10
+    maxBuffer: int = 1048576
+    logMessages: bool = False
+    closeGrace: float = 5.0

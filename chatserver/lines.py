@@ -1,0 +1,291 @@
+"""
+The wire format of every line the server sends: one small class per kind of
+line, with its formatting and its parsing side by side.
+
+This module is the only place that knows the grammar.  The server formats
+events with L{encode}; the desktop client reads them back with L{parse}.  The
+grammar (also in C{docs/protocol.md}) is chosen to read naturally in telnet
+while every kind of line starts with its own sigil, so a program never has to
+guess::
+
+    <NAME> TEXT                          Message      a chat line from NAME
+    * NAME TEXT                          Action       /me from NAME
+    *NAME* TEXT                          PrivateIn    a private message from NAME
+    -> *NAME* TEXT                       PrivateOut   your private message to NAME
+    --> NAME has joined                  Joined
+    <-- NAME has left                    Left         (with no reason)
+    <-- NAME has left (REASON)           Left
+    --- OLD is now known as NEW          Renamed
+    === Users online (N): A, B, C        UserList
+    === Welcome to SERVER, NAME!         Welcome      you are logged in as NAME
+    >>> FIELD: TEXT                      Prompt       the server asks for FIELD
+    -!- TEXT                             Info
+    !!! TEXT                             Error
+
+Names never contain spaces, commas, C{<>*!} or control characters (see
+L{chatserver.names}), and no text contains a line break or a control
+character, which is what keeps each form unambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, TypeAlias
+
+LINE_END = b"\r\n"
+
+
+class LineFormatError(ValueError):
+    """
+    A line does not follow the grammar of any server line.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """
+    A chat line that C{sender} sent to everyone.
+    """
+
+    sender: str
+    text: str
+
+    def format(self) -> str:
+        return f"<{self.sender}> {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """
+    An action (C{/me waves}) by C{sender}.
+    """
+
+    sender: str
+    text: str
+
+    def format(self) -> str:
+        return f"* {self.sender} {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateIn:
+    """
+    A private message that C{sender} sent to the reader of this line.
+    """
+
+    sender: str
+    text: str
+
+    def format(self) -> str:
+        return f"*{self.sender}* {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateOut:
+    """
+    The confirmation of a private message the reader sent to C{recipient}.
+    """
+
+    recipient: str
+    text: str
+
+    def format(self) -> str:
+        return f"-> *{self.recipient}* {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """
+    C{name} has logged in.
+    """
+
+    name: str
+
+    def format(self) -> str:
+        return f"--> {self.name} has joined"
+
+
+@dataclass(frozen=True, slots=True)
+class Left:
+    """
+    C{name} has gone, for C{reason} (which may be empty).
+    """
+
+    name: str
+    reason: str = ""
+
+    def format(self) -> str:
+        if self.reason:
+            return f"<-- {self.name} has left ({self.reason})"
+        return f"<-- {self.name} has left"
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    """
+    C{old} is now called C{new}.
+    """
+
+    old: str
+    new: str
+
+    def format(self) -> str:
+        return f"--- {self.old} is now known as {self.new}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserList:
+    """
+    The names of the users online.
+    """
+
+    names: tuple[str, ...]
+
+    def format(self) -> str:
+        line = f"=== Users online ({len(self.names)}):"
+        if self.names:
+            line += " " + ", ".join(self.names)
+        return line
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """
+    The reader is logged in as C{name} on the server called C{server}.
+    """
+
+    server: str
+    name: str
+
+    def format(self) -> str:
+        return f"=== Welcome to {self.server}, {self.name}!"
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """
+    The server asks for C{field} (C{"name"}, for instance); C{text} is what it
+    says to a person.
+    """
+
+    NAME: ClassVar[str] = "name"
+
+    field: str
+    text: str
+
+    def format(self) -> str:
+        return f">>> {self.field}: {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    """
+    Any other information from the server: greetings, the message of the day,
+    help, goodbyes.
+    """
+
+    text: str
+
+    def format(self) -> str:
+        return f"-!- {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """
+    Something the reader sent was refused, and why.
+    """
+
+    text: str
+
+    def format(self) -> str:
+        return f"!!! {self.text}"
+
+
+Event: TypeAlias = (
+    Message
+    | Action
+    | PrivateIn
+    | PrivateOut
+    | Joined
+    | Left
+    | Renamed
+    | UserList
+    | Welcome
+    | Prompt
+    | Info
+    | Error
+)
+
+
+def encode(event: Event) -> bytes:
+    """
+    Format C{event} as the bytes of one server line, line end included.
+
+    @param event: Any server event.
+    @return: UTF-8 bytes ending in CR LF.
+    """
+    return event.format().encode("utf-8") + LINE_END
+
+
+_NAME = r"[^\s<>*!,]+"
+_PATTERNS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], Event]]] = (
+    (
+        re.compile(rf"<-- ({_NAME}) has left(?: \((.*)\))?\Z", re.S),
+        lambda m: Left(m[1], m[2] or ""),
+    ),
+    (re.compile(rf"<({_NAME})> (.*)\Z", re.S), lambda m: Message(m[1], m[2])),
+    (re.compile(rf"\* ({_NAME}) (.*)\Z", re.S), lambda m: Action(m[1], m[2])),
+    (re.compile(rf"\*({_NAME})\* (.*)\Z", re.S), lambda m: PrivateIn(m[1], m[2])),
+    (
+        re.compile(rf"-> \*({_NAME})\* (.*)\Z", re.S),
+        lambda m: PrivateOut(m[1], m[2]),
+    ),
+    (re.compile(rf"--> ({_NAME}) has joined\Z"), lambda m: Joined(m[1])),
+    (
+        re.compile(rf"--- ({_NAME}) is now known as ({_NAME})\Z"),
+        lambda m: Renamed(m[1], m[2]),
+    ),
+    (
+        re.compile(r"=== Users online \((\d+)\):(?: (.*))?\Z", re.S),
+        lambda m: _user_list(int(m[1]), m[2]),
+    ),
+    (
+        re.compile(rf"=== Welcome to (.*), ({_NAME})!\Z", re.S),
+        lambda m: Welcome(m[1], m[2]),
+    ),
+    (re.compile(r">>> ([a-z]+): (.*)\Z", re.S), lambda m: Prompt(m[1], m[2])),
+    (re.compile(r"-!- (.*)\Z", re.S), lambda m: Info(m[1])),
+    (re.compile(r"!!! (.*)\Z", re.S), lambda m: Error(m[1])),
+)
+
+
+def _user_list(count: int, names: str | None) -> UserList:
+    listed = tuple(names.split(", ")) if names else ()
+    if len(listed) != count:
+        raise LineFormatError(f"user list says {count} but names {len(listed)}")
+    return UserList(listed)
+
+
+def parse(line: str | bytes) -> Event:
+    """
+    Parse one server line back into the event it was formatted from.
+
+    @param line: The line, as text or as UTF-8 bytes, with or without its line
+        end.
+    @return: The event, equal to the one that was formatted.
+    @raise LineFormatError: If the line is not a server line.
+    """
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise LineFormatError(f"not UTF-8: {e}") from None
+    line = line.removesuffix("\n").removesuffix("\r")
+    for pattern, build in _PATTERNS:
+        match = pattern.match(line)
+        if match is not None:
+            return build(match)
+    raise LineFormatError(f"not a server line: {line!r}")

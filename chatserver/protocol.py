@@ -1,0 +1,452 @@
+"""
+One chat connection: bytes in, lines out, the name handshake and the
+commands.
+
+The way a line travels::
+
+    bytes -> telnet filter -> LineReceiver framing (with the max-line guard)
+          -> UTF-8 and text checks, token bucket -> name handshake or command
+          -> registry -> each recipient's transport, guarded by its send queue
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import error
+from twisted.internet.interfaces import IAddress, IDelayedCall, ITCPTransport
+from twisted.internet.protocol import connectionDone
+from twisted.logger import Logger
+from twisted.protocols.basic import LineReceiver
+from twisted.protocols.policies import TimeoutMixin
+from twisted.python.failure import Failure
+
+from chatserver import lines
+from chatserver.commands import (
+    HELP,
+    Chat,
+    Command,
+    InvalidText,
+    parse_input,
+    split_first,
+)
+from chatserver.flow import SendQueueGuard, TokenBucket
+from chatserver.names import InvalidName, check_name
+from chatserver.registry import NameTaken
+from chatserver.telnet import TelnetFilter
+
+if TYPE_CHECKING:
+    from chatserver.factory import ChatFactory
+
+log = Logger(namespace="chatserver")
+
+
+def describe_address(address: IAddress) -> str:
+    """
+    @return: C{address} as people write it: C{127.0.0.1:5000},
+        C{[::1]:5000}, or the address's own text for other kinds.
+    """
+    host = getattr(address, "host", None)
+    port = getattr(address, "port", None)
+    if host is None or port is None:
+        return str(address)
+    if ":" in host:
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
+def _describe_loss(reason: Failure) -> str:
+    if reason.check(error.ConnectionDone):
+        return "Connection closed"
+    if reason.check(error.ConnectionAborted):
+        return "Connection aborted"
+    if reason.check(error.ConnectionLost):
+        return "Connection reset by peer"
+    return f"Connection lost: {reason.getErrorMessage()}"
+
+
+class ChatProtocol(LineReceiver, TimeoutMixin):
+    """
+    The server side of one client connection.
+
+    @ivar name: The user's name once logged in, C{""} before.
+    @ivar loggedIn: Whether the user has chosen a name.
+    @ivar peer: The client's address, for logs and the server console.
+    """
+
+    delimiter = b"\n"
+    # A TCP or TLS transport (ITCPTransport, IConsumer, IPushProducer), or a
+    # StringTransport in the tests.
+    transport: Any
+
+    def __init__(self, factory: ChatFactory) -> None:
+        self.factory = factory
+        self.config = config = factory.config
+        self.registry = factory.registry
+        self.clock = factory.clock
+        self.MAX_LENGTH = config.maxLine + 1  # room for the CR of a CR LF
+        self.name = ""
+        self.loggedIn = False
+        self.peer = ""
+        self.connectedAt = factory.clock.seconds()
+        self._telnet = TelnetFilter()
+        self._bucket = TokenBucket(config.rate, config.burst, factory.clock)
+        self._guard = SendQueueGuard(config.maxBuffer, self._sendQueueExceeded)
+        self._discarding = False
+        self._leftover = b""
+        self._leaveReason = ""
+        self._resumeCall: IDelayedCall | None = None
+        self._abortCall: IDelayedCall | None = None
+        self._closing = False
+
+    def callLater(
+        self, delay: float, f: Callable[..., object], *args: object
+    ) -> IDelayedCall:
+        """
+        Schedule through the factory's clock; L{TimeoutMixin} calls this.
+        """
+        return self.clock.callLater(delay, f, *args)
+
+    # Connection life
+
+    def connectionMade(self) -> None:
+        self.peer = describe_address(self.transport.getPeer())
+        if not self.factory.admit(self):
+            log.warn(
+                "Refused {peer}: server full ({count} connections)",
+                chat_event="refused",
+                peer=self.peer,
+                count=self.config.maxClients,
+            )
+            self.close(
+                "Server full",
+                lines.Error("the server is full, please try again later"),
+            )
+            return
+        self._enableKeepAlive()
+        self.transport.registerProducer(self._guard, True)
+        log.info("Connection from {peer}", chat_event="connect", peer=self.peer)
+        if self.config.loginTimeout > 0:
+            self.setTimeout(self.config.loginTimeout)
+        self.send(
+            lines.Info(f"Welcome to {self.config.serverName}. Type /help for help.")
+        )
+        self.send(lines.Prompt(lines.Prompt.NAME, "What's your name?"))
+
+    def _enableKeepAlive(self) -> None:
+        if ITCPTransport.providedBy(self.transport):
+            self.transport.setTcpKeepAlive(True)
+            return
+        # TLS and other wrappers: reach the socket underneath, if there is one.
+        handle = getattr(self.transport, "getHandle", lambda: None)()
+        if isinstance(handle, socket.socket):
+            handle.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.setTimeout(None)
+        for call in (self._resumeCall, self._abortCall):
+            if call is not None and call.active():
+                call.cancel()
+        self._resumeCall = self._abortCall = None
+        why = self._leaveReason or _describe_loss(reason)
+        if self.loggedIn:
+            self.loggedIn = False
+            self.registry.remove(self)
+            log.info(
+                "{name} left ({reason})",
+                chat_event="leave",
+                name=self.name,
+                peer=self.peer,
+                reason=why,
+            )
+            if not self.factory.shuttingDown:
+                self.registry.broadcast(lines.Left(self.name, why))
+        elif self.factory.isAdmitted(self):
+            log.info(
+                "Connection from {peer} closed before login ({reason})",
+                chat_event="disconnect",
+                peer=self.peer,
+                reason=why,
+            )
+        self.factory.release(self)
+
+    def close(self, reason: str, notice: lines.Event | None = None) -> None:
+        """
+        Say C{notice}, then close the connection; C{reason} is what the
+        others are told.  A client that does not take its last lines within
+        the grace period is aborted.
+        """
+        if self._closing:
+            return
+        self._closing = True
+        self._leaveReason = reason
+        if notice is not None:
+            self.send(notice)
+        self.transport.loseConnection()
+        self._abortCall = self.clock.callLater(
+            self.config.closeGrace, self.transport.abortConnection
+        )
+
+    def kick(self, reason: str) -> None:
+        """
+        Disconnect this user on the operator's behalf, telling them why.
+        """
+        self.close(
+            f"Kicked: {reason}" if reason else "Kicked",
+            lines.Info(f"You were disconnected by the server: {reason or 'kicked'}"),
+        )
+
+    def timeoutConnection(self) -> None:
+        if self.loggedIn:
+            self.close(
+                "Idle timeout",
+                lines.Error(
+                    f"idle for {self.config.idleTimeout:g} seconds, disconnecting"
+                ),
+            )
+        else:
+            self.close(
+                "Login timeout",
+                lines.Error(
+                    f"no name chosen within {self.config.loginTimeout:g} seconds, "
+                    "disconnecting"
+                ),
+            )
+
+    # Output
+
+    def deliver(self, data: bytes) -> None:
+        """
+        Write encoded lines to this client, unless it has been dropped for
+        not reading.
+        """
+        if self._guard.overflowed or self.transport is None:
+            return
+        self.transport.write(data)
+        self._guard.wrote(len(data))
+
+    def send(self, event: lines.Event) -> None:
+        """
+        Send one server line to this client.
+        """
+        self.deliver(lines.encode(event))
+
+    def _sendQueueExceeded(self) -> None:
+        log.warn(
+            "Dropping {peer} ({name}): send queue exceeded",
+            chat_event="rejected",
+            peer=self.peer,
+            name=self.name,
+            why="send queue exceeded",
+        )
+        self._leaveReason = "Send queue exceeded"
+        self._closing = True
+        # Not loseConnection: its pending output would wait for a reader that
+        # is not reading.
+        self.transport.abortConnection()
+
+    # Input
+
+    def dataReceived(self, data: bytes) -> None:
+        data = self._telnet.feed(data)
+        if self._discarding:
+            end = data.find(b"\n")
+            if end < 0:
+                return
+            data = data[end + 1 :]
+            self._discarding = False
+        super().dataReceived(data)
+        while self._leftover and not self.paused and not self._closing:
+            rest, self._leftover = self._leftover, b""
+            super().dataReceived(rest)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        end = line.find(b"\n")
+        if end < 0:
+            self._discarding = True  # the rest of this line is still coming
+        else:
+            self._leftover = line[end + 1 :]
+        self._lineTooLong()
+
+    def _lineTooLong(self) -> None:
+        self._reject(f"line too long (over {self.config.maxLine} bytes), discarded")
+
+    def _reject(self, why: str) -> None:
+        log.info(
+            "Rejected input from {peer}: {why}",
+            chat_event="rejected",
+            peer=self.peer,
+            name=self.name,
+            why=why,
+        )
+        self.send(lines.Error(why))
+
+    def lineReceived(self, line: bytes) -> None:
+        if self._closing:
+            return
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        self._bucket.take()
+        if len(line) > self.config.maxLine:
+            self._lineTooLong()
+        else:
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                self._reject("invalid UTF-8, line discarded")
+            else:
+                if self.loggedIn:
+                    self._chat(text)
+                else:
+                    self._chooseName(text)
+        self._pace()
+
+    def _pace(self) -> None:
+        if self._closing or self.paused:
+            return
+        delay = self._bucket.delay()
+        if delay > 0:
+            self.pauseProducing()
+            self._resumeCall = self.clock.callLater(delay, self._resume)
+
+    def _resume(self) -> None:
+        self._resumeCall = None
+        if not self._closing:
+            self.resumeProducing()
+
+    # Login
+
+    def _chooseName(self, text: str) -> None:
+        if text.startswith("/"):
+            command = parse_input(text)
+            if isinstance(command, Command) and command.name in ("quit", "help"):
+                self._dispatch(command)
+            else:
+                self.send(lines.Error("choose a name first (or /quit)"))
+            return
+        name = text.strip()
+        if not name:
+            return
+        try:
+            check_name(name)
+        except InvalidName as e:
+            self._reject(f"invalid name: {e}")
+            return
+        self.name = name
+        try:
+            self.registry.add(self)
+        except NameTaken:
+            self.name = ""
+            self._reject(f"the name {name} is taken, choose another")
+            return
+        self.loggedIn = True
+        self.setTimeout(self.config.idleTimeout or None)
+        log.info(
+            "{name} logged in from {peer}",
+            chat_event="login",
+            name=name,
+            peer=self.peer,
+        )
+        self.send(lines.Welcome(self.config.serverName, name))
+        for motdLine in self.config.motd.splitlines():
+            self.send(lines.Info(motdLine))
+        self.send(lines.UserList(self.registry.names()))
+        self.registry.broadcast(lines.Joined(name), exclude=self)
+
+    # Chat
+
+    def _chat(self, text: str) -> None:
+        if self.config.idleTimeout > 0:
+            self.resetTimeout()
+        try:
+            parsed = parse_input(text)
+        except InvalidText as e:
+            self._reject(str(e))
+            return
+        if parsed is None:
+            return
+        if isinstance(parsed, Chat):
+            self._logMessage(parsed.text)
+            self.registry.broadcast(lines.Message(self.name, parsed.text), self)
+        else:
+            self._dispatch(parsed)
+
+    def _logMessage(self, text: str, to: str = "") -> None:
+        if self.config.logMessages:
+            log.info(
+                "<{name}{arrow}{to}> {text}",
+                chat_event="message",
+                name=self.name,
+                arrow=" -> " if to else "",
+                to=to,
+                text=text,
+            )
+
+    def _dispatch(self, command: Command) -> None:
+        handler = getattr(self, f"command_{command.name}", None)
+        if handler is None:
+            self.send(lines.Error(f"unknown command /{command.name}, try /help"))
+            return
+        handler(command.args)
+
+    def command_help(self, args: str) -> None:
+        for usage, meaning in HELP:
+            self.send(lines.Info(f"{usage:<16} {meaning}"))
+
+    def command_who(self, args: str) -> None:
+        self.send(lines.UserList(self.registry.names()))
+
+    def command_me(self, args: str) -> None:
+        if not args:
+            self.send(lines.Error("usage: /me ACTION"))
+            return
+        self._logMessage(f"* {args}")
+        self.registry.broadcast(lines.Action(self.name, args), exclude=self)
+
+    def command_msg(self, args: str) -> None:
+        target, text = split_first(args)
+        if not target or not text:
+            self.send(lines.Error("usage: /msg NAME TEXT"))
+            return
+        recipient = self.registry.get(target)
+        if recipient is None:
+            self.send(lines.Error(f"no such user: {target}"))
+            return
+        self._logMessage(text, to=recipient.name)
+        self.registry.sendTo(recipient, lines.PrivateIn(self.name, text))
+        self.send(lines.PrivateOut(recipient.name, text))
+
+    def command_nick(self, args: str) -> None:
+        new = args.strip()
+        if not new:
+            self.send(lines.Error("usage: /nick NAME"))
+            return
+        try:
+            check_name(new)
+        except InvalidName as e:
+            self._reject(f"invalid name: {e}")
+            return
+        if new == self.name:
+            self.send(lines.Error(f"you are already called {new}"))
+            return
+        old = self.name
+        try:
+            self.registry.rename(self, old, new)
+        except NameTaken:
+            self._reject(f"the name {new} is taken, choose another")
+            return
+        self.name = new
+        log.info(
+            "{old} is now known as {new}",
+            chat_event="rename",
+            old=old,
+            new=new,
+            peer=self.peer,
+        )
+        self.registry.broadcast(lines.Renamed(old, new))
+
+    def command_quit(self, args: str) -> None:
+        reason = f"Quit: {args}" if args else "Quit"
+        self.close(reason, lines.Info("Goodbye!"))

@@ -1,0 +1,90 @@
+"""
+The chat server as a Twisted service: one factory, listening on any number
+of endpoints, with a graceful stop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet import defer
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocolFactory,
+    IStreamServerEndpoint,
+)
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from chatserver.factory import ChatFactory
+from chatserver.protocol import describe_address
+
+log = Logger(namespace="chatserver")
+
+
+@implementer(IStreamServerEndpoint)
+class _AnnouncingEndpoint:
+    """
+    An endpoint that logs the address it actually listens on (the port
+    C{tcp:0} was given, for instance) and records it for the console.
+    """
+
+    def __init__(
+        self, wrapped: IStreamServerEndpoint, description: str, found: list[str]
+    ) -> None:
+        self._wrapped = wrapped
+        self._description = description
+        self._found = found
+
+    def listen(self, factory: IProtocolFactory) -> defer.Deferred[IListeningPort]:
+        def announce(port: IListeningPort) -> IListeningPort:
+            address = describe_address(port.getHost())
+            self._found.append(address)
+            log.info(
+                "Chat server listening on {address} ({description})",
+                chat_event="listening",
+                address=address,
+                description=self._description,
+            )
+            return port
+
+        return self._wrapped.listen(factory).addCallback(announce)
+
+
+class ChatService(MultiService):
+    """
+    Listens on every endpoint in C{descriptions} with one L{ChatFactory};
+    stopping it stops listening, then says goodbye to every connection.
+
+    @ivar factory: The factory all listeners share.
+    @ivar addresses: The addresses actually listened on, once listening.
+    """
+
+    def __init__(
+        self,
+        factory: ChatFactory,
+        descriptions: Iterable[str],
+        reactor: object | None = None,
+    ) -> None:
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor
+        self.factory = factory
+        self.addresses: list[str] = []
+        for description in descriptions:
+            endpoint = _AnnouncingEndpoint(
+                serverFromString(reactor, description), description, self.addresses
+            )
+            listener = StreamServerEndpointService(endpoint, factory)
+            # As twisted.application.strports.service does: a port that cannot
+            # be bound stops twistd at start instead of being only logged.
+            listener._raiseSynchronously = True
+            listener.setServiceParent(self)
+
+    def stopService(self) -> defer.Deferred[None]:
+        stopped = defer.maybeDeferred(super().stopService)
+        stopped.addCallback(lambda _: self.factory.shutdown())
+        return stopped

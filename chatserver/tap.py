@@ -1,0 +1,152 @@
+"""
+The C{twistd chat} command line: its options and the service they make.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.endpoints import serverFromString
+from twisted.python import usage
+
+from chatserver.commands import InvalidText, check_text
+from chatserver.config import ChatConfig
+from chatserver.factory import ChatFactory
+from chatserver.service import ChatService
+
+DEFAULT_PORT = "tcp:8123"
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{value} is not a positive whole number")
+    return number
+
+
+def _non_negative(value: str) -> float:
+    number = float(value)
+    if not number >= 0:  # also refuses NaN
+        raise ValueError(f"{value} is not zero or more")
+    return number
+
+
+_positive_int.coerceDoc = "Must be a whole number of 1 or more."  # type: ignore[attr-defined]
+_non_negative.coerceDoc = "Must be a number of 0 or more."  # type: ignore[attr-defined]
+
+
+class Options(usage.Options):
+    """
+    Options of C{twistd chat}.
+    """
+
+    synopsis = "[--port ENDPOINT ...] [options]"
+    longdesc = (
+        "A group chat server for telnet, nc and the Tk client. "
+        "--port takes any Twisted server endpoint string and may be repeated."
+    )
+    optFlags = [
+        ["log-messages", None, "Log message bodies (off by default)."],
+    ]
+    optParameters = [
+        [
+            "max-line",
+            None,
+            4096,
+            "Longest line a client may send, in bytes.",
+            _positive_int,
+        ],
+        [
+            "max-clients",
+            None,
+            1000,
+            "Most open connections, named or not.",
+            _positive_int,
+        ],
+        [
+            "login-timeout",
+            None,
+            60.0,
+            "Seconds to choose a name before being disconnected (0: no limit).",
+            _non_negative,
+        ],
+        [
+            "idle-timeout",
+            None,
+            0.0,
+            "Seconds a logged-in user may stay silent (0: no limit).",
+            _non_negative,
+        ],
+        [
+            "rate",
+            None,
+            5.0,
+            "Lines per second per connection (0: no limit).",
+            _non_negative,
+        ],
+        ["burst", None, 10, "Lines a connection may send at once.", _positive_int],
+        [
+            "max-buffer",
+            None,
+            1048576,
+            "Bytes of output that may pile up for a client that does not read.",
+            _positive_int,
+        ],
+        ["motd", None, "", "Message of the day, shown after login."],
+        ["server-name", None, "chat", "Name of this server, shown to users."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["port"] = []
+
+    def opt_port(self, description: str) -> None:
+        """
+        Endpoint to listen on, such as tcp:8123:interface=127.0.0.1 or
+        ssl:8124:privateKey=server.pem [default: tcp:8123]. Repeatable.
+        """
+        self["port"].append(description)
+
+    opt_p = opt_port
+
+    def postOptions(self) -> None:
+        if not self["port"]:
+            self["port"] = [DEFAULT_PORT]
+        from twisted.internet import reactor
+
+        for description in self["port"]:
+            try:
+                serverFromString(reactor, description)
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--port {description!r} is not a server endpoint: {e}"
+                ) from None
+        for option in ("motd", "server-name"):
+            try:
+                check_text(self[option].replace("\n", ""))
+            except InvalidText as e:
+                raise usage.UsageError(f"--{option}: {e}") from None
+        if not self["server-name"].strip():
+            raise usage.UsageError("--server-name cannot be empty")
+
+    def config(self) -> ChatConfig:
+        """
+        @return: The server settings these options describe.
+        """
+        return ChatConfig(
+            serverName=self["server-name"],
+            motd=self["motd"],
+            maxLine=self["max-line"],
+            maxClients=self["max-clients"],
+            loginTimeout=self["login-timeout"],
+            idleTimeout=self["idle-timeout"],
+            rate=self["rate"],
+            burst=self["burst"],
+            maxBuffer=self["max-buffer"],
+            logMessages=bool(self["log-messages"]),
+        )
+
+
+def makeService(options: Options) -> ChatService:
+    """
+    Make the chat service C{twistd chat} runs.
+    """
+    return ChatService(ChatFactory(options.config()), options["port"])
