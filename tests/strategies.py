@@ -1,0 +1,21 @@
+"""
+Hypothesis strategies shared by the property tests.
+"""
+
+from hypothesis import strategies as st
+
+from chatserver.names import MAX_NAME_LENGTH
+
+# Letters of any script and decimal digits, plus the three punctuation marks.
+name_characters = st.one_of(
+    st.characters(categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Nd")),
+    st.sampled_from("_-."),
+)
+names = st.text(name_characters, min_size=1, max_size=MAX_NAME_LENGTH).filter(
+    lambda name: not name.startswith("/")
+)
+# What a user may send: anything printable (any script), spaces and tabs; no
+# control characters, so no line breaks.
+texts = st.text(
+    st.characters(exclude_categories=("Cc", "Cs")) | st.just("\t"), min_size=1
+)

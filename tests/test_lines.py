@@ -1,0 +1,79 @@
+"""
+The wire format: every kind of server line formats as documented and parses
+back into the event it came from.
+"""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chatserver import lines
+from tests.strategies import names, texts
+
+events = st.one_of(
+    st.builds(lines.Message, names, texts),
+    st.builds(lines.Action, names, texts),
+    st.builds(lines.PrivateIn, names, texts),
+    st.builds(lines.PrivateOut, names, texts),
+    st.builds(lines.Joined, names),
+    st.builds(lines.Left, names, texts | st.just("")),
+    st.builds(lines.Renamed, names, names),
+    st.builds(lines.UserList, st.lists(names, max_size=20).map(tuple)),
+    st.builds(lines.Welcome, texts, names),
+    st.builds(lines.Prompt, st.sampled_from(["name", "password"]), texts),
+    st.builds(lines.Info, texts),
+    st.builds(lines.Error, texts),
+)
+
+
+@given(events)
+def test_parse_gives_back_what_was_formatted(event):
+    assert lines.parse(event.format()) == event
+
+
+@given(events)
+def test_encoded_line_is_one_utf8_line_ending_in_crlf(event):
+    data = lines.encode(event)
+    assert data.endswith(b"\r\n")
+    assert b"\n" not in data[:-2] and b"\r" not in data[:-2]
+    assert lines.parse(data) == event
+
+
+@pytest.mark.parametrize(
+    ("event", "line"),
+    [
+        (lines.Message("alice", "hi there"), "<alice> hi there"),
+        (lines.Action("alice", "waves"), "* alice waves"),
+        (lines.PrivateIn("alice", "psst"), "*alice* psst"),
+        (lines.PrivateOut("bob", "psst"), "-> *bob* psst"),
+        (lines.Joined("bob"), "--> bob has joined"),
+        (lines.Left("bob", ""), "<-- bob has left"),
+        (lines.Left("bob", "Quit: bye"), "<-- bob has left (Quit: bye)"),
+        (lines.Renamed("bob", "robert"), "--- bob is now known as robert"),
+        (lines.UserList(("alice", "bob")), "=== Users online (2): alice, bob"),
+        (lines.UserList(()), "=== Users online (0):"),
+        (lines.Welcome("chat", "alice"), "=== Welcome to chat, alice!"),
+        (lines.Prompt("name", "What's your name?"), ">>> name: What's your name?"),
+        (lines.Info("hello"), "-!- hello"),
+        (lines.Error("no such user: carol"), "!!! no such user: carol"),
+    ],
+)
+def test_each_kind_reads_as_documented(event, line):
+    assert event.format() == line
+
+
+def test_leave_reason_with_parentheses_parses_whole():
+    assert lines.parse("<-- bob has left (a) (b)") == lines.Left("bob", "a) (b")
+
+
+def test_message_from_a_name_of_dashes_is_not_a_leave_notice():
+    assert lines.parse("<--> x has left") == lines.Message("--", "x has left")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["", "hello", "<alice>", "=== Users online (3): a, b", "*** x", b"\xff\xfe"],
+)
+def test_a_line_that_is_no_server_line_is_refused(line):
+    with pytest.raises(lines.LineFormatError):
+        lines.parse(line)
