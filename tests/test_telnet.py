@@ -3,6 +3,8 @@ The telnet filter takes every telnet command out of the stream, however the
 stream is cut into reads.
 """
 
+from collections.abc import Sequence
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,7 +13,7 @@ from chatserver.telnet import IAC, SB, SE, TelnetFilter
 WILL, DO, IP = 0xFB, 0xFD, 0xF4
 
 
-def run(data: bytes, cuts: list[int] = ()) -> bytes:
+def run(data: bytes, cuts: Sequence[int] = ()) -> bytes:
     telnet = TelnetFilter()
     out, start = b"", 0
     for cut in sorted(cuts):

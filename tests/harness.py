@@ -1,0 +1,83 @@
+"""
+Run chat connections without sockets: a real L{ChatFactory} on a
+L{Clock}, and clients on L{StringTransport}s.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import error
+from twisted.internet.address import IPv4Address
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+
+from chatserver import lines
+from chatserver.config import ChatConfig
+from chatserver.factory import ChatFactory
+from chatserver.protocol import ChatProtocol
+
+
+class FakeClient:
+    """
+    One connection to the server, seen from the client's side.
+    """
+
+    def __init__(self, factory: ChatFactory, port: int) -> None:
+        address = IPv4Address("TCP", "127.0.0.1", port)
+        self.transport = StringTransport(
+            hostAddress=IPv4Address("TCP", "127.0.0.1", 8123), peerAddress=address
+        )
+        self.protocol: ChatProtocol = factory.buildProtocol(address)
+        self.protocol.makeConnection(self.transport)
+
+    def send(self, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8") + b"\r\n"
+        self.protocol.dataReceived(data)
+
+    def received(self) -> list[str]:
+        """
+        The lines received since the last call, as text without line ends.
+        """
+        data: bytes = self.transport.value()
+        self.transport.clear()
+        assert data == b"" or data.endswith(b"\r\n"), data
+        return data.decode("utf-8").split("\r\n")[:-1]
+
+    def events(self) -> list[lines.Event]:
+        return [lines.parse(line) for line in self.received()]
+
+    def lose(self, reason: Exception | None = None) -> None:
+        """
+        The connection goes away, for C{reason} (a clean close by default).
+        """
+        self.protocol.connectionLost(Failure(reason or error.ConnectionDone()))
+
+    @property
+    def closing(self) -> bool:
+        return bool(self.transport.disconnecting)
+
+
+class FakeServer:
+    """
+    A chat server on a fake clock.
+    """
+
+    def __init__(self, **settings: object) -> None:
+        self.clock = Clock()
+        self.config = ChatConfig(**settings)  # type: ignore[arg-type]
+        self.factory = ChatFactory(self.config, clock=self.clock)
+        self._ports = iter(range(40000, 60000))
+
+    def connect(self) -> FakeClient:
+        return FakeClient(self.factory, next(self._ports))
+
+    def login(self, name: str) -> FakeClient:
+        """
+        Connect and log in as C{name}; the lines received so far are read.
+        """
+        client = self.connect()
+        client.send(name)
+        received = client.received()
+        assert f"=== Welcome to {self.config.serverName}, {name}!" in received
+        return client
