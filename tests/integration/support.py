@@ -1,0 +1,206 @@
+"""
+Run a real C{twistd chat} and talk to it over real sockets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from chatserver import lines
+
+BIN = Path(sys.executable).parent
+TWISTD = str(BIN / "twistd")
+TIMEOUT = 15.0
+
+
+def wait_for(
+    condition: Callable[[], object], what: str, timeout: float = TIMEOUT
+) -> object:
+    """
+    Poll C{condition} until it returns something true, or fail after
+    C{timeout} seconds.  Only for waiting on other processes.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def listening_ports(log: str) -> list[int]:
+    """
+    @return: The ports a chat server's log says it listens on.
+    """
+    return [int(p) for p in re.findall(r"listening on 127\.0\.0\.1:(\d+)", log)]
+
+
+class ChatServer:
+    """
+    A C{twistd -n chat} process listening on 127.0.0.1 (on ports the kernel
+    picks), logging to a file.
+    """
+
+    def __init__(self, directory: Path, *options: str, listeners: int = 1) -> None:
+        self.directory = directory
+        self.logfile = directory / "twistd.log"
+        ports: list[str] = []
+        for _ in range(listeners):
+            ports += ["--port", "tcp:0:interface=127.0.0.1"]
+        self.process = subprocess.Popen(
+            [
+                TWISTD,
+                "-n",
+                "--logfile",
+                str(self.logfile),
+                "--pidfile",
+                "",
+                "chat",
+                *ports,
+                *options,
+            ],
+            cwd=directory,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        found = wait_for(
+            lambda: self._listening(listeners) or self._failed(),
+            "the server to listen",
+        )
+        assert isinstance(found, list), found
+        self.ports: list[int] = found
+        self.port = found[0]
+
+    def _listening(self, count: int) -> list[int] | None:
+        ports = listening_ports(self.log())
+        return ports if len(ports) >= count else None
+
+    def _failed(self) -> None:
+        if self.process.poll() is not None:
+            raise AssertionError(f"twistd exited: {self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.logfile.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_log(self, pattern: str) -> None:
+        wait_for(lambda: re.search(pattern, self.log()), f"{pattern!r} in the log")
+
+    def stop(self) -> int:
+        """
+        Stop the server with SIGTERM, as an operator would.
+
+        @return: Its exit status.
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(TIMEOUT)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+
+    def connect(self, port: int | None = None) -> Client:
+        return Client(port or self.port)
+
+    def login(self, name: str) -> Client:
+        client = self.connect()
+        client.expect(lines.Prompt)
+        client.send(name)
+        client.expect(lines.Welcome)
+        client.expect(lines.UserList)
+        return client
+
+
+class Client:
+    """
+    A blocking line client on a real socket.
+    """
+
+    def __init__(self, port: int, receiveBuffer: int | None = None) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receiveBuffer is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receiveBuffer)
+        self.sock.settimeout(TIMEOUT)
+        self.sock.connect(("127.0.0.1", port))
+        self._buffer = b""
+
+    def send(self, text: str | bytes) -> None:
+        if isinstance(text, str):
+            text = text.encode("utf-8") + b"\r\n"
+        self.sock.sendall(text)
+
+    def readline(self) -> bytes:
+        """
+        @return: The next line, with its line end; C{b""} at end of stream.
+        """
+        while b"\r\n" not in self._buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                rest, self._buffer = self._buffer, b""
+                return rest
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\r\n", 1)
+        return line + b"\r\n"
+
+    def event(self) -> lines.Event:
+        line = self.readline()
+        assert line.endswith(b"\r\n"), f"connection closed ({line!r})"
+        return lines.parse(line)
+
+    def expect(self, wanted: type | lines.Event) -> lines.Event:
+        """
+        Read lines until one is C{wanted} (an event, or a kind of event).
+
+        @return: The event read.
+        """
+        skipped = []
+        while True:
+            event = self.event()
+            if event == wanted or (
+                isinstance(wanted, type) and isinstance(event, wanted)
+            ):
+                return event
+            skipped.append(event)
+            assert len(skipped) < 10_000, skipped[-5:]
+
+    def events_until_closed(self) -> list[lines.Event]:
+        events = []
+        while True:
+            line = self.readline()
+            if not line:
+                return events
+            events.append(lines.parse(line))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def run(argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """
+    Run a command to its end, with a time limit.
+    """
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        **kwargs,  # type: ignore[arg-type]
+    )
