@@ -1,0 +1,434 @@
+"""
+What the window shows, without Tk: the chat lines (styled, stamped, capped),
+who is online, the status line, the title with its unread count.
+
+Lines reach the view in batches: the first line after a quiet spell
+schedules one flush for the next turn of the reactor, and a flood is handed
+over a batch at a time, each batch in its own reactor turn so that Tk keeps
+drawing and answering in between.  Lines that would fall off the top of the
+scrollback before they are even shown are dropped unseen, so a burst costs
+neither unbounded memory nor unbounded Tk work.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from zope.interface import Interface
+
+from chatserver import lines
+from chatserver.names import name_key
+
+#: Name colours, readable on a white background; each name always gets the
+#: same one (see L{colourIndex}).
+PALETTE = (
+    "#c0392b",
+    "#2471a3",
+    "#1e8449",
+    "#8e44ad",
+    "#b9770e",
+    "#117a65",
+    "#a93226",
+    "#1f618d",
+    "#6c3483",
+    "#7d6608",
+    "#0e6655",
+    "#943126",
+)
+
+#: The kinds of line, each styled on its own.
+KINDS = (
+    "message",
+    "own",
+    "action",
+    "private",
+    "join",
+    "leave",
+    "rename",
+    "info",
+    "error",
+    "notice",
+)
+
+
+def colourIndex(name: str) -> int:
+    """
+    @return: The index in L{PALETTE} of C{name}'s colour: the same for the
+        same name (in any case) in every run.
+    """
+    return zlib.crc32(name_key(name).encode("utf-8")) % len(PALETTE)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """
+    A piece of a line; C{name} is set when the piece is a user's name, to
+    be shown in that name's colour.
+    """
+
+    text: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ViewLine:
+    """
+    One line of the chat view.
+
+    @ivar time: When it arrived, as C{HH:MM}.
+    @ivar kind: One of L{KINDS}.
+    @ivar parts: The text, in pieces.
+    @ivar mention: Whether someone else mentions the reader's name in it.
+    """
+
+    time: str
+    kind: str
+    parts: tuple[Part, ...]
+    mention: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(part.text for part in self.parts)
+
+
+def render(event: lines.Event, ownName: str = "") -> tuple[str, tuple[Part, ...]]:
+    """
+    Split a server event into styled pieces that read exactly as the server
+    line does (C{event.format()}), with the names picked out.
+
+    @param ownName: The reader's name, to tell their own lines apart.
+    @return: The kind of line (one of L{KINDS}) and its pieces.
+    """
+    match event:
+        case lines.Message(sender, text):
+            own = bool(ownName) and name_key(sender) == name_key(ownName)
+            return ("own" if own else "message"), (
+                Part("<"),
+                Part(sender, sender),
+                Part(f"> {text}"),
+            )
+        case lines.Action(sender, text):
+            return "action", (Part("* "), Part(sender, sender), Part(f" {text}"))
+        case lines.PrivateIn(sender, text):
+            return "private", (Part("*"), Part(sender, sender), Part(f"* {text}"))
+        case lines.PrivateOut(recipient, text):
+            return "private", (
+                Part("-> *"),
+                Part(recipient, recipient),
+                Part(f"* {text}"),
+            )
+        case lines.Joined(name):
+            return "join", (Part("--> "), Part(name, name), Part(" has joined"))
+        case lines.Left(name, reason):
+            rest = f" has left ({reason})" if reason else " has left"
+            return "leave", (Part("<-- "), Part(name, name), Part(rest))
+        case lines.Renamed(old, new):
+            return "rename", (
+                Part("--- "),
+                Part(old, old),
+                Part(" is now known as "),
+                Part(new, new),
+            )
+        case lines.Error():
+            return "error", (Part(event.format()),)
+        case _:
+            return "info", (Part(event.format()),)
+
+
+def mentions(text: str, name: str) -> bool:
+    """
+    @return: Whether C{text} mentions C{name} as a word of its own, in any
+        case.
+    """
+    if not name:
+        return False
+    pattern = rf"(?<![\w.-]){re.escape(name)}(?![\w-]|\.\w)"
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """
+    The status line.
+
+    @ivar level: C{"info"}, C{"ok"}, C{"warning"} or C{"error"}.
+    @ivar canReconnect: Whether a "Reconnect now" button makes sense.
+    """
+
+    text: str
+    level: str = "info"
+    canReconnect: bool = False
+
+
+class IChatView(Interface):
+    """
+    What the model asks of the window.
+    """
+
+    def appendLines(batch: Sequence[ViewLine], trim: int) -> None:
+        """
+        Add C{batch} at the bottom, then remove the C{trim} oldest lines.
+        """
+
+    def showUsers(names: Sequence[str]) -> None:
+        """
+        Show who is online.
+        """
+
+    def showTitle(title: str) -> None:
+        """
+        Set the window's title.
+        """
+
+    def showStatus(status: Status) -> None:
+        """
+        Set the status line.
+        """
+
+    def showLogin(error: str) -> None:
+        """
+        Show the connect form, with C{error} beside the name field.
+        """
+
+    def showChat() -> None:
+        """
+        Show the chat (the user is logged in).
+        """
+
+
+class ChatModel:
+    """
+    Everything the window shows, kept current from server events.
+
+    @ivar ownName: The name the reader is logged in as, or C{""}.
+    @ivar server: The server's address, for the title.
+    @ivar lines: The lines the view holds (at most C{scrollback}).
+    @ivar pending: Lines waiting for the next flush.
+    @ivar unread: Lines that arrived while the window was not focused.
+    """
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        scrollback: int = 5000,
+        batchSize: int = 250,
+        localtime: Callable[[float], time.struct_time] = time.localtime,
+    ) -> None:
+        """
+        @param clock: Schedules the flushes and stamps the lines.
+        @param scrollback: How many lines the view keeps at most.
+        @param batchSize: How many lines one flush hands to the view.
+        @param localtime: Turns the clock's seconds into a local time.
+        """
+        if scrollback < 1 or batchSize < 1:
+            raise ValueError("scrollback and batchSize must be positive")
+        self.clock = clock
+        self.scrollback = scrollback
+        self.batchSize = batchSize
+        self._localtime = localtime
+        self.view: IChatView | None = None
+        self.ownName = ""
+        self.server = ""
+        self.users: dict[str, str] = {}
+        self.lines: deque[ViewLine] = deque(maxlen=scrollback)
+        self.pending: deque[ViewLine] = deque()
+        self.unread = 0
+        self.focused = True
+        self.status = Status("Not connected.")
+        self._flushCall: IDelayedCall | None = None
+        self._usersChanged = False
+        self._titleChanged = False
+        self._viewCount = 0
+
+    def attach(self, view: IChatView) -> None:
+        """
+        Show everything in C{view} from now on.
+        """
+        self.view = view
+        view.showStatus(self.status)
+        view.showTitle(self.title)
+        view.showUsers(self.userNames())
+
+    # What is shown
+
+    @property
+    def title(self) -> str:
+        """
+        The window title: who, where, and the unread count.
+        """
+        title = "Chat"
+        if self.ownName:
+            title = f"{self.ownName} on {self.server} - Chat"
+        elif self.server:
+            title = f"{self.server} - Chat"
+        if self.unread:
+            title = f"({self.unread}) {title}"
+        return title
+
+    def userNames(self) -> list[str]:
+        """
+        @return: Who is online, sorted without regard to case.
+        """
+        return sorted(self.users.values(), key=lambda n: (name_key(n), n))
+
+    def stamp(self) -> str:
+        """
+        @return: The time now, as lines show it.
+        """
+        return time.strftime("%H:%M", self._localtime(self.clock.seconds()))
+
+    # Changes
+
+    def setStatus(self, status: Status) -> None:
+        """
+        Show C{status} in the status line.
+        """
+        self.status = status
+        if self.view is not None:
+            self.view.showStatus(status)
+
+    def setServer(self, server: str) -> None:
+        """
+        Name the server (its address) in the title.
+        """
+        self.server = server
+        self._changeTitle()
+
+    def loggedIn(self, name: str) -> None:
+        """
+        The reader is now logged in as C{name}.
+        """
+        self.ownName = name
+        self._changeTitle()
+        if self.view is not None:
+            self.view.showChat()
+
+    def loginFailed(self, reason: str) -> None:
+        """
+        The server refused the name; C{reason} is its word for why.
+        """
+        if self.view is not None:
+            self.view.showLogin(reason)
+
+    def showLogin(self) -> None:
+        """
+        Show the connect form with no error.
+        """
+        if self.view is not None:
+            self.view.showLogin("")
+
+    def disconnected(self) -> None:
+        """
+        The connection is gone: nobody is known to be online any more.
+        """
+        self.users.clear()
+        self._usersChanged = True
+        self._schedule()
+
+    def setFocused(self, focused: bool) -> None:
+        """
+        The window gained or lost the keyboard focus; gaining it reads all.
+        """
+        self.focused = focused
+        if focused and self.unread:
+            self.unread = 0
+            self._changeTitle()
+
+    def addEvent(self, event: lines.Event) -> None:
+        """
+        Show a server event and keep the user list current with it.
+        """
+        self._track(event)
+        kind, parts = render(event, self.ownName)
+        mention = False
+        if isinstance(event, lines.Message | lines.Action | lines.PrivateIn):
+            fromOther = name_key(event.sender) != name_key(self.ownName or "\0")
+            mention = fromOther and mentions(event.text, self.ownName)
+        self._add(ViewLine(self.stamp(), kind, parts, mention), counts=kind != "own")
+
+    def addNotice(self, text: str, kind: str = "notice") -> None:
+        """
+        Show a line of the client's own (not from the server).
+        """
+        self._add(ViewLine(self.stamp(), kind, (Part(text),)), counts=False)
+
+    def _track(self, event: lines.Event) -> None:
+        match event:
+            case lines.UserList(names):
+                self.users = {name_key(n): n for n in names}
+            case lines.Joined(name):
+                self.users[name_key(name)] = name
+            case lines.Left(name):
+                self.users.pop(name_key(name), None)
+            case lines.Renamed(old, new):
+                self.users.pop(name_key(old), None)
+                self.users[name_key(new)] = new
+                if self.ownName and name_key(old) == name_key(self.ownName):
+                    self.ownName = new
+                    self._changeTitle()
+            case _:
+                return
+        self._usersChanged = True
+        self._schedule()
+
+    def _add(self, line: ViewLine, counts: bool) -> None:
+        self.pending.append(line)
+        if counts and not self.focused:
+            self.unread += 1
+            self._titleChanged = True
+        self._schedule()
+
+    def _changeTitle(self) -> None:
+        self._titleChanged = True
+        self._schedule()
+
+    # Flushing
+
+    def _schedule(self) -> None:
+        if self._flushCall is None:
+            self._flushCall = self.clock.callLater(0, self.flush)
+
+    def flush(self) -> None:
+        """
+        Hand the view the next batch of lines and any other change; schedule
+        the next flush if lines are left.
+        """
+        if self._flushCall is not None and self._flushCall.active():
+            self._flushCall.cancel()
+        self._flushCall = None
+        excess = len(self.pending) - self.scrollback
+        for _ in range(excess):
+            self.pending.popleft()
+        batch = [
+            self.pending.popleft()
+            for _ in range(min(self.batchSize, len(self.pending)))
+        ]
+        self.lines.extend(batch)
+        total = self._viewCount + len(batch)
+        trim = max(0, total - self.scrollback)
+        self._viewCount = total - trim
+        view = self.view
+        if view is not None:
+            if batch:
+                view.appendLines(batch, trim)
+            if self._usersChanged:
+                view.showUsers(self.userNames())
+            if self._titleChanged:
+                view.showTitle(self.title)
+        self._usersChanged = self._titleChanged = False
+        if self.pending:
+            self._schedule()
+
+    def cancel(self) -> None:
+        """
+        Stop any scheduled flush (before the window goes away).
+        """
+        if self._flushCall is not None and self._flushCall.active():
+            self._flushCall.cancel()
+        self._flushCall = None

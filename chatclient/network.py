@@ -1,0 +1,342 @@
+"""
+The network side of the client: bytes to server events, and one connection
+that comes back by itself.
+
+The way a server line travels::
+
+    socket bytes -> LineReceiver framing (CR LF) -> chatserver.lines.parse
+                 -> IConnectionEvents.lineReceived(event)
+
+L{Connection} keeps one connection to one address with Twisted's
+L{ClientService}: it retries with exponential back-off when the server
+cannot be reached or goes away, and tells its L{IConnectionEvents} about
+every step (an attempt, its failure, the wait before the next one) so a
+person can be shown what is happening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from twisted.application.internet import ClientService, backoffPolicy
+from twisted.internet import defer, error
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.interfaces import (
+    IAddress,
+    IProtocol,
+    IProtocolFactory,
+    IReactorTime,
+    IStreamClientEndpoint,
+)
+from twisted.internet.protocol import Factory, connectionDone
+from twisted.logger import Logger
+from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
+from zope.interface import Interface, implementer
+
+from chatserver import lines
+
+log = Logger(namespace="chatclient")
+
+RetryPolicy = Callable[[int], float]
+EndpointMaker = Callable[[str, int], IStreamClientEndpoint]
+
+
+def defaultRetryPolicy() -> RetryPolicy:
+    """
+    @return: The back-off the client uses: 1.5 seconds after the first
+        failure, growing by half each time, at most 30 seconds, plus up to a
+        second of jitter.
+    """
+    return backoffPolicy(initialDelay=1.0, maxDelay=30.0, factor=1.5)
+
+
+def formatAddress(host: str, port: int) -> str:
+    """
+    @return: C{host:port}, with an IPv6 address in brackets.
+    """
+    if ":" in host:
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
+def describeConnectFailure(host: str, port: int, reason: Failure) -> str:
+    """
+    Say in words why a connection attempt failed.
+
+    @param reason: The failure of the attempt.
+    @return: A sentence fit for the status line.
+    """
+    address = formatAddress(host, port)
+    if reason.check(error.ConnectionRefusedError):
+        return f"cannot reach {address}, is the server running?"
+    if reason.check(error.DNSLookupError):
+        return f"cannot find the host {host}"
+    if reason.check(error.TimeoutError):
+        return f"{address} did not answer"
+    return f"cannot connect to {address}: {reason.getErrorMessage()}"
+
+
+def describeLoss(reason: Failure) -> str:
+    """
+    Say in words why an open connection ended.
+    """
+    if reason.check(error.ConnectionDone):
+        return "the server closed the connection"
+    if reason.check(error.ConnectionLost):
+        return "the connection was lost"
+    return reason.getErrorMessage()
+
+
+class IConnectionEvents(Interface):
+    """
+    What a L{Connection} tells its owner.
+    """
+
+    def connecting(host: str, port: int) -> None:
+        """
+        An attempt to connect to C{host:port} has begun.
+        """
+
+    def connectFailed(message: str) -> None:
+        """
+        The attempt failed; C{message} says why, in words.
+        """
+
+    def retryScheduled(delay: float) -> None:
+        """
+        The next attempt will be made in C{delay} seconds.
+        """
+
+    def connectionMade() -> None:
+        """
+        The connection is open; the server's lines follow.
+        """
+
+    def lineReceived(event: lines.Event) -> None:
+        """
+        The server sent C{event}.
+        """
+
+    def badLine(line: bytes, why: str) -> None:
+        """
+        The server sent C{line}, which is not a server line.
+        """
+
+    def connectionLost(message: str) -> None:
+        """
+        The open connection ended; C{message} says why, in words.
+        """
+
+
+class ChatClientProtocol(LineReceiver):
+    """
+    The client side of one connection: each server line is parsed with
+    L{chatserver.lines.parse} and handed to the connection's events.
+    """
+
+    delimiter = lines.LINE_END
+    # A user list of a thousand long names is longer than the default 16 KiB.
+    MAX_LENGTH = 1 << 20
+    transport: Any
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def connectionMade(self) -> None:
+        self.connection._connectionMade(self)
+
+    def lineReceived(self, line: bytes) -> None:
+        try:
+            event = lines.parse(line)
+        except lines.LineFormatError as e:
+            self.connection.events.badLine(line, str(e))
+        else:
+            self.connection.events.lineReceived(event)
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        self.connection.events.badLine(line[:80], "line too long, disconnecting")
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.connection._connectionLost(self, reason)
+
+    def sendText(self, text: str) -> None:
+        """
+        Send one line the user typed (or the name to log in with).
+        """
+        self.sendLine(text.encode("utf-8"))
+
+
+@implementer(IProtocolFactory)
+class _ClientFactory(Factory):
+    noisy = False
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def buildProtocol(self, addr: IAddress | None) -> ChatClientProtocol:
+        return ChatClientProtocol(self.connection)
+
+
+@implementer(IStreamClientEndpoint)
+class _WatchedEndpoint:
+    """
+    An endpoint that tells the connection about each attempt and its
+    failure, before L{ClientService} sees the result.
+    """
+
+    def __init__(self, connection: Connection, wrapped: IStreamClientEndpoint) -> None:
+        self._connection = connection
+        self._wrapped = wrapped
+
+    def connect(self, protocolFactory: IProtocolFactory) -> defer.Deferred[IProtocol]:
+        self._connection._attempting()
+        d: defer.Deferred[IProtocol] = self._wrapped.connect(protocolFactory)
+
+        def failed(reason: Failure) -> Failure:
+            if not reason.check(defer.CancelledError):
+                self._connection._attemptFailed(reason)
+            return reason
+
+        return d.addErrback(failed)
+
+
+class Connection:
+    """
+    One connection to one chat server that reconnects by itself.
+
+    @ivar events: Told about everything that happens.
+    @ivar host: The server's host name, or C{""} before L{open}.
+    @ivar port: The server's port.
+    @ivar protocol: The open connection's protocol, or L{None}.
+    """
+
+    def __init__(
+        self,
+        events: IConnectionEvents,
+        clock: IReactorTime,
+        makeEndpoint: EndpointMaker | None = None,
+        retryPolicy: RetryPolicy | None = None,
+    ) -> None:
+        """
+        @param makeEndpoint: Builds the endpoint for a host and port; a
+            L{HostnameEndpoint} on the global reactor by default.
+        @param retryPolicy: Seconds to wait after the given number of failed
+            attempts in a row; L{defaultRetryPolicy} by default.
+        """
+        self.events = events
+        self.clock = clock
+        self._makeEndpoint = makeEndpoint or _hostnameEndpoint
+        self._policy = retryPolicy or defaultRetryPolicy()
+        self.host = ""
+        self.port = 0
+        self.protocol: ChatClientProtocol | None = None
+        self._service: ClientService | None = None
+        self._closing = False
+        self._closeWaiters: list[defer.Deferred[None]] = []
+
+    @property
+    def active(self) -> bool:
+        """
+        Whether the connection is open or being (re)established.
+        """
+        return self._service is not None
+
+    def open(self, host: str, port: int) -> None:
+        """
+        Connect to C{host:port} and stay connected.  An open connection to
+        the same address is kept; one to another address is closed first.
+        """
+        if self._service is not None:
+            if (host, port) == (self.host, self.port):
+                return
+            self.close().addCallback(lambda _: self.open(host, port))
+            return
+        self.host, self.port = host, port
+        endpoint = _WatchedEndpoint(self, self._makeEndpoint(host, port))
+        self._service = ClientService(
+            endpoint,
+            _ClientFactory(self),
+            retryPolicy=self._retryDelay,
+            clock=self.clock,
+        )
+        self._service.startService()
+
+    def reconnectNow(self) -> None:
+        """
+        Skip the rest of the wait before the next attempt.
+        """
+        service = self._service
+        if service is None or self.protocol is not None:
+            return
+        # Stopping a waiting ClientService is immediate; starting it again
+        # makes an attempt at once.
+        service.stopService().addCallback(lambda _: service.startService())
+
+    def sendText(self, text: str) -> bool:
+        """
+        Send one line to the server.
+
+        @return: Whether there was an open connection to send it on.
+        """
+        if self.protocol is None:
+            return False
+        self.protocol.sendText(text)
+        return True
+
+    def close(self) -> defer.Deferred[None]:
+        """
+        Stop reconnecting and close the connection, after sending what was
+        written to it.
+
+        @return: Fires once the connection is closed.
+        """
+        service = self._service
+        if service is None:
+            return defer.succeed(None)
+        waiter = defer.Deferred[None]()
+        self._closeWaiters.append(waiter)
+        if not self._closing:
+            self._closing = True
+            service.stopService().addBoth(self._closed)
+        return waiter
+
+    def _closed(self, result: object) -> None:
+        self._service = None
+        self._closing = False
+        waiters, self._closeWaiters = self._closeWaiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    # Called by the protocol and the endpoint
+
+    def _retryDelay(self, failedAttempts: int) -> float:
+        delay = self._policy(failedAttempts)
+        if not self._closing:
+            self.events.retryScheduled(delay)
+        return delay
+
+    def _attempting(self) -> None:
+        self.events.connecting(self.host, self.port)
+
+    def _attemptFailed(self, reason: Failure) -> None:
+        self.events.connectFailed(describeConnectFailure(self.host, self.port, reason))
+
+    def _connectionMade(self, protocol: ChatClientProtocol) -> None:
+        self.protocol = protocol
+        self.events.connectionMade()
+
+    def _connectionLost(self, protocol: ChatClientProtocol, reason: Failure) -> None:
+        if protocol is not self.protocol:
+            return
+        self.protocol = None
+        if not self._closing:
+            self.events.connectionLost(describeLoss(reason))
+
+
+def _hostnameEndpoint(host: str, port: int) -> IStreamClientEndpoint:
+    from twisted.internet import reactor
+
+    return HostnameEndpoint(reactor, host, port)

@@ -1,0 +1,215 @@
+"""
+The client's side of the conversation with the server: logging in (and in
+again after a reconnection), sending what the user types, and telling the
+model what happened, in words.
+"""
+
+from __future__ import annotations
+
+import math
+
+from twisted.internet import defer, task
+from twisted.internet.interfaces import IReactorTime
+from zope.interface import implementer
+
+from chatclient.entry import prepareOutgoing
+from chatclient.model import ChatModel, Status
+from chatclient.network import (
+    Connection,
+    EndpointMaker,
+    IConnectionEvents,
+    RetryPolicy,
+    formatAddress,
+)
+from chatserver import lines
+
+
+@implementer(IConnectionEvents)
+class ChatSession:
+    """
+    Logs in, relays events to the model and sends the user's lines.
+
+    @ivar wantedName: The name to log in with (kept across reconnections,
+        and following C{/nick}).
+    @ivar loggedIn: Whether the server has welcomed us on this connection.
+    @ivar connection: The connection to the server.
+    """
+
+    def __init__(
+        self,
+        model: ChatModel,
+        clock: IReactorTime,
+        makeEndpoint: EndpointMaker | None = None,
+        retryPolicy: RetryPolicy | None = None,
+    ) -> None:
+        self.model = model
+        self.clock = clock
+        self.connection = Connection(self, clock, makeEndpoint, retryPolicy)
+        self.wantedName = ""
+        self.loggedIn = False
+        self._prompted = False
+        self._nameSent = False
+        self._everLoggedIn = False
+        self._quitting = False
+        self._problem = ""
+        self._retryAt = 0.0
+        self._countdown: task.LoopingCall | None = None
+
+    @property
+    def address(self) -> str:
+        return formatAddress(self.connection.host, self.connection.port)
+
+    # What the user does
+
+    def connect(self, host: str, port: int, name: str) -> None:
+        """
+        Log in to C{host:port} as C{name}, reusing the open connection when
+        it goes to the same place.
+        """
+        self.wantedName = name
+        self._quitting = False
+        self._stopCountdown()
+        connection = self.connection
+        if connection.active and (host, port) == (connection.host, connection.port):
+            if connection.protocol is None:
+                connection.reconnectNow()
+            elif self._prompted and not self.loggedIn:
+                self._sendName()
+            return
+        self._prompted = self._nameSent = False
+        self.model.setServer(formatAddress(host, port))
+        connection.open(host, port)
+
+    def send(self, text: str) -> str:
+        """
+        Send a line the user typed and show it at once where the server will
+        not echo it.
+
+        @return: Why it was not sent, or C{""}.
+        """
+        outgoing = prepareOutgoing(text, self.model.ownName)
+        if outgoing.error:
+            return outgoing.error
+        if outgoing.send is None:
+            return ""
+        if not self.loggedIn or not self.connection.sendText(outgoing.send):
+            return "not connected, nothing was sent"
+        if outgoing.echo is not None:
+            self.model.addEvent(outgoing.echo)
+        if outgoing.quits:
+            self._quitting = True
+            self.connection.close().addCallback(lambda _: self._quit())
+        return ""
+
+    def reconnectNow(self) -> None:
+        """
+        Try again at once instead of waiting out the back-off.
+        """
+        self.connection.reconnectNow()
+
+    def quit(self, timeout: float = 3.0) -> defer.Deferred[None]:
+        """
+        Say goodbye to the server (C{/quit}) and close the connection.
+
+        @param timeout: Seconds to wait for the connection to close.
+        @return: Fires when the connection is closed (or C{timeout} passed).
+        """
+        self._quitting = True
+        self._stopCountdown()
+        if self.loggedIn:
+            self.connection.sendText("/quit")
+        closing = self.connection.close()
+        closing.addTimeout(timeout, self.clock)
+        return closing.addErrback(lambda _: None)
+
+    def _quit(self) -> None:
+        self.model.setStatus(Status(f"Disconnected from {self.address}."))
+        self.model.addNotice("You left the chat.")
+        self.model.showLogin()
+
+    def _sendName(self) -> None:
+        if self.connection.sendText(self.wantedName):
+            self._nameSent = True
+            self.model.setStatus(
+                Status(f"Connected to {self.address}, logging in as {self.wantedName}…")
+            )
+
+    # What the connection tells us
+
+    def connecting(self, host: str, port: int) -> None:
+        self._stopCountdown()
+        self.model.setStatus(Status(f"Connecting to {formatAddress(host, port)}…"))
+
+    def connectFailed(self, message: str) -> None:
+        self._problem = message if message.endswith(("?", "!", ".")) else message + "."
+        self.model.setStatus(Status(self._problem, "error"))
+
+    def retryScheduled(self, delay: float) -> None:
+        self._retryAt = self.clock.seconds() + delay
+        self._stopCountdown()
+        self._countdown = task.LoopingCall(self._showCountdown)
+        self._countdown.clock = self.clock
+        self._countdown.start(1.0, now=True)
+
+    def connectionMade(self) -> None:
+        self._prompted = self._nameSent = False
+        self.model.setStatus(Status(f"Connected to {self.address}."))
+
+    def lineReceived(self, event: lines.Event) -> None:
+        if self.loggedIn:
+            self.model.addEvent(event)
+            return
+        match event:
+            case lines.Prompt(field) if field == lines.Prompt.NAME:
+                self._prompted = True
+                if self.wantedName:
+                    self._sendName()
+                else:
+                    self.model.showLogin()
+            case lines.Welcome(_, name):
+                self.loggedIn = self._everLoggedIn = True
+                self._nameSent = False
+                self.wantedName = name
+                self.model.loggedIn(name)
+                self.model.addEvent(event)
+                self.model.setStatus(
+                    Status(f"Logged in to {self.address} as {name}.", "ok")
+                )
+            case lines.Error(text) if self._nameSent:
+                self._nameSent = False
+                self.model.addEvent(event)
+                self.model.loginFailed(text)
+                again = "Reconnected, but cannot" if self._everLoggedIn else "Cannot"
+                self.model.setStatus(
+                    Status(f"{again} log in as {self.wantedName}: {text}.", "warning")
+                )
+            case _:
+                self.model.addEvent(event)
+
+    def badLine(self, line: bytes, why: str) -> None:
+        self.model.addNotice(f"The server sent a line the client cannot read: {why}")
+
+    def connectionLost(self, message: str) -> None:
+        wasLoggedIn, self.loggedIn = self.loggedIn, False
+        self._prompted = self._nameSent = False
+        self.model.disconnected()
+        if self._quitting:
+            return
+        self._problem = f"Connection to {self.address} lost: {message}."
+        self.model.addNotice(self._problem, "error")
+        if wasLoggedIn:
+            self.wantedName = self.model.ownName or self.wantedName
+        self.model.setStatus(Status(self._problem, "error"))
+
+    def _showCountdown(self) -> None:
+        remaining = math.ceil(self._retryAt - self.clock.seconds())
+        if remaining <= 0:
+            return
+        self.model.setStatus(
+            Status(f"{self._problem} Retrying in {remaining}s.", "error", True)
+        )
+
+    def _stopCountdown(self) -> None:
+        if self._countdown is not None and self._countdown.running:
+            self._countdown.stop()
+        self._countdown = None

@@ -1,0 +1,128 @@
+"""
+Stand-ins for the client's tests without sockets or Tk: an endpoint whose
+attempts the test completes or fails, and a view that records what it is
+asked to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from twisted.internet import defer, error
+from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import (
+    IProtocol,
+    IProtocolFactory,
+    IStreamClientEndpoint,
+)
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from chatclient.model import IChatView, Status, ViewLine
+from chatserver import lines
+
+
+class Attempt:
+    """
+    One connection attempt made through a L{FakeEndpoint}.
+    """
+
+    def __init__(self, factory: IProtocolFactory) -> None:
+        self.factory = factory
+        self.deferred: defer.Deferred[IProtocol] = defer.Deferred(
+            lambda d: d.errback(defer.CancelledError())
+        )
+        self.transport = StringTransport()
+        self.protocol: IProtocol | None = None
+
+    def succeed(self) -> StringTransport:
+        address = IPv4Address("TCP", "127.0.0.1", 8123)
+        protocol = self.factory.buildProtocol(address)
+        assert protocol is not None
+        self.protocol = protocol
+        protocol.makeConnection(self.transport)
+        self.deferred.callback(protocol)
+        return self.transport
+
+    def refuse(self) -> None:
+        self.deferred.errback(Failure(error.ConnectionRefusedError()))
+
+    def receive(self, *events: lines.Event) -> None:
+        assert self.protocol is not None
+        self.protocol.dataReceived(b"".join(lines.encode(e) for e in events))
+
+    def sent(self) -> list[str]:
+        data: bytes = self.transport.value()
+        self.transport.clear()
+        return data.decode("utf-8").split("\r\n")[:-1]
+
+    def lose(self) -> None:
+        assert self.protocol is not None
+        self.transport.loseConnection()
+        self.protocol.connectionLost(Failure(error.ConnectionLost()))
+
+
+@implementer(IStreamClientEndpoint)
+class FakeEndpoint:
+    """
+    Records each connection attempt for the test to complete.
+    """
+
+    def __init__(self) -> None:
+        self.attempts: list[Attempt] = []
+        self.addresses: list[tuple[str, int]] = []
+
+    def make(self, host: str, port: int) -> FakeEndpoint:
+        self.addresses.append((host, port))
+        return self
+
+    def connect(self, factory: IProtocolFactory) -> defer.Deferred[IProtocol]:
+        attempt = Attempt(factory)
+        self.attempts.append(attempt)
+        return attempt.deferred
+
+    @property
+    def last(self) -> Attempt:
+        return self.attempts[-1]
+
+
+@implementer(IChatView)
+class FakeView:
+    """
+    Records what the model shows.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[ViewLine] = []
+        self.batches: list[int] = []
+        self.users: list[str] = []
+        self.title = ""
+        self.status = Status("")
+        self.login: str | None = None
+        self.chat = False
+
+    def appendLines(self, batch: Sequence[ViewLine], trim: int) -> None:
+        self.lines.extend(batch)
+        del self.lines[:trim]
+        self.batches.append(len(batch))
+
+    def showUsers(self, names: Sequence[str]) -> None:
+        self.users = list(names)
+
+    def showTitle(self, title: str) -> None:
+        self.title = title
+
+    def showStatus(self, status: Status) -> None:
+        self.status = status
+
+    def showLogin(self, error: str) -> None:
+        self.login = error
+        self.chat = False
+
+    def showChat(self) -> None:
+        self.login = None
+        self.chat = True
+
+    def texts(self) -> list[str]:
+        return [line.text for line in self.lines]

@@ -1,0 +1,183 @@
+"""
+The view model: rendering, users, batches, scrollback, unread count.
+"""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.internet.task import Clock
+
+from chatclient.model import (
+    KINDS,
+    PALETTE,
+    ChatModel,
+    Status,
+    colourIndex,
+    mentions,
+    render,
+)
+from chatserver import lines
+from tests.client.fakes import FakeView
+
+names = st.from_regex(r"[A-Za-z0-9_.-]{1,10}", fullmatch=True)
+texts = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20)
+events = st.one_of(
+    st.builds(lines.Message, names, texts),
+    st.builds(lines.Action, names, texts),
+    st.builds(lines.PrivateIn, names, texts),
+    st.builds(lines.PrivateOut, names, texts),
+    st.builds(lines.Joined, names),
+    st.builds(lines.Left, names, texts),
+    st.builds(lines.Renamed, names, names),
+    st.builds(lines.UserList, st.lists(names, max_size=4).map(tuple)),
+    st.builds(lines.Welcome, texts, names),
+    st.builds(lines.Info, texts),
+    st.builds(lines.Error, texts),
+)
+
+
+@given(events, names)
+def test_rendering_reads_as_the_server_line(event: lines.Event, own: str) -> None:
+    kind, parts = render(event, own)
+    assert kind in KINDS
+    assert "".join(part.text for part in parts) == event.format()
+    for part in parts:
+        if part.name:
+            assert part.text == part.name
+
+
+def test_render_kinds() -> None:
+    assert render(lines.Message("Bob", "x"), "bob")[0] == "own"
+    assert render(lines.Message("Bob", "x"), "alice")[0] == "message"
+    assert render(lines.Error("no"))[0] == "error"
+    assert render(lines.Renamed("a", "b"))[1][3].name == "b"
+
+
+@given(names)
+def test_colours_are_stable_and_ignore_case(name: str) -> None:
+    assert colourIndex(name) == colourIndex(name.upper()) == colourIndex(name)
+    assert 0 <= colourIndex(name) < len(PALETTE)
+
+
+def test_colour_is_the_same_every_run() -> None:
+    assert colourIndex("alice") == 11  # crc32, not the randomised hash()
+
+
+def test_mentions() -> None:
+    assert mentions("hey Alice, look", "alice")
+    assert mentions("alice.", "alice")
+    assert not mentions("malice", "alice")
+    assert not mentions("alice.smith", "alice")
+    assert not mentions("anything", "")
+
+
+def build(
+    scrollback: int = 5000, batch: int = 250
+) -> tuple[ChatModel, FakeView, Clock]:
+    clock = Clock()
+    clock.advance(12 * 3600)
+    model = ChatModel(clock, scrollback, batch, localtime=time.gmtime)
+    view = FakeView()
+    model.attach(view)
+    return model, view, clock
+
+
+def test_lines_are_stamped_and_flushed_next_turn() -> None:
+    model, view, clock = build()
+    model.addEvent(lines.Message("bob", "hi"))
+    model.addNotice("local")
+    assert view.lines == []
+    clock.advance(0)
+    assert [(line.time, line.text) for line in view.lines] == [
+        ("12:00", "<bob> hi"),
+        ("12:00", "local"),
+    ]
+    assert view.batches == [2]
+    assert clock.getDelayedCalls() == []
+
+
+def test_users_follow_the_notices() -> None:
+    model, view, clock = build()
+    model.addEvent(lines.UserList(("me", "bob")))
+    model.addEvent(lines.Joined("Carol"))
+    model.addEvent(lines.Left("bob", "Quit"))
+    model.addEvent(lines.Renamed("Carol", "anna"))
+    clock.advance(0)
+    assert view.users == ["anna", "me"]
+    model.disconnected()
+    clock.advance(0)
+    assert view.users == []
+
+
+def test_own_rename_follows() -> None:
+    model, view, clock = build()
+    model.setServer("h:1")
+    model.loggedIn("me")
+    model.addEvent(lines.Renamed("ME", "you"))
+    clock.advance(0)
+    assert model.ownName == "you"
+    assert view.title == "you on h:1 - Chat"
+    assert view.chat
+
+
+def test_burst_goes_in_batches_and_is_capped() -> None:
+    model, view, clock = build(scrollback=1000, batch=300)
+    for i in range(10_000):
+        model.addEvent(lines.Message("bob", str(i)))
+    model.flush()
+    # Lines that would be trimmed before they were seen never reach the view.
+    assert view.batches == [300]
+    assert len(model.pending) == 700
+    assert len(clock.getDelayedCalls()) == 1  # the next batch, next turn
+    clock.advance(0)
+    assert view.batches == [300, 300, 300, 100]
+    assert len(view.lines) == len(model.lines) == 1000
+    assert view.lines[0].text == "<bob> 9000"
+    assert view.lines[-1].text == "<bob> 9999"
+    model.addEvent(lines.Message("bob", "more"))
+    clock.advance(0)
+    assert len(view.lines) == 1000
+    assert view.lines[0].text == "<bob> 9001"
+
+
+def test_unread_count_in_title() -> None:
+    model, view, clock = build()
+    model.setServer("h:1")
+    model.loggedIn("me")
+    model.setFocused(False)
+    model.addEvent(lines.Message("bob", "one"))
+    model.addEvent(lines.Message("me", "mine"))
+    model.addNotice("local")
+    model.addEvent(lines.Joined("eve"))
+    clock.advance(0)
+    assert view.title == "(2) me on h:1 - Chat"
+    model.setFocused(True)
+    clock.advance(0)
+    assert view.title == "me on h:1 - Chat"
+
+
+def test_mentions_are_marked() -> None:
+    model, view, clock = build()
+    model.loggedIn("me")
+    model.addEvent(lines.Message("bob", "hi me"))
+    model.addEvent(lines.Message("me", "me me"))
+    model.addEvent(lines.Action("bob", "pokes ME"))
+    model.addEvent(lines.PrivateIn("bob", "psst"))
+    clock.advance(0)
+    assert [line.mention for line in view.lines] == [True, False, True, False]
+
+
+def test_status_goes_straight_to_the_view() -> None:
+    model, view, _ = build()
+    model.setStatus(Status("x", "error", True))
+    assert view.status == Status("x", "error", True)
+
+
+def test_cancel() -> None:
+    model, _, clock = build()
+    model.addNotice("x")
+    model.cancel()
+    assert clock.getDelayedCalls() == []

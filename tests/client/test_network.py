@@ -1,0 +1,193 @@
+"""
+The client's protocol and its reconnecting connection, without sockets.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import error
+from twisted.internet.task import Clock
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from chatclient.network import (
+    Connection,
+    IConnectionEvents,
+    describeConnectFailure,
+    describeLoss,
+    formatAddress,
+)
+from chatserver import lines
+from tests.client.fakes import FakeEndpoint
+
+
+@implementer(IConnectionEvents)
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, ...]] = []
+
+    def connecting(self, host: str, port: int) -> None:
+        self.calls.append(("connecting", host, port))
+
+    def connectFailed(self, message: str) -> None:
+        self.calls.append(("failed", message))
+
+    def retryScheduled(self, delay: float) -> None:
+        self.calls.append(("retry", delay))
+
+    def connectionMade(self) -> None:
+        self.calls.append(("made",))
+
+    def lineReceived(self, event: lines.Event) -> None:
+        self.calls.append(("line", event))
+
+    def badLine(self, line: bytes, why: str) -> None:
+        self.calls.append(("bad", line))
+
+    def connectionLost(self, message: str) -> None:
+        self.calls.append(("lost", message))
+
+    def take(self) -> list[tuple[object, ...]]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+def policy(attempts: int) -> float:
+    return 2.0 * attempts
+
+
+def build() -> tuple[Connection, Recorder, FakeEndpoint, Clock]:
+    events, endpoint, clock = Recorder(), FakeEndpoint(), Clock()
+    connection = Connection(events, clock, endpoint.make, policy)
+    return connection, events, endpoint, clock
+
+
+def test_lines_become_events() -> None:
+    connection, events, endpoint, _ = build()
+    connection.open("example.org", 8123)
+    assert endpoint.addresses == [("example.org", 8123)]
+    endpoint.last.succeed()
+    assert events.take() == [("connecting", "example.org", 8123), ("made",)]
+    data = lines.encode(lines.Info("hi")) + lines.encode(lines.Message("bob", "yo"))
+    protocol = endpoint.last.protocol
+    assert protocol is not None
+    for i in range(len(data)):  # byte by byte
+        protocol.dataReceived(data[i : i + 1])
+    protocol.dataReceived(b"nonsense\r\n")
+    assert events.take() == [
+        ("line", lines.Info("hi")),
+        ("line", lines.Message("bob", "yo")),
+        ("bad", b"nonsense"),
+    ]
+
+
+def test_send_text() -> None:
+    connection, _, endpoint, _ = build()
+    assert not connection.sendText("early")
+    connection.open("h", 1)
+    endpoint.last.succeed()
+    assert connection.sendText("héllo")
+    assert endpoint.last.transport.value() == "héllo\r\n".encode()
+
+
+def test_refused_then_retry() -> None:
+    connection, events, endpoint, clock = build()
+    connection.open("127.0.0.1", 8123)
+    endpoint.last.refuse()
+    assert events.take() == [
+        ("connecting", "127.0.0.1", 8123),
+        ("failed", "cannot reach 127.0.0.1:8123, is the server running?"),
+        ("retry", 2.0),
+    ]
+    clock.advance(1.9)
+    assert len(endpoint.attempts) == 1
+    clock.advance(0.1)
+    assert len(endpoint.attempts) == 2
+    endpoint.last.refuse()
+    assert events.take()[-1] == ("retry", 4.0)  # back-off grows
+    clock.advance(4)
+    endpoint.last.succeed()
+    assert events.take()[-1] == ("made",)
+
+
+def test_lost_then_reconnect() -> None:
+    connection, events, endpoint, clock = build()
+    connection.open("h", 1)
+    endpoint.last.succeed()
+    events.take()
+    endpoint.last.lose()
+    assert connection.protocol is None
+    assert events.take() == [("lost", "the connection was lost"), ("retry", 2.0)]
+    clock.advance(2)
+    assert len(endpoint.attempts) == 2
+    endpoint.last.succeed()
+    assert connection.protocol is not None
+
+
+def test_reconnect_now() -> None:
+    connection, _, endpoint, clock = build()
+    connection.open("h", 1)
+    endpoint.last.refuse()
+    connection.reconnectNow()
+    assert len(endpoint.attempts) == 2
+    assert clock.getDelayedCalls() == []
+    endpoint.last.succeed()
+    assert connection.protocol is not None
+    connection.reconnectNow()  # connected: nothing to do
+    assert len(endpoint.attempts) == 2
+
+
+def test_close_is_quiet() -> None:
+    connection, events, endpoint, clock = build()
+    connection.open("h", 1)
+    endpoint.last.succeed()
+    events.take()
+    closed = connection.close()
+    assert endpoint.last.transport.disconnecting
+    endpoint.last.lose()
+    assert events.take() == []
+    assert closed.called
+    assert not connection.active
+    assert clock.getDelayedCalls() == []
+
+
+def test_close_while_connecting_and_waiting() -> None:
+    connection, events, endpoint, clock = build()
+    connection.open("h", 1)
+    closed = connection.close()
+    assert closed.called
+    assert ("failed",) not in [c[:1] for c in events.take()]
+    connection.open("h", 1)
+    endpoint.last.refuse()
+    assert connection.close().called
+    assert clock.getDelayedCalls() == []
+    assert connection.close().called  # closing twice is fine
+
+
+def test_open_elsewhere_closes_first() -> None:
+    connection, _, endpoint, _ = build()
+    connection.open("a", 1)
+    endpoint.last.succeed()
+    connection.open("a", 1)
+    assert len(endpoint.attempts) == 1
+    connection.open("b", 2)
+    endpoint.attempts[0].lose()
+    assert endpoint.addresses == [("a", 1), ("b", 2)]
+    assert (connection.host, connection.port) == ("b", 2)
+
+
+def test_descriptions() -> None:
+    assert formatAddress("::1", 5) == "[::1]:5"
+    assert (
+        describeConnectFailure("x", 1, Failure(error.DNSLookupError("x")))
+        == "cannot find the host x"
+    )
+    assert describeConnectFailure("x", 1, Failure(error.TimeoutError())) == (
+        "x:1 did not answer"
+    )
+    assert describeConnectFailure("x", 1, Failure(ValueError("odd"))) == (
+        "cannot connect to x:1: odd"
+    )
+    assert describeLoss(Failure(error.ConnectionDone())) == (
+        "the server closed the connection"
+    )
+    assert describeLoss(Failure(ValueError("odd"))) == "odd"

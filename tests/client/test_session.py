@@ -1,0 +1,191 @@
+"""
+Logging in, sending, losing the connection and coming back, without
+sockets or Tk.
+"""
+
+from __future__ import annotations
+
+import time
+
+from twisted.internet.task import Clock
+
+from chatclient.model import ChatModel, Status
+from chatclient.session import ChatSession
+from chatserver import lines
+from tests.client.fakes import FakeEndpoint, FakeView
+
+
+def policy(attempts: int) -> float:
+    return 3.0
+
+
+def build() -> tuple[ChatSession, FakeView, FakeEndpoint, Clock]:
+    clock, endpoint, view = Clock(), FakeEndpoint(), FakeView()
+    model = ChatModel(clock, localtime=time.gmtime)
+    model.attach(view)
+    session = ChatSession(model, clock, endpoint.make, policy)
+    return session, view, endpoint, clock
+
+
+GREETING = (lines.Info("Welcome to chat."), lines.Prompt("name", "What's your name?"))
+
+
+def login(session: ChatSession, endpoint: FakeEndpoint, name: str = "me") -> None:
+    session.connect("127.0.0.1", 8123, name)
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    assert endpoint.last.sent() == [name]
+    endpoint.last.receive(lines.Welcome("chat", name), lines.UserList((name, "bob")))
+
+
+def test_login() -> None:
+    session, view, endpoint, clock = build()
+    login(session, endpoint)
+    clock.advance(0)
+    assert session.loggedIn
+    assert view.chat
+    assert view.users == ["bob", "me"]
+    assert view.status == Status("Logged in to 127.0.0.1:8123 as me.", "ok")
+    assert view.title == "me on 127.0.0.1:8123 - Chat"
+    assert view.texts()[0] == "-!- Welcome to chat."
+
+
+def test_name_taken_then_another_on_the_same_connection() -> None:
+    session, view, endpoint, _ = build()
+    session.connect("127.0.0.1", 8123, "bob")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    assert endpoint.last.sent() == ["bob"]
+    endpoint.last.receive(lines.Error("the name bob is taken, choose another"))
+    assert view.login == "the name bob is taken, choose another"
+    assert view.status.level == "warning"
+    assert not session.loggedIn
+    session.connect("127.0.0.1", 8123, "bob2")
+    assert len(endpoint.attempts) == 1
+    assert endpoint.last.sent() == ["bob2"]
+    endpoint.last.receive(lines.Welcome("chat", "bob2"))
+    assert view.chat
+
+
+def test_connect_before_the_prompt_waits_for_it() -> None:
+    session, view, endpoint, _ = build()
+    session.connect("h", 1, "")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    assert endpoint.last.sent() == []
+    assert view.login == ""
+    session.connect("h", 1, "me")
+    assert endpoint.last.sent() == ["me"]
+
+
+def test_send_and_echo() -> None:
+    session, view, endpoint, clock = build()
+    assert session.send("early") == "not connected, nothing was sent"
+    login(session, endpoint)
+    assert session.send("hello") == ""
+    assert session.send("/me waves") == ""
+    assert session.send("/msg bob psst") == ""
+    assert session.send("bad\x01") != ""
+    assert session.send("  ") == ""
+    assert endpoint.last.sent() == ["hello", "/me waves", "/msg bob psst"]
+    endpoint.last.receive(lines.PrivateOut("bob", "psst"), lines.Message("bob", "yo"))
+    clock.advance(0)
+    assert view.texts()[-4:] == [
+        "<me> hello",
+        "* me waves",
+        "-> *bob* psst",
+        "<bob> yo",
+    ]
+    assert [line.kind for line in view.lines[-4:]] == [
+        "own",
+        "action",
+        "private",
+        "message",
+    ]
+
+
+def test_lost_reconnects_and_logs_in_again() -> None:
+    session, view, endpoint, clock = build()
+    login(session, endpoint)
+    endpoint.last.receive(lines.Renamed("me", "me2"))
+    endpoint.last.lose()
+    clock.advance(0)
+    assert view.users == []
+    lost = "Connection to 127.0.0.1:8123 lost: the connection was lost."
+    assert view.texts()[-1] == lost
+    assert view.status == Status(f"{lost} Retrying in 3s.", "error", True)
+    clock.advance(1)
+    assert view.status.text.endswith("Retrying in 2s.")
+    clock.advance(2)
+    assert view.status.text == "Connecting to 127.0.0.1:8123…"
+    endpoint.last.refuse()
+    assert view.status == Status(
+        "cannot reach 127.0.0.1:8123, is the server running? Retrying in 3s.",
+        "error",
+        True,
+    )
+    session.reconnectNow()
+    assert len(endpoint.attempts) == 3
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    assert endpoint.last.sent() == ["me2"]  # the name after /nick
+    endpoint.last.receive(lines.Welcome("chat", "me2"), lines.UserList(("me2",)))
+    clock.advance(0)
+    assert view.users == ["me2"]
+    assert session.loggedIn
+    assert clock.getDelayedCalls() == []
+
+
+def test_relogin_refused_says_why() -> None:
+    session, view, endpoint, clock = build()
+    login(session, endpoint)
+    endpoint.last.lose()
+    clock.advance(3)
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    endpoint.last.receive(lines.Error("the name me is taken, choose another"))
+    assert view.login == "the name me is taken, choose another"
+    assert view.status.text == (
+        "Reconnected, but cannot log in as me: the name me is taken, choose another."
+    )
+
+
+def test_typed_quit() -> None:
+    session, view, endpoint, clock = build()
+    login(session, endpoint)
+    session.send("/quit")
+    assert endpoint.last.sent() == ["/quit"]
+    assert endpoint.last.transport.disconnecting
+    endpoint.last.lose()
+    clock.advance(0)
+    assert view.texts()[-1] == "You left the chat."
+    assert view.login == ""
+    assert clock.getDelayedCalls() == []
+
+
+def test_quit_from_window() -> None:
+    session, _, endpoint, clock = build()
+    login(session, endpoint)
+    done = session.quit()
+    assert endpoint.last.sent() == ["/quit"]
+    assert not done.called
+    endpoint.last.lose()
+    assert done.called
+    clock.advance(0)
+    assert clock.getDelayedCalls() == []
+
+
+def test_quit_times_out() -> None:
+    session, _, endpoint, clock = build()
+    login(session, endpoint)
+    done = session.quit(timeout=2)
+    clock.advance(2)
+    assert done.called
+
+
+def test_bad_line_is_shown() -> None:
+    session, view, endpoint, clock = build()
+    login(session, endpoint)
+    endpoint.last.protocol.dataReceived(b"garbage\r\n")  # type: ignore[union-attr]
+    clock.advance(0)
+    assert "cannot read" in view.texts()[-1]
