@@ -4,6 +4,8 @@ The C{twistd chat} command line: its options and the service they make.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
@@ -11,6 +13,9 @@ from chatserver.commands import InvalidText, check_text
 from chatserver.config import ChatConfig
 from chatserver.factory import ChatFactory
 from chatserver.service import ChatService
+
+if TYPE_CHECKING:
+    from chatserver.console import ConsoleService
 
 DEFAULT_PORT = "tcp:8123"
 
@@ -45,6 +50,7 @@ class Options(usage.Options):
     )
     optFlags = [
         ["log-messages", None, "Log message bodies (off by default)."],
+        ["console", None, "Show a Tk console window (needs twistd -n)."],
     ]
     optParameters = [
         [
@@ -126,6 +132,10 @@ class Options(usage.Options):
                 raise usage.UsageError(f"--{option}: {e}") from None
         if not self["server-name"].strip():
             raise usage.UsageError("--server-name cannot be empty")
+        if self["console"]:
+            from chatserver.console import check_console
+
+            check_console(self.parent)
 
     def config(self) -> ChatConfig:
         """
@@ -145,8 +155,13 @@ class Options(usage.Options):
         )
 
 
-def makeService(options: Options) -> ChatService:
+def makeService(options: Options) -> ChatService | ConsoleService:
     """
     Make the chat service C{twistd chat} runs.
     """
-    return ChatService(ChatFactory(options.config()), options["port"])
+    service = ChatService(ChatFactory(options.config()), options["port"])
+    if options["console"]:
+        from chatserver.console import ConsoleService
+
+        return ConsoleService(service)
+    return service

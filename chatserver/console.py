@@ -1,0 +1,273 @@
+"""
+The server console: a Tk window showing a running chat server, in the same
+reactor (through L{twisted.internet.tksupport}, no threads).
+
+The window is fed by one stream, the server's own log events: an observer on
+the global log publisher turns each event into a log line (see
+L{chatserver.console_model}) and, after the events that may change who is
+online, redraws the user list from the factory's connections.
+
+C{twistd -n chat --console} wraps the L{ChatService} in a L{ConsoleService}.
+Stopping the console service stops the chat service (the graceful shutdown
+of SIGTERM, with C{Stopping...} shown meanwhile) and then closes the window.
+The Stop button and the window's close box stop the reactor, so the
+shutdown is twistd's own.
+
+Tk is imported only when a console is started or checked for, so that a
+server without a console does not need it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from twisted.application.service import MultiService
+from twisted.internet import defer
+from twisted.internet.interfaces import IDelayedCall, IReactorCore, IReactorTime
+from twisted.logger import (
+    ILogObserver,
+    LogPublisher,
+    globalLogPublisher,
+)
+from twisted.python import usage
+
+from chatserver import console_model
+from chatserver.console_model import ConsoleLog, UserRow
+from chatserver.factory import ChatFactory
+from chatserver.protocol import ChatProtocol
+from chatserver.service import ChatService
+
+if TYPE_CHECKING:
+    from chatserver.console_window import ConsoleWindow
+
+
+def display_problem() -> str | None:
+    """
+    Try to open a Tk window (and close it at once).
+
+    @return: Why the console cannot be shown, in one line; L{None} if it
+        can.
+    """
+    try:
+        import tkinter
+    except ImportError as e:
+        return f"Tk is not available in this Python ({e})"
+    try:
+        root = tkinter.Tk()
+    except tkinter.TclError as e:
+        message = " ".join(str(e).split()) or "unknown Tk error"
+        return f"cannot open a window ({message})"
+    root.destroy()
+    return None
+
+
+def check_console(twistdOptions: Mapping[str, Any] | None) -> None:
+    """
+    Check, while the command line is read, that a console can be shown.
+
+    @param twistdOptions: The options of C{twistd} itself (the parent of the
+        C{chat} options), or L{None} when there is no parent.
+    @raise usage.UsageError: If twistd is going to daemonize.
+    @raise SystemExit: With a one-line message, if no window can be opened.
+    """
+    if twistdOptions is not None and not (
+        twistdOptions.get("nodaemon", True) or twistdOptions.get("debug")
+    ):
+        raise usage.UsageError(
+            "--console needs twistd -n (--nodaemon): the console cannot run in a daemon"
+        )
+    problem = display_problem()
+    if problem is not None:
+        raise SystemExit(f"twistd chat: --console: {problem}")
+
+
+class ConsoleService(MultiService):
+    """
+    Runs C{chat} with a console window.
+
+    @ivar chat: The chat server shown, a child of this service.
+    @ivar log: The lines of the log view.
+    @ivar window: The window while the service runs, else L{None}.
+    @ivar stopping: Whether the server is stopping.
+    """
+
+    def __init__(
+        self,
+        chat: ChatService,
+        *,
+        stop: Callable[[], object] | None = None,
+        reactor: IReactorTime | None = None,
+        publisher: LogPublisher = globalLogPublisher,
+        maxLines: int = console_model.DEFAULT_MAX_LINES,
+        title: str = "Chat server",
+    ) -> None:
+        """
+        @param stop: Called when the operator presses Stop or closes the
+            window; C{reactor.stop} by default.
+        """
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor as globalReactor
+
+            reactor = cast(IReactorTime, globalReactor)
+        self._reactor = reactor
+        if stop is None:
+            stop = cast(IReactorCore, reactor).stop
+        self._stop = stop
+        self._publisher = publisher
+        self._title = title
+        self.chat = chat
+        chat.setServiceParent(self)
+        self.log = ConsoleLog(maxLines)
+        self.window: ConsoleWindow | None = None
+        self.stopping = False
+        self._stopRequested = False
+        self._rows: dict[str, UserRow] = {}
+        self._refreshCall: IDelayedCall | None = None
+        self._thread = threading.get_ident()
+        self._observer = cast(ILogObserver, self._observe)
+
+    @property
+    def factory(self) -> ChatFactory:
+        return self.chat.factory
+
+    @property
+    def addresses(self) -> list[str]:
+        return self.chat.addresses
+
+    # Starting and stopping
+
+    def startService(self) -> None:
+        import tkinter
+
+        from twisted.internet import tksupport
+
+        from chatserver.console_window import ConsoleWindow
+
+        self._thread = threading.get_ident()
+        root = tkinter.Tk()
+        root.report_callback_exception = self._tkError
+        self.window = ConsoleWindow(
+            root, self._kick, self._requestStop, self.log.maxLines, self._title
+        )
+        self._publisher.addObserver(self._observer)
+        try:
+            super().startService()
+        except BaseException:
+            self._publisher.removeObserver(self._observer)
+            self.window = None
+            root.destroy()
+            raise
+        self._showStatus()
+        self._refresh()
+        tksupport.install(root)
+
+    def stopService(self) -> defer.Deferred[None]:
+        self.stopping = True
+        if self.window is not None:
+            self.window.setStopping()
+        self._showStatus()
+        stopped = defer.maybeDeferred(super().stopService)
+
+        def closeWindow(result: object) -> object:
+            self._closeWindow()
+            return result
+
+        return stopped.addBoth(closeWindow)
+
+    def _closeWindow(self) -> None:
+        self._publisher.removeObserver(self._observer)
+        if self._refreshCall is not None and self._refreshCall.active():
+            self._refreshCall.cancel()
+        self._refreshCall = None
+        window, self.window = self.window, None
+        if window is not None:
+            from twisted.internet import tksupport
+
+            tksupport.uninstall()
+            window.root.destroy()
+
+    def _requestStop(self) -> None:
+        """
+        The Stop button or the window's close box: stop the server, once.
+        """
+        if self._stopRequested or self.stopping:
+            return
+        self._stopRequested = True
+        if self.window is not None:
+            self.window.setStopping()
+        self._stop()
+
+    # The log stream
+
+    def _observe(self, event: Mapping[str, Any]) -> None:
+        if threading.get_ident() != self._thread:
+            # Tk may only be used from the reactor's thread.
+            from twisted.internet.interfaces import IReactorThreads
+
+            cast(IReactorThreads, self._reactor).callFromThread(self._observe, event)
+            return
+        line = self.log.add(event)
+        window = self.window
+        if window is None:
+            return
+        if line is not None:
+            window.appendLog(line)
+        if event.get("chat_event") == "listening":
+            self._showStatus()
+        if console_model.changes_users(event) and self._refreshCall is None:
+            # After the code logging the event is done with the connection
+            # (a leaving connection is released after its event), and once
+            # for a burst of events.
+            self._refreshCall = self._reactor.callLater(0, self._refresh)
+
+    def _tkError(
+        self, kind: type[BaseException], value: BaseException, tb: Any
+    ) -> None:
+        from twisted.logger import Logger
+        from twisted.python.failure import Failure
+
+        Logger(namespace="chatserver.console").failure(
+            "Error in the console window", Failure(value, kind, tb)
+        )
+
+    # Drawing
+
+    def _showStatus(self) -> None:
+        if self.window is not None:
+            self.window.showStatus(
+                *console_model.status(self.stopping, self.chat.addresses)
+            )
+
+    def _refresh(self) -> None:
+        self._refreshCall = None
+        if self.window is None:
+            return
+        connections = self.factory.connections
+        rows = console_model.user_rows(connections, self.factory.clock.seconds())
+        self._rows = {row.key: row for row in rows}
+        self.window.showUsers(rows, console_model.count_text(connections))
+
+    # Kicking
+
+    def _kick(self, key: str | None, reason: str) -> None:
+        window = self.window
+        if window is None or self.stopping:
+            return
+        row = self._rows.get(key) if key is not None else None
+        if row is None:
+            window.showHint("Select a user to kick.")
+            return
+        connection = row.connection
+        if not (
+            isinstance(connection, ChatProtocol)
+            and connection.loggedIn
+            and self.factory.isAdmitted(connection)
+        ):
+            window.showHint(f"{row.name} is not connected any more.")
+            return
+        window.showHint("")
+        window.clearReason()
+        connection.kick(reason)
