@@ -128,6 +128,7 @@ class ConsoleService(MultiService):
         self._refreshCall: IDelayedCall | None = None
         self._thread = threading.get_ident()
         self._observer = cast(ILogObserver, self._observe)
+        self._watching = False
 
     @property
     def factory(self) -> ChatFactory:
@@ -138,6 +139,22 @@ class ConsoleService(MultiService):
         return self.chat.addresses
 
     # Starting and stopping
+
+    def _watch(self) -> None:
+        if not self._watching:
+            self._watching = True
+            self._publisher.addObserver(self._observer)
+
+    def _unwatch(self) -> None:
+        if self._watching:
+            self._watching = False
+            self._publisher.removeObserver(self._observer)
+
+    def privilegedStartService(self) -> None:
+        # twistd listens here, before startService: catch the "listening"
+        # events for the log view.
+        self._watch()
+        super().privilegedStartService()
 
     def startService(self) -> None:
         import tkinter
@@ -152,11 +169,13 @@ class ConsoleService(MultiService):
         self.window = ConsoleWindow(
             root, self._kick, self._requestStop, self.log.maxLines, self._title
         )
-        self._publisher.addObserver(self._observer)
+        for line in self.log.lines:
+            self.window.appendLog(line)
+        self._watch()
         try:
             super().startService()
         except BaseException:
-            self._publisher.removeObserver(self._observer)
+            self._unwatch()
             self.window = None
             root.destroy()
             raise
@@ -178,7 +197,7 @@ class ConsoleService(MultiService):
         return stopped.addBoth(closeWindow)
 
     def _closeWindow(self) -> None:
-        self._publisher.removeObserver(self._observer)
+        self._unwatch()
         if self._refreshCall is not None and self._refreshCall.active():
             self._refreshCall.cancel()
         self._refreshCall = None

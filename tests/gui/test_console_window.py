@@ -84,12 +84,16 @@ class ConsoleWindowTests(TestCase):
     def setUp(self) -> None:
         self.startConsole(ChatConfig(rate=0))
 
-    def startConsole(self, config: ChatConfig, maxLines: int = 100) -> None:
+    def startConsole(
+        self, config: ChatConfig, maxLines: int = 100, privileged: bool = False
+    ) -> None:
         self.chat = ChatService(ChatFactory(config), ["tcp:0:interface=127.0.0.1"])
         self.stopCalls: list[defer.Deferred[None]] = []
         self.console = ConsoleService(
             self.chat, stop=self.stopFromWindow, maxLines=maxLines
         )
+        if privileged:  # as twistd does: it listens before startService
+            self.console.privilegedStartService()
         self.console.startService()
         self.clients: list[LineClient] = []
         self.addCleanup(self.stopAll)
@@ -156,6 +160,15 @@ class ConsoleWindowTests(TestCase):
         self.assertIn(f"Chat server listening on 127.0.0.1:{self.port}", self.logText())
         # tksupport runs Tk's updates: the window appears on the display.
         yield wait_until(window.root.winfo_viewable, "the window to show")
+
+    @defer.inlineCallbacks
+    def test_started_by_twistd(self) -> Generator[defer.Deferred[Any], Any, None]:
+        yield self.stopAll()
+        self.startConsole(ChatConfig(rate=0), privileged=True)
+        self.assertEqual(str(self.window.statusWord.cget("text")), "Running")
+        self.assertIn(f"Chat server listening on 127.0.0.1:{self.port}", self.logText())
+        yield self.login("alice")
+        yield wait_until(lambda: self.userNames() == ["alice"], "alice listed")
 
     @defer.inlineCallbacks
     def test_users_follow_joins_and_leaves(
