@@ -122,7 +122,7 @@ class ConsoleWindow:
         logFrame.columnconfigure(0, weight=1)
         logFrame.rowconfigure(0, weight=1)
         self.logText = tk.Text(
-            logFrame, height=12, width=80, wrap="word", state="disabled"
+            logFrame, height=10, width=80, wrap="word", state="disabled"
         )
         self.logText.grid(row=0, column=0, sticky="nsew")
         logScroll = ttk.Scrollbar(
