@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chatserver.addresses import DEFAULT_CONNECT_RATE, DEFAULT_EXEMPT, ConnectRate
+
 
 @dataclass(frozen=True)
 class ChatConfig:
@@ -29,6 +31,11 @@ class ChatConfig:
     @ivar logMessages: Whether message bodies are logged.
     @ivar closeGrace: Seconds a closing connection has to take its last lines
         before it is aborted.
+    @ivar maxPerAddress: Simultaneous connections per address (IPv6: per
+        /64); C{0} for no limit.
+    @ivar connectRate: New connections per address per time window.
+    @ivar exempt: Networks (CIDR strings) the per-address limits do not
+        apply to.
     """
 
     serverName: str = "chat"
@@ -42,3 +49,6 @@ class ChatConfig:
     maxBuffer: int = 1048576
     logMessages: bool = False
     closeGrace: float = 5.0
+    maxPerAddress: int = 16
+    connectRate: ConnectRate = DEFAULT_CONNECT_RATE
+    exempt: tuple[str, ...] = DEFAULT_EXEMPT

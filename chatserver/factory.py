@@ -12,6 +12,7 @@ from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.internet.protocol import ServerFactory
 
 from chatserver import lines
+from chatserver.addresses import AddressLimits, parse_network
 from chatserver.config import ChatConfig
 from chatserver.protocol import ChatProtocol
 from chatserver.registry import Registry
@@ -40,6 +41,12 @@ class ChatFactory(ServerFactory):
         self.config = config
         self.clock: IReactorTime = clock
         self.registry = Registry()
+        self.addressLimits = AddressLimits(
+            config.maxPerAddress,
+            config.connectRate,
+            [parse_network(network) for network in config.exempt],
+            self.clock,
+        )
         self.connections: set[ChatProtocol] = set()
         self.shuttingDown = False
         self._allClosed: defer.Deferred[None] | None = None
@@ -47,16 +54,22 @@ class ChatFactory(ServerFactory):
     def buildProtocol(self, addr: IAddress | None) -> ChatProtocol:
         return ChatProtocol(self)
 
-    def admit(self, connection: ChatProtocol) -> bool:
+    def admit(self, connection: ChatProtocol, host: str) -> str | None:
         """
-        Count C{connection} as open, unless the server is full or stopping.
+        Count C{connection}, from C{host}, as open, unless the server is
+        stopping or full, or that address is over its limits.
 
-        @return: Whether it was admitted.
+        @return: L{None} when admitted, or why not, fit to show the client.
         """
-        if self.shuttingDown or len(self.connections) >= self.config.maxClients:
-            return False
+        if self.shuttingDown:
+            return "the server is shutting down"
+        if len(self.connections) >= self.config.maxClients:
+            return "the server is full, please try again later"
+        refused = self.addressLimits.admit(host)
+        if refused is not None:
+            return refused
         self.connections.add(connection)
-        return True
+        return None
 
     def isAdmitted(self, connection: ChatProtocol) -> bool:
         """
@@ -64,11 +77,14 @@ class ChatFactory(ServerFactory):
         """
         return connection in self.connections
 
-    def release(self, connection: ChatProtocol) -> None:
+    def release(self, connection: ChatProtocol, host: str) -> None:
         """
-        Forget a closed connection.
+        Forget a closed connection from C{host}.
         """
+        if connection not in self.connections:
+            return
         self.connections.discard(connection)
+        self.addressLimits.release(host)
         if not self.connections and self._allClosed is not None:
             allClosed, self._allClosed = self._allClosed, None
             allClosed.callback(None)

@@ -90,6 +90,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.name = ""
         self.loggedIn = False
         self.peer = ""
+        self.host = ""
         self.connectedAt = factory.clock.seconds()
         self._telnet = TelnetFilter()
         self._bucket = TokenBucket(config.rate, config.burst, factory.clock)
@@ -112,18 +113,18 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     # Connection life
 
     def connectionMade(self) -> None:
-        self.peer = describe_address(self.transport.getPeer())
-        if not self.factory.admit(self):
+        address = self.transport.getPeer()
+        self.peer = describe_address(address)
+        self.host = str(getattr(address, "host", ""))
+        refused = self.factory.admit(self, self.host)
+        if refused is not None:
             log.warn(
-                "Refused {peer}: server full ({count} connections)",
+                "Refused {peer}: {why}",
                 chat_event="refused",
                 peer=self.peer,
-                count=self.config.maxClients,
+                why=refused,
             )
-            self.close(
-                "Server full",
-                lines.Error("the server is full, please try again later"),
-            )
+            self.close("Refused", lines.Error(refused))
             return
         self._enableKeepAlive()
         self.transport.registerProducer(self._guard, True)
@@ -170,7 +171,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
                 peer=self.peer,
                 reason=why,
             )
-        self.factory.release(self)
+        self.factory.release(self, self.host)
 
     def close(self, reason: str, notice: lines.Event | None = None) -> None:
         """

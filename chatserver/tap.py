@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
+from chatserver.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
 from chatserver.commands import InvalidText, check_text
 from chatserver.config import ChatConfig
 from chatserver.factory import ChatFactory
@@ -98,11 +99,36 @@ class Options(usage.Options):
         ],
         ["motd", None, "", "Message of the day, shown after login."],
         ["server-name", None, "chat", "Name of this server, shown to users."],
+        [
+            "max-per-ip",
+            None,
+            16,
+            "Connections at once from one address, IPv6 by /64 (0: no limit).",
+            int,
+        ],
+        [
+            "connect-rate",
+            None,
+            "32/600",
+            "New connections per address: N/SECONDS (N 0: no limit).",
+        ],
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self["port"] = []
+        self["exempt"] = []
+
+    def opt_exempt(self, network: str) -> None:
+        """
+        A network (CIDR) the per-address limits do not apply to; repeatable
+        [default: 127.0.0.1/32 and ::1/128].
+        """
+        try:
+            parse_network(network)
+        except ValueError as e:
+            raise usage.UsageError(f"--exempt {network!r}: {e}") from None
+        self["exempt"].append(network)
 
     def opt_port(self, description: str) -> None:
         """
@@ -132,6 +158,14 @@ class Options(usage.Options):
                 raise usage.UsageError(f"--{option}: {e}") from None
         if not self["server-name"].strip():
             raise usage.UsageError("--server-name cannot be empty")
+        if self["max-per-ip"] < 0:
+            raise usage.UsageError("--max-per-ip must be 0 or more")
+        try:
+            self["connect-rate"] = ConnectRate.parse(self["connect-rate"])
+        except ValueError as e:
+            raise usage.UsageError(f"--connect-rate: {e}") from None
+        if not self["exempt"]:
+            self["exempt"] = list(DEFAULT_EXEMPT)
         if self["console"]:
             from chatserver.console import check_console
 
@@ -152,6 +186,9 @@ class Options(usage.Options):
             burst=self["burst"],
             maxBuffer=self["max-buffer"],
             logMessages=bool(self["log-messages"]),
+            maxPerAddress=self["max-per-ip"],
+            connectRate=self["connect-rate"],
+            exempt=tuple(self["exempt"]),
         )
 
 

@@ -6,7 +6,7 @@ L{Clock}, and clients on L{StringTransport}s.
 from __future__ import annotations
 
 from twisted.internet import error
-from twisted.internet.address import IPv4Address
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
@@ -22,8 +22,14 @@ class FakeClient:
     One connection to the server, seen from the client's side.
     """
 
-    def __init__(self, factory: ChatFactory, port: int) -> None:
-        address = IPv4Address("TCP", "127.0.0.1", port)
+    def __init__(
+        self, factory: ChatFactory, port: int, host: str = "127.0.0.1"
+    ) -> None:
+        address: IPv4Address | IPv6Address = (
+            IPv6Address("TCP", host, port)
+            if ":" in host
+            else IPv4Address("TCP", host, port)
+        )
         self.transport = StringTransport(
             hostAddress=IPv4Address("TCP", "127.0.0.1", 8123), peerAddress=address
         )
@@ -69,8 +75,8 @@ class FakeServer:
         self.factory = ChatFactory(self.config, clock=self.clock)
         self._ports = iter(range(40000, 60000))
 
-    def connect(self) -> FakeClient:
-        return FakeClient(self.factory, next(self._ports))
+    def connect(self, host: str = "127.0.0.1") -> FakeClient:
+        return FakeClient(self.factory, next(self._ports), host)
 
     def login(self, name: str) -> FakeClient:
         """

@@ -2,7 +2,7 @@
 Fixtures starting real servers for the integration tests.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from tests.integration.support import ChatServer
 
 
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator:
+def start_server(tmp_path: Path) -> Iterator[Callable[..., ChatServer]]:
     """
     A function starting a C{twistd -n chat} with the given options; every
     server started is stopped at the end of the test.
@@ -31,7 +31,7 @@ def start_server(tmp_path: Path) -> Iterator:
 
 
 @pytest.fixture
-def server(start_server) -> ChatServer:
+def server(start_server: Callable[..., ChatServer]) -> ChatServer:
     """
     A server with the default options, but no rate limit.
     """

@@ -85,9 +85,10 @@ class ChatServer:
         ports = listening_ports(self.log())
         return ports if len(ports) >= count else None
 
-    def _failed(self) -> None:
+    def _failed(self) -> bool:
         if self.process.poll() is not None:
             raise AssertionError(f"twistd exited: {self.log()}")
+        return False
 
     def log(self) -> str:
         try:
@@ -132,8 +133,12 @@ class Client:
     A blocking line client on a real socket.
     """
 
-    def __init__(self, port: int, receiveBuffer: int | None = None) -> None:
+    def __init__(
+        self, port: int, receiveBuffer: int | None = None, source: str = ""
+    ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if source:
+            self.sock.bind((source, 0))  # another loopback address, 127.0.0.2
         if receiveBuffer is not None:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receiveBuffer)
         self.sock.settimeout(TIMEOUT)
@@ -180,7 +185,7 @@ class Client:
             assert len(skipped) < 10_000, skipped[-5:]
 
     def events_until_closed(self) -> list[lines.Event]:
-        events = []
+        events: list[lines.Event] = []
         while True:
             line = self.readline()
             if not line:
@@ -191,16 +196,19 @@ class Client:
         self.sock.close()
 
 
-def run(argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: Sequence[str], cwd: Path | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """
     Run a command to its end, with a time limit.
     """
     return subprocess.run(
         argv,
+        cwd=cwd,
+        input=input,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
         check=False,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        **kwargs,  # type: ignore[arg-type]
     )
