@@ -73,8 +73,9 @@ class ChatServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+        expected = listeners + list(options).count("--port")
         found = wait_for(
-            lambda: self._listening(listeners) or self._failed(),
+            lambda: self._listening(expected) or self._failed(),
             "the server to listen",
         )
         assert isinstance(found, list), found
