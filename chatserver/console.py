@@ -20,6 +20,7 @@ server without a console does not need it.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,7 +35,7 @@ from twisted.logger import (
 from twisted.python import usage
 
 from chatserver import console_model
-from chatserver.console_model import ConsoleLog, UserRow
+from chatserver.console_model import ConsoleLog, LogLine, UserRow
 from chatserver.factory import ChatFactory
 from chatserver.protocol import ChatProtocol
 from chatserver.service import ChatService
@@ -125,7 +126,9 @@ class ConsoleService(MultiService):
         self.stopping = False
         self._stopRequested = False
         self._rows: dict[str, UserRow] = {}
-        self._refreshCall: IDelayedCall | None = None
+        self._newLines: deque[LogLine] = deque(maxlen=maxLines)
+        self._usersChanged = False
+        self._drawCall: IDelayedCall | None = None
         self._thread = threading.get_ident()
         self._observer = cast(ILogObserver, self._observe)
         self._watching = False
@@ -169,8 +172,7 @@ class ConsoleService(MultiService):
         self.window = ConsoleWindow(
             root, self._kick, self._requestStop, self.log.maxLines, self._title
         )
-        for line in self.log.lines:
-            self.window.appendLog(line)
+        self.window.appendLog(self.log.lines)
         self._watch()
         try:
             super().startService()
@@ -198,9 +200,9 @@ class ConsoleService(MultiService):
 
     def _closeWindow(self) -> None:
         self._unwatch()
-        if self._refreshCall is not None and self._refreshCall.active():
-            self._refreshCall.cancel()
-        self._refreshCall = None
+        if self._drawCall is not None and self._drawCall.active():
+            self._drawCall.cancel()
+        self._drawCall = None
         window, self.window = self.window, None
         if window is not None:
             from twisted.internet import tksupport
@@ -229,18 +231,29 @@ class ConsoleService(MultiService):
             cast(IReactorThreads, self._reactor).callFromThread(self._observe, event)
             return
         line = self.log.add(event)
-        window = self.window
-        if window is None:
+        if self.window is None:
             return
-        if line is not None:
-            window.appendLog(line)
         if event.get("chat_event") == "listening":
             self._showStatus()
-        if console_model.changes_users(event) and self._refreshCall is None:
-            # After the code logging the event is done with the connection
-            # (a leaving connection is released after its event), and once
-            # for a burst of events.
-            self._refreshCall = self._reactor.callLater(0, self._refresh)
+        if line is not None:
+            self._newLines.append(line)
+        if console_model.changes_users(event):
+            self._usersChanged = True
+        if (line is not None or self._usersChanged) and self._drawCall is None:
+            # Draw once the code logging the event is done with the
+            # connection (a leaving connection is released after its event),
+            # and once for a burst of events.
+            self._drawCall = self._reactor.callLater(0, self._draw)
+
+    def _draw(self) -> None:
+        self._drawCall = None
+        if self.window is None:
+            return
+        if self._newLines:
+            self.window.appendLog(self._newLines)
+            self._newLines.clear()
+        if self._usersChanged:
+            self._refresh()
 
     def _tkError(
         self, kind: type[BaseException], value: BaseException, tb: Any
@@ -261,7 +274,7 @@ class ConsoleService(MultiService):
             )
 
     def _refresh(self) -> None:
-        self._refreshCall = None
+        self._usersChanged = False
         if self.window is None:
             return
         connections = self.factory.connections

@@ -11,7 +11,7 @@ reactor through L{twisted.internet.tksupport}, so there are no modal dialogs
 from __future__ import annotations
 
 import tkinter as tk
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from tkinter import ttk
 
 from chatserver.console_model import ERROR, LogLine, UserRow
@@ -48,6 +48,7 @@ class ConsoleWindow:
     ) -> None:
         self.root = root
         self.maxLines = maxLines
+        self._shown: dict[str, tuple[str, str, str]] = {}
         root.title(title)
         root.minsize(480, 360)
         root.protocol("WM_DELETE_WINDOW", onStop)
@@ -147,13 +148,18 @@ class ConsoleWindow:
         wanted = [row.key for row in rows]
         for key in set(tree.get_children()) - set(wanted):
             tree.delete(key)
+        shown = self._shown
         for index, row in enumerate(rows):
             values = (row.name, row.peer, row.since)
-            if tree.exists(row.key):
-                tree.item(row.key, values=values)
-                tree.move(row.key, "", index)
-            else:
+            old = shown.get(row.key)
+            if old is None:
                 tree.insert("", index, iid=row.key, values=values)
+            else:
+                if old != values:
+                    tree.item(row.key, values=values)
+                if tree.index(row.key) != index:
+                    tree.move(row.key, "", index)
+        self._shown = {row.key: (row.name, row.peer, row.since) for row in rows}
 
     def selectedKey(self) -> str | None:
         selection = self.userTree.selection()
@@ -171,17 +177,18 @@ class ConsoleWindow:
         """
         return self.logText.get("1.0", "end-1c").splitlines()
 
-    def appendLog(self, line: LogLine) -> None:
+    def appendLog(self, lines: Iterable[LogLine]) -> None:
         """
-        Add C{line} at the end, dropping the oldest beyond L{maxLines}, and
+        Add C{lines} at the end, dropping the oldest beyond L{maxLines}, and
         follow the end unless the operator has scrolled up.
         """
         text = self.logText
         following = text.yview()[1] >= 1.0
         text.configure(state="normal")
-        if text.compare("end-1c", "!=", "1.0"):
-            text.insert("end", "\n")
-        text.insert("end", line.render(), line.kind)
+        for line in lines:
+            if text.compare("end-1c", "!=", "1.0"):
+                text.insert("end", "\n")
+            text.insert("end", line.render(), line.kind)
         excess = int(text.index("end-1c").split(".")[0]) - self.maxLines
         if excess > 0:
             text.delete("1.0", f"{excess + 1}.0")

@@ -11,7 +11,7 @@ from twisted.python import usage
 from twisted.scripts._twistd_unix import ServerOptions
 
 from chatserver import tap
-from chatserver.console import ConsoleService
+from chatserver.console import ConsoleService, check_console
 from chatserver.service import ChatService
 
 pytestmark = pytest.mark.gui
@@ -37,11 +37,20 @@ def test_without_console() -> None:
     assert isinstance(tap.makeService(options), ChatService)
 
 
-@pytest.mark.parametrize("flags", [["-n"], ["--nodaemon"], ["-b"]])
+# Not -b (--debug, which also implies -n): parsing it turns on Failure's
+# debug mode for the whole test process.
+@pytest.mark.parametrize("flags", [["-n"], ["--nodaemon"]])
 def test_twistd_without_daemon(flags: list[str]) -> None:
     config = ServerOptions()
     config.parseOptions([*flags, "chat", "--console", *PORT])
     assert config.subOptions["console"]
+
+
+def test_debug_implies_nodaemon() -> None:
+    check_console({"nodaemon": False, "debug": True})
+    check_console(None)  # no twistd: nothing to check but the display
+    with pytest.raises(usage.UsageError):
+        check_console({"nodaemon": False, "debug": False})
 
 
 def test_twistd_daemon_refused() -> None:

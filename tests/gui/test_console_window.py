@@ -157,7 +157,8 @@ class ConsoleWindowTests(TestCase):
             f"listening on 127.0.0.1:{self.port}",
         )
         self.assertEqual(str(window.countLabel.cget("text")), "0 users online")
-        self.assertIn(f"Chat server listening on 127.0.0.1:{self.port}", self.logText())
+        listening = f"Chat server listening on 127.0.0.1:{self.port}"
+        yield wait_until(lambda: listening in self.logText(), "the listening line")
         # tksupport runs Tk's updates: the window appears on the display.
         yield wait_until(window.root.winfo_viewable, "the window to show")
 
