@@ -10,6 +10,7 @@ L{chatserver.console} only draws what this module computes.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -169,8 +170,13 @@ def format_since(connectedAt: float, now: float) -> str:
     @return: The local time of C{connectedAt}: C{HH:MM:SS} when it is the
         same day as C{now}, C{YYYY-MM-DD HH:MM} otherwise.
     """
+    return _since(connectedAt, time.localtime(now)[:3])
+
+
+@functools.lru_cache(maxsize=4096)
+def _since(connectedAt: float, today: tuple[int, ...]) -> str:
     then = time.localtime(connectedAt)
-    if then[:3] == time.localtime(now)[:3]:
+    if then[:3] == today:
         return time.strftime("%H:%M:%S", then)
     return time.strftime("%Y-%m-%d %H:%M", then)
 
@@ -187,8 +193,9 @@ def user_rows(connections: Iterable[Connection], now: float) -> list[UserRow]:
     users = sorted(
         (c for c in connections if c.loggedIn), key=lambda c: name_key(c.name)
     )
+    today = time.localtime(now)[:3]
     return [
-        UserRow(connection_key(c), c.name, c.peer, format_since(c.connectedAt, now), c)
+        UserRow(connection_key(c), c.name, c.peer, _since(c.connectedAt, today), c)
         for c in users
     ]
 

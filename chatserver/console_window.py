@@ -146,19 +146,20 @@ class ConsoleWindow:
         self.countLabel.configure(text=count)
         tree = self.userTree
         wanted = [row.key for row in rows]
-        for key in set(tree.get_children()) - set(wanted):
-            tree.delete(key)
+        gone = set(self._shown) - set(wanted)
+        if gone:
+            tree.delete(*gone)
         shown = self._shown
         for index, row in enumerate(rows):
             values = (row.name, row.peer, row.since)
             old = shown.get(row.key)
             if old is None:
                 tree.insert("", index, iid=row.key, values=values)
-            else:
-                if old != values:
-                    tree.item(row.key, values=values)
-                if tree.index(row.key) != index:
-                    tree.move(row.key, "", index)
+            elif old != values:
+                tree.item(row.key, values=values)
+        if list(tree.get_children()) != wanted:  # a rename moved someone
+            for index, key in enumerate(wanted):
+                tree.move(key, "", index)
         self._shown = {row.key: (row.name, row.peer, row.since) for row in rows}
 
     def selectedKey(self) -> str | None:
