@@ -77,6 +77,7 @@ class ChatSession:
                 self._sendName()
             return
         self._prompted = self._nameSent = False
+        self._problem = ""
         self.model.setServer(formatAddress(host, port))
         connection.open(host, port)
 
@@ -138,7 +139,11 @@ class ChatSession:
 
     def connecting(self, host: str, port: int) -> None:
         self._stopCountdown()
-        self.model.setStatus(Status(f"Connecting to {formatAddress(host, port)}…"))
+        if self._problem:
+            self.model.setStatus(Status(f"{self._problem} Trying again…", "error"))
+        else:
+            address = formatAddress(host, port)
+            self.model.setStatus(Status(f"Connecting to {address}…"))
 
     def connectFailed(self, message: str) -> None:
         self._problem = message if message.endswith(("?", "!", ".")) else message + "."
@@ -153,6 +158,7 @@ class ChatSession:
 
     def connectionMade(self) -> None:
         self._prompted = self._nameSent = False
+        self._problem = ""
         self.model.setStatus(Status(f"Connected to {self.address}."))
 
     def lineReceived(self, event: lines.Event) -> None:

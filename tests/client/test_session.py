@@ -117,7 +117,7 @@ def test_lost_reconnects_and_logs_in_again() -> None:
     clock.advance(1)
     assert view.status.text.endswith("Retrying in 2s.")
     clock.advance(2)
-    assert view.status.text == "Connecting to 127.0.0.1:8123…"
+    assert view.status.text == f"{lost} Trying again…"
     endpoint.last.refuse()
     assert view.status == Status(
         "cannot reach 127.0.0.1:8123, is the server running? Retrying in 3s.",

@@ -1,0 +1,164 @@
+"""
+The program: read the command line, build the window, install Tk into the
+reactor with L{tksupport.install}, and run the reactor.
+
+There is one thread: the reactor calls Tk's C{update} a hundred times a
+second (that is all L{tksupport} does), and Tk's callbacks call the
+session, which writes to the connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tkinter as tk
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+
+from chatclient.model import ChatModel
+from chatclient.network import EndpointMaker, RetryPolicy
+from chatclient.session import ChatSession
+from chatclient.window import ChatWindow
+
+
+@dataclass(frozen=True)
+class Options:
+    """
+    The command line.
+
+    @ivar name: The name to log in with; when given the client connects at
+        once instead of waiting on its connect form.
+    @ivar scrollback: How many lines the chat view keeps.
+    """
+
+    host: str = "localhost"
+    port: int = 8123
+    name: str = ""
+    scrollback: int = 5000
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"a port is from 1 to 65535, not {port}")
+    return port
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def parseArguments(argv: Sequence[str]) -> Options:
+    """
+    Read the command line.
+
+    @param argv: The arguments, without the program's name.
+    @raise SystemExit: On a bad argument (after printing why), or C{--help}.
+    """
+    parser = argparse.ArgumentParser(
+        prog="chat-client",
+        description="A desktop client for the Twisted group chat server.",
+    )
+    parser.add_argument("--host", default="localhost", help="server host name")
+    parser.add_argument("--port", type=_port, default=8123, help="server port")
+    parser.add_argument(
+        "--name", default="", help="log in as NAME at once (else show the form)"
+    )
+    parser.add_argument(
+        "--scrollback",
+        type=_positive,
+        default=5000,
+        metavar="LINES",
+        help="lines the chat view keeps (default 5000)",
+    )
+    args = parser.parse_args(list(argv))
+    return Options(args.host, args.port, args.name.strip(), args.scrollback)
+
+
+class ChatClient:
+    """
+    The whole client, assembled: model, session and window on one Tk root.
+    """
+
+    def __init__(
+        self,
+        root: tk.Tk,
+        clock: IReactorTime,
+        options: Options,
+        makeEndpoint: EndpointMaker | None = None,
+        retryPolicy: RetryPolicy | None = None,
+    ) -> None:
+        self.root = root
+        self.options = options
+        self.model = ChatModel(clock, options.scrollback)
+        self.session = ChatSession(self.model, clock, makeEndpoint, retryPolicy)
+        self.window = ChatWindow(
+            root,
+            self.model,
+            self.session,
+            host=options.host,
+            port=options.port,
+            name=options.name,
+        )
+        self._closing: defer.Deferred[None] | None = None
+
+    def start(self) -> None:
+        """
+        Connect at once when the command line named the user.
+        """
+        if self.options.name:
+            self.window.submit()
+
+    def close(self) -> defer.Deferred[None]:
+        """
+        Say goodbye to the server and close the connection.
+
+        @return: Fires when that is done; calling again gives the same wait.
+        """
+        if self._closing is None:
+            self._closing = self.session.quit()
+            self._closing.addBoth(lambda _: self.model.cancel())
+        done = defer.Deferred[None]()
+        self._closing.addBoth(lambda _: done.callback(None))
+        return done
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """
+    Run the client until its window is closed.
+    """
+    options = parseArguments(sys.argv[1:] if argv is None else argv)
+    from twisted.internet import reactor, tksupport
+
+    root = tk.Tk(className="Chat")
+    client = ChatClient(root, reactor, options)
+    tksupport.install(root)
+    theReactor: Any = reactor
+
+    def goodbye() -> defer.Deferred[None]:
+        root.withdraw()
+
+        def destroy(_: object) -> None:
+            tksupport.uninstall()
+            root.destroy()
+
+        return client.close().addCallback(destroy)
+
+    theReactor.addSystemEventTrigger("before", "shutdown", goodbye)
+    root.protocol("WM_DELETE_WINDOW", theReactor.stop)
+    root.createcommand("::tk::mac::Quit", theReactor.stop)
+    theReactor.callWhenRunning(client.start)
+    theReactor.run()

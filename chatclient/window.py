@@ -1,0 +1,348 @@
+"""
+The Tk window: the connect form, the chat view, the users panel, the input
+line and the status line, bound to a L{ChatModel} and a L{ChatSession}.
+
+Nothing here blocks: there is no dialog box and no nested event loop, since
+Tk runs inside the reactor (L{twisted.internet.tksupport}) and anything that
+held Tk would hold the network too.  Problems are shown in the status line
+and in the chat view.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Sequence
+from tkinter import font as tkfont
+from tkinter import ttk
+from typing import Any
+
+from zope.interface import implementer
+
+from chatclient.entry import InputHistory, NameCompleter
+from chatclient.model import (
+    PALETTE,
+    ChatModel,
+    IChatView,
+    Status,
+    ViewLine,
+    colourIndex,
+)
+from chatclient.session import ChatSession
+
+#: How each kind of line looks: Text tag options.
+KIND_STYLES: dict[str, dict[str, str]] = {
+    "message": {},
+    "own": {"foreground": "#34495e"},
+    "action": {"foreground": "#6c3483", "font": "italic"},
+    "private": {"foreground": "#7b1fa2", "background": "#f5eef8"},
+    "join": {"foreground": "#1e8449"},
+    "leave": {"foreground": "#a04000"},
+    "rename": {"foreground": "#2471a3"},
+    "info": {"foreground": "#5d6d7e"},
+    "error": {"foreground": "#c0392b", "font": "bold"},
+    "notice": {"foreground": "#7f8c8d", "font": "italic"},
+}
+
+STATUS_COLOURS = {
+    "info": "#34495e",
+    "ok": "#1e8449",
+    "warning": "#b9770e",
+    "error": "#c0392b",
+}
+
+
+@implementer(IChatView)
+class ChatWindow:
+    """
+    The client's window.
+
+    @ivar form: The connect form (host, port, name, Connect).
+    @ivar chat: The chat view, users panel and input line.
+    @ivar text: The chat view's Text widget (read-only).
+    @ivar users: The users panel's Listbox.
+    @ivar entry: The input line.
+    @ivar status: The status line's label.
+    @ivar reconnectButton: "Reconnect now", shown while waiting to retry.
+    """
+
+    def __init__(
+        self,
+        root: tk.Tk,
+        model: ChatModel,
+        session: ChatSession,
+        *,
+        host: str = "localhost",
+        port: int = 8123,
+        name: str = "",
+    ) -> None:
+        self.root = root
+        self.model = model
+        self.session = session
+        self.history = InputHistory()
+        self.completer = NameCompleter()
+        root.geometry("900x560")
+        root.minsize(480, 300)
+        self._fonts()
+        self._buildStatus()
+        self._buildForm(host, port, name)
+        self._buildChat()
+        root.bind("<FocusIn>", lambda e: model.setFocused(True), add="+")
+        root.bind("<FocusOut>", lambda e: model.setFocused(False), add="+")
+        self.showLogin("")
+        model.attach(self)
+
+    def _fonts(self) -> None:
+        base = tkfont.nametofont("TkFixedFont").copy()
+        base.configure(size=11)
+        self.font = base
+        self.fonts = {
+            "bold": _variant(base, weight="bold"),
+            "italic": _variant(base, slant="italic"),
+        }
+
+    # Building
+
+    def _buildStatus(self) -> None:
+        bar = ttk.Frame(self.root, padding=(6, 3))
+        bar.pack(side="bottom", fill="x")
+        self.status = ttk.Label(bar, anchor="w")
+        self.status.pack(side="left", fill="x", expand=True)
+        self.reconnectButton = ttk.Button(
+            bar, text="Reconnect now", command=self.session.reconnectNow
+        )
+        ttk.Separator(self.root).pack(side="bottom", fill="x")
+
+    def _buildForm(self, host: str, port: int, name: str) -> None:
+        form = self.form = ttk.Frame(self.root, padding=24)
+        ttk.Label(form, text="Connect to a chat server", font="TkHeadingFont").grid(
+            row=0, column=0, columnspan=3, sticky="w", pady=(0, 12)
+        )
+        self.hostVar = tk.StringVar(form, host)
+        self.portVar = tk.StringVar(form, str(port))
+        self.nameVar = tk.StringVar(form, name)
+        self.formEntries: dict[str, ttk.Entry] = {}
+        self.formErrors: dict[str, ttk.Label] = {}
+        fields = [("host", "Host", self.hostVar), ("port", "Port", self.portVar)]
+        fields.append(("name", "Name", self.nameVar))
+        for row, (key, label, var) in enumerate(fields, start=1):
+            ttk.Label(form, text=label).grid(row=row, column=0, sticky="w", pady=3)
+            entry = ttk.Entry(form, textvariable=var, width=28)
+            entry.grid(row=row, column=1, sticky="w", padx=8, pady=3)
+            entry.bind("<Return>", self.submit)
+            entry.bind("<KP_Enter>", self.submit)
+            error = ttk.Label(form, foreground=STATUS_COLOURS["error"])
+            error.grid(row=row, column=2, sticky="w")
+            self.formEntries[key] = entry
+            self.formErrors[key] = error
+        self.connectButton = ttk.Button(form, text="Connect", command=self.submit)
+        self.connectButton.grid(row=4, column=1, sticky="w", padx=8, pady=(12, 0))
+
+    def _buildChat(self) -> None:
+        chat = self.chat = ttk.Frame(self.root)
+        # The input row is packed first so that it keeps its room when the
+        # window is small; the panes take what is left.
+        row = ttk.Frame(chat, padding=(6, 6))
+        row.pack(side="bottom", fill="x")
+        panes = ttk.PanedWindow(chat, orient="horizontal")
+        panes.pack(fill="both", expand=True)
+
+        left = ttk.Frame(panes)
+        self.text = text = tk.Text(
+            left,
+            wrap="word",
+            height=10,
+            state="disabled",
+            font=self.font,
+            padx=6,
+            pady=4,
+            undo=False,
+            highlightthickness=0,
+            borderwidth=0,
+            cursor="arrow",
+        )
+        scroll = ttk.Scrollbar(left, orient="vertical", command=text.yview)
+        text.configure(yscrollcommand=scroll.set)
+        scroll.pack(side="right", fill="y")
+        text.pack(side="left", fill="both", expand=True)
+        panes.add(left, weight=4)
+
+        right = ttk.Frame(panes, padding=(6, 4))
+        self.usersLabel = ttk.Label(right, text="Online (0)", font="TkHeadingFont")
+        self.usersLabel.pack(anchor="w")
+        self.users = tk.Listbox(
+            right, width=18, activestyle="none", font=self.font, borderwidth=0
+        )
+        self.users.pack(fill="both", expand=True, pady=(4, 0))
+        panes.add(right, weight=1)
+
+        self.entry = entry = ttk.Entry(row, font=self.font)
+        entry.pack(side="left", fill="x", expand=True)
+        self.sendButton = ttk.Button(row, text="Send", command=self.sendInput)
+        self.sendButton.pack(side="left", padx=(6, 0))
+        entry.bind("<Return>", self.sendInput)
+        entry.bind("<KP_Enter>", self.sendInput)
+        entry.bind("<Up>", self._historyUp)
+        entry.bind("<Down>", self._historyDown)
+        entry.bind("<Tab>", self._complete)
+        entry.bind("<KeyPress>", lambda e: self.completer.reset())
+
+        for kind, style in KIND_STYLES.items():
+            options: dict[str, Any] = dict(style)
+            if "font" in style:
+                options["font"] = self.fonts[style["font"]]
+            text.tag_configure(kind, options)
+        text.tag_configure("time", foreground="#95a5a6")
+        bold = self.fonts["bold"]
+        for index, colour in enumerate(PALETTE):
+            text.tag_configure(f"name{index}", foreground=colour, font=bold)
+        text.tag_configure("mention", background="#fff2a8")
+        text.tag_raise("mention")
+
+    # Actions
+
+    def submit(self, event: object = None) -> str:
+        """
+        Connect (or try another name on the open connection) with what the
+        form says.
+        """
+        for label in self.formErrors.values():
+            label.configure(text="")
+        host = self.hostVar.get().strip()
+        name = self.nameVar.get().strip()
+        try:
+            port = int(self.portVar.get().strip())
+            if not 0 < port < 65536:
+                raise ValueError(port)
+        except ValueError:
+            port = 0
+        problems = {
+            "host": "" if host else "enter the server's host name",
+            "port": "" if port else "a port is a number from 1 to 65535",
+            "name": "" if name else "enter a name",
+        }
+        for key, problem in problems.items():
+            self.formErrors[key].configure(text=problem)
+        if any(problems.values()):
+            return "break"
+        self.session.connect(host, port, name)
+        return "break"
+
+    def sendInput(self, event: object = None) -> str:
+        """
+        Send what the input line holds.
+        """
+        text = self.entry.get()
+        if not text.strip():
+            return "break"
+        error = self.session.send(text)
+        if error:
+            self.model.addNotice(f"Not sent: {error}", "error")
+            return "break"
+        self.history.add(text)
+        self.entry.delete(0, "end")
+        return "break"
+
+    def _setInput(self, text: str | None) -> str:
+        if text is not None:
+            self.entry.delete(0, "end")
+            self.entry.insert(0, text)
+            self.entry.icursor("end")
+        return "break"
+
+    def _historyUp(self, event: object) -> str:
+        return self._setInput(self.history.previous(self.entry.get()))
+
+    def _historyDown(self, event: object) -> str:
+        return self._setInput(self.history.next(self.entry.get()))
+
+    def _complete(self, event: object) -> str:
+        text, cursor = self.entry.get(), self.entry.index("insert")
+        completed = self.completer.complete(text, cursor, self.model.userNames())
+        if completed is not None:
+            newText, newCursor = completed
+            self.entry.delete(0, "end")
+            self.entry.insert(0, newText)
+            self.entry.icursor(newCursor)
+        return "break"
+
+    # IChatView
+
+    def appendLines(self, batch: Sequence[ViewLine], trim: int) -> None:
+        text = self.text
+        following = text.yview()[1] >= 1.0
+        top = int(text.index("@0,0").split(".")[0])
+        chunks: list[object] = []
+        for line in batch:
+            tags: tuple[str, ...] = (
+                (line.kind, "mention") if line.mention else (line.kind,)
+            )
+            chunks += [f"{line.time} ", ("time", *tags[1:])]
+            for part in line.parts:
+                if part.name:
+                    chunks += [part.text, (*tags, f"name{colourIndex(part.name)}")]
+                else:
+                    chunks += [part.text, tags]
+            chunks += ["\n", tags]
+        text.configure(state="normal")
+        text.insert("end", *chunks)  # type: ignore[arg-type]
+        if trim:
+            text.delete("1.0", f"{trim + 1}.0")
+        text.configure(state="disabled")
+        if following:
+            text.yview_moveto(1.0)
+        elif trim:
+            text.yview(f"{max(1, top - trim)}.0")
+
+    def showUsers(self, names: Sequence[str]) -> None:
+        users = self.users
+        users.delete(0, "end")
+        for index, name in enumerate(names):
+            users.insert("end", name)
+            users.itemconfigure(index, foreground=PALETTE[colourIndex(name)])
+        self.usersLabel.configure(text=f"Online ({len(names)})")
+
+    def showTitle(self, title: str) -> None:
+        self.root.title(title)
+
+    def showStatus(self, status: Status) -> None:
+        self.status.configure(
+            text=status.text, foreground=STATUS_COLOURS.get(status.level, "black")
+        )
+        if status.canReconnect:
+            self.reconnectButton.pack(side="right")
+        else:
+            self.reconnectButton.pack_forget()
+
+    def showLogin(self, error: str) -> None:
+        self.chat.pack_forget()
+        self.form.pack(fill="both", expand=True)
+        self.formErrors["name"].configure(text=error)
+        nameEntry = self.formEntries["name"]
+        nameEntry.focus_set()
+        if error:
+            nameEntry.select_range(0, "end")
+
+    def showChat(self) -> None:
+        self.form.pack_forget()
+        self.chat.pack(fill="both", expand=True)
+        self.entry.focus_set()
+
+    # For tests and screenshots
+
+    def lineCount(self) -> int:
+        """
+        @return: How many lines the chat view holds.
+        """
+        return int(self.text.index("end-1c").split(".")[0]) - 1
+
+    def visibleText(self) -> str:
+        """
+        @return: Everything in the chat view.
+        """
+        return self.text.get("1.0", "end-1c")
+
+
+def _variant(base: tkfont.Font, **options: str) -> tkfont.Font:
+    variant = base.copy()
+    variant.configure(**options)  # type: ignore[arg-type]
+    return variant

@@ -1,0 +1,196 @@
+"""
+What the Tk client's GUI tests share: a real chat server on 127.0.0.1 in
+the test's reactor, raw TCP clients to play the other users, and the real
+client window, installed into the reactor with tksupport and destroyed
+after each test.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable, Generator
+from typing import Any
+
+from twisted.internet import defer, reactor, task, tksupport
+from twisted.internet.endpoints import (
+    TCP4ClientEndpoint,
+    connectProtocol,
+    serverFromString,
+)
+from twisted.internet.interfaces import IListeningPort
+from twisted.internet.protocol import connectionDone
+from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
+from twisted.trial.unittest import TestCase
+
+from chatclient.app import ChatClient, Options
+from chatserver import lines
+from chatserver.config import ChatConfig
+from chatserver.factory import ChatFactory
+
+TIMEOUT = 15.0
+
+
+def waitUntil(
+    condition: Callable[[], object], what: str, timeout: float = TIMEOUT
+) -> defer.Deferred[None]:
+    """
+    Let the reactor (and so Tk) run until C{condition()} is true.
+    """
+
+    clock: Any = reactor
+
+    @defer.inlineCallbacks
+    def poll() -> Generator[defer.Deferred[None], None, None]:
+        deadline = clock.seconds() + timeout
+        while not condition():
+            if clock.seconds() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            yield task.deferLater(reactor, 0.01, lambda: None)
+
+    return poll()
+
+
+class OtherUser(LineReceiver):
+    """
+    Another user: a raw TCP client that keeps every server event.
+    """
+
+    delimiter = lines.LINE_END
+
+    def __init__(self) -> None:
+        self.events: list[lines.Event] = []
+        self.closed: defer.Deferred[None] = defer.Deferred()
+
+    def lineReceived(self, line: bytes) -> None:
+        self.events.append(lines.parse(line))
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.closed.callback(None)
+
+    def say(self, text: str) -> None:
+        self.sendLine(text.encode("utf-8"))
+
+    def received(self, event: lines.Event) -> defer.Deferred[None]:
+        return waitUntil(lambda: event in self.events, f"{event} in {self.events}")
+
+
+class ClientTestCase(TestCase):
+    """
+    Runs the real client window against a real server.
+    """
+
+    timeout = 120
+    name = ""
+    scrollback = 5000
+
+    @defer.inlineCallbacks
+    def setUp(  # type: ignore[override]
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        self.others: list[OtherUser] = []
+        self.listening: IListeningPort | None = None
+        self.port = 0
+        self.addCleanup(self.stopServer)
+        yield self.startServer()
+        self.root = tk.Tk()
+        self.addCleanup(self.destroyWindow)
+        options = Options("127.0.0.1", self.port, self.name, self.scrollback)
+        self.client = ChatClient(
+            self.root, reactor, options, retryPolicy=lambda attempts: 1.0
+        )
+        self.window = self.client.window
+        self.model = self.client.model
+        self.session = self.client.session
+        tksupport.install(self.root)
+        self.addCleanup(self.client.close)
+        yield waitUntil(self.root.winfo_viewable, "the window on screen")
+        self.client.start()
+
+    def destroyWindow(self) -> None:
+        if tksupport._task is not None:
+            tksupport.uninstall()
+        self.root.destroy()
+
+    @defer.inlineCallbacks
+    def startServer(
+        self, config: ChatConfig | None = None
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        """
+        Listen on 127.0.0.1 (on the same port as before, after the first
+        time).
+        """
+        self.factory = ChatFactory(config or ChatConfig(rate=0, loginTimeout=0))
+        endpoint = serverFromString(reactor, f"tcp:{self.port}:interface=127.0.0.1")
+        self.listening = yield endpoint.listen(self.factory)
+        assert self.listening is not None
+        address: Any = self.listening.getHost()
+        self.port = address.port
+
+    @defer.inlineCallbacks
+    def stopServer(self) -> Generator[defer.Deferred[Any], Any, None]:
+        """
+        Stop listening and close every connection, as a server going away.
+        """
+        if self.listening is not None:
+            listening, self.listening = self.listening, None
+            yield defer.maybeDeferred(listening.stopListening)
+            yield self.factory.shutdown()
+        for other in self.others:
+            yield other.closed
+
+    @defer.inlineCallbacks
+    def otherUser(self, name: str) -> Generator[defer.Deferred[Any], Any, OtherUser]:
+        """
+        Log another user in.
+        """
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", self.port)
+        other: OtherUser = yield connectProtocol(endpoint, OtherUser())
+        self.others.append(other)
+        yield other.received(lines.Prompt("name", "What's your name?"))
+        other.say(name)
+        yield other.received(lines.Welcome("chat", name))
+        return other
+
+    # Driving the window
+
+    def press(self, widget: tk.Misc, key: str) -> None:
+        """
+        Press C{key} in C{widget}, as the keyboard would.
+        """
+        if widget.focus_get() is not widget:
+            widget.focus_force()
+            widget.update()
+        assert widget.focus_get() is widget
+        widget.event_generate(key, when="now")
+
+    def type(self, widget: tk.Entry, text: str, key: str = "<Return>") -> None:
+        """
+        Put C{text} in C{widget} and press C{key}.
+        """
+        widget.delete(0, "end")
+        widget.insert(0, text)
+        self.press(widget, key)
+
+    def chatText(self) -> str:
+        return self.window.visibleText()
+
+    def statusText(self) -> str:
+        return str(self.window.status.cget("text"))
+
+    def userList(self) -> list[str]:
+        return list(self.window.users.get(0, "end"))
+
+    def loggedIn(self) -> defer.Deferred[None]:
+        return waitUntil(
+            lambda: self.session.loggedIn and self.window.chat.winfo_ismapped(),
+            "the chat view",
+        )
+
+    @defer.inlineCallbacks
+    def login(self, name: str) -> Generator[defer.Deferred[Any], Any, None]:
+        """
+        Log in through the connect form.
+        """
+        self.type(self.window.formEntries["name"], name)
+        yield self.loggedIn()
