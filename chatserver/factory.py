@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import cast
 
+from twisted.cred.portal import Portal
 from twisted.internet import defer
 from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.internet.protocol import ServerFactory
 
 from chatserver import lines
 from chatserver.addresses import AddressLimits, parse_network
+from chatserver.auth import LoginThrottle
 from chatserver.config import ChatConfig
 from chatserver.protocol import ChatProtocol
 from chatserver.registry import Registry
@@ -28,18 +30,28 @@ class ChatFactory(ServerFactory):
         tests).
     @ivar connections: Every admitted open connection, named or not.
     @ivar shuttingDown: Set once L{shutdown} has begun.
+    @ivar portal: Where names and passwords are checked, with C{--auth};
+        L{None} for an open server where a name is all it takes.
+    @ivar loginThrottle: Slows down failed logins per address.
     """
 
     protocol = ChatProtocol
     noisy = False
 
-    def __init__(self, config: ChatConfig, clock: IReactorTime | None = None) -> None:
+    def __init__(
+        self,
+        config: ChatConfig,
+        clock: IReactorTime | None = None,
+        portal: Portal | None = None,
+    ) -> None:
         if clock is None:
             from twisted.internet import reactor
 
             clock = cast(IReactorTime, reactor)
         self.config = config
         self.clock: IReactorTime = clock
+        self.portal = portal
+        self.loginThrottle = LoginThrottle(clock)
         self.registry = Registry()
         self.addressLimits = AddressLimits(
             config.maxPerAddress,

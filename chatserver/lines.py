@@ -171,6 +171,7 @@ class Prompt:
     """
 
     NAME: ClassVar[str] = "name"
+    PASSWORD: ClassVar[str] = "password"
 
     field: str
     text: str

@@ -15,6 +15,8 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from twisted.cred.credentials import UsernamePassword
+from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import error
 from twisted.internet.interfaces import IAddress, IDelayedCall, ITCPTransport
 from twisted.internet.protocol import connectionDone
@@ -24,6 +26,7 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
 from chatserver import lines
+from chatserver.auth import ChatAccount, IChatAccount
 from chatserver.commands import (
     HELP,
     Chat,
@@ -33,7 +36,7 @@ from chatserver.commands import (
     split_first,
 )
 from chatserver.flow import SendQueueGuard, TokenBucket
-from chatserver.names import InvalidName, check_name
+from chatserver.names import InvalidName, check_name, name_key
 from chatserver.registry import NameTaken
 from chatserver.telnet import TelnetFilter
 
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
     from chatserver.factory import ChatFactory
 
 log = Logger(namespace="chatserver")
+
+MAX_LOGIN_FAILURES = 3
 
 
 def describe_address(address: IAddress) -> str:
@@ -99,6 +104,10 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self._leftover = b""
         self._leaveReason = ""
         self._resumeCall: IDelayedCall | None = None
+        self._answerCall: IDelayedCall | None = None
+        self._holds: set[str] = set()
+        self._pendingName = ""
+        self._failures = 0
         self._abortCall: IDelayedCall | None = None
         self._closing = False
 
@@ -134,7 +143,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.send(
             lines.Info(f"Welcome to {self.config.serverName}. Type /help for help.")
         )
-        self.send(lines.Prompt(lines.Prompt.NAME, "What's your name?"))
+        self._promptForName()
 
     def _enableKeepAlive(self) -> None:
         if ITCPTransport.providedBy(self.transport):
@@ -147,10 +156,10 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.setTimeout(None)
-        for call in (self._resumeCall, self._abortCall):
+        for call in (self._resumeCall, self._abortCall, self._answerCall):
             if call is not None and call.active():
                 call.cancel()
-        self._resumeCall = self._abortCall = None
+        self._resumeCall = self._abortCall = self._answerCall = None
         why = self._leaveReason or _describe_loss(reason)
         if self.loggedIn:
             self.loggedIn = False
@@ -300,22 +309,37 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             else:
                 if self.loggedIn:
                     self._chat(text)
+                elif self._pendingName:
+                    self._checkPassword(text)
                 else:
                     self._chooseName(text)
         self._pace()
 
+    def _hold(self, reason: str) -> None:
+        """
+        Stop reading from this client until L{_release}d for C{reason} (and
+        for every other reason held).
+        """
+        self._holds.add(reason)
+        if not self.paused:
+            self.pauseProducing()
+
+    def _release(self, reason: str) -> None:
+        self._holds.discard(reason)
+        if not self._holds and self.paused and not self._closing:
+            self.resumeProducing()
+
     def _pace(self) -> None:
-        if self._closing or self.paused:
+        if self._closing or "rate" in self._holds:
             return
         delay = self._bucket.delay()
         if delay > 0:
-            self.pauseProducing()
+            self._hold("rate")
             self._resumeCall = self.clock.callLater(delay, self._resume)
 
     def _resume(self) -> None:
         self._resumeCall = None
-        if not self._closing:
-            self.resumeProducing()
+        self._release("rate")
 
     # Login
 
@@ -335,6 +359,75 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         except InvalidName as e:
             self._reject(f"invalid name: {e}")
             return
+        if self.factory.portal is None:
+            self._register(name)
+        elif name in self.registry:
+            self._reject(f"{name} is already logged in")
+        else:
+            self._pendingName = name
+            self.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
+
+    def _checkPassword(self, password: str) -> None:
+        if not password:
+            return
+        portal = self.factory.portal
+        assert portal is not None
+        self._hold("login")
+        credentials = UsernamePassword(
+            self._pendingName.encode("utf-8"), password.encode("utf-8")
+        )
+        login = portal.login(credentials, None, IChatAccount)
+        login.addCallbacks(self._loggedIn, self._loginFailed)
+
+    def _loggedIn(self, result: tuple[object, ChatAccount, object]) -> None:
+        _, account, _ = result
+        self._pendingName = ""
+        if self._closing:
+            return
+        self._release("login")
+        if account.name in self.registry:
+            self._reject(f"{account.name} is already logged in")
+            self._promptForName()
+            return
+        self._register(account.name)
+
+    def _loginFailed(self, reason: Failure) -> None:
+        name, self._pendingName = self._pendingName, ""
+        if not reason.check(UnauthorizedLogin):
+            log.failure(
+                "Checking the password of {name} failed",
+                failure=reason,
+                chat_event="error",
+                name=name,
+            )
+        self._failures += 1
+        delay = self.factory.loginThrottle.failed(self.host)
+        log.info(
+            "Failed login as {name} from {peer} ({count} on this connection)",
+            chat_event="rejected",
+            name=name,
+            peer=self.peer,
+            count=self._failures,
+            why="wrong name or password",
+        )
+        self._answerCall = self.clock.callLater(delay, self._answerFailure)
+
+    def _answerFailure(self) -> None:
+        self._answerCall = None
+        if self._failures >= MAX_LOGIN_FAILURES:
+            self.close(
+                "Too many failed logins",
+                lines.Error("wrong name or password; too many failures, goodbye"),
+            )
+            return
+        self.send(lines.Error("wrong name or password"))
+        self._promptForName()
+        self._release("login")
+
+    def _promptForName(self) -> None:
+        self.send(lines.Prompt(lines.Prompt.NAME, "What's your name?"))
+
+    def _register(self, name: str) -> None:
         self.name = name
         try:
             self.registry.add(self)
@@ -431,6 +524,11 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             return
         if new == self.name:
             self.send(lines.Error(f"you are already called {new}"))
+            return
+        if self.factory.portal is not None and name_key(new) != name_key(self.name):
+            self.send(
+                lines.Error("names are accounts here: /nick may only change case")
+            )
             return
         old = self.name
         try:

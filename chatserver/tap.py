@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from twisted.cred import strcred
+from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+from twisted.cred.credentials import IUsernamePassword
+from twisted.cred.portal import Portal
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from chatserver.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
+from chatserver.auth import ChatRealm
 from chatserver.commands import InvalidText, check_text
 from chatserver.config import ChatConfig
 from chatserver.factory import ChatFactory
@@ -39,10 +44,14 @@ _positive_int.coerceDoc = "Must be a whole number of 1 or more."  # type: ignore
 _non_negative.coerceDoc = "Must be a number of 0 or more."  # type: ignore[attr-defined]
 
 
-class Options(usage.Options):
+class Options(usage.Options, strcred.AuthOptionMixin):
     """
-    Options of C{twistd chat}.
+    Options of C{twistd chat}, with twisted.cred's C{--auth} (and
+    C{--help-auth}): with any C{--auth}, names are accounts and need a
+    password.
     """
+
+    supportedInterfaces = (IUsernamePassword,)
 
     synopsis = "[--port ENDPOINT ...] [options]"
     longdesc = (
@@ -166,10 +175,20 @@ class Options(usage.Options):
             raise usage.UsageError(f"--connect-rate: {e}") from None
         if not self["exempt"]:
             self["exempt"] = list(DEFAULT_EXEMPT)
+        for checker in self.get("credCheckers", []):
+            _acceptBytes(checker)
         if self["console"]:
             from chatserver.console import check_console
 
             check_console(self.parent)
+
+    def portal(self) -> Portal | None:
+        """
+        @return: The portal over the C{--auth} checkers, or L{None} without
+            C{--auth}.
+        """
+        checkers = self.get("credCheckers", [])
+        return Portal(ChatRealm(), checkers) if checkers else None
 
     def config(self) -> ChatConfig:
         """
@@ -192,11 +211,25 @@ class Options(usage.Options):
         )
 
 
+def _acceptBytes(checker: object) -> None:
+    # twisted's memory: checker (strcred) stores names and passwords as str,
+    # while IUsernamePassword credentials carry bytes, so it would refuse
+    # every login; store them as bytes, as its own docstring says they are.
+    if isinstance(checker, InMemoryUsernamePasswordDatabaseDontUse):
+        checker.users = {
+            (k.encode("utf-8") if isinstance(k, str) else k): (
+                v.encode("utf-8") if isinstance(v, str) else v
+            )
+            for k, v in checker.users.items()
+        }
+
+
 def makeService(options: Options) -> ChatService | ConsoleService:
     """
     Make the chat service C{twistd chat} runs.
     """
-    service = ChatService(ChatFactory(options.config()), options["port"])
+    factory = ChatFactory(options.config(), portal=options.portal())
+    service = ChatService(factory, options["port"])
     if options["console"]:
         from chatserver.console import ConsoleService
 

@@ -5,6 +5,7 @@ L{Clock}, and clients on L{StringTransport}s.
 
 from __future__ import annotations
 
+from twisted.cred.portal import Portal
 from twisted.internet import error
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.task import Clock
@@ -69,10 +70,10 @@ class FakeServer:
     A chat server on a fake clock.
     """
 
-    def __init__(self, **settings: object) -> None:
+    def __init__(self, portal: Portal | None = None, **settings: object) -> None:
         self.clock = Clock()
         self.config = ChatConfig(**settings)  # type: ignore[arg-type]
-        self.factory = ChatFactory(self.config, clock=self.clock)
+        self.factory = ChatFactory(self.config, clock=self.clock, portal=portal)
         self._ports = iter(range(40000, 60000))
 
     def connect(self, host: str = "127.0.0.1") -> FakeClient:

@@ -30,7 +30,9 @@ def test_new_connections_over_the_connect_rate_are_refused(start_server):
         client.expect(lines.Prompt)
         client.close()
     refused = Client(server.port, source="127.0.0.4")
-    assert refused.event().text.startswith("too many new connections")
+    event = refused.event()
+    assert isinstance(event, lines.Error)
+    assert event.text.startswith("too many new connections")
 
 
 def test_exempt_networks_are_not_limited(start_server):

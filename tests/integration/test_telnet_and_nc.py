@@ -2,65 +2,13 @@
 Real telnet (driven through tmux) and real nc against a real twistd.
 """
 
-import os
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 
 from chatserver import lines
-from tests.integration.support import run, wait_for
-
-
-class Terminal:
-    """
-    A program running in a detached tmux session on a private tmux server.
-    """
-
-    def __init__(self, command: str) -> None:
-        self.socket = f"chat-test-{os.getpid()}-{id(self)}"
-        # The pane outlives the program, so its last words can still be read.
-        self._tmux(
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "160",
-            "-y",
-            "50",
-            f"{command}; sleep 60",
-        )
-
-    def _tmux(self, *args: str) -> str:
-        return subprocess.run(
-            ["tmux", "-L", self.socket, *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout
-
-    def type(self, text: str) -> None:
-        self._tmux("send-keys", "-t", "t", "-l", text)
-        self._tmux("send-keys", "-t", "t", "Enter")
-
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "t")
-
-    def wait_for(self, text: str) -> str:
-        found = wait_for(lambda: text in self.screen() and self.screen(), repr(text))
-        return str(found)
-
-    def close(self) -> None:
-        subprocess.run(
-            ["tmux", "-L", self.socket, "kill-server"],
-            capture_output=True,
-            check=False,
-            timeout=10,
-        )
+from tests.integration.support import Terminal, run
 
 
 @pytest.fixture

@@ -1,0 +1,7 @@
+"""
+The C{passwd} checker for C{--auth}: C{twistd chat --auth passwd:PATH}.
+"""
+
+from chatserver.passwords import PasswordFileCheckerFactory
+
+passwordFile = PasswordFileCheckerFactory()
