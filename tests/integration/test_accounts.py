@@ -143,3 +143,11 @@ def test_telnet_user_sees_the_password_prompt(start_server, terminal):
     telnet.wait_for(">>> password: Password for alice?")
     telnet.type("s3cret")
     telnet.wait_for("=== Welcome to chat, alice!")
+
+
+def test_twisted_file_checker_works_too(tmp_path, start_server):
+    users = tmp_path / "plain-users"
+    users.write_text("alice:s3cret\n")
+    server = start_server("--auth", f"file:{users}")
+    alice = log_in(server, "alice", "s3cret")
+    assert alice.event() == lines.Welcome("chat", "alice")
