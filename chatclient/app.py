@@ -41,21 +41,22 @@ class Options:
     scrollback: int = 5000
 
 
+def _number(text: str) -> int:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    return int(digits)
+
+
 def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    port = _number(text)
     if not 0 < port < 65536:
         raise argparse.ArgumentTypeError(f"a port is from 1 to 65535, not {port}")
     return port
 
 
 def _positive(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    number = _number(text)
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
     return number

@@ -74,6 +74,15 @@ class OtherUser(LineReceiver):
     def received(self, event: lines.Event) -> defer.Deferred[None]:
         return waitUntil(lambda: event in self.events, f"{event} in {self.events}")
 
+    def received_text(self, text: str) -> defer.Deferred[None]:
+        """
+        Wait for a chat line (of anyone's) saying C{text}.
+        """
+        return waitUntil(
+            lambda: any(getattr(e, "text", None) == text for e in self.events),
+            f"a line saying {text!r}",
+        )
+
 
 class ClientTestCase(TestCase):
     """

@@ -1,0 +1,69 @@
+"""
+The command line.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chatclient.app import Options, parseArguments
+
+ROOT = Path(__file__).resolve().parents[2]
+
+hosts = st.from_regex(r"[a-z0-9.-]{1,20}", fullmatch=True)
+names = st.from_regex(r"[A-Za-z0-9_.-]{1,12}", fullmatch=True)
+
+
+def test_defaults() -> None:
+    assert parseArguments([]) == Options("localhost", 8123, "", 5000)
+
+
+@given(hosts, st.integers(1, 65535), names, st.integers(1, 10**6))
+def test_every_option(host: str, port: int, name: str, scrollback: int) -> None:
+    argv = [f"--host={host}", "--port", str(port), f"--name={name}"]
+    argv += ["--scrollback", str(scrollback)]
+    assert parseArguments(argv) == Options(host, port, name, scrollback)
+
+
+@given(st.one_of(st.integers(max_value=0), st.integers(min_value=65536)))
+def test_bad_port_numbers(port: int) -> None:
+    with pytest.raises(SystemExit):
+        parseArguments(["--port", str(port)])
+
+
+@given(st.text(max_size=8).filter(lambda t: not re.fullmatch("[0-9]+", t.strip())))
+def test_ports_that_are_not_numbers(text: str) -> None:
+    with pytest.raises(SystemExit):
+        parseArguments([f"--port={text}"])
+
+
+def test_odd_numbers_are_refused() -> None:
+    for text in ("1_000", "+80", "٨٠", "0x50", ""):
+        with pytest.raises(SystemExit):
+            parseArguments([f"--port={text}"])
+
+
+@given(st.integers(max_value=0))
+def test_scrollback_is_positive(lines: int) -> None:
+    with pytest.raises(SystemExit):
+        parseArguments([f"--scrollback={lines}"])
+
+
+def test_help_from_python_m() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "chatclient", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for option in ("--host", "--port", "--name", "--scrollback"):
+        assert option in result.stdout
