@@ -1,0 +1,678 @@
+"""
+A load generator that speaks the chat protocol.
+
+It opens many connections, logs them all in, has some of them send chat lines
+that carry a sequence number, a send time and a checksum, and has every
+receiver check that each expected line arrived exactly once and intact.  It
+counts lost, duplicated and corrupted deliveries, records the latency of each
+delivery, and reports its own CPU time so that a saturated generator shows.
+
+Every line from the server is read with L{chatserver.lines.parse}, the one
+definition of the grammar.  The same line reaches hundreds of receivers, so
+the verdict on each distinct line (as bytes) is cached: a corrupted copy is
+different bytes, so it is parsed and checked on its own.
+
+The clients are spread over several worker processes (L{Generator}); a
+parent drives them through phases: log in, settle (all join notices read),
+send, drain.
+
+Smoke run against a server already listening::
+
+    python -m bench.loadgen --port 8123 --clients 5 --senders 2 --lines 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import resource
+import socket
+import struct
+import sys
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from chatserver import lines
+
+PAD = "x" * 20
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+# Kinds of line, as cached verdicts.
+MESSAGE, CORRUPT, NOTICE, ERROR, OTHER = range(5)
+Verdict = tuple[int, str, int, int]
+
+
+def chat_text(name: str, seq: int, sent_ns: int) -> str:
+    """
+    @return: The text of chat line C{seq} from C{name}, sent at C{sent_ns}
+        (C{time.monotonic_ns}), with a checksum over all of it.
+    """
+    body = f"{seq} {sent_ns} {PAD}"
+    crc = zlib.crc32(f"{name} {body}".encode())
+    return f"{body} {crc:08x}"
+
+
+def classify(raw: bytes) -> Verdict:
+    """
+    Read one server line with L{lines.parse} and check a chat line's
+    checksum.
+
+    @return: C{(kind, sender, seq, sent_ns)}.
+    """
+    try:
+        event = lines.parse(raw)
+    except lines.LineFormatError:
+        return (CORRUPT, "", 0, 0)
+    if isinstance(event, lines.Message):
+        parts = event.text.split(" ")
+        if len(parts) != 4:
+            return (CORRUPT, "", 0, 0)
+        body = " ".join(parts[:3])
+        if f"{zlib.crc32(f'{event.sender} {body}'.encode()):08x}" != parts[3]:
+            return (CORRUPT, "", 0, 0)
+        return (MESSAGE, event.sender, int(parts[0]), int(parts[1]))
+    if isinstance(event, (lines.Joined, lines.Left)):
+        return (NOTICE, event.name, 0, 0)
+    if isinstance(event, lines.Error):
+        return (ERROR, event.text, 0, 0)
+    return (OTHER, "", 0, 0)
+
+
+def bucket(us: int) -> int:
+    """
+    @return: C{us} rounded down to 6 significant bits (within 1.6%), a
+        histogram key.
+    """
+    shift = us.bit_length() - 6
+    if shift <= 0:
+        return us
+    return (us >> shift) << shift
+
+
+def percentile(hist: dict[int, int], fraction: float) -> float | None:
+    """
+    @return: The C{fraction} percentile of a latency histogram, in ms.
+    """
+    total = sum(hist.values())
+    if not total:
+        return None
+    rank = fraction * total
+    seen = 0
+    for key in sorted(hist):
+        seen += hist[key]
+        if seen >= rank:
+            return key / 1000
+    return max(hist) / 1000
+
+
+@dataclass
+class SenderState:
+    name: str
+    seq: int = 0
+    acked: int = 0
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Client(asyncio.Protocol):
+    """
+    One connection: logs in, then checks every chat line it receives.
+    """
+
+    transport: asyncio.Transport
+
+    def __init__(self, gen: Generator, name: str, role: str) -> None:
+        self.gen = gen
+        self.name = name
+        self.role = role  # "receiver", "sender", "idle" or "slow"
+        self.buffer = b""
+        self.state = 0  # 0 connecting, 1 name sent, 2 welcomed, 3 logged in
+        self.expectJoins = -1
+        self.joins = 0
+        self.settled = False
+        self.closed = False
+        # sender -> [next expected seq, unique received]
+        self.seen: dict[str, list[int]] = {}
+        self.missing: set[tuple[str, int]] = set()
+        self.acks: dict[str, SenderState] = {}
+        self.loggedIn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if not self.loggedIn.done():
+            self.loggedIn.set_result(False)
+
+    def data_received(self, data: bytes) -> None:
+        if self.state == 3 and self.role == "idle":
+            # Idle clients only count their join notices.
+            self.joins += data.count(b"\n")
+            self.checkSettled()
+            return
+        chunks = (self.buffer + data).split(b"\n")
+        self.buffer = chunks.pop()
+        now = time.monotonic_ns()
+        for raw in chunks:
+            self.lineReceived(raw, now)
+        if self.role == "slow" and self.state == 3:
+            self.transport.pause_reading()
+
+    def lineReceived(self, raw: bytes, now: int) -> None:
+        if self.state != 3:
+            self.login(raw)
+            return
+        gen = self.gen
+        verdict = gen.cache.get(raw)
+        if verdict is None:
+            verdict = classify(raw)
+            if len(gen.cache) > 200_000:
+                gen.cache.clear()
+            gen.cache[raw] = verdict
+        kind = verdict[0]
+        if kind == MESSAGE:
+            sender, seq = verdict[1], verdict[2]
+            gen.delivered += 1
+            us = (now - verdict[3]) // 1000
+            key = bucket(us)
+            gen.hist[key] = gen.hist.get(key, 0) + 1
+            seen = self.seen.get(sender)
+            if seen is None:
+                seen = self.seen[sender] = [0, 0]
+            expected = seen[0]
+            if seq == expected:
+                seen[0] = seq + 1
+                seen[1] += 1
+            elif seq > expected:
+                for gap in range(expected, seq):
+                    self.missing.add((sender, gap))
+                seen[0] = seq + 1
+                seen[1] += 1
+            elif (sender, seq) in self.missing:
+                self.missing.discard((sender, seq))
+                seen[1] += 1
+                gen.reordered += 1
+            else:
+                gen.duplicated += 1
+            ack = self.acks.get(sender)
+            if ack is not None and seq >= ack.acked:
+                ack.acked = seq + 1
+                ack.event.set()
+        elif kind == NOTICE:
+            self.joins += 1
+            gen.notices += 1
+            if raw.startswith(b"<--"):
+                gen.left.setdefault(verdict[1], time.monotonic())
+            self.checkSettled()
+        elif kind == CORRUPT:
+            gen.corrupted += 1
+        elif kind == ERROR:
+            gen.errors.append(f"{self.name}: {verdict[1]}")
+        else:
+            gen.other += 1
+
+    def login(self, raw: bytes) -> None:
+        try:
+            event = lines.parse(raw)
+        except lines.LineFormatError:
+            self.gen.corrupted += 1
+            return
+        if isinstance(event, lines.Prompt) and self.state == 0:
+            self.transport.write(self.name.encode() + b"\n")
+            self.state = 1
+        elif isinstance(event, lines.Welcome):
+            self.state = 2
+        elif isinstance(event, lines.Joined):
+            # The thread-per-client baseline can tell of a later login
+            # before its own welcome.
+            self.joins += 1
+        elif isinstance(event, lines.UserList) and self.state == 2:
+            self.state = 3
+            self.expectJoins = self.gen.total - len(event.names)
+            if not self.loggedIn.done():
+                self.loggedIn.set_result(True)
+            self.checkSettled()
+        elif isinstance(event, lines.Error):
+            self.gen.errors.append(f"{self.name}: {event.text}")
+            if not self.loggedIn.done():
+                self.loggedIn.set_result(False)
+
+    def checkSettled(self) -> None:
+        if (
+            not self.settled
+            and self.expectJoins >= 0
+            and self.joins >= self.expectJoins
+        ):
+            self.settled = True
+            self.gen.settled += 1
+
+    def abort(self) -> None:
+        if not self.closed:
+            self.transport.abort()
+
+
+class Generator:
+    """
+    The clients of one worker process and the counters they share.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        total: int,
+        clients: list[tuple[str, str]],
+        acks: dict[str, str],
+    ) -> None:
+        self.host, self.port, self.total = host, port, total
+        self.spec = clients
+        self.ackSpec = acks  # sender name -> receiver name in this worker
+        self.clients: list[Client] = []
+        self.senders: dict[str, SenderState] = {}
+        self.cache: dict[bytes, Verdict] = {}
+        self.hist: dict[int, int] = {}
+        self.delivered = self.duplicated = self.reordered = 0
+        self.corrupted = self.notices = self.other = self.settled = 0
+        self.errors: list[str] = []
+        self.left: dict[str, float] = {}
+        self.failed = 0
+
+    # Phases
+
+    async def login(self, concurrency: int, timeout: float) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        limit = asyncio.Semaphore(concurrency)
+        started = time.monotonic()
+
+        async def one(name: str, role: str) -> None:
+            async with limit:
+                client = Client(self, name, role)
+                self.clients.append(client)
+                try:
+                    await loop.create_connection(lambda: client, self.host, self.port)
+                    ok = await client.loggedIn
+                except OSError as e:
+                    self.errors.append(f"{name}: {e}")
+                    ok = False
+                if not ok:
+                    self.failed += 1
+
+        tasks = [asyncio.ensure_future(one(n, r)) for n, r in self.spec]
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        byName = {c.name: c for c in self.clients}
+        for sender, receiver in self.ackSpec.items():
+            state = self.senders[sender] = SenderState(sender)
+            if receiver in byName:
+                byName[receiver].acks[sender] = state
+        return {
+            "loggedIn": sum(c.state == 3 for c in self.clients),
+            "failed": self.failed + len(pending),
+            "seconds": time.monotonic() - started,
+        }
+
+    async def settle(self, timeout: float) -> dict[str, Any]:
+        started = time.monotonic()
+        deadline = started + timeout
+        want = sum(c.state == 3 for c in self.clients)
+        while self.settled < want and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return {
+            "settled": self.settled,
+            "of": want,
+            "seconds": time.monotonic() - started,
+        }
+
+    async def send(self, duration: float, rate: float, window: int) -> dict[str, int]:
+        byName = {c.name: c for c in self.clients if c.state == 3}
+        tasks = [
+            asyncio.ensure_future(self.sendLoop(byName[s], st, duration, rate, window))
+            for s, st in self.senders.items()
+            if s in byName
+        ]
+        if tasks:
+            await asyncio.wait(tasks)
+        return {s: st.seq for s, st in self.senders.items()}
+
+    async def sendLoop(
+        self,
+        client: Client,
+        state: SenderState,
+        duration: float,
+        rate: float,
+        window: int,
+    ) -> None:
+        start = time.monotonic()
+        end = start + duration
+        name = client.name
+        write = client.transport.write
+        while not client.closed:
+            now = time.monotonic()
+            if now >= end:
+                break
+            if rate > 0:
+                # Open loop: catch up on the schedule, then sleep.
+                due = int((now - start) * rate) + 1
+                batch = []
+                while state.seq < due:
+                    text = chat_text(name, state.seq, time.monotonic_ns())
+                    batch.append(text.encode() + b"\n")
+                    state.seq += 1
+                if batch:
+                    write(b"".join(batch))
+                await asyncio.sleep(max(0.0, start + due / rate - time.monotonic()))
+            else:
+                room = window - (state.seq - state.acked)
+                if room > 0:
+                    batch = []
+                    for _ in range(room):
+                        text = chat_text(name, state.seq, time.monotonic_ns())
+                        batch.append(text.encode() + b"\n")
+                        state.seq += 1
+                    write(b"".join(batch))
+                state.event.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(state.event.wait(), 0.1)
+
+    async def drain(self, sent: dict[str, int], timeout: float) -> dict[str, Any]:
+        started = time.monotonic()
+        deadline = started + timeout
+        checked = [c for c in self.clients if c.state == 3 and c.role != "slow"]
+
+        def outstanding() -> int:
+            total = 0
+            for c in checked:
+                for sender, count in sent.items():
+                    if sender == c.name:
+                        continue
+                    seen = c.seen.get(sender)
+                    total += count - (seen[1] if seen else 0)
+            return total
+
+        while outstanding() > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        lost = 0
+        for c in checked:
+            for sender, count in sent.items():
+                if sender != c.name:
+                    seen = c.seen.get(sender)
+                    lost += max(0, count - (seen[1] if seen else 0))
+        return {
+            "expected": sum(
+                count for c in checked for s, count in sent.items() if s != c.name
+            ),
+            "lost": lost,
+            "drainSeconds": time.monotonic() - started,
+        }
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "delivered": self.delivered,
+            "duplicated": self.duplicated,
+            "reordered": self.reordered,
+            "corrupted": self.corrupted,
+            "notices": self.notices,
+            "other": self.other,
+            "errors": self.errors[:20],
+            "errorCount": len(self.errors),
+            "hist": self.hist,
+            "left": self.left,
+            "closed": sum(c.closed for c in self.clients),
+        }
+
+    def reset(self) -> None:
+        self.hist = {}
+        self.delivered = self.duplicated = self.reordered = self.corrupted = 0
+
+    def close(self) -> None:
+        for c in self.clients:
+            c.abort()
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _worker(conn: Connection, args: dict[str, Any]) -> None:
+    asyncio.run(_serve(conn, args))
+
+
+async def _serve(conn: Connection, args: dict[str, Any]) -> None:
+    gen = Generator(
+        args["host"], args["port"], args["total"], args["clients"], args["acks"]
+    )
+    loop = asyncio.get_running_loop()
+    commands: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    loop.add_reader(conn.fileno(), lambda: commands.put_nowait(conn.recv()))
+    while True:
+        command, params = await commands.get()
+        cpu, wall = cpu_seconds(), time.monotonic()
+        result: dict[str, Any]
+        if command == "login":
+            result = await gen.login(params["concurrency"], params["timeout"])
+        elif command == "settle":
+            result = await gen.settle(params["timeout"])
+        elif command == "send":
+            gen.reset()
+            result = {"sent": await gen.send(**params)}
+        elif command == "drain":
+            result = await gen.drain(params["sent"], params["timeout"])
+            result.update(gen.stats())
+        elif command == "stats":
+            result = gen.stats()
+        else:
+            gen.close()
+            await asyncio.sleep(0.05)
+            conn.send({"cpu": 0.0})
+            return
+        result["cpu"] = cpu_seconds() - cpu
+        result["wall"] = time.monotonic() - wall
+        conn.send(result)
+
+
+class Load:
+    """
+    The parent's handle on a set of worker processes sharing one scenario's
+    clients.
+
+    @param names: C{(name, role)} of each client.
+    @param senders: The names of the senders (which are also receivers).
+    """
+
+    def __init__(
+        self,
+        port: int,
+        clients: list[tuple[str, str]],
+        workers: int = 2,
+        host: str = "127.0.0.1",
+    ) -> None:
+        workers = max(1, min(workers, len(clients)))
+        parts: list[list[tuple[str, str]]] = [[] for _ in range(workers)]
+        for i, client in enumerate(clients):
+            parts[i % workers].append(client)
+        self.senders = [n for n, r in clients if r == "sender"]
+        context = multiprocessing.get_context("fork")
+        self.conns: list[Connection] = []
+        self.procs: list[Any] = []
+        for part in parts:
+            # Each sender's window is acknowledged by a receiver in its worker.
+            receivers = [n for n, r in part if r in ("receiver", "sender")]
+            acks = {}
+            for n, r in part:
+                if r == "sender":
+                    others = [x for x in receivers if x != n]
+                    if others:
+                        acks[n] = others[0]
+            parent, child = context.Pipe()
+            proc = context.Process(
+                target=_worker,
+                args=(
+                    child,
+                    {
+                        "host": host,
+                        "port": port,
+                        "total": len(clients),
+                        "clients": part,
+                        "acks": acks,
+                    },
+                ),
+                daemon=True,
+            )
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    def call(
+        self,
+        command: str,
+        params: dict[str, Any] | None = None,
+        tick: Callable[[], None] | None = None,
+        timeout: float = 600.0,
+    ) -> list[dict[str, Any]]:
+        """
+        Run one phase in every worker and wait for all their answers,
+        calling C{tick} about every 100 ms meanwhile.
+        """
+        for conn in self.conns:
+            conn.send((command, params or {}))
+        results: list[dict[str, Any] | None] = [None] * len(self.conns)
+        deadline = time.monotonic() + timeout
+        while any(r is None for r in results):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"workers did not answer {command}")
+            for i, conn in enumerate(self.conns):
+                if results[i] is None and conn.poll(0.1 / len(self.conns)):
+                    results[i] = conn.recv()
+            if tick is not None:
+                tick()
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.send(("stop", {}))
+        for proc in self.procs:
+            proc.join(2)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
+def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """
+    Add up the drain results of all workers.
+    """
+    hist: dict[int, int] = {}
+    for r in results:
+        for k, v in r["hist"].items():
+            hist[int(k)] = hist.get(int(k), 0) + v
+    out: dict[str, Any] = {
+        key: sum(r[key] for r in results)
+        for key in (
+            "expected",
+            "lost",
+            "delivered",
+            "duplicated",
+            "reordered",
+            "corrupted",
+            "notices",
+            "errorCount",
+            "closed",
+            "cpu",
+        )
+    }
+    out["drainSeconds"] = max(r["drainSeconds"] for r in results)
+    out["errors"] = [e for r in results for e in r["errors"]][:20]
+    left: dict[str, float] = {}
+    for r in results:
+        for name, when in r["left"].items():
+            left[name] = min(when, left.get(name, when))
+    out["left"] = left
+    out["hist"] = hist
+    for label, fraction in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
+        out[label] = percentile(hist, fraction)
+    return out
+
+
+def smoke(
+    port: int,
+    *,
+    clients: int = 5,
+    senders: int = 2,
+    lines_each: int = 20,
+    workers: int = 1,
+    host: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """
+    A short exactly-once check: log C{clients} in, have C{senders} of them
+    send C{lines_each} lines each, and count what arrived.
+    """
+    spec = [(f"s{i}", "sender") for i in range(senders)]
+    spec += [(f"r{i}", "receiver") for i in range(clients - senders)]
+    load = Load(port, spec, workers=workers, host=host)
+    try:
+        logins = load.call("login", {"concurrency": 100, "timeout": 10}, timeout=20)
+        load.call("settle", {"timeout": 10}, timeout=20)
+        # A rate just high enough to send lines_each lines in one second.
+        sent_parts = load.call(
+            "send", {"duration": 1.0, "rate": float(lines_each), "window": 0}
+        )
+        sent = {s: n for part in sent_parts for s, n in part["sent"].items()}
+        result = merge(load.call("drain", {"sent": sent, "timeout": 10}, timeout=20))
+    finally:
+        load.close()
+    result["sent"] = sent
+    result["loggedIn"] = sum(r["loggedIn"] for r in logins)
+    del result["hist"]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--clients", type=int, default=5)
+    parser.add_argument("--senders", type=int, default=2)
+    parser.add_argument("--lines", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1)
+    options = parser.parse_args(argv)
+    result = smoke(
+        options.port,
+        clients=options.clients,
+        senders=options.senders,
+        lines_each=options.lines,
+        workers=options.workers,
+        host=options.host,
+    )
+    json.dump(result, sys.stdout, indent=2, sort_keys=True)
+    print()
+    ok = (
+        result["loggedIn"] == options.clients
+        and all(n > 0 for n in result["sent"].values())
+        and result["lost"] == 0
+        and result["duplicated"] == 0
+        and result["corrupted"] == 0
+        and result["errorCount"] == 0
+        and result["delivered"] == result["expected"]
+    )
+    print("exactly once: OK" if ok else "exactly once: FAILED", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    raise SystemExit(main())

@@ -1,0 +1,328 @@
+"""
+Write C{bench/RESULTS.md} from the results of L{bench.run}: medians over the
+runs, ratios against the baselines taken within each run, and the targets.
+
+    .venv/bin/python -m bench.report   # rewrite RESULTS.md from results.json
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+SERVERS = ("ours", "naive", "threaded")
+TITLES = {
+    "ours": "ours (chatserver)",
+    "naive": "naive Twisted",
+    "threaded": "thread per client",
+}
+MAX_BUFFER_MB = 1.0  # the default --max-buffer, 1 MiB
+
+
+def _median(values: list[Any]) -> float | None:
+    present = [v for v in values if isinstance(v, (int, float))]
+    return statistics.median(present) if present else None
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+class Results:
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.runs: list[dict[str, dict[str, dict[str, Any]]]] = document["runs"]
+
+    def values(self, scenario: str, server: str, key: str) -> list[Any]:
+        return [
+            run.get(scenario, {}).get(server, {}).get(key)
+            for run in self.runs
+            if scenario in run and server in run[scenario]
+        ]
+
+    def median(self, scenario: str, server: str, key: str) -> float | None:
+        return _median(self.values(scenario, server, key))
+
+    def ratio(
+        self, scenario: str, key: str, over: str, under: str
+    ) -> tuple[float | None, list[float]]:
+        """
+        @return: The median over runs of C{over/under} for C{key}, each ratio
+            taken within one run, and the ratios.
+        """
+        ratios = []
+        for run in self.runs:
+            a = run.get(scenario, {}).get(over, {}).get(key)
+            b = run.get(scenario, {}).get(under, {}).get(key)
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
+                ratios.append(a / b)
+        return _median(ratios), ratios
+
+    def servers(self, scenario: str) -> list[str]:
+        return [s for s in SERVERS if any(s in r.get(scenario, {}) for r in self.runs)]
+
+    def failures(self, scenario: str, server: str) -> list[str]:
+        return [
+            f for f in self.values(scenario, server, "failure") if isinstance(f, str)
+        ]
+
+
+def _table(
+    results: Results,
+    scenario: str,
+    rows: list[tuple[str, str, Callable[[Any], str] | None]],
+) -> list[str]:
+    servers = results.servers(scenario)
+    if not servers:
+        return ["(not run)", ""]
+    out = [
+        "| | " + " | ".join(TITLES[s] for s in servers) + " |",
+        "|---|" + "---:|" * len(servers),
+    ]
+    for label, key, fmt in rows:
+        cells = []
+        for server in servers:
+            value = results.median(scenario, server, key)
+            cells.append(fmt(value) if fmt else _fmt(value))
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    for server in servers:
+        for failure in results.failures(scenario, server):
+            out.append(f"\n{TITLES[server]} failed in a run: `{failure}`")
+    out.append("")
+    return out
+
+
+TRAFFIC_ROWS: list[tuple[str, str, Callable[[Any], str] | None]] = [
+    ("deliveries/s", "deliveriesPerSec", None),
+    ("server CPU µs per delivery", "cpuUsPerDelivery", None),
+    ("server CPU (cores)", "serverCpu", None),
+    ("generator CPU (cores, of 2)", "generatorCpu", None),
+    ("latency p50 (ms)", "p50", None),
+    ("latency p99 (ms)", "p99", None),
+    ("latency max (ms)", "max", None),
+    ("peak server RSS (MB)", "peakRssMB", lambda v: _fmt(v, 1)),
+    ("lines sent", "sent", lambda v: _fmt(v, 0)),
+    ("deliveries", "deliveries", lambda v: _fmt(v, 0)),
+    ("lost", "lost", lambda v: _fmt(v, 0)),
+    ("duplicated", "duplicated", lambda v: _fmt(v, 0)),
+    ("corrupted", "corrupted", lambda v: _fmt(v, 0)),
+    ("error lines", "errors", lambda v: _fmt(v, 0)),
+]
+
+CROWD_ROWS: list[tuple[str, str, Callable[[Any], str] | None]] = [
+    ("clients logged in", "loggedIn", lambda v: _fmt(v, 0)),
+    ("failed to log in", "failed", lambda v: _fmt(v, 0)),
+    ("all welcomed (s)", "loginSeconds", None),
+    ("all join notices read (s)", "settleSeconds", None),
+    ("clients with all join notices", "settled", lambda v: _fmt(v, 0)),
+    ("server CPU (s)", "serverCpuSeconds", None),
+    ("generator CPU (s)", "generatorCpuSeconds", None),
+    ("server RSS before (MB)", "rssBeforeMB", lambda v: _fmt(v, 1)),
+    ("server RSS after (MB)", "rssMB", lambda v: _fmt(v, 1)),
+    ("peak server RSS (MB)", "peakRssMB", lambda v: _fmt(v, 1)),
+    ("RSS per connection (KB)", "kbPerConnection", None),
+    ("error lines", "errors", lambda v: _fmt(v, 0)),
+]
+
+SLOW_ROWS: list[tuple[str, str, Callable[[Any], str] | None]] = [
+    ("deliveries/s (with the slow client)", "deliveriesPerSec", None),
+    ("deliveries/s (same, without it)", "controlDeliveriesPerSec", None),
+    ("normal clients' p99 (ms)", "p99", None),
+    ("p99 without the slow client (ms)", "controlP99", None),
+    ("p99 with / without", "p99VsControl", None),
+    ("normal clients' max latency (ms)", "max", None),
+    ("peak server RSS (MB)", "peakRssMB", lambda v: _fmt(v, 1)),
+    ("peak server RSS without it (MB)", "controlPeakRssMB", lambda v: _fmt(v, 1)),
+    ("slow client dropped after (s)", "slowDroppedAt", None),
+    ("lines sent", "sent", lambda v: _fmt(v, 0)),
+    ("lost (normal clients)", "lost", lambda v: _fmt(v, 0)),
+    ("duplicated", "duplicated", lambda v: _fmt(v, 0)),
+    ("corrupted", "corrupted", lambda v: _fmt(v, 0)),
+]
+
+
+def targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
+    """
+    @return: C{(target, measured, runs, met)} for each target.
+    """
+    out: list[tuple[str, str, str, bool | None]] = []
+    ratio, ratios = results.ratio("fanout", "cpuUsPerDelivery", "naive", "ours")
+    out.append(
+        (
+            "Fan-out: ≥ 4x less server CPU per delivery than naive Twisted",
+            f"{_fmt(ratio)}x less",
+            ", ".join(f"{r:.2f}x" for r in ratios),
+            None if ratio is None else ratio >= 4,
+        )
+    )
+    ours = results.median("scale", "ours", "p99")
+    naive = results.median("scale", "naive", "p99")
+    lost = results.values("scale", "ours", "lost")
+    delivered = results.values("scale", "ours", "deliveries")
+    allIn = bool(lost) and all(v == 0 for v in lost)
+    out.append(
+        (
+            "Scale: p99 ≤ naive Twisted's at the same load, every line delivered",
+            f"p99 {_fmt(ours)} ms vs {_fmt(naive)} ms; lost {lost}",
+            "deliveries " + ", ".join(_fmt(d) for d in delivered),
+            None if ours is None or naive is None else (ours <= naive and allIn),
+        )
+    )
+    kb = results.median("idle", "ours", "kbPerConnection")
+    out.append(
+        (
+            "Idle: ≤ 2.5 KB resident per logged-in connection at 10,000",
+            f"{_fmt(kb)} KB",
+            ", ".join(
+                _fmt(v) for v in results.values("idle", "ours", "kbPerConnection")
+            ),
+            None if kb is None else kb <= 2.5,
+        )
+    )
+    grow = [
+        (a - b)
+        for a, b in zip(
+            results.values("slow", "ours", "peakRssMB"),
+            results.values("slow", "ours", "controlPeakRssMB"),
+            strict=True,
+        )
+        if isinstance(a, (int, float)) and isinstance(b, (int, float))
+    ]
+    dropped = results.values("slow", "ours", "slowDroppedAt")
+    p99 = results.median("slow", "ours", "p99VsControl")
+    growth = _median(grow)
+    out.append(
+        (
+            "Slow consumer: memory bounded by --max-buffer (1 MiB), slow client "
+            "dropped, others' p99 ≤ 1.5x without it",
+            f"peak RSS +{_fmt(growth)} MB over the run without it; dropped after "
+            f"{', '.join(_fmt(d) for d in dropped)} s; p99 {_fmt(p99)}x",
+            ", ".join(
+                _fmt(v) + "x" for v in results.values("slow", "ours", "p99VsControl")
+            ),
+            None
+            if growth is None or p99 is None
+            else (
+                growth <= 2 * MAX_BUFFER_MB
+                and all(d is not None for d in dropped)
+                and p99 <= 1.5
+            ),
+        )
+    )
+    return out
+
+
+def _series(results: Results) -> list[str]:
+    out = []
+    run = results.runs[0].get("slow", {}) if results.runs else {}
+    for server in SERVERS:
+        metrics = run.get(server)
+        if not metrics or "rssOverTime" not in metrics:
+            continue
+        points = ", ".join(f"{t:g}s {mb:g}" for t, mb in metrics["rssOverTime"])
+        control = ", ".join(
+            f"{t:g}s {mb:g}" for t, mb in metrics.get("controlRssOverTime", [])
+        )
+        out.append(f"- {TITLES[server]}, with the slow client: {points}")
+        out.append(f"- {TITLES[server]}, without it: {control}")
+    return out
+
+
+def write_report(document: dict[str, Any], path: Path) -> None:
+    results = Results(document)
+    runs = len(results.runs)
+    out = [
+        "# Benchmark results",
+        "",
+        "Generated by `bench/report.py` from `bench/results.json`, written by "
+        f"`{document['command'].strip()}` (started {document['started']}, "
+        f"{document['seconds']} s in all).  Every number is the median of "
+        f"{runs} run(s); ratios are taken within each run, then the median.",
+        "",
+        f"**Machine:** {document['machine']}.",
+        "",
+        "Servers: **ours** is `twistd -n chat --rate 0 --max-clients 20000 "
+        "--login-timeout 0` (default `--max-buffer` 1 MiB), the installed "
+        "package; **naive Twisted** is `bench/baselines/naive.py`; **thread per "
+        "client** is `bench/baselines/threaded.py`.  Each scenario starts a "
+        "fresh server process; the load generator (`bench/loadgen.py`) runs in 2 "
+        "worker processes on the same 2 cores, so a busy generator slows "
+        "everything: its CPU is shown.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured (median) | per run | met |",
+        "|---|---|---|---|",
+    ]
+    for target, measured, per, met in targets(results):
+        verdict = "n/a" if met is None else ("**yes**" if met else "**no**")
+        out.append(f"| {target} | {measured} | {per} | {verdict} |")
+    out += [
+        "",
+        "## 1. Fan-out: 200 clients, 4 senders as fast as the server allows",
+        "",
+        "Each sender keeps at most 100 lines in flight (acknowledged when a "
+        "receiver in its own worker gets them), so latency here is mostly "
+        "that queue: compare throughput and CPU per delivery.",
+        "",
+        *_table(results, "fanout", TRAFFIC_ROWS),
+        "## 2. Scale: 1,000 clients, 2 senders at 200 lines/s each",
+        "",
+        "Offered load: 400 lines/s x 999 recipients = 399,600 deliveries/s.",
+        "",
+        *_table(results, "scale", TRAFFIC_ROWS),
+        "## 3. Idle: 10,000 logged-in idle clients",
+        "",
+        "1,000 connecting at a time; every client reads every join notice "
+        "(about 50 million of them in all).  RSS per connection is (RSS after "
+        "all are in and quiet - RSS before) / clients logged in.  Runs that "
+        "did not finish within 60 s + 60 s report what they reached.",
+        "",
+        *_table(results, "idle", CROWD_ROWS),
+        "## 4. Slow consumer: 50 clients plus one that never reads, 4 fast "
+        "senders, 10 s",
+        "",
+        "Run twice per server: with the slow client, and the same without it "
+        "(the control).  Senders keep 50 lines in flight each.",
+        "",
+        *_table(results, "slow", SLOW_ROWS),
+        "Server RSS (MB) over time, first run:",
+        "",
+        *_series(results),
+        "",
+        "## 5. Login storm: 2,000 clients connecting and logging in at once",
+        "",
+        *_table(results, "storm", CROWD_ROWS),
+    ]
+    profiles = BENCH / "profiles"
+    if profiles.is_dir():
+        out += ["## Profiles of the fan-out scenario (py-spy)", ""]
+        for name in sorted(profiles.glob("*.md")):
+            out += [name.read_text().strip(), ""]
+    notes = BENCH / "NOTES.md"
+    if notes.exists():
+        out += [notes.read_text().strip(), ""]
+    path.write_text("\n".join(out).rstrip() + "\n")
+
+
+def main() -> None:
+    document = json.loads((BENCH / "results.json").read_text())
+    write_report(document, BENCH / "RESULTS.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+"""
+Run every benchmark scenario against our server and the two baselines, in
+the same run, several times, and write C{bench/RESULTS.md} and
+C{bench/results.json}.
+
+    .venv/bin/python -m bench.run            # 3 runs of everything
+    .venv/bin/python -m bench.run --runs 1 --scenarios fanout,slow
+
+Each scenario starts a fresh server process (so peak RSS is the scenario's
+own), drives it with L{bench.loadgen.Load} in two worker processes, reads the
+server's CPU time and memory from C{/proc}, and kills the server by its PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.loadgen import Load, merge
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+TWISTD = str(ROOT / ".venv" / "bin" / "twistd")
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+SERVERS = ("ours", "naive", "threaded")
+SCENARIOS = ("fanout", "scale", "idle", "slow", "storm")
+Metrics = dict[str, Any]
+
+
+def raise_fd_limit(wanted: int = 100_000) -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            return
+        except (ValueError, OSError):
+            wanted = hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+class Server:
+    """
+    One server process under test, started on a free port of 127.0.0.1.
+    """
+
+    def __init__(self, kind: str, extra: tuple[str, ...] = ()) -> None:
+        self.kind = kind
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix=f"bench-{kind}-", suffix=".log", delete=False
+        )
+        if kind == "ours":
+            command = [
+                TWISTD,
+                "-n",
+                "--pidfile=",
+                "chat",
+                "--port",
+                "tcp:0:interface=127.0.0.1:backlog=4096",
+                "--rate",
+                "0",
+                "--max-clients",
+                "20000",
+                "--login-timeout",
+                "0",
+                *extra,
+            ]
+            pattern = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+        else:
+            command = [PYTHON, "-m", f"bench.baselines.{kind}"]
+            pattern = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+        self.proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 20
+        while True:
+            match = pattern.search(Path(self.log.name).read_bytes())
+            if match:
+                self.port = int(match[1])
+                break
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{kind} did not start: {Path(self.log.name).read_text()}"
+                )
+            time.sleep(0.05)
+
+    def cpu(self) -> float:
+        """
+        @return: User plus system CPU seconds the server has used.
+        """
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+
+    def memory(self) -> tuple[float, float]:
+        """
+        @return: Resident and peak resident memory, in MB.
+        """
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        rss = int(re.search(r"VmRSS:\s+(\d+)", status)[1])  # type: ignore[index]
+        hwm = int(re.search(r"VmHWM:\s+(\d+)", status)[1])  # type: ignore[index]
+        return rss / 1024, hwm / 1024
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        os.unlink(self.log.name)
+
+
+def roster(clients: int, senders: int, role: str = "receiver") -> list[tuple[str, str]]:
+    spec = [(f"s{i}", "sender") for i in range(senders)]
+    spec += [(f"u{i}", role) for i in range(clients - senders)]
+    return spec
+
+
+def traffic(
+    server: Server,
+    spec: list[tuple[str, str]],
+    send: dict[str, Any],
+    drain_timeout: float,
+    sample: bool = False,
+) -> Metrics:
+    """
+    Log C{spec} in, send for a while, drain, and measure the send and drain
+    phases.
+    """
+    load = Load(server.port, spec, workers=2)
+    samples: list[tuple[float, float]] = []
+    try:
+        logins = load.call("login", {"concurrency": 500, "timeout": 60})
+        load.call("settle", {"timeout": 60})
+        cpu0, t0 = server.cpu(), time.monotonic()
+        last = [0.0]
+
+        def tick() -> None:
+            now = time.monotonic()
+            if sample and now - last[0] >= 0.5 and server.proc.poll() is None:
+                last[0] = now
+                samples.append((round(now - t0, 1), round(server.memory()[0], 1)))
+
+        tick()
+        parts = load.call("send", send, tick=tick)
+        sent = {s: n for p in parts for s, n in p["sent"].items()}
+        sendCpu = sum(p["cpu"] for p in parts)
+        drained = merge(
+            load.call("drain", {"sent": sent, "timeout": drain_timeout}, tick=tick)
+        )
+        wall = time.monotonic() - t0
+        cpu = server.cpu() - cpu0
+        tick()
+    finally:
+        load.close()
+    delivered = drained["delivered"]
+    out: Metrics = {
+        "clients": len(spec),
+        "loggedIn": sum(r["loggedIn"] for r in logins),
+        "sent": sum(sent.values()),
+        "deliveries": delivered,
+        "seconds": round(wall, 2),
+        "deliveriesPerSec": delivered / wall,
+        "cpuUsPerDelivery": cpu * 1e6 / delivered if delivered else None,
+        "serverCpu": round(cpu / wall, 2),
+        "generatorCpu": round((sendCpu + drained["cpu"]) / wall, 2),
+        "peakRssMB": server.memory()[1],
+        "lost": drained["lost"],
+        "duplicated": drained["duplicated"],
+        "corrupted": drained["corrupted"],
+        "errors": drained["errorCount"],
+        "p50": drained["p50"],
+        "p99": drained["p99"],
+        "max": drained["max"],
+        "left": {k: round(v - t0, 2) for k, v in drained["left"].items()},
+    }
+    if sample:
+        out["rssOverTime"] = samples
+    return out
+
+
+def fanout(kind: str, seconds: float) -> Metrics:
+    server = Server(kind)
+    try:
+        return traffic(
+            server,
+            roster(200, 4),
+            {"duration": seconds, "rate": 0, "window": 100},
+            drain_timeout=10,
+        )
+    finally:
+        server.stop()
+
+
+def scale(kind: str, seconds: float) -> Metrics:
+    server = Server(kind)
+    try:
+        return traffic(
+            server,
+            roster(1000, 2),
+            {"duration": seconds, "rate": 200.0, "window": 0},
+            drain_timeout=15,
+        )
+    finally:
+        server.stop()
+
+
+def slow(kind: str, seconds: float) -> Metrics:
+    results = {}
+    for label, spec in (
+        ("control", roster(50, 4)),
+        ("withSlow", [*roster(50, 4), ("slow", "slow")]),
+    ):
+        server = Server(kind)
+        try:
+            results[label] = traffic(
+                server,
+                spec,
+                {"duration": seconds, "rate": 0, "window": 50},
+                drain_timeout=3,
+                sample=True,
+            )
+        finally:
+            server.stop()
+    out = dict(results["withSlow"])
+    control = results["control"]
+    out["controlP99"] = control["p99"]
+    out["controlPeakRssMB"] = control["peakRssMB"]
+    out["controlRssOverTime"] = control["rssOverTime"]
+    out["controlDeliveriesPerSec"] = control["deliveriesPerSec"]
+    out["p99VsControl"] = (
+        out["p99"] / control["p99"] if out["p99"] and control["p99"] else None
+    )
+    out["slowDroppedAt"] = out["left"].get("slow")
+    return out
+
+
+def crowd(kind: str, clients: int, concurrency: int, role: str) -> Metrics:
+    """
+    Log C{clients} in (C{concurrency} connecting at once) and wait until
+    every join notice has arrived.
+    """
+    server = Server(kind)
+    try:
+        time.sleep(0.3)
+        rss0 = server.memory()[0]
+        cpu0 = server.cpu()
+        load = Load(server.port, roster(clients, 0, role), workers=2)
+        try:
+            t0 = time.monotonic()
+            logins = load.call("login", {"concurrency": concurrency, "timeout": 60})
+            loginSeconds = time.monotonic() - t0
+            settles = load.call("settle", {"timeout": 60})
+            settleSeconds = time.monotonic() - t0
+            cpu = server.cpu() - cpu0
+            time.sleep(0.5)
+            rss, peak = server.memory()
+            stats = load.call("stats")
+        finally:
+            load.close()
+    finally:
+        server.stop()
+    loggedIn = sum(r["loggedIn"] for r in logins)
+    settled = sum(r["settled"] for r in settles)
+    return {
+        "clients": clients,
+        "loggedIn": loggedIn,
+        "failed": sum(r["failed"] for r in logins),
+        "settled": settled,
+        "loginSeconds": round(loginSeconds, 2),
+        "settleSeconds": round(settleSeconds, 2),
+        "serverCpuSeconds": round(cpu, 2),
+        "generatorCpuSeconds": round(
+            sum(r["cpu"] for r in logins) + sum(r["cpu"] for r in settles), 2
+        ),
+        "rssBeforeMB": round(rss0, 1),
+        "rssMB": round(rss, 1),
+        "peakRssMB": round(peak, 1),
+        "kbPerConnection": (rss - rss0) * 1024 / loggedIn if loggedIn else None,
+        "errors": sum(s["errorCount"] for s in stats),
+        "corrupted": sum(s["corrupted"] for s in stats),
+    }
+
+
+def idle(kind: str, seconds: float) -> Metrics:
+    return crowd(kind, 10_000, 1000, "idle")
+
+
+def storm(kind: str, seconds: float) -> Metrics:
+    return crowd(kind, 2000, 2000, "idle")
+
+
+RUNNERS: dict[str, Callable[[str, float], Metrics]] = {
+    "fanout": fanout,
+    "scale": scale,
+    "idle": idle,
+    "slow": slow,
+    "storm": storm,
+}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+    import twisted
+
+    return (
+        f"{os.cpu_count()} x {cpu}, {int(mem) // 1024} MB RAM, "
+        f"Linux {platform.release()}, CPython {platform.python_version()}, "
+        f"Twisted {twisted.__version__}, epoll reactor; server, generator and "
+        "baselines on the same machine over 127.0.0.1"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the chat benchmarks.")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--slow-seconds", type=float, default=10.0)
+    parser.add_argument("--out", default=str(BENCH / "results.json"))
+    parser.add_argument("--no-report", action="store_true")
+    options = parser.parse_args(argv)
+    raise_fd_limit()
+    scenarios = options.scenarios.split(",")
+    servers = options.servers.split(",")
+    runs: list[dict[str, dict[str, Metrics]]] = []
+    started = time.time()
+    for run in range(options.runs):
+        results: dict[str, dict[str, Metrics]] = {}
+        for scenario in scenarios:
+            seconds = options.slow_seconds if scenario == "slow" else options.seconds
+            for kind in servers:
+                t = time.monotonic()
+                try:
+                    metrics = RUNNERS[scenario](kind, seconds)
+                except Exception as e:  # a failed scenario is a result too
+                    metrics = {"failure": f"{type(e).__name__}: {e}"}
+                results.setdefault(scenario, {})[kind] = metrics
+                brief = {
+                    k: (round(v, 3) if isinstance(v, float) else v)
+                    for k, v in metrics.items()
+                    if k not in ("rssOverTime", "controlRssOverTime", "left")
+                }
+                print(
+                    f"run {run + 1} {scenario} {kind} "
+                    f"({time.monotonic() - t:.0f}s): {brief}",
+                    flush=True,
+                )
+        runs.append(results)
+    document = {
+        "machine": machine(),
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "seconds": round(time.time() - started),
+        "command": "python -m bench.run " + " ".join(argv or sys.argv[1:]),
+        "runs": runs,
+    }
+    Path(options.out).write_text(json.dumps(document, indent=1) + "\n")
+    if not options.no_report:
+        from bench.report import write_report
+
+        write_report(document, BENCH / "RESULTS.md")
+    return 0
+
+
+def median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

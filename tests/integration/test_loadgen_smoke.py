@@ -1,0 +1,22 @@
+"""
+A smoke run of the benchmark's load generator against a real C{twistd chat}:
+a few clients, a few lines, every line checked to arrive exactly once.
+"""
+
+from bench.loadgen import smoke
+from tests.integration.support import ChatServer
+
+
+def test_every_line_arrives_exactly_once(server: ChatServer) -> None:
+    result = smoke(server.port, clients=6, senders=2, lines_each=20)
+    assert result["loggedIn"] == 6
+    assert set(result["sent"]) == {"s0", "s1"}
+    assert all(count >= 10 for count in result["sent"].values())
+    # Each line reaches the 5 clients other than its sender.
+    assert result["expected"] == 5 * sum(result["sent"].values())
+    assert result["delivered"] == result["expected"]
+    assert result["lost"] == 0
+    assert result["duplicated"] == 0
+    assert result["reordered"] == 0
+    assert result["corrupted"] == 0
+    assert result["errorCount"] == 0
