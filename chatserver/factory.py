@@ -33,6 +33,11 @@ class ChatFactory(ServerFactory):
     @ivar portal: Where names and passwords are checked, with C{--auth};
         L{None} for an open server where a name is all it takes.
     @ivar loginThrottle: Slows down failed logins per address.
+
+    @param coalesce: Whether output is coalesced per reactor turn (see
+        L{chatserver.outbox}); by default it is with the real reactor and is
+        not with a test clock, so that tests read output as soon as they
+        feed input.
     """
 
     protocol = ChatProtocol
@@ -42,8 +47,11 @@ class ChatFactory(ServerFactory):
         self,
         config: ChatConfig,
         clock: IReactorTime | None = None,
+        coalesce: bool | None = None,
         portal: Portal | None = None,
     ) -> None:
+        if coalesce is None:
+            coalesce = clock is None
         if clock is None:
             from twisted.internet import reactor
 
@@ -52,7 +60,7 @@ class ChatFactory(ServerFactory):
         self.clock: IReactorTime = clock
         self.portal = portal
         self.loginThrottle = LoginThrottle(clock)
-        self.registry = Registry()
+        self.registry = Registry(clock if coalesce else None)
         self.addressLimits = AddressLimits(
             config.maxPerAddress,
             config.connectRate,

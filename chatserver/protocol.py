@@ -194,6 +194,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self._leaveReason = reason
         if notice is not None:
             self.send(notice)
+        # What waits for the end of the turn goes first.
+        self.registry.flush(self)
         self.transport.loseConnection()
         self._abortCall = self.clock.callLater(
             self.config.closeGrace, self.transport.abortConnection
@@ -239,9 +241,10 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     def send(self, event: lines.Event) -> None:
         """
-        Send one server line to this client.
+        Send one server line to this client, in order with the broadcasts
+        it gets (through the registry's outbox).
         """
-        self.deliver(lines.encode(event))
+        self.registry.sendTo(self, event)
 
     def _sendQueueExceeded(self) -> None:
         log.warn(

@@ -9,10 +9,14 @@ the encoded line.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Protocol
+
+from twisted.internet.interfaces import IReactorTime
 
 from chatserver.lines import Event, encode
 from chatserver.names import name_key
+from chatserver.outbox import Outbox, Sink
 
 
 class Participant(Protocol):
@@ -42,10 +46,32 @@ class Registry:
     """
     The users online, indexed by L{name_key}: look-ups, joins, leaves and
     renames are O(1), and every broadcast encodes its line once.
+
+    Output goes through an L{Outbox}: with a C{clock}, everything sent
+    during one reactor turn reaches each recipient in one delivery at the
+    end of the turn; without one, at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: IReactorTime | None = None) -> None:
         self._users: dict[str, Participant] = {}
+        # The keys in order and the names in the same order, for names().
+        self._sortedKeys: list[str] = []
+        self._sortedNames: list[str] = []
+        self._outbox = Outbox(self._users.values, self._isMember, clock)
+
+    def _isMember(self, sink: Sink) -> bool:
+        name = getattr(sink, "name", "")
+        return bool(name) and self._users.get(name_key(name)) is sink
+
+    def _sort(self, key: str, name: str) -> None:
+        where = bisect_left(self._sortedKeys, key)
+        self._sortedKeys.insert(where, key)
+        self._sortedNames.insert(where, name)
+
+    def _unsort(self, key: str) -> None:
+        where = bisect_left(self._sortedKeys, key)
+        del self._sortedKeys[where]
+        del self._sortedNames[where]
 
     def __len__(self) -> int:
         return len(self._users)
@@ -63,7 +89,7 @@ class Registry:
         """
         @return: The names of everyone online, sorted without regard to case.
         """
-        return tuple(sorted((p.name for p in self._users.values()), key=name_key))
+        return tuple(self._sortedNames)
 
     def add(self, participant: Participant) -> None:
         """
@@ -75,6 +101,8 @@ class Registry:
         if key in self._users:
             raise NameTaken(participant.name)
         self._users[key] = participant
+        self._sort(key, participant.name)
+        self._outbox.joined(participant)
 
     def remove(self, participant: Participant) -> None:
         """
@@ -83,6 +111,8 @@ class Registry:
         key = name_key(participant.name)
         if self._users.get(key) is participant:
             del self._users[key]
+            self._unsort(key)
+            self._outbox.left(participant)
 
     def rename(self, participant: Participant, old: str, new: str) -> None:
         """
@@ -99,19 +129,29 @@ class Registry:
             raise NameTaken(new)
         del self._users[oldKey]
         self._users[newKey] = participant
+        self._unsort(oldKey)
+        self._sort(newKey, new)
 
     def broadcast(self, event: Event, exclude: Participant | None = None) -> None:
         """
         Deliver C{event} to everyone online but C{exclude}, encoding it once.
         """
-        data = encode(event)
-        # A snapshot: a delivery may make a recipient leave.
-        for participant in tuple(self._users.values()):
-            if participant is not exclude:
-                participant.deliver(data)
+        self._outbox.broadcast(encode(event), exclude)
 
     def sendTo(self, participant: Participant, event: Event) -> None:
         """
-        Deliver C{event} to C{participant} alone.
+        Deliver C{event} to C{participant} alone (who need not be online:
+        a connection that has not chosen a name yet is fine), in order with
+        the broadcasts it gets.
         """
-        participant.deliver(encode(event))
+        self._outbox.send(participant, encode(event))
+
+    def flush(self, participant: Sink | None = None) -> None:
+        """
+        Deliver what waits for the end of the turn now: to C{participant}
+        only (before its connection closes), or to everyone.
+        """
+        if participant is None:
+            self._outbox.flush()
+        else:
+            self._outbox.flushOne(participant)
