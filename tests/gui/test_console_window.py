@@ -268,6 +268,20 @@ class ConsoleWindowTests(TestCase):
         self.assertEqual(str(window.hintLabel.cget("text")), "")
 
     @defer.inlineCallbacks
+    def test_kick_with_enter(self) -> Generator[defer.Deferred[Any], Any, None]:
+        alice = yield self.login("alice")
+        yield wait_until(lambda: self.userNames() == ["alice"], "alice listed")
+        window = self.window
+        window.userTree.selection_set(window.userTree.get_children()[0])
+        yield wait_until(window.root.winfo_viewable, "the window to show")
+        window.reasonEntry.focus_force()
+        window.root.update()
+        window.reasonEntry.event_generate("<Return>")
+        yield wait_until(lambda: alice.closed.called, "alice to be disconnected")
+        self.assertIn("-!- You were disconnected by the server: kicked", alice.lines)
+        yield wait_until(lambda: "alice left (Kicked)" in self.logText(), "the leave")
+
+    @defer.inlineCallbacks
     def test_kick_needs_a_selection(
         self,
     ) -> Generator[defer.Deferred[Any], Any, None]:
