@@ -10,10 +10,10 @@ from collections.abc import Callable, Generator
 from typing import Any, cast
 
 import pytest
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, reactor, task, threads
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import connectionDone
-from twisted.logger import ILogObserver, globalLogPublisher
+from twisted.logger import ILogObserver, Logger, globalLogPublisher
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
@@ -233,6 +233,18 @@ class ConsoleWindowTests(TestCase):
         yield wait_until(lambda: "<alice> hello there" in self.logText(), "the message")
         text = self.window.logText
         self.assertIn("message", text.tag_names(text.search("<alice>", "1.0")))
+
+    @defer.inlineCallbacks
+    def test_events_from_other_threads(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        # Tk may only be touched from the reactor thread: an event logged in
+        # another thread is drawn from the reactor thread.
+        def logInThread() -> None:
+            Logger(namespace="chatserver").info("from a thread", chat_event="rejected")
+
+        yield threads.deferToThread(logInThread)
+        yield wait_until(lambda: "from a thread" in self.logText(), "the line")
 
     @defer.inlineCallbacks
     def test_log_bounded(self) -> Generator[defer.Deferred[Any], Any, None]:
