@@ -120,3 +120,32 @@ def test_console_runs(start_server: Callable[..., ChatServer]) -> None:
     log = server.log()
     assert "Traceback" not in log
     assert "alice left (Server shutting down)" in log
+
+
+@pytest.mark.gui
+def test_stop_button_stops_twistd(start_server: Callable[..., ChatServer]) -> None:
+    """
+    A click on Stop, for real (xdotool), stops twistd the way SIGTERM does.
+    """
+    server = start_server("--rate", "0", "--console")
+
+    def console_windows() -> list[str]:
+        found = run(["xdotool", "search", "--onlyvisible", "--name", "^Chat server$"])
+        return found.stdout.split()
+
+    found = wait_for(console_windows, "the console window")
+    assert isinstance(found, list)
+    window = found[0]
+    alice = server.login("alice")
+    geometry = run(["xdotool", "getwindowgeometry", "--shell", window]).stdout
+    width = int(dict(line.split("=") for line in geometry.split())["WIDTH"])
+    # The Stop button is at the right end of the status line.
+    click = ["xdotool", "mousemove", "--window", window, str(width - 40), "20"]
+    assert run([*click, "click", "1"]).returncode == 0
+    assert server.process.wait(TIMEOUT) == 0
+    assert alice.expect(lines.Info) == lines.Info(
+        "The server is shutting down. Goodbye!"
+    )
+    log = server.log()
+    assert "Traceback" not in log
+    assert "alice left (Server shutting down)" in log
