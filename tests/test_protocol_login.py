@@ -181,3 +181,15 @@ def test_a_connection_that_does_not_close_is_aborted_after_the_grace_period():
     assert not bob.transport.disconnected
     server.clock.advance(5)
     assert bob.transport.disconnected
+
+
+def test_a_kicked_user_is_told_why_and_the_others_get_the_leave_notice():
+    server = FakeServer()
+    alice = server.login("alice")
+    bob = server.login("bob")
+    alice.received()
+    bob.protocol.kick("flooding")
+    assert bob.events() == [lines.Info("You were disconnected by the server: flooding")]
+    assert bob.closing
+    bob.lose()
+    assert alice.events() == [lines.Left("bob", "Kicked: flooding")]
