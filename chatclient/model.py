@@ -97,17 +97,16 @@ class ViewLine:
         return "".join(part.text for part in self.parts)
 
 
-def render(event: lines.Event, ownName: str = "") -> tuple[str, tuple[Part, ...]]:
+def render(event: lines.Event, own: bool = False) -> tuple[str, tuple[Part, ...]]:
     """
     Split a server event into styled pieces that read exactly as the server
     line does (C{event.format()}), with the names picked out.
 
-    @param ownName: The reader's name, to tell their own lines apart.
+    @param own: Whether the event is the reader's own chat line.
     @return: The kind of line (one of L{KINDS}) and its pieces.
     """
     match event:
         case lines.Message(sender, text):
-            own = bool(ownName) and name_key(sender) == name_key(ownName)
             return ("own" if own else "message"), (
                 Part("<"),
                 Part(sender, sender),
@@ -141,15 +140,19 @@ def render(event: lines.Event, ownName: str = "") -> tuple[str, tuple[Part, ...]
             return "info", (Part(event.format()),)
 
 
+def mentionPattern(name: str) -> re.Pattern[str]:
+    """
+    @return: A pattern that finds C{name} as a word of its own, in any case.
+    """
+    return re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-]|\.\w)", re.IGNORECASE)
+
+
 def mentions(text: str, name: str) -> bool:
     """
     @return: Whether C{text} mentions C{name} as a word of its own, in any
         case.
     """
-    if not name:
-        return False
-    pattern = rf"(?<![\w.-]){re.escape(name)}(?![\w-]|\.\w)"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+    return bool(name) and mentionPattern(name).search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,10 @@ class Status:
     text: str
     level: str = "info"
     canReconnect: bool = False
+
+
+_CHAT = (lines.Message, lines.Action, lines.PrivateIn)
+_MEMBERSHIP = (lines.UserList, lines.Joined, lines.Left, lines.Renamed)
 
 
 class IChatView(Interface):
@@ -233,7 +240,10 @@ class ChatModel:
         self.batchSize = batchSize
         self._localtime = localtime
         self.view: IChatView | None = None
-        self.ownName = ""
+        self._ownName = ""
+        self._ownKey = ""
+        self._mention: re.Pattern[str] | None = None
+        self._stamp = (-1, "")
         self.server = ""
         self.users: dict[str, str] = {}
         self.lines: deque[ViewLine] = deque(maxlen=scrollback)
@@ -254,6 +264,20 @@ class ChatModel:
         view.showStatus(self.status)
         view.showTitle(self.title)
         view.showUsers(self.userNames())
+
+    @property
+    def ownName(self) -> str:
+        """
+        The name the reader is logged in as, or C{""}.
+        """
+        return self._ownName
+
+    @ownName.setter
+    def ownName(self, name: str) -> None:
+        self._ownName = name
+        self._ownKey = name_key(name) if name else ""
+        self._mention = mentionPattern(name) if name else None
+        self._changeTitle()
 
     # What is shown
 
@@ -281,7 +305,11 @@ class ChatModel:
         """
         @return: The time now, as lines show it.
         """
-        return time.strftime("%H:%M", self._localtime(self.clock.seconds()))
+        minute = int(self.clock.seconds() // 60)
+        if minute != self._stamp[0]:
+            stamp = time.strftime("%H:%M", self._localtime(minute * 60))
+            self._stamp = (minute, stamp)
+        return self._stamp[1]
 
     # Changes
 
@@ -305,7 +333,6 @@ class ChatModel:
         The reader is now logged in as C{name}.
         """
         self.ownName = name
-        self._changeTitle()
         if self.view is not None:
             self.view.showChat()
 
@@ -344,13 +371,15 @@ class ChatModel:
         """
         Show a server event and keep the user list current with it.
         """
-        self._track(event)
-        kind, parts = render(event, self.ownName)
-        mention = False
-        if isinstance(event, lines.Message | lines.Action | lines.PrivateIn):
-            fromOther = name_key(event.sender) != name_key(self.ownName or "\0")
-            mention = fromOther and mentions(event.text, self.ownName)
-        self._add(ViewLine(self.stamp(), kind, parts, mention), counts=kind != "own")
+        own = mention = False
+        if isinstance(event, _CHAT):
+            own = name_key(event.sender) == self._ownKey
+            if not own and self._mention is not None:
+                mention = self._mention.search(event.text) is not None
+        elif isinstance(event, _MEMBERSHIP):
+            self._track(event)
+        kind, parts = render(event, own)
+        self._add(ViewLine(self.stamp(), kind, parts, mention), counts=not own)
 
     def addNotice(self, text: str, kind: str = "notice") -> None:
         """
@@ -358,7 +387,9 @@ class ChatModel:
         """
         self._add(ViewLine(self.stamp(), kind, (Part(text),)), counts=False)
 
-    def _track(self, event: lines.Event) -> None:
+    def _track(
+        self, event: lines.UserList | lines.Joined | lines.Left | lines.Renamed
+    ) -> None:
         match event:
             case lines.UserList(names):
                 self.users = {name_key(n): n for n in names}
@@ -369,9 +400,8 @@ class ChatModel:
             case lines.Renamed(old, new):
                 self.users.pop(name_key(old), None)
                 self.users[name_key(new)] = new
-                if self.ownName and name_key(old) == name_key(self.ownName):
+                if name_key(old) == self._ownKey:
                     self.ownName = new
-                    self._changeTitle()
             case _:
                 return
         self._usersChanged = True

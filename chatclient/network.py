@@ -4,8 +4,8 @@ that comes back by itself.
 
 The way a server line travels::
 
-    socket bytes -> LineReceiver framing (CR LF) -> chatserver.lines.parse
-                 -> IConnectionEvents.lineReceived(event)
+    socket bytes -> split at CR LF -> at most LINES_PER_TURN lines a turn
+                 -> chatserver.lines.parse -> IConnectionEvents.lineReceived
 
 L{Connection} keeps one connection to one address with Twisted's
 L{ClientService}: it retries with exponential back-off when the server
@@ -16,6 +16,7 @@ person can be shown what is happening.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -24,14 +25,14 @@ from twisted.internet import defer, error
 from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.interfaces import (
     IAddress,
+    IDelayedCall,
     IProtocol,
     IProtocolFactory,
     IReactorTime,
     IStreamClientEndpoint,
 )
-from twisted.internet.protocol import Factory, connectionDone
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
-from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
@@ -130,24 +131,67 @@ class IConnectionEvents(Interface):
         """
 
 
-class ChatClientProtocol(LineReceiver):
+class ChatClientProtocol(Protocol):
     """
     The client side of one connection: each server line is parsed with
     L{chatserver.lines.parse} and handed to the connection's events.
+
+    Lines are handled at most L{LINES_PER_TURN} at a time: when a read brings
+    more (a burst), the transport is paused and the rest is handled in the
+    next turns of the reactor, so Tk, which runs in the same reactor, keeps
+    answering the user however large the burst.
+
+    @cvar MAX_LENGTH: The longest line accepted, in bytes; a longer one
+        ends the connection.
     """
 
     delimiter = lines.LINE_END
-    # A user list of a thousand long names is longer than the default 16 KiB.
+    # A user list of a thousand long names is longer than LineReceiver's
+    # 16 KiB.
     MAX_LENGTH = 1 << 20
+    LINES_PER_TURN = 200
     transport: Any
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self._buffer = b""
+        self._lines: deque[bytes] = deque()
+        self._paused = False
+        self._nextTurn: IDelayedCall | None = None
 
     def connectionMade(self) -> None:
         self.connection._connectionMade(self)
 
+    def dataReceived(self, data: bytes) -> None:
+        received = (self._buffer + data).split(self.delimiter)
+        self._buffer = received.pop()
+        if len(self._buffer) > self.MAX_LENGTH:
+            tooLong, self._buffer = self._buffer, b""
+            self.connection.events.badLine(tooLong[:80], "line too long, disconnecting")
+            self.transport.loseConnection()
+            return
+        self._lines.extend(received)
+        if self._nextTurn is None:
+            self._handleLines()
+
+    def _handleLines(self) -> None:
+        self._nextTurn = None
+        pending = self._lines
+        for _ in range(min(self.LINES_PER_TURN, len(pending))):
+            self.lineReceived(pending.popleft())
+        if pending and self.transport is not None and self.connected:
+            if not self._paused:
+                self._paused = True
+                self.transport.pauseProducing()
+            self._nextTurn = self.connection.clock.callLater(0, self._handleLines)
+        elif self._paused:
+            self._paused = False
+            self.transport.resumeProducing()
+
     def lineReceived(self, line: bytes) -> None:
+        """
+        Parse one line and pass its event on.
+        """
         try:
             event = lines.parse(line)
         except lines.LineFormatError as e:
@@ -155,18 +199,20 @@ class ChatClientProtocol(LineReceiver):
         else:
             self.connection.events.lineReceived(event)
 
-    def lineLengthExceeded(self, line: bytes) -> None:
-        self.connection.events.badLine(line[:80], "line too long, disconnecting")
-        self.transport.loseConnection()
-
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if self._nextTurn is not None:
+            self._nextTurn.cancel()
+            self._nextTurn = None
+        # What arrived before the end is still shown.
+        while self._lines:
+            self.lineReceived(self._lines.popleft())
         self.connection._connectionLost(self, reason)
 
     def sendText(self, text: str) -> None:
         """
         Send one line the user typed (or the name to log in with).
         """
-        self.sendLine(text.encode("utf-8"))
+        self.transport.write(text.encode("utf-8") + self.delimiter)
 
 
 @implementer(IProtocolFactory)

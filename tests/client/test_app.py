@@ -17,8 +17,8 @@ from chatclient.app import Options, parseArguments
 
 ROOT = Path(__file__).resolve().parents[2]
 
-hosts = st.from_regex(r"[a-z0-9.-]{1,20}", fullmatch=True)
-names = st.from_regex(r"[A-Za-z0-9_.-]{1,12}", fullmatch=True)
+hosts = st.from_regex(r"[a-z0-9][a-z0-9.-]{0,20}", fullmatch=True)
+names = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,12}", fullmatch=True)
 
 
 def test_defaults() -> None:

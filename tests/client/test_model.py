@@ -39,8 +39,8 @@ events = st.one_of(
 )
 
 
-@given(events, names)
-def test_rendering_reads_as_the_server_line(event: lines.Event, own: str) -> None:
+@given(events, st.booleans())
+def test_rendering_reads_as_the_server_line(event: lines.Event, own: bool) -> None:
     kind, parts = render(event, own)
     assert kind in KINDS
     assert "".join(part.text for part in parts) == event.format()
@@ -50,8 +50,8 @@ def test_rendering_reads_as_the_server_line(event: lines.Event, own: str) -> Non
 
 
 def test_render_kinds() -> None:
-    assert render(lines.Message("Bob", "x"), "bob")[0] == "own"
-    assert render(lines.Message("Bob", "x"), "alice")[0] == "message"
+    assert render(lines.Message("Bob", "x"), own=True)[0] == "own"
+    assert render(lines.Message("Bob", "x"))[0] == "message"
     assert render(lines.Error("no"))[0] == "error"
     assert render(lines.Renamed("a", "b"))[1][3].name == "b"
 

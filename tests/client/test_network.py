@@ -10,6 +10,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatclient.network import (
+    ChatClientProtocol,
     Connection,
     IConnectionEvents,
     describeConnectFailure,
@@ -191,3 +192,55 @@ def test_descriptions() -> None:
         "the server closed the connection"
     )
     assert describeLoss(Failure(ValueError("odd"))) == "odd"
+
+
+def test_a_burst_is_handled_a_slice_per_turn() -> None:
+    connection, events, endpoint, clock = build()
+    connection.open("h", 1)
+    transport = endpoint.last.succeed()
+    events.take()
+    protocol = endpoint.last.protocol
+    assert protocol is not None
+    perTurn = ChatClientProtocol.LINES_PER_TURN
+    protocol.dataReceived(
+        b"".join(lines.encode(lines.Info(str(i))) for i in range(perTurn * 2 + 5))
+    )
+    assert len(events.take()) == perTurn
+    assert transport.producerState == "paused"
+    protocol.dataReceived(lines.encode(lines.Info("more")))  # queued behind
+    assert events.take() == []
+    assert len(clock.getDelayedCalls()) == 1  # the next slice, next turn
+    clock.advance(0)
+    taken = events.take()
+    assert len(taken) == perTurn + 6
+    last = lines.Info(str(perTurn * 2 + 4))
+    assert [call[1] for call in taken[-2:]] == [last, lines.Info("more")]
+    assert transport.producerState == "producing"
+    assert clock.getDelayedCalls() == []
+
+
+def test_lines_pending_at_the_end_are_still_handled() -> None:
+    connection, events, endpoint, _ = build()
+    connection.open("h", 1)
+    endpoint.last.succeed()
+    events.take()
+    protocol = endpoint.last.protocol
+    assert protocol is not None
+    count = ChatClientProtocol.LINES_PER_TURN + 1
+    protocol.dataReceived(b"-!- x\r\n" * count)
+    endpoint.last.lose()
+    taken = events.take()
+    assert len([c for c in taken if c[0] == "line"]) == count
+    assert taken[-2:] == [("lost", "the connection was lost"), ("retry", 2.0)]
+
+
+def test_a_line_too_long_ends_the_connection() -> None:
+    connection, events, endpoint, _ = build()
+    connection.open("h", 1)
+    transport = endpoint.last.succeed()
+    events.take()
+    protocol = endpoint.last.protocol
+    assert protocol is not None
+    protocol.dataReceived(b"x" * (ChatClientProtocol.MAX_LENGTH + 1))
+    assert events.take() == [("bad", b"x" * 80)]
+    assert transport.disconnecting
