@@ -28,18 +28,18 @@ from chatserver.names import name_key
 #: Name colours, readable on a white background; each name always gets the
 #: same one (see L{colourIndex}).
 PALETTE = (
-    "#c0392b",
-    "#2471a3",
-    "#1e8449",
-    "#8e44ad",
-    "#b9770e",
-    "#117a65",
-    "#a93226",
-    "#1f618d",
-    "#6c3483",
-    "#7d6608",
-    "#0e6655",
-    "#943126",
+    "#c0392b",  # red
+    "#2471a3",  # blue
+    "#1e8449",  # green
+    "#8e44ad",  # purple
+    "#d35400",  # orange
+    "#117a65",  # teal
+    "#9a7d0a",  # mustard
+    "#1a5276",  # navy
+    "#c2185b",  # pink
+    "#6d4c41",  # brown
+    "#00838f",  # cyan
+    "#5d6d7e",  # slate
 )
 
 #: The kinds of line, each styled on its own.
@@ -62,7 +62,7 @@ def colourIndex(name: str) -> int:
     @return: The index in L{PALETTE} of C{name}'s colour: the same for the
         same name (in any case) in every run.
     """
-    return zlib.crc32(name_key(name).encode("utf-8")) % len(PALETTE)
+    return zlib.adler32(name_key(name).encode("utf-8")) % len(PALETTE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,3 +71,29 @@ class BurstTests(ClientTestCase):
         # The user can still type and send while it drains, and after.
         self.type(window.entry, "still here")
         yield bob.received_text("still here")
+
+
+class ScrollbackTests(ClientTestCase):
+    name = "alice"
+    scrollback = 60
+
+    @defer.inlineCallbacks
+    def test_trimming_keeps_the_place_of_a_reader(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        bob = yield self.otherUser("bob")
+        yield self.loggedIn()
+        text = self.window.text
+        for i in range(80):
+            bob.say(f"old {i}")
+        yield waitUntil(lambda: "<bob> old 79" in self.chatText(), "80 lines")
+        assert self.window.lineCount() == 60
+        text.yview("30.0")  # reading in the middle
+        self.root.update()
+        reading = text.get("@0,0 linestart", "@0,0 lineend")
+        for i in range(10):
+            bob.say(f"new {i}")
+        yield waitUntil(lambda: "<bob> new 9" in self.chatText(), "10 more")
+        self.root.update()
+        assert self.window.lineCount() == 60
+        assert text.get("@0,0 linestart", "@0,0 lineend") == reading

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""
+Take the screenshot of the Tk client in the docs (docs/client.png).
+
+Starts a private Xvfb display, a chat server on 127.0.0.1 (a port the kernel
+picks) in this process's reactor, the real client window logged in as
+C{alice}, and a few raw TCP clients that chat with her; then saves the
+window with ImageMagick's C{import} and stops everything.
+
+    .venv/bin/python scripts/screenshot_client.py [OUTPUT.png]
+
+Needs Xvfb and ImageMagick (C{import}).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tkinter as tk
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from twisted.internet import defer, task, tksupport  # noqa: E402
+from twisted.internet import reactor as _reactor  # noqa: E402
+from twisted.internet.endpoints import (  # noqa: E402
+    TCP4ClientEndpoint,
+    connectProtocol,
+    serverFromString,
+)
+from twisted.protocols.basic import LineReceiver  # noqa: E402
+from twisted.python.failure import Failure  # noqa: E402
+
+from chatclient.app import ChatClient, Options  # noqa: E402
+from chatserver.config import ChatConfig  # noqa: E402
+from chatserver.factory import ChatFactory  # noqa: E402
+
+reactor: Any = _reactor
+
+
+def startXvfb() -> subprocess.Popen[bytes]:
+    """
+    Start Xvfb on a free display and point C{$DISPLAY} at it.
+    """
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24"],
+        pass_fds=[write],
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as numbers:
+        number = numbers.readline().strip()
+    if not number:
+        xvfb.kill()
+        raise SystemExit("screenshot_client: Xvfb did not start")
+    os.environ["DISPLAY"] = f":{number}"
+    return xvfb
+
+
+class Other(LineReceiver):
+    delimiter = b"\r\n"
+
+    def lineReceived(self, line: bytes) -> None:
+        pass
+
+    def say(self, text: str) -> None:
+        self.sendLine(text.encode("utf-8"))
+
+
+def pause(seconds: float = 0.1) -> defer.Deferred[None]:
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+@defer.inlineCallbacks
+def connect(port: int, name: str) -> Generator[defer.Deferred[Any], Any, Other]:
+    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
+    other: Other = yield connectProtocol(endpoint, Other())
+    other.say(name)
+    yield pause()
+    return other
+
+
+@defer.inlineCallbacks
+def scene(output: Path) -> Generator[Any, Any, None]:
+    """
+    A conversation in progress, then the screenshot.
+    """
+    motd = "Be nice. Logs are kept for a week."
+    factory = ChatFactory(ChatConfig(serverName="office chat", motd=motd, rate=0))
+    listening = yield serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(
+        factory
+    )
+    port = listening.getHost().port
+    bob = yield connect(port, "bob")
+    carol = yield connect(port, "carol")
+    root = tk.Tk(className="Chat")
+    client = ChatClient(root, reactor, Options("127.0.0.1", port, "alice", 5000))
+    tksupport.install(root)
+    client.start()
+    yield pause(0.5)
+    window = client.window
+    bob.say("morning alice! did the build go green?")
+    yield pause()
+    window.entry.insert(0, "it did, all 412 tests")
+    window.sendInput()
+    carol.say("/me brings coffee")
+    yield pause()
+    dave = yield connect(port, "dave")
+    dave.say("hi all")
+    yield pause()
+    bob.say("/msg alice can you look at the flaky GUI test after lunch?")
+    window.entry.insert(0, "/msg bob sure, after 2")
+    window.sendInput()
+    yield pause()
+    dave.say("/nick david")
+    carol.say("nice work Alice, thanks")
+    yield pause()
+    window.entry.insert(0, "/msg nobody hello?")
+    window.sendInput()
+    yield pause()
+    dave.say("/quit lunch")
+    bob.say("see you at 2")
+    yield pause(0.3)
+    window.entry.insert(0, "/me heads out for lunch too")
+    client.model.setFocused(False)  # the title counts unread lines
+    carol.say("anyone want a sandwich?")
+    yield pause(0.8)  # let Tk draw
+    subprocess.run(["import", "-window", root.wm_frame(), str(output)], check=True)
+    print(f"saved {output} ({root.winfo_width()}x{root.winfo_height()})")
+    yield client.close()
+    tksupport.uninstall()
+    root.destroy()
+    yield listening.stopListening()
+    yield factory.shutdown()
+
+
+def main(output: Path) -> None:
+    failures: list[Failure] = []
+
+    def run() -> None:
+        def failed(failure: Failure) -> None:
+            failure.printTraceback()
+            failures.append(failure)
+
+        scene(output).addErrback(failed).addBoth(lambda _: reactor.stop())
+
+    reactor.callWhenRunning(run)
+    reactor.run()
+    if failures:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "client.png"
+    xvfb = startXvfb()
+    try:
+        main(target)
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
