@@ -137,17 +137,21 @@ class ChatClient:
         return done
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def prepare(options: Options, reactor: Any) -> ChatClient:
     """
-    Run the client until its window is closed.
+    Build the client on a new Tk root and install it into C{reactor}:
+    closing the window stops the reactor, and stopping the reactor (from
+    the window, Ctrl-C or SIGTERM) first says goodbye to the server.
+
+    @param reactor: The reactor that is about to run.
+    @return: The client; it connects once the reactor runs if C{options}
+        name the user.
     """
-    options = parseArguments(sys.argv[1:] if argv is None else argv)
-    from twisted.internet import reactor, tksupport
+    from twisted.internet import tksupport
 
     root = tk.Tk(className="Chat")
     client = ChatClient(root, reactor, options)
     tksupport.install(root)
-    theReactor: Any = reactor
 
     def goodbye() -> defer.Deferred[None]:
         root.withdraw()
@@ -158,8 +162,19 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         return client.close().addCallback(destroy)
 
-    theReactor.addSystemEventTrigger("before", "shutdown", goodbye)
-    root.protocol("WM_DELETE_WINDOW", theReactor.stop)
-    root.createcommand("::tk::mac::Quit", theReactor.stop)
-    theReactor.callWhenRunning(client.start)
-    theReactor.run()
+    reactor.addSystemEventTrigger("before", "shutdown", goodbye)
+    root.protocol("WM_DELETE_WINDOW", reactor.stop)
+    root.createcommand("::tk::mac::Quit", reactor.stop)
+    reactor.callWhenRunning(client.start)
+    return client
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """
+    Run the client until its window is closed.
+    """
+    options = parseArguments(sys.argv[1:] if argv is None else argv)
+    from twisted.internet import reactor
+
+    prepare(options, reactor)
+    reactor.run()

@@ -286,19 +286,20 @@ class Connection:
     @property
     def active(self) -> bool:
         """
-        Whether the connection is open or being (re)established.
+        Whether the connection is open or being (re)established, and not
+        being closed.
         """
-        return self._service is not None
+        return self._service is not None and not self._closing
 
     def open(self, host: str, port: int) -> None:
         """
         Connect to C{host:port} and stay connected.  An open connection to
-        the same address is kept; one to another address is closed first.
+        the same address is kept; one to another address (or one being
+        closed) is closed first.
         """
         if self._service is not None:
-            if (host, port) == (self.host, self.port):
-                return
-            self.close().addCallback(lambda _: self.open(host, port))
+            if self._closing or (host, port) != (self.host, self.port):
+                self.close().addCallback(lambda _: self.open(host, port))
             return
         self.host, self.port = host, port
         endpoint = _WatchedEndpoint(self, self._makeEndpoint(host, port))

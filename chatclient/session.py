@@ -124,6 +124,10 @@ class ChatSession:
         return closing.addErrback(lambda _: None)
 
     def _quit(self) -> None:
+        self.loggedIn = self._prompted = self._nameSent = False
+        self.model.disconnected()
+        if not self._quitting:
+            return  # the user is already connecting again
         self.model.setStatus(Status(f"Disconnected from {self.address}."))
         self.model.addNotice("You left the chat.")
         self.model.showLogin()

@@ -160,7 +160,25 @@ def test_typed_quit() -> None:
     clock.advance(0)
     assert view.texts()[-1] == "You left the chat."
     assert view.login == ""
+    assert not session.loggedIn
     assert clock.getDelayedCalls() == []
+
+
+def test_connect_again_while_quitting() -> None:
+    session, view, endpoint, clock = build()
+    login(session, endpoint)
+    session.send("/quit")
+    session.connect("127.0.0.1", 8123, "me")
+    assert len(endpoint.attempts) == 1  # not before the old one is closed
+    endpoint.last.lose()
+    clock.advance(0)
+    assert len(endpoint.attempts) == 2
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    assert endpoint.last.sent() == ["me"]
+    endpoint.last.receive(lines.Welcome("chat", "me"))
+    assert session.loggedIn
+    assert view.chat
 
 
 def test_quit_from_window() -> None:

@@ -92,6 +92,8 @@ class ClientTestCase(TestCase):
     timeout = 120
     name = ""
     scrollback = 5000
+    #: Whether setUp opens the client window (a test may open its own).
+    withWindow = True
 
     @defer.inlineCallbacks
     def setUp(  # type: ignore[override]
@@ -102,6 +104,11 @@ class ClientTestCase(TestCase):
         self.port = 0
         self.addCleanup(self.stopServer)
         yield self.startServer()
+        if self.withWindow:
+            yield self.openWindow()
+
+    @defer.inlineCallbacks
+    def openWindow(self) -> Generator[defer.Deferred[Any], Any, None]:
         self.root = tk.Tk()
         self.addCleanup(self.destroyWindow)
         options = Options("127.0.0.1", self.port, self.name, self.scrollback)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Generator
+import tkinter as tk
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from twisted.internet import defer, error, protocol, reactor
+from twisted.internet import defer, error, protocol, reactor, tksupport
 from twisted.python.failure import Failure
 
+from chatclient.app import Options, prepare
 from chatserver import lines
 from tests.gui.client_support import ClientTestCase
 
@@ -65,3 +67,64 @@ class ProgramTests(ClientTestCase):
         assert watch.reason is not None
         assert watch.reason.check(error.ProcessDone), watch.output
         assert b"Traceback" not in watch.output, watch.output
+
+
+class StopRecorder:
+    """
+    The reactor, except that C{stop}, the system event triggers and
+    C{callWhenRunning} are only recorded: the tests run in this reactor.
+    """
+
+    def __init__(self) -> None:
+        self.stops = 0
+        self.triggers: list[tuple[str, str, Callable[[], Any]]] = []
+        self.whenRunning: list[Callable[[], Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(reactor, name)
+
+    def stop(self) -> None:
+        self.stops += 1
+
+    def addSystemEventTrigger(
+        self, phase: str, event: str, f: Callable[[], Any]
+    ) -> None:
+        self.triggers.append((phase, event, f))
+
+    def callWhenRunning(self, f: Callable[[], Any]) -> None:
+        self.whenRunning.append(f)
+
+
+class CloseWindowTests(ClientTestCase):
+    withWindow = False
+
+    @defer.inlineCallbacks
+    def test_closing_the_window_says_goodbye_and_stops(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        bob = yield self.otherUser("bob")
+        recorder = StopRecorder()
+        client = prepare(Options("127.0.0.1", self.port, "carol"), recorder)
+        root = client.root
+
+        def cleanUp() -> defer.Deferred[None]:
+            # Only needed when the test fails half-way.
+            if tksupport._task is not None:
+                tksupport.uninstall()
+                root.destroy()
+            return client.close()
+
+        self.addCleanup(cleanUp)
+        for f in recorder.whenRunning:
+            f()
+        yield bob.received(lines.Joined("carol"))
+        # The window manager's close button:
+        root.tk.call(root.protocol("WM_DELETE_WINDOW"))
+        assert recorder.stops == 1
+        [(phase, event, goodbye)] = recorder.triggers
+        assert (phase, event) == ("before", "shutdown")
+        yield goodbye()
+        yield bob.received(lines.Left("carol", "Quit"))
+        assert tksupport._task is None
+        with pytest.raises(tk.TclError):
+            root.winfo_exists()
