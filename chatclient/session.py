@@ -52,6 +52,7 @@ class ChatSession:
         self._everLoggedIn = False
         self._quitting = False
         self._problem = ""
+        self._serverSaid = ""
         self._retryAt = 0.0
         self._countdown: task.LoopingCall | None = None
 
@@ -162,7 +163,7 @@ class ChatSession:
 
     def connectionMade(self) -> None:
         self._prompted = self._nameSent = False
-        self._problem = ""
+        self._problem = self._serverSaid = ""
         self.model.setStatus(Status(f"Connected to {self.address}."))
 
     def lineReceived(self, event: lines.Event) -> None:
@@ -193,6 +194,11 @@ class ChatSession:
                 self.model.setStatus(
                     Status(f"{again} log in as {self.wantedName}: {text}.", "warning")
                 )
+            case lines.Error(text):
+                # Not about the name: "the server is full", a timeout...
+                self._serverSaid = text
+                self.model.addEvent(event)
+                self.model.setStatus(Status(f"The server says: {text}.", "error"))
             case _:
                 self.model.addEvent(event)
 
@@ -205,6 +211,8 @@ class ChatSession:
         self.model.disconnected()
         if self._quitting:
             return
+        if self._serverSaid:
+            message = f"{message} ({self._serverSaid})"
         self._problem = f"Connection to {self.address} lost: {message}."
         self.model.addNotice(self._problem, "error")
         if wasLoggedIn:

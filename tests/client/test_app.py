@@ -67,3 +67,16 @@ def test_help_from_python_m() -> None:
     )
     for option in ("--host", "--port", "--name", "--scrollback"):
         assert option in result.stdout
+
+
+def test_help_from_the_installed_chat_client_script() -> None:
+    # The gui_scripts entry point of setup.cfg, installed beside Python.
+    script = Path(sys.executable).parent / "chat-client"
+    result = subprocess.run(
+        [str(script), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.startswith("usage: chat-client")

@@ -207,3 +207,18 @@ def test_bad_line_is_shown() -> None:
     endpoint.last.protocol.dataReceived(b"garbage\r\n")  # type: ignore[union-attr]
     clock.advance(0)
     assert "cannot read" in view.texts()[-1]
+
+
+def test_refused_by_a_full_server_says_why() -> None:
+    session, view, endpoint, _ = build()
+    session.connect("127.0.0.1", 8123, "me")
+    endpoint.last.succeed()
+    endpoint.last.receive(lines.Error("the server is full, please try again later"))
+    assert view.status == Status(
+        "The server says: the server is full, please try again later.", "error"
+    )
+    endpoint.last.lose()
+    assert view.status.text.startswith(
+        "Connection to 127.0.0.1:8123 lost: the connection was lost "
+        "(the server is full, please try again later). Retrying in 3s."
+    )

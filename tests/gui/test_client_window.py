@@ -13,6 +13,7 @@ import pytest
 from twisted.internet import defer
 
 from chatserver import lines
+from chatserver.config import ChatConfig
 from tests.gui.client_support import ClientTestCase, waitUntil
 
 pytestmark = pytest.mark.gui
@@ -68,6 +69,17 @@ class ConnectFormTests(ClientTestCase):
         yield self.startServer()
         yield self.loggedIn()
         assert attempts.protocol is not None
+
+    @defer.inlineCallbacks
+    def test_server_full_says_why(self) -> Generator[defer.Deferred[Any], Any, None]:
+        yield self.stopServer()
+        yield self.startServer(ChatConfig(maxClients=1, rate=0, loginTimeout=0))
+        yield self.otherUser("bob")
+        self.type(self.window.formEntries["name"], "alice")
+        full = "the server is full, please try again later"
+        yield waitUntil(lambda: full in self.statusText(), "the server is full")
+        yield waitUntil(lambda: "Retrying in" in self.statusText(), "retrying")
+        assert f"({full})" in self.statusText()
 
 
 class ChatTests(ClientTestCase):
