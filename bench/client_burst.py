@@ -211,7 +211,7 @@ def oneRun(
         batches[0] += 1
         appendLines(lines_, trim)
 
-    window.appendLines = counting  # type: ignore[method-assign]
+    window.appendLines = counting
     lineReceived = session.lineReceived
 
     def watching(event: lines.Event) -> None:
@@ -219,7 +219,7 @@ def oneRun(
         if isinstance(event, lines.Message) and event.text == last:
             marks["received"] = time.perf_counter()
 
-    session.lineReceived = watching  # type: ignore[method-assign]
+    session.lineReceived = watching
 
     ticks: list[float] = []
     heartbeat: list[str] = []
