@@ -242,11 +242,11 @@ class ChatWindow:
         self.entry.delete(0, "end")
         return "break"
 
-    def _setInput(self, text: str | None) -> str:
+    def _setInput(self, text: str | None, cursor: int | None = None) -> str:
         if text is not None:
             self.entry.delete(0, "end")
             self.entry.insert(0, text)
-            self.entry.icursor("end")
+            self.entry.icursor("end" if cursor is None else cursor)
         return "break"
 
     def _historyUp(self, event: object) -> str:
@@ -258,12 +258,9 @@ class ChatWindow:
     def _complete(self, event: object) -> str:
         text, cursor = self.entry.get(), self.entry.index("insert")
         completed = self.completer.complete(text, cursor, self.model.userNames())
-        if completed is not None:
-            newText, newCursor = completed
-            self.entry.delete(0, "end")
-            self.entry.insert(0, newText)
-            self.entry.icursor(newCursor)
-        return "break"
+        if completed is None:
+            return "break"
+        return self._setInput(*completed)
 
     # IChatView
 
