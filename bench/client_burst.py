@@ -58,6 +58,7 @@ from twisted.protocols.basic import LineReceiver  # noqa: E402
 from chatclient.app import ChatClient, Options  # noqa: E402
 from chatclient.model import ViewLine  # noqa: E402
 from chatserver import lines  # noqa: E402
+from devtools.xvfb import start_xvfb  # noqa: E402
 
 
 @dataclass
@@ -70,29 +71,6 @@ class Result:
     rssGrowth: int
     batches: int
     shown: int
-
-
-NOTCP = ("-nolisten", "tcp")
-
-
-def startXvfb() -> subprocess.Popen[bytes]:
-    """
-    Start Xvfb on a free display and point C{$DISPLAY} at it.
-    """
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", *NOTCP],
-        pass_fds=[write],
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as numbers:
-        number = numbers.readline().strip()
-    if not number:
-        xvfb.kill()
-        raise SystemExit("client_burst: Xvfb did not start")
-    os.environ["DISPLAY"] = f":{number}"
-    return xvfb
 
 
 SERVER = """
@@ -305,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--display", action="store_true", help="use $DISPLAY, not a private Xvfb"
     )
     args = parser.parse_args(argv)
-    xvfb = None if args.display else startXvfb()
+    xvfb = None if args.display else start_xvfb("client_burst")
     results: list[Result] = []
 
     @defer.inlineCallbacks

@@ -14,7 +14,6 @@ Needs Xvfb and ImageMagick (C{import}).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tkinter as tk
@@ -25,64 +24,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from twisted.internet import defer, task, tksupport  # noqa: E402
+from twisted.internet import defer, tksupport  # noqa: E402
 from twisted.internet import reactor as _reactor  # noqa: E402
 from twisted.internet.endpoints import (  # noqa: E402
-    TCP4ClientEndpoint,
-    connectProtocol,
     serverFromString,
 )
-from twisted.protocols.basic import LineReceiver  # noqa: E402
 from twisted.python.failure import Failure  # noqa: E402
 
 from chatclient.app import ChatClient, Options  # noqa: E402
 from chatserver.config import ChatConfig  # noqa: E402
 from chatserver.factory import ChatFactory  # noqa: E402
+from devtools.talker import connect_talker, pause  # noqa: E402
+from devtools.xvfb import start_xvfb  # noqa: E402
 
 reactor: Any = _reactor
-
-
-def startXvfb() -> subprocess.Popen[bytes]:
-    """
-    Start Xvfb on a free display and point C{$DISPLAY} at it.
-    """
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24"],
-        pass_fds=[write],
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as numbers:
-        number = numbers.readline().strip()
-    if not number:
-        xvfb.kill()
-        raise SystemExit("screenshot_client: Xvfb did not start")
-    os.environ["DISPLAY"] = f":{number}"
-    return xvfb
-
-
-class Other(LineReceiver):
-    delimiter = b"\r\n"
-
-    def lineReceived(self, line: bytes) -> None:
-        pass
-
-    def say(self, text: str) -> None:
-        self.sendLine(text.encode("utf-8"))
-
-
-def pause(seconds: float = 0.1) -> defer.Deferred[None]:
-    return task.deferLater(reactor, seconds, lambda: None)
-
-
-@defer.inlineCallbacks
-def connect(port: int, name: str) -> Generator[defer.Deferred[Any], Any, Other]:
-    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
-    other: Other = yield connectProtocol(endpoint, Other())
-    other.say(name)
-    yield pause()
-    return other
 
 
 @defer.inlineCallbacks
@@ -96,40 +51,40 @@ def scene(output: Path) -> Generator[Any, Any, None]:
         factory
     )
     port = listening.getHost().port
-    bob = yield connect(port, "bob")
-    carol = yield connect(port, "carol")
+    bob = yield connect_talker(reactor, port, "bob")
+    carol = yield connect_talker(reactor, port, "carol")
     root = tk.Tk(className="Chat")
     client = ChatClient(root, reactor, Options("127.0.0.1", port, "alice", 5000))
     tksupport.install(root)
     client.start()
-    yield pause(0.5)
+    yield pause(reactor, 0.5)
     window = client.window
     bob.say("morning alice! did the build go green?")
-    yield pause()
+    yield pause(reactor)
     window.entry.insert(0, "it did, all 412 tests")
     window.sendInput()
     carol.say("/me brings coffee")
-    yield pause()
-    dave = yield connect(port, "dave")
+    yield pause(reactor)
+    dave = yield connect_talker(reactor, port, "dave")
     dave.say("hi all")
-    yield pause()
+    yield pause(reactor)
     bob.say("/msg alice can you look at the flaky GUI test after lunch?")
     window.entry.insert(0, "/msg bob sure, after 2")
     window.sendInput()
-    yield pause()
+    yield pause(reactor)
     dave.say("/nick david")
     carol.say("nice work Alice, thanks")
-    yield pause()
+    yield pause(reactor)
     window.entry.insert(0, "/msg nobody hello?")
     window.sendInput()
-    yield pause()
+    yield pause(reactor)
     dave.say("/quit lunch")
     bob.say("see you at 2")
-    yield pause(0.3)
+    yield pause(reactor, 0.3)
     window.entry.insert(0, "/me heads out for lunch too")
     client.model.setFocused(False)  # the title counts unread lines
     carol.say("anyone want a sandwich?")
-    yield pause(0.8)  # let Tk draw
+    yield pause(reactor, 0.8)  # let Tk draw
     subprocess.run(["import", "-window", root.wm_frame(), str(output)], check=True)
     print(f"saved {output} ({root.winfo_width()}x{root.winfo_height()})")
     yield client.close()
@@ -157,7 +112,7 @@ def main(output: Path) -> None:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "client.png"
-    xvfb = startXvfb()
+    xvfb = start_xvfb("screenshot_client")
     try:
         main(target)
     finally:

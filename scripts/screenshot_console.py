@@ -14,7 +14,6 @@ Needs Xvfb and ImageMagick (C{import}).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Generator
@@ -24,70 +23,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from twisted.internet import defer, task  # noqa: E402
+from twisted.internet import defer  # noqa: E402
 from twisted.internet import reactor as _reactor  # noqa: E402
-from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol  # noqa: E402
-from twisted.protocols.basic import LineReceiver  # noqa: E402
 from twisted.python.failure import Failure  # noqa: E402
 
 from chatserver.config import ChatConfig  # noqa: E402
 from chatserver.console import ConsoleService  # noqa: E402
 from chatserver.factory import ChatFactory  # noqa: E402
 from chatserver.service import ChatService  # noqa: E402
+from devtools.talker import connect_talker, pause  # noqa: E402
+from devtools.xvfb import start_xvfb  # noqa: E402
 
 reactor: Any = _reactor
-
-
-def start_xvfb() -> subprocess.Popen[bytes]:
-    """
-    Start Xvfb on a free display and point C{$DISPLAY} at it.
-    """
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            "1024x768x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=[write],
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as numbers:
-        number = numbers.readline().strip()
-    if not number:
-        xvfb.kill()
-        raise SystemExit("screenshot_console: Xvfb did not start")
-    os.environ["DISPLAY"] = f":{number}"
-    return xvfb
-
-
-class Client(LineReceiver):
-    delimiter = b"\r\n"
-
-    def lineReceived(self, line: bytes) -> None:
-        pass  # the window is what we look at
-
-    def say(self, text: str) -> None:
-        self.sendLine(text.encode("utf-8"))
-
-
-def pause(seconds: float = 0.05) -> defer.Deferred[None]:
-    return task.deferLater(reactor, seconds, lambda: None)
-
-
-@defer.inlineCallbacks
-def connect(port: int, name: str) -> Generator[defer.Deferred[Any], Any, Client]:
-    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
-    client: Client = yield connectProtocol(endpoint, Client())
-    client.say(name)
-    yield pause()
-    return client
 
 
 @defer.inlineCallbacks
@@ -100,28 +47,28 @@ def scene(console: ConsoleService, output: Path) -> Generator[Any, Any, None]:
     window.root.update_idletasks()
     window.root.geometry(f"760x{window.root.winfo_reqheight()}")
     port = int(console.addresses[0].rsplit(":", 1)[1])
-    alice = yield connect(port, "alice")
-    bob = yield connect(port, "bob")
-    yield connect(port, "carol")
-    mallory = yield connect(port, "mallory")
+    alice = yield connect_talker(reactor, port, "alice")
+    bob = yield connect_talker(reactor, port, "bob")
+    yield connect_talker(reactor, port, "carol")
+    mallory = yield connect_talker(reactor, port, "mallory")
     alice.say("good morning, everyone")
     bob.say("/me waves")
-    yield pause()
+    yield pause(reactor, 0.05)
     mallory.say("BUY CHEAP STUFF")
     bob.say("/nick robert")
-    yield connect(port, "eve smith")  # an invalid name: rejected
-    dave = yield connect(port, "dave")
+    yield connect_talker(reactor, port, "eve smith")  # an invalid name: rejected
+    dave = yield connect_talker(reactor, port, "dave")
     dave.say("/quit lunch")
-    yield pause()
+    yield pause(reactor, 0.05)
     tree = window.userTree
     keys = tree.get_children()
     names = [tree.item(key, "values")[0] for key in keys]
     tree.selection_set(keys[names.index("mallory")])
     window.reasonEntry.insert(0, "spam")
     window.kickButton.invoke()
-    yield pause(0.3)
+    yield pause(reactor, 0.3)
     tree.selection_set(keys[names.index("carol")])
-    yield pause(0.5)  # let Tk draw
+    yield pause(reactor, 0.5)  # let Tk draw
     root = window.root
     subprocess.run(["import", "-window", root.wm_frame(), str(output)], check=True)
     print(f"saved {output} ({root.winfo_width()}x{root.winfo_height()})")
@@ -153,7 +100,7 @@ def main(output: Path) -> None:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "console.png"
-    server = start_xvfb()
+    server = start_xvfb("screenshot_console")
     try:
         main(target)
     finally:

@@ -5,25 +5,9 @@ back into the event it came from.
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from chatserver import lines
-from tests.strategies import names, texts
-
-events = st.one_of(
-    st.builds(lines.Message, names, texts),
-    st.builds(lines.Action, names, texts),
-    st.builds(lines.PrivateIn, names, texts),
-    st.builds(lines.PrivateOut, names, texts),
-    st.builds(lines.Joined, names),
-    st.builds(lines.Left, names, texts | st.just("")),
-    st.builds(lines.Renamed, names, names),
-    st.builds(lines.UserList, st.lists(names, max_size=20).map(tuple)),
-    st.builds(lines.Welcome, texts, names),
-    st.builds(lines.Prompt, st.sampled_from(["name", "password"]), texts),
-    st.builds(lines.Info, texts),
-    st.builds(lines.Error, texts),
-)
+from tests.strategies import events
 
 
 @given(events)

@@ -21,22 +21,7 @@ from chatclient.model import (
 )
 from chatserver import lines
 from tests.client.fakes import FakeView
-
-names = st.from_regex(r"[A-Za-z0-9_.-]{1,10}", fullmatch=True)
-texts = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20)
-events = st.one_of(
-    st.builds(lines.Message, names, texts),
-    st.builds(lines.Action, names, texts),
-    st.builds(lines.PrivateIn, names, texts),
-    st.builds(lines.PrivateOut, names, texts),
-    st.builds(lines.Joined, names),
-    st.builds(lines.Left, names, texts),
-    st.builds(lines.Renamed, names, names),
-    st.builds(lines.UserList, st.lists(names, max_size=4).map(tuple)),
-    st.builds(lines.Welcome, texts, names),
-    st.builds(lines.Info, texts),
-    st.builds(lines.Error, texts),
-)
+from tests.strategies import events, names
 
 
 @given(events, st.booleans())
@@ -57,9 +42,13 @@ def test_render_kinds() -> None:
 
 
 @given(names)
-def test_colours_are_stable_and_ignore_case(name: str) -> None:
-    assert colourIndex(name) == colourIndex(name.upper()) == colourIndex(name)
+def test_colours_are_stable_and_follow_the_servers_name_key(name: str) -> None:
+    assert colourIndex(name) == colourIndex(name.casefold()) == colourIndex(name)
     assert 0 <= colourIndex(name) < len(PALETTE)
+
+
+def test_colours_ignore_case() -> None:
+    assert colourIndex("Alice") == colourIndex("ALICE") == colourIndex("alice")
 
 
 def test_colour_is_the_same_every_run() -> None:

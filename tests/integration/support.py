@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from chatserver import lines
@@ -198,10 +198,15 @@ class Client:
 
 
 def run(
-    argv: Sequence[str], cwd: Path | None = None, input: str | None = None
+    argv: Sequence[str],
+    cwd: Path | None = None,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """
     Run a command to its end, with a time limit.
+
+    @param env: The environment; this process's by default.
     """
     return subprocess.run(
         argv,
@@ -211,7 +216,7 @@ def run(
         text=True,
         timeout=TIMEOUT,
         check=False,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env={**(os.environ if env is None else env), "PYTHONDONTWRITEBYTECODE": "1"},
     )
 
 

@@ -29,15 +29,7 @@ def twistd(
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     if display is not None:
         env["DISPLAY"] = display
-    return subprocess.run(
-        [TWISTD, *argv],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    return run([TWISTD, *argv], cwd=directory, env=env)
 
 
 def test_no_display(tmp_path: Path) -> None:

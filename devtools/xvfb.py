@@ -1,0 +1,32 @@
+"""
+A private Xvfb display for scripts that show real windows.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+
+def start_xvfb(program: str, size: str = "1024x768x24") -> subprocess.Popen[bytes]:
+    """
+    Start Xvfb on a display number it picks itself (so it never collides
+    with another), not listening on TCP, and point C{$DISPLAY} at it.
+
+    @param program: The name to put in the error when Xvfb does not start.
+    @return: The Xvfb process; terminate it when done.
+    """
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", size, "-nolisten", "tcp"],
+        pass_fds=[write],
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as numbers:
+        number = numbers.readline().strip()
+    if not number:
+        xvfb.kill()
+        raise SystemExit(f"{program}: Xvfb did not start")
+    os.environ["DISPLAY"] = f":{number}"
+    return xvfb
