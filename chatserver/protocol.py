@@ -15,8 +15,6 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.cred.credentials import UsernamePassword
-from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import error
 from twisted.internet.interfaces import IAddress, IDelayedCall, ITCPTransport
 from twisted.internet.protocol import connectionDone
@@ -26,19 +24,10 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
 from chatserver import lines
-from chatserver.auth import ChatAccount, IChatAccount
-from chatserver.commands import (
-    HELP,
-    Chat,
-    Command,
-    InvalidText,
-    parse_input,
-    split_first,
-)
 from chatserver.flow import SendQueueGuard, TokenBucket
-from chatserver.names import InvalidName, check_name, name_key
-from chatserver.registry import NameTaken
+from chatserver.login import LoginMixin
 from chatserver.telnet import TelnetFilter
+from chatserver.usercommands import UserCommandsMixin
 
 if TYPE_CHECKING:
     from chatserver.factory import ChatFactory
@@ -72,9 +61,14 @@ def _describe_loss(reason: Failure) -> str:
     return f"Connection lost: {reason.getErrorMessage()}"
 
 
-class ChatProtocol(LineReceiver, TimeoutMixin):
+class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
     """
     The server side of one client connection.
+
+    This module owns the connection's life (admission, keepalive, timeouts,
+    closing), its input (framing, limits, pacing) and its output (the send
+    queue); L{LoginMixin} owns the name handshake and L{UserCommandsMixin}
+    what a logged-in user can do.
 
     @ivar name: The user's name once logged in, C{""} before.
     @ivar loggedIn: Whether the user has chosen a name.
@@ -90,6 +84,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.factory = factory
         self.config = config = factory.config
         self.registry = factory.registry
+        self.portal = factory.portal
+        self.loginThrottle = factory.loginThrottle
         self.clock = factory.clock
         self.MAX_LENGTH = config.maxLine + 1  # room for the CR of a CR LF
         self.name = ""
@@ -343,212 +339,3 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     def _resume(self) -> None:
         self._resumeCall = None
         self._release("rate")
-
-    # Login
-
-    def _chooseName(self, text: str) -> None:
-        if text.startswith("/"):
-            command = parse_input(text)
-            if isinstance(command, Command) and command.name in ("quit", "help"):
-                self._dispatch(command)
-            else:
-                self.send(lines.Error("choose a name first (or /quit)"))
-            return
-        name = text.strip()
-        if not name:
-            return
-        try:
-            check_name(name)
-        except InvalidName as e:
-            self._reject(f"invalid name: {e}")
-            return
-        if self.factory.portal is None:
-            self._register(name)
-        elif name in self.registry:
-            self._reject(f"{name} is already logged in")
-        else:
-            self._pendingName = name
-            self.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
-
-    def _checkPassword(self, password: str) -> None:
-        if not password:
-            return
-        portal = self.factory.portal
-        assert portal is not None
-        self._hold("login")
-        credentials = UsernamePassword(
-            self._pendingName.encode("utf-8"), password.encode("utf-8")
-        )
-        login = portal.login(credentials, None, IChatAccount)
-        login.addCallbacks(self._loggedIn, self._loginFailed)
-
-    def _loggedIn(self, result: tuple[object, ChatAccount, object]) -> None:
-        _, account, _ = result
-        self._pendingName = ""
-        if self._closing:
-            return
-        self._release("login")
-        if account.name in self.registry:
-            self._reject(f"{account.name} is already logged in")
-            self._promptForName()
-            return
-        self._register(account.name)
-
-    def _loginFailed(self, reason: Failure) -> None:
-        name, self._pendingName = self._pendingName, ""
-        if not reason.check(UnauthorizedLogin):
-            log.failure(
-                "Checking the password of {name} failed",
-                failure=reason,
-                chat_event="error",
-                name=name,
-            )
-        self._failures += 1
-        delay = self.factory.loginThrottle.failed(self.host)
-        log.info(
-            "Failed login as {name} from {peer} ({count} on this connection)",
-            chat_event="rejected",
-            name=name,
-            peer=self.peer,
-            count=self._failures,
-            why="wrong name or password",
-        )
-        self._answerCall = self.clock.callLater(delay, self._answerFailure)
-
-    def _answerFailure(self) -> None:
-        self._answerCall = None
-        if self._failures >= MAX_LOGIN_FAILURES:
-            self.close(
-                "Too many failed logins",
-                lines.Error("wrong name or password; too many failures, goodbye"),
-            )
-            return
-        self.send(lines.Error("wrong name or password"))
-        self._promptForName()
-        self._release("login")
-
-    def _promptForName(self) -> None:
-        self.send(lines.Prompt(lines.Prompt.NAME, "What's your name?"))
-
-    def _register(self, name: str) -> None:
-        self.name = name
-        try:
-            self.registry.add(self)
-        except NameTaken:
-            self.name = ""
-            self._reject(f"the name {name} is taken, choose another")
-            return
-        self.loggedIn = True
-        self.setTimeout(self.config.idleTimeout or None)
-        log.info(
-            "{name} logged in from {peer}",
-            chat_event="login",
-            name=name,
-            peer=self.peer,
-        )
-        self.send(lines.Welcome(self.config.serverName, name))
-        for motdLine in self.config.motd.splitlines():
-            self.send(lines.Info(motdLine))
-        self.send(lines.UserList(self.registry.names()))
-        self.registry.broadcast(lines.Joined(name), exclude=self)
-
-    # Chat
-
-    def _chat(self, text: str) -> None:
-        if self.config.idleTimeout > 0:
-            self.resetTimeout()
-        try:
-            parsed = parse_input(text)
-        except InvalidText as e:
-            self._reject(str(e))
-            return
-        if parsed is None:
-            return
-        if isinstance(parsed, Chat):
-            self._logMessage(parsed.text)
-            self.registry.broadcast(lines.Message(self.name, parsed.text), self)
-        else:
-            self._dispatch(parsed)
-
-    def _logMessage(self, text: str, to: str = "") -> None:
-        if self.config.logMessages:
-            log.info(
-                "<{name}{arrow}{to}> {text}",
-                chat_event="message",
-                name=self.name,
-                arrow=" -> " if to else "",
-                to=to,
-                text=text,
-            )
-
-    def _dispatch(self, command: Command) -> None:
-        handler = getattr(self, f"command_{command.name}", None)
-        if handler is None:
-            self.send(lines.Error(f"unknown command /{command.name}, try /help"))
-            return
-        handler(command.args)
-
-    def command_help(self, args: str) -> None:
-        for usage, meaning in HELP:
-            self.send(lines.Info(f"{usage:<16} {meaning}"))
-
-    def command_who(self, args: str) -> None:
-        self.send(lines.UserList(self.registry.names()))
-
-    def command_me(self, args: str) -> None:
-        if not args:
-            self.send(lines.Error("usage: /me ACTION"))
-            return
-        self._logMessage(f"* {args}")
-        self.registry.broadcast(lines.Action(self.name, args), exclude=self)
-
-    def command_msg(self, args: str) -> None:
-        target, text = split_first(args)
-        if not target or not text:
-            self.send(lines.Error("usage: /msg NAME TEXT"))
-            return
-        recipient = self.registry.get(target)
-        if recipient is None:
-            self.send(lines.Error(f"no such user: {target}"))
-            return
-        self._logMessage(text, to=recipient.name)
-        self.registry.sendTo(recipient, lines.PrivateIn(self.name, text))
-        self.send(lines.PrivateOut(recipient.name, text))
-
-    def command_nick(self, args: str) -> None:
-        new = args.strip()
-        if not new:
-            self.send(lines.Error("usage: /nick NAME"))
-            return
-        try:
-            check_name(new)
-        except InvalidName as e:
-            self._reject(f"invalid name: {e}")
-            return
-        if new == self.name:
-            self.send(lines.Error(f"you are already called {new}"))
-            return
-        if self.factory.portal is not None and name_key(new) != name_key(self.name):
-            self.send(
-                lines.Error("names are accounts here: /nick may only change case")
-            )
-            return
-        old = self.name
-        try:
-            self.registry.rename(self, old, new)
-        except NameTaken:
-            self._reject(f"the name {new} is taken, choose another")
-            return
-        self.name = new
-        log.info(
-            "{old} is now known as {new}",
-            chat_event="rename",
-            old=old,
-            new=new,
-            peer=self.peer,
-        )
-        self.registry.broadcast(lines.Renamed(old, new))
-
-    def command_quit(self, args: str) -> None:
-        reason = f"Quit: {args}" if args else "Quit"
-        self.close(reason, lines.Info("Goodbye!"))
