@@ -10,6 +10,7 @@ session, which writes to the connection.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tkinter as tk
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 
 from chatclient.model import ChatModel
-from chatclient.network import EndpointMaker, RetryPolicy
+from chatclient.network import EndpointMaker, RetryPolicy, endpointMaker, loadTrustRoot
 from chatclient.session import ChatSession
 from chatclient.window import ChatWindow
 
@@ -33,12 +34,21 @@ class Options:
     @ivar name: The name to log in with; when given the client connects at
         once instead of waiting on its connect form.
     @ivar scrollback: How many lines the chat view keeps.
+    @ivar tls: Whether to connect over TLS (the form's box starts ticked).
+    @ivar ca: A PEM file of the certificates to trust over TLS (a private
+        CA, or the server's self-signed certificate), or C{""} for the
+        platform's trust.
+
+    There is no password option: a password on a command line can be read
+    by every user of the machine (C{ps}); the connect form asks for it.
     """
 
     host: str = "localhost"
     port: int = 8123
     name: str = ""
     scrollback: int = 5000
+    tls: bool = False
+    ca: str = ""
 
 
 def _number(text: str) -> int:
@@ -60,6 +70,17 @@ def _positive(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
     return number
+
+
+def _caFile(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            loadTrustRoot(f.read())
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {e.strerror}") from None
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{path}: {e}") from None
+    return os.path.abspath(path)
 
 
 def parseArguments(argv: Sequence[str]) -> Options:
@@ -85,8 +106,28 @@ def parseArguments(argv: Sequence[str]) -> Options:
         metavar="LINES",
         help="lines the chat view keeps (default 5000)",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="connect over TLS, verifying the server's certificate and host name",
+    )
+    parser.add_argument(
+        "--ca",
+        type=_caFile,
+        default=None,
+        metavar="FILE",
+        help="trust the certificates in this PEM file (a private CA or the "
+        "server's self-signed certificate) instead of the system's; implies --tls",
+    )
     args = parser.parse_args(list(argv))
-    return Options(args.host, args.port, args.name.strip(), args.scrollback)
+    return Options(
+        args.host,
+        args.port,
+        args.name.strip(),
+        args.scrollback,
+        tls=args.tls or bool(args.ca),
+        ca=args.ca or "",
+    )
 
 
 class ChatClient:
@@ -105,6 +146,12 @@ class ChatClient:
         self.root = root
         self.options = options
         self.model = ChatModel(clock, options.scrollback)
+        if makeEndpoint is None:
+            trustRoot = None
+            if options.ca:
+                with open(options.ca, "rb") as f:
+                    trustRoot = loadTrustRoot(f.read())
+            makeEndpoint = endpointMaker(trustRoot, clock)
         self.session = ChatSession(self.model, clock, makeEndpoint, retryPolicy)
         self.window = ChatWindow(
             root,
@@ -113,6 +160,8 @@ class ChatClient:
             host=options.host,
             port=options.port,
             name=options.name,
+            tls=options.tls,
+            trust=options.ca,
         )
         self._closing: defer.Deferred[None] | None = None
 

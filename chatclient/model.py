@@ -198,9 +198,16 @@ class IChatView(Interface):
         Set the status line.
         """
 
-    def showLogin(error: str) -> None:
+    def showPassword(name: str) -> None:
         """
-        Show the connect form, with C{error} beside the name field.
+        Show the connect form with its password field, asking for the
+        password of C{name}.
+        """
+
+    def showLogin(error: str, field: str = "name") -> None:
+        """
+        Show the connect form, with C{error} beside C{field} (C{"name"},
+        C{"password"} or C{"tls"}).
         """
 
     def showChat() -> None:
@@ -336,12 +343,21 @@ class ChatModel:
         if self.view is not None:
             self.view.showChat()
 
-    def loginFailed(self, reason: str) -> None:
+    def loginFailed(self, reason: str, field: str = "name") -> None:
         """
-        The server refused the name; C{reason} is its word for why.
+        The server refused the login; C{reason} is its word for why, to be
+        shown beside C{field} of the connect form (C{"name"}, C{"password"}
+        or C{"tls"}).
         """
         if self.view is not None:
-            self.view.showLogin(reason)
+            self.view.showLogin(reason, field)
+
+    def askPassword(self, name: str) -> None:
+        """
+        The server asks for the password of C{name}.
+        """
+        if self.view is not None:
+            self.view.showPassword(name)
 
     def showLogin(self) -> None:
         """

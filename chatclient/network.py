@@ -12,17 +12,24 @@ L{ClientService}: it retries with exponential back-off when the server
 cannot be reached or goes away, and tells its L{IConnectionEvents} about
 every step (an attempt, its failure, the wait before the next one) so a
 person can be shown what is happening.
+
+Over TLS (L{EndpointMaker} with C{tls=True}) the server's certificate and host
+name are verified by L{optionsForClientTLS} (with C{service_identity}).  A
+connection whose TLS handshake fails is not retried: the same certificate
+would be refused again, and since L{ClientService} counts the TCP connection
+as a success its back-off would start over every time, a fast loop.  The
+connection stops instead and L{IConnectionEvents.tlsFailed} says why.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet import defer, error
-from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.interfaces import (
     IAddress,
     IDelayedCall,
@@ -32,16 +39,26 @@ from twisted.internet.interfaces import (
     IStreamClientEndpoint,
 )
 from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.internet.ssl import (
+    Certificate,
+    optionsForClientTLS,
+    trustRootFromCertificates,
+)
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import lines
 
+if TYPE_CHECKING:
+    # Not exported by twisted.internet.ssl; what trustRoot= accepts.
+    from twisted.internet._sslverify import IOpenSSLTrustRoot
+
 log = Logger(namespace="chatclient")
 
 RetryPolicy = Callable[[int], float]
-EndpointMaker = Callable[[str, int], IStreamClientEndpoint]
+#: Builds the endpoint for a host, a port and whether to use TLS.
+EndpointMaker = Callable[[str, int, bool], IStreamClientEndpoint]
 
 
 def defaultRetryPolicy() -> RetryPolicy:
@@ -77,6 +94,50 @@ def describeConnectFailure(host: str, port: int, reason: Failure) -> str:
     if reason.check(error.TimeoutError):
         return f"{address} did not answer"
     return f"cannot connect to {address}: {reason.getErrorMessage()}"
+
+
+def isTLSFailure(reason: Failure) -> bool:
+    """
+    @return: Whether C{reason} is a failed TLS handshake or a certificate
+        that did not verify.
+    """
+    from OpenSSL import SSL
+    from service_identity import CertificateError
+
+    return reason.check(SSL.Error, CertificateError) is not None
+
+
+def describeTLSFailure(host: str, port: int, reason: Failure) -> str:
+    """
+    Say in words why a TLS connection was refused: an untrusted certificate,
+    a certificate for another host name, or no TLS at all on that port.
+
+    @param reason: A failure for which L{isTLSFailure} is true.
+    """
+    from service_identity import CertificateError
+
+    address = formatAddress(host, port)
+    if reason.check(CertificateError):
+        return (
+            f"the certificate of {address} is not valid for the host name "
+            f"{host}, so it was not trusted"
+        )
+    detail = _sslReason(reason.value) if reason.value else ""
+    if "certificate verify failed" in detail:
+        return f"the certificate of {address} is not trusted ({detail})"
+    return f"the TLS handshake with {address} failed ({detail}), is it a TLS port?"
+
+
+def _sslReason(error: BaseException) -> str:
+    # OpenSSL.SSL.Error carries a list of (library, function, reason).
+    reasons = [
+        str(entry[2])
+        for arg in error.args
+        if isinstance(arg, list)
+        for entry in arg
+        if isinstance(entry, tuple) and len(entry) == 3
+    ]
+    return ", ".join(reasons) or str(error) or type(error).__name__
 
 
 def describeLoss(reason: Failure) -> str:
@@ -130,6 +191,13 @@ class IConnectionEvents(Interface):
         The open connection ended; C{message} says why, in words.
         """
 
+    def tlsFailed(message: str) -> None:
+        """
+        The server's certificate was refused (or the TLS handshake failed);
+        C{message} says why, in words.  The connection is closed and will
+        not be retried.
+        """
+
 
 class ChatClientProtocol(Protocol):
     """
@@ -158,6 +226,8 @@ class ChatClientProtocol(Protocol):
         self._lines: deque[bytes] = deque()
         self._paused = False
         self._nextTurn: IDelayedCall | None = None
+        #: Whether any line has arrived (over TLS: the handshake worked).
+        self.heard = False
 
     def connectionMade(self) -> None:
         self.connection._connectionMade(self)
@@ -192,6 +262,7 @@ class ChatClientProtocol(Protocol):
         """
         Parse one line and pass its event on.
         """
+        self.heard = True
         try:
             event = lines.parse(line)
         except lines.LineFormatError as e:
@@ -256,6 +327,7 @@ class Connection:
     @ivar events: Told about everything that happens.
     @ivar host: The server's host name, or C{""} before L{open}.
     @ivar port: The server's port.
+    @ivar tls: Whether the connection uses TLS.
     @ivar protocol: The open connection's protocol, or L{None}.
     """
 
@@ -267,17 +339,18 @@ class Connection:
         retryPolicy: RetryPolicy | None = None,
     ) -> None:
         """
-        @param makeEndpoint: Builds the endpoint for a host and port; a
-            L{HostnameEndpoint} on the global reactor by default.
+        @param makeEndpoint: Builds the endpoint for a host, port and TLS
+            flag; L{endpointMaker}C{()} (the platform's trust) by default.
         @param retryPolicy: Seconds to wait after the given number of failed
             attempts in a row; L{defaultRetryPolicy} by default.
         """
         self.events = events
         self.clock = clock
-        self._makeEndpoint = makeEndpoint or _hostnameEndpoint
+        self._makeEndpoint = makeEndpoint or endpointMaker()
         self._policy = retryPolicy or defaultRetryPolicy()
         self.host = ""
         self.port = 0
+        self.tls = False
         self.protocol: ChatClientProtocol | None = None
         self._service: ClientService | None = None
         self._closing = False
@@ -291,18 +364,18 @@ class Connection:
         """
         return self._service is not None and not self._closing
 
-    def open(self, host: str, port: int) -> None:
+    def open(self, host: str, port: int, tls: bool = False) -> None:
         """
-        Connect to C{host:port} and stay connected.  An open connection to
-        the same address is kept; one to another address (or one being
-        closed) is closed first.
+        Connect to C{host:port} (over TLS if C{tls}) and stay connected.  An
+        open connection to the same address is kept; one to another address
+        (or one being closed) is closed first.
         """
         if self._service is not None:
-            if self._closing or (host, port) != (self.host, self.port):
-                self.close().addCallback(lambda _: self.open(host, port))
+            if self._closing or (host, port, tls) != (self.host, self.port, self.tls):
+                self.close().addCallback(lambda _: self.open(host, port, tls))
             return
-        self.host, self.port = host, port
-        endpoint = _WatchedEndpoint(self, self._makeEndpoint(host, port))
+        self.host, self.port, self.tls = host, port, tls
+        endpoint = _WatchedEndpoint(self, self._makeEndpoint(host, port, tls))
         self._service = ClientService(
             endpoint,
             _ClientFactory(self),
@@ -379,11 +452,66 @@ class Connection:
         if protocol is not self.protocol:
             return
         self.protocol = None
-        if not self._closing:
-            self.events.connectionLost(describeLoss(reason))
+        if self._closing:
+            return
+        if not protocol.heard and isTLSFailure(reason):
+            # Not retried: see the module's docstring.
+            self.close()
+            self.events.tlsFailed(describeTLSFailure(self.host, self.port, reason))
+            return
+        self.events.connectionLost(describeLoss(reason))
 
 
-def _hostnameEndpoint(host: str, port: int) -> IStreamClientEndpoint:
-    from twisted.internet import reactor
+def loadTrustRoot(pem: bytes) -> IOpenSSLTrustRoot:
+    """
+    Trust the certificates of a PEM file: a private CA, a bundle of them, or
+    a server's self-signed certificate.
 
-    return HostnameEndpoint(reactor, host, port)
+    @param pem: The file's content.
+    @raise ValueError: If it holds no certificate.
+    """
+    certificates = _pemCertificates(pem)
+    if not certificates:
+        raise ValueError("no PEM certificate in it")
+    trustRoot: IOpenSSLTrustRoot = trustRootFromCertificates(certificates)
+    return trustRoot
+
+
+def _pemCertificates(pem: bytes) -> Sequence[Certificate]:
+    begin, end = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
+    certificates = []
+    rest = pem
+    while (start := rest.find(begin)) >= 0:
+        stop = rest.find(end, start)
+        if stop < 0:
+            break
+        stop += len(end)
+        certificates.append(Certificate.loadPEM(rest[start:stop]))
+        rest = rest[stop:]
+    return certificates
+
+
+def endpointMaker(
+    trustRoot: IOpenSSLTrustRoot | None = None, reactor: Any = None
+) -> EndpointMaker:
+    """
+    Build the client's endpoints: a L{HostnameEndpoint}, wrapped in TLS
+    (L{wrapClientTLS}) when asked, verifying the server's certificate and
+    host name.
+
+    @param trustRoot: The certificates to trust; the platform's
+        (L{twisted.internet.ssl.platformTrust}) when L{None}.
+    @param reactor: The reactor; the global one when L{None}.
+    """
+
+    def make(host: str, port: int, tls: bool) -> IStreamClientEndpoint:
+        nonlocal reactor
+        if reactor is None:
+            from twisted.internet import reactor
+        endpoint: IStreamClientEndpoint = HostnameEndpoint(reactor, host, port)
+        if tls:
+            options = optionsForClientTLS(host, trustRoot=trustRoot)
+            endpoint = wrapClientTLS(options, endpoint)
+        return endpoint
+
+    return make

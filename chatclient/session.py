@@ -29,6 +29,11 @@ class ChatSession:
     """
     Logs in, relays events to the model and sends the user's lines.
 
+    The password (with C{--auth} on the server) is kept in memory only, for
+    as long as the program runs, to log in again after a reconnection.  It
+    is never shown, logged or put in the chat view; a password the server
+    refused is forgotten at once, so it is never sent again by itself.
+
     @ivar wantedName: The name to log in with (kept across reconnections,
         and following C{/nick}).
     @ivar loggedIn: Whether the server has welcomed us on this connection.
@@ -46,9 +51,15 @@ class ChatSession:
         self.clock = clock
         self.connection = Connection(self, clock, makeEndpoint, retryPolicy)
         self.wantedName = ""
+        self._password = ""
         self.loggedIn = False
-        self._prompted = False
-        self._nameSent = False
+        # What the server waits for ("name", "password" or "": nothing, or
+        # our answer is on its way), and what we sent it last.
+        self._awaiting = ""
+        self._answered = ""
+        # After a refusal, the server's next name prompt waits for the user.
+        self._holdForUser = False
+        self._refusedLogin = ""
         self._everLoggedIn = False
         self._quitting = False
         self._problem = ""
@@ -60,27 +71,57 @@ class ChatSession:
     def address(self) -> str:
         return formatAddress(self.connection.host, self.connection.port)
 
+    @property
+    def hasPassword(self) -> bool:
+        """
+        Whether a password is held for the next login.
+        """
+        return bool(self._password)
+
     # What the user does
 
-    def connect(self, host: str, port: int, name: str) -> None:
+    def connect(
+        self, host: str, port: int, name: str, password: str = "", tls: bool = False
+    ) -> None:
         """
-        Log in to C{host:port} as C{name}, reusing the open connection when
-        it goes to the same place.
+        Log in to C{host:port} as C{name} (with C{password}, if the server
+        asks for one), reusing the open connection when it goes to the same
+        place.
         """
-        self.wantedName = name
-        self._quitting = False
-        self._stopCountdown()
         connection = self.connection
-        if connection.active and (host, port) == (connection.host, connection.port):
+        sameServer = (host, port, tls) == (
+            connection.host,
+            connection.port,
+            connection.tls,
+        )
+        if (
+            connection.active
+            and sameServer
+            and self._awaiting == "password"
+            and name != self.wantedName
+        ):
+            # The server waits for the password of the name sent before: a
+            # new connection starts again from the name.
+            connection.close()
+        if password or name != self.wantedName:
+            # An empty password field keeps the one held for this name.
+            self._password = password
+        self.wantedName = name
+        self._quitting = self._holdForUser = False
+        self._refusedLogin = ""
+        self._stopCountdown()
+        if connection.active and sameServer:
             if connection.protocol is None:
                 connection.reconnectNow()
-            elif self._prompted and not self.loggedIn:
+            elif self._awaiting == "name":
                 self._sendName()
+            elif self._awaiting == "password":
+                self._answerPassword()
             return
-        self._prompted = self._nameSent = False
+        self._awaiting = self._answered = ""
         self._problem = ""
         self.model.setServer(formatAddress(host, port))
-        connection.open(host, port)
+        connection.open(host, port, tls)
 
     def send(self, text: str) -> str:
         """
@@ -125,7 +166,8 @@ class ChatSession:
         return closing.addErrback(lambda _: None)
 
     def _quit(self) -> None:
-        self.loggedIn = self._prompted = self._nameSent = False
+        self.loggedIn = False
+        self._awaiting = self._answered = ""
         self.model.disconnected()
         if not self._quitting:
             return  # the user is already connecting again
@@ -135,10 +177,39 @@ class ChatSession:
 
     def _sendName(self) -> None:
         if self.connection.sendText(self.wantedName):
-            self._nameSent = True
+            self._awaiting, self._answered = "", "name"
             self.model.setStatus(
                 Status(f"Connected to {self.address}, logging in as {self.wantedName}…")
             )
+
+    def _answerPassword(self) -> None:
+        if not self._password:
+            self.model.askPassword(self.wantedName)
+            self.model.setStatus(
+                Status(f"{self.address} asks for the password of {self.wantedName}.")
+            )
+            return
+        if self.connection.sendText(self._password):
+            self._awaiting, self._answered = "", "password"
+            self.model.setStatus(
+                Status(f"Logging in to {self.address} as {self.wantedName}…")
+            )
+
+    def _refused(self, text: str) -> None:
+        answered, self._answered = self._answered, ""
+        self._awaiting = "name"  # the server waits for a name again
+        self._holdForUser = True
+        field = "name"
+        if answered == "password":
+            self._refusedLogin = text
+            if text.startswith("wrong name or password"):
+                field = "password"
+                self._password = ""  # never sent again by itself
+        self.model.loginFailed(text, field)
+        again = "Reconnected, but cannot" if self._everLoggedIn else "Cannot"
+        self.model.setStatus(
+            Status(f"{again} log in as {self.wantedName}: {text}.", "warning")
+        )
 
     # What the connection tells us
 
@@ -162,9 +233,15 @@ class ChatSession:
         self._countdown.start(1.0, now=True)
 
     def connectionMade(self) -> None:
-        self._prompted = self._nameSent = False
+        self._awaiting = self._answered = ""
+        self._holdForUser = False
+        self._refusedLogin = ""
         self._problem = self._serverSaid = ""
-        self.model.setStatus(Status(f"Connected to {self.address}."))
+        if self.connection.tls:
+            checking = ", checking its certificate…"
+            self.model.setStatus(Status(f"Connected to {self.address}{checking}"))
+        else:
+            self.model.setStatus(Status(f"Connected to {self.address}."))
 
     def lineReceived(self, event: lines.Event) -> None:
         if self.loggedIn:
@@ -172,28 +249,31 @@ class ChatSession:
             return
         match event:
             case lines.Prompt(field) if field == lines.Prompt.NAME:
-                self._prompted = True
+                self._awaiting, self._answered = "name", ""
+                self._refusedLogin = ""
+                if self._holdForUser:
+                    return
                 if self.wantedName:
                     self._sendName()
                 else:
                     self.model.showLogin()
+            case lines.Prompt(field) if field == lines.Prompt.PASSWORD:
+                # Not shown in the chat view: the form asks for it.
+                self._awaiting, self._answered = "password", ""
+                self._answerPassword()
             case lines.Welcome(_, name):
                 self.loggedIn = self._everLoggedIn = True
-                self._nameSent = False
+                self._awaiting = self._answered = ""
                 self.wantedName = name
                 self.model.loggedIn(name)
                 self.model.addEvent(event)
+                over = " (TLS)" if self.connection.tls else ""
                 self.model.setStatus(
-                    Status(f"Logged in to {self.address} as {name}.", "ok")
+                    Status(f"Logged in to {self.address} as {name}{over}.", "ok")
                 )
-            case lines.Error(text) if self._nameSent:
-                self._nameSent = False
+            case lines.Error(text) if self._answered:
                 self.model.addEvent(event)
-                self.model.loginFailed(text)
-                again = "Reconnected, but cannot" if self._everLoggedIn else "Cannot"
-                self.model.setStatus(
-                    Status(f"{again} log in as {self.wantedName}: {text}.", "warning")
-                )
+                self._refused(text)
             case lines.Error(text):
                 # Not about the name: "the server is full", a timeout...
                 self._serverSaid = text
@@ -207,9 +287,28 @@ class ChatSession:
 
     def connectionLost(self, message: str) -> None:
         wasLoggedIn, self.loggedIn = self.loggedIn, False
-        self._prompted = self._nameSent = False
+        self._awaiting = self._answered = ""
         self.model.disconnected()
         if self._quitting:
+            return
+        if self._refusedLogin:
+            # Closed right after refusing a password: too many failures.
+            # Trying again by ourselves would only be refused again.
+            refused, self._refusedLogin = self._refusedLogin, ""
+            self.connection.close()
+            self._problem = ""
+            self.model.addNotice(
+                f"{self.address} closed the connection after failed logins.", "error"
+            )
+            self.model.loginFailed(refused, "password")
+            self.model.setStatus(
+                Status(
+                    f"Not connected: {self.address} closed the connection after "
+                    f"failed logins ({refused}). Check the name and password, "
+                    "then connect again.",
+                    "error",
+                )
+            )
             return
         if self._serverSaid:
             message = f"{message} ({self._serverSaid})"
@@ -218,6 +317,24 @@ class ChatSession:
         if wasLoggedIn:
             self.wantedName = self.model.ownName or self.wantedName
         self.model.setStatus(Status(self._problem, "error"))
+
+    def tlsFailed(self, message: str) -> None:
+        self.loggedIn = False
+        self._awaiting = self._answered = ""
+        self._problem = ""
+        self._stopCountdown()
+        self.model.disconnected()
+        if self._quitting:
+            return
+        self.model.addNotice(f"Not connected: {message}.", "error")
+        self.model.loginFailed(message, "tls")
+        self.model.setStatus(
+            Status(
+                f"Not connected: {message}. Not retrying; check the host name "
+                "and the trusted certificate (--ca), then connect again.",
+                "error",
+            )
+        )
 
     def _showCountdown(self) -> None:
         remaining = math.ceil(self._retryAt - self.clock.seconds())

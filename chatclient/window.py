@@ -56,7 +56,8 @@ class ChatWindow:
     """
     The client's window.
 
-    @ivar form: The connect form (host, port, name, Connect).
+    @ivar form: The connect form (host, port, name, the password once the
+        server asks for one, TLS, Connect).
     @ivar chat: The chat view, users panel and input line.
     @ivar text: The chat view's Text widget (read-only).
     @ivar users: The users panel's Listbox.
@@ -74,7 +75,14 @@ class ChatWindow:
         host: str = "localhost",
         port: int = 8123,
         name: str = "",
+        tls: bool = False,
+        trust: str = "",
     ) -> None:
+        """
+        @param tls: Whether the TLS box starts ticked.
+        @param trust: What TLS trusts, in words (C{--ca}), or C{""} for the
+            platform's certificate authorities.
+        """
         self.root = root
         self.model = model
         self.session = session
@@ -84,7 +92,7 @@ class ChatWindow:
         root.minsize(480, 300)
         self._fonts()
         self._buildStatus()
-        self._buildForm(host, port, name)
+        self._buildForm(host, port, name, tls, trust)
         self._buildChat()
         root.bind("<FocusIn>", lambda e: model.setFocused(True), add="+")
         root.bind("<FocusOut>", lambda e: model.setFocused(False), add="+")
@@ -112,7 +120,9 @@ class ChatWindow:
         )
         ttk.Separator(self.root).pack(side="bottom", fill="x")
 
-    def _buildForm(self, host: str, port: int, name: str) -> None:
+    def _buildForm(
+        self, host: str, port: int, name: str, tls: bool, trust: str
+    ) -> None:
         form = self.form = ttk.Frame(self.root, padding=24)
         ttk.Label(form, text="Connect to a chat server", font="TkHeadingFont").grid(
             row=0, column=0, columnspan=3, sticky="w", pady=(0, 12)
@@ -120,22 +130,59 @@ class ChatWindow:
         self.hostVar = tk.StringVar(form, host)
         self.portVar = tk.StringVar(form, str(port))
         self.nameVar = tk.StringVar(form, name)
+        # Masked, cleared once logged in; the session keeps the password
+        # in memory for logging in again.
+        self.passwordVar = tk.StringVar(form, "")
+        self.tlsVar = tk.BooleanVar(form, tls)
         self.formEntries: dict[str, ttk.Entry] = {}
         self.formErrors: dict[str, ttk.Label] = {}
+        self.formLabels: dict[str, ttk.Label] = {}
         fields = [("host", "Host", self.hostVar), ("port", "Port", self.portVar)]
-        fields.append(("name", "Name", self.nameVar))
+        fields += [("name", "Name", self.nameVar)]
+        fields += [("password", "Password", self.passwordVar)]
         for row, (key, label, var) in enumerate(fields, start=1):
-            ttk.Label(form, text=label).grid(row=row, column=0, sticky="w", pady=3)
-            entry = ttk.Entry(form, textvariable=var, width=28)
+            title = ttk.Label(form, text=label)
+            title.grid(row=row, column=0, sticky="w", pady=3)
+            entry = ttk.Entry(
+                form, textvariable=var, width=28, show="*" if key == "password" else ""
+            )
             entry.grid(row=row, column=1, sticky="w", padx=8, pady=3)
             entry.bind("<Return>", self.submit)
             entry.bind("<KP_Enter>", self.submit)
             error = ttk.Label(form, foreground=STATUS_COLOURS["error"])
             error.grid(row=row, column=2, sticky="w")
+            self.formLabels[key] = title
             self.formEntries[key] = entry
             self.formErrors[key] = error
+        # The password row shows once a server asks for a password.
+        for widget in self._passwordRow():
+            widget.grid_remove()
+        self.tlsBox = ttk.Checkbutton(
+            form, text="Use TLS (verify the server's certificate)", variable=self.tlsVar
+        )
+        self.tlsBox.grid(row=5, column=1, sticky="w", padx=8, pady=3)
+        self.tlsBox.bind("<Return>", self.submit)
+        self.formErrors["tls"] = ttk.Label(
+            form, foreground=STATUS_COLOURS["error"], wraplength=360
+        )
+        self.formErrors["tls"].grid(row=5, column=2, sticky="w")
+        trusted = trust or "the system's certificate authorities"
+        self.trustLabel = ttk.Label(
+            form, text=f"trusting {trusted}", foreground=STATUS_COLOURS["info"]
+        )
+        self.trustLabel.grid(row=6, column=1, columnspan=2, sticky="w", padx=8)
         self.connectButton = ttk.Button(form, text="Connect", command=self.submit)
-        self.connectButton.grid(row=4, column=1, sticky="w", padx=8, pady=(12, 0))
+        self.connectButton.grid(row=7, column=1, sticky="w", padx=8, pady=(12, 0))
+
+    def _passwordRow(self) -> tuple[tk.Widget, ...]:
+        key = "password"
+        return (self.formLabels[key], self.formEntries[key], self.formErrors[key])
+
+    def passwordShown(self) -> bool:
+        """
+        @return: Whether the form shows its password field.
+        """
+        return bool(self.formEntries["password"].winfo_manager())
 
     def _buildChat(self) -> None:
         chat = self.chat = ttk.Frame(self.root)
@@ -205,8 +252,7 @@ class ChatWindow:
         Connect (or try another name on the open connection) with what the
         form says.
         """
-        for label in self.formErrors.values():
-            label.configure(text="")
+        self._clearFormErrors()
         host = self.hostVar.get().strip()
         name = self.nameVar.get().strip()
         try:
@@ -224,7 +270,8 @@ class ChatWindow:
             self.formErrors[key].configure(text=problem)
         if any(problems.values()):
             return "break"
-        self.session.connect(host, port, name)
+        password = self.passwordVar.get()
+        self.session.connect(host, port, name, password, self.tlsVar.get())
         return "break"
 
     def sendInput(self, event: object = None) -> str:
@@ -310,16 +357,42 @@ class ChatWindow:
         else:
             self.reconnectButton.pack_forget()
 
-    def showLogin(self, error: str) -> None:
+    def showLogin(self, error: str, field: str = "name") -> None:
         self.chat.pack_forget()
         self.form.pack(fill="both", expand=True)
-        self.formErrors["name"].configure(text=error)
+        self._clearFormErrors()
+        self.formErrors[field].configure(text=error, foreground=STATUS_COLOURS["error"])
+        if field == "password":
+            self._showPasswordRow()
+            self.passwordVar.set("")  # a refused password is not kept
+            self.formEntries["password"].focus_set()
+            return
         nameEntry = self.formEntries["name"]
         nameEntry.focus_set()
-        if error:
+        if error and field == "name":
             nameEntry.select_range(0, "end")
 
+    def showPassword(self, name: str) -> None:
+        self.chat.pack_forget()
+        self.form.pack(fill="both", expand=True)
+        self._clearFormErrors()
+        self._showPasswordRow()
+        self.formErrors["password"].configure(
+            text=f"the server asks for the password of {name}",
+            foreground=STATUS_COLOURS["info"],
+        )
+        self.formEntries["password"].focus_set()
+
+    def _showPasswordRow(self) -> None:
+        for widget in self._passwordRow():
+            widget.grid()
+
+    def _clearFormErrors(self) -> None:
+        for label in self.formErrors.values():
+            label.configure(text="", foreground=STATUS_COLOURS["error"])
+
     def showChat(self) -> None:
+        self.passwordVar.set("")  # the session keeps it, in memory only
         self.form.pack_forget()
         self.chat.pack(fill="both", expand=True)
         self.entry.focus_set()

@@ -57,10 +57,10 @@ class Attempt:
         self.transport.clear()
         return data.decode("utf-8").split("\r\n")[:-1]
 
-    def lose(self) -> None:
+    def lose(self, reason: BaseException | None = None) -> None:
         assert self.protocol is not None
         self.transport.loseConnection()
-        self.protocol.connectionLost(Failure(error.ConnectionLost()))
+        self.protocol.connectionLost(Failure(reason or error.ConnectionLost()))
 
 
 @implementer(IStreamClientEndpoint)
@@ -72,9 +72,11 @@ class FakeEndpoint:
     def __init__(self) -> None:
         self.attempts: list[Attempt] = []
         self.addresses: list[tuple[str, int]] = []
+        self.tls: list[bool] = []
 
-    def make(self, host: str, port: int) -> FakeEndpoint:
+    def make(self, host: str, port: int, tls: bool = False) -> FakeEndpoint:
         self.addresses.append((host, port))
+        self.tls.append(tls)
         return self
 
     def connect(self, factory: IProtocolFactory) -> defer.Deferred[IProtocol]:
@@ -100,6 +102,8 @@ class FakeView:
         self.title = ""
         self.status = Status("")
         self.login: str | None = None
+        self.loginField = ""
+        self.password: str | None = None
         self.chat = False
 
     def appendLines(self, batch: Sequence[ViewLine], trim: int) -> None:
@@ -116,8 +120,15 @@ class FakeView:
     def showStatus(self, status: Status) -> None:
         self.status = status
 
-    def showLogin(self, error: str) -> None:
+    def showLogin(self, error: str, field: str = "name") -> None:
         self.login = error
+        self.loginField = field
+        self.chat = False
+
+    def showPassword(self, name: str) -> None:
+        self.password = name
+        self.login = ""
+        self.loginField = "password"
         self.chat = False
 
     def showChat(self) -> None:

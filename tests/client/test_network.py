@@ -47,6 +47,9 @@ class Recorder:
     def connectionLost(self, message: str) -> None:
         self.calls.append(("lost", message))
 
+    def tlsFailed(self, message: str) -> None:
+        self.calls.append(("tls", message))
+
     def take(self) -> list[tuple[object, ...]]:
         calls, self.calls = self.calls, []
         return calls
