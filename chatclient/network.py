@@ -102,9 +102,14 @@ def isTLSFailure(reason: Failure) -> bool:
         that did not verify.
     """
     from OpenSSL import SSL
-    from service_identity import CertificateError
 
-    return reason.check(SSL.Error, CertificateError) is not None
+    return reason.check(SSL.Error, *_identityErrors()) is not None
+
+
+def _identityErrors() -> tuple[type[Exception], ...]:
+    from service_identity import CertificateError, VerificationError
+
+    return (VerificationError, CertificateError)
 
 
 def describeTLSFailure(host: str, port: int, reason: Failure) -> str:
@@ -114,10 +119,8 @@ def describeTLSFailure(host: str, port: int, reason: Failure) -> str:
 
     @param reason: A failure for which L{isTLSFailure} is true.
     """
-    from service_identity import CertificateError
-
     address = formatAddress(host, port)
-    if reason.check(CertificateError):
+    if reason.check(*_identityErrors()):
         return (
             f"the certificate of {address} is not valid for the host name "
             f"{host}, so it was not trusted"
@@ -148,6 +151,8 @@ def describeLoss(reason: Failure) -> str:
         return "the server closed the connection"
     if reason.check(error.ConnectionLost):
         return "the connection was lost"
+    if isTLSFailure(reason) and reason.value is not None:
+        return f"TLS error ({_sslReason(reason.value)})"
     return reason.getErrorMessage()
 
 

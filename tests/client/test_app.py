@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chatclient.app import Options, parseArguments
+from tests.client.certs import selfSigned
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,7 +66,7 @@ def test_help_from_python_m() -> None:
         timeout=60,
         check=True,
     )
-    for option in ("--host", "--port", "--name", "--scrollback"):
+    for option in ("--host", "--port", "--name", "--scrollback", "--tls", "--ca"):
         assert option in result.stdout
 
 
@@ -80,3 +81,34 @@ def test_help_from_the_installed_chat_client_script() -> None:
         check=True,
     )
     assert result.stdout.startswith("usage: chat-client")
+
+
+def test_tls_and_ca(tmp_path: Path) -> None:
+    assert parseArguments(["--tls"]) == Options(tls=True)
+    _, cert = selfSigned().write(tmp_path, "chat")
+    # --ca implies --tls; the path is kept absolute.
+    options = parseArguments(["--ca", str(cert)])
+    assert options == Options(tls=True, ca=str(cert.resolve()))
+    server, _ = selfSigned().write(tmp_path, "server")
+    assert parseArguments([f"--ca={server}", "--tls"]).ca == str(server)
+
+
+def test_bad_ca_files_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(SystemExit):
+        parseArguments(["--ca", str(missing)])
+    assert "cannot read" in capsys.readouterr().err
+    junk = tmp_path / "junk.pem"
+    junk.write_text("hello\n")
+    with pytest.raises(SystemExit):
+        parseArguments(["--ca", str(junk)])
+    assert "no PEM certificate" in capsys.readouterr().err
+
+
+def test_no_password_on_the_command_line() -> None:
+    # A command line is visible to every user of the machine.
+    for argv in (["--password", "x"], ["--password-file", "x"]):
+        with pytest.raises(SystemExit):
+            parseArguments(argv)

@@ -4,8 +4,11 @@ The client's protocol and its reconnecting connection, without sockets.
 
 from __future__ import annotations
 
+import pytest
 from twisted.internet import error
+from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactor
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -15,9 +18,12 @@ from chatclient.network import (
     IConnectionEvents,
     describeConnectFailure,
     describeLoss,
+    endpointMaker,
     formatAddress,
+    loadTrustRoot,
 )
 from chatserver import lines
+from tests.client.certs import selfSigned
 from tests.client.fakes import FakeEndpoint
 
 
@@ -247,3 +253,122 @@ def test_a_line_too_long_ends_the_connection() -> None:
     protocol.dataReceived(b"x" * (ChatClientProtocol.MAX_LENGTH + 1))
     assert events.take() == [("bad", b"x" * 80)]
     assert transport.disconnecting
+
+
+def sslError(reason: str) -> BaseException:
+    from OpenSSL import SSL
+
+    return SSL.Error([("SSL routines", "", reason)])
+
+
+def hostMismatch() -> BaseException:
+    from service_identity import VerificationError
+    from service_identity.exceptions import DNSMismatch
+    from service_identity.hazmat import DNS_ID
+
+    return VerificationError(errors=[DNSMismatch(mismatched_id=DNS_ID("x.example"))])
+
+
+def test_open_over_tls_asks_the_endpoint_for_tls() -> None:
+    connection, _, endpoint, _ = build()
+    connection.open("h", 1, tls=True)
+    assert endpoint.tls == [True]
+    assert connection.tls
+    endpoint.last.succeed()
+    # The same host and port without TLS is another server: reopened.
+    connection.open("h", 1)
+    endpoint.last.lose()
+    assert endpoint.tls == [True, False]
+    assert not connection.tls
+
+
+def test_an_untrusted_certificate_stops_the_connection() -> None:
+    connection, events, endpoint, clock = build()
+    connection.open("chat.example.org", 8124, tls=True)
+    endpoint.last.succeed()
+    events.take()
+    endpoint.last.lose(sslError("certificate verify failed"))
+    assert events.take() == [
+        (
+            "tls",
+            "the certificate of chat.example.org:8124 is not trusted "
+            "(certificate verify failed)",
+        )
+    ]
+    # Not retried: no wait, no new attempt, however long.
+    assert not connection.active
+    clock.advance(3600)
+    assert len(endpoint.attempts) == 1
+    assert clock.getDelayedCalls() == []
+    # Connecting again is up to the user.
+    connection.open("chat.example.org", 8124, tls=True)
+    assert len(endpoint.attempts) == 2
+
+
+def test_a_host_name_mismatch_stops_the_connection() -> None:
+    connection, events, endpoint, clock = build()
+    connection.open("127.0.0.1", 8124, tls=True)
+    endpoint.last.succeed()
+    events.take()
+    endpoint.last.lose(hostMismatch())
+    assert events.take() == [
+        (
+            "tls",
+            "the certificate of 127.0.0.1:8124 is not valid for the host name "
+            "127.0.0.1, so it was not trusted",
+        )
+    ]
+    assert not connection.active
+    assert clock.getDelayedCalls() == []
+
+
+def test_no_tls_on_the_port() -> None:
+    connection, events, endpoint, _ = build()
+    connection.open("h", 1, tls=True)
+    endpoint.last.succeed()
+    events.take()
+    endpoint.last.lose(sslError("wrong version number"))
+    assert events.take() == [
+        (
+            "tls",
+            "the TLS handshake with h:1 failed (wrong version number), "
+            "is it a TLS port?",
+        )
+    ]
+
+
+def test_a_tls_error_after_the_handshake_is_a_lost_connection() -> None:
+    # Lines arrived, so the certificate was accepted: reconnect as usual.
+    connection, events, endpoint, _ = build()
+    connection.open("h", 1, tls=True)
+    endpoint.last.succeed()
+    endpoint.last.receive(lines.Info("hi"))
+    events.take()
+    endpoint.last.lose(sslError("bad record mac"))
+    assert events.take() == [
+        ("lost", "TLS error (bad record mac)"),
+        ("retry", 2.0),
+    ]
+    assert connection.active
+
+
+def test_trust_roots_from_pem_files() -> None:
+    one, two = selfSigned("one").certificate, selfSigned("two").certificate
+    assert loadTrustRoot(one) is not None
+    # A bundle: each certificate of it is trusted.
+    both = loadTrustRoot(b"# my CAs\n" + one + two)
+    assert len(both._caCerts) == 2  # type: ignore[attr-defined]
+    # Only the certificates of a server.pem (never mind its key).
+    assert len(loadTrustRoot(b"-----BEGIN PRIVATE KEY-----\nxx\n" + one)._caCerts) == 1  # type: ignore[attr-defined]
+    for bad in (b"", b"not a certificate", b"-----BEGIN CERTIFICATE-----\nxx"):
+        with pytest.raises(ValueError):
+            loadTrustRoot(bad)
+
+
+def test_endpoints_are_wrapped_in_tls_when_asked() -> None:
+    reactor = MemoryReactor()
+    make = endpointMaker(loadTrustRoot(selfSigned("h").certificate), reactor)
+    assert isinstance(make("h", 1, False), HostnameEndpoint)
+    secure = make("h", 1, True)
+    assert not isinstance(secure, HostnameEndpoint)
+    assert isinstance(secure._wrappedEndpoint, HostnameEndpoint)  # type: ignore[attr-defined]

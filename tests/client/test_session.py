@@ -222,3 +222,215 @@ def test_refused_by_a_full_server_says_why() -> None:
         "Connection to 127.0.0.1:8123 lost: the connection was lost "
         "(the server is full, please try again later). Retrying in 3s."
     )
+
+
+# Accounts: the server asks for a password after the name.
+
+PASSWORD_PROMPT = lines.Prompt("password", "Password for alice?")
+NAME_PROMPT = lines.Prompt("name", "What's your name?")
+WRONG = lines.Error("wrong name or password")
+
+
+def test_login_with_a_password() -> None:
+    session, view, endpoint, clock = build()
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    assert endpoint.last.sent() == ["alice"]
+    endpoint.last.receive(PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["s3cret"]
+    assert view.status.text == "Logging in to 127.0.0.1:8123 as alice…"
+    endpoint.last.receive(lines.Welcome("chat", "alice"))
+    clock.advance(0)
+    assert view.chat
+    assert not any("s3cret" in text for text in view.texts())
+    assert not any("Password for" in text for text in view.texts())
+
+
+def test_the_form_asks_for_a_password_when_none_is_held() -> None:
+    session, view, endpoint, _ = build()
+    session.connect("127.0.0.1", 8123, "alice")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["alice"]
+    assert view.password == "alice"
+    assert not view.chat
+    assert view.status.text == "127.0.0.1:8123 asks for the password of alice."
+    # Enter twice, or before typing it: nothing is sent.
+    session.connect("127.0.0.1", 8123, "alice", "")
+    assert endpoint.last.sent() == []
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    assert endpoint.last.sent() == ["s3cret"]
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    assert endpoint.last.sent() == []  # the answer is on its way
+    endpoint.last.receive(lines.Welcome("chat", "alice"))
+    assert session.loggedIn
+    assert len(endpoint.attempts) == 1
+
+
+def test_wrong_password_then_the_right_one_on_the_same_connection() -> None:
+    session, view, endpoint, _ = build()
+    session.connect("127.0.0.1", 8123, "alice", "nope")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["alice", "nope"]
+    endpoint.last.receive(WRONG, NAME_PROMPT)
+    # Beside the password field; the wrong password is forgotten and the
+    # server's new name prompt waits for the user.
+    assert (view.login, view.loginField) == ("wrong name or password", "password")
+    assert view.status == Status(
+        "Cannot log in as alice: wrong name or password.", "warning"
+    )
+    assert endpoint.last.sent() == []
+    assert not session.hasPassword
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    assert endpoint.last.sent() == ["alice"]
+    endpoint.last.receive(PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["s3cret"]
+    endpoint.last.receive(lines.Welcome("chat", "alice"))
+    assert session.loggedIn
+    assert len(endpoint.attempts) == 1
+
+
+def test_already_logged_in_is_shown_beside_the_name() -> None:
+    session, view, endpoint, _ = build()
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    endpoint.last.sent()
+    endpoint.last.receive(lines.Error("alice is already logged in"))
+    assert (view.login, view.loginField) == ("alice is already logged in", "name")
+    assert session.hasPassword  # it was not refused
+    session.connect("127.0.0.1", 8123, "bob", "hunter2")
+    assert endpoint.last.sent() == ["bob"]
+
+
+def test_three_failures_close_and_it_does_not_try_again() -> None:
+    session, view, endpoint, clock = build()
+    session.connect("127.0.0.1", 8123, "alice", "nope")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    endpoint.last.receive(WRONG, NAME_PROMPT)
+    session.connect("127.0.0.1", 8123, "alice", "nope2")
+    endpoint.last.receive(PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["alice", "nope", "alice", "nope2"]
+    goodbye = "wrong name or password; too many failures, goodbye"
+    endpoint.last.receive(lines.Error(goodbye))
+    endpoint.last.lose()
+    assert (view.login, view.loginField) == (goodbye, "password")
+    assert view.status.level == "error"
+    assert "closed the connection after failed logins" in view.status.text
+    assert not view.status.canReconnect
+    assert not session.connection.active
+    clock.advance(3600)
+    assert len(endpoint.attempts) == 1
+    # The user tries again: a new connection.
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    assert len(endpoint.attempts) == 2
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["alice", "s3cret"]
+
+
+def test_reconnect_logs_in_again_with_the_password() -> None:
+    session, view, endpoint, clock = build()
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    endpoint.last.receive(lines.Welcome("chat", "alice"))
+    endpoint.last.sent()
+    endpoint.last.lose()
+    clock.advance(3)
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["alice", "s3cret"]
+    endpoint.last.receive(lines.Welcome("chat", "alice"))
+    assert session.loggedIn
+    # Its password changed meanwhile: refused once, then it is the user's.
+    endpoint.last.lose()
+    clock.advance(3)
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    endpoint.last.receive(WRONG, NAME_PROMPT)
+    assert endpoint.last.sent() == ["alice", "s3cret"]
+    assert view.status.text == (
+        "Reconnected, but cannot log in as alice: wrong name or password."
+    )
+    assert not session.hasPassword
+    assert session.connection.active  # still connected, waiting for the user
+
+
+def test_after_quit_the_held_password_is_used_for_the_same_name_only() -> None:
+    session, _, endpoint, clock = build()
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT, lines.Welcome("chat", "alice"))
+    session.send("/quit")
+    endpoint.last.lose()
+    clock.advance(0)
+    session.connect("127.0.0.1", 8123, "alice", "")  # the form was cleared
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["alice", "s3cret"]
+    endpoint.last.receive(lines.Welcome("chat", "alice"))
+    session.send("/quit")
+    endpoint.last.lose()
+    clock.advance(0)
+    session.connect("127.0.0.1", 8123, "bob", "")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, lines.Prompt("password", "Password for bob?"))
+    assert endpoint.last.sent() == ["bob"]  # alice's password is not bob's
+
+
+def test_another_name_while_the_password_is_asked_starts_over() -> None:
+    session, _, endpoint, clock = build()
+    session.connect("127.0.0.1", 8123, "alice")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+    endpoint.last.sent()
+    # The server waits for alice's password; bob's must not be sent as it.
+    session.connect("127.0.0.1", 8123, "bob", "hunter2")
+    assert endpoint.last.sent() == []
+    assert endpoint.last.transport.disconnecting
+    endpoint.last.lose()
+    clock.advance(0)
+    assert len(endpoint.attempts) == 2
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    endpoint.last.receive(lines.Prompt("password", "Password for bob?"))
+    assert endpoint.last.sent() == ["bob", "hunter2"]
+
+
+# TLS
+
+
+def test_tls_connection_and_status() -> None:
+    session, view, endpoint, _ = build()
+    session.connect("127.0.0.1", 8124, "me", tls=True)
+    assert endpoint.tls == [True]
+    endpoint.last.succeed()
+    assert view.status.text == "Connected to 127.0.0.1:8124, checking its certificate…"
+    endpoint.last.receive(*GREETING, lines.Welcome("chat", "me"))
+    assert view.status == Status("Logged in to 127.0.0.1:8124 as me (TLS).", "ok")
+
+
+def test_refused_certificate_is_shown_and_not_retried() -> None:
+    from OpenSSL import SSL
+
+    session, view, endpoint, clock = build()
+    session.connect("127.0.0.1", 8124, "me", tls=True)
+    endpoint.last.succeed()
+    endpoint.last.lose(SSL.Error([("SSL routines", "", "certificate verify failed")]))
+    clock.advance(0)
+    why = "the certificate of 127.0.0.1:8124 is not trusted (certificate verify failed)"
+    assert (view.login, view.loginField) == (why, "tls")
+    assert view.status.level == "error"
+    assert view.status.text.startswith(f"Not connected: {why}. Not retrying")
+    assert not view.status.canReconnect
+    assert view.texts()[-1] == f"Not connected: {why}."
+    clock.advance(3600)
+    assert len(endpoint.attempts) == 1
+    assert clock.getDelayedCalls() == []
+    # Connecting again tries again, once.
+    session.connect("127.0.0.1", 8124, "me", tls=True)
+    assert len(endpoint.attempts) == 2
