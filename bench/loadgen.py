@@ -50,12 +50,12 @@ MESSAGE, CORRUPT, NOTICE, ERROR, OTHER = range(5)
 Verdict = tuple[int, str, int, int]
 
 
-def chat_text(name: str, seq: int, sent_ns: int) -> str:
+def chat_text(name: str, seq: int, sent_ns: int, pad: str = PAD) -> str:
     """
     @return: The text of chat line C{seq} from C{name}, sent at C{sent_ns}
         (C{time.monotonic_ns}), with a checksum over all of it.
     """
-    body = f"{seq} {sent_ns} {PAD}"
+    body = f"{seq} {sent_ns} {pad}"
     crc = zlib.crc32(f"{name} {body}".encode())
     return f"{body} {crc:08x}"
 
@@ -115,9 +115,15 @@ def percentile(hist: dict[int, int], fraction: float) -> float | None:
 
 @dataclass
 class SenderState:
+    """
+    A sender's progress.  C{slots} are the places in the shared array where
+    each worker's acknowledging receiver writes how many of this sender's
+    lines it has.
+    """
+
     name: str
+    slots: list[int]
     seq: int = 0
-    acked: int = 0
     event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -141,7 +147,8 @@ class Client(asyncio.Protocol):
         # sender -> [next expected seq, unique received]
         self.seen: dict[str, list[int]] = {}
         self.missing: set[tuple[str, int]] = set()
-        self.acks: dict[str, SenderState] = {}
+        # sender -> slot in the shared array, on the acknowledging receiver
+        self.acks: dict[str, int] = {}
         self.loggedIn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -206,10 +213,8 @@ class Client(asyncio.Protocol):
                 gen.reordered += 1
             else:
                 gen.duplicated += 1
-            ack = self.acks.get(sender)
-            if ack is not None and seq >= ack.acked:
-                ack.acked = seq + 1
-                ack.event.set()
+            if self.acks:
+                self.acknowledge(sender, seq)
         elif kind == NOTICE:
             self.joins += 1
             gen.notices += 1
@@ -222,6 +227,14 @@ class Client(asyncio.Protocol):
             gen.errors.append(f"{self.name}: {verdict[1]}")
         else:
             gen.other += 1
+
+    def acknowledge(self, sender: str, seq: int) -> None:
+        slot = self.acks.get(sender)
+        if slot is not None:
+            self.gen.shared[slot] = seq + 1
+            local = self.gen.senders.get(sender)
+            if local is not None:
+                local.event.set()
 
     def login(self, raw: bytes) -> None:
         try:
@@ -251,7 +264,8 @@ class Client(asyncio.Protocol):
 
     def checkSettled(self) -> None:
         if (
-            not self.settled
+            self.role != "slow"
+            and not self.settled
             and self.expectJoins >= 0
             and self.joins >= self.expectJoins
         ):
@@ -274,11 +288,19 @@ class Generator:
         port: int,
         total: int,
         clients: list[tuple[str, str]],
-        acks: dict[str, str],
+        *,
+        senders: list[str],
+        worker: int,
+        shared: Any,
     ) -> None:
         self.host, self.port, self.total = host, port, total
         self.spec = clients
-        self.ackSpec = acks  # sender name -> receiver name in this worker
+        # Every sender's window spans all workers: in each worker one
+        # receiver writes, per sender, how many lines it has into the shared
+        # array (worker-major), and senders read the least of them.
+        self.allSenders = senders
+        self.worker = worker
+        self.shared = shared
         self.clients: list[Client] = []
         self.senders: dict[str, SenderState] = {}
         self.cache: dict[bytes, Verdict] = {}
@@ -301,7 +323,18 @@ class Generator:
                 client = Client(self, name, role)
                 self.clients.append(client)
                 try:
-                    await loop.create_connection(lambda: client, self.host, self.port)
+                    if role == "slow":
+                        # A small receive buffer, so that what it does not
+                        # read piles up in the server rather than the kernel.
+                        sock = socket.socket()
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                        sock.setblocking(False)
+                        await loop.sock_connect(sock, (self.host, self.port))
+                        await loop.create_connection(lambda: client, sock=sock)
+                    else:
+                        await loop.create_connection(
+                            lambda: client, self.host, self.port
+                        )
                     ok = await client.loggedIn
                 except OSError as e:
                     self.errors.append(f"{name}: {e}")
@@ -313,11 +346,23 @@ class Generator:
         _done, pending = await asyncio.wait(tasks, timeout=timeout)
         for task in pending:
             task.cancel()
-        byName = {c.name: c for c in self.clients}
-        for sender, receiver in self.ackSpec.items():
-            state = self.senders[sender] = SenderState(sender)
-            if receiver in byName:
-                byName[receiver].acks[sender] = state
+        count = len(self.allSenders)
+        workers = len(self.shared) // count if count else 0
+        own = {n for n, r in self.spec if r == "sender"}
+        for i, sender in enumerate(self.allSenders):
+            slots = [w * count + i for w in range(workers)]
+            if sender in own:
+                self.senders[sender] = SenderState(sender, slots)
+        ready = [c for c in self.clients if c.state == 3 and c.role != "slow"]
+        receivers = [c for c in ready if c.role == "receiver"] or ready
+        if receivers:
+            acker = receivers[0]
+            for i, sender in enumerate(self.allSenders):
+                slot = self.worker * count + i
+                if sender == acker.name:
+                    self.shared[slot] = 1 << 62  # it never gets its own lines
+                else:
+                    acker.acks[sender] = slot
         return {
             "loggedIn": sum(c.state == 3 for c in self.clients),
             "failed": self.failed + len(pending),
@@ -327,7 +372,7 @@ class Generator:
     async def settle(self, timeout: float) -> dict[str, Any]:
         started = time.monotonic()
         deadline = started + timeout
-        want = sum(c.state == 3 for c in self.clients)
+        want = sum(c.state == 3 and c.role != "slow" for c in self.clients)
         while self.settled < want and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         return {
@@ -336,10 +381,21 @@ class Generator:
             "seconds": time.monotonic() - started,
         }
 
-    async def send(self, duration: float, rate: float, window: int) -> dict[str, int]:
+    async def send(
+        self, duration: float, rate: float, window: int, pad: int = len(PAD)
+    ) -> dict[str, int]:
         byName = {c.name: c for c in self.clients if c.state == 3}
         tasks = [
-            asyncio.ensure_future(self.sendLoop(byName[s], st, duration, rate, window))
+            asyncio.ensure_future(
+                self.sendLoop(
+                    byName[s],
+                    st,
+                    duration=duration,
+                    rate=rate,
+                    window=window,
+                    pad="x" * pad,
+                )
+            )
             for s, st in self.senders.items()
             if s in byName
         ]
@@ -351,9 +407,11 @@ class Generator:
         self,
         client: Client,
         state: SenderState,
+        *,
         duration: float,
         rate: float,
         window: int,
+        pad: str,
     ) -> None:
         start = time.monotonic()
         end = start + duration
@@ -368,24 +426,25 @@ class Generator:
                 due = int((now - start) * rate) + 1
                 batch = []
                 while state.seq < due:
-                    text = chat_text(name, state.seq, time.monotonic_ns())
+                    text = chat_text(name, state.seq, time.monotonic_ns(), pad)
                     batch.append(text.encode() + b"\n")
                     state.seq += 1
                 if batch:
                     write(b"".join(batch))
                 await asyncio.sleep(max(0.0, start + due / rate - time.monotonic()))
             else:
-                room = window - (state.seq - state.acked)
+                acked = min(self.shared[slot] for slot in state.slots)
+                room = window - (state.seq - acked)
                 if room > 0:
                     batch = []
                     for _ in range(room):
-                        text = chat_text(name, state.seq, time.monotonic_ns())
+                        text = chat_text(name, state.seq, time.monotonic_ns(), pad)
                         batch.append(text.encode() + b"\n")
                         state.seq += 1
                     write(b"".join(batch))
                 state.event.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(state.event.wait(), 0.1)
+                    await asyncio.wait_for(state.event.wait(), 0.002)
 
     async def drain(self, sent: dict[str, int], timeout: float) -> dict[str, Any]:
         started = time.monotonic()
@@ -453,7 +512,13 @@ def _worker(conn: Connection, args: dict[str, Any]) -> None:
 
 async def _serve(conn: Connection, args: dict[str, Any]) -> None:
     gen = Generator(
-        args["host"], args["port"], args["total"], args["clients"], args["acks"]
+        args["host"],
+        args["port"],
+        args["total"],
+        args["clients"],
+        senders=args["senders"],
+        worker=args["worker"],
+        shared=args["shared"],
     )
     loop = asyncio.get_running_loop()
     commands: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
@@ -508,15 +573,8 @@ class Load:
         context = multiprocessing.get_context("fork")
         self.conns: list[Connection] = []
         self.procs: list[Any] = []
-        for part in parts:
-            # Each sender's window is acknowledged by a receiver in its worker.
-            receivers = [n for n, r in part if r in ("receiver", "sender")]
-            acks = {}
-            for n, r in part:
-                if r == "sender":
-                    others = [x for x in receivers if x != n]
-                    if others:
-                        acks[n] = others[0]
+        shared = context.Array("q", workers * max(1, len(self.senders)), lock=False)
+        for worker, part in enumerate(parts):
             parent, child = context.Pipe()
             proc = context.Process(
                 target=_worker,
@@ -527,7 +585,9 @@ class Load:
                         "port": port,
                         "total": len(clients),
                         "clients": part,
-                        "acks": acks,
+                        "senders": self.senders,
+                        "worker": worker,
+                        "shared": shared,
                     },
                 ),
                 daemon=True,

@@ -57,7 +57,12 @@ class Server:
     One server process under test, started on a free port of 127.0.0.1.
     """
 
-    def __init__(self, kind: str, extra: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        kind: str,
+        extra: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.kind = kind
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix=f"bench-{kind}-", suffix=".log", delete=False
@@ -88,6 +93,7 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
         )
         self.pid = self.proc.pid
         deadline = time.monotonic() + 20
@@ -124,6 +130,15 @@ class Server:
         self.proc.wait()
         self.log.close()
         os.unlink(self.log.name)
+
+
+def busy() -> float:
+    """
+    @return: CPU ticks the whole machine has spent busy (not idle), for
+        seeing whether something else ran during a scenario.
+    """
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4]
 
 
 def roster(clients: int, senders: int, role: str = "receiver") -> list[tuple[str, str]]:
@@ -232,7 +247,10 @@ def slow(kind: str, seconds: float) -> Metrics:
             results[label] = traffic(
                 server,
                 spec,
-                {"duration": seconds, "rate": 0, "window": 50},
+                # Lines of about 500 bytes, so that what the slow client does
+                # not read outgrows the kernel's socket buffers (several MB
+                # on loopback) within the 10 s.
+                {"duration": seconds, "rate": 0, "window": 50, "pad": 450},
                 drain_timeout=3,
                 sample=True,
             )
@@ -353,10 +371,16 @@ def main(argv: list[str] | None = None) -> int:
             seconds = options.slow_seconds if scenario == "slow" else options.seconds
             for kind in servers:
                 t = time.monotonic()
+                load = float(Path("/proc/loadavg").read_text().split()[0])
+                busy0 = busy()
                 try:
                     metrics = RUNNERS[scenario](kind, seconds)
                 except Exception as e:  # a failed scenario is a result too
                     metrics = {"failure": f"{type(e).__name__}: {e}"}
+                metrics["loadBefore"] = load
+                metrics["machineBusy"] = round(
+                    (busy() - busy0) / (time.monotonic() - t) / TICK, 2
+                )
                 results.setdefault(scenario, {})[kind] = metrics
                 brief = {
                     k: (round(v, 3) if isinstance(v, float) else v)
