@@ -1,16 +1,21 @@
 """
 What the Tk client's GUI tests share: a real chat server on 127.0.0.1 in
-the test's reactor, raw TCP clients to play the other users, and the real
-client window, installed into the reactor with tksupport and destroyed
-after each test.
+the test's reactor (over TLS, with a certificate made for the test, and with
+accounts, when the test case asks), raw TCP clients to play the other users,
+and the real client window, installed into the reactor with tksupport and
+destroyed after each test.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import tkinter as tk
 from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import Any
 
+from twisted.cred.portal import Portal
 from twisted.internet import defer, reactor, task, tksupport
 from twisted.internet.endpoints import (
     TCP4ClientEndpoint,
@@ -27,6 +32,7 @@ from chatclient.app import ChatClient, Options
 from chatserver import lines
 from chatserver.config import ChatConfig
 from chatserver.factory import ChatFactory
+from tests.client.certs import SelfSigned
 
 TIMEOUT = 15.0
 
@@ -61,12 +67,31 @@ class OtherUser(LineReceiver):
     def __init__(self) -> None:
         self.events: list[lines.Event] = []
         self.closed: defer.Deferred[None] = defer.Deferred()
+        self._prompts: dict[str, int] = {}
 
     def lineReceived(self, line: bytes) -> None:
         self.events.append(lines.parse(line))
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.closed.callback(None)
+
+    def prompted(self, field: str) -> defer.Deferred[None]:
+        """
+        Wait for a new prompt for C{field} (one not waited for before).
+        """
+        seen = self._prompts.get(field, 0)
+
+        def count() -> int:
+            return sum(
+                1
+                for e in self.events
+                if isinstance(e, lines.Prompt) and e.field == field
+            )
+
+        def done(_: object) -> None:
+            self._prompts[field] = seen + 1
+
+        return waitUntil(lambda: count() > seen, f"a {field} prompt").addCallback(done)
 
     def say(self, text: str) -> None:
         self.sendLine(text.encode("utf-8"))
@@ -94,14 +119,30 @@ class ClientTestCase(TestCase):
     scrollback = 5000
     #: Whether setUp opens the client window (a test may open its own).
     withWindow = True
+    #: Whether the client's TLS box starts ticked.
+    tls = False
+    #: The server's certificate for an ssl: listener (beside a tcp: one for
+    #: the other users), or None for tcp: alone.
+    serverCertificate: SelfSigned | None = None
+    #: Checks names and passwords (the server's --auth), or None.
+    portal: Portal | None = None
 
     @defer.inlineCallbacks
     def setUp(  # type: ignore[override]
         self,
     ) -> Generator[defer.Deferred[Any], Any, None]:
         self.others: list[OtherUser] = []
-        self.listening: IListeningPort | None = None
+        self.listening: list[IListeningPort] = []
         self.port = 0
+        self.plainPort = 0
+        self.directory = Path(tempfile.mkdtemp(prefix="chat-client-test-"))
+        self.addCleanup(shutil.rmtree, self.directory, True)
+        self.ca = ""
+        if self.serverCertificate is not None:
+            self.serverPem, cert = self.serverCertificate.write(
+                self.directory, "server"
+            )
+            self.ca = str(cert)
         self.addCleanup(self.stopServer)
         yield self.startServer()
         if self.withWindow:
@@ -111,7 +152,14 @@ class ClientTestCase(TestCase):
     def openWindow(self) -> Generator[defer.Deferred[Any], Any, None]:
         self.root = tk.Tk()
         self.addCleanup(self.destroyWindow)
-        options = Options("127.0.0.1", self.port, self.name, self.scrollback)
+        options = Options(
+            "127.0.0.1",
+            self.port,
+            self.name,
+            self.scrollback,
+            tls=self.tls,
+            ca=self.ca,
+        )
         self.client = ChatClient(
             self.root, reactor, options, retryPolicy=lambda attempts: 1.0
         )
@@ -133,38 +181,59 @@ class ClientTestCase(TestCase):
         self, config: ChatConfig | None = None
     ) -> Generator[defer.Deferred[Any], Any, None]:
         """
-        Listen on 127.0.0.1 (on the same port as before, after the first
-        time).
+        Listen on 127.0.0.1 (on the same ports as before, after the first
+        time): C{self.port} for the client under test (over TLS with a
+        C{serverCertificate}), C{self.plainPort} for the other users.
         """
-        self.factory = ChatFactory(config or ChatConfig(rate=0, loginTimeout=0))
-        endpoint = serverFromString(reactor, f"tcp:{self.port}:interface=127.0.0.1")
-        self.listening = yield endpoint.listen(self.factory)
-        assert self.listening is not None
-        address: Any = self.listening.getHost()
-        self.port = address.port
+        self.factory = ChatFactory(
+            config or ChatConfig(rate=0, loginTimeout=0), portal=self.portal
+        )
+        interface = "interface=127.0.0.1"
+        if self.serverCertificate is None:
+            descriptions = [f"tcp:{self.port}:{interface}"]
+        else:
+            descriptions = [
+                f"ssl:{self.port}:{interface}:privateKey={self.serverPem}",
+                f"tcp:{self.plainPort}:{interface}",
+            ]
+        ports = []
+        for description in descriptions:
+            listening = yield serverFromString(reactor, description).listen(
+                self.factory
+            )
+            self.listening.append(listening)
+            ports.append(listening.getHost().port)
+        self.port = ports[0]
+        self.plainPort = ports[-1]
 
     @defer.inlineCallbacks
     def stopServer(self) -> Generator[defer.Deferred[Any], Any, None]:
         """
         Stop listening and close every connection, as a server going away.
         """
-        if self.listening is not None:
-            listening, self.listening = self.listening, None
-            yield defer.maybeDeferred(listening.stopListening)
+        if self.listening:
+            listening, self.listening = self.listening, []
+            for port in listening:
+                yield defer.maybeDeferred(port.stopListening)
             yield self.factory.shutdown()
         for other in self.others:
             yield other.closed
 
     @defer.inlineCallbacks
-    def otherUser(self, name: str) -> Generator[defer.Deferred[Any], Any, OtherUser]:
+    def otherUser(
+        self, name: str, password: str = ""
+    ) -> Generator[defer.Deferred[Any], Any, OtherUser]:
         """
-        Log another user in.
+        Log another user in (over plain TCP), with C{password} if given.
         """
-        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", self.port)
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", self.plainPort)
         other: OtherUser = yield connectProtocol(endpoint, OtherUser())
         self.others.append(other)
-        yield other.received(lines.Prompt("name", "What's your name?"))
+        yield other.prompted("name")
         other.say(name)
+        if password:
+            yield other.prompted("password")
+            other.say(password)
         yield other.received(lines.Welcome("chat", name))
         return other
 

@@ -1,0 +1,168 @@
+"""
+The Tk client over TLS, for real: its window on the Xvfb display against a
+chat server in the same reactor listening on C{ssl:0} with a certificate
+made for the test (and on C{tcp:0} for the other users).  A certificate the
+client does not trust, or one for another host name, is refused and said
+so on the form and the status line, and not retried in a loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+from twisted.internet import defer
+
+from chatserver import lines
+from tests.client.certs import selfSigned
+from tests.gui.client_support import ClientTestCase, waitUntil
+
+pytestmark = pytest.mark.gui
+
+
+class TrustedTests(ClientTestCase):
+    """
+    The client trusts the server's self-signed certificate (C{--ca}).
+    """
+
+    serverCertificate = selfSigned()
+    tls = True
+
+    @defer.inlineCallbacks
+    def test_login_and_chat_over_tls(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        window = self.window
+        assert window.tlsVar.get()
+        assert window.trustLabel.cget("text") == f"trusting {self.ca}"
+        bob = yield self.otherUser("bob")  # over plain TCP
+        yield self.login("alice")
+        yield bob.received(lines.Joined("alice"))
+        assert self.statusText() == (
+            f"Logged in to 127.0.0.1:{self.port} as alice (TLS)."
+        )
+        transport = self.session.connection.protocol.transport  # type: ignore[union-attr]
+        assert transport.getPeerCertificate() is not None  # it is TLS
+        self.type(window.entry, "over TLS")
+        yield bob.received(lines.Message("alice", "over TLS"))
+        bob.say("over TCP")
+        yield waitUntil(lambda: "<bob> over TCP" in self.chatText(), "bob's line")
+
+    @defer.inlineCallbacks
+    def test_reconnects_over_tls(self) -> Generator[defer.Deferred[Any], Any, None]:
+        yield self.login("alice")
+        yield self.stopServer()
+        yield waitUntil(lambda: "Retrying in" in self.statusText(), "the countdown")
+        yield self.startServer()
+        bob = yield self.otherUser("bob")
+        self.window.reconnectButton.invoke()
+        yield bob.received(lines.Joined("alice"))
+        yield self.loggedIn()
+
+
+class TLSBoxTests(ClientTestCase):
+    """
+    The TLS box on the connect form decides, whatever the command line said.
+    """
+
+    serverCertificate = selfSigned()
+
+    @defer.inlineCallbacks
+    def test_tick_the_box_and_connect(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        window = self.window
+        assert not window.tlsVar.get()
+        window.tlsBox.invoke()
+        assert window.tlsVar.get()
+        yield self.login("alice")
+        assert self.session.connection.tls
+        assert self.statusText().endswith("as alice (TLS).")
+
+    @defer.inlineCallbacks
+    def test_plain_to_a_tls_port_fails_clearly(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        # Ticked against the plain port: the handshake fails and says so.
+        self.window.portVar.set(str(self.plainPort))
+        self.window.tlsBox.invoke()
+        self.type(self.window.formEntries["name"], "alice")
+        error = self.window.formErrors["tls"]
+        yield waitUntil(lambda: error.cget("text"), "the TLS error")
+        assert "is it a TLS port?" in error.cget("text")
+        assert not self.session.connection.active
+
+
+class UntrustedTests(ClientTestCase):
+    """
+    The server's certificate is not the one the client was given.
+    """
+
+    serverCertificate = selfSigned()
+    tls = True
+
+    @defer.inlineCallbacks
+    def setUp(  # type: ignore[override]
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        self.withWindow = False
+        yield super().setUp()
+        _, other = selfSigned().write(self.directory, "other")
+        self.ca = str(other)  # another self-signed certificate as --ca
+        yield self.openWindow()
+
+    @defer.inlineCallbacks
+    def test_another_certificate_is_refused(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        yield self.refused("is not trusted (certificate verify failed)")
+
+    @defer.inlineCallbacks
+    def refused(self, why: str) -> Generator[defer.Deferred[Any], Any, None]:
+        window = self.window
+        self.type(window.formEntries["name"], "alice")
+        error = window.formErrors["tls"]
+        yield waitUntil(lambda: error.cget("text"), "the TLS error on the form")
+        address = f"127.0.0.1:{self.port}"
+        assert error.cget("text").startswith(f"the certificate of {address} ")
+        assert why in error.cget("text")
+        status = self.statusText()
+        assert status.startswith(f"Not connected: the certificate of {address} ")
+        assert why in status
+        assert "Not retrying" in status
+        assert window.form.winfo_ismapped()
+        assert not window.reconnectButton.winfo_ismapped()
+        assert f"Not connected: the certificate of {address}" in self.chatText()
+        # It stays refused: not connecting again by itself.
+        yield waitUntil(lambda: not self.session.connection.active, "stopped")
+        assert not self.session.loggedIn
+        assert self.factory.connections == set() or all(
+            not c.name for c in self.factory.connections
+        )
+        # Trying again is one more attempt, refused the same way.
+        error.configure(text="")
+        self.press(window.formEntries["name"], "<Return>")
+        yield waitUntil(lambda: error.cget("text"), "refused again")
+        assert why in error.cget("text")
+
+
+class HostNameTests(UntrustedTests):
+    """
+    The certificate is trusted, but it is for another host name.
+    """
+
+    serverCertificate = selfSigned("chat.example.org", ("chat.example.org",), ())
+
+    @defer.inlineCallbacks
+    def setUp(  # type: ignore[override]
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        self.withWindow = True
+        yield ClientTestCase.setUp(self)
+
+    @defer.inlineCallbacks
+    def test_another_certificate_is_refused(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        yield self.refused("is not valid for the host name 127.0.0.1")
