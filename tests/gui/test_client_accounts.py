@@ -1,0 +1,167 @@
+"""
+The Tk client against a server with accounts (the server's C{--auth}), for
+real: the password field shows when the server asks, a wrong password is
+said beside it and the right one works on the same connection, three
+failures end the connection without the client trying again by itself, and
+after a reconnection the client logs in again with the password it holds in
+memory.  The password is never shown, logged or put in the chat view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+from twisted.cred.portal import Portal
+from twisted.internet import defer
+from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
+from zope.interface import implementer
+
+from chatserver import lines
+from chatserver.auth import ChatRealm
+from tests.client.certs import selfSigned
+from tests.gui.client_support import ClientTestCase, waitUntil
+
+pytestmark = pytest.mark.gui
+
+
+def accounts() -> Portal:
+    return Portal(
+        ChatRealm(),
+        [InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret", bob=b"hunter2")],
+    )
+
+
+class AccountTests(ClientTestCase):
+    portal = accounts()
+
+    def passwordError(self) -> str:
+        return str(self.window.formErrors["password"].cget("text"))
+
+    @defer.inlineCallbacks
+    def asked(self) -> Generator[defer.Deferred[Any], Any, None]:
+        asked = "the server asks for the password of alice"
+        yield waitUntil(lambda: self.passwordError() == asked, "the password field")
+        entry = self.window.formEntries["password"]
+        assert self.window.passwordShown()
+        assert str(entry.cget("show")) == "*"
+        yield waitUntil(lambda: self.root.focus_get() is entry, "its focus")
+
+    @defer.inlineCallbacks
+    def test_wrong_password_then_the_right_one(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        logged: list[str] = []
+
+        @implementer(ILogObserver)
+        def observe(event: dict[str, Any]) -> None:
+            logged.append(str(formatEvent(event)) + repr(event))
+
+        globalLogPublisher.addObserver(observe)
+        self.addCleanup(globalLogPublisher.removeObserver, observe)
+        window = self.window
+        assert not window.passwordShown()  # until a server asks
+        bob = yield self.otherUser("bob", "hunter2")
+        self.type(window.formEntries["name"], "alice")
+        yield self.asked()
+        assert "asks for the password of alice" in self.statusText()
+        protocol = self.session.connection.protocol
+        self.type(window.formEntries["password"], "n0pe")
+        wrong = "wrong name or password"
+        yield waitUntil(lambda: self.passwordError() == wrong, "the wrong password")
+        assert window.passwordVar.get() == ""  # not kept
+        assert self.statusText() == f"Cannot log in as alice: {wrong}."
+        self.type(window.formEntries["password"], "s3cret")
+        yield self.loggedIn()
+        yield bob.received(lines.Joined("alice"))
+        assert self.session.connection.protocol is protocol  # one connection
+        # Nowhere to be seen: not in the form, the chat view, the status
+        # line, the input history or any log event.
+        assert window.passwordVar.get() == ""
+        for secret in ("s3cret", "n0pe"):
+            assert secret not in self.chatText()
+            assert secret not in self.statusText()
+            assert secret not in window.history.entries
+            assert not any(secret in event for event in logged)
+        assert "Password for" not in self.chatText()
+
+    @defer.inlineCallbacks
+    def test_already_logged_in(self) -> Generator[defer.Deferred[Any], Any, None]:
+        yield self.otherUser("bob", "hunter2")
+        self.type(self.window.formEntries["name"], "bob")
+        error = self.window.formErrors["name"]
+        yield waitUntil(lambda: error.cget("text"), "the name error")
+        assert error.cget("text") == "bob is already logged in"
+        self.type(self.window.formEntries["name"], "alice")
+        yield self.asked()
+        self.type(self.window.formEntries["password"], "s3cret")
+        yield self.loggedIn()
+
+    @defer.inlineCallbacks
+    def test_three_failures_end_the_connection(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        window = self.window
+        self.type(window.formEntries["name"], "alice")
+        yield self.asked()
+        wrong = "wrong name or password"
+        for attempt in range(3):
+            self.type(window.formEntries["password"], f"n0pe{attempt}")
+            yield waitUntil(
+                lambda: self.passwordError().startswith(wrong), f"failure {attempt}"
+            )
+            if attempt < 2:
+                window.formErrors["password"].configure(text="")
+        goodbye = "wrong name or password; too many failures, goodbye"
+        closed = "closed the connection after failed logins"
+        yield waitUntil(lambda: closed in self.statusText(), "the closed connection")
+        assert self.passwordError() == goodbye
+        assert not window.reconnectButton.winfo_ismapped()
+        yield waitUntil(lambda: not self.session.connection.active, "not retrying")
+        assert window.form.winfo_ismapped()
+        # The right password on a new connection, when the user says so.
+        self.type(window.formEntries["password"], "s3cret")
+        yield self.loggedIn()
+
+
+class ReloginTests(ClientTestCase):
+    portal = accounts()
+    name = "alice"
+
+    @defer.inlineCallbacks
+    def test_reconnect_logs_in_with_the_password(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        window = self.window
+        # --name: connects at once, and the form asks for the password.
+        entry = window.formEntries["password"]
+        yield waitUntil(window.passwordShown, "the password field")
+        yield waitUntil(lambda: self.root.focus_get() is entry, "its focus")
+        self.type(entry, "s3cret")
+        yield self.loggedIn()
+        yield self.stopServer()
+        yield waitUntil(lambda: "Retrying in" in self.statusText(), "the countdown")
+        yield self.startServer()
+        bob = yield self.otherUser("bob", "hunter2")
+        window.reconnectButton.invoke()
+        yield bob.received(lines.Joined("alice"))
+        yield self.loggedIn()
+        assert window.formErrors["password"].cget("text") == ""
+        assert self.statusText() == f"Logged in to 127.0.0.1:{self.port} as alice."
+
+
+class TLSAccountTests(ClientTestCase):
+    portal = accounts()
+    serverCertificate = selfSigned()
+    tls = True
+
+    @defer.inlineCallbacks
+    def test_password_over_tls(self) -> Generator[defer.Deferred[Any], Any, None]:
+        window = self.window
+        self.type(window.formEntries["name"], "alice")
+        yield waitUntil(window.passwordShown, "the password field")
+        self.type(window.formEntries["password"], "s3cret")
+        yield self.loggedIn()
+        assert self.statusText().endswith("as alice (TLS).")
