@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from twisted.internet import defer, task
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import implementer
 
 from chatclient.entry import prepareOutgoing
@@ -22,6 +22,10 @@ from chatclient.network import (
     formatAddress,
 )
 from chatserver import lines
+
+#: Seconds of silence from a new connection before the status line wonders
+#: why (a plain connection to a TLS port, for instance, hears nothing).
+SILENCE = 10.0
 
 
 @implementer(IConnectionEvents)
@@ -66,6 +70,7 @@ class ChatSession:
         self._serverSaid = ""
         self._retryAt = 0.0
         self._countdown: task.LoopingCall | None = None
+        self._silence: IDelayedCall | None = None
 
     @property
     def address(self) -> str:
@@ -159,6 +164,7 @@ class ChatSession:
         """
         self._quitting = True
         self._stopCountdown()
+        self._stopSilence()
         if self.loggedIn:
             self.connection.sendText("/quit")
         closing = self.connection.close()
@@ -237,6 +243,8 @@ class ChatSession:
         self._holdForUser = False
         self._refusedLogin = ""
         self._problem = self._serverSaid = ""
+        self._stopSilence()
+        self._silence = self.clock.callLater(SILENCE, self._silent)
         if self.connection.tls:
             checking = ", checking its certificate…"
             self.model.setStatus(Status(f"Connected to {self.address}{checking}"))
@@ -244,6 +252,7 @@ class ChatSession:
             self.model.setStatus(Status(f"Connected to {self.address}."))
 
     def lineReceived(self, event: lines.Event) -> None:
+        self._stopSilence()
         if self.loggedIn:
             self.model.addEvent(event)
             return
@@ -286,6 +295,7 @@ class ChatSession:
         self.model.addNotice(f"The server sent a line the client cannot read: {why}")
 
     def connectionLost(self, message: str) -> None:
+        self._stopSilence()
         wasLoggedIn, self.loggedIn = self.loggedIn, False
         self._awaiting = self._answered = ""
         self.model.disconnected()
@@ -319,6 +329,7 @@ class ChatSession:
         self.model.setStatus(Status(self._problem, "error"))
 
     def tlsFailed(self, message: str) -> None:
+        self._stopSilence()
         self.loggedIn = False
         self._awaiting = self._answered = ""
         self._problem = ""
@@ -343,6 +354,24 @@ class ChatSession:
         self.model.setStatus(
             Status(f"{self._problem} Retrying in {remaining}s.", "error", True)
         )
+
+    def _silent(self) -> None:
+        self._silence = None
+        if self.connection.protocol is None or self._quitting:
+            return
+        hint = "" if self.connection.tls else " Is it a TLS port? Then tick TLS."
+        self.model.setStatus(
+            Status(
+                f"Connected to {self.address}, but the server has said nothing "
+                f"for {SILENCE:.0f} seconds.{hint}",
+                "warning",
+            )
+        )
+
+    def _stopSilence(self) -> None:
+        if self._silence is not None and self._silence.active():
+            self._silence.cancel()
+        self._silence = None
 
     def _stopCountdown(self) -> None:
         if self._countdown is not None and self._countdown.running:

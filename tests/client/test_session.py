@@ -10,7 +10,7 @@ import time
 from twisted.internet.task import Clock
 
 from chatclient.model import ChatModel, Status
-from chatclient.session import ChatSession
+from chatclient.session import SILENCE, ChatSession
 from chatserver import lines
 from tests.client.fakes import FakeEndpoint, FakeView
 
@@ -434,3 +434,21 @@ def test_refused_certificate_is_shown_and_not_retried() -> None:
     # Connecting again tries again, once.
     session.connect("127.0.0.1", 8124, "me", tls=True)
     assert len(endpoint.attempts) == 2
+
+
+def test_a_silent_server_is_wondered_about() -> None:
+    session, view, endpoint, clock = build()
+    session.connect("127.0.0.1", 8124, "me")
+    endpoint.last.succeed()
+    clock.advance(SILENCE)
+    assert view.status == Status(
+        "Connected to 127.0.0.1:8124, but the server has said nothing for 10 "
+        "seconds. Is it a TLS port? Then tick TLS.",
+        "warning",
+    )
+    # Any line ends the wait.
+    session2, view2, endpoint2, clock2 = build()
+    login(session2, endpoint2)
+    clock2.advance(SILENCE)
+    assert view2.status.level == "ok"
+    assert clock2.getDelayedCalls() == []

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from twisted.internet import defer
 
+from chatclient import session
 from chatserver import lines
 from tests.client.certs import selfSigned
 from tests.gui.client_support import ClientTestCase, waitUntil
@@ -81,7 +82,17 @@ class TLSBoxTests(ClientTestCase):
         assert self.statusText().endswith("as alice (TLS).")
 
     @defer.inlineCallbacks
-    def test_plain_to_a_tls_port_fails_clearly(
+    def test_plain_to_a_tls_port_is_wondered_about(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        # The TLS port waits for a handshake that never comes.
+        self.patch(session, "SILENCE", 0.5)
+        self.type(self.window.formEntries["name"], "alice")
+        yield waitUntil(lambda: "said nothing" in self.statusText(), "the hint")
+        assert self.statusText().endswith("Is it a TLS port? Then tick TLS.")
+
+    @defer.inlineCallbacks
+    def test_tls_to_a_plain_port_fails_clearly(
         self,
     ) -> Generator[defer.Deferred[Any], Any, None]:
         # Ticked against the plain port: the handshake fails and says so.
