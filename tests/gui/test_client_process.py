@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 
 from chatclient.app import Options, prepare
 from chatserver import lines
+from tests.client.certs import selfSigned
 from tests.gui.client_support import ClientTestCase
 
 pytestmark = pytest.mark.gui
@@ -66,6 +67,31 @@ class ProgramTests(ClientTestCase):
         yield bob.received(lines.Left("carol", "Quit"))
         assert watch.reason is not None
         assert watch.reason.check(error.ProcessDone), watch.output
+        assert b"Traceback" not in watch.output, watch.output
+
+
+class TLSProgramTests(ClientTestCase):
+    serverCertificate = selfSigned()
+
+    @defer.inlineCallbacks
+    def test_python_m_chatclient_over_tls(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        bob = yield self.otherUser("bob")
+        watch = Watch()
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        argv = [sys.executable, "-m", "chatclient", "--host", "127.0.0.1"]
+        argv += ["--port", str(self.port), "--name", "carol", "--ca", self.ca]
+        process = reactor.spawnProcess(
+            watch, sys.executable, argv, env=env, path=str(ROOT)
+        )
+        try:
+            yield bob.received(lines.Joined("carol"))
+        finally:
+            if process.pid is not None:
+                process.signalProcess("TERM")
+        yield watch.ended
+        yield bob.received(lines.Left("carol", "Quit"))
         assert b"Traceback" not in watch.output, watch.output
 
 
