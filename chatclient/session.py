@@ -56,6 +56,7 @@ class ChatSession:
         self.connection = Connection(self, clock, makeEndpoint, retryPolicy)
         self.wantedName = ""
         self._password = ""
+        self._passwordFor: tuple[str, int, bool, str] = ("", 0, False, "")
         self.loggedIn = False
         # What the server waits for ("name", "password" or "": nothing, or
         # our answer is on its way), and what we sent it last.
@@ -108,9 +109,12 @@ class ChatSession:
             # The server waits for the password of the name sent before: a
             # new connection starts again from the name.
             connection.close()
-        if password or name != self.wantedName:
-            # An empty password field keeps the one held for this name.
-            self._password = password
+        # An empty password field keeps the one held for this very account:
+        # the same name on the same server, over TLS if it was.  Another
+        # server, or plain TCP now, never gets it by itself.
+        account = (host, port, tls, name)
+        if password or account != self._passwordFor:
+            self._password, self._passwordFor = password, account
         self.wantedName = name
         self._quitting = self._holdForUser = False
         self._refusedLogin = ""

@@ -452,3 +452,22 @@ def test_a_silent_server_is_wondered_about() -> None:
     clock2.advance(SILENCE)
     assert view2.status.level == "ok"
     assert clock2.getDelayedCalls() == []
+
+
+def test_the_held_password_never_goes_to_another_server_by_itself() -> None:
+    session, _, endpoint, clock = build()
+    session.connect("a.example", 8124, "alice", "s3cret", tls=True)
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT, lines.Welcome("chat", "alice"))
+    session.send("/quit")
+    endpoint.last.lose()
+    clock.advance(0)
+    for host, port, tls in (("b.example", 8124, True), ("a.example", 8124, False)):
+        session.connect(host, port, "alice", "", tls=tls)
+        endpoint.last.succeed()
+        endpoint.last.receive(*GREETING, PASSWORD_PROMPT)
+        assert endpoint.last.sent() == ["alice"], (host, tls)
+        session.quit()
+        endpoint.last.lose()
+        clock.advance(0)
+    assert not session.hasPassword
