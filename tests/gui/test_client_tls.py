@@ -144,7 +144,11 @@ class UntrustedTests(ClientTestCase):
         assert "Not retrying" in status
         assert window.form.winfo_ismapped()
         assert not window.reconnectButton.winfo_ismapped()
-        assert f"Not connected: the certificate of {address}" in self.chatText()
+        # The chat view takes its lines in batches, at the end of a turn.
+        yield waitUntil(
+            lambda: f"Not connected: the certificate of {address}" in self.chatText(),
+            "the notice in the chat view",
+        )
         # It stays refused: not connecting again by itself.
         yield waitUntil(lambda: not self.session.connection.active, "stopped")
         assert not self.session.loggedIn

@@ -36,7 +36,10 @@ class ConnectFormTests(ClientTestCase):
         assert window.usersLabel.cget("text") == "Online (2)"
         assert "alice on 127.0.0.1:" in self.root.title()
         assert self.statusText() == f"Logged in to 127.0.0.1:{self.port} as alice."
-        assert "=== Welcome to chat, alice!" in self.chatText()
+        yield waitUntil(
+            lambda: "=== Welcome to chat, alice!" in self.chatText(),
+            "=== Welcome to chat, alice!",
+        )
 
     @defer.inlineCallbacks
     def test_name_taken_then_another(self) -> Generator[defer.Deferred[Any], Any, None]:
@@ -148,9 +151,17 @@ class ChatTests(ClientTestCase):
         yield waitUntil(lambda: self.userList() == ["alice", "Anna", "bob"], "nick")
         self.bob.say("/quit")
         yield waitUntil(lambda: self.userList() == ["alice", "Anna"], "leave")
-        assert "--> carol has joined" in self.chatText()
-        assert "--- carol is now known as Anna" in self.chatText()
-        assert "<-- bob has left (Quit)" in self.chatText()
+        yield waitUntil(
+            lambda: "--> carol has joined" in self.chatText(), "--> carol has joined"
+        )
+        yield waitUntil(
+            lambda: "--- carol is now known as Anna" in self.chatText(),
+            "--- carol is now known as Anna",
+        )
+        yield waitUntil(
+            lambda: "<-- bob has left (Quit)" in self.chatText(),
+            "<-- bob has left (Quit)",
+        )
         # Our own /nick is followed too: the title and the next login.
         self.type(self.window.entry, "/nick alicia")
         yield waitUntil(lambda: "alicia" in self.userList(), "own nick")
@@ -231,7 +242,7 @@ class ReconnectTests(ClientTestCase):
         yield self.stopServer()
         lost = f"Connection to 127.0.0.1:{self.port} lost"
         yield waitUntil(lambda: lost in self.statusText(), "lost")
-        assert lost in self.chatText()
+        yield waitUntil(lambda: lost in self.chatText(), lost)
         yield waitUntil(lambda: "Retrying in" in self.statusText(), "countdown")
         button = self.window.reconnectButton
         yield waitUntil(button.winfo_ismapped, "the Reconnect now button")
