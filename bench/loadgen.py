@@ -273,8 +273,9 @@ class Client(asyncio.Protocol):
             self.gen.settled += 1
 
     def abort(self) -> None:
-        if not self.closed:
-            self.transport.abort()
+        transport = getattr(self, "transport", None)  # None: never connected
+        if transport is not None and not self.closed:
+            transport.abort()
 
 
 class Generator:
