@@ -229,6 +229,48 @@ def targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
     return out
 
 
+RATIOS = (
+    ("fanout", "deliveriesPerSec", "fan-out deliveries/s", False),
+    ("fanout", "cpuUsPerDelivery", "fan-out server CPU per delivery", True),
+    ("scale", "cpuUsPerDelivery", "scale server CPU per delivery", True),
+    ("scale", "p99", "scale latency p99", True),
+    ("slow", "deliveriesPerSec", "slow-consumer deliveries/s", False),
+    ("idle", "kbPerConnection", "idle RSS per connection", True),
+    ("storm", "settleSeconds", "login storm time", True),
+    ("storm", "serverCpuSeconds", "login storm server CPU", True),
+)
+
+
+def ratios(results: Results) -> list[str]:
+    """
+    @return: A table of how many times better ours is than each baseline,
+        each ratio taken within one run, median over the runs.
+    """
+    out = [
+        "Ours against each baseline (times better; each ratio within one run, "
+        "median over runs):",
+        "",
+        "| measure | vs naive Twisted | vs thread per client |",
+        "|---|---:|---:|",
+    ]
+    for scenario, key, label, lowerIsBetter in RATIOS:
+        cells = []
+        for baseline in ("naive", "threaded"):
+            if lowerIsBetter:
+                ratio, _ = results.ratio(scenario, key, baseline, "ours")
+            else:
+                ratio, _ = results.ratio(scenario, key, "ours", baseline)
+            cells.append("n/a" if ratio is None else f"{ratio:.1f}x")
+        out.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    out.append("")
+    out.append(
+        "(The idle and storm baselines' figures are for the clients they got "
+        "logged in within the time limit, fewer than ours in the idle "
+        "scenario.)"
+    )
+    return out
+
+
 def _series(results: Results) -> list[str]:
     out = []
     run = results.runs[0].get("slow", {}) if results.runs else {}
@@ -274,8 +316,8 @@ def write_report(document: dict[str, Any], path: Path) -> None:
     for target, measured, per, met in targets(results):
         verdict = "n/a" if met is None else ("**yes**" if met else "**no**")
         out.append(f"| {target} | {measured} | {per} | {verdict} |")
+    out += ["", *ratios(results), ""]
     out += [
-        "",
         "## 1. Fan-out: 200 clients, 4 senders as fast as the server allows",
         "",
         "Each sender keeps at most 100 lines in flight (acknowledged by one "
@@ -317,7 +359,17 @@ def write_report(document: dict[str, Any], path: Path) -> None:
     ]
     profiles = BENCH / "profiles"
     if profiles.is_dir():
-        out += ["## Profiles of the fan-out scenario (py-spy)", ""]
+        out += [
+            "## Profiles of the fan-out scenario (py-spy)",
+            "",
+            "From `python -m bench.profile` (run separately, on the same code, "
+            "just before the benchmark): py-spy attached to the server for the "
+            "5 s of sending.  Own time is the frame itself; total includes "
+            "what it calls (the reactor's scaffolding, under which everything "
+            "runs, is left out).  `untilConcludes` wraps the send and recv "
+            "system calls.",
+            "",
+        ]
         for name in sorted(profiles.glob("*.md")):
             out += [name.read_text().strip(), ""]
     notes = BENCH / "NOTES.md"
