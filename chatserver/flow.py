@@ -24,6 +24,8 @@ class TokenBucket:
     @ivar burst: The most tokens the bucket holds.
     """
 
+    __slots__ = ("_clock", "_tokens", "_updated", "burst", "rate")
+
     def __init__(self, rate: float, burst: int, clock: IReactorTime) -> None:
         self.rate = rate
         self.burst = max(1, burst)
@@ -76,6 +78,8 @@ class SendQueueGuard:
     @ivar paused: Whether the transport's buffer is full right now.
     @ivar piledUp: Bytes written since the transport paused us.
     """
+
+    __slots__ = ("_onOverflow", "_stopped", "limit", "overflowed", "paused", "piledUp")
 
     def __init__(self, limit: int, onOverflow: Callable[[], None]) -> None:
         self.limit = limit

@@ -41,11 +41,18 @@ class LoginMixin:
     """
 
     if TYPE_CHECKING:  # provided by ChatProtocol
-        registry: Registry
-        portal: Portal | None
-        loginThrottle: LoginThrottle
-        config: ChatConfig
-        clock: IReactorTime
+
+        @property
+        def registry(self) -> Registry: ...
+        @property
+        def portal(self) -> Portal | None: ...
+        @property
+        def loginThrottle(self) -> LoginThrottle: ...
+        @property
+        def config(self) -> ChatConfig: ...
+        @property
+        def clock(self) -> IReactorTime: ...
+
         name: str
         peer: str
         host: str

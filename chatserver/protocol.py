@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from twisted.internet import error
 from twisted.internet.interfaces import IAddress, IDelayedCall, ITCPTransport
@@ -26,11 +26,17 @@ from twisted.python.failure import Failure
 from chatserver import lines
 from chatserver.flow import SendQueueGuard, TokenBucket
 from chatserver.login import LoginMixin
-from chatserver.telnet import TelnetFilter
+from chatserver.telnet import IAC_BYTE, TelnetFilter
 from chatserver.usercommands import UserCommandsMixin
 
 if TYPE_CHECKING:
+    from twisted.cred.portal import Portal
+    from twisted.internet.interfaces import IReactorTime
+
+    from chatserver.auth import LoginThrottle
+    from chatserver.config import ChatConfig
     from chatserver.factory import ChatFactory
+    from chatserver.registry import Registry
 
 log = Logger(namespace="chatserver")
 
@@ -80,32 +86,58 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
     # StringTransport in the tests.
     transport: Any
 
+    # Per-connection state starts as these class defaults: an idle connection
+    # keeps in its own dict only what it changed, which keeps thousands of
+    # idle users cheap (bench/RESULTS.md, the idle scenario).
+    name = ""
+    loggedIn = False
+    peer = ""
+    host = ""
+    _telnet: TelnetFilter | None = None  # made when a telnet command shows up
+    _discarding = False
+    _leftover = b""
+    _leaveReason = ""
+    _resumeCall: IDelayedCall | None = None
+    _answerCall: IDelayedCall | None = None
+    _abortCall: IDelayedCall | None = None
+    _holds: frozenset[str] = frozenset()
+    _pendingName = ""
+    _failures = 0
+    _closing = False
+
     def __init__(self, factory: ChatFactory) -> None:
         self.factory = factory
-        self.config = config = factory.config
-        self.registry = factory.registry
-        self.portal = factory.portal
-        self.loginThrottle = factory.loginThrottle
-        self.clock = factory.clock
+        config = factory.config
         self.MAX_LENGTH = config.maxLine + 1  # room for the CR of a CR LF
-        self.name = ""
-        self.loggedIn = False
-        self.peer = ""
-        self.host = ""
         self.connectedAt = factory.clock.seconds()
-        self._telnet = TelnetFilter()
         self._bucket = TokenBucket(config.rate, config.burst, factory.clock)
         self._guard = SendQueueGuard(config.maxBuffer, self._sendQueueExceeded)
-        self._discarding = False
-        self._leftover = b""
-        self._leaveReason = ""
-        self._resumeCall: IDelayedCall | None = None
-        self._answerCall: IDelayedCall | None = None
-        self._holds: set[str] = set()
-        self._pendingName = ""
-        self._failures = 0
-        self._abortCall: IDelayedCall | None = None
-        self._closing = False
+
+    # What every connection of one server shares, read from the factory.
+
+    @property
+    def server(self) -> ChatFactory:
+        return cast("ChatFactory", self.factory)
+
+    @property
+    def config(self) -> ChatConfig:
+        return self.server.config
+
+    @property
+    def registry(self) -> Registry:
+        return self.server.registry
+
+    @property
+    def portal(self) -> Portal | None:
+        return self.server.portal
+
+    @property
+    def loginThrottle(self) -> LoginThrottle:
+        return self.server.loginThrottle
+
+    @property
+    def clock(self) -> IReactorTime:
+        return self.server.clock
 
     def callLater(
         self, delay: float, f: Callable[..., object], *args: object
@@ -259,7 +291,11 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
     # Input
 
     def dataReceived(self, data: bytes) -> None:
-        data = self._telnet.feed(data)
+        telnet = self._telnet
+        if telnet is None and IAC_BYTE in data:
+            telnet = self._telnet = TelnetFilter()
+        if telnet is not None:
+            data = telnet.feed(data)
         if self._discarding:
             end = data.find(b"\n")
             if end < 0:
@@ -319,12 +355,12 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
         Stop reading from this client until L{_release}d for C{reason} (and
         for every other reason held).
         """
-        self._holds.add(reason)
+        self._holds = self._holds | {reason}
         if not self.paused:
             self.pauseProducing()
 
     def _release(self, reason: str) -> None:
-        self._holds.discard(reason)
+        self._holds = self._holds - {reason}
         if not self._holds and self.paused and not self._closing:
             self.resumeProducing()
 

@@ -17,7 +17,7 @@ IAC = 0xFF
 SB = 0xFA
 SE = 0xF0
 _OPTION_COMMANDS = frozenset({0xFB, 0xFC, 0xFD, 0xFE})  # WILL WONT DO DONT
-_IAC_BYTE = bytes([IAC])
+IAC_BYTE = bytes([IAC])
 
 
 class _State(Enum):
@@ -33,6 +33,8 @@ class TelnetFilter:
     Feed it the bytes a client sent; it gives back those bytes with every
     telnet command taken out.
     """
+
+    __slots__ = ("_state",)
 
     def __init__(self) -> None:
         self._state = _State.DATA

@@ -39,9 +39,14 @@ class UserCommandsMixin:
     """
 
     if TYPE_CHECKING:  # provided by ChatProtocol
-        registry: Registry
-        portal: Portal | None
-        config: ChatConfig
+
+        @property
+        def registry(self) -> Registry: ...
+        @property
+        def portal(self) -> Portal | None: ...
+        @property
+        def config(self) -> ChatConfig: ...
+
         name: str
         peer: str
 
