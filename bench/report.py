@@ -301,8 +301,9 @@ def write_report(document: dict[str, Any], path: Path) -> None:
         f"**Machine:** {document['machine']}.",
         "",
         "Servers: **ours** is `twistd -n chat --rate 0 --max-clients 20000 "
-        "--login-timeout 0` (default `--max-buffer` 1 MiB), the installed "
-        "package; **naive Twisted** is `bench/baselines/naive.py`; **thread per "
+        "--login-timeout 0` (default `--max-buffer` 1 MiB), "
+        f"{document.get('code', 'the installed package')}; "
+        "**naive Twisted** is `bench/baselines/naive.py`; **thread per "
         "client** is `bench/baselines/threaded.py`.  Each scenario starts a "
         "fresh server process; the load generator (`bench/loadgen.py`) runs in 2 "
         "worker processes on the same 2 cores, so a busy generator slows "

@@ -38,6 +38,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SERVERS = ("ours", "naive", "threaded")
 SCENARIOS = ("fanout", "scale", "idle", "slow", "storm")
+# A directory holding the chatserver package to run instead of the installed
+# one (--chatserver), put first on the server's PYTHONPATH.
+SOURCE = ""
 Metrics = dict[str, Any]
 
 
@@ -87,6 +90,9 @@ class Server:
         else:
             command = [PYTHON, "-m", f"bench.baselines.{kind}"]
             pattern = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+        env = {**(env or {})}
+        if kind == "ours" and SOURCE and "PYTHONPATH" not in env:
+            env["PYTHONPATH"] = SOURCE
         self.proc = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -359,7 +365,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-seconds", type=float, default=10.0)
     parser.add_argument("--out", default=str(BENCH / "results.json"))
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument(
+        "--chatserver",
+        metavar="REVISION",
+        default="",
+        help="run our server from this git revision (exported to a temporary "
+        "directory) instead of the installed package",
+    )
     options = parser.parse_args(argv)
+    global SOURCE
+    code = "the installed package"
+    if options.chatserver:
+        from bench.profile import checkout
+
+        SOURCE = checkout(options.chatserver)
+        revision = subprocess.run(
+            ["git", "rev-parse", "--short", options.chatserver],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        code = f"chatserver from git revision {revision}"
     raise_fd_limit()
     scenarios = options.scenarios.split(",")
     servers = options.servers.split(",")
@@ -398,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "seconds": round(time.time() - started),
         "command": "python -m bench.run " + " ".join(argv or sys.argv[1:]),
+        "code": code,
         "runs": runs,
     }
     Path(options.out).write_text(json.dumps(document, indent=1) + "\n")
