@@ -20,6 +20,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from chatserver.factory import ChatFactory
+from chatserver.memory import MemoryTrimmer, find_malloc_trim
 from chatserver.protocol import describe_address
 
 log = Logger(namespace="chatserver")
@@ -74,6 +75,7 @@ class ChatService(MultiService):
             from twisted.internet import reactor
         self.factory = factory
         self.addresses: list[str] = []
+        self.trimmer = MemoryTrimmer(factory.clock, find_malloc_trim())
         for description in descriptions:
             endpoint = _AnnouncingEndpoint(
                 serverFromString(reactor, description), description, self.addresses
@@ -84,7 +86,12 @@ class ChatService(MultiService):
             listener._raiseSynchronously = True
             listener.setServiceParent(self)
 
+    def startService(self) -> None:
+        super().startService()
+        self.trimmer.start()
+
     def stopService(self) -> defer.Deferred[None]:
+        self.trimmer.stop()
         stopped = defer.maybeDeferred(super().stopService)
         stopped.addCallback(lambda _: self.factory.shutdown())
         return stopped
