@@ -5,13 +5,14 @@ what they are told, and ignore what they hear.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from twisted.internet import defer, task
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IReactorTCP, IReactorTime
 from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
 
 
 class Talker(LineReceiver):
@@ -53,3 +54,23 @@ def connect_talker(
     talker.say(name)
     yield pause(reactor, settle)
     return talker
+
+
+def run_scene(reactor: Any, scene: Callable[[], defer.Deferred[Any]]) -> None:
+    """
+    Run the reactor until C{scene}'s L{Deferred} fires; a failure is printed
+    and makes the program exit with status 1.
+    """
+    failures: list[Failure] = []
+
+    def failed(failure: Failure) -> None:
+        failure.printTraceback()
+        failures.append(failure)
+
+    def run() -> None:
+        scene().addErrback(failed).addBoth(lambda _: reactor.stop())
+
+    reactor.callWhenRunning(run)
+    reactor.run()
+    if failures:
+        raise SystemExit(1)

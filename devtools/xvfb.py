@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def start_xvfb(program: str, size: str = "1024x768x24") -> subprocess.Popen[bytes]:
@@ -30,3 +32,16 @@ def start_xvfb(program: str, size: str = "1024x768x24") -> subprocess.Popen[byte
         raise SystemExit(f"{program}: Xvfb did not start")
     os.environ["DISPLAY"] = f":{number}"
     return xvfb
+
+
+@contextmanager
+def virtual_display(program: str) -> Iterator[None]:
+    """
+    Run the body with C{$DISPLAY} on a private Xvfb, stopped afterwards.
+    """
+    xvfb = start_xvfb(program)
+    try:
+        yield
+    finally:
+        xvfb.terminate()
+        xvfb.wait()

@@ -29,13 +29,12 @@ from twisted.internet import reactor as _reactor  # noqa: E402
 from twisted.internet.endpoints import (  # noqa: E402
     serverFromString,
 )
-from twisted.python.failure import Failure  # noqa: E402
 
 from chatclient.app import ChatClient, Options  # noqa: E402
 from chatserver.config import ChatConfig  # noqa: E402
 from chatserver.factory import ChatFactory  # noqa: E402
-from devtools.talker import connect_talker, pause  # noqa: E402
-from devtools.xvfb import start_xvfb  # noqa: E402
+from devtools.talker import connect_talker, pause, run_scene  # noqa: E402
+from devtools.xvfb import virtual_display  # noqa: E402
 
 reactor: Any = _reactor
 
@@ -95,26 +94,10 @@ def scene(output: Path) -> Generator[Any, Any, None]:
 
 
 def main(output: Path) -> None:
-    failures: list[Failure] = []
-
-    def run() -> None:
-        def failed(failure: Failure) -> None:
-            failure.printTraceback()
-            failures.append(failure)
-
-        scene(output).addErrback(failed).addBoth(lambda _: reactor.stop())
-
-    reactor.callWhenRunning(run)
-    reactor.run()
-    if failures:
-        raise SystemExit(1)
+    run_scene(reactor, lambda: scene(output))
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "client.png"
-    xvfb = start_xvfb("screenshot_client")
-    try:
+    with virtual_display("screenshot_client"):
         main(target)
-    finally:
-        xvfb.terminate()
-        xvfb.wait()

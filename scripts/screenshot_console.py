@@ -25,14 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 from twisted.internet import defer  # noqa: E402
 from twisted.internet import reactor as _reactor  # noqa: E402
-from twisted.python.failure import Failure  # noqa: E402
 
 from chatserver.config import ChatConfig  # noqa: E402
 from chatserver.console import ConsoleService  # noqa: E402
 from chatserver.factory import ChatFactory  # noqa: E402
 from chatserver.service import ChatService  # noqa: E402
-from devtools.talker import connect_talker, pause  # noqa: E402
-from devtools.xvfb import start_xvfb  # noqa: E402
+from devtools.talker import connect_talker, pause, run_scene  # noqa: E402
+from devtools.xvfb import virtual_display  # noqa: E402
 
 reactor: Any = _reactor
 
@@ -84,25 +83,10 @@ def main(output: Path) -> None:
     console.startService()
     reactor.addSystemEventTrigger("before", "shutdown", console.stopService)
 
-    def run() -> None:
-        def failed(failure: Failure) -> None:
-            failure.printTraceback()
-            failures.append(failure)
-
-        scene(console, output).addErrback(failed).addBoth(lambda _: reactor.stop())
-
-    failures: list[Failure] = []
-    reactor.callWhenRunning(run)
-    reactor.run()
-    if failures:
-        raise SystemExit(1)
+    run_scene(reactor, lambda: scene(console, output))
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "console.png"
-    server = start_xvfb("screenshot_console")
-    try:
+    with virtual_display("screenshot_console"):
         main(target)
-    finally:
-        server.terminate()
-        server.wait()
