@@ -8,8 +8,6 @@ of a connection's life reads on its own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from twisted.cred.credentials import UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.logger import Logger
@@ -18,58 +16,20 @@ from twisted.python.failure import Failure
 from chatserver import lines
 from chatserver.auth import ChatAccount, IChatAccount
 from chatserver.commands import Command, parse_input
+from chatserver.connection import ConnectionPart
 from chatserver.names import InvalidName, check_name
 from chatserver.registry import NameTaken
-
-if TYPE_CHECKING:
-    from twisted.cred.portal import Portal
-    from twisted.internet.interfaces import IDelayedCall, IReactorTime
-
-    from chatserver.auth import LoginThrottle
-    from chatserver.config import ChatConfig
-    from chatserver.registry import Registry
 
 log = Logger(namespace="chatserver")
 
 MAX_LOGIN_FAILURES = 3
 
 
-class LoginMixin:
+class LoginMixin(ConnectionPart):
     """
     The part of a connection that turns its first lines into a logged-in
     user.
     """
-
-    if TYPE_CHECKING:  # provided by ChatProtocol
-
-        @property
-        def registry(self) -> Registry: ...
-        @property
-        def portal(self) -> Portal | None: ...
-        @property
-        def loginThrottle(self) -> LoginThrottle: ...
-        @property
-        def config(self) -> ChatConfig: ...
-        @property
-        def clock(self) -> IReactorTime: ...
-
-        name: str
-        peer: str
-        host: str
-        loggedIn: bool
-        _closing: bool
-        _pendingName: str
-        _failures: int
-        _answerCall: IDelayedCall | None
-
-        def send(self, event: lines.Event) -> None: ...
-        def deliver(self, data: bytes) -> None: ...
-        def close(self, reason: str, notice: lines.Event | None = None) -> None: ...
-        def setTimeout(self, period: float | None) -> float | None: ...
-        def _reject(self, why: str) -> None: ...
-        def _hold(self, reason: str) -> None: ...
-        def _release(self, reason: str) -> None: ...
-        def _dispatch(self, command: Command) -> None: ...
 
     def _chooseName(self, text: str) -> None:
         if text.startswith("/"):

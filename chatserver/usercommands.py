@@ -8,8 +8,6 @@ its C{command_NAME} method with C{ARGS}.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from twisted.logger import Logger
 
 from chatserver import lines
@@ -21,40 +19,17 @@ from chatserver.commands import (
     parse_input,
     split_first,
 )
+from chatserver.connection import ConnectionPart
 from chatserver.names import InvalidName, check_name, name_key
 from chatserver.registry import NameTaken
-
-if TYPE_CHECKING:
-    from twisted.cred.portal import Portal
-
-    from chatserver.config import ChatConfig
-    from chatserver.registry import Registry
 
 log = Logger(namespace="chatserver")
 
 
-class UserCommandsMixin:
+class UserCommandsMixin(ConnectionPart):
     """
     The part of a connection that serves a logged-in user.
     """
-
-    if TYPE_CHECKING:  # provided by ChatProtocol
-
-        @property
-        def registry(self) -> Registry: ...
-        @property
-        def portal(self) -> Portal | None: ...
-        @property
-        def config(self) -> ChatConfig: ...
-
-        name: str
-        peer: str
-
-        def send(self, event: lines.Event) -> None: ...
-        def deliver(self, data: bytes) -> None: ...
-        def close(self, reason: str, notice: lines.Event | None = None) -> None: ...
-        def resetTimeout(self) -> None: ...
-        def _reject(self, why: str) -> None: ...
 
     def _chat(self, text: str) -> None:
         if self.config.idleTimeout > 0:

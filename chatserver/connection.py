@@ -1,0 +1,58 @@
+"""
+What the parts of a connection kept in other modules (the login handshake,
+the user's commands) use of L{chatserver.protocol.ChatProtocol}, declared
+once for the type checker.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from twisted.cred.portal import Portal
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+    from chatserver import lines
+    from chatserver.auth import LoginThrottle
+    from chatserver.commands import Command
+    from chatserver.config import ChatConfig
+    from chatserver.registry import Registry
+
+
+class ConnectionPart:
+    """
+    The base of the mixins that make up L{chatserver.protocol.ChatProtocol}:
+    at run time an empty class, for the type checker the members they share.
+    """
+
+    if TYPE_CHECKING:  # provided by ChatProtocol
+
+        @property
+        def registry(self) -> Registry: ...
+        @property
+        def portal(self) -> Portal | None: ...
+        @property
+        def loginThrottle(self) -> LoginThrottle: ...
+        @property
+        def config(self) -> ChatConfig: ...
+        @property
+        def clock(self) -> IReactorTime: ...
+
+        name: str
+        peer: str
+        host: str
+        loggedIn: bool
+        _closing: bool
+        _pendingName: str
+        _failures: int
+        _answerCall: IDelayedCall | None
+
+        def send(self, event: lines.Event) -> None: ...
+        def deliver(self, data: bytes) -> None: ...
+        def close(self, reason: str, notice: lines.Event | None = None) -> None: ...
+        def setTimeout(self, period: float | None) -> float | None: ...
+        def resetTimeout(self) -> None: ...
+        def _reject(self, why: str) -> None: ...
+        def _hold(self, reason: str) -> None: ...
+        def _release(self, reason: str) -> None: ...
+        def _dispatch(self, command: Command) -> None: ...
