@@ -71,7 +71,7 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
     """
     The server side of one client connection.
 
-    This module owns the connection's life (admission, keepalive, timeouts,
+    This class owns the connection's life (admission, keepalive, timeouts,
     closing), its input (framing, limits, pacing) and its output (the send
     queue); L{LoginMixin} owns the name handshake and L{UserCommandsMixin}
     what a logged-in user can do.
