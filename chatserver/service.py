@@ -6,6 +6,7 @@ of endpoints, with a graceful stop.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
@@ -22,6 +23,7 @@ from zope.interface import implementer
 from chatserver.factory import ChatFactory
 from chatserver.memory import MemoryTrimmer, find_malloc_trim
 from chatserver.protocol import describe_address
+from chatserver.signals import defer_stop_signals
 
 log = Logger(namespace="chatserver")
 
@@ -73,6 +75,7 @@ class ChatService(MultiService):
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
+        self._reactor: Any = reactor
         self.factory = factory
         self.addresses: list[str] = []
         self.trimmer = MemoryTrimmer(factory.clock, find_malloc_trim())
@@ -89,6 +92,8 @@ class ChatService(MultiService):
     def startService(self) -> None:
         super().startService()
         self.trimmer.start()
+        # After the reactor has installed its own signal handlers.
+        self._reactor.callWhenRunning(defer_stop_signals, self._reactor)
 
     def stopService(self) -> defer.Deferred[None]:
         self.trimmer.stop()
