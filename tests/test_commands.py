@@ -3,6 +3,9 @@ Reading what a user typed: commands, chat text, blank lines, control
 characters.
 """
 
+import sys
+import unicodedata
+
 import pytest
 from hypothesis import given
 
@@ -55,3 +58,20 @@ def test_any_text_without_control_characters_is_accepted(text):
 def test_split_first_takes_one_word():
     assert split_first(" bob  hello  you ") == ("bob", "hello  you")
     assert split_first("") == ("", "")
+
+
+def test_refused_characters_are_exactly_unicodes_control_and_surrogates_but_tab():
+    def refused(char: str) -> bool:
+        try:
+            check_text(char)
+        except InvalidText:
+            return True
+        return False
+
+    expected = {
+        code
+        for code in range(sys.maxunicode + 1)
+        if chr(code) != "\t" and unicodedata.category(chr(code)) in ("Cc", "Cs")
+    }
+    candidates = set(range(0x100)) | set(range(0xD7F0, 0xE010)) | expected
+    assert {code for code in candidates if refused(chr(code))} == expected
