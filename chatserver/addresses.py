@@ -59,21 +59,34 @@ def parse_network(text: str) -> IPNetwork:
     return ipaddress.ip_network(text.strip(), strict=False)
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _parse_address(host: str) -> IPAddress | None:
+    # An IPv4-mapped IPv6 address is the IPv4 address it maps.
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _key(address: IPAddress) -> str:
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 def address_key(host: str) -> str | None:
     """
     @return: What C{host} is counted as: itself for IPv4, its /64 for IPv6
         (IPv4-mapped IPv6 addresses count as IPv4), L{None} for anything that
         is not an IP address (a UNIX socket, say).
     """
-    try:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
+    address = _parse_address(host)
+    return None if address is None else _key(address)
 
 
 class AddressLimits:
@@ -100,14 +113,15 @@ class AddressLimits:
         self._recent: dict[str, deque[float]] = {}
         self._admissions = 0
 
-    def _isExempt(self, host: str) -> bool:
-        try:
-            address = ipaddress.ip_address(host.split("%", 1)[0])
-        except ValueError:
-            return True
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        return any(address in network for network in self._exempt)
+    def _counted(self, host: str) -> str | None:
+        """
+        @return: The key C{host} is counted under, or L{None} when it is not
+            counted (not an IP address, or in an exempt network).
+        """
+        address = _parse_address(host)
+        if address is None or any(address in net for net in self._exempt):
+            return None
+        return _key(address)
 
     def admit(self, host: str) -> str | None:
         """
@@ -116,8 +130,8 @@ class AddressLimits:
         @return: L{None} when admitted (call L{release} when it closes), or
             the reason it is refused, fit to show the client.
         """
-        key = address_key(host)
-        if key is None or self._isExempt(host):
+        key = self._counted(host)
+        if key is None:
             return None
         if self.maxPerAddress and self._open.get(key, 0) >= self.maxPerAddress:
             return (
@@ -144,8 +158,8 @@ class AddressLimits:
         """
         A connection that L{admit} let in has closed.
         """
-        key = address_key(host)
-        if key is None or self._isExempt(host) or key not in self._open:
+        key = self._counted(host)
+        if key is None or key not in self._open:
             return
         self._open[key] -= 1
         if not self._open[key]:
