@@ -38,8 +38,10 @@ class ConnectionPart:
         @property
         def clock(self) -> IReactorTime: ...
 
+        @property
+        def peer(self) -> str: ...
+
         name: str
-        peer: str
         host: str
         loggedIn: bool
         _closing: bool

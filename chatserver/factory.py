@@ -16,6 +16,7 @@ from chatserver import lines
 from chatserver.addresses import AddressLimits, parse_network
 from chatserver.auth import LoginThrottle
 from chatserver.config import ChatConfig
+from chatserver.flow import TokenBucket
 from chatserver.protocol import ChatProtocol
 from chatserver.registry import Registry
 
@@ -33,6 +34,7 @@ class ChatFactory(ServerFactory):
     @ivar portal: Where names and passwords are checked, with C{--auth};
         L{None} for an open server where a name is all it takes.
     @ivar loginThrottle: Slows down failed logins per address.
+    @ivar bucket: The token bucket policy that paces every client's input.
 
     @param coalesce: Whether output is coalesced per reactor turn (see
         L{chatserver.outbox}); by default it is with the real reactor and is
@@ -60,6 +62,7 @@ class ChatFactory(ServerFactory):
         self.clock: IReactorTime = clock
         self.portal = portal
         self.loginThrottle = LoginThrottle(clock)
+        self.bucket = TokenBucket(config.rate, config.burst, clock)
         self.registry = Registry(clock if coalesce else None)
         self.addressLimits = AddressLimits(
             config.maxPerAddress,

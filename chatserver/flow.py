@@ -6,7 +6,7 @@ output.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from twisted.internet.interfaces import IPushProducer, IReactorTime
 from zope.interface import implementer
@@ -14,53 +14,73 @@ from zope.interface import implementer
 
 class TokenBucket:
     """
-    A token bucket: C{burst} tokens at most, refilled at C{rate} per second.
+    A token bucket per client: C{burst} tokens at most, refilled at C{rate}
+    per second.
 
     Each line a client sends takes one token.  When the bucket is empty the
     caller stops reading until L{delay} says a token is back, so a flood is
     slowed down rather than dropped.
 
+    One L{TokenBucket} holds the policy for every client of a server; a
+    client's own bucket is a single number, the time at which it will be
+    full again (C{0.0}, or any time past, for a full one; this is the
+    "theoretical arrival time" of the generic cell rate algorithm).  So an
+    idle client costs one float, not an object.
+
     @ivar rate: Tokens added per second; C{0} means no limit.
-    @ivar burst: The most tokens the bucket holds.
+    @ivar burst: The most tokens a bucket holds.
     """
 
-    __slots__ = ("_clock", "_tokens", "_updated", "burst", "rate")
+    __slots__ = ("_clock", "burst", "rate")
 
     def __init__(self, rate: float, burst: int, clock: IReactorTime) -> None:
         self.rate = rate
         self.burst = max(1, burst)
         self._clock = clock
-        self._tokens = float(self.burst)
-        self._updated = clock.seconds()
 
-    def _refill(self) -> None:
-        now = self._clock.seconds()
-        self._tokens = min(
-            float(self.burst), self._tokens + (now - self._updated) * self.rate
-        )
-        self._updated = now
+    def _missing(self, fullAt: float) -> float:
+        """
+        @return: How many tokens the bucket full at C{fullAt} lacks now.
+        """
+        return max(0.0, fullAt - self._clock.seconds()) * self.rate
 
-    def take(self) -> None:
+    def take(self, fullAt: float) -> float:
         """
         Take one token, for a line just accepted.  The bucket may go empty,
         never below.
+
+        @param fullAt: The client's bucket.
+        @return: The client's bucket after the line.
         """
         if self.rate <= 0:
-            return
-        self._refill()
-        self._tokens = max(0.0, self._tokens - 1.0)
+            return fullAt
+        missing = min(float(self.burst), self._missing(fullAt) + 1.0)
+        return self._clock.seconds() + missing / self.rate
 
-    def delay(self) -> float:
+    def delay(self, fullAt: float) -> float:
         """
+        @param fullAt: The client's bucket.
         @return: How many seconds until a whole token is available: C{0.0}
             when one is available now.
         """
         if self.rate <= 0:
             return 0.0
-        self._refill()
-        if self._tokens >= 1.0:
+        missing = self._missing(fullAt)
+        if missing <= self.burst - 1:
             return 0.0
-        return (1.0 - self._tokens) / self.rate
+        return (missing - self.burst + 1) / self.rate
+
+
+class SendQueueOwner(Protocol):
+    """
+    Whoever a L{SendQueueGuard} watches the output of.
+    """
+
+    def sendQueueExceeded(self) -> None:
+        """
+        The client has not been reading: more than the guard's limit piled
+        up on top of its transport's full buffer.
+        """
 
 
 @implementer(IPushProducer)
@@ -72,18 +92,20 @@ class SendQueueGuard:
 
     While the transport is paused, every byte we write for that client is
     counted by L{wrote}.  Once more than C{limit} bytes have piled up on top
-    of the transport's own full buffer, the client is not reading and
-    C{onOverflow} is called, once.
+    of the transport's own full buffer, the client is not reading and its
+    C{owner} is told, once.
 
     @ivar paused: Whether the transport's buffer is full right now.
     @ivar piledUp: Bytes written since the transport paused us.
     """
 
-    __slots__ = ("_onOverflow", "_stopped", "limit", "overflowed", "paused", "piledUp")
+    __slots__ = ("_owner", "_stopped", "limit", "overflowed", "paused", "piledUp")
 
-    def __init__(self, limit: int, onOverflow: Callable[[], None]) -> None:
+    def __init__(self, limit: int, owner: SendQueueOwner) -> None:
         self.limit = limit
-        self._onOverflow = onOverflow
+        # The owner itself rather than a bound method: one object less per
+        # connection.
+        self._owner = owner
         self.paused = False
         self.piledUp = 0
         self.overflowed = False
@@ -98,7 +120,7 @@ class SendQueueGuard:
         self.piledUp += size
         if self.piledUp > self.limit and not self.overflowed:
             self.overflowed = True
-            self._onOverflow()
+            self._owner.sendQueueExceeded()
 
     def pauseProducing(self) -> None:
         self.paused = True

@@ -70,6 +70,8 @@ def name_key(name: str) -> str:
     full-width letters, are the same name.
 
     @param name: A valid name.
-    @return: The key to compare and index names by.
+    @return: The key to compare and index names by: C{name} itself when it
+        is its own key (so a registry holds one string, not two, per user).
     """
-    return unicodedata.normalize("NFKC", name).casefold()
+    key = unicodedata.normalize("NFKC", name).casefold()
+    return name if key == name else key

@@ -24,7 +24,7 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
 from chatserver import lines
-from chatserver.flow import SendQueueGuard, TokenBucket
+from chatserver.flow import SendQueueGuard
 from chatserver.login import LoginMixin
 from chatserver.telnet import IAC_BYTE, TelnetFilter
 from chatserver.usercommands import UserCommandsMixin
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = Logger(namespace="chatserver")
 
 MAX_LOGIN_FAILURES = 3
+# One shared empty set: frozenset() makes a new one, 216 bytes, each time.
+_NO_HOLDS: frozenset[str] = frozenset()
 
 
 def describe_address(address: IAddress) -> str:
@@ -78,7 +80,7 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
 
     @ivar name: The user's name once logged in, C{""} before.
     @ivar loggedIn: Whether the user has chosen a name.
-    @ivar peer: The client's address, for logs and the server console.
+    @ivar host: The client's IP address, as the per-address limits count it.
     """
 
     delimiter = b"\n"
@@ -86,38 +88,107 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
     # StringTransport in the tests.
     transport: Any
 
-    # Per-connection state starts as these class defaults: an idle connection
-    # keeps in its own dict only what it changed, which keeps thousands of
-    # idle users cheap (bench/RESULTS.md, the idle scenario).
-    name = ""
-    loggedIn = False
-    peer = ""
-    host = ""
-    _telnet: TelnetFilter | None = None  # made when a telnet command shows up
-    _discarding = False
-    _leftover = b""
-    _leaveReason = ""
-    _resumeCall: IDelayedCall | None = None
-    _answerCall: IDelayedCall | None = None
-    _abortCall: IDelayedCall | None = None
-    _holds: frozenset[str] = frozenset()
-    _pendingName = ""
-    _failures = 0
-    _closing = False
+    # Every attribute a connection sets, Twisted's included, is a slot: an
+    # instance dict costs hundreds of bytes per connection once CPython stops
+    # sharing its keys between instances (bench/RESULTS.md, the idle
+    # scenario), a slot 8 bytes.
+    __slots__ = (
+        "_TimeoutMixin__timeoutCall",
+        "_abortCall",
+        "_answerCall",
+        "_buffer",
+        "_busyReceiving",
+        "_closing",
+        "_discarding",
+        "_failures",
+        "_fullAt",
+        "_guard",
+        "_holds",
+        "_leaveReason",
+        "_leftover",
+        "_pendingName",
+        "_resumeCall",
+        "_telnet",
+        "connected",
+        "connectedAt",
+        "factory",
+        "host",
+        "line_mode",
+        "loggedIn",
+        "name",
+        "paused",
+        "timeOut",
+        "transport",
+    )
+
+    name: str
+    loggedIn: bool
+    host: str
+    connectedAt: float
+    _fullAt: float  # this client's token bucket (see TokenBucket)
+    _guard: SendQueueGuard
+    _telnet: TelnetFilter | None  # made when a telnet command shows up
+    _discarding: bool
+    _leftover: bytes
+    _leaveReason: str
+    _resumeCall: IDelayedCall | None
+    _answerCall: IDelayedCall | None
+    _abortCall: IDelayedCall | None
+    _holds: frozenset[str]
+    _pendingName: str
+    _failures: int
+    _closing: bool
 
     def __init__(self, factory: ChatFactory) -> None:
         self.factory = factory
-        config = factory.config
-        self.MAX_LENGTH = config.maxLine + 1  # room for the CR of a CR LF
+        # Twisted's state, from what its classes default to.
+        self.transport = None
+        self.connected = 0
+        self._buffer = b""
+        self._busyReceiving = False
+        self.paused = False
+        self.line_mode = 1
+        self.timeOut = None
+        self._TimeoutMixin__timeoutCall = None
+        # Ours.
+        self.name = ""
+        self.loggedIn = False
+        self.host = ""
         self.connectedAt = factory.clock.seconds()
-        self._bucket = TokenBucket(config.rate, config.burst, factory.clock)
-        self._guard = SendQueueGuard(config.maxBuffer, self._sendQueueExceeded)
+        self._fullAt = 0.0
+        self._guard = SendQueueGuard(factory.config.maxBuffer, self)
+        self._telnet = None
+        self._discarding = False
+        self._leftover = b""
+        self._leaveReason = ""
+        self._resumeCall = self._answerCall = self._abortCall = None
+        self._holds = _NO_HOLDS
+        self._pendingName = ""
+        self._failures = 0
+        self._closing = False
 
     # What every connection of one server shares, read from the factory.
 
     @property
     def server(self) -> ChatFactory:
         return cast("ChatFactory", self.factory)
+
+    @property
+    def MAX_LENGTH(self) -> int:  # type: ignore[override]
+        """
+        LineReceiver's limit: the longest line, with room for the CR of a CR
+        LF.
+        """
+        return self.config.maxLine + 1
+
+    @property
+    def peer(self) -> str:
+        """
+        The client's address, for logs and the server console.
+        """
+        if self.transport is None:
+            return ""
+        return describe_address(self.transport.getPeer())
 
     @property
     def config(self) -> ChatConfig:
@@ -150,9 +221,7 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
     # Connection life
 
     def connectionMade(self) -> None:
-        address = self.transport.getPeer()
-        self.peer = describe_address(address)
-        self.host = str(getattr(address, "host", ""))
+        self.host = str(getattr(self.transport.getPeer(), "host", ""))
         refused = self.factory.admit(self, self.host)
         if refused is not None:
             log.warn(
@@ -274,7 +343,10 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
         """
         self.registry.sendTo(self, event)
 
-    def _sendQueueExceeded(self) -> None:
+    def sendQueueExceeded(self) -> None:
+        """
+        Drop this client: it has stopped reading (see L{SendQueueGuard}).
+        """
         log.warn(
             "Dropping {peer} ({name}): send queue exceeded",
             chat_event="rejected",
@@ -333,7 +405,7 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
             return
         if line.endswith(b"\r"):
             line = line[:-1]
-        self._bucket.take()
+        self._fullAt = self.server.bucket.take(self._fullAt)
         if len(line) > self.config.maxLine:
             self._lineTooLong()
         else:
@@ -367,7 +439,7 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
     def _pace(self) -> None:
         if self._closing or "rate" in self._holds:
             return
-        delay = self._bucket.delay()
+        delay = self.server.bucket.delay(self._fullAt)
         if delay > 0:
             self._hold("rate")
             self._resumeCall = self.clock.callLater(delay, self._resume)

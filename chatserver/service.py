@@ -21,6 +21,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from chatserver.factory import ChatFactory
+from chatserver.leantcp import lean_reactor
 from chatserver.memory import MemoryTrimmer, find_malloc_trim
 from chatserver.protocol import describe_address
 from chatserver.signals import defer_stop_signals
@@ -79,9 +80,12 @@ class ChatService(MultiService):
         self.factory = factory
         self.addresses: list[str] = []
         self.trimmer = MemoryTrimmer(factory.clock, find_malloc_trim())
+        listeningReactor = lean_reactor(reactor)
         for description in descriptions:
             endpoint = _AnnouncingEndpoint(
-                serverFromString(reactor, description), description, self.addresses
+                serverFromString(listeningReactor, description),
+                description,
+                self.addresses,
             )
             listener = StreamServerEndpointService(endpoint, factory)
             # As twisted.application.strports.service does: a port that cannot

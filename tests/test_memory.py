@@ -65,13 +65,13 @@ def test_growth_counts_from_the_lowest_size_seen():
     assert heap.trims == 1
 
 
-def test_it_looks_every_second_once_started_and_not_after_stop():
+def test_it_looks_every_interval_once_started_and_not_after_stop():
     clock = Clock()
     heap = FakeHeap(50 * MB)
     watcher = trimmer(heap, clock)
     watcher.start()
     heap.resident = 100 * MB
-    clock.advance(1)
+    clock.advance(MemoryTrimmer.interval)
     assert heap.trims == 1
     watcher.stop()
     heap.resident = 500 * MB

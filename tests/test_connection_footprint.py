@@ -1,0 +1,65 @@
+"""
+A connection keeps its state in slots: whatever it goes through, nothing
+lands in an instance dict, which would cost hundreds of bytes per idle user
+(bench/RESULTS.md, the idle scenario).
+"""
+
+from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+from twisted.cred.portal import Portal
+
+from chatserver.auth import ChatRealm
+from tests.harness import FakeClient, FakeServer
+
+
+def assert_no_instance_dict(client: FakeClient) -> None:
+    assert vars(client.protocol) == {}
+
+
+def test_a_chatting_user_keeps_no_instance_dict():
+    server = FakeServer(rate=1, burst=1, loginTimeout=30, idleTimeout=60)
+    client = server.connect()
+    other = server.login("bob")
+    assert_no_instance_dict(client)
+    client.send("alice")
+    assert_no_instance_dict(client)
+    client.send(b"hello\r\nagain\r\n")  # the second line waits for the rate
+    server.clock.advance(1)
+    for line in ("/me waves", "/who", "/msg bob hi", "/nick Alice", "/help"):
+        client.send(line)
+        server.clock.advance(1)
+    client.send(b"\xff\xf4\xff\xfd\x06")  # telnet: interrupt, timing mark
+    client.send(b"x" * 5000 + b"\r\nafter\r\n")  # too long, then a good one
+    client.send(b"\xff\xfe\r\n")  # not UTF-8
+    for _ in range(5):  # the lines held back by the rate
+        server.clock.advance(1)
+    other.protocol.pauseProducing()
+    assert_no_instance_dict(client)
+    server.clock.advance(61)  # idle timeout
+    assert client.closing
+    client.lose()
+    assert_no_instance_dict(client)
+
+
+def test_a_user_who_fails_a_password_keeps_no_instance_dict():
+    checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret")
+    server = FakeServer(portal=Portal(ChatRealm(), [checker]))
+    client = server.connect()
+    client.send("alice")
+    client.send("guess")
+    server.clock.advance(1)
+    client.send("alice")
+    client.send("s3cret")
+    assert client.protocol.loggedIn
+    client.send("/quit bye")
+    client.lose()
+    assert_no_instance_dict(client)
+
+
+def test_a_user_dropped_for_not_reading_keeps_no_instance_dict():
+    server = FakeServer(maxBuffer=10)
+    client = server.login("alice")
+    client.protocol._guard.pauseProducing()  # its transport's buffer is full
+    talker = server.login("bob")
+    talker.send("x" * 100)
+    assert client.transport.disconnecting or client.protocol._closing
+    assert_no_instance_dict(client)
