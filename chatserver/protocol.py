@@ -432,7 +432,7 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
             self.pauseProducing()
 
     def _release(self, reason: str) -> None:
-        self._holds = self._holds - {reason}
+        self._holds = self._holds - {reason} or _NO_HOLDS
         if not self._holds and self.paused and not self._closing:
             self.resumeProducing()
 

@@ -40,6 +40,17 @@ def test_a_chatting_user_keeps_no_instance_dict():
     assert_no_instance_dict(client)
 
 
+def test_reading_paused_and_resumed_leaves_the_shared_empty_set_of_holds():
+    server = FakeServer(rate=1, burst=1)
+    client = server.login("alice")
+    client.send(b"one\r\ntwo\r\n")  # one line a second, the name included
+    assert client.protocol.paused
+    for _ in range(3):
+        server.clock.advance(1)
+    assert not client.protocol.paused
+    assert client.protocol._holds is FakeServer().connect().protocol._holds
+
+
 def test_a_user_who_fails_a_password_keeps_no_instance_dict():
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret")
     server = FakeServer(portal=Portal(ChatRealm(), [checker]))
