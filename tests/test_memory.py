@@ -4,93 +4,84 @@ Giving memory back after a burst.
 
 from twisted.internet.task import Clock
 
-from chatserver.memory import MemoryTrimmer, find_malloc_trim, resident_bytes
-
-MB = 1024 * 1024
+from chatserver.memory import MemoryTrimmer, find_malloc_trim
 
 
 class FakeHeap:
-    def __init__(self, resident: int) -> None:
-        self.resident = resident
-        self.free = 0
+    """
+    Counts trims; each takes C{cost} seconds of the fake timer.
+    """
+
+    def __init__(self, cost: float = 0.0) -> None:
+        self.cost = cost
+        self.now = 0.0
         self.trims = 0
 
-    def measure(self) -> int:
-        return self.resident
+    def timer(self) -> float:
+        return self.now
 
     def trim(self, pad: int) -> int:
         self.trims += 1
-        self.resident -= self.free
-        self.free = 0
+        self.now += self.cost
         return 1
 
 
-def trimmer(heap, clock=None):
-    return MemoryTrimmer(clock or Clock(), heap.trim, heap.measure)
-
-
-def test_a_burst_that_grew_the_heap_is_trimmed():
-    heap = FakeHeap(50 * MB)
-    watcher = trimmer(heap)
-    heap.resident, heap.free = 200 * MB, 140 * MB
-    watcher.check()
-    assert heap.trims == 1
-    assert heap.resident == 60 * MB
-
-
-def test_small_growth_is_left_alone():
-    heap = FakeHeap(50 * MB)
-    watcher = trimmer(heap)
-    heap.resident = 50 * MB + MemoryTrimmer.growth - 1
-    watcher.check()
+def test_it_trims_every_interval_once_started():
+    clock, heap = Clock(), FakeHeap()
+    trimmer = MemoryTrimmer(clock, heap.trim, heap.timer)
+    trimmer.start()
     assert heap.trims == 0
-
-
-def test_live_memory_that_cannot_be_trimmed_is_not_trimmed_again():
-    heap = FakeHeap(50 * MB)
-    watcher = trimmer(heap)
-    heap.resident = 100 * MB  # all of it in use
-    watcher.check()
-    watcher.check()
-    assert heap.trims == 1
-
-
-def test_growth_counts_from_the_lowest_size_seen():
-    heap = FakeHeap(100 * MB)
-    watcher = trimmer(heap)
-    heap.resident = 40 * MB
-    watcher.check()
-    heap.resident = 40 * MB + MemoryTrimmer.growth
-    watcher.check()
-    assert heap.trims == 1
-
-
-def test_it_looks_every_interval_once_started_and_not_after_stop():
-    clock = Clock()
-    heap = FakeHeap(50 * MB)
-    watcher = trimmer(heap, clock)
-    watcher.start()
-    heap.resident = 100 * MB
     clock.advance(MemoryTrimmer.interval)
     assert heap.trims == 1
-    watcher.stop()
-    heap.resident = 500 * MB
-    clock.advance(10)
+    for _ in range(3):
+        clock.advance(MemoryTrimmer.interval)
+    assert heap.trims == trimmer.trims == 4
+
+
+def test_it_stops_trimming_when_stopped():
+    clock, heap = Clock(), FakeHeap()
+    trimmer = MemoryTrimmer(clock, heap.trim, heap.timer)
+    trimmer.start()
+    clock.advance(MemoryTrimmer.interval)
+    trimmer.stop()
+    clock.advance(100)
     assert heap.trims == 1
+    assert not trimmer.running
+    assert clock.getDelayedCalls() == []
+
+
+def test_starting_twice_trims_once_per_interval():
+    clock, heap = Clock(), FakeHeap()
+    trimmer = MemoryTrimmer(clock, heap.trim, heap.timer)
+    trimmer.start()
+    trimmer.start()
+    clock.advance(MemoryTrimmer.interval)
+    assert heap.trims == 1
+
+
+def test_slow_trims_are_spaced_out_to_their_share_of_the_time():
+    clock, heap = Clock(), FakeHeap(cost=0.05)  # 50 ms a trim
+    trimmer = MemoryTrimmer(clock, heap.trim, heap.timer)
+    trimmer.start()
+    clock.advance(MemoryTrimmer.interval)
+    assert heap.trims == 1
+    wait = 0.05 / MemoryTrimmer.share  # 5 s: 1 % of the time
+    clock.advance(wait - 0.01)
+    assert heap.trims == 1
+    clock.advance(0.01)
+    assert heap.trims == 2
 
 
 def test_without_malloc_trim_it_does_nothing():
     clock = Clock()
-    watcher = MemoryTrimmer(clock, None, lambda: 0)
-    watcher.start()
-    watcher.check()
+    trimmer = MemoryTrimmer(clock, None)
+    trimmer.start()
     assert clock.getDelayedCalls() == []
-    assert watcher.trims == 0
+    assert trimmer.trims == 0
 
 
-def test_this_machine_has_glibc_and_proc():
-    # The tests run on Debian: the real functions are found and work.
+def test_this_machine_has_glibc():
+    # The tests run on Debian: the real function is found and works.
     trim = find_malloc_trim()
     assert trim is not None
     trim(0)
-    assert resident_bytes() > 10 * MB
