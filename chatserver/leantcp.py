@@ -77,7 +77,8 @@ class LeanServer(tcp.Server):
     A server-side TCP connection whose state lives in slots.
 
     C{fileno} is the socket's own while there is one (Twisted stores a bound
-    method for it), and C{repr} is worked out when asked for.
+    method for it), and C{repr} is worked out when asked for (naming the
+    protocol's class, as Twisted's does, while it is connected).
     """
 
     __slots__ = _STATE
@@ -113,7 +114,10 @@ class LeanServer(tcp.Server):
     @property
     def repstr(self) -> str:
         port = getattr(self.server, "_realPortNumber", None)
-        return f"<{self.protocol.__class__.__name__} #{self.sessionno} on {port}>"
+        # Twisted deletes the protocol once the connection is closed.
+        protocol = getattr(self, "protocol", None)
+        what = "closed connection" if protocol is None else type(protocol).__name__
+        return f"<{what} #{self.sessionno} on {port}>"
 
     @repstr.setter
     def repstr(self, value: str) -> None:

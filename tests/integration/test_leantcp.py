@@ -93,8 +93,9 @@ class LeanTCPTests(TestCase):
         self.assertEqual(vars(transport), {})
         self.assertEqual(transport.getPeer().port, client.getsockname()[1])
         self.assertEqual(transport.fileno(), transport.getHandle().fileno())
-        self.assertIn(
-            f"#{transport.sessionno} on {port.getHost().port}>", repr(transport)
+        self.assertEqual(
+            repr(transport),
+            f"<Echo #{transport.sessionno} on {port.getHost().port}>",
         )
         transport.pauseProducing()
         transport.resumeProducing()
@@ -104,6 +105,10 @@ class LeanTCPTests(TestCase):
         assert server.reason is not None
         self.assertTrue(server.reason.check(error.ConnectionDone))
         self.assertEqual(transport.fileno(), -1)
+        self.assertEqual(
+            repr(transport),
+            f"<closed connection #{transport.sessionno} on {port.getHost().port}>",
+        )
         self.assertEqual(vars(transport), {})
         return transport
 
