@@ -4,6 +4,8 @@ The C{twistd chat} command line: its options and the service they make.
 
 from __future__ import annotations
 
+import sys
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from twisted.cred import strcred
@@ -11,6 +13,7 @@ from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 from twisted.cred.credentials import IUsernamePassword
 from twisted.cred.portal import Portal
 from twisted.internet.endpoints import serverFromString
+from twisted.internet.error import CannotListenError
 from twisted.python import usage
 
 from chatserver.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
@@ -224,10 +227,37 @@ def _acceptBytes(checker: object) -> None:
         }
 
 
+def _reportCannotListenInOneLine() -> None:
+    """
+    Make a port that cannot be listened on end twistd with one line, not a
+    traceback.
+
+    twistd starts the listeners before the reactor runs and lets what they
+    raise end the process: in daemon mode it reports the error in one line
+    itself, in the foreground Python prints the traceback.  This hook prints
+    only the error for L{CannotListenError} and leaves everything else to
+    the hook it replaces.
+    """
+    previous = sys.excepthook
+
+    def hook(
+        kind: type[BaseException],
+        value: BaseException,
+        traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(value, CannotListenError):
+            sys.stderr.write(f"twistd chat: {value}\n")
+        else:
+            previous(kind, value, traceback)
+
+    sys.excepthook = hook
+
+
 def makeService(options: Options) -> ChatService | ConsoleService:
     """
     Make the chat service C{twistd chat} runs.
     """
+    _reportCannotListenInOneLine()
     factory = ChatFactory(options.config(), portal=options.portal())
     service = ChatService(factory, options["port"])
     if options["console"]:

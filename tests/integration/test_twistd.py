@@ -56,7 +56,36 @@ def test_port_in_use_stops_twistd_at_start(tmp_path, server):
         cwd=tmp_path,
     )
     assert result.returncode != 0
-    assert "Address already in use" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    (line,) = [line for line in output.splitlines() if "Couldn't listen" in line]
+    assert line.endswith(
+        f"twistd chat: Couldn't listen on 127.0.0.1:{server.port}: "
+        "[Errno 98] Address already in use."
+    )
+
+
+def test_port_in_use_stops_the_daemon_at_start_with_one_line(tmp_path, server):
+    result = run(
+        [
+            TWISTD,
+            "--logfile",
+            str(tmp_path / "chat.log"),
+            "--pidfile",
+            str(tmp_path / "chat.pid"),
+            "chat",
+            "--port",
+            f"tcp:{server.port}:interface=127.0.0.1",
+        ],
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    # twistd reads the daemon's error through a pipe, 100 bytes of it.
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("An error has occurred")
+    assert f"Couldn't listen on 127.0.0.1:{server.port}" in first
+    assert not (tmp_path / "chat.pid").exists()
 
 
 def test_sigterm_tells_every_user_and_exits_promptly(server):
