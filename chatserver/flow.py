@@ -38,11 +38,12 @@ class TokenBucket:
         self.burst = max(1, burst)
         self._clock = clock
 
-    def _missing(self, fullAt: float) -> float:
+    def _missing(self, fullAt: float, now: float) -> float:
         """
-        @return: How many tokens the bucket full at C{fullAt} lacks now.
+        @return: How many tokens the bucket full at C{fullAt} lacks at
+            C{now}.
         """
-        return max(0.0, fullAt - self._clock.seconds()) * self.rate
+        return max(0.0, fullAt - now) * self.rate
 
     def take(self, fullAt: float) -> float:
         """
@@ -54,8 +55,9 @@ class TokenBucket:
         """
         if self.rate <= 0:
             return fullAt
-        missing = min(float(self.burst), self._missing(fullAt) + 1.0)
-        return self._clock.seconds() + missing / self.rate
+        now = self._clock.seconds()
+        missing = min(float(self.burst), self._missing(fullAt, now) + 1.0)
+        return now + missing / self.rate
 
     def delay(self, fullAt: float) -> float:
         """
@@ -65,7 +67,7 @@ class TokenBucket:
         """
         if self.rate <= 0:
             return 0.0
-        missing = self._missing(fullAt)
+        missing = self._missing(fullAt, self._clock.seconds())
         if missing <= self.burst - 1:
             return 0.0
         return (missing - self.burst + 1) / self.rate
