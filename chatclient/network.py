@@ -49,6 +49,7 @@ from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import lines
+from chatserver.addresses import format_address
 
 if TYPE_CHECKING:
     # Not exported by twisted.internet.ssl; what trustRoot= accepts.
@@ -70,15 +71,6 @@ def defaultRetryPolicy() -> RetryPolicy:
     return backoffPolicy(initialDelay=1.0, maxDelay=30.0, factor=1.5)
 
 
-def formatAddress(host: str, port: int) -> str:
-    """
-    @return: C{host:port}, with an IPv6 address in brackets.
-    """
-    if ":" in host:
-        return f"[{host}]:{port}"
-    return f"{host}:{port}"
-
-
 def describeConnectFailure(host: str, port: int, reason: Failure) -> str:
     """
     Say in words why a connection attempt failed.
@@ -86,7 +78,7 @@ def describeConnectFailure(host: str, port: int, reason: Failure) -> str:
     @param reason: The failure of the attempt.
     @return: A sentence fit for the status line.
     """
-    address = formatAddress(host, port)
+    address = format_address(host, port)
     if reason.check(error.ConnectionRefusedError):
         return f"cannot reach {address}, is the server running?"
     if reason.check(error.DNSLookupError):
@@ -119,7 +111,7 @@ def describeTLSFailure(host: str, port: int, reason: Failure) -> str:
 
     @param reason: A failure for which L{isTLSFailure} is true.
     """
-    address = formatAddress(host, port)
+    address = format_address(host, port)
     if reason.check(*_identityErrors()):
         return (
             f"the certificate of {address} is not valid for the host name "

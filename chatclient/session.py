@@ -19,9 +19,9 @@ from chatclient.network import (
     EndpointMaker,
     IConnectionEvents,
     RetryPolicy,
-    formatAddress,
 )
 from chatserver import lines
+from chatserver.addresses import format_address
 
 #: Seconds of silence from a new connection before the status line wonders
 #: why (a plain connection to a TLS port, for instance, hears nothing).
@@ -75,7 +75,7 @@ class ChatSession:
 
     @property
     def address(self) -> str:
-        return formatAddress(self.connection.host, self.connection.port)
+        return format_address(self.connection.host, self.connection.port)
 
     @property
     def hasPassword(self) -> bool:
@@ -129,7 +129,7 @@ class ChatSession:
             return
         self._awaiting = self._answered = ""
         self._problem = ""
-        self.model.setServer(formatAddress(host, port))
+        self.model.setServer(format_address(host, port))
         connection.open(host, port, tls)
 
     def send(self, text: str) -> str:
@@ -228,7 +228,7 @@ class ChatSession:
         if self._problem:
             self.model.setStatus(Status(f"{self._problem} Trying again…", "error"))
         else:
-            address = formatAddress(host, port)
+            address = format_address(host, port)
             self.model.setStatus(Status(f"Connecting to {address}…"))
 
     def connectFailed(self, message: str) -> None:

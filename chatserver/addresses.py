@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IAddress, IReactorTime
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_EXEMPT = ("127.0.0.1/32", "::1/128")
@@ -48,6 +48,28 @@ class ConnectRate:
 
 
 DEFAULT_CONNECT_RATE = ConnectRate(32, 600.0)
+
+
+def format_address(host: str, port: int) -> str:
+    """
+    @return: C{host:port} as people write it, with an IPv6 address in
+        brackets: C{127.0.0.1:5000}, C{[::1]:5000}.
+    """
+    if ":" in host:
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
+def describe_address(address: IAddress) -> str:
+    """
+    @return: C{address} by L{format_address}, or the address's own text for
+        kinds without a host and a port.
+    """
+    host = getattr(address, "host", None)
+    port = getattr(address, "port", None)
+    if host is None or port is None:
+        return str(address)
+    return format_address(host, port)
 
 
 def parse_network(text: str) -> IPNetwork:

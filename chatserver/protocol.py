@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from twisted.internet import error
-from twisted.internet.interfaces import IAddress, IDelayedCall, ITCPTransport
+from twisted.internet.interfaces import IDelayedCall, ITCPTransport
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
@@ -24,6 +24,7 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
 from chatserver import lines
+from chatserver.addresses import describe_address
 from chatserver.flow import SendQueueGuard
 from chatserver.login import LoginMixin
 from chatserver.telnet import IAC_BYTE, TelnetFilter
@@ -40,23 +41,8 @@ if TYPE_CHECKING:
 
 log = Logger(namespace="chatserver")
 
-MAX_LOGIN_FAILURES = 3
 # One shared empty set: frozenset() makes a new one, 216 bytes, each time.
 _NO_HOLDS: frozenset[str] = frozenset()
-
-
-def describe_address(address: IAddress) -> str:
-    """
-    @return: C{address} as people write it: C{127.0.0.1:5000},
-        C{[::1]:5000}, or the address's own text for other kinds.
-    """
-    host = getattr(address, "host", None)
-    port = getattr(address, "port", None)
-    if host is None or port is None:
-        return str(address)
-    if ":" in host:
-        return f"[{host}]:{port}"
-    return f"{host}:{port}"
 
 
 def _describe_loss(reason: Failure) -> str:

@@ -20,10 +20,10 @@ from twisted.internet.interfaces import (
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from chatserver.addresses import describe_address
 from chatserver.factory import ChatFactory
 from chatserver.leantcp import lean_reactor
 from chatserver.memory import MemoryTrimmer, find_malloc_trim
-from chatserver.protocol import describe_address
 from chatserver.signals import defer_stop_signals
 
 log = Logger(namespace="chatserver")

@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet.address import IPv6Address, UNIXAddress
 from twisted.internet.task import Clock
 
 from chatserver import lines
@@ -15,6 +16,8 @@ from chatserver.addresses import (
     AddressLimits,
     ConnectRate,
     address_key,
+    describe_address,
+    format_address,
     parse_network,
 )
 from tests.harness import FakeServer
@@ -25,6 +28,13 @@ NO_RATE = ConnectRate(0, 1)
 def limits(per_address=2, rate=NO_RATE, clock=None):
     exempt = [parse_network(n) for n in DEFAULT_EXEMPT]
     return AddressLimits(per_address, rate, exempt, clock or Clock())
+
+
+def test_addresses_are_written_as_people_write_them():
+    assert format_address("127.0.0.1", 5000) == "127.0.0.1:5000"
+    assert format_address("::1", 5) == "[::1]:5"
+    assert describe_address(IPv6Address("TCP", "::1", 5)) == "[::1]:5"
+    assert describe_address(UNIXAddress(b"/tmp/chat")) == str(UNIXAddress(b"/tmp/chat"))
 
 
 def test_ipv4_addresses_count_alone():

@@ -19,7 +19,6 @@ from chatclient.network import (
     describeConnectFailure,
     describeLoss,
     endpointMaker,
-    formatAddress,
     loadTrustRoot,
 )
 from chatserver import lines
@@ -186,7 +185,6 @@ def test_open_elsewhere_closes_first() -> None:
 
 
 def test_descriptions() -> None:
-    assert formatAddress("::1", 5) == "[::1]:5"
     assert (
         describeConnectFailure("x", 1, Failure(error.DNSLookupError("x")))
         == "cannot find the host x"
