@@ -20,9 +20,8 @@ from typing import Any, Protocol
 from twisted.logger import LogLevel, formatEvent
 from twisted.python.failure import Failure
 
+from chatserver import LOG_NAMESPACE
 from chatserver.names import name_key
-
-NAMESPACE = "chatserver"
 
 RUNNING = "Running"
 STOPPING = "Stopping\N{HORIZONTAL ELLIPSIS}"
@@ -79,7 +78,7 @@ def describe_event(event: Mapping[str, Any]) -> LogLine | None:
         for every other event.
     """
     kind = event.get("chat_event")
-    if event.get("log_namespace") == NAMESPACE and isinstance(kind, str):
+    if event.get("log_namespace") == LOG_NAMESPACE and isinstance(kind, str):
         text = formatEvent(dict(event))
     else:
         if event.get("log_level") not in (LogLevel.error, LogLevel.critical):
@@ -126,7 +125,7 @@ def changes_users(event: Mapping[str, Any]) -> bool:
     @return: Whether the user list may have changed with C{event}.
     """
     return (
-        event.get("log_namespace") == NAMESPACE
+        event.get("log_namespace") == LOG_NAMESPACE
         and event.get("chat_event") in USER_EVENTS
     )
 

@@ -13,14 +13,14 @@ from twisted.cred.error import UnauthorizedLogin
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatserver import lines
+from chatserver import LOG_NAMESPACE, lines
 from chatserver.auth import ChatAccount, IChatAccount
 from chatserver.commands import Command, parse_input
 from chatserver.connection import ConnectionPart
 from chatserver.names import InvalidName, check_name
 from chatserver.registry import NameTaken
 
-log = Logger(namespace="chatserver")
+log = Logger(namespace=LOG_NAMESPACE)
 
 MAX_LOGIN_FAILURES = 3
 

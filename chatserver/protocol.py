@@ -23,7 +23,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
-from chatserver import lines
+from chatserver import LOG_NAMESPACE, lines
 from chatserver.addresses import describe_address
 from chatserver.flow import SendQueueGuard
 from chatserver.login import LoginMixin
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from chatserver.factory import ChatFactory
     from chatserver.registry import Registry
 
-log = Logger(namespace="chatserver")
+log = Logger(namespace=LOG_NAMESPACE)
 
 # One shared empty set: frozenset() makes a new one, 216 bytes, each time.
 _NO_HOLDS: frozenset[str] = frozenset()

@@ -20,13 +20,14 @@ from twisted.internet.interfaces import (
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from chatserver import LOG_NAMESPACE
 from chatserver.addresses import describe_address
 from chatserver.factory import ChatFactory
 from chatserver.leantcp import lean_reactor
 from chatserver.memory import MemoryTrimmer, find_malloc_trim
 from chatserver.signals import defer_stop_signals
 
-log = Logger(namespace="chatserver")
+log = Logger(namespace=LOG_NAMESPACE)
 
 
 @implementer(IStreamServerEndpoint)

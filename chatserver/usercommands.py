@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from twisted.logger import Logger
 
-from chatserver import lines
+from chatserver import LOG_NAMESPACE, lines
 from chatserver.commands import (
     HELP,
     Chat,
@@ -23,7 +23,7 @@ from chatserver.connection import ConnectionPart
 from chatserver.names import InvalidName, check_name, name_key
 from chatserver.registry import NameTaken
 
-log = Logger(namespace="chatserver")
+log = Logger(namespace=LOG_NAMESPACE)
 
 
 class UserCommandsMixin(ConnectionPart):
