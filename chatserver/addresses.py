@@ -46,6 +46,15 @@ class ConnectRate:
             raise ValueError(f"{text!r} is not N/SECONDS, as in 32/600")
         return rate
 
+    def __str__(self) -> str:
+        """
+        @return: The rate as L{parse} reads it: C{32/600}.
+        """
+        seconds = self.seconds
+        if float(seconds).is_integer():
+            seconds = int(seconds)
+        return f"{self.count}/{seconds}"
+
 
 DEFAULT_CONNECT_RATE = ConnectRate(32, 600.0)
 

@@ -5,6 +5,7 @@ The C{twistd chat} command line: its options and the service they make.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from chatserver.console import ConsoleService
 
 DEFAULT_PORT = "tcp:8123"
+# The options default to what a ChatConfig defaults to.
+DEFAULTS = ChatConfig()
 
 
 def _positive_int(value: str) -> int:
@@ -69,59 +72,70 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         [
             "max-line",
             None,
-            4096,
+            DEFAULTS.maxLine,
             "Longest line a client may send, in bytes.",
             _positive_int,
         ],
         [
             "max-clients",
             None,
-            1000,
+            DEFAULTS.maxClients,
             "Most open connections, named or not.",
             _positive_int,
         ],
         [
             "login-timeout",
             None,
-            60.0,
+            DEFAULTS.loginTimeout,
             "Seconds to choose a name before being disconnected (0: no limit).",
             _non_negative,
         ],
         [
             "idle-timeout",
             None,
-            0.0,
+            DEFAULTS.idleTimeout,
             "Seconds a logged-in user may stay silent (0: no limit).",
             _non_negative,
         ],
         [
             "rate",
             None,
-            5.0,
+            DEFAULTS.rate,
             "Lines per second per connection (0: no limit).",
             _non_negative,
         ],
-        ["burst", None, 10, "Lines a connection may send at once.", _positive_int],
+        [
+            "burst",
+            None,
+            DEFAULTS.burst,
+            "Lines a connection may send at once.",
+            _positive_int,
+        ],
         [
             "max-buffer",
             None,
-            1048576,
+            DEFAULTS.maxBuffer,
             "Bytes of output that may pile up for a client that does not read.",
             _positive_int,
         ],
-        ["motd", None, "", "Message of the day, shown after login."],
-        ["server-name", None, "chat", "Name of this server, shown to users."],
+        ["motd", None, DEFAULTS.motd, "Message of the day, shown after login."],
+        [
+            "server-name",
+            None,
+            DEFAULTS.serverName,
+            "Name of this server, shown to users.",
+        ],
         [
             "max-per-ip",
             None,
-            16,
+            DEFAULTS.maxPerAddress,
             "Connections at once from one address, IPv6 by /64 (0: no limit).",
             int,
         ],
         [
             "connect-rate",
             None,
-            "32/600",
+            str(DEFAULTS.connectRate),
             "New connections per address: N/SECONDS (N 0: no limit).",
         ],
     ]
@@ -227,20 +241,28 @@ def _acceptBytes(checker: object) -> None:
         }
 
 
-def _reportCannotListenInOneLine() -> None:
+class _CannotListenInOneLine:
     """
-    Make a port that cannot be listened on end twistd with one line, not a
-    traceback.
+    A C{sys.excepthook} that makes a port that cannot be listened on end
+    twistd with one line, not a traceback.
 
     twistd starts the listeners before the reactor runs and lets what they
     raise end the process: in daemon mode it reports the error in one line
     itself, in the foreground Python prints the traceback.  This hook prints
     only the error for L{CannotListenError} and leaves everything else to
-    the hook it replaces.
+    the hook it wraps.
     """
-    previous = sys.excepthook
 
-    def hook(
+    def __init__(
+        self,
+        previous: Callable[
+            [type[BaseException], BaseException, TracebackType | None], object
+        ],
+    ) -> None:
+        self.previous = previous
+
+    def __call__(
+        self,
         kind: type[BaseException],
         value: BaseException,
         traceback: TracebackType | None,
@@ -248,16 +270,22 @@ def _reportCannotListenInOneLine() -> None:
         if isinstance(value, CannotListenError):
             sys.stderr.write(f"twistd chat: {value}\n")
         else:
-            previous(kind, value, traceback)
+            self.previous(kind, value, traceback)
 
-    sys.excepthook = hook
+    @classmethod
+    def install(cls) -> None:
+        """
+        Wrap the current C{sys.excepthook}, once however often it is called.
+        """
+        if not isinstance(sys.excepthook, cls):
+            sys.excepthook = cls(sys.excepthook)
 
 
 def makeService(options: Options) -> ChatService | ConsoleService:
     """
     Make the chat service C{twistd chat} runs.
     """
-    _reportCannotListenInOneLine()
+    _CannotListenInOneLine.install()
     factory = ChatFactory(options.config(), portal=options.portal())
     service = ChatService(factory, options["port"])
     if options["console"]:

@@ -135,6 +135,13 @@ def test_connect_rate_refuses_anything_else(text):
         ConnectRate.parse(text)
 
 
+@given(st.integers(0, 10**6), st.floats(0.001, 10**6))
+def test_connect_rate_reads_back_as_it_is_written(count, seconds):
+    assert str(ConnectRate(32, 600.0)) == "32/600"
+    rate = ConnectRate(count, seconds)
+    assert ConnectRate.parse(str(rate)) == rate
+
+
 @given(st.text(max_size=12))
 def test_connect_rate_parser_never_fails_otherwise(text):
     try:

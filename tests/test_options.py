@@ -1,0 +1,43 @@
+"""
+The options of C{twistd chat}, read without running twistd.
+"""
+
+import sys
+
+import pytest
+from twisted.internet.error import CannotListenError
+
+from chatserver import tap
+from chatserver.config import ChatConfig
+
+
+def test_options_without_arguments_give_the_default_settings():
+    options = tap.Options()
+    options.parseOptions([])
+    assert options.config() == ChatConfig()
+    assert options["port"] == [tap.DEFAULT_PORT]
+
+
+@pytest.fixture
+def excepthook(monkeypatch):
+    seen = []
+    monkeypatch.setattr(sys, "excepthook", lambda *info: seen.append(info[1]))
+    return seen
+
+
+def test_cannot_listen_ends_in_one_line_through_a_hook_installed_once(
+    excepthook, capsys
+):
+    options = tap.Options()
+    options.parseOptions(["--port", "tcp:0:interface=127.0.0.1"])
+    tap.makeService(options)
+    tap.makeService(options)
+    hook = sys.excepthook
+    assert not isinstance(hook.previous, type(hook))  # type: ignore[attr-defined]
+    error = CannotListenError("127.0.0.1", 8123, OSError(98, "in use"))
+    sys.excepthook(CannotListenError, error, None)
+    assert capsys.readouterr().err == f"twistd chat: {error}\n"
+    assert excepthook == []
+    other = RuntimeError("boom")
+    sys.excepthook(RuntimeError, other, None)
+    assert excepthook == [other]
