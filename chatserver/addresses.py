@@ -1,6 +1,7 @@
 """
-Per-address limits: how many connections one address may hold at once, and
-how fast it may open new ones.
+Client addresses: how they are written (C{host:port}, for the server's logs
+and console and for the client alike), and the per-address limits: how many
+connections one address may hold at once, and how fast it may open new ones.
 
 An IPv4 address counts on its own; an IPv6 address counts by its /64, since
 one host usually holds a whole /64.  Addresses in the exempt networks
