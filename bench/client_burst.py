@@ -57,7 +57,7 @@ from twisted.protocols.basic import LineReceiver  # noqa: E402
 
 from chatclient.app import ChatClient, Options  # noqa: E402
 from chatclient.model import ViewLine  # noqa: E402
-from chatserver import lines  # noqa: E402
+from chatserver.doors.line import lines  # noqa: E402
 from devtools.xvfb import start_xvfb  # noqa: E402
 
 
@@ -77,7 +77,7 @@ SERVER = """
 from twisted.internet import reactor
 from twisted.internet.endpoints import serverFromString
 from chatserver.config import ChatConfig
-from chatserver.factory import ChatFactory
+from chatserver.doors.line.factory import ChatFactory
 factory = ChatFactory(ChatConfig(rate=0, loginTimeout=0))
 listening = serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(factory)
 listening.addCallback(lambda port: print(port.getHost().port, flush=True))

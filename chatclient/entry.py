@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chatserver import lines
-from chatserver.commands import Chat, InvalidText, parse_input
+from chatserver.doors.line import lines
+from chatserver.doors.line.commands import Chat, InvalidText, parse_input
 
 
 class InputHistory:
@@ -145,7 +145,7 @@ class Outgoing:
 def prepareOutgoing(text: str, ownName: str) -> Outgoing:
     """
     Read a typed line the way the server will (with
-    L{chatserver.commands.parse_input}) to know what to show at once.
+    L{chatserver.doors.line.commands.parse_input}) to know what to show at once.
 
     @param text: The line as typed.
     @param ownName: The name the user is logged in as.

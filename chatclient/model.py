@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import Interface
 
-from chatserver import lines
-from chatserver.names import name_key
+from chatserver.core.names import name_key
+from chatserver.doors.line import lines
 
 #: Name colours, readable on a white background; each name always gets the
 #: same one (see L{colourIndex}).

@@ -20,8 +20,8 @@ from chatclient.network import (
     IConnectionEvents,
     RetryPolicy,
 )
-from chatserver import lines
-from chatserver.addresses import format_address
+from chatserver.doors.line import lines
+from chatserver.limits.addresses import format_address
 
 #: Seconds of silence from a new connection before the status line wonders
 #: why (a plain connection to a TLS port, for instance, hears nothing).

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatserver.addresses import DEFAULT_CONNECT_RATE, DEFAULT_EXEMPT, ConnectRate
+from chatserver.limits.addresses import (
+    DEFAULT_CONNECT_RATE,
+    DEFAULT_EXEMPT,
+    ConnectRate,
+)
 
 
 @dataclass(frozen=True)

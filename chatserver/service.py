@@ -21,11 +21,11 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
-from chatserver.addresses import describe_address
-from chatserver.factory import ChatFactory
-from chatserver.leantcp import lean_reactor
-from chatserver.memory import MemoryTrimmer, find_malloc_trim
-from chatserver.signals import defer_stop_signals
+from chatserver.doors.line.factory import ChatFactory
+from chatserver.limits.addresses import describe_address
+from chatserver.tuning.leantcp import lean_reactor
+from chatserver.tuning.memory import MemoryTrimmer, find_malloc_trim
+from chatserver.tuning.signals import defer_stop_signals
 
 log = Logger(namespace=LOG_NAMESPACE)
 

@@ -17,15 +17,15 @@ from twisted.internet.endpoints import serverFromString
 from twisted.internet.error import CannotListenError
 from twisted.python import usage
 
-from chatserver.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
-from chatserver.auth import ChatRealm
-from chatserver.commands import InvalidText, check_text
+from chatserver.auth.accounts import ChatRealm
 from chatserver.config import ChatConfig
-from chatserver.factory import ChatFactory
+from chatserver.doors.line.commands import InvalidText, check_text
+from chatserver.doors.line.factory import ChatFactory
+from chatserver.limits.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
 from chatserver.service import ChatService
 
 if TYPE_CHECKING:
-    from chatserver.console import ConsoleService
+    from chatserver.console.service import ConsoleService
 
 DEFAULT_PORT = "tcp:8123"
 # The options default to what a ChatConfig defaults to.
@@ -195,7 +195,7 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         for checker in self.get("credCheckers", []):
             _acceptBytes(checker)
         if self["console"]:
-            from chatserver.console import check_console
+            from chatserver.console.service import check_console
 
             check_console(self.parent)
 
@@ -289,7 +289,7 @@ def makeService(options: Options) -> ChatService | ConsoleService:
     factory = ChatFactory(options.config(), portal=options.portal())
     service = ChatService(factory, options["port"])
     if options["console"]:
-        from chatserver.console import ConsoleService
+        from chatserver.console.service import ConsoleService
 
         return ConsoleService(service)
     return service

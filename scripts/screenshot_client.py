@@ -32,7 +32,7 @@ from twisted.internet.endpoints import (  # noqa: E402
 
 from chatclient.app import ChatClient, Options  # noqa: E402
 from chatserver.config import ChatConfig  # noqa: E402
-from chatserver.factory import ChatFactory  # noqa: E402
+from chatserver.doors.line.factory import ChatFactory  # noqa: E402
 from devtools.talker import connect_talker, pause, run_scene  # noqa: E402
 from devtools.xvfb import virtual_display  # noqa: E402
 

@@ -27,8 +27,8 @@ from twisted.internet import defer  # noqa: E402
 from twisted.internet import reactor as _reactor  # noqa: E402
 
 from chatserver.config import ChatConfig  # noqa: E402
-from chatserver.console import ConsoleService  # noqa: E402
-from chatserver.factory import ChatFactory  # noqa: E402
+from chatserver.console.service import ConsoleService  # noqa: E402
+from chatserver.doors.line.factory import ChatFactory  # noqa: E402
 from chatserver.service import ChatService  # noqa: E402
 from devtools.talker import connect_talker, pause, run_scene  # noqa: E402
 from devtools.xvfb import virtual_display  # noqa: E402

@@ -12,10 +12,10 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
-from chatserver import lines
 from chatserver.config import ChatConfig
-from chatserver.factory import ChatFactory
-from chatserver.protocol import ChatProtocol
+from chatserver.doors.line import lines
+from chatserver.doors.line.factory import ChatFactory
+from chatserver.doors.line.protocol import ChatProtocol
 
 
 class FakeClient:

@@ -4,8 +4,8 @@ Hypothesis strategies shared by the property tests.
 
 from hypothesis import strategies as st
 
-from chatserver import lines
-from chatserver.names import MAX_NAME_LENGTH
+from chatserver.core.names import MAX_NAME_LENGTH
+from chatserver.doors.line import lines
 
 # Letters of any script and decimal digits, plus the three punctuation marks.
 name_characters = st.one_of(

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from twisted.internet.address import IPv6Address, UNIXAddress
 from twisted.internet.task import Clock
 
-from chatserver import lines
-from chatserver.addresses import (
+from chatserver.doors.line import lines
+from chatserver.limits.addresses import (
     DEFAULT_EXEMPT,
     AddressLimits,
     ConnectRate,

@@ -8,8 +8,8 @@ from twisted.cred.portal import Portal
 from twisted.internet.task import Clock
 from twisted.logger import LogEvent, globalLogPublisher
 
-from chatserver import lines
-from chatserver.auth import ChatAccount, ChatRealm, IChatAccount, LoginThrottle
+from chatserver.auth.accounts import ChatAccount, ChatRealm, IChatAccount, LoginThrottle
+from chatserver.doors.line import lines
 from tests.harness import FakeServer
 
 

@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 from hypothesis import given
 
-from chatserver.commands import (
+from chatserver.doors.line.commands import (
     Chat,
     Command,
     InvalidText,

@@ -7,7 +7,7 @@ lands in an instance dict, which would cost hundreds of bytes per idle user
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 from twisted.cred.portal import Portal
 
-from chatserver.auth import ChatRealm
+from chatserver.auth.accounts import ChatRealm
 from tests.harness import FakeClient, FakeServer
 
 

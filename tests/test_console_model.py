@@ -15,9 +15,9 @@ from twisted.internet.testing import StringTransport
 from twisted.logger import ILogObserver, Logger, LogLevel, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
-from chatserver import console_model
 from chatserver.config import ChatConfig
-from chatserver.console_model import (
+from chatserver.console import model as console_model
+from chatserver.console.model import (
     ERROR,
     RUNNING,
     RUNNING_COLOUR,
@@ -32,8 +32,8 @@ from chatserver.console_model import (
     status,
     user_rows,
 )
-from chatserver.factory import ChatFactory
-from chatserver.protocol import ChatProtocol
+from chatserver.doors.line.factory import ChatFactory
+from chatserver.doors.line.protocol import ChatProtocol
 
 # Noon, local time, so that "same day" does not depend on the time zone.
 NOON = time.mktime((2026, 11, 21, 12, 0, 0, 0, 0, -1))

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from chatserver.flow import SendQueueGuard, TokenBucket
+from chatserver.limits.flow import SendQueueGuard, TokenBucket
 
 
 def test_bucket_allows_a_burst_then_waits_for_the_rate():

@@ -4,7 +4,7 @@ Giving memory back after a burst.
 
 from twisted.internet.task import Clock
 
-from chatserver.memory import MemoryTrimmer, find_malloc_trim
+from chatserver.tuning.memory import MemoryTrimmer, find_malloc_trim
 
 
 class FakeHeap:

@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from chatserver import lines
 from chatserver.config import ChatConfig
-from chatserver.factory import ChatFactory
-from chatserver.outbox import Outbox
+from chatserver.core.outbox import Outbox
+from chatserver.doors.line import lines
+from chatserver.doors.line.factory import ChatFactory
 from tests.harness import FakeClient
 
 

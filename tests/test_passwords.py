@@ -11,7 +11,7 @@ from twisted.cred.credentials import UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import defer
 
-from chatserver.passwords import (
+from chatserver.auth.passwords import (
     PasswordFile,
     PasswordFileChecker,
     PasswordFileCheckerFactory,

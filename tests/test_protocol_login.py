@@ -4,7 +4,7 @@ The name handshake, joins and leaves.
 
 from twisted.internet import error
 
-from chatserver import lines
+from chatserver.doors.line import lines
 from tests.harness import FakeServer
 
 

@@ -4,8 +4,8 @@ The registry: who is online, and who gets what.
 
 import pytest
 
-from chatserver import lines
-from chatserver.registry import NameTaken, Registry
+from chatserver.core.registry import NameTaken, Registry
+from chatserver.doors.line import lines
 
 
 class FakeUser:

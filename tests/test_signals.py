@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from chatserver.signals import defer_stop_signals
+from chatserver.tuning.signals import defer_stop_signals
 
 
 class FakeReactor:

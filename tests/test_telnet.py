@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatserver.telnet import IAC, SB, SE, TelnetFilter
+from chatserver.doors.line.iac import IAC, SB, SE, TelnetFilter
 
 WILL, DO, IP = 0xFB, 0xFD, 0xF4
 

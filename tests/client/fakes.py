@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatclient.model import IChatView, Status, ViewLine
-from chatserver import lines
+from chatserver.doors.line import lines
 
 
 class Attempt:

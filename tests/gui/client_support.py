@@ -29,9 +29,9 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from chatclient.app import ChatClient, Options
-from chatserver import lines
 from chatserver.config import ChatConfig
-from chatserver.factory import ChatFactory
+from chatserver.doors.line import lines
+from chatserver.doors.line.factory import ChatFactory
 from tests.client.certs import SelfSigned
 
 TIMEOUT = 15.0

@@ -19,8 +19,8 @@ from twisted.internet import defer
 from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
 from zope.interface import implementer
 
-from chatserver import lines
-from chatserver.auth import ChatRealm
+from chatserver.auth.accounts import ChatRealm
+from chatserver.doors.line import lines
 from tests.client.certs import selfSigned
 from tests.gui.client_support import ClientTestCase, waitUntil
 

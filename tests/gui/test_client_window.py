@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from twisted.internet import defer
 
-from chatserver import lines
 from chatserver.config import ChatConfig
+from chatserver.doors.line import lines
 from tests.gui.client_support import ClientTestCase, waitUntil
 
 pytestmark = pytest.mark.gui

@@ -11,7 +11,7 @@ from twisted.python import usage
 from twisted.scripts._twistd_unix import ServerOptions
 
 from chatserver import tap
-from chatserver.console import ConsoleService, check_console
+from chatserver.console.service import ConsoleService, check_console
 from chatserver.service import ChatService
 
 pytestmark = pytest.mark.gui

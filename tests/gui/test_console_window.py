@@ -18,10 +18,10 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
-from chatserver import console_model
 from chatserver.config import ChatConfig
-from chatserver.console import ConsoleService
-from chatserver.factory import ChatFactory
+from chatserver.console import model as console_model
+from chatserver.console.service import ConsoleService
+from chatserver.doors.line.factory import ChatFactory
 from chatserver.service import ChatService
 
 pytestmark = pytest.mark.gui

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chatserver import lines
-from chatserver.passwords import PasswordFile, verify_password
+from chatserver.auth.passwords import PasswordFile, verify_password
+from chatserver.doors.line import lines
 from tests.integration.support import (
     BIN,
     TWISTD,

@@ -18,9 +18,9 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from chatserver.config import ChatConfig
-from chatserver.factory import ChatFactory
-from chatserver.leantcp import LeanServer, LeanTCPReactor, lean_reactor
+from chatserver.doors.line.factory import ChatFactory
 from chatserver.service import ChatService
+from chatserver.tuning.leantcp import LeanServer, LeanTCPReactor, lean_reactor
 
 
 class Echo(Protocol):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatserver import lines
+from chatserver.doors.line import lines
 from tests.integration.support import Terminal, run
 
 

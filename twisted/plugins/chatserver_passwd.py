@@ -2,6 +2,6 @@
 The C{passwd} checker for C{--auth}: C{twistd chat --auth passwd:PATH}.
 """
 
-from chatserver.passwords import PasswordFileCheckerFactory
+from chatserver.auth.passwords import PasswordFileCheckerFactory
 
 passwordFile = PasswordFileCheckerFactory()

@@ -23,21 +23,22 @@ from twisted.protocols.basic import LineReceiver
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
-from chatserver import LOG_NAMESPACE, lines
-from chatserver.addresses import describe_address
-from chatserver.flow import SendQueueGuard
-from chatserver.login import LoginMixin
-from chatserver.telnet import IAC_BYTE, TelnetFilter
-from chatserver.usercommands import UserCommandsMixin
+from chatserver import LOG_NAMESPACE
+from chatserver.doors.line import lines
+from chatserver.doors.line.iac import IAC_BYTE, TelnetFilter
+from chatserver.doors.line.login import LoginMixin
+from chatserver.doors.line.usercommands import UserCommandsMixin
+from chatserver.limits.addresses import describe_address
+from chatserver.limits.flow import SendQueueGuard
 
 if TYPE_CHECKING:
     from twisted.cred.portal import Portal
     from twisted.internet.interfaces import IReactorTime
 
-    from chatserver.auth import LoginThrottle
+    from chatserver.auth.accounts import LoginThrottle
     from chatserver.config import ChatConfig
-    from chatserver.factory import ChatFactory
-    from chatserver.registry import Registry
+    from chatserver.core.registry import Registry
+    from chatserver.doors.line.factory import ChatFactory
 
 log = Logger(namespace=LOG_NAMESPACE)
 

@@ -13,7 +13,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 
-from chatserver.passwords import PasswordFile, PasswordFileError
+from chatserver.auth.passwords import PasswordFile, PasswordFileError
 
 
 class _Refused(Exception):

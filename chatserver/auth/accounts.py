@@ -17,7 +17,7 @@ from twisted.cred.portal import IRealm
 from twisted.internet.interfaces import IReactorTime
 from zope.interface import Interface, implementer
 
-from chatserver.addresses import address_key
+from chatserver.limits.addresses import address_key
 
 
 class IChatAccount(Interface):

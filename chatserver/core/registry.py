@@ -14,9 +14,9 @@ from typing import Protocol
 
 from twisted.internet.interfaces import IReactorTime
 
-from chatserver.lines import Event, encode
-from chatserver.names import name_key
-from chatserver.outbox import Outbox, Sink
+from chatserver.core.names import name_key
+from chatserver.core.outbox import Outbox, Sink
+from chatserver.doors.line.lines import Event, encode
 
 
 class Participant(Protocol):

@@ -12,13 +12,13 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.internet.protocol import ServerFactory
 
-from chatserver import lines
-from chatserver.addresses import AddressLimits, parse_network
-from chatserver.auth import LoginThrottle
+from chatserver.auth.accounts import LoginThrottle
 from chatserver.config import ChatConfig
-from chatserver.flow import TokenBucket
-from chatserver.protocol import ChatProtocol
-from chatserver.registry import Registry
+from chatserver.core.registry import Registry
+from chatserver.doors.line import lines
+from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.limits.addresses import AddressLimits, parse_network
+from chatserver.limits.flow import TokenBucket
 
 
 class ChatFactory(ServerFactory):
@@ -37,7 +37,7 @@ class ChatFactory(ServerFactory):
     @ivar bucket: The token bucket policy that paces every client's input.
 
     @param coalesce: Whether output is coalesced per reactor turn (see
-        L{chatserver.outbox}); by default it is with the real reactor and is
+        L{chatserver.core.outbox}); by default it is with the real reactor and is
         not with a test clock, so that tests read output as soon as they
         feed input.
     """

@@ -1,6 +1,6 @@
 """
 What the parts of a connection kept in other modules (the login handshake,
-the user's commands) use of L{chatserver.protocol.ChatProtocol}, declared
+the user's commands) use of L{chatserver.doors.line.protocol.ChatProtocol}, declared
 once for the type checker.
 """
 
@@ -12,16 +12,16 @@ if TYPE_CHECKING:
     from twisted.cred.portal import Portal
     from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
-    from chatserver import lines
-    from chatserver.auth import LoginThrottle
-    from chatserver.commands import Command
+    from chatserver.auth.accounts import LoginThrottle
     from chatserver.config import ChatConfig
-    from chatserver.registry import Registry
+    from chatserver.core.registry import Registry
+    from chatserver.doors.line import lines
+    from chatserver.doors.line.commands import Command
 
 
 class ConnectionPart:
     """
-    The base of the mixins that make up L{chatserver.protocol.ChatProtocol}:
+    The base of the mixins that make up L{chatserver.doors.line.protocol.ChatProtocol}:
     at run time an empty class, for the type checker the members they share.
     """
 

@@ -4,7 +4,7 @@ reactor (through L{twisted.internet.tksupport}, no threads).
 
 The window is fed by one stream, the server's own log events: an observer on
 the global log publisher turns each event into a log line (see
-L{chatserver.console_model}) and, after the events that may change who is
+L{chatserver.console.model}) and, after the events that may change who is
 online, redraws the user list from the factory's connections.
 
 C{twistd -n chat --console} wraps the L{ChatService} in a L{ConsoleService}.
@@ -34,14 +34,14 @@ from twisted.logger import (
 )
 from twisted.python import usage
 
-from chatserver import console_model
-from chatserver.console_model import ConsoleLog, LogLine, UserRow
-from chatserver.factory import ChatFactory
-from chatserver.protocol import ChatProtocol
+from chatserver.console import model as console_model
+from chatserver.console.model import ConsoleLog, LogLine, UserRow
+from chatserver.doors.line.factory import ChatFactory
+from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.service import ChatService
 
 if TYPE_CHECKING:
-    from chatserver.console_window import ConsoleWindow
+    from chatserver.console.window import ConsoleWindow
 
 
 def display_problem() -> str | None:
@@ -164,7 +164,7 @@ class ConsoleService(MultiService):
 
         from twisted.internet import tksupport
 
-        from chatserver.console_window import ConsoleWindow
+        from chatserver.console.window import ConsoleWindow
 
         self._thread = threading.get_ident()
         root = tkinter.Tk()
@@ -261,7 +261,7 @@ class ConsoleService(MultiService):
         from twisted.logger import Logger
         from twisted.python.failure import Failure
 
-        Logger(namespace="chatserver.console").failure(
+        Logger(namespace="chatserver.console.service").failure(
             "Error in the console window", Failure(value, kind, tb)
         )
 

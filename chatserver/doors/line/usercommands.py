@@ -2,7 +2,7 @@
 What a logged-in user can do: chat lines, and the commands C{/who},
 C{/msg}, C{/me}, C{/nick}, C{/quit} and C{/help}.
 
-A mixin of L{chatserver.protocol.ChatProtocol}: a command C{/NAME ARGS} runs
+A mixin of L{chatserver.doors.line.protocol.ChatProtocol}: a command C{/NAME ARGS} runs
 its C{command_NAME} method with C{ARGS}.
 """
 
@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from twisted.logger import Logger
 
-from chatserver import LOG_NAMESPACE, lines
-from chatserver.commands import (
+from chatserver import LOG_NAMESPACE
+from chatserver.core.names import InvalidName, check_name, name_key
+from chatserver.core.registry import NameTaken
+from chatserver.doors.line import lines
+from chatserver.doors.line.commands import (
     HELP,
     Chat,
     Command,
@@ -19,9 +22,7 @@ from chatserver.commands import (
     parse_input,
     split_first,
 )
-from chatserver.connection import ConnectionPart
-from chatserver.names import InvalidName, check_name, name_key
-from chatserver.registry import NameTaken
+from chatserver.doors.line.connection import ConnectionPart
 
 log = Logger(namespace=LOG_NAMESPACE)
 

@@ -1,8 +1,8 @@
 """
 The Tk widgets of the server console window.
 
-The window draws what L{chatserver.console_model} computes and reports the
-operator's clicks to callbacks; L{chatserver.console.ConsoleService} connects
+The window draws what L{chatserver.console.model} computes and reports the
+operator's clicks to callbacks; L{chatserver.console.service.ConsoleService} connects
 the two to the running server.  Nothing here blocks: the window lives in the
 reactor through L{twisted.internet.tksupport}, so there are no modal dialogs
 (a modal dialog would stop the server while it is open).
@@ -14,7 +14,7 @@ import tkinter as tk
 from collections.abc import Callable, Iterable, Sequence
 from tkinter import ttk
 
-from chatserver.console_model import ERROR, LogLine, UserRow
+from chatserver.console.model import ERROR, LogLine, UserRow
 
 _LOG_COLOURS = {
     "listening": "#1a5fb4",

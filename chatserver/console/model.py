@@ -5,7 +5,7 @@ The console is fed by one stream: the server's own L{twisted.logger} events
 (namespace C{chatserver}, each with a C{chat_event} key).  This module turns
 those events into log lines, keeps a bounded number of them, and turns the
 factory's open connections into the rows of the user list.  The Tk window in
-L{chatserver.console} only draws what this module computes.
+L{chatserver.console.service} only draws what this module computes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from twisted.logger import LogLevel, formatEvent
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
-from chatserver.names import name_key
+from chatserver.core.names import name_key
 
 RUNNING = "Running"
 STOPPING = "Stopping\N{HORIZONTAL ELLIPSIS}"

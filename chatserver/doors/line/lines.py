@@ -23,7 +23,7 @@ guess::
     !!! TEXT                             Error
 
 Names never contain spaces, commas, C{<>*!} or control characters (see
-L{chatserver.names}), and no text contains a line break or a control
+L{chatserver.core.names}), and no text contains a line break or a control
 character, which is what keeps each form unambiguous.
 """
 

@@ -2,7 +2,7 @@
 Logging in: the name handshake, and with C{--auth} the password, checked
 through twisted.cred's portal, with failures answered ever more slowly.
 
-A mixin of L{chatserver.protocol.ChatProtocol}, kept apart so that each part
+A mixin of L{chatserver.doors.line.protocol.ChatProtocol}, kept apart so that each part
 of a connection's life reads on its own.
 """
 
@@ -13,12 +13,13 @@ from twisted.cred.error import UnauthorizedLogin
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatserver import LOG_NAMESPACE, lines
-from chatserver.auth import ChatAccount, IChatAccount
-from chatserver.commands import Command, parse_input
-from chatserver.connection import ConnectionPart
-from chatserver.names import InvalidName, check_name
-from chatserver.registry import NameTaken
+from chatserver import LOG_NAMESPACE
+from chatserver.auth.accounts import ChatAccount, IChatAccount
+from chatserver.core.names import InvalidName, check_name
+from chatserver.core.registry import NameTaken
+from chatserver.doors.line import lines
+from chatserver.doors.line.commands import Command, parse_input
+from chatserver.doors.line.connection import ConnectionPart
 
 log = Logger(namespace=LOG_NAMESPACE)
 

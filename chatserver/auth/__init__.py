@@ -1,0 +1,3 @@
+"""
+Accounts: checkers, the scrypt password file, chat-passwd.
+"""

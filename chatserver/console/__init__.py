@@ -1,0 +1,3 @@
+"""
+The server console window: its model (no Tk), window and service.
+"""

@@ -1,0 +1,3 @@
+"""
+The wire protocols that reach the chat core.
+"""

@@ -1,0 +1,3 @@
+"""
+What the chat keeps of rooms' past: the store interface and its implementations.
+"""

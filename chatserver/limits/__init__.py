@@ -1,0 +1,3 @@
+"""
+Limits every door shares: flow control, per-address limits, admission.
+"""

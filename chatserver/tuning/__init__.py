@@ -1,0 +1,3 @@
+"""
+Adjustments to Twisted's and the C library's internals for speed and memory.
+"""
