@@ -31,6 +31,16 @@ MAX_PAGE = 200
 The most entries one query returns.
 """
 
+DEFAULT_MAX_PER_ROOM = 10000
+"""
+The most entries a store keeps of one room, unless told otherwise.
+"""
+
+DEFAULT_KEEP_SECONDS = 30 * 86400.0
+"""
+How long a store keeps an entry, unless told otherwise: thirty days.
+"""
+
 
 class HistoryUnavailable(Exception):
     """
