@@ -1,0 +1,623 @@
+"""
+History kept in an SQLite file, so that it survives restarts.
+
+The chat never waits for the disk: L{SQLiteHistory.append} gives the entry
+its id at once and keeps it pending; a burst of appends is written a moment
+later as one transaction, in the one thread of an L{adbapi.ConnectionPool}.
+Queries read the file in that thread and add the entries not written yet,
+so they see every entry appended before them.
+
+When writing fails while the server runs (the disk is full, an I/O error,
+another program holds the file locked) the chat goes on: the failure is
+logged once, the unwritten entries stay in memory (at most
+L{MAX_PENDING}; beyond that the oldest are dropped and counted) and writing
+is retried, less and less often, until it works again.
+
+The file's schema is versioned with C{PRAGMA user_version}; version 1 is
+one table::
+
+    history(id INTEGER PRIMARY KEY, room_key TEXT NOT NULL, room TEXT NOT NULL,
+            time REAL NOT NULL, kind TEXT NOT NULL, sender TEXT NOT NULL,
+            text TEXT NOT NULL)
+
+indexed on C{(room_key, id)} and on C{time}.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import deque
+from collections.abc import Callable, Sequence
+from itertools import chain
+from typing import Any, cast
+
+from twisted.enterprise import adbapi
+from twisted.internet import defer
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from chatserver import LOG_NAMESPACE
+from chatserver.history.paging import select_page
+from chatserver.history.store import (
+    DEFAULT_KEEP_SECONDS,
+    DEFAULT_MAX_PER_ROOM,
+    MAX_PAGE,
+    HistoryEntry,
+    HistoryUnavailable,
+)
+
+log = Logger(namespace=LOG_NAMESPACE)
+
+SCHEMA_VERSION = 1
+"""
+The newest schema this module knows; a file with a newer one is refused.
+"""
+
+_SCHEMA_1 = (
+    """CREATE TABLE IF NOT EXISTS history (
+        id INTEGER PRIMARY KEY,
+        room_key TEXT NOT NULL,
+        room TEXT NOT NULL,
+        time REAL NOT NULL,
+        kind TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        text TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS history_room ON history (room_key, id)",
+    "CREATE INDEX IF NOT EXISTS history_time ON history (time)",
+)
+
+_COLUMNS = ("id", "room_key", "room", "time", "kind", "sender", "text")
+
+FLUSH_DELAY = 0.05
+"""
+How long, in seconds, appended entries wait before they are written, so
+that a burst becomes one transaction.
+"""
+
+RETRY_FIRST = 1.0
+"""
+How long, in seconds, to wait before retrying a failed write; doubled after
+each failure, up to L{RETRY_MOST}.
+"""
+
+RETRY_MOST = 30.0
+"""
+The longest wait, in seconds, between two tries of a failing write.
+"""
+
+MAX_PENDING = 10000
+"""
+The most unwritten entries kept in memory while writes fail.
+"""
+
+TRIM_INTERVAL = 60.0
+"""
+How often, in seconds, entries beyond the limits are deleted.
+"""
+
+TRIM_BATCH = 500
+"""
+The most entries one trimming transaction deletes, so that trimming never
+holds the file long.
+"""
+
+BUSY_TIMEOUT = 1.0
+"""
+How long, in seconds, a statement waits for a lock another program holds
+on the file before it fails.
+"""
+
+_Pending = tuple[str, HistoryEntry]
+
+
+def _oneLine(text: str) -> str:
+    return " ".join(text.split())
+
+
+class SQLiteHistory:
+    """
+    A L{HistoryStore} in an SQLite file.
+
+    Ids come from one counter for all rooms, following the largest id in the
+    file.  Trimming always spares the newest entry of the file, so that an id
+    is never given twice even after every entry has grown too old (a query
+    never gives an entry too old, spared or not).
+
+    @ivar path: The file.
+    @ivar maxPerRoom: The most entries kept of one room.
+    @ivar keepSeconds: How long an entry is kept.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        maxPerRoom: int = DEFAULT_MAX_PER_ROOM,
+        keepSeconds: float = DEFAULT_KEEP_SECONDS,
+        clock: IReactorTime | None = None,
+        reactor: Any = None,
+        *,
+        threadpool: Any = None,
+        onConnect: Callable[[sqlite3.Connection], object] | None = None,
+    ) -> None:
+        """
+        @param clock: Tells the time and schedules writes, retries and
+            trimming; the global reactor if not given.
+        @param reactor: The reactor of the connection pool (see
+            L{adbapi.ConnectionPool}'s C{cp_reactor}); the global reactor if
+            not given.
+        @param threadpool: Runs the pool's work instead of the pool's own
+            thread pool (which runs it in one thread); the tests run it at
+            once in the calling thread.
+        @param onConnect: Called with each connection the pool opens, after
+            the store's own settings, to change some more.
+        @raise ValueError: If C{maxPerRoom} is below 1 or C{keepSeconds} is
+            not positive.
+        """
+        if maxPerRoom < 1:
+            raise ValueError("a history store keeps at least one entry per room")
+        if not keepSeconds > 0:
+            raise ValueError("a history store keeps entries for some time")
+        self.path = path
+        self.maxPerRoom = maxPerRoom
+        self.keepSeconds = keepSeconds
+        if clock is None:
+            from twisted.internet import reactor as globalReactor
+
+            clock = cast(IReactorTime, globalReactor)
+        self._clock = clock
+        self._reactor = reactor
+        self._threadpool = threadpool
+        self._onConnect = onConnect
+        self._pool: adbapi.ConnectionPool | None = None
+        self._lastId: int | None = None
+        self._pending: deque[_Pending] = deque()
+        self._inFlight: list[_Pending] = []
+        self._writing: Deferred[None] | None = None
+        self._flushCall: IDelayedCall | None = None
+        self._retryDelay = RETRY_FIRST
+        self._failing = False
+        self._dropped = 0
+        self._stopping = False
+        self._touched: set[str] = set()
+        self._trimmedOnce = False
+        self._trimFailing = False
+        self._trimming: Deferred[None] | None = None
+        self._trimCall = LoopingCall(self._trim)
+        self._trimCall.clock = clock
+
+    def _unavailable(self, reason: str) -> HistoryUnavailable:
+        return HistoryUnavailable(
+            f"cannot use history file {self.path}: {_oneLine(reason)}"
+        )
+
+    def _describe(self, error: sqlite3.Error) -> str:
+        """
+        @return: What C{error}, raised while opening the file, means for the
+            operator, in a few words.
+        """
+        message = str(error)
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if "unable to open" in message:
+            try:
+                os.stat(directory)
+            except FileNotFoundError:
+                return "directory does not exist"
+            except OSError as problem:
+                return f"cannot reach its directory ({problem.strerror})"
+            if os.path.isdir(self.path):
+                return "it is a directory"
+            return "cannot open or create it (permission denied?)"
+        if "readonly" in message:
+            return "file is read-only"
+        if "locked" in message:
+            return "another program holds it locked"
+        return message
+
+    def check(self) -> None:
+        """
+        Open the file in the calling thread (creating it if missing), create
+        or update its schema, make sure it can be written, and read the
+        largest id, then close it.
+
+        @raise HistoryUnavailable: If the file cannot be used, saying why in
+            one line.
+        """
+        try:
+            connection = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None
+            )
+        except sqlite3.Error as error:
+            raise self._unavailable(self._describe(error)) from None
+        try:
+            self._lastId = self._prepare(connection)
+        except sqlite3.Error as error:
+            raise self._unavailable(self._describe(error)) from None
+        finally:
+            connection.close()
+
+    def _prepare(self, connection: sqlite3.Connection) -> int:
+        """
+        Bring the schema of an open file up to date and see that it can be
+        written.
+
+        @return: The largest id in the file, 0 if none.
+        @raise HistoryUnavailable: If the file's schema is not one this
+            module can use.
+        """
+        connection.execute("PRAGMA journal_mode=WAL")
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise self._unavailable(
+                f"schema version {version} is newer than this server knows"
+                f" ({SCHEMA_VERSION})"
+            )
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if version < 1:
+                connection.execute(_SCHEMA_1[0])
+            columns = tuple(
+                row[1] for row in connection.execute("PRAGMA table_info(history)")
+            )
+            if columns != _COLUMNS:
+                raise self._unavailable("its history table is not this server's")
+            if version < 1:
+                for statement in _SCHEMA_1[1:]:
+                    connection.execute(statement)
+            # Written every time: this is what finds a file that cannot be
+            # written (taking the write lock does not).
+            connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            (lastId,) = connection.execute("SELECT max(id) FROM history").fetchone()
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        return int(lastId or 0)
+
+    def _connected(self, connection: sqlite3.Connection) -> None:
+        """
+        Set up a connection the pool has opened.
+        """
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        if self._onConnect is not None:
+            self._onConnect(connection)
+
+    def start(self) -> Deferred[None]:
+        """
+        Open the pool and start trimming (at once, then every
+        L{TRIM_INTERVAL} seconds); L{check} the file first if that has not
+        been done.
+
+        @return: A L{Deferred} that fails with L{HistoryUnavailable} if the
+            file cannot be used.
+        """
+        if self._pool is not None:
+            return defer.succeed(None)
+        if self._lastId is None:
+            try:
+                self.check()
+            except HistoryUnavailable:
+                return defer.fail()
+        self._stopping = False
+        self._pool = adbapi.ConnectionPool(
+            "sqlite3",
+            self.path,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT,
+            cp_min=1,
+            cp_max=1,
+            cp_openfun=self._connected,
+            cp_reactor=self._reactor,
+        )
+        if self._threadpool is not None:
+            self._pool.threadpool = self._threadpool
+        self._trimCall.start(TRIM_INTERVAL, now=True)
+        if self._pending:
+            self._scheduleFlush(FLUSH_DELAY)
+        return defer.succeed(None)
+
+    def stop(self) -> Deferred[None]:
+        """
+        Stop trimming, write what is pending (one last try), close the pool.
+        """
+        return Deferred.fromCoroutine(self._stop())
+
+    async def _stop(self) -> None:
+        pool = self._pool
+        if pool is None:
+            return
+        self._stopping = True
+        if self._trimCall.running:
+            self._trimCall.stop()
+        if self._flushCall is not None and self._flushCall.active():
+            self._flushCall.cancel()
+        self._flushCall = None
+        if self._trimming is not None:
+            await self._trimming
+        if self._writing is not None:
+            await self._writing
+        if self._pending:
+            await self._flush()
+        if self._pending:
+            log.error(
+                "History: {count} lines could not be written and are lost",
+                chat_event="error",
+                count=len(self._pending),
+            )
+            self._pending.clear()
+        pool.close()
+        self._pool = None
+
+    def append(
+        self, roomKey: str, *, room: str, kind: str, sender: str, text: str, time: float
+    ) -> HistoryEntry:
+        """
+        Keep one line: it is written a moment later, with whatever else is
+        appended meanwhile.
+
+        @return: The entry, with its new id.
+        @raise HistoryUnavailable: If the file was never checked or started,
+            so the ids to give are not known.
+        """
+        if self._lastId is None:
+            raise self._unavailable("the store was not checked or started")
+        self._lastId += 1
+        entry = HistoryEntry(self._lastId, room, time, kind, sender, text)
+        self._keep([(roomKey, entry)])
+        self._touched.add(roomKey)
+        self._scheduleFlush(FLUSH_DELAY)
+        return entry
+
+    def _keep(self, entries: Sequence[_Pending], first: bool = False) -> None:
+        """
+        Add entries to the pending ones, dropping the oldest beyond
+        L{MAX_PENDING}.
+
+        @param first: Whether C{entries} come before those pending (a batch
+            that could not be written) rather than after them.
+        """
+        if first:
+            self._pending.extendleft(reversed(entries))
+        else:
+            self._pending.extend(entries)
+        while len(self._pending) > MAX_PENDING:
+            self._pending.popleft()
+            self._dropped += 1
+
+    def _scheduleFlush(self, delay: float) -> None:
+        if self._pool is None or self._stopping:
+            return
+        if self._writing is not None or self._flushCall is not None:
+            return
+        self._flushCall = self._clock.callLater(delay, self._flush)
+
+    def _flush(self) -> Deferred[None]:
+        """
+        Write the pending entries in one transaction.
+
+        @return: A L{Deferred} that fires, never failing, once that is done
+            (or has failed).
+        """
+        self._flushCall = None
+        if self._pool is None or not self._pending or self._writing is not None:
+            return defer.succeed(None)
+        batch = list(self._pending)
+        self._pending.clear()
+        self._inFlight = batch
+        rows = [
+            (e.id, roomKey, e.room, e.time, e.kind, e.sender, e.text)
+            for roomKey, e in batch
+        ]
+        writing: Deferred[None] = self._pool.runInteraction(_insert, rows)
+        writing.addCallbacks(self._written, self._notWritten, errbackArgs=(batch,))
+        if not writing.called:
+            self._writing = writing
+        return writing
+
+    def _written(self, ignored: object) -> None:
+        self._inFlight = []
+        self._writing = None
+        if self._failing:
+            self._failing = False
+            self._retryDelay = RETRY_FIRST
+            if self._dropped:
+                log.warn(
+                    "History writes resumed; {dropped} older lines kept in"
+                    " memory meanwhile were dropped",
+                    chat_event="error",
+                    dropped=self._dropped,
+                )
+            else:
+                log.info("History writes resumed", chat_event="history")
+            self._dropped = 0
+        if self._pending:
+            self._scheduleFlush(FLUSH_DELAY)
+
+    def _notWritten(self, reason: Failure, batch: list[_Pending]) -> None:
+        self._inFlight = []
+        self._writing = None
+        self._keep(batch, first=True)
+        if self._stopping:
+            return
+        if not self._failing:
+            self._failing = True
+            self._retryDelay = RETRY_FIRST
+            log.error(
+                "History writes are failing ({why}); lines are kept in memory"
+                " and retried",
+                chat_event="error",
+                why=_oneLine(reason.getErrorMessage()),
+            )
+        else:
+            self._retryDelay = min(self._retryDelay * 2, RETRY_MOST)
+        self._flushCall = self._clock.callLater(self._retryDelay, self._flush)
+
+    def query(
+        self,
+        roomKey: str,
+        limit: int,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> Deferred[list[HistoryEntry]]:
+        """
+        Read a page of a room's history, as L{HistoryStore.query} says,
+        entries not written yet included.
+
+        @return: A L{Deferred} that fails if the file cannot be read.
+        """
+        limit = min(limit, MAX_PAGE)
+        if limit <= 0:
+            return defer.succeed([])
+        if self._pool is None:
+            return defer.fail(self._unavailable("the store is not started"))
+        since = self._clock.seconds() - self.keepSeconds
+        unwritten = [
+            entry
+            for key, entry in chain(self._inFlight, self._pending)
+            if key == roomKey
+        ]
+        reading: Deferred[list[HistoryEntry]] = self._pool.runInteraction(
+            _select, roomKey, limit, before=before, after=after, since=since
+        )
+
+        def merge(written: list[HistoryEntry]) -> list[HistoryEntry]:
+            byId = {entry.id: entry for entry in chain(written, unwritten)}
+            entries = [byId[id] for id in sorted(byId)]
+            return select_page(entries, limit, before, after, since)
+
+        return reading.addCallback(merge)
+
+    def _trim(self) -> Deferred[None]:
+        """
+        Delete what is beyond the limits, unless a trim is still running.
+
+        @return: A L{Deferred} that fires, never failing, when done.
+        """
+        if self._trimming is not None:
+            return defer.succeed(None)
+        trimming = Deferred.fromCoroutine(self._trimSteps())
+        trimming.addErrback(self._trimFailed)
+        if not trimming.called:
+            self._trimming = trimming
+        return trimming
+
+    async def _trimSteps(self) -> None:
+        """
+        Delete the entries too old, then the oldest of each room beyond
+        C{maxPerRoom} (all rooms the first time, after that the rooms
+        appended to since), at most L{TRIM_BATCH} per transaction.
+        """
+        pool = self._pool
+        assert pool is not None
+        since = self._clock.seconds() - self.keepSeconds
+        while not self._stopping:
+            deleted = await pool.runInteraction(_deleteOld, since, TRIM_BATCH)
+            if deleted < TRIM_BATCH:
+                break
+        rooms, self._touched = self._touched, set()
+        if not self._trimmedOnce:
+            rows = await pool.runQuery("SELECT DISTINCT room_key FROM history")
+            rooms.update(row[0] for row in rows)
+        for roomKey in sorted(rooms):
+            while not self._stopping:
+                deleted = await pool.runInteraction(
+                    _deleteSurplus, roomKey, self.maxPerRoom, TRIM_BATCH
+                )
+                if deleted < TRIM_BATCH:
+                    break
+        self._trimmedOnce = True
+        self._trimming = None
+        if self._trimFailing:
+            self._trimFailing = False
+            log.info("History trimming works again", chat_event="history")
+
+    def _trimFailed(self, reason: Failure) -> None:
+        self._trimming = None
+        if not self._trimFailing:
+            self._trimFailing = True
+            log.error(
+                "History trimming is failing ({why}); it is retried later",
+                chat_event="error",
+                why=_oneLine(reason.getErrorMessage()),
+            )
+
+
+def _insert(transaction: Any, rows: list[tuple[object, ...]]) -> None:
+    transaction.executemany(
+        "INSERT INTO history (id, room_key, room, time, kind, sender, text)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def _select(
+    transaction: Any,
+    roomKey: str,
+    limit: int,
+    *,
+    before: int | None,
+    after: int | None,
+    since: float,
+) -> list[HistoryEntry]:
+    """
+    Read one page from the file.
+    """
+    where = ["room_key = ?", "time >= ?"]
+    arguments: list[object] = [roomKey, since]
+    if before is not None:
+        where.append("id < ?")
+        arguments.append(before)
+    if after is not None:
+        where.append("id > ?")
+        arguments.append(after)
+    order = "ASC" if after is not None else "DESC"
+    transaction.execute(
+        "SELECT id, room, time, kind, sender, text FROM history"
+        f" WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ?",
+        [*arguments, limit],
+    )
+    entries = [HistoryEntry(*row) for row in transaction.fetchall()]
+    if after is None:
+        entries.reverse()
+    return entries
+
+
+def _deleteOld(transaction: Any, since: float, batch: int) -> int:
+    """
+    Delete at most C{batch} entries older than C{since}, sparing the newest
+    entry of the file (it holds the largest id given).
+
+    @return: How many were deleted.
+    """
+    transaction.execute(
+        "DELETE FROM history WHERE id IN (SELECT id FROM history"
+        " WHERE time < ? AND id < (SELECT max(id) FROM history) LIMIT ?)",
+        (since, batch),
+    )
+    return int(transaction.rowcount)
+
+
+def _deleteSurplus(transaction: Any, roomKey: str, keep: int, batch: int) -> int:
+    """
+    Delete at most C{batch} of the oldest entries of a room beyond its newest
+    C{keep}.
+
+    @return: How many were deleted.
+    """
+    transaction.execute(
+        "SELECT id FROM history WHERE room_key = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+        (roomKey, keep),
+    )
+    row = transaction.fetchone()
+    if row is None:
+        return 0
+    transaction.execute(
+        "DELETE FROM history WHERE id IN (SELECT id FROM history"
+        " WHERE room_key = ? AND id <= ? ORDER BY id LIMIT ?)",
+        (roomKey, row[0], batch),
+    )
+    return int(transaction.rowcount)
