@@ -127,6 +127,12 @@ class SQLiteHistory:
     is never given twice even after every entry has grown too old (a query
     never gives an entry too old, spared or not).
 
+    A room's entries beyond C{maxPerRoom} are deleted by the trimming, so a
+    busy room may hold, and give, a minute's worth more until it runs.
+
+    The pool's work runs in the pool's own one thread, with one connection
+    (not in the reactor's thread pool); L{stop} closes both.
+
     @ivar path: The file.
     @ivar maxPerRoom: The most entries kept of one room.
     @ivar keepSeconds: How long an entry is kept.
