@@ -1,7 +1,7 @@
 """
 How much memory the chat server's own objects take per logged-in connection,
-without sockets: a real L{ChatFactory} on a clock, 3,000 users logged in over
-L{StringTransport}s, counted with C{tracemalloc} (the transports and the
+without sockets: a real L{ChatServer} and line door on a clock, 3,000 users
+logged in over L{StringTransport}s, counted with C{tracemalloc} (the transports and the
 test harness left out).
 
     .venv/bin/python -m bench.census

@@ -77,8 +77,9 @@ SERVER = """
 from twisted.internet import reactor
 from twisted.internet.endpoints import serverFromString
 from chatserver.config import ChatConfig
-from chatserver.doors.line.factory import ChatFactory
-factory = ChatFactory(ChatConfig(rate=0, loginTimeout=0))
+from chatserver.doors.line.factory import LineFactory
+from chatserver.server import ChatServer
+factory = LineFactory(ChatServer(ChatConfig(rate=0, loginTimeout=0)))
 listening = serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(factory)
 listening.addCallback(lambda port: print(port.getHost().port, flush=True))
 reactor.run()

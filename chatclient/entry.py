@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from chatserver.core.errors import InvalidText
 from chatserver.doors.line import lines
-from chatserver.doors.line.commands import Chat, InvalidText, parse_input
+from chatserver.doors.line.commands import Chat, parse_input
 
 
 class InputHistory:

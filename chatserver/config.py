@@ -40,6 +40,14 @@ class ChatConfig:
     @ivar connectRate: New connections per address per time window.
     @ivar exempt: Networks (CIDR strings) the per-address limits do not
         apply to.
+    @ivar defaultRoom: The room every user is in after logging in.
+    @ivar maxRooms: Rooms at once, at most.
+    @ivar maxRoomsPerUser: Rooms one user may be in at once.
+    @ivar history: Where history is kept: C{memory}, C{none} or
+        C{sqlite:PATH}.
+    @ivar historyReplay: History lines a user is shown on joining a room.
+    @ivar historyMax: History lines kept per room, at most.
+    @ivar historyKeep: Seconds a history line is kept.
     """
 
     serverName: str = "chat"
@@ -56,3 +64,10 @@ class ChatConfig:
     maxPerAddress: int = 16
     connectRate: ConnectRate = DEFAULT_CONNECT_RATE
     exempt: tuple[str, ...] = DEFAULT_EXEMPT
+    defaultRoom: str = "#lobby"
+    maxRooms: int = 1000
+    maxRoomsPerUser: int = 20
+    history: str = "memory"
+    historyReplay: int = 20
+    historyMax: int = 10000
+    historyKeep: float = 30 * 86400.0

@@ -1,6 +1,6 @@
 """
-The chat server as a Twisted service: one factory, listening on any number
-of endpoints, with a graceful stop.
+The chat server as a Twisted service: one chat, its doors listening on any
+number of endpoints, with a graceful stop.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
-from chatserver.doors.line.factory import ChatFactory
+from chatserver.doors.line.factory import LineFactory
 from chatserver.limits.addresses import describe_address
+from chatserver.server import ChatServer
 from chatserver.tuning.leantcp import lean_reactor
 from chatserver.tuning.memory import MemoryTrimmer, find_malloc_trim
 from chatserver.tuning.signals import defer_stop_signals
@@ -61,16 +62,18 @@ class _AnnouncingEndpoint:
 
 class ChatService(MultiService):
     """
-    Listens on every endpoint in C{descriptions} with one L{ChatFactory};
-    stopping it stops listening, then says goodbye to every connection.
+    Listens on every endpoint in C{descriptions} with the line door's one
+    factory; stopping it stops listening, then says goodbye to every
+    connection and closes the history store.
 
-    @ivar factory: The factory all listeners share.
+    @ivar server: What every door shares.
+    @ivar factory: The line door's factory, which all its listeners share.
     @ivar addresses: The addresses actually listened on, once listening.
     """
 
     def __init__(
         self,
-        factory: ChatFactory,
+        server: ChatServer,
         descriptions: Iterable[str],
         reactor: object | None = None,
     ) -> None:
@@ -78,23 +81,31 @@ class ChatService(MultiService):
         if reactor is None:
             from twisted.internet import reactor
         self._reactor: Any = reactor
-        self.factory = factory
+        self.server = server
+        self.factory = LineFactory(server)
         self.addresses: list[str] = []
-        self.trimmer = MemoryTrimmer(factory.clock, find_malloc_trim())
-        listeningReactor = lean_reactor(reactor)
+        self.trimmer = MemoryTrimmer(server.clock, find_malloc_trim())
+        self._listeningReactor = lean_reactor(reactor)
         for description in descriptions:
-            endpoint = _AnnouncingEndpoint(
-                serverFromString(listeningReactor, description),
-                description,
-                self.addresses,
-            )
-            listener = StreamServerEndpointService(endpoint, factory)
-            # As twisted.application.strports.service does: a port that cannot
-            # be bound stops twistd at start instead of being only logged.
-            listener._raiseSynchronously = True
-            listener.setServiceParent(self)
+            self.listen(description, self.factory)
+
+    def listen(self, description: str, factory: IProtocolFactory) -> None:
+        """
+        Listen on the endpoint C{description} with C{factory}.
+        """
+        endpoint = _AnnouncingEndpoint(
+            serverFromString(self._listeningReactor, description),
+            description,
+            self.addresses,
+        )
+        listener = StreamServerEndpointService(endpoint, factory)
+        # As twisted.application.strports.service does: a port that cannot
+        # be bound stops twistd at start instead of being only logged.
+        listener._raiseSynchronously = True
+        listener.setServiceParent(self)
 
     def startService(self) -> None:
+        self.server.start()
         super().startService()
         self.trimmer.start()
         # After the reactor has installed its own signal handlers.
@@ -103,5 +114,5 @@ class ChatService(MultiService):
     def stopService(self) -> defer.Deferred[None]:
         self.trimmer.stop()
         stopped = defer.maybeDeferred(super().stopService)
-        stopped.addCallback(lambda _: self.factory.shutdown())
+        stopped.addCallback(lambda _: self.server.stop())
         return stopped

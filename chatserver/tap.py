@@ -10,18 +10,21 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from twisted.cred import strcred
-from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.credentials import IUsernamePassword
-from twisted.cred.portal import Portal
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.error import CannotListenError
 from twisted.python import usage
 
-from chatserver.auth.accounts import ChatRealm
+from chatserver.auth.checkers import accept_bytes
 from chatserver.config import ChatConfig
-from chatserver.doors.line.commands import InvalidText, check_text
-from chatserver.doors.line.factory import ChatFactory
+from chatserver.core.errors import InvalidRoomName, InvalidText
+from chatserver.core.names import check_room_name
+from chatserver.core.text import check_text
+from chatserver.history.spec import make_store, parse_history
+from chatserver.history.store import HistoryUnavailable
 from chatserver.limits.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
+from chatserver.server import ChatServer
 from chatserver.service import ChatService
 
 if TYPE_CHECKING:
@@ -46,6 +49,22 @@ def _non_negative(value: str) -> float:
     return number
 
 
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"{value} is not a whole number of 0 or more")
+    return number
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not number > 0:  # also refuses NaN
+        raise ValueError(f"{value} is not more than zero")
+    return number
+
+
+_non_negative_int.coerceDoc = "Must be a whole number of 0 or more."  # type: ignore[attr-defined]
+_positive.coerceDoc = "Must be a number more than 0."  # type: ignore[attr-defined]
 _positive_int.coerceDoc = "Must be a whole number of 1 or more."  # type: ignore[attr-defined]
 _non_negative.coerceDoc = "Must be a number of 0 or more."  # type: ignore[attr-defined]
 
@@ -138,6 +157,53 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             str(DEFAULTS.connectRate),
             "New connections per address: N/SECONDS (N 0: no limit).",
         ],
+        [
+            "default-room",
+            None,
+            DEFAULTS.defaultRoom,
+            "The room every user is in after logging in.",
+        ],
+        [
+            "max-rooms",
+            None,
+            DEFAULTS.maxRooms,
+            "Rooms at once, at most.",
+            _positive_int,
+        ],
+        [
+            "max-rooms-per-user",
+            None,
+            DEFAULTS.maxRoomsPerUser,
+            "Rooms one user may be in at once.",
+            _positive_int,
+        ],
+        [
+            "history",
+            None,
+            DEFAULTS.history,
+            "Where room history is kept: memory, none, or sqlite:PATH.",
+        ],
+        [
+            "history-replay",
+            None,
+            DEFAULTS.historyReplay,
+            "History lines shown on joining a room (0: none).",
+            _non_negative_int,
+        ],
+        [
+            "history-keep",
+            None,
+            DEFAULTS.historyKeep / 86400,
+            "Days a history line is kept.",
+            _positive,
+        ],
+        [
+            "history-max",
+            None,
+            DEFAULTS.historyMax,
+            "History lines kept per room, at most.",
+            _positive_int,
+        ],
     ]
 
     def __init__(self) -> None:
@@ -192,20 +258,26 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             raise usage.UsageError(f"--connect-rate: {e}") from None
         if not self["exempt"]:
             self["exempt"] = list(DEFAULT_EXEMPT)
+        try:
+            check_room_name(self["default-room"])
+        except InvalidRoomName as e:
+            raise usage.UsageError(f"--default-room: {e.reason}") from None
+        try:
+            parse_history(self["history"])
+        except ValueError as e:
+            raise usage.UsageError(f"--history: {e}") from None
         for checker in self.get("credCheckers", []):
-            _acceptBytes(checker)
+            accept_bytes(checker)
         if self["console"]:
             from chatserver.console.service import check_console
 
             check_console(self.parent)
 
-    def portal(self) -> Portal | None:
+    def checkers(self) -> list[ICredentialsChecker]:
         """
-        @return: The portal over the C{--auth} checkers, or L{None} without
-            C{--auth}.
+        @return: The C{--auth} checkers; none for an open server.
         """
-        checkers = self.get("credCheckers", [])
-        return Portal(ChatRealm(), checkers) if checkers else None
+        return list(self.get("credCheckers", []))
 
     def config(self) -> ChatConfig:
         """
@@ -225,20 +297,14 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             maxPerAddress=self["max-per-ip"],
             connectRate=self["connect-rate"],
             exempt=tuple(self["exempt"]),
+            defaultRoom=self["default-room"],
+            maxRooms=self["max-rooms"],
+            maxRoomsPerUser=self["max-rooms-per-user"],
+            history=self["history"],
+            historyReplay=self["history-replay"],
+            historyKeep=self["history-keep"] * 86400,
+            historyMax=self["history-max"],
         )
-
-
-def _acceptBytes(checker: object) -> None:
-    # twisted's memory: checker (strcred) stores names and passwords as str,
-    # while IUsernamePassword credentials carry bytes, so it would refuse
-    # every login; store them as bytes, as its own docstring says they are.
-    if isinstance(checker, InMemoryUsernamePasswordDatabaseDontUse):
-        checker.users = {
-            (k.encode("utf-8") if isinstance(k, str) else k): (
-                v.encode("utf-8") if isinstance(v, str) else v
-            )
-            for k, v in checker.users.items()
-        }
 
 
 class _CannotListenInOneLine:
@@ -286,8 +352,18 @@ def makeService(options: Options) -> ChatService | ConsoleService:
     Make the chat service C{twistd chat} runs.
     """
     _CannotListenInOneLine.install()
-    factory = ChatFactory(options.config(), portal=options.portal())
-    service = ChatService(factory, options["port"])
+    config = options.config()
+    store = make_store(
+        parse_history(config.history), config.historyMax, config.historyKeep
+    )
+    check = getattr(store, "check", None)
+    if check is not None:
+        try:
+            check()
+        except HistoryUnavailable as e:
+            raise SystemExit(f"twistd chat: {e}") from None
+    server = ChatServer(config, checkers=options.checkers(), history=store)
+    service = ChatService(server, options["port"])
     if options["console"]:
         from chatserver.console.service import ConsoleService
 

@@ -32,7 +32,8 @@ from twisted.internet.endpoints import (  # noqa: E402
 
 from chatclient.app import ChatClient, Options  # noqa: E402
 from chatserver.config import ChatConfig  # noqa: E402
-from chatserver.doors.line.factory import ChatFactory  # noqa: E402
+from chatserver.doors.line.factory import LineFactory  # noqa: E402
+from chatserver.server import ChatServer  # noqa: E402
 from devtools.talker import connect_talker, pause, run_scene  # noqa: E402
 from devtools.xvfb import virtual_display  # noqa: E402
 
@@ -45,7 +46,9 @@ def scene(output: Path) -> Generator[Any, Any, None]:
     A conversation in progress, then the screenshot.
     """
     motd = "Be nice. Logs are kept for a week."
-    factory = ChatFactory(ChatConfig(serverName="office chat", motd=motd, rate=0))
+    factory = LineFactory(
+        ChatServer(ChatConfig(serverName="office chat", motd=motd, rate=0))
+    )
     listening = yield serverFromString(reactor, "tcp:0:interface=127.0.0.1").listen(
         factory
     )
@@ -90,7 +93,7 @@ def scene(output: Path) -> Generator[Any, Any, None]:
     tksupport.uninstall()
     root.destroy()
     yield listening.stopListening()
-    yield factory.shutdown()
+    yield factory.server.stop()
 
 
 def main(output: Path) -> None:

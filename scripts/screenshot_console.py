@@ -3,9 +3,9 @@
 Take the screenshot of the server console in the docs (docs/console.png).
 
 Starts a private Xvfb display, a chat server with its console listening on
-127.0.0.1 (a port the kernel picks), a few real clients that chat, rename,
-leave and get kicked, then saves the console window with ImageMagick's
-C{import} and stops everything.
+127.0.0.1 (a port the kernel picks), a few real clients that join rooms, set
+topics, chat, rename, leave and get kicked, then saves the console window
+with ImageMagick's C{import} and stops everything.
 
     .venv/bin/python scripts/screenshot_console.py [OUTPUT.png]
 
@@ -28,7 +28,7 @@ from twisted.internet import reactor as _reactor  # noqa: E402
 
 from chatserver.config import ChatConfig  # noqa: E402
 from chatserver.console.service import ConsoleService  # noqa: E402
-from chatserver.doors.line.factory import ChatFactory  # noqa: E402
+from chatserver.server import ChatServer  # noqa: E402
 from chatserver.service import ChatService  # noqa: E402
 from devtools.talker import connect_talker, pause, run_scene  # noqa: E402
 from devtools.xvfb import virtual_display  # noqa: E402
@@ -44,14 +44,20 @@ def scene(console: ConsoleService, output: Path) -> Generator[Any, Any, None]:
     window = console.window
     assert window is not None
     window.root.update_idletasks()
-    window.root.geometry(f"760x{window.root.winfo_reqheight()}")
+    window.root.geometry(f"800x{window.root.winfo_reqheight()}")
     port = int(console.addresses[0].rsplit(":", 1)[1])
     alice = yield connect_talker(reactor, port, "alice")
     bob = yield connect_talker(reactor, port, "bob")
-    yield connect_talker(reactor, port, "carol")
+    carol = yield connect_talker(reactor, port, "carol")
     mallory = yield connect_talker(reactor, port, "mallory")
+    alice.say("/topic Office chat: be kind, no spam")
     alice.say("good morning, everyone")
     bob.say("/me waves")
+    alice.say("/join #dev")
+    alice.say("/topic release 2.4 on Friday")
+    bob.say("/join #dev")
+    carol.say("/join #design")
+    carol.say("/join #dev")
     yield pause(reactor, 0.05)
     mallory.say("BUY CHEAP STUFF")
     bob.say("/nick robert")
@@ -75,7 +81,7 @@ def scene(console: ConsoleService, output: Path) -> Generator[Any, Any, None]:
 
 def main(output: Path) -> None:
     chat = ChatService(
-        ChatFactory(ChatConfig(serverName="office chat", logMessages=True, rate=0)),
+        ChatServer(ChatConfig(serverName="office chat", logMessages=True, rate=0)),
         ["tcp:0:interface=127.0.0.1"],
     )
     console = ConsoleService(chat)

@@ -1,11 +1,11 @@
 """
-Run chat connections without sockets: a real L{ChatFactory} on a
-L{Clock}, and clients on L{StringTransport}s.
+Run line-door connections without sockets: a real L{ChatServer} and
+L{LineFactory} on a L{Clock}, and clients on L{StringTransport}s.
 """
 
 from __future__ import annotations
 
-from twisted.cred.portal import Portal
+from twisted.cred.checkers import ICredentialsChecker
 from twisted.internet import error
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.task import Clock
@@ -14,8 +14,9 @@ from twisted.python.failure import Failure
 
 from chatserver.config import ChatConfig
 from chatserver.doors.line import lines
-from chatserver.doors.line.factory import ChatFactory
+from chatserver.doors.line.factory import LineFactory
 from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.server import ChatServer
 
 
 class FakeClient:
@@ -24,7 +25,7 @@ class FakeClient:
     """
 
     def __init__(
-        self, factory: ChatFactory, port: int, host: str = "127.0.0.1"
+        self, factory: LineFactory, port: int, host: str = "127.0.0.1"
     ) -> None:
         address: IPv4Address | IPv6Address = (
             IPv6Address("TCP", host, port)
@@ -70,10 +71,19 @@ class FakeServer:
     A chat server on a fake clock.
     """
 
-    def __init__(self, portal: Portal | None = None, **settings: object) -> None:
+    def __init__(
+        self,
+        checkers: list[ICredentialsChecker] | None = None,
+        coalesce: bool = False,
+        **settings: object,
+    ) -> None:
         self.clock = Clock()
         self.config = ChatConfig(**settings)  # type: ignore[arg-type]
-        self.factory = ChatFactory(self.config, clock=self.clock, portal=portal)
+        self.server = ChatServer(
+            self.config, clock=self.clock, checkers=checkers, coalesce=coalesce
+        )
+        self.realm = self.server.realm
+        self.factory = LineFactory(self.server)
         self._ports = iter(range(40000, 60000))
 
     def connect(self, host: str = "127.0.0.1") -> FakeClient:

@@ -4,7 +4,7 @@ Hypothesis strategies shared by the property tests.
 
 from hypothesis import strategies as st
 
-from chatserver.core.names import MAX_NAME_LENGTH
+from chatserver.core.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
 from chatserver.doors.line import lines
 
 # Letters of any script and decimal digits, plus the three punctuation marks.
@@ -20,8 +20,13 @@ names = st.text(name_characters, min_size=1, max_size=MAX_NAME_LENGTH).filter(
 texts = st.text(
     st.characters(exclude_categories=("Cc", "Cs")) | st.just("\t"), min_size=1
 )
-# Every kind of server line, with arbitrary names and texts.
-events = st.one_of(
+room_names = st.text(name_characters, min_size=1, max_size=MAX_ROOM_NAME_LENGTH).map(
+    lambda bare: "#" + bare
+)
+# Whole seconds since 1970 up to 9999: history lines show times to the second.
+whole_seconds = st.integers(min_value=0, max_value=253402300799).map(float)
+# Every kind of plain server line, with arbitrary names and texts.
+plain_events = st.one_of(
     st.builds(lines.Message, names, texts),
     st.builds(lines.Action, names, texts),
     st.builds(lines.PrivateIn, names, texts),
@@ -34,4 +39,16 @@ events = st.one_of(
     st.builds(lines.Prompt, st.sampled_from(["name", "password"]), texts),
     st.builds(lines.Info, texts),
     st.builds(lines.Error, texts),
+    st.builds(lines.TopicSet, names, texts | st.just("")),
+    st.builds(lines.TopicIs, texts, names) | st.just(lines.TopicIs("")),
+    st.builds(lines.RoomsHeader, st.integers(min_value=0)),
+    st.builds(
+        lines.RoomEntry, room_names, st.integers(min_value=0), texts | st.just("")
+    ),
+    st.builds(lines.HistoryEnd, st.integers(min_value=0)),
 )
+kept_events = plain_events | st.builds(
+    lines.History, st.integers(min_value=1), whole_seconds, plain_events
+)
+# Every kind of server line: plain, kept from history, marked with a room.
+events = kept_events | st.builds(lines.InRoom, room_names, kept_events)

@@ -4,24 +4,33 @@ Logging in with a password: the realm, the throttle, and the handshake.
 
 import pytest
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
-from twisted.cred.portal import Portal
 from twisted.internet.task import Clock
 from twisted.logger import LogEvent, globalLogPublisher
 
-from chatserver.auth.accounts import ChatAccount, ChatRealm, IChatAccount, LoginThrottle
+from chatserver.auth.checkers import AnyNameChecker, ChosenName
+from chatserver.core.errors import InvalidName
 from chatserver.doors.line import lines
+from chatserver.limits.throttle import LoginThrottle
 from tests.harness import FakeServer
 
 
 def accounts_server(**settings):
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret", bob=b"hunter2")
-    return FakeServer(portal=Portal(ChatRealm(), [checker]), **settings)
+    return FakeServer(checkers=[checker], **settings)
 
 
-def test_realm_makes_an_account_named_by_the_avatar_id():
-    _, account, logout = ChatRealm().requestAvatar(b"alice", None, IChatAccount)
-    assert account == ChatAccount("alice")
-    logout()
+def test_an_open_server_takes_any_valid_name_without_a_password():
+    ids: list[object] = []
+    AnyNameChecker().requestAvatarId(ChosenName("Ålice")).addCallback(ids.append)
+    assert ids == ["Ålice".encode()]
+
+
+def test_an_open_server_refuses_an_invalid_name():
+    failures: list[object] = []
+    AnyNameChecker().requestAvatarId(ChosenName("no spaces")).addErrback(
+        failures.append
+    )
+    assert failures[0].check(InvalidName)  # type: ignore[attr-defined]
 
 
 def test_throttle_doubles_the_delay_per_recent_failure_up_to_a_cap():
@@ -142,7 +151,7 @@ def test_a_second_login_of_an_online_account_is_refused():
 
 def test_the_account_name_is_the_one_the_checker_vouched_for():
     checker = InMemoryUsernamePasswordDatabaseDontUse(Alice=b"pw")
-    server = FakeServer(portal=Portal(ChatRealm(), [checker]))
+    server = FakeServer(checkers=[checker])
     client = named(server, "Alice")
     client.send("pw")
     assert lines.Welcome("chat", "Alice") in client.events()
@@ -155,7 +164,7 @@ def test_nick_may_only_change_case_with_accounts():
     client.received()
     client.send("/nick bob")
     assert client.events() == [
-        lines.Error("names are accounts here: /nick may only change case")
+        lines.Error("names are accounts here: only the case of a name may change")
     ]
     client.send("/nick Alice")
     assert client.events() == [lines.Renamed("alice", "Alice")]

@@ -9,11 +9,11 @@ import unicodedata
 import pytest
 from hypothesis import given
 
+from chatserver.core.errors import InvalidText
+from chatserver.core.text import check_text
 from chatserver.doors.line.commands import (
     Chat,
     Command,
-    InvalidText,
-    check_text,
     parse_input,
     split_first,
 )

@@ -1,12 +1,11 @@
 """
-The server console's model: log events to lines, bounded, and connections to
-user rows.  No Tk here.
+The server console's model: log events to lines, bounded, and the chat's
+users and rooms to rows.  No Tk here.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, cast
 
 from twisted.internet.address import IPv4Address
@@ -25,15 +24,23 @@ from chatserver.console.model import (
     STOPPING_COLOUR,
     ConsoleLog,
     LogLine,
+    RoomRow,
+    changes_rooms,
     changes_users,
     count_text,
     describe_event,
     format_since,
+    room_names,
+    room_rows,
     status,
     user_rows,
 )
-from chatserver.doors.line.factory import ChatFactory
+from chatserver.core.errors import NoSuchUser
+from chatserver.core.rooms import Room
+from chatserver.doors.line.factory import LineFactory
 from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.server import ChatServer
+from tests.harness import FakeClient, FakeServer
 
 # Noon, local time, so that "same day" does not depend on the time zone.
 NOON = time.mktime((2026, 11, 21, 12, 0, 0, 0, 0, -1))
@@ -78,6 +85,9 @@ class DescribeEventTests(SynchronousTestCase):
             "disconnect",
             "rejected",
             "message",
+            "join",
+            "part",
+            "topic",
         ):
             line = describe_event(chat_event(kind, "something"))
             assert line is not None
@@ -159,51 +169,156 @@ class ConsoleLogTests(SynchronousTestCase):
 
 class ChangesUsersTests(SynchronousTestCase):
     def test_kinds(self) -> None:
-        for kind in ("connect", "login", "rename", "leave", "disconnect"):
+        for kind in (
+            "connect",
+            "login",
+            "rename",
+            "leave",
+            "disconnect",
+            "join",
+            "part",
+        ):
             self.assertTrue(changes_users(chat_event(kind, "")), kind)
-        for kind in ("listening", "refused", "rejected", "message"):
+        for kind in ("listening", "refused", "rejected", "message", "topic"):
             self.assertFalse(changes_users(chat_event(kind, "")), kind)
         self.assertFalse(changes_users({"chat_event": "login"}))
 
+    def test_rooms_kinds(self) -> None:
+        for kind in ("login", "leave", "join", "part", "topic"):
+            self.assertTrue(changes_rooms(chat_event(kind, "")), kind)
+        for kind in ("connect", "disconnect", "rename", "message", "listening"):
+            self.assertFalse(changes_rooms(chat_event(kind, "")), kind)
+        self.assertFalse(changes_rooms({"chat_event": "join"}))
 
-@dataclass
-class FakeConnection:
-    name: str
-    loggedIn: bool
-    peer: str
-    connectedAt: float
+
+def port_of(client: FakeClient) -> int:
+    port: int = client.transport.getPeer().port
+    return port
 
 
 class UserRowsTests(SynchronousTestCase):
+    """
+    Rows from the users of a real chat (line-door clients on a fake clock).
+    """
+
+    def setUp(self) -> None:
+        self.chat = FakeServer(rate=0)
+        self.chat.clock.advance(NOON - 3600)
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        return [
+            (r.name, r.peer, r.since, r.rooms)
+            for r in user_rows(self.chat.realm.users(), self.chat.realm.now())
+        ]
+
     def test_logged_in_sorted_without_case(self) -> None:
-        bob = FakeConnection("bob", True, "1.1.1.1:1", NOON - 3600)
-        alice = FakeConnection("Alice", True, "[::1]:2", NOON - 60)
-        pending = FakeConnection("", False, "2.2.2.2:2", NOON)
-        rows = user_rows([bob, pending, alice], now=NOON)
+        bob = self.chat.login("bob")
+        self.chat.clock.advance(3540)
+        alice = self.chat.login("Alice")
+        self.chat.connect()  # choosing a name: no row
         self.assertEqual(
-            [(r.name, r.peer, r.since) for r in rows],
-            [("Alice", "[::1]:2", "11:59:00"), ("bob", "1.1.1.1:1", "11:00:00")],
+            self.rows(),
+            [
+                ("Alice", f"127.0.0.1:{port_of(alice)}", "11:59:00", "#lobby"),
+                ("bob", f"127.0.0.1:{port_of(bob)}", "11:00:00", "#lobby"),
+            ],
         )
-        self.assertIs(rows[0].connection, alice)
+        rows = user_rows(self.chat.realm.users(), NOON)
+        self.assertIs(rows[0].user, self.chat.realm.get("alice"))
         self.assertNotEqual(rows[0].key, rows[1].key)
-        # The key follows the connection, not its name.
-        alice.name = "zed"
-        self.assertEqual(user_rows([alice], NOON)[0].key, rows[0].key)
+        # The key follows the user, not its name.
+        alice.send("/nick zed")
+        renamed = user_rows(self.chat.realm.users(), NOON)
+        self.assertEqual([r.name for r in renamed], ["bob", "zed"])
+        self.assertEqual(renamed[1].key, rows[0].key)
+
+    def test_rooms_in_join_order(self) -> None:
+        alice = self.chat.login("alice")
+        alice.send("/join #dev")
+        alice.send("/join #Art")
+        self.chat.login("bob")
+        self.assertEqual(
+            [(name, rooms) for name, _peer, _since, rooms in self.rows()],
+            [("alice", "#lobby, #dev, #Art"), ("bob", "#lobby")],
+        )
+        alice.send("/part #dev")
+        alice.send("/part #lobby")
+        self.assertEqual(
+            [(name, rooms) for name, _peer, _since, rooms in self.rows()],
+            [("alice", "#Art"), ("bob", "#lobby")],
+        )
+
+    def test_gone_user_no_row(self) -> None:
+        alice = self.chat.login("alice")
+        user = self.chat.realm.get("alice")
+        assert user is not None
+        alice.lose()
+        self.assertFalse(user.online)
+        self.assertEqual(user_rows([user], NOON), [])
 
     def test_since_other_day(self) -> None:
         yesterday = NOON - 86400
         self.assertEqual(format_since(yesterday, NOON), "2026-11-20 12:00")
         self.assertEqual(format_since(NOON - 5, NOON), "11:59:55")
 
-    def test_count_text(self) -> None:
-        def c(loggedIn: bool) -> FakeConnection:
-            return FakeConnection("x", loggedIn, "p", NOON)
+    def test_room_names(self) -> None:
+        self.assertEqual(room_names([]), "")
+        self.assertEqual(room_names([Room("#lobby"), Room("#Dev")]), "#lobby, #Dev")
 
-        self.assertEqual(count_text([]), "0 users online")
-        self.assertEqual(count_text([c(True)]), "1 user online")
+
+class RoomRowsTests(SynchronousTestCase):
+    def test_rooms_sorted_without_case(self) -> None:
+        chat = FakeServer(rate=0)
+        self.assertEqual(room_rows(chat.realm.rooms.values()), [])
+        alice = chat.login("alice")
+        bob = chat.login("bob")
+        alice.send("/join #Zoo")
+        bob.send("/join #dev")
+        bob.send("/topic release on Friday")
+        alice.send("/join #dev")
         self.assertEqual(
-            count_text([c(True), c(True), c(False)]), "2 users online, 1 connecting"
+            room_rows(chat.realm.rooms.values()),
+            [
+                RoomRow("#dev", "#dev", 2, "release on Friday"),
+                RoomRow("#lobby", "#lobby", 2, ""),
+                RoomRow("#zoo", "#Zoo", 1, ""),
+            ],
         )
+        alice.send("/part #Zoo")  # the last member: the room is gone
+        self.assertEqual(
+            [row.name for row in room_rows(chat.realm.rooms.values())],
+            ["#dev", "#lobby"],
+        )
+
+
+class CountTextTests(SynchronousTestCase):
+    def test_counts(self) -> None:
+        self.assertEqual(count_text(0, 0, 0), "0 users online, 0 rooms")
+        self.assertEqual(count_text(1, 1, 1), "1 user online, 1 room")
+        self.assertEqual(count_text(3, 4, 2), "3 users online, 1 connecting, 2 rooms")
+        self.assertEqual(count_text(0, 2, 0), "0 users online, 2 connecting, 0 rooms")
+
+    def test_never_negative(self) -> None:
+        # A user whose connection is already released, in the same turn.
+        self.assertEqual(count_text(2, 1, 1), "2 users online, 1 room")
+
+    def test_real_chat(self) -> None:
+        chat = FakeServer(rate=0)
+        alice = chat.login("alice")
+        chat.login("bob")
+        chat.connect()
+        alice.send("/join #dev")
+
+        def count() -> str:
+            return count_text(
+                len(chat.realm),
+                len(chat.server.admission.connections),
+                len(chat.realm.rooms),
+            )
+
+        self.assertEqual(count(), "2 users online, 1 connecting, 2 rooms")
+        alice.lose()
+        self.assertEqual(count(), "1 user online, 1 connecting, 1 room")
 
 
 class StatusTests(SynchronousTestCase):
@@ -226,8 +341,8 @@ class StatusTests(SynchronousTestCase):
 
 class RealEventsTests(SynchronousTestCase):
     """
-    The events a real L{ChatProtocol} logs make the lines the console shows,
-    and its connections make the user rows.
+    The events a real chat (the core and the line door) logs make the lines
+    the console shows, and its users make the user rows.
     """
 
     def setUp(self) -> None:
@@ -237,7 +352,11 @@ class RealEventsTests(SynchronousTestCase):
         self.addCleanup(globalLogPublisher.removeObserver, observer)
         self.clock = Clock()
         self.clock.advance(NOON)
-        self.factory = ChatFactory(ChatConfig(logMessages=True), clock=self.clock)
+        self.start(ChatConfig(logMessages=True, rate=0))
+
+    def start(self, config: ChatConfig) -> None:
+        self.server = ChatServer(config, clock=self.clock)
+        self.factory = LineFactory(self.server)
         self.port = 40000
 
     def connect(self) -> tuple[ChatProtocol, StringTransport]:
@@ -248,59 +367,84 @@ class RealEventsTests(SynchronousTestCase):
         protocol.makeConnection(transport)
         return protocol, transport
 
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        realm = self.server.realm
+        return [
+            (r.name, r.peer, r.since, r.rooms)
+            for r in user_rows(realm.users(), realm.now())
+        ]
+
     def test_session(self) -> None:
         log = ConsoleLog()
+        realm = self.server.realm
         alice, _ = self.connect()
         alice.dataReceived(b"alice\r\n")
         bob, _ = self.connect()
         bob.dataReceived(b"bob\r\n")
         bob.dataReceived(b"hello\r\n/nick robert\r\n\xc3(\r\n")
+        bob.dataReceived(b"/join #dev\r\n/topic ship it\r\n/part #lobby bye\r\n")
         self.clock.advance(30)
         self.connect()  # not logged in yet
         self.assertEqual(
+            self.rows(),
             [
-                (r.name, r.peer, r.since)
-                for r in user_rows(self.factory.connections, self.clock.seconds())
-            ],
-            [
-                ("alice", "127.0.0.1:40001", "12:00:00"),
-                ("robert", "127.0.0.1:40002", "12:00:00"),
+                ("alice", "127.0.0.1:40001", "12:00:00", "#lobby"),
+                ("robert", "127.0.0.1:40002", "12:00:00", "#dev"),
             ],
         )
         self.assertEqual(
-            count_text(self.factory.connections), "2 users online, 1 connecting"
+            count_text(
+                len(realm), len(self.server.admission.connections), len(realm.rooms)
+            ),
+            "2 users online, 1 connecting, 2 rooms",
         )
-        alice.kick("spam")
+        self.assertEqual(
+            room_rows(realm.rooms.values()),
+            [RoomRow("#dev", "#dev", 1, "ship it"), RoomRow("#lobby", "#lobby", 1, "")],
+        )
+        realm.kick("alice", "spam")
         alice.connectionLost()
         for event in self.events:
             log.add(event)
+        # The core words messages its own way: the console shows its words.
+        messages = [line.text for line in log.lines if line.kind == "message"]
+        self.assertEqual(len(messages), 1)
+        self.assertIn("bob", messages[0])
+        self.assertIn("hello", messages[0])
         self.assertEqual(
-            [(line.kind, line.text) for line in log.lines],
+            [(line.kind, line.text) for line in log.lines if line.kind != "message"],
             [
                 ("connect", "Connection from 127.0.0.1:40001"),
                 ("login", "alice logged in from 127.0.0.1:40001"),
+                ("join", "alice joined #lobby"),
                 ("connect", "Connection from 127.0.0.1:40002"),
                 ("login", "bob logged in from 127.0.0.1:40002"),
-                ("message", "<bob> hello"),
+                ("join", "bob joined #lobby"),
                 ("rename", "bob is now known as robert"),
                 (
                     "rejected",
                     "Rejected input from 127.0.0.1:40002: invalid UTF-8, "
                     "line discarded",
                 ),
+                ("join", "robert joined #dev"),
+                ("topic", "robert set the topic of #dev: ship it"),
+                ("part", "robert left #lobby (Part: bye)"),
                 ("connect", "Connection from 127.0.0.1:40003"),
                 ("leave", "alice left (Kicked: spam)"),
             ],
         )
+        self.assertEqual([r[0] for r in self.rows()], ["robert"])
         self.assertEqual(
-            [r.name for r in user_rows(self.factory.connections, self.clock.seconds())],
-            ["robert"],
+            [row.name for row in room_rows(realm.rooms.values())], ["#dev"]
         )
 
+    def test_kick_unknown(self) -> None:
+        self.assertRaises(NoSuchUser, self.server.realm.kick, "nobody", "spam")
+
     def test_messages_only_when_logged(self) -> None:
-        self.factory = ChatFactory(ChatConfig(logMessages=False), clock=self.clock)
+        self.start(ChatConfig(logMessages=False, rate=0))
         bob, _ = self.connect()
         bob.dataReceived(b"bob\r\nhello\r\n")
         kinds = [line.kind for line in map(describe_event, self.events) if line]
-        self.assertEqual(kinds, ["connect", "login"])
+        self.assertEqual(kinds, ["connect", "login", "join"])
         self.assertEqual(LogLevel.info, self.events[-1]["log_level"])

@@ -40,6 +40,25 @@ def test_encoded_line_is_one_utf8_line_ending_in_crlf(event):
         (lines.Prompt("name", "What's your name?"), ">>> name: What's your name?"),
         (lines.Info("hello"), "-!- hello"),
         (lines.Error("no such user: carol"), "!!! no such user: carol"),
+        (lines.TopicSet("bob", "ship it"), "--- bob set the topic: ship it"),
+        (lines.TopicSet("bob", ""), "--- bob cleared the topic"),
+        (lines.TopicIs("ship it", "bob"), "=== Topic set by bob: ship it"),
+        (lines.TopicIs(""), "=== No topic is set"),
+        (lines.RoomsHeader(2), "=== Rooms (2):"),
+        (lines.RoomEntry("#dev", 3, "ship it"), "=== #dev (3 users): ship it"),
+        (lines.RoomEntry("#dev", 1), "=== #dev (1 user)"),
+        (lines.HistoryEnd(2), "=== End of history (2 lines)"),
+        (lines.HistoryEnd(1), "=== End of history (1 line)"),
+        (lines.HistoryEnd(0), "=== No more history"),
+        (
+            lines.History(41, 1764586923.0, lines.Message("bob", "hi")),
+            "[2025-12-01 11:02:03Z id 41] <bob> hi",
+        ),
+        (lines.InRoom("#dev", lines.Message("bob", "hi")), "#dev <bob> hi"),
+        (
+            lines.InRoom("#dev", lines.History(7, 0.0, lines.Action("bob", "waves"))),
+            "#dev [1970-01-01 00:00:00Z id 7] * bob waves",
+        ),
     ],
 )
 def test_each_kind_reads_as_documented(event, line):
@@ -56,7 +75,18 @@ def test_message_from_a_name_of_dashes_is_not_a_leave_notice():
 
 @pytest.mark.parametrize(
     "line",
-    ["", "hello", "<alice>", "=== Users online (3): a, b", "*** x", b"\xff\xfe"],
+    [
+        "",
+        "hello",
+        "<alice>",
+        "=== Users online (3): a, b",
+        "*** x",
+        b"\xff\xfe",
+        "#dev",
+        "#dev hello",
+        "[2025-12-01 11:02:03Z id x] <bob> hi",
+        "#dev #ops <bob> hi",
+    ],
 )
 def test_a_line_that_is_no_server_line_is_refused(line):
     with pytest.raises(lines.LineFormatError):

@@ -104,7 +104,7 @@ def test_one_connection_over_max_clients_is_told_and_closed():
     assert third.events() == [lines.Error("the server is full, please try again later")]
     assert third.closing
     third.lose()
-    assert len(server.factory.connections) == 2
+    assert len(server.server.admission.connections) == 2
 
 
 def test_a_closed_connection_frees_its_place():
@@ -207,7 +207,7 @@ def test_shutdown_tells_everyone_and_waits_for_every_connection():
     waiting = server.connect()
     for client in (alice, bob, waiting):
         client.received()
-    done = server.factory.shutdown()
+    done = server.server.stop()
     notice = lines.Info("The server is shutting down. Goodbye!")
     for client in (alice, bob, waiting):
         assert client.events() == [notice]
@@ -225,7 +225,7 @@ def test_no_leave_notices_during_shutdown():
     server = FakeServer()
     alice = server.login("alice")
     bob = server.login("bob")
-    server.factory.shutdown()
+    server.server.stop()
     alice.received()
     bob.lose()
     assert alice.received() == []
@@ -233,7 +233,7 @@ def test_no_leave_notices_during_shutdown():
 
 def test_no_new_connections_during_shutdown():
     server = FakeServer()
-    server.factory.shutdown()
+    server.server.stop()
     late = server.connect()
     assert late.closing
 
@@ -258,7 +258,16 @@ def test_logins_renames_and_leaves_are_logged_without_message_bodies():
     finally:
         globalLogPublisher.removeObserver(events.append)
     kinds = [e.get("chat_event") for e in events if "chat_event" in e]
-    assert kinds == ["connect", "login", "connect", "login", "rename", "leave"]
+    assert kinds == [
+        "connect",
+        "login",
+        "join",
+        "connect",
+        "login",
+        "join",
+        "rename",
+        "leave",
+    ]
     assert not any("a secret" in repr(e) for e in events)
 
 

@@ -188,7 +188,7 @@ def test_a_kicked_user_is_told_why_and_the_others_get_the_leave_notice():
     alice = server.login("alice")
     bob = server.login("bob")
     alice.received()
-    bob.protocol.kick("flooding")
+    server.realm.kick("bob", "flooding")
     assert bob.events() == [lines.Info("You were disconnected by the server: flooding")]
     assert bob.closing
     bob.lose()

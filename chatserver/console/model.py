@@ -4,7 +4,8 @@ What the server console window shows, computed without Tk.
 The console is fed by one stream: the server's own L{twisted.logger} events
 (namespace C{chatserver}, each with a C{chat_event} key).  This module turns
 those events into log lines, keeps a bounded number of them, and turns the
-factory's open connections into the rows of the user list.  The Tk window in
+chat's users (L{chatserver.core.users.ChatUser}) and rooms into the rows of
+the user and room lists.  The Tk window in
 L{chatserver.console.service} only draws what this module computes.
 """
 
@@ -15,13 +16,14 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from twisted.logger import LogLevel, formatEvent
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
-from chatserver.core.names import name_key
+from chatserver.core.rooms import Room
+from chatserver.core.users import ChatUser
 
 RUNNING = "Running"
 STOPPING = "Stopping\N{HORIZONTAL ELLIPSIS}"
@@ -30,9 +32,17 @@ STOPPING_COLOUR = "#b35900"
 
 DEFAULT_MAX_LINES = 1000
 
-USER_EVENTS = frozenset({"connect", "login", "rename", "leave", "disconnect"})
+USER_EVENTS = frozenset(
+    {"connect", "login", "rename", "leave", "disconnect", "join", "part"}
+)
 """
-The C{chat_event}s after which the user list may have changed.
+The C{chat_event}s after which the user list (or its count) may have
+changed.
+"""
+
+ROOM_EVENTS = frozenset({"login", "leave", "join", "part", "topic"})
+"""
+The C{chat_event}s after which the room list may have changed.
 """
 
 ERROR = "error"
@@ -130,22 +140,14 @@ def changes_users(event: Mapping[str, Any]) -> bool:
     )
 
 
-class Connection(Protocol):
+def changes_rooms(event: Mapping[str, Any]) -> bool:
     """
-    What the console reads of a connection (a L{ChatProtocol}).
+    @return: Whether the room list may have changed with C{event}.
     """
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def loggedIn(self) -> bool: ...
-
-    @property
-    def peer(self) -> str: ...
-
-    @property
-    def connectedAt(self) -> float: ...
+    return (
+        event.get("log_namespace") == LOG_NAMESPACE
+        and event.get("chat_event") in ROOM_EVENTS
+    )
 
 
 @dataclass(frozen=True)
@@ -153,67 +155,113 @@ class UserRow:
     """
     One row of the user list.
 
-    @ivar key: Identifies the connection across refreshes and renames.
-    @ivar connection: The connection itself, to kick it.
+    @ivar key: Identifies the user across refreshes and renames.
+    @ivar rooms: The user's rooms, in the order joined (C{#lobby, #dev}).
+    @ivar user: The user itself, to kick it.
     """
 
     key: str
     name: str
     peer: str
     since: str
-    connection: Connection = field(compare=False, repr=False)
+    rooms: str
+    user: ChatUser = field(compare=False, repr=False)
 
 
-def format_since(connectedAt: float, now: float) -> str:
+@dataclass(frozen=True, slots=True)
+class RoomRow:
     """
-    @return: The local time of C{connectedAt}: C{HH:MM:SS} when it is the
-        same day as C{now}, C{YYYY-MM-DD HH:MM} otherwise.
+    One row of the room list.
+
+    @ivar key: Identifies the room across refreshes (its name's key).
+    @ivar members: How many users are in it.
+    @ivar topic: Its topic, empty when none is set.
     """
-    return _since(connectedAt, time.localtime(now)[:3])
+
+    key: str
+    name: str
+    members: int
+    topic: str
+
+
+def format_since(since: float, now: float) -> str:
+    """
+    @return: The local time of C{since}: C{HH:MM:SS} when it is the same day
+        as C{now}, C{YYYY-MM-DD HH:MM} otherwise.
+    """
+    return _since(since, time.localtime(now)[:3])
 
 
 @functools.lru_cache(maxsize=4096)
-def _since(connectedAt: float, today: tuple[int, ...]) -> str:
-    then = time.localtime(connectedAt)
+def _since(since: float, today: tuple[int, ...]) -> str:
+    then = time.localtime(since)
     if then[:3] == today:
         return time.strftime("%H:%M:%S", then)
     return time.strftime("%Y-%m-%d %H:%M", then)
 
 
-def connection_key(connection: object) -> str:
-    return f"c{id(connection):x}"
+def user_key(user: ChatUser) -> str:
+    """
+    @return: What identifies C{user} in the user list: the same for as long
+        as it is logged in, whatever it is called.
+    """
+    return f"u{id(user):x}"
 
 
-def user_rows(connections: Iterable[Connection], now: float) -> list[UserRow]:
+def room_names(rooms: Iterable[Room]) -> str:
     """
-    @return: A row for each logged-in connection, sorted by name regardless
-        of case.
+    @return: The names of C{rooms}, in order: C{"#lobby, #dev"}.
     """
-    users = sorted(
-        (c for c in connections if c.loggedIn), key=lambda c: name_key(c.name)
-    )
+    return ", ".join(room.name for room in rooms)
+
+
+def user_rows(users: Iterable[ChatUser], now: float) -> list[UserRow]:
+    """
+    @return: A row for each user online, sorted by name regardless of case.
+    """
     today = time.localtime(now)[:3]
     return [
-        UserRow(connection_key(c), c.name, c.peer, _since(c.connectedAt, today), c)
-        for c in users
+        UserRow(
+            user_key(user),
+            user.name,
+            user.mind.peer,
+            _since(user.since, today),
+            room_names(user.rooms),
+            user,
+        )
+        for user in sorted(users, key=lambda user: user.key)
+        if user.online
     ]
 
 
-def count_text(connections: Iterable[Connection]) -> str:
+def room_rows(rooms: Iterable[Room]) -> list[RoomRow]:
     """
-    @return: How many users are online, and how many connections are still
-        choosing a name, if any: C{"2 users online, 1 connecting"}.
+    @return: A row for each room, sorted by name regardless of case.
     """
-    users = pending = 0
-    for c in connections:
-        if c.loggedIn:
-            users += 1
-        else:
-            pending += 1
-    text = f"{users} user{'' if users == 1 else 's'} online"
+    return [
+        RoomRow(room.key, room.name, len(room), _one_line(room.topic))
+        for room in sorted(rooms, key=lambda room: room.key)
+    ]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def count_text(users: int, connections: int, rooms: int) -> str:
+    """
+    @param users: How many users are online.
+    @param connections: How many connections are open, logged in or not.
+    @param rooms: How many rooms exist.
+    @return: How many users are online, how many connections are still
+        choosing a name (if any), and how many rooms exist:
+        C{"3 users online, 1 connecting, 2 rooms"}.
+    """
+    pending = max(0, connections - users)
+    text = f"{_plural(users, 'user')} online"
     if pending:
         text += f", {pending} connecting"
-    return text
+    return f"{text}, {_plural(rooms, 'room')}"
 
 
 def status(stopping: bool, addresses: Iterable[str]) -> tuple[str, str, str]:

@@ -5,7 +5,8 @@ reactor (through L{twisted.internet.tksupport}, no threads).
 The window is fed by one stream, the server's own log events: an observer on
 the global log publisher turns each event into a log line (see
 L{chatserver.console.model}) and, after the events that may change who is
-online, redraws the user list from the factory's connections.
+online or the rooms, redraws the user and room lists from the chat itself
+(the server's realm and admission, whatever door the users came through).
 
 C{twistd -n chat --console} wraps the L{ChatService} in a L{ConsoleService}.
 Stopping the console service stops the chat service (the graceful shutdown
@@ -36,8 +37,8 @@ from twisted.python import usage
 
 from chatserver.console import model as console_model
 from chatserver.console.model import ConsoleLog, LogLine, UserRow
-from chatserver.doors.line.factory import ChatFactory
-from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.core.errors import NoSuchUser
+from chatserver.server import ChatServer
 from chatserver.service import ChatService
 
 if TYPE_CHECKING:
@@ -127,15 +128,18 @@ class ConsoleService(MultiService):
         self._stopRequested = False
         self._rows: dict[str, UserRow] = {}
         self._newLines: deque[LogLine] = deque(maxlen=maxLines)
-        self._usersChanged = False
+        self._listsChanged = False
         self._drawCall: IDelayedCall | None = None
         self._thread = threading.get_ident()
         self._observer = cast(ILogObserver, self._observe)
         self._watching = False
 
     @property
-    def factory(self) -> ChatFactory:
-        return self.chat.factory
+    def server(self) -> ChatServer:
+        """
+        What every door of the chat shown shares.
+        """
+        return self.chat.server
 
     @property
     def addresses(self) -> list[str]:
@@ -237,9 +241,9 @@ class ConsoleService(MultiService):
             self._showStatus()
         if line is not None:
             self._newLines.append(line)
-        if console_model.changes_users(event):
-            self._usersChanged = True
-        if (line is not None or self._usersChanged) and self._drawCall is None:
+        if console_model.changes_users(event) or console_model.changes_rooms(event):
+            self._listsChanged = True
+        if (line is not None or self._listsChanged) and self._drawCall is None:
             # Draw once the code logging the event is done with the
             # connection (a leaving connection is released after its event),
             # and once for a burst of events.
@@ -252,7 +256,7 @@ class ConsoleService(MultiService):
         if self._newLines:
             self.window.appendLog(self._newLines)
             self._newLines.clear()
-        if self._usersChanged:
+        if self._listsChanged:
             self._refresh()
 
     def _tkError(
@@ -274,13 +278,17 @@ class ConsoleService(MultiService):
             )
 
     def _refresh(self) -> None:
-        self._usersChanged = False
+        self._listsChanged = False
         if self.window is None:
             return
-        connections = self.factory.connections
-        rows = console_model.user_rows(connections, self.factory.clock.seconds())
+        realm = self.server.realm
+        rows = console_model.user_rows(realm.users(), realm.now())
         self._rows = {row.key: row for row in rows}
-        self.window.showUsers(rows, console_model.count_text(connections))
+        count = console_model.count_text(
+            len(realm), len(self.server.admission.connections), len(realm.rooms)
+        )
+        self.window.showUsers(rows, count)
+        self.window.showRooms(console_model.room_rows(realm.rooms.values()))
 
     # Kicking
 
@@ -292,14 +300,18 @@ class ConsoleService(MultiService):
         if row is None:
             window.showHint("Select a user to kick.")
             return
-        connection = row.connection
-        if not (
-            isinstance(connection, ChatProtocol)
-            and connection.loggedIn
-            and self.factory.isAdmitted(connection)
-        ):
-            window.showHint(f"{row.name} is not connected any more.")
+        user = row.user
+        realm = self.server.realm
+        gone = f"{row.name} is not connected any more."
+        if not user.online or realm.get(user.name) is not user:
+            window.showHint(gone)
+            return
+        try:
+            # By the user's name now: it may have been renamed since the
+            # list was drawn.
+            realm.kick(user.name, reason)
+        except NoSuchUser:
+            window.showHint(gone)
             return
         window.showHint("")
         window.clearReason()
-        connection.kick(reason)

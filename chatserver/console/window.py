@@ -14,7 +14,7 @@ import tkinter as tk
 from collections.abc import Callable, Iterable, Sequence
 from tkinter import ttk
 
-from chatserver.console.model import ERROR, LogLine, UserRow
+from chatserver.console.model import ERROR, LogLine, RoomRow, UserRow
 
 _LOG_COLOURS = {
     "listening": "#1a5fb4",
@@ -22,7 +22,10 @@ _LOG_COLOURS = {
     "disconnect": "#555555",
     "login": "#1a7f37",
     "leave": "#8a4b08",
+    "join": "#1a7f37",
+    "part": "#8a4b08",
     "rename": "#1a5fb4",
+    "topic": "#1a5fb4",
     "refused": "#c01c28",
     "rejected": "#c01c28",
     "message": "#000000",
@@ -30,10 +33,40 @@ _LOG_COLOURS = {
 }
 
 
+Values = tuple[str, ...]
+
+
+def _sync_tree(
+    tree: ttk.Treeview, shown: dict[str, Values], rows: Sequence[tuple[str, Values]]
+) -> dict[str, Values]:
+    """
+    Make C{tree} show C{rows} (each an item id and its values), in order,
+    changing only what changed so that the selection and the scroll position
+    stay.
+
+    @param shown: What C{tree} shows now, as this function last returned.
+    @return: What C{tree} shows after.
+    """
+    wanted = [key for key, _values in rows]
+    gone = set(shown) - set(wanted)
+    if gone:
+        tree.delete(*gone)
+    for index, (key, values) in enumerate(rows):
+        old = shown.get(key)
+        if old is None:
+            tree.insert("", index, iid=key, values=values)
+        elif old != values:
+            tree.item(key, values=values)
+    if list(tree.get_children()) != wanted:  # a rename moved someone
+        for index, key in enumerate(wanted):
+            tree.move(key, "", index)
+    return dict(rows)
+
+
 class ConsoleWindow:
     """
-    The status line, the user list with its kick controls, the Stop button
-    and the log view, in C{root}.
+    The status line, the user list with its kick controls, the room list,
+    the Stop button and the log view, in C{root}.
 
     @ivar maxLines: The most lines the log view keeps.
     """
@@ -48,15 +81,18 @@ class ConsoleWindow:
     ) -> None:
         self.root = root
         self.maxLines = maxLines
-        self._shown: dict[str, tuple[str, str, str]] = {}
+        self._shownUsers: dict[str, Values] = {}
+        self._shownRooms: dict[str, Values] = {}
         root.title(title)
-        root.minsize(480, 360)
+        root.minsize(480, 440)
         root.protocol("WM_DELETE_WINDOW", onStop)
         root.columnconfigure(0, weight=1)
-        root.rowconfigure(1, weight=1)
-        root.rowconfigure(2, weight=2)
+        root.rowconfigure(1, weight=2)
+        root.rowconfigure(2, weight=1)
+        root.rowconfigure(3, weight=4)
         self._buildStatus(onStop)
         self._buildUsers(onKick)
+        self._buildRooms()
         self._buildLog()
 
     def _buildStatus(self, onStop: Callable[[], None]) -> None:
@@ -81,15 +117,16 @@ class ConsoleWindow:
         self.countLabel.grid(row=0, column=0, columnspan=2, sticky="w")
         self.userTree = ttk.Treeview(
             users,
-            columns=("name", "address", "since"),
+            columns=("name", "address", "since", "rooms"),
             show="headings",
             selectmode="browse",
             height=5,
         )
         for column, heading, width in (
-            ("name", "Name", 160),
-            ("address", "Address", 200),
-            ("since", "Connected since", 140),
+            ("name", "Name", 130),
+            ("address", "Address", 170),
+            ("since", "Logged in since", 120),
+            ("rooms", "Rooms", 180),
         ):
             self.userTree.heading(column, text=heading, anchor="w")
             self.userTree.column(column, width=width, anchor="w")
@@ -116,10 +153,39 @@ class ConsoleWindow:
         self.hintLabel = ttk.Label(kick, foreground="#c01c28")
         self.hintLabel.grid(row=1, column=0, columnspan=3, sticky="w")
 
+    def _buildRooms(self) -> None:
+        root = self.root
+        rooms = ttk.LabelFrame(root, text="Rooms", padding=(6, 4))
+        rooms.grid(row=2, column=0, sticky="nsew", padx=8, pady=4)
+        rooms.columnconfigure(0, weight=1)
+        rooms.rowconfigure(0, weight=1)
+        self.roomTree = ttk.Treeview(
+            rooms,
+            columns=("name", "members", "topic"),
+            show="headings",
+            selectmode="none",
+            height=3,
+        )
+        for column, heading, width in (
+            ("name", "Room", 130),
+            ("members", "Members", 80),
+            ("topic", "Topic", 400),
+        ):
+            self.roomTree.heading(column, text=heading, anchor="w")
+            self.roomTree.column(column, width=width, anchor="w")
+        self.roomTree.heading("members", anchor="center")
+        self.roomTree.column("members", anchor="center", stretch=False)
+        self.roomTree.grid(row=0, column=0, sticky="nsew")
+        roomScroll = ttk.Scrollbar(
+            rooms, orient="vertical", command=self.roomTree.yview
+        )
+        roomScroll.grid(row=0, column=1, sticky="ns")
+        self.roomTree.configure(yscrollcommand=roomScroll.set)
+
     def _buildLog(self) -> None:
         root = self.root
         logFrame = ttk.LabelFrame(root, text="Log", padding=(6, 4))
-        logFrame.grid(row=2, column=0, sticky="nsew", padx=8, pady=(4, 8))
+        logFrame.grid(row=3, column=0, sticky="nsew", padx=8, pady=(4, 8))
         logFrame.columnconfigure(0, weight=1)
         logFrame.rowconfigure(0, weight=1)
         self.logText = tk.Text(
@@ -144,23 +210,21 @@ class ConsoleWindow:
         across renames).
         """
         self.countLabel.configure(text=count)
-        tree = self.userTree
-        wanted = [row.key for row in rows]
-        gone = set(self._shown) - set(wanted)
-        if gone:
-            tree.delete(*gone)
-        shown = self._shown
-        for index, row in enumerate(rows):
-            values = (row.name, row.peer, row.since)
-            old = shown.get(row.key)
-            if old is None:
-                tree.insert("", index, iid=row.key, values=values)
-            elif old != values:
-                tree.item(row.key, values=values)
-        if list(tree.get_children()) != wanted:  # a rename moved someone
-            for index, key in enumerate(wanted):
-                tree.move(key, "", index)
-        self._shown = {row.key: (row.name, row.peer, row.since) for row in rows}
+        self._shownUsers = _sync_tree(
+            self.userTree,
+            self._shownUsers,
+            [(row.key, (row.name, row.peer, row.since, row.rooms)) for row in rows],
+        )
+
+    def showRooms(self, rows: Sequence[RoomRow]) -> None:
+        """
+        Show C{rows} in the room list.
+        """
+        self._shownRooms = _sync_tree(
+            self.roomTree,
+            self._shownRooms,
+            [(f"r{row.key}", (row.name, str(row.members), row.topic)) for row in rows],
+        )
 
     def selectedKey(self) -> str | None:
         selection = self.userTree.selection()

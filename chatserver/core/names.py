@@ -1,24 +1,24 @@
 """
-The rules for user names, and the case folding that makes them unique.
+The rules for user and room names, and the case folding that makes them
+unique.
 
-A name is 1 to L{MAX_NAME_LENGTH} characters, each a letter (any script), a
-digit, C{_}, C{-} or C{.}.  Two names are the same name when their
-L{name_key}s are equal, so C{Alice} and C{alice} cannot be online together.
+A user name is 1 to L{MAX_NAME_LENGTH} characters, each a letter (any
+script), a digit, C{_}, C{-} or C{.}.  A room name is C{#} followed by 1 to
+L{MAX_ROOM_NAME_LENGTH} of the same characters.  Two names are the same name
+when their keys (L{name_key}, L{room_key}) are equal, so C{Alice} and
+C{alice} cannot be online together, nor C{#Dev} and C{#dev} both exist.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from chatserver.core.errors import InvalidName, InvalidRoomName
+
 MAX_NAME_LENGTH = 32
+MAX_ROOM_NAME_LENGTH = 50
+ROOM_PREFIX = "#"
 _PUNCTUATION = frozenset("_-.")
-
-
-class InvalidName(ValueError):
-    """
-    A proposed name breaks the name rules; the message says which one, in
-    words fit to show the user.
-    """
 
 
 def _is_name_character(char: str) -> bool:
@@ -30,9 +30,23 @@ def _is_name_character(char: str) -> bool:
     return category.startswith("L") or category == "Nd"
 
 
+def _check_characters(name: str, what: str) -> str | None:
+    """
+    @return: Why C{name} (a user name or a room name without its C{#}) is
+        not a valid C{what}, or L{None} when it is.
+    """
+    for char in name:
+        if not _is_name_character(char):
+            return (
+                f"{_describe(char)} is not allowed in a {what} "
+                "(use letters, digits, '_', '-' and '.')"
+            )
+    return None
+
+
 def check_name(name: str) -> str:
     """
-    Check C{name} against the name rules.
+    Check C{name} against the user name rules.
 
     @param name: The proposed name, already decoded.
     @return: C{name}, unchanged, when it is valid.
@@ -46,13 +60,34 @@ def check_name(name: str) -> str:
         )
     if name.startswith("/"):
         raise InvalidName("a name cannot start with '/'")
-    for char in name:
-        if not _is_name_character(char):
-            raise InvalidName(
-                f"{_describe(char)} is not allowed in a name "
-                "(use letters, digits, '_', '-' and '.')"
-            )
+    problem = _check_characters(name, "name")
+    if problem is not None:
+        raise InvalidName(problem)
     return name
+
+
+def check_room_name(room: str) -> str:
+    """
+    Check C{room} against the room name rules.
+
+    @param room: The proposed room name, with its C{#}.
+    @return: C{room}, unchanged, when it is valid.
+    @raise InvalidRoomName: With a reason fit to show the user.
+    """
+    if not room.startswith(ROOM_PREFIX):
+        raise InvalidRoomName(f"a room name starts with '{ROOM_PREFIX}', as in #lobby")
+    bare = room[len(ROOM_PREFIX) :]
+    if not bare:
+        raise InvalidRoomName(f"a room name needs something after the '{ROOM_PREFIX}'")
+    if len(bare) > MAX_ROOM_NAME_LENGTH:
+        raise InvalidRoomName(
+            f"a room name is at most {MAX_ROOM_NAME_LENGTH} characters after the "
+            f"'{ROOM_PREFIX}' (that one has {len(bare)})"
+        )
+    problem = _check_characters(bare, "room name")
+    if problem is not None:
+        raise InvalidRoomName(problem)
+    return room
 
 
 def _describe(char: str) -> str:
@@ -71,7 +106,13 @@ def name_key(name: str) -> str:
 
     @param name: A valid name.
     @return: The key to compare and index names by: C{name} itself when it
-        is its own key (so a registry holds one string, not two, per user).
+        is its own key (so the chat holds one string, not two, per user).
     """
     key = unicodedata.normalize("NFKC", name).casefold()
     return name if key == name else key
+
+
+room_key = name_key
+"""
+The key under which a room name is unique, folded as user names are.
+"""

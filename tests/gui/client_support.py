@@ -15,7 +15,7 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
-from twisted.cred.portal import Portal
+from twisted.cred.checkers import ICredentialsChecker
 from twisted.internet import defer, reactor, task, tksupport
 from twisted.internet.endpoints import (
     TCP4ClientEndpoint,
@@ -31,7 +31,8 @@ from twisted.trial.unittest import TestCase
 from chatclient.app import ChatClient, Options
 from chatserver.config import ChatConfig
 from chatserver.doors.line import lines
-from chatserver.doors.line.factory import ChatFactory
+from chatserver.doors.line.factory import LineFactory
+from chatserver.server import ChatServer
 from tests.client.certs import SelfSigned
 
 TIMEOUT = 15.0
@@ -124,8 +125,8 @@ class ClientTestCase(TestCase):
     #: The server's certificate for an ssl: listener (beside a tcp: one for
     #: the other users), or None for tcp: alone.
     serverCertificate: SelfSigned | None = None
-    #: Checks names and passwords (the server's --auth), or None.
-    portal: Portal | None = None
+    #: Check names and passwords (the server's --auth), or None.
+    checkers: list[ICredentialsChecker] | None = None
 
     @defer.inlineCallbacks
     def setUp(  # type: ignore[override]
@@ -185,9 +186,10 @@ class ClientTestCase(TestCase):
         time): C{self.port} for the client under test (over TLS with a
         C{serverCertificate}), C{self.plainPort} for the other users.
         """
-        self.factory = ChatFactory(
-            config or ChatConfig(rate=0, loginTimeout=0), portal=self.portal
+        self.server = ChatServer(
+            config or ChatConfig(rate=0, loginTimeout=0), checkers=self.checkers
         )
+        self.factory = LineFactory(self.server)
         interface = "interface=127.0.0.1"
         if self.serverCertificate is None:
             descriptions = [f"tcp:{self.port}:{interface}"]
@@ -215,7 +217,7 @@ class ClientTestCase(TestCase):
             listening, self.listening = self.listening, []
             for port in listening:
                 yield defer.maybeDeferred(port.stopListening)
-            yield self.factory.shutdown()
+            yield self.server.stop()
         for other in self.others:
             yield other.closed
 

@@ -13,13 +13,14 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
-from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
-from twisted.cred.portal import Portal
+from twisted.cred.checkers import (
+    ICredentialsChecker,
+    InMemoryUsernamePasswordDatabaseDontUse,
+)
 from twisted.internet import defer
 from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
 from zope.interface import implementer
 
-from chatserver.auth.accounts import ChatRealm
 from chatserver.doors.line import lines
 from tests.client.certs import selfSigned
 from tests.gui.client_support import ClientTestCase, waitUntil
@@ -27,15 +28,12 @@ from tests.gui.client_support import ClientTestCase, waitUntil
 pytestmark = pytest.mark.gui
 
 
-def accounts() -> Portal:
-    return Portal(
-        ChatRealm(),
-        [InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret", bob=b"hunter2")],
-    )
+def accounts() -> list[ICredentialsChecker]:
+    return [InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret", bob=b"hunter2")]
 
 
 class AccountTests(ClientTestCase):
-    portal = accounts()
+    checkers = accounts()
 
     def passwordError(self) -> str:
         return str(self.window.formErrors["password"].cget("text"))
@@ -127,7 +125,7 @@ class AccountTests(ClientTestCase):
 
 
 class ReloginTests(ClientTestCase):
-    portal = accounts()
+    checkers = accounts()
     name = "alice"
 
     @defer.inlineCallbacks
@@ -153,7 +151,7 @@ class ReloginTests(ClientTestCase):
 
 
 class TLSAccountTests(ClientTestCase):
-    portal = accounts()
+    checkers = accounts()
     serverCertificate = selfSigned()
     tls = True
 

@@ -57,7 +57,7 @@ class ConnectFormTests(ClientTestCase):
         yield self.loggedIn()
         # The same connection all along.
         assert self.session.connection.protocol is protocol
-        assert len(self.factory.connections) == 2
+        assert len(self.server.admission.connections) == 2
 
     @defer.inlineCallbacks
     def test_refused_shows_why_and_retries(

@@ -6,7 +6,6 @@ and the service it makes.
 from __future__ import annotations
 
 import pytest
-from twisted.internet import reactor
 from twisted.python import usage
 from twisted.scripts._twistd_unix import ServerOptions
 
@@ -26,9 +25,8 @@ def test_make_service() -> None:
     assert isinstance(service, ConsoleService)
     assert isinstance(service.chat, ChatService)
     assert list(service) == [service.chat]
-    assert service.factory is service.chat.factory
+    assert service.server is service.chat.server
     assert service.addresses is service.chat.addresses
-    assert service._stop == reactor.stop
 
 
 def test_without_console() -> None:

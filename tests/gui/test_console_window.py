@@ -18,10 +18,11 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
+from chatserver import tap
 from chatserver.config import ChatConfig
 from chatserver.console import model as console_model
 from chatserver.console.service import ConsoleService
-from chatserver.doors.line.factory import ChatFactory
+from chatserver.server import ChatServer
 from chatserver.service import ChatService
 
 pytestmark = pytest.mark.gui
@@ -87,7 +88,7 @@ class ConsoleWindowTests(TestCase):
     def startConsole(
         self, config: ChatConfig, maxLines: int = 100, privileged: bool = False
     ) -> None:
-        self.chat = ChatService(ChatFactory(config), ["tcp:0:interface=127.0.0.1"])
+        self.chat = ChatService(ChatServer(config), ["tcp:0:interface=127.0.0.1"])
         self.stopCalls: list[defer.Deferred[None]] = []
         self.console = ConsoleService(
             self.chat, stop=self.stopFromWindow, maxLines=maxLines
@@ -141,6 +142,16 @@ class ConsoleWindowTests(TestCase):
     def userNames(self) -> list[str]:
         return [row[0] for row in self.users()]
 
+    def rooms(self) -> list[tuple[str, ...]]:
+        tree = self.window.roomTree
+        return [
+            tuple(str(value) for value in tree.item(key, "values"))
+            for key in tree.get_children()
+        ]
+
+    def count(self) -> str:
+        return str(self.window.countLabel.cget("text"))
+
     def logText(self) -> str:
         return "\n".join(self.window.logLines())
 
@@ -156,7 +167,8 @@ class ConsoleWindowTests(TestCase):
             str(window.addressLabel.cget("text")),
             f"listening on 127.0.0.1:{self.port}",
         )
-        self.assertEqual(str(window.countLabel.cget("text")), "0 users online")
+        self.assertEqual(self.count(), "0 users online, 0 rooms")
+        self.assertEqual(self.rooms(), [])
         listening = f"Chat server listening on 127.0.0.1:{self.port}"
         yield wait_until(lambda: listening in self.logText(), "the listening line")
         # tksupport runs Tk's updates: the window appears on the display.
@@ -177,17 +189,16 @@ class ConsoleWindowTests(TestCase):
     ) -> Generator[defer.Deferred[Any], Any, None]:
         alice = yield self.login("alice")
         yield wait_until(lambda: self.userNames() == ["alice"], "alice listed")
-        _name, address, since = self.users()[0]
+        _name, address, since, rooms = self.users()[0]
         self.assertEqual(address, f"127.0.0.1:{alice.port}")
         self.assertRegex(since, r"^\d\d:\d\d:\d\d$")
-        self.assertEqual(str(self.window.countLabel.cget("text")), "1 user online")
+        self.assertEqual(rooms, "#lobby")
+        self.assertEqual(self.count(), "1 user online, 1 room")
 
         bob = yield self.login("Bob")
         yield self.connect()  # still choosing a name
         yield wait_until(
-            lambda: (
-                self.window.countLabel.cget("text") == "2 users online, 1 connecting"
-            ),
+            lambda: self.count() == "2 users online, 1 connecting, 1 room",
             "the count",
         )
         self.assertEqual(self.userNames(), ["alice", "Bob"])
@@ -207,6 +218,72 @@ class ConsoleWindowTests(TestCase):
         self.assertIn("alice left (Quit)", self.logText())
 
     @defer.inlineCallbacks
+    def test_rooms(self) -> Generator[defer.Deferred[Any], Any, None]:
+        alice = yield self.login("alice")
+        bob = yield self.login("bob")
+        yield wait_until(
+            lambda: self.rooms() == [("#lobby", "2", "")], "the lobby listed"
+        )
+        self.assertEqual(self.count(), "2 users online, 1 room")
+
+        # Joins show in the Rooms column (in join order) and the room list.
+        alice.say("/join #dev")
+        alice.say("/topic release on Friday")
+        bob.say("/join #Art")
+        bob.say("/join #dev")
+        yield wait_until(
+            lambda: (
+                self.rooms()
+                == [
+                    ("#Art", "1", ""),
+                    ("#dev", "2", "release on Friday"),
+                    ("#lobby", "2", ""),
+                ]
+            ),
+            "the rooms",
+        )
+        yield wait_until(
+            lambda: (
+                [row[3] for row in self.users()]
+                == ["#lobby, #dev", "#lobby, #Art, #dev"]
+            ),
+            "the rooms column",
+        )
+        self.assertEqual(self.count(), "2 users online, 3 rooms")
+        self.assertIn("alice joined #dev", self.logText())
+        text = self.window.logText
+        self.assertIn("topic", text.tag_names(text.search("set the topic", "1.0")))
+
+        # A topic change alone redraws the room list.
+        alice.say("/topic shipped")
+        yield wait_until(
+            lambda: ("#dev", "2", "shipped") in self.rooms(), "the new topic"
+        )
+
+        # A part empties #Art, which goes away.
+        bob.say("/part #Art")
+        yield wait_until(
+            lambda: [room[0] for room in self.rooms()] == ["#dev", "#lobby"],
+            "#Art gone",
+        )
+        yield wait_until(
+            lambda: (
+                [row[3] for row in self.users()] == ["#lobby, #dev", "#lobby, #dev"]
+            ),
+            "bob's rooms",
+        )
+        self.assertIn("bob left #Art (Part)", self.logText())
+
+        # A user who leaves the chat leaves the member counts.
+        alice.say("/quit")
+        yield alice.closed
+        yield wait_until(
+            lambda: self.rooms() == [("#dev", "1", "shipped"), ("#lobby", "1", "")],
+            "alice's rooms",
+        )
+        yield wait_until(lambda: self.count() == "1 user online, 2 rooms", "the count")
+
+    @defer.inlineCallbacks
     def test_log_shows_login(self) -> Generator[defer.Deferred[Any], Any, None]:
         alice = yield self.login("alice")
         port = alice.port
@@ -215,7 +292,13 @@ class ConsoleWindowTests(TestCase):
         text = self.window.logText
         start = text.search(expected, "1.0")
         self.assertIn("login", text.tag_names(start))
-        self.assertRegex(self.window.logLines()[-1], rf"^\d\d:\d\d:\d\d  {expected}$")
+        # The realm logs the login, then the user joining the default room.
+        yield wait_until(
+            lambda: self.window.logLines()[-1].endswith("alice joined #lobby"),
+            "the join line",
+        )
+        self.assertRegex(self.window.logLines()[-2], rf"^\d\d:\d\d:\d\d  {expected}$")
+        self.assertIn("join", text.tag_names(text.search("alice joined", "1.0")))
         # Message bodies are not logged unless --log-messages is on.
         alice.say("a secret")
         alice.say("/who")
@@ -230,9 +313,9 @@ class ConsoleWindowTests(TestCase):
         self.startConsole(ChatConfig(rate=0, logMessages=True))
         alice = yield self.login("alice")
         alice.say("hello there")
-        yield wait_until(lambda: "<alice> hello there" in self.logText(), "the message")
+        yield wait_until(lambda: "hello there" in self.logText(), "the message")
         text = self.window.logText
-        self.assertIn("message", text.tag_names(text.search("<alice>", "1.0")))
+        self.assertIn("message", text.tag_names(text.search("hello there", "1.0")))
 
     @defer.inlineCallbacks
     def test_events_from_other_threads(
@@ -253,14 +336,16 @@ class ConsoleWindowTests(TestCase):
         for name in ("a1", "a2", "a3"):
             yield self.login(name)
         yield wait_until(
-            lambda: self.window.logLines()[-1].endswith(
-                f"a3 logged in from 127.0.0.1:{self.clients[-1].port}"
-            ),
+            lambda: self.window.logLines()[-1].endswith("a3 joined #lobby"),
             "the last login",
         )
-        self.assertEqual(len(self.window.logLines()), 3)
+        lines = self.window.logLines()
+        self.assertEqual(len(lines), 3)
         self.assertEqual(len(self.console.log.lines), 3)
-        self.assertIn("Connection from", self.window.logLines()[1])
+        self.assertIn("Connection from", lines[0])
+        self.assertTrue(
+            lines[1].endswith(f"a3 logged in from 127.0.0.1:{self.clients[-1].port}")
+        )
 
     @defer.inlineCallbacks
     def test_kick(self) -> Generator[defer.Deferred[Any], Any, None]:
@@ -352,6 +437,31 @@ class ConsoleWindowTests(TestCase):
         self.assertEqual(alice.lines[-1], "-!- The server is shutting down. Goodbye!")
         self.assertIsNone(self.console.window)
         self.assertFalse(self.chat.running)
+
+    @defer.inlineCallbacks
+    def test_stop_stops_the_reactor(self) -> Generator[defer.Deferred[Any], Any, None]:
+        """
+        The console C{twistd chat --console} makes stops the reactor when the
+        operator presses Stop: twistd's own shutdown follows.
+        """
+        yield self.stopAll()
+        stops: list[None] = []
+        self.patch(reactor, "stop", lambda: stops.append(None))
+        options = tap.Options()
+        options.parseOptions(
+            ["--console", "--rate", "0", "--port", "tcp:0:interface=127.0.0.1"]
+        )
+        console = tap.makeService(options)
+        assert isinstance(console, ConsoleService)
+        console.startService()
+        try:
+            assert console.window is not None
+            console.window.stopButton.invoke()
+            self.assertEqual(stops, [None])
+            self.assertTrue(console.window.stopButton.instate(["disabled"]))
+        finally:
+            yield console.stopService()
+        self.assertIsNone(console.window)
 
     @defer.inlineCallbacks
     def test_closing_the_window_stops(

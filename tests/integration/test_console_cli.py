@@ -94,8 +94,9 @@ def test_help_lists_console() -> None:
 @pytest.mark.gui
 def test_console_runs(start_server: Callable[..., ChatServer]) -> None:
     """
-    With a display, the console opens beside a working server, and SIGTERM
-    still stops everything gracefully.
+    With a display, the console opens beside a working server, follows its
+    users and rooms (a redraw that failed would leave a traceback in the
+    log), and SIGTERM still stops everything gracefully.
     """
     server = start_server("--rate", "0", "--console")
 
@@ -105,6 +106,15 @@ def test_console_runs(start_server: Callable[..., ChatServer]) -> None:
 
     assert wait_for(console_windows, "the console window")
     alice = server.login("alice")
+    bob = server.login("bob")
+    alice.send("/join #dev")
+    alice.send("/topic ship it")
+    bob.send("/join #dev")
+    bob.send("/part #lobby")
+    server.wait_for_log(r"bob left #lobby")
+    bob.send("/quit")
+    assert bob.events_until_closed()
+    server.wait_for_log(r"bob left \(Quit\)")
     assert server.stop() in (0, -signal.SIGTERM)  # twistd re-raises SIGTERM
     assert alice.expect(lines.Info) == lines.Info(
         "The server is shutting down. Goodbye!"

@@ -18,7 +18,8 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from chatserver.config import ChatConfig
-from chatserver.doors.line.factory import ChatFactory
+from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.server import ChatServer
 from chatserver.service import ChatService
 from chatserver.tuning.leantcp import LeanServer, LeanTCPReactor, lean_reactor
 
@@ -156,14 +157,15 @@ class LeanTCPTests(TestCase):
 
     @defer.inlineCallbacks
     def test_the_chat_service_listens_with_lean_ports(self) -> Any:
-        service = ChatService(ChatFactory(ChatConfig()), ["tcp:0:interface=127.0.0.1"])
+        service = ChatService(ChatServer(ChatConfig()), ["tcp:0:interface=127.0.0.1"])
         service.startService()
         self.addCleanup(service.stopService)
         yield self.until(lambda: service.addresses)
         port = int(service.addresses[0].rsplit(":", 1)[1])
         self.connect(socket.AF_INET, "127.0.0.1", port)
-        yield self.until(lambda: service.factory.connections)
-        (connection,) = service.factory.connections
+        yield self.until(lambda: service.server.admission.connections)
+        (connection,) = service.server.admission.connections
+        assert isinstance(connection, ChatProtocol)
         self.assertIsInstance(connection.transport, LeanServer)
         self.assertEqual(vars(connection.transport), {})
 

@@ -8,29 +8,24 @@ control characters: they could rewrite other users' terminals.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from chatserver.core.text import check_text
+
 HELP = (
-    ("/who", "list the users online"),
+    ("/join #ROOM", "join a room (made if new) and talk there"),
+    ("/part [#ROOM] [REASON]", "leave a room (the current one by default)"),
+    ("/rooms", "list the rooms, with their users and topics"),
+    ("/who [#ROOM]", "list the users in a room"),
+    ("/topic [#ROOM] [TEXT]", "show, or set, a room's topic"),
+    ("/history [#ROOM] [N]", "show N older lines of a room (20, at most 200)"),
     ("/msg NAME TEXT", "send TEXT to NAME alone"),
-    ("/me ACTION", "tell everyone what you are doing"),
+    ("/me ACTION", "tell the room what you are doing"),
     ("/nick NAME", "change your name"),
     ("/quit [REASON]", "leave the chat"),
     ("/help", "show this help"),
     ("//TEXT", "send a line that starts with '/'"),
 )
-
-
-# Unicode's control (Cc) and surrogate (Cs) characters, but for the tab: one
-# regular expression search per line instead of a Python loop per character.
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-class InvalidText(ValueError):
-    """
-    The line holds something that may not be sent to other users.
-    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,26 +48,14 @@ class Chat:
     text: str
 
 
-def check_text(text: str) -> str:
-    """
-    @return: C{text} when it holds no control characters (tabs are allowed).
-    @raise InvalidText: Naming the first control character found.
-    """
-    found = _CONTROL.search(text)
-    if found is not None:
-        raise InvalidText(
-            f"control characters are not allowed (found U+{ord(found[0]):04X})"
-        )
-    return text
-
-
 def parse_input(line: str) -> Command | Chat | None:
     """
     Read one line a logged-in user typed.
 
     @return: The command, the chat text, or L{None} for a blank line (which
         is ignored).
-    @raise InvalidText: If the line holds control characters.
+    @raise chatserver.core.errors.InvalidText: If the line holds control
+        characters.
     """
     if not line.strip():
         return None
@@ -93,3 +76,16 @@ def split_first(args: str) -> tuple[str, str]:
     """
     first, _, rest = args.strip().partition(" ")
     return first, rest.strip()
+
+
+def split_room(args: str) -> tuple[str | None, str]:
+    """
+    Split command arguments into a room named first, if any, and the rest.
+
+    @return: C{(room, rest)}: C{room} is L{None} when the arguments do not
+        start with C{#}.
+    """
+    first, rest = split_first(args)
+    if first.startswith("#"):
+        return first, rest
+    return None, args.strip()

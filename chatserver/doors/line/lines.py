@@ -21,6 +21,23 @@ guess::
     >>> FIELD: TEXT                      Prompt       the server asks for FIELD
     -!- TEXT                             Info
     !!! TEXT                             Error
+    --- NAME set the topic: TEXT         TopicSet
+    --- NAME cleared the topic           TopicSet     (with an empty topic)
+    === Topic set by NAME: TEXT          TopicIs      the answer to /topic
+    === No topic is set                  TopicIs      (with an empty topic)
+    === Rooms (N):                       RoomsHeader  then N RoomEntry lines
+    === #ROOM (N users): TOPIC           RoomEntry    (no ": TOPIC" without one)
+    === End of history (N lines)         HistoryEnd   after a page of history
+    === No more history                  HistoryEnd   (N = 0)
+    [YYYY-MM-DD HH:MM:SSZ id N] LINE     History      LINE said at that time (UTC)
+    #ROOM LINE                           InRoom       LINE is about #ROOM
+
+A line about a room (what is said in it, its notices, the answers about
+it) is marked with its room (L{InRoom}) unless the reader's only room is the
+server's default room: a user who never joins another room reads the lines
+of a chat without rooms.  A line kept from the past is marked as history
+(L{History}) with the time it was said and its id.  Both marks wrap any
+other line; when both are present the room comes first.
 
 Names never contain spaces, commas, C{<>*!} or control characters (see
 L{chatserver.core.names}), and no text contains a line break or a control
@@ -29,7 +46,9 @@ character, which is what keeps each form unambiguous.
 
 from __future__ import annotations
 
+import calendar
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
@@ -205,7 +224,83 @@ class Error:
         return f"!!! {self.text}"
 
 
-Event: TypeAlias = (
+@dataclass(frozen=True, slots=True)
+class TopicSet:
+    """
+    C{setter} set the topic to C{topic}, or cleared it when C{topic} is
+    empty.
+    """
+
+    setter: str
+    topic: str
+
+    def format(self) -> str:
+        if self.topic:
+            return f"--- {self.setter} set the topic: {self.topic}"
+        return f"--- {self.setter} cleared the topic"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicIs:
+    """
+    The topic is C{topic}, set by C{setter}; none is set when C{topic} is
+    empty.
+    """
+
+    topic: str
+    setter: str = ""
+
+    def format(self) -> str:
+        if self.topic:
+            return f"=== Topic set by {self.setter}: {self.topic}"
+        return "=== No topic is set"
+
+
+@dataclass(frozen=True, slots=True)
+class RoomsHeader:
+    """
+    The answer to C{/rooms}: C{count} L{RoomEntry} lines follow.
+    """
+
+    count: int
+
+    def format(self) -> str:
+        return f"=== Rooms ({self.count}):"
+
+
+@dataclass(frozen=True, slots=True)
+class RoomEntry:
+    """
+    One room of a room list: its name, how many are in it, its topic.
+    """
+
+    room: str
+    members: int
+    topic: str = ""
+
+    def format(self) -> str:
+        users = "user" if self.members == 1 else "users"
+        line = f"=== {self.room} ({self.members} {users})"
+        return f"{line}: {self.topic}" if self.topic else line
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEnd:
+    """
+    The end of a page of history: C{count} lines of it came before this one
+    (none: there is no more history).
+    """
+
+    count: int
+
+    def format(self) -> str:
+        if not self.count:
+            return "=== No more history"
+        lines = "line" if self.count == 1 else "lines"
+        return f"=== End of history ({self.count} {lines})"
+
+
+Plain: TypeAlias = (
     Message
     | Action
     | PrivateIn
@@ -218,7 +313,47 @@ Event: TypeAlias = (
     | Prompt
     | Info
     | Error
+    | TopicSet
+    | TopicIs
+    | RoomsHeader
+    | RoomEntry
+    | HistoryEnd
 )
+
+
+def _utc(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """
+    C{line} was said at C{time} (POSIX seconds, shown to the second in UTC)
+    and kept in history as C{id}.
+    """
+
+    id: int
+    time: float
+    line: Plain
+
+    def format(self) -> str:
+        return f"[{_utc(self.time)} id {self.id}] {self.line.format()}"
+
+
+@dataclass(frozen=True, slots=True)
+class InRoom:
+    """
+    C{line} is about C{room}.
+    """
+
+    room: str
+    line: Plain | History
+
+    def format(self) -> str:
+        return f"{self.room} {self.line.format()}"
+
+
+Event: TypeAlias = Plain | History | InRoom
 
 
 def encode(event: Event) -> bytes:
@@ -232,7 +367,10 @@ def encode(event: Event) -> bytes:
 
 
 _NAME = r"[^\s<>*!,]+"
-_PATTERNS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], Event]]] = (
+_ROOM = r"#[^\s<>*!,]+"
+_IN_ROOM = re.compile(rf"({_ROOM}) (.*)\Z", re.S)
+_HISTORY = re.compile(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ) id (\d+)\] (.*)\Z", re.S)
+_PATTERNS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], Plain]]] = (
     (
         re.compile(rf"<-- ({_NAME}) has left(?: \((.*)\))?\Z", re.S),
         lambda m: Left(m[1], m[2] or ""),
@@ -258,6 +396,26 @@ _PATTERNS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], Event]]] = 
         lambda m: Welcome(m[1], m[2]),
     ),
     (re.compile(r">>> ([a-z]+): (.*)\Z", re.S), lambda m: Prompt(m[1], m[2])),
+    (
+        re.compile(rf"--- ({_NAME}) set the topic: (.*)\Z", re.S),
+        lambda m: TopicSet(m[1], m[2]),
+    ),
+    (re.compile(rf"--- ({_NAME}) cleared the topic\Z"), lambda m: TopicSet(m[1], "")),
+    (
+        re.compile(rf"=== Topic set by ({_NAME}): (.*)\Z", re.S),
+        lambda m: TopicIs(m[2], m[1]),
+    ),
+    (re.compile(r"=== No topic is set\Z"), lambda m: TopicIs("")),
+    (re.compile(r"=== Rooms \((\d+)\):\Z"), lambda m: RoomsHeader(int(m[1]))),
+    (
+        re.compile(rf"=== ({_ROOM}) \((\d+) users?\)(?:: (.*))?\Z", re.S),
+        lambda m: RoomEntry(m[1], int(m[2]), m[3] or ""),
+    ),
+    (
+        re.compile(r"=== End of history \((\d+) lines?\)\Z"),
+        lambda m: HistoryEnd(int(m[1])),
+    ),
+    (re.compile(r"=== No more history\Z"), lambda m: HistoryEnd(0)),
     (re.compile(r"-!- (.*)\Z", re.S), lambda m: Info(m[1])),
     (re.compile(r"!!! (.*)\Z", re.S), lambda m: Error(m[1])),
 )
@@ -285,6 +443,21 @@ def parse(line: str | bytes) -> Event:
         except UnicodeDecodeError as e:
             raise LineFormatError(f"not UTF-8: {e}") from None
     line = line.removesuffix("\n").removesuffix("\r")
+    match = _IN_ROOM.match(line)
+    if match is not None:
+        return InRoom(match[1], _parse_kept(match[2]))
+    return _parse_kept(line)
+
+
+def _parse_kept(line: str) -> Plain | History:
+    match = _HISTORY.match(line)
+    if match is not None:
+        when = calendar.timegm(time.strptime(match[1], "%Y-%m-%d %H:%M:%SZ"))
+        return History(int(match[2]), float(when), _parse_plain(match[3]))
+    return _parse_plain(line)
+
+
+def _parse_plain(line: str) -> Plain:
     for pattern, build in _PATTERNS:
         match = pattern.match(line)
         if match is not None:

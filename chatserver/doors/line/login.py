@@ -1,139 +1,145 @@
 """
-Logging in: the name handshake, and with C{--auth} the password, checked
-through twisted.cred's portal, with failures answered ever more slowly.
-
-A mixin of L{chatserver.doors.line.protocol.ChatProtocol}, kept apart so that each part
-of a connection's life reads on its own.
+Logging in over the line door: the name, and with C{--auth} the password,
+through the chat's twisted.cred portal, with failures answered ever more
+slowly (the shared L{chatserver.limits.throttle.LoginThrottle}).
 """
 
 from __future__ import annotations
 
-from twisted.cred.credentials import UsernamePassword
+from typing import TYPE_CHECKING
+
+from twisted.cred.credentials import ICredentials, UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
-from chatserver.auth.accounts import ChatAccount, IChatAccount
-from chatserver.core.names import InvalidName, check_name
-from chatserver.core.registry import NameTaken
-from chatserver.doors.line import lines
+from chatserver.auth.checkers import ChosenName
+from chatserver.core.errors import ChatError, NameTaken
+from chatserver.core.names import check_name
+from chatserver.core.users import ChatUser, IChatUser
+from chatserver.doors.line import lines, usercommands
 from chatserver.doors.line.commands import Command, parse_input
-from chatserver.doors.line.connection import ConnectionPart
+from chatserver.limits.throttle import MAX_LOGIN_FAILURES
+
+if TYPE_CHECKING:
+    from chatserver.doors.line.protocol import ChatProtocol
 
 log = Logger(namespace=LOG_NAMESPACE)
 
-MAX_LOGIN_FAILURES = 3
+NAME_PROMPT = lines.Prompt(lines.Prompt.NAME, "What's your name?")
 
 
-class LoginMixin(ConnectionPart):
+def choose_name(connection: ChatProtocol, text: str) -> None:
     """
-    The part of a connection that turns its first lines into a logged-in
-    user.
+    Read a line typed before login: a name, C{/quit} or C{/help}.
     """
-
-    def _chooseName(self, text: str) -> None:
-        if text.startswith("/"):
-            command = parse_input(text)
-            if isinstance(command, Command) and command.name in ("quit", "help"):
-                self._dispatch(command)
-            else:
-                self.send(lines.Error("choose a name first (or /quit)"))
-            return
-        name = text.strip()
-        if not name:
-            return
-        try:
-            check_name(name)
-        except InvalidName as e:
-            self._reject(f"invalid name: {e}")
-            return
-        if self.portal is None:
-            self._register(name)
-        elif name in self.registry:
-            self._reject(f"{name} is already logged in")
+    if text.startswith("/"):
+        command = parse_input(text)
+        if isinstance(command, Command) and command.name in ("quit", "help"):
+            usercommands.COMMANDS[command.name](connection, None, command.args)
         else:
-            self._pendingName = name
-            self.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
+            connection.send(lines.Error("choose a name first (or /quit)"))
+        return
+    name = text.strip()
+    if not name:
+        return
+    try:
+        check_name(name)
+    except ChatError as e:
+        connection.reject(e.reason)
+        return
+    server = connection.server
+    if not server.passwords:
+        _login(connection, ChosenName(name), name)
+    elif name in server.realm:
+        connection.reject(f"{name} is already logged in")
+    else:
+        connection.pendingName = name
+        connection.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
 
-    def _checkPassword(self, password: str) -> None:
-        if not password:
-            return
-        portal = self.portal
-        assert portal is not None
-        self._hold("login")
-        credentials = UsernamePassword(
-            self._pendingName.encode("utf-8"), password.encode("utf-8")
-        )
-        login = portal.login(credentials, None, IChatAccount)
-        login.addCallbacks(self._loggedIn, self._loginFailed)
 
-    def _loggedIn(self, result: tuple[object, ChatAccount, object]) -> None:
-        _, account, _ = result
-        self._pendingName = ""
-        if self._closing:
-            return
-        self._release("login")
-        if account.name in self.registry:
-            self._reject(f"{account.name} is already logged in")
-            self._promptForName()
-            return
-        self._register(account.name)
+def check_password(connection: ChatProtocol, password: str) -> None:
+    """
+    Read the password for the name chosen, and log in with both.
+    """
+    if not password:
+        return
+    connection.hold("login")
+    name = connection.pendingName
+    credentials = UsernamePassword(name.encode("utf-8"), password.encode("utf-8"))
+    _login(connection, credentials, name)
 
-    def _loginFailed(self, reason: Failure) -> None:
-        name, self._pendingName = self._pendingName, ""
-        if not reason.check(UnauthorizedLogin):
-            log.failure(
-                "Checking the password of {name} failed",
-                failure=reason,
-                chat_event="error",
-                name=name,
-            )
-        self._failures += 1
-        delay = self.loginThrottle.failed(self.host)
-        log.info(
-            "Failed login as {name} from {peer} ({count} on this connection)",
-            chat_event="rejected",
+
+def _login(connection: ChatProtocol, credentials: ICredentials, name: str) -> None:
+    login = connection.server.portal.login(credentials, connection, IChatUser)
+    login.addCallbacks(
+        lambda result: _loggedIn(connection, result[1]),
+        lambda reason: _refused(connection, reason, name),
+    )
+
+
+def _loggedIn(connection: ChatProtocol, user: ChatUser) -> None:
+    connection.pendingName = ""
+    if connection.closing or connection.transport is None:
+        # The connection went away while the password was checked.
+        user.quit(connection.leaveReason or "Connection closed")
+        return
+    connection.release("login")
+    connection.user = user
+    config = connection.config
+    connection.setTimeout(config.idleTimeout or None)
+    replies: list[lines.Event] = [lines.Welcome(config.serverName, user.name)]
+    replies.extend(lines.Info(motdLine) for motdLine in config.motd.splitlines())
+    room = user.current
+    if room is not None:
+        if room.topic:
+            replies.append(lines.TopicIs(room.topic, room.topicSetter))
+        replies.append(lines.UserList(room.names()))
+    connection.send(*replies)
+    if room is not None:
+        user.replay(room)
+
+
+def _refused(connection: ChatProtocol, reason: Failure, name: str) -> None:
+    connection.pendingName = ""
+    if reason.check(ChatError):
+        connection.release("login")
+        if reason.check(NameTaken) and connection.server.passwords:
+            connection.reject(f"{name} is already logged in")
+            connection.send(NAME_PROMPT)
+        else:
+            connection.reject(reason.value.reason)  # type: ignore[union-attr]
+        return
+    if not reason.check(UnauthorizedLogin):
+        log.failure(
+            "Checking the password of {name} failed",
+            failure=reason,
+            chat_event="error",
             name=name,
-            peer=self.peer,
-            count=self._failures,
-            why="wrong name or password",
         )
-        self._answerCall = self.clock.callLater(delay, self._answerFailure)
+    connection.failures += 1
+    delay = connection.server.loginThrottle.failed(connection.host)
+    log.info(
+        "Failed login as {name} from {peer} ({count} on this connection)",
+        chat_event="rejected",
+        name=name,
+        peer=connection.peer,
+        count=connection.failures,
+        why="wrong name or password",
+    )
+    connection.answerCall = connection.clock.callLater(
+        delay, _answerFailure, connection
+    )
 
-    def _answerFailure(self) -> None:
-        self._answerCall = None
-        if self._failures >= MAX_LOGIN_FAILURES:
-            self.close(
-                "Too many failed logins",
-                lines.Error("wrong name or password; too many failures, goodbye"),
-            )
-            return
-        self.send(lines.Error("wrong name or password"))
-        self._promptForName()
-        self._release("login")
 
-    def _promptForName(self) -> None:
-        self.send(lines.Prompt(lines.Prompt.NAME, "What's your name?"))
-
-    def _register(self, name: str) -> None:
-        self.name = name
-        try:
-            self.registry.add(self)
-        except NameTaken:
-            self.name = ""
-            self._reject(f"the name {name} is taken, choose another")
-            return
-        self.loggedIn = True
-        self.setTimeout(self.config.idleTimeout or None)
-        log.info(
-            "{name} logged in from {peer}",
-            chat_event="login",
-            name=name,
-            peer=self.peer,
+def _answerFailure(connection: ChatProtocol) -> None:
+    connection.answerCall = None
+    if connection.failures >= MAX_LOGIN_FAILURES:
+        connection.close(
+            "Too many failed logins",
+            lines.Error("wrong name or password; too many failures, goodbye"),
         )
-        self.send(lines.Welcome(self.config.serverName, name))
-        for motdLine in self.config.motd.splitlines():
-            self.send(lines.Info(motdLine))
-        self.send(lines.UserList(self.registry.names()))
-        self.registry.broadcast(lines.Joined(name), exclude=self)
+        return
+    connection.send(lines.Error("wrong name or password"), NAME_PROMPT)
+    connection.release("login")

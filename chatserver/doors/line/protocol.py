@@ -1,19 +1,25 @@
 """
-One chat connection: bytes in, lines out, the name handshake and the
-commands.
+One connection of the line door: bytes in, lines out.
 
 The way a line travels::
 
     bytes -> telnet filter -> LineReceiver framing (with the max-line guard)
-          -> UTF-8 and text checks, token bucket -> name handshake or command
-          -> registry -> each recipient's transport, guarded by its send queue
+          -> UTF-8 and text checks, token bucket -> login or command
+          -> the chat core (a ChatUser operation) -> events
+          -> the fan-out: encoded once by the LineCodec, one write per turn
+          -> this connection's transport, guarded by its send queue
+
+The connection is the user's "mind": the realm hands the chat's output for
+this user to L{ChatProtocol.deliver}.  What a user types is read by
+L{chatserver.doors.line.login} before login and by
+L{chatserver.doors.line.usercommands} after.
 """
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall, ITCPTransport
@@ -24,21 +30,19 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
-from chatserver.doors.line import lines
+from chatserver.doors.line import lines, login, usercommands
 from chatserver.doors.line.iac import IAC_BYTE, TelnetFilter
-from chatserver.doors.line.login import LoginMixin
-from chatserver.doors.line.usercommands import UserCommandsMixin
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.flow import SendQueueGuard
 
 if TYPE_CHECKING:
-    from twisted.cred.portal import Portal
     from twisted.internet.interfaces import IReactorTime
 
-    from chatserver.auth.accounts import LoginThrottle
     from chatserver.config import ChatConfig
-    from chatserver.core.registry import Registry
-    from chatserver.doors.line.factory import ChatFactory
+    from chatserver.core.users import ChatUser
+    from chatserver.doors.line.codec import LineCodec
+    from chatserver.doors.line.factory import LineFactory
+    from chatserver.server import ChatServer
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -56,18 +60,22 @@ def _describe_loss(reason: Failure) -> str:
     return f"Connection lost: {reason.getErrorMessage()}"
 
 
-class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
+class ChatProtocol(LineReceiver, TimeoutMixin):
     """
-    The server side of one client connection.
+    The server side of one line-door connection, and the mind of its user.
 
     This class owns the connection's life (admission, keepalive, timeouts,
     closing), its input (framing, limits, pacing) and its output (the send
-    queue); L{LoginMixin} owns the name handshake and L{UserCommandsMixin}
-    what a logged-in user can do.
+    queue); L{chatserver.doors.line.login} turns its first lines into a
+    logged-in user and L{chatserver.doors.line.usercommands} serves that
+    user.
 
-    @ivar name: The user's name once logged in, C{""} before.
-    @ivar loggedIn: Whether the user has chosen a name.
+    @ivar user: The user once logged in, else L{None}.
     @ivar host: The client's IP address, as the per-address limits count it.
+    @ivar pendingName: The name whose password is awaited, with C{--auth}.
+    @ivar failures: Failed logins on this connection.
+    @ivar answerCall: The delayed answer to a failed login.
+    @ivar leaveReason: Why the connection is closing, once it is.
     """
 
     delimiter = b"\n"
@@ -82,51 +90,47 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
     __slots__ = (
         "_TimeoutMixin__timeoutCall",
         "_abortCall",
-        "_answerCall",
         "_buffer",
         "_busyReceiving",
         "_closing",
         "_discarding",
-        "_failures",
         "_fullAt",
         "_guard",
         "_holds",
-        "_leaveReason",
         "_leftover",
-        "_pendingName",
         "_resumeCall",
         "_telnet",
+        "answerCall",
         "connected",
-        "connectedAt",
         "factory",
+        "failures",
         "host",
+        "leaveReason",
         "line_mode",
-        "loggedIn",
-        "name",
         "paused",
+        "pendingName",
         "timeOut",
         "transport",
+        "user",
     )
 
-    name: str
-    loggedIn: bool
+    user: ChatUser | None
     host: str
-    connectedAt: float
+    pendingName: str
+    failures: int
+    answerCall: IDelayedCall | None
+    leaveReason: str
     _fullAt: float  # this client's token bucket (see TokenBucket)
     _guard: SendQueueGuard
     _telnet: TelnetFilter | None  # made when a telnet command shows up
     _discarding: bool
     _leftover: bytes
-    _leaveReason: str
     _resumeCall: IDelayedCall | None
-    _answerCall: IDelayedCall | None
     _abortCall: IDelayedCall | None
     _holds: frozenset[str]
-    _pendingName: str
-    _failures: int
     _closing: bool
 
-    def __init__(self, factory: ChatFactory) -> None:
+    def __init__(self, factory: LineFactory) -> None:
         self.factory = factory
         # Twisted's state, from what its classes default to.
         self.transport = None
@@ -138,27 +142,41 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
         self.timeOut = None
         self._TimeoutMixin__timeoutCall = None
         # Ours.
-        self.name = ""
-        self.loggedIn = False
+        self.user = None
         self.host = ""
-        self.connectedAt = factory.clock.seconds()
+        self.pendingName = ""
+        self.failures = 0
+        self.answerCall = None
+        self.leaveReason = ""
         self._fullAt = 0.0
-        self._guard = SendQueueGuard(factory.config.maxBuffer, self)
+        self._guard = SendQueueGuard(factory.server.config.maxBuffer, self)
         self._telnet = None
         self._discarding = False
         self._leftover = b""
-        self._leaveReason = ""
-        self._resumeCall = self._answerCall = self._abortCall = None
+        self._resumeCall = self._abortCall = None
         self._holds = _NO_HOLDS
-        self._pendingName = ""
-        self._failures = 0
         self._closing = False
 
     # What every connection of one server shares, read from the factory.
 
     @property
-    def server(self) -> ChatFactory:
-        return cast("ChatFactory", self.factory)
+    def server(self) -> ChatServer:
+        return self.factory.server  # type: ignore[no-any-return]
+
+    @property
+    def config(self) -> ChatConfig:
+        return self.factory.server.config  # type: ignore[no-any-return]
+
+    @property
+    def clock(self) -> IReactorTime:
+        return self.factory.server.clock  # type: ignore[no-any-return]
+
+    @property
+    def codec(self) -> LineCodec:
+        """
+        How the chat's events are written to this connection.
+        """
+        return self.factory.codec  # type: ignore[no-any-return]
 
     @property
     def MAX_LENGTH(self) -> int:  # type: ignore[override]
@@ -169,6 +187,24 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
         return self.config.maxLine + 1
 
     @property
+    def name(self) -> str:
+        """
+        The user's name once logged in, C{""} before.
+        """
+        return self.user.name if self.user is not None else ""
+
+    @property
+    def loggedIn(self) -> bool:
+        return self.user is not None
+
+    @property
+    def closing(self) -> bool:
+        """
+        Whether this connection is closing.
+        """
+        return self._closing
+
+    @property
     def peer(self) -> str:
         """
         The client's address, for logs and the server console.
@@ -177,31 +213,11 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
             return ""
         return describe_address(self.transport.getPeer())
 
-    @property
-    def config(self) -> ChatConfig:
-        return self.server.config
-
-    @property
-    def registry(self) -> Registry:
-        return self.server.registry
-
-    @property
-    def portal(self) -> Portal | None:
-        return self.server.portal
-
-    @property
-    def loginThrottle(self) -> LoginThrottle:
-        return self.server.loginThrottle
-
-    @property
-    def clock(self) -> IReactorTime:
-        return self.server.clock
-
     def callLater(
         self, delay: float, f: Callable[..., object], *args: object
     ) -> IDelayedCall:
         """
-        Schedule through the factory's clock; L{TimeoutMixin} calls this.
+        Schedule through the server's clock; L{TimeoutMixin} calls this.
         """
         return self.clock.callLater(delay, f, *args)
 
@@ -209,7 +225,7 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
 
     def connectionMade(self) -> None:
         self.host = str(getattr(self.transport.getPeer(), "host", ""))
-        refused = self.factory.admit(self, self.host)
+        refused = self.server.admission.admit(self, self.host)
         if refused is not None:
             log.warn(
                 "Refused {peer}: {why}",
@@ -225,9 +241,9 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
         if self.config.loginTimeout > 0:
             self.setTimeout(self.config.loginTimeout)
         self.send(
-            lines.Info(f"Welcome to {self.config.serverName}. Type /help for help.")
+            lines.Info(f"Welcome to {self.config.serverName}. Type /help for help."),
+            login.NAME_PROMPT,
         )
-        self._promptForName()
 
     def _enableKeepAlive(self) -> None:
         if ITCPTransport.providedBy(self.transport):
@@ -240,31 +256,23 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.setTimeout(None)
-        for call in (self._resumeCall, self._abortCall, self._answerCall):
+        for call in (self._resumeCall, self._abortCall, self.answerCall):
             if call is not None and call.active():
                 call.cancel()
-        self._resumeCall = self._abortCall = self._answerCall = None
-        why = self._leaveReason or _describe_loss(reason)
-        if self.loggedIn:
-            self.loggedIn = False
-            self.registry.remove(self)
-            log.info(
-                "{name} left ({reason})",
-                chat_event="leave",
-                name=self.name,
-                peer=self.peer,
-                reason=why,
-            )
-            if not self.factory.shuttingDown:
-                self.registry.broadcast(lines.Left(self.name, why))
-        elif self.factory.isAdmitted(self):
+        self._resumeCall = self._abortCall = self.answerCall = None
+        why = self.leaveReason or _describe_loss(reason)
+        admission = self.server.admission
+        if self.user is not None:
+            user, self.user = self.user, None
+            user.quit(why)
+        elif admission.isAdmitted(self):
             log.info(
                 "Connection from {peer} closed before login ({reason})",
                 chat_event="disconnect",
                 peer=self.peer,
                 reason=why,
             )
-        self.factory.release(self, self.host)
+        admission.release(self, self.host)
 
     def close(self, reason: str, notice: lines.Event | None = None) -> None:
         """
@@ -275,17 +283,18 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
         if self._closing:
             return
         self._closing = True
-        self._leaveReason = reason
+        self.leaveReason = reason
         if notice is not None:
             self.send(notice)
-        # What waits for the end of the turn goes first.
-        self.registry.flush(self)
+        if self.user is not None:
+            # What waits for the end of the turn goes first.
+            self.server.realm.fanout.flushOne(self.user)
         self.transport.loseConnection()
         self._abortCall = self.clock.callLater(
             self.config.closeGrace, self.transport.abortConnection
         )
 
-    def kick(self, reason: str) -> None:
+    def disconnect(self, reason: str) -> None:
         """
         Disconnect this user on the operator's behalf, telling them why.
         """
@@ -294,8 +303,16 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
             lines.Info(f"You were disconnected by the server: {reason or 'kicked'}"),
         )
 
+    def serverStopping(self) -> None:
+        """
+        The server is stopping: say goodbye and close.
+        """
+        self.close(
+            "Server shutting down", lines.Info("The server is shutting down. Goodbye!")
+        )
+
     def timeoutConnection(self) -> None:
-        if self.loggedIn:
+        if self.user is not None:
             self.close(
                 "Idle timeout",
                 lines.Error(
@@ -323,12 +340,16 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
         self.transport.write(data)
         self._guard.wrote(len(data))
 
-    def send(self, event: lines.Event) -> None:
+    def send(self, *replies: lines.Event) -> None:
         """
-        Send one server line to this client, in order with the broadcasts
-        it gets (through the registry's outbox).
+        Send server lines to this client alone, in order with the chat's
+        events it gets.
         """
-        self.registry.sendTo(self, event)
+        data = b"".join(lines.encode(reply) for reply in replies)
+        if self.user is not None:
+            self.server.realm.fanout.send(self.user, data)
+        else:
+            self.deliver(data)
 
     def sendQueueExceeded(self) -> None:
         """
@@ -341,7 +362,7 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
             name=self.name,
             why="send queue exceeded",
         )
-        self._leaveReason = "Send queue exceeded"
+        self.leaveReason = "Send queue exceeded"
         self._closing = True
         # Not loseConnection: its pending output would wait for a reader that
         # is not reading.
@@ -375,9 +396,12 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
         self._lineTooLong()
 
     def _lineTooLong(self) -> None:
-        self._reject(f"line too long (over {self.config.maxLine} bytes), discarded")
+        self.reject(f"line too long (over {self.config.maxLine} bytes), discarded")
 
-    def _reject(self, why: str) -> None:
+    def reject(self, why: str) -> None:
+        """
+        Refuse what the client sent, telling it why, and log it.
+        """
         log.info(
             "Rejected input from {peer}: {why}",
             chat_event="rejected",
@@ -399,26 +423,33 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
-                self._reject("invalid UTF-8, line discarded")
+                self.reject("invalid UTF-8, line discarded")
             else:
-                if self.loggedIn:
-                    self._chat(text)
-                elif self._pendingName:
-                    self._checkPassword(text)
+                if self.user is not None:
+                    if self.config.idleTimeout > 0:
+                        self.resetTimeout()
+                    usercommands.serve(self, self.user, text)
+                elif self.pendingName:
+                    login.check_password(self, text)
                 else:
-                    self._chooseName(text)
+                    login.choose_name(self, text)
         self._pace()
 
-    def _hold(self, reason: str) -> None:
+    # Reading held back: for the token bucket, and while a login is checked.
+
+    def hold(self, reason: str) -> None:
         """
-        Stop reading from this client until L{_release}d for C{reason} (and
+        Stop reading from this client until L{release}d for C{reason} (and
         for every other reason held).
         """
         self._holds = self._holds | {reason}
         if not self.paused:
             self.pauseProducing()
 
-    def _release(self, reason: str) -> None:
+    def release(self, reason: str) -> None:
+        """
+        Stop holding back reading for C{reason}.
+        """
         self._holds = self._holds - {reason} or _NO_HOLDS
         if not self._holds and self.paused and not self._closing:
             self.resumeProducing()
@@ -428,9 +459,9 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
             return
         delay = self.server.bucket.delay(self._fullAt)
         if delay > 0:
-            self._hold("rate")
+            self.hold("rate")
             self._resumeCall = self.clock.callLater(delay, self._resume)
 
     def _resume(self) -> None:
         self._resumeCall = None
-        self._release("rate")
+        self.release("rate")

@@ -1,132 +1,216 @@
 """
-What a logged-in user can do: chat lines, and the commands C{/who},
-C{/msg}, C{/me}, C{/nick}, C{/quit} and C{/help}.
+What a logged-in user of the line door can do: chat lines and the commands
+C{/join}, C{/part}, C{/rooms}, C{/who}, C{/topic}, C{/history}, C{/msg},
+C{/me}, C{/nick}, C{/quit} and C{/help}.
 
-A mixin of L{chatserver.doors.line.protocol.ChatProtocol}: a command C{/NAME ARGS} runs
-its C{command_NAME} method with C{ARGS}.
+Each command reads its arguments, calls the chat core, and answers with
+server lines; the core checks every rule and says why it refuses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
-from chatserver.core.names import InvalidName, check_name, name_key
-from chatserver.core.registry import NameTaken
+from chatserver.core.errors import ChatError, InvalidName, InvalidText, NameTaken
+from chatserver.core.names import name_key
 from chatserver.doors.line import lines
 from chatserver.doors.line.commands import (
     HELP,
     Chat,
-    Command,
-    InvalidText,
     parse_input,
     split_first,
+    split_room,
 )
-from chatserver.doors.line.connection import ConnectionPart
+from chatserver.history.store import MAX_PAGE
+
+if TYPE_CHECKING:
+    from chatserver.core.rooms import Room
+    from chatserver.core.users import ChatUser
+    from chatserver.doors.line.protocol import ChatProtocol
 
 log = Logger(namespace=LOG_NAMESPACE)
 
+DEFAULT_HISTORY_PAGE = 20
 
-class UserCommandsMixin(ConnectionPart):
-    """
-    The part of a connection that serves a logged-in user.
-    """
+# Refusals worth a line in the log (the console shows them).
+_LOGGED = (InvalidName, InvalidText, NameTaken)
 
-    def _chat(self, text: str) -> None:
-        if self.config.idleTimeout > 0:
-            self.resetTimeout()
-        try:
-            parsed = parse_input(text)
-        except InvalidText as e:
-            self._reject(str(e))
-            return
+
+def serve(connection: ChatProtocol, user: ChatUser, text: str) -> None:
+    """
+    Do what a logged-in user typed: say a chat line, or run a command.
+    """
+    try:
+        parsed = parse_input(text)
         if parsed is None:
             return
         if isinstance(parsed, Chat):
-            self._logMessage(parsed.text)
-            self.registry.broadcast(lines.Message(self.name, parsed.text), self)
+            user.say(parsed.text)
+            return
+        command = COMMANDS.get(parsed.name)
+        if command is None:
+            connection.send(lines.Error(f"unknown command /{parsed.name}, try /help"))
+            return
+        command(connection, user, parsed.args)
+    except ChatError as e:
+        if isinstance(e, _LOGGED):
+            connection.reject(e.reason)
         else:
-            self._dispatch(parsed)
+            connection.send(lines.Error(e.reason))
 
-    def _logMessage(self, text: str, to: str = "") -> None:
-        if self.config.logMessages:
-            log.info(
-                "<{name}{arrow}{to}> {text}",
-                chat_event="message",
-                name=self.name,
-                arrow=" -> " if to else "",
-                to=to,
-                text=text,
+
+def _mark(
+    connection: ChatProtocol, user: ChatUser, room: Room, line: lines.Plain
+) -> lines.Event:
+    return connection.codec.mark(user.rooms, room, line)
+
+
+def command_help(connection: ChatProtocol, user: ChatUser | None, args: str) -> None:
+    width = max(len(usage) for usage, _ in HELP)
+    connection.send(
+        *(lines.Info(f"{usage:<{width}}  {meaning}") for usage, meaning in HELP)
+    )
+
+
+def command_quit(connection: ChatProtocol, user: ChatUser | None, args: str) -> None:
+    reason = f"Quit: {args}" if args else "Quit"
+    connection.close(reason, lines.Info("Goodbye!"))
+
+
+def command_who(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    room, _ = split_room(args)
+    if room is None and user.current is None:
+        everyone = sorted((u.name for u in user.realm.users()), key=name_key)
+        connection.send(lines.UserList(tuple(everyone)))
+        return
+    where, names = user.who(room)
+    connection.send(_mark(connection, user, where, lines.UserList(names)))
+
+
+def command_me(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    if not args:
+        connection.send(lines.Error("usage: /me ACTION"))
+        return
+    user.act(args)
+
+
+def command_msg(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    target, text = split_first(args)
+    if not target or not text:
+        connection.send(lines.Error("usage: /msg NAME TEXT"))
+        return
+    recipient = user.whisper(target, text)
+    connection.send(lines.PrivateOut(recipient.name, text))
+
+
+def command_nick(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    new = args.strip()
+    if not new:
+        connection.send(lines.Error("usage: /nick NAME"))
+        return
+    user.rename(new)
+
+
+def command_join(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    name, rest = split_first(args)
+    if not name or rest:
+        connection.send(lines.Error("usage: /join #ROOM"))
+        return
+    room, new = user.join(name)
+    if not new:
+        connection.send(
+            _mark(
+                connection,
+                user,
+                room,
+                lines.Info(f"{room.name} is your current room now"),
             )
-
-    def _dispatch(self, command: Command) -> None:
-        handler = getattr(self, f"command_{command.name}", None)
-        if handler is None:
-            self.send(lines.Error(f"unknown command /{command.name}, try /help"))
-            return
-        handler(command.args)
-
-    def command_help(self, args: str) -> None:
-        for usage, meaning in HELP:
-            self.send(lines.Info(f"{usage:<16} {meaning}"))
-
-    def command_who(self, args: str) -> None:
-        self.send(lines.UserList(self.registry.names()))
-
-    def command_me(self, args: str) -> None:
-        if not args:
-            self.send(lines.Error("usage: /me ACTION"))
-            return
-        self._logMessage(f"* {args}")
-        self.registry.broadcast(lines.Action(self.name, args), exclude=self)
-
-    def command_msg(self, args: str) -> None:
-        target, text = split_first(args)
-        if not target or not text:
-            self.send(lines.Error("usage: /msg NAME TEXT"))
-            return
-        recipient = self.registry.get(target)
-        if recipient is None:
-            self.send(lines.Error(f"no such user: {target}"))
-            return
-        self._logMessage(text, to=recipient.name)
-        self.registry.sendTo(recipient, lines.PrivateIn(self.name, text))
-        self.send(lines.PrivateOut(recipient.name, text))
-
-    def command_nick(self, args: str) -> None:
-        new = args.strip()
-        if not new:
-            self.send(lines.Error("usage: /nick NAME"))
-            return
-        try:
-            check_name(new)
-        except InvalidName as e:
-            self._reject(f"invalid name: {e}")
-            return
-        if new == self.name:
-            self.send(lines.Error(f"you are already called {new}"))
-            return
-        if self.portal is not None and name_key(new) != name_key(self.name):
-            self.send(
-                lines.Error("names are accounts here: /nick may only change case")
-            )
-            return
-        old = self.name
-        try:
-            self.registry.rename(self, old, new)
-        except NameTaken:
-            self._reject(f"the name {new} is taken, choose another")
-            return
-        self.name = new
-        log.info(
-            "{old} is now known as {new}",
-            chat_event="rename",
-            old=old,
-            new=new,
-            peer=self.peer,
         )
-        self.registry.broadcast(lines.Renamed(old, new))
+        return
+    replies: list[lines.Event] = []
+    if room.topic:
+        replies.append(
+            _mark(connection, user, room, lines.TopicIs(room.topic, room.topicSetter))
+        )
+    replies.append(_mark(connection, user, room, lines.UserList(room.names())))
+    connection.send(*replies)
+    user.replay(room)
 
-    def command_quit(self, args: str) -> None:
-        reason = f"Quit: {args}" if args else "Quit"
-        self.close(reason, lines.Info("Goodbye!"))
+
+def command_part(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    room, reason = split_room(args)
+    before = user.current
+    user.part(room, reason)
+    if user.current is not before:
+        if user.current is None:
+            connection.send(lines.Info("you are in no room now: /join one to talk"))
+        else:
+            connection.send(lines.Info(f"{user.current.name} is your current room now"))
+
+
+def command_rooms(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    rooms = user.listRooms()
+    connection.send(
+        lines.RoomsHeader(len(rooms)),
+        *(lines.RoomEntry(info.name, info.members, info.topic) for info in rooms),
+    )
+
+
+def command_topic(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    room, text = split_room(args)
+    if not text:
+        where = user.room(room)
+        connection.send(
+            _mark(
+                connection, user, where, lines.TopicIs(where.topic, where.topicSetter)
+            )
+        )
+        return
+    user.setTopic(text, room)
+
+
+def command_history(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    room, rest = split_room(args)
+    limit = DEFAULT_HISTORY_PAGE
+    if rest:
+        if not rest.isdigit() or not 1 <= int(rest) <= MAX_PAGE:
+            connection.send(
+                lines.Error(f"usage: /history [#ROOM] [N], N from 1 to {MAX_PAGE}")
+            )
+            return
+        limit = int(rest)
+    fetched = user.olderHistory(room, limit)
+
+    def failed(reason: Failure) -> None:
+        log.failure(
+            "Reading history for {name} failed",
+            failure=reason,
+            chat_event="error",
+            name=user.name,
+        )
+        if not connection.closing:
+            connection.send(
+                lines.Error("history cannot be read right now, try again later")
+            )
+
+    fetched.addErrback(failed)
+
+
+COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
+    "help": command_help,
+    "quit": command_quit,
+    "who": command_who,
+    "me": command_me,
+    "msg": command_msg,
+    "nick": command_nick,
+    "join": command_join,
+    "part": command_part,
+    "rooms": command_rooms,
+    "topic": command_topic,
+    "history": command_history,
+}

@@ -1,0 +1,119 @@
+"""
+Why a user operation was refused: one exception class per reason, each
+carrying its reason in words fit to show the user.
+
+Every door turns a L{ChatError} into its own kind of error (a C{!!!} line, an
+IRC numeric, a JSON error) and shows L{ChatError.reason}.
+"""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """
+    A user operation was refused.
+
+    @ivar reason: Why, in words fit to show the user.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InvalidName(ChatError):
+    """
+    A proposed user name breaks the name rules.
+
+    @ivar why: The rule it breaks (C{a name cannot be empty}); the reason
+        adds what it was about (C{invalid name: ...}).
+    """
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"invalid name: {why}")
+        self.why = why
+
+
+class InvalidRoomName(ChatError):
+    """
+    A proposed room name breaks the room name rules.
+    """
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"invalid room name: {why}")
+        self.why = why
+
+
+class InvalidText(ChatError):
+    """
+    Text holds something that may not be sent to other users.
+    """
+
+
+class NameTaken(ChatError):
+    """
+    Somebody online already has that name (compared case-folded).
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the name {name} is taken, choose another")
+        self.name = name
+
+
+class AlreadyCalled(ChatError):
+    """
+    A user asked to be renamed to the name they have.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"you are already called {name}")
+
+
+class NamesAreAccounts(ChatError):
+    """
+    With accounts a user may change only the case of their name.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("names are accounts here: only the case of a name may change")
+
+
+class NoSuchUser(ChatError):
+    """
+    Nobody online has that name.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no such user: {name}")
+        self.name = name
+
+
+class NoSuchRoom(ChatError):
+    """
+    No room has that name.
+    """
+
+    def __init__(self, room: str) -> None:
+        super().__init__(f"no such room: {room}")
+        self.room = room
+
+
+class NotInRoom(ChatError):
+    """
+    The user is not in the room the operation is about (or in no room at
+    all, when it names none).
+    """
+
+    def __init__(self, room: str | None) -> None:
+        if room is None:
+            reason = "you are in no room: /join one first"
+        else:
+            reason = f"you are not in {room}"
+        super().__init__(reason)
+        self.room = room
+
+
+class TooManyRooms(ChatError):
+    """
+    The server, or the user, has as many rooms as allowed.
+    """

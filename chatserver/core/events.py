@@ -1,0 +1,140 @@
+"""
+What happens in the chat, as data: the events the core hands to the doors.
+
+A door turns each event into its own wire format (the line door into server
+lines, the IRC door into IRC messages); the core never formats text.  Room
+events name their room; the fan-out (L{chatserver.core.fanout}) delivers
+each to the members of that room, encoded once per door and form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from chatserver.history.store import ACTION, TOPIC, HistoryEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """
+    C{sender} said C{text} in C{room}; kept in its history as C{id}.
+    """
+
+    room: str
+    sender: str
+    text: str
+    id: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Acted:
+    """
+    C{sender} did C{text} (C{/me waves}) in C{room}; kept as C{id}.
+    """
+
+    room: str
+    sender: str
+    text: str
+    id: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged:
+    """
+    C{setter} set the topic of C{room} to C{topic} (cleared it, when
+    empty); kept as C{id}.
+    """
+
+    room: str
+    setter: str
+    topic: str
+    id: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """
+    C{name} has joined C{room}.
+    """
+
+    room: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parted:
+    """
+    C{name} has left C{room}, for C{reason} (C{Part}, C{Part: REASON}).
+    """
+
+    room: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    """
+    C{name} has left the chat, for C{reason}; each user who shared a room
+    with them gets it once.
+    """
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    """
+    C{old} is now called C{new}; each user who shares a room with them gets
+    it once, and so do they.
+    """
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Whispered:
+    """
+    A private message from C{sender} to C{recipient}; never kept.
+    """
+
+    sender: str
+    recipient: str
+    text: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """
+    A page of C{room}'s history for one user, oldest first: on joining (the
+    most recent lines) or asked for (older lines).
+
+    @ivar more: Whether older lines may exist before these (L{False} once
+        the start of the room's history has been reached).
+    """
+
+    room: str
+    entries: tuple[HistoryEntry, ...]
+    more: bool
+
+
+RoomEvent: TypeAlias = Said | Acted | TopicChanged | Joined | Parted
+ChatEvent: TypeAlias = RoomEvent | Quit | Renamed | Whispered | Replayed
+
+
+def room_event(entry: HistoryEntry) -> Said | Acted | TopicChanged:
+    """
+    @return: The event a history entry was kept from.
+    """
+    if entry.kind == ACTION:
+        return Acted(entry.room, entry.sender, entry.text, entry.id, entry.time)
+    if entry.kind == TOPIC:
+        return TopicChanged(entry.room, entry.sender, entry.text, entry.id, entry.time)
+    return Said(entry.room, entry.sender, entry.text, entry.id, entry.time)

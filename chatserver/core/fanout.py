@@ -1,0 +1,484 @@
+"""
+Everything the chat sends, coalesced per reactor turn and encoded once per
+door.
+
+A naive broadcast pays Python once per recipient per line: it formats,
+encodes and writes each line for each user.  The L{Fanout} pays once per
+event and door, and once per recipient per turn: sending an event only
+appends it to the turn's log, and at the end of the turn (one
+C{callLater(0)}, scheduled by the first event of the turn) each recipient
+gets everything of that turn in one C{deliver}.  When the server is idle an
+event is the only one of its turn and goes out as soon as the reactor has
+finished reading: no delay is added.
+
+Each recipient's door has a L{Codec}, which encodes events in one or more
+I{forms} (the line door marks a room line with its room for a user in
+several rooms, and leaves it unmarked for a user whose only room is the
+default room).  An event is encoded at most once per codec and form, and
+users who share a codec, a form and the same rooms share the very same
+bytes.
+
+The order is kept per recipient: what is sent to one user alone (replies,
+errors, private messages) is merged with the room events at the place it
+was sent; a user who joins a room in the middle of a turn gets only that
+room's events from then on, one who leaves it only those from before, and
+one excluded from an event does not get it.
+
+Without a clock the fan-out delivers at once, which is what the tests that
+read a transport right after feeding it lines expect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Iterable
+from itertools import count
+from typing import TYPE_CHECKING, Protocol
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+from chatserver.core.events import ChatEvent
+
+if TYPE_CHECKING:
+    from chatserver.core.rooms import Room
+    from chatserver.core.users import ChatUser
+
+
+class Codec(Protocol):
+    """
+    How one door encodes events: one per door, shared by its sessions.
+    """
+
+    def form(self, rooms: Collection[Room], room: Room | None) -> Hashable:
+        """
+        @param rooms: The rooms the reader is in.
+        @param room: The room the event is about, or L{None}.
+        @return: Which form of the event this reader gets; readers given
+            equal forms get the same bytes.
+        """
+
+    def encode(self, event: ChatEvent, form: Hashable) -> bytes:
+        """
+        @return: C{event} in the given form, ready to write.
+        """
+
+
+class Mind(Protocol):
+    """
+    A door's side of one logged-in session (twisted.words' "mind"): where
+    the chat's output for that user goes.
+
+    @ivar codec: How this session's door encodes events.
+    @ivar peer: Where the session comes from, for logs and the console
+        (C{127.0.0.1:5000}).
+    """
+
+    codec: Codec
+
+    @property
+    def peer(self) -> str: ...
+
+    def deliver(self, data: bytes) -> None:
+        """
+        Write C{data}, encoded events and replies, to the session.
+        """
+
+    def disconnect(self, reason: str) -> None:
+        """
+        The operator disconnected the user, for C{reason} (which may be
+        empty): say so and close the session.
+        """
+
+
+# Something sent to one user alone: its log position, its order among such
+# things, and bytes, the position of an event sent to chosen users, or an
+# event (with its room) for this user only.
+_Direct = tuple[int, int, "bytes | int | tuple[ChatEvent, Room | None]"]
+# A room joined (True) or left: log position, order, room.
+_Move = tuple[int, int, "Room", bool]
+
+
+class Fanout:
+    """
+    The output of one chat.
+
+    @param clock: Schedules the flush at the end of the turn; L{None}
+        delivers everything at once.
+    """
+
+    def __init__(self, clock: IReactorTime | None = None) -> None:
+        self._clock = clock
+        self._flushCall: IDelayedCall | None = None
+        self._order = count()
+        # This turn's events in order, each with its room (None: sent to
+        # chosen users).
+        self._entries: list[tuple[ChatEvent, Room | None]] = []
+        # The positions of each room's events in _entries.
+        self._roomEntries: dict[Room, list[int]] = {}
+        # Who was left out of which event.
+        self._excluded: dict[ChatUser, set[int]] = {}
+        # What was sent to one user alone, with the log position it follows:
+        # bytes, an event of the log sent to chosen users, or an event for
+        # this user only (with its room).
+        self._direct: dict[ChatUser, list[_Direct]] = {}
+        # Rooms joined (True) or left (False) during the turn.
+        self._moves: dict[ChatUser, list[_Move]] = {}
+        # Output held back for users waiting for a history replay.
+        self._held: dict[ChatUser, list[bytes]] = {}
+
+    @property
+    def pending(self) -> bool:
+        """
+        Whether anything waits for the end of the turn.
+        """
+        return bool(self._entries or self._direct)
+
+    def _schedule(self) -> None:
+        if self._flushCall is None and self._clock is not None:
+            self._flushCall = self._clock.callLater(0, self.flush)
+
+    def _deliver(self, user: ChatUser, data: bytes) -> None:
+        held = self._held.get(user)
+        if held is not None:
+            held.append(data)
+        else:
+            user.mind.deliver(data)
+
+    # Sending
+
+    def _deliverNow(
+        self, users: list[ChatUser], event: ChatEvent, room: Room | None
+    ) -> None:
+        """
+        Without a clock: deliver C{event}, about C{room}, to C{users} at
+        once, encoded once per codec and form.
+        """
+        encoded: dict[tuple[Codec, Hashable], bytes] = {}
+        for user in users:
+            codec = user.codec
+            form = codec.form(user.rooms, room)
+            data = encoded.get((codec, form))
+            if data is None:
+                data = encoded[codec, form] = codec.encode(event, form)
+            self._deliver(user, data)
+
+    def toRoom(
+        self, room: Room, event: ChatEvent, exclude: ChatUser | None = None
+    ) -> None:
+        """
+        Send C{event} to every member of C{room} but C{exclude}.
+        """
+        if self._clock is None:
+            members = [m for m in room.members.values() if m is not exclude]
+            self._deliverNow(members, event, room)
+            return
+        position = len(self._entries)
+        self._entries.append((event, room))
+        positions = self._roomEntries.get(room)
+        if positions is None:
+            self._roomEntries[room] = [position]
+        else:
+            positions.append(position)
+        if exclude is not None:
+            self._excluded.setdefault(exclude, set()).add(position)
+        self._schedule()
+
+    def toUsers(self, users: Iterable[ChatUser], event: ChatEvent) -> None:
+        """
+        Send C{event} to each of C{users} once, whatever rooms they share.
+        """
+        if self._clock is None:
+            self._deliverNow(list(users), event, None)
+            return
+        position = len(self._entries)
+        self._entries.append((event, None))
+        for user in users:
+            self._addDirect(user, position + 1, position)
+
+    def toUser(
+        self, user: ChatUser, event: ChatEvent, room: Room | None = None
+    ) -> None:
+        """
+        Send C{event}, about C{room} (if any), to C{user} alone.
+        """
+        if self._clock is None:
+            codec = user.codec
+            self._deliver(user, codec.encode(event, codec.form(user.rooms, room)))
+            return
+        self._addDirect(user, len(self._entries), (event, room))
+
+    def send(self, user: ChatUser, data: bytes) -> None:
+        """
+        Send C{data}, already encoded by the user's door, to C{user} alone,
+        in order with the events it gets.
+        """
+        if self._clock is None:
+            self._deliver(user, data)
+            return
+        self._addDirect(user, len(self._entries), data)
+
+    def _addDirect(
+        self,
+        user: ChatUser,
+        position: int,
+        item: bytes | int | tuple[ChatEvent, Room | None],
+    ) -> None:
+        direct = self._direct.get(user)
+        if direct is None:
+            direct = self._direct[user] = []
+        direct.append((position, next(self._order), item))
+        self._schedule()
+
+    # Membership
+
+    def joined(self, user: ChatUser, room: Room) -> None:
+        """
+        C{user} has just joined C{room}: it gets that room's events from now
+        on.
+        """
+        if self._entries:
+            self._moves.setdefault(user, []).append(
+                (len(self._entries), next(self._order), room, True)
+            )
+
+    def parted(self, user: ChatUser, room: Room) -> None:
+        """
+        C{user} has just left C{room}: it gets none of that room's events
+        from now on.
+        """
+        if self._entries:
+            self._moves.setdefault(user, []).append(
+                (len(self._entries), next(self._order), room, False)
+            )
+
+    def left(self, user: ChatUser) -> None:
+        """
+        C{user} is gone: forget what was waiting for it.
+        """
+        self._direct.pop(user, None)
+        self._excluded.pop(user, None)
+        self._moves.pop(user, None)
+        self._held.pop(user, None)
+
+    # Holding back
+
+    def hold(self, user: ChatUser) -> None:
+        """
+        Hold back everything for C{user} from now on, until L{release}: what
+        was sent to it before goes out now.
+        """
+        self.flushOne(user)
+        self._held.setdefault(user, [])
+
+    def release(
+        self, user: ChatUser, first: ChatEvent | None = None, room: Room | None = None
+    ) -> None:
+        """
+        Send C{first} (about C{room}) to C{user}, then everything held back
+        since L{hold}, and stop holding.
+        """
+        if user not in self._held:
+            return
+        self.flushOne(user)
+        held = self._held.pop(user)
+        if first is not None:
+            codec = user.codec
+            held.insert(0, codec.encode(first, codec.form(user.rooms, room)))
+        data = b"".join(held)
+        if data:
+            user.mind.deliver(data)
+
+    # Delivering
+
+    def flushOne(self, user: ChatUser) -> None:
+        """
+        Deliver what waits for C{user} now (before its connection closes,
+        say); the rest of the turn is unchanged.
+        """
+        if self._clock is None or not self.pending:
+            return
+        data = b"".join(self._linesFor(user, {}))
+        self._direct.pop(user, None)
+        self._excluded.pop(user, None)
+        if self._entries:
+            # From now on it gets this turn's events as if it had joined its
+            # rooms now.
+            self._moves[user] = [
+                (len(self._entries), next(self._order), room, True)
+                for room in user.rooms
+            ]
+        if data:
+            self._deliver(user, data)
+
+    def _encoded(
+        self,
+        cache: dict[tuple[int, Codec, Hashable], bytes],
+        position: int,
+        codec: Codec,
+        form: Hashable,
+    ) -> bytes:
+        """
+        @return: The event at C{position} of this turn's log, encoded by
+            C{codec} in C{form}, once per turn.
+        """
+        key = (position, codec, form)
+        data = cache.get(key)
+        if data is None:
+            data = cache[key] = codec.encode(self._entries[position][0], form)
+        return data
+
+    def _linesFor(
+        self, user: ChatUser, cache: dict[tuple[int, Codec, Hashable], bytes]
+    ) -> list[bytes]:
+        """
+        @return: The encoded events of this turn for C{user}, who joined or
+            left rooms, was sent something alone, or was excluded from
+            something during the turn.
+        """
+        entries = self._entries
+        codec = user.codec
+        moves = self._moves.get(user, [])
+        rooms = list(user.rooms)
+        # The rooms it was in at the start of the turn: undo the moves.
+        for _, _, room, joined in reversed(moves):
+            if joined:
+                if room in rooms:
+                    rooms.remove(room)
+            elif room not in rooms:
+                rooms.append(room)
+        concerned = set(rooms) | set(user.rooms) | {move[2] for move in moves}
+        positions = sorted(
+            p for room in concerned for p in self._roomEntries.get(room, ())
+        )
+        # What happens to this user alone, in the order it happened: rooms
+        # joined or left (a Move), and what was sent to it alone.
+        steps: list[_Move | _Direct] = [*moves, *self._direct.get(user, ())]
+        steps.sort(key=lambda step: (step[0], step[1]))
+        skip = self._excluded.get(user, ())
+        out: list[bytes] = []
+        done = 0
+
+        def advance(upTo: int) -> None:
+            nonlocal done
+            while done < len(steps) and steps[done][0] <= upTo:
+                step = steps[done]
+                done += 1
+                if len(step) == 4:
+                    room, joined = step[2], step[3]
+                    if joined and room not in rooms:
+                        rooms.append(room)
+                    elif not joined and room in rooms:
+                        rooms.remove(room)
+                    continue
+                payload = step[2]
+                if isinstance(payload, bytes):
+                    out.append(payload)
+                elif isinstance(payload, int):
+                    out.append(self._encoded(cache, payload, codec, None))
+                else:
+                    event, about = payload
+                    out.append(codec.encode(event, codec.form(rooms, about)))
+
+        for position in positions:
+            advance(position)
+            about = entries[position][1]
+            if about in rooms and position not in skip:
+                form = codec.form(rooms, about)
+                out.append(self._encoded(cache, position, codec, form))
+        advance(len(entries))
+        return out
+
+    def _linesInRooms(
+        self, user: ChatUser, cache: dict[tuple[int, Codec, Hashable], bytes]
+    ) -> bytes:
+        """
+        @return: This turn's events of every room of C{user}, who stayed in
+            the same rooms all turn.
+        """
+        codec = user.codec
+        rooms = user.rooms
+        entries = self._entries
+        positions = sorted(p for r in rooms for p in self._roomEntries.get(r, ()))
+        return b"".join(
+            self._encoded(cache, p, codec, codec.form(rooms, entries[p][1]))
+            for p in positions
+        )
+
+    def _soleRoomWrites(
+        self,
+        room: Room,
+        positions: list[int],
+        *,
+        special: set[ChatUser],
+        several: set[ChatUser],
+        cache: dict[tuple[int, Codec, Hashable], bytes],
+        writes: list[tuple[ChatUser, bytes]],
+    ) -> None:
+        """
+        Add the writes of this turn's events of C{room} for its members whose
+        only room it is: one encoding per codec, shared.  Members in several
+        rooms are added to C{several}.
+        """
+        byCodec: dict[Codec, list[ChatUser]] = {}
+        for member in room.members.values():
+            if member in special:
+                continue
+            if len(member.rooms) != 1:
+                several.add(member)
+                continue
+            codec = member.codec
+            sharing = byCodec.get(codec)
+            if sharing is None:
+                byCodec[codec] = [member]
+            else:
+                sharing.append(member)
+        only = (room,)
+        for codec, sharing in byCodec.items():
+            form = codec.form(only, room)
+            data = b"".join(self._encoded(cache, p, codec, form) for p in positions)
+            writes.extend((member, data) for member in sharing)
+
+    def flush(self) -> None:
+        """
+        Deliver everything of this turn: one C{deliver} per recipient.
+        """
+        if self._flushCall is not None:
+            if self._flushCall.active():
+                self._flushCall.cancel()
+            self._flushCall = None
+        if not self.pending:
+            self._moves.clear()
+            self._excluded.clear()
+            return
+        special: set[ChatUser] = set()
+        special.update(self._direct, self._excluded, self._moves)
+        cache: dict[tuple[int, Codec, Hashable], bytes] = {}
+        writes: list[tuple[ChatUser, bytes]] = []
+        several: set[ChatUser] = set()
+        for room, positions in self._roomEntries.items():
+            self._soleRoomWrites(
+                room,
+                positions,
+                special=special,
+                several=several,
+                cache=cache,
+                writes=writes,
+            )
+        for member in several:
+            writes.append((member, self._linesInRooms(member, cache)))
+        for user in special:
+            data = b"".join(self._linesFor(user, cache))
+            if data:
+                writes.append((user, data))
+        self._entries = []
+        self._roomEntries = {}
+        self._direct = {}
+        self._moves = {}
+        self._excluded = {}
+        # Deliveries may send more (a user dropped for not reading leaves):
+        # that belongs to the next turn.
+        if self._held:
+            for user, data in writes:
+                self._deliver(user, data)
+        else:
+            for user, data in writes:
+                user.mind.deliver(data)

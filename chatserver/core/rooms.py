@@ -1,0 +1,104 @@
+"""
+A room: its members, its topic, and its name.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import TYPE_CHECKING
+
+from chatserver.core.names import room_key
+
+if TYPE_CHECKING:
+    from chatserver.core.users import ChatUser
+
+
+class Room:
+    """
+    A room of the chat: the users in it, in the order they joined, and the
+    topic.  The realm creates a room when its first member joins and forgets
+    it when its last member leaves; its history stays in the history store.
+
+    @ivar name: The room's name as first written (C{#Dev}).
+    @ivar key: The name's key (L{room_key}), unique among rooms.
+    @ivar members: The members by name key, in the order they joined.
+    @ivar topic: The topic; empty when none is set.
+    @ivar topicSetter: Who set the topic.
+    @ivar topicTime: When the topic was set, in POSIX seconds.
+    """
+
+    __slots__ = (
+        "_sortedKeys",
+        "_sortedNames",
+        "createdAt",
+        "key",
+        "members",
+        "name",
+        "topic",
+        "topicSetter",
+        "topicTime",
+    )
+
+    def __init__(self, name: str, createdAt: float = 0.0) -> None:
+        self.name = name
+        self.key = room_key(name)
+        self.createdAt = createdAt
+        self.members: dict[str, ChatUser] = {}
+        self.topic = ""
+        self.topicSetter = ""
+        self.topicTime = 0.0
+        # The members' keys in order and their names in the same order, kept
+        # sorted as members come and go: every login lists the default room,
+        # so sorting it each time would cost O(n log n) per login.
+        self._sortedKeys: list[str] = []
+        self._sortedNames: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"<Room {self.name} ({len(self.members)} members)>"
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __contains__(self, user: object) -> bool:
+        key = getattr(user, "key", None)
+        return key is not None and self.members.get(key) is user
+
+    def names(self) -> tuple[str, ...]:
+        """
+        @return: The members' names, sorted without regard to case.
+        """
+        return tuple(self._sortedNames)
+
+    def add(self, user: ChatUser) -> None:
+        """
+        Make C{user} a member.
+        """
+        self.members[user.key] = user
+        where = bisect_left(self._sortedKeys, user.key)
+        self._sortedKeys.insert(where, user.key)
+        self._sortedNames.insert(where, user.name)
+
+    def remove(self, user: ChatUser) -> None:
+        """
+        Make C{user} a member no more.
+        """
+        if self.members.get(user.key) is not user:
+            return
+        del self.members[user.key]
+        where = bisect_left(self._sortedKeys, user.key)
+        del self._sortedKeys[where]
+        del self._sortedNames[where]
+
+    def renamed(self, user: ChatUser, oldKey: str) -> None:
+        """
+        C{user}, a member, was known by C{oldKey} and is now called
+        C{user.name}.
+        """
+        del self.members[oldKey]
+        self.members[user.key] = user
+        where = bisect_left(self._sortedKeys, oldKey)
+        del self._sortedKeys[where]
+        del self._sortedNames[where]
+        where = bisect_left(self._sortedKeys, user.key)
+        self._sortedKeys.insert(where, user.key)
+        self._sortedNames.insert(where, user.name)

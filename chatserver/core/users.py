@@ -1,0 +1,390 @@
+"""
+A logged-in user: the avatar the realm gives to a door, with every
+operation a user can do.
+
+Each operation checks its rules and raises a L{ChatError} subclass with a
+reason fit to show the user; what it changes reaches the users concerned as
+events (L{chatserver.core.events}) through the chat's fan-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import Interface, implementer
+
+from chatserver import LOG_NAMESPACE
+from chatserver.core.errors import (
+    AlreadyCalled,
+    ChatError,
+    InvalidText,
+    NamesAreAccounts,
+    NoSuchRoom,
+    NoSuchUser,
+    NotInRoom,
+)
+from chatserver.core.events import (
+    Acted,
+    Parted,
+    Replayed,
+    Said,
+    TopicChanged,
+    Whispered,
+)
+from chatserver.core.names import check_name, check_room_name, name_key, room_key
+from chatserver.core.text import MAX_TOPIC_LENGTH, check_text
+from chatserver.history.store import ACTION, MAX_PAGE, MESSAGE, TOPIC, HistoryEntry
+
+if TYPE_CHECKING:
+    from chatserver.core.fanout import Codec, Mind
+    from chatserver.core.realm import ChatRealm
+    from chatserver.core.rooms import Room
+
+log = Logger(namespace=LOG_NAMESPACE)
+
+
+class IChatUser(Interface):
+    """
+    A logged-in user of the chat, as the realm hands it to a door (see
+    L{ChatUser}).
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    """
+    What C{/rooms} tells of a room.
+    """
+
+    name: str
+    members: int
+    topic: str
+
+
+@implementer(IChatUser)
+class ChatUser:
+    """
+    One logged-in user, and everything a user can do.
+
+    @ivar name: The user's name.
+    @ivar key: The name's key (L{name_key}), unique among users online.
+    @ivar mind: The door's side of the session: output goes there.
+    @ivar codec: How the user's door encodes events.
+    @ivar rooms: The rooms the user is in, in the order joined.
+    @ivar current: The room plain lines go to, or L{None}.
+    @ivar since: When the user logged in, in POSIX seconds.
+    """
+
+    __slots__ = (
+        "_cursors",
+        "codec",
+        "current",
+        "key",
+        "mind",
+        "name",
+        "online",
+        "realm",
+        "rooms",
+        "since",
+    )
+
+    def __init__(self, realm: ChatRealm, name: str, mind: Mind, since: float) -> None:
+        self.realm = realm
+        self.name = name
+        self.key = name_key(name)
+        self.mind = mind
+        self.codec: Codec = mind.codec
+        # A tuple, not a list or a set: the smallest container for the one
+        # room most users are in.
+        self.rooms: tuple[Room, ...] = ()
+        self.current: Room | None = None
+        self.since = since
+        self.online = True
+        # The oldest history entry shown, per room key, for /history paging.
+        self._cursors: dict[str, int] | None = None
+
+    def __repr__(self) -> str:
+        return f"<ChatUser {self.name}>"
+
+    # Rooms
+
+    def _room(self, name: str | None) -> Room:
+        """
+        @return: The room called C{name}, which this user must be in; the
+            current room for L{None}.
+        """
+        if name is None:
+            if self.current is None:
+                raise NotInRoom(None)
+            return self.current
+        room = self.realm.getRoom(name)
+        if room is None or room not in self.rooms:
+            check_room_name(name)
+            raise NotInRoom(room.name if room is not None else name)
+        return room
+
+    def _existingRoom(self, name: str | None) -> Room:
+        """
+        @return: The room called C{name}, which this user need not be in;
+            the current room for L{None}.
+        """
+        if name is None:
+            return self._room(None)
+        room = self.realm.getRoom(name)
+        if room is None:
+            check_room_name(name)
+            raise NoSuchRoom(name)
+        return room
+
+    def room(self, name: str | None = None) -> Room:
+        """
+        @return: The room called C{name} (the current room for L{None}).
+        @raise NoSuchRoom: If there is no such room.
+        @raise NotInRoom: If C{name} is L{None} and the user is in no room.
+        """
+        return self._existingRoom(name)
+
+    def join(self, name: str) -> tuple[Room, bool]:
+        """
+        Join the room called C{name}, creating it if needed, and make it the
+        current room; joining a room again only makes it current.
+
+        @return: The room, and whether the user joined it now (L{False}
+            when already in it).
+        """
+        room = self.realm.getRoom(name)
+        if room is not None and room in self.rooms:
+            self.current = room
+            return room, False
+        room = self.realm.enter(self, name)
+        self.current = room
+        return room, True
+
+    def part(self, name: str | None = None, reason: str = "") -> Room:
+        """
+        Leave the room called C{name} (the current room for L{None}).
+
+        @return: The room left.
+        """
+        room = self._room(name)
+        if reason:
+            check_text(reason)
+        self.realm.leave(self, room, Parted(room.name, self.name, _part_reason(reason)))
+        return room
+
+    def joined(self, room: Room) -> None:
+        """
+        Record that this user is now in C{room} (called by the realm).
+        """
+        self.rooms = (*self.rooms, room)
+
+    def parted(self, room: Room) -> None:
+        """
+        Record that this user is no longer in C{room} (called by the realm).
+        """
+        self.rooms = tuple(r for r in self.rooms if r is not room)
+        if self.current is room:
+            self.current = self.rooms[-1] if self.rooms else None
+
+    def listRooms(self) -> list[RoomInfo]:
+        """
+        @return: Every room, sorted by name regardless of case.
+        """
+        return [
+            RoomInfo(room.name, len(room), room.topic)
+            for room in sorted(self.realm.rooms.values(), key=lambda r: r.key)
+        ]
+
+    def who(self, name: str | None = None) -> tuple[Room, tuple[str, ...]]:
+        """
+        @return: The room called C{name} (the current room for L{None}) and
+            the names of its members, sorted regardless of case.
+        """
+        room = self._existingRoom(name)
+        return room, room.names()
+
+    # Talking
+
+    def _checkedText(self, text: str) -> str:
+        if not text.strip():
+            raise InvalidText("there is nothing to say")
+        return check_text(text)
+
+    def say(self, text: str, room: str | None = None) -> Said:
+        """
+        Say C{text} in C{room} (the current room for L{None}).
+        """
+        where = self._room(room)
+        entry = self.realm.keep(where, MESSAGE, self.name, self._checkedText(text))
+        event = Said(where.name, self.name, text, entry.id, entry.time)
+        self.realm.tell(where, event, self)
+        self.realm.logMessage(self, where.name, text)
+        return event
+
+    def act(self, text: str, room: str | None = None) -> Acted:
+        """
+        Do C{text} (C{/me waves}) in C{room} (the current room for L{None}).
+        """
+        where = self._room(room)
+        entry = self.realm.keep(where, ACTION, self.name, self._checkedText(text))
+        event = Acted(where.name, self.name, text, entry.id, entry.time)
+        self.realm.tell(where, event, self)
+        self.realm.logMessage(self, where.name, f"* {text}")
+        return event
+
+    def whisper(self, name: str, text: str) -> ChatUser:
+        """
+        Send C{text} to the user called C{name} alone; it is not kept.
+
+        @return: The recipient.
+        """
+        recipient = self.realm.get(name)
+        if recipient is None:
+            raise NoSuchUser(name)
+        self._checkedText(text)
+        event = Whispered(self.name, recipient.name, text, self.realm.now())
+        self.realm.fanout.toUser(recipient, event)
+        self.realm.logMessage(self, recipient.name, text)
+        return recipient
+
+    def setTopic(self, text: str, room: str | None = None) -> TopicChanged:
+        """
+        Set the topic of C{room} (the current room for L{None}); an empty
+        C{text} clears it.
+        """
+        where = self._room(room)
+        text = check_text(text.strip())
+        if len(text) > MAX_TOPIC_LENGTH:
+            raise InvalidText(
+                f"a topic is at most {MAX_TOPIC_LENGTH} characters "
+                f"(that one has {len(text)})"
+            )
+        entry = self.realm.keep(where, TOPIC, self.name, text)
+        where.topic, where.topicSetter, where.topicTime = text, self.name, entry.time
+        event = TopicChanged(where.name, self.name, text, entry.id, entry.time)
+        self.realm.tell(where, event)
+        log.info(
+            "{name} set the topic of {room}: {topic}",
+            chat_event="topic",
+            name=self.name,
+            room=where.name,
+            topic=text,
+        )
+        return event
+
+    # History
+
+    def replay(self, room: Room) -> None:
+        """
+        Send this user the recent history of C{room} (the last
+        C{historyReplay} lines), before anything sent to it after this call.
+        """
+        limit = self.realm.config.historyReplay
+        if limit <= 0:
+            return
+        fanout = self.realm.fanout
+        fanout.hold(self)
+        query = self.realm.history.query(room.key, limit)
+
+        def replayed(entries: list[HistoryEntry]) -> None:
+            if not entries:
+                fanout.release(self)
+                return
+            self._remember(room.key, entries[0].id)
+            event = Replayed(room.name, tuple(entries), len(entries) >= limit)
+            fanout.release(self, event, room)
+
+        def failed(reason: Failure) -> None:
+            log.failure(
+                "Reading the history of {room} failed",
+                failure=reason,
+                chat_event="error",
+                room=room.name,
+            )
+            fanout.release(self)
+
+        query.addCallbacks(replayed, failed)
+
+    def olderHistory(
+        self, room: str | None = None, limit: int = 20
+    ) -> defer.Deferred[None]:
+        """
+        Send this user the C{limit} lines of C{room}'s history (the current
+        room for L{None}) before the oldest it has been shown, as a
+        L{Replayed} event.  The room need not exist any more, nor the user
+        be in it.
+        """
+        if room is None:
+            where = self._room(None)
+            key, shownName = where.key, where.name
+        else:
+            check_room_name(room)
+            existing = self.realm.getRoom(room)
+            key = room_key(room)
+            shownName = existing.name if existing is not None else room
+        limit = max(1, min(limit, MAX_PAGE))
+        before = self._cursors.get(key) if self._cursors else None
+        query = self.realm.history.query(key, limit, before=before)
+
+        def got(entries: list[HistoryEntry]) -> None:
+            if not self.online:
+                return
+            if entries:
+                self._remember(key, entries[0].id)
+            name = entries[-1].room if entries else shownName
+            event = Replayed(name, tuple(entries), len(entries) >= limit)
+            self.realm.fanout.toUser(self, event, self.realm.getRoom(name))
+
+        return query.addCallback(got)
+
+    def history(
+        self,
+        room: str,
+        limit: int,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> defer.Deferred[list[HistoryEntry]]:
+        """
+        Read a page of C{room}'s history (see
+        L{chatserver.history.store.HistoryStore.query}), for a door that
+        pages with its own references.
+        """
+        check_room_name(room)
+        return self.realm.history.query(room_key(room), limit, before, after)
+
+    def _remember(self, key: str, oldest: int) -> None:
+        if self._cursors is None:
+            self._cursors = {}
+        self._cursors[key] = oldest
+
+    # Leaving and names
+
+    def rename(self, new: str) -> str:
+        """
+        Change this user's name to C{new}.
+
+        @return: The old name.
+        """
+        check_name(new)
+        if new == self.name:
+            raise AlreadyCalled(new)
+        if self.realm.accounts and name_key(new) != self.key:
+            raise NamesAreAccounts()
+        return self.realm.rename(self, new)
+
+    def quit(self, reason: str) -> None:
+        """
+        Leave the chat, for C{reason}; nothing happens the second time.
+        """
+        self.realm.logout(self, reason)
+
+
+def _part_reason(reason: str) -> str:
+    return f"Part: {reason}" if reason else "Part"
+
+
+__all__ = ["ChatError", "ChatUser", "IChatUser", "RoomInfo"]

@@ -1,0 +1,103 @@
+"""
+The line door's codec: chat events as server lines.
+
+A line about a room is marked with its room (C{#dev <bob> hi}) unless the
+reader's only room is the default room, so that a user who never joins
+another room reads what they read before rooms existed.  That makes two
+forms of a room event, L{PLAIN} and L{MARKED}; the fan-out encodes each at
+most once per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable
+from typing import TYPE_CHECKING
+
+from chatserver.core import events
+from chatserver.core.events import ChatEvent
+from chatserver.core.names import room_key
+from chatserver.doors.line import lines
+
+if TYPE_CHECKING:
+    from chatserver.core.rooms import Room
+
+PLAIN = False
+MARKED = True
+
+
+def _line(event: ChatEvent) -> lines.Plain:
+    """
+    @return: The server line that tells C{event} (a room event, for room
+        events: without its room).
+    """
+    if isinstance(event, events.Said):
+        return lines.Message(event.sender, event.text)
+    if isinstance(event, events.Acted):
+        return lines.Action(event.sender, event.text)
+    if isinstance(event, events.TopicChanged):
+        return lines.TopicSet(event.setter, event.topic)
+    if isinstance(event, events.Joined):
+        return lines.Joined(event.name)
+    if isinstance(event, (events.Parted, events.Quit)):
+        return lines.Left(event.name, event.reason)
+    if isinstance(event, events.Renamed):
+        return lines.Renamed(event.old, event.new)
+    if isinstance(event, events.Whispered):
+        return lines.PrivateIn(event.sender, event.text)
+    raise TypeError(f"no line for {event!r}")
+
+
+class LineCodec:
+    """
+    Encodes chat events as server lines for the line door.
+
+    @ivar defaultRoomKey: The key of the server's default room.
+    """
+
+    def __init__(self, defaultRoom: str) -> None:
+        self.defaultRoomKey = room_key(defaultRoom)
+
+    def marked(self, rooms: Collection[Room], room: Room | None) -> bool:
+        """
+        @return: Whether a line about C{room} is marked with it for a reader
+            in C{rooms}.
+        """
+        if room is None:
+            return PLAIN
+        if len(rooms) == 1 and room.key == self.defaultRoomKey:
+            return room not in rooms
+        return MARKED
+
+    def form(self, rooms: Collection[Room], room: Room | None) -> Hashable:
+        return self.marked(rooms, room)
+
+    def encode(self, event: ChatEvent, form: Hashable) -> bytes:
+        if isinstance(event, events.Replayed):
+            return self._replay(event, bool(form))
+        line = _line(event)
+        if form and isinstance(event, events.RoomEvent):
+            return lines.encode(lines.InRoom(event.room, line))
+        return lines.encode(line)
+
+    def _replay(self, event: events.Replayed, marked: bool) -> bytes:
+        out: list[lines.Plain | lines.History] = [
+            lines.History(entry.id, entry.time, _line(events.room_event(entry)))
+            for entry in event.entries
+        ]
+        out.append(lines.HistoryEnd(len(event.entries)))
+        if marked:
+            return b"".join(
+                lines.encode(lines.InRoom(event.room, line)) for line in out
+            )
+        return b"".join(lines.encode(line) for line in out)
+
+    def mark(
+        self, rooms: Collection[Room], room: Room, line: lines.Plain
+    ) -> lines.Event:
+        """
+        @return: C{line}, a reply about C{room}, marked with it when the
+            reader in C{rooms} reads room lines marked.
+        """
+        if self.marked(rooms, room):
+            return lines.InRoom(room.name, line)
+        return line

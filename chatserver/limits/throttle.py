@@ -1,0 +1,57 @@
+"""
+The login throttle: failed logins from one address are answered ever more
+slowly, so that guessing passwords is slow, whatever door they come through.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.interfaces import IReactorTime
+
+from chatserver.limits.addresses import address_key
+
+MAX_LOGIN_FAILURES = 3
+"""
+Failed logins one connection may make before it is closed.
+"""
+
+
+class LoginThrottle:
+    """
+    Slows down repeated failed logins from one address: each failure is
+    answered after a delay that doubles with the failures that address made
+    recently, up to L{maxDelay}.  Failures are forgotten after L{forgetAfter}
+    seconds without one.
+    """
+
+    firstDelay = 0.25
+    maxDelay = 30.0
+    forgetAfter = 600.0
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self._clock = clock
+        self._failures: dict[str, tuple[int, float]] = {}
+
+    def failed(self, host: str) -> float:
+        """
+        Count a failed login from C{host}.
+
+        @return: Seconds to wait before answering it.
+        """
+        now = self._clock.seconds()
+        key = address_key(host) or host
+        count, last = self._failures.get(key, (0, now))
+        if now - last > self.forgetAfter:
+            count = 0
+        count += 1
+        self._failures[key] = (count, now)
+        if len(self._failures) > 4096:
+            self._forget(now)
+        return min(self.maxDelay, self.firstDelay * 2.0 ** (count - 1))
+
+    def _forget(self, now: float) -> None:
+        for key in [
+            k
+            for k, (_, last) in self._failures.items()
+            if now - last > self.forgetAfter
+        ]:
+            del self._failures[key]

@@ -1,0 +1,94 @@
+"""
+What every door of one chat server shares: the chat (realm and portal), the
+settings, the clock, and the limits that count across doors.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from twisted.cred.checkers import ICredentialsChecker
+from twisted.cred.portal import Portal
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+
+from chatserver.auth.checkers import AnyNameChecker, wants_password
+from chatserver.config import ChatConfig
+from chatserver.core.realm import ChatRealm
+from chatserver.history.store import HistoryStore
+from chatserver.limits.addresses import AddressLimits, parse_network
+from chatserver.limits.admission import Admission
+from chatserver.limits.flow import TokenBucket
+from chatserver.limits.throttle import LoginThrottle
+
+
+class ChatServer:
+    """
+    One chat server, as its doors see it.
+
+    @ivar config: The server's settings.
+    @ivar clock: The reactor's clock (a L{twisted.internet.task.Clock} in
+        tests).
+    @ivar realm: The chat.
+    @ivar portal: Where every login goes: over the C{--auth} checkers, or
+        over L{AnyNameChecker} for an open server.
+    @ivar passwords: Whether logging in needs a password.
+    @ivar admission: The open connections and the limits on opening more.
+    @ivar loginThrottle: Slows down failed logins per address.
+    @ivar bucket: The token bucket policy that paces every client's input.
+
+    @param checkers: The C{--auth} checkers; none for an open server.
+    @param coalesce: Whether output is coalesced per reactor turn (see
+        L{chatserver.core.fanout}); by default it is with the real reactor
+        and is not with a test clock, so that tests read output as soon as
+        they feed input.
+    """
+
+    def __init__(
+        self,
+        config: ChatConfig,
+        clock: IReactorTime | None = None,
+        checkers: list[ICredentialsChecker] | None = None,
+        history: HistoryStore | None = None,
+        coalesce: bool | None = None,
+    ) -> None:
+        if coalesce is None:
+            coalesce = clock is None
+        if clock is None:
+            from twisted.internet import reactor
+
+            clock = cast(IReactorTime, reactor)
+        self.config = config
+        self.clock: IReactorTime = clock
+        self.realm = ChatRealm(
+            config, history, clock, coalesce=coalesce, accounts=bool(checkers)
+        )
+        open: list[ICredentialsChecker] = [AnyNameChecker()]
+        self.portal = Portal(self.realm, checkers or open)
+        self.passwords = wants_password(self.portal)
+        self.admission = Admission(
+            config.maxClients,
+            AddressLimits(
+                config.maxPerAddress,
+                config.connectRate,
+                [parse_network(network) for network in config.exempt],
+                clock,
+            ),
+        )
+        self.loginThrottle = LoginThrottle(clock)
+        self.bucket = TokenBucket(config.rate, config.burst, clock)
+
+    def start(self) -> defer.Deferred[None]:
+        """
+        Open the history store.
+        """
+        return self.realm.history.start()
+
+    def stop(self) -> defer.Deferred[None]:
+        """
+        Say goodbye to every connection, then close the history store.
+        """
+        self.realm.shuttingDown = True
+        closed = self.admission.shutdown()
+        closed.addCallback(lambda _: self.realm.history.stop())
+        return closed

@@ -1,0 +1,75 @@
+"""
+A door of the tests' own, with no wire format: its minds keep the events
+they receive as data.  It proves that the core serves any door, and lets the
+core be tested without a line of any protocol.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Collection, Hashable
+
+from twisted.cred.portal import Portal
+
+from chatserver.auth.checkers import ChosenName
+from chatserver.core.events import ChatEvent
+from chatserver.core.rooms import Room
+from chatserver.core.users import ChatUser, IChatUser
+
+
+class PickleCodec:
+    """
+    Encodes events with pickle, one form for everyone: the door is about
+    data, not text.
+    """
+
+    def form(self, rooms: Collection[Room], room: Room | None) -> Hashable:
+        return None
+
+    def encode(self, event: ChatEvent, form: Hashable) -> bytes:
+        data = pickle.dumps(event)
+        return len(data).to_bytes(4, "big") + data
+
+
+class RecordingMind:
+    """
+    One session of the test door: it decodes what it is sent back into
+    events.
+    """
+
+    codec = PickleCodec()
+
+    def __init__(self, peer: str = "test door") -> None:
+        self.peer = peer
+        self.received: list[ChatEvent] = []
+        self.disconnected: list[str] = []
+
+    def deliver(self, data: bytes) -> None:
+        while data:
+            size = int.from_bytes(data[:4], "big")
+            self.received.append(pickle.loads(data[4 : 4 + size]))
+            data = data[4 + size :]
+
+    def disconnect(self, reason: str) -> None:
+        self.disconnected.append(reason)
+
+    def events(self) -> list[ChatEvent]:
+        """
+        The events received since the last call.
+        """
+        events, self.received = self.received, []
+        return events
+
+
+def log_in(portal: Portal, name: str) -> tuple[ChatUser, RecordingMind]:
+    """
+    Log C{name} in through C{portal}, as every door does.
+    """
+    mind = RecordingMind()
+    result: list[object] = []
+    portal.login(ChosenName(name), mind, IChatUser).addCallback(
+        lambda login: result.append(login[1])
+    )
+    (user,) = result
+    assert isinstance(user, ChatUser)
+    return user, mind

@@ -1,0 +1,350 @@
+"""
+The fan-out: everything of a turn reaches each recipient in one delivery,
+encoded once per codec and form, in the order it was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.internet.task import Clock
+
+from chatserver.core.events import ChatEvent, Joined, Renamed, Said
+from chatserver.core.fanout import Fanout
+from chatserver.core.rooms import Room
+
+
+class CountingCodec:
+    """
+    Encodes an event as its repr, marked with the form: a line about a room
+    is marked with it for a reader in several rooms.
+    """
+
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def form(self, rooms: Collection[Room], room: Room | None) -> Hashable:
+        return room is not None and len(rooms) != 1
+
+    def encode(self, event: ChatEvent, form: Hashable) -> bytes:
+        self.encoded += 1
+        return (f"{'M ' if form else ''}{event!r}\n").encode()
+
+
+class Mind:
+    def __init__(self, codec: CountingCodec) -> None:
+        self.codec = codec
+        self.deliveries: list[bytes] = []
+        self.peer = "test"
+
+    def deliver(self, data: bytes) -> None:
+        self.deliveries.append(data)
+
+    def disconnect(self, reason: str) -> None:
+        pass
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.deliveries)
+
+
+class User:
+    """
+    What the fan-out reads of a user: its codec, its rooms, its mind.
+    """
+
+    def __init__(self, name: str, codec: CountingCodec) -> None:
+        self.name = self.key = name
+        self.mind = Mind(codec)
+        self.codec = codec
+        self.rooms: tuple[Room, ...] = ()
+
+
+class Chat:
+    """
+    Users and rooms over one fan-out, as the realm drives it.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.codec = CountingCodec()
+        self.fanout = Fanout(clock)
+        self.rooms = {name: Room(name) for name in ("#a", "#b")}
+        self.users: dict[str, User] = {}
+
+    def user(self, name: str) -> User:
+        user = self.users.get(name)
+        if user is None:
+            user = self.users[name] = User(name, self.codec)
+        return user
+
+    def join(self, name: str, room: str) -> User:
+        user, where = self.user(name), self.rooms[room]
+        if where not in user.rooms:
+            where.add(user)  # type: ignore[arg-type]
+            user.rooms = (*user.rooms, where)
+            self.fanout.joined(user, where)  # type: ignore[arg-type]
+        return user
+
+    def part(self, name: str, room: str) -> None:
+        user, where = self.user(name), self.rooms[room]
+        if where in user.rooms:
+            where.remove(user)  # type: ignore[arg-type]
+            user.rooms = tuple(r for r in user.rooms if r is not where)
+            self.fanout.parted(user, where)  # type: ignore[arg-type]
+
+    def say(self, name: str, room: str, n: int, exclude: bool = True) -> None:
+        where = self.rooms[room]
+        event = Said(room, name, str(n), n, 0.0)
+        user = self.users.get(name)
+        self.fanout.toRoom(where, event, user if exclude else None)  # type: ignore[arg-type]
+
+
+def said(room: str, sender: str, n: int, marked: bool = False) -> bytes:
+    return f"{'M ' if marked else ''}{Said(room, sender, str(n), n, 0.0)!r}\n".encode()
+
+
+def test_a_turn_reaches_each_recipient_in_one_delivery_in_order():
+    clock = Clock()
+    chat = Chat(clock)
+    alice, bob, carol = (chat.join(n, "#a") for n in ("alice", "bob", "carol"))
+    for i in range(5):
+        chat.say("alice", "#a", i)
+    chat.say("bob", "#a", 5)
+    assert carol.mind.deliveries == []
+    clock.advance(0)
+    assert carol.mind.deliveries == [
+        b"".join([*(said("#a", "alice", i) for i in range(5)), said("#a", "bob", 5)])
+    ]
+    assert alice.mind.deliveries == [said("#a", "bob", 5)]
+    assert bob.mind.deliveries == [b"".join(said("#a", "alice", i) for i in range(5))]
+
+
+def test_an_event_is_encoded_once_for_everyone_in_one_room():
+    clock = Clock()
+    chat = Chat(clock)
+    for n in range(50):
+        chat.join(f"user{n}", "#a")
+    chat.say("user0", "#a", 1, exclude=False)
+    clock.advance(0)
+    assert chat.codec.encoded == 1
+
+
+def test_a_room_event_is_encoded_once_per_form():
+    clock = Clock()
+    chat = Chat(clock)
+    for n in range(10):
+        chat.join(f"only{n}", "#a")
+    for n in range(10):
+        chat.join(f"both{n}", "#a")
+        chat.join(f"both{n}", "#b")
+    clock.advance(0)
+    chat.codec.encoded = 0
+    chat.say("only0", "#a", 1, exclude=False)
+    clock.advance(0)
+    assert chat.codec.encoded == 2
+    assert chat.users["only1"].mind.deliveries == [said("#a", "only0", 1)]
+    assert chat.users["both1"].mind.deliveries == [said("#a", "only0", 1, True)]
+
+
+def test_a_user_in_two_rooms_gets_one_write_per_turn_in_order():
+    clock = Clock()
+    chat = Chat(clock)
+    both = chat.join("both", "#a")
+    chat.join("both", "#b")
+    chat.join("alice", "#a")
+    chat.join("bob", "#b")
+    clock.advance(0)
+    chat.say("alice", "#a", 1)
+    chat.say("bob", "#b", 2)
+    chat.say("alice", "#a", 3)
+    clock.advance(0)
+    assert both.mind.deliveries == [
+        said("#a", "alice", 1, True)
+        + said("#b", "bob", 2, True)
+        + said("#a", "alice", 3, True)
+    ]
+
+
+def test_no_delay_when_idle():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    chat.say("alice", "#a", 1)
+    assert clock.getDelayedCalls()[0].getTime() == clock.seconds()
+    clock.advance(0)
+    assert bob.mind.deliveries == [said("#a", "alice", 1)]
+
+
+def test_one_flush_is_scheduled_per_turn():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    chat.join("bob", "#a")
+    for i in range(10):
+        chat.say("alice", "#a", i)
+    assert len(clock.getDelayedCalls()) == 1
+
+
+def test_own_lines_are_merged_in_order_with_room_events():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    chat.say("alice", "#a", 1)
+    chat.fanout.send(bob, b"reply\n")  # type: ignore[arg-type]
+    chat.say("alice", "#a", 2)
+    clock.advance(0)
+    assert bob.mind.deliveries == [
+        said("#a", "alice", 1) + b"reply\n" + said("#a", "alice", 2)
+    ]
+
+
+def test_a_member_who_joins_mid_turn_gets_only_later_events():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    chat.say("alice", "#a", 1)
+    late = chat.join("late", "#a")
+    chat.say("alice", "#a", 2)
+    clock.advance(0)
+    assert late.mind.deliveries == [said("#a", "alice", 2)]
+
+
+def test_a_member_who_parts_mid_turn_gets_only_earlier_events():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    leaving = chat.join("leaving", "#a")
+    chat.say("alice", "#a", 1)
+    chat.part("leaving", "#a")
+    chat.say("alice", "#a", 2)
+    clock.advance(0)
+    assert leaving.mind.deliveries == [said("#a", "alice", 1)]
+
+
+def test_an_event_to_chosen_users_reaches_each_once():
+    clock = Clock()
+    chat = Chat(clock)
+    both = chat.join("both", "#a")
+    chat.join("both", "#b")
+    other = chat.join("other", "#b")
+    event = Renamed("x", "y")
+    chat.fanout.toUsers([both, other], event)  # type: ignore[list-item]
+    clock.advance(0)
+    assert both.mind.deliveries == [f"{event!r}\n".encode()]
+    assert other.mind.deliveries == [f"{event!r}\n".encode()]
+    assert chat.codec.encoded == 1
+
+
+def test_flush_one_delivers_at_once_and_keeps_the_rest_of_the_turn():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    carol = chat.join("carol", "#a")
+    chat.say("alice", "#a", 1)
+    chat.fanout.flushOne(bob)  # type: ignore[arg-type]
+    assert bob.mind.deliveries == [said("#a", "alice", 1)]
+    chat.say("alice", "#a", 2)
+    clock.advance(0)
+    assert bob.mind.deliveries == [said("#a", "alice", 1), said("#a", "alice", 2)]
+    assert carol.mind.deliveries == [said("#a", "alice", 1) + said("#a", "alice", 2)]
+
+
+def test_held_output_waits_for_the_release_and_comes_after_its_first_event():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    chat.fanout.send(bob, b"before\n")  # type: ignore[arg-type]
+    chat.fanout.hold(bob)  # type: ignore[arg-type]
+    assert bob.mind.deliveries == [b"before\n"]
+    chat.say("alice", "#a", 1)
+    clock.advance(0)
+    chat.say("alice", "#a", 2)
+    assert bob.mind.deliveries == [b"before\n"]
+    replay = Joined("#a", "replay")
+    chat.fanout.release(bob, replay, chat.rooms["#a"])  # type: ignore[arg-type]
+    assert bob.mind.data == (
+        b"before\n"
+        + f"{replay!r}\n".encode()
+        + said("#a", "alice", 1)
+        + said("#a", "alice", 2)
+    )
+    clock.advance(0)
+    assert bob.mind.data.count(said("#a", "alice", 2)) == 1
+
+
+def test_a_user_who_leaves_is_forgotten():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    chat.fanout.send(bob, b"reply\n")  # type: ignore[arg-type]
+    chat.part("bob", "#a")
+    chat.fanout.left(bob)  # type: ignore[arg-type]
+    clock.advance(0)
+    assert bob.mind.deliveries == []
+    assert not chat.fanout.pending
+
+
+def test_without_a_clock_everything_is_delivered_at_once():
+    chat = Chat()
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    chat.say("alice", "#a", 1)
+    assert bob.mind.deliveries == [said("#a", "alice", 1)]
+
+
+NAMES = ["a", "b", "c", "d"]
+ROOMS = ["#a", "#b"]
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["say", "send", "join", "part", "users", "turn", "flushOne"]),
+        st.sampled_from(NAMES),
+        st.sampled_from(ROOMS),
+        st.booleans(),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(operations)
+def test_coalesced_output_is_what_immediate_output_would_be(ops):
+    """
+    Whatever the mix of room events, replies, joins, parts and turns,
+    everyone receives exactly the bytes, in the same order, that delivering
+    everything at once would have given them: nothing lost, nothing
+    repeated, the same forms.
+    """
+    clock = Clock()
+    coalesced, immediate = Chat(clock), Chat()
+    for serial, (op, name, room, flag) in enumerate(ops):
+        if op == "turn":
+            clock.advance(0)
+            continue
+        for chat in (coalesced, immediate):
+            user = chat.user(name)
+            if op == "join":
+                chat.join(name, room)
+            elif op == "part":
+                chat.part(name, room)
+            elif op == "say" and chat.rooms[room] in user.rooms:
+                chat.say(name, room, serial, exclude=flag)
+            elif op == "send":
+                data = b"to %s %d\n" % (name.encode(), serial)
+                chat.fanout.send(user, data)  # type: ignore[arg-type]
+            elif op == "users":
+                chosen: list[Any] = [chat.user(n) for n in NAMES if n <= name]
+                chat.fanout.toUsers(chosen, Renamed(name, str(serial)))
+            elif op == "flushOne":
+                chat.fanout.flushOne(user)  # type: ignore[arg-type]
+    clock.advance(0)
+    assert not coalesced.fanout.pending
+    for name, user in coalesced.users.items():
+        assert user.mind.data == immediate.users[name].mind.data
