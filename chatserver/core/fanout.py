@@ -97,16 +97,36 @@ _Direct = tuple[int, int, "bytes | int | tuple[ChatEvent, Room | None]"]
 _Move = tuple[int, int, "Room", bool]
 
 
+class Gap:
+    """
+    A place in one user's output kept for something not known yet.
+
+    @ivar data: What fills it, once filled.
+    @ivar filled: Whether it is filled.
+    """
+
+    __slots__ = ("data", "filled")
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.filled = False
+
+
 class Fanout:
     """
     The output of one chat.
 
     @param clock: Schedules the flush at the end of the turn; L{None}
         delivers everything at once.
+    @ivar heldLimit: Bytes that may wait behind an unfilled gap (see
+        L{hold}) before the gap is given up.
     """
 
-    def __init__(self, clock: IReactorTime | None = None) -> None:
+    def __init__(
+        self, clock: IReactorTime | None = None, heldLimit: int = 1 << 20
+    ) -> None:
         self._clock = clock
+        self.heldLimit = heldLimit
         self._flushCall: IDelayedCall | None = None
         self._order = count()
         # This turn's events in order, each with its room (None: sent to
@@ -123,7 +143,8 @@ class Fanout:
         # Rooms joined (True) or left (False) during the turn.
         self._moves: dict[ChatUser, list[_Move]] = {}
         # Output held back for users waiting for a history replay.
-        self._held: dict[ChatUser, list[bytes]] = {}
+        self._held: dict[ChatUser, list[bytes | Gap]] = {}
+        self._heldSize: dict[ChatUser, int] = {}
 
     @property
     def pending(self) -> bool:
@@ -138,10 +159,16 @@ class Fanout:
 
     def _deliver(self, user: ChatUser, data: bytes) -> None:
         held = self._held.get(user)
-        if held is not None:
-            held.append(data)
-        else:
+        if held is None:
             user.mind.deliver(data)
+            return
+        held.append(data)
+        size = self._heldSize.get(user, 0) + len(data)
+        self._heldSize[user] = size
+        if size > self.heldLimit:
+            # A gap that takes this long to fill must not cost unbounded
+            # memory: what it was kept for is given up.
+            self.unhold(user)
 
     # Sending
 
@@ -258,32 +285,70 @@ class Fanout:
         self._excluded.pop(user, None)
         self._moves.pop(user, None)
         self._held.pop(user, None)
+        self._heldSize.pop(user, None)
 
     # Holding back
 
-    def hold(self, user: ChatUser) -> None:
+    def hold(self, user: ChatUser) -> Gap:
         """
-        Hold back everything for C{user} from now on, until L{release}: what
-        was sent to it before goes out now.
+        Keep a gap in C{user}'s output here, for something that is not known
+        yet (a history replay being read): what was sent to it before goes
+        out now, what is sent after waits until the gap is L{fill}ed.
+
+        @return: The gap, to fill.
         """
         self.flushOne(user)
-        self._held.setdefault(user, [])
+        gap = Gap()
+        self._held.setdefault(user, []).append(gap)
+        return gap
 
-    def release(
-        self, user: ChatUser, first: ChatEvent | None = None, room: Room | None = None
+    def fill(
+        self,
+        user: ChatUser,
+        gap: Gap,
+        event: ChatEvent | None = None,
+        room: Room | None = None,
     ) -> None:
         """
-        Send C{first} (about C{room}) to C{user}, then everything held back
-        since L{hold}, and stop holding.
+        Put C{event} (about C{room}), or nothing, in C{gap}, and send
+        C{user} what no longer waits for an earlier gap.
+        """
+        held = self._held.get(user)
+        if held is None or not any(item is gap for item in held):
+            return
+        self.flushOne(user)
+        if event is not None:
+            codec = user.codec
+            gap.data = codec.encode(event, codec.form(user.rooms, room))
+        gap.filled = True
+        ready: list[bytes] = []
+        while held:
+            first = held[0]
+            if isinstance(first, Gap):
+                if not first.filled:
+                    break
+                ready.append(first.data)
+            else:
+                ready.append(first)
+            del held[0]
+        if not held:
+            del self._held[user]
+            self._heldSize.pop(user, None)
+        data = b"".join(ready)
+        if data:
+            user.mind.deliver(data)
+
+    def unhold(self, user: ChatUser) -> None:
+        """
+        Send C{user} everything held back, leaving out the gaps not filled
+        yet (they will stay empty): before its connection closes, say.
         """
         if user not in self._held:
             return
         self.flushOne(user)
         held = self._held.pop(user)
-        if first is not None:
-            codec = user.codec
-            held.insert(0, codec.encode(first, codec.form(user.rooms, room)))
-        data = b"".join(held)
+        self._heldSize.pop(user, None)
+        data = b"".join(item.data if isinstance(item, Gap) else item for item in held)
         if data:
             user.mind.deliver(data)
 

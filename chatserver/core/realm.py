@@ -74,6 +74,9 @@ class ChatRealm:
         self.fanout = Fanout(clock if coalesce else None)
         self.accounts = accounts
         self.shuttingDown = False
+        # The ids of the first and last lines this process kept.
+        self.firstKeptId: int | None = None
+        self.lastKeptId: int | None = None
         self._users: dict[str, ChatUser] = {}
         self.rooms: dict[str, Room] = {}
 
@@ -298,7 +301,7 @@ class ChatRealm:
         """
         Keep a line of C{room} in its history.
         """
-        return self.history.append(
+        entry = self.history.append(
             room.key,
             room=room.name,
             kind=kind,
@@ -306,6 +309,23 @@ class ChatRealm:
             text=text,
             time=self.now(),
         )
+        if self.firstKeptId is None:
+            self.firstKeptId = entry.id
+        self.lastKeptId = entry.id
+        return entry
+
+    def keptBefore(self, mark: int | None) -> Callable[[HistoryEntry], bool]:
+        """
+        @param mark: L{lastKeptId} as it was when a history query began.
+        @return: Whether an entry was kept before that query began: a query
+            of a store that writes in the background may also see lines
+            kept while it ran, which its reader gets live.
+        """
+        if mark is not None:
+            return lambda entry: entry.id <= mark
+        # Nothing was kept by this process when the query began: whatever it
+        # kept since is newer than what the query was for.
+        return lambda entry: self.firstKeptId is None or entry.id < self.firstKeptId
 
     def logMessage(self, user: ChatUser, to: str, text: str) -> None:
         """

@@ -287,16 +287,19 @@ class ChatUser:
         if limit <= 0:
             return
         fanout = self.realm.fanout
-        fanout.hold(self)
+        gap = fanout.hold(self)
+        keptBefore = self.realm.keptBefore(self.realm.lastKeptId)
         query = self.realm.history.query(room.key, limit)
 
         def replayed(entries: list[HistoryEntry]) -> None:
+            # Lines kept while the query ran reach this user live.
+            entries = [entry for entry in entries if keptBefore(entry)]
             if not entries:
-                fanout.release(self)
+                fanout.fill(self, gap)
                 return
             self._remember(room.key, entries[0].id)
             event = Replayed(room.name, tuple(entries), len(entries) >= limit)
-            fanout.release(self, event, room)
+            fanout.fill(self, gap, event, room)
 
         def failed(reason: Failure) -> None:
             log.failure(
@@ -305,7 +308,7 @@ class ChatUser:
                 chat_event="error",
                 room=room.name,
             )
-            fanout.release(self)
+            fanout.fill(self, gap)
 
         query.addCallbacks(replayed, failed)
 

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Collection, Hashable
+from typing import Any
 
 from twisted.cred.portal import Portal
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
 
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.events import ChatEvent
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser, IChatUser
+from chatserver.history.memory import MemoryHistory
+from chatserver.history.store import HistoryEntry
 
 
 class PickleCodec:
@@ -73,3 +78,34 @@ def log_in(portal: Portal, name: str) -> tuple[ChatUser, RecordingMind]:
     (user,) = result
     assert isinstance(user, ChatUser)
     return user, mind
+
+
+class SlowHistory(MemoryHistory):
+    """
+    History in memory whose queries answer only when told to, as a store on
+    disk answers after its thread has read the file; and which, like such a
+    store, sees lines kept while the query waited.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(clock=Clock())
+        self.waiting: list[tuple[Deferred[list[HistoryEntry]], tuple[Any, ...]]] = []
+
+    def query(
+        self,
+        roomKey: str,
+        limit: int,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> Deferred[list[HistoryEntry]]:
+        answer: Deferred[list[HistoryEntry]] = Deferred()
+        self.waiting.append((answer, (roomKey, limit, before, after)))
+        return answer
+
+    def answer(self) -> None:
+        """
+        Answer every query waiting, with what the store holds now.
+        """
+        waiting, self.waiting = self.waiting, []
+        for answer, args in waiting:
+            super().query(*args).chainDeferred(answer)

@@ -33,7 +33,7 @@ from chatserver.core.events import (
 from chatserver.core.realm import ChatRealm
 from chatserver.core.users import IChatUser, RoomInfo
 from chatserver.history.store import ACTION, MESSAGE, TOPIC, HistoryEntry
-from tests.core.fakes import RecordingMind
+from tests.core.fakes import RecordingMind, SlowHistory
 
 
 def realm(**settings):
@@ -328,3 +328,37 @@ def test_older_history_pages_back_to_the_start():
         if isinstance(event, Replayed)
     ]
     assert pages == [["line 2"], ["line 1"], ["line 0"], []]
+
+
+def test_a_slow_replay_comes_before_what_happened_meanwhile_and_only_once():
+    history = SlowHistory()
+    chat = ChatRealm(ChatConfig(), history=history, clock=Clock(), coalesce=False)
+    (alice, _), (bob, bobMind) = users(chat, "alice", "bob")
+    history.answer()
+    alice.say("before")
+    bobMind.events()
+    room, _ = bob.join("#lobby")
+    bob.replay(room)
+    after = alice.say("meanwhile")
+    assert bobMind.events() == []
+    history.answer()
+    replayed, live = bobMind.events()
+    assert isinstance(replayed, Replayed)
+    assert [e.text for e in replayed.entries] == ["before"]
+    assert live == after
+
+
+def test_a_slow_replay_after_a_restart_leaves_out_lines_kept_meanwhile():
+    history = SlowHistory()
+    history.append(
+        "#lobby", room="#lobby", kind=MESSAGE, sender="x", text="old", time=0
+    )
+    chat = ChatRealm(ChatConfig(), history=history, clock=Clock(), coalesce=False)
+    (alice, _), (bob, bobMind) = users(chat, "alice", "bob")
+    bob.replay(bob.room())
+    alice.say("meanwhile")
+    history.answer()
+    replayed, live = bobMind.events()
+    assert isinstance(replayed, Replayed)
+    assert [e.text for e in replayed.entries] == ["old"]
+    assert isinstance(live, Said)

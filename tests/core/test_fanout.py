@@ -255,20 +255,20 @@ def test_flush_one_delivers_at_once_and_keeps_the_rest_of_the_turn():
     assert carol.mind.deliveries == [said("#a", "alice", 1) + said("#a", "alice", 2)]
 
 
-def test_held_output_waits_for_the_release_and_comes_after_its_first_event():
+def test_held_output_waits_for_the_gap_to_be_filled():
     clock = Clock()
     chat = Chat(clock)
     chat.join("alice", "#a")
     bob = chat.join("bob", "#a")
     chat.fanout.send(bob, b"before\n")  # type: ignore[arg-type]
-    chat.fanout.hold(bob)  # type: ignore[arg-type]
+    gap = chat.fanout.hold(bob)  # type: ignore[arg-type]
     assert bob.mind.deliveries == [b"before\n"]
     chat.say("alice", "#a", 1)
     clock.advance(0)
     chat.say("alice", "#a", 2)
     assert bob.mind.deliveries == [b"before\n"]
     replay = Joined("#a", "replay")
-    chat.fanout.release(bob, replay, chat.rooms["#a"])  # type: ignore[arg-type]
+    chat.fanout.fill(bob, gap, replay, chat.rooms["#a"])  # type: ignore[arg-type]
     assert bob.mind.data == (
         b"before\n"
         + f"{replay!r}\n".encode()
@@ -277,6 +277,62 @@ def test_held_output_waits_for_the_release_and_comes_after_its_first_event():
     )
     clock.advance(0)
     assert bob.mind.data.count(said("#a", "alice", 2)) == 1
+
+
+def test_gaps_are_filled_in_their_places_whatever_order_they_are_filled_in():
+    chat = Chat()
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    first = chat.fanout.hold(bob)  # type: ignore[arg-type]
+    chat.say("alice", "#a", 1)
+    second = chat.fanout.hold(bob)  # type: ignore[arg-type]
+    chat.say("alice", "#a", 2)
+    chat.fanout.fill(bob, second, Joined("#a", "second"))  # type: ignore[arg-type]
+    assert bob.mind.deliveries == []
+    chat.fanout.fill(bob, first, Joined("#a", "first"))  # type: ignore[arg-type]
+    assert bob.mind.data == (
+        f"{Joined('#a', 'first')!r}\n".encode()
+        + said("#a", "alice", 1)
+        + f"{Joined('#a', 'second')!r}\n".encode()
+        + said("#a", "alice", 2)
+    )
+
+
+def test_unhold_sends_everything_held_and_leaves_the_gaps_empty():
+    chat = Chat()
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    gap = chat.fanout.hold(bob)  # type: ignore[arg-type]
+    chat.say("alice", "#a", 1)
+    chat.fanout.unhold(bob)  # type: ignore[arg-type]
+    assert bob.mind.data == said("#a", "alice", 1)
+    chat.fanout.fill(bob, gap, Joined("#a", "late"))  # type: ignore[arg-type]
+    chat.say("alice", "#a", 2)
+    assert bob.mind.data == said("#a", "alice", 1) + said("#a", "alice", 2)
+
+
+def test_unhold_keeps_this_turns_output_after_what_was_held():
+    clock = Clock()
+    chat = Chat(clock)
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    chat.fanout.hold(bob)  # type: ignore[arg-type]
+    chat.say("alice", "#a", 1)
+    clock.advance(0)
+    chat.fanout.send(bob, b"goodbye\n")  # type: ignore[arg-type]
+    chat.fanout.unhold(bob)  # type: ignore[arg-type]
+    assert bob.mind.data == said("#a", "alice", 1) + b"goodbye\n"
+
+
+def test_output_held_too_long_is_sent_without_waiting_any_more():
+    chat = Chat()
+    chat.fanout.heldLimit = 100
+    chat.join("alice", "#a")
+    bob = chat.join("bob", "#a")
+    chat.fanout.hold(bob)  # type: ignore[arg-type]
+    for n in range(5):
+        chat.say("alice", "#a", n)
+    assert bob.mind.data == b"".join(said("#a", "alice", n) for n in range(5))
 
 
 def test_a_user_who_leaves_is_forgotten():

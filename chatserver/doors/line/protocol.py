@@ -287,8 +287,11 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         if notice is not None:
             self.send(notice)
         if self.user is not None:
-            # What waits for the end of the turn goes first.
-            self.server.realm.fanout.flushOne(self.user)
+            # What waits (for the end of the turn, or behind a history replay
+            # still being read) goes first.
+            fanout = self.server.realm.fanout
+            fanout.unhold(self.user)
+            fanout.flushOne(self.user)
         self.transport.loseConnection()
         self._abortCall = self.clock.callLater(
             self.config.closeGrace, self.transport.abortConnection
