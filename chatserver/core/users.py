@@ -20,7 +20,6 @@ from zope.interface import Interface, implementer
 from chatserver import LOG_NAMESPACE
 from chatserver.core.errors import (
     AlreadyCalled,
-    ChatError,
     InvalidText,
     NamesAreAccounts,
     NoSuchRoom,
@@ -36,13 +35,13 @@ from chatserver.core.events import (
     Whispered,
 )
 from chatserver.core.names import check_name, check_room_name, name_key, room_key
+from chatserver.core.rooms import Room
 from chatserver.core.text import MAX_TOPIC_LENGTH, check_text
 from chatserver.history.store import ACTION, MAX_PAGE, MESSAGE, TOPIC, HistoryEntry
 
 if TYPE_CHECKING:
     from chatserver.core.fanout import Codec, Mind
     from chatserver.core.realm import ChatRealm
-    from chatserver.core.rooms import Room
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -340,7 +339,9 @@ class ChatUser:
                 self._remember(key, entries[0].id)
             name = entries[-1].room if entries else shownName
             event = Replayed(name, tuple(entries), len(entries) >= limit)
-            self.realm.fanout.toUser(self, event, self.realm.getRoom(name))
+            # A room that no longer exists is still the room the page is about.
+            about = self.realm.getRoom(name) or Room(name)
+            self.realm.fanout.toUser(self, event, about)
 
         return query.addCallback(got)
 
@@ -388,6 +389,3 @@ class ChatUser:
 
 def _part_reason(reason: str) -> str:
     return f"Part: {reason}" if reason else "Part"
-
-
-__all__ = ["ChatError", "ChatUser", "IChatUser", "RoomInfo"]

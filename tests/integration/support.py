@@ -269,3 +269,43 @@ class Terminal:
             check=False,
             timeout=10,
         )
+
+
+# Rooms and history
+
+
+def history_page(client: Client, room: str | None = None) -> list[lines.History]:
+    """
+    Read one page of history: the next lines must be L{lines.History} lines
+    and then their L{lines.HistoryEnd}, every one marked with C{room} (or
+    none marked, for L{None}).
+
+    @return: The history lines, in the order read.
+    """
+    kept: list[lines.History] = []
+    while True:
+        event = client.event()
+        if room is not None:
+            assert isinstance(event, lines.InRoom), event
+            assert event.room == room, event
+            event = event.line
+        if isinstance(event, lines.HistoryEnd):
+            assert event.count == len(kept), (event, kept)
+            return kept
+        assert isinstance(event, lines.History), event
+        kept.append(event)
+
+
+def pid_alive(pid: int) -> bool:
+    """
+    @return: Whether the process C{pid} runs (a zombie does not).
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

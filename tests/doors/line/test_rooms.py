@@ -362,6 +362,20 @@ def test_history_of_another_room_is_marked_with_it():
     ]
 
 
+def test_history_of_a_room_that_is_gone_is_marked_with_it():
+    _, alice, bob, _ = chat()
+    bob.send("/join #ops")
+    alice.send("/join #dev")
+    alice.send("said in #dev")
+    alice.send("/part #dev")
+    bob.received()
+    bob.send("/history #dev")
+    assert bob.events() == [
+        InRoom("#dev", lines.History(1, 0.0, lines.Message("alice", "said in #dev"))),
+        InRoom("#dev", lines.HistoryEnd(1)),
+    ]
+
+
 @pytest.mark.parametrize("line", ["/history 0", "/history 201", "/history lots"])
 def test_history_takes_1_to_200_lines(line):
     _, alice, _, _ = chat()
