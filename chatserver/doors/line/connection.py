@@ -6,7 +6,7 @@ once for the type checker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from twisted.cred.portal import Portal
@@ -41,6 +41,7 @@ class ConnectionPart:
         @property
         def peer(self) -> str: ...
 
+        transport: Any
         name: str
         host: str
         loggedIn: bool

@@ -20,6 +20,7 @@ from chatserver.core.registry import NameTaken
 from chatserver.doors.line import lines
 from chatserver.doors.line.commands import Command, parse_input
 from chatserver.doors.line.connection import ConnectionPart
+from chatserver.doors.line.echo import hideInput
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -55,10 +56,12 @@ class LoginMixin(ConnectionPart):
         else:
             self._pendingName = name
             self.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
+            hideInput(self.transport, True)
 
     def _checkPassword(self, password: str) -> None:
         if not password:
             return
+        hideInput(self.transport, False)
         portal = self.portal
         assert portal is not None
         self._hold("login")

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
 from chatserver.doors.line import lines
-from chatserver.doors.line.iac import IAC_BYTE, TelnetFilter
+from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
 from chatserver.doors.line.login import LoginMixin
 from chatserver.doors.line.usercommands import UserCommandsMixin
 from chatserver.limits.addresses import describe_address
@@ -351,7 +351,11 @@ class ChatProtocol(LoginMixin, UserCommandsMixin, LineReceiver, TimeoutMixin):
 
     def dataReceived(self, data: bytes) -> None:
         telnet = self._telnet
-        if telnet is None and IAC_BYTE in data:
+        if (
+            telnet is None
+            and IAC_BYTE in data
+            and not ITelnetDecoded.providedBy(self.transport)
+        ):
             telnet = self._telnet = TelnetFilter()
         if telnet is not None:
             data = telnet.feed(data)
