@@ -22,6 +22,7 @@ from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.doors.line.factory import ChatFactory
+from chatserver.doors.line.telnet import ChatTelnetFactory
 from chatserver.limits.addresses import describe_address
 from chatserver.tuning.leantcp import lean_reactor
 from chatserver.tuning.memory import MemoryTrimmer, find_malloc_trim
@@ -61,7 +62,8 @@ class _AnnouncingEndpoint:
 
 class ChatService(MultiService):
     """
-    Listens on every endpoint in C{descriptions} with one L{ChatFactory};
+    Listens on every endpoint in C{descriptions} with one L{ChatFactory},
+    and on every one in C{telnet} with that factory behind telnet;
     stopping it stops listening, then says goodbye to every connection.
 
     @ivar factory: The factory all listeners share.
@@ -73,6 +75,7 @@ class ChatService(MultiService):
         factory: ChatFactory,
         descriptions: Iterable[str],
         reactor: object | None = None,
+        telnet: Iterable[str] = (),
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -82,13 +85,17 @@ class ChatService(MultiService):
         self.addresses: list[str] = []
         self.trimmer = MemoryTrimmer(factory.clock, find_malloc_trim())
         listeningReactor = lean_reactor(reactor)
-        for description in descriptions:
+        telnetFactory = ChatTelnetFactory(factory)
+        for description, kind, door in [
+            *((d, "", factory) for d in descriptions),
+            *((d, "telnet ", telnetFactory) for d in telnet),
+        ]:
             endpoint = _AnnouncingEndpoint(
                 serverFromString(listeningReactor, description),
-                description,
+                kind + description,
                 self.addresses,
             )
-            listener = StreamServerEndpointService(endpoint, factory)
+            listener = StreamServerEndpointService(endpoint, door)
             # As twisted.application.strports.service does: a port that cannot
             # be bound stops twistd at start instead of being only logged.
             listener._raiseSynchronously = True
