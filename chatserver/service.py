@@ -22,6 +22,7 @@ from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.doors.line.factory import LineFactory
+from chatserver.doors.line.telnet import ChatTelnetFactory
 from chatserver.limits.addresses import describe_address
 from chatserver.server import ChatServer
 from chatserver.tuning.leantcp import lean_reactor
@@ -63,8 +64,9 @@ class _AnnouncingEndpoint:
 class ChatService(MultiService):
     """
     Listens on every endpoint in C{descriptions} with the line door's one
-    factory; stopping it stops listening, then says goodbye to every
-    connection and closes the history store.
+    factory, and on every one in C{telnet} with that factory behind telnet;
+    stopping it stops listening, then says goodbye to every connection and
+    closes the history store.
 
     @ivar server: What every door shares.
     @ivar factory: The line door's factory, which all its listeners share.
@@ -76,6 +78,7 @@ class ChatService(MultiService):
         server: ChatServer,
         descriptions: Iterable[str],
         reactor: object | None = None,
+        telnet: Iterable[str] = (),
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -88,14 +91,20 @@ class ChatService(MultiService):
         self._listeningReactor = lean_reactor(reactor)
         for description in descriptions:
             self.listen(description, self.factory)
+        telnetFactory = ChatTelnetFactory(self.factory)
+        for description in telnet:
+            self.listen(description, telnetFactory, "telnet ")
 
-    def listen(self, description: str, factory: IProtocolFactory) -> None:
+    def listen(
+        self, description: str, factory: IProtocolFactory, kind: str = ""
+    ) -> None:
         """
-        Listen on the endpoint C{description} with C{factory}.
+        Listen on the endpoint C{description} with C{factory}; C{kind}
+        (C{"telnet "}) is logged before the description.
         """
         endpoint = _AnnouncingEndpoint(
             serverFromString(self._listeningReactor, description),
-            description,
+            kind + description,
             self.addresses,
         )
         listener = StreamServerEndpointService(endpoint, factory)

@@ -78,10 +78,11 @@ class Options(usage.Options, strcred.AuthOptionMixin):
 
     supportedInterfaces = (IUsernamePassword,)
 
-    synopsis = "[--port ENDPOINT ...] [options]"
+    synopsis = "[--port ENDPOINT ...] [--telnet ENDPOINT ...] [options]"
     longdesc = (
         "A group chat server for telnet, nc and the Tk client. "
-        "--port takes any Twisted server endpoint string and may be repeated."
+        "--port and --telnet take any Twisted server endpoint string and may "
+        "be repeated."
     )
     optFlags = [
         ["log-messages", None, "Log message bodies (off by default)."],
@@ -209,6 +210,7 @@ class Options(usage.Options, strcred.AuthOptionMixin):
     def __init__(self) -> None:
         super().__init__()
         self["port"] = []
+        self["telnet"] = []
         self["exempt"] = []
 
     def opt_exempt(self, network: str) -> None:
@@ -231,18 +233,27 @@ class Options(usage.Options, strcred.AuthOptionMixin):
 
     opt_p = opt_port
 
+    def opt_telnet(self, description: str) -> None:
+        """
+        Endpoint to listen on for telnet clients, such as
+        tcp:8023:interface=127.0.0.1: the same chat, with 8-bit input
+        (telnet BINARY) and no echo while a password is typed. Repeatable.
+        """
+        self["telnet"].append(description)
+
     def postOptions(self) -> None:
-        if not self["port"]:
+        if not self["port"] and not self["telnet"]:
             self["port"] = [DEFAULT_PORT]
         from twisted.internet import reactor
 
-        for description in self["port"]:
-            try:
-                serverFromString(reactor, description)
-            except (ValueError, TypeError, KeyError) as e:
-                raise usage.UsageError(
-                    f"--port {description!r} is not a server endpoint: {e}"
-                ) from None
+        for option in ("port", "telnet"):
+            for description in self[option]:
+                try:
+                    serverFromString(reactor, description)
+                except (ValueError, TypeError, KeyError) as e:
+                    raise usage.UsageError(
+                        f"--{option} {description!r} is not a server endpoint: {e}"
+                    ) from None
         for option in ("motd", "server-name"):
             try:
                 check_text(self[option].replace("\n", ""))
@@ -363,7 +374,7 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         except HistoryUnavailable as e:
             raise SystemExit(f"twistd chat: {e}") from None
     server = ChatServer(config, checkers=options.checkers(), history=store)
-    service = ChatService(server, options["port"])
+    service = ChatService(server, options["port"], telnet=options["telnet"])
     if options["console"]:
         from chatserver.console.service import ConsoleService
 

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from twisted.internet.error import CannotListenError
+from twisted.python.usage import UsageError
 
 from chatserver import tap
 from chatserver.config import ChatConfig
@@ -41,3 +42,16 @@ def test_cannot_listen_ends_in_one_line_through_a_hook_installed_once(
     other = RuntimeError("boom")
     sys.excepthook(RuntimeError, other, None)
     assert excepthook == [other]
+
+
+def test_telnet_is_repeatable_and_alone_replaces_the_default_port():
+    options = tap.Options()
+    options.parseOptions(["--telnet", "tcp:8023", "--telnet", "tcp6:8023"])
+    assert options["telnet"] == ["tcp:8023", "tcp6:8023"]
+    assert options["port"] == []
+
+
+def test_telnet_endpoints_are_checked_like_ports():
+    options = tap.Options()
+    with pytest.raises(UsageError, match="--telnet 'nonsense:1'"):
+        options.parseOptions(["--telnet", "nonsense:1"])

@@ -45,6 +45,16 @@ def listening_ports(log: str) -> list[int]:
     return [int(p) for p in re.findall(r"listening on 127\.0\.0\.1:(\d+)", log)]
 
 
+def telnet_ports(log: str) -> list[int]:
+    """
+    @return: The ports a chat server's log says it listens on for telnet
+        (C{--telnet}).
+    """
+    return [
+        int(p) for p in re.findall(r"listening on 127\.0\.0\.1:(\d+) \(telnet ", log)
+    ]
+
+
 class ChatServer:
     """
     A C{twistd -n chat} process listening on 127.0.0.1 (on ports the kernel
@@ -74,6 +84,7 @@ class ChatServer:
             stderr=subprocess.STDOUT,
         )
         expected = listeners + list(options).count("--port")
+        expected += list(options).count("--telnet")
         found = wait_for(
             lambda: self._listening(expected) or self._failed(),
             "the server to listen",
@@ -81,6 +92,7 @@ class ChatServer:
         assert isinstance(found, list), found
         self.ports: list[int] = found
         self.port = found[0]
+        self.telnetPorts = telnet_ports(self.log())
 
     def _listening(self, count: int) -> list[int] | None:
         ports = listening_ports(self.log())
@@ -225,8 +237,16 @@ class Terminal:
     A program running in a detached tmux session on a private tmux server.
     """
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, utf8: bool = False) -> None:
+        """
+        @param utf8: Run tmux and C{command} in a UTF-8 locale, so that
+            typed non-ASCII characters reach C{command} as UTF-8.
+        """
         self.socket = f"chat-test-{os.getpid()}-{id(self)}"
+        self._env = (
+            {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"} if utf8 else None
+        )
+        self._utf8 = ["-u"] if utf8 else []
         # The pane outlives the program, so its last words can still be read.
         self._tmux(
             "-f",
@@ -244,11 +264,12 @@ class Terminal:
 
     def _tmux(self, *args: str) -> str:
         return subprocess.run(
-            ["tmux", "-L", self.socket, *args],
+            ["tmux", *self._utf8, "-L", self.socket, *args],
             capture_output=True,
             text=True,
             check=True,
             timeout=10,
+            env=self._env,
         ).stdout
 
     def type(self, text: str) -> None:

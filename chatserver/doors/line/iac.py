@@ -7,17 +7,32 @@ and two-byte commands such as C{IAC IP}, which telnet sends when the user
 presses Ctrl-C.  None of them is text, so none may reach a chat line.  A
 command can be split across reads, so the filter keeps its state between
 calls.  C{IAC IAC} stands for one literal 0xFF byte.
+
+The filter is for raw connections only: a transport providing
+L{ITelnetDecoded} (a C{--telnet} listener's) has parsed the telnet protocol
+itself.
 """
 
 from __future__ import annotations
 
 from enum import Enum, auto
 
+from zope.interface import Interface
+
 IAC = 0xFF
 SB = 0xFA
 SE = 0xF0
 _OPTION_COMMANDS = frozenset({0xFB, 0xFC, 0xFD, 0xFE})  # WILL WONT DO DONT
 IAC_BYTE = bytes([IAC])
+
+
+class ITelnetDecoded(Interface):
+    """
+    A transport that hands its protocol data with every telnet command taken
+    out already and C{IAC IAC} unescaped (L{chatserver.doors.line.telnet}):
+    L{TelnetFilter} must not run on it again, or a 0xFF byte the client sent
+    escaped would be taken for the start of a command.
+    """
 
 
 class _State(Enum):

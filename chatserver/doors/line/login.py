@@ -20,6 +20,7 @@ from chatserver.core.names import check_name
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors.line import lines, usercommands
 from chatserver.doors.line.commands import Command, parse_input
+from chatserver.doors.line.echo import hideInput
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def choose_name(connection: ChatProtocol, text: str) -> None:
     else:
         connection.pendingName = name
         connection.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
+        hideInput(connection.transport, True)
 
 
 def check_password(connection: ChatProtocol, password: str) -> None:
@@ -65,6 +67,7 @@ def check_password(connection: ChatProtocol, password: str) -> None:
     """
     if not password:
         return
+    hideInput(connection.transport, False)
     connection.hold("login")
     name = connection.pendingName
     credentials = UsernamePassword(name.encode("utf-8"), password.encode("utf-8"))

@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
 from chatserver.doors.line import lines, login, usercommands
-from chatserver.doors.line.iac import IAC_BYTE, TelnetFilter
+from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.flow import SendQueueGuard
 
@@ -375,7 +375,11 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     def dataReceived(self, data: bytes) -> None:
         telnet = self._telnet
-        if telnet is None and IAC_BYTE in data:
+        if (
+            telnet is None
+            and IAC_BYTE in data
+            and not ITelnetDecoded.providedBy(self.transport)
+        ):
             telnet = self._telnet = TelnetFilter()
         if telnet is not None:
             data = telnet.feed(data)
