@@ -170,11 +170,9 @@ class SQLiteHistory:
         self.path = path
         self.maxPerRoom = maxPerRoom
         self.keepSeconds = keepSeconds
-        if clock is None:
-            from twisted.internet import reactor as globalReactor
-
-            clock = cast(IReactorTime, globalReactor)
-        self._clock = clock
+        # The global reactor is looked up only when it is needed, so that
+        # check() works without one.
+        self._givenClock = clock
         self._reactor = reactor
         self._threadpool = threadpool
         self._onConnect = onConnect
@@ -192,8 +190,7 @@ class SQLiteHistory:
         self._trimmedOnce = False
         self._trimFailing = False
         self._trimming: Deferred[None] | None = None
-        self._trimCall = LoopingCall(self._trim)
-        self._trimCall.clock = clock
+        self._trimCall: LoopingCall | None = None
 
     def _unavailable(self, reason: str) -> HistoryUnavailable:
         return HistoryUnavailable(
@@ -222,6 +219,13 @@ class SQLiteHistory:
         if "locked" in message:
             return "another program holds it locked"
         return message
+
+    def _clock(self) -> IReactorTime:
+        if self._givenClock is None:
+            from twisted.internet import reactor as globalReactor
+
+            self._givenClock = cast(IReactorTime, globalReactor)
+        return self._givenClock
 
     def check(self) -> None:
         """
@@ -321,6 +325,8 @@ class SQLiteHistory:
         )
         if self._threadpool is not None:
             self._pool.threadpool = self._threadpool
+        self._trimCall = LoopingCall(self._trim)
+        self._trimCall.clock = self._clock()
         self._trimCall.start(TRIM_INTERVAL, now=True)
         if self._pending:
             self._scheduleFlush(FLUSH_DELAY)
@@ -337,7 +343,7 @@ class SQLiteHistory:
         if pool is None:
             return
         self._stopping = True
-        if self._trimCall.running:
+        if self._trimCall is not None and self._trimCall.running:
             self._trimCall.stop()
         if self._flushCall is not None and self._flushCall.active():
             self._flushCall.cancel()
@@ -399,7 +405,7 @@ class SQLiteHistory:
             return
         if self._writing is not None or self._flushCall is not None:
             return
-        self._flushCall = self._clock.callLater(delay, self._flush)
+        self._flushCall = self._clock().callLater(delay, self._flush)
 
     def _flush(self) -> Deferred[None]:
         """
@@ -460,7 +466,7 @@ class SQLiteHistory:
             )
         else:
             self._retryDelay = min(self._retryDelay * 2, RETRY_MOST)
-        self._flushCall = self._clock.callLater(self._retryDelay, self._flush)
+        self._flushCall = self._clock().callLater(self._retryDelay, self._flush)
 
     def query(
         self,
@@ -480,7 +486,7 @@ class SQLiteHistory:
             return defer.succeed([])
         if self._pool is None:
             return defer.fail(self._unavailable("the store is not started"))
-        since = self._clock.seconds() - self.keepSeconds
+        since = self._clock().seconds() - self.keepSeconds
         unwritten = [
             entry
             for key, entry in chain(self._inFlight, self._pending)
@@ -519,7 +525,7 @@ class SQLiteHistory:
         """
         pool = self._pool
         assert pool is not None
-        since = self._clock.seconds() - self.keepSeconds
+        since = self._clock().seconds() - self.keepSeconds
         while not self._stopping:
             deleted = await pool.runInteraction(_deleteOld, since, TRIM_BATCH)
             if deleted < TRIM_BATCH:

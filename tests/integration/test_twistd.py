@@ -85,7 +85,9 @@ def test_port_in_use_stops_the_daemon_at_start_with_one_line(tmp_path, server):
     first = result.stderr.splitlines()[0]
     assert first.startswith("An error has occurred")
     assert f"Couldn't listen on 127.0.0.1:{server.port}" in first
-    assert not (tmp_path / "chat.pid").exists()
+    # The daemon removes its pidfile as it exits, which may be just after
+    # twistd has read its error.
+    wait_for(lambda: not (tmp_path / "chat.pid").exists(), "the pidfile removed")
 
 
 def test_sigterm_tells_every_user_and_exits_promptly(server):
