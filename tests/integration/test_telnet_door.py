@@ -63,3 +63,32 @@ def test_the_password_typed_in_telnet_is_not_echoed(
     finally:
         telnet.close()
     server.wait_for_log("alice logged in from")
+
+
+def test_a_telnet_user_joins_a_room_and_sees_its_history_and_marked_lines(
+    start_server: Callable[..., ChatServer],
+) -> None:
+    server = start_server("--rate", "0", "--telnet", TELNET)
+    alice = server.login("alice")
+    alice.send("/join #dev")
+    alice.expect(lines.InRoom("#dev", lines.UserList(("alice",))))
+    alice.send("/topic release on Friday")
+    alice.send("the build is green")
+    alice.expect(lines.InRoom("#dev", lines.TopicSet("alice", "release on Friday")))
+    telnet = telnet_to(server)
+    try:
+        telnet.wait_for(">>> name: What's your name?")
+        telnet.type("tel")
+        telnet.wait_for("=== Users online (2): alice, tel")
+        telnet.type("/join #dev")
+        screen = telnet.wait_for("#dev === End of history (2 lines)")
+        assert "#dev === Topic set by alice: release on Friday" in screen
+        assert "] <alice> the build is green" in screen
+        telnet.type("is it?")
+        alice.expect(lines.InRoom("#dev", lines.Message("tel", "is it?")))
+        alice.send("it is")
+        telnet.wait_for("#dev <alice> it is")
+        telnet.type("/rooms")
+        telnet.wait_for("=== #dev (2 users): release on Friday")
+    finally:
+        telnet.close()
