@@ -19,6 +19,7 @@ from chatserver.history.store import (
     DEFAULT_KEEP_SECONDS,
     DEFAULT_MAX_PER_ROOM,
     HistoryEntry,
+    check_retention,
 )
 
 TRIM_INTERVAL = 60.0
@@ -53,10 +54,7 @@ class MemoryHistory:
         @raise ValueError: If C{maxPerRoom} is below 1 or C{keepSeconds} is
             not positive.
         """
-        if maxPerRoom < 1:
-            raise ValueError("a history store keeps at least one entry per room")
-        if not keepSeconds > 0:
-            raise ValueError("a history store keeps entries for some time")
+        check_retention(maxPerRoom, keepSeconds)
         self.maxPerRoom = maxPerRoom
         self.keepSeconds = keepSeconds
         if clock is None:

@@ -48,6 +48,7 @@ from chatserver.history.store import (
     MAX_PAGE,
     HistoryEntry,
     HistoryUnavailable,
+    check_retention,
 )
 
 log = Logger(namespace=LOG_NAMESPACE)
@@ -163,10 +164,7 @@ class SQLiteHistory:
         @raise ValueError: If C{maxPerRoom} is below 1 or C{keepSeconds} is
             not positive.
         """
-        if maxPerRoom < 1:
-            raise ValueError("a history store keeps at least one entry per room")
-        if not keepSeconds > 0:
-            raise ValueError("a history store keeps entries for some time")
+        check_retention(maxPerRoom, keepSeconds)
         self.path = path
         self.maxPerRoom = maxPerRoom
         self.keepSeconds = keepSeconds

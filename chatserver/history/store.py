@@ -42,6 +42,19 @@ How long a store keeps an entry, unless told otherwise: thirty days.
 """
 
 
+def check_retention(maxPerRoom: int, keepSeconds: float) -> None:
+    """
+    Check a store's retention limits.
+
+    @raise ValueError: If C{maxPerRoom} is below 1 or C{keepSeconds} is not
+        positive.
+    """
+    if maxPerRoom < 1:
+        raise ValueError("a history store keeps at least one entry per room")
+    if not keepSeconds > 0:
+        raise ValueError("a history store keeps entries for some time")
+
+
 class HistoryUnavailable(Exception):
     """
     A history store cannot be opened; the message says why in one line, fit
