@@ -21,6 +21,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.doors.irc.factory import IrcFactory
 from chatserver.doors.line.factory import LineFactory
 from chatserver.doors.line.telnet import ChatTelnetFactory
 from chatserver.limits.addresses import describe_address
@@ -64,7 +65,8 @@ class _AnnouncingEndpoint:
 class ChatService(MultiService):
     """
     Listens on every endpoint in C{descriptions} with the line door's one
-    factory, and on every one in C{telnet} with that factory behind telnet;
+    factory, on every one in C{telnet} with that factory behind telnet, and
+    on every one in C{irc} with the IRC door's factory;
     stopping it stops listening, then says goodbye to every connection and
     closes the history store.
 
@@ -79,6 +81,7 @@ class ChatService(MultiService):
         descriptions: Iterable[str],
         reactor: object | None = None,
         telnet: Iterable[str] = (),
+        irc: Iterable[str] = (),
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -94,6 +97,9 @@ class ChatService(MultiService):
         telnetFactory = ChatTelnetFactory(self.factory)
         for description in telnet:
             self.listen(description, telnetFactory, "telnet ")
+        self.ircFactory = IrcFactory(server)
+        for description in irc:
+            self.listen(description, self.ircFactory, "irc ")
 
     def listen(
         self, description: str, factory: IProtocolFactory, kind: str = ""

@@ -78,7 +78,9 @@ class Options(usage.Options, strcred.AuthOptionMixin):
 
     supportedInterfaces = (IUsernamePassword,)
 
-    synopsis = "[--port ENDPOINT ...] [--telnet ENDPOINT ...] [options]"
+    synopsis = (
+        "[--port ENDPOINT ...] [--telnet ENDPOINT ...] [--irc ENDPOINT ...] [options]"
+    )
     longdesc = (
         "A group chat server for telnet, nc and the Tk client. "
         "--port and --telnet take any Twisted server endpoint string and may "
@@ -211,6 +213,7 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         super().__init__()
         self["port"] = []
         self["telnet"] = []
+        self["irc"] = []
         self["exempt"] = []
 
     def opt_exempt(self, network: str) -> None:
@@ -241,12 +244,20 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         """
         self["telnet"].append(description)
 
+    def opt_irc(self, description: str) -> None:
+        """
+        Endpoint to listen on for IRC clients, such as tcp:6667 or
+        ssl:6697:privateKey=server.pem: the same chat, over IRC (RFC 1459
+        and 2812, with IRCv3). Repeatable.
+        """
+        self["irc"].append(description)
+
     def postOptions(self) -> None:
-        if not self["port"] and not self["telnet"]:
+        if not self["port"] and not self["telnet"] and not self["irc"]:
             self["port"] = [DEFAULT_PORT]
         from twisted.internet import reactor
 
-        for option in ("port", "telnet"):
+        for option in ("port", "telnet", "irc"):
             for description in self[option]:
                 try:
                     serverFromString(reactor, description)
@@ -374,7 +385,9 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         except HistoryUnavailable as e:
             raise SystemExit(f"twistd chat: {e}") from None
     server = ChatServer(config, checkers=options.checkers(), history=store)
-    service = ChatService(server, options["port"], telnet=options["telnet"])
+    service = ChatService(
+        server, options["port"], telnet=options["telnet"], irc=options["irc"]
+    )
     if options["console"]:
         from chatserver.console.service import ConsoleService
 

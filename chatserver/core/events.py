@@ -19,6 +19,9 @@ from chatserver.history.store import ACTION, TOPIC, HistoryEntry
 class Said:
     """
     C{sender} said C{text} in C{room}; kept in its history as C{id}.
+
+    @ivar notice: Whether it was said as a notice (IRC's C{NOTICE}: a
+        message no program should answer automatically).
     """
 
     room: str
@@ -26,6 +29,7 @@ class Said:
     text: str
     id: int
     time: float
+    notice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +106,15 @@ class Renamed:
 class Whispered:
     """
     A private message from C{sender} to C{recipient}; never kept.
+
+    @ivar notice: Whether it was sent as a notice (see L{Said.notice}).
     """
 
     sender: str
     recipient: str
     text: str
     time: float
+    notice: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,10 +76,12 @@ class ChatUser:
     @ivar rooms: The rooms the user is in, in the order joined.
     @ivar current: The room plain lines go to, or L{None}.
     @ivar since: When the user logged in, in POSIX seconds.
+    @ivar away: Why the user is away (IRC's C{AWAY}); empty when here.
     """
 
     __slots__ = (
         "_cursors",
+        "away",
         "codec",
         "current",
         "key",
@@ -103,6 +105,7 @@ class ChatUser:
         self.current: Room | None = None
         self.since = since
         self.online = True
+        self.away = ""
         # The oldest history entry shown, per room key, for /history paging.
         self._cursors: dict[str, int] | None = None
 
@@ -213,13 +216,14 @@ class ChatUser:
             raise InvalidText("there is nothing to say")
         return check_text(text)
 
-    def say(self, text: str, room: str | None = None) -> Said:
+    def say(self, text: str, room: str | None = None, notice: bool = False) -> Said:
         """
-        Say C{text} in C{room} (the current room for L{None}).
+        Say C{text} in C{room} (the current room for L{None}), as a notice
+        if C{notice} (kept in the history as a message).
         """
         where = self._room(room)
         entry = self.realm.keep(where, MESSAGE, self.name, self._checkedText(text))
-        event = Said(where.name, self.name, text, entry.id, entry.time)
+        event = Said(where.name, self.name, text, entry.id, entry.time, notice)
         self.realm.tell(where, event, self)
         self.realm.logMessage(self, where.name, text)
         return event
@@ -235,9 +239,10 @@ class ChatUser:
         self.realm.logMessage(self, where.name, f"* {text}")
         return event
 
-    def whisper(self, name: str, text: str) -> ChatUser:
+    def whisper(self, name: str, text: str, notice: bool = False) -> ChatUser:
         """
-        Send C{text} to the user called C{name} alone; it is not kept.
+        Send C{text} to the user called C{name} alone, as a notice if
+        C{notice}; it is not kept.
 
         @return: The recipient.
         """
@@ -245,7 +250,7 @@ class ChatUser:
         if recipient is None:
             raise NoSuchUser(name)
         self._checkedText(text)
-        event = Whispered(self.name, recipient.name, text, self.realm.now())
+        event = Whispered(self.name, recipient.name, text, self.realm.now(), notice)
         self.realm.fanout.toUser(recipient, event)
         self.realm.logMessage(self, recipient.name, text)
         return recipient
@@ -274,6 +279,18 @@ class ChatUser:
             topic=text,
         )
         return event
+
+    def setAway(self, reason: str) -> None:
+        """
+        Be away for C{reason}, or back when it is empty.
+        """
+        reason = check_text(reason.strip())
+        if len(reason) > MAX_TOPIC_LENGTH:
+            raise InvalidText(
+                f"an away message is at most {MAX_TOPIC_LENGTH} characters "
+                f"(that one has {len(reason)})"
+            )
+        self.away = reason
 
     # History
 

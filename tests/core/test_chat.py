@@ -362,3 +362,28 @@ def test_a_slow_replay_after_a_restart_leaves_out_lines_kept_meanwhile():
     assert isinstance(replayed, Replayed)
     assert [e.text for e in replayed.entries] == ["old"]
     assert isinstance(live, Said)
+
+
+def test_a_notice_is_said_and_whispered_as_a_notice():
+    chat = realm()
+    (alice, _), (_, bobMind) = users(chat, "alice", "bob")
+    said = alice.say("automatic", notice=True)
+    assert bobMind.events() == [
+        Said("#lobby", "alice", "automatic", said.id, 0.0, True)
+    ]
+    alice.whisper("bob", "psst", notice=True)
+    assert bobMind.events() == [Whispered("alice", "bob", "psst", 0.0, True)]
+
+
+def test_away_is_set_checked_and_cleared():
+    chat = realm()
+    ((alice, _),) = users(chat, "alice")
+    assert alice.away == ""
+    alice.setAway("  lunch ")
+    assert alice.away == "lunch"
+    with pytest.raises(InvalidText):
+        alice.setAway("bad\x07")
+    with pytest.raises(InvalidText, match="at most 390"):
+        alice.setAway("x" * 391)
+    alice.setAway("")
+    assert alice.away == ""

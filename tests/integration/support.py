@@ -55,6 +55,14 @@ def telnet_ports(log: str) -> list[int]:
     ]
 
 
+def irc_ports(log: str) -> list[int]:
+    """
+    @return: The ports a chat server's log says it listens on for IRC
+        (C{--irc}).
+    """
+    return [int(p) for p in re.findall(r"listening on 127\.0\.0\.1:(\d+) \(irc ", log)]
+
+
 class ChatServer:
     """
     A C{twistd -n chat} process listening on 127.0.0.1 (on ports the kernel
@@ -85,6 +93,7 @@ class ChatServer:
         )
         expected = listeners + list(options).count("--port")
         expected += list(options).count("--telnet")
+        expected += list(options).count("--irc")
         found = wait_for(
             lambda: self._listening(expected) or self._failed(),
             "the server to listen",
@@ -93,6 +102,7 @@ class ChatServer:
         self.ports: list[int] = found
         self.port = found[0]
         self.telnetPorts = telnet_ports(self.log())
+        self.ircPorts = irc_ports(self.log())
 
     def _listening(self, count: int) -> list[int] | None:
         ports = listening_ports(self.log())

@@ -194,6 +194,13 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         return self.user.name if self.user is not None else ""
 
     @property
+    def door(self) -> str:
+        """
+        The door this connection came through, as other doors show it.
+        """
+        return "telnet" if ITelnetDecoded.providedBy(self.transport) else "line"
+
+    @property
     def loggedIn(self) -> bool:
         return self.user is not None
 

@@ -1,0 +1,210 @@
+"""
+IRCv3 C{draft/chathistory} over the chat's history store: C{LATEST},
+C{BEFORE}, C{AFTER}, C{AROUND}, C{BETWEEN} (and an empty C{TARGETS}), with
+references by C{msgid} (the store's ids) or C{timestamp}.  Replies come in
+a C{chathistory} batch, each message with its C{time} and C{msgid}.
+
+Private messages are not kept, so a nick as target gets an empty batch;
+topic changes are left out (they are not messages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from chatserver import LOG_NAMESPACE
+from chatserver.core.errors import ChatError
+from chatserver.core.names import room_key
+from chatserver.doors.irc.welcome import CHATHISTORY_MAX
+from chatserver.history.store import MAX_PAGE, TOPIC, HistoryEntry
+
+if TYPE_CHECKING:
+    from chatserver.core.users import ChatUser
+    from chatserver.doors.irc.message import Message
+    from chatserver.doors.irc.protocol import IrcProtocol
+
+log = Logger(namespace=LOG_NAMESPACE)
+
+SUBCOMMANDS = ("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN")
+_SCAN_PAGES = 50
+
+
+class BadReference(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Reference:
+    """
+    A message reference: C{msgid=ID}, C{timestamp=TIME}, or C{*} (neither).
+    """
+
+    id: int | None = None
+    time: float | None = None
+
+
+def parse_reference(text: str, star: bool = False) -> Reference:
+    if text == "*" and star:
+        return Reference()
+    kind, _, value = text.partition("=")
+    if kind == "msgid" and value.isdigit():
+        return Reference(id=int(value))
+    if kind == "timestamp":
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadReference(text) from None
+        return Reference(time=moment.timestamp())
+    raise BadReference(text)
+
+
+class _Reader:
+    """
+    Reads one room's history for one request.
+    """
+
+    def __init__(self, user: ChatUser, room: str) -> None:
+        self.user = user
+        self.room = room
+
+    def query(
+        self, limit: int, before: int | None = None, after: int | None = None
+    ) -> defer.Deferred[list[HistoryEntry]]:
+        return self.user.history(self.room, limit, before, after)
+
+    async def bounds(self, when: float) -> tuple[int, int | None]:
+        """
+        @return: The id of the last entry at or before C{when} (0 for
+            none), and of the first entry at or after it (L{None} for none).
+        """
+        last, first = 0, None
+        cursor: int | None = None
+        for _ in range(_SCAN_PAGES):
+            page = await self.query(MAX_PAGE, before=cursor)
+            if not page:
+                break
+            for entry in reversed(page):
+                if entry.time >= when:
+                    first = entry.id
+                if entry.time <= when:
+                    last = max(last, entry.id)
+            if page[0].time <= when or len(page) < MAX_PAGE:
+                break
+            cursor = page[0].id
+        return last, first
+
+    async def afterId(self, ref: Reference) -> int:
+        if ref.id is not None:
+            return ref.id
+        if ref.time is not None:
+            return (await self.bounds(ref.time))[0]
+        return 0
+
+    async def beforeId(self, ref: Reference) -> int | None:
+        if ref.id is not None:
+            return ref.id
+        if ref.time is not None:
+            return (await self.bounds(ref.time))[1]
+        return None
+
+    async def read(
+        self, sub: str, refs: list[Reference], limit: int
+    ) -> list[HistoryEntry]:
+        if sub == "LATEST":
+            entries = await self.query(limit)
+            floor = await self.afterId(refs[0])
+            return [entry for entry in entries if entry.id > floor]
+        if sub == "BEFORE":
+            before = await self.beforeId(refs[0])
+            if before is None and refs[0].time is not None:
+                return await self.query(limit)
+            return await self.query(limit, before=before)
+        if sub == "AFTER":
+            return await self.query(limit, after=await self.afterId(refs[0]))
+        if sub == "AROUND":
+            center = refs[0].id
+            if center is None:
+                center = await self.beforeId(refs[0])
+            if center is None:
+                return await self.query(limit)
+            older = await self.query(limit - limit // 2, before=center + 1)
+            newer = await self.query(limit // 2, after=center) if limit > 1 else []
+            return older + newer
+        # BETWEEN: exclusive of both ends, counted from the first reference.
+        one, two = refs
+        low = min(await self.afterId(one), await self.afterId(two))
+        highs = [await self.beforeId(one), await self.beforeId(two)]
+        high = max(h for h in highs if h is not None) if any(highs) else None
+        if one.id is not None and two.id is not None:
+            low, high = min(one.id, two.id), max(one.id, two.id)
+        forward = (one.id or one.time or 0) <= (two.id or two.time or 0)
+        if forward:
+            return await self.query(limit, before=high, after=low)
+        entries = await self.query(MAX_PAGE, before=high, after=low)
+        return entries[-limit:]
+
+
+def chathistory(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    params = msg.params
+    if not params:
+        connection.fail("CHATHISTORY", "NEED_MORE_PARAMS", "Missing parameters")
+        return
+    sub = params[0].upper()
+    if sub == "TARGETS":
+        connection.send(connection.codec.batch("", [], "draft/chathistory-targets"))
+        return
+    if sub not in SUBCOMMANDS:
+        connection.fail("CHATHISTORY", "INVALID_PARAMS", sub, "Unknown subcommand")
+        return
+    wanted = 5 if sub == "BETWEEN" else 4
+    if len(params) < wanted:
+        connection.fail("CHATHISTORY", "NEED_MORE_PARAMS", sub, "Missing parameters")
+        return
+    target = params[1]
+    try:
+        refs = [
+            parse_reference(p, star=sub == "LATEST") for p in params[2 : wanted - 1]
+        ]
+    except BadReference as e:
+        connection.fail(
+            "CHATHISTORY", "INVALID_PARAMS", sub, str(e), "Invalid reference"
+        )
+        return
+    limitText = params[wanted - 1]
+    if not limitText.isdigit() or int(limitText) < 1:
+        connection.fail(
+            "CHATHISTORY", "INVALID_PARAMS", sub, limitText, "Invalid limit"
+        )
+        return
+    limit = min(int(limitText), CHATHISTORY_MAX)
+    if not target.startswith("#"):
+        connection.send(connection.codec.batch(target, []))
+        return
+    try:
+        room_key(target)
+        user.history(target, 1)
+    except ChatError:
+        connection.fail("CHATHISTORY", "INVALID_TARGET", sub, target, "Invalid target")
+        return
+    realm = connection.server.realm
+    room = realm.getRoom(target)
+    shown = room.name if room is not None else target
+    reading = defer.Deferred.fromCoroutine(_Reader(user, target).read(sub, refs, limit))
+
+    def got(entries: list[HistoryEntry]) -> None:
+        if connection.user is not user or connection.closing:
+            return
+        kept = [entry for entry in entries if entry.kind != TOPIC]
+        connection.send(connection.codec.batch(shown, kept))
+
+    def failed(reason: Failure) -> None:
+        log.failure("CHATHISTORY failed", failure=reason, chat_event="error")
+        connection.fail("CHATHISTORY", "MESSAGE_ERROR", sub, "History unavailable")
+
+    reading.addCallbacks(got, failed)

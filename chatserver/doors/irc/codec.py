@@ -1,0 +1,272 @@
+"""
+The IRC door's codec: chat events as IRC messages.
+
+A client's capabilities change how events are written (C{server-time} adds
+a C{time} tag, C{message-tags} a C{msgid}, C{batch} wraps a history replay
+in a batch), so there is one codec per set of those capabilities, shared
+by every client with that set: the fan-out encodes each event once per
+codec (L{Codecs}).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Hashable, Iterator
+from datetime import UTC, datetime
+from itertools import count
+from typing import TYPE_CHECKING
+
+from chatserver.core import events
+from chatserver.core.events import ChatEvent
+from chatserver.doors.irc import caps, message
+from chatserver.history.store import ACTION, TOPIC, HistoryEntry
+
+if TYPE_CHECKING:
+    from chatserver.core.rooms import Room
+
+MAX_LINE = 512
+"""
+The longest line, its CR LF included, without its tags (RFC 1459 2.3).
+"""
+
+_batches = count(1)
+
+
+def timestamp(when: float) -> str:
+    """
+    @return: C{when} as IRCv3 C{server-time} writes it
+        (C{2026-12-01T09:14:03.120Z}).
+    """
+    moment = datetime.fromtimestamp(when, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def new_batch_id() -> str:
+    return f"b{next(_batches)}"
+
+
+def split_text(text: str, room: int) -> Iterator[str]:
+    """
+    @return: C{text} in pieces of at most C{room} bytes of UTF-8, split
+        between characters (a line door user may say more than one IRC line
+        holds).
+    """
+    room = max(room, 16)
+    data = text.encode("utf-8")
+    while len(data) > room:
+        cut = room
+        while cut > 0 and (data[cut] & 0xC0) == 0x80:
+            cut -= 1
+        yield data[:cut].decode("utf-8")
+        data = data[cut:]
+    yield data.decode("utf-8")
+
+
+class IrcCodec:
+    """
+    Encodes chat events as IRC messages for clients with the capabilities
+    C{enabled} (only those in L{caps.ENCODING} matter).
+
+    @ivar serverName: The server's name, the prefix of its own messages.
+    @ivar mask: Gives the C{nick!user@host} of a name.
+    @ivar now: Gives the time, for the C{time} tag of events that carry
+        none.
+    """
+
+    def __init__(
+        self,
+        serverName: str,
+        enabled: frozenset[str],
+        mask: Callable[[str], str],
+        now: Callable[[], float],
+    ) -> None:
+        self.serverName = serverName
+        self.enabled = enabled
+        self.mask = mask
+        self.now = now
+
+    def form(self, rooms: Collection[Room], room: Room | None) -> Hashable:
+        return None
+
+    def tags(
+        self, when: float | None = None, msgid: int | None = None
+    ) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        if caps.SERVER_TIME in self.enabled:
+            tags["time"] = timestamp(self.now() if when is None else when)
+        if msgid is not None and caps.MESSAGE_TAGS in self.enabled:
+            tags["msgid"] = str(msgid)
+        return tags
+
+    def texts(
+        self,
+        sender: str,
+        command: str,
+        target: str,
+        text: str,
+        tags: dict[str, str],
+        *,
+        action: bool = False,
+        prefix: str = "",
+    ) -> bytes:
+        """
+        @return: C{text} from C{sender} to C{target} as one C{PRIVMSG} or
+            C{NOTICE} (C{command}) or more, each line within L{MAX_LINE}.
+        """
+        prefix = prefix or self.mask(sender)
+        overhead = len(f":{prefix} {command} {target} :\r\n".encode())
+        if action:
+            overhead += len("\x01ACTION \x01")
+        out: list[bytes] = []
+        for piece in split_text(text, MAX_LINE - overhead):
+            body = f"\x01ACTION {piece}\x01" if action else piece
+            out.append(message.encode(command, target, body, prefix=prefix, tags=tags))
+        return b"".join(out)
+
+    def encode(self, event: ChatEvent, form: Hashable) -> bytes:
+        if isinstance(event, events.Said):
+            command = "NOTICE" if event.notice else "PRIVMSG"
+            tags = self.tags(event.time, event.id)
+            return self.texts(event.sender, command, event.room, event.text, tags)
+        if isinstance(event, events.Acted):
+            tags = self.tags(event.time, event.id)
+            return self.texts(
+                event.sender, "PRIVMSG", event.room, event.text, tags, action=True
+            )
+        if isinstance(event, events.Whispered):
+            command = "NOTICE" if event.notice else "PRIVMSG"
+            return self.texts(
+                event.sender,
+                command,
+                event.recipient,
+                event.text,
+                self.tags(event.time),
+            )
+        if isinstance(event, events.TopicChanged):
+            return message.encode(
+                "TOPIC",
+                event.room,
+                event.topic,
+                prefix=self.mask(event.setter),
+                tags=self.tags(event.time, event.id),
+            )
+        if isinstance(event, events.Joined):
+            return message.encode(
+                "JOIN", event.room, prefix=self.mask(event.name), tags=self.tags()
+            )
+        if isinstance(event, events.Parted):
+            reason = event.reason.removeprefix("Part").removeprefix(": ")
+            params = (event.room, reason) if reason else (event.room,)
+            return message.encode(
+                "PART", *params, prefix=self.mask(event.name), tags=self.tags()
+            )
+        if isinstance(event, events.Quit):
+            return message.encode(
+                "QUIT", event.reason, prefix=self.mask(event.name), tags=self.tags()
+            )
+        if isinstance(event, events.Renamed):
+            return message.encode(
+                "NICK",
+                event.new,
+                prefix=self.mask(event.new).replace(event.new, event.old, 1),
+                tags=self.tags(),
+            )
+        if isinstance(event, events.Replayed):
+            return self.replay(event)
+        raise TypeError(f"no IRC message for {event!r}")
+
+    def entry(self, entry: HistoryEntry, batch: str = "") -> bytes:
+        """
+        @return: A history entry as the message it was, with its time and
+            msgid, in C{batch} if any.
+        """
+        tags = self.tags(entry.time, entry.id)
+        if batch:
+            tags["batch"] = batch
+        if entry.kind == TOPIC:
+            return message.encode(
+                "TOPIC",
+                entry.room,
+                entry.text,
+                prefix=self.mask(entry.sender),
+                tags=tags,
+            )
+        return self.texts(
+            entry.sender,
+            "PRIVMSG",
+            entry.room,
+            entry.text,
+            tags,
+            action=entry.kind == ACTION,
+        )
+
+    def batch(
+        self,
+        target: str,
+        entries: Collection[HistoryEntry],
+        kind: str = "chathistory",
+    ) -> bytes:
+        """
+        @return: C{entries} in a C{chathistory} batch for C{target} (with
+            the C{batch} capability; else the entries alone).
+        """
+        if caps.BATCH not in self.enabled:
+            return b"".join(self.entry(entry) for entry in entries)
+        reference = new_batch_id()
+        return b"".join(
+            [
+                message.encode(
+                    "BATCH",
+                    "+" + reference,
+                    *((kind, target) if target else (kind,)),
+                    prefix=self.serverName,
+                ),
+                *(self.entry(entry, reference) for entry in entries),
+                message.encode("BATCH", "-" + reference, prefix=self.serverName),
+            ]
+        )
+
+    def replay(self, event: events.Replayed) -> bytes:
+        """
+        @return: The history shown on joining a room: the messages with their
+            times (with C{server-time}), or else as notices from the server
+            with the time written in.
+        """
+        if caps.SERVER_TIME in self.enabled:
+            return self.batch(event.room, event.entries)
+        out: list[bytes] = []
+        for entry in event.entries:
+            when = timestamp(entry.time)[:19].replace("T", " ")
+            if entry.kind == ACTION:
+                text = f"[{when}] * {entry.sender} {entry.text}"
+            elif entry.kind == TOPIC:
+                text = f"[{when}] {entry.sender} set the topic: {entry.text}"
+            else:
+                text = f"[{when}] <{entry.sender}> {entry.text}"
+            out.append(
+                self.texts("", "NOTICE", event.room, text, {}, prefix=self.serverName)
+            )
+        return b"".join(out)
+
+
+class Codecs:
+    """
+    One L{IrcCodec} per set of capabilities that matter, made when first
+    needed.
+    """
+
+    def __init__(
+        self, serverName: str, mask: Callable[[str], str], now: Callable[[], float]
+    ) -> None:
+        self.serverName = serverName
+        self.mask = mask
+        self.now = now
+        self._codecs: dict[frozenset[str], IrcCodec] = {}
+
+    def get(self, enabled: frozenset[str]) -> IrcCodec:
+        key = enabled & caps.ENCODING
+        codec = self._codecs.get(key)
+        if codec is None:
+            codec = self._codecs[key] = IrcCodec(
+                self.serverName, key, self.mask, self.now
+            )
+        return codec

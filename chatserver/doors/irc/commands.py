@@ -1,0 +1,497 @@
+"""
+The commands of a registered IRC client, each turned into a chat core call
+(L{chatserver.core.users.ChatUser}) and its refusals into IRC numerics.
+The door keeps no chat rules: whether a name, a room, a text or a topic is
+allowed is the core's to say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from chatserver.core.errors import (
+    AlreadyCalled,
+    ChatError,
+    InvalidName,
+    InvalidRoomName,
+    NamesAreAccounts,
+    NameTaken,
+    NoSuchRoom,
+    NoSuchUser,
+    NotInRoom,
+    TooManyRooms,
+)
+from chatserver.core.events import Acted, Said, Whispered
+from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
+from chatserver.doors.irc.masks import door_of, ident_of, realname_of
+
+if TYPE_CHECKING:
+    from chatserver.core.rooms import Room
+    from chatserver.core.users import ChatUser
+    from chatserver.doors.irc.message import Message
+    from chatserver.doors.irc.protocol import IrcProtocol
+
+Command = Callable[["IrcProtocol", "ChatUser", "Message"], None]
+
+# mIRC formatting: bold, colours (with their numbers), hex colours, italics,
+# monospace, reverse, strike-through, underline, reset.  The chat's text
+# has no place for them (they are control characters), so they are taken
+# out of what IRC users say.
+_FORMATTING = re.compile(
+    r"\x03(?:\d{1,2}(?:,\d{1,2})?)?"
+    r"|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?"
+    r"|[\x02\x0f\x11\x16\x1d\x1e\x1f]"
+)
+
+
+def strip_formatting(text: str) -> str:
+    return _FORMATTING.sub("", text)
+
+
+def _needMore(connection: IrcProtocol, command: str) -> None:
+    connection.reply(numerics.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
+
+
+def _refuse(connection: IrcProtocol, command: str, error: ChatError) -> None:
+    """
+    Tell the client why the core refused something no numeric describes.
+    """
+    connection.fail(command, "REFUSED", error.reason)
+
+
+def _roomError(
+    connection: IrcProtocol, command: str, name: str, error: ChatError
+) -> None:
+    """
+    Answer a refusal about the room C{name} with its numeric.
+    """
+    if isinstance(error, (NoSuchRoom, InvalidRoomName)):
+        connection.reply(numerics.ERR_NOSUCHCHANNEL, name, "No such channel")
+    elif isinstance(error, NotInRoom):
+        if connection.server.realm.getRoom(name) is None:
+            connection.reply(numerics.ERR_NOSUCHCHANNEL, name, "No such channel")
+        else:
+            connection.reply(
+                numerics.ERR_NOTONCHANNEL, name, "You're not on that channel"
+            )
+    elif isinstance(error, TooManyRooms):
+        connection.reply(numerics.ERR_TOOMANYCHANNELS, name, error.reason)
+    else:
+        _refuse(connection, command, error)
+
+
+# Rooms
+
+
+def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    if not msg.params or not msg.params[0]:
+        _needMore(connection, "JOIN")
+        return
+    if msg.params[0] == "0":
+        for room in list(user.rooms):
+            user.part(room.name)
+        return
+    for name in msg.params[0].split(","):
+        if not name:
+            continue
+        try:
+            room, new = user.join(name)
+        except ChatError as e:
+            _roomError(connection, "JOIN", name, e)
+            continue
+        if new:
+            welcome.show_room(connection, room)
+            welcome.replay(connection, user, room)
+
+
+def part(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    if not msg.params or not msg.params[0]:
+        _needMore(connection, "PART")
+        return
+    reason = strip_formatting(msg.params[1]) if len(msg.params) > 1 else ""
+    for name in msg.params[0].split(","):
+        try:
+            user.part(name, reason)
+        except ChatError as e:
+            _roomError(connection, "PART", name, e)
+
+
+def topic(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    if not msg.params:
+        _needMore(connection, "TOPIC")
+        return
+    name = msg.params[0]
+    if len(msg.params) == 1:
+        room = connection.server.realm.getRoom(name)
+        if room is None:
+            connection.reply(numerics.ERR_NOSUCHCHANNEL, name, "No such channel")
+        else:
+            welcome.topic(connection, room)
+        return
+    try:
+        user.setTopic(strip_formatting(msg.params[1]), name)
+    except ChatError as e:
+        _roomError(connection, "TOPIC", name, e)
+
+
+def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    if not msg.params or not msg.params[0]:
+        connection.reply(numerics.RPL_ENDOFNAMES, "*", "End of /NAMES list.")
+        return
+    for name in msg.params[0].split(","):
+        room = connection.server.realm.getRoom(name)
+        if room is None:
+            connection.reply(numerics.RPL_ENDOFNAMES, name, "End of /NAMES list.")
+        else:
+            welcome.names(connection, room)
+
+
+def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    wanted = None
+    if msg.params and msg.params[0].startswith("#"):
+        realm = connection.server.realm
+        wanted = {
+            room.key for n in msg.params[0].split(",") if (room := realm.getRoom(n))
+        }
+    connection.reply(numerics.RPL_LISTSTART, "Channel", "Users  Name")
+    for info in user.listRooms():
+        room = connection.server.realm.getRoom(info.name)
+        if wanted is not None and (room is None or room.key not in wanted):
+            continue
+        connection.reply(numerics.RPL_LIST, info.name, str(info.members), info.topic)
+    connection.reply(numerics.RPL_LISTEND, "End of /LIST")
+
+
+# Messages
+
+
+def privmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    _talk(connection, user, msg, notice=False)
+
+
+def notice(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    _talk(connection, user, msg, notice=True)
+
+
+def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    """
+    Client-only tags (typing notifications) do not cross the chat: ignored.
+    """
+
+
+def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -> None:
+    command = "NOTICE" if notice else "PRIVMSG"
+    if not msg.params or not msg.params[0]:
+        if not notice:
+            connection.reply(
+                numerics.ERR_NORECIPIENT, f"No recipient given ({command})"
+            )
+        return
+    if len(msg.params) < 2 or not msg.params[1]:
+        if not notice:
+            connection.reply(numerics.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    text = msg.params[1]
+    action = False
+    if text.startswith("\x01"):
+        inner = text[1:].removesuffix("\x01")
+        verb, _, rest = inner.partition(" ")
+        if verb.upper() != "ACTION" or not rest.strip():
+            return  # other CTCP requests have no place in the chat
+        action, text = True, rest
+    text = strip_formatting(text)
+    echo = caps.ECHO_MESSAGE in connection.caps
+    for target in msg.params[0].split(","):
+        try:
+            if target.startswith("#"):
+                event: Said | Acted
+                if action:
+                    event = user.act(text, target)
+                else:
+                    event = user.say(text, target, notice=notice)
+                if echo:
+                    connection.send(connection.codec.encode(event, None))
+            else:
+                said = text if not action else f"* {user.name} {text}"
+                recipient = user.whisper(target, said, notice)
+                if echo:
+                    whispered = Whispered(
+                        user.name,
+                        recipient.name,
+                        said,
+                        connection.clock.seconds(),
+                        notice,
+                    )
+                    connection.send(connection.codec.encode(whispered, None))
+                if recipient.away and not notice:
+                    connection.reply(numerics.RPL_AWAY, recipient.name, recipient.away)
+        except ChatError as e:
+            if notice:
+                continue
+            if isinstance(e, NoSuchUser):
+                connection.reply(
+                    numerics.ERR_NOSUCHNICK, target, "No such nick/channel"
+                )
+            elif isinstance(e, (NoSuchRoom, InvalidRoomName)):
+                connection.reply(numerics.ERR_NOSUCHCHANNEL, target, "No such channel")
+            elif isinstance(e, NotInRoom):
+                if connection.server.realm.getRoom(target) is None:
+                    connection.reply(
+                        numerics.ERR_NOSUCHCHANNEL, target, "No such channel"
+                    )
+                else:
+                    connection.reply(
+                        numerics.ERR_CANNOTSENDTOCHAN,
+                        target,
+                        "Cannot send to channel (you are not in it)",
+                    )
+            else:
+                _refuse(connection, command, e)
+
+
+# Users
+
+
+def rename(connection: IrcProtocol, user: ChatUser, new: str) -> None:
+    try:
+        user.rename(new)
+    except AlreadyCalled:
+        return
+    except NameTaken:
+        connection.reply(numerics.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+    except InvalidName as e:
+        connection.reply(
+            numerics.ERR_ERRONEUSNICKNAME, new, f"Erroneous nickname: {e.why}"
+        )
+    except NamesAreAccounts as e:
+        connection.reply(numerics.ERR_ERRONEUSNICKNAME, new, e.reason)
+    except ChatError as e:
+        _refuse(connection, "NICK", e)
+    else:
+        connection.nick = user.name
+
+
+def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    reason = strip_formatting(msg.params[0]) if msg.params else ""
+    try:
+        user.setAway(reason)
+    except ChatError as e:
+        _refuse(connection, "AWAY", e)
+        return
+    if user.away:
+        connection.reply(numerics.RPL_NOWAWAY, "You have been marked as being away")
+    else:
+        connection.reply(numerics.RPL_UNAWAY, "You are no longer marked as being away")
+
+
+def _whoLine(connection: IrcProtocol, where: str, member: ChatUser) -> None:
+    flags = "G" if member.away else "H"
+    connection.reply(
+        numerics.RPL_WHOREPLY,
+        where,
+        ident_of(member),
+        door_of(member),
+        connection.serverName,
+        member.name,
+        flags,
+        f"0 {realname_of(member)}",
+    )
+
+
+def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    mask = msg.params[0] if msg.params and msg.params[0] else "*"
+    realm = connection.server.realm
+    if mask.startswith("#"):
+        room = realm.getRoom(mask)
+        if room is not None:
+            for member in list(room.members.values()):
+                _whoLine(connection, room.name, member)
+    elif mask in ("*", "0"):
+        seen: set[str] = set()
+        for room in user.rooms:
+            for member in room.members.values():
+                if member.key not in seen:
+                    seen.add(member.key)
+                    _whoLine(connection, room.name, member)
+    else:
+        found = realm.get(mask)
+        if found is not None:
+            where = found.rooms[0].name if found.rooms else "*"
+            _whoLine(connection, where, found)
+    connection.reply(numerics.RPL_ENDOFWHO, mask, "End of /WHO list.")
+
+
+def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    if not msg.params or not msg.params[-1]:
+        connection.reply(numerics.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    wanted = msg.params[-1]
+    for name in wanted.split(","):
+        found = connection.server.realm.get(name)
+        if found is None:
+            connection.reply(numerics.ERR_NOSUCHNICK, name, "No such nick/channel")
+            continue
+        connection.reply(
+            numerics.RPL_WHOISUSER,
+            found.name,
+            ident_of(found),
+            door_of(found),
+            "*",
+            realname_of(found),
+        )
+        if found.rooms:
+            rooms = " ".join(room.name for room in found.rooms)
+            connection.reply(numerics.RPL_WHOISCHANNELS, found.name, rooms)
+        connection.reply(
+            numerics.RPL_WHOISSERVER,
+            found.name,
+            connection.serverName,
+            f"connected through the {door_of(found)} door",
+        )
+        if found.away:
+            connection.reply(numerics.RPL_AWAY, found.name, found.away)
+        connection.reply(
+            numerics.RPL_WHOISIDLE,
+            found.name,
+            "0",
+            str(int(found.since)),
+            "seconds idle, signon time",
+        )
+    connection.reply(numerics.RPL_ENDOFWHOIS, wanted, "End of /WHOIS list.")
+
+
+def userhost(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    if not msg.params:
+        _needMore(connection, "USERHOST")
+        return
+    found = []
+    for name in msg.params[:5]:
+        other = connection.server.realm.get(name)
+        if other is not None:
+            sign = "-" if other.away else "+"
+            found.append(f"{other.name}={sign}{ident_of(other)}@{door_of(other)}")
+    connection.reply(numerics.RPL_USERHOST, " ".join(found))
+
+
+def ison(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    if not msg.params:
+        _needMore(connection, "ISON")
+        return
+    realm = connection.server.realm
+    online = []
+    for param in msg.params:
+        for name in param.split():
+            other = realm.get(name)
+            if other is not None:
+                online.append(other.name)
+    connection.reply(numerics.RPL_ISON, " ".join(online))
+
+
+def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    if not msg.params:
+        _needMore(connection, "MODE")
+        return
+    target = msg.params[0]
+    realm = connection.server.realm
+    if target.startswith("#"):
+        room = realm.getRoom(target)
+        if room is None:
+            connection.reply(numerics.ERR_NOSUCHCHANNEL, target, "No such channel")
+            return
+        _roomMode(connection, room, msg.params[1:])
+        return
+    other = realm.get(target)
+    if other is None:
+        connection.reply(numerics.ERR_NOSUCHNICK, target, "No such nick/channel")
+        return
+    if other is not user:
+        connection.reply(
+            numerics.ERR_USERSDONTMATCH, "Can't change mode for other users"
+        )
+        return
+    if len(msg.params) == 1:
+        connection.reply(numerics.RPL_UMODEIS, "+" + "".join(sorted(connection.modes)))
+        return
+    changes = msg.params[1]
+    adding = True
+    changed = ""
+    for char in changes:
+        if char in "+-":
+            adding = char == "+"
+        elif char == "i":
+            if adding != (char in connection.modes):
+                connection.modes = (
+                    connection.modes | {char} if adding else connection.modes - {char}
+                )
+                changed += ("+" if adding else "-") + char
+        else:
+            connection.reply(numerics.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+            return
+    if changed:
+        connection.send(
+            message.encode(
+                "MODE", user.name, changed, prefix=connection.ircFactory.mask(user.name)
+            )
+        )
+
+
+def _roomMode(connection: IrcProtocol, room: Room, params: tuple[str, ...]) -> None:
+    if not params:
+        connection.reply(numerics.RPL_CHANNELMODEIS, room.name, "+n")
+        connection.reply(numerics.RPL_CREATIONTIME, room.name, str(int(room.createdAt)))
+        return
+    changes = params[0]
+    if changes.lstrip("+") in ("b", "") and len(params) == 1:
+        connection.reply(
+            numerics.RPL_ENDOFBANLIST, room.name, "End of channel ban list"
+        )
+        return
+    for char in changes:
+        if char in "+-":
+            continue
+        if char not in "bn":
+            connection.reply(
+                numerics.ERR_UNKNOWNMODE, char, "is an unknown mode char to me"
+            )
+            return
+    connection.reply(
+        numerics.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator"
+    )
+
+
+# The server
+
+
+def motd(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    welcome.motd(connection)
+
+
+def lusers(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    count = len(connection.server.realm)
+    connection.reply(
+        numerics.RPL_LUSERCLIENT,
+        f"There are {count} users and 0 invisible on 1 servers",
+    )
+
+
+COMMANDS: dict[str, Command] = {
+    "JOIN": join,
+    "PART": part,
+    "TOPIC": topic,
+    "NAMES": names,
+    "LIST": list_,
+    "PRIVMSG": privmsg,
+    "NOTICE": notice,
+    "TAGMSG": tagmsg,
+    "AWAY": away,
+    "WHO": who,
+    "WHOIS": whois,
+    "USERHOST": userhost,
+    "ISON": ison,
+    "MODE": mode,
+    "MOTD": motd,
+    "LUSERS": lusers,
+    "CHATHISTORY": chathistory.chathistory,
+}

@@ -1,0 +1,344 @@
+"""
+Registering an IRC connection: C{CAP}, C{PASS}, C{NICK}, C{USER} and SASL
+C{PLAIN} (C{AUTHENTICATE}), then the login through the chat's portal, with
+failed logins answered ever more slowly (the shared
+L{chatserver.limits.throttle.LoginThrottle}) and the connection closed
+after L{MAX_LOGIN_FAILURES}.  Also the commands a client may send at any
+time: C{PING}, C{PONG}, C{QUIT}.
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
+from twisted.cred.error import UnauthorizedLogin
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from chatserver import LOG_NAMESPACE
+from chatserver.auth.checkers import ChosenName
+from chatserver.core.errors import ChatError, InvalidName, NameTaken
+from chatserver.core.names import check_name
+from chatserver.core.users import ChatUser, IChatUser
+from chatserver.doors.irc import caps, commands, message, numerics, welcome
+from chatserver.doors.irc.message import Message
+from chatserver.limits.throttle import MAX_LOGIN_FAILURES
+
+if TYPE_CHECKING:
+    from chatserver.doors.irc.protocol import IrcProtocol
+
+log = Logger(namespace=LOG_NAMESPACE)
+
+Handler = Callable[["IrcProtocol", Message], None]
+
+
+def cap(connection: IrcProtocol, msg: Message) -> None:
+    if not msg.params:
+        connection.reply(numerics.ERR_NEEDMOREPARAMS, "CAP", "Not enough parameters")
+        return
+    sub = msg.params[0].upper()
+    passwords = connection.server.passwords
+    prefix = connection.serverName
+    target = connection.target
+    if sub == "LS":
+        if connection.user is None:
+            connection.negotiating = True
+        version = 0
+        if len(msg.params) > 1 and msg.params[1].isdigit():
+            version = int(msg.params[1])
+        connection.capVersion = max(connection.capVersion, version)
+        tokens = " ".join(caps.ls_tokens(passwords, connection.capVersion))
+        connection.send(message.encode("CAP", target, "LS", tokens, prefix=prefix))
+    elif sub == "LIST":
+        enabled = " ".join(sorted(connection.caps))
+        connection.send(message.encode("CAP", target, "LIST", enabled, prefix=prefix))
+    elif sub == "REQ":
+        if connection.user is None:
+            connection.negotiating = True
+        wanted = msg.params[1] if len(msg.params) > 1 else ""
+        result = caps.request(connection.caps, wanted, passwords)
+        if result is None:
+            connection.send(message.encode("CAP", target, "NAK", wanted, prefix=prefix))
+            return
+        connection.capsChanged(result)
+        connection.send(message.encode("CAP", target, "ACK", wanted, prefix=prefix))
+    elif sub == "END":
+        if connection.user is None and connection.negotiating:
+            connection.negotiating = False
+            try_register(connection)
+    else:
+        connection.reply(numerics.ERR_INVALIDCAPCMD, sub, "Invalid CAP command")
+
+
+def password(connection: IrcProtocol, msg: Message) -> None:
+    if connection.user is not None:
+        connection.reply(numerics.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    if not msg.params or not msg.params[0]:
+        connection.reply(numerics.ERR_NEEDMOREPARAMS, "PASS", "Not enough parameters")
+        return
+    connection.password = msg.params[0]
+
+
+def nick(connection: IrcProtocol, msg: Message) -> None:
+    if not msg.params or not msg.params[0]:
+        connection.reply(numerics.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    new = msg.params[0]
+    if connection.user is not None:
+        commands.rename(connection, connection.user, new)
+        return
+    try:
+        check_name(new)
+    except InvalidName as e:
+        connection.reply(
+            numerics.ERR_ERRONEUSNICKNAME, new, f"Erroneous nickname: {e.why}"
+        )
+        return
+    if new in connection.server.realm and not connection.server.passwords:
+        connection.reply(numerics.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+        return
+    connection.nick = new
+    try_register(connection)
+
+
+def user(connection: IrcProtocol, msg: Message) -> None:
+    if connection.user is not None:
+        connection.reply(numerics.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    if len(msg.params) < 4 or not msg.params[0]:
+        connection.reply(numerics.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
+    ident = "".join(c for c in msg.params[0] if c.isalnum() or c in "-_.")[:10]
+    connection.ident = ident or "user"
+    connection.realname = msg.params[3]
+    connection.userGiven = True
+    try_register(connection)
+
+
+def ping(connection: IrcProtocol, msg: Message) -> None:
+    if not msg.params or not msg.params[0]:
+        connection.reply(numerics.ERR_NOORIGIN, "No origin specified")
+        return
+    connection.send(
+        message.encode(
+            "PONG", connection.serverName, msg.params[0], prefix=connection.serverName
+        )
+    )
+
+
+def pong(connection: IrcProtocol, msg: Message) -> None:
+    """
+    Any line resets the ping timer; a PONG needs nothing more.
+    """
+
+
+def quit(connection: IrcProtocol, msg: Message) -> None:
+    reason = msg.params[0] if msg.params else ""
+    connection.close(f"Quit: {reason}" if reason else "Quit", "Quit")
+
+
+# SASL PLAIN
+
+
+def authenticate(connection: IrcProtocol, msg: Message) -> None:
+    if not connection.server.passwords:
+        connection.reply(numerics.ERR_SASLFAIL, "SASL authentication failed")
+        return
+    if connection.user is not None or connection.account is not None:
+        connection.reply(numerics.ERR_SASLALREADY, "You have already authenticated")
+        return
+    if not msg.params or connection.loggingIn:
+        connection.reply(
+            numerics.ERR_NEEDMOREPARAMS, "AUTHENTICATE", "Not enough parameters"
+        )
+        return
+    argument = msg.params[0]
+    if argument == "*":
+        connection.saslBuffer = None
+        connection.reply(numerics.ERR_SASLABORTED, "SASL authentication aborted")
+        return
+    if connection.saslBuffer is None:
+        if argument.upper() != "PLAIN":
+            connection.reply(
+                numerics.RPL_SASLMECHS, "PLAIN", "are available SASL mechanisms"
+            )
+            connection.reply(numerics.ERR_SASLFAIL, "SASL authentication failed")
+            return
+        connection.saslBuffer = ""
+        connection.send(message.encode("AUTHENTICATE", "+", prefix=""))
+        return
+    if argument != "+":
+        connection.saslBuffer += argument
+        if len(connection.saslBuffer) > 4096:
+            connection.saslBuffer = None
+            connection.reply(numerics.ERR_SASLTOOLONG, "SASL message too long")
+            return
+        if len(argument) == 400:
+            return  # more is coming
+    data, connection.saslBuffer = connection.saslBuffer, None
+    try:
+        fields = b64decode(data, validate=True).split(b"\0")
+    except (binascii.Error, ValueError):
+        fields = []
+    if len(fields) != 3 or not fields[1]:
+        connection.reply(numerics.ERR_SASLFAIL, "SASL authentication failed")
+        return
+    authzid, authcid, secret = fields
+    if authzid and authzid != authcid:
+        connection.reply(numerics.ERR_SASLFAIL, "SASL authentication failed")
+        return
+    name = authcid.decode("utf-8", "replace")
+    credentials = UsernamePassword(authcid, secret)
+    connection.loggingIn = True
+    connection.hold("login")
+    checker = connection.server.portal.checkers[IUsernamePassword]
+    checked = defer.maybeDeferred(checker.requestAvatarId, credentials)
+
+    def vouched(_: object) -> None:
+        connection.loggingIn = False
+        connection.release("login")
+        connection.account = (name, secret)
+        mask = f"{connection.nick or name}!~{connection.ident or 'user'}@irc"
+        connection.reply(
+            numerics.RPL_LOGGEDIN, mask, name, f"You are now logged in as {name}"
+        )
+        connection.reply(numerics.RPL_SASLSUCCESS, "SASL authentication successful")
+
+    def refused(reason: Failure) -> None:
+        connection.loggingIn = False
+        _failed(
+            connection,
+            reason,
+            name,
+            numerics.ERR_SASLFAIL,
+            "SASL authentication failed",
+        )
+
+    checked.addCallbacks(vouched, refused)
+
+
+# Logging in
+
+
+def try_register(connection: IrcProtocol) -> None:
+    """
+    Log in once C{NICK} and C{USER} are in and capability negotiation is
+    over.
+    """
+    if (
+        connection.user is not None
+        or connection.loggingIn
+        or connection.closing
+        or not connection.nick
+        or not connection.userGiven
+        or connection.negotiating
+    ):
+        return
+    server = connection.server
+    credentials: ICredentials
+    name = connection.nick
+    if not server.passwords:
+        credentials = ChosenName(name)
+    elif connection.account is not None:
+        name, secret = connection.account
+        credentials = UsernamePassword(name.encode("utf-8"), secret)
+    elif connection.password:
+        credentials = UsernamePassword(
+            name.encode("utf-8"), connection.password.encode("utf-8")
+        )
+    else:
+        connection.reply(
+            numerics.ERR_PASSWDMISMATCH,
+            "Password required: log in with PASS or SASL PLAIN as your account",
+        )
+        return
+    connection.loggingIn = True
+    connection.hold("login")
+    login = server.portal.login(credentials, connection, IChatUser)
+    login.addCallbacks(
+        lambda result: _loggedIn(connection, result[1]),
+        lambda reason: _refused(connection, reason, name),
+    )
+
+
+def _loggedIn(connection: IrcProtocol, user: ChatUser) -> None:
+    connection.loggingIn = False
+    if connection.closing or connection.transport is None:
+        user.quit(connection.leaveReason or "Connection closed")
+        return
+    connection.registered(user)
+    connection.release("login")
+    welcome.greet(connection, user)
+
+
+def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
+    connection.loggingIn = False
+    if reason.check(ChatError):
+        connection.release("login")
+        if reason.check(NameTaken):
+            connection.reply(
+                numerics.ERR_NICKNAMEINUSE, name, "Nickname is already in use"
+            )
+        elif reason.check(InvalidName):
+            connection.reply(numerics.ERR_ERRONEUSNICKNAME, name, "Erroneous nickname")
+        else:
+            connection.fail("NICK", "CANNOT_LOG_IN", reason.value.reason)  # type: ignore[union-attr]
+        connection.nick = ""
+        return
+    connection.password = ""
+    connection.account = None
+    _failed(connection, reason, name, numerics.ERR_PASSWDMISMATCH, "Password incorrect")
+
+
+def _failed(
+    connection: IrcProtocol, reason: Failure, name: str, code: str, text: str
+) -> None:
+    """
+    A login failed: answer after the throttle's delay, and close after too
+    many.
+    """
+    if not reason.check(UnauthorizedLogin):
+        log.failure(
+            "Checking the password of {name} failed",
+            failure=reason,
+            chat_event="error",
+            name=name,
+        )
+    connection.failures += 1
+    delay = connection.server.loginThrottle.failed(connection.host)
+    log.info(
+        "Failed IRC login as {name} from {peer} ({count} on this connection)",
+        chat_event="rejected",
+        name=name,
+        peer=connection.peer,
+        count=connection.failures,
+        why="wrong name or password",
+    )
+
+    def answer() -> None:
+        connection.answerCall = None
+        connection.reply(code, text)
+        if connection.failures >= MAX_LOGIN_FAILURES:
+            connection.close("Too many failed logins")
+            return
+        connection.release("login")
+
+    connection.answerCall = connection.clock.callLater(delay, answer)
+
+
+ANYTIME: dict[str, Handler] = {
+    "CAP": cap,
+    "PASS": password,
+    "NICK": nick,
+    "USER": user,
+    "AUTHENTICATE": authenticate,
+    "PING": ping,
+    "PONG": pong,
+    "QUIT": quit,
+}

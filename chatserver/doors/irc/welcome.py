@@ -1,0 +1,134 @@
+"""
+What a client is sent once registered: 001 to 005 (with ISUPPORT), the
+MOTD, and the default room it is already in (a C{JOIN} with the topic and
+the names, then the room's recent history).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chatserver.core.events import Joined
+from chatserver.core.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
+from chatserver.core.text import MAX_TOPIC_LENGTH
+from chatserver.doors.irc import caps, numerics
+
+if TYPE_CHECKING:
+    from chatserver.core.rooms import Room
+    from chatserver.core.users import ChatUser
+    from chatserver.doors.irc.protocol import IrcProtocol
+
+VERSION = "chatserver-irc-1"
+CHATHISTORY_MAX = 100
+"""
+The most messages one C{CHATHISTORY} request returns.
+"""
+
+
+def isupport(connection: IrcProtocol) -> list[str]:
+    config = connection.config
+    return [
+        f"AWAYLEN={MAX_TOPIC_LENGTH}",
+        "CASEMAPPING=rfc8265",
+        f"CHANLIMIT=#:{config.maxRoomsPerUser}",
+        "CHANMODES=b,,,n",
+        f"CHANNELLEN={MAX_ROOM_NAME_LENGTH + 1}",
+        "CHANTYPES=#",
+        f"CHATHISTORY={CHATHISTORY_MAX}",
+        "MSGREFTYPES=msgid,timestamp",
+        f"NETWORK={connection.serverName}",
+        f"NICKLEN={MAX_NAME_LENGTH}",
+        "PREFIX=(o)@",
+        "SAFELIST",
+        f"TOPICLEN={MAX_TOPIC_LENGTH}",
+        "UTF8ONLY",
+    ]
+
+
+def greet(connection: IrcProtocol, user: ChatUser) -> None:
+    name, server = user.name, connection.serverName
+    reply = connection.reply
+    reply(numerics.RPL_WELCOME, f"Welcome to the {server} IRC network, {name}")
+    reply(numerics.RPL_YOURHOST, f"Your host is {server}, running version {VERSION}")
+    reply(numerics.RPL_CREATED, "This server was created for a group chat")
+    reply(numerics.RPL_MYINFO, server, VERSION, "i", "bn")
+    tokens = isupport(connection)
+    for start in range(0, len(tokens), 12):
+        reply(
+            numerics.RPL_ISUPPORT,
+            *tokens[start : start + 12],
+            "are supported by this server",
+        )
+    motd(connection)
+    room = user.current
+    if room is not None:
+        connection.send(connection.codec.encode(Joined(room.name, name), None))
+        show_room(connection, room)
+        replay(connection, user, room)
+
+
+def motd(connection: IrcProtocol) -> None:
+    text = connection.config.motd
+    if not text:
+        connection.reply(numerics.ERR_NOMOTD, "MOTD File is missing")
+        return
+    connection.reply(
+        numerics.RPL_MOTDSTART, f"- {connection.serverName} Message of the day - "
+    )
+    for line in text.splitlines():
+        connection.reply(numerics.RPL_MOTD, f"- {line}")
+    connection.reply(numerics.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+
+def topic(connection: IrcProtocol, room: Room, always: bool = True) -> None:
+    """
+    Send C{room}'s topic (332 and 333), or 331 when it has none and
+    C{always}.
+    """
+    if room.topic:
+        connection.reply(numerics.RPL_TOPIC, room.name, room.topic)
+        connection.reply(
+            numerics.RPL_TOPICWHOTIME,
+            room.name,
+            connection.ircFactory.mask(room.topicSetter),
+            str(int(room.topicTime)),
+        )
+    elif always:
+        connection.reply(numerics.RPL_NOTOPIC, room.name, "No topic is set")
+
+
+def names(connection: IrcProtocol, room: Room) -> None:
+    """
+    Send C{room}'s members (353, in lines within 512 bytes) and 366.
+    """
+    head = f":{connection.serverName} 353 {connection.target} = {room.name} :"
+    room_left = 510 - len(head.encode())
+    line: list[str] = []
+    size = 0
+    for member in room.names():
+        length = len(member.encode()) + 1
+        if line and size + length > room_left:
+            connection.reply(numerics.RPL_NAMREPLY, "=", room.name, " ".join(line))
+            line, size = [], 0
+        line.append(member)
+        size += length
+    if line:
+        connection.reply(numerics.RPL_NAMREPLY, "=", room.name, " ".join(line))
+    connection.reply(numerics.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
+
+
+def show_room(connection: IrcProtocol, room: Room) -> None:
+    """
+    What follows the echo of a C{JOIN}: the topic (if any), the names.
+    """
+    topic(connection, room, always=False)
+    names(connection, room)
+
+
+def replay(connection: IrcProtocol, user: ChatUser, room: Room) -> None:
+    """
+    The room's recent history, unless the client reads it with
+    C{CHATHISTORY} itself.
+    """
+    if caps.CHATHISTORY not in connection.caps:
+        user.replay(room)

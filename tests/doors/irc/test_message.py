@@ -1,0 +1,71 @@
+"""
+The IRC message parser and formatter, with Hypothesis: whatever is
+formatted parses back to the same message.
+"""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chatserver.doors.irc.message import (
+    Message,
+    escape_tag_value,
+    format,
+    parse,
+    unescape_tag_value,
+)
+
+_word = st.text(
+    st.characters(blacklist_characters=" \r\n\0:", blacklist_categories=["Cs"]),
+    min_size=1,
+    max_size=12,
+)
+_trailing = st.text(
+    st.characters(blacklist_characters="\r\n\0", blacklist_categories=["Cs"]),
+    max_size=40,
+)
+_tag_key = st.from_regex(r"\+?[a-z][a-z0-9\-/.]{0,10}", fullmatch=True)
+_tag_value = st.text(
+    st.characters(blacklist_characters="\0", blacklist_categories=["Cs"]),
+    max_size=20,
+)
+
+
+@given(
+    command=st.from_regex(r"[A-Z]{1,10}|[0-9]{3}", fullmatch=True),
+    middle=st.lists(_word, max_size=5),
+    last=st.one_of(_word, _trailing),
+    prefix=st.one_of(st.just(""), _word),
+    tags=st.dictionaries(_tag_key, _tag_value, max_size=4),
+)
+def test_format_then_parse_gives_the_message_back(command, middle, last, prefix, tags):
+    params = (*middle, last)
+    line = format(command, *params, prefix=prefix, tags=tags)
+    assert parse(line) == Message(command, params, prefix, tags)
+
+
+@given(_tag_value)
+def test_tag_values_unescape_what_was_escaped(value):
+    assert unescape_tag_value(escape_tag_value(value)) == value
+
+
+@given(st.text(max_size=200))
+def test_parsing_anything_gives_a_message_or_a_clean_error(text):
+    try:
+        message = parse(text)
+    except ValueError:
+        return
+    assert message.command
+
+
+def test_parsing_examples_from_the_specifications():
+    assert parse(":nick!u@h PRIVMSG #chan :hello there") == Message(
+        "PRIVMSG", ("#chan", "hello there"), "nick!u@h"
+    )
+    assert parse("@time=2026-01-01T00:00:00.000Z;+typing CAP  REQ  :a b") == Message(
+        "CAP",
+        ("REQ", "a b"),
+        "",
+        {"time": "2026-01-01T00:00:00.000Z", "+typing": ""},
+    )
+    assert parse("@a=b\\sc\\:d\\\\ ping x").tags == {"a": "b c;d\\"}
+    assert parse("privmsg a :").params == ("a", "")
