@@ -20,6 +20,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 
+from chatclient import config
 from chatclient.model import ChatModel
 from chatclient.network import EndpointMaker, RetryPolicy, endpointMaker, loadTrustRoot
 from chatclient.session import ChatSession
@@ -49,6 +50,10 @@ class Options:
     scrollback: int = 5000
     tls: bool = False
     ca: str = ""
+    theme: str = "light"
+    geometry: str = "900x560"
+    rooms: tuple[str, ...] = ()
+    rememberedName: str = ""
 
 
 def _number(text: str) -> int:
@@ -94,10 +99,17 @@ def parseArguments(argv: Sequence[str]) -> Options:
         prog="chat-client",
         description="A desktop client for the Twisted group chat server.",
     )
-    parser.add_argument("--host", default="localhost", help="server host name")
-    parser.add_argument("--port", type=_port, default=8123, help="server port")
+    remembered = config.load()
+    parser.add_argument("--host", default=None, help="server host name")
+    parser.add_argument("--port", type=_port, default=None, help="server port")
     parser.add_argument(
         "--name", default="", help="log in as NAME at once (else show the form)"
+    )
+    parser.add_argument(
+        "--theme",
+        choices=("light", "dark"),
+        default=remembered.theme,
+        help="light or dark (remembered)",
     )
     parser.add_argument(
         "--scrollback",
@@ -121,12 +133,16 @@ def parseArguments(argv: Sequence[str]) -> Options:
     )
     args = parser.parse_args(list(argv))
     return Options(
-        args.host,
-        args.port,
+        args.host or remembered.host,
+        args.port or remembered.port,
         args.name.strip(),
         args.scrollback,
         tls=args.tls or bool(args.ca),
         ca=args.ca or "",
+        theme=args.theme,
+        geometry=remembered.geometry,
+        rooms=tuple(remembered.rooms),
+        rememberedName=remembered.name,
     )
 
 
@@ -162,7 +178,12 @@ class ChatClient:
             name=options.name,
             tls=options.tls,
             trust=options.ca,
+            theme=options.theme,
+            geometry=options.geometry,
         )
+        self.session.wantedRooms = list(options.rooms)
+        if not options.name and options.rememberedName:
+            self.window.nameVar.set(options.rememberedName)
         self._closing: defer.Deferred[None] | None = None
 
     def start(self) -> None:
@@ -203,6 +224,19 @@ def prepare(options: Options, reactor: Any) -> ChatClient:
     tksupport.install(root)
 
     def goodbye() -> defer.Deferred[None]:
+        window = client.window
+        rooms = client.model.roomNames() or client.session.wantedRooms
+        config.save(
+            config.Remembered(
+                host=window.hostVar.get().strip() or options.host,
+                port=client.session.connection.port or options.port,
+                name=client.session.wantedName or window.nameVar.get().strip(),
+                tls=window.tlsVar.get(),
+                theme=options.theme,
+                geometry=root.winfo_geometry(),
+                rooms=list(rooms),
+            )
+        )
         root.withdraw()
 
         def destroy(_: object) -> None:

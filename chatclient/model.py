@@ -1,6 +1,16 @@
 """
-What the window shows, without Tk: the chat lines (styled, stamped, capped),
-who is online, the status line, the title with its unread count.
+What the window shows, without Tk: a conversation per room the reader is in
+and per private conversation, each with its chat lines (styled, stamped,
+capped), its members, its unread count and mention mark and its topic; the
+rooms list, the status line, the title with the unread count.
+
+Room lines come marked with their room (L{lines.InRoom}), except while the
+reader's only room is the server's default room: unmarked room lines are about
+the default room (the "home" conversation, named once C{/where} says which
+room it is).  History (L{lines.History}) is shown muted with its own time,
+followed by a separator where live lines begin; lines already shown (by
+history id, or live lines matched by sender, text and time) are never shown
+twice, after a reconnection or when paging back.
 
 Lines reach the view in batches: the first line after a quiet spell
 schedules one flush for the next turn of the reactor, and a flood is handed
@@ -22,7 +32,7 @@ from dataclasses import dataclass
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import Interface
 
-from chatserver.core.names import name_key
+from chatserver.core.names import name_key, room_key
 from chatserver.doors.line import lines
 
 #: Name colours, readable on a white background; each name always gets the
@@ -54,6 +64,7 @@ KINDS = (
     "info",
     "error",
     "notice",
+    "separator",
 )
 
 
@@ -85,12 +96,15 @@ class ViewLine:
     @ivar kind: One of L{KINDS}.
     @ivar parts: The text, in pieces.
     @ivar mention: Whether someone else mentions the reader's name in it.
+    @ivar history: Whether it was said before the reader came (replayed
+        history, shown muted with its original time).
     """
 
     time: str
     kind: str
     parts: tuple[Part, ...]
     mention: bool = False
+    history: bool = False
 
     @property
     def text(self) -> str:
@@ -170,7 +184,127 @@ class Status:
 
 
 _CHAT = (lines.Message, lines.Action, lines.PrivateIn)
-_MEMBERSHIP = (lines.UserList, lines.Joined, lines.Left, lines.Renamed)
+_KEPT = (lines.Message, lines.Action, lines.TopicSet)
+_ROOM_LINES = (
+    lines.Message,
+    lines.Action,
+    lines.Joined,
+    lines.Left,
+    lines.TopicSet,
+    lines.TopicIs,
+    lines.UserList,
+)
+
+#: Seconds between a live line's arrival and its history entry's time
+#: within which the two are taken to be the same line (clock skew, delays).
+OVERLAP = 120.0
+
+#: Lines a page of older history asks for.
+PAGE = 50
+
+#: Pages asked for at most to fill the gap left by a disconnection.
+GAP_PAGES = 8
+
+ROOM = "room"
+PRIVATE = "private"
+
+
+def _keptKey(line: lines.Plain) -> tuple[str, str, str] | None:
+    """
+    @return: What identifies a kept line (a message, an action, a topic
+        change) apart from its time, or L{None} for a line history never
+        keeps.
+    """
+    match line:
+        case lines.Message(sender, text):
+            return ("m", name_key(sender), text)
+        case lines.Action(sender, text):
+            return ("a", name_key(sender), text)
+        case lines.TopicSet(setter, topic):
+            return ("t", name_key(setter), topic)
+    return None
+
+
+class Conversation:
+    """
+    One tab: a room the reader is in, or a private conversation.
+
+    @ivar key: The room's key (L{room_key}) or the other user's (L{name_key}).
+    @ivar name: As shown.
+    @ivar kind: L{ROOM} or L{PRIVATE}.
+    @ivar lines: The lines the view holds, oldest first (capped).
+    @ivar pending: Lines waiting for the next flush.
+    @ivar members: The room's members, by key.
+    @ivar unread: Chat lines not read yet.
+    @ivar mention: Whether one of them mentions the reader.
+    @ivar topic: The room's topic.
+    @ivar hidden: A closed private conversation (it opens again with the
+        next message).
+    @ivar shownIds: The history ids shown.
+    @ivar live: Recent live kept lines: their key and when they arrived.
+    @ivar exhausted: Whether the server has no older history.
+    """
+
+    def __init__(self, key: str, name: str, kind: str, scrollback: int) -> None:
+        self.key = key
+        self.name = name
+        self.kind = kind
+        self.lines: deque[ViewLine] = deque()
+        self.pending: deque[ViewLine] = deque()
+        # Lines kept at most: the scrollback, and the pages read back.
+        self.cap = scrollback
+        self.scrollback = scrollback
+        self.members: dict[str, str] = {}
+        self.unread = 0
+        self.mention = False
+        self.topic = ""
+        self.hidden = False
+        self.joined = kind == PRIVATE
+        self.shownIds: set[int] = set()
+        self.live: deque[tuple[tuple[str, str, str], float]] = deque(maxlen=2000)
+        self.exhausted = False
+        # History being received: a join replay, or pages asked for.
+        self.replay: list[lines.History] = []
+        self.requests: deque[str] = deque()  # "older" or "gap", in order
+        self.gapAt: int | None = None
+        self.gapPages = 0
+        self.hadLines = False
+
+    def __repr__(self) -> str:
+        return f"<Conversation {self.name or '(home)'}>"
+
+    @property
+    def label(self) -> str:
+        """
+        The tab's label: the name, the unread count, a mark for a mention.
+        """
+        label = self.name or "…"
+        if self.unread:
+            label += f" ({self.unread})"
+        if self.mention:
+            label = "@ " + label
+        return label
+
+    def memberNames(self) -> list[str]:
+        return sorted(self.members.values(), key=lambda n: (name_key(n), n))
+
+    def known(self, entry: lines.History) -> bool:
+        """
+        Whether C{entry} has been shown already: by its id, or as a live line
+        with the same sender and text that arrived near its time (which is
+        then used up, so a line said twice is matched once per showing).
+        """
+        if entry.id in self.shownIds:
+            return True
+        key = _keptKey(entry.line)
+        if key is None:
+            return False
+        for index, (liveKey, when) in enumerate(self.live):
+            if liveKey == key and abs(when - entry.time) <= OVERLAP:
+                del self.live[index]
+                self.shownIds.add(entry.id)
+                return True
+        return False
 
 
 class IChatView(Interface):
@@ -178,14 +312,42 @@ class IChatView(Interface):
     What the model asks of the window.
     """
 
-    def appendLines(batch: Sequence[ViewLine], trim: int) -> None:
+    def appendLines(
+        batch: Sequence[ViewLine], trim: int, conversation: Conversation
+    ) -> None:
         """
-        Add C{batch} at the bottom, then remove the C{trim} oldest lines.
+        Add C{batch} at the bottom of C{conversation}'s view, then remove
+        the C{trim} oldest lines.
+        """
+
+    def insertLines(
+        batch: Sequence[ViewLine], index: int, conversation: Conversation
+    ) -> None:
+        """
+        Insert C{batch} before line C{index} (0: at the top) of
+        C{conversation}'s view, without moving what the reader sees.
+        """
+
+    def showConversations(
+        conversations: Sequence[Conversation], selected: Conversation | None
+    ) -> None:
+        """
+        Show a tab per conversation (labels, order), C{selected} chosen.
         """
 
     def showUsers(names: Sequence[str]) -> None:
         """
-        Show who is online.
+        Show the members of the selected conversation.
+        """
+
+    def showTopic(conversation: Conversation) -> None:
+        """
+        Show C{conversation}'s topic above its view.
+        """
+
+    def showRooms(rooms: Sequence[lines.RoomEntry]) -> None:
+        """
+        Show the server's rooms in the rooms panel.
         """
 
     def showTitle(title: str) -> None:
@@ -222,9 +384,14 @@ class ChatModel:
 
     @ivar ownName: The name the reader is logged in as, or C{""}.
     @ivar server: The server's address, for the title.
-    @ivar lines: The lines the view holds (at most C{scrollback}).
-    @ivar pending: Lines waiting for the next flush.
-    @ivar unread: Lines that arrived while the window was not focused.
+    @ivar home: The conversation of the default room (unmarked room lines),
+        which also holds what comes before logging in.
+    @ivar conversations: Every tab, in order.
+    @ivar selected: The tab the input goes to.
+    @ivar current: The key of the server's current room for us (where a
+        plain line goes), or C{""}.
+    @ivar rooms: The last room list (C{/rooms}).
+    @ivar send: Sends a command line to the server (set by the session).
     """
 
     def __init__(
@@ -234,12 +401,6 @@ class ChatModel:
         batchSize: int = 250,
         localtime: Callable[[float], time.struct_time] = time.localtime,
     ) -> None:
-        """
-        @param clock: Schedules the flushes and stamps the lines.
-        @param scrollback: How many lines the view keeps at most.
-        @param batchSize: How many lines one flush hands to the view.
-        @param localtime: Turns the clock's seconds into a local time.
-        """
         if scrollback < 1 or batchSize < 1:
             raise ValueError("scrollback and batchSize must be positive")
         self.clock = clock
@@ -252,16 +413,23 @@ class ChatModel:
         self._mention: re.Pattern[str] | None = None
         self._stamp = (-1, "")
         self.server = ""
-        self.users: dict[str, str] = {}
-        self.lines: deque[ViewLine] = deque(maxlen=scrollback)
-        self.pending: deque[ViewLine] = deque()
-        self.unread = 0
         self.focused = True
         self.status = Status("Not connected.")
+        self.home = Conversation("", "", ROOM, scrollback)
+        self.conversations: dict[str, Conversation] = {"": self.home}
+        self.selected: Conversation = self.home
+        self.current = ""
+        self.rooms: list[lines.RoomEntry] = []
+        self._roomsExpected = 0
+        self._roomsIncoming: list[lines.RoomEntry] = []
+        self._swallow: dict[str, int] = {}
+        self._whereExpected = False
+        self.send: Callable[[str], object] = lambda line: None
+        self.onHome: Callable[[], object] = lambda: None
         self._flushCall: IDelayedCall | None = None
+        self._tabsChanged = False
         self._usersChanged = False
         self._titleChanged = False
-        self._viewCount = 0
 
     def attach(self, view: IChatView) -> None:
         """
@@ -270,13 +438,11 @@ class ChatModel:
         self.view = view
         view.showStatus(self.status)
         view.showTitle(self.title)
+        view.showConversations(self.tabs(), self.selected)
         view.showUsers(self.userNames())
 
     @property
     def ownName(self) -> str:
-        """
-        The name the reader is logged in as, or C{""}.
-        """
         return self._ownName
 
     @ownName.setter
@@ -288,81 +454,205 @@ class ChatModel:
 
     # What is shown
 
+    def tabs(self) -> list[Conversation]:
+        """
+        @return: The conversations that have a tab, in order.
+        """
+        return [c for c in self.conversations.values() if not c.hidden]
+
+    @property
+    def pending(self) -> int:
+        """
+        How many lines wait for a flush, in every conversation.
+        """
+        return sum(len(c.pending) for c in self.conversations.values())
+
+    @property
+    def users(self) -> dict[str, str]:
+        """
+        The members of the selected conversation.
+        """
+        return self.selected.members
+
+    @property
+    def unread(self) -> int:
+        """
+        The unread chat lines of every conversation.
+        """
+        return sum(c.unread for c in self.conversations.values())
+
     @property
     def title(self) -> str:
         """
-        The window title: who, where, and the unread count.
+        The window title: who, where, and (while the window is not focused)
+        the unread count.
         """
         title = "Chat"
         if self.ownName:
             title = f"{self.ownName} on {self.server} - Chat"
         elif self.server:
             title = f"{self.server} - Chat"
-        if self.unread:
-            title = f"({self.unread}) {title}"
+        unread = self.unread
+        if unread and not self.focused:
+            title = f"({unread}) {title}"
         return title
 
     def userNames(self) -> list[str]:
         """
-        @return: Who is online, sorted without regard to case.
+        @return: The selected conversation's members, sorted.
         """
-        return sorted(self.users.values(), key=lambda n: (name_key(n), n))
+        if self.selected.kind == PRIVATE:
+            return sorted({self.selected.name, self.ownName} - {""})
+        return self.selected.memberNames()
 
-    def stamp(self) -> str:
+    def roomNames(self) -> list[str]:
         """
-        @return: The time now, as lines show it.
+        @return: The rooms the reader is in, in tab order.
         """
+        return [c.name for c in self.tabs() if c.kind == ROOM and c.name]
+
+    def conversation(self, name: str) -> Conversation | None:
+        """
+        @return: The conversation with the room or user C{name}, if any.
+        """
+        return self.conversations.get(_key(name))
+
+    def stamp(self, when: float | None = None) -> str:
+        """
+        @return: The time now (or C{when}), as lines show it.
+        """
+        if when is not None:
+            now = self.clock.seconds()
+            pattern = "%H:%M" if abs(now - when) < 43200 else "%d %b %H:%M"
+            return time.strftime(pattern, self._localtime(when))
         minute = int(self.clock.seconds() // 60)
         if minute != self._stamp[0]:
             stamp = time.strftime("%H:%M", self._localtime(minute * 60))
             self._stamp = (minute, stamp)
         return self._stamp[1]
 
-    # Changes
+    # Changes from the window
+
+    def select(self, conversation: Conversation) -> None:
+        """
+        The reader chose C{conversation}'s tab: it is read.
+        """
+        self.selected = conversation
+        conversation.hidden = False
+        if self.focused:
+            self._read(conversation)
+        self._tabsChanged = self._usersChanged = True
+        if self.view is not None:
+            self.view.showTopic(conversation)
+        self._schedule()
+
+    def _read(self, conversation: Conversation) -> None:
+        if conversation.unread or conversation.mention:
+            conversation.unread = 0
+            conversation.mention = False
+            self._tabsChanged = self._titleChanged = True
+
+    def openPrivate(self, name: str) -> Conversation:
+        """
+        Open (or show again) the private conversation with C{name}.
+        """
+        conversation = self._conversation(name, PRIVATE)
+        if conversation.hidden:
+            conversation.hidden = False
+            self._tabsChanged = True
+            self._schedule()
+        return conversation
+
+    def close(self, conversation: Conversation) -> None:
+        """
+        The reader closed C{conversation}'s tab: a room is parted (its tab
+        goes once the server says so), a private conversation is hidden.
+        """
+        if conversation.kind == PRIVATE:
+            conversation.hidden = True
+            if self.selected is conversation:
+                self._selectAnother(conversation)
+            self._tabsChanged = True
+            self._schedule()
+        elif conversation.name:
+            self.send(f"/part {conversation.name}")
+
+    def olderHistory(self, conversation: Conversation) -> bool:
+        """
+        The reader scrolled to the top of C{conversation}: ask for the page
+        of history before it, unless one is on its way or there is none.
+
+        @return: Whether a page was asked for.
+        """
+        if (
+            conversation.kind != ROOM
+            or not conversation.joined
+            or conversation.exhausted
+            or conversation.requests
+            or not conversation.name
+        ):
+            return False
+        conversation.requests.append("older")
+        self.send(f"/history {conversation.name} {PAGE}")
+        return True
+
+    def expectWhere(self) -> None:
+        """
+        The session asked C{/where}: its first line names the home room.
+        """
+        self._whereExpected = True
+
+    def switchTo(self, conversation: Conversation) -> None:
+        """
+        The session made C{conversation} the server's current room (with
+        C{/join}): its "is your current room now" answer is not shown.
+        """
+        self.current = conversation.key
+        self._swallow[conversation.key] = self._swallow.get(conversation.key, 0) + 1
+
+    # Changes from the session
 
     def setStatus(self, status: Status) -> None:
-        """
-        Show C{status} in the status line.
-        """
         self.status = status
         if self.view is not None:
             self.view.showStatus(status)
 
     def setServer(self, server: str) -> None:
-        """
-        Name the server (its address) in the title.
-        """
         self.server = server
         self._changeTitle()
 
     def loggedIn(self, name: str) -> None:
         """
-        The reader is now logged in as C{name}.
+        The reader is now logged in as C{name}, in the default room (the
+        home conversation) only.
         """
         self.ownName = name
+        self._whereExpected = False
+        self._swallow.clear()
+        self._roomsExpected = 0
+        for conversation in self.conversations.values():
+            if conversation.kind == ROOM:
+                conversation.joined = False
+                conversation.requests.clear()
+                conversation.replay.clear()
+        self.home.joined = True
+        self.home.hidden = False
+        self.home.hadLines = bool(self.home.lines or self.home.pending)
+        self.current = self.home.key
+        self._tabsChanged = True
+        self._schedule()
         if self.view is not None:
             self.view.showChat()
 
     def loginFailed(self, reason: str, field: str = "name") -> None:
-        """
-        The server refused the login; C{reason} is its word for why, to be
-        shown beside C{field} of the connect form (C{"name"}, C{"password"}
-        or C{"tls"}).
-        """
         if self.view is not None:
             self.view.showLogin(reason, field)
 
     def askPassword(self, name: str) -> None:
-        """
-        The server asks for the password of C{name}.
-        """
         if self.view is not None:
             self.view.showPassword(name)
 
     def showLogin(self) -> None:
-        """
-        Show the connect form with no error.
-        """
         if self.view is not None:
             self.view.showLogin("")
 
@@ -370,64 +660,351 @@ class ChatModel:
         """
         The connection is gone: nobody is known to be online any more.
         """
-        self.users.clear()
-        self._usersChanged = True
+        for conversation in self.conversations.values():
+            if conversation.kind == ROOM and conversation.members:
+                conversation.members.clear()
+                self._usersChanged = True
         self._schedule()
 
     def setFocused(self, focused: bool) -> None:
         """
-        The window gained or lost the keyboard focus; gaining it reads all.
+        The window gained or lost the keyboard focus; gaining it reads the
+        selected conversation.
         """
         self.focused = focused
-        if focused and self.unread:
-            self.unread = 0
-            self._changeTitle()
+        if focused:
+            self._read(self.selected)
+        self._changeTitle()
+
+    def addNotice(self, text: str, kind: str = "notice") -> None:
+        """
+        Show a line of the client's own in the selected conversation.
+        """
+        self._add(self.selected, ViewLine(self.stamp(), kind, (Part(text),)), False)
+
+    def echo(self, event: lines.Message | lines.Action) -> None:
+        """
+        Show the reader's own chat line (the server sends no copy) in the
+        selected conversation.
+        """
+        self._live(self.selected, event)
+
+    # Server events
 
     def addEvent(self, event: lines.Event) -> None:
         """
-        Show a server event and keep the user list current with it.
+        Show a server event in the conversation it is about, and keep the
+        conversations current with it.
+        """
+        if isinstance(event, lines.InRoom):
+            conversation = self._room(event.room)
+            if self._whereExpected and isinstance(event.line, lines.UserList):
+                self._whereExpected = False
+                conversation = self._nameHome(event.room)
+                conversation.members = {name_key(n): n for n in event.line.names}
+                self._membersChanged(conversation)
+                self.onHome()
+                return
+            self._inRoom(conversation, event.line)
+            return
+        match event:
+            case lines.History() | lines.HistoryEnd():
+                self._inRoom(self.home, event)
+            case lines.PrivateIn(sender) | lines.PrivateOut(sender):
+                conversation = self.openPrivate(sender)
+                self._live(conversation, event)
+            case lines.Renamed(old, new):
+                self._renamed(old, new, event)
+            case lines.Left(name) if (
+                self.home.joined and name_key(name) != self._ownKey
+            ):
+                self._quit(name, event)
+            case lines.RoomsHeader(count):
+                self._roomsExpected, self._roomsIncoming = count, []
+                if not count:
+                    self._showRooms()
+            case lines.RoomEntry() if self._roomsExpected:
+                self._roomsIncoming.append(event)
+                if len(self._roomsIncoming) >= self._roomsExpected:
+                    self._showRooms()
+            case lines.Info() if self._swallowed(self.home):
+                pass
+            case lines.Welcome() | lines.Joined() | lines.Left() | lines.UserList():
+                self._inRoom(self.home, event)
+            case lines.Message() | lines.Action() | lines.TopicSet() | lines.TopicIs():
+                self._inRoom(self.home, event)
+            case lines.Info() | lines.Error() | lines.Prompt():
+                self._add(self.selected, self._line(event), False)
+            case _:
+                self._add(self.selected, self._line(event), False)
+
+    def _showRooms(self) -> None:
+        self.rooms, self._roomsExpected = self._roomsIncoming, 0
+        self._roomsIncoming = []
+        if self.view is not None:
+            self.view.showRooms(self.rooms)
+
+    def _swallowed(self, conversation: Conversation) -> bool:
+        count = self._swallow.get(conversation.key, 0)
+        if not count:
+            return False
+        self._swallow[conversation.key] = count - 1
+        return True
+
+    def _conversation(self, name: str, kind: str) -> Conversation:
+        key = _key(name)
+        conversation = self.conversations.get(key)
+        if conversation is None:
+            conversation = Conversation(key, name, kind, self.scrollback)
+            self.conversations[key] = conversation
+            self._tabsChanged = True
+            self._schedule()
+        return conversation
+
+    def _room(self, name: str) -> Conversation:
+        return self._conversation(name, ROOM)
+
+    def _nameHome(self, name: str) -> Conversation:
+        """
+        The home conversation is the room C{name}.
+        """
+        key = room_key(name)
+        home = self.home
+        if home.key == key:
+            home.name = name
+            return home
+        other = self.conversations.get(key)
+        if other is not None and other is not home:
+            # Known from before (a reconnection): it is home now.
+            if not home.lines and not home.pending:
+                del self.conversations[home.key]
+                if self.selected is home:
+                    self.selected = other
+                self.home = other
+                other.joined = True
+                self.current = key
+                self._tabsChanged = True
+                return other
+            del self.conversations[key]
+        del self.conversations[home.key]
+        home.key, home.name = key, name
+        self.conversations = {key: home, **self.conversations}
+        self.current = key
+        self._tabsChanged = True
+        self._schedule()
+        return home
+
+    def _inRoom(  # noqa: PLR0915
+        self, conversation: Conversation, line: lines.Plain | lines.History
+    ) -> None:
+        own = isinstance(line, (lines.Joined, lines.Left)) and (
+            name_key(line.name) == self._ownKey
+        )
+        match line:
+            case lines.History():
+                conversation.replay.append(line)
+            case lines.HistoryEnd(count):
+                self._historyEnd(conversation, count)
+            case lines.Joined() if own:
+                new = not (conversation.lines or conversation.pending)
+                conversation.joined = True
+                conversation.hidden = False
+                conversation.hadLines = bool(conversation.lines or conversation.pending)
+                self.current = conversation.key
+                self._tabsChanged = True
+                self._add(conversation, self._line(line), False)
+                if new and conversation is not self.home:
+                    self.select(conversation)
+            case lines.Left() if own:
+                conversation.joined = False
+                conversation.members.clear()
+                self._tabsChanged = self._usersChanged = True
+                self._add(conversation, self._line(line), False)
+                if conversation is self.home:
+                    conversation.hidden = True
+                else:
+                    conversation.lines.clear()
+                    conversation.pending.clear()
+                    del self.conversations[conversation.key]
+                if self.current == conversation.key:
+                    rooms = [c for c in self.tabs() if c.kind == ROOM and c.joined]
+                    self.current = rooms[-1].key if rooms else ""
+                if self.selected is conversation:
+                    self._selectAnother(conversation)
+            case lines.UserList(names):
+                conversation.members = {name_key(n): n for n in names}
+                self._membersChanged(conversation)
+                self._add(conversation, self._line(line), False)
+            case lines.Joined(name):
+                conversation.members[name_key(name)] = name
+                self._membersChanged(conversation)
+                self._add(conversation, self._line(line), False)
+            case lines.Left(name):
+                conversation.members.pop(name_key(name), None)
+                self._membersChanged(conversation)
+                self._add(conversation, self._line(line), False)
+            case lines.TopicSet(_, topic) | lines.TopicIs(topic):
+                conversation.topic = topic
+                if self.view is not None:
+                    self.view.showTopic(conversation)
+                if isinstance(line, lines.TopicSet):
+                    self._live(conversation, line)
+                else:
+                    self._add(conversation, self._line(line), False)
+            case lines.Message() | lines.Action():
+                self._live(conversation, line)
+            case lines.Info() if self._swallowed(conversation):
+                pass
+            case _:
+                self._add(conversation, self._line(line), False)
+
+    def _selectAnother(self, gone: Conversation) -> None:
+        tabs = [c for c in self.tabs() if c is not gone]
+        self.select(tabs[-1] if tabs else self.home)
+
+    def _membersChanged(self, conversation: Conversation) -> None:
+        if conversation is self.selected:
+            self._usersChanged = True
+            self._schedule()
+
+    def _renamed(self, old: str, new: str, event: lines.Renamed) -> None:
+        oldKey, newKey = name_key(old), name_key(new)
+        if oldKey == self._ownKey:
+            self.ownName = new
+        for conversation in list(self.conversations.values()):
+            if conversation.kind == PRIVATE and conversation.key == oldKey:
+                del self.conversations[oldKey]
+                conversation.key, conversation.name = newKey, new
+                self.conversations[newKey] = conversation
+                self._tabsChanged = True
+                self._add(conversation, self._line(event), False)
+            elif oldKey in conversation.members:
+                del conversation.members[oldKey]
+                conversation.members[newKey] = new
+                self._membersChanged(conversation)
+                self._add(conversation, self._line(event), False)
+
+    def _quit(self, name: str, event: lines.Left) -> None:
+        """
+        An unmarked leave: a user left the chat (or, in the home room only,
+        the home room).
+        """
+        key = name_key(name)
+        shown = False
+        for conversation in self.conversations.values():
+            if key in conversation.members:
+                del conversation.members[key]
+                self._membersChanged(conversation)
+                self._add(conversation, self._line(event), False)
+                shown = True
+        if not shown:
+            self._add(self.home, self._line(event), False)
+
+    def _line(self, event: lines.Plain, when: float | None = None) -> ViewLine:
+        kind, parts = render(event)
+        return ViewLine(self.stamp(when), kind, parts, history=when is not None)
+
+    def _live(self, conversation: Conversation, event: lines.Plain) -> None:
+        """
+        Show a live chat line (a message, an action, a private message, a
+        topic change), counting it unread and marking mentions.
         """
         own = mention = False
         if isinstance(event, _CHAT):
             own = name_key(event.sender) == self._ownKey
             if not own and self._mention is not None:
                 mention = self._mention.search(event.text) is not None
-        elif isinstance(event, _MEMBERSHIP):
-            self._track(event)
+        key = _keptKey(event)
+        if key is not None:
+            conversation.live.append((key, self.clock.seconds()))
         kind, parts = render(event, own)
-        self._add(ViewLine(self.stamp(), kind, parts, mention), counts=not own)
+        line = ViewLine(self.stamp(), kind, parts, mention)
+        counts = isinstance(event, _CHAT) and not own
+        self._add(conversation, line, counts)
+        if counts and mention and not (conversation is self.selected and self.focused):
+            conversation.mention = True
 
-    def addNotice(self, text: str, kind: str = "notice") -> None:
-        """
-        Show a line of the client's own (not from the server).
-        """
-        self._add(ViewLine(self.stamp(), kind, (Part(text),)), counts=False)
+    def _historyEnd(self, conversation: Conversation, count: int) -> None:
+        entries, conversation.replay = conversation.replay, []
+        request = conversation.requests.popleft() if conversation.requests else "join"
+        if request == "older":
+            fresh = [e for e in entries if not conversation.known(e)]
+            if not count:
+                conversation.exhausted = True
+            batch = self._historyLines(conversation, fresh)
+            if conversation.exhausted:
+                batch.insert(0, self._separator("start of history"))
+            self._insert(conversation, 0, batch)
+            return
+        # A join replay or a page filling a gap: what comes after the newest
+        # line already shown is new; anything before it was seen.
+        lastKnown = -1
+        for index, entry in enumerate(entries):
+            if conversation.known(entry):
+                lastKnown = index
+        fresh = entries[lastKnown + 1 :]
+        batch = self._historyLines(conversation, fresh)
+        if request == "gap":
+            gapAt = conversation.gapAt if conversation.gapAt is not None else 0
+            self._insert(conversation, gapAt, batch)
+            if conversation.gapAt is not None:
+                conversation.gapAt += len(batch)
+            if lastKnown < 0 and count and conversation.gapPages < GAP_PAGES:
+                self._askGap(conversation)
+            else:
+                conversation.gapAt = None
+            return
+        if not count:
+            return
+        start = len(conversation.lines) + len(conversation.pending)
+        for line in batch:
+            self._add(conversation, line, False)
+        self._add(conversation, self._separator("live"), False)
+        if lastKnown < 0 and conversation.hadLines and conversation.name:
+            # Nothing of this replay was shown before, but lines were: more
+            # may have been said while we were away than one replay holds.
+            self._flushAll(conversation)
+            conversation.gapAt = start
+            conversation.gapPages = 0
+            self._askGap(conversation)
 
-    def _track(
-        self, event: lines.UserList | lines.Joined | lines.Left | lines.Renamed
+    def _askGap(self, conversation: Conversation) -> None:
+        conversation.gapPages += 1
+        conversation.requests.append("gap")
+        self.send(f"/history {conversation.name} {PAGE * 4}")
+
+    def _historyLines(
+        self, conversation: Conversation, entries: list[lines.History]
+    ) -> list[ViewLine]:
+        conversation.shownIds.update(entry.id for entry in entries)
+        return [self._historyLine(entry) for entry in entries]
+
+    def _historyLine(self, entry: lines.History) -> ViewLine:
+        return self._line(entry.line, entry.time)
+
+    def _separator(self, text: str) -> ViewLine:
+        return ViewLine(self.stamp(), "separator", (Part(f"── {text} ──"),))
+
+    def _insert(
+        self, conversation: Conversation, index: int, batch: list[ViewLine]
     ) -> None:
-        match event:
-            case lines.UserList(names):
-                self.users = {name_key(n): n for n in names}
-            case lines.Joined(name):
-                self.users[name_key(name)] = name
-            case lines.Left(name):
-                self.users.pop(name_key(name), None)
-            case lines.Renamed(old, new):
-                self.users.pop(name_key(old), None)
-                self.users[name_key(new)] = new
-                if name_key(old) == self._ownKey:
-                    self.ownName = new
-            case _:
-                return
-        self._usersChanged = True
-        self._schedule()
+        if not batch:
+            return
+        self._flushAll(conversation)
+        index = min(index, len(conversation.lines))
+        for offset, line in enumerate(batch):
+            conversation.lines.insert(index + offset, line)
+        conversation.cap = min(
+            max(conversation.cap, len(conversation.lines)), 2 * self.scrollback
+        )
+        if self.view is not None:
+            self.view.insertLines(batch, index, conversation)
 
-    def _add(self, line: ViewLine, counts: bool) -> None:
-        self.pending.append(line)
-        if counts and not self.focused:
-            self.unread += 1
-            self._titleChanged = True
+    def _add(self, conversation: Conversation, line: ViewLine, counts: bool) -> None:
+        conversation.pending.append(line)
+        if counts and not (conversation is self.selected and self.focused):
+            conversation.unread += 1
+            self._tabsChanged = self._titleChanged = True
         self._schedule()
 
     def _changeTitle(self) -> None:
@@ -440,6 +1017,27 @@ class ChatModel:
         if self._flushCall is None:
             self._flushCall = self.clock.callLater(0, self.flush)
 
+    def _flushAll(self, conversation: Conversation) -> None:
+        while conversation.pending:
+            self._flushOne(conversation, len(conversation.pending))
+
+    def _flushOne(self, conversation: Conversation, budget: int) -> int:
+        pending = conversation.pending
+        for _ in range(len(pending) - self.scrollback):
+            pending.popleft()
+        batch = [pending.popleft() for _ in range(min(budget, len(pending)))]
+        if not batch:
+            return 0
+        conversation.lines.extend(batch)
+        trim = max(0, len(conversation.lines) - conversation.cap)
+        for _ in range(trim):
+            conversation.lines.popleft()
+        if conversation.gapAt is not None:
+            conversation.gapAt = max(0, conversation.gapAt - trim)
+        if self.view is not None:
+            self.view.appendLines(batch, trim, conversation)
+        return len(batch)
+
     def flush(self) -> None:
         """
         Hand the view the next batch of lines and any other change; schedule
@@ -448,26 +1046,20 @@ class ChatModel:
         if self._flushCall is not None and self._flushCall.active():
             self._flushCall.cancel()
         self._flushCall = None
-        excess = len(self.pending) - self.scrollback
-        for _ in range(excess):
-            self.pending.popleft()
-        batch = [
-            self.pending.popleft()
-            for _ in range(min(self.batchSize, len(self.pending)))
-        ]
-        self.lines.extend(batch)
-        total = self._viewCount + len(batch)
-        trim = max(0, total - self.scrollback)
-        self._viewCount = total - trim
+        budget = self.batchSize
+        for conversation in list(self.conversations.values()):
+            if budget <= 0:
+                break
+            budget -= self._flushOne(conversation, budget)
         view = self.view
         if view is not None:
-            if batch:
-                view.appendLines(batch, trim)
+            if self._tabsChanged:
+                view.showConversations(self.tabs(), self.selected)
             if self._usersChanged:
                 view.showUsers(self.userNames())
-            if self._titleChanged:
+            if self._titleChanged or self._tabsChanged:
                 view.showTitle(self.title)
-        self._usersChanged = self._titleChanged = False
+        self._tabsChanged = self._usersChanged = self._titleChanged = False
         if self.pending:
             self._schedule()
 
@@ -478,3 +1070,7 @@ class ChatModel:
         if self._flushCall is not None and self._flushCall.active():
             self._flushCall.cancel()
         self._flushCall = None
+
+
+def _key(name: str) -> str:
+    return room_key(name) if name.startswith("#") else name_key(name)

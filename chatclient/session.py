@@ -13,14 +13,17 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import implementer
 
 from chatclient.entry import prepareOutgoing
-from chatclient.model import ChatModel, Status
+from chatclient.model import PRIVATE, ChatModel, Conversation, Status
 from chatclient.network import (
     Connection,
     EndpointMaker,
     IConnectionEvents,
     RetryPolicy,
 )
+from chatserver.core.errors import InvalidText
+from chatserver.core.names import room_key
 from chatserver.doors.line import lines
+from chatserver.doors.line.commands import Chat, parse_input
 from chatserver.limits.addresses import format_address
 
 #: Seconds of silence from a new connection before the status line wonders
@@ -55,6 +58,11 @@ class ChatSession:
         self.clock = clock
         self.connection = Connection(self, clock, makeEndpoint, retryPolicy)
         self.wantedName = ""
+        #: The rooms to be in after logging in, in order (remembered, and
+        #: the tabs open when the connection was lost).
+        self.wantedRooms: list[str] = []
+        model.send = self._command
+        model.onHome = self._rejoin
         self._password = ""
         self._passwordFor: tuple[str, int, bool, str] = ("", 0, False, "")
         self.loggedIn = False
@@ -144,14 +152,85 @@ class ChatSession:
             return outgoing.error
         if outgoing.send is None:
             return ""
-        if not self.loggedIn or not self.connection.sendText(outgoing.send):
+        if not self.loggedIn or self.connection.protocol is None:
             return "not connected, nothing was sent"
-        if outgoing.echo is not None:
-            self.model.addEvent(outgoing.echo)
+        target = self.model.selected
+        try:
+            routed = self._route(outgoing.send, target)
+        except ValueError as e:
+            return str(e)
+        for line in routed:
+            if not self.connection.sendText(line):
+                return "not connected, nothing was sent"
+        if outgoing.echo is not None and target.kind != PRIVATE:
+            assert isinstance(outgoing.echo, (lines.Message, lines.Action))
+            self.model.echo(outgoing.echo)
         if outgoing.quits:
             self._quitting = True
             self.connection.close().addCallback(lambda _: self._quit())
         return ""
+
+    def _command(self, line: str) -> None:
+        if self.loggedIn:
+            self.connection.sendText(line)
+
+    def _switch(self, target: Conversation) -> list[str]:
+        """
+        @return: What makes C{target} the server's current room, if it is
+            not already.
+        """
+        if target.key == self.model.current or not target.name:
+            return []
+        self.model.switchTo(target)
+        return [f"/join {target.name}"]
+
+    def _route(self, text: str, target: Conversation) -> list[str]:
+        """
+        @return: The lines that do what C{text}, typed in C{target}'s tab,
+            asks: a plain line or an action goes to that room (made current
+            first) or that person; room commands without a room name the
+            tab's room.
+        @raise ValueError: With why, if C{text} makes no sense there.
+        """
+        try:
+            parsed = parse_input(text)
+        except InvalidText as e:
+            raise ValueError(str(e)) from None
+        if parsed is None:
+            return []
+        private = target.kind == PRIVATE
+        if isinstance(parsed, Chat):
+            if private:
+                return [f"/msg {target.name} {parsed.text}"]
+            return [*self._switch(target), text]
+        name, args = parsed.name, parsed.args
+        if name == "me":
+            if private:
+                raise ValueError("/me works in rooms, not in a private conversation")
+            return [*self._switch(target), text]
+        inRoom = not private and bool(target.name)
+        if name in ("part", "topic", "who", "history") and inRoom:
+            if not args.startswith("#"):
+                args = f"{target.name} {args}".strip()
+            room = args.split(" ", 1)[0]
+            if name == "history":
+                conversation = self.model.conversation(room)
+                if conversation is not None:
+                    conversation.requests.append("older")
+            return [f"/{name} {args}"]
+        return [text]
+
+    def _rejoin(self) -> None:
+        """
+        The home room has its name: join the other rooms wanted, in order,
+        and leave the home room if it is not one of them.
+        """
+        home = self.model.home
+        wanted = [r for r in self.wantedRooms if room_key(r) != home.key]
+        for room in wanted:
+            self.connection.sendText(f"/join {room}")
+        if self.wantedRooms and len(wanted) == len(self.wantedRooms):
+            self.connection.sendText(f"/part {home.name}")
 
     def reconnectNow(self) -> None:
         """
@@ -280,6 +359,8 @@ class ChatSession:
                 self.wantedName = name
                 self.model.loggedIn(name)
                 self.model.addEvent(event)
+                self.model.expectWhere()
+                self.connection.sendText("/where")
                 over = " (TLS)" if self.connection.tls else ""
                 self.model.setStatus(
                     Status(f"Logged in to {self.address} as {name}{over}.", "ok")
@@ -330,6 +411,7 @@ class ChatSession:
         self.model.addNotice(self._problem, "error")
         if wasLoggedIn:
             self.wantedName = self.model.ownName or self.wantedName
+            self.wantedRooms = self.model.roomNames()
         self.model.setStatus(Status(self._problem, "error"))
 
     def tlsFailed(self, message: str) -> None:

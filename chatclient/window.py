@@ -22,25 +22,28 @@ from chatclient.entry import InputHistory, NameCompleter
 from chatclient.model import (
     PALETTE,
     ChatModel,
+    Conversation,
     IChatView,
     Status,
     ViewLine,
     colourIndex,
 )
 from chatclient.session import ChatSession
+from chatserver.doors.line import lines
 
 #: How each kind of line looks: Text tag options.
 KIND_STYLES: dict[str, dict[str, str]] = {
     "message": {},
     "own": {"foreground": "#34495e"},
     "action": {"foreground": "#6c3483", "font": "italic"},
-    "private": {"foreground": "#7b1fa2", "background": "#f5eef8"},
+    "private": {"foreground": "#7b1fa2"},
     "join": {"foreground": "#1e8449"},
     "leave": {"foreground": "#a04000"},
     "rename": {"foreground": "#2471a3"},
     "info": {"foreground": "#5d6d7e"},
     "error": {"foreground": "#c0392b", "font": "bold"},
     "notice": {"foreground": "#7f8c8d", "font": "italic"},
+    "separator": {"foreground": "#2471a3", "justify": "center"},
 }
 
 STATUS_COLOURS = {
@@ -49,6 +52,64 @@ STATUS_COLOURS = {
     "warning": "#b9770e",
     "error": "#c0392b",
 }
+
+#: Our theme's two palettes.
+PALETTES: dict[str, dict[str, str]] = {
+    "light": {
+        "bg": "#f4f5f7",
+        "panel": "#ffffff",
+        "fg": "#1d2330",
+        "muted": "#8a94a6",
+        "accent": "#2f6fed",
+        "border": "#d9dde5",
+        "select": "#dbe6fd",
+        "mention": "#fff2a8",
+        "history": "#9aa3b2",
+    },
+    "dark": {
+        "bg": "#1e2127",
+        "panel": "#282c34",
+        "fg": "#e6e9ef",
+        "muted": "#8b93a1",
+        "accent": "#5b8def",
+        "border": "#3a3f4b",
+        "select": "#34466b",
+        "mention": "#5c4b00",
+        "history": "#6f7785",
+    },
+}
+
+
+def applyTheme(root: tk.Misc, theme: str) -> dict[str, str]:
+    """
+    Style every ttk widget with our theme in C{theme}'s palette.
+
+    @return: The palette.
+    """
+    colours = PALETTES[theme]
+    style = ttk.Style(root)
+    style.theme_use("clam")
+    bg, panel, fg = colours["bg"], colours["panel"], colours["fg"]
+    style.configure(".", background=bg, foreground=fg, fieldbackground=panel)
+    style.configure(".", bordercolor=colours["border"], focuscolor=colours["accent"])
+    style.configure("TFrame", background=bg)
+    style.configure("TLabel", background=bg, foreground=fg)
+    style.configure("Topic.TLabel", background=panel, foreground=colours["muted"])
+    style.configure("TEntry", fieldbackground=panel, foreground=fg, padding=5)
+    style.configure("TButton", padding=(10, 4), background=panel, foreground=fg)
+    style.map("TButton", background=[("active", colours["select"])])
+    style.configure("TNotebook", background=bg, borderwidth=0)
+    style.configure("TNotebook.Tab", padding=(12, 4), background=bg, foreground=fg)
+    style.map(
+        "TNotebook.Tab",
+        background=[("selected", panel)],
+        foreground=[("selected", colours["accent"])],
+    )
+    style.configure("Treeview", background=panel, fieldbackground=panel, foreground=fg)
+    style.map("Treeview", background=[("selected", colours["select"])])
+    style.configure("TCheckbutton", background=bg, foreground=fg)
+    root.configure(background=bg)  # type: ignore[call-arg]
+    return colours
 
 
 @implementer(IChatView)
@@ -77,6 +138,8 @@ class ChatWindow:
         name: str = "",
         tls: bool = False,
         trust: str = "",
+        theme: str = "light",
+        geometry: str = "900x560",
     ) -> None:
         """
         @param tls: Whether the TLS box starts ticked.
@@ -88,8 +151,12 @@ class ChatWindow:
         self.session = session
         self.history = InputHistory()
         self.completer = NameCompleter()
-        root.geometry("900x560")
+        root.geometry(geometry)
         root.minsize(480, 300)
+        self.theme = theme
+        self.colours = applyTheme(root, theme)
+        self.views: dict[int, tuple[ttk.Frame, ttk.Label, tk.Text, Conversation]] = {}
+        self._showing: list[int] = []
         self._fonts()
         self._buildStatus()
         self._buildForm(host, port, name, tls, trust)
@@ -123,7 +190,9 @@ class ChatWindow:
     def _buildForm(
         self, host: str, port: int, name: str, tls: bool, trust: str
     ) -> None:
-        form = self.form = ttk.Frame(self.root, padding=24)
+        self.formOuter = ttk.Frame(self.root)
+        form = self.form = ttk.Frame(self.formOuter, padding=24)
+        form.place(relx=0.5, rely=0.45, anchor="center")
         ttk.Label(form, text="Connect to a chat server", font="TkHeadingFont").grid(
             row=0, column=0, columnspan=3, sticky="w", pady=(0, 12)
         )
@@ -193,33 +262,45 @@ class ChatWindow:
         panes = ttk.PanedWindow(chat, orient="horizontal")
         panes.pack(fill="both", expand=True)
 
-        left = ttk.Frame(panes)
-        self.text = text = tk.Text(
-            left,
-            wrap="word",
-            height=10,
-            state="disabled",
-            font=self.font,
-            padx=6,
-            pady=4,
-            undo=False,
-            highlightthickness=0,
-            borderwidth=0,
-            cursor="arrow",
-        )
-        scroll = ttk.Scrollbar(left, orient="vertical", command=text.yview)
-        text.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        text.pack(side="left", fill="both", expand=True)
-        panes.add(left, weight=4)
+        self.notebook = ttk.Notebook(panes)
+        self.notebook.bind("<<NotebookTabChanged>>", self._tabChanged)
+        panes.add(self.notebook, weight=4)
 
         right = ttk.Frame(panes, padding=(6, 4))
         self.usersLabel = ttk.Label(right, text="Online (0)", font="TkHeadingFont")
         self.usersLabel.pack(anchor="w")
+        colours = self.colours
         self.users = tk.Listbox(
-            right, width=18, activestyle="none", font=self.font, borderwidth=0
+            right,
+            width=18,
+            height=8,
+            activestyle="none",
+            font=self.font,
+            borderwidth=0,
+            highlightthickness=0,
+            background=colours["panel"],
+            foreground=colours["fg"],
+            selectbackground=colours["select"],
         )
-        self.users.pack(fill="both", expand=True, pady=(4, 0))
+        self.users.pack(fill="both", expand=True, pady=(4, 8))
+        self.users.bind("<Double-1>", self._privateWithSelected)
+        self.roomsLabel = ttk.Label(right, text="Rooms", font="TkHeadingFont")
+        self.roomsLabel.pack(anchor="w")
+        self.roomsTree = ttk.Treeview(
+            right, columns=("users", "topic"), show="tree headings", height=6
+        )
+        self.roomsTree.heading("#0", text="room")
+        self.roomsTree.heading("users", text="users")
+        self.roomsTree.heading("topic", text="topic")
+        self.roomsTree.column("#0", width=90)
+        self.roomsTree.column("users", width=44, anchor="e")
+        self.roomsTree.column("topic", width=120)
+        self.roomsTree.pack(fill="both", expand=True, pady=(4, 0))
+        self.roomsTree.bind("<Double-1>", self._joinSelectedRoom)
+        self.roomsTree.bind("<Return>", self._joinSelectedRoom)
+        ttk.Button(right, text="Refresh rooms", command=self._refreshRooms).pack(
+            anchor="w", pady=(4, 0)
+        )
         panes.add(right, weight=1)
 
         self.entry = entry = ttk.Entry(row, font=self.font)
@@ -232,18 +313,100 @@ class ChatWindow:
         entry.bind("<Down>", self._historyDown)
         entry.bind("<Tab>", self._complete)
         entry.bind("<KeyPress>", lambda e: self.completer.reset())
+        self.closeButton = ttk.Button(row, text="Close tab", command=self.closeTab)
+        self.closeButton.pack(side="left", padx=(6, 0))
+        self.root.bind("<Control-w>", lambda e: self.closeTab())
 
+    def _newText(self, conversation: Conversation) -> None:
+        frame = ttk.Frame(self.notebook)
+        topic = ttk.Label(frame, style="Topic.TLabel", anchor="w", padding=(8, 4))
+        topic.pack(side="top", fill="x")
+        colours = self.colours
+        text = tk.Text(
+            frame,
+            wrap="word",
+            height=10,
+            state="disabled",
+            font=self.font,
+            padx=8,
+            pady=6,
+            undo=False,
+            highlightthickness=0,
+            borderwidth=0,
+            cursor="arrow",
+            background=colours["panel"],
+            foreground=colours["fg"],
+        )
+        scroll = ttk.Scrollbar(frame, orient="vertical", command=text.yview)
+
+        def scrolled(first: float | str, last: float | str) -> None:
+            scroll.set(first, last)
+            if float(first) <= 0.0 and float(last) < 1.0:
+                self.model.olderHistory(conversation)
+
+        text.configure(yscrollcommand=scrolled)
+        scroll.pack(side="right", fill="y")
+        text.pack(side="left", fill="both", expand=True)
         for kind, style in KIND_STYLES.items():
             options: dict[str, Any] = dict(style)
             if "font" in style:
                 options["font"] = self.fonts[style["font"]]
+            if kind == "message":
+                options["foreground"] = colours["fg"]
             text.tag_configure(kind, options)
-        text.tag_configure("time", foreground="#95a5a6")
+        text.tag_configure("time", foreground=colours["muted"])
         bold = self.fonts["bold"]
         for index, colour in enumerate(PALETTE):
             text.tag_configure(f"name{index}", foreground=colour, font=bold)
-        text.tag_configure("mention", background="#fff2a8")
+        text.tag_configure("history", foreground=colours["history"])
+        text.tag_configure("mention", background=colours["mention"])
+        text.tag_raise("history")
         text.tag_raise("mention")
+        self.views[id(conversation)] = (frame, topic, text, conversation)
+
+    def _view(self, conversation: Conversation) -> tk.Text:
+        if id(conversation) not in self.views:
+            self._newText(conversation)
+        return self.views[id(conversation)][2]
+
+    @property
+    def text(self) -> tk.Text:
+        """
+        The selected conversation's chat view.
+        """
+        return self._view(self.model.selected)
+
+    def _tabChanged(self, event: object = None) -> None:
+        try:
+            selected = self.notebook.select()
+        except tk.TclError:
+            return
+        for frame, _, _, conversation in self.views.values():
+            if str(frame) == selected and conversation is not self.model.selected:
+                self.model.select(conversation)
+                return
+
+    def closeTab(self) -> None:
+        """
+        Close the selected tab: part its room, or hide the private
+        conversation.
+        """
+        self.model.close(self.model.selected)
+
+    def _privateWithSelected(self, event: object = None) -> None:
+        chosen = self.users.curselection()
+        if chosen:
+            name = str(self.users.get(chosen[0]))
+            if name != self.model.ownName:
+                self.model.select(self.model.openPrivate(name))
+
+    def _joinSelectedRoom(self, event: object = None) -> str:
+        for item in self.roomsTree.selection():
+            self.session.send(f"/join {self.roomsTree.item(item, 'text')}")
+        return "break"
+
+    def _refreshRooms(self) -> None:
+        self.session.send("/rooms")
 
     # Actions
 
@@ -311,24 +474,31 @@ class ChatWindow:
 
     # IChatView
 
-    def appendLines(self, batch: Sequence[ViewLine], trim: int) -> None:
-        text = self.text
-        following = text.yview()[1] >= 1.0
-        top = int(text.index("@0,0").split(".")[0])
+    def _chunks(self, batch: Sequence[ViewLine]) -> list[object]:
         chunks: list[object] = []
         for line in batch:
-            tags: tuple[str, ...] = (
-                (line.kind, "mention") if line.mention else (line.kind,)
-            )
+            tags: tuple[str, ...] = (line.kind,)
+            if line.mention:
+                tags += ("mention",)
+            if line.history:
+                tags += ("history",)
             chunks += [f"{line.time} ", ("time", *tags[1:])]
             for part in line.parts:
-                if part.name:
+                if part.name and not line.history:
                     chunks += [part.text, (*tags, f"name{colourIndex(part.name)}")]
                 else:
                     chunks += [part.text, tags]
             chunks += ["\n", tags]
+        return chunks
+
+    def appendLines(
+        self, batch: Sequence[ViewLine], trim: int, conversation: Conversation
+    ) -> None:
+        text = self._view(conversation)
+        following = text.yview()[1] >= 1.0
+        top = int(text.index("@0,0").split(".")[0])
         text.configure(state="normal")
-        text.insert("end", *chunks)  # type: ignore[arg-type]
+        text.insert("end", *self._chunks(batch))  # type: ignore[arg-type]
         if trim:
             text.delete("1.0", f"{trim + 1}.0")
         text.configure(state="disabled")
@@ -337,13 +507,69 @@ class ChatWindow:
         elif trim:
             text.yview(f"{max(1, top - trim)}.0")
 
+    def insertLines(
+        self, batch: Sequence[ViewLine], index: int, conversation: Conversation
+    ) -> None:
+        text = self._view(conversation)
+        top = int(text.index("@0,0").split(".")[0])
+        following = text.yview()[1] >= 1.0 and index > 0
+        text.configure(state="normal")
+        text.insert(f"{index + 1}.0", *self._chunks(batch))  # type: ignore[arg-type]
+        text.configure(state="disabled")
+        if following:
+            text.yview_moveto(1.0)
+        elif index < top:
+            # What the reader was reading stays where it was.
+            text.yview(f"{top + len(batch)}.0")
+
+    def showConversations(
+        self, conversations: Sequence[Conversation], selected: Conversation | None
+    ) -> None:
+        notebook = self.notebook
+        wanted = [id(c) for c in conversations]
+        for key in list(self.views):
+            if key not in wanted:
+                frame = self.views.pop(key)[0]
+                frame.destroy()
+        for conversation in conversations:
+            self._view(conversation)
+        if wanted != self._showing:
+            for frame in notebook.tabs():
+                notebook.forget(frame)
+            for key in wanted:
+                notebook.add(self.views[key][0])
+            self._showing = wanted
+        for conversation in conversations:
+            frame = self.views[id(conversation)][0]
+            notebook.tab(frame, text=conversation.label)
+            self.showTopic(conversation)
+        if selected is not None and id(selected) in self.views:
+            notebook.select(self.views[id(selected)][0])
+
+    def showTopic(self, conversation: Conversation) -> None:
+        view = self.views.get(id(conversation))
+        if view is None:
+            return
+        if conversation.kind == "private":
+            words = f"Private conversation with {conversation.name}"
+        else:
+            words = conversation.topic or "No topic is set"
+        view[1].configure(text=words)
+
+    def showRooms(self, rooms: Sequence[lines.RoomEntry]) -> None:
+        tree = self.roomsTree
+        tree.delete(*tree.get_children())
+        for room in rooms:
+            tree.insert("", "end", text=room.room, values=(room.members, room.topic))
+        self.roomsLabel.configure(text=f"Rooms ({len(rooms)})")
+
     def showUsers(self, names: Sequence[str]) -> None:
         users = self.users
         users.delete(0, "end")
         for index, name in enumerate(names):
             users.insert("end", name)
             users.itemconfigure(index, foreground=PALETTE[colourIndex(name)])
-        self.usersLabel.configure(text=f"Online ({len(names)})")
+        self.usersLabel.configure(text=f"Members ({len(names)})")
 
     def showTitle(self, title: str) -> None:
         self.root.title(title)
@@ -359,7 +585,7 @@ class ChatWindow:
 
     def showLogin(self, error: str, field: str = "name") -> None:
         self.chat.pack_forget()
-        self.form.pack(fill="both", expand=True)
+        self.formOuter.pack(fill="both", expand=True)
         self._clearFormErrors()
         self.formErrors[field].configure(text=error, foreground=STATUS_COLOURS["error"])
         if field == "password":
@@ -374,7 +600,7 @@ class ChatWindow:
 
     def showPassword(self, name: str) -> None:
         self.chat.pack_forget()
-        self.form.pack(fill="both", expand=True)
+        self.formOuter.pack(fill="both", expand=True)
         self._clearFormErrors()
         self._showPasswordRow()
         self.formErrors["password"].configure(
@@ -393,11 +619,26 @@ class ChatWindow:
 
     def showChat(self) -> None:
         self.passwordVar.set("")  # the session keeps it, in memory only
-        self.form.pack_forget()
+        self.formOuter.pack_forget()
         self.chat.pack(fill="both", expand=True)
         self.entry.focus_set()
 
     # For tests and screenshots
+
+    def conversationText(self, name: str) -> str:
+        """
+        @return: Everything in the chat view of the conversation C{name}.
+        """
+        conversation = self.model.conversation(name)
+        if conversation is None or id(conversation) not in self.views:
+            return ""
+        return self.views[id(conversation)][2].get("1.0", "end-1c")
+
+    def tabLabels(self) -> list[str]:
+        """
+        @return: The tabs' labels, in order.
+        """
+        return [str(self.notebook.tab(t, "text")) for t in self.notebook.tabs()]
 
     def lineCount(self) -> int:
         """

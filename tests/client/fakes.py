@@ -19,7 +19,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatclient.model import IChatView, Status, ViewLine
+from chatclient.model import Conversation, IChatView, Status, ViewLine
 from chatserver.doors.line import lines
 
 
@@ -105,11 +105,46 @@ class FakeView:
         self.loginField = ""
         self.password: str | None = None
         self.chat = False
+        self.held: dict[str, list[ViewLine]] = {}
+        self.tabs: list[str] = []
+        self.selected = ""
+        self.topics: dict[str, str] = {}
+        self.rooms: list[lines.RoomEntry] = []
 
-    def appendLines(self, batch: Sequence[ViewLine], trim: int) -> None:
+    def appendLines(
+        self, batch: Sequence[ViewLine], trim: int, conversation: Conversation
+    ) -> None:
         self.lines.extend(batch)
         del self.lines[:trim]
         self.batches.append(len(batch))
+        held = self.held.setdefault(conversation.key, [])
+        held.extend(batch)
+        del held[:trim]
+
+    def insertLines(
+        self, batch: Sequence[ViewLine], index: int, conversation: Conversation
+    ) -> None:
+        held = self.held.setdefault(conversation.key, [])
+        held[index:index] = batch
+
+    def showConversations(
+        self, conversations: Sequence[Conversation], selected: Conversation | None
+    ) -> None:
+        self.tabs = [c.label for c in conversations]
+        self.selected = selected.label if selected is not None else ""
+
+    def showTopic(self, conversation: Conversation) -> None:
+        self.topics[conversation.key] = conversation.topic
+
+    def showRooms(self, rooms: Sequence[lines.RoomEntry]) -> None:
+        self.rooms = list(rooms)
+
+    def shown(self, name: str) -> list[str]:
+        """
+        @return: The texts the view holds for the conversation C{name}.
+        """
+        key = name.casefold()
+        return [line.text for line in self.held.get(key, [])]
 
     def showUsers(self, names: Sequence[str]) -> None:
         self.users = list(names)

@@ -36,6 +36,8 @@ def login(session: ChatSession, endpoint: FakeEndpoint, name: str = "me") -> Non
     endpoint.last.receive(*GREETING)
     assert endpoint.last.sent() == [name]
     endpoint.last.receive(lines.Welcome("chat", name), lines.UserList((name, "bob")))
+    assert endpoint.last.sent() == ["/where"]
+    endpoint.last.receive(lines.InRoom("#lobby", lines.UserList((name, "bob"))))
 
 
 def test_login() -> None:
@@ -90,18 +92,15 @@ def test_send_and_echo() -> None:
     assert endpoint.last.sent() == ["hello", "/me waves", "/msg bob psst"]
     endpoint.last.receive(lines.PrivateOut("bob", "psst"), lines.Message("bob", "yo"))
     clock.advance(0)
-    assert view.texts()[-4:] == [
-        "<me> hello",
-        "* me waves",
-        "-> *bob* psst",
-        "<bob> yo",
-    ]
-    assert [line.kind for line in view.lines[-4:]] == [
+    assert view.shown("#lobby")[-3:] == ["<me> hello", "* me waves", "<bob> yo"]
+    assert [line.kind for line in view.held["#lobby"][-3:]] == [
         "own",
         "action",
-        "private",
         "message",
     ]
+    # The private message opened its own tab.
+    assert view.shown("bob") == ["-> *bob* psst"]
+    assert view.tabs == ["#lobby", "bob"]
 
 
 def test_lost_reconnects_and_logs_in_again() -> None:

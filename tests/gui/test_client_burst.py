@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from twisted.internet import defer
 
-from chatclient.model import ViewLine
+from chatclient.model import Conversation, ViewLine
 from tests.gui.client_support import ClientTestCase, waitUntil
 
 pytestmark = pytest.mark.gui
@@ -37,9 +37,11 @@ class BurstTests(ClientTestCase):
         ticks: list[int] = []
         appendLines = window.appendLines
 
-        def counting(batch: Sequence[ViewLine], trim: int) -> None:
+        def counting(
+            batch: Sequence[ViewLine], trim: int, conversation: Conversation
+        ) -> None:
             batches.append(len(batch))
-            appendLines(batch, trim)
+            appendLines(batch, trim, conversation)
 
         window.appendLines = counting  # type: ignore[method-assign]
 
@@ -58,7 +60,7 @@ class BurstTests(ClientTestCase):
             "the burst drained",
             timeout=60,
         )
-        assert window.lineCount() == self.scrollback == len(model.lines)
+        assert window.lineCount() == self.scrollback == len(model.selected.lines)
         first = window.text.get("1.0", "1.end")
         assert first.endswith(f"<bob> burst line {BURST - self.scrollback}")
         # In batches, none larger than the model's batch size...

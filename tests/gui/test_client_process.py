@@ -51,7 +51,7 @@ class ProgramTests(ClientTestCase):
     def test_python_m_chatclient(self) -> Generator[defer.Deferred[Any], Any, None]:
         bob = yield self.otherUser("bob")
         watch = Watch()
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_CONFIG_HOME=self.mktemp())
         argv = [sys.executable, "-m", "chatclient", "--host", "127.0.0.1"]
         argv += ["--port", str(self.port), "--name", "carol"]
         process = reactor.spawnProcess(
@@ -79,7 +79,7 @@ class TLSProgramTests(ClientTestCase):
     ) -> Generator[defer.Deferred[Any], Any, None]:
         bob = yield self.otherUser("bob")
         watch = Watch()
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_CONFIG_HOME=self.mktemp())
         argv = [sys.executable, "-m", "chatclient", "--host", "127.0.0.1"]
         argv += ["--port", str(self.port), "--name", "carol", "--ca", self.ca]
         process = reactor.spawnProcess(

@@ -33,7 +33,7 @@ class ConnectFormTests(ClientTestCase):
         yield self.login("alice")
         yield bob.received(lines.Joined("alice"))
         yield waitUntil(lambda: self.userList() == ["alice", "bob"], "the users")
-        assert window.usersLabel.cget("text") == "Online (2)"
+        assert window.usersLabel.cget("text") == "Members (2)"
         assert "alice on 127.0.0.1:" in self.root.title()
         assert self.statusText() == f"Logged in to 127.0.0.1:{self.port} as alice."
         yield waitUntil(
@@ -125,28 +125,32 @@ class ChatTests(ClientTestCase):
         yield bob.received(lines.Action("alice", "waves"))
         self.type(entry, "/msg bob psst")
         yield bob.received(lines.PrivateIn("alice", "psst"))
-        yield waitUntil(lambda: "-> *bob* psst" in self.chatText(), "PrivateOut")
+        yield waitUntil(
+            lambda: "-> *bob* psst" in self.window.conversationText("bob"), "PrivateOut"
+        )
         bob.say("/msg alice back")
-        yield waitUntil(lambda: "*bob* back" in self.chatText(), "PrivateIn")
+        yield waitUntil(
+            lambda: "*bob* back" in self.window.conversationText("bob"), "PrivateIn"
+        )
+        # A private conversation has its own tab, both ways.
+        assert self.window.tabLabels()[-1].startswith("bob")
         self.type(entry, "/msg nobody x")
         yield waitUntil(lambda: "!!! no such user: nobody" in self.chatText(), "err")
         self.type(entry, "/help")
         yield waitUntil(lambda: "/msg NAME TEXT" in self.chatText(), "help")
         text = self.window.text
-        kinds = {
-            "* alice waves": "action",
-            "-> *bob* psst": "private",
-            "*bob* back": "private",
-            "!!! no such user": "error",
-        }
+        kinds = {"* alice waves": "action", "!!! no such user": "error"}
         for found, kind in kinds.items():
             assert kind in text.tag_names(text.search(found, "1.0")), found
+        private = self.window.views[id(self.model.conversations["bob"])][2]
+        for found in ("-> *bob* psst", "*bob* back"):
+            assert "private" in private.tag_names(private.search(found, "1.0"))
 
     @defer.inlineCallbacks
     def test_user_list_follows(self) -> Generator[defer.Deferred[Any], Any, None]:
         carol = yield self.otherUser("carol")
         yield waitUntil(lambda: self.userList() == ["alice", "bob", "carol"], "join")
-        assert self.window.usersLabel.cget("text") == "Online (3)"
+        assert self.window.usersLabel.cget("text") == "Members (3)"
         carol.say("/nick Anna")
         yield waitUntil(lambda: self.userList() == ["alice", "Anna", "bob"], "nick")
         self.bob.say("/quit")

@@ -17,6 +17,7 @@ HELP = (
     ("/part [#ROOM] [REASON]", "leave a room (the current one by default)"),
     ("/rooms", "list the rooms, with their users and topics"),
     ("/who [#ROOM]", "list the users in a room"),
+    ("/where", "list your rooms, in the order you joined them"),
     ("/topic [#ROOM] [TEXT]", "show, or set, a room's topic"),
     ("/history [#ROOM] [N]", "show N older lines of a room (20, at most 200)"),
     ("/msg NAME TEXT", "send TEXT to NAME alone"),

@@ -1,6 +1,6 @@
 """
 What a logged-in user of the line door can do: chat lines and the commands
-C{/join}, C{/part}, C{/rooms}, C{/who}, C{/topic}, C{/history}, C{/msg},
+C{/join}, C{/part}, C{/rooms}, C{/who}, C{/where}, C{/topic}, C{/history}, C{/msg},
 C{/me}, C{/nick}, C{/quit} and C{/help}.
 
 Each command reads its arguments, calls the chat core, and answers with
@@ -90,6 +90,14 @@ def command_who(connection: ChatProtocol, user: ChatUser, args: str) -> None:
         return
     where, names = user.who(room)
     connection.send(_mark(connection, user, where, lines.UserList(names)))
+
+
+def command_where(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    # Always marked, even when the only room is the default room: a program
+    # learns the name of the room its unmarked lines are about.
+    connection.send(
+        *(lines.InRoom(room.name, lines.UserList(room.names())) for room in user.rooms)
+    )
 
 
 def command_me(connection: ChatProtocol, user: ChatUser, args: str) -> None:
@@ -205,6 +213,7 @@ COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
     "help": command_help,
     "quit": command_quit,
     "who": command_who,
+    "where": command_where,
     "me": command_me,
     "msg": command_msg,
     "nick": command_nick,

@@ -295,6 +295,27 @@ def test_who_lists_a_rooms_members():
     assert alice.events() == [lines.Error("no such room: #nope")]
 
 
+def test_where_lists_ones_rooms_in_order_always_marked():
+    _, alice, bob, _ = chat()
+    alice.send("/where")
+    assert alice.events() == [
+        InRoom("#lobby", lines.UserList(("alice", "bob", "carol")))
+    ]
+    alice.send("/join #dev")
+    bob.send("/join #dev")
+    alice.received()
+    alice.send("/where")
+    assert alice.events() == [
+        InRoom("#lobby", lines.UserList(("alice", "bob", "carol"))),
+        InRoom("#dev", lines.UserList(("alice", "bob"))),
+    ]
+    alice.send("/part #lobby")
+    alice.send("/part #dev")
+    alice.received()
+    alice.send("/where")
+    assert alice.events() == []
+
+
 def test_topic_is_set_announced_and_shown():
     _, alice, bob, carol = chat()
     alice.send("/join #dev")

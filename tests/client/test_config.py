@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatclient import config
+
+
+def test_remembers_under_xdg_config_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert config.configPath() == tmp_path / "chatclient" / "config.json"
+    assert config.load() == config.Remembered()
+    config.save(config.Remembered(host="h", port=1, name="al", rooms=["#dev"]))
+    loaded = config.load()
+    assert (loaded.host, loaded.port, loaded.name, loaded.rooms) == (
+        "h",
+        1,
+        "al",
+        ["#dev"],
+    )
+    config.configPath().write_text("not json")
+    assert config.load() == config.Remembered()
