@@ -108,6 +108,8 @@ class Whispered:
     A private message from C{sender} to C{recipient}; never kept.
 
     @ivar notice: Whether it was sent as a notice (see L{Said.notice}).
+    @ivar action: Whether it is an action (C{/me waves} to one user): the
+        text is then what the sender does (C{waves}).
     """
 
     sender: str
@@ -115,6 +117,7 @@ class Whispered:
     text: str
     time: float
     notice: bool = False
+    action: bool = False
 
 
 @dataclass(frozen=True, slots=True)

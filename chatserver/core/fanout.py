@@ -70,6 +70,8 @@ class Mind(Protocol):
     @ivar codec: How this session's door encodes events.
     @ivar peer: Where the session comes from, for logs and the console
         (C{127.0.0.1:5000}).
+    @ivar joinsDefaultRoom: Optional, L{True} when missing: whether logging
+        in puts the user in the default room (L{ChatRealm.login}).
     """
 
     codec: Codec

@@ -127,7 +127,9 @@ class ChatRealm:
 
     def login(self, name: str, mind: Mind) -> ChatUser:
         """
-        Log C{name} in, bound to C{mind}, and put it in the default room.
+        Log C{name} in, bound to C{mind}, and put it in the default room,
+        unless the mind has C{joinsDefaultRoom} false (an IRC client joins
+        its channels itself).
 
         @raise NameTaken: If somebody online has that name.
         """
@@ -143,6 +145,8 @@ class ChatRealm:
             name=name,
             peer=mind.peer,
         )
+        if not getattr(mind, "joinsDefaultRoom", True):
+            return user
         # The newcomer's door greets it; the room hears of it.
         room = self.enter(user, self.config.defaultRoom, announceToSelf=False)
         user.current = room

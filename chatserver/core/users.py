@@ -239,10 +239,13 @@ class ChatUser:
         self.realm.logMessage(self, where.name, f"* {text}")
         return event
 
-    def whisper(self, name: str, text: str, notice: bool = False) -> ChatUser:
+    def whisper(
+        self, name: str, text: str, notice: bool = False, action: bool = False
+    ) -> ChatUser:
         """
         Send C{text} to the user called C{name} alone, as a notice if
-        C{notice}; it is not kept.
+        C{notice}, as an action (C{/me waves} to one user) if C{action}; it
+        is not kept.
 
         @return: The recipient.
         """
@@ -250,9 +253,11 @@ class ChatUser:
         if recipient is None:
             raise NoSuchUser(name)
         self._checkedText(text)
-        event = Whispered(self.name, recipient.name, text, self.realm.now(), notice)
+        event = Whispered(
+            self.name, recipient.name, text, self.realm.now(), notice, action
+        )
         self.realm.fanout.toUser(recipient, event)
-        self.realm.logMessage(self, recipient.name, text)
+        self.realm.logMessage(self, recipient.name, f"* {text}" if action else text)
         return recipient
 
     def setTopic(self, text: str, room: str | None = None) -> TopicChanged:

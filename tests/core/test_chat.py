@@ -387,3 +387,23 @@ def test_away_is_set_checked_and_cleared():
         alice.setAway("x" * 391)
     alice.setAway("")
     assert alice.away == ""
+
+
+def test_a_mind_may_ask_not_to_join_the_default_room():
+    chat = realm(defaultRoom="#hall")
+    ((_alice, aliceMind),) = users(chat, "alice")
+    mind = RecordingMind()
+    mind.joinsDefaultRoom = False  # type: ignore[attr-defined]
+    bob = chat.login("bob", mind)
+    assert bob.rooms == () and bob.current is None
+    assert aliceMind.events() == []
+    bob.join("#hall")
+    assert aliceMind.events() == [Joined("#hall", "bob")]
+    assert chat.getRoom("#hall").names() == ("alice", "bob")
+
+
+def test_an_action_whispered_is_marked_as_one():
+    chat = realm()
+    (alice, _), (_bob, bobMind) = users(chat, "alice", "bob")
+    alice.whisper("bob", "waves", action=True)
+    assert bobMind.events() == [Whispered("alice", "bob", "waves", 0.0, False, True)]

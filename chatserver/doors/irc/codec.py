@@ -140,6 +140,7 @@ class IrcCodec:
                 event.recipient,
                 event.text,
                 self.tags(event.time),
+                action=event.action,
             )
         if isinstance(event, events.TopicChanged):
             return message.encode(

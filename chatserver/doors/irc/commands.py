@@ -25,7 +25,13 @@ from chatserver.core.errors import (
 )
 from chatserver.core.events import Acted, Said, Whispered
 from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
-from chatserver.doors.irc.masks import door_of, ident_of, realname_of
+from chatserver.doors.irc.masks import (
+    door_of,
+    ident_of,
+    mask_pattern,
+    realname_of,
+    who_matches,
+)
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
@@ -127,6 +133,10 @@ def topic(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         room = connection.server.realm.getRoom(name)
         if room is None:
             connection.reply(numerics.ERR_NOSUCHCHANNEL, name, "No such channel")
+        elif room not in user.rooms:
+            connection.reply(
+                numerics.ERR_NOTONCHANNEL, room.name, "You're not on that channel"
+            )
         else:
             welcome.topic(connection, room)
         return
@@ -137,11 +147,15 @@ def topic(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 
 def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    realm = connection.server.realm
     if not msg.params or not msg.params[0]:
+        # Every room (all are public), then one 366 (RFC 1459 4.2.5).
+        for each in sorted(realm.rooms.values(), key=lambda r: r.key):
+            welcome.names(connection, each, end=False)
         connection.reply(numerics.RPL_ENDOFNAMES, "*", "End of /NAMES list.")
         return
     for name in msg.params[0].split(","):
-        room = connection.server.realm.getRoom(name)
+        room = realm.getRoom(name)
         if room is None:
             connection.reply(numerics.RPL_ENDOFNAMES, name, "End of /NAMES list.")
         else:
@@ -149,16 +163,29 @@ def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 
 def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    realm = connection.server.realm
     wanted = None
-    if msg.params and msg.params[0].startswith("#"):
-        realm = connection.server.realm
-        wanted = {
-            room.key for n in msg.params[0].split(",") if (room := realm.getRoom(n))
-        }
+    fewer: int | None = None
+    more: int | None = None
+    for param in msg.params[:1]:
+        for item in param.split(","):
+            if item.startswith("#"):
+                room = realm.getRoom(item)
+                wanted = wanted if wanted is not None else set()
+                if room is not None:
+                    wanted.add(room.key)
+            elif item[:1] == "<" and item[1:].isdigit():
+                fewer = int(item[1:])  # ELIST=U: fewer users than
+            elif item[:1] == ">" and item[1:].isdigit():
+                more = int(item[1:])  # ELIST=U: more users than
     connection.reply(numerics.RPL_LISTSTART, "Channel", "Users  Name")
     for info in user.listRooms():
-        room = connection.server.realm.getRoom(info.name)
+        room = realm.getRoom(info.name)
         if wanted is not None and (room is None or room.key not in wanted):
+            continue
+        if fewer is not None and info.members >= fewer:
+            continue
+        if more is not None and info.members <= more:
             continue
         connection.reply(numerics.RPL_LIST, info.name, str(info.members), info.topic)
     connection.reply(numerics.RPL_LISTEND, "End of /LIST")
@@ -177,8 +204,62 @@ def notice(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     """
-    Client-only tags (typing notifications) do not cross the chat: ignored.
+    A message of client-only tags (C{+typing}): it reaches the IRC users of
+    its target who have C{message-tags} (the other doors have no place for
+    it), and is echoed with C{echo-message}; nothing of it is kept.
     """
+    if not msg.params or not msg.params[0]:
+        connection.reply(numerics.ERR_NORECIPIENT, "No recipient given (TAGMSG)")
+        return
+    if caps.MESSAGE_TAGS not in connection.caps:
+        return  # only a client with message-tags may send tags
+    tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
+    realm = connection.server.realm
+    prefix = connection.ircFactory.mask(user.name)
+    for target in msg.params[0].split(","):
+        audience: list[ChatUser]
+        if target.startswith("#"):
+            room = realm.getRoom(target)
+            if room is None or room not in user.rooms:
+                if room is None:
+                    connection.reply(
+                        numerics.ERR_NOSUCHCHANNEL, target, "No such channel"
+                    )
+                else:
+                    connection.reply(
+                        numerics.ERR_CANNOTSENDTOCHAN,
+                        room.name,
+                        "Cannot send to channel (you are not in it)",
+                    )
+                continue
+            shown = room.name
+            audience = [m for m in room.members.values() if m is not user]
+        else:
+            other = realm.get(target)
+            if other is None:
+                connection.reply(
+                    numerics.ERR_NOSUCHNICK, target, "No such nick/channel"
+                )
+                continue
+            shown = other.name
+            audience = [other] if other is not user else []
+        if caps.ECHO_MESSAGE in connection.caps:
+            connection.send(_tagmsg(connection, tags, prefix, shown))
+        for member in audience:
+            mind = member.mind
+            if isinstance(mind, type(connection)) and caps.MESSAGE_TAGS in mind.caps:
+                mind.send(_tagmsg(mind, tags, prefix, shown))
+
+
+def _tagmsg(
+    connection: IrcProtocol, tags: dict[str, str], prefix: str, target: str
+) -> bytes:
+    return message.encode(
+        "TAGMSG",
+        target,
+        prefix=prefix,
+        tags={**connection.codec.tags(), **tags},
+    )
 
 
 def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -> None:
@@ -202,6 +283,7 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
             return  # other CTCP requests have no place in the chat
         action, text = True, rest
     text = strip_formatting(text)
+    connection.lastActive = connection.clock.seconds()
     echo = caps.ECHO_MESSAGE in connection.caps
     for target in msg.params[0].split(","):
         try:
@@ -214,15 +296,15 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
                 if echo:
                     connection.send(connection.codec.encode(event, None))
             else:
-                said = text if not action else f"* {user.name} {text}"
-                recipient = user.whisper(target, said, notice)
+                recipient = user.whisper(target, text, notice, action)
                 if echo:
                     whispered = Whispered(
                         user.name,
                         recipient.name,
-                        said,
+                        text,
                         connection.clock.seconds(),
                         notice,
+                        action,
                     )
                     connection.send(connection.codec.encode(whispered, None))
                 if recipient.away and not notice:
@@ -301,25 +383,36 @@ def _whoLine(connection: IrcProtocol, where: str, member: ChatUser) -> None:
 
 
 def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    """
+    C{WHO #room}, C{WHO nick}, C{WHO mask} (C{*} and C{?} against nick,
+    user, host, full mask and real name; every user is visible), C{WHO},
+    C{WHO *} or C{WHO 0} (everyone).  C{WHO mask o} lists operators: none.
+    """
     mask = msg.params[0] if msg.params and msg.params[0] else "*"
+    operators = len(msg.params) > 1 and "o" in msg.params[1]
     realm = connection.server.realm
-    if mask.startswith("#"):
+    if operators:
+        pass
+    elif mask.startswith("#"):
         room = realm.getRoom(mask)
         if room is not None:
             for member in list(room.members.values()):
                 _whoLine(connection, room.name, member)
-    elif mask in ("*", "0"):
-        seen: set[str] = set()
-        for room in user.rooms:
-            for member in room.members.values():
-                if member.key not in seen:
-                    seen.add(member.key)
-                    _whoLine(connection, room.name, member)
     else:
-        found = realm.get(mask)
+        found = realm.get(mask) if "*" not in mask and "?" not in mask else None
         if found is not None:
-            where = found.rooms[0].name if found.rooms else "*"
-            _whoLine(connection, where, found)
+            matched = [found]
+        else:
+            pattern = mask_pattern("*" if mask == "0" else mask)
+            matched = [
+                other
+                for other in sorted(realm.users(), key=lambda u: u.key)
+                if who_matches(pattern, other)
+            ]
+        for other in matched:
+            shared = [room for room in other.rooms if room in user.rooms]
+            where = shared[0].name if shared else "*"
+            _whoLine(connection, where, other)
     connection.reply(numerics.RPL_ENDOFWHO, mask, "End of /WHO list.")
 
 
@@ -352,10 +445,12 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         )
         if found.away:
             connection.reply(numerics.RPL_AWAY, found.name, found.away)
+        active = getattr(found.mind, "lastActive", 0.0) or found.since
+        idle = max(0, int(connection.clock.seconds() - active))
         connection.reply(
             numerics.RPL_WHOISIDLE,
             found.name,
-            "0",
+            str(idle),
             str(int(found.since)),
             "seconds idle, signon time",
         )

@@ -6,11 +6,16 @@ door as the host) and which handler reads each command.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterable
+
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.names import name_key
+from chatserver.core.users import ChatUser
 from chatserver.doors.irc import commands, numerics, registration
 from chatserver.doors.irc.codec import Codecs
 from chatserver.doors.irc.masks import mask_of
@@ -35,9 +40,16 @@ class IrcFactory(ServerFactory):
     noisy = False
     pingInterval = 90.0
     pingTimeout = 60.0
+    maxMasks = 4096
+    """
+    How many masks of users IRC clients were shown are remembered, for
+    those users' C{QUIT} and C{NICK}, sent when they are gone (or renamed)
+    from the realm.
+    """
 
     def __init__(self, server: ChatServer) -> None:
         self.server = server
+        self._masks: OrderedDict[str, str] = OrderedDict()
         self.serverName = server.config.serverName.replace(" ", "-")
         self.codecs = Codecs(self.serverName, self.mask, server.clock.seconds)
 
@@ -48,10 +60,30 @@ class IrcFactory(ServerFactory):
         """
         @return: The C{nick!user@host} of the user called C{name}.
         """
+        key = name_key(name)
         user = self.server.realm.get(name)
         if user is None:
-            return f"{name}!{name}@chat"
-        return mask_of(user)
+            # Gone (a QUIT) or renamed (a NICK): as it was last shown.
+            known = self._masks.get(key)
+            return known if known is not None else f"{name}!{name}@chat"
+        mask = mask_of(user)
+        self._keep(key, mask)
+        return mask
+
+    def remember(self, users: Iterable[ChatUser]) -> None:
+        """
+        Remember the masks of C{users}, shown to an IRC client in a NAMES
+        reply, for when they are gone.
+        """
+        for user in users:
+            self._keep(user.key, mask_of(user))
+
+    def _keep(self, key: str, mask: str) -> None:
+        masks = self._masks
+        masks[key] = mask
+        masks.move_to_end(key)
+        while len(masks) > self.maxMasks:
+            masks.popitem(last=False)
 
     def dispatch(self, connection: IrcProtocol, msg: Message) -> None:
         """

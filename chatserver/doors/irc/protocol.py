@@ -48,7 +48,12 @@ log = Logger(namespace=LOG_NAMESPACE)
 
 MAX_TAGS = 8191
 """
-The most bytes of tags a client may send, the C{@} and the space included.
+The most bytes of tags in a line, the C{@} and the space included.
+"""
+MAX_CLIENT_TAGS = 4094
+"""
+The most bytes of tag data (without the C{@} and the space) a client may
+send (IRCv3 message-tags: more is refused with 417).
 """
 
 
@@ -83,6 +88,11 @@ class IrcProtocol(Protocol, TimeoutMixin):
     """
 
     door = "irc"
+    joinsDefaultRoom = False
+    """
+    An IRC client joins its channels itself, like on any IRC server: the
+    realm does not put it in the default room at login.
+    """
     transport: Any
 
     def __init__(self, factory: IrcFactory) -> None:
@@ -105,6 +115,7 @@ class IrcProtocol(Protocol, TimeoutMixin):
         self.failures = 0
         self.answerCall: IDelayedCall | None = None
         self.leaveReason = ""
+        self.lastActive = 0.0
         self._buffer = b""
         self._discarding = False
         self._fullAt = 0.0
@@ -256,6 +267,7 @@ class IrcProtocol(Protocol, TimeoutMixin):
         """
         self.user = user
         self.nick = user.name
+        self.lastActive = self.clock.seconds()
         self.setTimeout(self.ircFactory.pingInterval)
 
     # Output
@@ -346,7 +358,7 @@ class IrcProtocol(Protocol, TimeoutMixin):
         body = line
         if line.startswith(b"@"):
             space = line.find(b" ")
-            if space < 0 or space + 1 > MAX_TAGS:
+            if space < 0 or space - 1 > MAX_CLIENT_TAGS:
                 self._tooLong()
                 self._pace()
                 return

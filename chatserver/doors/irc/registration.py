@@ -36,6 +36,12 @@ log = Logger(namespace=LOG_NAMESPACE)
 
 Handler = Callable[["IrcProtocol", Message], None]
 
+SASL_CHUNK = 400
+"""
+The bytes of base64 in one C{AUTHENTICATE}: a chunk this long means more
+is coming (C{+} alone ends a message that fills whole chunks).
+"""
+
 
 def cap(connection: IrcProtocol, msg: Message) -> None:
     if not msg.params:
@@ -111,7 +117,8 @@ def user(connection: IrcProtocol, msg: Message) -> None:
     if connection.user is not None:
         connection.reply(numerics.ERR_ALREADYREGISTERED, "You may not reregister")
         return
-    if len(msg.params) < 4 or not msg.params[0]:
+    if len(msg.params) < 4 or not msg.params[0] or not msg.params[3]:
+        # An empty user name or real name is refused as missing (Modern).
         connection.reply(numerics.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
         return
     ident = "".join(c for c in msg.params[0] if c.isalnum() or c in "-_.")[:10]
@@ -159,6 +166,10 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
         )
         return
     argument = msg.params[0]
+    if len(argument) > SASL_CHUNK:
+        connection.saslBuffer = None
+        connection.reply(numerics.ERR_SASLTOOLONG, "SASL message too long")
+        return
     if argument == "*":
         connection.saslBuffer = None
         connection.reply(numerics.ERR_SASLABORTED, "SASL authentication aborted")
@@ -173,15 +184,9 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
         connection.saslBuffer = ""
         connection.send(message.encode("AUTHENTICATE", "+", prefix=""))
         return
-    if argument != "+":
-        connection.saslBuffer += argument
-        if len(connection.saslBuffer) > 4096:
-            connection.saslBuffer = None
-            connection.reply(numerics.ERR_SASLTOOLONG, "SASL message too long")
-            return
-        if len(argument) == 400:
-            return  # more is coming
-    data, connection.saslBuffer = connection.saslBuffer, None
+    data = _collect(connection, argument)
+    if data is None:
+        return
     try:
         fields = b64decode(data, validate=True).split(b"\0")
     except (binascii.Error, ValueError):
@@ -221,6 +226,25 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
         )
 
     checked.addCallbacks(vouched, refused)
+
+
+def _collect(connection: IrcProtocol, argument: str) -> str | None:
+    """
+    Add a chunk of an C{AUTHENTICATE} exchange.
+
+    @return: The whole base64 message once complete, else L{None}.
+    """
+    assert connection.saslBuffer is not None
+    if argument != "+":
+        connection.saslBuffer += argument
+        if len(connection.saslBuffer) > 4096:
+            connection.saslBuffer = None
+            connection.reply(numerics.ERR_SASLTOOLONG, "SASL message too long")
+            return None
+        if len(argument) == SASL_CHUNK:
+            return None  # more is coming
+    data, connection.saslBuffer = connection.saslBuffer, None
+    return data
 
 
 # Logging in
@@ -291,13 +315,29 @@ def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
             connection.fail("NICK", "CANNOT_LOG_IN", reason.value.reason)  # type: ignore[union-attr]
         connection.nick = ""
         return
+    byPass = connection.account is None
     connection.password = ""
     connection.account = None
-    _failed(connection, reason, name, numerics.ERR_PASSWDMISMATCH, "Password incorrect")
+    # A wrong PASS is answered with 464 and ERROR, and the connection is
+    # closed (Modern); SASL may be tried again (904, see authenticate).
+    _failed(
+        connection,
+        reason,
+        name,
+        numerics.ERR_PASSWDMISMATCH,
+        "Password incorrect",
+        close=byPass,
+    )
 
 
 def _failed(
-    connection: IrcProtocol, reason: Failure, name: str, code: str, text: str
+    connection: IrcProtocol,
+    reason: Failure,
+    name: str,
+    code: str,
+    text: str,
+    *,
+    close: bool = False,
 ) -> None:
     """
     A login failed: answer after the throttle's delay, and close after too
@@ -324,6 +364,9 @@ def _failed(
     def answer() -> None:
         connection.answerCall = None
         connection.reply(code, text)
+        if close:
+            connection.close("Password incorrect")
+            return
         if connection.failures >= MAX_LOGIN_FAILURES:
             connection.close("Too many failed logins")
             return

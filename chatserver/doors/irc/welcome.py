@@ -1,7 +1,7 @@
 """
 What a client is sent once registered: 001 to 005 (with ISUPPORT), the
-MOTD, and the default room it is already in (a C{JOIN} with the topic and
-the names, then the room's recent history).
+MOTD.  Unlike the other doors' users, an IRC user starts in no room: it
+joins channels itself, as on any IRC server.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def isupport(connection: IrcProtocol) -> list[str]:
         f"CHANNELLEN={MAX_ROOM_NAME_LENGTH + 1}",
         "CHANTYPES=#",
         f"CHATHISTORY={CHATHISTORY_MAX}",
+        "ELIST=U",
         "MSGREFTYPES=msgid,timestamp",
         f"NETWORK={connection.serverName}",
         f"NICKLEN={MAX_NAME_LENGTH}",
@@ -60,8 +61,9 @@ def greet(connection: IrcProtocol, user: ChatUser) -> None:
             "are supported by this server",
         )
     motd(connection)
-    room = user.current
-    if room is not None:
+    # An IRC user joins no room at login (IrcProtocol.joinsDefaultRoom);
+    # should a realm put it in some, the client hears of them as joins.
+    for room in user.rooms:
         connection.send(connection.codec.encode(Joined(room.name, name), None))
         show_room(connection, room)
         replay(connection, user, room)
@@ -97,10 +99,12 @@ def topic(connection: IrcProtocol, room: Room, always: bool = True) -> None:
         connection.reply(numerics.RPL_NOTOPIC, room.name, "No topic is set")
 
 
-def names(connection: IrcProtocol, room: Room) -> None:
+def names(connection: IrcProtocol, room: Room, end: bool = True) -> None:
     """
-    Send C{room}'s members (353, in lines within 512 bytes) and 366.
+    Send C{room}'s members (353, in lines within 512 bytes) and, if C{end},
+    366.
     """
+    connection.ircFactory.remember(room.members.values())
     head = f":{connection.serverName} 353 {connection.target} = {room.name} :"
     room_left = 510 - len(head.encode())
     line: list[str] = []
@@ -114,7 +118,8 @@ def names(connection: IrcProtocol, room: Room) -> None:
         size += length
     if line:
         connection.reply(numerics.RPL_NAMREPLY, "=", room.name, " ".join(line))
-    connection.reply(numerics.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
+    if end:
+        connection.reply(numerics.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
 
 
 def show_room(connection: IrcProtocol, room: Room) -> None:

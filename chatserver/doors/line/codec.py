@@ -43,6 +43,8 @@ def _line(event: ChatEvent) -> lines.Plain:
     if isinstance(event, events.Renamed):
         return lines.Renamed(event.old, event.new)
     if isinstance(event, events.Whispered):
+        if event.action:
+            return lines.PrivateIn(event.sender, f"* {event.sender} {event.text}")
         return lines.PrivateIn(event.sender, event.text)
     raise TypeError(f"no line for {event!r}")
 

@@ -53,7 +53,11 @@ class IrcServer(FakeServer):
     def irc(self) -> IrcClient:
         return IrcClient(self.ircFactory, next(self._ports))
 
-    def ircLogin(self, nick: str, *caps: str) -> IrcClient:
+    def ircLogin(self, nick: str, *caps: str, join: str = "") -> IrcClient:
+        """
+        Register C{nick} with C{caps}, and join C{join} if given (IRC
+        users start in no room).
+        """
         client = self.irc()
         if caps:
             client.send("CAP LS 302", f"CAP REQ :{' '.join(caps)}")
@@ -62,4 +66,7 @@ class IrcServer(FakeServer):
             client.send("CAP END")
         received = client.commands()
         assert "001" in received, received
+        if join:
+            client.send(f"JOIN {join}")
+            client.raw()
         return client

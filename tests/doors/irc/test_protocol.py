@@ -6,7 +6,7 @@ talking with line-door users.
 from tests.doors.irc.support import IrcServer
 
 
-def test_registration_sends_welcome_isupport_motd_and_the_lobby():
+def test_registration_sends_welcome_isupport_motd_and_no_room():
     server = IrcServer(rate=0, motd="hello there")
     client = server.irc()
     client.send("NICK alice", "USER alice 0 * :Alice A")
@@ -26,11 +26,14 @@ def test_registration_sends_welcome_isupport_motd_and_the_lobby():
     ):
         assert token in isupport
     assert [c for c in commands if c in ("375", "372", "376")] == ["375", "372", "376"]
-    join = next(m for m in messages if m.command == "JOIN")
+    assert commands[-1] == "376" and "JOIN" not in commands
+    client.send("JOIN #lobby")
+    messages = client.messages()
+    join = messages[0]
     assert join.prefix == "alice!~alice@irc" and join.params == ("#lobby",)
     names = next(m for m in messages if m.command == "353")
     assert names.params == ("alice", "=", "#lobby", "alice")
-    assert commands.index("JOIN") < commands.index("353") < commands.index("366")
+    assert [m.command for m in messages] == ["JOIN", "353", "366"]
 
 
 def test_no_motd_is_422_and_cap_negotiation_holds_registration():
@@ -60,6 +63,25 @@ def test_errors_before_and_after_registration():
     client.send("USER a b c :d", "PASS x", "PART #nowhere", "PRIVMSG nobody :hi")
     client.send("PRIVMSG", "PRIVMSG #lobby", "TOPIC #nowhere", "FROB")
     assert client.commands() == ["462", "462", "403", "401", "411", "412", "403", "421"]
+    server.login("zed")
+    client.send("USER x 0 * :", "PING", "PRIVMSG #lobby :hi", "TOPIC #lobby")
+    assert client.commands() == ["462", "409", "404", "442"]
+    client.send("PART #lobby :bye", "JOIN #a,#b", "JOIN 0")
+    got = [(m.command, m.params) for m in client.messages()]
+    assert got[0] == ("442", ("carol", "#lobby", "You're not on that channel"))
+    assert [p for c, p in got if c in ("JOIN", "PART")] == [
+        ("#a",),
+        ("#b",),
+        ("#a",),
+        ("#b",),
+    ]
+
+
+def test_an_empty_real_name_is_461():
+    client = IrcServer(rate=0).irc()
+    client.send("NICK foo", "USER foo * * :")
+    (msg,) = client.messages()
+    assert (msg.command, msg.params[:2]) == ("461", ("foo", "USER"))
 
 
 def test_a_taken_nick_is_433_and_another_can_be_chosen():
@@ -76,6 +98,9 @@ def test_irc_and_line_users_talk_both_ways():
     server = IrcServer(rate=0)
     line = server.login("bob")
     irc = server.ircLogin("alice")
+    assert line.received() == []
+    irc.send("JOIN #lobby")
+    irc.raw()
     assert line.received() == ["--> alice has joined"]
     irc.send("PRIVMSG #lobby :hello bob")
     assert line.received() == ["<alice> hello bob"]
@@ -95,11 +120,17 @@ def test_irc_and_line_users_talk_both_ways():
     line.received()
     irc.send("PRIVMSG bob :\x02secret\x02")
     assert line.received() == ["*alice* secret"]
+    irc.send("PRIVMSG bob :\x01ACTION winks\x01")
+    assert line.received() == ["*alice* * alice winks"]
+    other = server.ircLogin("carol")
+    irc.send("PRIVMSG carol :\x01ACTION nods\x01")
+    (msg,) = other.messages()
+    assert msg.params == ("carol", "\x01ACTION nods\x01")
 
 
 def test_join_part_topic_nick_quit_reach_irc():
     server = IrcServer(rate=0)
-    irc = server.ircLogin("alice")
+    irc = server.ircLogin("alice", join="#lobby")
     irc.send("JOIN #dev")
     commands = irc.commands()
     assert commands == ["JOIN", "353", "366"]
@@ -119,11 +150,20 @@ def test_join_part_topic_nick_quit_reach_irc():
     line.lose()
     (quit,) = irc.messages()
     assert quit.command == "QUIT" and quit.params == ("Quit: lunch",)
+    assert quit.prefix == "robert!robert@line"
+    other = server.ircLogin("carol", join="#lobby")
+    irc.messages()
+    other.send("QUIT :bye now")
+    other.lose()
+    (quit,) = irc.messages()
+    assert (quit.prefix, quit.params) == ("carol!~carol@irc", ("Quit: bye now",))
 
 
 def test_echo_message_server_time_and_msgid():
     server = IrcServer(rate=0)
-    irc = server.ircLogin("alice", "echo-message", "server-time", "message-tags")
+    irc = server.ircLogin(
+        "alice", "echo-message", "server-time", "message-tags", join="#lobby"
+    )
     irc.send("PRIVMSG #lobby :hi")
     (echo,) = irc.messages()
     assert echo.command == "PRIVMSG" and "time" in echo.tags and "msgid" in echo.tags
@@ -132,7 +172,7 @@ def test_echo_message_server_time_and_msgid():
 def test_who_whois_mode_away_names_list():
     server = IrcServer(rate=0)
     server.login("bob")
-    irc = server.ircLogin("alice")
+    irc = server.ircLogin("alice", join="#lobby")
     irc.send("WHO #lobby")
     replies = irc.messages()
     assert [m.command for m in replies] == ["352", "352", "315"]
@@ -146,6 +186,19 @@ def test_who_whois_mode_away_names_list():
     assert irc.commands() == ["306", "305"]
     irc.send("NAMES #lobby", "LIST")
     assert irc.commands() == ["353", "366", "321", "322", "323"]
+    irc.send("JOIN #dev", "NAMES")
+    got = [(m.command, m.params[1:3]) for m in irc.messages()[3:]]
+    assert got == [
+        ("353", ("=", "#dev")),
+        ("353", ("=", "#lobby")),
+        ("366", ("*", "End of /NAMES list.")),
+    ]
+    irc.send("LIST >1", "LIST #dev,#nowhere")
+    listed = [m.params[1] for m in irc.messages() if m.command == "322"]
+    assert listed == ["#lobby", "#dev"]
+    irc.send("WHO b*", "WHO *@line", "WHO * o")
+    whos = [(m.command, m.params[5]) for m in irc.messages() if m.command == "352"]
+    assert whos == [("352", "bob"), ("352", "bob")]
 
 
 def test_ping_pong_and_ping_timeout():
@@ -171,7 +224,7 @@ def test_ping_pong_and_ping_timeout():
 def test_lines_are_framed_per_line_with_limits_and_utf8_split_across_reads():
     server = IrcServer(rate=0)
     line = server.login("bob")
-    irc = server.ircLogin("alice")
+    irc = server.ircLogin("alice", join="#lobby")
     line.received()
     data = "PRIVMSG #lobby :héllo 日本\r\n".encode()
     for i in range(len(data)):
@@ -179,8 +232,10 @@ def test_lines_are_framed_per_line_with_limits_and_utf8_split_across_reads():
     assert line.received() == ["<alice> héllo 日本"]
     irc.send("PRIVMSG #lobby :" + "x" * 600)
     assert irc.commands() == ["417"]
-    irc.send("@" + "a=" + "b" * 8000 + " PRIVMSG #lobby :tagged")
+    irc.send("@" + "a=" + "b" * 4092 + " PRIVMSG #lobby :tagged")
     assert line.received() == ["<alice> tagged"]
+    irc.send("@" + "+a=" + "b" * 4092 + " PRIVMSG #lobby :too many tags")
+    assert irc.commands() == ["417"] and line.received() == []
     irc.protocol.dataReceived(b"PRIVMSG #lobby :\xff\xfe\r\n")
     assert irc.commands() == ["FAIL"]
     irc.protocol.dataReceived(b"PRIVMSG #lobby :bare lf\nPRIVMSG #lobby :cr\r")
@@ -190,7 +245,8 @@ def test_lines_are_framed_per_line_with_limits_and_utf8_split_across_reads():
 def test_flood_is_delayed_not_dropped():
     server = IrcServer(rate=1, burst=2)
     line = server.login("bob")
-    irc = server.ircLogin("alice")
+    irc = server.ircLogin("alice", join="#lobby")
+    server.clock.advance(5)
     line.received()
     irc.protocol.dataReceived(b"".join(b"PRIVMSG #lobby :%d\r\n" % n for n in range(5)))
     first = line.received()
@@ -270,6 +326,73 @@ def test_sasl_plain_and_pass_with_accounts():
     other = server.irc()
     other.send("PASS wrong", "NICK bob", "USER b 0 * :B")
     server.clock.advance(1)
-    assert other.commands() == ["464"]
-    other.send("PASS pw", "NICK bob")
-    assert "001" in other.commands()
+    assert other.commands() == ["464", "ERROR"]
+    assert other.transport.disconnecting
+    again = server.irc()
+    again.send("PASS pw", "NICK bob", "USER b 0 * :B")
+    assert "001" in again.commands()
+
+
+def test_sasl_chunks_abort_and_errors():
+    from base64 import b64encode
+
+    from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+
+    secret = b"s" * 300
+    checker = InMemoryUsernamePasswordDatabaseDontUse(alice=secret)
+    server = IrcServer([checker], rate=0)
+    client = server.irc()
+    client.send("CAP LS 302", "CAP REQ :sasl", "NICK alice", "USER a 0 * :A")
+    client.raw()
+    client.send("AUTHENTICATE FOO")
+    assert client.commands() == ["908", "904"]
+    client.send("AUTHENTICATE PLAIN", "AUTHENTICATE *")
+    assert client.commands() == ["AUTHENTICATE", "906"]
+    client.send("AUTHENTICATE PLAIN", "AUTHENTICATE " + "A" * 401)
+    assert client.commands() == ["AUTHENTICATE", "905"]
+    data = b64encode(b"\0alice\0" + secret).decode()
+    assert len(data) > 400
+    client.send("AUTHENTICATE PLAIN")
+    client.raw()
+    client.send("AUTHENTICATE " + data[:400])
+    assert client.raw() == []
+    client.send("AUTHENTICATE " + data[400:])
+    assert client.commands() == ["900", "903"]
+    client.send("AUTHENTICATE PLAIN")
+    assert client.commands() == ["907"]
+    client.send("CAP END")
+    assert "001" in client.commands()
+
+
+def test_tagmsg_reaches_irc_users_with_message_tags_and_is_echoed():
+    server = IrcServer(rate=0)
+    line = server.login("bob")
+    line.send("/join #dev")
+    alice = server.ircLogin("alice", "message-tags", "echo-message", join="#dev")
+    carol = server.ircLogin("carol", "message-tags", join="#dev")
+    plain = server.ircLogin("dave", join="#dev")
+    for client in (alice, carol, plain):
+        client.raw()
+    line.received()
+    alice.send("@+typing=active;other=x TAGMSG #dev")
+    (echo,) = alice.messages()
+    assert echo.command == "TAGMSG" and echo.tags == {"+typing": "active"}
+    (got,) = carol.messages()
+    assert (got.prefix, got.params) == ("alice!~alice@irc", ("#dev",))
+    assert got.tags == {"+typing": "active"}
+    assert plain.raw() == [] and line.received() == []
+    alice.send("@+typing=paused TAGMSG carol", "TAGMSG #nowhere")
+    assert alice.commands() == ["TAGMSG", "403"]
+    assert carol.messages()[0].params == ("carol",)
+
+
+def test_whois_idle_is_the_time_since_the_last_message():
+    server = IrcServer(rate=0)
+    alice = server.ircLogin("alice", join="#dev")
+    bob = server.ircLogin("bob")
+    server.clock.advance(30)
+    alice.send("PRIVMSG #dev :hi")
+    server.clock.advance(12)
+    bob.send("WHOIS alice")
+    idle = next(m for m in bob.messages() if m.command == "317")
+    assert idle.params[1:3] == ("alice", "12")

@@ -446,3 +446,11 @@ def test_max_rooms():
     assert bob.events() == [
         lines.Error("the server has 2 rooms already, join one of them")
     ]
+
+
+def test_an_action_whispered_reads_as_one():
+    from chatserver.core.events import Whispered
+    from chatserver.doors.line.codec import _line
+
+    event = Whispered("alice", "bob", "waves", 0.0, action=True)
+    assert _line(event) == lines.PrivateIn("alice", "* alice waves")
