@@ -38,19 +38,23 @@ class IrcSocket:
                 return msg
         raise AssertionError(f"no {command}")
 
-    def until(self, command: str) -> list[Message]:
+    def until(self, *commands: str) -> list[Message]:
         """
-        @return: The messages up to and including the next C{command}.
+        @return: The messages up to and including the next of C{commands}.
         """
         got = []
         for _ in range(1000):
             msg = self.message()
             got.append(msg)
-            if msg.command == command:
+            if msg.command in commands:
                 return got
-        raise AssertionError(f"no {command}")
+        raise AssertionError(f"no {commands}")
 
-    def register(self, nick: str, *caps: str) -> list[Message]:
+    def register(self, nick: str, *caps: str, join: str = "") -> list[Message]:
+        """
+        Register C{nick} with C{caps}: up to the end of the MOTD (or 422);
+        then join C{join} if given (an IRC user starts in no room).
+        """
         if caps:
             self.send("CAP LS 302")
             self.expect("CAP")
@@ -60,7 +64,11 @@ class IrcSocket:
         self.send(f"USER {nick} 0 * :{nick}")
         if caps:
             self.send("CAP END")
-        return self.until("366")
+        got = self.until("376", "422")
+        if join:
+            self.send(f"JOIN {join}")
+            got += self.until("366")
+        return got
 
     def closed(self) -> bool:
         try:
