@@ -39,6 +39,13 @@ class BadReference(ValueError):
     pass
 
 
+def millis(when: float) -> int:
+    """
+    @return: C{when} in whole milliseconds, as L{codec.timestamp} writes it.
+    """
+    return round(when * 1_000_000) // 1000
+
+
 @dataclass(frozen=True)
 class Reference:
     """
@@ -81,8 +88,11 @@ class _Reader:
     async def bounds(self, when: float) -> tuple[int, int | None]:
         """
         @return: The id of the last entry at or before C{when} (0 for
-            none), and of the first entry at or after it (L{None} for none).
+            none), and of the first entry at or after it (L{None} for none),
+            compared to the millisecond as C{server-time} shows them (a
+            client refers to a message by the time it was shown).
         """
+        when = millis(when)
         last, first = 0, None
         cursor: int | None = None
         for _ in range(_SCAN_PAGES):
@@ -90,11 +100,12 @@ class _Reader:
             if not page:
                 break
             for entry in reversed(page):
-                if entry.time >= when:
+                shown = millis(entry.time)
+                if shown >= when:
                     first = entry.id
-                if entry.time <= when:
+                if shown <= when:
                     last = max(last, entry.id)
-            if page[0].time <= when or len(page) < MAX_PAGE:
+            if millis(page[0].time) <= when or len(page) < MAX_PAGE:
                 break
             cursor = page[0].id
         return last, first
@@ -186,15 +197,24 @@ def chathistory(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     if not target.startswith("#"):
         connection.send(connection.codec.batch(target, []))
         return
+    realm = connection.server.realm
     try:
         room_key(target)
-        user.history(target, 1)
     except ChatError:
-        connection.fail("CHATHISTORY", "INVALID_TARGET", sub, target, "Invalid target")
+        room = None
+    else:
+        room = realm.getRoom(target)
+    if room is None or room not in user.rooms:
+        # Only a room's members read its history (as in irctest and Ergo).
+        connection.fail(
+            "CHATHISTORY",
+            "INVALID_TARGET",
+            sub,
+            target,
+            "Messages could not be retrieved",
+        )
         return
-    realm = connection.server.realm
-    room = realm.getRoom(target)
-    shown = room.name if room is not None else target
+    shown = room.name
     reading = defer.Deferred.fromCoroutine(_Reader(user, target).read(sub, refs, limit))
 
     def got(entries: list[HistoryEntry]) -> None:
@@ -205,6 +225,8 @@ def chathistory(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
     def failed(reason: Failure) -> None:
         log.failure("CHATHISTORY failed", failure=reason, chat_event="error")
-        connection.fail("CHATHISTORY", "MESSAGE_ERROR", sub, "History unavailable")
+        connection.fail(
+            "CHATHISTORY", "MESSAGE_ERROR", sub, shown, "History unavailable"
+        )
 
     reading.addCallbacks(got, failed)

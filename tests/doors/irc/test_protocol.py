@@ -396,3 +396,34 @@ def test_whois_idle_is_the_time_since_the_last_message():
     bob.send("WHOIS alice")
     idle = next(m for m in bob.messages() if m.command == "317")
     assert idle.params[1:3] == ("alice", "12")
+
+
+def test_chathistory_timestamps_to_the_millisecond_and_invalid_targets():
+    server = IrcServer(rate=0)
+    caps = ("server-time", "batch", "message-tags", "draft/chathistory")
+    irc = server.ircLogin("alice", *caps, "echo-message", join="#dev")
+    times = []
+    for n in range(6):
+        server.clock.advance(0.0204567)
+        irc.send(f"PRIVMSG #dev :m{n}")
+        times.append(irc.messages()[0].tags["time"])
+
+    def history(line: str) -> list[str]:
+        irc.send(line)
+        got = irc.messages()
+        assert got[0].params[1:] == ("chathistory", "#dev"), got
+        return [m.params[1] for m in got[1:-1]]
+
+    assert history(f"CHATHISTORY LATEST #dev timestamp={times[3]} 10") == ["m4", "m5"]
+    assert history(f"CHATHISTORY BEFORE #dev timestamp={times[3]} 2") == ["m1", "m2"]
+    assert history(f"CHATHISTORY AFTER #dev timestamp={times[3]} 10") == ["m4", "m5"]
+    assert history(
+        f"CHATHISTORY BETWEEN #dev timestamp={times[5]} timestamp={times[0]} 2"
+    ) == ["m3", "m4"]
+    assert "m2" in history(f"CHATHISTORY AROUND #dev timestamp={times[2]} 3")
+    other = server.ircLogin("bob", *caps, join="#other")
+    for target in ("#dev", "#nowhere"):
+        other.send(f"CHATHISTORY LATEST {target} * 10")
+        (fail,) = other.messages()
+        assert fail.command == "FAIL"
+        assert fail.params[:4] == ("CHATHISTORY", "INVALID_TARGET", "LATEST", target)
