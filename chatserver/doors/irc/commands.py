@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from uuid import uuid4
 
 from chatserver.core.errors import (
     AlreadyCalled,
@@ -214,6 +215,8 @@ def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     if caps.MESSAGE_TAGS not in connection.caps:
         return  # only a client with message-tags may send tags
     tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
+    # The echo and every relay share one msgid; it names nothing kept.
+    tags["msgid"] = "t" + uuid4().hex
     realm = connection.server.realm
     prefix = connection.ircFactory.mask(user.name)
     for target in msg.params[0].split(","):

@@ -376,10 +376,18 @@ def test_tagmsg_reaches_irc_users_with_message_tags_and_is_echoed():
     line.received()
     alice.send("@+typing=active;other=x TAGMSG #dev")
     (echo,) = alice.messages()
-    assert echo.command == "TAGMSG" and echo.tags == {"+typing": "active"}
+    msgid = echo.tags["msgid"]
+    assert echo.command == "TAGMSG" and echo.tags == {
+        "+typing": "active",
+        "msgid": msgid,
+    }
     (got,) = carol.messages()
     assert (got.prefix, got.params) == ("alice!~alice@irc", ("#dev",))
-    assert got.tags == {"+typing": "active"}
+    assert got.tags == {"+typing": "active", "msgid": msgid}
+    alice.send("@+a=" + "b" * 4091 + " TAGMSG #dev")
+    assert alice.commands() == ["TAGMSG"] and carol.commands() == ["TAGMSG"]
+    alice.send("@+a=" + "b" * 4092 + " TAGMSG #dev")
+    assert alice.commands() == ["417"] and carol.raw() == []
     assert plain.raw() == [] and line.received() == []
     alice.send("@+typing=paused TAGMSG carol", "TAGMSG #nowhere")
     assert alice.commands() == ["TAGMSG", "403"]
