@@ -413,9 +413,8 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                 if who_matches(pattern, other)
             ]
         for other in matched:
-            shared = [room for room in other.rooms if room in user.rooms]
-            where = shared[0].name if shared else "*"
-            _whoLine(connection, where, other)
+            # Not about a channel: no channel is named (Modern allows "*").
+            _whoLine(connection, "*", other)
     connection.reply(numerics.RPL_ENDOFWHO, mask, "End of /WHO list.")
 
 
@@ -448,6 +447,11 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         )
         if found.away:
             connection.reply(numerics.RPL_AWAY, found.name, found.away)
+        if connection.server.passwords:
+            # With --auth every name is an account, logged in.
+            connection.reply(
+                numerics.RPL_WHOISACCOUNT, found.name, found.name, "is logged in as"
+            )
         active = getattr(found.mind, "lastActive", 0.0) or found.since
         idle = max(0, int(connection.clock.seconds() - active))
         connection.reply(

@@ -331,6 +331,9 @@ def test_sasl_plain_and_pass_with_accounts():
     again = server.irc()
     again.send("PASS pw", "NICK bob", "USER b 0 * :B")
     assert "001" in again.commands()
+    again.send("WHOIS alice")
+    account = next(m for m in again.messages() if m.command == "330")
+    assert account.params == ("bob", "alice", "alice", "is logged in as")
 
 
 def test_sasl_chunks_abort_and_errors():
