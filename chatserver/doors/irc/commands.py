@@ -163,26 +163,52 @@ def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             welcome.names(connection, room)
 
 
+def _glob(mask: str) -> re.Pattern[str]:
+    """
+    @return: A pattern for a mask of room names (C{*}, C{?}), regardless
+        of case.
+    """
+    parts = (
+        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask.casefold()
+    )
+    return re.compile("".join(parts), re.DOTALL)
+
+
 def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    """
+    C{LIST}, C{LIST #a,#b}, and the ELIST=MNU filters: C{LIST #d*} (rooms
+    whose name matches), C{LIST !#d*} (whose name does not), C{LIST >n}
+    and C{LIST <n} (more or fewer than n users); filters combine.
+    """
     realm = connection.server.realm
-    wanted = None
+    wanted: set[str] | None = None
+    matching: list[re.Pattern[str]] = []
+    excluded: list[re.Pattern[str]] = []
     fewer: int | None = None
     more: int | None = None
-    for param in msg.params[:1]:
-        for item in param.split(","):
-            if item.startswith("#"):
-                room = realm.getRoom(item)
-                wanted = wanted if wanted is not None else set()
-                if room is not None:
-                    wanted.add(room.key)
-            elif item[:1] == "<" and item[1:].isdigit():
-                fewer = int(item[1:])  # ELIST=U: fewer users than
-            elif item[:1] == ">" and item[1:].isdigit():
-                more = int(item[1:])  # ELIST=U: more users than
+    for item in msg.params[0].split(",") if msg.params else ():
+        if item[:1] == "<" and item[1:].isdigit():
+            fewer = int(item[1:])
+        elif item[:1] == ">" and item[1:].isdigit():
+            more = int(item[1:])
+        elif item[:1] == "!" and item[1:]:
+            excluded.append(_glob(item[1:]))
+        elif "*" in item or "?" in item:
+            matching.append(_glob(item))
+        elif item:
+            room = realm.getRoom(item)
+            wanted = wanted if wanted is not None else set()
+            if room is not None:
+                wanted.add(room.key)
     connection.reply(numerics.RPL_LISTSTART, "Channel", "Users  Name")
     for info in user.listRooms():
         room = realm.getRoom(info.name)
+        folded = info.name.casefold()
         if wanted is not None and (room is None or room.key not in wanted):
+            continue
+        if matching and not any(p.fullmatch(folded) for p in matching):
+            continue
+        if any(p.fullmatch(folded) for p in excluded):
             continue
         if fewer is not None and info.members >= fewer:
             continue

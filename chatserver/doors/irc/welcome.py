@@ -35,7 +35,7 @@ def isupport(connection: IrcProtocol) -> list[str]:
         f"CHANNELLEN={MAX_ROOM_NAME_LENGTH + 1}",
         "CHANTYPES=#",
         f"CHATHISTORY={CHATHISTORY_MAX}",
-        "ELIST=U",
+        "ELIST=MNU",
         "MSGREFTYPES=msgid,timestamp",
         f"NETWORK={connection.serverName}",
         f"NICKLEN={MAX_NAME_LENGTH}",

@@ -196,6 +196,12 @@ def test_who_whois_mode_away_names_list():
     irc.send("LIST >1", "LIST #dev,#nowhere")
     listed = [m.params[1] for m in irc.messages() if m.command == "322"]
     assert listed == ["#lobby", "#dev"]
+    irc.send("LIST *EV", "LIST !#l*", "LIST #lob*,<2", "LIST *x*")
+    listed = [m.params[1] for m in irc.messages() if m.command in ("322", "323")]
+    assert (
+        listed
+        == ["#dev", "End of /LIST", "#dev", "End of /LIST"] + ["End of /LIST"] * 2
+    )
     irc.send("WHO b*", "WHO *@line", "WHO * o")
     whos = [(m.command, m.params[5]) for m in irc.messages() if m.command == "352"]
     assert whos == [("352", "bob"), ("352", "bob")]
