@@ -41,6 +41,7 @@ def test_irssi_joins_talks_with_a_line_user_and_sees_changes(
     terminal = Terminal(
         f"irssi --home={home} -n ircuser -c 127.0.0.1 -p {port}", utf8=True
     )
+    captured = ""
     try:
         server.wait_for_log("ircuser logged in")
         line = server.login("lineuser")
@@ -65,10 +66,15 @@ def test_irssi_joins_talks_with_a_line_user_and_sees_changes(
         terminal.wait_for("has joined")
         line.send("/quit gone now")
         wait_for(lambda: "gone now" in terminal.screen(), "irssi to show the quit")
+        # The quit shows where the user came from; irssi was put in no room
+        # but the one it joined.
+        captured = terminal.screen()
+        assert "renamed [renamed@line] has quit" in captured, captured
+        assert "#lobby" not in captured, captured
         terminal.type("/quit")
     finally:
-        screen = terminal.screen()
-        (tmp_path / "irssi-screen.txt").write_text(screen)
+        # The screen for docs/irc.md: before /quit, or as it was on failure.
+        (tmp_path / "irssi-screen.txt").write_text(captured or terminal.screen())
         terminal.close()
 
 
