@@ -164,14 +164,14 @@ class _Reader:
 def chathistory(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     params = msg.params
     if not params:
-        connection.fail("CHATHISTORY", "NEED_MORE_PARAMS", "Missing parameters")
+        connection.fail("CHATHISTORY", "NEED_MORE_PARAMS", "*", "Missing parameters")
         return
     sub = params[0].upper()
     if sub == "TARGETS":
         connection.send(connection.codec.batch("", [], "draft/chathistory-targets"))
         return
     if sub not in SUBCOMMANDS:
-        connection.fail("CHATHISTORY", "INVALID_PARAMS", sub, "Unknown subcommand")
+        connection.fail("CHATHISTORY", "UNKNOWN_COMMAND", sub, "Unknown command")
         return
     wanted = 5 if sub == "BETWEEN" else 4
     if len(params) < wanted:

@@ -311,8 +311,15 @@ def test_chathistory_latest_before_after_between_around():
     ]
     assert history(f"CHATHISTORY AROUND #dev msgid={ids[2]} 3") == ["m1", "m2", "m3"]
     assert history(f"CHATHISTORY LATEST #dev msgid={ids[4]} 10") == ["m5"]
-    irc.send("CHATHISTORY LATEST #dev bogus 10")
-    assert irc.commands() == ["FAIL"]
+    irc.send("CHATHISTORY LATEST #dev bogus 10", "CHATHISTORY FROB #dev", "CHATHISTORY")
+    irc.send("CHATHISTORY BEFORE #dev", "CHATHISTORY LATEST #dev * x")
+    assert [m.params[:3] for m in irc.messages()] == [
+        ("CHATHISTORY", "INVALID_PARAMS", "LATEST"),
+        ("CHATHISTORY", "UNKNOWN_COMMAND", "FROB"),
+        ("CHATHISTORY", "NEED_MORE_PARAMS", "*"),
+        ("CHATHISTORY", "NEED_MORE_PARAMS", "BEFORE"),
+        ("CHATHISTORY", "INVALID_PARAMS", "LATEST"),
+    ]
 
 
 def test_sasl_plain_and_pass_with_accounts():
