@@ -39,7 +39,8 @@ def isupport(connection: IrcProtocol) -> list[str]:
         "MSGREFTYPES=msgid,timestamp",
         f"NETWORK={connection.serverName}",
         f"NICKLEN={MAX_NAME_LENGTH}",
-        "PREFIX=(o)@",
+        # No channel operators or voices: no prefixes (Modern allows empty).
+        "PREFIX=",
         "SAFELIST",
         f"TOPICLEN={MAX_TOPIC_LENGTH}",
         "UTF8ONLY",
