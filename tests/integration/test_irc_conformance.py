@@ -218,3 +218,38 @@ def test_framing_limits(server: ChatServer) -> None:
     for i in range(len(data)):
         client.send(data[i : i + 1])
     assert client.expect("PONG").params[-1] == "héllo"
+
+
+def test_fresh_clients_tagmsg_actions_and_queries(server: ChatServer) -> None:
+    tags = ("message-tags", "echo-message")
+    one, two = connect(server), connect(server)
+    one.register("q_one", *tags, join="#q")
+    two.register("q_two", "message-tags", join="#q")
+    one.until("JOIN")
+    one.send("@+typing=active TAGMSG #q")
+    echo = one.expect("TAGMSG")
+    relay = two.expect("TAGMSG")
+    assert relay.tags["+typing"] == "active"
+    assert relay.tags["msgid"] == echo.tags["msgid"]
+    one.send("PRIVMSG q_two :\x01ACTION waves\x01")
+    one.expect("PRIVMSG")
+    assert two.expect("PRIVMSG").params == ("q_two", "\x01ACTION waves\x01")
+    two.send("NAMES")
+    names = two.until("366")
+    assert ("=", "#q", "q_one q_two") in [
+        m.params[1:] for m in names if m.command == "353"
+    ]
+    assert names[-1].params[1] == "*"
+    two.send("WHO q_o*")
+    who = two.until("315")
+    assert [(m.params[1], m.params[5]) for m in who[:-1]] == [("*", "q_one")]
+    two.send("LIST #q*")
+    assert [m.params[1] for m in two.until("323") if m.command == "322"] == ["#q"]
+    two.send("CHATHISTORY LATEST #elsewhere * 10")
+    fail = two.expect("FAIL")
+    assert fail.params[:4] == ("CHATHISTORY", "INVALID_TARGET", "LATEST", "#elsewhere")
+    two.send("TOPIC #elsewhere")
+    assert two.expect("403")
+    one.send("QUIT :see you")
+    quit = two.expect("QUIT")
+    assert quit.prefix == "q_one!~q_one@irc" and quit.params == ("Quit: see you",)
