@@ -14,6 +14,11 @@ from typing import TypeAlias
 
 from chatserver.history.store import ACTION, TOPIC, HistoryEntry
 
+Tags: TypeAlias = tuple[tuple[str, str], ...]
+"""
+Client-only message tags, as (name, value) pairs.
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class Said:
@@ -22,6 +27,8 @@ class Said:
 
     @ivar notice: Whether it was said as a notice (IRC's C{NOTICE}: a
         message no program should answer automatically).
+    @ivar tags: Client-only tags (IRCv3 C{+name}, value) the sender's door
+        attached, for doors that show them; never kept.
     """
 
     room: str
@@ -30,12 +37,15 @@ class Said:
     id: int
     time: float
     notice: bool = False
+    tags: Tags = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Acted:
     """
     C{sender} did C{text} (C{/me waves}) in C{room}; kept as C{id}.
+
+    @ivar tags: See L{Said.tags}.
     """
 
     room: str
@@ -43,6 +53,7 @@ class Acted:
     text: str
     id: int
     time: float
+    tags: Tags = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +121,7 @@ class Whispered:
     @ivar notice: Whether it was sent as a notice (see L{Said.notice}).
     @ivar action: Whether it is an action (C{/me waves} to one user): the
         text is then what the sender does (C{waves}).
+    @ivar tags: See L{Said.tags}.
     """
 
     sender: str
@@ -118,6 +130,7 @@ class Whispered:
     time: float
     notice: bool = False
     action: bool = False
+    tags: Tags = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from chatserver.core.events import (
     Parted,
     Replayed,
     Said,
+    Tags,
     TopicChanged,
     Whispered,
 )
@@ -216,36 +217,49 @@ class ChatUser:
             raise InvalidText("there is nothing to say")
         return check_text(text)
 
-    def say(self, text: str, room: str | None = None, notice: bool = False) -> Said:
+    def say(
+        self,
+        text: str,
+        room: str | None = None,
+        notice: bool = False,
+        tags: Tags = (),
+    ) -> Said:
         """
         Say C{text} in C{room} (the current room for L{None}), as a notice
-        if C{notice} (kept in the history as a message).
+        if C{notice} (kept in the history as a message), with the
+        client-only C{tags} of the sender's door (not kept).
         """
         where = self._room(room)
         entry = self.realm.keep(where, MESSAGE, self.name, self._checkedText(text))
-        event = Said(where.name, self.name, text, entry.id, entry.time, notice)
+        event = Said(where.name, self.name, text, entry.id, entry.time, notice, tags)
         self.realm.tell(where, event, self)
         self.realm.logMessage(self, where.name, text)
         return event
 
-    def act(self, text: str, room: str | None = None) -> Acted:
+    def act(self, text: str, room: str | None = None, tags: Tags = ()) -> Acted:
         """
-        Do C{text} (C{/me waves}) in C{room} (the current room for L{None}).
+        Do C{text} (C{/me waves}) in C{room} (the current room for L{None}),
+        with the client-only C{tags} of the sender's door (not kept).
         """
         where = self._room(room)
         entry = self.realm.keep(where, ACTION, self.name, self._checkedText(text))
-        event = Acted(where.name, self.name, text, entry.id, entry.time)
+        event = Acted(where.name, self.name, text, entry.id, entry.time, tags)
         self.realm.tell(where, event, self)
         self.realm.logMessage(self, where.name, f"* {text}")
         return event
 
     def whisper(
-        self, name: str, text: str, notice: bool = False, action: bool = False
+        self,
+        name: str,
+        text: str,
+        notice: bool = False,
+        action: bool = False,
+        tags: Tags = (),
     ) -> ChatUser:
         """
         Send C{text} to the user called C{name} alone, as a notice if
-        C{notice}, as an action (C{/me waves} to one user) if C{action}; it
-        is not kept.
+        C{notice}, as an action (C{/me waves} to one user) if C{action},
+        with the client-only C{tags} of the sender's door; it is not kept.
 
         @return: The recipient.
         """
@@ -254,7 +268,7 @@ class ChatUser:
             raise NoSuchUser(name)
         self._checkedText(text)
         event = Whispered(
-            self.name, recipient.name, text, self.realm.now(), notice, action
+            self.name, recipient.name, text, self.realm.now(), notice, action, tags
         )
         self.realm.fanout.toUser(recipient, event)
         self.realm.logMessage(self, recipient.name, f"* {text}" if action else text)

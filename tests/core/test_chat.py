@@ -407,3 +407,17 @@ def test_an_action_whispered_is_marked_as_one():
     (alice, _), (_bob, bobMind) = users(chat, "alice", "bob")
     alice.whisper("bob", "waves", action=True)
     assert bobMind.events() == [Whispered("alice", "bob", "waves", 0.0, False, True)]
+
+
+def test_client_tags_travel_with_what_is_said_and_are_not_kept():
+    chat = realm()
+    (alice, _), (_bob, bobMind) = users(chat, "alice", "bob")
+    tags = (("+draft/reply", "1"),)
+    said = alice.say("hi", tags=tags)
+    acted = alice.act("waves", tags=tags)
+    alice.whisper("bob", "psst", tags=tags)
+    received = bobMind.events()
+    assert received[:2] == [said, acted] and said.tags == acted.tags == tags
+    assert received[2] == Whispered("alice", "bob", "psst", 0.0, tags=tags)
+    entries = chat.history.query(chat.getRoom("#lobby").key, 10)
+    assert [e.text for e in entries.result] == ["hi", "waves"]

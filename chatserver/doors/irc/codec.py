@@ -122,13 +122,22 @@ class IrcCodec:
             out.append(message.encode(command, target, body, prefix=prefix, tags=tags))
         return b"".join(out)
 
+    def clientTags(self, tags: dict[str, str], given: events.Tags) -> dict[str, str]:
+        """
+        @return: C{tags} with the client-only tags C{given} by the sender,
+            for a client with C{message-tags}.
+        """
+        if given and caps.MESSAGE_TAGS in self.enabled:
+            tags.update(given)
+        return tags
+
     def encode(self, event: ChatEvent, form: Hashable) -> bytes:
         if isinstance(event, events.Said):
             command = "NOTICE" if event.notice else "PRIVMSG"
-            tags = self.tags(event.time, event.id)
+            tags = self.clientTags(self.tags(event.time, event.id), event.tags)
             return self.texts(event.sender, command, event.room, event.text, tags)
         if isinstance(event, events.Acted):
-            tags = self.tags(event.time, event.id)
+            tags = self.clientTags(self.tags(event.time, event.id), event.tags)
             return self.texts(
                 event.sender, "PRIVMSG", event.room, event.text, tags, action=True
             )
@@ -139,7 +148,7 @@ class IrcCodec:
                 command,
                 event.recipient,
                 event.text,
-                self.tags(event.time),
+                self.clientTags(self.tags(event.time), event.tags),
                 action=event.action,
             )
         if isinstance(event, events.TopicChanged):

@@ -314,18 +314,21 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
     text = strip_formatting(text)
     connection.lastActive = connection.clock.seconds()
     echo = caps.ECHO_MESSAGE in connection.caps
+    # Client-only tags (+draft/reply, ...) travel with the message to the
+    # IRC users with message-tags; the server's own tags are not taken.
+    tags = tuple(sorted((k, v) for k, v in msg.tags.items() if k.startswith("+")))
     for target in msg.params[0].split(","):
         try:
             if target.startswith("#"):
                 event: Said | Acted
                 if action:
-                    event = user.act(text, target)
+                    event = user.act(text, target, tags)
                 else:
-                    event = user.say(text, target, notice=notice)
+                    event = user.say(text, target, notice, tags)
                 if echo:
                     connection.send(connection.codec.encode(event, None))
             else:
-                recipient = user.whisper(target, text, notice, action)
+                recipient = user.whisper(target, text, notice, action, tags)
                 if echo:
                     whispered = Whispered(
                         user.name,
@@ -334,6 +337,7 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
                         connection.clock.seconds(),
                         notice,
                         action,
+                        tags,
                     )
                     connection.send(connection.codec.encode(whispered, None))
                 if recipient.away and not notice:

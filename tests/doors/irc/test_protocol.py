@@ -451,3 +451,28 @@ def test_chathistory_timestamps_to_the_millisecond_and_invalid_targets():
         (fail,) = other.messages()
         assert fail.command == "FAIL"
         assert fail.params[:4] == ("CHATHISTORY", "INVALID_TARGET", "LATEST", target)
+
+
+def test_client_only_tags_on_messages_reach_message_tags_clients():
+    server = IrcServer(rate=0)
+    line = server.login("line")
+    line.send("/join #t")
+    alice = server.ircLogin("alice", "message-tags", "echo-message", join="#t")
+    bob = server.ircLogin("bob", "message-tags", join="#t")
+    carol = server.ircLogin("carol", "server-time", join="#t")
+    for client in (alice, bob, carol):
+        client.raw()
+    line.received()
+    alice.send("@+draft/reply=42;fizz=buzz PRIVMSG #t :hi")
+    (echo,) = alice.messages()
+    (relay,) = bob.messages()
+    for msg in (echo, relay):
+        assert msg.tags["+draft/reply"] == "42" and "fizz" not in msg.tags
+    assert echo.tags["msgid"] == relay.tags["msgid"]
+    (plain,) = carol.messages()
+    assert "+draft/reply" not in plain.tags and "time" in plain.tags
+    assert line.received() == ["#t <alice> hi"]
+    alice.send("@+draft/reply=43 PRIVMSG bob :psst", "@+x=1 PRIVMSG carol :psst")
+    assert alice.messages()[0].tags["+draft/reply"] == "43"
+    assert bob.messages()[0].tags["+draft/reply"] == "43"
+    assert "+x" not in carol.messages()[0].tags
