@@ -273,3 +273,15 @@ def test_sasl_plain_and_pass_with_accounts():
     assert other.commands() == ["464"]
     other.send("PASS pw", "NICK bob")
     assert "001" in other.commands()
+
+
+def test_commands_after_registration_in_the_same_read_come_after_the_welcome():
+    server = IrcServer(rate=0)
+    client = server.irc()
+    client.protocol.dataReceived(
+        b"CAP LS 302\r\nNICK ircy\r\nUSER ircy 0 * :Y\r\nCAP END\r\nJOIN #dev\r\n"
+    )
+    messages = client.messages()
+    commands = [m.command for m in messages]
+    assert commands.index("001") < commands.index("JOIN")
+    assert [m.params[0] for m in messages if m.command == "JOIN"] == ["#lobby", "#dev"]
