@@ -64,7 +64,9 @@ class _AnnouncingEndpoint:
 class ChatService(MultiService):
     """
     Listens on every endpoint in C{descriptions} with the line door's one
-    factory, and on every one in C{telnet} with that factory behind telnet;
+    factory, on every one in C{telnet} with that factory behind telnet, and
+    on every one in C{web} with the web door's site (C{webOrigins}: the
+    origins its WebSocket takes, by default the page's own);
     stopping it stops listening, then says goodbye to every connection and
     closes the history store.
 
@@ -79,6 +81,9 @@ class ChatService(MultiService):
         descriptions: Iterable[str],
         reactor: object | None = None,
         telnet: Iterable[str] = (),
+        *,
+        web: Iterable[str] = (),
+        webOrigins: Iterable[str] = (),
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -94,6 +99,13 @@ class ChatService(MultiService):
         telnetFactory = ChatTelnetFactory(self.factory)
         for description in telnet:
             self.listen(description, telnetFactory, "telnet ")
+        web = list(web)
+        if web:
+            from chatserver.doors.web.resource import web_site
+
+            site = web_site(server, list(webOrigins))
+            for description in web:
+                self.listen(description, site, "web ")
 
     def listen(
         self, description: str, factory: IProtocolFactory, kind: str = ""
