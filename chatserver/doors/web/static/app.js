@@ -46,9 +46,10 @@
   const privConv = (name) => conv("@" + key(name), name, false);
 
   function colour(name) {
-    let h = 0;
-    for (const ch of key(name)) h = (h * 31 + ch.codePointAt(0)) % 360;
-    return `hsl(${h}, 60%, 38%)`;
+    // FNV-1a over the name, spread over the colour wheel.
+    let h = 2166136261;
+    for (const ch of key(name)) h = Math.imul(h ^ ch.codePointAt(0), 16777619) >>> 0;
+    return `hsl(${(h % 36) * 10}, 62%, ${34 + (h >>> 8) % 3 * 5}%)`;
   }
 
   function clock(t) {
@@ -274,7 +275,8 @@
       const c = roomConv(m.room);
       if (!c.members.some((n) => key(n) === key(m.name))) c.members.push(m.name);
       c.members.sort((a, b) => key(a) < key(b) ? -1 : 1);
-      line(c, { kind: "join", text: `${m.name} has joined` });
+      const mine = key(m.name) === key(state.name);
+      line(c, { kind: "join", text: mine ? `You joined ${m.room}` : `${m.name} has joined` });
       if (state.current === c.id) renderMembers();
     },
     part(m) {
