@@ -36,6 +36,16 @@ def test_each_event_is_one_json_line_even_with_newlines_in_its_text():
     assert second["type"] == "private" and second["to"] == "alice"
 
 
+def test_frames_of_every_size():
+    for size in (0, 125, 126, 65535, 65536):
+        text = "x" * size
+        data = WebCodec().encode(Said("#a", "b", text, 1, 1.0), None)
+        assert data[0] == 0x81 and data[1] & 0x80 == 0
+        (message,) = split_messages(data + data)[:1]
+        assert json.loads(message)["text"] == text
+        assert len(split_messages(data + data)) == 2
+
+
 def test_history_is_one_message():
     entry = HistoryEntry(
         id=4, room="#dev", kind=ACTION, sender="bob", text="waves", time=1.0
@@ -90,9 +100,13 @@ class FakeTransport:
 
 
 class FakeTCP:
-    def __init__(self) -> None:
+    def __init__(self, received: list[dict[str, Any]]) -> None:
         self.paused = False
         self.aborted = False
+        self.received = received
+
+    def write(self, data: bytes) -> None:
+        self.received.extend(json.loads(text) for text in split_messages(data))
 
     def pauseProducing(self) -> None:
         self.paused = True
@@ -105,16 +119,16 @@ class FakeTCP:
 
 
 class FakeChannel:
-    def __init__(self) -> None:
-        self.transport = FakeTCP()
+    def __init__(self, received: list[dict[str, Any]]) -> None:
+        self.transport = FakeTCP(received)
 
     def setTimeout(self, timeout: object) -> None:
         pass
 
 
 class FakeRequest:
-    def __init__(self) -> None:
-        self.channel = FakeChannel()
+    def __init__(self, received: list[dict[str, Any]]) -> None:
+        self.channel = FakeChannel(received)
 
     def getClientAddress(self) -> IPv4Address:
         return IPv4Address("TCP", "127.0.0.1", 40000)
@@ -124,9 +138,9 @@ class FakeRequest:
 
 
 def session(server: FakeServer) -> tuple[WebSession, FakeTransport, FakeTCP]:
-    request = FakeRequest()
-    web = WebSession(server.server, WebCodec(), request)  # type: ignore[arg-type]
     transport = FakeTransport()
+    request = FakeRequest(transport.sent)
+    web = WebSession(server.server, WebCodec(), request)  # type: ignore[arg-type]
     web.negotiationStarted(transport)  # type: ignore[arg-type]
     web.negotiationFinished()
     return web, transport, request.channel.transport

@@ -1,12 +1,16 @@
 """
-The web door's codec: chat events as JSON messages (see C{docs/web.md}).
+The web door's codec: chat events as JSON messages (see C{docs/web.md}),
+each one WebSocket text message.
 
 The fan-out hands a session everything of one reactor turn in one
-C{deliver}, the encodings concatenated.  Each event is encoded as one line
-of JSON followed by C{\\n} (JSON text never holds a raw newline: it escapes
-it), so the session splits what it is given at each C{\\n} and sends every
-piece as one WebSocket text message.  An event is the same for every reader
-(it names its room), so there is one form.
+C{deliver}, the encodings concatenated, and encodes each event once per
+codec and form.  So the codec encodes an event as a whole WebSocket frame:
+a final, unmasked text frame (RFC 6455, section 5.2: a server never masks)
+holding the JSON.  Frames one after the other are a valid stream of
+messages, so what the fan-out concatenates is written to the connection as
+it is: one write per user per turn, and the framing is done once per event
+for every web user, not once per user.  An event is the same for every
+reader (it names its room), so there is one form.
 """
 
 from __future__ import annotations
@@ -25,11 +29,29 @@ if TYPE_CHECKING:
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+TEXT_FRAME = 0x81  # FIN, opcode 1 (text)
+
+
+def frame(payload: bytes) -> bytes:
+    """
+    @return: C{payload} (UTF-8 text) as one final, unmasked text frame.
+    """
+    size = len(payload)
+    if size < 126:
+        header = bytes((TEXT_FRAME, size))
+    elif size < 1 << 16:
+        header = bytes((TEXT_FRAME, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((TEXT_FRAME, 127)) + size.to_bytes(8, "big")
+    return header + payload
+
+
 def encode_message(message: dict[str, Any]) -> bytes:
     """
-    @return: C{message} as one JSON line, as L{WebCodec} encodes events.
+    @return: C{message} as JSON in one WebSocket text frame, as L{WebCodec}
+        encodes events.
     """
-    return _dumps(message).encode("utf-8") + b"\n"
+    return frame(_dumps(message).encode("utf-8"))
 
 
 def _kind(kind: str) -> str:
@@ -125,7 +147,18 @@ class WebCodec:
 
 def split_messages(data: bytes) -> list[str]:
     """
-    @return: The JSON messages in C{data}, what L{WebCodec} and
-        L{encode_message} wrote, one text per message.
+    @return: The texts of the frames in C{data}, as L{WebCodec} and
+        L{encode_message} wrote them (for tests and tools).
     """
-    return data.decode("utf-8").split("\n")[:-1]
+    texts = []
+    offset = 0
+    while offset < len(data):
+        size, head = data[offset + 1], 2
+        if size == 126:
+            size, head = int.from_bytes(data[offset + 2 : offset + 4], "big"), 4
+        elif size == 127:
+            size, head = int.from_bytes(data[offset + 2 : offset + 10], "big"), 10
+        start = offset + head
+        texts.append(data[start : start + size].decode("utf-8"))
+        offset = start + size
+    return texts

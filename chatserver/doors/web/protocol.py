@@ -33,7 +33,7 @@ from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, NameTaken
 from chatserver.core.names import check_name, name_key
 from chatserver.core.users import ChatUser, IChatUser
-from chatserver.doors.web.codec import encode_message, event_message, split_messages
+from chatserver.doors.web.codec import encode_message, event_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.addresses import describe_address
@@ -118,6 +118,7 @@ class WebSession:
         self._closing = False
         self._admitted = False
         self._awaitingPong = False
+        self._closeSent = False
         self._calls: dict[str, IDelayedCall] = {}
 
     @property
@@ -271,6 +272,7 @@ class WebSession:
             fanout.unhold(self.user)
             fanout.flushOne(self.user)
         if self.transport is not None:
+            self._closeSent = True
             self.transport.loseConnection(code)
         self._later("abort", self.config.closeGrace, self._tcp.abortConnection)
 
@@ -290,13 +292,15 @@ class WebSession:
 
     def deliver(self, data: bytes) -> None:
         """
-        Send encoded messages (JSON lines) to this client, one WebSocket
-        message each, unless it has been dropped for not reading.
+        Write encoded messages to this client: they are whole WebSocket
+        frames already (see L{chatserver.doors.web.codec}), written to the
+        connection under the WebSocket as they are.  Nothing is written once
+        the close frame is sent, or once the client has been dropped for
+        not reading.
         """
-        if self._guard.overflowed or self.transport is None:
+        if self._guard.overflowed or self._closeSent:
             return
-        for message in split_messages(data):
-            self.transport.sendTextMessage(message)
+        self._tcp.write(data)
         self._guard.wrote(len(data))
 
     def send(self, *messages: dict[str, Any]) -> None:
