@@ -43,6 +43,8 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'"
 )
 
+HTTP_IDLE_TIMEOUT = 60
+
 STATIC = {
     b"": ("index.html", "text/html; charset=utf-8"),
     b"index.html": ("index.html", "text/html; charset=utf-8"),
@@ -206,4 +208,6 @@ def web_site(server: ChatServer, origins: list[str]) -> Site:
     for path, (name, contentType) in STATIC.items():
         root.putChild(path, StaticFile(name, contentType))
     root.putChild(b"ws", ChatWebSocket(server, origins))
-    return _QuietSite(root)
+    # An HTTP connection idle this long is closed; a WebSocket keeps its own
+    # time once upgraded (see WebSession.negotiationFinished).
+    return _QuietSite(root, timeout=HTTP_IDLE_TIMEOUT)
