@@ -16,6 +16,7 @@ import pytest
 
 from chatserver.doors.line import lines
 from tests.integration.support import ChatServer
+from tests.integration.test_tls import make_certificate
 from tests.integration.wsclient import (
     BINARY,
     CLOSE,
@@ -282,3 +283,19 @@ def test_a_reader_that_stops_is_dropped(start_server: Start):
         if "bob left" in server.log() or "send queue exceeded" in server.log():
             break
     server.wait_for_log(r"Dropping .* \(bob\): send queue exceeded")
+
+
+def test_the_web_door_over_tls(start_server: Start, tmp_path):
+    serverPem, cert = make_certificate(tmp_path)
+    server = start_server(
+        "--rate", "0", "--web", f"ssl:0:interface=127.0.0.1:privateKey={serverPem}"
+    )
+    port = server.webPorts[0]
+    with pytest.raises(HandshakeRefused):
+        WebSocketClient(port, origin=f"http://127.0.0.1:{port}", cafile=str(cert))
+    bob = WebSocketClient(port, origin=f"https://127.0.0.1:{port}", cafile=str(cert))
+    bob.login("bob")
+    alice = server.login("alice")
+    bob.expect("join", name="alice")
+    alice.send("over tls")
+    assert bob.expect("message")["text"] == "over tls"

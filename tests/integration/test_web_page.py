@@ -172,3 +172,24 @@ def test_the_page_fits_a_phone(start_server: Start, tmp_path: Path) -> None:
         phone.wait_for_text("#log li", "from a phone")
     finally:
         phone.close()
+
+
+def test_the_page_asks_for_a_password_when_names_are_accounts(
+    start_server: Start, browser: Browser
+) -> None:
+    server = start_server(
+        "--rate", "0", "--web", "tcp:0:interface=127.0.0.1", "--auth", "memory:ann:pw"
+    )
+    browser.open(f"http://127.0.0.1:{server.webPorts[0]}/")
+    browser.wait(lambda: browser.find("#password").is_displayed(), "a password field")
+    browser.find("#name").send_keys("ann")
+    browser.find("#password").send_keys("wrong")
+    browser.find("#login-button").click()
+    browser.wait_for_text("#login-status", "wrong name or password")
+    assert not browser.find("#chat-view").is_displayed()
+    browser.find("#password").clear()
+    browser.find("#password").send_keys("pw")
+    browser.wait(lambda: browser.find("#login-button").is_enabled(), "the button")
+    browser.find("#login-button").click()
+    browser.wait(lambda: browser.find("#chat-view").is_displayed(), "the chat view")
+    assert browser.find("#me").text == "You are ann"

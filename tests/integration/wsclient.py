@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import struct
 from typing import Any
 
@@ -34,8 +35,21 @@ class WebSocketClient:
     @ivar closeCode: The server's close code, once it closed.
     """
 
-    def __init__(self, port: int, path: str = "/ws", origin: str | None = None) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), TIMEOUT)
+    def __init__(
+        self,
+        port: int,
+        path: str = "/ws",
+        origin: str | None = None,
+        cafile: str | None = None,
+    ) -> None:
+        """
+        @param cafile: Speak TLS (C{wss:}), trusting this certificate.
+        """
+        sock = socket.create_connection(("127.0.0.1", port), TIMEOUT)
+        if cafile is not None:
+            context = ssl.create_default_context(cafile=cafile)
+            sock = context.wrap_socket(sock, server_hostname="localhost")
+        self.sock = sock
         self.sock.settimeout(TIMEOUT)
         key = base64.b64encode(os.urandom(16))
         headers = [
