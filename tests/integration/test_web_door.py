@@ -299,3 +299,33 @@ def test_the_web_door_over_tls(start_server: Start, tmp_path):
     bob.expect("join", name="alice")
     alice.send("over tls")
     assert bob.expect("message")["text"] == "over tls"
+
+
+def http(port: int, request: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), 15) as sock:
+        sock.sendall(request.encode())
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+        return response
+
+
+def test_handshakes_that_are_not_websocket_13_are_refused(chat: ChatServer):
+    port = chat.webPorts[0]
+    head = f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    response = http(port, head + upgrade + key + "Sec-WebSocket-Version: 8\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 426 "), response
+    assert b"Sec-Websocket-Version: 13" in response, response
+    response = http(port, head + "Connection: close\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 400 "), response
+    response = http(port, head + upgrade + "Sec-WebSocket-Version: 13\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 400 "), response
+    # The RFC's example key gets the RFC's answer.
+    response = http(port, head + upgrade + key + "Sec-WebSocket-Version: 13\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 101 "), response
+    assert b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in response

@@ -164,6 +164,14 @@ class ChatWebSocket(Resource):
             request.setResponseCode(403)
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return b"origin not allowed\n"
+        upgrade = (request.getHeader(b"upgrade") or b"").lower()
+        version = request.getHeader(b"sec-websocket-version")
+        if upgrade == b"websocket" and version != b"13":
+            # RFC 6455, 4.2.2: say which version this server speaks.
+            request.setResponseCode(426)
+            request.setHeader(b"sec-websocket-version", b"13")
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            return b"WebSocket version 13 only\n"
         # As twisted.web.websocket.WebSocketResource.render_GET, with the
         # capped wire protocol.
         handshake = H11Handshake(ConnectionType.SERVER)
