@@ -157,6 +157,8 @@ class ChatWindow:
         self.colours = applyTheme(root, theme)
         self.views: dict[int, tuple[ttk.Frame, ttk.Label, tk.Text, Conversation]] = {}
         self._showing: list[int] = []
+        #: Whether each view (by conversation id) keeps to its end.
+        self.following: dict[int, bool] = {}
         self._fonts()
         self._buildStatus()
         self._buildForm(host, port, name, tls, trust)
@@ -339,12 +341,26 @@ class ChatWindow:
         )
         scroll = ttk.Scrollbar(frame, orient="vertical", command=text.yview)
 
+        key = id(conversation)
+        self.following[key] = True
+
         def scrolled(first: float | str, last: float | str) -> None:
             scroll.set(first, last)
+            if not text.winfo_ismapped():
+                # Laid out before it is shown: nobody scrolled.
+                return
+            self.following[key] = float(last) >= 1.0
             if float(first) <= 0.0 and float(last) < 1.0:
                 self.model.olderHistory(conversation)
 
+        def resized(event: object) -> None:
+            # Shown for the first time, or resized: keep to the end when
+            # the reader was there.
+            if self.following.get(key, True):
+                text.yview_moveto(1.0)
+
         text.configure(yscrollcommand=scrolled)
+        text.bind("<Configure>", resized)
         scroll.pack(side="right", fill="y")
         text.pack(side="left", fill="both", expand=True)
         for kind, style in KIND_STYLES.items():
@@ -363,6 +379,15 @@ class ChatWindow:
         text.tag_raise("history")
         text.tag_raise("mention")
         self.views[id(conversation)] = (frame, topic, text, conversation)
+
+    def _following(self, conversation: Conversation, text: tk.Text) -> bool:
+        """
+        Whether the reader is at the end of C{conversation}'s view (or has
+        not seen it yet), so that new lines keep it there.
+        """
+        if not text.winfo_ismapped():
+            return self.following.get(id(conversation), True)
+        return text.yview()[1] >= 1.0
 
     def _view(self, conversation: Conversation) -> tk.Text:
         if id(conversation) not in self.views:
@@ -495,7 +520,7 @@ class ChatWindow:
         self, batch: Sequence[ViewLine], trim: int, conversation: Conversation
     ) -> None:
         text = self._view(conversation)
-        following = text.yview()[1] >= 1.0
+        following = self._following(conversation, text)
         top = int(text.index("@0,0").split(".")[0])
         text.configure(state="normal")
         text.insert("end", *self._chunks(batch))  # type: ignore[arg-type]
@@ -512,7 +537,7 @@ class ChatWindow:
     ) -> None:
         text = self._view(conversation)
         top = int(text.index("@0,0").split(".")[0])
-        following = text.yview()[1] >= 1.0 and index > 0
+        following = self._following(conversation, text) and index > 0
         text.configure(state="normal")
         text.insert(f"{index + 1}.0", *self._chunks(batch))  # type: ignore[arg-type]
         text.configure(state="disabled")
@@ -527,9 +552,12 @@ class ChatWindow:
     ) -> None:
         notebook = self.notebook
         wanted = [id(c) for c in conversations]
+        # A hidden conversation keeps its view, to show again as it was.
+        kept = {id(c) for c in self.model.conversations.values()}
         for key in list(self.views):
-            if key not in wanted:
+            if key not in kept:
                 frame = self.views.pop(key)[0]
+                self.following.pop(key, None)
                 frame.destroy()
         for conversation in conversations:
             self._view(conversation)
