@@ -128,6 +128,9 @@ class ClientTestCase(TestCase):
     serverCertificate: SelfSigned | None = None
     #: Check names and passwords (the server's --auth), or None.
     checkers: list[ICredentialsChecker] | None = None
+    #: The client's --theme and --scale.
+    theme = "light"
+    scale: float | None = None
     #: Seconds the client waits before connecting again.
     retryDelay = 1.0
     #: A history store kept across restarts of the server, or None for a
@@ -166,6 +169,8 @@ class ClientTestCase(TestCase):
             self.scrollback,
             tls=self.tls,
             ca=self.ca,
+            theme=self.theme,
+            scale=self.scale,
         )
         self.client = ChatClient(
             self.root, reactor, options, retryPolicy=lambda attempts: self.retryDelay
