@@ -1,24 +1,27 @@
 #!/usr/bin/env python3
 """
 Benchmark the Tk client against a burst of incoming lines (10,000 by
-default): how long until the chat view has drained, the longest stall of the
-Tk event loop meanwhile, and the peak memory.
+default, spread over 5 rooms the client is in, one sender per room): how
+long until the rooms' views have drained, the longest stall of the Tk event
+loop meanwhile, and the peak memory.
 
-    .venv/bin/python bench/client_burst.py            # 3 runs, 10,000 lines
+    .venv/bin/python bench/client_burst.py   # 3 runs, 10,000 lines, 5 rooms
 
     .venv/bin/python bench/client_burst.py --runs 5 --lines 20000 \
-        --scrollback 5000 --batch 250
+        --scrollback 5000 --batch 250 --rooms 5
 
 A chat server runs in a child process on 127.0.0.1 (a port the kernel picks,
 no rate limit), so its work is not counted; this process runs the real
 client window (L{chatclient.app.ChatClient}, installed into the reactor with
-L{tksupport}) logged in as C{alice}, and a raw TCP client C{bob} that writes
-the whole burst at once.  The window lives on a private Xvfb display that
+L{tksupport}) logged in as C{alice} and in rooms C{#room0}... besides the
+default room (which stays selected, so every burst line is unread), and a
+raw TCP client per room that writes its share of the burst (line i to room
+i % rooms) at once.  The window lives on a private Xvfb display that
 the script starts and stops (pass C{--display} to use C{$DISPLAY} instead).
 
 What is measured, per run:
 
-  - received: seconds from bob's write until the client's protocol has
+  - received: seconds from the senders' writes until the client's protocol has
     parsed the last line;
   - drained: seconds until the last line is in the Text widget and nothing
     is pending;
@@ -150,10 +153,11 @@ def waitUntil(
 
 @defer.inlineCallbacks
 def loggedIn(
-    reactor: Any, number: int, scrollback: int, batch: int
-) -> Generator[defer.Deferred[Any], Any, tuple[ChatClient, Sender]]:
+    reactor: Any, number: int, scrollback: int, batch: int, rooms: int
+) -> Generator[defer.Deferred[Any], Any, tuple[ChatClient, list[Sender]]]:
     """
-    Open the client window and log it in as alice, and bob beside it.
+    Open the client window and log it in as alice, in C{rooms} rooms
+    (C{#room0}...) besides the default room, each with a sender in it.
     """
     root = tk.Tk()
     client = ChatClient(
@@ -163,40 +167,57 @@ def loggedIn(
     tksupport.install(root)
     client.start()
     yield waitUntil(reactor, lambda: client.session.loggedIn)
-    sender = yield connectProtocol(
-        TCP4ClientEndpoint(reactor, "127.0.0.1", number), Sender()
-    )
-    sender.sendLine(b"bob")
-    yield sender.welcomed
-    yield waitUntil(reactor, lambda: "bob" in client.model.users)
+    yield waitUntil(reactor, lambda: bool(client.model.home.name))
+    senders = []
+    for index in range(rooms):
+        room = f"#room{index}"
+        client.session.send(f"/join {room}")
+        yield waitUntil(reactor, lambda r=room: client.model.conversation(r))
+        sender = yield connectProtocol(
+            TCP4ClientEndpoint(reactor, "127.0.0.1", number), Sender()
+        )
+        name = f"sender{index}"
+        sender.sendLine(name.encode())
+        yield sender.welcomed
+        sender.sendLine(f"/join {room}".encode())
+        conversation = client.model.conversation(room)
+        assert conversation is not None
+        yield waitUntil(reactor, lambda c=conversation, n=name: n in c.members)
+        senders.append(sender)
+    client.model.select(client.model.home)
     yield task.deferLater(reactor, 0.3, lambda: None)  # settle
-    return client, sender
+    return client, senders
 
 
 @defer.inlineCallbacks
-def oneRun(
-    reactor: Any, count: int, scrollback: int, batch: int
+def oneRun(  # noqa: PLR0915
+    reactor: Any, count: int, scrollback: int, batch: int, rooms: int
 ) -> Generator[defer.Deferred[Any], Any, Result]:
     server, number = startServer()
-    client, sender = yield loggedIn(reactor, number, scrollback, batch)
+    client, senders = yield loggedIn(reactor, number, scrollback, batch, rooms)
     root = client.root
     window, model, session = client.window, client.model, client.session
-    last = f"burst line {count - 1}"
+    # Line i goes to room i % rooms: the last line of each room.
+    lasts = {f"burst line {i}" for i in range(max(0, count - rooms), count)}
+    received: set[str] = set()
     marks: dict[str, float] = {}
     batches = [0]
     appendLines = window.appendLines
 
-    def counting(lines_: Sequence[ViewLine], trim: int) -> None:
+    def counting(lines_: Sequence[ViewLine], trim: int, conversation: Any) -> None:
         batches[0] += 1
-        appendLines(lines_, trim)
+        appendLines(lines_, trim, conversation)
 
     window.appendLines = counting
     lineReceived = session.lineReceived
 
     def watching(event: lines.Event) -> None:
         lineReceived(event)
-        if isinstance(event, lines.Message) and event.text == last:
-            marks["received"] = time.perf_counter()
+        line = event.line if isinstance(event, lines.InRoom) else event
+        if isinstance(line, lines.Message) and line.text in lasts:
+            received.add(line.text)
+            if received == lasts:
+                marks["received"] = time.perf_counter()
 
     session.lineReceived = watching
 
@@ -212,19 +233,23 @@ def oneRun(
     idle = ticks[:]
     idleGap = max(b - a for a, b in itertools.pairwise(idle))
 
-    payload = b"".join(f"burst line {i}\r\n".encode() for i in range(count))
+    payloads = [
+        b"".join(f"burst line {i}\r\n".encode() for i in range(k, count, rooms))
+        for k in range(rooms)
+    ]
     baseRss = _status("VmRSS")
     resetPeak()
     start = time.perf_counter()
     ticks[:] = [start]
-    sender.transport.write(payload)
+    for sender, payload in zip(senders, payloads, strict=True):
+        sender.transport.write(payload)
+    views = [window.views[id(model.conversation(f"#room{k}"))][2] for k in range(rooms)]
 
     def drained() -> bool:
-        return (
-            "received" in marks
-            and not model.pending
-            and window.text.get("end-2l", "end").rstrip().endswith(last)
-        )
+        if "received" not in marks or model.pending:
+            return False
+        shown = {view.get("end-2l", "end").strip().split("> ", 1)[-1] for view in views}
+        return shown == lasts
 
     yield waitUntil(reactor, drained)
     end = time.perf_counter()
@@ -232,12 +257,13 @@ def oneRun(
     during = [t for t in ticks if t <= end] + [end]
     stall = max(b - a for a, b in itertools.pairwise(during))
     root.after_cancel(heartbeat[0])
-    shown = window.lineCount()
+    shown = sum(int(view.index("end-1c").split(".")[0]) - 1 for view in views)
 
     yield client.close()
     tksupport.uninstall()
     root.destroy()
-    sender.transport.loseConnection()
+    for sender in senders:
+        sender.transport.loseConnection()
     server.terminate()
     server.wait()
     return Result(
@@ -259,7 +285,8 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         print(f"{label:<22}{median:9.1f} {unit:<4}   runs: {cells}")
 
     print(
-        f"client burst: {args.lines} lines, scrollback {args.scrollback}, "
+        f"client burst: {args.lines} lines over {args.rooms} rooms, "
+        f"scrollback {args.scrollback}, "
         f"batch {args.batch}, {len(results)} runs (median, then each run)"
     )
     row("received (all parsed)", [r.received for r in results], "ms", 1000)
@@ -270,7 +297,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     row("RSS growth", [r.rssGrowth for r in results], "MiB", 1 / 2**20)
     print(
         f"{'batches':<22}{statistics.median(r.batches for r in results):9.0f}"
-        f"        lines kept in view: {results[0].shown}"
+        f"        lines kept in the rooms' views: {results[0].shown}"
     )
 
 
@@ -280,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--scrollback", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=250)
+    parser.add_argument("--rooms", type=int, default=5)
     parser.add_argument(
         "--display", action="store_true", help="use $DISPLAY, not a private Xvfb"
     )
@@ -290,7 +318,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     @defer.inlineCallbacks
     def runs(reactor: Any) -> Generator[defer.Deferred[Any], Any, None]:
         for _ in range(args.runs):
-            result = yield oneRun(reactor, args.lines, args.scrollback, args.batch)
+            result = yield oneRun(
+                reactor, args.lines, args.scrollback, args.batch, args.rooms
+            )
             results.append(result)
 
     try:

@@ -10,7 +10,15 @@ delivery, and reports its own CPU time so that a saturated generator shows.
 Every line from the server is read with L{chatserver.doors.line.lines.parse}, the one
 definition of the grammar.  The same line reaches hundreds of receivers, so
 the verdict on each distinct line (as bytes) is cached: a corrupted copy is
-different bytes, so it is parsed and checked on its own.
+different bytes, so it is parsed and checked on its own.  Lines replayed from
+history (after login and after each join) are counted apart and never taken
+for deliveries.
+
+With rooms (L{Load}'s C{rooms}), each client joins its rooms and leaves the
+default room (the C{join} phase), each sender talks in the last room it
+joined, and each receiver expects exactly the lines of the senders of its
+rooms: a line from a sender of another room counts as unexpected, a line
+marked with a room other than its sender's as misrouted.
 
 The clients are spread over several worker processes (L{Generator}); a
 parent drives them through phases: log in, settle (all join notices read),
@@ -46,8 +54,13 @@ PAD = "x" * 20
 _LINGER_RESET = struct.pack("ii", 1, 0)
 
 # Kinds of line, as cached verdicts.
-MESSAGE, CORRUPT, NOTICE, ERROR, OTHER = range(5)
-Verdict = tuple[int, str, int, int]
+MESSAGE, CORRUPT, NOTICE, ERROR, OTHER, HISTORY = range(6)
+# Notices: joined or left, in the verdict's third field.
+JOINED, LEFT = 1, 2
+# (kind, sender or name or text, seq or notice kind, sent_ns, room or "")
+Verdict = tuple[int, str, int, int, str]
+# The start of a join notice in the default room, for idle clients.
+_JOIN_START = b"\n-->"
 
 
 def chat_text(name: str, seq: int, sent_ns: int, pad: str = PAD) -> str:
@@ -65,25 +78,35 @@ def classify(raw: bytes) -> Verdict:
     Read one server line with L{lines.parse} and check a chat line's
     checksum.
 
-    @return: C{(kind, sender, seq, sent_ns)}.
+    @return: C{(kind, sender, seq, sent_ns, room)}; C{room} is the room the
+        line is marked with (C{""} when unmarked).  A line replayed from
+        history (or the end of a replay) is C{HISTORY}, whatever it wraps;
+        for a notice, C{seq} is C{JOINED} or C{LEFT}.
     """
     try:
         event = lines.parse(raw)
     except lines.LineFormatError:
-        return (CORRUPT, "", 0, 0)
+        return (CORRUPT, "", 0, 0, "")
+    room = ""
+    if isinstance(event, lines.InRoom):
+        room, event = event.room, event.line
+    if isinstance(event, (lines.History, lines.HistoryEnd)):
+        return (HISTORY, "", 0, 0, room)
     if isinstance(event, lines.Message):
         parts = event.text.split(" ")
         if len(parts) != 4:
-            return (CORRUPT, "", 0, 0)
+            return (CORRUPT, "", 0, 0, room)
         body = " ".join(parts[:3])
         if f"{zlib.crc32(f'{event.sender} {body}'.encode()):08x}" != parts[3]:
-            return (CORRUPT, "", 0, 0)
-        return (MESSAGE, event.sender, int(parts[0]), int(parts[1]))
-    if isinstance(event, (lines.Joined, lines.Left)):
-        return (NOTICE, event.name, 0, 0)
+            return (CORRUPT, "", 0, 0, room)
+        return (MESSAGE, event.sender, int(parts[0]), int(parts[1]), room)
+    if isinstance(event, lines.Joined):
+        return (NOTICE, event.name, JOINED, 0, room)
+    if isinstance(event, lines.Left):
+        return (NOTICE, event.name, LEFT, 0, room)
     if isinstance(event, lines.Error):
-        return (ERROR, event.text, 0, 0)
-    return (OTHER, "", 0, 0)
+        return (ERROR, event.text, 0, 0, room)
+    return (OTHER, "", 0, 0, room)
 
 
 def bucket(us: int) -> int:
@@ -142,6 +165,16 @@ class Client(asyncio.Protocol):
         self.state = 0  # 0 connecting, 1 name sent, 2 welcomed, 3 logged in
         self.expectJoins = -1
         self.joins = 0
+        # Idle clients once logged in: the last 3 bytes read, so that a join
+        # notice split between reads is counted once.
+        self.tail: bytes | None = None
+        # The rooms this client joins (and then leaves the default room),
+        # the senders whose lines it expects (None: every other sender), and
+        # the joins and the leave it still waits to see confirmed.
+        self.rooms: tuple[str, ...] = ()
+        self.expect: frozenset[str] | None = None
+        self.pending: set[tuple[int, str]] = set()
+        self.joinedAll: asyncio.Future[bool] | None = None
         self.settled = False
         self.closed = False
         # sender -> [next expected seq, unique received]
@@ -165,13 +198,20 @@ class Client(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.state == 3 and self.role == "idle":
-            # Idle clients only count their join notices.
-            self.joins += data.count(b"\n")
+            # Idle clients only count their join notices: the lines that
+            # start with "-->" (not history lines, say), without splitting.
+            tail = self.tail
+            if tail is None:
+                # What is buffered is the start of a line.
+                tail = (b"\n" + self.buffer)[-3:]
+                self.buffer = b""
+            self.joins += data.count(_JOIN_START) + (tail + data[:3]).count(_JOIN_START)
+            self.tail = (tail + data[-3:])[-3:]
             self.checkSettled()
             return
         chunks = (self.buffer + data).split(b"\n")
         self.buffer = chunks.pop()
-        now = time.monotonic_ns()
+        now = self.gen.lastRead = time.monotonic_ns()
         for raw in chunks:
             self.lineReceived(raw, now)
         if self.role == "slow" and self.state == 3:
@@ -191,6 +231,11 @@ class Client(asyncio.Protocol):
         kind = verdict[0]
         if kind == MESSAGE:
             sender, seq = verdict[1], verdict[2]
+            if self.expect is not None and sender not in self.expect:
+                gen.unexpected += 1
+                return
+            if gen.senderRoom and gen.senderRoom.get(sender) != verdict[4]:
+                gen.misrouted += 1
             gen.delivered += 1
             us = (now - verdict[3]) // 1000
             key = bucket(us)
@@ -216,17 +261,31 @@ class Client(asyncio.Protocol):
             if self.acks:
                 self.acknowledge(sender, seq)
         elif kind == NOTICE:
-            self.joins += 1
-            gen.notices += 1
-            if raw.startswith(b"<--"):
-                gen.left.setdefault(verdict[1], time.monotonic())
-            self.checkSettled()
+            self.noticed(raw, verdict)
+        elif kind == HISTORY:
+            gen.history += 1
         elif kind == CORRUPT:
             gen.corrupted += 1
         elif kind == ERROR:
             gen.errors.append(f"{self.name}: {verdict[1]}")
         else:
             gen.other += 1
+
+    def noticed(self, raw: bytes, verdict: Verdict) -> None:
+        """
+        Count a join or leave notice, and see whether it confirms one of
+        this client's own joins or its leave.
+        """
+        self.joins += 1
+        self.gen.notices += 1
+        if raw.startswith(b"<--"):
+            self.gen.left.setdefault(verdict[1], time.monotonic())
+        if self.pending and verdict[1] == self.name:
+            self.pending.discard((verdict[2], verdict[4]))
+            done = self.joinedAll
+            if not self.pending and done is not None and not done.done():
+                done.set_result(True)
+        self.checkSettled()
 
     def acknowledge(self, sender: str, seq: int) -> None:
         slot = self.acks.get(sender)
@@ -293,6 +352,8 @@ class Generator:
         senders: list[str],
         worker: int,
         shared: Any,
+        rooms: dict[str, tuple[str, ...]] | None = None,
+        senderRooms: dict[str, str] | None = None,
     ) -> None:
         self.host, self.port, self.total = host, port, total
         self.spec = clients
@@ -302,12 +363,19 @@ class Generator:
         self.allSenders = senders
         self.worker = worker
         self.shared = shared
+        # With rooms: each of these clients' rooms, and every sender's room
+        # (the last it joins, where its lines go).
+        self.rooms = rooms or {}
+        self.senderRoom = senderRooms or {}
         self.clients: list[Client] = []
         self.senders: dict[str, SenderState] = {}
         self.cache: dict[bytes, Verdict] = {}
         self.hist: dict[int, int] = {}
         self.delivered = self.duplicated = self.reordered = 0
         self.corrupted = self.notices = self.other = self.settled = 0
+        self.history = self.unexpected = self.misrouted = 0
+        # When a client that checks its lines last read (monotonic_ns).
+        self.lastRead = 0
         self.errors: list[str] = []
         self.left: dict[str, float] = {}
         self.failed = 0
@@ -322,6 +390,14 @@ class Generator:
         async def one(name: str, role: str) -> None:
             async with limit:
                 client = Client(self, name, role)
+                rooms = self.rooms.get(name)
+                if rooms is not None:
+                    client.rooms = rooms
+                    client.expect = frozenset(
+                        s
+                        for s, room in self.senderRoom.items()
+                        if room in rooms and s != name
+                    )
                 self.clients.append(client)
                 try:
                     if role == "slow":
@@ -382,8 +458,63 @@ class Generator:
             "seconds": time.monotonic() - started,
         }
 
+    async def join(
+        self, timeout: float, leave: str = "#lobby", concurrency: int = 500
+    ) -> dict[str, Any]:
+        """
+        Have each logged-in client with rooms join them (the last one joined
+        becomes its current room) and then leave C{leave}, and wait until it
+        has seen each of these confirmed.
+        """
+        started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        limit = asyncio.Semaphore(concurrency)
+        waiting = [c for c in self.clients if c.state == 3 and c.rooms]
+
+        async def one(client: Client) -> bool:
+            async with limit:
+                client.pending = {(JOINED, room) for room in client.rooms}
+                commands = [f"/join {room}\n" for room in client.rooms]
+                if leave:
+                    client.pending.add((LEFT, leave))
+                    commands.append(f"/part {leave}\n")
+                client.joinedAll = loop.create_future()
+                client.transport.write("".join(commands).encode())
+                return await client.joinedAll
+
+        tasks = [asyncio.ensure_future(one(c)) for c in waiting]
+        joined = 0
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            joined = sum(1 for t in done if t.result())
+        return {
+            "joined": joined,
+            "of": len(waiting),
+            "memberships": sum(len(c.rooms) for c in waiting),
+            "seconds": time.monotonic() - started,
+        }
+
+    async def quiet(self, idle: float, timeout: float) -> dict[str, Any]:
+        """
+        Wait until no checking client has read anything for C{idle} seconds
+        (what earlier phases sent has all been read), or C{timeout}.
+        """
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if time.monotonic_ns() - self.lastRead >= idle * 1e9:
+                break
+            await asyncio.sleep(0.05)
+        return {"seconds": time.monotonic() - started}
+
     async def send(
-        self, duration: float, rate: float, window: int, pad: int = len(PAD)
+        self,
+        duration: float,
+        rate: float,
+        window: int,
+        pad: int = len(PAD),
+        lines: int = 0,
     ) -> dict[str, int]:
         byName = {c.name: c for c in self.clients if c.state == 3}
         tasks = [
@@ -395,6 +526,7 @@ class Generator:
                     rate=rate,
                     window=window,
                     pad="x" * pad,
+                    limit=lines,
                 )
             )
             for s, st in self.senders.items()
@@ -413,18 +545,25 @@ class Generator:
         rate: float,
         window: int,
         pad: str,
+        limit: int = 0,
     ) -> None:
+        """
+        Send for C{duration} seconds, and at most C{limit} lines (0: no
+        limit), at C{rate} lines/s or (C{rate} 0) keeping at most C{window}
+        lines unacknowledged.
+        """
         start = time.monotonic()
         end = start + duration
         name = client.name
         write = client.transport.write
-        while not client.closed:
+        most = limit or 1 << 62
+        while not client.closed and state.seq < most:
             now = time.monotonic()
             if now >= end:
                 break
             if rate > 0:
                 # Open loop: catch up on the schedule, then sleep.
-                due = int((now - start) * rate) + 1
+                due = min(int((now - start) * rate) + 1, most)
                 batch = []
                 while state.seq < due:
                     text = chat_text(name, state.seq, time.monotonic_ns(), pad)
@@ -435,7 +574,7 @@ class Generator:
                 await asyncio.sleep(max(0.0, start + due / rate - time.monotonic()))
             else:
                 acked = min(self.shared[slot] for slot in state.slots)
-                room = window - (state.seq - acked)
+                room = min(window - (state.seq - acked), most - state.seq)
                 if room > 0:
                     batch = []
                     for _ in range(room):
@@ -451,29 +590,34 @@ class Generator:
         started = time.monotonic()
         deadline = started + timeout
         checked = [c for c in self.clients if c.state == 3 and c.role != "slow"]
+        # Each client with the senders it expects lines from, and how many.
+        owed = [
+            (
+                c,
+                [
+                    (s, n)
+                    for s, n in sent.items()
+                    if s != c.name and (c.expect is None or s in c.expect)
+                ],
+            )
+            for c in checked
+        ]
 
         def outstanding() -> int:
             total = 0
-            for c in checked:
-                for sender, count in sent.items():
-                    if sender == c.name:
-                        continue
-                    seen = c.seen.get(sender)
-                    total += count - (seen[1] if seen else 0)
+            for c, expected in owed:
+                seenBy = c.seen
+                for sender, count in expected:
+                    seen = seenBy.get(sender)
+                    total += max(0, count - (seen[1] if seen else 0))
             return total
 
-        while outstanding() > 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        lost = 0
-        for c in checked:
-            for sender, count in sent.items():
-                if sender != c.name:
-                    seen = c.seen.get(sender)
-                    lost += max(0, count - (seen[1] if seen else 0))
+        lost = outstanding()
+        while lost > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            lost = outstanding()
         return {
-            "expected": sum(
-                count for c in checked for s, count in sent.items() if s != c.name
-            ),
+            "expected": sum(n for _, expected in owed for _, n in expected),
             "lost": lost,
             "drainSeconds": time.monotonic() - started,
         }
@@ -486,6 +630,9 @@ class Generator:
             "corrupted": self.corrupted,
             "notices": self.notices,
             "other": self.other,
+            "history": self.history,
+            "unexpected": self.unexpected,
+            "misrouted": self.misrouted,
             "errors": self.errors[:20],
             "errorCount": len(self.errors),
             "hist": self.hist,
@@ -496,6 +643,7 @@ class Generator:
     def reset(self) -> None:
         self.hist = {}
         self.delivered = self.duplicated = self.reordered = self.corrupted = 0
+        self.unexpected = self.misrouted = 0
 
     def close(self) -> None:
         for c in self.clients:
@@ -520,6 +668,8 @@ async def _serve(conn: Connection, args: dict[str, Any]) -> None:
         senders=args["senders"],
         worker=args["worker"],
         shared=args["shared"],
+        rooms=args.get("rooms"),
+        senderRooms=args.get("senderRooms"),
     )
     loop = asyncio.get_running_loop()
     commands: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
@@ -532,6 +682,10 @@ async def _serve(conn: Connection, args: dict[str, Any]) -> None:
             result = await gen.login(params["concurrency"], params["timeout"])
         elif command == "settle":
             result = await gen.settle(params["timeout"])
+        elif command == "join":
+            result = await gen.join(**params)
+        elif command == "quiet":
+            result = await gen.quiet(**params)
         elif command == "send":
             gen.reset()
             result = {"sent": await gen.send(**params)}
@@ -555,8 +709,11 @@ class Load:
     The parent's handle on a set of worker processes sharing one scenario's
     clients.
 
-    @param names: C{(name, role)} of each client.
-    @param senders: The names of the senders (which are also receivers).
+    @param clients: C{(name, role)} of each client; the senders (role
+        C{"sender"}) are also receivers.
+    @param rooms: With rooms, the rooms each client joins in the C{join}
+        phase, by name: a sender talks in the last of its rooms, and a
+        client expects the lines of the senders of its rooms only.
     """
 
     def __init__(
@@ -565,12 +722,16 @@ class Load:
         clients: list[tuple[str, str]],
         workers: int = 2,
         host: str = "127.0.0.1",
+        rooms: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         workers = max(1, min(workers, len(clients)))
         parts: list[list[tuple[str, str]]] = [[] for _ in range(workers)]
         for i, client in enumerate(clients):
             parts[i % workers].append(client)
         self.senders = [n for n, r in clients if r == "sender"]
+        senderRooms = (
+            {s: rooms[s][-1] for s in self.senders if rooms.get(s)} if rooms else None
+        )
         context = multiprocessing.get_context("fork")
         self.conns: list[Connection] = []
         self.procs: list[Any] = []
@@ -589,6 +750,12 @@ class Load:
                         "senders": self.senders,
                         "worker": worker,
                         "shared": shared,
+                        "rooms": (
+                            {n: rooms[n] for n, _ in part if n in rooms}
+                            if rooms
+                            else None
+                        ),
+                        "senderRooms": senderRooms,
                     },
                 ),
                 daemon=True,
@@ -651,6 +818,9 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
             "reordered",
             "corrupted",
             "notices",
+            "history",
+            "unexpected",
+            "misrouted",
             "errorCount",
             "closed",
             "cpu",
@@ -698,6 +868,46 @@ def smoke(
         load.close()
     result["sent"] = sent
     result["loggedIn"] = sum(r["loggedIn"] for r in logins)
+    del result["hist"]
+    return result
+
+
+def rooms_smoke(
+    port: int,
+    rooms: dict[str, tuple[str, ...]],
+    senders: tuple[str, ...],
+    *,
+    lines_each: int = 10,
+    host: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """
+    A short exactly-once check with rooms: log in every client of C{rooms},
+    have each join its rooms and leave C{#lobby}, have C{senders} send
+    C{lines_each} lines each in the last room they joined, and count what
+    arrived where.
+    """
+    spec = [(name, "sender" if name in senders else "receiver") for name in rooms]
+    load = Load(port, spec, workers=1, host=host, rooms=rooms)
+    try:
+        logins = load.call("login", {"concurrency": 100, "timeout": 10}, timeout=20)
+        load.call("settle", {"timeout": 10}, timeout=20)
+        joins = load.call("join", {"timeout": 10}, timeout=20)
+        sent_parts = load.call(
+            "send",
+            {
+                "duration": 2.0,
+                "rate": float(lines_each),
+                "window": 0,
+                "lines": lines_each,
+            },
+        )
+        sent = {s: n for part in sent_parts for s, n in part["sent"].items()}
+        result = merge(load.call("drain", {"sent": sent, "timeout": 10}, timeout=20))
+    finally:
+        load.close()
+    result["sent"] = sent
+    result["loggedIn"] = sum(r["loggedIn"] for r in logins)
+    result["joined"] = sum(r["joined"] for r in joins)
     del result["hist"]
     return result
 

@@ -5,10 +5,15 @@ L{bench.report} puts into C{RESULTS.md}).
 
     .venv/bin/pip install -r bench/requirements.txt
     .venv/bin/python -m bench.profile [--before GIT-REVISION]
+    .venv/bin/python -m bench.profile --scenario scale --before e6d4e60 \
+        --after HEAD --out /tmp/profiles
 
 "Before" is the server at C{--before} (by default the commit just before
 the outbox), run from a copy of its C{chatserver} package put first on
-C{PYTHONPATH}; "after" is the installed package.
+C{PYTHONPATH}; "after" is the installed package, or C{--after}'s revision.
+C{--scenario scale} profiles the scale scenario (1,000 clients, 2 senders
+at 200 lines/s each: about one line per reactor turn) instead of the
+fan-out one.
 """
 
 from __future__ import annotations
@@ -41,8 +46,18 @@ def checkout(revision: str) -> str:
     return directory
 
 
-def record(server: Server, seconds: float, output: Path) -> dict[str, float]:
-    load = Load(server.port, roster(200, 4), workers=2)
+# Per scenario: clients, senders, what the senders do.
+SCENARIOS: dict[str, tuple[int, int, dict[str, float]]] = {
+    "fanout": (200, 4, {"rate": 0, "window": 100}),
+    "scale": (1000, 2, {"rate": 200.0, "window": 0}),
+}
+
+
+def record(
+    server: Server, seconds: float, output: Path, scenario: str = "fanout"
+) -> dict[str, float]:
+    clients, senders, send = SCENARIOS[scenario]
+    load = Load(server.port, roster(clients, senders), workers=2)
     try:
         load.call("login", {"concurrency": 500, "timeout": 60})
         load.call("settle", {"timeout": 60})
@@ -66,7 +81,7 @@ def record(server: Server, seconds: float, output: Path) -> dict[str, float]:
             stderr=subprocess.DEVNULL,
         )
         cpu0, t0 = server.cpu(), time.monotonic()
-        parts = load.call("send", {"duration": seconds, "rate": 0, "window": 100})
+        parts = load.call("send", {"duration": seconds, **send})
         sent = {s: n for p in parts for s, n in p["sent"].items()}
         drained = merge(load.call("drain", {"sent": sent, "timeout": 10}))
         wall = time.monotonic() - t0
@@ -84,7 +99,9 @@ def record(server: Server, seconds: float, output: Path) -> dict[str, float]:
 _LINE = re.compile(r":\d+\)")
 
 
-def summarize(raw: Path, title: str, measured: dict[str, float]) -> str:
+def summarize(
+    raw: Path, title: str, measured: dict[str, float], scenario: str = "fanout"
+) -> str:
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = 0
@@ -103,8 +120,10 @@ def summarize(raw: Path, title: str, measured: dict[str, float]) -> str:
     out = [
         f"### {title}",
         "",
-        f"{total} samples at 250 Hz; fan-out as in scenario 1 "
-        f"({measured['deliveriesPerSec']:,.0f} deliveries/s, "
+        f"{total} samples at 250 Hz; "
+        + ("fan-out as in scenario 1 " if scenario == "fanout" else "")
+        + ("scale as in scenario 2 " if scenario == "scale" else "")
+        + f"({measured['deliveriesPerSec']:,.0f} deliveries/s, "
         f"{measured['cpuUsPerDelivery']:.2f} µs CPU per delivery, "
         f"{measured['lost']} lost, under py-spy).",
         "",
@@ -127,23 +146,36 @@ def summarize(raw: Path, title: str, measured: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Profile the fan-out scenario.")
     parser.add_argument("--before", default=BEFORE)
+    parser.add_argument(
+        "--after", default="", help="a git revision (default: the installed package)"
+    )
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="fanout")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--out", default=str(BENCH / "profiles"))
     options = parser.parse_args()
     raise_fd_limit()
-    profiles = BENCH / "profiles"
+    profiles = Path(options.out)
     profiles.mkdir(exist_ok=True)
     before = checkout(options.before)
+    afterEnv = {"PYTHONPATH": checkout(options.after)} if options.after else {}
+    afterTitle = (
+        f"After: our server at {options.after}"
+        if options.after
+        else "After: our server with the outbox (installed package)"
+    )
     for name, title, env in (
         ("1-before", f"Before: our server at {options.before}", {"PYTHONPATH": before}),
-        ("2-after", "After: our server with the outbox (installed package)", {}),
+        ("2-after", afterTitle, afterEnv),
     ):
         server = Server("ours", env=env)
         raw = Path(tempfile.mkstemp(suffix=".txt")[1])
         try:
-            measured = record(server, options.seconds, raw)
+            measured = record(server, options.seconds, raw, options.scenario)
         finally:
             server.stop()
-        (profiles / f"{name}.md").write_text(summarize(raw, title, measured) + "\n")
+        (profiles / f"{name}.md").write_text(
+            summarize(raw, title, measured, options.scenario) + "\n"
+        )
         os.unlink(raw)
         print(f"{name}: {measured}", flush=True)
 

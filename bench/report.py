@@ -3,10 +3,16 @@ Write C{bench/RESULTS.md} from the results of L{bench.run}: medians over the
 runs, ratios against the baselines taken within each run, and the targets.
 
     .venv/bin/python -m bench.report   # rewrite RESULTS.md from results.json
+    .venv/bin/python -m bench.report --merge A.json B.json  # one document
+
+C{--merge} puts the results of several C{bench.run} invocations (scenarios
+run separately, in the same session) into C{results.json}, run by run, and
+writes C{RESULTS.md} from it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 from collections.abc import Callable
@@ -74,6 +80,20 @@ class Results:
 
     def servers(self, scenario: str) -> list[str]:
         return [s for s in SERVERS if any(s in r.get(scenario, {}) for r in self.runs)]
+
+    def nested(self, scenario: str, *path: str) -> list[Any]:
+        """
+        @return: Each run's value at C{path} under our server's results of
+            C{scenario} (for the scenarios with several parts).
+        """
+        out = []
+        for run in self.runs:
+            value: Any = run.get(scenario, {}).get("ours")
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None:
+                out.append(value)
+        return out
 
     def failures(self, scenario: str, server: str) -> list[str]:
         return [
@@ -158,6 +178,127 @@ SLOW_ROWS: list[tuple[str, str, Callable[[Any], str] | None]] = [
 ]
 
 
+def _parts_table(
+    results: Results,
+    scenario: str,
+    parts: list[tuple[str, str]],
+    rows: list[tuple[str, str, Callable[[Any], str] | None]],
+) -> list[str]:
+    """
+    A table of our server's results in C{scenario}, one column per part.
+    """
+    if not results.nested(scenario):
+        return ["(not run)", ""]
+    out = [
+        "| | " + " | ".join(title for _, title in parts) + " |",
+        "|---|" + "---:|" * len(parts),
+    ]
+    for label, key, fmt in rows:
+        cells = []
+        for part, _ in parts:
+            value = _median(results.nested(scenario, part, key))
+            cells.append(fmt(value) if fmt else _fmt(value))
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    for failure in results.nested(scenario, "failure"):
+        out.append(f"\nA run failed: `{failure}`")
+    out.append("")
+    return out
+
+
+def _count(v: Any) -> str:
+    return _fmt(v, 0)
+
+
+def _generation(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    return "none" if v < 0 else _fmt(v, 0)
+
+
+ROOMS_ROWS: list[tuple[str, str, Callable[[Any], str] | None]] = [
+    ("clients logged in", "loggedIn", _count),
+    ("room memberships (joined, confirmed)", "memberships", _count),
+    ("join phase (s)", "joinSeconds", None),
+    ("lines sent", "sent", _count),
+    ("deliveries expected (from membership)", "expected", _count),
+    ("deliveries", "deliveries", _count),
+    ("deliveries/s", "deliveriesPerSec", None),
+    ("server CPU µs per delivery", "cpuUsPerDelivery", None),
+    ("server CPU (cores)", "serverCpu", None),
+    ("generator CPU (cores, of 2)", "generatorCpu", None),
+    ("latency p50 (ms)", "p50", None),
+    ("latency p99 (ms)", "p99", None),
+    ("latency max (ms)", "max", None),
+    ("lost", "lost", _count),
+    ("duplicated", "duplicated", _count),
+    ("to a non-member (unexpected)", "unexpected", _count),
+    ("marked with the wrong room", "misrouted", _count),
+    ("corrupted", "corrupted", _count),
+    ("error lines", "errors", _count),
+    ("longest reactor stall (ms)", "maxStallMs", None),
+    ("stalls ≥ 50 ms", "stalls50ms", _count),
+    ("longest garbage collection (ms)", "longestGcMs", None),
+    ("its generation", "longestGcGeneration", _generation),
+    ("peak server RSS (MB)", "peakRssMB", lambda v: _fmt(v, 1)),
+]
+
+HISTORY_ROWS: list[tuple[str, str, Callable[[Any], str] | None]] = [
+    ("deliveries/s", "deliveriesPerSec", None),
+    ("server CPU µs per delivery", "cpuUsPerDelivery", None),
+    ("server CPU (cores)", "serverCpu", None),
+    ("generator CPU (cores, of 2)", "generatorCpu", None),
+    ("latency p50 (ms)", "p50", None),
+    ("latency p99 (ms)", "p99", None),
+    ("lines sent (= lines kept)", "sent", _count),
+    ("longest reactor stall (ms)", "maxStallMs", None),
+    ("stalls ≥ 10 ms", "stalls10ms", _count),
+    ("stalls ≥ 50 ms", "stalls50ms", _count),
+    ("stalls ≥ 100 ms", "stalls100ms", _count),
+    ("longest garbage collection (ms)", "longestGcMs", None),
+    ("its generation", "longestGcGeneration", _generation),
+    (
+        "time in garbage collection (share, 1 s tallies)",
+        "gcShare",
+        lambda v: _fmt(v, 4),
+    ),
+    ("lost", "lost", _count),
+    ("duplicated", "duplicated", _count),
+    ("corrupted", "corrupted", _count),
+    ("error lines", "errors", _count),
+    ("peak server RSS (MB)", "peakRssMB", lambda v: _fmt(v, 1)),
+    ("SQLite file after the run (MB)", "sqliteMB", lambda v: _fmt(v, 1)),
+]
+
+
+def _part_ratios(
+    results: Results, scenario: str, key: str, over: str, under: str
+) -> list[float]:
+    a = results.nested(scenario, over, key)
+    b = results.nested(scenario, under, key)
+    return [x / y for x, y in zip(a, b, strict=False) if y]
+
+
+def _rooms_check(results: Results) -> tuple[str, str, str, bool | None]:
+    runs = results.nested("rooms", "rooms")
+    bad = ("lost", "duplicated", "unexpected", "misrouted", "corrupted")
+    exact = [
+        all(r.get(k) == 0 for k in bad) and r.get("deliveries") == r.get("expected")
+        for r in runs
+    ]
+    return (
+        "Rooms: every line reaches every member of its room exactly once, and "
+        "nobody else",
+        "deliveries = expected; lost, duplicated, unexpected, misrouted, "
+        "corrupted all 0"
+        if exact and all(exact)
+        else f"per run: {exact}",
+        ", ".join(
+            f"{_fmt(r.get('deliveries'))} of {_fmt(r.get('expected'))}" for r in runs
+        ),
+        all(exact) if exact else None,
+    )
+
+
 def targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
     """
     @return: C{(target, measured, runs, met)} for each target.
@@ -226,6 +367,8 @@ def targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
             ),
         )
     )
+    if results.nested("rooms"):
+        out.append(_rooms_check(results))
     return out
 
 
@@ -287,16 +430,24 @@ def _series(results: Results) -> list[str]:
     return out
 
 
+def _run_counts(results: Results) -> str:
+    counts: dict[str, int] = {}
+    for run in results.runs:
+        for scenario in run:
+            counts[scenario] = counts.get(scenario, 0) + 1
+    return ", ".join(f"{name} {n}" for name, n in counts.items()) + " run(s)"
+
+
 def write_report(document: dict[str, Any], path: Path) -> None:
     results = Results(document)
-    runs = len(results.runs)
     out = [
         "# Benchmark results",
         "",
         "Generated by `bench/report.py` from `bench/results.json`, written by "
         f"`{document['command'].strip()}` (started {document['started']}, "
-        f"{document['seconds']} s in all).  Every number is the median of "
-        f"{runs} run(s); ratios are taken within each run, then the median.",
+        f"{document['seconds']} s in all).  Every number is the median over "
+        f"the runs of its scenario ({_run_counts(results)}); ratios are taken "
+        "within each run, then the median.",
         "",
         f"**Machine:** {document['machine']}.",
         "",
@@ -358,13 +509,83 @@ def write_report(document: dict[str, Any], path: Path) -> None:
         "",
         *_table(results, "storm", CROWD_ROWS),
     ]
+    cpuRatio = _part_ratios(results, "rooms", "cpuUsPerDelivery", "rooms", "oneRoom")
+    out += [
+        "## 6. Rooms: 5,000 users in 100 rooms",
+        "",
+        "Each user is in 1 to 5 of 100 rooms (`random.Random(2026)`, in "
+        "`bench/run.py`'s `room_plan`): after logging in (everyone is in "
+        "`#lobby`) each client sends `/join` for its rooms and `/part "
+        "#lobby`, and waits to see each confirmed.  2 senders per room talk in "
+        "the last room they joined: 400 lines/s in all, 2 lines/s each, for "
+        "10 s (at most 20 lines each).  Every receiver checks it gets exactly "
+        "the lines of its rooms' senders, once each, marked with the right "
+        "room.  *One room*: the same 5,000 clients all left in `#lobby`, 4 of "
+        "them sending, at the line rate that offers the same deliveries/s.  "
+        "Before the measured part of each, the load generator waits until "
+        "its clients have read every login and join notice and the server is "
+        "idle.  History replay is on (the default 20 lines) but the rooms "
+        "have no history when joined.",
+        "",
+        f"Recipients per line, on average: "
+        f"{_fmt(_median(results.nested('rooms', 'recipientsPerLine')))}; offered "
+        f"{_fmt(_median(results.nested('rooms', 'offeredDeliveriesPerSec')))} "
+        f"deliveries/s; one-room line rate "
+        f"{_fmt(_median(results.nested('rooms', 'oneRoomLineRate')))} lines/s.  "
+        "Server CPU per delivery, rooms / one room, per run: "
+        + (", ".join(f"{r:.2f}x" for r in cpuRatio) or "n/a")
+        + ".  Machine CPU busy, all processes, during the scenario (cores, of "
+        "2), per run: "
+        + ", ".join(_fmt(v) for v in results.nested("rooms", "machineBusy"))
+        + ".",
+        "",
+        *_parts_table(
+            results,
+            "rooms",
+            [("rooms", "100 rooms"), ("oneRoom", "one room")],
+            ROOMS_ROWS,
+        ),
+    ]
+    stores = [("none", "--history none"), ("memory", "memory"), ("sqlite", "sqlite")]
+    historyRatios = [
+        f"{store}: "
+        + (
+            ", ".join(
+                f"{r:.2f}x"
+                for r in _part_ratios(
+                    results, "history", "cpuUsPerDelivery", store, "none"
+                )
+            )
+            or "n/a"
+        )
+        for store in ("memory", "sqlite")
+    ]
+    out += [
+        "## 7. What history costs: the fan-out scenario with each store",
+        "",
+        "Scenario 1 (200 clients, 4 senders, 100 lines in flight each) with "
+        "`--history none`, `memory` (the default) and `sqlite:PATH` (a new "
+        "file in a temporary directory), one after the other in each run.  "
+        "Every line sent is kept.  The server runs under "
+        "`bench/lagserver.py`, which adds a 5 ms `LoopingCall` and records "
+        "how late it runs: a stall is the time the reactor ran nothing else.  "
+        "Server CPU per delivery against `none`, per run: "
+        + "; ".join(historyRatios)
+        + ".  Machine CPU busy, all processes, during the scenario (cores, of "
+        "2), per run: "
+        + ", ".join(_fmt(v) for v in results.nested("history", "machineBusy"))
+        + ".",
+        "",
+        *_parts_table(results, "history", stores, HISTORY_ROWS),
+    ]
     profiles = BENCH / "profiles"
     if profiles.is_dir():
         out += [
-            "## Profiles of the fan-out scenario (py-spy)",
+            "## Profiles of the fan-out and scale scenarios (py-spy)",
             "",
-            "From `python -m bench.profile` (run separately, on the same code, "
-            "just before the benchmark): py-spy attached to the server for the "
+            "From `python -m bench.profile --scenario fanout --before e6d4e60 "
+            "--after HEAD` (and `--scenario scale`), run in the same session as "
+            "the benchmark: py-spy attached to the server for the "
             "5 s of sending.  Own time is the frame itself; total includes "
             "what it calls (the reactor's scaffolding, under which everything "
             "runs, is left out).  `untilConcludes` wraps the send and recv "
@@ -379,7 +600,43 @@ def write_report(document: dict[str, Any], path: Path) -> None:
     path.write_text("\n".join(out).rstrip() + "\n")
 
 
-def main() -> None:
+def merge_documents(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """
+    @return: One document with the runs of C{documents} put together run
+        by run (run 1 of each, then run 2...).
+    """
+    first = documents[0]
+    runs: list[dict[str, Any]] = []
+    for document in documents:
+        for i, run in enumerate(document["runs"]):
+            if i == len(runs):
+                runs.append({})
+            runs[i].update(run)
+    codes = []
+    for d in documents:
+        scenarios = sorted({name for run in d["runs"] for name in run})
+        codes.append(
+            f"{d.get('code', 'the installed package')} ({', '.join(scenarios)})"
+        )
+    return {
+        "machine": first["machine"],
+        "started": first["started"],
+        "seconds": sum(d["seconds"] for d in documents),
+        "command": "`, then `".join(d["command"].strip() for d in documents),
+        "code": "; ".join(codes),
+        "runs": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write bench/RESULTS.md.")
+    parser.add_argument("--merge", nargs="+", metavar="JSON", default=[])
+    options = parser.parse_args(argv)
+    if options.merge:
+        document = merge_documents(
+            [json.loads(Path(path).read_text()) for path in options.merge]
+        )
+        (BENCH / "results.json").write_text(json.dumps(document, indent=1) + "\n")
     document = json.loads((BENCH / "results.json").read_text())
     write_report(document, BENCH / "RESULTS.md")
 

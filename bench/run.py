@@ -5,6 +5,7 @@ C{bench/results.json}.
 
     .venv/bin/python -m bench.run            # 3 runs of everything
     .venv/bin/python -m bench.run --runs 1 --scenarios fanout,slow
+    .venv/bin/python -m bench.run --scenarios rooms,history --servers ours
 
 Each scenario starts a fresh server process (so peak RSS is the scenario's
 own), drives it with L{bench.loadgen.Load} in two worker processes, reads the
@@ -17,8 +18,10 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,7 +40,9 @@ TWISTD = str(ROOT / ".venv" / "bin" / "twistd")
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SERVERS = ("ours", "naive", "threaded")
-SCENARIOS = ("fanout", "scale", "idle", "slow", "storm")
+SCENARIOS = ("fanout", "scale", "idle", "slow", "storm", "rooms", "history")
+# Scenarios only our server can run (rooms, history stores).
+OURS_ONLY = ("rooms", "history")
 # A directory holding the chatserver package to run instead of the installed
 # one (--chatserver), put first on the server's PYTHONPATH.
 SOURCE = ""
@@ -65,7 +70,12 @@ class Server:
         kind: str,
         extra: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        lagFile: str = "",
     ) -> None:
+        """
+        @param lagFile: For ours: run it under L{bench.lagserver}, which
+            records reactor stalls in this file.
+        """
         self.kind = kind
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix=f"bench-{kind}-", suffix=".log", delete=False
@@ -86,6 +96,8 @@ class Server:
                 "0",
                 *extra,
             ]
+            if lagFile:
+                command[:4] = [PYTHON, "-m", "bench.lagserver", lagFile]
             pattern = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
         else:
             command = [PYTHON, "-m", f"bench.baselines.{kind}"]
@@ -158,17 +170,38 @@ def traffic(
     spec: list[tuple[str, str]],
     send: dict[str, Any],
     drain_timeout: float,
+    *,
     sample: bool = False,
+    rooms: dict[str, tuple[str, ...]] | None = None,
+    settle_timeout: float = 60,
+    quiet: bool = False,
+    measuring: Callable[[], None] | None = None,
 ) -> Metrics:
     """
-    Log C{spec} in, send for a while, drain, and measure the send and drain
-    phases.
+    Log C{spec} in, have each client join its C{rooms} (if any), send for a
+    while, drain, and measure the send and drain phases.
+
+    @param quiet: Before measuring, wait until the clients have read
+        everything the logins and joins made (notices) and the server is
+        idle, so that none of that work is counted.
+    @param measuring: Called just before the measured part (to start a
+        profiler, say).
     """
-    load = Load(server.port, spec, workers=2)
+    load = Load(server.port, spec, workers=2, rooms=rooms)
     samples: list[tuple[float, float]] = []
+    joins: list[dict[str, Any]] = []
     try:
+        t = time.monotonic()
         logins = load.call("login", {"concurrency": 500, "timeout": 60})
-        load.call("settle", {"timeout": 60})
+        settles = load.call("settle", {"timeout": settle_timeout})
+        settleSeconds = time.monotonic() - t
+        if rooms:
+            joins = load.call("join", {"timeout": 120})
+        if quiet:
+            load.call("quiet", {"idle": 0.5, "timeout": 60})
+            wait_idle(server)
+        if measuring is not None:
+            measuring()
         cpu0, t0 = server.cpu(), time.monotonic()
         last = [0.0]
 
@@ -205,7 +238,13 @@ def traffic(
         "lost": drained["lost"],
         "duplicated": drained["duplicated"],
         "corrupted": drained["corrupted"],
+        "unexpected": drained["unexpected"],
+        "misrouted": drained["misrouted"],
+        "historyLines": drained["history"],
         "errors": drained["errorCount"],
+        "errorSamples": drained["errors"][:3],
+        "settled": sum(r["settled"] for r in settles),
+        "settleSeconds": round(settleSeconds, 2),
         "p50": drained["p50"],
         "p99": drained["p99"],
         "max": drained["max"],
@@ -213,7 +252,28 @@ def traffic(
     }
     if sample:
         out["rssOverTime"] = samples
+    if rooms:
+        out["joined"] = sum(r["joined"] for r in joins)
+        out["memberships"] = sum(r["memberships"] for r in joins)
+        out["joinSeconds"] = round(max(r["seconds"] for r in joins), 2)
+    out["expected"] = drained["expected"]
+    out["window"] = (t0, t0 + wall)
     return out
+
+
+def wait_idle(server: Server, cores: float = 0.05, timeout: float = 30) -> float:
+    """
+    Wait until C{server} uses less than C{cores} over half a second.
+
+    @return: The seconds waited.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        cpu = server.cpu()
+        time.sleep(0.5)
+        if server.cpu() - cpu < cores * 0.5:
+            break
+    return time.monotonic() - started
 
 
 def fanout(kind: str, seconds: float) -> Metrics:
@@ -272,6 +332,144 @@ def slow(kind: str, seconds: float) -> Metrics:
         out["p99"] / control["p99"] if out["p99"] and control["p99"] else None
     )
     out["slowDroppedAt"] = out["left"].get("slow")
+    return out
+
+
+# The rooms scenario: users, rooms, senders per room, lines/s in all, seed.
+ROOM_USERS, ROOM_COUNT, ROOM_SENDERS, ROOM_RATE, ROOM_SEED = 5000, 100, 2, 400.0, 2026
+
+
+def room_plan(
+    users: int = ROOM_USERS,
+    rooms: int = ROOM_COUNT,
+    sendersPerRoom: int = ROOM_SENDERS,
+    seed: int = ROOM_SEED,
+) -> tuple[list[tuple[str, str]], dict[str, tuple[str, ...]]]:
+    """
+    Who is in which room: C{users} users, each in 1 to 5 of C{rooms} rooms
+    (chosen with C{random.Random(seed)}), C{sendersPerRoom} of them talking
+    in each room (the last room each joins, its current room).
+
+    @return: The roster and each user's rooms, in the order joined.
+    """
+    rng = random.Random(seed)
+    names = [f"#r{i}" for i in range(rooms)]
+    spec: list[tuple[str, str]] = []
+    plan: dict[str, tuple[str, ...]] = {}
+    for r in range(rooms):
+        for j in range(sendersPerRoom):
+            name = f"s{r}x{j}"
+            others = [n for n in names if n != names[r]]
+            chosen = rng.sample(others, rng.randint(1, 5) - 1)
+            spec.append((name, "sender"))
+            plan[name] = (*chosen, names[r])
+    for i in range(users - len(spec)):
+        name = f"u{i}"
+        spec.append((name, "receiver"))
+        plan[name] = tuple(rng.sample(names, rng.randint(1, 5)))
+    return spec, plan
+
+
+def rooms(kind: str, seconds: float) -> Metrics:
+    """
+    5,000 users in 100 rooms, 2 senders in each room, 400 lines/s in all
+    for C{2 * seconds} (at most that many lines per sender); then the same
+    users all in the default room, 4 of them sending, with the line rate
+    scaled down so that the offered deliveries/s are the same (the one-room
+    figure).
+    """
+    spec, plan = room_plan()
+    senders = [n for n, r in spec if r == "sender"]
+    duration = 2 * seconds
+    perSender = ROOM_RATE / len(senders)
+    limit = round(perSender * duration)
+    members: dict[str, int] = {}
+    for names in plan.values():
+        for name in names:
+            members[name] = members.get(name, 0) + 1
+    # Recipients per line, on average over the senders (they send alike).
+    fanout = statistics.mean(members[plan[s][-1]] - 1 for s in senders)
+    out: Metrics = {"recipientsPerLine": round(fanout, 1), "rooms": ROOM_COUNT}
+    from bench.lagserver import read
+
+    tmp = tempfile.mkdtemp(prefix="bench-rooms-")
+    # Up to 5 rooms each, and the default room until the join phase leaves
+    # it.  Under the lag probe, for the reactor's stalls.
+    server = Server(kind, ("--max-rooms-per-user", "6"), lagFile=f"{tmp}/rooms.txt")
+    try:
+        out["rooms"] = traffic(
+            server,
+            spec,
+            {"duration": duration, "rate": perSender, "window": 0, "lines": limit},
+            drain_timeout=15,
+            rooms=plan,
+            settle_timeout=120,
+            quiet=True,
+        )
+    finally:
+        server.stop()
+    # Everyone in the default room: the same deliveries/s needs fewer lines,
+    # from 4 senders (from 200, each would send less than one line).
+    oneRate = ROOM_RATE * fanout / (len(spec) - 1)
+    oneSpec = [(n, "sender" if i < 4 else "receiver") for i, (n, _) in enumerate(spec)]
+    server = Server(kind, lagFile=f"{tmp}/oneRoom.txt")
+    try:
+        out["oneRoom"] = traffic(
+            server,
+            oneSpec,
+            {
+                "duration": duration,
+                "rate": oneRate / 4,
+                "window": 0,
+                "lines": round(oneRate / 4 * duration),
+            },
+            drain_timeout=15,
+            settle_timeout=120,
+            quiet=True,
+        )
+    finally:
+        server.stop()
+    for part in ("rooms", "oneRoom"):
+        out[part].pop("left", None)  # who left the default room: not needed
+        out[part].update(read(f"{tmp}/{part}.txt", *out[part]["window"]))
+    shutil.rmtree(tmp, ignore_errors=True)
+    out["offeredDeliveriesPerSec"] = round(ROOM_RATE * fanout)
+    out["oneRoomLineRate"] = round(oneRate, 1)
+    return out
+
+
+def history(kind: str, seconds: float) -> Metrics:
+    """
+    The fan-out scenario with each history store (C{--history none},
+    C{memory}, C{sqlite:PATH} on a new file), our server run under
+    L{bench.lagserver} to record the reactor's stalls.
+    """
+    from bench.lagserver import read
+
+    out: Metrics = {}
+    with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
+        for store in ("none", "memory", "sqlite"):
+            spec = f"sqlite:{tmp}/history.sqlite" if store == "sqlite" else store
+            lag = f"{tmp}/lag-{store}.txt"
+            server = Server(kind, ("--history", spec), lagFile=lag)
+            try:
+                metrics = traffic(
+                    server,
+                    roster(200, 4),
+                    {"duration": seconds, "rate": 0, "window": 100},
+                    drain_timeout=10,
+                )
+            finally:
+                server.stop()
+            start, end = metrics["window"]
+            metrics.update(read(lag, start, end))
+            if store == "sqlite":
+                metrics["sqliteMB"] = round(
+                    sum(f.stat().st_size for f in Path(tmp).glob("history.sqlite*"))
+                    / 1e6,
+                    1,
+                )
+            out[store] = metrics
     return out
 
 
@@ -336,6 +534,8 @@ RUNNERS: dict[str, Callable[[str, float], Metrics]] = {
     "idle": idle,
     "slow": slow,
     "storm": storm,
+    "rooms": rooms,
+    "history": history,
 }
 
 
@@ -397,6 +597,8 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in scenarios:
             seconds = options.slow_seconds if scenario == "slow" else options.seconds
             for kind in servers:
+                if scenario in OURS_ONLY and kind != "ours":
+                    continue
                 t = time.monotonic()
                 load = float(Path("/proc/loadavg").read_text().split()[0])
                 busy0 = busy()
@@ -412,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
                 brief = {
                     k: (round(v, 3) if isinstance(v, float) else v)
                     for k, v in metrics.items()
-                    if k not in ("rssOverTime", "controlRssOverTime", "left")
+                    if k not in ("rssOverTime", "controlRssOverTime", "left", "window")
                 }
                 print(
                     f"run {run + 1} {scenario} {kind} "

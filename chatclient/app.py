@@ -54,6 +54,7 @@ class Options:
     geometry: str = "900x560"
     rooms: tuple[str, ...] = ()
     rememberedName: str = ""
+    scale: float | None = None
 
 
 def _number(text: str) -> int:
@@ -75,6 +76,16 @@ def _positive(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
     return number
+
+
+def _scale(text: str) -> float:
+    try:
+        scale = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.5 <= scale <= 4.0:
+        raise argparse.ArgumentTypeError(f"a scale is from 0.5 to 4, not {text}")
+    return scale
 
 
 def _caFile(path: str) -> str:
@@ -112,6 +123,14 @@ def parseArguments(argv: Sequence[str]) -> Options:
         help="light or dark (remembered)",
     )
     parser.add_argument(
+        "--scale",
+        type=_scale,
+        default=None,
+        metavar="FACTOR",
+        help="draw FACTOR times larger than at 96 DPI, e.g. 2 on a HiDPI "
+        "screen (default: from the DPI the X server reports)",
+    )
+    parser.add_argument(
         "--scrollback",
         type=_positive,
         default=5000,
@@ -143,6 +162,7 @@ def parseArguments(argv: Sequence[str]) -> Options:
         geometry=remembered.geometry,
         rooms=tuple(remembered.rooms),
         rememberedName=remembered.name,
+        scale=args.scale,
     )
 
 
@@ -180,6 +200,7 @@ class ChatClient:
             trust=options.ca,
             theme=options.theme,
             geometry=options.geometry,
+            scale=options.scale,
         )
         self.session.wantedRooms = list(options.rooms)
         if not options.name and options.rememberedName:
@@ -233,7 +254,7 @@ def prepare(options: Options, reactor: Any) -> ChatClient:
                 name=client.session.wantedName or window.nameVar.get().strip(),
                 tls=window.tlsVar.get(),
                 theme=options.theme,
-                geometry=root.winfo_geometry(),
+                geometry=window.unscaledSize(),
                 rooms=list(rooms),
             )
         )

@@ -42,13 +42,13 @@ PALETTE = (
     "#2471a3",  # blue
     "#1e8449",  # green
     "#8e44ad",  # purple
-    "#d35400",  # orange
+    "#b84a00",  # orange
     "#117a65",  # teal
-    "#9a7d0a",  # mustard
+    "#8a6f08",  # mustard
     "#1a5276",  # navy
     "#c2185b",  # pink
     "#6d4c41",  # brown
-    "#00838f",  # cyan
+    "#00767f",  # cyan
     "#5d6d7e",  # slate
 )
 

@@ -361,6 +361,8 @@ class ChatSession:
                 self.model.addEvent(event)
                 self.model.expectWhere()
                 self.connection.sendText("/where")
+                # The rooms panel lists the rooms from the start.
+                self.connection.sendText("/rooms")
                 over = " (TLS)" if self.connection.tls else ""
                 self.model.setStatus(
                     Status(f"Logged in to {self.address} as {name}{over}.", "ok")

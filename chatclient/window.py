@@ -31,27 +31,85 @@ from chatclient.model import (
 from chatclient.session import ChatSession
 from chatserver.doors.line import lines
 
-#: How each kind of line looks: Text tag options.
+#: How each kind of line looks, in each palette: Text tag options (a
+#: colour key of the palette's C{lines}, or a font variant).
 KIND_STYLES: dict[str, dict[str, str]] = {
     "message": {},
-    "own": {"foreground": "#34495e"},
-    "action": {"foreground": "#6c3483", "font": "italic"},
-    "private": {"foreground": "#7b1fa2"},
-    "join": {"foreground": "#1e8449"},
-    "leave": {"foreground": "#a04000"},
-    "rename": {"foreground": "#2471a3"},
-    "info": {"foreground": "#5d6d7e"},
-    "error": {"foreground": "#c0392b", "font": "bold"},
-    "notice": {"foreground": "#7f8c8d", "font": "italic"},
-    "separator": {"foreground": "#2471a3", "justify": "center"},
+    "own": {"foreground": "own"},
+    "action": {"foreground": "action", "font": "italic"},
+    "private": {"foreground": "private"},
+    "join": {"foreground": "join"},
+    "leave": {"foreground": "leave"},
+    "rename": {"foreground": "rename"},
+    "info": {"foreground": "info"},
+    "error": {"foreground": "error", "font": "bold"},
+    "notice": {"foreground": "notice", "font": "italic"},
+    "separator": {"foreground": "separator", "justify": "center"},
 }
 
-STATUS_COLOURS = {
-    "info": "#34495e",
-    "ok": "#1e8449",
-    "warning": "#b9770e",
-    "error": "#c0392b",
+#: Line colours readable on each palette's panel (contrast of at least
+#: 4.5:1, checked by the tests).
+LINE_COLOURS: dict[str, dict[str, str]] = {
+    "light": {
+        "own": "#34495e",
+        "action": "#6c3483",
+        "private": "#7b1fa2",
+        "join": "#1e8449",
+        "leave": "#a04000",
+        "rename": "#2471a3",
+        "info": "#5d6d7e",
+        "error": "#c0392b",
+        "notice": "#616a74",
+        "separator": "#2471a3",
+    },
+    "dark": {
+        "own": "#c8d3e6",
+        "action": "#d2a8ff",
+        "private": "#f0a8e0",
+        "join": "#7ee2a8",
+        "leave": "#ffab70",
+        "rename": "#79c0ff",
+        "info": "#a9b4c4",
+        "error": "#ff7b72",
+        "notice": "#a9b1bd",
+        "separator": "#79c0ff",
+    },
 }
+
+#: Name colours on the dark palette's panel, in the order of
+#: L{chatclient.model.PALETTE} (which is for the light one).
+DARK_NAMES = (
+    "#ff8a80",  # red
+    "#82b1ff",  # blue
+    "#69f0ae",  # green
+    "#d7a6ff",  # purple
+    "#ffb86c",  # orange
+    "#64dfc8",  # teal
+    "#f1d36b",  # mustard
+    "#9ecbff",  # navy
+    "#ff8fc8",  # pink
+    "#d7b59a",  # brown
+    "#5fe0f0",  # cyan
+    "#b8c4d4",  # slate
+)
+
+NAME_COLOURS: dict[str, tuple[str, ...]] = {"light": PALETTE, "dark": DARK_NAMES}
+
+STATUS_COLOURS_BY_THEME: dict[str, dict[str, str]] = {
+    "light": {
+        "info": "#34495e",
+        "ok": "#17703a",
+        "warning": "#8a5c00",
+        "error": "#c0392b",
+    },
+    "dark": {
+        "info": "#a9b4c4",
+        "ok": "#7ee2a8",
+        "warning": "#f1d36b",
+        "error": "#ff7b72",
+    },
+}
+STATUS_COLOURS = STATUS_COLOURS_BY_THEME["light"]
 
 #: Our theme's two palettes.
 PALETTES: dict[str, dict[str, str]] = {
@@ -59,12 +117,13 @@ PALETTES: dict[str, dict[str, str]] = {
         "bg": "#f4f5f7",
         "panel": "#ffffff",
         "fg": "#1d2330",
-        "muted": "#8a94a6",
+        "muted": "#667085",
         "accent": "#2f6fed",
         "border": "#d9dde5",
         "select": "#dbe6fd",
         "mention": "#fff2a8",
-        "history": "#9aa3b2",
+        "history": "#8a94a6",
+        "accentActive": "#2458c4",
     },
     "dark": {
         "bg": "#1e2127",
@@ -75,39 +134,101 @@ PALETTES: dict[str, dict[str, str]] = {
         "border": "#3a3f4b",
         "select": "#34466b",
         "mention": "#5c4b00",
-        "history": "#6f7785",
+        "history": "#7d8594",
+        "accentActive": "#4a7bd8",
     },
 }
 
 
-def applyTheme(root: tk.Misc, theme: str) -> dict[str, str]:
+def screenScale(root: tk.Misc) -> float:
     """
-    Style every ttk widget with our theme in C{theme}'s palette.
+    @return: How much larger than a 96 DPI screen to draw, from what the X
+        server (or the X resources' C{Xft.dpi}) says an inch is: 1.0 at 96
+        DPI or less, 2.0 at 192.
+    """
+    try:
+        dpi = float(root.winfo_fpixels("1i"))
+    except (tk.TclError, ValueError):
+        return 1.0
+    return max(1.0, round(dpi / 96.0 * 4) / 4)
+
+
+def applyScale(root: tk.Misc, scale: float) -> None:
+    """
+    Draw at C{scale}: fonts are sized in points, so setting Tk's points per
+    pixel scales every font; padding and sizes in pixels are scaled by the
+    window with L{ChatWindow.px}.
+    """
+    root.tk.call("tk", "scaling", 96.0 * scale / 72.0)
+
+
+def applyTheme(root: tk.Misc, theme: str, scale: float = 1.0) -> dict[str, str]:
+    """
+    Style every ttk widget with our theme in C{theme}'s palette, its
+    padding scaled by C{scale}.
 
     @return: The palette.
     """
+
+    def px(*sizes: int) -> tuple[int, ...] | int:
+        scaled = tuple(round(size * scale) for size in sizes)
+        return scaled[0] if len(scaled) == 1 else scaled
+
     colours = PALETTES[theme]
     style = ttk.Style(root)
     style.theme_use("clam")
     bg, panel, fg = colours["bg"], colours["panel"], colours["fg"]
+    border, muted, accent = colours["border"], colours["muted"], colours["accent"]
     style.configure(".", background=bg, foreground=fg, fieldbackground=panel)
-    style.configure(".", bordercolor=colours["border"], focuscolor=colours["accent"])
+    style.configure(".", bordercolor=border, focuscolor=accent, troughcolor=bg)
+    style.configure(".", lightcolor=bg, darkcolor=bg, insertcolor=fg)
+    style.configure(".", selectbackground=colours["select"], selectforeground=fg)
     style.configure("TFrame", background=bg)
     style.configure("TLabel", background=bg, foreground=fg)
-    style.configure("Topic.TLabel", background=panel, foreground=colours["muted"])
-    style.configure("TEntry", fieldbackground=panel, foreground=fg, padding=5)
-    style.configure("TButton", padding=(10, 4), background=panel, foreground=fg)
+    style.configure("Topic.TLabel", background=panel, foreground=muted)
+    style.configure("TEntry", fieldbackground=panel, foreground=fg, padding=px(6))
+    style.configure("TEntry", lightcolor=border, darkcolor=border)
+    style.map("TEntry", lightcolor=[("focus", accent)], darkcolor=[("focus", accent)])
+    style.configure("TButton", padding=px(12, 5), background=panel, foreground=fg)
+    style.configure("TButton", lightcolor=panel, darkcolor=panel)
     style.map("TButton", background=[("active", colours["select"])])
-    style.configure("TNotebook", background=bg, borderwidth=0)
-    style.configure("TNotebook.Tab", padding=(12, 4), background=bg, foreground=fg)
+    style.configure("Accent.TButton", background=accent, foreground="#ffffff")
+    style.configure("Accent.TButton", lightcolor=accent, darkcolor=accent)
+    style.map("Accent.TButton", background=[("active", colours["accentActive"])])
+    style.configure("TNotebook", background=bg, borderwidth=0, tabmargins=px(0))
+    style.configure("TNotebook", lightcolor=border, darkcolor=border)
+    style.configure("TNotebook.Tab", padding=px(14, 6), background=bg, foreground=muted)
+    style.configure("TNotebook.Tab", lightcolor=bg, darkcolor=bg)
     style.map(
         "TNotebook.Tab",
         background=[("selected", panel)],
-        foreground=[("selected", colours["accent"])],
+        foreground=[("selected", fg)],
+        lightcolor=[("selected", accent)],
     )
     style.configure("Treeview", background=panel, fieldbackground=panel, foreground=fg)
-    style.map("Treeview", background=[("selected", colours["select"])])
+    style.configure("Treeview", rowheight=px(22), borderwidth=0)
+    style.configure("Treeview", lightcolor=border, darkcolor=border)
+    style.map(
+        "Treeview",
+        background=[("selected", colours["select"])],
+        foreground=[("selected", fg)],
+    )
+    style.configure("Treeview.Heading", background=bg, foreground=muted)
+    style.configure("Treeview.Heading", relief="flat", padding=px(4, 3))
+    style.configure("Treeview.Heading", lightcolor=bg, darkcolor=bg)
+    style.map("Treeview.Heading", background=[("active", colours["select"])])
+    for orient in ("Vertical", "Horizontal"):
+        name = f"{orient}.TScrollbar"
+        style.configure(name, background=colours["border"], troughcolor=panel)
+        style.configure(name, arrowcolor=muted, bordercolor=panel)
+        style.configure(name, lightcolor=colours["border"], darkcolor=border)
+        style.configure(name, arrowsize=px(12))
     style.configure("TCheckbutton", background=bg, foreground=fg)
+    style.configure("TCheckbutton", indicatorbackground=panel)
+    style.map("TCheckbutton", background=[("active", bg)])
+    style.configure("TPanedwindow", background=bg)
+    style.configure("Sash", sashthickness=px(6), gripcount=0)
+    style.configure("TSeparator", background=border)
     root.configure(background=bg)  # type: ignore[call-arg]
     return colours
 
@@ -140,23 +261,34 @@ class ChatWindow:
         trust: str = "",
         theme: str = "light",
         geometry: str = "900x560",
+        scale: float | None = None,
     ) -> None:
         """
         @param tls: Whether the TLS box starts ticked.
         @param trust: What TLS trusts, in words (C{--ca}), or C{""} for the
             platform's certificate authorities.
+        @param scale: How much larger than at 96 DPI to draw (fonts,
+            padding, the default size); L{None} for what the screen says
+            (L{screenScale}).
         """
         self.root = root
         self.model = model
         self.session = session
         self.history = InputHistory()
         self.completer = NameCompleter()
-        root.geometry(geometry)
-        root.minsize(480, 300)
+        self.scale = screenScale(root) if scale is None else scale
+        applyScale(root, self.scale)
+        root.geometry(_scaledGeometry(geometry, self.scale))
+        root.minsize(self.px(480), self.px(300))
         self.theme = theme
-        self.colours = applyTheme(root, theme)
+        self.colours = applyTheme(root, theme, self.scale)
+        self.lineColours = LINE_COLOURS[theme]
+        self.nameColours = NAME_COLOURS[theme]
+        self.statusColours = STATUS_COLOURS_BY_THEME[theme]
         self.views: dict[int, tuple[ttk.Frame, ttk.Label, tk.Text, Conversation]] = {}
         self._showing: list[int] = []
+        #: Whether each view (by conversation id) keeps to its end.
+        self.following: dict[int, bool] = {}
         self._fonts()
         self._buildStatus()
         self._buildForm(host, port, name, tls, trust)
@@ -166,9 +298,25 @@ class ChatWindow:
         self.showLogin("")
         model.attach(self)
 
+    def px(self, size: int) -> int:
+        """
+        @return: C{size} pixels at 96 DPI, scaled for this screen.
+        """
+        return round(size * self.scale)
+
+    def unscaledSize(self) -> str:
+        """
+        @return: The window's size as C{WxH} at 96 DPI (what is remembered,
+            so that the next start scales it again).
+        """
+        root = self.root
+        width = round(root.winfo_width() / self.scale)
+        height = round(root.winfo_height() / self.scale)
+        return f"{width}x{height}"
+
     def _fonts(self) -> None:
         base = tkfont.nametofont("TkFixedFont").copy()
-        base.configure(size=11)
+        base.configure(size=10)  # points: Tk's scaling makes them pixels
         self.font = base
         self.fonts = {
             "bold": _variant(base, weight="bold"),
@@ -178,7 +326,7 @@ class ChatWindow:
     # Building
 
     def _buildStatus(self) -> None:
-        bar = ttk.Frame(self.root, padding=(6, 3))
+        bar = ttk.Frame(self.root, padding=(self.px(6), self.px(3)))
         bar.pack(side="bottom", fill="x")
         self.status = ttk.Label(bar, anchor="w")
         self.status.pack(side="left", fill="x", expand=True)
@@ -191,10 +339,10 @@ class ChatWindow:
         self, host: str, port: int, name: str, tls: bool, trust: str
     ) -> None:
         self.formOuter = ttk.Frame(self.root)
-        form = self.form = ttk.Frame(self.formOuter, padding=24)
+        form = self.form = ttk.Frame(self.formOuter, padding=self.px(24))
         form.place(relx=0.5, rely=0.45, anchor="center")
         ttk.Label(form, text="Connect to a chat server", font="TkHeadingFont").grid(
-            row=0, column=0, columnspan=3, sticky="w", pady=(0, 12)
+            row=0, column=0, columnspan=3, sticky="w", pady=(self.px(0), self.px(12))
         )
         self.hostVar = tk.StringVar(form, host)
         self.portVar = tk.StringVar(form, str(port))
@@ -211,14 +359,14 @@ class ChatWindow:
         fields += [("password", "Password", self.passwordVar)]
         for row, (key, label, var) in enumerate(fields, start=1):
             title = ttk.Label(form, text=label)
-            title.grid(row=row, column=0, sticky="w", pady=3)
+            title.grid(row=row, column=0, sticky="w", pady=self.px(3))
             entry = ttk.Entry(
                 form, textvariable=var, width=28, show="*" if key == "password" else ""
             )
-            entry.grid(row=row, column=1, sticky="w", padx=8, pady=3)
+            entry.grid(row=row, column=1, sticky="w", padx=self.px(8), pady=self.px(3))
             entry.bind("<Return>", self.submit)
             entry.bind("<KP_Enter>", self.submit)
-            error = ttk.Label(form, foreground=STATUS_COLOURS["error"])
+            error = ttk.Label(form, foreground=self.statusColours["error"])
             error.grid(row=row, column=2, sticky="w")
             self.formLabels[key] = title
             self.formEntries[key] = entry
@@ -229,19 +377,23 @@ class ChatWindow:
         self.tlsBox = ttk.Checkbutton(
             form, text="Use TLS (verify the server's certificate)", variable=self.tlsVar
         )
-        self.tlsBox.grid(row=5, column=1, sticky="w", padx=8, pady=3)
+        self.tlsBox.grid(row=5, column=1, sticky="w", padx=self.px(8), pady=self.px(3))
         self.tlsBox.bind("<Return>", self.submit)
         self.formErrors["tls"] = ttk.Label(
-            form, foreground=STATUS_COLOURS["error"], wraplength=360
+            form, foreground=self.statusColours["error"], wraplength=360
         )
         self.formErrors["tls"].grid(row=5, column=2, sticky="w")
         trusted = trust or "the system's certificate authorities"
         self.trustLabel = ttk.Label(
-            form, text=f"trusting {trusted}", foreground=STATUS_COLOURS["info"]
+            form, text=f"trusting {trusted}", foreground=self.statusColours["info"]
         )
-        self.trustLabel.grid(row=6, column=1, columnspan=2, sticky="w", padx=8)
-        self.connectButton = ttk.Button(form, text="Connect", command=self.submit)
-        self.connectButton.grid(row=7, column=1, sticky="w", padx=8, pady=(12, 0))
+        self.trustLabel.grid(row=6, column=1, columnspan=2, sticky="w", padx=self.px(8))
+        self.connectButton = ttk.Button(
+            form, text="Connect", style="Accent.TButton", command=self.submit
+        )
+        self.connectButton.grid(
+            row=7, column=1, sticky="w", padx=self.px(8), pady=(self.px(12), self.px(0))
+        )
 
     def _passwordRow(self) -> tuple[tk.Widget, ...]:
         key = "password"
@@ -257,7 +409,7 @@ class ChatWindow:
         chat = self.chat = ttk.Frame(self.root)
         # The input row is packed first so that it keeps its room when the
         # window is small; the panes take what is left.
-        row = ttk.Frame(chat, padding=(6, 6))
+        row = ttk.Frame(chat, padding=(self.px(6), self.px(6)))
         row.pack(side="bottom", fill="x")
         panes = ttk.PanedWindow(chat, orient="horizontal")
         panes.pack(fill="both", expand=True)
@@ -266,7 +418,7 @@ class ChatWindow:
         self.notebook.bind("<<NotebookTabChanged>>", self._tabChanged)
         panes.add(self.notebook, weight=4)
 
-        right = ttk.Frame(panes, padding=(6, 4))
+        right = ttk.Frame(panes, padding=(self.px(6), self.px(4)))
         self.usersLabel = ttk.Label(right, text="Online (0)", font="TkHeadingFont")
         self.usersLabel.pack(anchor="w")
         colours = self.colours
@@ -282,7 +434,7 @@ class ChatWindow:
             foreground=colours["fg"],
             selectbackground=colours["select"],
         )
-        self.users.pack(fill="both", expand=True, pady=(4, 8))
+        self.users.pack(fill="both", expand=True, pady=(self.px(4), self.px(8)))
         self.users.bind("<Double-1>", self._privateWithSelected)
         self.roomsLabel = ttk.Label(right, text="Rooms", font="TkHeadingFont")
         self.roomsLabel.pack(anchor="w")
@@ -292,21 +444,21 @@ class ChatWindow:
         self.roomsTree.heading("#0", text="room")
         self.roomsTree.heading("users", text="users")
         self.roomsTree.heading("topic", text="topic")
-        self.roomsTree.column("#0", width=90)
-        self.roomsTree.column("users", width=44, anchor="e")
-        self.roomsTree.column("topic", width=120)
-        self.roomsTree.pack(fill="both", expand=True, pady=(4, 0))
+        self.roomsTree.column("#0", width=self.px(90))
+        self.roomsTree.column("users", width=self.px(56), anchor="e")
+        self.roomsTree.column("topic", width=self.px(120))
+        self.roomsTree.pack(fill="both", expand=True, pady=(self.px(4), self.px(0)))
         self.roomsTree.bind("<Double-1>", self._joinSelectedRoom)
         self.roomsTree.bind("<Return>", self._joinSelectedRoom)
         ttk.Button(right, text="Refresh rooms", command=self._refreshRooms).pack(
-            anchor="w", pady=(4, 0)
+            anchor="w", pady=(self.px(4), self.px(0))
         )
         panes.add(right, weight=1)
 
         self.entry = entry = ttk.Entry(row, font=self.font)
         entry.pack(side="left", fill="x", expand=True)
         self.sendButton = ttk.Button(row, text="Send", command=self.sendInput)
-        self.sendButton.pack(side="left", padx=(6, 0))
+        self.sendButton.pack(side="left", padx=(self.px(6), self.px(0)))
         entry.bind("<Return>", self.sendInput)
         entry.bind("<KP_Enter>", self.sendInput)
         entry.bind("<Up>", self._historyUp)
@@ -314,12 +466,14 @@ class ChatWindow:
         entry.bind("<Tab>", self._complete)
         entry.bind("<KeyPress>", lambda e: self.completer.reset())
         self.closeButton = ttk.Button(row, text="Close tab", command=self.closeTab)
-        self.closeButton.pack(side="left", padx=(6, 0))
+        self.closeButton.pack(side="left", padx=(self.px(6), self.px(0)))
         self.root.bind("<Control-w>", lambda e: self.closeTab())
 
     def _newText(self, conversation: Conversation) -> None:
         frame = ttk.Frame(self.notebook)
-        topic = ttk.Label(frame, style="Topic.TLabel", anchor="w", padding=(8, 4))
+        topic = ttk.Label(
+            frame, style="Topic.TLabel", anchor="w", padding=(self.px(8), self.px(4))
+        )
         topic.pack(side="top", fill="x")
         colours = self.colours
         text = tk.Text(
@@ -328,8 +482,8 @@ class ChatWindow:
             height=10,
             state="disabled",
             font=self.font,
-            padx=8,
-            pady=6,
+            padx=self.px(8),
+            pady=self.px(6),
             undo=False,
             highlightthickness=0,
             borderwidth=0,
@@ -339,30 +493,57 @@ class ChatWindow:
         )
         scroll = ttk.Scrollbar(frame, orient="vertical", command=text.yview)
 
+        key = id(conversation)
+        self.following[key] = True
+
         def scrolled(first: float | str, last: float | str) -> None:
             scroll.set(first, last)
+            if not text.winfo_ismapped():
+                # Laid out before it is shown: nobody scrolled.
+                return
+            self.following[key] = float(last) >= 1.0
             if float(first) <= 0.0 and float(last) < 1.0:
                 self.model.olderHistory(conversation)
 
+        def resized(event: object) -> None:
+            # Shown for the first time, or resized: keep to the end when
+            # the reader was there.
+            if self.following.get(key, True):
+                text.yview_moveto(1.0)
+
         text.configure(yscrollcommand=scrolled)
+        text.bind("<Configure>", resized)
         scroll.pack(side="right", fill="y")
         text.pack(side="left", fill="both", expand=True)
         for kind, style in KIND_STYLES.items():
             options: dict[str, Any] = dict(style)
             if "font" in style:
                 options["font"] = self.fonts[style["font"]]
+            if "foreground" in style:
+                options["foreground"] = self.lineColours[style["foreground"]]
             if kind == "message":
                 options["foreground"] = colours["fg"]
+            if kind == "separator":
+                options["spacing1"] = options["spacing3"] = self.px(4)
             text.tag_configure(kind, options)
         text.tag_configure("time", foreground=colours["muted"])
         bold = self.fonts["bold"]
-        for index, colour in enumerate(PALETTE):
+        for index, colour in enumerate(self.nameColours):
             text.tag_configure(f"name{index}", foreground=colour, font=bold)
         text.tag_configure("history", foreground=colours["history"])
         text.tag_configure("mention", background=colours["mention"])
         text.tag_raise("history")
         text.tag_raise("mention")
         self.views[id(conversation)] = (frame, topic, text, conversation)
+
+    def _following(self, conversation: Conversation, text: tk.Text) -> bool:
+        """
+        Whether the reader is at the end of C{conversation}'s view (or has
+        not seen it yet), so that new lines keep it there.
+        """
+        if not text.winfo_ismapped():
+            return self.following.get(id(conversation), True)
+        return text.yview()[1] >= 1.0
 
     def _view(self, conversation: Conversation) -> tk.Text:
         if id(conversation) not in self.views:
@@ -495,7 +676,7 @@ class ChatWindow:
         self, batch: Sequence[ViewLine], trim: int, conversation: Conversation
     ) -> None:
         text = self._view(conversation)
-        following = text.yview()[1] >= 1.0
+        following = self._following(conversation, text)
         top = int(text.index("@0,0").split(".")[0])
         text.configure(state="normal")
         text.insert("end", *self._chunks(batch))  # type: ignore[arg-type]
@@ -512,7 +693,7 @@ class ChatWindow:
     ) -> None:
         text = self._view(conversation)
         top = int(text.index("@0,0").split(".")[0])
-        following = text.yview()[1] >= 1.0 and index > 0
+        following = self._following(conversation, text) and index > 0
         text.configure(state="normal")
         text.insert(f"{index + 1}.0", *self._chunks(batch))  # type: ignore[arg-type]
         text.configure(state="disabled")
@@ -527,9 +708,12 @@ class ChatWindow:
     ) -> None:
         notebook = self.notebook
         wanted = [id(c) for c in conversations]
+        # A hidden conversation keeps its view, to show again as it was.
+        kept = {id(c) for c in self.model.conversations.values()}
         for key in list(self.views):
-            if key not in wanted:
+            if key not in kept:
                 frame = self.views.pop(key)[0]
+                self.following.pop(key, None)
                 frame.destroy()
         for conversation in conversations:
             self._view(conversation)
@@ -568,7 +752,7 @@ class ChatWindow:
         users.delete(0, "end")
         for index, name in enumerate(names):
             users.insert("end", name)
-            users.itemconfigure(index, foreground=PALETTE[colourIndex(name)])
+            users.itemconfigure(index, foreground=self.nameColours[colourIndex(name)])
         self.usersLabel.configure(text=f"Members ({len(names)})")
 
     def showTitle(self, title: str) -> None:
@@ -576,7 +760,8 @@ class ChatWindow:
 
     def showStatus(self, status: Status) -> None:
         self.status.configure(
-            text=status.text, foreground=STATUS_COLOURS.get(status.level, "black")
+            text=status.text,
+            foreground=self.statusColours.get(status.level, self.colours["fg"]),
         )
         if status.canReconnect:
             self.reconnectButton.pack(side="right")
@@ -587,7 +772,9 @@ class ChatWindow:
         self.chat.pack_forget()
         self.formOuter.pack(fill="both", expand=True)
         self._clearFormErrors()
-        self.formErrors[field].configure(text=error, foreground=STATUS_COLOURS["error"])
+        self.formErrors[field].configure(
+            text=error, foreground=self.statusColours["error"]
+        )
         if field == "password":
             self._showPasswordRow()
             self.passwordVar.set("")  # a refused password is not kept
@@ -605,7 +792,7 @@ class ChatWindow:
         self._showPasswordRow()
         self.formErrors["password"].configure(
             text=f"the server asks for the password of {name}",
-            foreground=STATUS_COLOURS["info"],
+            foreground=self.statusColours["info"],
         )
         self.formEntries["password"].focus_set()
 
@@ -615,7 +802,7 @@ class ChatWindow:
 
     def _clearFormErrors(self) -> None:
         for label in self.formErrors.values():
-            label.configure(text="", foreground=STATUS_COLOURS["error"])
+            label.configure(text="", foreground=self.statusColours["error"])
 
     def showChat(self) -> None:
         self.passwordVar.set("")  # the session keeps it, in memory only
@@ -651,6 +838,18 @@ class ChatWindow:
         @return: Everything in the chat view.
         """
         return self.text.get("1.0", "end-1c")
+
+
+def _scaledGeometry(geometry: str, scale: float) -> str:
+    """
+    @return: C{geometry} (C{WxH}, maybe C{+X+Y}) with its size scaled.
+    """
+    size, plus, place = geometry.partition("+")
+    width, x, height = size.partition("x")
+    if not (x and width.isdigit() and height.isdigit()) or scale == 1.0:
+        return geometry
+    scaled = f"{round(int(width) * scale)}x{round(int(height) * scale)}"
+    return scaled + plus + place
 
 
 def _variant(base: tkfont.Font, **options: str) -> tkfont.Font:

@@ -65,10 +65,12 @@ class _AnnouncingEndpoint:
 class ChatService(MultiService):
     """
     Listens on every endpoint in C{descriptions} with the line door's one
-    factory, on every one in C{telnet} with that factory behind telnet, and
-    on every one in C{irc} with the IRC door's factory;
-    stopping it stops listening, then says goodbye to every connection and
-    closes the history store.
+    factory, on every one in C{telnet} with that factory behind telnet, on
+    every one in C{irc} with the IRC door's factory, and on every one in
+    C{web} with the web door's site (C{webOrigins}: the origins its
+    WebSocket takes, by default the page's own).  Stopping it stops
+    listening, then says goodbye to every connection and closes the
+    history store.
 
     @ivar server: What every door shares.
     @ivar factory: The line door's factory, which all its listeners share.
@@ -80,8 +82,11 @@ class ChatService(MultiService):
         server: ChatServer,
         descriptions: Iterable[str],
         reactor: object | None = None,
+        *,
         telnet: Iterable[str] = (),
         irc: Iterable[str] = (),
+        web: Iterable[str] = (),
+        webOrigins: Iterable[str] = (),
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -100,6 +105,13 @@ class ChatService(MultiService):
         self.ircFactory = IrcFactory(server)
         for description in irc:
             self.listen(description, self.ircFactory, "irc ")
+        web = list(web)
+        if web:
+            from chatserver.doors.web.resource import web_site
+
+            site = web_site(server, list(webOrigins))
+            for description in web:
+                self.listen(description, site, "web ")
 
     def listen(
         self, description: str, factory: IProtocolFactory, kind: str = ""

@@ -79,12 +79,13 @@ class Options(usage.Options, strcred.AuthOptionMixin):
     supportedInterfaces = (IUsernamePassword,)
 
     synopsis = (
-        "[--port ENDPOINT ...] [--telnet ENDPOINT ...] [--irc ENDPOINT ...] [options]"
+        "[--port ENDPOINT ...] [--telnet ENDPOINT ...] [--irc ENDPOINT ...] "
+        "[--web ENDPOINT ...] [options]"
     )
     longdesc = (
-        "A group chat server for telnet, nc and the Tk client. "
-        "--port and --telnet take any Twisted server endpoint string and may "
-        "be repeated."
+        "A group chat server for telnet, nc, the Tk client and browsers. "
+        "--port, --telnet and --web take any Twisted server endpoint string "
+        "and may be repeated."
     )
     optFlags = [
         ["log-messages", None, "Log message bodies (off by default)."],
@@ -214,6 +215,8 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         self["port"] = []
         self["telnet"] = []
         self["irc"] = []
+        self["web"] = []
+        self["web-origin"] = []
         self["exempt"] = []
 
     def opt_exempt(self, network: str) -> None:
@@ -252,12 +255,30 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         """
         self["irc"].append(description)
 
+    def opt_web(self, description: str) -> None:
+        """
+        Endpoint to serve the chat page (/) and its WebSocket (/ws) on, such
+        as tcp:8080 or ssl:8443:privateKey=server.pem. Repeatable.
+        """
+        self["web"].append(description)
+
+    def opt_web_origin(self, origin: str) -> None:
+        """
+        An origin (https://chat.example.org) whose pages may use the
+        WebSocket; repeatable [default: the page's own origin].
+        """
+        if "://" not in origin:
+            raise usage.UsageError(
+                f"--web-origin {origin!r}: an origin is SCHEME://HOST[:PORT]"
+            )
+        self["web-origin"].append(origin)
+
     def postOptions(self) -> None:
-        if not self["port"] and not self["telnet"] and not self["irc"]:
+        if not any(self[door] for door in ("port", "telnet", "irc", "web")):
             self["port"] = [DEFAULT_PORT]
         from twisted.internet import reactor
 
-        for option in ("port", "telnet", "irc"):
+        for option in ("port", "telnet", "irc", "web"):
             for description in self[option]:
                 try:
                     serverFromString(reactor, description)
@@ -386,7 +407,12 @@ def makeService(options: Options) -> ChatService | ConsoleService:
             raise SystemExit(f"twistd chat: {e}") from None
     server = ChatServer(config, checkers=options.checkers(), history=store)
     service = ChatService(
-        server, options["port"], telnet=options["telnet"], irc=options["irc"]
+        server,
+        options["port"],
+        telnet=options["telnet"],
+        irc=options["irc"],
+        web=options["web"],
+        webOrigins=options["web-origin"],
     )
     if options["console"]:
         from chatserver.console.service import ConsoleService

@@ -4,10 +4,12 @@ Take the screenshot of the Tk client in the docs (docs/client.png).
 
 Starts a private Xvfb display, a chat server on 127.0.0.1 (a port the kernel
 picks) in this process's reactor, the real client window logged in as
-C{alice}, and a few raw TCP clients that chat with her; then saves the
-window with ImageMagick's C{import} and stops everything.
+C{alice}, and a few raw TCP clients that chat with her in #lobby and #dev
+(whose history alice's join replays) and privately; then saves the window,
+with two room tabs and a private tab, with ImageMagick's C{import} and stops
+everything.
 
-    .venv/bin/python scripts/screenshot_client.py [OUTPUT.png]
+    .venv/bin/python scripts/screenshot_client.py [OUTPUT.png] [--theme=dark]
 
 Needs Xvfb and ImageMagick (C{import}).
 """
@@ -41,9 +43,10 @@ reactor: Any = _reactor
 
 
 @defer.inlineCallbacks
-def scene(output: Path) -> Generator[Any, Any, None]:
+def scene(output: Path, theme: str) -> Generator[Any, Any, None]:  # noqa: PLR0915
     """
-    A conversation in progress, then the screenshot.
+    A conversation in progress in two rooms and a private tab, then the
+    screenshot.
     """
     motd = "Be nice. Logs are kept for a week."
     factory = LineFactory(
@@ -55,37 +58,50 @@ def scene(output: Path) -> Generator[Any, Any, None]:
     port = listening.getHost().port
     bob = yield connect_talker(reactor, port, "bob")
     carol = yield connect_talker(reactor, port, "carol")
+    bob.say("/join #dev")
+    carol.say("/join #dev")
+    carol.say("/topic Release 2.1 on Friday: freeze Thursday noon")
+    yield pause(reactor)
+    # History: said before alice comes, replayed muted on her join.
+    bob.say("pushed the fix for the flaky GUI test")
+    carol.say("/me runs the suite again")
+    carol.say("412 passed, 0 failed")
+    yield pause(reactor, 0.3)
     root = tk.Tk(className="Chat")
-    client = ChatClient(root, reactor, Options("127.0.0.1", port, "alice", 5000))
+    options = Options("127.0.0.1", port, "alice", 5000, theme=theme)
+    client = ChatClient(root, reactor, options)
     tksupport.install(root)
     client.start()
     yield pause(reactor, 0.5)
     window = client.window
-    bob.say("morning alice! did the build go green?")
+
+    def type(text: str) -> None:
+        window.entry.insert(0, text)
+        window.sendInput()
+
+    bob.say("/join #lobby")
     yield pause(reactor)
-    window.entry.insert(0, "it did, all 412 tests")
-    window.sendInput()
-    carol.say("/me brings coffee")
-    yield pause(reactor)
+    bob.say("morning all")
+    type("/join #dev")
+    yield pause(reactor, 0.3)
+    type("morning! thanks for the fix, bob")
     dave = yield connect_talker(reactor, port, "dave")
-    dave.say("hi all")
+    dave.say("/join #dev")
     yield pause(reactor)
-    bob.say("/msg alice can you look at the flaky GUI test after lunch?")
-    window.entry.insert(0, "/msg bob sure, after 2")
-    window.sendInput()
+    bob.say("/join #dev")
+    bob.say("alice, can you review #42 before the freeze?")
     yield pause(reactor)
     dave.say("/nick david")
-    carol.say("nice work Alice, thanks")
+    type("/me takes #42")
     yield pause(reactor)
-    window.entry.insert(0, "/msg nobody hello?")
-    window.sendInput()
+    bob.say("/msg alice can you look at the flaky test after lunch?")
     yield pause(reactor)
-    dave.say("/quit lunch")
-    bob.say("see you at 2")
+    type("/rooms")
+    carol.say("/join #lobby")
+    carol.say("lunch at 12:30?")
     yield pause(reactor, 0.3)
-    window.entry.insert(0, "/me heads out for lunch too")
+    window.entry.insert(0, "sounds good")
     client.model.setFocused(False)  # the title counts unread lines
-    carol.say("anyone want a sandwich?")
     yield pause(reactor, 0.8)  # let Tk draw
     subprocess.run(["import", "-window", root.wm_frame(), str(output)], check=True)
     print(f"saved {output} ({root.winfo_width()}x{root.winfo_height()})")
@@ -96,11 +112,13 @@ def scene(output: Path) -> Generator[Any, Any, None]:
     yield factory.server.stop()
 
 
-def main(output: Path) -> None:
-    run_scene(reactor, lambda: scene(output))
+def main(output: Path, theme: str) -> None:
+    run_scene(reactor, lambda: scene(output, theme))
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "client.png"
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--theme=")]
+    themes = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--theme=")]
+    target = Path(arguments[0]) if arguments else ROOT / "docs" / "client.png"
     with virtual_display("screenshot_client"):
-        main(target)
+        main(target, themes[-1] if themes else "light")

@@ -208,7 +208,11 @@ class Fanout:
         else:
             positions.append(position)
         if exclude is not None:
-            self._excluded.setdefault(exclude, set()).add(position)
+            skip = self._excluded.get(exclude)
+            if skip is None:
+                self._excluded[exclude] = {position}
+            else:
+                skip.add(position)
         self._schedule()
 
     def toUsers(self, users: Iterable[ChatUser], event: ChatEvent) -> None:
@@ -454,42 +458,81 @@ class Fanout:
         advance(len(entries))
         return out
 
+    def _roomChunks(
+        self,
+        room: Room,
+        codec: Codec,
+        form: Hashable,
+        cache: dict[tuple[int, Codec, Hashable], bytes],
+        chunks: dict[tuple[Room, Codec, Hashable], list[bytes]],
+    ) -> list[bytes]:
+        """
+        @return: This turn's events of C{room} encoded by C{codec} in
+            C{form}, in the order of the room's positions, once per turn.
+        """
+        key = (room, codec, form)
+        encoded = chunks.get(key)
+        if encoded is None:
+            encoded = chunks[key] = [
+                self._encoded(cache, p, codec, form) for p in self._roomEntries[room]
+            ]
+        return encoded
+
     def _linesInRooms(
-        self, user: ChatUser, cache: dict[tuple[int, Codec, Hashable], bytes]
+        self,
+        user: ChatUser,
+        cache: dict[tuple[int, Codec, Hashable], bytes],
+        chunks: dict[tuple[Room, Codec, Hashable], list[bytes]],
     ) -> bytes:
         """
         @return: This turn's events of every room of C{user}, who stayed in
-            the same rooms all turn.
+            the same rooms all turn and was sent nothing alone (but may have
+            been left out of some events).
         """
         codec = user.codec
         rooms = user.rooms
-        entries = self._entries
-        positions = sorted(p for r in rooms for p in self._roomEntries.get(r, ()))
-        return b"".join(
-            self._encoded(cache, p, codec, codec.form(rooms, entries[p][1]))
-            for p in positions
-        )
+        skip = self._excluded.get(user)
+        mine: list[tuple[int, bytes]] = []
+        for room in rooms:
+            positions = self._roomEntries.get(room)
+            if positions is None:
+                continue
+            encoded = self._roomChunks(
+                room, codec, codec.form(rooms, room), cache, chunks
+            )
+            if skip is None:
+                mine.extend(zip(positions, encoded, strict=True))
+            else:
+                mine.extend(
+                    (p, data)
+                    for p, data in zip(positions, encoded, strict=True)
+                    if p not in skip
+                )
+        if len(rooms) > 1:
+            mine.sort(key=lambda item: item[0])
+        return b"".join(data for _, data in mine)
 
     def _soleRoomWrites(
         self,
         room: Room,
-        positions: list[int],
         *,
         special: set[ChatUser],
         several: set[ChatUser],
         cache: dict[tuple[int, Codec, Hashable], bytes],
+        chunks: dict[tuple[Room, Codec, Hashable], list[bytes]],
         writes: list[tuple[ChatUser, bytes]],
     ) -> None:
         """
         Add the writes of this turn's events of C{room} for its members whose
         only room it is: one encoding per codec, shared.  Members in several
-        rooms are added to C{several}.
+        rooms, or left out of some events, are added to C{several}.
         """
+        excluded = self._excluded
         byCodec: dict[Codec, list[ChatUser]] = {}
         for member in room.members.values():
             if member in special:
                 continue
-            if len(member.rooms) != 1:
+            if len(member.rooms) != 1 or member in excluded:
                 several.add(member)
                 continue
             codec = member.codec
@@ -501,7 +544,7 @@ class Fanout:
         only = (room,)
         for codec, sharing in byCodec.items():
             form = codec.form(only, room)
-            data = b"".join(self._encoded(cache, p, codec, form) for p in positions)
+            data = b"".join(self._roomChunks(room, codec, form, cache, chunks))
             writes.extend((member, data) for member in sharing)
 
     def flush(self) -> None:
@@ -516,22 +559,26 @@ class Fanout:
             self._moves.clear()
             self._excluded.clear()
             return
+        # Who joined or left rooms, or was sent something alone, this turn.
         special: set[ChatUser] = set()
-        special.update(self._direct, self._excluded, self._moves)
+        special.update(self._direct, self._moves)
         cache: dict[tuple[int, Codec, Hashable], bytes] = {}
+        chunks: dict[tuple[Room, Codec, Hashable], list[bytes]] = {}
         writes: list[tuple[ChatUser, bytes]] = []
         several: set[ChatUser] = set()
-        for room, positions in self._roomEntries.items():
+        for room in self._roomEntries:
             self._soleRoomWrites(
                 room,
-                positions,
                 special=special,
                 several=several,
                 cache=cache,
+                chunks=chunks,
                 writes=writes,
             )
         for member in several:
-            writes.append((member, self._linesInRooms(member, cache)))
+            data = self._linesInRooms(member, cache, chunks)
+            if data:
+                writes.append((member, data))
         for user in special:
             data = b"".join(self._linesFor(user, cache))
             if data:

@@ -112,3 +112,12 @@ def test_no_password_on_the_command_line() -> None:
     for argv in (["--password", "x"], ["--password-file", "x"]):
         with pytest.raises(SystemExit):
             parseArguments(argv)
+
+
+def test_scale() -> None:
+    assert parseArguments([]).scale is None  # from the screen
+    assert parseArguments(["--scale", "2"]).scale == 2.0
+    assert parseArguments(["--scale=1.25"]).scale == 1.25
+    for bad in ("0", "5", "big", "-1"):
+        with pytest.raises(SystemExit):
+            parseArguments(["--scale", bad])

@@ -20,7 +20,7 @@ def login(endpoint: FakeEndpoint, rooms: tuple[str, ...] = ()) -> list[str]:
     endpoint.last.receive(lines.Prompt("name", "name?"))
     assert endpoint.last.sent() == ["me"]
     endpoint.last.receive(lines.Welcome("chat", "me"), lines.UserList(("bob", "me")))
-    assert endpoint.last.sent() == ["/where"]
+    assert endpoint.last.sent() == ["/where", "/rooms"]
     endpoint.last.receive(InRoom("#lobby", lines.UserList(("bob", "me"))))
     return endpoint.last.sent()
 
@@ -130,7 +130,7 @@ def test_a_reconnection_rejoins_in_order_without_duplicates() -> None:
     endpoint.last.receive(lines.Prompt("name", "name?"))
     assert endpoint.last.sent() == ["me"]
     endpoint.last.receive(lines.Welcome("chat", "me"), lines.HistoryEnd(0))
-    assert endpoint.last.sent() == ["/where"]
+    assert endpoint.last.sent() == ["/where", "/rooms"]
     endpoint.last.receive(InRoom("#lobby", lines.UserList(("me",))))
     assert endpoint.last.sent() == ["/join #dev", "/join #ops"]
     # The server keeps "same" and "mine" with ids, at times near when we saw

@@ -36,7 +36,7 @@ def login(session: ChatSession, endpoint: FakeEndpoint, name: str = "me") -> Non
     endpoint.last.receive(*GREETING)
     assert endpoint.last.sent() == [name]
     endpoint.last.receive(lines.Welcome("chat", name), lines.UserList((name, "bob")))
-    assert endpoint.last.sent() == ["/where"]
+    assert endpoint.last.sent() == ["/where", "/rooms"]
     endpoint.last.receive(lines.InRoom("#lobby", lines.UserList((name, "bob"))))
 
 

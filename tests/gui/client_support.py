@@ -32,6 +32,7 @@ from chatclient.app import ChatClient, Options
 from chatserver.config import ChatConfig
 from chatserver.doors.line import lines
 from chatserver.doors.line.factory import LineFactory
+from chatserver.history.store import HistoryStore
 from chatserver.server import ChatServer
 from tests.client.certs import SelfSigned
 
@@ -127,6 +128,14 @@ class ClientTestCase(TestCase):
     serverCertificate: SelfSigned | None = None
     #: Check names and passwords (the server's --auth), or None.
     checkers: list[ICredentialsChecker] | None = None
+    #: The client's --theme and --scale.
+    theme = "light"
+    scale: float | None = None
+    #: Seconds the client waits before connecting again.
+    retryDelay = 1.0
+    #: A history store kept across restarts of the server, or None for a
+    #: new one each time.
+    history: HistoryStore | None = None
 
     @defer.inlineCallbacks
     def setUp(  # type: ignore[override]
@@ -160,9 +169,11 @@ class ClientTestCase(TestCase):
             self.scrollback,
             tls=self.tls,
             ca=self.ca,
+            theme=self.theme,
+            scale=self.scale,
         )
         self.client = ChatClient(
-            self.root, reactor, options, retryPolicy=lambda attempts: 1.0
+            self.root, reactor, options, retryPolicy=lambda attempts: self.retryDelay
         )
         self.window = self.client.window
         self.model = self.client.model
@@ -187,7 +198,9 @@ class ClientTestCase(TestCase):
         C{serverCertificate}), C{self.plainPort} for the other users.
         """
         self.server = ChatServer(
-            config or ChatConfig(rate=0, loginTimeout=0), checkers=self.checkers
+            config or ChatConfig(rate=0, loginTimeout=0),
+            checkers=self.checkers,
+            history=self.history,
         )
         self.factory = LineFactory(self.server)
         interface = "interface=127.0.0.1"

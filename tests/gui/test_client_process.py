@@ -51,7 +51,11 @@ class ProgramTests(ClientTestCase):
     def test_python_m_chatclient(self) -> Generator[defer.Deferred[Any], Any, None]:
         bob = yield self.otherUser("bob")
         watch = Watch()
-        env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_CONFIG_HOME=self.mktemp())
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            XDG_CONFIG_HOME=str(self.directory / "config"),
+        )
         argv = [sys.executable, "-m", "chatclient", "--host", "127.0.0.1"]
         argv += ["--port", str(self.port), "--name", "carol"]
         process = reactor.spawnProcess(
@@ -79,7 +83,11 @@ class TLSProgramTests(ClientTestCase):
     ) -> Generator[defer.Deferred[Any], Any, None]:
         bob = yield self.otherUser("bob")
         watch = Watch()
-        env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_CONFIG_HOME=self.mktemp())
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            XDG_CONFIG_HOME=str(self.directory / "config"),
+        )
         argv = [sys.executable, "-m", "chatclient", "--host", "127.0.0.1"]
         argv += ["--port", str(self.port), "--name", "carol", "--ca", self.ca]
         process = reactor.spawnProcess(

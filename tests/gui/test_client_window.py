@@ -7,11 +7,13 @@ other users.
 from __future__ import annotations
 
 from collections.abc import Generator
+from tkinter import font as tkfont
 from typing import Any
 
 import pytest
 from twisted.internet import defer
 
+from chatclient.window import LINE_COLOURS, NAME_COLOURS, PALETTES
 from chatserver.config import ChatConfig
 from chatserver.doors.line import lines
 from tests.gui.client_support import ClientTestCase, waitUntil
@@ -261,3 +263,44 @@ class ReconnectTests(ClientTestCase):
         yield waitUntil(lambda: self.userList() == ["alice", "bob"], "users again")
         yield waitUntil(lambda: not button.winfo_ismapped(), "the button hidden")
         assert self.statusText() == f"Logged in to 127.0.0.1:{self.port} as alice."
+
+
+class ScaledTests(ClientTestCase):
+    withWindow = True
+    scale = 2.0
+
+    def test_scale_doubles_fonts_padding_and_size(self) -> None:
+        root, window = self.root, self.window
+        assert abs(float(root.tk.call("tk", "scaling")) - 96 * 2 / 72) < 0.01
+        root.update()
+        assert (root.winfo_width(), root.winfo_height()) == (1800, 1120)
+        # What is remembered is the size at 96 DPI.
+        assert window.unscaledSize() == "900x560"
+        # Fonts are in points: at 96 DPI the same font is half as tall.
+        scaled = window.font.metrics("linespace")
+        family = window.font.actual("family")
+        root.tk.call("tk", "scaling", 96 / 72)
+        try:
+            plain = tkfont.Font(root, family=family, size=10).metrics("linespace")
+        finally:
+            root.tk.call("tk", "scaling", 96 * 2 / 72)
+        assert scaled >= 1.8 * plain
+        assert window.px(10) == 20
+        assert [str(p) for p in window.form.cget("padding")] == ["48"]
+
+
+class DarkThemeTests(ClientTestCase):
+    name = "alice"
+    theme = "dark"
+
+    @defer.inlineCallbacks
+    def test_dark_lines_use_the_dark_colours(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        yield self.loggedIn()
+        text = self.window.text
+        assert text.cget("background") == PALETTES["dark"]["panel"]
+        for kind in ("own", "join", "error", "separator", "info"):
+            colour = text.tag_cget(kind, "foreground")
+            assert colour == LINE_COLOURS["dark"][kind], kind
+        assert text.tag_cget("name0", "foreground") == NAME_COLOURS["dark"][0]

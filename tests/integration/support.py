@@ -45,6 +45,14 @@ def listening_ports(log: str) -> list[int]:
     return [int(p) for p in re.findall(r"listening on 127\.0\.0\.1:(\d+)", log)]
 
 
+def web_ports(log: str) -> list[int]:
+    """
+    @return: The ports a chat server's log says it serves the web door on
+        (C{--web}).
+    """
+    return [int(p) for p in re.findall(r"listening on 127\.0\.0\.1:(\d+) \(web ", log)]
+
+
 def telnet_ports(log: str) -> list[int]:
     """
     @return: The ports a chat server's log says it listens on for telnet
@@ -94,6 +102,7 @@ class ChatServer:
         expected = listeners + list(options).count("--port")
         expected += list(options).count("--telnet")
         expected += list(options).count("--irc")
+        expected += list(options).count("--web")
         found = wait_for(
             lambda: self._listening(expected) or self._failed(),
             "the server to listen",
@@ -103,6 +112,7 @@ class ChatServer:
         self.port = found[0]
         self.telnetPorts = telnet_ports(self.log())
         self.ircPorts = irc_ports(self.log())
+        self.webPorts = web_ports(self.log())
 
     def _listening(self, count: int) -> list[int] | None:
         ports = listening_ports(self.log())

@@ -7,6 +7,7 @@ its log files and its startup commands).
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,9 +107,15 @@ def test_weechat_with_server_time_and_chathistory(
             "/wait 3 /msg -server chat #dev hello from weechat",
         ]
     )
-    terminal = Terminal(
-        f"weechat-headless --dir {home} -r '{commands}' --stdout", utf8=True
-    )
+    # Not in tmux: weechat-headless outlives a killed tmux (and then spins),
+    # so it runs as a child of the test, stopped by its PID.
+    with (tmp_path / "weechat.out").open("wb") as output:
+        weechat = subprocess.Popen(
+            ["weechat-headless", "--dir", str(home), "-r", commands, "--stdout"],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         server.wait_for_log("weeuser joined #dev")
         # WeeChat negotiated the capabilities.
@@ -140,4 +147,9 @@ def test_weechat_with_server_time_and_chathistory(
             lines.InRoom("#dev", lines.Message("weeuser", "hello from weechat"))
         )
     finally:
-        terminal.close()
+        weechat.terminate()
+        try:
+            weechat.wait(10)
+        except subprocess.TimeoutExpired:
+            weechat.kill()
+            weechat.wait()

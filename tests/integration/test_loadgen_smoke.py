@@ -3,7 +3,7 @@ A smoke run of the benchmark's load generator against a real C{twistd chat}:
 a few clients, a few lines, every line checked to arrive exactly once.
 """
 
-from bench.loadgen import smoke
+from bench.loadgen import rooms_smoke, smoke
 from tests.integration.support import ChatServer
 
 
@@ -18,5 +18,30 @@ def test_every_line_arrives_exactly_once(server: ChatServer) -> None:
     assert result["lost"] == 0
     assert result["duplicated"] == 0
     assert result["reordered"] == 0
+    assert result["corrupted"] == 0
+    assert result["errorCount"] == 0
+
+
+def test_room_lines_reach_their_members_exactly_once(server: ChatServer) -> None:
+    # a and b talk in #a and #b (the last room each joins); c is in both,
+    # d only in #a, e in a room where nobody talks.
+    rooms = {
+        "a": ("#b", "#a"),
+        "b": ("#b",),
+        "c": ("#a", "#b"),
+        "d": ("#a",),
+        "e": ("#quiet",),
+    }
+    result = rooms_smoke(server.port, rooms, ("a", "b"), lines_each=10)
+    assert result["loggedIn"] == 5
+    assert result["joined"] == 5
+    assert result["sent"] == {"a": 10, "b": 10}
+    # a's lines reach c and d; b's reach a and c.
+    assert result["expected"] == 4 * 10
+    assert result["delivered"] == result["expected"]
+    assert result["lost"] == 0
+    assert result["duplicated"] == 0
+    assert result["unexpected"] == 0
+    assert result["misrouted"] == 0
     assert result["corrupted"] == 0
     assert result["errorCount"] == 0

@@ -297,8 +297,10 @@ def _loggedIn(connection: IrcProtocol, user: ChatUser) -> None:
         user.quit(connection.leaveReason or "Connection closed")
         return
     connection.registered(user)
-    connection.release("login")
+    # Greet before reading on: lines that came after registration (a JOIN in
+    # the same read, say) are answered after the welcome.
     welcome.greet(connection, user)
+    connection.release("login")
 
 
 def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:

@@ -10,8 +10,8 @@ most once per event.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Hashable
+from typing import TYPE_CHECKING, Any
 
 from chatserver.core import events
 from chatserver.core.events import ChatEvent
@@ -25,28 +25,29 @@ PLAIN = False
 MARKED = True
 
 
+_LINES: dict[type, Callable[[Any], lines.Plain]] = {
+    events.Said: lambda e: lines.Message(e.sender, e.text),
+    events.Acted: lambda e: lines.Action(e.sender, e.text),
+    events.TopicChanged: lambda e: lines.TopicSet(e.setter, e.topic),
+    events.Joined: lambda e: lines.Joined(e.name),
+    events.Parted: lambda e: lines.Left(e.name, e.reason),
+    events.Quit: lambda e: lines.Left(e.name, e.reason),
+    events.Renamed: lambda e: lines.Renamed(e.old, e.new),
+    events.Whispered: lambda e: lines.PrivateIn(
+        e.sender, f"* {e.sender} {e.text}" if e.action else e.text
+    ),
+}
+
+
 def _line(event: ChatEvent) -> lines.Plain:
     """
     @return: The server line that tells C{event} (a room event, for room
         events: without its room).
     """
-    if isinstance(event, events.Said):
-        return lines.Message(event.sender, event.text)
-    if isinstance(event, events.Acted):
-        return lines.Action(event.sender, event.text)
-    if isinstance(event, events.TopicChanged):
-        return lines.TopicSet(event.setter, event.topic)
-    if isinstance(event, events.Joined):
-        return lines.Joined(event.name)
-    if isinstance(event, (events.Parted, events.Quit)):
-        return lines.Left(event.name, event.reason)
-    if isinstance(event, events.Renamed):
-        return lines.Renamed(event.old, event.new)
-    if isinstance(event, events.Whispered):
-        if event.action:
-            return lines.PrivateIn(event.sender, f"* {event.sender} {event.text}")
-        return lines.PrivateIn(event.sender, event.text)
-    raise TypeError(f"no line for {event!r}")
+    make = _LINES.get(type(event))
+    if make is None:
+        raise TypeError(f"no line for {event!r}")
+    return make(event)
 
 
 class LineCodec:

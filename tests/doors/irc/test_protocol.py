@@ -476,3 +476,16 @@ def test_client_only_tags_on_messages_reach_message_tags_clients():
     assert alice.messages()[0].tags["+draft/reply"] == "43"
     assert bob.messages()[0].tags["+draft/reply"] == "43"
     assert "+x" not in carol.messages()[0].tags
+
+
+def test_commands_after_registration_in_the_same_read_come_after_the_welcome():
+    server = IrcServer(rate=0)
+    client = server.irc()
+    client.protocol.dataReceived(
+        b"CAP LS 302\r\nNICK ircy\r\nUSER ircy 0 * :Y\r\nCAP END\r\nJOIN #dev\r\n"
+    )
+    messages = client.messages()
+    commands = [m.command for m in messages]
+    assert commands.index("001") < commands.index("JOIN")
+    # No #lobby: an IRC user joins its channels itself.
+    assert [m.params[0] for m in messages if m.command == "JOIN"] == ["#dev"]

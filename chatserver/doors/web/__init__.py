@@ -1,0 +1,3 @@
+"""
+The web door: a chat page and its WebSocket, served by twisted.web.
+"""

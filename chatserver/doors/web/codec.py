@@ -1,0 +1,164 @@
+"""
+The web door's codec: chat events as JSON messages (see C{docs/web.md}),
+each one WebSocket text message.
+
+The fan-out hands a session everything of one reactor turn in one
+C{deliver}, the encodings concatenated, and encodes each event once per
+codec and form.  So the codec encodes an event as a whole WebSocket frame:
+a final, unmasked text frame (RFC 6455, section 5.2: a server never masks)
+holding the JSON.  Frames one after the other are a valid stream of
+messages, so what the fan-out concatenates is written to the connection as
+it is: one write per user per turn, and the framing is done once per event
+for every web user, not once per user.  An event is the same for every
+reader (it names its room), so there is one form.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Hashable
+from typing import TYPE_CHECKING, Any
+
+from chatserver.core import events
+from chatserver.core.events import ChatEvent
+from chatserver.history.store import ACTION, TOPIC
+
+if TYPE_CHECKING:
+    from chatserver.core.rooms import Room
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+TEXT_FRAME = 0x81  # FIN, opcode 1 (text)
+
+
+def frame(payload: bytes) -> bytes:
+    """
+    @return: C{payload} (UTF-8 text) as one final, unmasked text frame.
+    """
+    size = len(payload)
+    if size < 126:
+        header = bytes((TEXT_FRAME, size))
+    elif size < 1 << 16:
+        header = bytes((TEXT_FRAME, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((TEXT_FRAME, 127)) + size.to_bytes(8, "big")
+    return header + payload
+
+
+def encode_message(message: dict[str, Any]) -> bytes:
+    """
+    @return: C{message} as JSON in one WebSocket text frame, as L{WebCodec}
+        encodes events.
+    """
+    return frame(_dumps(message).encode("utf-8"))
+
+
+def _kind(kind: str) -> str:
+    if kind == ACTION:
+        return "action"
+    if kind == TOPIC:
+        return "topic"
+    return "message"
+
+
+def event_message(event: ChatEvent) -> dict[str, Any]:
+    """
+    @return: The JSON message that tells C{event}.
+    """
+    if isinstance(event, events.Said):
+        return {
+            "type": "message",
+            "room": event.room,
+            "from": event.sender,
+            "text": event.text,
+            "id": event.id,
+            "time": event.time,
+        }
+    if isinstance(event, events.Acted):
+        return {
+            "type": "action",
+            "room": event.room,
+            "from": event.sender,
+            "text": event.text,
+            "id": event.id,
+            "time": event.time,
+        }
+    if isinstance(event, events.TopicChanged):
+        return {
+            "type": "topic",
+            "room": event.room,
+            "from": event.setter,
+            "text": event.topic,
+            "id": event.id,
+            "time": event.time,
+        }
+    if isinstance(event, events.Joined):
+        return {"type": "join", "room": event.room, "name": event.name}
+    if isinstance(event, events.Parted):
+        return {
+            "type": "part",
+            "room": event.room,
+            "name": event.name,
+            "reason": event.reason,
+        }
+    if isinstance(event, events.Quit):
+        return {"type": "quit", "name": event.name, "reason": event.reason}
+    if isinstance(event, events.Renamed):
+        return {"type": "rename", "old": event.old, "new": event.new}
+    if isinstance(event, events.Whispered):
+        return {
+            "type": "private",
+            "from": event.sender,
+            "to": event.recipient,
+            "text": event.text,
+            "time": event.time,
+        }
+    if isinstance(event, events.Replayed):
+        return {
+            "type": "history",
+            "room": event.room,
+            "entries": [
+                {
+                    "kind": _kind(entry.kind),
+                    "from": entry.sender,
+                    "text": entry.text,
+                    "id": entry.id,
+                    "time": entry.time,
+                }
+                for entry in event.entries
+            ],
+            "more": event.more,
+        }
+    raise TypeError(f"no message for {event!r}")
+
+
+class WebCodec:
+    """
+    Encodes chat events as JSON lines for the web door, one form for all.
+    """
+
+    def form(self, rooms: Collection[Room], room: Room | None) -> Hashable:
+        return None
+
+    def encode(self, event: ChatEvent, form: Hashable) -> bytes:
+        return encode_message(event_message(event))
+
+
+def split_messages(data: bytes) -> list[str]:
+    """
+    @return: The texts of the frames in C{data}, as L{WebCodec} and
+        L{encode_message} wrote them (for tests and tools).
+    """
+    texts = []
+    offset = 0
+    while offset < len(data):
+        size, head = data[offset + 1], 2
+        if size == 126:
+            size, head = int.from_bytes(data[offset + 2 : offset + 4], "big"), 4
+        elif size == 127:
+            size, head = int.from_bytes(data[offset + 2 : offset + 10], "big"), 10
+        start = offset + head
+        texts.append(data[start : start + size].decode("utf-8"))
+        offset = start + size
+    return texts

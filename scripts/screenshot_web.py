@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""
+Take the screenshot of the chat page in the docs (docs/web.png).
+
+Starts a real C{twistd -n chat --web} on 127.0.0.1, a few raw TCP users who
+chat, and headless Chromium logged in as C{alice}; then saves the window
+and stops everything.
+
+    .venv/bin/python scripts/screenshot_web.py [OUTPUT.png]
+
+Needs Debian's chromium and chromium-driver (scripts/test installs them).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chatserver.doors.line import lines  # noqa: E402
+from tests.integration.browser import Browser, free_port  # noqa: E402
+from tests.integration.support import ChatServer  # noqa: E402
+
+
+def main(output: Path) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        port = free_port()
+        server = ChatServer(
+            Path(directory), "--rate", "0", "--web", f"tcp:{port}:interface=127.0.0.1"
+        )
+        browser = Browser(1100, 640)
+        try:
+            bob = server.login("bob")
+            carol = server.login("carol")
+            bob.send("/join #dev")
+            bob.send("/topic release on Friday")
+            bob.send("the build is green")
+            carol.send("/join #dev")
+            carol.send("nice, shipping the web door then")
+            carol.expect(lines.InRoom)
+            browser.open(f"http://127.0.0.1:{port}/")
+            browser.wait(lambda: browser.find("#server-name").is_displayed(), "form")
+            browser.find("#name").send_keys("alice")
+            browser.find("#login-button").click()
+            browser.wait(lambda: browser.find("#chat-view").is_displayed(), "chat")
+            browser.find("#join-name").send_keys("#dev")
+            browser.find("#join-form button").click()
+            browser.wait(lambda: browser.find("#title").text == "#dev", "#dev")
+            bob.send("/join #dev")
+            bob.send("welcome alice!")
+            bob.send("/me waves")
+            carol.send("/msg alice lunch at noon?")
+            carol.send("/join #lobby")
+            carol.send("anyone in the lobby?")
+            field = browser.find("#input")
+            field.send_keys("thanks! it runs in the same reactor")
+            field.send_keys("\n")
+            browser.wait_for_text("#log li", "same reactor")
+            time.sleep(0.5)
+            field.send_keys("b")
+            field.send_keys("\t")
+            field.send_keys("looks good")
+            browser.driver.save_screenshot(str(output))
+        finally:
+            browser.close()
+            server.stop()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "web.png")
