@@ -34,6 +34,9 @@ def test_each_event_is_one_json_line_even_with_newlines_in_its_text():
         "time": 10.5,
     }
     assert second["type"] == "private" and second["to"] == "alice"
+    action = codec.encode(Whispered("bob", "alice", "waves", 12.0, action=True), None)
+    (third,) = (json.loads(m) for m in split_messages(action))
+    assert third["text"] == "* bob waves"
 
 
 def test_frames_of_every_size():

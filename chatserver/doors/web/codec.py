@@ -111,7 +111,8 @@ def event_message(event: ChatEvent) -> dict[str, Any]:
             "type": "private",
             "from": event.sender,
             "to": event.recipient,
-            "text": event.text,
+            # An action to one user (/me from IRC) reads as one.
+            "text": f"* {event.sender} {event.text}" if event.action else event.text,
             "time": event.time,
         }
     if isinstance(event, events.Replayed):
