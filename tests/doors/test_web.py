@@ -13,6 +13,7 @@ from twisted.internet.address import IPv4Address
 from twisted.python.failure import Failure
 
 from chatserver.core.events import Replayed, Said, Whispered
+from chatserver.doors.irc.masks import door_of
 from chatserver.doors.web.codec import WebCodec, split_messages
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.doors.web.protocol import WebSession
@@ -189,3 +190,12 @@ def test_the_login_timeout():
     assert transport.closed == 1008
     server.clock.advance(server.config.closeGrace)
     assert tcp.aborted
+
+
+def test_web_users_are_shown_on_irc_as_coming_from_the_web_door():
+    server = FakeServer(rate=0)
+    web, _, _ = session(server)
+    web.textMessageReceived('{"type": "login", "name": "bob"}')
+    bob = server.realm.get("bob")
+    assert bob is not None
+    assert door_of(bob) == "web"

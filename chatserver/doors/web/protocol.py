@@ -94,6 +94,8 @@ class WebSession:
     """
 
     pingInterval = 30.0
+    #: The door, as other doors show where a user comes from (IRC's host part).
+    door = "web"
 
     transport: WebSocketTransport | None
 
