@@ -5,9 +5,15 @@ slowly, so that guessing passwords is slow, whatever door they come through.
 
 from __future__ import annotations
 
+from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 
+from chatserver import LOG_NAMESPACE
 from chatserver.limits.addresses import address_key
+
+log = Logger(namespace=LOG_NAMESPACE)
 
 MAX_LOGIN_FAILURES = 3
 """
@@ -47,6 +53,38 @@ class LoginThrottle:
         if len(self._failures) > 4096:
             self._forget(now)
         return min(self.maxDelay, self.firstDelay * 2.0 ** (count - 1))
+
+    def loginFailed(
+        self, reason: Failure, name: str, host: str, peer: str, count: int
+    ) -> float:
+        """
+        A login through any door failed: log it (an error that is not a
+        wrong name or password, at error level) and count it against
+        C{host}.
+
+        @param reason: Why the portal refused the login.
+        @param name: The name tried.
+        @param host: The address the try came from.
+        @param peer: The address, as logs show it.
+        @param count: The failures on this connection, this one included.
+        @return: Seconds to wait before answering it.
+        """
+        if not reason.check(UnauthorizedLogin):
+            log.failure(
+                "Checking the password of {name} failed",
+                failure=reason,
+                chat_event="error",
+                name=name,
+            )
+        log.info(
+            "Failed login as {name} from {peer} ({count} on this connection)",
+            chat_event="rejected",
+            name=name,
+            peer=peer,
+            count=count,
+            why="wrong name or password",
+        )
+        return self.failed(host)
 
     def _forget(self, now: float) -> None:
         for key in [

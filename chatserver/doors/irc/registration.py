@@ -15,12 +15,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
-from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import defer
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, InvalidName, NameTaken
 from chatserver.core.names import check_name
@@ -32,7 +29,6 @@ from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 if TYPE_CHECKING:
     from chatserver.doors.irc.protocol import IrcProtocol
 
-log = Logger(namespace=LOG_NAMESPACE)
 
 Handler = Callable[["IrcProtocol", Message], None]
 
@@ -345,22 +341,9 @@ def _failed(
     A login failed: answer after the throttle's delay, and close after too
     many.
     """
-    if not reason.check(UnauthorizedLogin):
-        log.failure(
-            "Checking the password of {name} failed",
-            failure=reason,
-            chat_event="error",
-            name=name,
-        )
     connection.failures += 1
-    delay = connection.server.loginThrottle.failed(connection.host)
-    log.info(
-        "Failed IRC login as {name} from {peer} ({count} on this connection)",
-        chat_event="rejected",
-        name=name,
-        peer=connection.peer,
-        count=connection.failures,
-        why="wrong name or password",
+    delay = connection.server.loginThrottle.loginFailed(
+        reason, name, connection.host, connection.peer, connection.failures
     )
 
     def answer() -> None:

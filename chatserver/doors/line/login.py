@@ -9,11 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
-from twisted.cred.error import UnauthorizedLogin
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, NameTaken
 from chatserver.core.names import check_name
@@ -26,7 +23,6 @@ from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 if TYPE_CHECKING:
     from chatserver.doors.line.protocol import ChatProtocol
 
-log = Logger(namespace=LOG_NAMESPACE)
 
 NAME_PROMPT = lines.Prompt(lines.Prompt.NAME, "What's your name?")
 
@@ -114,22 +110,9 @@ def _refused(connection: ChatProtocol, reason: Failure, name: str) -> None:
         else:
             connection.reject(reason.value.reason)  # type: ignore[union-attr]
         return
-    if not reason.check(UnauthorizedLogin):
-        log.failure(
-            "Checking the password of {name} failed",
-            failure=reason,
-            chat_event="error",
-            name=name,
-        )
     connection.failures += 1
-    delay = connection.server.loginThrottle.failed(connection.host)
-    log.info(
-        "Failed login as {name} from {peer} ({count} on this connection)",
-        chat_event="rejected",
-        name=name,
-        peer=connection.peer,
-        count=connection.failures,
-        why="wrong name or password",
+    delay = connection.server.loginThrottle.loginFailed(
+        reason, name, connection.host, connection.peer, connection.failures
     )
     connection.answerCall = connection.clock.callLater(
         delay, _answerFailure, connection

@@ -22,7 +22,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
-from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
@@ -469,22 +468,9 @@ class WebSession:
             else:
                 self.reject(reason.value.reason, "login")  # type: ignore[union-attr]
             return
-        if not reason.check(UnauthorizedLogin):
-            log.failure(
-                "Checking the password of {name} failed",
-                failure=reason,
-                chat_event="error",
-                name=name,
-            )
         self.failures += 1
-        delay = self.server.loginThrottle.failed(self.host)
-        log.info(
-            "Failed login as {name} from {peer} ({count} on this connection)",
-            chat_event="rejected",
-            name=name,
-            peer=self.peer,
-            count=self.failures,
-            why="wrong name or password",
+        delay = self.server.loginThrottle.loginFailed(
+            reason, name, self.host, self.peer, self.failures
         )
         self._later("answer", delay, self._answerFailure)
 
