@@ -9,7 +9,31 @@ from __future__ import annotations
 from typing import Protocol
 
 from twisted.internet.interfaces import IPushProducer, IReactorTime
+from twisted.logger import Logger
 from zope.interface import implementer
+
+from chatserver import LOG_NAMESPACE
+
+SEND_QUEUE_EXCEEDED = "Send queue exceeded"
+"""
+Why a client dropped for not reading left, as the others are told.
+"""
+
+log = Logger(namespace=LOG_NAMESPACE)
+
+
+def log_dropped(peer: str, name: str) -> None:
+    """
+    Log that the client at C{peer} (called C{name}, if logged in) is dropped
+    for not reading its output, whatever door it came through.
+    """
+    log.warn(
+        "Dropping {peer} ({name}): send queue exceeded",
+        chat_event="rejected",
+        peer=peer,
+        name=name,
+        why="send queue exceeded",
+    )
 
 
 class TokenBucket:

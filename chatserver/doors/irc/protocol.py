@@ -34,7 +34,7 @@ from chatserver import LOG_NAMESPACE
 from chatserver.doors.irc import message, numerics
 from chatserver.doors.irc.codec import MAX_LINE, IrcCodec
 from chatserver.limits.addresses import describe_address
-from chatserver.limits.flow import SendQueueGuard
+from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
@@ -306,14 +306,8 @@ class IrcProtocol(Protocol, TimeoutMixin):
         )
 
     def sendQueueExceeded(self) -> None:
-        log.warn(
-            "Dropping {peer} ({name}): send queue exceeded",
-            chat_event="rejected",
-            peer=self.peer,
-            name=self.target,
-            why="send queue exceeded",
-        )
-        self.leaveReason = "Send queue exceeded"
+        log_dropped(self.peer, self.target)
+        self.leaveReason = SEND_QUEUE_EXCEEDED
         self._closing = True
         self.transport.abortConnection()
 

@@ -33,7 +33,7 @@ from chatserver import LOG_NAMESPACE
 from chatserver.doors.line import lines, login, usercommands
 from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
 from chatserver.limits.addresses import describe_address
-from chatserver.limits.flow import SendQueueGuard
+from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
@@ -365,14 +365,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         """
         Drop this client: it has stopped reading (see L{SendQueueGuard}).
         """
-        log.warn(
-            "Dropping {peer} ({name}): send queue exceeded",
-            chat_event="rejected",
-            peer=self.peer,
-            name=self.name,
-            why="send queue exceeded",
-        )
-        self.leaveReason = "Send queue exceeded"
+        log_dropped(self.peer, self.name)
+        self.leaveReason = SEND_QUEUE_EXCEEDED
         self._closing = True
         # Not loseConnection: its pending output would wait for a reader that
         # is not reading.

@@ -36,7 +36,7 @@ from chatserver.doors.web.codec import encode_message, event_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.addresses import describe_address
-from chatserver.limits.flow import SendQueueGuard
+from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 
 if TYPE_CHECKING:
@@ -317,14 +317,8 @@ class WebSession:
             self.deliver(data)
 
     def sendQueueExceeded(self) -> None:
-        log.warn(
-            "Dropping {peer} ({name}): send queue exceeded",
-            chat_event="rejected",
-            peer=self.peer,
-            name=self.name,
-            why="send queue exceeded",
-        )
-        self.leaveReason = "Send queue exceeded"
+        log_dropped(self.peer, self.name)
+        self.leaveReason = SEND_QUEUE_EXCEEDED
         self._closing = True
         self._tcp.abortConnection()
 
