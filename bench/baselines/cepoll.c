@@ -14,11 +14,16 @@
  * Design: non-blocking sockets, level-triggered epoll; reads go into one
  * shared buffer and only the unfinished tail of a line is kept per client
  * (at most MAX_LINE bytes, or the client is dropped); each line is formatted
- * once and written straight to each recipient's socket when nothing waits
- * for it, keeping only the remainder, with EPOLLOUT asked for only while
- * something waits; a client whose waiting output passes MAX_OUT is dropped.
- * Clients that die are closed after the batch of events that killed them
- * (so that no event of the batch points at freed memory), and their leave
+ * once and appended to each recipient's output buffer; at the end of the
+ * batch of events from one epoll_wait (one turn) each client given output
+ * in the turn gets one send() straight to its socket, if nothing waited for
+ * it before, keeping only the remainder, with EPOLLOUT asked for only while
+ * something waits.  (Sending each line to each recipient at once, one
+ * send() per delivery, cost 1.5 us of CPU per delivery in the fan-out,
+ * more than naive Twisted, which coalesces a turn's writes: see
+ * bench/NOTES.md.)  A client whose waiting output passes MAX_OUT is
+ * dropped.  Clients that die are closed after the turn that killed them (so
+ * that no event of the batch points at freed memory), and their leave
  * notices are sent then.
  *
  * Build: cc -O2 -Wall -Wextra -Werror -o cepoll cepoll.c
@@ -60,12 +65,15 @@ struct client {
     char *out;            /* output waiting: out[outoff, outlen) */
     size_t outoff, outlen, outcap;
     struct client *nextdead;
+    int dirty;            /* in the dirty list: output to send this turn */
+    struct client *dprev, *dnext;
 };
 
 static int epfd = -1;
 static struct client **users; /* logged-in clients, in no order */
 static size_t nusers, usercap;
 static struct client *deadlist;
+static struct client *dirtyhead; /* clients given output this turn */
 static char readbuf[READ_SIZE];
 static char linebuf[OUT_LINE];
 
@@ -123,30 +131,40 @@ static void keep(struct client *c, const char *data, size_t len) {
     c->outlen += len;
 }
 
-/* Send data to c: straight to the socket if nothing waits, else queue. */
+static void mark_dirty(struct client *c) {
+    if (c->dirty)
+        return;
+    c->dirty = 1;
+    c->dprev = NULL;
+    c->dnext = dirtyhead;
+    if (dirtyhead != NULL)
+        dirtyhead->dprev = c;
+    dirtyhead = c;
+}
+
+static void unmark_dirty(struct client *c) {
+    if (!c->dirty)
+        return;
+    if (c->dprev != NULL)
+        c->dprev->dnext = c->dnext;
+    else
+        dirtyhead = c->dnext;
+    if (c->dnext != NULL)
+        c->dnext->dprev = c->dprev;
+    c->dirty = 0;
+    c->dprev = c->dnext = NULL;
+}
+
+/* Queue data for c; it goes out at the end of the turn, or on EPOLLOUT. */
 static void send_to(struct client *c, const char *data, size_t len) {
     if (c->dead)
         return;
-    if (c->outlen == c->outoff) {
-        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                kill_client(c);
-                return;
-            }
-            n = 0;
-        }
-        if ((size_t)n == len)
-            return;
-        c->outoff = c->outlen = 0;
-        keep(c, data + n, len - (size_t)n);
-    } else {
-        keep(c, data, len);
-    }
+    keep(c, data, len);
     if (!c->dead && !c->writing)
-        set_events(c, 1);
+        mark_dirty(c);
 }
 
+/* Send what waits for c; ask for EPOLLOUT only if something is left. */
 static void flush_client(struct client *c) {
     while (c->outoff < c->outlen) {
         ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
@@ -158,7 +176,14 @@ static void flush_client(struct client *c) {
                 kill_client(c);
             return;
         }
+        if (n == 0)
+            break;
         c->outoff += (size_t)n;
+    }
+    if (c->outoff < c->outlen) {
+        if (!c->writing)
+            set_events(c, 1);
+        return;
     }
     c->outoff = c->outlen = 0;
     if (c->outcap > 65536) { /* give back what a burst grew */
@@ -166,7 +191,18 @@ static void flush_client(struct client *c) {
         c->out = NULL;
         c->outcap = 0;
     }
-    set_events(c, 0);
+    if (c->writing)
+        set_events(c, 0);
+}
+
+/* The end of a turn: one send to each client given output in it. */
+static void flush_dirty(void) {
+    while (dirtyhead != NULL) {
+        struct client *c = dirtyhead;
+        unmark_dirty(c);
+        if (!c->dead)
+            flush_client(c);
+    }
 }
 
 /* Send data to every logged-in client but except (which may be NULL). */
@@ -397,6 +433,7 @@ static void reap(void) {
     while (deadlist != NULL) {
         struct client *c = deadlist;
         deadlist = c->nextdead;
+        unmark_dirty(c); /* no dangling pointer in the dirty list */
         epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
         if (c->user != SIZE_MAX) {
@@ -477,6 +514,13 @@ int main(int argc, char **argv) {
             else if (!c->dead && (what & (EPOLLERR | EPOLLHUP)))
                 kill_client(c);
         }
-        reap();
+        /* Close the dead (their leave notices are output too) until a
+         * turn's sends kill nobody. */
+        for (;;) {
+            flush_dirty();
+            if (deadlist == NULL)
+                break;
+            reap();
+        }
     }
 }
