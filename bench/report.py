@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
-SERVERS = ("ours", "naive", "threaded")
+SERVERS = ("ours", "naive", "threaded", "c")
 TITLES = {
     "ours": "ours (chatserver)",
     "naive": "naive Twisted",
     "threaded": "thread per client",
+    "c": "C epoll",
 }
 MAX_BUFFER_MB = 1.0  # the default --max-buffer, 1 MiB
 
@@ -455,7 +456,14 @@ def write_report(document: dict[str, Any], path: Path) -> None:
         "--login-timeout 0` (default `--max-buffer` 1 MiB), "
         f"{document.get('code', 'the installed package')}; "
         "**naive Twisted** is `bench/baselines/naive.py`; **thread per "
-        "client** is `bench/baselines/threaded.py`.  Each scenario starts a "
+        "client** is `bench/baselines/threaded.py`"
+        + (
+            "; **C epoll** is `bench/baselines/cepoll.c`, built with the "
+            "system C compiler (`cc -O2`) when the run starts"
+            if any("c" in kinds for run in results.runs for kinds in run.values())
+            else ""
+        )
+        + ".  Each scenario starts a "
         "fresh server process; the load generator (`bench/loadgen.py`) runs in 2 "
         "worker processes on the same 2 cores, so a busy generator slows "
         "everything: its CPU is shown.",

@@ -40,6 +40,10 @@ TWISTD = str(ROOT / ".venv" / "bin" / "twistd")
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SERVERS = ("ours", "naive", "threaded")
+# Servers that run only when --servers names them: "c" is the C epoll
+# reference server (bench/baselines/cepoll.c), built with the system C
+# compiler when first started.
+OPTIONAL = ("c",)
 SCENARIOS = ("fanout", "scale", "idle", "slow", "storm", "rooms", "history")
 # Scenarios only our server can run (rooms, history stores).
 OURS_ONLY = ("rooms", "history")
@@ -98,6 +102,11 @@ class Server:
             ]
             if lagFile:
                 command[:4] = [PYTHON, "-m", "bench.lagserver", lagFile]
+            pattern = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+        elif kind == "c":
+            from bench.baselines.cbuild import build
+
+            command = [str(build()), "0"]
             pattern = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
         else:
             command = [PYTHON, "-m", f"bench.baselines.{kind}"]
@@ -560,7 +569,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the chat benchmarks.")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help=f"comma-separated, of {', '.join((*SERVERS, *OPTIONAL))} "
+        "(c: the C epoll reference server, built with cc; not run by default)",
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--slow-seconds", type=float, default=10.0)
     parser.add_argument("--out", default=str(BENCH / "results.json"))
@@ -590,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
     raise_fd_limit()
     scenarios = options.scenarios.split(",")
     servers = options.servers.split(",")
+    unknown = [s for s in servers if s not in (*SERVERS, *OPTIONAL)]
+    if unknown:
+        parser.error(f"unknown servers: {', '.join(unknown)}")
     runs: list[dict[str, dict[str, Metrics]]] = []
     started = time.time()
     for run in range(options.runs):
