@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
@@ -31,6 +30,7 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
+from chatserver.doors import lifecycle
 from chatserver.doors.irc import message, numerics
 from chatserver.doors.irc.codec import MAX_LINE, IrcCodec
 from chatserver.limits.addresses import describe_address
@@ -55,14 +55,6 @@ MAX_CLIENT_TAGS = 4094
 The most bytes of tag data (without the C{@} and the space) a client may
 send (IRCv3 message-tags: more is refused with 417).
 """
-
-
-def _describe_loss(reason: Failure) -> str:
-    if reason.check(error.ConnectionDone):
-        return "Connection closed"
-    if reason.check(error.ConnectionLost):
-        return "Connection reset by peer"
-    return f"Connection lost: {reason.getErrorMessage()}"
 
 
 class IrcProtocol(Protocol, TimeoutMixin):
@@ -185,14 +177,8 @@ class IrcProtocol(Protocol, TimeoutMixin):
 
     def connectionMade(self) -> None:
         self.host = str(getattr(self.transport.getPeer(), "host", ""))
-        refused = self.server.admission.admit(self, self.host)
+        refused = lifecycle.admit(self.server, self, self.host, self.peer)
         if refused is not None:
-            log.warn(
-                "Refused {peer}: {why}",
-                chat_event="refused",
-                peer=self.peer,
-                why=refused,
-            )
             self.close("Refused", refused)
             return
         self.transport.registerProducer(self._guard, True)
@@ -207,19 +193,9 @@ class IrcProtocol(Protocol, TimeoutMixin):
                 call.cancel()
         self._resumeCall = self._abortCall = self.answerCall = None
         self._closing = True
-        why = self.leaveReason or _describe_loss(reason)
-        admission = self.server.admission
-        if self.user is not None:
-            user, self.user = self.user, None
-            user.quit(why)
-        elif admission.isAdmitted(self):
-            log.info(
-                "IRC connection from {peer} closed before login ({reason})",
-                chat_event="disconnect",
-                peer=self.peer,
-                reason=why,
-            )
-        admission.release(self, self.host)
+        why = self.leaveReason or lifecycle.describe_loss(reason)
+        user, self.user = self.user, None
+        lifecycle.ended(self.server, self, self.host, self.peer, user=user, why=why)
 
     def close(self, reason: str, error: str = "") -> None:
         """

@@ -21,7 +21,6 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall, ITCPTransport
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
@@ -30,6 +29,7 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
+from chatserver.doors import lifecycle
 from chatserver.doors.line import lines, login, usercommands
 from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
 from chatserver.limits.addresses import describe_address
@@ -48,16 +48,6 @@ log = Logger(namespace=LOG_NAMESPACE)
 
 # One shared empty set: frozenset() makes a new one, 216 bytes, each time.
 _NO_HOLDS: frozenset[str] = frozenset()
-
-
-def _describe_loss(reason: Failure) -> str:
-    if reason.check(error.ConnectionDone):
-        return "Connection closed"
-    if reason.check(error.ConnectionAborted):
-        return "Connection aborted"
-    if reason.check(error.ConnectionLost):
-        return "Connection reset by peer"
-    return f"Connection lost: {reason.getErrorMessage()}"
 
 
 class ChatProtocol(LineReceiver, TimeoutMixin):
@@ -232,14 +222,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     def connectionMade(self) -> None:
         self.host = str(getattr(self.transport.getPeer(), "host", ""))
-        refused = self.server.admission.admit(self, self.host)
+        refused = lifecycle.admit(self.server, self, self.host, self.peer)
         if refused is not None:
-            log.warn(
-                "Refused {peer}: {why}",
-                chat_event="refused",
-                peer=self.peer,
-                why=refused,
-            )
             self.close("Refused", lines.Error(refused))
             return
         self._enableKeepAlive()
@@ -267,19 +251,9 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             if call is not None and call.active():
                 call.cancel()
         self._resumeCall = self._abortCall = self.answerCall = None
-        why = self.leaveReason or _describe_loss(reason)
-        admission = self.server.admission
-        if self.user is not None:
-            user, self.user = self.user, None
-            user.quit(why)
-        elif admission.isAdmitted(self):
-            log.info(
-                "Connection from {peer} closed before login ({reason})",
-                chat_event="disconnect",
-                peer=self.peer,
-                reason=why,
-            )
-        admission.release(self, self.host)
+        why = self.leaveReason or lifecycle.describe_loss(reason)
+        user, self.user = self.user, None
+        lifecycle.ended(self.server, self, self.host, self.peer, user=user, why=why)
 
     def close(self, reason: str, notice: lines.Event | None = None) -> None:
         """
@@ -410,13 +384,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         """
         Refuse what the client sent, telling it why, and log it.
         """
-        log.info(
-            "Rejected input from {peer}: {why}",
-            chat_event="rejected",
-            peer=self.peer,
-            name=self.name,
-            why=why,
-        )
+        lifecycle.log_rejected(self.peer, self.name, why)
         self.send(lines.Error(why))
 
     def lineReceived(self, line: bytes) -> None:

@@ -22,7 +22,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
-from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -32,6 +31,7 @@ from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, NameTaken
 from chatserver.core.names import check_name, name_key
 from chatserver.core.users import ChatUser, IChatUser
+from chatserver.doors import lifecycle
 from chatserver.doors.web.codec import encode_message, event_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
@@ -57,14 +57,6 @@ POLICY = 1008
 TRY_AGAIN_LATER = 1013
 
 DEFAULT_HISTORY_PAGE = 20
-
-
-def _describe_loss(reason: Failure) -> str:
-    if reason.check(error.ConnectionDone):
-        return "Connection closed"
-    if reason.check(error.ConnectionLost):
-        return "Connection reset by peer"
-    return f"Connection lost: {reason.getErrorMessage()}"
 
 
 def room_state(room: Room) -> dict[str, Any]:
@@ -117,7 +109,6 @@ class WebSession:
         self._holds: set[str] = set()
         self._draining = False
         self._closing = False
-        self._admitted = False
         self._awaitingPong = False
         self._closeSent = False
         self._calls: dict[str, IDelayedCall] = {}
@@ -156,17 +147,10 @@ class WebSession:
         # The HTTP channel's own timeout would end the WebSocket after it:
         # the session keeps its own time from now on.
         self._request.channel.setTimeout(None)
-        refused = self.server.admission.admit(self, self.host)
+        refused = lifecycle.admit(self.server, self, self.host, self.peer)
         if refused is not None:
-            log.warn(
-                "Refused {peer}: {why}",
-                chat_event="refused",
-                peer=self.peer,
-                why=refused,
-            )
             self.close("Refused", refused, TRY_AGAIN_LATER, kind="error")
             return
-        self._admitted = True
         # The HTTP channel is the transport's producer; it passes pauses on
         # to the request's producer, the guard.
         self._request.registerProducer(self._guard, True)
@@ -216,19 +200,9 @@ class WebSession:
             self._cancel(what)
         self._closing = True
         self._queue.clear()
-        why = self.leaveReason or _describe_loss(reason)
-        admission = self.server.admission
-        if self.user is not None:
-            user, self.user = self.user, None
-            user.quit(why)
-        elif self._admitted:
-            log.info(
-                "Connection from {peer} closed before login ({reason})",
-                chat_event="disconnect",
-                peer=self.peer,
-                reason=why,
-            )
-        admission.release(self, self.host)
+        why = self.leaveReason or lifecycle.describe_loss(reason)
+        user, self.user = self.user, None
+        lifecycle.ended(self.server, self, self.host, self.peer, user=user, why=why)
 
     # Life
 
@@ -326,13 +300,7 @@ class WebSession:
         """
         Refuse what the client sent, telling it why, and log it.
         """
-        log.info(
-            "Rejected input from {peer}: {why}",
-            chat_event="rejected",
-            peer=self.peer,
-            name=self.name,
-            why=why,
-        )
+        lifecycle.log_rejected(self.peer, self.name, why)
         self.error(why, about)
 
     def error(self, why: str, about: str | None = None) -> None:
