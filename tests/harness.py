@@ -16,6 +16,7 @@ from chatserver.config import ChatConfig
 from chatserver.doors.line import lines
 from chatserver.doors.line.factory import LineFactory
 from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.history.store import HistoryStore
 from chatserver.server import ChatServer
 
 
@@ -75,12 +76,17 @@ class FakeServer:
         self,
         checkers: list[ICredentialsChecker] | None = None,
         coalesce: bool = False,
+        history: HistoryStore | None = None,
         **settings: object,
     ) -> None:
         self.clock = Clock()
         self.config = ChatConfig(**settings)  # type: ignore[arg-type]
         self.server = ChatServer(
-            self.config, clock=self.clock, checkers=checkers, coalesce=coalesce
+            self.config,
+            clock=self.clock,
+            checkers=checkers,
+            history=history,
+            coalesce=coalesce,
         )
         self.realm = self.server.realm
         self.factory = LineFactory(self.server)

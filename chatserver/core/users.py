@@ -355,6 +355,9 @@ class ChatUser:
         room for L{None}) before the oldest it has been shown, as a
         L{Replayed} event.  The room need not exist any more, nor the user
         be in it.
+
+        @return: A L{Deferred} that fails (after the failure is logged) if
+            the history cannot be read, for the door to say so.
         """
         if room is None:
             where = self._room(None)
@@ -379,7 +382,16 @@ class ChatUser:
             about = self.realm.getRoom(name) or Room(name)
             self.realm.fanout.toUser(self, event, about)
 
-        return query.addCallback(got)
+        def failed(reason: Failure) -> Failure:
+            log.failure(
+                "Reading history for {name} failed",
+                failure=reason,
+                chat_event="error",
+                name=self.name,
+            )
+            return reason
+
+        return query.addCallback(got).addErrback(failed)
 
     def history(
         self,

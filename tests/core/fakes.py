@@ -11,7 +11,7 @@ from collections.abc import Collection, Hashable
 from typing import Any
 
 from twisted.cred.portal import Portal
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.task import Clock
 
 from chatserver.auth.checkers import ChosenName
@@ -109,3 +109,21 @@ class SlowHistory(MemoryHistory):
         waiting, self.waiting = self.waiting, []
         for answer, args in waiting:
             super().query(*args).chainDeferred(answer)
+
+
+class UnreadableHistory(MemoryHistory):
+    """
+    History in memory whose reading fails, as a store on a failing disk.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(clock=Clock())
+
+    def query(
+        self,
+        roomKey: str,
+        limit: int,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> Deferred[list[HistoryEntry]]:
+        return fail(OSError("disk I/O error"))

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatserver import LOG_NAMESPACE
 from chatserver.core.errors import ChatError, InvalidName, InvalidText, NameTaken
 from chatserver.core.names import name_key
 from chatserver.doors.line import lines
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
     from chatserver.core.users import ChatUser
     from chatserver.doors.line.protocol import ChatProtocol
 
-log = Logger(namespace=LOG_NAMESPACE)
 
 DEFAULT_HISTORY_PAGE = 20
 
@@ -195,12 +192,7 @@ def command_history(connection: ChatProtocol, user: ChatUser, args: str) -> None
     fetched = user.olderHistory(room, limit)
 
     def failed(reason: Failure) -> None:
-        log.failure(
-            "Reading history for {name} failed",
-            failure=reason,
-            chat_event="error",
-            name=user.name,
-        )
+        # The core has logged it.
         if not connection.closing:
             connection.send(
                 lines.Error("history cannot be read right now, try again later")

@@ -528,12 +528,7 @@ def _history(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     fetched = user.olderHistory(m.get("room"), limit)
 
     def failed(reason: Failure) -> None:
-        log.failure(
-            "Reading history for {name} failed",
-            failure=reason,
-            chat_event="error",
-            name=user.name,
-        )
+        # The core has logged it.
         session.error("history cannot be read right now, try again later", "history")
 
     fetched.addErrback(failed)

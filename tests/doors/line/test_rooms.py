@@ -454,3 +454,26 @@ def test_an_action_whispered_reads_as_one():
 
     event = Whispered("alice", "bob", "waves", 0.0, action=True)
     assert _line(event) == lines.PrivateIn("alice", "* alice waves")
+
+
+def test_history_that_cannot_be_read_is_one_error_line_and_one_log_event():
+    from twisted.logger import globalLogPublisher
+    from twisted.python.failure import Failure
+
+    from tests.core.fakes import UnreadableHistory
+
+    server = FakeServer(rate=0, historyReplay=0, history=UnreadableHistory())
+    alice = server.login("alice")
+    events: list[dict[str, object]] = []
+    globalLogPublisher.addObserver(events.append)  # type: ignore[arg-type]
+    try:
+        alice.send("/history")
+    finally:
+        globalLogPublisher.removeObserver(events.append)  # type: ignore[arg-type]
+    assert alice.events() == [
+        lines.Error("history cannot be read right now, try again later")
+    ]
+    errors = [e for e in events if e.get("chat_event") == "error"]
+    assert len(errors) == 1
+    failure = errors[0]["log_failure"]
+    assert isinstance(failure, Failure) and failure.check(OSError)
