@@ -130,10 +130,12 @@ class ChatUser:
             raise NotInRoom(room.name if room is not None else name)
         return room
 
-    def _existingRoom(self, name: str | None) -> Room:
+    def room(self, name: str | None = None) -> Room:
         """
         @return: The room called C{name}, which this user need not be in;
             the current room for L{None}.
+        @raise NoSuchRoom: If there is no such room.
+        @raise NotInRoom: If C{name} is L{None} and the user is in no room.
         """
         if name is None:
             return self._room(None)
@@ -142,14 +144,6 @@ class ChatUser:
             check_room_name(name)
             raise NoSuchRoom(name)
         return room
-
-    def room(self, name: str | None = None) -> Room:
-        """
-        @return: The room called C{name} (the current room for L{None}).
-        @raise NoSuchRoom: If there is no such room.
-        @raise NotInRoom: If C{name} is L{None} and the user is in no room.
-        """
-        return self._existingRoom(name)
 
     def join(self, name: str) -> tuple[Room, bool]:
         """
@@ -207,7 +201,7 @@ class ChatUser:
         @return: The room called C{name} (the current room for L{None}) and
             the names of its members, sorted regardless of case.
         """
-        room = self._existingRoom(name)
+        room = self.room(name)
         return room, room.names()
 
     # Talking
