@@ -72,6 +72,9 @@ class Mind(Protocol):
         (C{127.0.0.1:5000}).
     @ivar joinsDefaultRoom: Optional, L{True} when missing: whether logging
         in puts the user in the default room (L{ChatRealm.login}).
+    @ivar echoes: Optional, L{False} when missing: whether the user gets
+        its own room and private lines back, in their place among the
+        others (L{ChatRealm.heard}, L{ChatRealm.whisper}).
     """
 
     codec: Codec

@@ -6,30 +6,56 @@ Every door logs in through a L{Portal} over this realm: with C{--auth} the
 portal's checkers want a password, without it L{chatserver.auth.checkers}
 takes any valid name.  The realm gives each login a L{ChatUser} avatar bound
 to the door's mind, and puts it in the default room.
+
+In a cluster the realm has L{Peers}: names are claimed cluster-wide, lines
+go out through the cluster and come back in one order for every node, and
+the realm knows the users of the other nodes as L{RemoteUser}s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from twisted.cred.portal import IRealm
+from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from zope.interface import implementer
+from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.config import ChatConfig
 from chatserver.core.errors import NameTaken, NoSuchUser, TooManyRooms
-from chatserver.core.events import ChatEvent, Joined, Parted, Quit, Renamed
+from chatserver.core.events import (
+    Acted,
+    ChatEvent,
+    Joined,
+    Parted,
+    Quit,
+    Renamed,
+    Said,
+    Tags,
+    TopicChanged,
+    Whispered,
+)
 from chatserver.core.fanout import Fanout, Mind
 from chatserver.core.names import check_name, check_room_name, name_key, room_key
+from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
-from chatserver.history.store import HistoryEntry, HistoryStore
+from chatserver.history.store import (
+    ACTION,
+    TOPIC,
+    HistoryEntry,
+    HistoryReader,
+    HistoryStore,
+)
 
 log = Logger(namespace=LOG_NAMESPACE)
+
+_T = TypeVar("_T")
+_Avatar = tuple[type[Interface], object, Callable[[], None]]
 
 
 @implementer(IRealm)
@@ -45,6 +71,9 @@ class ChatRealm:
         user may change only the case of their name.
     @ivar shuttingDown: Set while the server stops: users leave without
         notices.
+    @ivar peers: The other nodes of the cluster, or L{None} for a single
+        node.
+    @ivar remote: The users logged in on other nodes, by name key.
 
     @param clock: The reactor's clock (a L{twisted.internet.task.Clock} in
         tests).
@@ -55,10 +84,12 @@ class ChatRealm:
     def __init__(
         self,
         config: ChatConfig | None = None,
-        history: HistoryStore | None = None,
+        history: HistoryStore | HistoryReader | None = None,
         clock: IReactorTime | None = None,
         coalesce: bool = True,
         accounts: bool = False,
+        *,
+        peers: Peers | None = None,
     ) -> None:
         if clock is None:
             from twisted.internet import reactor
@@ -70,7 +101,13 @@ class ChatRealm:
             history = MemoryHistory(
                 self.config.historyMax, self.config.historyKeep, clock=clock
             )
-        self.history = history
+        self.history: HistoryReader = history
+        # What keeps lines on a single node; a cluster keeps its own.
+        self._store = cast(HistoryStore, history) if peers is None else None
+        self.peers = peers
+        self.remote: dict[str, RemoteUser] = {}
+        # Names being claimed cluster-wide for a login or a rename.
+        self._claiming: set[str] = set()
         self.fanout = Fanout(clock if coalesce else None)
         self.accounts = accounts
         self.shuttingDown = False
@@ -87,9 +124,10 @@ class ChatRealm:
 
     def requestAvatar(
         self, avatarId: bytes | str | tuple[()], mind: object, *interfaces: Any
-    ) -> tuple[Any, ChatUser, Callable[[], None]]:
+    ) -> _Avatar | defer.Deferred[_Avatar]:
         """
-        Log the user a checker vouched for in, bound to C{mind}.
+        Log the user a checker vouched for in, bound to C{mind}; in a
+        cluster, once its name is claimed.
 
         @raise NameTaken: If somebody online has that name.
         """
@@ -102,8 +140,14 @@ class ChatRealm:
             name = avatarId
         else:
             raise NotImplementedError("the chat has no anonymous users")
-        user = self.login(name, cast(Mind, mind))
-        return IChatUser, user, lambda: user.quit("Logged out")
+        if self.peers is None:
+            user = self.login(name, cast(Mind, mind))
+            return IChatUser, user, lambda: user.quit("Logged out")
+
+        def loggedIn(user: ChatUser) -> _Avatar:
+            return IChatUser, user, lambda: user.quit("Logged out")
+
+        return self.claimAndLogin(name, cast(Mind, mind)).addCallback(loggedIn)
 
     # Users
 
@@ -111,34 +155,75 @@ class ChatRealm:
         return len(self._users)
 
     def __contains__(self, name: str) -> bool:
-        return name_key(name) in self._users
+        key = name_key(name)
+        return key in self._users or key in self.remote
 
     def get(self, name: str) -> ChatUser | None:
         """
-        @return: The user called C{name} in any case, or L{None}.
+        @return: The user called C{name} in any case logged in on this
+            node, or L{None}.
         """
         return self._users.get(name_key(name))
 
+    def lookup(self, name: str) -> ChatUser | RemoteUser | None:
+        """
+        @return: The user called C{name} in any case, on this node or
+            another, or L{None}.
+        """
+        key = name_key(name)
+        return self._users.get(key) or self.remote.get(key)
+
     def users(self) -> Iterable[ChatUser]:
         """
-        @return: Everyone online.
+        @return: Everyone online on this node.
         """
         return self._users.values()
 
-    def login(self, name: str, mind: Mind) -> ChatUser:
+    def everyone(self) -> list[ChatUser | RemoteUser]:
+        """
+        @return: Everyone online in the whole chat, sorted by name key.
+        """
+        users: list[ChatUser | RemoteUser] = [*self._users.values()]
+        users.extend(self.remote.values())
+        users.sort(key=lambda user: user.key)
+        return users
+
+    def _checkFree(self, name: str) -> str:
+        """
+        @return: The key of C{name}, a valid name nobody online has.
+        @raise NameTaken: If somebody has it, or is claiming it.
+        """
+        check_name(name)
+        key = name_key(name)
+        if key in self._users or key in self.remote or key in self._claiming:
+            raise NameTaken(name)
+        return key
+
+    def claimAndLogin(self, name: str, mind: Mind) -> defer.Deferred[ChatUser]:
+        """
+        Claim C{name} across the cluster, then log it in (L{login}).
+
+        @return: A L{Deferred} firing with the user, or failing with
+            L{NameTaken}.
+        """
+        return self.claimAndDo(name, lambda: self.login(name, mind, claimed=True))
+
+    def login(self, name: str, mind: Mind, claimed: bool = False) -> ChatUser:
         """
         Log C{name} in, bound to C{mind}, and put it in the default room,
         unless the mind has C{joinsDefaultRoom} false (an IRC client joins
         its channels itself).
 
+        @param claimed: Whether the name was claimed across the cluster
+            already (L{claimAndLogin}).
         @raise NameTaken: If somebody online has that name.
         """
-        check_name(name)
-        key = name_key(name)
-        if key in self._users:
-            raise NameTaken(name)
+        if not claimed:
+            self._checkFree(name)
         user = ChatUser(self, name, mind, self.now())
         self._users[user.key] = user
+        if self.peers is not None:
+            self.peers.loggedIn(user)
         log.info(
             "{name} logged in from {peer}",
             chat_event="login",
@@ -163,6 +248,8 @@ class ChatRealm:
         del self._users[user.key]
         audience = self._audience(user)
         audience.discard(user)
+        if self.peers is not None:
+            self.peers.loggedOut(user, user.rooms, reason)
         for room in user.rooms:
             room.remove(user)
             self._forgetIfEmpty(room)
@@ -179,23 +266,70 @@ class ChatRealm:
         if audience and not self.shuttingDown:
             self.fanout.toUsers(audience, Quit(user.name, reason))
 
-    def rename(self, user: ChatUser, new: str) -> str:
+    def rename(self, user: ChatUser, new: str) -> defer.Deferred[str]:
         """
-        Call C{user} C{new}; a change of case only keeps its key.
+        Call C{user} C{new}, once the name is claimed across the cluster; a
+        change of case only keeps its key.
 
-        @return: The old name.
-        @raise NameTaken: If somebody else has C{new}.
+        @return: A L{Deferred} firing with the old name, or failing with
+            L{NameTaken} if somebody else has C{new}.
         """
         newKey = name_key(new)
-        holder = self._users.get(newKey)
-        if holder is not None and holder is not user:
-            raise NameTaken(new)
+        if newKey == user.key or self.peers is None:
+            try:
+                if newKey != user.key:
+                    self._checkFree(new)
+                return defer.succeed(self._renamed(user, new))
+            except NameTaken:
+                return defer.fail()
+        return self.claimAndDo(new, lambda: self._renamed(user, new))
+
+    def claimAndDo(self, name: str, then: Callable[[], _T]) -> defer.Deferred[_T]:
+        """
+        Claim C{name} across the cluster, then call C{then}.
+
+        @return: A L{Deferred} firing with what C{then} returns, or failing
+            with L{NameTaken} if the name is not free.
+        """
+        assert self.peers is not None
+        try:
+            key = self._checkFree(name)
+        except NameTaken:
+            return defer.fail()
+        self._claiming.add(key)
+
+        def claimed(free: bool) -> _T:
+            self._claiming.discard(key)
+            if not free:
+                raise NameTaken(name)
+            return then()
+
+        def failed(reason: Any) -> Any:
+            self._claiming.discard(key)
+            return reason
+
+        return self.peers.claim(name).addCallbacks(claimed, failed)
+
+    def _renamed(self, user: ChatUser, new: str) -> str:
+        """
+        Call C{user}, whose new name is free, C{new}.
+
+        @return: The old name.
+        """
+        if not user.online:
+            # Gone while its new name was claimed: give the name back.
+            if self.peers is not None:
+                self.peers.release(new)
+            return user.name
+        newKey = name_key(new)
         old, oldKey = user.name, user.key
         del self._users[oldKey]
         user.name, user.key = new, newKey
         self._users[newKey] = user
         for room in user.rooms:
             room.renamed(user, oldKey)
+        if self.peers is not None:
+            self.peers.renamed(user, old)
         log.info(
             "{old} is now known as {new}",
             chat_event="rename",
@@ -263,6 +397,8 @@ class ChatRealm:
         room.add(user)
         user.joined(room)
         self.fanout.joined(user, room)
+        if self.peers is not None:
+            self.peers.joined(user, room)
         log.info(
             "{name} joined {room}",
             chat_event="join",
@@ -280,6 +416,8 @@ class ChatRealm:
         room.remove(user)
         user.parted(room)
         self.fanout.parted(user, room)
+        if self.peers is not None:
+            self.peers.parted(user, room, notice.reason)
         log.info(
             "{name} left {room} ({reason})",
             chat_event="part",
@@ -290,8 +428,14 @@ class ChatRealm:
         self._forgetIfEmpty(room)
 
     def _forgetIfEmpty(self, room: Room) -> None:
-        if not room.members and self.rooms.get(room.key) is room:
+        if not room.members and not room.remote and self.rooms.get(room.key) is room:
             del self.rooms[room.key]
+
+    def forgetIfEmpty(self, room: Room) -> None:
+        """
+        Forget C{room} if nobody, here or on another node, is in it.
+        """
+        self._forgetIfEmpty(room)
 
     def tell(
         self, room: Room, event: ChatEvent, exclude: ChatUser | None = None
@@ -301,11 +445,99 @@ class ChatRealm:
         """
         self.fanout.toRoom(room, event, exclude)
 
+    def line(
+        self,
+        room: Room,
+        sender: ChatUser,
+        kind: str,
+        text: str,
+        *,
+        notice: bool = False,
+        tags: Tags = (),
+    ) -> ChatEvent | None:
+        """
+        Keep a line of C{room} that C{sender} said and tell the room: at
+        once on a single node; in a cluster, when the line comes back from
+        the cluster with its place and id (L{heard}).
+
+        @return: The event the room was told, or L{None} in a cluster.
+        """
+        if self.peers is not None:
+            self.peers.publish(room, kind, sender, text, notice=notice, tags=tags)
+            return None
+        entry = self.keep(room, kind, sender.name, text)
+        return self.heard(room, entry, notice=notice, tags=tags, sender=sender)
+
+    def heard(
+        self,
+        room: Room,
+        entry: HistoryEntry,
+        *,
+        notice: bool = False,
+        tags: Tags = (),
+        sender: ChatUser | None = None,
+    ) -> ChatEvent:
+        """
+        Tell C{room} the kept line C{entry}: every member but C{sender}
+        (when it is a user of this node), unless its door echoes a user's
+        own lines.
+
+        @return: The event told.
+        """
+        event: ChatEvent
+        if entry.kind == TOPIC:
+            room.topic, room.topicSetter = entry.text, entry.sender
+            room.topicTime = entry.time
+            event = TopicChanged(
+                room.name, entry.sender, entry.text, entry.id, entry.time
+            )
+            self.tell(room, event)
+            return event
+        if entry.kind == ACTION:
+            event = Acted(
+                room.name, entry.sender, entry.text, entry.id, entry.time, tags
+            )
+        else:
+            event = Said(
+                room.name, entry.sender, entry.text, entry.id, entry.time, notice, tags
+            )
+        echoes = sender is not None and getattr(sender.mind, "echoes", False)
+        self.tell(room, event, None if echoes else sender)
+        return event
+
+    def whisper(
+        self,
+        sender: ChatUser,
+        recipient: ChatUser | RemoteUser,
+        text: str,
+        *,
+        notice: bool,
+        action: bool,
+        tags: Tags,
+    ) -> None:
+        """
+        Send C{text} from C{sender} to C{recipient} alone, on this node or
+        another; C{sender} gets it back too if its door echoes.
+        """
+        event = Whispered(
+            sender.name, recipient.name, text, self.now(), notice, action, tags
+        )
+        if isinstance(recipient, RemoteUser):
+            assert self.peers is not None
+            self.peers.whisper(
+                sender, recipient, text, notice=notice, action=action, tags=tags
+            )
+        else:
+            self.fanout.toUser(recipient, event)
+        if getattr(sender.mind, "echoes", False):
+            self.fanout.toUser(sender, event)
+
     def keep(self, room: Room, kind: str, sender: str, text: str) -> HistoryEntry:
         """
-        Keep a line of C{room} in its history.
+        Keep a line of C{room} in its history (on a single node).
         """
-        entry = self.history.append(
+        assert self._store is not None, "a cluster keeps its own lines"
+        entry = self._store.append(
             room.key,
             room=room.name,
             kind=kind,
@@ -317,6 +549,23 @@ class ChatRealm:
             self.firstKeptId = entry.id
         self.lastKeptId = entry.id
         return entry
+
+    def historyMark(self, room: Room) -> defer.Deferred[Callable[[HistoryEntry], bool]]:
+        """
+        @return: A L{Deferred} firing with whether an entry of C{room}'s
+            history was kept before now, as a member who joins now sees
+            it: the entries for which it is true are for a replay, the
+            others reach the member live.
+        """
+        if self.peers is None:
+            return defer.succeed(self.keptBefore(self.lastKeptId))
+
+        def before(mark: int | None) -> Callable[[HistoryEntry], bool]:
+            if mark is None:
+                return lambda entry: False
+            return lambda entry: entry.id <= mark
+
+        return self.peers.historyMark(room).addCallback(before)
 
     def keptBefore(self, mark: int | None) -> Callable[[HistoryEntry], bool]:
         """

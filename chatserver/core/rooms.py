@@ -19,9 +19,15 @@ class Room:
     topic.  The realm creates a room when its first member joins and forgets
     it when its last member leaves; its history stays in the history store.
 
+    In a cluster a room also has members on other nodes: they count and are
+    listed, but only the members logged in here are sent its events.
+
     @ivar name: The room's name as first written (C{#Dev}).
     @ivar key: The name's key (L{room_key}), unique among rooms.
-    @ivar members: The members by name key, in the order they joined.
+    @ivar members: The members logged in on this node by name key, in the
+        order they joined.
+    @ivar remote: The names of the members logged in on other nodes, by
+        name key.
     @ivar topic: The topic; empty when none is set.
     @ivar topicSetter: Who set the topic.
     @ivar topicTime: When the topic was set, in POSIX seconds.
@@ -34,6 +40,7 @@ class Room:
         "key",
         "members",
         "name",
+        "remote",
         "topic",
         "topicSetter",
         "topicTime",
@@ -44,6 +51,7 @@ class Room:
         self.key = room_key(name)
         self.createdAt = createdAt
         self.members: dict[str, ChatUser] = {}
+        self.remote: dict[str, str] = {}
         self.topic = ""
         self.topicSetter = ""
         self.topicTime = 0.0
@@ -57,7 +65,7 @@ class Room:
         return f"<Room {self.name} ({len(self.members)} members)>"
 
     def __len__(self) -> int:
-        return len(self.members)
+        return len(self.members) + len(self.remote)
 
     def __contains__(self, user: object) -> bool:
         key = getattr(user, "key", None)
@@ -74,9 +82,7 @@ class Room:
         Make C{user} a member.
         """
         self.members[user.key] = user
-        where = bisect_left(self._sortedKeys, user.key)
-        self._sortedKeys.insert(where, user.key)
-        self._sortedNames.insert(where, user.name)
+        self._listed(user.key, user.name)
 
     def remove(self, user: ChatUser) -> None:
         """
@@ -85,7 +91,31 @@ class Room:
         if self.members.get(user.key) is not user:
             return
         del self.members[user.key]
-        where = bisect_left(self._sortedKeys, user.key)
+        self._unlisted(user.key)
+
+    def addRemote(self, key: str, name: str) -> None:
+        """
+        Make C{name}, logged in on another node, a member.
+        """
+        if key in self.remote or key in self.members:
+            return
+        self.remote[key] = name
+        self._listed(key, name)
+
+    def removeRemote(self, key: str) -> None:
+        """
+        Make the member called C{key} on another node a member no more.
+        """
+        if self.remote.pop(key, None) is not None:
+            self._unlisted(key)
+
+    def _listed(self, key: str, name: str) -> None:
+        where = bisect_left(self._sortedKeys, key)
+        self._sortedKeys.insert(where, key)
+        self._sortedNames.insert(where, name)
+
+    def _unlisted(self, key: str) -> None:
+        where = bisect_left(self._sortedKeys, key)
         del self._sortedKeys[where]
         del self._sortedNames[where]
 
@@ -96,9 +126,13 @@ class Room:
         """
         del self.members[oldKey]
         self.members[user.key] = user
-        where = bisect_left(self._sortedKeys, oldKey)
-        del self._sortedKeys[where]
-        del self._sortedNames[where]
-        where = bisect_left(self._sortedKeys, user.key)
-        self._sortedKeys.insert(where, user.key)
-        self._sortedNames.insert(where, user.name)
+        self._unlisted(oldKey)
+        self._listed(user.key, user.name)
+
+    def renamedRemote(self, oldKey: str, key: str, name: str) -> None:
+        """
+        The member known as C{oldKey} on another node is now called C{name}.
+        """
+        if self.remote.pop(oldKey, None) is not None:
+            self._unlisted(oldKey)
+            self.addRemote(key, name)

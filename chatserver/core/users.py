@@ -9,8 +9,9 @@ events (L{chatserver.core.events}) through the chat's fan-out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -33,7 +34,6 @@ from chatserver.core.events import (
     Said,
     Tags,
     TopicChanged,
-    Whispered,
 )
 from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.rooms import Room
@@ -43,6 +43,7 @@ from chatserver.history.store import ACTION, MAX_PAGE, MESSAGE, TOPIC, HistoryEn
 if TYPE_CHECKING:
     from chatserver.core.fanout import Codec, Mind
     from chatserver.core.realm import ChatRealm
+    from chatserver.core.remote import RemoteUser
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -189,7 +190,8 @@ class ChatUser:
 
     def listRooms(self) -> list[RoomInfo]:
         """
-        @return: Every room, sorted by name regardless of case.
+        @return: Every room of the chat (of the whole cluster), sorted by
+            name regardless of case.
         """
         return [
             RoomInfo(room.name, len(room), room.topic)
@@ -217,30 +219,34 @@ class ChatUser:
         room: str | None = None,
         notice: bool = False,
         tags: Tags = (),
-    ) -> Said:
+    ) -> Said | None:
         """
         Say C{text} in C{room} (the current room for L{None}), as a notice
         if C{notice} (kept in the history as a message), with the
-        client-only C{tags} of the sender's door (not kept).
+        client-only C{tags} of the sender's door (not kept).  The sender's
+        door gets the line too if its mind C{echoes}.
+
+        @return: The line as the room was told, or L{None} in a cluster,
+            where the room is told when the line comes back in its place.
         """
         where = self._room(room)
-        entry = self.realm.keep(where, MESSAGE, self.name, self._checkedText(text))
-        event = Said(where.name, self.name, text, entry.id, entry.time, notice, tags)
-        self.realm.tell(where, event, self)
+        text = self._checkedText(text)
+        event = self.realm.line(where, self, MESSAGE, text, notice=notice, tags=tags)
         self.realm.logMessage(self, where.name, text)
-        return event
+        return cast("Said | None", event)
 
-    def act(self, text: str, room: str | None = None, tags: Tags = ()) -> Acted:
+    def act(self, text: str, room: str | None = None, tags: Tags = ()) -> Acted | None:
         """
         Do C{text} (C{/me waves}) in C{room} (the current room for L{None}),
         with the client-only C{tags} of the sender's door (not kept).
+
+        @return: As L{say}.
         """
         where = self._room(room)
-        entry = self.realm.keep(where, ACTION, self.name, self._checkedText(text))
-        event = Acted(where.name, self.name, text, entry.id, entry.time, tags)
-        self.realm.tell(where, event, self)
+        text = self._checkedText(text)
+        event = self.realm.line(where, self, ACTION, text, tags=tags)
         self.realm.logMessage(self, where.name, f"* {text}")
-        return event
+        return cast("Acted | None", event)
 
     def whisper(
         self,
@@ -249,29 +255,32 @@ class ChatUser:
         notice: bool = False,
         action: bool = False,
         tags: Tags = (),
-    ) -> ChatUser:
+    ) -> ChatUser | RemoteUser:
         """
-        Send C{text} to the user called C{name} alone, as a notice if
-        C{notice}, as an action (C{/me waves} to one user) if C{action},
-        with the client-only C{tags} of the sender's door; it is not kept.
+        Send C{text} to the user called C{name} alone, on this node or
+        another, as a notice if C{notice}, as an action (C{/me waves} to one
+        user) if C{action}, with the client-only C{tags} of the sender's
+        door; it is not kept.  The sender's door gets it too if its mind
+        C{echoes}.
 
         @return: The recipient.
         """
-        recipient = self.realm.get(name)
+        recipient = self.realm.lookup(name)
         if recipient is None:
             raise NoSuchUser(name)
         self._checkedText(text)
-        event = Whispered(
-            self.name, recipient.name, text, self.realm.now(), notice, action, tags
+        self.realm.whisper(
+            self, recipient, text, notice=notice, action=action, tags=tags
         )
-        self.realm.fanout.toUser(recipient, event)
         self.realm.logMessage(self, recipient.name, f"* {text}" if action else text)
         return recipient
 
-    def setTopic(self, text: str, room: str | None = None) -> TopicChanged:
+    def setTopic(self, text: str, room: str | None = None) -> TopicChanged | None:
         """
         Set the topic of C{room} (the current room for L{None}); an empty
         C{text} clears it.
+
+        @return: As L{say}.
         """
         where = self._room(room)
         text = check_text(text.strip())
@@ -280,10 +289,7 @@ class ChatUser:
                 f"a topic is at most {MAX_TOPIC_LENGTH} characters "
                 f"(that one has {len(text)})"
             )
-        entry = self.realm.keep(where, TOPIC, self.name, text)
-        where.topic, where.topicSetter, where.topicTime = text, self.name, entry.time
-        event = TopicChanged(where.name, self.name, text, entry.id, entry.time)
-        self.realm.tell(where, event)
+        event = self.realm.line(where, self, TOPIC, text)
         log.info(
             "{name} set the topic of {room}: {topic}",
             chat_event="topic",
@@ -291,7 +297,7 @@ class ChatUser:
             room=where.name,
             topic=text,
         )
-        return event
+        return cast("TopicChanged | None", event)
 
     def setAway(self, reason: str) -> None:
         """
@@ -304,6 +310,8 @@ class ChatUser:
                 f"(that one has {len(reason)})"
             )
         self.away = reason
+        if self.realm.peers is not None:
+            self.realm.peers.away(self)
 
     # History
 
@@ -317,12 +325,18 @@ class ChatUser:
             return
         fanout = self.realm.fanout
         gap = fanout.hold(self)
-        keptBefore = self.realm.keptBefore(self.realm.lastKeptId)
-        query = self.realm.history.query(room.key, limit)
+
+        def query(
+            keptBefore: Callable[[HistoryEntry], bool],
+        ) -> defer.Deferred[list[HistoryEntry]]:
+            # Lines kept while the query ran reach this user live.
+            return self.realm.history.query(room.key, limit).addCallback(
+                lambda entries: [entry for entry in entries if keptBefore(entry)]
+            )
+
+        replay = self.realm.historyMark(room).addCallback(query)
 
         def replayed(entries: list[HistoryEntry]) -> None:
-            # Lines kept while the query ran reach this user live.
-            entries = [entry for entry in entries if keptBefore(entry)]
             if not entries:
                 fanout.fill(self, gap)
                 return
@@ -339,7 +353,7 @@ class ChatUser:
             )
             fanout.fill(self, gap)
 
-        query.addCallbacks(replayed, failed)
+        replay.addCallbacks(replayed, failed)
 
     def olderHistory(
         self, room: str | None = None, limit: int = 20
@@ -409,11 +423,16 @@ class ChatUser:
 
     # Leaving and names
 
-    def rename(self, new: str) -> str:
+    def rename(self, new: str) -> defer.Deferred[str]:
         """
-        Change this user's name to C{new}.
+        Change this user's name to C{new}, once it is claimed across the
+        cluster.
 
-        @return: The old name.
+        @return: A L{Deferred} firing with the old name, or failing with
+            L{NameTaken}.
+        @raise InvalidName: At once, if C{new} is not a valid name (the
+            other rules also fail at once: L{AlreadyCalled},
+            L{NamesAreAccounts}).
         """
         check_name(new)
         if new == self.name:

@@ -87,10 +87,13 @@ class HistoryEntry:
     text: str
 
 
-class HistoryStore(Protocol):
+class HistoryReader(Protocol):
     """
-    Where rooms' history is kept.  Rooms are identified by their key (the
+    Where rooms' history is read.  Rooms are identified by their key (the
     case-folded name, L{chatserver.core.names.room_key}).
+
+    A cluster's history (L{chatserver.history.redis}) is only read through
+    this interface: its lines are kept by the cluster as it orders them.
     """
 
     def start(self) -> Deferred[None]:
@@ -101,15 +104,6 @@ class HistoryStore(Protocol):
     def stop(self) -> Deferred[None]:
         """
         Write what is still pending, stop trimming, close.
-        """
-
-    def append(
-        self, roomKey: str, *, room: str, kind: str, sender: str, text: str, time: float
-    ) -> HistoryEntry:
-        """
-        Keep one line, at once: the entry, with its new id, is returned
-        before anything is written anywhere.  Queries made afterwards see
-        it, even before a persistent store has written it.
         """
 
     def query(
@@ -131,4 +125,19 @@ class HistoryStore(Protocol):
             entries between the two.
         @return: The entries, oldest first; an empty list for a room
             with no history.
+        """
+
+
+class HistoryStore(HistoryReader, Protocol):
+    """
+    Where a single node keeps rooms' history and reads it.
+    """
+
+    def append(
+        self, roomKey: str, *, room: str, kind: str, sender: str, text: str, time: float
+    ) -> HistoryEntry:
+        """
+        Keep one line, at once: the entry, with its new id, is returned
+        before anything is written anywhere.  Queries made afterwards see
+        it, even before a persistent store has written it.
         """

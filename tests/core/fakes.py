@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Collection, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from twisted.cred.portal import Portal
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.task import Clock
+from twisted.python.failure import Failure
 
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.events import ChatEvent
@@ -20,6 +21,8 @@ from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
 from chatserver.history.store import HistoryEntry
+
+_T = TypeVar("_T")
 
 
 class PickleCodec:
@@ -127,3 +130,17 @@ class UnreadableHistory(MemoryHistory):
         after: int | None = None,
     ) -> Deferred[list[HistoryEntry]]:
         return fail(OSError("disk I/O error"))
+
+
+def outcome(deferred: Deferred[_T]) -> _T:
+    """
+    @return: What C{deferred}, which has fired, fired with.
+    @raise Exception: What it failed with.
+    """
+    results: list[_T | Failure] = []
+    deferred.addBoth(results.append)
+    assert results, f"{deferred!r} has not fired"
+    result = results[0]
+    if isinstance(result, Failure):
+        result.raiseException()
+    return result

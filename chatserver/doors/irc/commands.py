@@ -12,6 +12,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
+from twisted.internet import defer
+from twisted.python.failure import Failure
+
 from chatserver.core.errors import (
     AlreadyCalled,
     ChatError,
@@ -24,7 +27,6 @@ from chatserver.core.errors import (
     NotInRoom,
     TooManyRooms,
 )
-from chatserver.core.events import Acted, Said, Whispered
 from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
 from chatserver.doors.irc.masks import (
     door_of,
@@ -313,33 +315,19 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
         action, text = True, rest
     text = strip_formatting(text)
     connection.lastActive = connection.clock.seconds()
-    echo = caps.ECHO_MESSAGE in connection.caps
     # Client-only tags (+draft/reply, ...) travel with the message to the
     # IRC users with message-tags; the server's own tags are not taken.
     tags = tuple(sorted((k, v) for k, v in msg.tags.items() if k.startswith("+")))
     for target in msg.params[0].split(","):
         try:
             if target.startswith("#"):
-                event: Said | Acted
+                # With echo-message the core sends the line back too.
                 if action:
-                    event = user.act(text, target, tags)
+                    user.act(text, target, tags)
                 else:
-                    event = user.say(text, target, notice, tags)
-                if echo:
-                    connection.send(connection.codec.encode(event, None))
+                    user.say(text, target, notice, tags)
             else:
                 recipient = user.whisper(target, text, notice, action, tags)
-                if echo:
-                    whispered = Whispered(
-                        user.name,
-                        recipient.name,
-                        text,
-                        connection.clock.seconds(),
-                        notice,
-                        action,
-                        tags,
-                    )
-                    connection.send(connection.codec.encode(whispered, None))
                 if recipient.away and not notice:
                     connection.reply(numerics.RPL_AWAY, recipient.name, recipient.away)
         except ChatError as e:
@@ -370,22 +358,29 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
 
 
 def rename(connection: IrcProtocol, user: ChatUser, new: str) -> None:
-    try:
-        user.rename(new)
-    except AlreadyCalled:
-        return
-    except NameTaken:
-        connection.reply(numerics.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
-    except InvalidName as e:
-        connection.reply(
-            numerics.ERR_ERRONEUSNICKNAME, new, f"Erroneous nickname: {e.why}"
-        )
-    except NamesAreAccounts as e:
-        connection.reply(numerics.ERR_ERRONEUSNICKNAME, new, e.reason)
-    except ChatError as e:
-        _refuse(connection, "NICK", e)
-    else:
+    def refused(reason: Failure) -> None:
+        reason.trap(ChatError)
+        error = reason.value
+        assert isinstance(error, ChatError)
+        if isinstance(error, AlreadyCalled):
+            return
+        if isinstance(error, NameTaken):
+            connection.reply(
+                numerics.ERR_NICKNAMEINUSE, new, "Nickname is already in use"
+            )
+        elif isinstance(error, InvalidName):
+            connection.reply(
+                numerics.ERR_ERRONEUSNICKNAME, new, f"Erroneous nickname: {error.why}"
+            )
+        elif isinstance(error, NamesAreAccounts):
+            connection.reply(numerics.ERR_ERRONEUSNICKNAME, new, error.reason)
+        else:
+            _refuse(connection, "NICK", error)
+
+    def renamed(old: str) -> None:
         connection.nick = user.name
+
+    defer.maybeDeferred(user.rename, new).addCallbacks(renamed, refused)
 
 
 def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:

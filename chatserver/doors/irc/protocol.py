@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
 from chatserver.doors import lifecycle
-from chatserver.doors.irc import message, numerics
+from chatserver.doors.irc import caps, message, numerics
 from chatserver.doors.irc.codec import MAX_LINE, IrcCodec
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
@@ -143,6 +143,14 @@ class IrcProtocol(Protocol, TimeoutMixin):
         capabilities.
         """
         return self.ircFactory.codecs.get(self.caps)
+
+    @property
+    def echoes(self) -> bool:
+        """
+        Whether the client gets its own messages back (IRCv3
+        C{echo-message}).
+        """
+        return caps.ECHO_MESSAGE in self.caps
 
     @property
     def peer(self) -> str:

@@ -118,7 +118,16 @@ def command_nick(connection: ChatProtocol, user: ChatUser, args: str) -> None:
     if not new:
         connection.send(lines.Error("usage: /nick NAME"))
         return
-    user.rename(new)
+    user.rename(new).addErrback(_refused, connection)
+
+
+def _refused(reason: Failure, connection: ChatProtocol) -> None:
+    """
+    Tell the user why what it asked for, which had to wait, was refused.
+    """
+    reason.trap(ChatError)
+    assert isinstance(reason.value, ChatError)
+    connection.send(lines.Error(reason.value.reason))
 
 
 def command_join(connection: ChatProtocol, user: ChatUser, args: str) -> None:

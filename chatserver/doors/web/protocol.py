@@ -32,7 +32,7 @@ from chatserver.core.errors import ChatError, NameTaken
 from chatserver.core.names import check_name, name_key
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors import lifecycle
-from chatserver.doors.web.codec import encode_message, event_message
+from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.addresses import describe_address
@@ -87,6 +87,8 @@ class WebSession:
     pingInterval = 30.0
     #: The door, as other doors show where a user comes from (IRC's host part).
     door = "web"
+    #: The page shows a user's own lines as the core gives them back.
+    echoes = True
 
     transport: WebSocketTransport | None
 
@@ -454,27 +456,20 @@ class WebSession:
 # core and answers; the core checks every rule.
 
 
+# A web session echoes: the sender gets its own lines back from the core,
+# with their ids and times, in their place among the room's.
+
+
 def _say(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
-    # The room hears it from the core; the sender gets it back from its
-    # door, with its id and time, as its own line.
-    session.send(event_message(user.say(m["text"], m.get("room"))))
+    user.say(m["text"], m.get("room"))
 
 
 def _act(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
-    session.send(event_message(user.act(m["text"], m.get("room"))))
+    user.act(m["text"], m.get("room"))
 
 
 def _msg(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
-    recipient = user.whisper(m["to"], m["text"])
-    session.send(
-        {
-            "type": "private",
-            "from": user.name,
-            "to": recipient.name,
-            "text": m["text"],
-            "time": user.realm.now(),
-        }
-    )
+    user.whisper(m["to"], m["text"])
 
 
 def _join(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
@@ -496,7 +491,12 @@ def _topic(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
 
 
 def _nick(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
-    user.rename(m["name"].strip())
+    def refused(reason: Failure) -> None:
+        reason.trap(ChatError)
+        assert isinstance(reason.value, ChatError)
+        session.error(reason.value.reason, "nick")
+
+    user.rename(m["name"].strip()).addErrback(refused)
 
 
 def _rooms(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:

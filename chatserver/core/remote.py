@@ -1,0 +1,141 @@
+"""
+What the realm knows of the rest of a cluster: the users logged in on other
+nodes (L{RemoteUser}), and the other nodes themselves as the realm talks to
+them (L{Peers}, implemented by L{chatserver.cluster.node.ClusterNode}).
+
+A single node has no peers: the realm then keeps lines in its own history
+store and tells its rooms at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from twisted.internet.defer import Deferred
+
+from chatserver.core.names import name_key
+
+if TYPE_CHECKING:
+    from chatserver.core.events import Tags
+    from chatserver.core.rooms import Room
+    from chatserver.core.users import ChatUser
+
+
+class RemoteUser:
+    """
+    A user logged in on another node.
+
+    @ivar name: The user's name.
+    @ivar key: The name's key.
+    @ivar node: The name of the node the user is logged in on.
+    @ivar since: When the user logged in, in POSIX seconds.
+    @ivar away: Why the user is away; empty when here.
+    @ivar rooms: The keys of the user's rooms.
+    """
+
+    __slots__ = ("away", "key", "name", "node", "rooms", "since")
+
+    def __init__(self, name: str, node: str, since: float, away: str = "") -> None:
+        self.name = name
+        self.key = name_key(name)
+        self.node = node
+        self.since = since
+        self.away = away
+        self.rooms: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<RemoteUser {self.name} on {self.node}>"
+
+
+class Peers(Protocol):
+    """
+    The other nodes of a cluster, as the realm tells them what happens here.
+
+    Each call but L{claim} returns at once: what must reach the other nodes
+    is sent in the background, and kept while the cluster is unreachable.
+    """
+
+    def claim(self, name: str) -> Deferred[bool]:
+        """
+        Claim C{name} for a user of this node, cluster-wide and atomically.
+
+        @return: A L{Deferred} that fires with whether the name was free.
+        """
+
+    def loggedIn(self, user: ChatUser) -> None:
+        """
+        C{user}, whose name this node claimed, is now online here.
+        """
+
+    def loggedOut(self, user: ChatUser, rooms: tuple[Room, ...], reason: str) -> None:
+        """
+        C{user} left the chat from C{rooms}, for C{reason}: free its name.
+        """
+
+    def release(self, name: str) -> None:
+        """
+        Free C{name}, claimed for a user that went away before using it.
+        """
+
+    def renamed(self, user: ChatUser, oldName: str) -> None:
+        """
+        C{user}, whose new name this node claimed, was called C{oldName}:
+        free the old name.
+        """
+
+    def joined(self, user: ChatUser, room: Room) -> None:
+        """
+        C{user} joined C{room}: follow the room if it is new here.
+        """
+
+    def parted(self, user: ChatUser, room: Room, reason: str) -> None:
+        """
+        C{user} left C{room}: stop following it if nobody here is in it.
+        """
+
+    def away(self, user: ChatUser) -> None:
+        """
+        C{user} set or cleared its away message.
+        """
+
+    def publish(
+        self,
+        room: Room,
+        kind: str,
+        sender: ChatUser,
+        text: str,
+        *,
+        notice: bool,
+        tags: Tags,
+    ) -> None:
+        """
+        Send a line of C{room} to the whole cluster, where it is given its
+        place and id; every node, this one included, tells its members when
+        it reads the line back.
+        """
+
+    def whisper(
+        self,
+        sender: ChatUser,
+        recipient: RemoteUser,
+        text: str,
+        *,
+        notice: bool,
+        action: bool,
+        tags: Tags,
+    ) -> None:
+        """
+        Send a private line to C{recipient}'s node.
+        """
+
+    def kick(self, recipient: RemoteUser, reason: str) -> None:
+        """
+        Ask C{recipient}'s node to disconnect it.
+        """
+
+    def historyMark(self, room: Room) -> Deferred[int | None]:
+        """
+        @return: A L{Deferred} firing with the id of the last line of
+            C{room} that this node's members were not sent live: a history
+            replay shows the lines up to it, and nothing after it.
+        """
