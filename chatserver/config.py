@@ -48,6 +48,10 @@ class ChatConfig:
     @ivar historyReplay: History lines a user is shown on joining a room.
     @ivar historyMax: History lines kept per room, at most.
     @ivar historyKeep: Seconds a history line is kept.
+    @ivar cluster: The cluster's Redis URL (C{redis://HOST:PORT/DB}), or
+        empty for a single node.
+    @ivar nodeName: This node's name in the cluster; empty for the host
+        name and process id.
     """
 
     serverName: str = "chat"
@@ -71,3 +75,5 @@ class ChatConfig:
     historyReplay: int = 20
     historyMax: int = 10000
     historyKeep: float = 30 * 86400.0
+    cluster: str = ""
+    nodeName: str = ""

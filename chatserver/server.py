@@ -5,7 +5,7 @@ settings, the clock, and the limits that count across doors.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.portal import Portal
@@ -15,11 +15,14 @@ from twisted.internet.interfaces import IReactorTime
 from chatserver.auth.checkers import AnyNameChecker, wants_password
 from chatserver.config import ChatConfig
 from chatserver.core.realm import ChatRealm
-from chatserver.history.store import HistoryStore
+from chatserver.history.store import HistoryReader, HistoryStore
 from chatserver.limits.addresses import AddressLimits, parse_network
 from chatserver.limits.admission import Admission
 from chatserver.limits.flow import TokenBucket
 from chatserver.limits.throttle import LoginThrottle
+
+if TYPE_CHECKING:
+    from chatserver.cluster.node import ClusterNode
 
 
 class ChatServer:
@@ -49,7 +52,7 @@ class ChatServer:
         config: ChatConfig,
         clock: IReactorTime | None = None,
         checkers: list[ICredentialsChecker] | None = None,
-        history: HistoryStore | None = None,
+        history: HistoryStore | HistoryReader | None = None,
         coalesce: bool | None = None,
     ) -> None:
         if coalesce is None:
@@ -60,9 +63,29 @@ class ChatServer:
             clock = cast(IReactorTime, reactor)
         self.config = config
         self.clock: IReactorTime = clock
+        self.cluster: ClusterNode | None = None
+        if config.cluster:
+            from chatserver.cluster.node import ClusterNode, default_node_name
+            from chatserver.cluster.url import parse_redis_url
+            from chatserver.history.redis import RedisHistory
+
+            self.cluster = ClusterNode(
+                parse_redis_url(config.cluster),
+                config.nodeName or default_node_name(),
+                clock,
+                config.historyMax,
+            )
+            history = RedisHistory(self.cluster.commands, config.historyKeep, clock)
         self.realm = ChatRealm(
-            config, history, clock, coalesce=coalesce, accounts=bool(checkers)
+            config,
+            history,
+            clock,
+            coalesce=coalesce,
+            accounts=bool(checkers),
+            peers=self.cluster,
         )
+        if self.cluster is not None:
+            self.cluster.attach(self.realm)
         open: list[ICredentialsChecker] = [AnyNameChecker()]
         self.portal = Portal(self.realm, checkers or open)
         self.passwords = wants_password(self.portal)
@@ -80,15 +103,21 @@ class ChatServer:
 
     def start(self) -> defer.Deferred[None]:
         """
-        Open the history store.
+        Open the history store, and join the cluster if there is one.
         """
+        if self.cluster is not None:
+            self.cluster.start()
         return self.realm.history.start()
 
     def stop(self) -> defer.Deferred[None]:
         """
-        Say goodbye to every connection, then close the history store.
+        Say goodbye to every connection, then close the history store and
+        leave the cluster.
         """
         self.realm.shuttingDown = True
         closed = self.admission.shutdown()
         closed.addCallback(lambda _: self.realm.history.stop())
+        if self.cluster is not None:
+            cluster = self.cluster
+            closed.addCallback(lambda _: cluster.stop())
         return closed

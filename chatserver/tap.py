@@ -4,6 +4,7 @@ The C{twistd chat} command line: its options and the service they make.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Callable
 from types import TracebackType
@@ -17,6 +18,8 @@ from twisted.internet.error import CannotListenError
 from twisted.python import usage
 
 from chatserver.auth.checkers import accept_bytes
+from chatserver.cluster.keys import NODE_NAME
+from chatserver.cluster.url import parse_redis_url
 from chatserver.config import ChatConfig
 from chatserver.core.errors import InvalidRoomName, InvalidText
 from chatserver.core.names import check_room_name
@@ -208,6 +211,19 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             "History lines kept per room, at most.",
             _positive_int,
         ],
+        [
+            "cluster",
+            None,
+            "",
+            "Be a node of the cluster whose Redis is at this URL: "
+            "redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://... for TLS.",
+        ],
+        [
+            "node-name",
+            None,
+            "",
+            "This node's name in the cluster (default: host name and process id).",
+        ],
     ]
 
     def __init__(self) -> None:
@@ -309,12 +325,35 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             parse_history(self["history"])
         except ValueError as e:
             raise usage.UsageError(f"--history: {e}") from None
+        self._checkCluster()
         for checker in self.get("credCheckers", []):
             accept_bytes(checker)
         if self["console"]:
             from chatserver.console.service import check_console
 
             check_console(self.parent)
+
+    def _checkCluster(self) -> None:
+        if not self["cluster"]:
+            if self["node-name"]:
+                raise usage.UsageError("--node-name is for a node of a --cluster")
+            return
+        try:
+            parse_redis_url(self["cluster"])
+        except ValueError as e:
+            raise usage.UsageError(f"--cluster: {e}") from None
+        if self["history"] != DEFAULTS.history:
+            raise usage.UsageError(
+                "--history: a cluster keeps its history in Redis; leave it out"
+            )
+        if self["node-name"] and not NODE_NAME.fullmatch(self["node-name"]):
+            raise usage.UsageError(
+                "--node-name: letters, digits, '.', '_' and '-', at most 64"
+            )
+        if importlib.util.find_spec("txredisapi") is None:
+            raise usage.UsageError(
+                "--cluster needs txredisapi: pip install 'twisted-groupchat[cluster]'"
+            )
 
     def checkers(self) -> list[ICredentialsChecker]:
         """
@@ -347,6 +386,8 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             historyReplay=self["history-replay"],
             historyKeep=self["history-keep"] * 86400,
             historyMax=self["history-max"],
+            cluster=self["cluster"],
+            nodeName=self["node-name"],
         )
 
 
@@ -396,15 +437,17 @@ def makeService(options: Options) -> ChatService | ConsoleService:
     """
     _CannotListenInOneLine.install()
     config = options.config()
-    store = make_store(
-        parse_history(config.history), config.historyMax, config.historyKeep
-    )
-    check = getattr(store, "check", None)
-    if check is not None:
-        try:
-            check()
-        except HistoryUnavailable as e:
-            raise SystemExit(f"twistd chat: {e}") from None
+    store = None
+    if not config.cluster:
+        store = make_store(
+            parse_history(config.history), config.historyMax, config.historyKeep
+        )
+        check = getattr(store, "check", None)
+        if check is not None:
+            try:
+                check()
+            except HistoryUnavailable as e:
+                raise SystemExit(f"twistd chat: {e}") from None
     server = ChatServer(config, checkers=options.checkers(), history=store)
     service = ChatService(
         server,

@@ -1,0 +1,849 @@
+"""
+This node's place in a cluster: the realm's L{Peers} through Redis.
+
+What changes who is where (logins, joins, renames...) is applied here at
+once and sent to Redis, which tells the other nodes through the presence
+stream; this node keeps a mirror of the others' users and rooms from that
+stream.  A room line goes to Redis first: a script gives it its id and its
+place in the room's stream, and every node, this one included, tells its
+members when it reads the line back, so every reader sees the same order.
+A node follows only the streams of the rooms that have members here.
+
+When Redis cannot be reached, local users go on chatting within the node:
+their lines are told here at once and kept, and sent when Redis is back,
+where the script keeps each line once even if it is sent twice.  The node
+then claims its users' names and rooms again, reads what it missed, and
+takes a fresh snapshot of the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet import defer, task
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from chatserver import LOG_NAMESPACE
+from chatserver.cluster import keys
+from chatserver.cluster.link import RedisError, RedisLink
+from chatserver.cluster.scripts import SCRIPTS
+from chatserver.cluster.url import RedisURL
+from chatserver.core.events import Joined, Parted, Quit, Renamed, Tags, Whispered
+from chatserver.core.names import name_key
+from chatserver.core.realm import ChatRealm
+from chatserver.core.remote import RemoteUser
+from chatserver.core.rooms import Room
+from chatserver.core.users import ChatUser
+from chatserver.history.store import HistoryEntry
+
+log = Logger(namespace=LOG_NAMESPACE)
+
+HEARTBEAT = 2.0
+"""
+Seconds between two heartbeats of a node.
+"""
+
+DEAD_AFTER = 10.0
+"""
+Seconds without a heartbeat after which a node is dead: its users leave
+("node lost") and their names are free.  With L{HEARTBEAT}, the others
+notice within 12 seconds.
+"""
+
+REPLY_TIMEOUT = 5.0
+"""
+Seconds Redis may take to answer a command before the connection is taken
+as lost.
+"""
+
+MAX_KEPT = 10000
+"""
+The most lines kept while Redis cannot be reached; past that the oldest
+are dropped (and the drop logged).
+"""
+
+READ_BATCH = 1000
+READ_BLOCK_MS = 5000
+
+NODE_LOST = "node lost"
+
+
+def default_node_name() -> str:
+    """
+    @return: This host's name and this process's id (C{chat1-4242}).
+    """
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class _Line:
+    """
+    A room line sent to Redis and not yet acknowledged.
+    """
+
+    seq: int
+    roomKey: str
+    room: str
+    kind: str
+    sender: str
+    text: str
+    notice: bool
+    tags: Tags
+    time: float
+    # Told to this node's members already, because Redis was away.
+    told: bool = False
+
+
+def _stream_id(text: str) -> tuple[int, int]:
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _pairs(flat: list[Any]) -> dict[str, Any]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+class ClusterNode:
+    """
+    This node of the cluster, as the realm's peers.
+
+    @ivar name: The node's name, unique in the cluster.
+    @ivar realm: The chat of this node.
+    @ivar connected: Whether Redis is reachable now.
+    """
+
+    realm: ChatRealm
+
+    def __init__(
+        self,
+        url: RedisURL,
+        name: str,
+        reactor: IReactorTime,
+        historyMax: int,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.reactor = reactor
+        self.historyMax = historyMax
+        self.connected = False
+        self.commands = RedisLink(
+            reactor,
+            url,
+            "commands",
+            self._commandsReady,
+            self._commandsLost,
+            replyTimeout=REPLY_TIMEOUT,
+        )
+        self.reader = RedisLink(
+            reactor, url, "reader", self._readerReady, self._readerLost
+        )
+        self._run = os.urandom(6).hex()
+        self._seq = 0
+        self._unacked: dict[int, _Line] = {}
+        self._toldHere: set[int] = set()
+        self._dropped = 0
+        self._epoch: str | None = None
+        self._maxId = 0
+        self._hashes: dict[str, str] = {}
+        # Where this node has read each stream to.
+        self._presenceAt = "0-0"
+        self._inboxAt = "0-0"
+        self._following: dict[str, str] = {}
+        # Joins whose place in their room is not known yet.
+        self._joining: dict[str, list[defer.Deferred[str]]] = {}
+        self._reading = False
+        self._ready = False
+        self._beat = task.LoopingCall(self._heartbeat)
+        self._beat.clock = reactor
+        self._stopping = False
+        self.statusChanged: Callable[[bool], object] = lambda up: None
+
+    # Running
+
+    def attach(self, realm: ChatRealm) -> None:
+        """
+        Be the peers of C{realm}.
+        """
+        self.realm = realm
+
+    def start(self) -> None:
+        """
+        Connect to Redis, and keep connecting.
+        """
+        self.commands.start()
+        self.reader.start()
+
+    @defer.inlineCallbacks
+    def stop(self) -> Any:
+        """
+        Leave the cluster: the node's users are logged out by the realm
+        first; its heartbeat is taken away, then the connections closed.
+        """
+        self._stopping = True
+        if self._beat.running:
+            self._beat.stop()
+        if self.connected:
+            with contextlib.suppress(RedisError):
+                yield self._script("goodbye", self.name)
+        yield self.reader.stop()
+        yield self.commands.stop()
+
+    def _commandsReady(self) -> None:
+        self._hashes.clear()
+        d = defer.ensureDeferred(self._rejoin())
+        d.addErrback(self._rejoinFailed)
+
+    def _rejoinFailed(self, reason: Failure) -> None:
+        if reason.check(RedisError):
+            log.warn(
+                "Rejoining the cluster failed ({why}); trying again",
+                why=reason.getErrorMessage(),
+                chat_event="cluster",
+            )
+        else:
+            log.failure("Rejoining the cluster failed", reason, chat_event="error")
+        self.commands.drop()
+
+    async def _rejoin(self) -> None:
+        """
+        Be part of the cluster again: check whether Redis kept its data,
+        claim this node's users and their rooms, take a snapshot of the
+        others, and send the lines kept meanwhile.
+        """
+        epoch = await self._script("hello", os.urandom(8).hex(), self._maxId)
+        if self._epoch is not None and epoch != self._epoch:
+            log.warn(
+                "Redis lost the cluster's data: announcing this node's users again",
+                chat_event="cluster",
+            )
+            self._presenceAt = self._inboxAt = "0-0"
+            for room in self._following:
+                self._following[room] = "0-0"
+            self.reader.drop()
+        self._epoch = epoch
+        await self._heartbeatNow()
+        await self._announceEveryone()
+        await self._takeSnapshot()
+        self.connected = True
+        self._ready = True
+        log.info(
+            "Node {node} is in the cluster at {url}",
+            node=self.name,
+            url=str(self.url),
+            chat_event="cluster",
+        )
+        self.statusChanged(True)
+        for line in sorted(self._unacked.values(), key=lambda line: line.seq):
+            self._push(line)
+        if not self._beat.running:
+            self._beat.start(HEARTBEAT, now=False).addErrback(
+                lambda f: log.failure("Heartbeat", f, chat_event="error")
+            )
+        self._wake()
+
+    def _commandsLost(self) -> None:
+        wasConnected = self.connected
+        self.connected = False
+        self._ready = False
+        # The reader may be blocked on a connection that is gone too.
+        self.reader.drop()
+        if self._stopping:
+            return
+        if wasConnected:
+            log.warn(
+                "Lost Redis {url}: users of this node chat among themselves"
+                " until it is back",
+                url=str(self.url),
+                chat_event="cluster",
+            )
+            self.statusChanged(False)
+        for line in sorted(self._unacked.values(), key=lambda line: line.seq):
+            self._tellHere(line)
+        for waiting in self._joining.values():
+            for d in waiting:
+                d.errback(RedisError("Redis is unreachable"))
+        self._joining.clear()
+
+    # Scripts
+
+    async def _script(self, name: str, *args: object) -> Any:
+        """
+        Run one of L{SCRIPTS}, loading it on first use.
+        """
+        sha = self._hashes.get(name)
+        if sha is None:
+            sha = await self.commands.execute("SCRIPT", "LOAD", SCRIPTS[name])
+            self._hashes[name] = sha
+        try:
+            return await self.commands.execute("EVALSHA", sha, 0, keys.PREFIX, *args)
+        except RedisError as e:
+            if "NOSCRIPT" not in str(e):
+                raise
+            self._hashes.pop(name, None)
+            return await self.commands.execute(
+                "EVAL", SCRIPTS[name], 0, keys.PREFIX, *args
+            )
+
+    def _fire(self, name: str, *args: object) -> None:
+        """
+        Run a script whose result nobody waits for; a failure is logged
+        (what it changed is announced again when the node rejoins).
+        """
+        if not self._ready:
+            return
+        d = defer.ensureDeferred(self._script(name, *args))
+        d.addErrback(self._fireFailed, name)
+
+    def _fireFailed(self, reason: Failure, name: str) -> None:
+        if reason.check(RedisError):
+            log.warn(
+                "Cluster update {name} failed: {why}",
+                name=name,
+                why=reason.getErrorMessage(),
+                chat_event="cluster",
+            )
+        else:
+            log.failure("Cluster update {name}", reason, name=name, chat_event="error")
+
+    # Heartbeats
+
+    def _heartbeat(self) -> defer.Deferred[None]:
+        if not self._ready:
+            return defer.succeed(None)
+        d = defer.ensureDeferred(self._heartbeatNow())
+        d.addErrback(self._fireFailed, "beat")
+        return d
+
+    async def _heartbeatNow(self) -> None:
+        known, reaped = await self._script("beat", self.name, int(DEAD_AFTER * 1000))
+        for node in reaped:
+            log.warn(
+                "Node {node} stopped beating: its users left ({reason})",
+                node=node,
+                reason=NODE_LOST,
+                chat_event="cluster",
+            )
+        if str(known) == "0" and self._ready:
+            # Taken for dead (a long stall): claim everything again.
+            log.warn(
+                "The cluster took node {node} for dead: announcing its users again",
+                node=self.name,
+                chat_event="cluster",
+            )
+            await self._announceEveryone()
+
+    async def _announceEveryone(self) -> None:
+        for user in list(self.realm.users()):
+            free = await self._script(
+                "claim", user.key, self.name, self._userJSON(user)
+            )
+            if str(free) != "1":
+                log.warn(
+                    "{name} is taken on another node now: disconnecting it here",
+                    name=user.name,
+                    chat_event="cluster",
+                )
+                user.mind.disconnect(
+                    "Your name was taken on another node while this one was away"
+                )
+                continue
+            await self._script("login", user.key, self.name, self._userJSON(user))
+            for room in user.rooms:
+                place = await self._script(
+                    "join", room.key, room.name, user.key, user.name, self.name
+                )
+                self._follow(room.key, str(place))
+
+    def _userJSON(self, user: ChatUser) -> str:
+        return json.dumps(
+            {
+                "name": user.name,
+                "node": self.name,
+                "since": user.since,
+                "away": user.away,
+            }
+        )
+
+    # The mirror of the others
+
+    async def _takeSnapshot(self) -> None:
+        last, users, rooms, members = await self._script("snapshot")
+        if _stream_id(str(last)) > _stream_id(self._presenceAt):
+            self._presenceAt = str(last)
+        realm = self.realm
+        seen: dict[str, RemoteUser] = {}
+        for key, value in _pairs(users).items():
+            info = json.loads(value)
+            if info["node"] == self.name:
+                continue
+            user = realm.remote.get(key)
+            if user is None or user.node != info["node"]:
+                user = RemoteUser(info["name"], info["node"], info["since"])
+            user.away = info.get("away", "")
+            seen[key] = user
+        # Who left while this node was away.
+        for key, user in list(realm.remote.items()):
+            if key not in seen:
+                self._remoteLeft(user, "Quit")
+        for key, user in seen.items():
+            if key not in realm.remote and key not in realm._users:
+                realm.remote[key] = user
+        roomInfo = {key: json.loads(value) for key, value in _pairs(rooms).items()}
+        memberships = {room: _pairs(flat) for room, flat in members}
+        for roomKey, info in roomInfo.items():
+            room = self._room(roomKey, info["name"])
+            room.topic, room.topicSetter = info["topic"], info["setter"]
+            room.topicTime = float(info["time"])
+            there = memberships.get(roomKey, {})
+            for key in list(room.remote):
+                if key not in there:
+                    self._remoteParted(room, key, "Part")
+            for key in there:
+                remote = realm.remote.get(key)
+                if remote is not None and key not in room.remote:
+                    self._remoteJoined(room, remote)
+        for room in list(realm.rooms.values()):
+            if room.key not in roomInfo:
+                for key in list(room.remote):
+                    self._remoteParted(room, key, "Part")
+
+    def _room(self, key: str, name: str) -> Room:
+        room = self.realm.rooms.get(key)
+        if room is None:
+            room = self.realm.rooms[key] = Room(name, self.realm.now())
+        return room
+
+    def _remoteJoined(self, room: Room, user: RemoteUser) -> None:
+        if user.key in room.remote:
+            return
+        room.addRemote(user.key, user.name)
+        user.rooms.add(room.key)
+        self.realm.tell(room, Joined(room.name, user.name))
+
+    def _remoteParted(self, room: Room, key: str, reason: str) -> None:
+        name = room.remote.get(key)
+        if name is None:
+            return
+        self.realm.tell(room, Parted(room.name, name, reason))
+        room.removeRemote(key)
+        user = self.realm.remote.get(key)
+        if user is not None:
+            user.rooms.discard(room.key)
+        self.realm.forgetIfEmpty(room)
+
+    def _remoteLeft(self, user: RemoteUser, reason: str) -> None:
+        realm = self.realm
+        if realm.remote.get(user.key) is not user:
+            return
+        del realm.remote[user.key]
+        audience: set[ChatUser] = set()
+        for roomKey in user.rooms:
+            room = realm.rooms.get(roomKey)
+            if room is None:
+                continue
+            audience.update(room.members.values())
+            room.removeRemote(user.key)
+            realm.forgetIfEmpty(room)
+        if audience and not realm.shuttingDown:
+            realm.fanout.toUsers(audience, Quit(user.name, reason))
+
+    def _presence(self, fields: dict[str, str]) -> None:
+        if fields.get("node") == self.name:
+            return  # this node applied it when it happened
+        kind = fields["t"]
+        realm = self.realm
+        key = fields.get("k", "")
+        if kind == "login":
+            info = json.loads(fields["u"])
+            if key not in realm.remote and realm.get(key) is None:
+                newcomer = RemoteUser(info["name"], info["node"], info["since"])
+                newcomer.away = info.get("away", "")
+                realm.remote[key] = newcomer
+            return
+        user = realm.remote.get(key)
+        if kind in ("logout", "lost"):
+            if user is not None:
+                reason = NODE_LOST if kind == "lost" else fields.get("reason", "Quit")
+                self._remoteLeft(user, reason)
+        elif kind == "join":
+            if user is not None:
+                self._remoteJoined(self._room(fields["room"], fields["rn"]), user)
+        elif kind == "part":
+            room = realm.rooms.get(fields["room"])
+            if room is not None:
+                self._remoteParted(room, key, fields.get("reason", "Part"))
+        elif kind == "rename":
+            self._remoteRenamed(key, fields["nk"], fields["nn"])
+        elif kind == "away":
+            if user is not None:
+                user.away = fields.get("away", "")
+        elif kind == "topic":
+            room = realm.rooms.get(fields["room"])
+            if room is not None and not room.members:
+                # Members here hear it from the room's stream.
+                room.topic, room.topicSetter = fields["topic"], fields["setter"]
+                room.topicTime = float(fields["time"])
+
+    def _remoteRenamed(self, oldKey: str, newKey: str, newName: str) -> None:
+        realm = self.realm
+        user = realm.remote.pop(oldKey, None)
+        if user is None:
+            return
+        old = user.name
+        user.name, user.key = newName, newKey
+        realm.remote[newKey] = user
+        audience: set[ChatUser] = set()
+        for roomKey in user.rooms:
+            room = realm.rooms.get(roomKey)
+            if room is not None:
+                room.renamedRemote(oldKey, newKey, newName)
+                audience.update(room.members.values())
+        if audience:
+            realm.fanout.toUsers(audience, Renamed(old, newName))
+
+    # Reading the streams
+
+    def _readerReady(self) -> None:
+        if not self._reading:
+            self._read()
+
+    def _readerLost(self) -> None:
+        pass
+
+    def _follow(self, roomKey: str, place: str) -> None:
+        at = self._following.get(roomKey)
+        if at is None or _stream_id(place) > _stream_id(at):
+            self._following[roomKey] = place
+        for d in self._joining.pop(roomKey, []):
+            d.callback(place)
+        self._wake()
+
+    def _wake(self) -> None:
+        """
+        Make the reader start a new read: it follows a new room.
+        """
+        if self.connected:
+            self.commands.execute(
+                "XADD", keys.inbox(self.name), "MAXLEN", "~", "1000", "*", "t", "wake"
+            ).addErrback(lambda f: None)
+
+    def _read(self) -> None:
+        if not self.reader.up:
+            self._reading = False
+            return
+        self._reading = True
+        following = list(self._following.items())
+        streams = [keys.PRESENCE, keys.inbox(self.name)]
+        streams.extend(keys.room_lines(room) for room, _ in following)
+        places = [self._presenceAt, self._inboxAt]
+        places.extend(place for _, place in following)
+        d = self.reader.execute(
+            "XREAD",
+            "COUNT",
+            READ_BATCH,
+            "BLOCK",
+            READ_BLOCK_MS,
+            "STREAMS",
+            *streams,
+            *places,
+            timeout=False,
+        )
+        d.addCallback(self._gotRead)
+        d.addErrback(self._readFailed)
+
+    def _gotRead(self, reply: Any) -> None:
+        for stream, entries in reply or ():
+            if stream == keys.PRESENCE:
+                for id, flat in entries:
+                    if _stream_id(id) > _stream_id(self._presenceAt):
+                        self._presenceAt = id
+                        self._presence(_pairs(flat))
+            elif stream == keys.inbox(self.name):
+                for id, flat in entries:
+                    if _stream_id(id) > _stream_id(self._inboxAt):
+                        self._inboxAt = id
+                        self._inbox(_pairs(flat))
+            else:
+                roomKey = stream[len(keys.PREFIX) + len("room:") : -len(":lines")]
+                for id, flat in entries:
+                    at = self._following.get(roomKey)
+                    if at is None or _stream_id(id) <= _stream_id(at):
+                        continue
+                    self._following[roomKey] = id
+                    self._line(roomKey, _stream_id(id)[0], _pairs(flat))
+        self._read()
+
+    def _readFailed(self, reason: Failure) -> None:
+        self._reading = False
+        if self._stopping:
+            return
+        if not reason.check(RedisError):
+            log.failure("Reading the cluster's streams", reason, chat_event="error")
+            self.reader.drop()
+        elif self.reader.up:
+            # An error reply (not a lost connection): try again shortly.
+            log.warn(
+                "Reading the cluster's streams failed: {why}",
+                why=reason.getErrorMessage(),
+                chat_event="cluster",
+            )
+            self.reactor.callLater(1.0, self._read)
+
+    def _line(self, roomKey: str, id: int, fields: dict[str, str]) -> None:
+        self._maxId = max(self._maxId, id)
+        sender: ChatUser | None = None
+        if fields.get("o") == self.name:
+            seq = int(fields.get("q", "0"))
+            if seq in self._toldHere:
+                self._toldHere.discard(seq)
+                return
+            self._unacked.pop(seq, None)
+            sender = self.realm.get(fields["s"])
+        room = self.realm.rooms.get(roomKey)
+        if room is None or not room.members:
+            return
+        entry = HistoryEntry(
+            id, fields["r"], float(fields["t"]), fields["k"], fields["s"], fields["x"]
+        )
+        self.realm.heard(
+            room,
+            entry,
+            notice=fields.get("n") == "1",
+            tags=tuple(tuple(tag) for tag in json.loads(fields.get("g") or "[]")),
+            sender=sender,
+        )
+
+    def _inbox(self, fields: dict[str, str]) -> None:
+        kind = fields.get("t")
+        if kind == "whisper":
+            recipient = self.realm.get(fields["to"])
+            if recipient is None:
+                return
+            event = Whispered(
+                fields["from"],
+                recipient.name,
+                fields["x"],
+                float(fields["time"]),
+                fields.get("n") == "1",
+                fields.get("a") == "1",
+                tuple(tuple(tag) for tag in json.loads(fields.get("g") or "[]")),
+            )
+            self.realm.fanout.toUser(recipient, event)
+        elif kind == "kick":
+            user = self.realm.get(fields["to"])
+            if user is not None:
+                user.mind.disconnect(fields.get("reason", ""))
+
+    # Peers: what the realm tells the cluster
+
+    def claim(self, name: str) -> defer.Deferred[bool]:
+        if not self._ready:
+            # Without Redis a name cannot be known free cluster-wide.
+            return defer.fail(RedisError("the cluster is unreachable, try again"))
+        user = {"name": name, "node": self.name, "since": self.realm.now(), "away": ""}
+        d = defer.ensureDeferred(
+            self._script("claim", name_key(name), self.name, json.dumps(user))
+        )
+        return d.addCallback(lambda free: str(free) == "1")
+
+    def release(self, name: str) -> None:
+        self._fire("unclaim", name_key(name), self.name)
+
+    def loggedIn(self, user: ChatUser) -> None:
+        self._fire("login", user.key, self.name, self._userJSON(user))
+
+    def loggedOut(self, user: ChatUser, rooms: tuple[Room, ...], reason: str) -> None:
+        self._fire("logout", user.key, self.name, user.name, reason)
+        for room in rooms:
+            self._unfollowIfEmpty(room, user)
+
+    def renamed(self, user: ChatUser, oldName: str) -> None:
+        self._fire(
+            "rename",
+            name_key(oldName),
+            user.key,
+            self.name,
+            oldName,
+            self._userJSON(user),
+        )
+
+    def joined(self, user: ChatUser, room: Room) -> None:
+        if not self._ready:
+            return
+        new = room.key not in self._following
+        if new:
+            self._joining.setdefault(room.key, [])
+        d = defer.ensureDeferred(
+            self._script("join", room.key, room.name, user.key, user.name, self.name)
+        )
+
+        def placed(place: object) -> None:
+            self._follow(room.key, str(place))
+
+        d.addCallbacks(placed, self._fireFailed, errbackArgs=("join",))
+
+    def parted(self, user: ChatUser, room: Room, reason: str) -> None:
+        self._fire("part", room.key, user.key, user.name, self.name, reason)
+        self._unfollowIfEmpty(room, user)
+
+    def _unfollowIfEmpty(self, room: Room, leaving: ChatUser) -> None:
+        if all(member is leaving for member in room.members.values()):
+            self._following.pop(room.key, None)
+
+    def away(self, user: ChatUser) -> None:
+        self._fire("away", user.key, self.name, self._userJSON(user))
+
+    def publish(
+        self,
+        room: Room,
+        kind: str,
+        sender: ChatUser,
+        text: str,
+        *,
+        notice: bool,
+        tags: Tags,
+    ) -> None:
+        self._seq += 1
+        line = _Line(
+            self._seq,
+            room.key,
+            room.name,
+            kind,
+            sender.name,
+            text,
+            notice,
+            tags,
+            self.realm.now(),
+        )
+        if len(self._unacked) >= MAX_KEPT:
+            oldest = min(self._unacked)
+            del self._unacked[oldest]
+            self._toldHere.discard(oldest)
+            self._dropped += 1
+            if self._dropped in (1, 10, 100) or self._dropped % 1000 == 0:
+                log.warn(
+                    "{count} lines kept while Redis was away were dropped",
+                    count=self._dropped,
+                    chat_event="cluster",
+                )
+        self._unacked[line.seq] = line
+        if self._ready:
+            self._push(line)
+        else:
+            self._tellHere(line)
+
+    def _push(self, line: _Line) -> None:
+        d = defer.ensureDeferred(
+            self._script(
+                "line",
+                line.roomKey,
+                self.historyMax,
+                self.name,
+                self._run,
+                line.seq,
+                line.room,
+                line.kind,
+                line.sender,
+                line.text,
+                "1" if line.notice else "0",
+                json.dumps(line.tags),
+            )
+        )
+
+        def kept(id: object) -> None:
+            # Kept (or kept already): it comes back through the stream.
+            self._unacked.pop(line.seq, None)
+
+        d.addCallbacks(kept, self._fireFailed, errbackArgs=("line",))
+
+    def _tellHere(self, line: _Line) -> None:
+        """
+        Tell this node's members a line that Redis may not have: it has no
+        id yet (0), and is skipped when it comes back.
+        """
+        if line.told:
+            return
+        line.told = True
+        self._toldHere.add(line.seq)
+        room = self.realm.rooms.get(line.roomKey)
+        if room is None or not room.members:
+            return
+        entry = HistoryEntry(0, line.room, line.time, line.kind, line.sender, line.text)
+        self.realm.heard(
+            room,
+            entry,
+            notice=line.notice,
+            tags=line.tags,
+            sender=self.realm.get(line.sender),
+        )
+
+    def whisper(
+        self,
+        sender: ChatUser,
+        recipient: RemoteUser,
+        text: str,
+        *,
+        notice: bool,
+        action: bool,
+        tags: Tags,
+    ) -> None:
+        self.commands.execute(
+            "XADD",
+            keys.inbox(recipient.node),
+            "MAXLEN",
+            "~",
+            "10000",
+            "*",
+            "t",
+            "whisper",
+            "from",
+            sender.name,
+            "to",
+            recipient.key,
+            "x",
+            text,
+            "time",
+            repr(self.realm.now()),
+            "n",
+            "1" if notice else "0",
+            "a",
+            "1" if action else "0",
+            "g",
+            json.dumps(tags),
+        ).addErrback(self._fireFailed, "whisper")
+
+    def kick(self, recipient: RemoteUser, reason: str) -> None:
+        self.commands.execute(
+            "XADD",
+            keys.inbox(recipient.node),
+            "MAXLEN",
+            "~",
+            "10000",
+            "*",
+            "t",
+            "kick",
+            "to",
+            recipient.key,
+            "reason",
+            reason,
+        ).addErrback(self._fireFailed, "kick")
+
+    def historyMark(self, room: Room) -> defer.Deferred[int | None]:
+        waiting = self._joining.get(room.key)
+        if waiting is not None:
+            d: defer.Deferred[str] = defer.Deferred()
+            waiting.append(d)
+            return d.addCallback(lambda place: _stream_id(place)[0])
+        at = self._following.get(room.key)
+        if at is None:
+            # Not followed (Redis away): everything kept is history.
+            return defer.succeed(None if not self._ready else self._maxId)
+        return defer.succeed(_stream_id(at)[0])

@@ -1,0 +1,299 @@
+"""
+The cluster's changes to Redis, each one Lua script that Redis runs
+atomically: claiming a name, logging in and out, joining and parting,
+renaming, a room line with its cluster-wide id, a node's heartbeat with the
+reaping of dead nodes, and the snapshot a node reads when it (re)connects.
+
+Every script takes the key prefix as its first argument and builds the key
+names from it (the same names as L{chatserver.cluster.keys}); the cluster is
+one Redis, not a Redis Cluster, so keys need not be declared.
+
+The data:
+  - C{users}: hash, name key -> JSON C{{name, node, since, away}}.
+  - C{node:N:users}: set of the name keys node N has claimed.
+  - C{nodes}: hash, node -> its last heartbeat (Redis time, ms).
+  - C{rooms}: hash, room key -> JSON C{{name, topic, setter, time}}.
+  - C{room:R:members}: hash, name key -> name.
+  - C{user:U:rooms}: set of the room keys of user U.
+  - C{room:R:lines}: stream of room R's lines, entry id C{N-0} for line id
+    N, trimmed to the history's length.
+  - C{ids}: the last line id given.
+  - C{node:N:seq}: the last line a node's run had accepted (C{run seq}),
+    so a line sent again after a lost reply is kept once.
+  - C{presence}: stream of what changes who is where.
+  - C{epoch}: a random word set once: a new one means Redis lost its data.
+"""
+
+from __future__ import annotations
+
+_LIBRARY = r"""
+local P = ARGV[1]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function announce(...)
+  redis.call('XADD', P .. 'presence', 'MAXLEN', '~', '100000', '*', ...)
+end
+
+local function owner(key)
+  local cur = redis.call('HGET', P .. 'users', key)
+  if not cur then return nil end
+  return cjson.decode(cur).node
+end
+
+local function leave_room(room, key)
+  local members = P .. 'room:' .. room .. ':members'
+  redis.call('HDEL', members, key)
+  if redis.call('HLEN', members) == 0 then
+    redis.call('HDEL', P .. 'rooms', room)
+  end
+end
+
+-- Take a user out of everything; returns its rooms.
+local function release(key, node)
+  redis.call('HDEL', P .. 'users', key)
+  redis.call('SREM', P .. 'node:' .. node .. ':users', key)
+  local rooms = redis.call('SMEMBERS', P .. 'user:' .. key .. ':rooms')
+  for _, room in ipairs(rooms) do leave_room(room, key) end
+  redis.call('DEL', P .. 'user:' .. key .. ':rooms')
+  return rooms
+end
+
+local function reap(node)
+  local keys = redis.call('SMEMBERS', P .. 'node:' .. node .. ':users')
+  for _, key in ipairs(keys) do
+    local cur = redis.call('HGET', P .. 'users', key)
+    if cur then
+      local user = cjson.decode(cur)
+      if user.node == node then
+        local rooms = release(key, node)
+        announce('t', 'lost', 'node', node, 'k', key, 'n', user.name,
+                 'rooms', cjson.encode(rooms))
+      end
+    end
+  end
+  redis.call('DEL', P .. 'node:' .. node .. ':users', P .. 'node:' .. node .. ':seq',
+             P .. 'node:' .. node .. ':inbox')
+  redis.call('HDEL', P .. 'nodes', node)
+end
+"""
+
+CLAIM = r"""
+-- ARGV: prefix, key, node, user JSON.  1 if the name is now this node's.
+local key, node = ARGV[2], ARGV[3]
+local held = owner(key)
+if held and held ~= node then return 0 end
+redis.call('HSET', P .. 'users', key, ARGV[4])
+redis.call('SADD', P .. 'node:' .. node .. ':users', key)
+return 1
+"""
+
+UNCLAIM = r"""
+-- ARGV: prefix, key, node.  Free a claimed name nobody used.
+local key, node = ARGV[2], ARGV[3]
+if owner(key) ~= node then return 0 end
+release(key, node)
+return 1
+"""
+
+LOGIN = r"""
+-- ARGV: prefix, key, node, user JSON.
+local key, node = ARGV[2], ARGV[3]
+if owner(key) ~= node then return 0 end
+redis.call('HSET', P .. 'users', key, ARGV[4])
+announce('t', 'login', 'node', node, 'k', key, 'u', ARGV[4])
+return 1
+"""
+
+LOGOUT = r"""
+-- ARGV: prefix, key, node, name, reason.
+local key, node = ARGV[2], ARGV[3]
+if owner(key) ~= node then return 0 end
+local rooms = release(key, node)
+announce('t', 'logout', 'node', node, 'k', key, 'n', ARGV[4], 'reason', ARGV[5],
+         'rooms', cjson.encode(rooms))
+return 1
+"""
+
+RENAME = r"""
+-- ARGV: prefix, old key, new key, node, old name, new user JSON.
+-- The new name was claimed by this node.
+local old, new, node = ARGV[2], ARGV[3], ARGV[4]
+local user = cjson.decode(ARGV[6])
+if old ~= new then
+  if owner(old) == node then
+    redis.call('HDEL', P .. 'users', old)
+    redis.call('SREM', P .. 'node:' .. node .. ':users', old)
+  end
+end
+redis.call('HSET', P .. 'users', new, ARGV[6])
+redis.call('SADD', P .. 'node:' .. node .. ':users', new)
+local rooms = redis.call('SMEMBERS', P .. 'user:' .. old .. ':rooms')
+for _, room in ipairs(rooms) do
+  local members = P .. 'room:' .. room .. ':members'
+  redis.call('HDEL', members, old)
+  redis.call('HSET', members, new, user.name)
+end
+if old ~= new and #rooms > 0 then
+  redis.call('RENAME', P .. 'user:' .. old .. ':rooms', P .. 'user:' .. new .. ':rooms')
+end
+announce('t', 'rename', 'node', node, 'k', old, 'n', ARGV[5], 'nk', new,
+         'nn', user.name)
+return 1
+"""
+
+AWAY = r"""
+-- ARGV: prefix, key, node, user JSON.
+local key, node = ARGV[2], ARGV[3]
+if owner(key) ~= node then return 0 end
+redis.call('HSET', P .. 'users', key, ARGV[4])
+announce('t', 'away', 'node', node, 'k', key, 'away', cjson.decode(ARGV[4]).away)
+return 1
+"""
+
+JOIN = r"""
+-- ARGV: prefix, room key, room name, key, name, node.
+-- Returns the id of the room's last line: the new member's place.
+local room, key, node = ARGV[2], ARGV[4], ARGV[6]
+if owner(key) ~= node then return redis.error_reply('NOTOWNER ' .. key) end
+redis.call('HSET', P .. 'room:' .. room .. ':members', key, ARGV[5])
+redis.call('SADD', P .. 'user:' .. key .. ':rooms', room)
+redis.call('HSETNX', P .. 'rooms', room,
+           cjson.encode({name = ARGV[3], topic = '', setter = '', time = 0}))
+announce('t', 'join', 'node', node, 'room', room, 'k', key, 'n', ARGV[5],
+         'rn', cjson.decode(redis.call('HGET', P .. 'rooms', room)).name)
+local top = redis.call('XREVRANGE', P .. 'room:' .. room .. ':lines', '+', '-',
+                       'COUNT', 1)
+if top[1] then return top[1][1] end
+return '0-0'
+"""
+
+PART = r"""
+-- ARGV: prefix, room key, key, name, node, reason.
+local room, key, node = ARGV[2], ARGV[3], ARGV[5]
+if owner(key) ~= node then return 0 end
+redis.call('SREM', P .. 'user:' .. key .. ':rooms', room)
+leave_room(room, key)
+announce('t', 'part', 'node', node, 'room', room, 'k', key, 'n', ARGV[4],
+         'reason', ARGV[6])
+return 1
+"""
+
+LINE = r"""
+-- ARGV: prefix, room key, most lines kept, node, run, seq, room name, kind,
+-- sender, text, notice, tags JSON.
+-- Returns the line's id, or 0 if this run's line seq was kept already.
+local room, node, run, seq = ARGV[2], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local seqKey = P .. 'node:' .. node .. ':seq'
+local last = redis.call('GET', seqKey)
+if last then
+  local lastRun, lastSeq = string.match(last, '^(%S+) (%d+)$')
+  if lastRun == run and tonumber(lastSeq) >= seq then return 0 end
+end
+redis.call('SET', seqKey, run .. ' ' .. seq)
+local id = redis.call('INCR', P .. 'ids')
+local lines = P .. 'room:' .. room .. ':lines'
+local top = redis.call('XREVRANGE', lines, '+', '-', 'COUNT', 1)
+if top[1] then
+  local topId = tonumber(string.match(top[1][1], '^(%d+)'))
+  if topId >= id then
+    id = topId + 1
+    redis.call('SET', P .. 'ids', id)
+  end
+end
+local t = redis.call('TIME')
+local time = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+redis.call('XADD', lines, 'MAXLEN', ARGV[3], id .. '-0', 'r', ARGV[7], 'k', ARGV[8],
+           's', ARGV[9], 'x', ARGV[10], 't', time, 'n', ARGV[11], 'g', ARGV[12],
+           'o', node, 'q', ARGV[6])
+if ARGV[8] == 'topic' then
+  local meta = redis.call('HGET', P .. 'rooms', room)
+  if meta then
+    local info = cjson.decode(meta)
+    info.topic, info.setter, info.time = ARGV[10], ARGV[9], tonumber(time)
+    redis.call('HSET', P .. 'rooms', room, cjson.encode(info))
+  end
+  announce('t', 'topic', 'node', node, 'room', room, 'topic', ARGV[10],
+           'setter', ARGV[9], 'time', time)
+end
+return id
+"""
+
+BEAT = r"""
+-- ARGV: prefix, node, ms without a heartbeat before a node is dead.
+-- Returns {whether this node was known, the nodes reaped now}.
+local node, deadline = ARGV[2], tonumber(ARGV[3])
+local now = now_ms()
+local known = redis.call('HEXISTS', P .. 'nodes', node)
+redis.call('HSET', P .. 'nodes', node, now)
+local reaped = {}
+local beats = redis.call('HGETALL', P .. 'nodes')
+for i = 1, #beats, 2 do
+  if beats[i] ~= node and now - tonumber(beats[i + 1]) > deadline then
+    reap(beats[i])
+    table.insert(reaped, beats[i])
+  end
+end
+return {known, reaped}
+"""
+
+GOODBYE = r"""
+-- ARGV: prefix, node.  A node that stops leaves: its heartbeat, and any
+-- user still claimed, go.
+reap(ARGV[2])
+return 1
+"""
+
+HELLO = r"""
+-- ARGV: prefix, a new epoch word, the highest line id this node has seen.
+-- Returns the epoch: another word than the node knew means Redis lost its
+-- data.  Line ids never go back below what a node has seen.
+local epoch = redis.call('GET', P .. 'epoch')
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', P .. 'epoch', epoch)
+end
+local ids = tonumber(redis.call('GET', P .. 'ids') or '0')
+if ids < tonumber(ARGV[3]) then redis.call('SET', P .. 'ids', ARGV[3]) end
+return epoch
+"""
+
+SNAPSHOT = r"""
+-- ARGV: prefix.  Returns {presence's last id, users, rooms, members}:
+-- users and rooms as flat hashes, members as {room, flat hash} pairs.
+local top = redis.call('XREVRANGE', P .. 'presence', '+', '-', 'COUNT', 1)
+local last = '0-0'
+if top[1] then last = top[1][1] end
+local rooms = redis.call('HGETALL', P .. 'rooms')
+local members = {}
+for i = 1, #rooms, 2 do
+  table.insert(members, {rooms[i],
+                         redis.call('HGETALL', P .. 'room:' .. rooms[i] .. ':members')})
+end
+return {last, redis.call('HGETALL', P .. 'users'), rooms, members}
+"""
+
+SCRIPTS = {
+    name: _LIBRARY + body
+    for name, body in {
+        "claim": CLAIM,
+        "unclaim": UNCLAIM,
+        "login": LOGIN,
+        "logout": LOGOUT,
+        "rename": RENAME,
+        "away": AWAY,
+        "join": JOIN,
+        "part": PART,
+        "line": LINE,
+        "beat": BEAT,
+        "goodbye": GOODBYE,
+        "hello": HELLO,
+        "snapshot": SNAPSHOT,
+    }.items()
+}
+"""
+Each script's whole text (the shared functions first), by name.
+"""

@@ -1,0 +1,80 @@
+"""
+A cluster's history: each room's lines are a Redis stream (see
+L{chatserver.cluster.scripts}), kept in the cluster's one order by the
+script that gives each line its id, and trimmed there to C{--history-max}
+lines.  This store only reads them, through the node's command connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+
+from chatserver.cluster import keys
+from chatserver.cluster.link import RedisLink
+from chatserver.history.store import MAX_PAGE, HistoryEntry
+
+
+class RedisHistory:
+    """
+    The history of a cluster's rooms, read from their streams.
+
+    @param link: The node's connection for commands.
+    @param keepSeconds: How long a line is shown: older lines are left out
+        of pages (the stream is trimmed by count only).
+    """
+
+    def __init__(
+        self, link: RedisLink, keepSeconds: float, clock: IReactorTime
+    ) -> None:
+        self.link = link
+        self.keepSeconds = keepSeconds
+        self.clock = clock
+
+    def start(self) -> defer.Deferred[None]:
+        return defer.succeed(None)
+
+    def stop(self) -> defer.Deferred[None]:
+        return defer.succeed(None)
+
+    def query(
+        self,
+        roomKey: str,
+        limit: int,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> defer.Deferred[list[HistoryEntry]]:
+        limit = max(1, min(limit, MAX_PAGE))
+        stream = keys.room_lines(roomKey)
+        newestFirst = after is None
+        if after is None:
+            high = "+" if before is None else f"({before}-0"
+            reply = self.link.execute("XREVRANGE", stream, high, "-", "COUNT", limit)
+        else:
+            high = "+" if before is None else f"({before}-0"
+            reply = self.link.execute(
+                "XRANGE", stream, f"({after}-0", high, "COUNT", limit
+            )
+        oldest = self.clock.seconds() - self.keepSeconds
+
+        def entries(found: list[Any] | None) -> list[HistoryEntry]:
+            page = [_entry(id, flat) for id, flat in found or ()]
+            if newestFirst:
+                page.reverse()
+            return [entry for entry in page if entry.time >= oldest]
+
+        return reply.addCallback(entries)
+
+
+def _entry(id: str, flat: list[str]) -> HistoryEntry:
+    fields = dict(zip(flat[::2], flat[1::2], strict=True))
+    return HistoryEntry(
+        int(id.partition("-")[0]),
+        fields["r"],
+        float(fields["t"]),
+        fields["k"],
+        fields["s"],
+        fields["x"],
+    )

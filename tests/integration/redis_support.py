@@ -1,0 +1,111 @@
+"""
+A real C{redis-server} on 127.0.0.1, on a port of its own, for the cluster's
+tests: started and stopped by PID, restartable on the same port.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+from tests.integration.support import TIMEOUT, wait_for
+
+
+def free_port() -> int:
+    """
+    @return: A TCP port on 127.0.0.1 that nothing listens on now.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RedisServer:
+    """
+    A C{redis-server} process without persistence, as the cluster's tests
+    start it.
+
+    @ivar url: The C{--cluster} URL that reaches it.
+    """
+
+    def __init__(self, directory: Path, *options: str) -> None:
+        binary = shutil.which("redis-server")
+        assert binary is not None, "redis-server is not installed (scripts/test does)"
+        self.binary = binary
+        self.directory = directory
+        self.options = options
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        """
+        Start it (again), on its port, empty.
+        """
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+                *self.options,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self.answers, "redis-server to answer")
+
+    def answers(self) -> bool:
+        """
+        @return: Whether it answers a PING.
+        """
+        try:
+            return self.command("PING") == b"+PONG"
+        except OSError:
+            return False
+
+    def command(self, *words: str) -> bytes:
+        """
+        Send one command and return the first line of its reply (for
+        inspecting the cluster's keys).
+        """
+        request = f"*{len(words)}\r\n".encode()
+        for word in words:
+            data = word.encode()
+            request += b"$%d\r\n%s\r\n" % (len(data), data)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+            sock.sendall(request)
+            reply = b""
+            while b"\r\n" not in reply:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        return reply.split(b"\r\n", 1)[0]
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """
+        Stop it, by its PID.
+        """
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            self.process.wait(TIMEOUT)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
