@@ -218,6 +218,8 @@ class ClusterNode:
         claim this node's users and their rooms, take a snapshot of the
         others, and send the lines kept meanwhile.
         """
+        for name, text in SCRIPTS.items():
+            self._hashes[name] = await self.commands.execute("SCRIPT", "LOAD", text)
         epoch = await self._script("hello", os.urandom(8).hex(), self._maxId)
         if self._epoch is not None and epoch != self._epoch:
             log.warn(
@@ -276,12 +278,17 @@ class ClusterNode:
 
     async def _script(self, name: str, *args: object) -> Any:
         """
-        Run one of L{SCRIPTS}, loading it on first use.
+        Run one of L{SCRIPTS}, loaded when the connection was made.
+
+        The command is sent before this returns: scripts run in the order
+        they are called (the lines of one node in particular, which Redis
+        keeps once each by their growing numbers).
         """
         sha = self._hashes.get(name)
         if sha is None:
-            sha = await self.commands.execute("SCRIPT", "LOAD", SCRIPTS[name])
-            self._hashes[name] = sha
+            return await self.commands.execute(
+                "EVAL", SCRIPTS[name], 0, keys.PREFIX, *args
+            )
         try:
             return await self.commands.execute("EVALSHA", sha, 0, keys.PREFIX, *args)
         except RedisError as e:
@@ -467,12 +474,25 @@ class ClusterNode:
                 newcomer = RemoteUser(info["name"], info["node"], info["since"])
                 newcomer.away = info.get("away", "")
                 realm.remote[key] = newcomer
+                log.info(
+                    "{name} logged in on node {node}",
+                    name=newcomer.name,
+                    node=newcomer.node,
+                    chat_event="peers",
+                )
             return
         user = realm.remote.get(key)
         if kind in ("logout", "lost"):
             if user is not None:
                 reason = NODE_LOST if kind == "lost" else fields.get("reason", "Quit")
                 self._remoteLeft(user, reason)
+                log.info(
+                    "{name} left node {node} ({reason})",
+                    name=user.name,
+                    node=user.node,
+                    reason=reason,
+                    chat_event="peers",
+                )
         elif kind == "join":
             if user is not None:
                 self._remoteJoined(self._room(fields["room"], fields["rn"]), user)
@@ -649,10 +669,21 @@ class ClusterNode:
             # Without Redis a name cannot be known free cluster-wide.
             return defer.fail(RedisError("the cluster is unreachable, try again"))
         user = {"name": name, "node": self.name, "since": self.realm.now(), "away": ""}
+        key = name_key(name)
         d = defer.ensureDeferred(
-            self._script("claim", name_key(name), self.name, json.dumps(user))
+            self._script("claim", key, self.name, json.dumps(user))
         )
-        return d.addCallback(lambda free: str(free) == "1")
+
+        def claimed(reply: object) -> bool:
+            if str(reply) != "1":
+                return False
+            stale = self.realm.remote.get(key)
+            if stale is not None:
+                # Gone from the cluster; the news is still on its way here.
+                self._remoteLeft(stale, "Quit")
+            return True
+
+        return d.addCallback(claimed)
 
     def release(self, name: str) -> None:
         self._fire("unclaim", name_key(name), self.name)

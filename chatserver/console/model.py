@@ -22,6 +22,7 @@ from twisted.logger import LogLevel, formatEvent
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser
 
@@ -33,14 +34,14 @@ STOPPING_COLOUR = "#b35900"
 DEFAULT_MAX_LINES = 1000
 
 USER_EVENTS = frozenset(
-    {"connect", "login", "rename", "leave", "disconnect", "join", "part"}
+    {"connect", "login", "rename", "leave", "disconnect", "join", "part", "peers"}
 )
 """
 The C{chat_event}s after which the user list (or its count) may have
 changed.
 """
 
-ROOM_EVENTS = frozenset({"login", "leave", "join", "part", "topic"})
+ROOM_EVENTS = frozenset({"login", "leave", "join", "part", "topic", "peers"})
 """
 The C{chat_event}s after which the room list may have changed.
 """
@@ -156,6 +157,8 @@ class UserRow:
     One row of the user list.
 
     @ivar key: Identifies the user across refreshes and renames.
+    @ivar peer: Where the user comes from, or C{node NAME} for a user of
+        another node of the cluster.
     @ivar rooms: The user's rooms, in the order joined (C{#lobby, #dev}).
     @ivar user: The user itself, to kick it.
     """
@@ -165,7 +168,7 @@ class UserRow:
     peer: str
     since: str
     rooms: str
-    user: ChatUser = field(compare=False, repr=False)
+    user: ChatUser | RemoteUser = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +203,7 @@ def _since(since: float, today: tuple[int, ...]) -> str:
     return time.strftime("%Y-%m-%d %H:%M", then)
 
 
-def user_key(user: ChatUser) -> str:
+def user_key(user: ChatUser | RemoteUser) -> str:
     """
     @return: What identifies C{user} in the user list: the same for as long
         as it is logged in, whatever it is called.
@@ -215,23 +218,40 @@ def room_names(rooms: Iterable[Room]) -> str:
     return ", ".join(room.name for room in rooms)
 
 
-def user_rows(users: Iterable[ChatUser], now: float) -> list[UserRow]:
+def user_rows(
+    users: Iterable[ChatUser | RemoteUser],
+    now: float,
+    rooms: Mapping[str, Room] | None = None,
+) -> list[UserRow]:
     """
+    @param users: The users online, of this node and (in a cluster) of the
+        others.
+    @param rooms: The rooms by key, to name the rooms of users of other
+        nodes.
     @return: A row for each user online, sorted by name regardless of case.
     """
     today = time.localtime(now)[:3]
-    return [
-        UserRow(
-            user_key(user),
-            user.name,
-            user.mind.peer,
-            _since(user.since, today),
-            room_names(user.rooms),
-            user,
+    rows = []
+    for user in sorted(users, key=lambda user: user.key):
+        if isinstance(user, RemoteUser):
+            known = rooms or {}
+            where = [known[key] for key in sorted(user.rooms) if key in known]
+            peer = f"node {user.node}"
+        elif user.online:
+            where, peer = list(user.rooms), user.mind.peer
+        else:
+            continue
+        rows.append(
+            UserRow(
+                user_key(user),
+                user.name,
+                peer,
+                _since(user.since, today),
+                room_names(where),
+                user,
+            )
         )
-        for user in sorted(users, key=lambda user: user.key)
-        if user.online
-    ]
+    return rows
 
 
 def room_rows(rooms: Iterable[Room]) -> list[RoomRow]:
@@ -264,13 +284,19 @@ def count_text(users: int, connections: int, rooms: int) -> str:
     return f"{text}, {_plural(rooms, 'room')}"
 
 
-def status(stopping: bool, addresses: Iterable[str]) -> tuple[str, str, str]:
+def status(
+    stopping: bool, addresses: Iterable[str], cluster: str = ""
+) -> tuple[str, str, str]:
     """
-    @return: The status word, its colour, and the listening addresses as one
-        line.
+    @param cluster: How this node stands in its cluster, if it is in one
+        (C{node a of redis://127.0.0.1:6379/0}).
+    @return: The status word, its colour, and the listening addresses (and
+        the cluster) as one line.
     """
     listening = ", ".join(addresses)
     where = f"listening on {listening}" if listening else "not listening"
+    if cluster:
+        where = f"{where}; {cluster}"
     if stopping:
         return STOPPING, STOPPING_COLOUR, where
     return RUNNING, RUNNING_COLOUR, where

@@ -237,7 +237,7 @@ class ConsoleService(MultiService):
         line = self.log.add(event)
         if self.window is None:
             return
-        if event.get("chat_event") == "listening":
+        if event.get("chat_event") in ("listening", "cluster"):
             self._showStatus()
         if line is not None:
             self._newLines.append(line)
@@ -274,18 +274,32 @@ class ConsoleService(MultiService):
     def _showStatus(self) -> None:
         if self.window is not None:
             self.window.showStatus(
-                *console_model.status(self.stopping, self.chat.addresses)
+                *console_model.status(
+                    self.stopping, self.chat.addresses, self._clusterStatus()
+                )
             )
+
+    def _clusterStatus(self) -> str:
+        node = self.server.cluster
+        if node is None:
+            return ""
+        if node.connected:
+            return f"node {node.name} of {node.url}"
+        return (
+            f"node {node.name}: Redis {node.url} unreachable, chatting within the node"
+        )
 
     def _refresh(self) -> None:
         self._listsChanged = False
         if self.window is None:
             return
         realm = self.server.realm
-        rows = console_model.user_rows(realm.users(), realm.now())
+        rows = console_model.user_rows(realm.everyone(), realm.now(), realm.rooms)
         self._rows = {row.key: row for row in rows}
         count = console_model.count_text(
-            len(realm), len(self.server.admission.connections), len(realm.rooms)
+            len(rows),
+            len(self.server.admission.connections) + len(realm.remote),
+            len(realm.rooms),
         )
         self.window.showUsers(rows, count)
         self.window.showRooms(console_model.room_rows(realm.rooms.values()))
@@ -303,7 +317,7 @@ class ConsoleService(MultiService):
         user = row.user
         realm = self.server.realm
         gone = f"{row.name} is not connected any more."
-        if not user.online or realm.get(user.name) is not user:
+        if realm.lookup(user.name) is not user:
             window.showHint(gone)
             return
         try:

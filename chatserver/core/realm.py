@@ -190,12 +190,14 @@ class ChatRealm:
 
     def _checkFree(self, name: str) -> str:
         """
-        @return: The key of C{name}, a valid name nobody online has.
-        @raise NameTaken: If somebody has it, or is claiming it.
+        @return: The key of C{name}, a valid name nobody online here has.
+        @raise NameTaken: If somebody here has it, or is claiming it.  (Who
+            has it on another node, the claim in the cluster says: what this
+            node knows of the others may be a moment old.)
         """
         check_name(name)
         key = name_key(name)
-        if key in self._users or key in self.remote or key in self._claiming:
+        if key in self._users or key in self._claiming:
             raise NameTaken(name)
         return key
 
@@ -353,14 +355,19 @@ class ChatRealm:
 
     def kick(self, name: str, reason: str = "") -> None:
         """
-        Disconnect the user called C{name} on the operator's behalf.
+        Disconnect the user called C{name}, on this node or another, on the
+        operator's behalf.
 
         @raise NoSuchUser: If nobody online has that name.
         """
-        user = self.get(name)
+        user = self.lookup(name)
         if user is None:
             raise NoSuchUser(name)
-        user.mind.disconnect(reason)
+        if isinstance(user, RemoteUser):
+            assert self.peers is not None
+            self.peers.kick(user, reason)
+        else:
+            user.mind.disconnect(reason)
 
     # Rooms
 

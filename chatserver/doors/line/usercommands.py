@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from twisted.python.failure import Failure
 
 from chatserver.core.errors import ChatError, InvalidName, InvalidText, NameTaken
-from chatserver.core.names import name_key
 from chatserver.doors.line import lines
 from chatserver.doors.line.commands import (
     HELP,
@@ -82,7 +81,7 @@ def command_quit(connection: ChatProtocol, user: ChatUser | None, args: str) -> 
 def command_who(connection: ChatProtocol, user: ChatUser, args: str) -> None:
     room, _ = split_room(args)
     if room is None and user.current is None:
-        everyone = sorted((u.name for u in user.realm.users()), key=name_key)
+        everyone = [u.name for u in user.realm.everyone()]
         connection.send(lines.UserList(tuple(everyone)))
         return
     where, names = user.who(room)

@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, NameTaken
-from chatserver.core.names import check_name, name_key
+from chatserver.core.names import check_name
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors import lifecycle
 from chatserver.doors.web.codec import encode_message
@@ -513,7 +513,7 @@ def _rooms(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
 
 def _who(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     if m.get("room") is None and user.current is None:
-        everyone = sorted((u.name for u in user.realm.users()), key=name_key)
+        everyone = [u.name for u in user.realm.everyone()]
         session.send({"type": "members", "room": None, "members": everyone})
         return
     room, names = user.who(m.get("room"))

@@ -1,0 +1,339 @@
+"""
+Several real C{twistd chat} nodes sharing one chat through a real
+C{redis-server}, over real sockets: names, rooms, private lines and history
+across nodes, a node killed with SIGKILL, Redis restarted, and a randomized
+run checking that every line reaches every member of its room exactly once,
+in one order.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from chatserver.doors.line import lines
+from tests.integration.redis_support import RedisServer
+from tests.integration.support import ChatServer, Client, history_page
+
+InRoom = lines.InRoom
+Start = Callable[..., ChatServer]
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = RedisServer(directory)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_node(start_server: Start, redis: RedisServer) -> Start:
+    """
+    A function starting a node of the cluster, called C{name}, and waiting
+    until it is in the cluster.
+    """
+
+    def start(name: str, *options: str) -> ChatServer:
+        node = start_server(
+            "--rate", "0", "--cluster", redis.url, "--node-name", name, *options
+        )
+        node.wait_for_log(rf"Node {name} is in the cluster")
+        return node
+
+    return start
+
+
+def sees_join(client: Client, name: str, room: str | None = None) -> None:
+    """
+    C{client} reads until C{name} joins (C{room}, or the default room).
+    """
+    wanted: lines.Event = lines.Joined(name)
+    if room is not None:
+        wanted = InRoom(room, lines.Joined(name))
+    client.expect(wanted)
+
+
+def nothing_pending(reader: Client, readerName: str, sender: Client) -> None:
+    """
+    A private line from C{sender} is the next thing C{reader} reads.
+    """
+    sender.send(f"/msg {readerName} (sync)")
+    assert reader.event() == lines.PrivateIn(_name_of(sender), "(sync)")
+
+
+_names: dict[int, str] = {}
+
+
+def login(node: ChatServer, name: str) -> Client:
+    client = node.login(name)
+    _names[id(client)] = name
+    return client
+
+
+def _name_of(client: Client) -> str:
+    return _names[id(client)]
+
+
+def test_users_of_two_nodes_talk_in_the_default_room(start_node):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    bob = login(b, "bob")
+    sees_join(alice, "bob")
+    alice.send("hello from a")
+    assert bob.expect(lines.Message) == lines.Message("alice", "hello from a")
+    bob.send("hi from b")
+    assert alice.expect(lines.Message) == lines.Message("bob", "hi from b")
+
+
+def test_a_name_is_taken_across_nodes_and_free_again_after_leaving(start_node):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    bob = login(b, "bob")
+    sees_join(alice, "bob")
+    client = b.connect()
+    client.expect(lines.Prompt)
+    client.send("ALICE")
+    assert client.event() == lines.Error("the name ALICE is taken, choose another")
+    alice.send("/quit")
+    assert bob.expect(lines.Left) == lines.Left("alice", "Quit")
+    client.send("ALICE")
+    assert client.expect(lines.Welcome) == lines.Welcome("chat", "ALICE")
+
+
+def test_a_rename_claims_the_new_name_across_nodes(start_node):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    bob = login(b, "bob")
+    sees_join(alice, "bob")
+    bob.send("/nick alice")
+    assert bob.expect(lines.Error) == lines.Error(
+        "the name alice is taken, choose another"
+    )
+    bob.send("/nick robert")
+    assert alice.expect(lines.Renamed) == lines.Renamed("bob", "robert")
+    alice.send("/msg robert hi")
+    assert bob.expect(lines.PrivateIn) == lines.PrivateIn("alice", "hi")
+
+
+def test_private_lines_cross_nodes_both_ways(start_node):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    bob = login(b, "bob")
+    sees_join(alice, "bob")
+    alice.send("/msg bob psst")
+    assert alice.expect(lines.PrivateOut) == lines.PrivateOut("bob", "psst")
+    assert bob.expect(lines.PrivateIn) == lines.PrivateIn("alice", "psst")
+    bob.send("/msg alice back")
+    assert alice.expect(lines.PrivateIn) == lines.PrivateIn("bob", "back")
+
+
+def test_room_lines_reach_its_members_on_every_node_and_nobody_else(start_node):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    carol = login(a, "carol")
+    bob = login(b, "bob")
+    sees_join(alice, "carol")
+    sees_join(alice, "bob")
+    sees_join(carol, "bob")
+    bob.send("/join #dev")
+    sees_join(bob, "bob", "#dev")
+    alice.send("/join #dev")
+    sees_join(bob, "alice", "#dev")
+    alice.send("ship it")
+    assert bob.expect(InRoom) == InRoom("#dev", lines.Message("alice", "ship it"))
+    # carol, in the default room only, got nothing of #dev.
+    nothing_pending(carol, "carol", bob)
+    carol.send("/who #dev")
+    assert carol.expect(InRoom) == InRoom("#dev", lines.UserList(("alice", "bob")))
+    carol.send("/rooms")
+    carol.expect(lines.RoomsHeader)
+    rooms = {carol.event(), carol.event()}
+    assert lines.RoomEntry("#dev", 2, "") in rooms
+
+
+def test_who_lists_everyone_of_every_node(start_node):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    bob = login(b, "bob")
+    sees_join(alice, "bob")
+    alice.send("/who")
+    assert alice.expect(lines.UserList) == lines.UserList(("alice", "bob"))
+    bob.close()
+
+
+def test_history_written_on_one_node_is_read_on_another(start_node):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    alice.send("/join #dev")
+    sees_join(alice, "alice", "#dev")
+    for n in range(3):
+        alice.send(f"line {n}")
+    alice.send("/msg alice (sync)")
+    alice.expect(lines.PrivateIn)
+    carol = login(b, "carol")
+    carol.send("/join #dev")
+    sees_join(carol, "carol", "#dev")
+    carol.expect(InRoom)  # the members
+    kept = history_page(carol, "#dev")
+    assert [entry.line for entry in kept] == [
+        lines.Message("alice", f"line {n}") for n in range(3)
+    ]
+    ids = [entry.id for entry in kept]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    carol.send("/history #dev 2")
+    assert history_page(carol, "#dev") == []  # shown already: nothing older
+
+
+def test_a_killed_node_s_users_leave_within_15_seconds_and_free_their_names(
+    start_node,
+):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    bob = login(b, "bob")
+    sees_join(alice, "bob")
+    b.process.send_signal(signal.SIGKILL)
+    b.process.wait()
+    killed = time.monotonic()
+    alice.sock.settimeout(20)
+    assert alice.expect(lines.Left) == lines.Left("bob", "node lost")
+    assert time.monotonic() - killed < 15
+    bob.close()
+    again = login(a, "bob")
+    again.send("/who")
+    assert again.expect(lines.UserList) == lines.UserList(("alice", "bob"))
+
+
+def test_a_node_chats_within_itself_while_redis_is_away_and_catches_up_once(
+    start_node, redis
+):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    carol = login(a, "carol")
+    bob = login(b, "bob")
+    sees_join(alice, "carol")
+    sees_join(alice, "bob")
+    redis.stop()
+    a.wait_for_log("Lost Redis")
+    alice.send("while redis is away")
+    assert carol.expect(lines.Message) == lines.Message("alice", "while redis is away")
+    redis.start()
+    a.wait_for_log(r"(?s)Lost Redis.*Node a is in the cluster")
+    b.wait_for_log(r"(?s)Lost Redis.*Node b is in the cluster")
+    bob.sock.settimeout(20)
+    assert bob.expect(lines.Message) == lines.Message("alice", "while redis is away")
+    alice.send("after")
+    assert bob.expect(lines.Message) == lines.Message("alice", "after")
+    # carol got the line of the outage once: the next line she reads is this.
+    assert carol.expect(lines.Message) == lines.Message("alice", "after")
+
+
+Line = tuple[str, str]
+
+
+def read_room_lines(client: Client, counts: dict[str, int]) -> dict[str, list[Line]]:
+    """
+    Read C{client}'s lines until it has C{counts[room]} messages of each
+    room (and none of another).
+
+    @return: The (sender, text) of each message, by room, in the order read.
+    """
+    client.sock.settimeout(30)
+    got: dict[str, list[Line]] = {room: [] for room in counts}
+    while any(len(got[room]) < counts[room] for room in counts):
+        event = client.event()
+        if isinstance(event, InRoom) and isinstance(event.line, lines.Message):
+            assert event.room in got, event
+            got[event.room].append((event.line.sender, event.line.text))
+    return got
+
+
+def join_at_random(
+    chance: random.Random, nodes: list[ChatServer], rooms: tuple[str, ...]
+) -> tuple[dict[str, Client], dict[str, set[str]]]:
+    """
+    Log two watchers in (on nodes a and b, in every room) and six users
+    (two per node, each in some of the rooms), and wait until Redis has
+    every join: a watcher on another node has seen it.
+
+    @return: The clients and the rooms of each, by name.
+    """
+    clients = {"wa": login(nodes[0], "wa"), "wb": login(nodes[1], "wb")}
+    for client in clients.values():
+        for room in rooms:
+            client.send(f"/join {room}")
+    for room in rooms:
+        sees_join(clients["wa"], "wb", room)
+        sees_join(clients["wb"], "wa", room)
+    membership = {name: set(rooms) for name in clients}
+    for n in range(6):
+        node, name = n % 3, f"u{n}"
+        client = clients[name] = login(nodes[node], name)
+        chosen = {room for room in rooms if chance.random() < 0.6} or {rooms[0]}
+        membership[name] = chosen
+        for room in sorted(chosen):
+            client.send(f"/join {room}")
+            sees_join(clients["wb" if node == 0 else "wa"], name, room)
+    return clients, membership
+
+
+def test_every_line_reaches_every_member_once_in_one_order_on_three_nodes(
+    start_node,
+):
+    chance = random.Random()
+    seed = chance.randrange(1 << 30)
+    chance.seed(seed)
+    nodes = [start_node(name, "--history-replay", "200") for name in "abc"]
+    rooms = ("#r1", "#r2")
+    clients, membership = join_at_random(chance, nodes, rooms)
+    sent: dict[str, list[Line]] = {room: [] for room in rooms}
+    current = {name: sorted(chosen)[-1] for name, chosen in membership.items()}
+    for count in range(150):
+        name = chance.choice(sorted(clients))
+        room = chance.choice(sorted(membership[name]))
+        if current[name] != room:
+            clients[name].send(f"/join {room}")
+            current[name] = room
+        text = f"line {count} (seed {seed})"
+        clients[name].send(text)
+        sent[room].append((name, text))
+    got = {
+        name: read_room_lines(
+            client,
+            {
+                room: sum(1 for line in sent[room] if line[0] != name)
+                for room in membership[name]
+            },
+        )
+        for name, client in clients.items()
+    }
+    # Every line is in Redis now.  The cluster's one order of each room is
+    # its history, read on a node.
+    checker = login(nodes[2], "checker")
+    for room in rooms:
+        checker.send(f"/join {room}")
+        sees_join(checker, "checker", room)
+        checker.expect(InRoom)  # the members
+        order = [(h.line.sender, h.line.text) for h in history_page(checker, room)]  # type: ignore[union-attr]
+        assert sorted(order) == sorted(sent[room]), seed
+        for name in clients:
+            # Each sender's lines in the order it sent them...
+            theirs = [line for line in sent[room] if line[0] == name]
+            assert [line for line in order if line[0] == name] == theirs, seed
+            # ... and each member's, exactly once, in the cluster's order.
+            if room in membership[name]:
+                others = [line for line in order if line[0] != name]
+                assert got[name][room] == others, (name, room, seed)
+    # And no copy came late.
+    for name, client in clients.items():
+        checker.send(f"/msg {name} (sync)")
+        while (event := client.event()) != lines.PrivateIn("checker", "(sync)"):
+            assert not isinstance(event, InRoom) or not isinstance(
+                event.line, lines.Message
+            ), (name, event, seed)
