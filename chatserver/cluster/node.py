@@ -36,6 +36,7 @@ from chatserver.cluster import keys
 from chatserver.cluster.link import RedisError, RedisLink
 from chatserver.cluster.scripts import SCRIPTS
 from chatserver.cluster.url import RedisURL
+from chatserver.core.errors import ClusterUnavailable
 from chatserver.core.events import Joined, Parted, Quit, Renamed, Tags, Whispered
 from chatserver.core.names import name_key
 from chatserver.core.realm import ChatRealm
@@ -249,7 +250,10 @@ class ClusterNode:
             self._beat.start(HEARTBEAT, now=False).addErrback(
                 lambda f: log.failure("Heartbeat", f, chat_event="error")
             )
-        self._wake()
+        if self._reading:
+            self._wake()
+        else:
+            self._read()
 
     def _commandsLost(self) -> None:
         wasConnected = self.connected
@@ -348,11 +352,26 @@ class ClusterNode:
             await self._announceEveryone()
 
     async def _announceEveryone(self) -> None:
-        for user in list(self.realm.users()):
-            free = await self._script(
-                "claim", user.key, self.name, self._userJSON(user)
-            )
-            if str(free) != "1":
+        """
+        Make Redis hold this node's users and their rooms as they are now
+        (the C{sync} script): what changed while Redis was away, or since
+        the cluster took this node for dead.
+        """
+        users = {user.key: user for user in self.realm.users()}
+        state = [
+            {
+                "key": user.key,
+                "user": self._userJSON(user),
+                "rooms": [{"key": room.key, "name": room.name} for room in user.rooms],
+            }
+            for user in users.values()
+        ]
+        synced = await self._script("sync", self.name, json.dumps(state))
+        for reply in synced:
+            user = users.get(str(reply[0]))
+            if user is None:
+                continue
+            if str(reply[1]) != "1":
                 log.warn(
                     "{name} is taken on another node now: disconnecting it here",
                     name=user.name,
@@ -362,12 +381,9 @@ class ClusterNode:
                     "Your name was taken on another node while this one was away"
                 )
                 continue
-            await self._script("login", user.key, self.name, self._userJSON(user))
-            for room in user.rooms:
-                place = await self._script(
-                    "join", room.key, room.name, user.key, user.name, self.name
-                )
-                self._follow(room.key, str(place))
+            places = reply[2]
+            for roomKey, place in zip(places[::2], places[1::2], strict=True):
+                self._follow(str(roomKey), str(place))
 
     def _userJSON(self, user: ChatUser) -> str:
         return json.dumps(
@@ -532,16 +548,20 @@ class ClusterNode:
     # Reading the streams
 
     def _readerReady(self) -> None:
-        if not self._reading:
+        # Not before the node has rejoined: it may find that Redis lost its
+        # data, and read every stream from its start again.
+        if self._ready and not self._reading:
             self._read()
 
     def _readerLost(self) -> None:
         pass
 
     def _follow(self, roomKey: str, place: str) -> None:
-        at = self._following.get(roomKey)
-        if at is None or _stream_id(place) > _stream_id(at):
-            self._following[roomKey] = place
+        """
+        Follow a room's stream from C{place}, unless it is followed already
+        (from where this node read it to: what it missed comes next).
+        """
+        self._following.setdefault(roomKey, place)
         for d in self._joining.pop(roomKey, []):
             d.callback(place)
         self._wake()
@@ -556,7 +576,7 @@ class ClusterNode:
             ).addErrback(lambda f: None)
 
     def _read(self) -> None:
-        if not self.reader.up:
+        if not (self.reader.up and self._ready):
             self._reading = False
             return
         self._reading = True
@@ -667,12 +687,16 @@ class ClusterNode:
     def claim(self, name: str) -> defer.Deferred[bool]:
         if not self._ready:
             # Without Redis a name cannot be known free cluster-wide.
-            return defer.fail(RedisError("the cluster is unreachable, try again"))
+            return defer.fail(ClusterUnavailable())
         user = {"name": name, "node": self.name, "since": self.realm.now(), "away": ""}
         key = name_key(name)
         d = defer.ensureDeferred(
             self._script("claim", key, self.name, json.dumps(user))
         )
+
+        def unreachable(reason: Failure) -> bool:
+            reason.trap(RedisError)
+            raise ClusterUnavailable()
 
         def claimed(reply: object) -> bool:
             if str(reply) != "1":
@@ -683,7 +707,7 @@ class ClusterNode:
                 self._remoteLeft(stale, "Quit")
             return True
 
-        return d.addCallback(claimed)
+        return d.addCallbacks(claimed, unreachable)
 
     def release(self, name: str) -> None:
         self._fire("unclaim", name_key(name), self.name)

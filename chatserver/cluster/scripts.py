@@ -222,14 +222,92 @@ end
 return id
 """
 
+SYNC = r"""
+-- ARGV: prefix, node, state JSON: a list of {key, user (JSON), rooms}
+-- with rooms a list of {key, name}: everyone logged in on this node.
+-- Makes Redis hold exactly that for this node: names it no longer has are
+-- freed, rooms its users left are left, and the rest is claimed and joined
+-- again, each change announced.  Returns, per user, {key, 1 and the room
+-- places} or {key, 0} if another node has its name now.
+local node = ARGV[2]
+local state = cjson.decode(ARGV[3])
+local nodeUsers = P .. 'node:' .. node .. ':users'
+local wanted = {}
+for _, u in ipairs(state) do wanted[u.key] = true end
+for _, key in ipairs(redis.call('SMEMBERS', nodeUsers)) do
+  if not wanted[key] then
+    local cur = redis.call('HGET', P .. 'users', key)
+    if cur and cjson.decode(cur).node == node then
+      local rooms = release(key, node)
+      announce('t', 'logout', 'node', node, 'k', key, 'n', cjson.decode(cur).name,
+               'reason', 'Quit', 'rooms', cjson.encode(rooms))
+    else
+      redis.call('SREM', nodeUsers, key)
+    end
+  end
+end
+local result = {}
+for _, u in ipairs(state) do
+  local held = owner(u.key)
+  if held and held ~= node then
+    table.insert(result, {u.key, 0})
+  else
+    redis.call('HSET', P .. 'users', u.key, u.user)
+    redis.call('SADD', nodeUsers, u.key)
+    if not held then
+      announce('t', 'login', 'node', node, 'k', u.key, 'u', u.user)
+    end
+    local name = cjson.decode(u.user).name
+    local userRooms = P .. 'user:' .. u.key .. ':rooms'
+    local want = {}
+    for _, r in ipairs(u.rooms) do want[r.key] = true end
+    for _, room in ipairs(redis.call('SMEMBERS', userRooms)) do
+      if not want[room] then
+        redis.call('SREM', userRooms, room)
+        leave_room(room, u.key)
+        announce('t', 'part', 'node', node, 'room', room, 'k', u.key, 'n', name,
+                 'reason', 'Part')
+      end
+    end
+    local places = {}
+    for _, r in ipairs(u.rooms) do
+      local members = P .. 'room:' .. r.key .. ':members'
+      if redis.call('HEXISTS', members, u.key) == 0 then
+        redis.call('HSET', members, u.key, name)
+        redis.call('SADD', userRooms, r.key)
+        redis.call('HSETNX', P .. 'rooms', r.key,
+                   cjson.encode({name = r.name, topic = '', setter = '', time = 0}))
+        announce('t', 'join', 'node', node, 'room', r.key, 'k', u.key, 'n', name,
+                 'rn', r.name)
+      end
+      local top = redis.call('XREVRANGE', P .. 'room:' .. r.key .. ':lines', '+', '-',
+                             'COUNT', 1)
+      local place = '0-0'
+      if top[1] then place = top[1][1] end
+      table.insert(places, r.key)
+      table.insert(places, place)
+    end
+    table.insert(result, {u.key, 1, places})
+  end
+end
+return result
+"""
+
 BEAT = r"""
 -- ARGV: prefix, node, ms without a heartbeat before a node is dead.
--- Returns {whether this node was known, the nodes reaped now}.
+-- Returns {whether this node was known, the nodes reaped now}.  Only a node
+-- that has been beating reaps: after Redis itself was away (or this node
+-- was), everyone's last beat is old, and each gets time to beat again.
 local node, deadline = ARGV[2], tonumber(ARGV[3])
 local now = now_ms()
-local known = redis.call('HEXISTS', P .. 'nodes', node)
+local previous = redis.call('HGET', P .. 'nodes', node)
+local known = 0
+if previous then known = 1 end
 redis.call('HSET', P .. 'nodes', node, now)
 local reaped = {}
+if not previous or now - tonumber(previous) > deadline / 2 then
+  return {known, reaped}
+end
 local beats = redis.call('HGETALL', P .. 'nodes')
 for i = 1, #beats, 2 do
   if beats[i] ~= node and now - tonumber(beats[i + 1]) > deadline then
@@ -288,6 +366,7 @@ SCRIPTS = {
         "join": JOIN,
         "part": PART,
         "line": LINE,
+        "sync": SYNC,
         "beat": BEAT,
         "goodbye": GOODBYE,
         "hello": HELLO,

@@ -60,6 +60,19 @@ class NameTaken(ChatError):
         self.name = name
 
 
+class ClusterUnavailable(ChatError):
+    """
+    A name cannot be claimed now: this node cannot reach the rest of its
+    cluster to know it is free.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "names cannot be checked while this server is cut off from its "
+            "cluster, try again in a moment"
+        )
+
+
 class AlreadyCalled(ChatError):
     """
     A user asked to be renamed to the name they have.

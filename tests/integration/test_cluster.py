@@ -337,3 +337,37 @@ def test_every_line_reaches_every_member_once_in_one_order_on_three_nodes(
             assert not isinstance(event, InRoom) or not isinstance(
                 event.line, lines.Message
             ), (name, event, seed)
+
+
+def test_what_changed_while_redis_was_unreachable_reaches_the_cluster_after(
+    start_node, redis
+):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    carol = login(a, "carol")
+    bob = login(b, "bob")
+    sees_join(alice, "carol")
+    sees_join(alice, "bob")
+    assert redis.process is not None
+    redis.process.send_signal(signal.SIGSTOP)
+    try:
+        a.wait_for_log("Lost Redis")
+        newcomer = a.connect()
+        newcomer.expect(lines.Prompt)
+        newcomer.send("dave")
+        assert newcomer.event() == lines.Error(
+            "names cannot be checked while this server is cut off from its "
+            "cluster, try again in a moment"
+        )
+        carol.send("/quit")
+        assert alice.expect(lines.Left) == lines.Left("carol", "Quit")
+    finally:
+        redis.process.send_signal(signal.SIGCONT)
+    bob.sock.settimeout(30)
+    assert bob.expect(lines.Left) == lines.Left("carol", "Quit")
+    a.wait_for_log(r"(?s)Lost Redis.*Node a is in the cluster")
+    newcomer.send("carol")
+    assert newcomer.expect(lines.Welcome) == lines.Welcome("chat", "carol")
+    # Nobody was taken for dead.
+    alice.send("still here")
+    assert bob.expect(lines.Message) == lines.Message("alice", "still here")
