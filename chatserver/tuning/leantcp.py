@@ -151,6 +151,8 @@ class LeanServer(tcp.Server):
         Twisted's C{FileDescriptor.write} directly, never here).  So the
         producer contract holds: only what piles up is buffered, and
         Twisted pauses producers (the send-queue guard) by that as before.
+
+        @param data: The bytes to write.
         """
         if (
             self._tempDataLen
@@ -184,6 +186,8 @@ class LeanServer(tcp.Server):
         """
         Write C{iovec} joined, through L{write}: one C{send}, not one per
         piece.  With TLS, or anything that is not C{bytes}, Twisted's own.
+
+        @param iovec: The pieces to write, in order.
         """
         if self.TLS or not all(isinstance(chunk, bytes) for chunk in iovec):
             super().writeSequence(iovec)
