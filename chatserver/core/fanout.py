@@ -523,12 +523,13 @@ class Fanout:
         several: set[ChatUser],
         cache: dict[tuple[int, Codec, Hashable], bytes],
         chunks: dict[tuple[Room, Codec, Hashable], list[bytes]],
-        writes: list[tuple[ChatUser, bytes]],
+        writes: list[tuple[bytes, list[ChatUser]]],
     ) -> None:
         """
         Add the writes of this turn's events of C{room} for its members whose
-        only room it is: one encoding per codec, shared.  Members in several
-        rooms, or left out of some events, are added to C{several}.
+        only room it is: one encoding per codec, shared, with the list of
+        the members who get it.  Members in several rooms, or left out of
+        some events, are added to C{several}.
         """
         excluded = self._excluded
         byCodec: dict[Codec, list[ChatUser]] = {}
@@ -548,7 +549,7 @@ class Fanout:
         for codec, sharing in byCodec.items():
             form = codec.form(only, room)
             data = b"".join(self._roomChunks(room, codec, form, cache, chunks))
-            writes.extend((member, data) for member in sharing)
+            writes.append((data, sharing))
 
     def flush(self) -> None:
         """
@@ -567,7 +568,8 @@ class Fanout:
         special.update(self._direct, self._moves)
         cache: dict[tuple[int, Codec, Hashable], bytes] = {}
         chunks: dict[tuple[Room, Codec, Hashable], list[bytes]] = {}
-        writes: list[tuple[ChatUser, bytes]] = []
+        # What to write, and to whom: most members of a room share one.
+        writes: list[tuple[bytes, list[ChatUser]]] = []
         several: set[ChatUser] = set()
         for room in self._roomEntries:
             self._soleRoomWrites(
@@ -581,11 +583,11 @@ class Fanout:
         for member in several:
             data = self._linesInRooms(member, cache, chunks)
             if data:
-                writes.append((member, data))
+                writes.append((data, [member]))
         for user in special:
             data = b"".join(self._linesFor(user, cache))
             if data:
-                writes.append((user, data))
+                writes.append((data, [user]))
         self._entries = []
         self._roomEntries = {}
         self._direct = {}
@@ -594,8 +596,12 @@ class Fanout:
         # Deliveries may send more (a user dropped for not reading leaves):
         # that belongs to the next turn.
         if self._held:
-            for user, data in writes:
-                self._deliver(user, data)
+            for data, users in writes:
+                for user in users:
+                    self._deliver(user, data)
         else:
-            for user, data in writes:
-                user.mind.deliver(data)
+            # The loop that runs once per recipient per turn: kept to an
+            # attribute look-up and a call.
+            for data, users in writes:
+                for user in users:
+                    user.mind.deliver(data)

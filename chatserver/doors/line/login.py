@@ -53,8 +53,11 @@ def choose_name(connection: ChatProtocol, text: str) -> None:
         connection.reject(f"{name} is already logged in")
     else:
         connection.pendingName = name
-        connection.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
+        # Echo off before the prompt: a client shown the prompt first could
+        # echo what is typed before it reads the request (a write may now
+        # leave on its own, see chatserver.tuning.leantcp).
         hideInput(connection.transport, True)
+        connection.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
 
 
 def check_password(connection: ChatProtocol, password: str) -> None:

@@ -319,10 +319,13 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         Write encoded lines to this client, unless it has been dropped for
         not reading.
         """
-        if self._guard.overflowed or self.transport is None:
+        guard = self._guard
+        if guard.overflowed or self.transport is None:
             return
         self.transport.write(data)
-        self._guard.wrote(len(data))
+        # Once per recipient per turn: the guard counts only while paused.
+        if guard.paused:
+            guard.wrote(len(data))
 
     def send(self, *replies: lines.Event) -> None:
         """

@@ -236,8 +236,9 @@ def test_the_password_is_typed_with_the_echo_off():
     client = TelnetClient(accounts_server())
     client.output()
     client.send("alice")
+    # The echo is asked off before the prompt shows.
     assert client.output() == (
-        b">>> password: Password for alice?\r\n" + IAC + WILL + ECHO
+        IAC + WILL + ECHO + b">>> password: Password for alice?\r\n"
     )
     client.send(IAC + DO + ECHO)  # the client stops echoing
     assert client.output() == b""
