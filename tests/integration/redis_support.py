@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -31,14 +32,44 @@ class RedisServer:
     @ivar url: The C{--cluster} URL that reaches it.
     """
 
-    def __init__(self, directory: Path, *options: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *options: str,
+        password: str | None = None,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
+        """
+        @param password: The password it asks for (C{requirepass}).
+        @param tls: Its key, its certificate, and the certificate clients
+            are to trust: it then speaks TLS only (C{rediss://}).
+        """
         binary = shutil.which("redis-server")
         assert binary is not None, "redis-server is not installed (scripts/test does)"
         self.binary = binary
         self.directory = directory
-        self.options = options
+        self.password = password
+        self.tls = tls
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}"
+        self.options = list(options)
+        auth = ""
+        if password is not None:
+            self.options += ["--requirepass", password]
+            auth = f":{password}@"
+        self.url = f"redis://{auth}127.0.0.1:{self.port}"
+        if tls is not None:
+            key, certificate, trusted = tls
+            self.options += [
+                "--tls-port",
+                str(self.port),
+                "--tls-key-file",
+                str(key),
+                "--tls-cert-file",
+                str(certificate),
+                "--tls-auth-clients",
+                "no",
+            ]
+            self.url = f"rediss://{auth}127.0.0.1:{self.port}?ca={trusted}"
         self.process: subprocess.Popen[bytes] | None = None
         self.start()
 
@@ -50,7 +81,7 @@ class RedisServer:
             [
                 self.binary,
                 "--port",
-                str(self.port),
+                "0" if self.tls is not None else str(self.port),
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -71,6 +102,8 @@ class RedisServer:
         @return: Whether it answers a PING.
         """
         try:
+            if self.password is not None:
+                return self.command("AUTH", self.password, "PING") == b"+OK"
             return self.command("PING") == b"+PONG"
         except OSError:
             return False
@@ -78,13 +111,19 @@ class RedisServer:
     def command(self, *words: str) -> bytes:
         """
         Send one command and return the first line of its reply (for
-        inspecting the cluster's keys).
+        inspecting the cluster's keys); C{"AUTH", PASSWORD, ...} first
+        authenticates.
         """
-        request = f"*{len(words)}\r\n".encode()
-        for word in words:
-            data = word.encode()
-            request += b"$%d\r\n%s\r\n" % (len(data), data)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+        request = b""
+        if words[0] == "AUTH":
+            request = _command(words[:2])
+            words = words[2:]
+        request += _command(words)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as plain:
+            sock = plain
+            if self.tls is not None:
+                context = ssl.create_default_context(cafile=str(self.tls[2]))
+                sock = context.wrap_socket(plain, server_hostname="127.0.0.1")
             sock.sendall(request)
             reply = b""
             while b"\r\n" not in reply:
@@ -109,3 +148,11 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait()
             self.process = None
+
+
+def _command(words: tuple[str, ...]) -> bytes:
+    request = f"*{len(words)}\r\n".encode()
+    for word in words:
+        data = word.encode()
+        request += b"$%d\r\n%s\r\n" % (len(data), data)
+    return request

@@ -371,3 +371,106 @@ def test_what_changed_while_redis_was_unreachable_reaches_the_cluster_after(
     # Nobody was taken for dead.
     alice.send("still here")
     assert bob.expect(lines.Message) == lines.Message("alice", "still here")
+
+
+def test_a_cluster_behind_a_redis_password(tmp_path, start_server):
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    redis = RedisServer(directory, password="s3cret")
+    try:
+        nodes = [
+            start_server("--cluster", redis.url, "--node-name", name) for name in "ab"
+        ]
+        for node, name in zip(nodes, "ab", strict=True):
+            node.wait_for_log(rf"Node {name} is in the cluster")
+        alice = login(nodes[0], "alice")
+        bob = login(nodes[1], "bob")
+        sees_join(alice, "bob")
+        bob.send("behind a password")
+        assert alice.expect(lines.Message) == lines.Message("bob", "behind a password")
+        # The password is never written to the log.
+        assert "s3cret" not in nodes[0].log()
+    finally:
+        redis.stop()
+
+
+def test_a_wrong_redis_password_is_logged_and_nobody_can_log_in(tmp_path, start_server):
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    redis = RedisServer(directory, password="s3cret")
+    try:
+        url = redis.url.replace("s3cret", "wrong")
+        node = start_server("--cluster", url, "--node-name", "a")
+        node.wait_for_log(r"Redis redis://\*\*\*@127\.0\.0\.1:\d+/0 \(commands\): .*")
+        client = node.connect()
+        client.expect(lines.Prompt)
+        client.send("alice")
+        assert client.event() == lines.Error(
+            "names cannot be checked while this server is cut off from its "
+            "cluster, try again in a moment"
+        )
+        assert "wrong" not in node.log()
+    finally:
+        redis.stop()
+
+
+def test_a_cluster_over_tls(tmp_path, start_server):
+    from tests.client.certs import selfSigned
+
+    key, certificate = selfSigned().write(tmp_path / "certs", "redis")
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    redis = RedisServer(directory, tls=(key, key, certificate))
+    try:
+        nodes = [
+            start_server("--cluster", redis.url, "--node-name", name) for name in "ab"
+        ]
+        for node, name in zip(nodes, "ab", strict=True):
+            node.wait_for_log(rf"Node {name} is in the cluster")
+        alice = login(nodes[0], "alice")
+        bob = login(nodes[1], "bob")
+        sees_join(alice, "bob")
+        bob.send("over tls")
+        assert alice.expect(lines.Message) == lines.Message("bob", "over tls")
+    finally:
+        redis.stop()
+
+
+def test_history_is_trimmed_to_history_max_across_the_cluster(start_node):
+    a = start_node("a", "--history-max", "5", "--history-replay", "50")
+    b = start_node("b", "--history-max", "5", "--history-replay", "50")
+    alice = login(a, "alice")
+    for n in range(8):
+        alice.send(f"line {n}")
+    alice.send("/msg alice (sync)")
+    alice.expect(lines.PrivateIn)
+    bob = login(b, "bob")
+    kept = history_page(bob)
+    assert [entry.line for entry in kept] == [
+        lines.Message("alice", f"line {n}") for n in range(3, 8)
+    ]
+
+
+def test_irc_and_line_users_of_two_nodes_share_a_room(start_node):
+    from tests.integration.irc_support import IrcSocket
+
+    a = start_node("a", "--irc", "tcp:0:interface=127.0.0.1")
+    b = start_node("b")
+    bob = login(b, "bob")
+    bob.send("/join #dev")
+    sees_join(bob, "bob", "#dev")
+    irc = IrcSocket(a.ircPorts[0])
+    irc.register("ircy", "echo-message", "message-tags", join="#dev")
+    sees_join(bob, "ircy", "#dev")
+    irc.send("NAMES #dev")
+    names = irc.expect("353")
+    assert set(names.params[-1].split()) == {"ircy", "bob"}
+    irc.send("PRIVMSG #dev :hello from irc")
+    echo = irc.expect("PRIVMSG")
+    assert echo.params == ("#dev", "hello from irc")
+    assert "msgid" in echo.tags
+    assert bob.expect(InRoom) == InRoom("#dev", lines.Message("ircy", "hello from irc"))
+    bob.send("hi irc")
+    got = irc.expect("PRIVMSG")
+    assert got.prefix.startswith("bob!") and got.params == ("#dev", "hi irc")
+    assert int(got.tags["msgid"]) > int(echo.tags["msgid"])
