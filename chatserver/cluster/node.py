@@ -392,6 +392,9 @@ class ClusterNode:
                 "node": self.name,
                 "since": user.since,
                 "away": user.away,
+                "door": getattr(user.mind, "door", ""),
+                "ident": getattr(user.mind, "ident", ""),
+                "realname": getattr(user.mind, "realname", ""),
             }
         )
 
@@ -409,8 +412,9 @@ class ClusterNode:
                 continue
             user = realm.remote.get(key)
             if user is None or user.node != info["node"]:
-                user = RemoteUser(info["name"], info["node"], info["since"])
-            user.away = info.get("away", "")
+                user = RemoteUser.fromInfo(info)
+            else:
+                user.update(info)
             seen[key] = user
         # Who left while this node was away.
         for key, user in list(realm.remote.items()):
@@ -448,7 +452,7 @@ class ClusterNode:
         if user.key in room.remote:
             return
         room.addRemote(user.key, user.name)
-        user.rooms.add(room.key)
+        user.rooms[room.key] = None
         self.realm.tell(room, Joined(room.name, user.name))
 
     def _remoteParted(self, room: Room, key: str, reason: str) -> None:
@@ -459,7 +463,7 @@ class ClusterNode:
         room.removeRemote(key)
         user = self.realm.remote.get(key)
         if user is not None:
-            user.rooms.discard(room.key)
+            user.rooms.pop(room.key, None)
         self.realm.forgetIfEmpty(room)
 
     def _remoteLeft(self, user: RemoteUser, reason: str) -> None:
@@ -487,8 +491,7 @@ class ClusterNode:
         if kind == "login":
             info = json.loads(fields["u"])
             if key not in realm.remote and realm.get(key) is None:
-                newcomer = RemoteUser(info["name"], info["node"], info["since"])
-                newcomer.away = info.get("away", "")
+                newcomer = RemoteUser.fromInfo(info)
                 realm.remote[key] = newcomer
                 log.info(
                     "{name} logged in on node {node}",

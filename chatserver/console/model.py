@@ -235,7 +235,7 @@ def user_rows(
     for user in sorted(users, key=lambda user: user.key):
         if isinstance(user, RemoteUser):
             known = rooms or {}
-            where = [known[key] for key in sorted(user.rooms) if key in known]
+            where = [known[key] for key in user.rooms if key in known]
             peer = f"node {user.node}"
         elif user.online:
             where, peer = list(user.rooms), user.mind.peer

@@ -30,10 +30,25 @@ class RemoteUser:
     @ivar node: The name of the node the user is logged in on.
     @ivar since: When the user logged in, in POSIX seconds.
     @ivar away: Why the user is away; empty when here.
-    @ivar rooms: The keys of the user's rooms.
+    @ivar rooms: The keys of the user's rooms, in the order this node
+        learnt of them (a dict used as an ordered set).
+    @ivar door: The door it came through (C{irc}, C{line}...), as its node
+        told; the IRC door shows it.
+    @ivar ident: What an IRC user gave as its user name, or empty.
+    @ivar realname: What an IRC user gave as its real name, or empty.
     """
 
-    __slots__ = ("away", "key", "name", "node", "rooms", "since")
+    __slots__ = (
+        "away",
+        "door",
+        "ident",
+        "key",
+        "name",
+        "node",
+        "realname",
+        "rooms",
+        "since",
+    )
 
     def __init__(self, name: str, node: str, since: float, away: str = "") -> None:
         self.name = name
@@ -41,7 +56,30 @@ class RemoteUser:
         self.node = node
         self.since = since
         self.away = away
-        self.rooms: set[str] = set()
+        self.rooms: dict[str, None] = {}
+        self.door = ""
+        self.ident = ""
+        self.realname = ""
+
+    @classmethod
+    def fromInfo(cls, info: dict[str, object]) -> RemoteUser:
+        """
+        @return: The user its node described as C{info} (C{name}, C{node},
+            C{since}, and maybe C{away}, C{door}, C{ident}, C{realname}).
+        """
+        user = cls(str(info["name"]), str(info["node"]), float(str(info["since"])))
+        user.update(info)
+        return user
+
+    def update(self, info: dict[str, object]) -> None:
+        """
+        Take what may change of C{info}: the away message and the door's
+        details.
+        """
+        self.away = str(info.get("away", ""))
+        self.door = str(info.get("door", ""))
+        self.ident = str(info.get("ident", ""))
+        self.realname = str(info.get("realname", ""))
 
     def __repr__(self) -> str:
         return f"<RemoteUser {self.name} on {self.node}>"

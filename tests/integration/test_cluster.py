@@ -474,3 +474,14 @@ def test_irc_and_line_users_of_two_nodes_share_a_room(start_node):
     got = irc.expect("PRIVMSG")
     assert got.prefix.startswith("bob!") and got.params == ("#dev", "hi irc")
     assert int(got.tags["msgid"]) > int(echo.tags["msgid"])
+    irc.send("WHOIS bob")
+    whois = irc.until("318")
+    byCommand = {reply.command: reply for reply in whois}
+    assert byCommand["311"].params[1:4] == ("bob", "bob", "line")
+    assert byCommand["319"].params[-1].split() == ["#lobby", "#dev"]
+    irc.send("WHO #dev")
+    who = irc.until("315")
+    assert {reply.params[5] for reply in who if reply.command == "352"} == {
+        "ircy",
+        "bob",
+    }

@@ -27,8 +27,10 @@ from chatserver.core.errors import (
     NotInRoom,
     TooManyRooms,
 )
+from chatserver.core.remote import RemoteUser
 from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
 from chatserver.doors.irc.masks import (
+    Someone,
     door_of,
     ident_of,
     mask_pattern,
@@ -266,14 +268,16 @@ def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             shown = room.name
             audience = [m for m in room.members.values() if m is not user]
         else:
-            other = realm.get(target)
-            if other is None:
+            found = realm.lookup(target)
+            if found is None:
                 connection.reply(
                     numerics.ERR_NOSUCHNICK, target, "No such nick/channel"
                 )
                 continue
-            shown = other.name
-            audience = [other] if other is not user else []
+            shown = found.name
+            # Tags stay within a node: a user of another node is not sent them.
+            local = realm.get(target)
+            audience = [local] if local is not None and local is not user else []
         if caps.ECHO_MESSAGE in connection.caps:
             connection.send(_tagmsg(connection, tags, prefix, shown))
         for member in audience:
@@ -396,7 +400,7 @@ def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         connection.reply(numerics.RPL_UNAWAY, "You are no longer marked as being away")
 
 
-def _whoLine(connection: IrcProtocol, where: str, member: ChatUser) -> None:
+def _whoLine(connection: IrcProtocol, where: str, member: Someone) -> None:
     flags = "G" if member.away else "H"
     connection.reply(
         numerics.RPL_WHOREPLY,
@@ -424,18 +428,21 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     elif mask.startswith("#"):
         room = realm.getRoom(mask)
         if room is not None:
-            for member in list(room.members.values()):
+            members: list[Someone] = [*room.members.values()]
+            members.extend(
+                realm.remote[key] for key in room.remote if key in realm.remote
+            )
+            for member in members:
                 _whoLine(connection, room.name, member)
     else:
-        found = realm.get(mask) if "*" not in mask and "?" not in mask else None
+        found = realm.lookup(mask) if "*" not in mask and "?" not in mask else None
+        matched: list[Someone]
         if found is not None:
             matched = [found]
         else:
             pattern = mask_pattern("*" if mask == "0" else mask)
             matched = [
-                other
-                for other in sorted(realm.users(), key=lambda u: u.key)
-                if who_matches(pattern, other)
+                other for other in realm.everyone() if who_matches(pattern, other)
             ]
         for other in matched:
             # Not about a channel: no channel is named (Modern allows "*").
@@ -449,10 +456,16 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         return
     wanted = msg.params[-1]
     for name in wanted.split(","):
-        found = connection.server.realm.get(name)
+        realm = connection.server.realm
+        found = realm.lookup(name)
         if found is None:
             connection.reply(numerics.ERR_NOSUCHNICK, name, "No such nick/channel")
             continue
+        if isinstance(found, RemoteUser):
+            rooms = [realm.rooms[key] for key in found.rooms if key in realm.rooms]
+            mind: object = None
+        else:
+            rooms, mind = list(found.rooms), found.mind
         connection.reply(
             numerics.RPL_WHOISUSER,
             found.name,
@@ -461,9 +474,12 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             "*",
             realname_of(found),
         )
-        if found.rooms:
-            rooms = " ".join(room.name for room in found.rooms)
-            connection.reply(numerics.RPL_WHOISCHANNELS, found.name, rooms)
+        if rooms:
+            connection.reply(
+                numerics.RPL_WHOISCHANNELS,
+                found.name,
+                " ".join(room.name for room in rooms),
+            )
         connection.reply(
             numerics.RPL_WHOISSERVER,
             found.name,
@@ -477,7 +493,8 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             connection.reply(
                 numerics.RPL_WHOISACCOUNT, found.name, found.name, "is logged in as"
             )
-        active = getattr(found.mind, "lastActive", 0.0) or found.since
+        # Idle time is known of this node's users only.
+        active = getattr(mind, "lastActive", 0.0) or found.since
         idle = max(0, int(connection.clock.seconds() - active))
         connection.reply(
             numerics.RPL_WHOISIDLE,
@@ -495,7 +512,7 @@ def userhost(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         return
     found = []
     for name in msg.params[:5]:
-        other = connection.server.realm.get(name)
+        other = connection.server.realm.lookup(name)
         if other is not None:
             sign = "-" if other.away else "+"
             found.append(f"{other.name}={sign}{ident_of(other)}@{door_of(other)}")
@@ -510,7 +527,7 @@ def ison(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     online = []
     for param in msg.params:
         for name in param.split():
-            other = realm.get(name)
+            other = realm.lookup(name)
             if other is not None:
                 online.append(other.name)
     connection.reply(numerics.RPL_ISON, " ".join(online))
@@ -529,7 +546,7 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             return
         _roomMode(connection, room, msg.params[1:])
         return
-    other = realm.get(target)
+    other = realm.lookup(target)
     if other is None:
         connection.reply(numerics.ERR_NOSUCHNICK, target, "No such nick/channel")
         return

@@ -8,31 +8,42 @@ from __future__ import annotations
 import re
 
 from chatserver.core.names import name_key
+from chatserver.core.remote import RemoteUser
 from chatserver.core.users import ChatUser
 
+Someone = ChatUser | RemoteUser
+"""
+A user of this node or (in a cluster) of another: a remote user carries what
+its node told of its door.
+"""
 
-def door_of(user: ChatUser) -> str:
+
+def _facts(user: Someone) -> object:
+    return user.mind if isinstance(user, ChatUser) else user
+
+
+def door_of(user: Someone) -> str:
     """
     @return: The door C{user} came through (C{irc}, C{line}, C{telnet}).
     """
-    return str(getattr(user.mind, "door", "chat"))
+    return str(getattr(_facts(user), "door", "") or "chat")
 
 
-def ident_of(user: ChatUser) -> str:
+def ident_of(user: Someone) -> str:
     """
     @return: The user part of C{user}'s mask: C{~} and what C{USER} said
         for IRC users, the name for the others.
     """
-    ident = getattr(user.mind, "ident", "")
+    ident = getattr(_facts(user), "ident", "")
     return f"~{ident}" if ident else user.name
 
 
-def realname_of(user: ChatUser) -> str:
-    realname = getattr(user.mind, "realname", "")
+def realname_of(user: Someone) -> str:
+    realname = getattr(_facts(user), "realname", "")
     return str(realname) if realname else f"{door_of(user)} user"
 
 
-def mask_of(user: ChatUser) -> str:
+def mask_of(user: Someone) -> str:
     return f"{user.name}!{ident_of(user)}@{door_of(user)}"
 
 
@@ -52,7 +63,7 @@ def mask_pattern(mask: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def who_matches(pattern: re.Pattern[str], user: ChatUser) -> bool:
+def who_matches(pattern: re.Pattern[str], user: Someone) -> bool:
     """
     @return: Whether a C{WHO} mask matches C{user}'s nick, user, host,
         full mask or real name (RFC 2812 3.6.1).
