@@ -83,7 +83,7 @@ def chat(peers: FakePeers) -> ChatRealm:
     return ChatRealm(ChatConfig(), clock=Clock(), coalesce=False, peers=peers)
 
 
-def log_in(chat: ChatRealm, peers: FakePeers, name: str):
+def log_in(chat, peers, name):
     mind = RecordingMind()
     login = chat.claimAndLogin(name, mind)
     peers.claims[name].callback(True)
