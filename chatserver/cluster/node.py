@@ -853,6 +853,8 @@ class ClusterNode:
         action: bool,
         tags: Tags,
     ) -> None:
+        if not self._ready:
+            raise ClusterUnavailable(f"{recipient.name} cannot be reached")
         self.commands.execute(
             "XADD",
             keys.inbox(recipient.node),

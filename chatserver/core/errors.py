@@ -62,14 +62,17 @@ class NameTaken(ChatError):
 
 class ClusterUnavailable(ChatError):
     """
-    A name cannot be claimed now: this node cannot reach the rest of its
-    cluster to know it is free.
+    This node cannot reach the rest of its cluster now: a name cannot be
+    known free, a user of another node cannot be reached.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        what: str = "names cannot be checked",
+    ) -> None:
         super().__init__(
-            "names cannot be checked while this server is cut off from its "
-            "cluster, try again in a moment"
+            f"{what} while this server is cut off from its cluster, "
+            "try again in a moment"
         )
 
 

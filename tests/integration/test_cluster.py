@@ -359,6 +359,11 @@ def test_what_changed_while_redis_was_unreachable_reaches_the_cluster_after(
             "names cannot be checked while this server is cut off from its "
             "cluster, try again in a moment"
         )
+        alice.send("/msg bob are you there?")
+        assert alice.expect(lines.Error) == lines.Error(
+            "bob cannot be reached while this server is cut off from its "
+            "cluster, try again in a moment"
+        )
         carol.send("/quit")
         assert alice.expect(lines.Left) == lines.Left("carol", "Quit")
     finally:
