@@ -36,6 +36,7 @@ from chatserver.console.model import (
     user_rows,
 )
 from chatserver.core.errors import NoSuchUser
+from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.doors.line.factory import LineFactory
 from chatserver.doors.line.protocol import ChatProtocol
@@ -247,6 +248,24 @@ class UserRowsTests(SynchronousTestCase):
             [(name, rooms) for name, _peer, _since, rooms in self.rows()],
             [("alice", "#Art"), ("bob", "#lobby")],
         )
+
+    def test_users_of_other_nodes_have_rows_naming_their_node(self) -> None:
+        self.chat.login("carol")
+        realm = self.chat.realm
+        dev = realm.rooms["#dev"] = Room("#dev")
+        bob = RemoteUser("bob", "chat2", NOON - 60)
+        bob.rooms.update({"#lobby": None, "#dev": None})
+        realm.remote["bob"] = bob
+        dev.addRemote("bob", "bob")
+        rows = user_rows(realm.everyone(), NOON, realm.rooms)
+        self.assertEqual(
+            [(r.name, r.peer, r.since, r.rooms) for r in rows],
+            [
+                ("bob", "node chat2", "11:59:00", "#lobby, #dev"),
+                ("carol", rows[1].peer, rows[1].since, "#lobby"),
+            ],
+        )
+        self.assertIs(rows[0].user, bob)
 
     def test_gone_user_no_row(self) -> None:
         alice = self.chat.login("alice")

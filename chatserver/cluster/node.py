@@ -746,7 +746,14 @@ class ClusterNode:
         def placed(place: object) -> None:
             self._follow(room.key, str(place))
 
-        d.addCallbacks(placed, self._fireFailed, errbackArgs=("join",))
+        def failed(reason: Failure) -> None:
+            # Whoever waits for the room's place (a replay) gives up; the
+            # join is made again when the node rejoins.
+            for waiting in self._joining.pop(room.key, []):
+                waiting.errback(reason)
+            self._fireFailed(reason, "join")
+
+        d.addCallbacks(placed, failed)
 
     def parted(self, user: ChatUser, room: Room, reason: str) -> None:
         self._fire("part", room.key, user.key, user.name, self.name, reason)
