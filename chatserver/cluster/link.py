@@ -17,11 +17,17 @@ from typing import Any
 import txredisapi
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet import defer, endpoints, ssl
-from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
+from twisted.internet.interfaces import (
+    IProtocol,
+    IProtocolFactory,
+    IReactorTime,
+    IStreamClientEndpoint,
+)
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.filepath import FilePath
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.cluster.url import RedisURL
@@ -109,6 +115,21 @@ class _Factory(Factory):
         )
 
 
+@implementer(IStreamClientEndpoint)
+class _Logged:
+    """
+    An endpoint that tells its link when a connection attempt fails.
+    """
+
+    def __init__(self, endpoint: IStreamClientEndpoint, link: RedisLink) -> None:
+        self._endpoint = endpoint
+        self._link = link
+
+    def connect(self, factory: IProtocolFactory) -> defer.Deferred[IProtocol]:
+        attempt: defer.Deferred[IProtocol] = self._endpoint.connect(factory)
+        return attempt.addErrback(self._link._cannotConnect)
+
+
 class RedisLink:
     """
     One connection to Redis, kept up.
@@ -140,8 +161,11 @@ class RedisLink:
         self.protocol: _Protocol | None = None
         self._onReady = onReady
         self._onLost = onLost
+        # Whether the last attempt to connect failed (and was logged): an
+        # unreachable Redis is logged once, not at every attempt.
+        self._failing = False
         self._service = ClientService(
-            redis_endpoint(reactor, url),
+            _Logged(redis_endpoint(reactor, url), self),
             _Factory(self),
             retryPolicy=backoffPolicy(RETRY_FIRST, RETRY_MAX),
             clock=reactor,
@@ -194,9 +218,22 @@ class RedisLink:
         )
         return reply.addErrback(_translated)
 
+    def _cannotConnect(self, reason: Failure) -> Failure:
+        if not self._failing:
+            self._failing = True
+            log.warn(
+                "Cannot reach Redis {url} ({purpose}): {why}; trying again",
+                url=str(self.url),
+                purpose=self.purpose,
+                why=reason.getErrorMessage(),
+                chat_event="cluster",
+            )
+        return reason
+
     def _ready(self, protocol: _Protocol) -> None:
         if protocol.transport is None or not protocol.connected:
             return
+        self._failing = False
         self.protocol = protocol
         log.info(
             "Connected to Redis {url} ({purpose})",

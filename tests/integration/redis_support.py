@@ -38,8 +38,10 @@ class RedisServer:
         *options: str,
         password: str | None = None,
         tls: tuple[Path, Path, Path] | None = None,
+        port: int | None = None,
     ) -> None:
         """
+        @param port: Its port; a free one by default.
         @param password: The password it asks for (C{requirepass}).
         @param tls: Its key, its certificate, and the certificate clients
             are to trust: it then speaks TLS only (C{rediss://}).
@@ -50,7 +52,7 @@ class RedisServer:
         self.directory = directory
         self.password = password
         self.tls = tls
-        self.port = free_port()
+        self.port = free_port() if port is None else port
         self.options = list(options)
         auth = ""
         if password is not None:

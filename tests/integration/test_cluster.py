@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from chatserver.doors.line import lines
-from tests.integration.redis_support import RedisServer
+from tests.integration.redis_support import RedisServer, free_port
 from tests.integration.support import ChatServer, Client, history_page
 
 InRoom = lines.InRoom
@@ -490,3 +490,22 @@ def test_irc_and_line_users_of_two_nodes_share_a_room(start_node):
         "ircy",
         "bob",
     }
+
+
+def test_a_node_started_before_redis_says_so_once_and_joins_when_it_is_up(
+    tmp_path, start_server
+):
+    port = free_port()
+    node = start_server(
+        "--cluster", f"redis://127.0.0.1:{port}", "--node-name", "early"
+    )
+    node.wait_for_log(r"Cannot reach Redis redis://127\.0\.0\.1:\d+/0 \(commands\)")
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    redis = RedisServer(directory, port=port)
+    try:
+        node.wait_for_log("Node early is in the cluster")
+        assert node.log().count("Cannot reach Redis") == 2  # commands, reader
+        login(node, "alice")
+    finally:
+        redis.stop()
