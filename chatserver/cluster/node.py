@@ -574,9 +574,7 @@ class ClusterNode:
         Make the reader start a new read: it follows a new room.
         """
         if self.connected:
-            self.commands.execute(
-                "XADD", keys.inbox(self.name), "MAXLEN", "~", "1000", "*", "t", "wake"
-            ).addErrback(lambda f: None)
+            self._toNode(self.name, t="wake")
 
     def _read(self) -> None:
         if not (self.reader.up and self._ready):
@@ -862,46 +860,29 @@ class ClusterNode:
     ) -> None:
         if not self._ready:
             raise ClusterUnavailable(f"{recipient.name} cannot be reached")
-        self.commands.execute(
-            "XADD",
-            keys.inbox(recipient.node),
-            "MAXLEN",
-            "~",
-            "10000",
-            "*",
-            "t",
-            "whisper",
-            "from",
-            sender.name,
-            "to",
-            recipient.key,
-            "x",
-            text,
-            "time",
-            repr(self.realm.now()),
-            "n",
-            "1" if notice else "0",
-            "a",
-            "1" if action else "0",
-            "g",
-            json.dumps(tags),
-        ).addErrback(self._fireFailed, "whisper")
+        self._toNode(
+            recipient.node,
+            t="whisper",
+            to=recipient.key,
+            x=text,
+            time=repr(self.realm.now()),
+            n="1" if notice else "0",
+            a="1" if action else "0",
+            g=json.dumps(tags),
+            **{"from": sender.name},
+        )
 
     def kick(self, recipient: RemoteUser, reason: str) -> None:
+        self._toNode(recipient.node, t="kick", to=recipient.key, reason=reason)
+
+    def _toNode(self, node: str, **fields: str) -> None:
+        """
+        Send C{fields} to C{node}'s inbox stream (see L{_inbox}).
+        """
+        words = [word for field in fields.items() for word in field]
         self.commands.execute(
-            "XADD",
-            keys.inbox(recipient.node),
-            "MAXLEN",
-            "~",
-            "10000",
-            "*",
-            "t",
-            "kick",
-            "to",
-            recipient.key,
-            "reason",
-            reason,
-        ).addErrback(self._fireFailed, "kick")
+            "XADD", keys.inbox(node), "MAXLEN", "~", "10000", "*", *words
+        ).addErrback(self._fireFailed, fields["t"])
 
     def historyMark(self, room: Room) -> defer.Deferred[int | None]:
         waiting = self._joining.get(room.key)

@@ -81,11 +81,20 @@ def _name_of(client: Client) -> str:
     return _names[id(client)]
 
 
-def test_users_of_two_nodes_talk_in_the_default_room(start_node):
+def alice_and_bob(start_node: Start) -> tuple[ChatServer, ChatServer, Client, Client]:
+    """
+    Nodes a and b, alice logged in on a and bob on b, and alice has seen bob
+    come: both nodes know both users.
+    """
     a, b = start_node("a"), start_node("b")
     alice = login(a, "alice")
     bob = login(b, "bob")
     sees_join(alice, "bob")
+    return a, b, alice, bob
+
+
+def test_users_of_two_nodes_talk_in_the_default_room(start_node):
+    _a, _b, alice, bob = alice_and_bob(start_node)
     alice.send("hello from a")
     assert bob.expect(lines.Message) == lines.Message("alice", "hello from a")
     bob.send("hi from b")
@@ -93,10 +102,7 @@ def test_users_of_two_nodes_talk_in_the_default_room(start_node):
 
 
 def test_a_name_is_taken_across_nodes_and_free_again_after_leaving(start_node):
-    a, b = start_node("a"), start_node("b")
-    alice = login(a, "alice")
-    bob = login(b, "bob")
-    sees_join(alice, "bob")
+    _a, b, alice, bob = alice_and_bob(start_node)
     client = b.connect()
     client.expect(lines.Prompt)
     client.send("ALICE")
@@ -108,10 +114,7 @@ def test_a_name_is_taken_across_nodes_and_free_again_after_leaving(start_node):
 
 
 def test_a_rename_claims_the_new_name_across_nodes(start_node):
-    a, b = start_node("a"), start_node("b")
-    alice = login(a, "alice")
-    bob = login(b, "bob")
-    sees_join(alice, "bob")
+    _a, _b, alice, bob = alice_and_bob(start_node)
     bob.send("/nick alice")
     assert bob.expect(lines.Error) == lines.Error(
         "the name alice is taken, choose another"
@@ -123,10 +126,7 @@ def test_a_rename_claims_the_new_name_across_nodes(start_node):
 
 
 def test_private_lines_cross_nodes_both_ways(start_node):
-    a, b = start_node("a"), start_node("b")
-    alice = login(a, "alice")
-    bob = login(b, "bob")
-    sees_join(alice, "bob")
+    _a, _b, alice, bob = alice_and_bob(start_node)
     alice.send("/msg bob psst")
     assert alice.expect(lines.PrivateOut) == lines.PrivateOut("bob", "psst")
     assert bob.expect(lines.PrivateIn) == lines.PrivateIn("alice", "psst")
@@ -159,10 +159,7 @@ def test_room_lines_reach_its_members_on_every_node_and_nobody_else(start_node):
 
 
 def test_who_lists_everyone_of_every_node(start_node):
-    a, b = start_node("a"), start_node("b")
-    alice = login(a, "alice")
-    bob = login(b, "bob")
-    sees_join(alice, "bob")
+    _a, _b, alice, bob = alice_and_bob(start_node)
     alice.send("/who")
     assert alice.expect(lines.UserList) == lines.UserList(("alice", "bob"))
     bob.close()
@@ -194,10 +191,7 @@ def test_history_written_on_one_node_is_read_on_another(start_node):
 def test_a_killed_node_s_users_leave_within_15_seconds_and_free_their_names(
     start_node,
 ):
-    a, b = start_node("a"), start_node("b")
-    alice = login(a, "alice")
-    bob = login(b, "bob")
-    sees_join(alice, "bob")
+    a, b, alice, bob = alice_and_bob(start_node)
     b.process.send_signal(signal.SIGKILL)
     b.process.wait()
     killed = time.monotonic()
