@@ -25,10 +25,28 @@ Start = Callable[..., ChatServer]
 
 
 @pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
+def redis_kind() -> str:
+    """
+    How the tests' Redis is reached: C{plain}, C{password} (C{s3cret}) or
+    C{tls} (C{rediss://} with a certificate of its own); a test may ask
+    for another by parametrizing this.
+    """
+    return "plain"
+
+
+@pytest.fixture
+def redis(tmp_path: Path, redis_kind: str) -> Iterator[RedisServer]:
     directory = tmp_path / "redis"
     directory.mkdir()
-    server = RedisServer(directory)
+    if redis_kind == "password":
+        server = RedisServer(directory, password="s3cret")
+    elif redis_kind == "tls":
+        from tests.client.certs import selfSigned
+
+        key, certificate = selfSigned().write(tmp_path / "certs", "redis")
+        server = RedisServer(directory, tls=(key, key, certificate))
+    else:
+        server = RedisServer(directory)
     yield server
     server.stop()
 
@@ -372,67 +390,36 @@ def test_what_changed_while_redis_was_unreachable_reaches_the_cluster_after(
     assert bob.expect(lines.Message) == lines.Message("alice", "still here")
 
 
-def test_a_cluster_behind_a_redis_password(tmp_path, start_server):
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    redis = RedisServer(directory, password="s3cret")
-    try:
-        nodes = [
-            start_server("--cluster", redis.url, "--node-name", name) for name in "ab"
-        ]
-        for node, name in zip(nodes, "ab", strict=True):
-            node.wait_for_log(rf"Node {name} is in the cluster")
-        alice = login(nodes[0], "alice")
-        bob = login(nodes[1], "bob")
-        sees_join(alice, "bob")
-        bob.send("behind a password")
-        assert alice.expect(lines.Message) == lines.Message("bob", "behind a password")
-        # The password is never written to the log.
-        assert "s3cret" not in nodes[0].log()
-    finally:
-        redis.stop()
+@pytest.mark.parametrize("redis_kind", ["password"])
+def test_a_cluster_behind_a_redis_password(start_node):
+    a, _b, alice, bob = alice_and_bob(start_node)
+    bob.send("behind a password")
+    assert alice.expect(lines.Message) == lines.Message("bob", "behind a password")
+    # The password is never written to the log.
+    assert "s3cret" not in a.log()
 
 
-def test_a_wrong_redis_password_is_logged_and_nobody_can_log_in(tmp_path, start_server):
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    redis = RedisServer(directory, password="s3cret")
-    try:
-        url = redis.url.replace("s3cret", "wrong")
-        node = start_server("--cluster", url, "--node-name", "a")
-        node.wait_for_log(r"Redis redis://\*\*\*@127\.0\.0\.1:\d+/0 \(commands\): .*")
-        client = node.connect()
-        client.expect(lines.Prompt)
-        client.send("alice")
-        assert client.event() == lines.Error(
-            "names cannot be checked while this server is cut off from its "
-            "cluster, try again in a moment"
-        )
-        assert "wrong" not in node.log()
-    finally:
-        redis.stop()
+@pytest.mark.parametrize("redis_kind", ["password"])
+def test_a_wrong_redis_password_is_logged_and_nobody_can_log_in(start_server, redis):
+    url = redis.url.replace("s3cret", "wrong")
+    node = start_server("--cluster", url, "--node-name", "a")
+    node.wait_for_log(r"Redis redis://\*\*\*@127\.0\.0\.1:\d+/0 \(commands\): .*")
+    client = node.connect()
+    client.expect(lines.Prompt)
+    client.send("alice")
+    assert client.event() == lines.Error(
+        "names cannot be checked while this server is cut off from its "
+        "cluster, try again in a moment"
+    )
+    assert "wrong" not in node.log()
 
 
-def test_a_cluster_over_tls(tmp_path, start_server):
-    from tests.client.certs import selfSigned
-
-    key, certificate = selfSigned().write(tmp_path / "certs", "redis")
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    redis = RedisServer(directory, tls=(key, key, certificate))
-    try:
-        nodes = [
-            start_server("--cluster", redis.url, "--node-name", name) for name in "ab"
-        ]
-        for node, name in zip(nodes, "ab", strict=True):
-            node.wait_for_log(rf"Node {name} is in the cluster")
-        alice = login(nodes[0], "alice")
-        bob = login(nodes[1], "bob")
-        sees_join(alice, "bob")
-        bob.send("over tls")
-        assert alice.expect(lines.Message) == lines.Message("bob", "over tls")
-    finally:
-        redis.stop()
+@pytest.mark.parametrize("redis_kind", ["tls"])
+def test_a_cluster_over_tls(start_node, redis):
+    assert redis.url.startswith("rediss://")
+    _a, _b, alice, bob = alice_and_bob(start_node)
+    bob.send("over tls")
+    assert alice.expect(lines.Message) == lines.Message("bob", "over tls")
 
 
 def test_history_is_trimmed_to_history_max_across_the_cluster(start_node):
