@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,7 +164,9 @@ class ClusterNode:
         self._beat = task.LoopingCall(self._heartbeat)
         self._beat.clock = reactor
         self._stopping = False
-        self.statusChanged: Callable[[bool], object] = lambda up: None
+        # Whether this node's users changed something while it was not in
+        # the cluster (Redis away, or the node rejoining).
+        self._changedAway = False
 
     # Running
 
@@ -233,8 +234,13 @@ class ClusterNode:
             self.reader.drop()
         self._epoch = epoch
         await self._heartbeatNow()
-        await self._announceEveryone()
-        await self._takeSnapshot()
+        # What changes while the node announces itself is announced again.
+        for _ in range(3):
+            self._changedAway = False
+            await self._announceEveryone()
+            await self._takeSnapshot()
+            if not self._changedAway:
+                break
         self.connected = True
         self._ready = True
         log.info(
@@ -243,17 +249,13 @@ class ClusterNode:
             url=str(self.url),
             chat_event="cluster",
         )
-        self.statusChanged(True)
         for line in sorted(self._unacked.values(), key=lambda line: line.seq):
             self._push(line)
         if not self._beat.running:
             self._beat.start(HEARTBEAT, now=False).addErrback(
                 lambda f: log.failure("Heartbeat", f, chat_event="error")
             )
-        if self._reading:
-            self._wake()
-        else:
-            self._read()
+        self._read()
 
     def _commandsLost(self) -> None:
         wasConnected = self.connected
@@ -270,7 +272,6 @@ class ClusterNode:
                 url=str(self.url),
                 chat_event="cluster",
             )
-            self.statusChanged(False)
         for line in sorted(self._unacked.values(), key=lambda line: line.seq):
             self._tellHere(line)
         for waiting in self._joining.values():
@@ -309,6 +310,7 @@ class ClusterNode:
         (what it changed is announced again when the node rejoins).
         """
         if not self._ready:
+            self._changedAway = True
             return
         d = defer.ensureDeferred(self._script(name, *args))
         d.addErrback(self._fireFailed, name)
@@ -553,8 +555,7 @@ class ClusterNode:
     def _readerReady(self) -> None:
         # Not before the node has rejoined: it may find that Redis lost its
         # data, and read every stream from its start again.
-        if self._ready and not self._reading:
-            self._read()
+        self._read()
 
     def _readerLost(self) -> None:
         pass
@@ -564,10 +565,11 @@ class ClusterNode:
         Follow a room's stream from C{place}, unless it is followed already
         (from where this node read it to: what it missed comes next).
         """
-        self._following.setdefault(roomKey, place)
+        at = self._following.setdefault(roomKey, place)
+        # A member who joins now is sent live what comes after C{at}.
         for d in self._joining.pop(roomKey, []):
-            d.callback(place)
-        self._wake()
+            d.callback(at)
+        self._read()
 
     def _wake(self) -> None:
         """
@@ -577,8 +579,14 @@ class ClusterNode:
             self._toNode(self.name, t="wake")
 
     def _read(self) -> None:
+        """
+        Start reading the streams this node follows, unless a read is on
+        its way (a new room is then taken by the next read: L{_wake}).
+        """
+        if self._reading:
+            self._wake()
+            return
         if not (self.reader.up and self._ready):
-            self._reading = False
             return
         self._reading = True
         following = list(self._following.items())
@@ -601,6 +609,7 @@ class ClusterNode:
         d.addErrback(self._readFailed)
 
     def _gotRead(self, reply: Any) -> None:
+        self._reading = False
         for stream, entries in reply or ():
             if stream == keys.PRESENCE:
                 for id, flat in entries:
@@ -733,6 +742,7 @@ class ClusterNode:
 
     def joined(self, user: ChatUser, room: Room) -> None:
         if not self._ready:
+            self._changedAway = True
             return
         new = room.key not in self._following
         if new:
@@ -822,8 +832,11 @@ class ClusterNode:
         )
 
         def kept(id: object) -> None:
-            # Kept (or kept already): it comes back through the stream.
+            # Kept (or kept already): it comes back through the stream of a
+            # room this node follows.
             self._unacked.pop(line.seq, None)
+            if line.roomKey not in self._following:
+                self._toldHere.discard(line.seq)
 
         d.addCallbacks(kept, self._fireFailed, errbackArgs=("line",))
 
