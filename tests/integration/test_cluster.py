@@ -266,6 +266,26 @@ def read_room_lines(client: Client, counts: dict[str, int]) -> dict[str, list[Li
     return got
 
 
+def read_joined_room(client: Client, room: str, count: int) -> list[Line]:
+    """
+    Read C{count} messages of C{room}, which C{client} joined: its history
+    replay first, then live lines.
+
+    @return: The (sender, text) of each, in the order read.
+    """
+    client.sock.settimeout(30)
+    got: list[Line] = []
+    while len(got) < count:
+        event = client.event()
+        if isinstance(event, InRoom) and event.room == room:
+            line = (
+                event.line.line if isinstance(event.line, lines.History) else event.line
+            )
+            if isinstance(line, lines.Message):
+                got.append((line.sender, line.text))
+    return got
+
+
 def join_at_random(
     chance: random.Random, nodes: list[ChatServer], rooms: tuple[str, ...]
 ) -> tuple[dict[str, Client], dict[str, set[str]]]:
@@ -304,9 +324,14 @@ def test_every_line_reaches_every_member_once_in_one_order_on_three_nodes(
     nodes = [start_node(name, "--history-replay", "200") for name in "abc"]
     rooms = ("#r1", "#r2")
     clients, membership = join_at_random(chance, nodes, rooms)
+    # Two latecomers join #r1 while its lines fly, on nodes b and c.
+    late = {"late1": login(nodes[1], "late1"), "late2": login(nodes[2], "late2")}
+    joinAt = {chance.randrange(20, 130): name for name in late}
     sent: dict[str, list[Line]] = {room: [] for room in rooms}
     current = {name: sorted(chosen)[-1] for name, chosen in membership.items()}
     for count in range(150):
+        if count in joinAt:
+            late[joinAt[count]].send("/join #r1")
         name = chance.choice(sorted(clients))
         room = chance.choice(sorted(membership[name]))
         if current[name] != room:
@@ -342,8 +367,13 @@ def test_every_line_reaches_every_member_once_in_one_order_on_three_nodes(
             if room in membership[name]:
                 others = [line for line in order if line[0] != name]
                 assert got[name][room] == others, (name, room, seed)
+        if room == "#r1":
+            # A latecomer got the lines before it joined in its replay, and
+            # the others live: each once, in the cluster's order.
+            for client in late.values():
+                assert read_joined_room(client, room, len(order)) == order, seed
     # And no copy came late.
-    for name, client in clients.items():
+    for name, client in {**clients, **late}.items():
         checker.send(f"/msg {name} (sync)")
         while (event := client.event()) != lines.PrivateIn("checker", "(sync)"):
             assert not isinstance(event, InRoom) or not isinstance(
@@ -490,3 +520,24 @@ def test_a_node_started_before_redis_says_so_once_and_joins_when_it_is_up(
         login(node, "alice")
     finally:
         redis.stop()
+
+
+def test_web_and_line_users_of_two_nodes_talk_with_the_cluster_s_ids(start_node):
+    from tests.integration.wsclient import WebSocketClient
+
+    a = start_node("a")
+    b = start_node("b", "--web", "tcp:0:interface=127.0.0.1")
+    alice = login(a, "alice")
+    bob = WebSocketClient(b.webPorts[0])
+    assert bob.login("bob")["name"] == "bob"
+    sees_join(alice, "bob")
+    bob.send(type="say", text="from the web")
+    mine = bob.expect("message")
+    assert (mine["from"], mine["text"]) == ("bob", "from the web")
+    assert alice.expect(lines.Message) == lines.Message("bob", "from the web")
+    alice.send("from a line")
+    theirs = bob.expect("message")
+    assert theirs["from"] == "alice" and theirs["id"] > mine["id"]
+    bob.send(type="msg", to="alice", text="psst")
+    assert bob.expect("private")["to"] == "alice"
+    assert alice.expect(lines.PrivateIn) == lines.PrivateIn("bob", "psst")
