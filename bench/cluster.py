@@ -489,10 +489,11 @@ FULL_ROWS: list[Row] = [
 
 def _per_run(document: Metrics) -> list[str]:
     runs: list[Metrics] = document["runs"]
+    names = " / ".join(TITLES[c] for c in CONFIGS if any(c in run for run in runs))
     out = [
-        "| run | load before | 3-node cross / 1-node p99, fixed | 3-node cross p99 (ms)"
-        " | deliveries/s at full speed (1 node, no Redis / 1-node cluster / 3 nodes)"
-        " | exactly once |",
+        f"| run | load before ({names}) | 3-node cross / 1-node p99, fixed "
+        f"| 3-node cross p99 (ms) | deliveries/s at full speed ({names}) "
+        "| exactly once |",
         "|---:|---|---:|---:|---|---|",
     ]
     for i, run in enumerate(runs):
@@ -541,7 +542,7 @@ def section(document: Metrics) -> str:
         "median.",
         "",
         f"**Machine:** {document['machine']}; load average before each "
-        "configuration, per run (1 node / 1-node cluster / 3 nodes): "
+        "configuration, per run (in the order of the tables): "
         + "; ".join(
             "/".join(_fmt(run[c]["loadBefore"], 1) for c in CONFIGS if c in run)
             for run in runs
@@ -569,11 +570,15 @@ def section(document: Metrics) -> str:
             if allOnce
             else " — **not exactly once** (see `bench/cluster.json`)."
         )
-        + f"  {delivered:,} deliveries counted of {expected:,} expected: a "
-        "worker of the generator counts from when it starts a phase, and the "
-        "other's senders may have sent their first line a moment before (at "
-        "most one line per sender per receiver; those lines are seen, not "
-        "lost).",
+        + f"  {delivered:,} deliveries counted of {expected:,} expected"
+        + (
+            "."
+            if delivered == expected
+            else ": a worker of the generator counts from when it starts a "
+            "phase, and the other's senders may have sent their first line a "
+            "moment before (at most one line per sender per receiver; those "
+            "lines are seen, not lost)."
+        ),
         "",
         f"### Fixed load: {o['rate']:g} lines/s in all for {o['seconds']:g} s "
         f"({o['users'] - 1} receivers per line)",
@@ -644,7 +649,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--out", default=str(BENCH / "cluster.json"))
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only rewrite the section of RESULTS.md from --out's results",
+    )
     options = parser.parse_args(argv)
+    if options.report_only:
+        write_section(json.loads(Path(options.out).read_text()), BENCH / "RESULTS.md")
+        return 0
     configs = options.configs.split(",")
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
