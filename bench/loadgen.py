@@ -161,6 +161,8 @@ class Client(asyncio.Protocol):
         self.gen = gen
         self.name = name
         self.role = role  # "receiver", "sender", "idle" or "slow"
+        # The port it connects to: its node, in a cluster.
+        self.port = gen.ports.get(name, gen.port)
         self.buffer = b""
         self.state = 0  # 0 connecting, 1 name sent, 2 welcomed, 3 logged in
         self.expectJoins = -1
@@ -237,9 +239,13 @@ class Client(asyncio.Protocol):
             if gen.senderRoom and gen.senderRoom.get(sender) != verdict[4]:
                 gen.misrouted += 1
             gen.delivered += 1
-            us = (now - verdict[3]) // 1000
-            key = bucket(us)
-            gen.hist[key] = gen.hist.get(key, 0) + 1
+            key = bucket((now - verdict[3]) // 1000)
+            hist = (
+                gen.crossHist
+                if gen.ports.get(sender, self.port) != self.port
+                else gen.hist
+            )
+            hist[key] = hist.get(key, 0) + 1
             seen = self.seen.get(sender)
             if seen is None:
                 seen = self.seen[sender] = [0, 0]
@@ -354,8 +360,14 @@ class Generator:
         shared: Any,
         rooms: dict[str, tuple[str, ...]] | None = None,
         senderRooms: dict[str, str] | None = None,
+        ports: dict[str, int] | None = None,
     ) -> None:
         self.host, self.port, self.total = host, port, total
+        # A cluster's nodes: the port each client connects to (else
+        # C{port}); deliveries between clients of different ports have
+        # their latency in C{crossHist} instead of C{hist}.
+        self.ports = ports or {}
+        self.crossHist: dict[int, int] = {}
         self.spec = clients
         # Every sender's window spans all workers: in each worker one
         # receiver writes, per sender, how many lines it has into the shared
@@ -410,7 +422,7 @@ class Generator:
                         await loop.create_connection(lambda: client, sock=sock)
                     else:
                         await loop.create_connection(
-                            lambda: client, self.host, self.port
+                            lambda: client, self.host, client.port
                         )
                     ok = await client.loggedIn
                 except OSError as e:
@@ -636,12 +648,14 @@ class Generator:
             "errors": self.errors[:20],
             "errorCount": len(self.errors),
             "hist": self.hist,
+            "crossHist": self.crossHist,
             "left": self.left,
             "closed": sum(c.closed for c in self.clients),
         }
 
     def reset(self) -> None:
         self.hist = {}
+        self.crossHist = {}
         self.delivered = self.duplicated = self.reordered = self.corrupted = 0
         self.unexpected = self.misrouted = 0
 
@@ -670,6 +684,7 @@ async def _serve(conn: Connection, args: dict[str, Any]) -> None:
         shared=args["shared"],
         rooms=args.get("rooms"),
         senderRooms=args.get("senderRooms"),
+        ports=args.get("ports"),
     )
     loop = asyncio.get_running_loop()
     commands: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
@@ -714,6 +729,8 @@ class Load:
     @param rooms: With rooms, the rooms each client joins in the C{join}
         phase, by name: a sender talks in the last of its rooms, and a
         client expects the lines of the senders of its rooms only.
+    @param ports: With a cluster, the port (node) of each client, by name;
+        the others connect to C{port}.
     """
 
     def __init__(
@@ -723,6 +740,8 @@ class Load:
         workers: int = 2,
         host: str = "127.0.0.1",
         rooms: dict[str, tuple[str, ...]] | None = None,
+        *,
+        ports: dict[str, int] | None = None,
     ) -> None:
         workers = max(1, min(workers, len(clients)))
         parts: list[list[tuple[str, str]]] = [[] for _ in range(workers)]
@@ -756,6 +775,7 @@ class Load:
                             else None
                         ),
                         "senderRooms": senderRooms,
+                        "ports": ports,
                     },
                 ),
                 daemon=True,

@@ -602,6 +602,11 @@ def write_report(document: dict[str, Any], path: Path) -> None:
         ]
         for name in sorted(profiles.glob("*.md")):
             out += [name.read_text().strip(), ""]
+    cluster = BENCH / "cluster.json"
+    if cluster.exists():
+        from bench.cluster import section
+
+        out += [section(json.loads(cluster.read_text())), ""]
     notes = BENCH / "NOTES.md"
     if notes.exists():
         out += [notes.read_text().strip(), ""]
