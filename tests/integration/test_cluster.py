@@ -18,7 +18,7 @@ import pytest
 
 from chatserver.doors.line import lines
 from tests.integration.redis_support import RedisServer, free_port
-from tests.integration.support import ChatServer, Client, history_page
+from tests.integration.support import TIMEOUT, ChatServer, Client, history_page
 
 InRoom = lines.InRoom
 Start = Callable[..., ChatServer]
@@ -286,6 +286,27 @@ def read_joined_room(client: Client, room: str, count: int) -> list[Line]:
     return got
 
 
+def listed_elsewhere(client: Client, room: str, name: str) -> None:
+    """
+    Ask C{/who ROOM} from C{client}, a user of another node, until C{name}
+    is listed: that node knows the join.  (Polling another process, within
+    the tests' time limit.)
+    """
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        client.send(f"/who {room}")
+        while True:
+            event = client.event()
+            if isinstance(event, lines.Error) or (
+                isinstance(event, InRoom) and isinstance(event.line, lines.UserList)
+            ):
+                break
+        if isinstance(event, InRoom) and name in event.line.names:  # type: ignore[union-attr]
+            return
+        assert time.monotonic() < deadline, f"{name} never listed in {room}"
+        time.sleep(0.05)
+
+
 def join_at_random(
     chance: random.Random, nodes: list[ChatServer], rooms: tuple[str, ...]
 ) -> tuple[dict[str, Client], dict[str, set[str]]]:
@@ -297,12 +318,13 @@ def join_at_random(
     @return: The clients and the rooms of each, by name.
     """
     clients = {"wa": login(nodes[0], "wa"), "wb": login(nodes[1], "wb")}
-    for client in clients.values():
-        for room in rooms:
-            client.send(f"/join {room}")
+    # wa first, and known on node b, so that wa sees wb come.
     for room in rooms:
+        clients["wa"].send(f"/join {room}")
+    for room in rooms:
+        listed_elsewhere(clients["wb"], room, "wa")
+        clients["wb"].send(f"/join {room}")
         sees_join(clients["wa"], "wb", room)
-        sees_join(clients["wb"], "wa", room)
     membership = {name: set(rooms) for name in clients}
     for n in range(6):
         node, name = n % 3, f"u{n}"
@@ -326,7 +348,7 @@ def test_every_line_reaches_every_member_once_in_one_order_on_three_nodes(
     clients, membership = join_at_random(chance, nodes, rooms)
     # Two latecomers join #r1 while its lines fly, on nodes b and c.
     late = {"late1": login(nodes[1], "late1"), "late2": login(nodes[2], "late2")}
-    joinAt = {chance.randrange(20, 130): name for name in late}
+    joinAt = dict(zip(chance.sample(range(20, 130), len(late)), late, strict=True))
     sent: dict[str, list[Line]] = {room: [] for room in rooms}
     current = {name: sorted(chosen)[-1] for name, chosen in membership.items()}
     for count in range(150):
