@@ -621,8 +621,8 @@ def idle19k(kind: str, seconds: float) -> Metrics:
             1,
             {"duration": 5, "rate": 1.0, "window": 0, "lines": 1},
             concurrency=MANY_CONCURRENCY,
-            loginTimeout=120,
-            settleTimeout=240,
+            loginTimeout=90,
+            settleTimeout=90,
             drainTimeout=15,
             sources=MANY_SOURCES,
         )
