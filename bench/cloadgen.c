@@ -257,12 +257,12 @@ static int notice_rest(const char *p, size_t n, int joined) {
 
 /* "[YYYY-MM-DD HH:MM:SSZ id N] " */
 static size_t history_mark(const char *p, size_t n) {
-    static const char shape[] = "[dddd-dd-dd dd:dd:ddZ id ";
+    static const char shape[] = "[9999-99-99 99:99:99Z id "; /* 9: a digit */
     size_t k = sizeof shape - 1, i;
     if (n < k + 3)
         return 0;
     for (i = 0; i < k; i++) {
-        if (shape[i] == 'd' ? (p[i] < '0' || p[i] > '9') : p[i] != shape[i])
+        if (shape[i] == '9' ? (p[i] < '0' || p[i] > '9') : p[i] != shape[i])
             return 0;
     }
     if (p[i] < '0' || p[i] > '9')
