@@ -75,7 +75,8 @@
 #endif
 
 #define READ_SIZE 65536
-#define MAX_PART 65536      /* longest unfinished line kept */
+#define MAX_PART (4 << 20)  /* longest unfinished line kept (a user list of
+                               20,000 names is about 160 KB) */
 #define RING 1024           /* checked lines kept per sender */
 #define CACHED 192          /* longest line kept as checked */
 #define MAX_EVENTS 1024
@@ -100,8 +101,8 @@ typedef struct {
     long expect_joins, joins;
     char name[24];
     size_t namelen;
-    char *part;
-    size_t partlen;
+    char *part; /* the unfinished line, part[0, partlen) */
+    size_t partlen, partcap;
     char *out;
     size_t outoff, outlen, outcap;
     seen_t *seen; /* per sender, once a chat line arrives */
@@ -131,7 +132,8 @@ static int pad = 20, wait_go = 0, time_limit = 0;
 static client_t *clients;
 static sender_t senders[MAX_SENDERS];
 static int epfd, acker = -1;
-static char readbuf[MAX_PART + READ_SIZE];
+static char *readbuf; /* an unfinished line, then what one recv read */
+static size_t readcap;
 static uint32_t crctab[256];
 static long hist[HIST];
 static long delivered, duplicated, reordered, corrupted, notices, other;
@@ -617,8 +619,24 @@ static void client_write(client_t *c, const char *data, size_t n) {
         flush_out(c);
 }
 
+static void *grow(void *buffer, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return buffer;
+    size_t size = *cap ? *cap : 256;
+    while (size < need)
+        size *= 2;
+    buffer = realloc(buffer, size);
+    if (buffer == NULL) {
+        perror("realloc");
+        exit(1);
+    }
+    *cap = size;
+    return buffer;
+}
+
 static void on_readable(client_t *c) {
     size_t have = c->partlen;
+    readbuf = grow(readbuf, &readcap, have + READ_SIZE);
     if (have)
         memcpy(readbuf, c->part, have);
     ssize_t r = recv(c->fd, readbuf + have, READ_SIZE, 0);
@@ -650,15 +668,10 @@ static void on_readable(client_t *c) {
         corrupted++; /* a line longer than anything sent: drop it */
         left = 0;
     }
-    if (left > 0 && c->part == NULL) {
-        c->part = malloc(MAX_PART);
-        if (c->part == NULL) {
-            perror("malloc");
-            exit(1);
-        }
-    }
-    if (left > 0)
+    if (left > 0) {
+        c->part = grow(c->part, &c->partcap, left);
         memmove(c->part, readbuf + at, left);
+    }
     c->partlen = left;
     check_settled(c);
 }

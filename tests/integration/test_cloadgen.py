@@ -110,16 +110,19 @@ def scripted_server(
     listener: socket.socket, extra: list[bytes], done: threading.Event
 ) -> None:
     """
-    Log in two clients (C{s0} and C{u0}); pass C{s0}'s first line to C{u0}
-    twice, then C{extra}, skip the second, pass the third.
+    Log in two clients (C{s0} and C{u0}) with a user list of 20,000 names
+    (a line of about 160 KB, more than one read); pass C{s0}'s first line to
+    C{u0} twice, then C{extra}, skip the second, pass the third.
     """
+    names = ", ".join(["s0", "u0", *(f"n{i}" for i in range(19_998))])
     conns: dict[str, socket.socket] = {}
     for _ in range(2):
         conn, _address = listener.accept()
         conn.sendall(b">>> name: What's your name?\r\n")
         name = conn.recv(100).strip().decode()
         conn.sendall(
-            f"=== Welcome to chat, {name}!\r\n=== Users online (2): s0, u0\r\n".encode()
+            f"=== Welcome to chat, {name}!\r\n"
+            f"=== Users online (20000): {names}\r\n".encode()
         )
         conns[name] = conn
     data = b""
