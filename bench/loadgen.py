@@ -204,9 +204,12 @@ class Client(asyncio.Protocol):
             # start with "-->" (not history lines, say), without splitting.
             tail = self.tail
             if tail is None:
-                # What is buffered is the start of a line.
-                tail = (b"\n" + self.buffer)[-3:]
+                # What is buffered is the start of a line: read it again
+                # with what follows (its last 3 bytes alone would miss a
+                # join notice begun in it, and that client never settles).
+                data = self.buffer + data
                 self.buffer = b""
+                tail = b"\n"
             self.joins += data.count(_JOIN_START) + (tail + data[:3]).count(_JOIN_START)
             self.tail = (tail + data[-3:])[-3:]
             self.checkSettled()
@@ -701,8 +704,10 @@ async def _serve(conn: Connection, args: dict[str, Any]) -> None:
             result = await gen.join(**params)
         elif command == "quiet":
             result = await gen.quiet(**params)
-        elif command == "send":
+        elif command == "reset":
             gen.reset()
+            result = {}
+        elif command == "send":
             result = {"sent": await gen.send(**params)}
         elif command == "drain":
             result = await gen.drain(params["sent"], params["timeout"])
@@ -794,7 +799,13 @@ class Load:
         """
         Run one phase in every worker and wait for all their answers,
         calling C{tick} about every 100 ms meanwhile.
+
+        Before C{send}, every worker first resets its counters and answers:
+        a worker that reset only when told to send could count, then forget,
+        lines that the senders of a faster worker had already sent.
         """
+        if command == "send":
+            self.call("reset", timeout=timeout)
         for conn in self.conns:
             conn.send((command, params or {}))
         results: list[dict[str, Any] | None] = [None] * len(self.conns)

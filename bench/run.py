@@ -45,8 +45,16 @@ SERVERS = ("ours", "naive", "threaded")
 # compiler when first started.
 OPTIONAL = ("c",)
 SCENARIOS = ("fanout", "scale", "idle", "slow", "storm", "rooms", "history")
-# Scenarios only our server can run (rooms, history stores).
-OURS_ONLY = ("rooms", "history")
+# Scenarios run only when --scenarios names them: idle19k is 19,000 idle
+# logged-in connections to one server (issue 15).
+OPTIONAL_SCENARIOS = ("idle19k",)
+# The scenarios the compiled load generator can run (--loadgen c), and the
+# one it runs them with unless told otherwise.
+C_SCENARIOS = ("fanout", "scale")
+LOADGEN = "c"
+# Scenarios only some servers run: rooms and history stores only ours; 19,000
+# connections ours and the C server (the others take minutes to get there).
+ONLY = {"rooms": ("ours",), "history": ("ours",), "idle19k": ("ours", "c")}
 # A directory holding the chatserver package to run instead of the installed
 # one (--chatserver), put first on the server's PYTHONPATH.
 SOURCE = ""
@@ -285,28 +293,77 @@ def wait_idle(server: Server, cores: float = 0.05, timeout: float = 30) -> float
     return time.monotonic() - started
 
 
+def ctraffic(
+    server: Server,
+    clients: int,
+    senders: int,
+    send: dict[str, Any],
+    drain_timeout: float,
+) -> Metrics:
+    """
+    L{traffic} with the compiled load generator (L{bench.cloadgen}): the
+    same phases, checks and figures, for C{clients} clients of which the
+    first C{senders} send (the roster of L{roster}).
+    """
+    from bench.cloadgen import CLoad
+
+    load = CLoad(server.port, clients, senders, send, drainTimeout=drain_timeout)
+    try:
+        settled = load.settled()
+        cpu0, t0 = server.cpu(), time.monotonic()
+        load.go()
+        drained = load.result()
+        wall = time.monotonic() - t0
+        cpu = server.cpu() - cpu0
+    finally:
+        load.close()
+    delivered = drained["delivered"]
+    return {
+        "loadgen": "c",
+        "clients": clients,
+        "loggedIn": settled["loggedIn"],
+        "sent": drained["sentTotal"],
+        "deliveries": delivered,
+        "seconds": round(wall, 2),
+        "deliveriesPerSec": delivered / wall,
+        "cpuUsPerDelivery": cpu * 1e6 / delivered if delivered else None,
+        "serverCpu": round(cpu / wall, 2),
+        "generatorCpu": round(drained["cpu"] / wall, 2),
+        "peakRssMB": server.memory()[1],
+        "lost": drained["lost"],
+        "duplicated": drained["duplicated"],
+        "reordered": drained["reordered"],
+        "corrupted": drained["corrupted"],
+        "historyLines": drained["history"],
+        "errors": drained["errorCount"] + settled["errorCount"],
+        "errorSamples": (settled["errors"] + drained["errors"])[:3],
+        "settled": settled["settled"],
+        "settleSeconds": round(settled["loginSeconds"] + settled["settleSeconds"], 2),
+        "p50": drained["p50"],
+        "p99": drained["p99"],
+        "max": drained["max"],
+        "expected": drained["expected"],
+    }
+
+
 def fanout(kind: str, seconds: float) -> Metrics:
     server = Server(kind)
+    send = {"duration": seconds, "rate": 0, "window": 100}
     try:
-        return traffic(
-            server,
-            roster(200, 4),
-            {"duration": seconds, "rate": 0, "window": 100},
-            drain_timeout=10,
-        )
+        if LOADGEN == "c":
+            return ctraffic(server, 200, 4, send, drain_timeout=10)
+        return traffic(server, roster(200, 4), send, drain_timeout=10)
     finally:
         server.stop()
 
 
 def scale(kind: str, seconds: float) -> Metrics:
     server = Server(kind)
+    send = {"duration": seconds, "rate": 200.0, "window": 0}
     try:
-        return traffic(
-            server,
-            roster(1000, 2),
-            {"duration": seconds, "rate": 200.0, "window": 0},
-            drain_timeout=15,
-        )
+        if LOADGEN == "c":
+            return ctraffic(server, 1000, 2, send, drain_timeout=15)
+        return traffic(server, roster(1000, 2), send, drain_timeout=15)
     finally:
         server.stop()
 
@@ -533,6 +590,95 @@ def idle(kind: str, seconds: float) -> Metrics:
     return crowd(kind, 10_000, 1000, "idle")
 
 
+# The many-connections scenario: clients, loopback source addresses (from
+# 127.0.0.2), connecting at once.
+MANY, MANY_SOURCES, MANY_CONCURRENCY = 19_000, 8, 1000
+
+
+def idle19k(kind: str, seconds: float) -> Metrics:
+    """
+    C{MANY} idle clients logged in to one server, each in the default room,
+    with the compiled load generator, its connections spread over
+    C{MANY_SOURCES} loopback addresses: how long until all are logged in
+    and have read every join notice, the server's resident memory per
+    connection, and then one chat line from the first client, which every
+    other client must get.
+
+    Our server is told that all of 127.0.0.0/8 is exempt from the
+    per-address limits (by default only 127.0.0.1 is).
+    """
+    from bench.cloadgen import CLoad
+
+    extra = ("--exempt", "127.0.0.0/8") if kind == "ours" else ()
+    server = Server(kind, extra)
+    try:
+        time.sleep(0.3)
+        rss0 = server.memory()[0]
+        cpu0 = server.cpu()
+        load = CLoad(
+            server.port,
+            MANY,
+            1,
+            {"duration": 5, "rate": 1.0, "window": 0, "lines": 1},
+            concurrency=MANY_CONCURRENCY,
+            loginTimeout=90,
+            settleTimeout=90,
+            drainTimeout=15,
+            sources=MANY_SOURCES,
+        )
+        try:
+            settled = load.settled()
+            cpu = server.cpu() - cpu0
+            time.sleep(1.0)  # the server trims freed memory 4 times a second
+            rss, peak = server.memory()
+            limit = _open_files_limit(server.pid)
+            load.go()
+            probe = load.result()
+        finally:
+            load.close()
+    finally:
+        server.stop()
+    loggedIn = settled["loggedIn"]
+    return {
+        "loadgen": "c",
+        "clients": MANY,
+        "sources": MANY_SOURCES,
+        "loggedIn": loggedIn,
+        "failed": settled["failed"],
+        "settled": settled["settled"],
+        "loginSeconds": round(settled["loginSeconds"], 2),
+        "settleSeconds": round(settled["loginSeconds"] + settled["settleSeconds"], 2),
+        "serverCpuSeconds": round(cpu, 2),
+        "generatorCpuSeconds": round(settled["loginCpu"] + settled["settleCpu"], 2),
+        "rssBeforeMB": round(rss0, 1),
+        "rssMB": round(rss, 1),
+        "peakRssMB": round(peak, 1),
+        "kbPerConnection": (rss - rss0) * 1024 / loggedIn if loggedIn else None,
+        "serverOpenFilesLimit": limit,
+        "probeExpected": probe["expected"],
+        "probeDelivered": probe["delivered"],
+        "probeLost": probe["lost"],
+        "probeP50": probe["p50"],
+        "probeP99": probe["p99"],
+        "probeMax": probe["max"],
+        "errors": settled["errorCount"] + probe["errorCount"],
+        "errorSamples": (settled["errors"] + probe["errors"])[:3],
+        "corrupted": probe["corrupted"],
+    }
+
+
+def _open_files_limit(pid: int) -> str:
+    """
+    @return: The soft and hard C{RLIMIT_NOFILE} of process C{pid}, as
+        C{/proc/PID/limits} shows them ("20000/20000").
+    """
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = line.split()[3:5]
+            return f"{soft}/{hard}"
+    return "unknown"
+
+
 def storm(kind: str, seconds: float) -> Metrics:
     return crowd(kind, 2000, 2000, "idle")
 
@@ -545,6 +691,7 @@ RUNNERS: dict[str, Callable[[str, float], Metrics]] = {
     "storm": storm,
     "rooms": rooms,
     "history": history,
+    "idle19k": idle19k,
 }
 
 
@@ -565,15 +712,28 @@ def machine() -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Run the chat benchmarks.")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated, of {', '.join((*SCENARIOS, *OPTIONAL_SCENARIOS))} "
+        "(idle19k: 19,000 idle connections; not run by default)",
+    )
     parser.add_argument(
         "--servers",
         default=",".join(SERVERS),
         help=f"comma-separated, of {', '.join((*SERVERS, *OPTIONAL))} "
         "(c: the C epoll reference server, built with cc; not run by default)",
+    )
+    parser.add_argument(
+        "--loadgen",
+        choices=("c", "python"),
+        default="c",
+        help="the load generator of the fanout and scale scenarios: c "
+        "(bench/cloadgen.c, built with cc) or python (bench/loadgen.py); "
+        "the others always use the Python one, idle19k the C one",
     )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--slow-seconds", type=float, default=10.0)
@@ -586,8 +746,14 @@ def main(argv: list[str] | None = None) -> int:
         help="run our server from this git revision (exported to a temporary "
         "directory) instead of the installed package",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     options = parser.parse_args(argv)
-    global SOURCE
+    global SOURCE, LOADGEN
+    LOADGEN = options.loadgen
     code = "the installed package"
     if options.chatserver:
         from bench.profile import checkout
@@ -603,6 +769,11 @@ def main(argv: list[str] | None = None) -> int:
         code = f"chatserver from git revision {revision}"
     raise_fd_limit()
     scenarios = options.scenarios.split(",")
+    unknownScenarios = [
+        s for s in scenarios if s not in (*SCENARIOS, *OPTIONAL_SCENARIOS)
+    ]
+    if unknownScenarios:
+        parser.error(f"unknown scenarios: {', '.join(unknownScenarios)}")
     servers = options.servers.split(",")
     unknown = [s for s in servers if s not in (*SERVERS, *OPTIONAL)]
     if unknown:
@@ -614,7 +785,7 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in scenarios:
             seconds = options.slow_seconds if scenario == "slow" else options.seconds
             for kind in servers:
-                if scenario in OURS_ONLY and kind != "ours":
+                if kind not in ONLY.get(scenario, (kind,)):
                     continue
                 t = time.monotonic()
                 load = float(Path("/proc/loadavg").read_text().split()[0])
@@ -645,6 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.time() - started),
         "command": "python -m bench.run " + " ".join(argv or sys.argv[1:]),
         "code": code,
+        "loadgen": LOADGEN,
         "runs": runs,
     }
     Path(options.out).write_text(json.dumps(document, indent=1) + "\n")

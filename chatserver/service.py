@@ -26,6 +26,7 @@ from chatserver.doors.line.factory import LineFactory
 from chatserver.doors.line.telnet import ChatTelnetFactory
 from chatserver.limits.addresses import describe_address
 from chatserver.server import ChatServer
+from chatserver.tuning.fdlimit import raise_open_files_limit
 from chatserver.tuning.leantcp import lean_reactor
 from chatserver.tuning.memory import MemoryTrimmer, find_malloc_trim
 from chatserver.tuning.signals import defer_stop_signals
@@ -132,6 +133,10 @@ class ChatService(MultiService):
         listener.setServiceParent(self)
 
     def startService(self) -> None:
+        # Every connection is a file descriptor: allow as many as the hard
+        # limit does, before the first one is accepted.
+        soft, hard = raise_open_files_limit()
+        log.info("open files limit {soft} (hard {hard})", soft=soft, hard=hard)
         self.server.start()
         super().startService()
         self.trimmer.start()

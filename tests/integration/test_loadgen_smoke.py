@@ -104,3 +104,35 @@ def test_lines_across_cluster_nodes_arrive_exactly_once(
     assert same + cross == result["delivered"]
     assert 2 * 20 - 4 <= same <= 2 * 20
     assert 3 * 20 - 6 <= cross <= 3 * 20
+
+
+def test_idle_client_counts_a_join_notice_begun_before_login_ends():
+    """
+    An idle client counts the join notices it reads once logged in without
+    splitting lines; a notice whose start came in the same read as the end
+    of its login (and so was buffered) is still counted once.
+    """
+    import asyncio
+
+    from bench.loadgen import Client, Generator
+
+    async def scenario() -> Client:
+        gen = Generator("127.0.0.1", 1, 3, [], senders=[], worker=0, shared=[])
+        client = Client(gen, "u0", "idle")
+
+        class Transport:
+            def write(self, data: bytes) -> None:
+                pass
+
+        client.transport = Transport()  # type: ignore[assignment]
+        client.data_received(b">>> name: What's your name?\r\n")
+        client.data_received(
+            b"=== Welcome to chat, u0!\r\n=== Users online (1): u0\r\n--> u1 ha"
+        )
+        client.data_received(b"s joined\r\n--")
+        client.data_received(b"> u2 has joined\r\n")
+        return client
+
+    client = asyncio.run(scenario())
+    assert client.joins == 2
+    assert client.settled
