@@ -563,3 +563,11 @@ def test_web_and_line_users_of_two_nodes_talk_with_the_cluster_s_ids(start_node)
     bob.send(type="msg", to="alice", text="psst")
     assert bob.expect("private")["to"] == "alice"
     assert alice.expect(lines.PrivateIn) == lines.PrivateIn("bob", "psst")
+
+
+def test_a_node_that_stops_tells_the_others_its_users_left(start_node):
+    _a, b, alice, _bob = alice_and_bob(start_node)
+    b.stop()
+    assert alice.expect(lines.Left) == lines.Left("bob", "Server shutting down")
+    alice.send("/who")
+    assert alice.expect(lines.UserList) == lines.UserList(("alice",))
