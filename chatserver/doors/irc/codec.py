@@ -93,7 +93,9 @@ class IrcCodec:
         tags: dict[str, str] = {}
         if caps.SERVER_TIME in self.enabled:
             tags["time"] = timestamp(self.now() if when is None else when)
-        if msgid is not None and caps.MESSAGE_TAGS in self.enabled:
+        # A line told while a cluster node was cut off from Redis has no id
+        # yet (0): it goes without a msgid.
+        if msgid and caps.MESSAGE_TAGS in self.enabled:
             tags["msgid"] = str(msgid)
         return tags
 

@@ -69,3 +69,23 @@ def test_parsing_examples_from_the_specifications():
     )
     assert parse("@a=b\\sc\\:d\\\\ ping x").tags == {"a": "b c;d\\"}
     assert parse("privmsg a :").params == ("a", "")
+
+
+def test_a_line_without_an_id_yet_has_no_msgid():
+    # A cluster node cut off from Redis tells its users a line before the
+    # cluster has given it an id.
+    from chatserver.core.events import Said
+    from chatserver.doors.irc import caps
+    from chatserver.doors.irc.codec import IrcCodec
+    from chatserver.doors.irc.message import parse
+
+    codec = IrcCodec(
+        "chat",
+        frozenset({caps.MESSAGE_TAGS, caps.SERVER_TIME}),
+        lambda name: f"{name}!{name}@line",
+        lambda: 0.0,
+    )
+    kept = parse(codec.encode(Said("#dev", "bob", "hi", 7, 1.0), None).decode().strip())
+    told = parse(codec.encode(Said("#dev", "bob", "hi", 0, 1.0), None).decode().strip())
+    assert kept.tags["msgid"] == "7"
+    assert "msgid" not in told.tags and "time" in told.tags
