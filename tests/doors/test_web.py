@@ -199,3 +199,14 @@ def test_web_users_are_shown_on_irc_as_coming_from_the_web_door():
     bob = server.realm.get("bob")
     assert bob is not None
     assert door_of(bob) == "web"
+
+
+def test_a_line_without_an_id_yet_is_sent_without_one():
+    # A cluster node cut off from Redis tells its users a line before the
+    # cluster has given it an id: the page must not take two such lines
+    # for one.
+    from chatserver.core.events import Said
+    from chatserver.doors.web.codec import event_message
+
+    assert event_message(Said("#dev", "bob", "hi", 7, 1.0))["id"] == 7
+    assert "id" not in event_message(Said("#dev", "bob", "hi", 0, 1.0))
