@@ -55,3 +55,26 @@ def test_telnet_endpoints_are_checked_like_ports():
     options = tap.Options()
     with pytest.raises(UsageError, match="--telnet 'nonsense:1'"):
         options.parseOptions(["--telnet", "nonsense:1"])
+
+
+def test_cluster_and_node_name_reach_the_settings():
+    options = tap.Options()
+    options.parseOptions(["--cluster", "redis://10.0.0.5/2", "--node-name", "chat-1"])
+    config = options.config()
+    assert (config.cluster, config.nodeName) == ("redis://10.0.0.5/2", "chat-1")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "why"),
+    [
+        (["--cluster", "http://x"], "--cluster: bad Redis URL 'http://x': "),
+        (["--cluster", "redis://x", "--history", "sqlite:chat.db"], "--history: "),
+        (["--cluster", "redis://x", "--node-name", "a b"], "--node-name: "),
+        (["--node-name", "a"], "--node-name is for a node of a --cluster"),
+    ],
+)
+def test_cluster_options_are_checked_in_one_line(arguments, why):
+    options = tap.Options()
+    with pytest.raises(UsageError, match="^" + why.replace("?", r"\?")) as caught:
+        options.parseOptions(arguments)
+    assert "\n" not in str(caught.value)
