@@ -66,6 +66,15 @@ class CLoad:
         C{pad}, as for L{bench.loadgen.Generator.send}.
     @param sources: Spread the connections over this many loopback
         addresses, from 127.0.0.2 up (0: let the kernel choose, 127.0.0.1).
+    @param checkEvery: While sending, every C{checkEvery}-th receiver (and
+        the senders and the acknowledger) checks every line it gets; the
+        others count what they get and discard it unread (C{MSG_TRUNC}),
+        and must end with exactly one line of every sender's for each line
+        sent, by their byte count.  1: everyone checks.
+    @param checkAllBelow: Everyone checks when fewer receivers than this
+        logged in.
+    @param rcvlowat: C{SO_RCVLOWAT} of the counting receivers while
+        sending, in bytes (0: left alone): they wake up less often.
     """
 
     def __init__(
@@ -80,6 +89,9 @@ class CLoad:
         settleTimeout: float = 60,
         drainTimeout: float = 10,
         sources: int = 0,
+        checkEvery: int = 8,
+        checkAllBelow: int = 64,
+        rcvlowat: int = 0,
     ) -> None:
         duration = float(send.get("duration", 5))
         self.limit = loginTimeout + settleTimeout + duration + drainTimeout + 60
@@ -113,6 +125,12 @@ class CLoad:
             str(sources),
             "--time-limit",
             str(int(self.limit)),
+            "--check-every",
+            str(checkEvery),
+            "--check-all-below",
+            str(checkAllBelow),
+            "--rcvlowat",
+            str(rcvlowat),
             "--wait-go",
         ]
         self.proc = subprocess.Popen(

@@ -198,6 +198,24 @@ def _table(
             for server in servers
         ]
         out.append("| load generator | " + " | ".join(cells) + " |")
+        cells = [
+            ", ".join(
+                sorted(
+                    {
+                        f"{m['checking']} / {m['counting']}"
+                        for run in results.runs
+                        if "counting" in (m := run.get(scenario, {}).get(server, {}))
+                    }
+                )
+            )
+            or "all check"
+            for server in servers
+        ]
+        out.append(
+            "| receivers checking every line / counting bytes (MSG_TRUNC) | "
+            + " | ".join(cells)
+            + " |"
+        )
         for label, key in (
             ("server CPU µs per delivery", "cpuUsPerDelivery"),
             ("latency p99 (ms)", "p99"),
@@ -688,7 +706,24 @@ def write_report(document: dict[str, Any], path: Path) -> None:
         + ", on the same 2 cores, so a busy generator slows everything: its "
         "CPU is shown next to the server's.  In fan-out and scale a run where "
         "the generator used more CPU than the server does not count (left out "
-        "of the medians and ratios; the tables say how many were).",
+        "of the medians and ratios; the tables say how many were)."
+        + (
+            "  In fan-out and scale only a sample of the compiled generator's "
+            "receivers checks every line (the senders, the acknowledger and "
+            "every 8th receiver), and the latencies are theirs; the others "
+            "count the bytes they get and discard them without copying (`recv` "
+            "with `MSG_TRUNC`), and each must end with exactly one "
+            "fixed-length line per line sent, or the run reports the mismatch "
+            "as lost, duplicated or corrupted lines (the tables say how many "
+            "receivers did which)."
+            if any(
+                m.get("counting")
+                for run in results.runs
+                for kinds in run.values()
+                for m in kinds.values()
+            )
+            else ""
+        ),
         "",
         "## Targets",
         "",

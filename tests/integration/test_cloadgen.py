@@ -14,7 +14,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +177,132 @@ def test_verdicts_as_the_python_generator(binary: Path) -> None:
     assert result["corrupted"] == 2
     assert result["history"] == 1
     assert result["errorCount"] == 1
+
+
+def test_counting_receivers_count_exactly(binary: Path, cepoll: int) -> None:
+    """
+    With C{--check-every 4}, the senders, the acknowledger and every 4th
+    receiver check every line; the others count bytes, and every line
+    still counts once.
+    """
+    settled, result = run(
+        binary,
+        cepoll,
+        *("--clients", "20", "--senders", "2", "--duration", "1", "--rate", "30"),
+        *("--check-every", "4", "--check-all-below", "0", "--rcvlowat", "4096"),
+    )
+    assert settled["loggedIn"] == 20
+    # s0, s1, then receivers 0, 4, 8, 12 and 16 of 18 (u0 acknowledges).
+    assert (result["checking"], result["counting"]) == (7, 13)
+    assert result["checkEvery"] == 4
+    sent = sum(result["sent"].values())
+    assert sent == 60
+    assert result["countedDeliveries"] == 13 * sent
+    assert result["checkedDeliveries"] == 5 * sent + 2 * 30
+    assert result["delivered"] == result["expected"] == 19 * sent
+    # "<s0> " + 8 + " " + 13 + " " + 20 + " " + 8 + "\r\n"
+    assert result["lineBytes"] == 5 + 8 + 1 + 13 + 1 + 20 + 1 + 8 + 2
+    for key in ("lost", "duplicated", "corrupted", "countMismatch", "errorCount"):
+        assert result[key] == 0, key
+    assert result["p50"] is not None
+
+
+def test_everyone_checks_in_small_runs(binary: Path, cepoll: int) -> None:
+    _settled, result = run(
+        binary,
+        cepoll,
+        *("--clients", "10", "--senders", "2", "--duration", "0.5", "--rate", "20"),
+        *("--check-every", "4", "--check-all-below", "64"),
+    )
+    assert (result["checking"], result["counting"]) == (10, 0)
+    assert result["checkEvery"] == 1
+    assert result["delivered"] == result["expected"] > 0
+
+
+def counting_server(
+    listener: socket.socket,
+    relay: Callable[[list[bytes]], bytes],
+    done: threading.Event,
+) -> None:
+    """
+    Log in C{s0}, C{u0} and C{u1}; pass C{s0}'s three lines to C{u0} (which
+    checks) as they are, and to C{u1} (which counts) what C{relay} makes of
+    them.
+    """
+    conns: dict[str, socket.socket] = {}
+    for _ in range(3):
+        conn, _address = listener.accept()
+        conn.sendall(b">>> name: What's your name?\r\n")
+        name = conn.recv(100).strip().decode()
+        conn.sendall(
+            f"=== Welcome to chat, {name}!\r\n"
+            f"=== Users online (3): s0, u0, u1\r\n".encode()
+        )
+        conns[name] = conn
+    data = b""
+    conns["s0"].settimeout(10)
+    while data.count(b"\n") < 3:
+        chunk = conns["s0"].recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    lines = [b"<s0> " + line + b"\r\n" for line in data.split(b"\n")[:3]]
+    conns["u0"].sendall(b"".join(lines))
+    conns["u1"].sendall(relay(lines))
+    done.wait(20)
+    for conn in conns.values():
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "relay, verdict",
+    [
+        (b"".join, {"countMismatch": 0}),
+        (lambda lines: b"".join(lines[:2]), {"lost": 1}),
+        (lambda lines: b"".join([*lines, lines[1]]), {"duplicated": 1}),
+        (
+            lambda lines: b"".join([*lines[:2], b"--> n1 has joined\r\n"]),
+            {"lost": 1, "corrupted": 1},
+        ),
+    ],
+    ids=["exact", "one-short", "one-extra", "wrong-bytes"],
+)
+def test_counting_receiver_mismatch(
+    binary: Path, relay: Callable[[list[bytes]], bytes], verdict: dict[str, int]
+) -> None:
+    """
+    A counting receiver that does not end with exactly one copy of every
+    line, by its byte count, is an error (a mismatch), and what it lacks or
+    has too much counts as lost, duplicated or corrupted.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    done = threading.Event()
+    thread = threading.Thread(
+        target=counting_server, args=(listener, relay, done), daemon=True
+    )
+    thread.start()
+    try:
+        _settled, result = run(
+            binary,
+            listener.getsockname()[1],
+            *("--clients", "3", "--senders", "1", "--duration", "1"),
+            *("--rate", "100", "--lines", "3", "--drain-timeout", "1"),
+            *("--check-every", "2", "--check-all-below", "0"),
+        )
+    finally:
+        done.set()
+        thread.join(5)
+        listener.close()
+    assert (result["checking"], result["counting"]) == (2, 1)
+    assert result["expected"] == 6
+    assert result["checkedDeliveries"] == 3
+    exact = verdict == {"countMismatch": 0}
+    assert result["countMismatch"] == (0 if exact else 1)
+    assert result["errorCount"] == (0 if exact else 1)
+    if not exact:
+        assert "u1: counted" in result["errors"][0]
+    for key in ("lost", "duplicated", "corrupted"):
+        assert result[key] == verdict.get(key, 0), key
+    assert result["delivered"] == 6 - verdict.get("lost", 0)
