@@ -423,7 +423,7 @@ class ClusterNode:
             if key not in seen:
                 self._remoteLeft(user, "Quit")
         for key, user in seen.items():
-            if key not in realm.remote and key not in realm._users:
+            if key not in realm.remote and realm.get(key) is None:
                 realm.remote[key] = user
         roomInfo = {key: json.loads(value) for key, value in _pairs(rooms).items()}
         memberships = {room: _pairs(flat) for room, flat in members}

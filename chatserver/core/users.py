@@ -38,7 +38,14 @@ from chatserver.core.events import (
 from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.rooms import Room
 from chatserver.core.text import MAX_TOPIC_LENGTH, check_text
-from chatserver.history.store import ACTION, MAX_PAGE, MESSAGE, TOPIC, HistoryEntry
+from chatserver.history.store import (
+    ACTION,
+    MAX_PAGE,
+    MESSAGE,
+    TOPIC,
+    HistoryEntry,
+    HistoryUnavailable,
+)
 
 if TYPE_CHECKING:
     from chatserver.core.fanout import Codec, Mind
@@ -345,12 +352,7 @@ class ChatUser:
             fanout.fill(self, gap, event, room)
 
         def failed(reason: Failure) -> None:
-            log.failure(
-                "Reading the history of {room} failed",
-                failure=reason,
-                chat_event="error",
-                room=room.name,
-            )
+            _historyFailed(reason, room.name)
             fanout.fill(self, gap)
 
         replay.addCallbacks(replayed, failed)
@@ -391,12 +393,7 @@ class ChatUser:
             self.realm.fanout.toUser(self, event, about)
 
         def failed(reason: Failure) -> Failure:
-            log.failure(
-                "Reading history for {name} failed",
-                failure=reason,
-                chat_event="error",
-                name=self.name,
-            )
+            _historyFailed(reason, shownName)
             return reason
 
         return query.addCallback(got).addErrback(failed)
@@ -446,6 +443,27 @@ class ChatUser:
         Leave the chat, for C{reason}; nothing happens the second time.
         """
         self.realm.logout(self, reason)
+
+
+def _historyFailed(reason: Failure, room: str) -> None:
+    """
+    Log that the history of C{room} could not be read: in one line when the
+    store says why (a cluster's Redis is away), with the traceback else.
+    """
+    if reason.check(HistoryUnavailable):
+        log.warn(
+            "Reading the history of {room} failed: {why}",
+            room=room,
+            why=reason.getErrorMessage(),
+            chat_event="error",
+        )
+    else:
+        log.failure(
+            "Reading the history of {room} failed",
+            failure=reason,
+            chat_event="error",
+            room=room,
+        )
 
 
 def _part_reason(reason: str) -> str:

@@ -11,10 +11,11 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
+from twisted.python.failure import Failure
 
 from chatserver.cluster import keys
-from chatserver.cluster.link import RedisLink
-from chatserver.history.store import MAX_PAGE, HistoryEntry
+from chatserver.cluster.link import RedisError, RedisLink
+from chatserver.history.store import MAX_PAGE, HistoryEntry, HistoryUnavailable
 
 
 class RedisHistory:
@@ -65,7 +66,14 @@ class RedisHistory:
                 page.reverse()
             return [entry for entry in page if entry.time >= oldest]
 
-        return reply.addCallback(entries)
+        def unavailable(reason: Failure) -> Failure:
+            if reason.check(RedisError):
+                raise HistoryUnavailable(
+                    f"the cluster's history cannot be read: {reason.getErrorMessage()}"
+                )
+            return reason
+
+        return reply.addCallbacks(entries, unavailable)
 
 
 def _entry(id: str, flat: list[str]) -> HistoryEntry:
