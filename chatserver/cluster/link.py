@@ -188,10 +188,7 @@ class RedisLink:
         """
         Disconnect and stop reconnecting.
         """
-        return defer.ensureDeferred(self._stop())
-
-    async def _stop(self) -> None:
-        await self._service.stopService()
+        return self._service.stopService()
 
     def drop(self) -> None:
         """

@@ -31,7 +31,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
-from chatserver.cluster import keys
+from chatserver.cluster import keys, streams
 from chatserver.cluster.link import RedisError, RedisLink
 from chatserver.cluster.scripts import SCRIPTS
 from chatserver.cluster.url import RedisURL
@@ -98,17 +98,6 @@ class _Line:
     notice: bool
     tags: Tags
     time: float
-    # Told to this node's members already, because Redis was away.
-    told: bool = False
-
-
-def _stream_id(text: str) -> tuple[int, int]:
-    ms, _, seq = text.partition("-")
-    return int(ms), int(seq or 0)
-
-
-def _pairs(flat: list[Any]) -> dict[str, Any]:
-    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 class ClusterNode:
@@ -147,7 +136,10 @@ class ClusterNode:
         )
         self._run = os.urandom(6).hex()
         self._seq = 0
+        # This run's lines not yet known to be in Redis, by line number.
         self._unacked: dict[int, _Line] = {}
+        # The lines told to this node's members while Redis was away: they
+        # are skipped when they come back.
         self._toldHere: set[int] = set()
         self._dropped = 0
         self._epoch: str | None = None
@@ -404,11 +396,11 @@ class ClusterNode:
 
     async def _takeSnapshot(self) -> None:
         last, users, rooms, members = await self._script("snapshot")
-        if _stream_id(str(last)) > _stream_id(self._presenceAt):
+        if streams.stream_id(str(last)) > streams.stream_id(self._presenceAt):
             self._presenceAt = str(last)
         realm = self.realm
         seen: dict[str, RemoteUser] = {}
-        for key, value in _pairs(users).items():
+        for key, value in streams.fields(users).items():
             info = json.loads(value)
             if info["node"] == self.name:
                 continue
@@ -425,8 +417,10 @@ class ClusterNode:
         for key, user in seen.items():
             if key not in realm.remote and realm.get(key) is None:
                 realm.remote[key] = user
-        roomInfo = {key: json.loads(value) for key, value in _pairs(rooms).items()}
-        memberships = {room: _pairs(flat) for room, flat in members}
+        roomInfo = {
+            key: json.loads(value) for key, value in streams.fields(rooms).items()
+        }
+        memberships = {room: streams.fields(flat) for room, flat in members}
         for roomKey, info in roomInfo.items():
             room = self._room(roomKey, info["name"])
             room.topic, room.topicSetter = info["topic"], info["setter"]
@@ -484,14 +478,14 @@ class ClusterNode:
         if audience and not realm.shuttingDown:
             realm.fanout.toUsers(audience, Quit(user.name, reason))
 
-    def _presence(self, fields: dict[str, str]) -> None:
-        if fields.get("node") == self.name:
+    def _presence(self, event: dict[str, str]) -> None:
+        if event.get("node") == self.name:
             return  # this node applied it when it happened
-        kind = fields["t"]
+        kind = event["t"]
         realm = self.realm
-        key = fields.get("k", "")
+        key = event.get("k", "")
         if kind == "login":
-            info = json.loads(fields["u"])
+            info = json.loads(event["u"])
             if key not in realm.remote and realm.get(key) is None:
                 newcomer = RemoteUser.fromInfo(info)
                 realm.remote[key] = newcomer
@@ -505,7 +499,7 @@ class ClusterNode:
         user = realm.remote.get(key)
         if kind in ("logout", "lost"):
             if user is not None:
-                reason = NODE_LOST if kind == "lost" else fields.get("reason", "Quit")
+                reason = NODE_LOST if kind == "lost" else event.get("reason", "Quit")
                 self._remoteLeft(user, reason)
                 log.info(
                     "{name} left node {node} ({reason})",
@@ -516,22 +510,22 @@ class ClusterNode:
                 )
         elif kind == "join":
             if user is not None:
-                self._remoteJoined(self._room(fields["room"], fields["rn"]), user)
+                self._remoteJoined(self._room(event["room"], event["rn"]), user)
         elif kind == "part":
-            room = realm.rooms.get(fields["room"])
+            room = realm.rooms.get(event["room"])
             if room is not None:
-                self._remoteParted(room, key, fields.get("reason", "Part"))
+                self._remoteParted(room, key, event.get("reason", "Part"))
         elif kind == "rename":
-            self._remoteRenamed(key, fields["nk"], fields["nn"])
+            self._remoteRenamed(key, event["nk"], event["nn"])
         elif kind == "away":
             if user is not None:
-                user.away = fields.get("away", "")
+                user.away = event.get("away", "")
         elif kind == "topic":
-            room = realm.rooms.get(fields["room"])
+            room = realm.rooms.get(event["room"])
             if room is not None and not room.members:
                 # Members here hear it from the room's stream.
-                room.topic, room.topicSetter = fields["topic"], fields["setter"]
-                room.topicTime = float(fields["time"])
+                room.topic, room.topicSetter = event["topic"], event["setter"]
+                room.topicTime = float(event["time"])
 
     def _remoteRenamed(self, oldKey: str, newKey: str, newName: str) -> None:
         realm = self.realm
@@ -613,22 +607,22 @@ class ClusterNode:
         for stream, entries in reply or ():
             if stream == keys.PRESENCE:
                 for id, flat in entries:
-                    if _stream_id(id) > _stream_id(self._presenceAt):
+                    if streams.stream_id(id) > streams.stream_id(self._presenceAt):
                         self._presenceAt = id
-                        self._presence(_pairs(flat))
+                        self._presence(streams.fields(flat))
             elif stream == keys.inbox(self.name):
                 for id, flat in entries:
-                    if _stream_id(id) > _stream_id(self._inboxAt):
+                    if streams.stream_id(id) > streams.stream_id(self._inboxAt):
                         self._inboxAt = id
-                        self._inbox(_pairs(flat))
+                        self._inbox(streams.fields(flat))
             else:
                 roomKey = stream[len(keys.PREFIX) + len("room:") : -len(":lines")]
                 for id, flat in entries:
                     at = self._following.get(roomKey)
-                    if at is None or _stream_id(id) <= _stream_id(at):
+                    if at is None or streams.stream_id(id) <= streams.stream_id(at):
                         continue
                     self._following[roomKey] = id
-                    self._line(roomKey, _stream_id(id)[0], _pairs(flat))
+                    self._line(roomKey, id, streams.fields(flat))
         self._read()
 
     def _readFailed(self, reason: Failure) -> None:
@@ -647,50 +641,48 @@ class ClusterNode:
             )
             self.reactor.callLater(1.0, self._read)
 
-    def _line(self, roomKey: str, id: int, fields: dict[str, str]) -> None:
-        self._maxId = max(self._maxId, id)
+    def _line(self, roomKey: str, id: str, line: dict[str, str]) -> None:
+        self._maxId = max(self._maxId, streams.stream_id(id)[0])
         sender: ChatUser | None = None
-        if fields.get("o") == self.name:
-            seq = int(fields.get("q", "0"))
+        if line.get("o") == self.name:
+            seq = int(line.get("q", "0"))
+            # Back from Redis: kept there, whatever became of the reply.
+            self._unacked.pop(seq, None)
             if seq in self._toldHere:
                 self._toldHere.discard(seq)
                 return
-            self._unacked.pop(seq, None)
-            sender = self.realm.get(fields["s"])
+            sender = self.realm.get(line["s"])
         room = self.realm.rooms.get(roomKey)
         if room is None or not room.members:
             return
-        entry = HistoryEntry(
-            id, fields["r"], float(fields["t"]), fields["k"], fields["s"], fields["x"]
-        )
         self.realm.heard(
             room,
-            entry,
-            notice=fields.get("n") == "1",
-            tags=tuple(tuple(tag) for tag in json.loads(fields.get("g") or "[]")),
+            streams.line_entry(id, line),
+            notice=line.get("n") == "1",
+            tags=streams.tags(line),
             sender=sender,
         )
 
-    def _inbox(self, fields: dict[str, str]) -> None:
-        kind = fields.get("t")
+    def _inbox(self, entry: dict[str, str]) -> None:
+        kind = entry.get("t")
         if kind == "whisper":
-            recipient = self.realm.get(fields["to"])
+            recipient = self.realm.get(entry["to"])
             if recipient is None:
                 return
             event = Whispered(
-                fields["from"],
+                entry["from"],
                 recipient.name,
-                fields["x"],
-                float(fields["time"]),
-                fields.get("n") == "1",
-                fields.get("a") == "1",
-                tuple(tuple(tag) for tag in json.loads(fields.get("g") or "[]")),
+                entry["x"],
+                float(entry["time"]),
+                entry.get("n") == "1",
+                entry.get("a") == "1",
+                streams.tags(entry),
             )
             self.realm.fanout.toUser(recipient, event)
         elif kind == "kick":
-            user = self.realm.get(fields["to"])
+            user = self.realm.get(entry["to"])
             if user is not None:
-                user.mind.disconnect(fields.get("reason", ""))
+                user.mind.disconnect(entry.get("reason", ""))
 
     # Peers: what the realm tells the cluster
 
@@ -845,9 +837,8 @@ class ClusterNode:
         Tell this node's members a line that Redis may not have: it has no
         id yet (0), and is skipped when it comes back.
         """
-        if line.told:
+        if line.seq in self._toldHere:
             return
-        line.told = True
         self._toldHere.add(line.seq)
         room = self.realm.rooms.get(line.roomKey)
         if room is None or not room.members:
@@ -902,9 +893,9 @@ class ClusterNode:
         if waiting is not None:
             d: defer.Deferred[str] = defer.Deferred()
             waiting.append(d)
-            return d.addCallback(lambda place: _stream_id(place)[0])
+            return d.addCallback(lambda place: streams.stream_id(place)[0])
         at = self._following.get(room.key)
         if at is None:
             # Not followed (Redis away): everything kept is history.
             return defer.succeed(None if not self._ready else self._maxId)
-        return defer.succeed(_stream_id(at)[0])
+        return defer.succeed(streams.stream_id(at)[0])

@@ -13,7 +13,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
-from chatserver.cluster import keys
+from chatserver.cluster import keys, streams
 from chatserver.cluster.link import RedisError, RedisLink
 from chatserver.history.store import MAX_PAGE, HistoryEntry, HistoryUnavailable
 
@@ -50,18 +50,19 @@ class RedisHistory:
         limit = max(1, min(limit, MAX_PAGE))
         stream = keys.room_lines(roomKey)
         newestFirst = after is None
-        if after is None:
-            high = "+" if before is None else f"({before}-0"
+        high = "+" if before is None else f"({before}-0"
+        if newestFirst:
             reply = self.link.execute("XREVRANGE", stream, high, "-", "COUNT", limit)
         else:
-            high = "+" if before is None else f"({before}-0"
             reply = self.link.execute(
                 "XRANGE", stream, f"({after}-0", high, "COUNT", limit
             )
         oldest = self.clock.seconds() - self.keepSeconds
 
         def entries(found: list[Any] | None) -> list[HistoryEntry]:
-            page = [_entry(id, flat) for id, flat in found or ()]
+            page = [
+                streams.line_entry(id, streams.fields(flat)) for id, flat in found or ()
+            ]
             if newestFirst:
                 page.reverse()
             return [entry for entry in page if entry.time >= oldest]
@@ -74,15 +75,3 @@ class RedisHistory:
             return reason
 
         return reply.addCallbacks(entries, unavailable)
-
-
-def _entry(id: str, flat: list[str]) -> HistoryEntry:
-    fields = dict(zip(flat[::2], flat[1::2], strict=True))
-    return HistoryEntry(
-        int(id.partition("-")[0]),
-        fields["r"],
-        float(fields["t"]),
-        fields["k"],
-        fields["s"],
-        fields["x"],
-    )
