@@ -9,12 +9,11 @@ corrupted, history and error lines sent by a scripted server.
 from __future__ import annotations
 
 import json
-import re
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,27 +49,27 @@ def binary(tmp_path: Path) -> Path:
     return build(tmp_path)
 
 
-@pytest.fixture
-def cepoll(tmp_path: Path) -> Iterator[int]:
-    server = cbuild.build(tmp_path)
-    log = tmp_path / "cepoll.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(server), "0"], stdout=out, stderr=subprocess.STDOUT
-        )
+@contextmanager
+def scripted(
+    target: Callable[[socket.socket, Any, threading.Event], None], script: Any
+) -> Iterator[int]:
+    """
+    Run C{target} (a scripted server taking the listening socket, its
+    C{script} and an event set when the test is done) in a thread, on a
+    free port of 127.0.0.1 (given).
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    done = threading.Event()
+    thread = threading.Thread(target=target, args=(listener, script, done), daemon=True)
+    thread.start()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            match = re.search(rb"listening on 127\.0\.0\.1:(\d+)", log.read_bytes())
-            if match:
-                break
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "cepoll did not start"
-            time.sleep(0.02)
-        yield int(match[1])
+        yield listener.getsockname()[1]
     finally:
-        proc.kill()
-        proc.wait()
+        done.set()
+        thread.join(5)
+        listener.close()
 
 
 def test_binary_cached_by_source_hash(binary: Path, tmp_path: Path) -> None:
@@ -150,25 +149,13 @@ def test_verdicts_as_the_python_generator(binary: Path) -> None:
     ]
     verdicts = [classify(e.rstrip(b"\r\n"))[0] for e in extra]
     assert verdicts == [CORRUPT, CORRUPT, HISTORY, ERROR]
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    done = threading.Event()
-    thread = threading.Thread(
-        target=scripted_server, args=(listener, extra, done), daemon=True
-    )
-    thread.start()
-    try:
+    with scripted(scripted_server, extra) as port:
         _settled, result = run(
             binary,
-            listener.getsockname()[1],
+            port,
             *("--clients", "2", "--senders", "1", "--duration", "1"),
             *("--rate", "100", "--lines", "3", "--drain-timeout", "1"),
         )
-    finally:
-        done.set()
-        thread.join(5)
-        listener.close()
     assert result["sent"] == {"s0": 3}
     assert result["expected"] == 3
     assert result["delivered"] == 3  # seq 0 twice, seq 2
@@ -275,26 +262,14 @@ def test_counting_receiver_mismatch(
     line, by its byte count, is an error (a mismatch), and what it lacks or
     has too much counts as lost, duplicated or corrupted.
     """
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    done = threading.Event()
-    thread = threading.Thread(
-        target=counting_server, args=(listener, relay, done), daemon=True
-    )
-    thread.start()
-    try:
+    with scripted(counting_server, relay) as port:
         _settled, result = run(
             binary,
-            listener.getsockname()[1],
+            port,
             *("--clients", "3", "--senders", "1", "--duration", "1"),
             *("--rate", "100", "--lines", "3", "--drain-timeout", "1"),
             *("--check-every", "2", "--check-all-below", "0"),
         )
-    finally:
-        done.set()
-        thread.join(5)
-        listener.close()
     assert (result["checking"], result["counting"]) == (2, 1)
     assert result["expected"] == 6
     assert result["checkedDeliveries"] == 3
