@@ -48,6 +48,9 @@ class ChatConfig:
     @ivar historyReplay: History lines a user is shown on joining a room.
     @ivar historyMax: History lines kept per room, at most.
     @ivar historyKeep: Seconds a history line is kept.
+    @ivar historyMemory: Bytes the memory history keeps over all rooms, at
+        most; the rooms written least recently lose their oldest lines
+        first.
     @ivar cluster: The cluster's Redis URL (C{redis://HOST:PORT/DB}), or
         empty for a single node.
     @ivar nodeName: This node's name in the cluster; empty for the host
@@ -75,5 +78,6 @@ class ChatConfig:
     historyReplay: int = 20
     historyMax: int = 10000
     historyKeep: float = 30 * 86400.0
+    historyMemory: int = 64 * 1024 * 1024
     cluster: str = ""
     nodeName: str = ""

@@ -212,6 +212,15 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             _positive_int,
         ],
         [
+            "history-memory",
+            None,
+            DEFAULTS.historyMemory,
+            "Bytes of history kept in memory over all rooms, at most "
+            "(--history memory); the rooms written least recently lose "
+            "their oldest lines first.",
+            _positive_int,
+        ],
+        [
             "cluster",
             None,
             "",
@@ -386,6 +395,7 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             historyReplay=self["history-replay"],
             historyKeep=self["history-keep"] * 86400,
             historyMax=self["history-max"],
+            historyMemory=self["history-memory"],
             cluster=self["cluster"],
             nodeName=self["node-name"],
         )
@@ -440,7 +450,10 @@ def makeService(options: Options) -> ChatService | ConsoleService:
     store = None
     if not config.cluster:
         store = make_store(
-            parse_history(config.history), config.historyMax, config.historyKeep
+            parse_history(config.history),
+            config.historyMax,
+            config.historyKeep,
+            maxMemory=config.historyMemory,
         )
         check = getattr(store, "check", None)
         if check is not None:

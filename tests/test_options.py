@@ -10,6 +10,7 @@ from twisted.python.usage import UsageError
 
 from chatserver import tap
 from chatserver.config import ChatConfig
+from chatserver.history.memory import MemoryHistory
 
 
 def test_options_without_arguments_give_the_default_settings():
@@ -77,4 +78,30 @@ def test_cluster_options_are_checked_in_one_line(arguments, why):
     options = tap.Options()
     with pytest.raises(UsageError, match="^" + why.replace("?", r"\?")) as caught:
         options.parseOptions(arguments)
+    assert "\n" not in str(caught.value)
+
+
+def test_history_memory_reaches_the_settings_and_the_memory_store():
+    options = tap.Options()
+    options.parseOptions(["--port", "tcp:0:interface=127.0.0.1"])
+    assert options.config().historyMemory == 64 * 1024 * 1024
+    options = tap.Options()
+    options.parseOptions(
+        ["--port", "tcp:0:interface=127.0.0.1", "--history-memory", "1048576"]
+    )
+    assert options.config().historyMemory == 1048576
+    service = tap.makeService(options)
+    history = service.server.realm.history
+    assert isinstance(history, MemoryHistory)
+    assert history.maxBytes == 1048576
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("0", "0 is not a positive"), ("-5", "-5 is not a positive"), ("lots", "lots")],
+)
+def test_history_memory_must_be_a_positive_number_of_bytes(value, why):
+    options = tap.Options()
+    with pytest.raises(UsageError, match=why) as caught:
+        options.parseOptions(["--history-memory", value])
     assert "\n" not in str(caught.value)

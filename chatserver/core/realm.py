@@ -99,7 +99,10 @@ class ChatRealm:
         self.clock = clock
         if history is None:
             history = MemoryHistory(
-                self.config.historyMax, self.config.historyKeep, clock=clock
+                self.config.historyMax,
+                self.config.historyKeep,
+                clock=clock,
+                maxBytes=self.config.historyMemory,
             )
         self.history: HistoryReader = history
         # What keeps lines on a single node; a cluster keeps its own.

@@ -1,12 +1,14 @@
 """
-History kept in memory only: a bounded ring of entries per room, lost when
-the server stops.  Reading never waits: a query's L{Deferred} has already
-fired when it is returned.
+History kept in memory only, lost when the server stops: a bounded ring of
+entries per room, and a bound on the bytes all rooms' entries take
+together.  Reading never waits: a query's L{Deferred} has already fired
+when it is returned.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import sys
+from collections import OrderedDict, deque
 from typing import cast
 
 from twisted.internet import defer
@@ -22,6 +24,27 @@ from chatserver.history.store import (
     check_retention,
 )
 
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+"""
+The most bytes all rooms' entries take together, unless told otherwise.
+"""
+
+LINE_OVERHEAD = 160
+"""
+The bytes one entry takes besides its text: the entry, its id and time, its
+place in the room's ring (measured with C{tracemalloc}: 144).  The room's
+and the sender's names are shared with the rooms and users, or among the
+room's entries, so they are not counted.
+"""
+
+
+def line_size(entry: HistoryEntry) -> int:
+    """
+    @return: About how many bytes C{entry} takes in memory.
+    """
+    return LINE_OVERHEAD + sys.getsizeof(entry.text)
+
+
 TRIM_INTERVAL = 60.0
 """
 How often, in seconds, entries too old to keep are dropped.
@@ -31,15 +54,24 @@ How often, in seconds, entries too old to keep are dropped.
 class MemoryHistory:
     """
     A L{HistoryStore} in memory: each room keeps its last C{maxPerRoom}
-    entries, none older than C{keepSeconds}.
+    entries, none older than C{keepSeconds}, and all rooms' entries take at
+    most C{maxBytes} together (as L{line_size} counts them).
+
+    Beyond C{maxBytes}, the room written least recently loses its oldest
+    entries first: rooms nobody talks in any more (parted, forgotten by the
+    chat but not by its history) go before the live ones, and the room just
+    written loses its own oldest entries only when it is the last one
+    left.  The rooms are kept in the order they were last written, so this
+    costs nothing per line beyond the entries it drops.
 
     Ids come from one counter for all rooms, from 1.  Entries too old are
     never given by L{query}; they are dropped from memory every
-    L{TRIM_INTERVAL} seconds between L{start} and L{stop}, and a room left
-    with none is forgotten.
+    L{TRIM_INTERVAL} seconds between L{start} and L{stop}.  A room left
+    with no entries, whatever dropped them, is forgotten.
 
     @ivar maxPerRoom: The most entries kept of one room.
     @ivar keepSeconds: How long an entry is kept.
+    @ivar maxBytes: The most bytes all entries take together.
     """
 
     def __init__(
@@ -47,22 +79,28 @@ class MemoryHistory:
         maxPerRoom: int = DEFAULT_MAX_PER_ROOM,
         keepSeconds: float = DEFAULT_KEEP_SECONDS,
         clock: IReactorTime | None = None,
+        maxBytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         """
         @param clock: Tells the time and runs the trimming; the global
             reactor if not given.
-        @raise ValueError: If C{maxPerRoom} is below 1 or C{keepSeconds} is
-            not positive.
+        @raise ValueError: If C{maxPerRoom} is below 1, C{keepSeconds} is
+            not positive or C{maxBytes} is below 1.
         """
         check_retention(maxPerRoom, keepSeconds)
+        if maxBytes < 1:
+            raise ValueError("a memory history keeps at least one byte")
         self.maxPerRoom = maxPerRoom
         self.keepSeconds = keepSeconds
+        self.maxBytes = maxBytes
         if clock is None:
             from twisted.internet import reactor
 
             clock = cast(IReactorTime, reactor)
         self._clock = clock
-        self._rooms: dict[str, deque[HistoryEntry]] = {}
+        # Least recently written first.
+        self._rooms: OrderedDict[str, deque[HistoryEntry]] = OrderedDict()
+        self._bytes = 0
         self._lastId = 0
         self._trimming = LoopingCall(self.trim)
         self._trimming.clock = self._clock
@@ -87,16 +125,30 @@ class MemoryHistory:
         self, roomKey: str, *, room: str, kind: str, sender: str, text: str, time: float
     ) -> HistoryEntry:
         """
-        Keep one line, dropping the room's oldest entry if it is full.
+        Keep one line, dropping the room's oldest entry if it is full, and
+        the oldest entries of the rooms written least recently while all
+        entries take more than C{maxBytes}.
 
-        @return: The entry, with its new id.
+        @return: The entry, with its new id (not kept if it alone takes
+            more than C{maxBytes}).
         """
         self._lastId += 1
         entry = HistoryEntry(self._lastId, room, time, kind, sender, text)
-        ring = self._rooms.get(roomKey)
+        rooms = self._rooms
+        ring = rooms.get(roomKey)
         if ring is None:
-            ring = self._rooms[roomKey] = deque(maxlen=self.maxPerRoom)
+            ring = rooms[roomKey] = deque()
+        else:
+            rooms.move_to_end(roomKey)
+            if len(ring) >= self.maxPerRoom:
+                self._bytes -= line_size(ring.popleft())
         ring.append(entry)
+        self._bytes += line_size(entry)
+        while self._bytes > self.maxBytes:
+            oldestKey, oldest = next(iter(rooms.items()))
+            self._bytes -= line_size(oldest.popleft())
+            if not oldest:
+                del rooms[oldestKey]
         return entry
 
     def query(
@@ -127,7 +179,7 @@ class MemoryHistory:
         since = self._clock.seconds() - self.keepSeconds
         for roomKey, ring in list(self._rooms.items()):
             while ring and ring[0].time < since:
-                ring.popleft()
+                self._bytes -= line_size(ring.popleft())
             if not ring:
                 del self._rooms[roomKey]
 
@@ -136,3 +188,10 @@ class MemoryHistory:
         @return: How many rooms have entries in memory.
         """
         return len(self._rooms)
+
+    def byteCount(self) -> int:
+        """
+        @return: How many bytes all entries take, as L{line_size} counts
+            them.
+        """
+        return self._bytes

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from twisted.internet.interfaces import IReactorTime
 
-from chatserver.history.memory import MemoryHistory
+from chatserver.history.memory import DEFAULT_MAX_BYTES, MemoryHistory
 from chatserver.history.none import NoHistory
 from chatserver.history.sqlite import SQLiteHistory
 from chatserver.history.store import HistoryStore
@@ -68,13 +68,16 @@ def make_store(
     maxPerRoom: int,
     keepSeconds: float,
     clock: IReactorTime | None = None,
+    maxMemory: int = DEFAULT_MAX_BYTES,
 ) -> HistoryStore:
     """
     Make the store C{spec} names; an SQLite store is not checked yet (see
     L{SQLiteHistory.check}).
+
+    @param maxMemory: The most bytes a memory store keeps over all rooms.
     """
     if spec.kind == MEMORY:
-        return MemoryHistory(maxPerRoom, keepSeconds, clock)
+        return MemoryHistory(maxPerRoom, keepSeconds, clock, maxMemory)
     if spec.kind == SQLITE:
         return SQLiteHistory(spec.path, maxPerRoom, keepSeconds, clock)
     if spec.kind == NONE:

@@ -13,6 +13,20 @@ logged once, the unwritten entries stay in memory (at most
 L{MAX_PENDING}; beyond that the oldest are dropped and counted) and writing
 is retried, less and less often, until it works again.
 
+An id, once given, is never given again, even by a server killed before it
+wrote the line (C{kill -9} in the moment between the two): ids are reserved
+in the file ahead of being given, L{ID_BLOCK} at a time.  The next block is
+reserved in the transaction that writes the pending lines once half of the
+current block is given, so no line waits for it; should it not be written
+by the time the current block is all given (a write still in flight), the
+next block is reserved at once, in the reactor's thread, the one time the
+chat waits for the disk.  If that fails too (the file cannot be written),
+ids go on being given unreserved, logged once, until a write works again:
+only then could a crash give an id twice.  The reservation is as durable as
+the lines' writes (C{synchronous=NORMAL}): it survives the server's crash,
+not necessarily the machine's.  A clean stop gives back the ids reserved
+but not given, so restarts keep ids dense.
+
 The file's schema is versioned with C{PRAGMA user_version}; version 1 is
 one table::
 
@@ -20,7 +34,13 @@ one table::
             time REAL NOT NULL, kind TEXT NOT NULL, sender TEXT NOT NULL,
             text TEXT NOT NULL)
 
-indexed on C{(room_key, id)} and on C{time}.
+indexed on C{(room_key, id)} and on C{time}.  Version 2 adds the ids
+reserved, one row::
+
+    id_mark(high INTEGER NOT NULL)
+
+Ids up to C{high} may have been given; the next one given after a start is
+above both C{high} and the largest id in C{history}.
 """
 
 from __future__ import annotations
@@ -53,7 +73,7 @@ from chatserver.history.store import (
 
 log = Logger(namespace=LOG_NAMESPACE)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """
 The newest schema this module knows; a file with a newer one is refused.
 """
@@ -71,7 +91,17 @@ _SCHEMA_1 = (
     "CREATE INDEX IF NOT EXISTS history_time ON history (time)",
 )
 
+_SCHEMA_2 = "CREATE TABLE IF NOT EXISTS id_mark (high INTEGER NOT NULL)"
+
+_RAISE_MARK = "UPDATE id_mark SET high = max(high, ?)"
+
 _COLUMNS = ("id", "room_key", "room", "time", "kind", "sender", "text")
+
+ID_BLOCK = 10000
+"""
+How many ids are reserved in the file at once; the next block is reserved
+once half of one is given.
+"""
 
 FLUSH_DELAY = 0.05
 """
@@ -124,7 +154,8 @@ class SQLiteHistory:
     A L{HistoryStore} in an SQLite file.
 
     Ids come from one counter for all rooms, following the largest id in the
-    file.  Trimming always spares the newest entry of the file, so that an id
+    file and the largest reserved (see the module's documentation).
+    Trimming always spares the newest entry of the file, too, so that an id
     is never given twice even after every entry has grown too old (a query
     never gives an entry too old, spared or not).
 
@@ -176,6 +207,8 @@ class SQLiteHistory:
         self._onConnect = onConnect
         self._pool: adbapi.ConnectionPool | None = None
         self._lastId: int | None = None
+        self._reserved = 0
+        self._unreserved = False
         self._pending: deque[_Pending] = deque()
         self._inFlight: list[_Pending] = []
         self._writing: Deferred[None] | None = None
@@ -228,8 +261,8 @@ class SQLiteHistory:
     def check(self) -> None:
         """
         Open the file in the calling thread (creating it if missing), create
-        or update its schema, make sure it can be written, and read the
-        largest id, then close it.
+        or update its schema, make sure it can be written, read the largest
+        id given and reserve the first block of ids, then close it.
 
         @raise HistoryUnavailable: If the file cannot be used, saying why in
             one line.
@@ -241,18 +274,19 @@ class SQLiteHistory:
         except sqlite3.Error as error:
             raise self._unavailable(self._describe(error)) from None
         try:
-            self._lastId = self._prepare(connection)
+            self._lastId, self._reserved = self._prepare(connection)
         except sqlite3.Error as error:
             raise self._unavailable(self._describe(error)) from None
         finally:
             connection.close()
 
-    def _prepare(self, connection: sqlite3.Connection) -> int:
+    def _prepare(self, connection: sqlite3.Connection) -> tuple[int, int]:
         """
-        Bring the schema of an open file up to date and see that it can be
-        written.
+        Bring the schema of an open file up to date, see that it can be
+        written, and reserve a block of ids.
 
-        @return: The largest id in the file, 0 if none.
+        @return: The largest id that may have been given, 0 if none, and
+            the largest reserved now.
         @raise HistoryUnavailable: If the file's schema is not one this
             module can use.
         """
@@ -275,15 +309,24 @@ class SQLiteHistory:
             if version < 1:
                 for statement in _SCHEMA_1[1:]:
                     connection.execute(statement)
+            if version < 2:
+                connection.execute(_SCHEMA_2)
             # Written every time: this is what finds a file that cannot be
             # written (taking the write lock does not).
             connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            (lastId,) = connection.execute("SELECT max(id) FROM history").fetchone()
+            (largest,) = connection.execute("SELECT max(id) FROM history").fetchone()
+            marks = connection.execute("SELECT high FROM id_mark").fetchall()
+            lastId = max([int(largest or 0), *(int(high) for (high,) in marks)])
+            reserved = lastId + ID_BLOCK
+            if marks:
+                connection.execute("UPDATE id_mark SET high = ?", (reserved,))
+            else:
+                connection.execute("INSERT INTO id_mark VALUES (?)", (reserved,))
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-        return int(lastId or 0)
+        return lastId, reserved
 
     def _connected(self, connection: sqlite3.Connection) -> None:
         """
@@ -359,6 +402,13 @@ class SQLiteHistory:
                 count=len(self._pending),
             )
             self._pending.clear()
+        if self._lastId is not None:
+            # Give back the ids reserved but not given; if that cannot be
+            # written, they are only skipped.  Started again, the store
+            # reserves anew.
+            self._reserved = self._lastId
+            giving: Deferred[None] = pool.runInteraction(_setMark, self._lastId)
+            await giving.addErrback(lambda reason: None)
         pool.close()
         self._pool = None
 
@@ -375,12 +425,55 @@ class SQLiteHistory:
         """
         if self._lastId is None:
             raise self._unavailable("the store was not checked or started")
+        if self._lastId >= self._reserved and not self._unreserved:
+            self._reserveNow()
         self._lastId += 1
         entry = HistoryEntry(self._lastId, room, time, kind, sender, text)
         self._keep([(roomKey, entry)])
         self._touched.add(roomKey)
         self._scheduleFlush(FLUSH_DELAY)
         return entry
+
+    def _reserveNow(self) -> None:
+        """
+        Reserve the next block of ids at once, on a connection of its own
+        in the calling thread: all ids reserved are given and the write
+        reserving more has not been done yet.  If it cannot be written, give
+        ids unreserved until a write reserves them.
+        """
+        assert self._lastId is not None
+        high = self._lastId + ID_BLOCK
+        try:
+            connection = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None
+            )
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute(_RAISE_MARK, (high,))
+                connection.execute("COMMIT")
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            self._unreserved = True
+            log.error(
+                "History ids cannot be reserved ({why}); until a write works"
+                " again, a crash may give an id twice",
+                chat_event="error",
+                why=_oneLine(str(error)),
+            )
+        else:
+            self._reserved = high
+
+    def _nextReservation(self) -> int | None:
+        """
+        @return: The new mark of the ids reserved, if the next write should
+            reserve more: fewer than half a block is left, or ids are given
+            unreserved.
+        """
+        assert self._lastId is not None
+        if self._reserved - self._lastId >= ID_BLOCK // 2:
+            return None
+        return max(self._reserved, self._lastId) + ID_BLOCK
 
     def _keep(self, entries: Sequence[_Pending], first: bool = False) -> None:
         """
@@ -422,15 +515,27 @@ class SQLiteHistory:
             (e.id, roomKey, e.room, e.time, e.kind, e.sender, e.text)
             for roomKey, e in batch
         ]
-        writing: Deferred[None] = self._pool.runInteraction(_insert, rows)
-        writing.addCallbacks(self._written, self._notWritten, errbackArgs=(batch,))
+        reserve = self._nextReservation()
+        writing: Deferred[None] = self._pool.runInteraction(_insert, rows, reserve)
+        writing.addCallbacks(
+            self._written,
+            self._notWritten,
+            callbackArgs=(reserve,),
+            errbackArgs=(batch,),
+        )
         if not writing.called:
             self._writing = writing
         return writing
 
-    def _written(self, ignored: object) -> None:
+    def _written(self, ignored: object, reserved: int | None) -> None:
         self._inFlight = []
         self._writing = None
+        if reserved is not None:
+            self._reserved = max(self._reserved, reserved)
+            if self._unreserved and self._lastId is not None:
+                self._unreserved = self._lastId > self._reserved
+                if not self._unreserved:
+                    log.info("History ids are reserved again", chat_event="history")
         if self._failing:
             self._failing = False
             self._retryDelay = RETRY_FIRST
@@ -556,12 +661,28 @@ class SQLiteHistory:
             )
 
 
-def _insert(transaction: Any, rows: list[tuple[object, ...]]) -> None:
+def _insert(
+    transaction: Any, rows: list[tuple[object, ...]], reserve: int | None
+) -> None:
+    """
+    Write lines and, if C{reserve} is given, reserve the ids up to it, in
+    one transaction.
+    """
     transaction.executemany(
         "INSERT INTO history (id, room_key, room, time, kind, sender, text)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+    if reserve is not None:
+        transaction.execute(_RAISE_MARK, (reserve,))
+
+
+def _setMark(transaction: Any, high: int) -> None:
+    """
+    Set the mark of the ids reserved, down to the last id given when the
+    store stops.
+    """
+    transaction.execute("UPDATE id_mark SET high = ?", (high,))
 
 
 def _select(

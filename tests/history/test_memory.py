@@ -2,12 +2,20 @@
 The memory history store, and the paging rule every store shares.
 """
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from chatserver.history.memory import TRIM_INTERVAL, MemoryHistory
+from chatserver.history.memory import (
+    DEFAULT_MAX_BYTES,
+    LINE_OVERHEAD,
+    TRIM_INTERVAL,
+    MemoryHistory,
+    line_size,
+)
 from chatserver.history.store import MAX_PAGE, MESSAGE, HistoryEntry
+from tests.harness import FakeServer
 from tests.history.support import result
 
 
@@ -158,3 +166,190 @@ def test_query_agrees_with_a_list(appends, maxPerRoom, query, now):
     else:
         expected = wanted[-limit:]
     assert result(store.query(room, limit, before=before, after=after)) == expected
+
+
+def sized(length, tag=""):
+    """
+    @return: A text of C{length} characters (C{tag} then padding), whose
+        entry L{line_size} counts as C{LINE_OVERHEAD + 49 + length} bytes.
+    """
+    return (tag + "." * length)[:length]
+
+
+ONE = line_size(HistoryEntry(0, "#a", 0.0, MESSAGE, "ann", sized(100)))
+
+
+def test_a_line_is_counted_with_its_text_as_python_keeps_it():
+    entry = HistoryEntry(0, "#a", 0.0, MESSAGE, "ann", "x" * 100)
+    wide = HistoryEntry(0, "#a", 0.0, MESSAGE, "ann", "\U0001f600" * 100)
+    assert line_size(entry) == LINE_OVERHEAD + 49 + 100
+    assert line_size(wide) > line_size(entry) + 300
+
+
+def test_the_default_bound_is_64_mib():
+    assert MemoryHistory(clock=Clock()).maxBytes == DEFAULT_MAX_BYTES == 64 << 20
+
+
+def test_a_bound_below_one_byte_is_refused():
+    with pytest.raises(ValueError, match="at least one byte"):
+        MemoryHistory(clock=Clock(), maxBytes=0)
+
+
+def test_the_bytes_of_every_kept_line_are_counted():
+    clock = Clock()
+    store = MemoryHistory(maxPerRoom=2, keepSeconds=100, clock=clock)
+    result(store.start())
+    say(store, "#a", sized(100), time=0)
+    say(store, "#b", sized(100), time=0)
+    assert store.byteCount() == 2 * ONE
+    clock.advance(50)
+    for _ in range(3):
+        say(store, "#a", sized(100), time=50)
+    # #a keeps its last 2 lines.
+    assert store.byteCount() == 3 * ONE
+    clock.advance(TRIM_INTERVAL)
+    # #b's line is too old: trimmed, and #b forgotten.
+    assert store.byteCount() == 2 * ONE
+    assert store.roomCount() == 1
+    result(store.stop())
+
+
+def test_the_room_written_least_recently_loses_its_oldest_lines_first():
+    store = MemoryHistory(clock=Clock(), maxBytes=5 * ONE)
+    for text in ["a1", "a2"]:
+        say(store, "#a", sized(100, text))
+    for text in ["b1", "b2"]:
+        say(store, "#b", sized(100, text))
+    say(store, "#a", sized(100, "a3"))
+    # #b is now the room written least recently.
+    say(store, "#c", sized(100, "c1"))
+    assert store.byteCount() == 5 * ONE
+
+    def kept(roomKey):
+        return [t[:2] for t in texts(result(store.query(roomKey, 10)))]
+
+    assert kept("#b") == ["b2"]
+    assert kept("#a") == ["a1", "a2", "a3"]
+    say(store, "#b", sized(100, "b3"))
+    # Now #a is: its oldest line goes.
+    assert kept("#a") == ["a2", "a3"]
+    assert kept("#b") == ["b2", "b3"]
+    assert kept("#c") == ["c1"]
+    assert store.byteCount() == 5 * ONE
+
+
+def test_a_room_whose_lines_all_went_is_forgotten():
+    store = MemoryHistory(clock=Clock(), maxBytes=3 * ONE)
+    say(store, "#a", sized(100))
+    say(store, "#b", sized(100))
+    say(store, "#b", sized(100))
+    assert store.roomCount() == 2
+    say(store, "#c", sized(100))
+    assert store.roomCount() == 2
+    assert result(store.query("#a", 10)) == []
+    assert store.byteCount() == 3 * ONE
+
+
+def test_the_room_written_alone_loses_its_own_oldest_lines():
+    store = MemoryHistory(clock=Clock(), maxBytes=3 * ONE)
+    for n in range(5):
+        say(store, "#a", sized(100, str(n)))
+    assert [t[0] for t in texts(result(store.query("#a", 10)))] == ["2", "3", "4"]
+    assert store.byteCount() == 3 * ONE
+
+
+def test_a_line_larger_than_the_bound_is_given_an_id_but_not_kept():
+    store = MemoryHistory(clock=Clock(), maxBytes=ONE + 10)
+    say(store, "#a", sized(100))
+    entry = say(store, "#b", sized(200))
+    assert entry.id == 2
+    assert store.roomCount() == 0
+    assert store.byteCount() == 0
+    assert say(store, "#a", sized(100)).id == 3
+
+
+def test_pages_after_the_bound_dropped_lines():
+    store = MemoryHistory(clock=Clock(), maxBytes=8 * ONE)
+    for n in range(1, 11):
+        say(store, "#a", sized(100, str(n)))
+
+    # Ids 1 and 2 are gone; #a keeps ids 3 to 10.
+    def page(**kw):
+        return [t.rstrip(".") for t in texts(result(store.query("#a", 3, **kw)))]
+
+    assert page() == ["8", "9", "10"]
+    assert page(before=8) == ["5", "6", "7"]
+    assert page(before=5) == ["3", "4"]
+    assert page(before=3) == []
+    assert page(after=0) == ["3", "4", "5"]
+    assert page(after=2, before=5) == ["3", "4"]
+
+
+def model(appends, maxPerRoom, maxBytes):
+    """
+    What a memory store with these bounds keeps, by a plain reading of its
+    rule: rooms by last write; beyond the bytes, the first room's oldest
+    entry goes, and a room with none is forgotten.
+
+    @return: The kept entries per room key, rooms written least recently
+        first.
+    """
+    rooms: dict[str, list[HistoryEntry]] = {}
+    for key, entry in appends:
+        rooms[key] = [*rooms.pop(key, []), entry][-maxPerRoom:]
+        while sum(line_size(e) for ring in rooms.values() for e in ring) > maxBytes:
+            first = next(iter(rooms))
+            rooms[first].pop(0)
+            if not rooms[first]:
+                del rooms[first]
+    return rooms
+
+
+@given(
+    appends=st.lists(st.tuples(rooms, st.integers(0, 400)), max_size=60),
+    maxPerRoom=st.integers(1, 12),
+    maxBytes=st.integers(1, 12 * ONE),
+)
+def test_the_bound_keeps_what_its_rule_says(appends, maxPerRoom, maxBytes):
+    """
+    Whatever is appended, every room keeps what the rule says, the bytes
+    counted are those of the kept entries and never more than the bound,
+    and each room's pages give its kept entries.
+    """
+    store = MemoryHistory(maxPerRoom=maxPerRoom, clock=Clock(), maxBytes=maxBytes)
+    everything = [(key, say(store, key, sized(length))) for key, length in appends]
+    kept = model(everything, maxPerRoom, maxBytes)
+    assert store.roomCount() == len(kept)
+    total = sum(line_size(e) for ring in kept.values() for e in ring)
+    assert store.byteCount() == total <= maxBytes
+    for key in ["#a", "#b", "#c"]:
+        ring = kept.get(key, [])
+        assert result(store.query(key, MAX_PAGE)) == ring
+        paged: list[HistoryEntry] = []
+        while page := result(store.query(key, 2, after=paged[-1].id if paged else 0)):
+            paged.extend(page)
+        assert paged == ring
+
+
+def test_the_history_of_parted_rooms_stays_within_the_bound():
+    """
+    Finding 7 of issue 19: rooms filled and parted one after another kept
+    all their history, whatever it took.  With a bound, the rooms parted
+    first are forgotten and the last ones keep their newest lines.
+    """
+    bound = 1 << 20
+    server = FakeServer(rate=0, historyMemory=bound)
+    alice = server.login("alice")
+    line = "x" * 4000
+    for n in range(40):
+        alice.send(f"/join #room{n}")
+        for _ in range(25):
+            alice.send(line)
+        alice.send(f"/part #room{n}")
+    alice.received()
+    store = server.realm.history
+    assert isinstance(store, MemoryHistory)
+    assert store.byteCount() <= bound
+    assert store.roomCount() < 40
+    assert result(store.query("#room0", 10)) == []
+    assert len(result(store.query("#room39", 30))) == 25

@@ -59,6 +59,8 @@ def test_make_store(tmp_path):
     memory = make_store(HistorySpec("memory"), 5, 60.0, clock)
     assert isinstance(memory, MemoryHistory)
     assert (memory.maxPerRoom, memory.keepSeconds) == (5, 60.0)
+    bounded = make_store(HistorySpec("memory"), 5, 60.0, clock, maxMemory=4096)
+    assert isinstance(bounded, MemoryHistory) and bounded.maxBytes == 4096
     path = str(tmp_path / "chat.db")
     sqlite = make_store(HistorySpec("sqlite", path), 7, 30.0, clock)
     assert isinstance(sqlite, SQLiteHistory)

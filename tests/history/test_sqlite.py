@@ -141,6 +141,155 @@ def test_history_survives_a_restart_and_ids_keep_growing(tmp_path):
     second.stop()
 
 
+def mark(path):
+    """
+    @return: The largest id reserved in the file, read by a connection of
+        its own.
+    """
+    connection = sqlite3.connect(path)
+    try:
+        ((high,),) = connection.execute("SELECT high FROM id_mark").fetchall()
+        return high
+    finally:
+        connection.close()
+
+
+def test_an_id_given_but_not_written_is_never_given_again(tmp_path):
+    """
+    Finding 6 of issue 19: a server killed before it wrote a line it gave
+    an id (the lines wait L{FLUSH_DELAY} to be written together) gave that
+    id again to another line after its restart.
+    """
+    path = tmp_path / "chat.db"
+    killed = Opened(path).start()
+    killed.say("#a", "written")
+    killed.flush()
+    given = killed.say("#a", "given, never written")
+    # Killed here: nothing more is written, nothing is stopped.
+    assert rows(path) == ["written"]
+    again = Opened(path).start()
+    assert again.texts("#a") == ["written"]
+    assert again.say("#a", "after the restart").id > given.id
+    again.stop()
+
+
+def test_ids_are_reserved_in_the_file_before_they_are_given(tmp_path):
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    assert mark(path) == sqlite.ID_BLOCK
+    assert opened.say("#a", "1").id == 1
+    assert mark(path) == sqlite.ID_BLOCK
+    opened.stop()
+
+
+def test_the_next_block_is_reserved_with_the_lines_once_half_is_given(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(sqlite, "ID_BLOCK", 10)
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    statements: list[str] = []
+    opened.connections[0].set_trace_callback(statements.append)
+    for n in range(5):
+        opened.say("#a", str(n))
+    opened.flush()
+    assert not any("id_mark" in s for s in statements)
+    assert mark(path) == 10
+    opened.say("#a", "6")
+    opened.flush()
+    # The lines and the reservation, in one transaction.
+    assert [s.split()[0] for s in statements if "COMMIT" in s or "id_mark" in s] == [
+        "COMMIT",
+        "UPDATE",
+        "COMMIT",
+    ]
+    assert mark(path) == 20
+    opened.stop()
+
+
+def test_a_block_given_before_the_next_is_written_is_followed_at_once(
+    tmp_path, monkeypatch
+):
+    """
+    While the write reserving the next block waits (the pool is busy), the
+    ids reserved run out: the next block is reserved before the next id is
+    given, on a connection of the store's own.
+    """
+    monkeypatch.setattr(sqlite, "ID_BLOCK", 4)
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    opened.threadpool.held = True
+    ids = []
+    for n in range(10):
+        entry = opened.say("#a", str(n))
+        ids.append(entry.id)
+        assert mark(path) >= entry.id
+        opened.flush()
+    assert ids == list(range(1, 11))
+    opened.threadpool.release()
+    opened.flush()
+    assert rows(path) == [str(n) for n in range(10)]
+    opened.stop()
+
+
+def test_ids_given_while_none_can_be_reserved_are_logged_once(
+    tmp_path, monkeypatch, events
+):
+    """
+    When the file cannot be written, ids are given unreserved rather than
+    the chat stopping: that is logged once, and so is the end of it, when a
+    write reserves them after all.
+    """
+    monkeypatch.setattr(sqlite, "ID_BLOCK", 4)
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT", 0.01)
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    ids = [opened.say("#a", str(n)).id for n in range(8)]
+    assert ids == list(range(1, 9))
+    unreserved = [e for e in events if "cannot be reserved" in e["log_format"]]
+    assert len(unreserved) == 1
+    assert "locked" in unreserved[0]["why"]
+    other.execute("ROLLBACK")
+    other.close()
+    opened.clock.advance(RETRY_MOST)
+    assert rows(path) == [str(n) for n in range(8)]
+    assert mark(path) >= 8
+    again = [e for e in events if "reserved again" in e["log_format"]]
+    assert len(again) == 1
+    opened.stop()
+
+
+def test_a_clean_stop_gives_back_the_ids_not_given(tmp_path):
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    opened.say("#a", "1")
+    opened.say("#a", "2")
+    opened.stop()
+    assert mark(path) == 2
+
+
+def test_a_file_of_schema_1_gets_its_ids_reserved(tmp_path):
+    path = tmp_path / "chat.db"
+    connection = sqlite3.connect(path)
+    for statement in sqlite._SCHEMA_1:
+        connection.execute(statement)
+    connection.execute(
+        "INSERT INTO history VALUES (7, '#a', '#a', 0, 'message', 'ann', 'old')"
+    )
+    connection.execute("PRAGMA user_version=1")
+    connection.commit()
+    connection.close()
+    opened = Opened(path).start()
+    assert opened.say("#a", "new").id == 8
+    assert mark(path) == 7 + sqlite.ID_BLOCK
+    opened.stop()
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone() == (2,)
+    connection.close()
+
+
 def test_stop_writes_what_is_pending(tmp_path):
     path = tmp_path / "chat.db"
     opened = Opened(path).start()
@@ -430,11 +579,11 @@ def test_not_a_database(tmp_path):
 def test_a_newer_schema(tmp_path):
     path = tmp_path / "chat.db"
     connection = sqlite3.connect(path)
-    connection.execute("PRAGMA user_version=2")
+    connection.execute("PRAGMA user_version=3")
     connection.close()
     assert unavailable(path) == (
-        f"cannot use history file {path}: schema version 2 is newer than this"
-        " server knows (1)"
+        f"cannot use history file {path}: schema version 3 is newer than this"
+        " server knows (2)"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -194,6 +195,59 @@ def test_history_pages_back_across_a_restart(start_server, tmp_path):
     ]
     ids = [kept.id for page in reversed(pages) for kept in page]
     assert ids == sorted(set(ids))
+
+
+def written(db: Path) -> list[str]:
+    """
+    @return: The texts of the lines in the file, read by a connection of
+        the test's own.
+    """
+    connection = sqlite3.connect(db)
+    try:
+        return [text for (text,) in connection.execute("SELECT text FROM history")]
+    finally:
+        connection.close()
+
+
+def test_an_id_given_before_a_kill_is_never_given_again(start_server, tmp_path):
+    """
+    Finding 6 of issue 19: a line given an id and shown, but not written
+    yet when the server was killed (C{kill -9}), was lost, and after the
+    restart another line was given its id.  The test holds the file's
+    write lock (as another program could) so that the line cannot be
+    written before the kill, whatever the timing.
+    """
+    db = tmp_path / "chat.db"
+    first = start_server("--rate", "0", "--history", sqlite(db))
+    alice = first.login("alice")
+    alice.send("written")
+    wait_for(lambda: written(db) == ["written"], "the first line to be written")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        alice.send("shown, never written")
+        bob = first.login("bob")
+        shown = history_page(bob)
+        assert [kept.line for kept in shown] == [
+            lines.Message("alice", "written"),
+            lines.Message("alice", "shown, never written"),
+        ]
+        os.kill(first.process.pid, signal.SIGKILL)
+        assert first.process.wait(TIMEOUT) == -signal.SIGKILL
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert written(db) == ["written"]
+
+    second = start_server("--rate", "0", "--history", sqlite(db))
+    carol = second.login("carol")
+    (kept,) = history_page(carol)
+    assert kept == shown[0]
+    carol.send("after the restart")
+    dave = second.login("dave")
+    *_, after = history_page(dave)
+    assert after.line == lines.Message("carol", "after the restart")
+    assert after.id > max(kept.id for kept in shown)
 
 
 def start_twistd_to_fail(tmp_path: Path, *options: str) -> tuple[int, str, str]:
