@@ -52,6 +52,8 @@ class ChatConfig:
         empty for a single node.
     @ivar nodeName: This node's name in the cluster; empty for the host
         name and process id.
+    @ivar clusterPasswordFile: A file whose first line is the cluster's
+        Redis password (it wins over the URL's), or empty.
     """
 
     serverName: str = "chat"
@@ -76,4 +78,5 @@ class ChatConfig:
     historyMax: int = 10000
     historyKeep: float = 30 * 86400.0
     cluster: str = ""
+    clusterPasswordFile: str = ""
     nodeName: str = ""

@@ -131,6 +131,24 @@ def test_a_name_is_taken_across_nodes_and_free_again_after_leaving(start_node):
     assert client.expect(lines.Welcome) == lines.Welcome("chat", "ALICE")
 
 
+def test_two_names_in_one_write_log_in_one_user_who_leaves_with_the_connection(
+    start_node,
+):
+    a, b = start_node("a"), start_node("b")
+    carol = login(b, "carol")
+    client = a.connect()
+    client.expect(lines.Prompt)
+    # As `printf 'alice\nbob\n' | nc`: the second line is alice's first.
+    client.send(b"alice\nbob\n")
+    assert client.expect(lines.Welcome) == lines.Welcome("chat", "alice")
+    assert carol.expect(lines.Message) == lines.Message("alice", "bob")
+    client.close()
+    assert carol.expect(lines.Left) == lines.Left("alice", "Connection closed")
+    # Nobody is left behind: both names are free on every node.
+    login(b, "alice")
+    login(a, "bob")
+
+
 def test_a_rename_claims_the_new_name_across_nodes(start_node):
     _a, _b, alice, bob = alice_and_bob(start_node)
     bob.send("/nick alice")
