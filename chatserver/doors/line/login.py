@@ -90,7 +90,6 @@ def _loggedIn(connection: ChatProtocol, user: ChatUser) -> None:
         # The connection went away while the password was checked.
         user.quit(connection.leaveReason or "Connection closed")
         return
-    connection.release("login")
     connection.user = user
     config = connection.config
     connection.setTimeout(config.idleTimeout or None)
@@ -104,6 +103,8 @@ def _loggedIn(connection: ChatProtocol, user: ChatUser) -> None:
     connection.send(*replies)
     if room is not None:
         user.replay(room)
+    # Read on once logged in: what came after the name is the user's.
+    connection.release("login")
 
 
 def _refused(connection: ChatProtocol, reason: Failure, name: str) -> None:
