@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet import defer, task
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -167,6 +167,8 @@ class ClusterNode:
         self._presenceAt = "0-0"
         self._inboxAt = "0-0"
         self._following: dict[str, str] = {}
+        # Claims waiting for the presence stream to be read up to a place.
+        self._presenceWaits: list[tuple[tuple[int, int], defer.Deferred[None]]] = []
         # Joins whose place in their room is not known yet.
         self._joining: dict[str, list[defer.Deferred[str]]] = {}
         self._reading = False
@@ -290,6 +292,7 @@ class ClusterNode:
             for d in waiting:
                 d.errback(RedisError("Redis is unreachable"))
         self._joining.clear()
+        self._presenceCaughtUp(giveUp=True)
 
     # Scripts
 
@@ -656,6 +659,8 @@ class ClusterNode:
                     if streams.stream_id(id) > streams.stream_id(self._presenceAt):
                         self._presenceAt = id
                         self._presence(streams.fields(flat))
+                if self._presenceWaits:
+                    self._presenceCaughtUp()
             elif stream == keys.inbox(self.name):
                 for id, flat in entries:
                     if streams.stream_id(id) > streams.stream_id(self._inboxAt):
@@ -747,16 +752,51 @@ class ClusterNode:
             reason.trap(RedisError)
             raise ClusterUnavailable()
 
-        def claimed(reply: object) -> bool:
-            if str(reply) != "1":
+        def claimed(reply: Any) -> bool | defer.Deferred[bool]:
+            if not isinstance(reply, list) or str(reply[0]) != "1":
                 return False
+            if key not in self.realm.remote:
+                return True
+            # Whoever had the name here is gone from the cluster (a logout
+            # or a rename): read the news up to the claim first, so that
+            # this node's users hear it in its order.
+            return self._presenceRead(str(reply[1])).addCallback(caughtUp)
+
+        def caughtUp(_: object) -> bool:
             stale = self.realm.remote.get(key)
             if stale is not None:
-                # Gone from the cluster; the news is still on its way here.
+                # Still here (the news did not come in time): it left.
                 self._remoteLeft(stale, "Quit")
             return True
 
         return d.addCallbacks(claimed, unreachable)
+
+    def _presenceRead(self, place: str) -> defer.Deferred[None]:
+        """
+        @return: A L{Deferred} firing once this node has read the presence
+            stream up to C{place}, or after L{REPLY_TIMEOUT} seconds, or
+            when Redis is lost, whichever comes first.
+        """
+        at = streams.stream_id(place)
+        if at <= streams.stream_id(self._presenceAt) or not self._ready:
+            return defer.succeed(None)
+        d: defer.Deferred[None] = defer.Deferred()
+        self._presenceWaits.append((at, d))
+        timeout = self.reactor.callLater(REPLY_TIMEOUT, self._presenceCaughtUp, True)
+        return d.addBoth(lambda result: _cancelled(timeout, result))
+
+    def _presenceCaughtUp(self, giveUp: bool = False) -> None:
+        """
+        Fire the waits of L{_presenceRead} for what was read (all of them
+        if C{giveUp}).
+        """
+        read = streams.stream_id(self._presenceAt)
+        waits, self._presenceWaits = self._presenceWaits, []
+        for at, d in waits:
+            if giveUp or at <= read:
+                d.callback(None)
+            else:
+                self._presenceWaits.append((at, d))
 
     def release(self, name: str) -> None:
         self._fire("unclaim", name_key(name), self.name)
@@ -983,3 +1023,12 @@ class ClusterNode:
             # Not followed (Redis away): everything kept is history.
             return defer.succeed(None if not self._ready else self._maxId)
         return defer.succeed(streams.stream_id(at)[0])
+
+
+def _cancelled(call: IDelayedCall, result: object) -> object:
+    """
+    Cancel C{call} unless it ran, and pass C{result} on.
+    """
+    if call.active():
+        call.cancel()
+    return result

@@ -99,13 +99,17 @@ end
 """
 
 CLAIM = r"""
--- ARGV: prefix, key, node, user JSON.  1 if the name is now this node's.
+-- ARGV: prefix, key, node, user JSON.  {1, the presence stream's last id}
+-- if the name is now this node's (what a node reads up to before it uses
+-- a name it knew as another's), else 0.
 local key, node = ARGV[2], ARGV[3]
 local held = owner(key)
 if held and held ~= node then return 0 end
 redis.call('HSET', P .. 'users', key, ARGV[4])
 redis.call('SADD', P .. 'node:' .. node .. ':users', key)
-return 1
+local top = redis.call('XREVRANGE', P .. 'presence', '+', '-', 'COUNT', 1)
+if top[1] then return {1, top[1][1]} end
+return {1, '0-0'}
 """
 
 UNCLAIM = r"""

@@ -15,6 +15,7 @@ import pytest
 from twisted.internet import reactor
 from twisted.internet.task import Clock
 
+from chatserver.cluster import keys
 from chatserver.cluster.node import NAME_LOST, ClusterNode
 from chatserver.cluster.url import RedisURL
 from chatserver.config import ChatConfig
@@ -33,7 +34,8 @@ class ScriptedNode(ClusterNode):
     def __init__(self) -> None:
         # The links are never started: the reactor only builds them.
         super().__init__(RedisURL("127.0.0.1"), "a", reactor, 100)
-        self.replies: dict[str, object] = {}
+        self.reactor = Clock()
+        self.replies: dict[str, object] = {"claim": [1, "0-0"]}
         self.ran: list[tuple[Any, ...]] = []
         self._ready = self.connected = True
 
@@ -51,7 +53,7 @@ class ScriptedNode(ClusterNode):
 @pytest.fixture
 def node() -> ScriptedNode:
     node = ScriptedNode()
-    realm = ChatRealm(ChatConfig(), clock=Clock(), coalesce=False, peers=node)
+    realm = ChatRealm(ChatConfig(), clock=node.reactor, coalesce=False, peers=node)
     node.attach(realm)
     return node
 
@@ -113,6 +115,38 @@ def test_a_rename_of_another_session_leaves_the_old_name_s_holder_alone(node):
     assert mind.events() == [Joined("#lobby", "x")]
     assert node.realm.remote["alice"] is holder
     assert not any(isinstance(event, Quit) for event in mind.events())
+
+
+def flat(event: dict[str, str]) -> list[str]:
+    return [word for field in event.items() for word in field]
+
+
+def test_a_login_of_a_name_just_renamed_elsewhere_tells_the_rename_first(node):
+    _carol, mind = log_in(node, "carol")
+    remote(node, "alice", "b/r/1")
+    mind.events()
+    node._presenceAt = "4-0"
+    # Node b renamed alice to x (entry 5), then this node claimed alice.
+    node.replies["claim"] = [1, "5-0"]
+    login = node.realm.claimAndLogin("alice", RecordingMind())
+    assert "alice" not in [user.name for user in node.realm.users()]
+    node._gotRead(
+        [[keys.PRESENCE, [["5-0", flat(rename_event("alice", "x", "b/r/1"))]]]]
+    )
+    assert outcome(login).name == "alice"
+    assert mind.events() == [Renamed("alice", "x"), Joined("#lobby", "alice")]
+    assert node.realm.remote["x"].session == "b/r/1"
+
+
+def test_a_login_whose_news_does_not_come_in_time_says_the_old_holder_left(node):
+    _carol, mind = log_in(node, "carol")
+    remote(node, "alice", "b/r/1")
+    mind.events()
+    node.replies["claim"] = [1, "5-0"]
+    login = node.realm.claimAndLogin("alice", RecordingMind())
+    node.reactor.advance(5)
+    assert outcome(login).name == "alice"
+    assert mind.events() == [Quit("alice", "Quit"), Joined("#lobby", "alice")]
 
 
 def test_a_line_renamed_after_it_was_sent_is_not_sent_back_to_its_sender(node):
