@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import socket
 from dataclasses import dataclass
@@ -235,7 +236,7 @@ class ClusterNode:
         for name, text in SCRIPTS.items():
             self._hashes[name] = await self.commands.execute("SCRIPT", "LOAD", text)
         epoch = await self._script(
-            "hello", os.urandom(8).hex(), self._maxId, int(self.historyKeep)
+            "hello", os.urandom(8).hex(), self._maxId, math.ceil(self.historyKeep)
         )
         if self._epoch is not None and epoch != self._epoch:
             log.warn(

@@ -255,6 +255,10 @@ end
 redis.call('XADD', lines, 'MAXLEN', ARGV[3], id .. '-0', 'r', ARGV[7], 'k', ARGV[8],
            's', ARGV[9], 'x', ARGV[10], 't', time, 'n', ARGV[11], 'g', ARGV[12],
            'o', node, 'q', ARGV[6], 'u', ARGV[14])
+if keep > 0 and redis.call('HLEN', P .. 'room:' .. room .. ':members') == 0 then
+  -- A line kept while Redis was away, of a room that is gone since.
+  redis.call('EXPIRE', lines, keep)
+end
 if ARGV[8] == 'topic' then
   local meta = redis.call('HGET', P .. 'rooms', room)
   if meta then

@@ -156,3 +156,13 @@ def test_lines_older_than_history_keep_leave_as_lines_are_added(redis):
     entries = redis.call("XRANGE", "chat:room:#lobby:lines", "-", "+")
     assert isinstance(entries, list)
     assert [fields[fields.index("x") + 1] for _, fields in entries] == ["new"]
+
+
+def test_a_line_sent_late_to_a_room_that_is_gone_expires_with_it(redis):
+    run(redis, "hello", "epoch", 0, KEEP)
+    log_in(redis, "alice", "a")
+    run(redis, "logout", "alice", "a", "alice", "Quit")
+    redis.call("DEL", "chat:room:#lobby:lines")
+    # Kept while Redis was away, sent once it is back.
+    line(redis, "a", 1, "alice", "late")
+    assert 0 < int(str(redis.call("TTL", "chat:room:#lobby:lines"))) <= KEEP
