@@ -119,6 +119,9 @@ class ClusterNode:
     @ivar name: The node's name, unique in the cluster.
     @ivar realm: The chat of this node.
     @ivar connected: Whether Redis is reachable now.
+    @ivar historyMax: The most lines a room's stream keeps.
+    @ivar historyKeep: Seconds a line is kept (C{--history-keep}), and a
+        gone room's stream after its last member left; 0 for ever.
     """
 
     realm: ChatRealm
