@@ -786,7 +786,7 @@ class ClusterNode:
             return defer.succeed(None)
         d: defer.Deferred[None] = defer.Deferred()
         self._presenceWaits.append((at, d))
-        timeout = self.reactor.callLater(REPLY_TIMEOUT, self._presenceCaughtUp, True)
+        timeout = self.reactor.callLater(REPLY_TIMEOUT, _fire_once, d)
         return d.addBoth(lambda result: _cancelled(timeout, result))
 
     def _presenceCaughtUp(self, giveUp: bool = False) -> None:
@@ -798,8 +798,8 @@ class ClusterNode:
         waits, self._presenceWaits = self._presenceWaits, []
         for at, d in waits:
             if giveUp or at <= read:
-                d.callback(None)
-            else:
+                _fire_once(d)
+            elif not d.called:
                 self._presenceWaits.append((at, d))
 
     def release(self, name: str) -> None:
@@ -1036,3 +1036,11 @@ def _cancelled(call: IDelayedCall, result: object) -> object:
     if call.active():
         call.cancel()
     return result
+
+
+def _fire_once(d: defer.Deferred[None]) -> None:
+    """
+    Fire C{d} unless it has fired.
+    """
+    if not d.called:
+        d.callback(None)
