@@ -55,6 +55,8 @@ class ChatConfig:
         empty for a single node.
     @ivar nodeName: This node's name in the cluster; empty for the host
         name and process id.
+    @ivar clusterPasswordFile: A file whose first line is the cluster's
+        Redis password (it wins over the URL's), or empty.
     """
 
     serverName: str = "chat"
@@ -80,4 +82,5 @@ class ChatConfig:
     historyKeep: float = 30 * 86400.0
     historyMemory: int = 64 * 1024 * 1024
     cluster: str = ""
+    clusterPasswordFile: str = ""
     nodeName: str = ""

@@ -66,14 +66,17 @@ class ChatServer:
         self.cluster: ClusterNode | None = None
         if config.cluster:
             from chatserver.cluster.node import ClusterNode, default_node_name
-            from chatserver.cluster.url import parse_redis_url
+            from chatserver.cluster.url import parse_redis_url, with_password
             from chatserver.history.redis import RedisHistory
 
             self.cluster = ClusterNode(
-                parse_redis_url(config.cluster),
+                with_password(
+                    parse_redis_url(config.cluster), config.clusterPasswordFile
+                ),
                 config.nodeName or default_node_name(),
                 clock,
                 config.historyMax,
+                config.historyKeep,
             )
             history = RedisHistory(self.cluster.commands, config.historyKeep, clock)
         self.realm = ChatRealm(

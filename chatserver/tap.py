@@ -233,6 +233,13 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             "",
             "This node's name in the cluster (default: host name and process id).",
         ],
+        [
+            "cluster-password-file",
+            None,
+            "",
+            "A file whose first line is the cluster's Redis password (wins over "
+            "the URL's; or set CHAT_REDIS_PASSWORD): ps does not show it.",
+        ],
     ]
 
     def __init__(self) -> None:
@@ -344,9 +351,19 @@ class Options(usage.Options, strcred.AuthOptionMixin):
 
     def _checkCluster(self) -> None:
         if not self["cluster"]:
-            if self["node-name"]:
-                raise usage.UsageError("--node-name is for a node of a --cluster")
+            for option in ("node-name", "cluster-password-file"):
+                if self[option]:
+                    raise usage.UsageError(f"--{option} is for a node of a --cluster")
             return
+        if self["cluster-password-file"]:
+            try:
+                with open(self["cluster-password-file"], "rb"):
+                    pass
+            except OSError as e:
+                raise usage.UsageError(
+                    f"--cluster-password-file: cannot read "
+                    f"{self['cluster-password-file']}: {e.strerror}"
+                ) from None
         try:
             parse_redis_url(self["cluster"])
         except ValueError as e:
@@ -397,6 +414,7 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             historyMax=self["history-max"],
             historyMemory=self["history-memory"],
             cluster=self["cluster"],
+            clusterPasswordFile=self["cluster-password-file"],
             nodeName=self["node-name"],
         )
 

@@ -58,6 +58,16 @@ def test_telnet_endpoints_are_checked_like_ports():
         options.parseOptions(["--telnet", "nonsense:1"])
 
 
+def test_the_cluster_password_file_reaches_the_settings(tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n")
+    options = tap.Options()
+    options.parseOptions(
+        ["--cluster", "redis://x", "--cluster-password-file", str(secret)]
+    )
+    assert options.config().clusterPasswordFile == str(secret)
+
+
 def test_cluster_and_node_name_reach_the_settings():
     options = tap.Options()
     options.parseOptions(["--cluster", "redis://10.0.0.5/2", "--node-name", "chat-1"])
@@ -72,6 +82,18 @@ def test_cluster_and_node_name_reach_the_settings():
         (["--cluster", "redis://x", "--history", "sqlite:chat.db"], "--history: "),
         (["--cluster", "redis://x", "--node-name", "a b"], "--node-name: "),
         (["--node-name", "a"], "--node-name is for a node of a --cluster"),
+        (
+            ["--cluster", "redis://:s3cret@x/one"],
+            "--cluster: bad Redis URL 'redis://\\*\\*\\*@x/one': ",
+        ),
+        (
+            ["--cluster", "redis://x", "--cluster-password-file", "/nonexistent/pw"],
+            "--cluster-password-file: cannot read /nonexistent/pw: ",
+        ),
+        (
+            ["--cluster-password-file", "pw"],
+            "--cluster-password-file is for a node of a --cluster",
+        ),
     ],
 )
 def test_cluster_options_are_checked_in_one_line(arguments, why):

@@ -5,6 +5,7 @@ The name handshake, joins and leaves.
 from twisted.internet import error
 
 from chatserver.doors.line import lines
+from tests.core.test_peers import FakePeers
 from tests.harness import FakeServer
 
 
@@ -193,3 +194,35 @@ def test_a_kicked_user_is_told_why_and_the_others_get_the_leave_notice():
     assert bob.closing
     bob.lose()
     assert alice.events() == [lines.Left("bob", "Kicked: flooding")]
+
+
+def in_a_cluster() -> tuple[FakeServer, FakePeers]:
+    """
+    A server whose names are claimed by peers of the test's own.
+    """
+    server = FakeServer()
+    peers = FakePeers()
+    server.realm.peers = peers
+    return server, peers
+
+
+def test_a_name_read_while_another_is_claimed_is_the_user_s_first_line():
+    server, peers = in_a_cluster()
+    client = server.connect()
+    client.received()
+    client.send(b"alice\nbob\n")
+    assert list(peers.claims) == ["alice"]
+    peers.claims["alice"].callback(True)
+    assert [user.name for user in server.realm.users()] == ["alice"]
+    assert ("publish", "#lobby", "message", "alice", "bob") in peers.take()
+
+
+def test_a_connection_lost_while_its_name_is_claimed_logs_nobody_in():
+    server, peers = in_a_cluster()
+    client = server.connect()
+    client.received()
+    client.send("alice")
+    client.lose()
+    peers.claims["alice"].callback(True)
+    assert list(server.realm.users()) == []
+    assert peers.take() == [("release", "alice")]

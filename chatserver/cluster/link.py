@@ -106,6 +106,11 @@ class _Factory(Factory):
         pass
 
     def connectionError(self, message: str) -> None:
+        # A wrong password is refused again at every attempt: said once,
+        # and again only if the refusal changes or after a success.
+        if message == self.link._refusal:
+            return
+        self.link._refusal = message
         log.error(
             "Redis {url} ({purpose}): {message}",
             url=str(self.link.url),
@@ -164,6 +169,8 @@ class RedisLink:
         # Whether the last attempt to connect failed (and was logged): an
         # unreachable Redis is logged once, not at every attempt.
         self._failing = False
+        # Why Redis last refused a connection (AUTH or SELECT), as logged.
+        self._refusal: str | None = None
         self._service = ClientService(
             _Logged(redis_endpoint(reactor, url), self),
             _Factory(self),
@@ -231,6 +238,7 @@ class RedisLink:
         if protocol.transport is None or not protocol.connected:
             return
         self._failing = False
+        self._refusal = None
         self.protocol = protocol
         log.info(
             "Connected to Redis {url} ({purpose})",

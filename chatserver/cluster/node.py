@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import socket
 from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet import defer, task
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -75,6 +76,15 @@ READ_BLOCK_MS = 5000
 
 NODE_LOST = "node lost"
 
+NAME_LOST = (
+    "your name was given up while this server was cut off from its cluster,"
+    " log in again"
+)
+"""
+What a user is told when its node finds that the cluster no longer counts
+it as this node's (the node was taken for dead): it is disconnected.
+"""
+
 
 def default_node_name() -> str:
     """
@@ -94,6 +104,8 @@ class _Line:
     room: str
     kind: str
     sender: str
+    user: ChatUser
+    session: str
     text: str
     notice: bool
     tags: Tags
@@ -107,6 +119,9 @@ class ClusterNode:
     @ivar name: The node's name, unique in the cluster.
     @ivar realm: The chat of this node.
     @ivar connected: Whether Redis is reachable now.
+    @ivar historyMax: The most lines a room's stream keeps.
+    @ivar historyKeep: Seconds a line is kept (C{--history-keep}), and a
+        gone room's stream after its last member left; 0 for ever.
     """
 
     realm: ChatRealm
@@ -117,11 +132,13 @@ class ClusterNode:
         name: str,
         reactor: IReactorTime,
         historyMax: int,
+        historyKeep: float = 0.0,
     ) -> None:
         self.name = name
         self.url = url
         self.reactor = reactor
         self.historyMax = historyMax
+        self.historyKeep = historyKeep
         self.connected = False
         self.commands = RedisLink(
             reactor,
@@ -136,6 +153,11 @@ class ClusterNode:
         )
         self._run = os.urandom(6).hex()
         self._seq = 0
+        # Each login of this node is a session, named the same on every
+        # node: a rename or a line that comes back names its user by it.
+        self._logins = 0
+        self._sessions: dict[str, ChatUser] = {}
+        self._sessionOf: dict[ChatUser, str] = {}
         # This run's lines not yet known to be in Redis, by line number.
         self._unacked: dict[int, _Line] = {}
         # The lines told to this node's members while Redis was away: they
@@ -149,6 +171,8 @@ class ClusterNode:
         self._presenceAt = "0-0"
         self._inboxAt = "0-0"
         self._following: dict[str, str] = {}
+        # Claims waiting for the presence stream to be read up to a place.
+        self._presenceWaits: list[tuple[tuple[int, int], defer.Deferred[None]]] = []
         # Joins whose place in their room is not known yet.
         self._joining: dict[str, list[defer.Deferred[str]]] = {}
         self._reading = False
@@ -214,7 +238,9 @@ class ClusterNode:
         """
         for name, text in SCRIPTS.items():
             self._hashes[name] = await self.commands.execute("SCRIPT", "LOAD", text)
-        epoch = await self._script("hello", os.urandom(8).hex(), self._maxId)
+        epoch = await self._script(
+            "hello", os.urandom(8).hex(), self._maxId, math.ceil(self.historyKeep)
+        )
         if self._epoch is not None and epoch != self._epoch:
             log.warn(
                 "Redis lost the cluster's data: announcing this node's users again",
@@ -270,6 +296,7 @@ class ClusterNode:
             for d in waiting:
                 d.errback(RedisError("Redis is unreachable"))
         self._joining.clear()
+        self._presenceCaughtUp(giveUp=True)
 
     # Scripts
 
@@ -384,6 +411,7 @@ class ClusterNode:
             {
                 "name": user.name,
                 "node": self.name,
+                "session": self._sessionOf.get(user, ""),
                 "since": user.since,
                 "away": user.away,
                 "door": getattr(user.mind, "door", ""),
@@ -516,7 +544,7 @@ class ClusterNode:
             if room is not None:
                 self._remoteParted(room, key, event.get("reason", "Part"))
         elif kind == "rename":
-            self._remoteRenamed(key, event["nk"], event["nn"])
+            self._remoteRenamed(event)
         elif kind == "away":
             if user is not None:
                 user.away = event.get("away", "")
@@ -527,11 +555,21 @@ class ClusterNode:
                 room.topic, room.topicSetter = event["topic"], event["setter"]
                 room.topicTime = float(event["time"])
 
-    def _remoteRenamed(self, oldKey: str, newKey: str, newName: str) -> None:
+    def _remoteRenamed(self, event: dict[str, str]) -> None:
+        oldKey, newKey, newName = event["k"], event["nk"], event["nn"]
+        info = json.loads(event["u"]) if "u" in event else None
+        session = str(info.get("session", "")) if info is not None else ""
         realm = self.realm
-        user = realm.remote.pop(oldKey, None)
-        if user is None:
+        user = realm.remote.get(oldKey)
+        if user is None or (session and user.session != session):
+            # This node no longer knows the user by its old name (the name
+            # was claimed here since, or it heard the user leave first):
+            # the user arrives under its new name, in its rooms.
+            if info is not None:
+                rooms = json.loads(event.get("rooms", "[]"))
+                self._remoteArrived(newKey, info, rooms)
             return
+        del realm.remote[oldKey]
         old = user.name
         user.name, user.key = newName, newKey
         realm.remote[newKey] = user
@@ -543,6 +581,21 @@ class ClusterNode:
                 audience.update(room.members.values())
         if audience:
             realm.fanout.toUsers(audience, Renamed(old, newName))
+
+    def _remoteArrived(
+        self, key: str, info: dict[str, Any], rooms: list[list[str]]
+    ) -> None:
+        """
+        Know the user of another node described by C{info} under C{key},
+        in C{rooms} (pairs of room key and name), unless some user has
+        that key here already.
+        """
+        realm = self.realm
+        if key in realm.remote or realm.get(key) is not None:
+            return
+        user = realm.remote[key] = RemoteUser.fromInfo(info)
+        for roomKey, roomName in rooms:
+            self._remoteJoined(self._room(roomKey, roomName), user)
 
     # Reading the streams
 
@@ -610,6 +663,8 @@ class ClusterNode:
                     if streams.stream_id(id) > streams.stream_id(self._presenceAt):
                         self._presenceAt = id
                         self._presence(streams.fields(flat))
+                if self._presenceWaits:
+                    self._presenceCaughtUp()
             elif stream == keys.inbox(self.name):
                 for id, flat in entries:
                     if streams.stream_id(id) > streams.stream_id(self._inboxAt):
@@ -651,7 +706,8 @@ class ClusterNode:
             if seq in self._toldHere:
                 self._toldHere.discard(seq)
                 return
-            sender = self.realm.get(line["s"])
+            # By its session: the sender may have another name by now.
+            sender = self._sessions.get(line.get("u", ""))
         room = self.realm.rooms.get(roomKey)
         if room is None or not room.members:
             return
@@ -700,37 +756,105 @@ class ClusterNode:
             reason.trap(RedisError)
             raise ClusterUnavailable()
 
-        def claimed(reply: object) -> bool:
-            if str(reply) != "1":
+        def claimed(reply: Any) -> bool | defer.Deferred[bool]:
+            if not isinstance(reply, list) or str(reply[0]) != "1":
                 return False
+            if key not in self.realm.remote:
+                return True
+            # Whoever had the name here is gone from the cluster (a logout
+            # or a rename): read the news up to the claim first, so that
+            # this node's users hear it in its order.
+            return self._presenceRead(str(reply[1])).addCallback(caughtUp)
+
+        def caughtUp(_: object) -> bool:
             stale = self.realm.remote.get(key)
             if stale is not None:
-                # Gone from the cluster; the news is still on its way here.
+                # Still here (the news did not come in time): it left.
                 self._remoteLeft(stale, "Quit")
             return True
 
         return d.addCallbacks(claimed, unreachable)
 
+    def _presenceRead(self, place: str) -> defer.Deferred[None]:
+        """
+        @return: A L{Deferred} firing once this node has read the presence
+            stream up to C{place}, or after L{REPLY_TIMEOUT} seconds, or
+            when Redis is lost, whichever comes first.
+        """
+        at = streams.stream_id(place)
+        if at <= streams.stream_id(self._presenceAt) or not self._ready:
+            return defer.succeed(None)
+        d: defer.Deferred[None] = defer.Deferred()
+        self._presenceWaits.append((at, d))
+        timeout = self.reactor.callLater(REPLY_TIMEOUT, _fire_once, d)
+        return d.addBoth(lambda result: _cancelled(timeout, result))
+
+    def _presenceCaughtUp(self, giveUp: bool = False) -> None:
+        """
+        Fire the waits of L{_presenceRead} for what was read (all of them
+        if C{giveUp}).
+        """
+        read = streams.stream_id(self._presenceAt)
+        waits, self._presenceWaits = self._presenceWaits, []
+        for at, d in waits:
+            if giveUp or at <= read:
+                _fire_once(d)
+            elif not d.called:
+                self._presenceWaits.append((at, d))
+
     def release(self, name: str) -> None:
         self._fire("unclaim", name_key(name), self.name)
 
     def loggedIn(self, user: ChatUser) -> None:
+        self._logins += 1
+        session = f"{self.name}/{self._run}/{self._logins}"
+        self._sessions[session] = user
+        self._sessionOf[user] = session
         self._fire("login", user.key, self.name, self._userJSON(user))
 
     def loggedOut(self, user: ChatUser, rooms: tuple[Room, ...], reason: str) -> None:
+        session = self._sessionOf.pop(user, "")
+        self._sessions.pop(session, None)
         self._fire("logout", user.key, self.name, user.name, reason)
         for room in rooms:
             self._unfollowIfEmpty(room, user)
 
     def renamed(self, user: ChatUser, oldName: str) -> None:
-        self._fire(
-            "rename",
-            name_key(oldName),
-            user.key,
-            self.name,
-            oldName,
-            self._userJSON(user),
+        if not self._ready:
+            self._changedAway = True
+            return
+        d = defer.ensureDeferred(
+            self._script(
+                "rename",
+                name_key(oldName),
+                user.key,
+                self.name,
+                oldName,
+                self._userJSON(user),
+            )
         )
+
+        def done(reply: object) -> None:
+            if str(reply) != "1":
+                # The old name is not this node's in the cluster any more:
+                # this node was taken for dead, and its user with it.
+                self._lost(user)
+
+        d.addCallbacks(done, self._fireFailed, errbackArgs=("rename",))
+
+    def _lost(self, user: ChatUser) -> None:
+        """
+        Disconnect C{user}, which the cluster no longer counts as this
+        node's, saying why.
+        """
+        if not user.online:
+            return
+        log.warn(
+            "{name} is no longer this node's in the cluster: disconnecting it",
+            name=user.name,
+            chat_event="cluster",
+        )
+        user.mind.disconnect(NAME_LOST)
 
     def joined(self, user: ChatUser, room: Room) -> None:
         if not self._ready:
@@ -783,6 +907,8 @@ class ClusterNode:
             room.name,
             kind,
             sender.name,
+            sender,
+            self._sessionOf.get(sender, ""),
             text,
             notice,
             tags,
@@ -820,6 +946,8 @@ class ClusterNode:
                 line.text,
                 "1" if line.notice else "0",
                 json.dumps(line.tags),
+                name_key(line.sender),
+                line.session,
             )
         )
 
@@ -849,7 +977,7 @@ class ClusterNode:
             entry,
             notice=line.notice,
             tags=line.tags,
-            sender=self.realm.get(line.sender),
+            sender=line.user if line.user.online else None,
         )
 
     def whisper(
@@ -899,3 +1027,20 @@ class ClusterNode:
             # Not followed (Redis away): everything kept is history.
             return defer.succeed(None if not self._ready else self._maxId)
         return defer.succeed(streams.stream_id(at)[0])
+
+
+def _cancelled(call: IDelayedCall, result: object) -> object:
+    """
+    Cancel C{call} unless it ran, and pass C{result} on.
+    """
+    if call.active():
+        call.cancel()
+    return result
+
+
+def _fire_once(d: defer.Deferred[None]) -> None:
+    """
+    Fire C{d} unless it has fired.
+    """
+    if not d.called:
+        d.callback(None)

@@ -18,10 +18,18 @@ The data:
   - C{room:R:lines}: stream of room R's lines, entry id C{N-0} for line id
     N, trimmed to the history's length.
   - C{ids}: the last line id given.
+  - C{keep}: seconds a line is kept (C{--history-keep}), set by each node's
+    C{hello}: the stream of a room nobody is in expires after that long,
+    and lines older than that are taken from a stream's head as lines are
+    added.
   - C{node:N:seq}: the last line a node's run had accepted (C{run seq}),
     so a line sent again after a lost reply is kept once.
   - C{presence}: stream of what changes who is where.
   - C{epoch}: a random word set once: a new one means Redis lost its data.
+
+Every script that changes a name, a membership or presence checks first
+that this node holds the name (C{owner}): a node that was taken for dead
+(a long stall) and reaped cannot change what is another node's now.
 """
 
 from __future__ import annotations
@@ -44,12 +52,21 @@ local function owner(key)
   return cjson.decode(cur).node
 end
 
+-- A room nobody is in is gone: its lines are kept --history-keep long.
 local function leave_room(room, key)
   local members = P .. 'room:' .. room .. ':members'
   redis.call('HDEL', members, key)
   if redis.call('HLEN', members) == 0 then
     redis.call('HDEL', P .. 'rooms', room)
+    local keep = tonumber(redis.call('GET', P .. 'keep') or '0')
+    if keep > 0 then
+      redis.call('EXPIRE', P .. 'room:' .. room .. ':lines', keep)
+    end
   end
+end
+
+local function enter_room(room)
+  redis.call('PERSIST', P .. 'room:' .. room .. ':lines')
 end
 
 -- Take a user out of everything; returns its rooms.
@@ -82,13 +99,17 @@ end
 """
 
 CLAIM = r"""
--- ARGV: prefix, key, node, user JSON.  1 if the name is now this node's.
+-- ARGV: prefix, key, node, user JSON.  {1, the presence stream's last id}
+-- if the name is now this node's (what a node reads up to before it uses
+-- a name it knew as another's), else 0.
 local key, node = ARGV[2], ARGV[3]
 local held = owner(key)
 if held and held ~= node then return 0 end
 redis.call('HSET', P .. 'users', key, ARGV[4])
 redis.call('SADD', P .. 'node:' .. node .. ':users', key)
-return 1
+local top = redis.call('XREVRANGE', P .. 'presence', '+', '-', 'COUNT', 1)
+if top[1] then return {1, top[1][1]} end
+return {1, '0-0'}
 """
 
 UNCLAIM = r"""
@@ -120,28 +141,35 @@ return 1
 
 RENAME = r"""
 -- ARGV: prefix, old key, new key, node, old name, new user JSON.
--- The new name was claimed by this node.
+-- Both names must be this node's (the new one claimed): 0 and nothing
+-- changed if not (this node was taken for dead and its user lost).
+-- The event carries the user (its session) and its rooms, for a node
+-- that no longer knows the old name.
 local old, new, node = ARGV[2], ARGV[3], ARGV[4]
+if owner(old) ~= node or owner(new) ~= node then return 0 end
 local user = cjson.decode(ARGV[6])
 if old ~= new then
-  if owner(old) == node then
-    redis.call('HDEL', P .. 'users', old)
-    redis.call('SREM', P .. 'node:' .. node .. ':users', old)
-  end
+  redis.call('HDEL', P .. 'users', old)
+  redis.call('SREM', P .. 'node:' .. node .. ':users', old)
 end
 redis.call('HSET', P .. 'users', new, ARGV[6])
 redis.call('SADD', P .. 'node:' .. node .. ':users', new)
 local rooms = redis.call('SMEMBERS', P .. 'user:' .. old .. ':rooms')
+local named = {}
 for _, room in ipairs(rooms) do
   local members = P .. 'room:' .. room .. ':members'
   redis.call('HDEL', members, old)
   redis.call('HSET', members, new, user.name)
+  local meta = redis.call('HGET', P .. 'rooms', room)
+  local name = room
+  if meta then name = cjson.decode(meta).name end
+  table.insert(named, {room, name})
 end
 if old ~= new and #rooms > 0 then
   redis.call('RENAME', P .. 'user:' .. old .. ':rooms', P .. 'user:' .. new .. ':rooms')
 end
 announce('t', 'rename', 'node', node, 'k', old, 'n', ARGV[5], 'nk', new,
-         'nn', user.name)
+         'nn', user.name, 'u', ARGV[6], 'rooms', cjson.encode(named))
 return 1
 """
 
@@ -161,6 +189,7 @@ local room, key, node = ARGV[2], ARGV[4], ARGV[6]
 if owner(key) ~= node then return redis.error_reply('NOTOWNER ' .. key) end
 redis.call('HSET', P .. 'room:' .. room .. ':members', key, ARGV[5])
 redis.call('SADD', P .. 'user:' .. key .. ':rooms', room)
+enter_room(room)
 redis.call('HSETNX', P .. 'rooms', room,
            cjson.encode({name = ARGV[3], topic = '', setter = '', time = 0}))
 announce('t', 'join', 'node', node, 'room', room, 'k', key, 'n', ARGV[5],
@@ -184,9 +213,12 @@ return 1
 
 LINE = r"""
 -- ARGV: prefix, room key, most lines kept, node, run, seq, room name, kind,
--- sender, text, notice, tags JSON.
--- Returns the line's id, or 0 if this run's line seq was kept already.
+-- sender, text, notice, tags JSON, sender's key, sender's session.
+-- Returns the line's id, or 0 if this run's line seq was kept already, or
+-- if its sender's name is another node's now (a stalled node's line).
 local room, node, run, seq = ARGV[2], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local held = owner(ARGV[13])
+if held and held ~= node then return 0 end
 local seqKey = P .. 'node:' .. node .. ':seq'
 local last = redis.call('GET', seqKey)
 if last then
@@ -206,9 +238,27 @@ if top[1] then
 end
 local t = redis.call('TIME')
 local time = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+-- Lines past --history-keep leave from the head, a few for each line added.
+local keep = tonumber(redis.call('GET', P .. 'keep') or '0')
+if keep > 0 then
+  local cutoff = tonumber(t[1]) - keep
+  for _, entry in ipairs(redis.call('XRANGE', lines, '-', '+', 'COUNT', 8)) do
+    local f = entry[2]
+    local at = nil
+    for i = 1, #f, 2 do
+      if f[i] == 't' then at = tonumber(f[i + 1]) end
+    end
+    if at == nil or at >= cutoff then break end
+    redis.call('XDEL', lines, entry[1])
+  end
+end
 redis.call('XADD', lines, 'MAXLEN', ARGV[3], id .. '-0', 'r', ARGV[7], 'k', ARGV[8],
            's', ARGV[9], 'x', ARGV[10], 't', time, 'n', ARGV[11], 'g', ARGV[12],
-           'o', node, 'q', ARGV[6])
+           'o', node, 'q', ARGV[6], 'u', ARGV[14])
+if keep > 0 and redis.call('HLEN', P .. 'room:' .. room .. ':members') == 0 then
+  -- A line kept while Redis was away, of a room that is gone since.
+  redis.call('EXPIRE', lines, keep)
+end
 if ARGV[8] == 'topic' then
   local meta = redis.call('HGET', P .. 'rooms', room)
   if meta then
@@ -275,6 +325,7 @@ for _, u in ipairs(state) do
       if redis.call('HEXISTS', members, u.key) == 0 then
         redis.call('HSET', members, u.key, name)
         redis.call('SADD', userRooms, r.key)
+        enter_room(r.key)
         redis.call('HSETNX', P .. 'rooms', r.key,
                    cjson.encode({name = r.name, topic = '', setter = '', time = 0}))
         announce('t', 'join', 'node', node, 'room', r.key, 'k', u.key, 'n', name,
@@ -326,9 +377,11 @@ return 1
 """
 
 HELLO = r"""
--- ARGV: prefix, a new epoch word, the highest line id this node has seen.
+-- ARGV: prefix, a new epoch word, the highest line id this node has seen,
+-- seconds a line is kept (0: for ever).
 -- Returns the epoch: another word than the node knew means Redis lost its
 -- data.  Line ids never go back below what a node has seen.
+redis.call('SET', P .. 'keep', ARGV[4])
 local epoch = redis.call('GET', P .. 'epoch')
 if not epoch then
   epoch = ARGV[2]

@@ -76,6 +76,17 @@ class ClusterUnavailable(ChatError):
         )
 
 
+class LoginAbandoned(ChatError):
+    """
+    The session went away while its name was claimed across the cluster:
+    the name was given back and nobody logged in.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the connection closed while {name} was logging in")
+        self.name = name
+
+
 class AlreadyCalled(ChatError):
     """
     A user asked to be renamed to the name they have.

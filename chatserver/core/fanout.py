@@ -75,6 +75,9 @@ class Mind(Protocol):
     @ivar echoes: Optional, L{False} when missing: whether the user gets
         its own room and private lines back, in their place among the
         others (L{ChatRealm.heard}, L{ChatRealm.whisper}).
+    @ivar closing: Optional, L{False} when missing: whether the session is
+        going away (a login whose connection ends while its name is claimed
+        in a cluster is then abandoned, L{ChatRealm.claimAndLogin}).
     """
 
     codec: Codec

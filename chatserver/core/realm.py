@@ -25,7 +25,12 @@ from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.config import ChatConfig
-from chatserver.core.errors import NameTaken, NoSuchUser, TooManyRooms
+from chatserver.core.errors import (
+    LoginAbandoned,
+    NameTaken,
+    NoSuchUser,
+    TooManyRooms,
+)
 from chatserver.core.events import (
     Acted,
     ChatEvent,
@@ -208,10 +213,22 @@ class ChatRealm:
         """
         Claim C{name} across the cluster, then log it in (L{login}).
 
+        A mind whose C{closing} is true once the name is claimed (its
+        connection went away meanwhile) is not logged in: the name is given
+        back, so that no user is left online without a connection.
+
         @return: A L{Deferred} firing with the user, or failing with
-            L{NameTaken}.
+            L{NameTaken}, or L{LoginAbandoned} if the mind went away.
         """
-        return self.claimAndDo(name, lambda: self.login(name, mind, claimed=True))
+
+        def claimed() -> ChatUser:
+            if getattr(mind, "closing", False):
+                assert self.peers is not None
+                self.peers.release(name)
+                raise LoginAbandoned(name)
+            return self.login(name, mind, claimed=True)
+
+        return self.claimAndDo(name, claimed)
 
     def login(self, name: str, mind: Mind, claimed: bool = False) -> ChatUser:
         """

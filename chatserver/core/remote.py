@@ -36,6 +36,8 @@ class RemoteUser:
         told; the IRC door shows it.
     @ivar ident: What an IRC user gave as its user name, or empty.
     @ivar realname: What an IRC user gave as its real name, or empty.
+    @ivar session: Its login's session id, the same on every node (a rename
+        names its user by it), or empty.
     """
 
     __slots__ = (
@@ -47,6 +49,7 @@ class RemoteUser:
         "node",
         "realname",
         "rooms",
+        "session",
         "since",
     )
 
@@ -60,6 +63,7 @@ class RemoteUser:
         self.door = ""
         self.ident = ""
         self.realname = ""
+        self.session = ""
 
     @classmethod
     def fromInfo(cls, info: dict[str, object]) -> RemoteUser:
@@ -68,6 +72,7 @@ class RemoteUser:
             C{since}, and maybe C{away}, C{door}, C{ident}, C{realname}).
         """
         user = cls(str(info["name"]), str(info["node"]), float(str(info["since"])))
+        user.session = str(info.get("session", ""))
         user.update(info)
         return user
 

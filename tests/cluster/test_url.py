@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatserver.cluster.url import DEFAULT_PORT, RedisURL, parse_redis_url
+from chatserver.cluster.url import (
+    DEFAULT_PORT,
+    PASSWORD_VARIABLE,
+    RedisURL,
+    parse_redis_url,
+    with_password,
+)
 
 
 def test_host_alone_means_the_default_port_and_database_0():
@@ -83,3 +89,49 @@ def test_any_text_is_a_url_or_a_one_line_error(text):
     else:
         assert url.host and 0 <= url.port <= 65535 and url.db >= 0
         assert url.port == DEFAULT_PORT or str(url.port) in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "redis://:s3cret@host/one",
+        "redis://user:s3cret@host:99999",
+        "http://:s3cret@host",
+        "redis://:s3cret@/2",
+        "redis:s3cret@host",
+    ],
+)
+def test_an_error_about_a_url_never_shows_its_password(text):
+    with pytest.raises(ValueError) as caught:
+        parse_redis_url(text)
+    assert "s3cret" not in str(caught.value)
+    assert "***@" in str(caught.value)
+
+
+@given(
+    user=st.text(max_size=10),
+    password=st.text(max_size=20),
+    rest=st.sampled_from(["host:0x/1", "host/db", "/1", "host?x=1", "h:99999"]),
+)
+def test_no_error_about_a_url_shows_its_password(user, password, rest):
+    secret = "Zq" + quote(password, safe="")
+    text = f"redis://{quote(user, safe='')}:{secret}@{rest}"
+    with pytest.raises(ValueError) as caught:
+        parse_redis_url(text)
+    assert secret not in str(caught.value)
+
+
+def test_a_password_file_wins_over_the_url_s_password(tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text("from file\nignored\n")
+    url = with_password(parse_redis_url("redis://:in-url@host"), str(secret))
+    assert url.password == "from file"
+
+
+def test_the_environment_gives_the_password_a_url_lacks():
+    environ = {PASSWORD_VARIABLE: "from env"}
+    assert with_password(parse_redis_url("redis://host"), "", environ).password == (
+        "from env"
+    )
+    url = with_password(parse_redis_url("redis://:in-url@host"), "", environ)
+    assert url.password == "in-url"

@@ -12,7 +12,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import Clock
 
 from chatserver.config import ChatConfig
-from chatserver.core.errors import ClusterUnavailable, NameTaken
+from chatserver.core.errors import ClusterUnavailable, LoginAbandoned, NameTaken
 from chatserver.core.events import Said, TopicChanged, Whispered
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteUser
@@ -121,6 +121,17 @@ def test_a_claim_that_cannot_be_made_says_why(chat, peers):
         outcome(login)
     # The name is not held here either.
     chat.claimAndLogin("alice", RecordingMind())
+
+
+def test_a_session_gone_while_its_name_is_claimed_gives_the_name_back(chat, peers):
+    mind = RecordingMind()
+    login = chat.claimAndLogin("alice", mind)
+    mind.closing = True  # type: ignore[attr-defined]
+    peers.claims["alice"].callback(True)
+    with pytest.raises(LoginAbandoned):
+        outcome(login)
+    assert "alice" not in chat
+    assert peers.take() == [("release", "alice")]
 
 
 def test_a_room_line_goes_to_the_cluster_and_reaches_the_room_when_it_comes_back(

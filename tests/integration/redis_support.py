@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 from pathlib import Path
+from typing import BinaryIO
 
 from tests.integration.support import TIMEOUT, wait_for
 
@@ -135,6 +136,20 @@ class RedisServer:
                 reply += chunk
         return reply.split(b"\r\n", 1)[0]
 
+    def call(self, *words: object) -> object:
+        """
+        Send one command (plain Redis only) and return its whole reply:
+        C{str}, C{int}, L{None} or a list of them; an error reply raises
+        L{RedisReplyError}.
+        """
+        request = _command(tuple(str(word) for word in words))
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+            if self.password is not None:
+                sock.sendall(_command(("AUTH", self.password)))
+                _read_reply(sock.makefile("rb"))
+            sock.sendall(request)
+            return _read_reply(sock.makefile("rb"))
+
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
         """
         Stop it, by its PID.
@@ -158,3 +173,30 @@ def _command(words: tuple[str, ...]) -> bytes:
         data = word.encode()
         request += b"$%d\r\n%s\r\n" % (len(data), data)
     return request
+
+
+class RedisReplyError(Exception):
+    """
+    Redis answered with an error.
+    """
+
+
+def _read_reply(reader: BinaryIO) -> object:
+    line = reader.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:].decode()
+    if kind == b"+":
+        return rest
+    if kind == b"-":
+        raise RedisReplyError(rest)
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        if int(rest) < 0:
+            return None
+        data = reader.read(int(rest) + 2)[:-2]
+        return data.decode()
+    if kind == b"*":
+        if int(rest) < 0:
+            return None
+        return [_read_reply(reader) for _ in range(int(rest))]
+    raise AssertionError(f"not a Redis reply: {line!r}")

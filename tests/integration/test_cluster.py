@@ -9,6 +9,7 @@ in one order.
 from __future__ import annotations
 
 import random
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -18,9 +19,16 @@ import pytest
 
 from chatserver.doors.line import lines
 from tests.integration.redis_support import RedisServer, free_port
-from tests.integration.support import TIMEOUT, ChatServer, Client, history_page
+from tests.integration.support import (
+    TIMEOUT,
+    ChatServer,
+    Client,
+    history_page,
+    wait_for,
+)
 
 InRoom = lines.InRoom
+Info = lines.Info
 Start = Callable[..., ChatServer]
 
 
@@ -129,6 +137,47 @@ def test_a_name_is_taken_across_nodes_and_free_again_after_leaving(start_node):
     assert bob.expect(lines.Left) == lines.Left("alice", "Quit")
     client.send("ALICE")
     assert client.expect(lines.Welcome) == lines.Welcome("chat", "ALICE")
+
+
+def test_two_names_in_one_write_log_in_one_user_who_leaves_with_the_connection(
+    start_node,
+):
+    a, b = start_node("a"), start_node("b")
+    carol = login(b, "carol")
+    client = a.connect()
+    client.expect(lines.Prompt)
+    # As `printf 'alice\nbob\n' | nc`: the second line is alice's first.
+    client.send(b"alice\nbob\n")
+    assert client.expect(lines.Welcome) == lines.Welcome("chat", "alice")
+    assert carol.expect(lines.Message) == lines.Message("alice", "bob")
+    client.close()
+    assert carol.expect(lines.Left) == lines.Left("alice", "Connection closed")
+    # Nobody is left behind: both names are free on every node.
+    login(b, "alice")
+    login(a, "bob")
+
+
+def test_a_node_taken_for_dead_cannot_rename_away_a_name_another_node_has_now(
+    start_node, redis
+):
+    a, b = start_node("a"), start_node("b")
+    stale = login(a, "alice")
+    carol = login(b, "carol")
+    sees_join(stale, "carol")
+    a.process.send_signal(signal.SIGSTOP)
+    try:
+        assert carol.expect(lines.Left) == lines.Left("alice", "node lost")
+        alice = login(b, "alice")
+        stale.send("/nick x")  # read when node a runs again
+    finally:
+        a.process.send_signal(signal.SIGCONT)
+    told = [event for event in stale.events_until_closed() if isinstance(event, Info)]
+    assert told[-1].text.startswith("You were disconnected by the server: ")
+    alice.send("still here")
+    assert carol.expect(lines.Message) == lines.Message("alice", "still here")
+    # The name's rooms are still the new holder's.
+    assert redis.call("HGET", "chat:room:#lobby:members", "alice") == "alice"
+    assert redis.call("SMEMBERS", "chat:user:alice:rooms") == ["#lobby"]
 
 
 def test_a_rename_claims_the_new_name_across_nodes(start_node):
@@ -452,10 +501,13 @@ def test_a_cluster_behind_a_redis_password(start_node):
 
 
 @pytest.mark.parametrize("redis_kind", ["password"])
-def test_a_wrong_redis_password_is_logged_and_nobody_can_log_in(start_server, redis):
+def test_a_wrong_redis_password_is_logged_once_and_nobody_can_log_in(
+    start_server, redis
+):
     url = redis.url.replace("s3cret", "wrong")
     node = start_server("--cluster", url, "--node-name", "a")
-    node.wait_for_log(r"Redis redis://\*\*\*@127\.0\.0\.1:\d+/0 \(commands\): .*")
+    refused = r"Redis redis://\*\*\*@127\.0\.0\.1:\d+/0 \(commands\): "
+    node.wait_for_log(refused)
     client = node.connect()
     client.expect(lines.Prompt)
     client.send("alice")
@@ -463,7 +515,34 @@ def test_a_wrong_redis_password_is_logged_and_nobody_can_log_in(start_server, re
         "names cannot be checked while this server is cut off from its "
         "cluster, try again in a moment"
     )
+    # Both links try again a few times, each refused.
+    wait_for(lambda: wrong_passwords(redis) >= 8, "Redis to refuse 8 times")
+    assert len(re.findall(refused, node.log())) == 1
     assert "wrong" not in node.log()
+
+
+def wrong_passwords(redis: RedisServer) -> int:
+    """
+    @return: How many times C{redis} refused a password.
+    """
+    found = re.search(r"errorstat_WRONGPASS:count=(\d+)", str(redis.call("INFO")))
+    return int(found[1]) if found else 0
+
+
+@pytest.mark.parametrize("redis_kind", ["password"])
+def test_the_redis_password_may_be_read_from_a_file_ps_does_not_show(
+    start_server, redis, tmp_path
+):
+    secret = tmp_path / "redis-password"
+    secret.write_text("s3cret\n")
+    # The file wins over the URL's password.
+    url = redis.url.replace("s3cret", "old")
+    node = start_server(
+        "--cluster", url, "--cluster-password-file", str(secret), "--node-name", "a"
+    )
+    node.wait_for_log(r"Node a is in the cluster")
+    login(node, "alice")
+    assert "s3cret" not in node.log()
 
 
 @pytest.mark.parametrize("redis_kind", ["tls"])

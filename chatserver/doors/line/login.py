@@ -67,13 +67,16 @@ def check_password(connection: ChatProtocol, password: str) -> None:
     if not password:
         return
     hideInput(connection.transport, False)
-    connection.hold("login")
     name = connection.pendingName
     credentials = UsernamePassword(name.encode("utf-8"), password.encode("utf-8"))
     _login(connection, credentials, name)
 
 
 def _login(connection: ChatProtocol, credentials: ICredentials, name: str) -> None:
+    # Nothing more is read until the login is answered: in a cluster the
+    # name is claimed in Redis meanwhile, and a second name read now would
+    # log in a second user on this one connection.
+    connection.hold("login")
     login = connection.server.portal.login(credentials, connection, IChatUser)
     login.addCallbacks(
         lambda result: _loggedIn(connection, result[1]),
@@ -87,7 +90,6 @@ def _loggedIn(connection: ChatProtocol, user: ChatUser) -> None:
         # The connection went away while the password was checked.
         user.quit(connection.leaveReason or "Connection closed")
         return
-    connection.release("login")
     connection.user = user
     config = connection.config
     connection.setTimeout(config.idleTimeout or None)
@@ -101,11 +103,15 @@ def _loggedIn(connection: ChatProtocol, user: ChatUser) -> None:
     connection.send(*replies)
     if room is not None:
         user.replay(room)
+    # Read on once logged in: what came after the name is the user's.
+    connection.release("login")
 
 
 def _refused(connection: ChatProtocol, reason: Failure, name: str) -> None:
     connection.pendingName = ""
     if reason.check(ChatError):
+        if connection.closing:
+            return
         connection.release("login")
         if reason.check(NameTaken) and connection.server.passwords:
             connection.reject(f"{name} is already logged in")

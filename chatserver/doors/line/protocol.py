@@ -251,6 +251,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             if call is not None and call.active():
                 call.cancel()
         self._resumeCall = self._abortCall = self.answerCall = None
+        # A login answered from now on finds the connection gone.
+        self._closing = True
         why = self.leaveReason or lifecycle.describe_loss(reason)
         user, self.user = self.user, None
         lifecycle.ended(self.server, self, self.host, self.peer, user=user, why=why)

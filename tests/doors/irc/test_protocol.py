@@ -3,6 +3,7 @@ The IRC door without sockets: registration, commands, numerics, IRCv3, and
 talking with line-door users.
 """
 
+from tests.core.test_peers import FakePeers
 from tests.doors.irc.support import IrcServer
 
 
@@ -489,3 +490,16 @@ def test_commands_after_registration_in_the_same_read_come_after_the_welcome():
     assert commands.index("001") < commands.index("JOIN")
     # No #lobby: an IRC user joins its channels itself.
     assert [m.params[0] for m in messages if m.command == "JOIN"] == ["#dev"]
+
+
+def test_in_a_cluster_a_connection_lost_while_its_nick_is_claimed_logs_nobody_in():
+    server = IrcServer()
+    peers = FakePeers()
+    server.realm.peers = peers
+    client = server.irc()
+    client.send("NICK alice", "USER alice 0 * :Alice", "NICK bob")
+    assert list(peers.claims) == ["alice"]
+    client.lose()
+    peers.claims["alice"].callback(True)
+    assert list(server.realm.users()) == []
+    assert peers.take() == [("release", "alice")]
