@@ -5,14 +5,12 @@ encoded once per codec and form, in the order it was sent.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterator
+from collections.abc import Collection, Hashable
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
-from twisted.logger import LogEvent, globalLogPublisher
 
 from chatserver.core.events import ChatEvent, Joined, Renamed, Said
 from chatserver.core.fanout import Fanout
@@ -429,22 +427,6 @@ def test_coalesced_output_is_what_immediate_output_would_be(ops):
 # Faults: an event a codec cannot encode, a recipient that cannot take it.
 
 BAD = "\ud800"
-
-
-@pytest.fixture
-def errors() -> Iterator[list[LogEvent]]:
-    """
-    The errors logged during the test.
-    """
-    logged: list[LogEvent] = []
-
-    def observe(event: LogEvent) -> None:
-        if event.get("chat_event") == "error":
-            logged.append(event)
-
-    globalLogPublisher.addObserver(observe)  # type: ignore[arg-type]
-    yield logged
-    globalLogPublisher.removeObserver(observe)  # type: ignore[arg-type]
 
 
 def failing_chat(clock: Clock | None) -> tuple[Chat, FailingCodec]:

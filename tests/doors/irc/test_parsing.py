@@ -1,0 +1,194 @@
+"""
+What IRC clients type that is not what it looks like: numbers in other
+scripts or past what the stores take, empty list items, masks that a regular
+expression would take exponential time over, and logins that must not tell
+a right password from a wrong one.  Each gets one well-formed answer, the
+connection is kept, and nothing is logged as an error.
+"""
+
+from __future__ import annotations
+
+import pytest
+from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+
+from chatserver.core import wildcard
+from tests.doors.irc.support import IrcClient, IrcServer
+
+
+def kept(client: IrcClient) -> None:
+    """
+    Check that C{client}'s connection is open and answers.
+    """
+    assert not client.transport.disconnecting
+    client.send("PING still-there")
+    assert client.messages()[-1].params[-1] == "still-there"
+
+
+@pytest.mark.parametrize("item", [">²", "<²", ">٣", "<-1", ">" + "9" * 30])
+def test_list_with_a_count_that_is_not_ascii_digits_is_refused(item, errors):
+    server = IrcServer(rate=0)
+    irc = server.ircLogin("alice", join="#lobby")
+    irc.send(f"LIST {item}")
+    [refusal] = irc.messages()
+    assert refusal.command == "FAIL"
+    assert refusal.params[:3] == ("LIST", "INVALID_PARAMS", item)
+    kept(irc)
+    assert errors == []
+
+
+def test_list_counts_still_filter():
+    server = IrcServer(rate=0)
+    server.login("bob")
+    irc = server.ircLogin("alice", join="#lobby")
+    irc.send("JOIN #dev")
+    irc.raw()
+    irc.send("LIST >1", "LIST <2")
+    listed = [m.params[1] for m in irc.messages() if m.command == "322"]
+    assert listed == ["#lobby", "#dev"]
+
+
+def chathistory_client() -> IrcClient:
+    server = IrcServer(rate=0)
+    irc = server.ircLogin(
+        "alice", "batch", "server-time", "message-tags", "draft/chathistory"
+    )
+    irc.send("JOIN #lobby")
+    irc.raw()
+    return irc
+
+
+@pytest.mark.parametrize("limit", ["²", "0", "-1", "\u0661\u0660"])
+def test_chathistory_with_a_limit_that_is_not_ascii_digits_is_refused(limit, errors):
+    irc = chathistory_client()
+    irc.send(f"CHATHISTORY LATEST #lobby * {limit}")
+    [refusal] = irc.messages()
+    assert refusal.params == (
+        "CHATHISTORY",
+        "INVALID_PARAMS",
+        "LATEST",
+        limit,
+        "Invalid limit",
+    )
+    kept(irc)
+    assert errors == []
+
+
+@pytest.mark.parametrize("msgid", ["9" * 23, str(1 << 63), "²"])
+def test_chathistory_with_a_msgid_no_store_can_hold_is_refused(msgid, errors):
+    irc = chathistory_client()
+    irc.send(f"CHATHISTORY BEFORE #lobby msgid={msgid} 10")
+    [refusal] = irc.messages()
+    assert refusal.params[:3] == ("CHATHISTORY", "INVALID_PARAMS", "BEFORE")
+    kept(irc)
+    assert errors == []
+
+
+def test_chathistory_takes_the_largest_msgid_a_store_holds(errors):
+    irc = chathistory_client()
+    irc.send(f"CHATHISTORY BEFORE #lobby msgid={(1 << 63) - 1} 10")
+    got = irc.messages()
+    assert [m.command for m in got] == ["BATCH", "BATCH"]
+    assert errors == []
+
+
+def test_empty_items_of_a_part_list_are_left_out():
+    server = IrcServer(rate=0)
+    irc = server.ircLogin("alice", join="#lobby")
+    irc.send("PART ,#x,,#lobby,")
+    got = irc.messages()
+    assert [(m.command, m.params[1:2]) for m in got] == [
+        ("403", ("#x",)),
+        ("PART", ()),
+    ]
+    assert got[1].params[0] == "#lobby"
+
+
+def test_empty_items_of_other_lists_are_left_out():
+    server = IrcServer(rate=0)
+    irc = server.ircLogin("alice")
+    irc.send("JOIN ,", "NAMES ,", "WHOIS ,", "PRIVMSG , :hi", "LIST ,")
+    for m in irc.messages():
+        assert all(m.params[:-1]), m
+
+
+def test_cap_ls_with_a_version_that_is_not_ascii_digits(errors):
+    server = IrcServer(rate=0)
+    irc = server.irc()
+    irc.send("CAP LS ²")
+    [ls] = irc.messages()
+    assert ls.command == "CAP" and ls.params[1] == "LS"
+    assert errors == []
+
+
+# Masks
+
+
+LONG = "a" * 50
+
+
+def test_list_with_a_mask_a_regular_expression_would_take_ages_over():
+    server = IrcServer(rate=0)
+    irc = server.ircLogin("alice", join=f"#{LONG}")
+    irc.send("LIST " + "*a" * 12 + "*b", "LIST " + "*a" * 12 + "*")
+    listed = [m.params[1] for m in irc.messages() if m.command == "322"]
+    assert listed == [f"#{LONG}"]
+
+
+def test_who_with_a_mask_a_regular_expression_would_take_ages_over():
+    server = IrcServer(rate=0)
+    irc = server.irc()
+    irc.send(f"NICK {LONG[:32]}", f"USER a 0 * :{'a' * 400}")
+    irc.raw()
+    irc.send("WHO " + "*a" * 12 + "*b", "WHO " + "*A" * 12 + "*")
+    found = [m.params[5] for m in irc.messages() if m.command == "352"]
+    assert found == [LONG[:32]]
+
+
+def test_a_mask_longer_than_the_bound_is_refused_in_one_line(errors, monkeypatch):
+    # An IRC line cannot carry a mask as long as the bound: lower it.
+    monkeypatch.setattr(wildcard, "MAX_MASK_LENGTH", 8)
+    server = IrcServer(rate=0)
+    irc = server.ircLogin("alice")
+    irc.send("WHO " + "*" * 9, "LIST " + "?" * 9, "LIST !" + "?" * 9)
+    got = irc.messages()
+    assert [(m.command, m.params[:2]) for m in got] == [
+        ("FAIL", ("WHO", "REFUSED")),
+        ("FAIL", ("LIST", "REFUSED")),
+        ("FAIL", ("LIST", "REFUSED")),
+    ]
+    kept(irc)
+    assert errors == []
+
+
+# Passwords
+
+
+def accounts() -> IrcServer:
+    checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"secret")
+    return IrcServer([checker], rate=0)
+
+
+def login_with(server: IrcServer, password: str) -> list[tuple[str, tuple[str, ...]]]:
+    client = server.irc()
+    client.send(f"PASS {password}", "NICK alice", "USER a 0 * :A")
+    server.clock.advance(5)
+    got = [(m.command, m.params[1:]) for m in client.messages()]
+    return [*got, ("open", ())] if not client.transport.disconnecting else got
+
+
+def test_an_online_accounts_right_and_wrong_passwords_get_the_same_answer():
+    server = accounts()
+    online = server.irc()
+    online.send("PASS secret", "NICK alice", "USER a 0 * :A")
+    assert "001" in online.commands()
+    right, wrong = login_with(server, "secret"), login_with(server, "wrong")
+    assert (
+        right
+        == wrong
+        == [("433", ("alice", "Nickname is already in use")), ("open", ())]
+    )
+
+
+def test_a_wrong_password_for_an_account_not_online_is_still_464():
+    server = accounts()
+    assert [c for c, _ in login_with(server, "wrong")] == ["464", "ERROR"]
