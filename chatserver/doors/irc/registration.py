@@ -271,6 +271,16 @@ def try_register(connection: IrcProtocol) -> None:
         name, secret = connection.account
         credentials = UsernamePassword(name.encode("utf-8"), secret)
     elif connection.password:
+        if name in server.realm:
+            # As on the other doors, an account that is online is said so
+            # before its password is checked: right or wrong, the answer is
+            # the same.
+            connection.password = ""
+            connection.nick = ""
+            connection.reply(
+                numerics.ERR_NICKNAMEINUSE, name, "Nickname is already in use"
+            )
+            return
         credentials = UsernamePassword(
             name.encode("utf-8"), connection.password.encode("utf-8")
         )
@@ -310,10 +320,10 @@ def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
         and reason.check(NameTaken, UnauthorizedLogin)
         and name in connection.server.realm
     ):
-        # An account that is online: its right password (refused by the
-        # realm, the name being taken) and a wrong one (refused by the
-        # checker) get the same answer after the same delay, or the
-        # answer would tell an attacker that a password is right.
+        # An account that came online while its password was checked: its
+        # right password (refused by the realm, the name being taken) and a
+        # wrong one (refused by the checker) get the same answer after the
+        # same delay, or the answer would tell that a password is right.
         connection.password = ""
         connection.nick = ""
         _failed(

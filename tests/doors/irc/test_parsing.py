@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import pytest
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+from twisted.cred.credentials import IUsernamePassword
+from twisted.cred.error import UnauthorizedLogin
+from twisted.internet.defer import Deferred
 
 from chatserver.core import wildcard
 from tests.doors.irc.support import IrcClient, IrcServer
@@ -192,3 +195,49 @@ def test_an_online_accounts_right_and_wrong_passwords_get_the_same_answer():
 def test_a_wrong_password_for_an_account_not_online_is_still_464():
     server = accounts()
     assert [c for c, _ in login_with(server, "wrong")] == ["464", "ERROR"]
+
+
+class HeldChecker:
+    """
+    Checks C{alice}'s password C{secret}, answering when told to.
+    """
+
+    credentialInterfaces = (IUsernamePassword,)
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[Deferred[bytes], bool]] = []
+
+    def requestAvatarId(self, credentials: IUsernamePassword) -> Deferred[bytes]:
+        checked: Deferred[bytes] = Deferred()
+        right = credentials.username == b"alice" and credentials.password == b"secret"
+        self.waiting.append((checked, right))
+        return checked
+
+    def answer(self) -> None:
+        for checked, right in self.waiting:
+            if right:
+                checked.callback(b"alice")
+            else:
+                checked.errback(UnauthorizedLogin())
+        self.waiting = []
+
+
+def test_an_account_that_comes_online_while_its_password_is_checked(errors):
+    checker = HeldChecker()
+    server = IrcServer([checker], rate=0)
+    right, wrong, first = server.irc(), server.irc(), server.irc()
+    for client, password in ((right, "secret"), (wrong, "guess"), (first, "secret")):
+        client.send(f"PASS {password}", "NICK alice", "USER a 0 * :A")
+    checker.waiting.append(checker.waiting.pop(0))  # the first one is let in first
+    checker.waiting.append(checker.waiting.pop(0))
+    checker.answer()
+    server.clock.advance(5)
+    assert "001" in first.commands()
+    answers = [
+        [(m.command, m.params[1:]) for m in c.messages()] for c in (right, wrong)
+    ]
+    assert (
+        answers[0] == answers[1] == [("433", ("alice", "Nickname is already in use"))]
+    )
+    assert not right.transport.disconnecting and not wrong.transport.disconnecting
+    assert [e for e in errors if "log_failure" in e] == []
