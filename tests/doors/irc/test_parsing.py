@@ -241,3 +241,32 @@ def test_an_account_that_comes_online_while_its_password_is_checked(errors):
     )
     assert not right.transport.disconnecting and not wrong.transport.disconnecting
     assert [e for e in errors if "log_failure" in e] == []
+
+
+# The fan-out with the doors' own codecs
+
+
+@pytest.mark.parametrize("coalesce", [True, False])
+def test_a_quit_reason_no_door_can_encode_stops_no_later_delivery(coalesce, errors):
+    """
+    A lone surrogate in a quit reason (finding 2) cost every delivery after
+    it, for good; now it costs at most that one notice.
+    """
+    server = IrcServer(rate=0, coalesce=coalesce)
+    line, speaker, mallory = (server.connect() for _ in range(3))
+    irc = server.irc()
+    for client, name in ((line, "bob"), (speaker, "dave"), (mallory, "mallory")):
+        client.send(name)
+    irc.send("NICK carol", "USER carol 0 * :Carol", "JOIN #lobby")
+    server.clock.advance(0)
+    line.received()
+    irc.raw()
+    server.realm.get("mallory").quit("\ud800")  # type: ignore[union-attr]
+    server.clock.advance(0)
+    line.received()
+    irc.raw()
+    speaker.send("still heard")
+    server.clock.advance(0)
+    assert "<dave> still heard" in line.received()
+    assert irc.messages()[-1].params == ("#lobby", "still heard")
+    assert sorted(e["codec"] for e in errors) in ([], ["IrcCodec", "LineCodec"])
