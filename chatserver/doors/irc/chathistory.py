@@ -69,9 +69,11 @@ def parse_reference(text: str, star: bool = False) -> Reference:
     if kind == "timestamp":
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            # A time without a zone is local: year 1 may then fall before
+            # the calendar's start.
+            return Reference(time=moment.timestamp())
+        except (ValueError, OverflowError, OSError):
             raise BadReference(text) from None
-        return Reference(time=moment.timestamp())
     raise BadReference(text)
 
 

@@ -8,13 +8,18 @@ connection is kept, and nothing is logged as an error.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 from twisted.cred.credentials import IUsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.defer import Deferred
 
 from chatserver.core import wildcard
+from chatserver.doors.irc.chathistory import BadReference, parse_reference
 from tests.doors.irc.support import IrcClient, IrcServer
 
 
@@ -84,6 +89,34 @@ def test_chathistory_with_a_msgid_no_store_can_hold_is_refused(msgid, errors):
     assert refusal.params[:3] == ("CHATHISTORY", "INVALID_PARAMS", "BEFORE")
     kept(irc)
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00", "0001-01-01", "2026-13-01T00:00:00Z", "²"]
+)
+def test_chathistory_with_a_timestamp_out_of_the_calendar_is_refused(moment, errors):
+    irc = chathistory_client()
+    irc.send(f"CHATHISTORY BEFORE #lobby timestamp={moment} 10")
+    [refusal] = irc.messages()
+    assert refusal.params[:3] == ("CHATHISTORY", "INVALID_PARAMS", "BEFORE")
+    kept(irc)
+    assert errors == []
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.builds("msgid={}".format, st.text()),
+        st.builds("timestamp={}".format, st.text()),
+        st.builds("timestamp={}".format, st.datetimes().map(datetime.isoformat)),
+    )
+)
+def test_a_reference_is_read_or_refused_as_a_bad_reference(text):
+    try:
+        reference = parse_reference(text, star=True)
+    except BadReference:
+        return
+    assert reference.id is None or 0 <= reference.id < 1 << 63
 
 
 def test_chathistory_takes_the_largest_msgid_a_store_holds(errors):
