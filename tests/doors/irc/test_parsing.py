@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 from twisted.cred.credentials import IUsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.defer import Deferred
+from twisted.logger import globalLogPublisher
 
 from chatserver.core import wildcard
 from chatserver.doors.irc.chathistory import BadReference, parse_reference
@@ -303,3 +304,70 @@ def test_a_quit_reason_no_door_can_encode_stops_no_later_delivery(coalesce, erro
     assert "<dave> still heard" in line.received()
     assert irc.messages()[-1].params == ("#lobby", "still heard")
     assert sorted(e["codec"] for e in errors) in ([], ["IrcCodec", "LineCodec"])
+
+
+_COMMANDS = [
+    "LIST",
+    "WHO",
+    "CHATHISTORY",
+    "PART",
+    "JOIN",
+    "NAMES",
+    "WHOIS",
+    "CAP",
+    "MODE",
+    "TOPIC",
+    "USERHOST",
+    "ISON",
+    "PRIVMSG",
+    "NOTICE",
+    "AWAY",
+]
+_WORDS = st.one_of(
+    st.sampled_from(
+        [
+            "*",
+            "#lobby",
+            ",#lobby",
+            "LATEST",
+            "BEFORE",
+            "LS",
+            ">1",
+            "<\u00b2",
+            "\u00b2",
+            "msgid=1",
+            "msgid=" + "9" * 23,
+            "timestamp=0001-01-01",
+            "0",
+        ]
+    ),
+    st.text(
+        alphabet=st.characters(blacklist_characters="\r\n\0 ", codec="utf-8"),
+        min_size=1,
+        max_size=12,
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(_COMMANDS), st.lists(_WORDS, max_size=5))
+def test_any_parameters_get_answers_and_no_traceback(command, words):
+    logged: list[object] = []
+
+    def observe(event: dict[str, object]) -> None:
+        if "log_failure" in event:
+            logged.append(event)
+
+    server = IrcServer(rate=0)
+    irc = server.ircLogin(
+        "alice", "batch", "server-time", "message-tags", "draft/chathistory"
+    )
+    irc.send("JOIN #lobby")
+    irc.raw()
+    globalLogPublisher.addObserver(observe)  # type: ignore[arg-type]
+    try:
+        irc.send(" ".join([command, *words]))
+    finally:
+        globalLogPublisher.removeObserver(observe)  # type: ignore[arg-type]
+    assert logged == []
+    kept(irc)
