@@ -199,19 +199,19 @@ def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             else:
                 more = count
             continue
-        try:
-            if item[:1] == "!" and item[1:]:
-                excluded.append(compile_mask(item[1:]))
-            elif "*" in item or "?" in item:
-                matching.append(compile_mask(item))
-            elif item:
-                room = realm.getRoom(item)
-                wanted = wanted if wanted is not None else set()
-                if room is not None:
-                    wanted.add(room.key)
-        except MaskTooLong as e:
-            _refuse(connection, "LIST", e)
-            return
+        if (item[:1] == "!" and item[1:]) or "*" in item or "?" in item:
+            negated = item[:1] == "!"
+            try:
+                mask = compile_mask(item[1:] if negated else item)
+            except MaskTooLong as e:
+                _refuse(connection, "LIST", e)
+                return
+            (excluded if negated else matching).append(mask)
+        else:
+            room = realm.getRoom(item)
+            wanted = wanted if wanted is not None else set()
+            if room is not None:
+                wanted.add(room.key)
     connection.reply(numerics.RPL_LISTSTART, "Channel", "Users  Name")
     for info in user.listRooms():
         room = realm.getRoom(info.name)
