@@ -1,15 +1,33 @@
 """
 Every test keeps the desktop client's settings in a folder of its own, never
-in the user's ~/.config.
+in the user's ~/.config; a test may read the errors logged while it ran.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from twisted.logger import LogEvent, globalLogPublisher
 
 
 @pytest.fixture(autouse=True)
 def _clientConfigHome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def errors() -> Iterator[list[LogEvent]]:
+    """
+    The errors (C{chat_event="error"}) and tracebacks logged during the test.
+    """
+    logged: list[LogEvent] = []
+
+    def observe(event: LogEvent) -> None:
+        if event.get("chat_event") == "error" or "log_failure" in event:
+            logged.append(event)
+
+    globalLogPublisher.addObserver(observe)  # type: ignore[arg-type]
+    yield logged
+    globalLogPublisher.removeObserver(observe)  # type: ignore[arg-type]

@@ -26,6 +26,11 @@ one excluded from an event does not get it.
 
 Without a clock the fan-out delivers at once, which is what the tests that
 read a transport right after feeding it lines expect.
+
+Nothing one event or one recipient does stops the others: an event a codec
+cannot encode is logged once and left out for that codec's readers only,
+a C{deliver} that raises is logged and the next recipient served, and the
+turn's state is cleared whatever happens.
 """
 
 from __future__ import annotations
@@ -35,12 +40,17 @@ from itertools import count
 from typing import TYPE_CHECKING, Protocol
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
 
+from chatserver import LOG_NAMESPACE
 from chatserver.core.events import ChatEvent
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
     from chatserver.core.users import ChatUser
+
+
+log = Logger(namespace=LOG_NAMESPACE)
 
 
 class Codec(Protocol):
@@ -153,6 +163,9 @@ class Fanout:
         # Output held back for users waiting for a history replay.
         self._held: dict[ChatUser, list[bytes | Gap]] = {}
         self._heldSize: dict[ChatUser, int] = {}
+        # The events (by identity) and codecs whose encoding failed and was
+        # logged, this turn.
+        self._failed: set[tuple[int, Codec]] = set()
 
     @property
     def pending(self) -> bool:
@@ -164,6 +177,74 @@ class Fanout:
     def _schedule(self) -> None:
         if self._flushCall is None and self._clock is not None:
             self._flushCall = self._clock.callLater(0, self.flush)
+
+    def _encode(self, codec: Codec, event: ChatEvent, form: Hashable) -> bytes:
+        """
+        @return: C{event} encoded by C{codec} in C{form}, or nothing when
+            the codec fails on it: the failure is logged (once per event and
+            codec in a turn) and that codec's readers miss the event.
+        """
+        try:
+            return codec.encode(event, form)
+        except Exception:
+            self._encodingFailed(codec, event)
+            return b""
+
+    def _encodingFailed(self, codec: Codec, event: ChatEvent) -> None:
+        """
+        Log, once per event and codec in a turn, the exception being
+        handled: C{codec} could not encode C{event}.
+        """
+        key = (id(event), codec)
+        if key not in self._failed:
+            self._failed.add(key)
+            log.failure(
+                "Cannot encode {event!r} for the {codec} door: "
+                "its readers there miss it",
+                chat_event="error",
+                event=event,
+                codec=type(codec).__name__,
+            )
+
+    def _encodeFor(
+        self,
+        user: ChatUser,
+        event: ChatEvent,
+        rooms: Collection[Room],
+        room: Room | None,
+    ) -> bytes:
+        """
+        @return: C{event}, about C{room}, encoded for C{user} alone, who is
+            in C{rooms}: as L{_encode}, the form included.
+        """
+        codec = user.codec
+        try:
+            return codec.encode(event, codec.form(rooms, room))
+        except Exception:
+            self._encodingFailed(codec, event)
+            return b""
+
+    def _deliveryFailed(self, user: ChatUser) -> None:
+        """
+        Log that delivering to C{user} raised: what it was sent is lost for
+        it alone.
+        """
+        log.failure(
+            "Delivering to {name} ({peer}) failed",
+            chat_event="error",
+            name=user.name,
+            peer=user.mind.peer,
+        )
+
+    def _deliverEach(self, users: Iterable[ChatUser], data: bytes) -> None:
+        """
+        Deliver C{data} to each of C{users}, going on past any that fails.
+        """
+        for user in users:
+            try:
+                self._deliver(user, data)
+            except Exception:
+                self._deliveryFailed(user)
 
     def _deliver(self, user: ChatUser, data: bytes) -> None:
         held = self._held.get(user)
@@ -188,13 +269,21 @@ class Fanout:
         once, encoded once per codec and form.
         """
         encoded: dict[tuple[Codec, Hashable], bytes] = {}
-        for user in users:
-            codec = user.codec
-            form = codec.form(user.rooms, room)
-            data = encoded.get((codec, form))
-            if data is None:
-                data = encoded[codec, form] = codec.encode(event, form)
-            self._deliver(user, data)
+        try:
+            for user in users:
+                codec = user.codec
+                try:
+                    form = codec.form(user.rooms, room)
+                except Exception:
+                    self._encodingFailed(codec, event)
+                    continue
+                data = encoded.get((codec, form))
+                if data is None:
+                    data = encoded[codec, form] = self._encode(codec, event, form)
+                if data:
+                    self._deliverEach((user,), data)
+        finally:
+            self._failed.clear()
 
     def toRoom(
         self, room: Room, event: ChatEvent, exclude: ChatUser | None = None
@@ -240,8 +329,12 @@ class Fanout:
         Send C{event}, about C{room} (if any), to C{user} alone.
         """
         if self._clock is None:
-            codec = user.codec
-            self._deliver(user, codec.encode(event, codec.form(user.rooms, room)))
+            try:
+                data = self._encodeFor(user, event, user.rooms, room)
+            finally:
+                self._failed.clear()
+            if data:
+                self._deliverEach((user,), data)
             return
         self._addDirect(user, len(self._entries), (event, room))
 
@@ -251,7 +344,7 @@ class Fanout:
         in order with the events it gets.
         """
         if self._clock is None:
-            self._deliver(user, data)
+            self._deliverEach((user,), data)
             return
         self._addDirect(user, len(self._entries), data)
 
@@ -330,8 +423,10 @@ class Fanout:
             return
         self.flushOne(user)
         if event is not None:
-            codec = user.codec
-            gap.data = codec.encode(event, codec.form(user.rooms, room))
+            try:
+                gap.data = self._encodeFor(user, event, user.rooms, room)
+            finally:
+                self._failed.clear()
         gap.filled = True
         ready: list[bytes] = []
         while held:
@@ -348,7 +443,7 @@ class Fanout:
             self._heldSize.pop(user, None)
         data = b"".join(ready)
         if data:
-            user.mind.deliver(data)
+            self._handOver(user, data)
 
     def unhold(self, user: ChatUser) -> None:
         """
@@ -362,7 +457,16 @@ class Fanout:
         self._heldSize.pop(user, None)
         data = b"".join(item.data if isinstance(item, Gap) else item for item in held)
         if data:
+            self._handOver(user, data)
+
+    def _handOver(self, user: ChatUser, data: bytes) -> None:
+        """
+        Deliver C{data}, no longer held, to C{user}.
+        """
+        try:
             user.mind.deliver(data)
+        except Exception:
+            self._deliveryFailed(user)
 
     # Delivering
 
@@ -373,8 +477,17 @@ class Fanout:
         """
         if self._clock is None or not self.pending:
             return
-        data = b"".join(self._linesFor(user, {}))
-        self._direct.pop(user, None)
+        try:
+            data = b"".join(self._linesFor(user, {}))
+        except Exception:
+            log.failure(
+                "The fan-out lost what waited for {name}",
+                chat_event="error",
+                name=user.name,
+            )
+            data = b""
+        finally:
+            self._direct.pop(user, None)
         self._excluded.pop(user, None)
         if self._entries:
             # From now on it gets this turn's events as if it had joined its
@@ -384,7 +497,7 @@ class Fanout:
                 for room in user.rooms
             ]
         if data:
-            self._deliver(user, data)
+            self._deliverEach((user,), data)
 
     def _encoded(
         self,
@@ -400,7 +513,8 @@ class Fanout:
         key = (position, codec, form)
         data = cache.get(key)
         if data is None:
-            data = cache[key] = codec.encode(self._entries[position][0], form)
+            event = self._entries[position][0]
+            data = cache[key] = self._encode(codec, event, form)
         return data
 
     def _linesFor(
@@ -453,7 +567,7 @@ class Fanout:
                     out.append(self._encoded(cache, payload, codec, None))
                 else:
                     event, about = payload
-                    out.append(codec.encode(event, codec.form(rooms, about)))
+                    out.append(self._encodeFor(user, event, rooms, about))
 
         for position in positions:
             advance(position)
@@ -552,7 +666,8 @@ class Fanout:
         for codec, sharing in byCodec.items():
             form = codec.form(only, room)
             data = b"".join(self._roomChunks(room, codec, form, cache, chunks))
-            writes.append((data, sharing))
+            if data:
+                writes.append((data, sharing))
 
     def flush(self) -> None:
         """
@@ -565,7 +680,43 @@ class Fanout:
         if not self.pending:
             self._moves.clear()
             self._excluded.clear()
+            self._failed.clear()
             return
+        try:
+            writes = self._writes()
+        except Exception:
+            # Not an event's encoding (that costs the event alone): a fault
+            # here loses the turn, and the fan-out goes on with the next.
+            log.failure("The fan-out lost a turn", chat_event="error")
+            writes = []
+        finally:
+            self._entries = []
+            self._roomEntries = {}
+            self._direct = {}
+            self._moves = {}
+            self._excluded = {}
+            self._failed.clear()
+        # Deliveries may send more (a user dropped for not reading leaves):
+        # that belongs to the next turn.
+        if self._held:
+            for data, users in writes:
+                self._deliverEach(users, data)
+            return
+        for data, users in writes:
+            try:
+                # The loop that runs once per recipient per turn: kept to an
+                # attribute look-up and a call.
+                for user in users:
+                    user.mind.deliver(data)
+            except Exception:
+                # Resume after the recipient that failed.
+                self._deliveryFailed(user)
+                self._deliverEach(users[users.index(user) + 1 :], data)
+
+    def _writes(self) -> list[tuple[bytes, list[ChatUser]]]:
+        """
+        @return: Everything of this turn encoded, with who gets it.
+        """
         # Who joined or left rooms, or was sent something alone, this turn.
         special: set[ChatUser] = set()
         special.update(self._direct, self._moves)
@@ -591,20 +742,4 @@ class Fanout:
             data = b"".join(self._linesFor(user, cache))
             if data:
                 writes.append((data, [user]))
-        self._entries = []
-        self._roomEntries = {}
-        self._direct = {}
-        self._moves = {}
-        self._excluded = {}
-        # Deliveries may send more (a user dropped for not reading leaves):
-        # that belongs to the next turn.
-        if self._held:
-            for data, users in writes:
-                for user in users:
-                    self._deliver(user, data)
-        else:
-            # The loop that runs once per recipient per turn: kept to an
-            # attribute look-up and a call.
-            for data, users in writes:
-                for user in users:
-                    user.mind.deliver(data)
+        return writes

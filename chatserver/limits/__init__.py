@@ -1,3 +1,4 @@
 """
-Limits every door shares: flow control, per-address limits, admission.
+Limits every door shares: flow control, per-address limits, admission,
+the numbers users type.
 """

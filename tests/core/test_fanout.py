@@ -34,13 +34,29 @@ class CountingCodec:
         return (f"{'M ' if form else ''}{event!r}\n").encode()
 
 
+class FailingCodec(CountingCodec):
+    """
+    Encodes as L{CountingCodec} does, but cannot encode a line whose text is
+    a lone surrogate, as a real door's codec cannot.
+    """
+
+    def encode(self, event: ChatEvent, form: Hashable) -> bytes:
+        if isinstance(event, Said) and event.text == "\ud800":
+            self.encoded += 1
+            return event.text.encode()
+        return super().encode(event, form)
+
+
 class Mind:
     def __init__(self, codec: CountingCodec) -> None:
         self.codec = codec
         self.deliveries: list[bytes] = []
         self.peer = "test"
+        self.broken = False
 
     def deliver(self, data: bytes) -> None:
+        if self.broken:
+            raise ConnectionError("the transport is gone")
         self.deliveries.append(data)
 
     def disconnect(self, reason: str) -> None:
@@ -74,14 +90,14 @@ class Chat:
         self.rooms = {name: Room(name) for name in ("#a", "#b")}
         self.users: dict[str, User] = {}
 
-    def user(self, name: str) -> User:
+    def user(self, name: str, codec: CountingCodec | None = None) -> User:
         user = self.users.get(name)
         if user is None:
-            user = self.users[name] = User(name, self.codec)
+            user = self.users[name] = User(name, codec or self.codec)
         return user
 
-    def join(self, name: str, room: str) -> User:
-        user, where = self.user(name), self.rooms[room]
+    def join(self, name: str, room: str, codec: CountingCodec | None = None) -> User:
+        user, where = self.user(name, codec), self.rooms[room]
         if where not in user.rooms:
             where.add(user)  # type: ignore[arg-type]
             user.rooms = (*user.rooms, where)
@@ -95,9 +111,11 @@ class Chat:
             user.rooms = tuple(r for r in user.rooms if r is not where)
             self.fanout.parted(user, where)  # type: ignore[arg-type]
 
-    def say(self, name: str, room: str, n: int, exclude: bool = True) -> None:
+    def say(
+        self, name: str, room: str, n: int, exclude: bool = True, text: str = ""
+    ) -> None:
         where = self.rooms[room]
-        event = Said(room, name, str(n), n, 0.0)
+        event = Said(room, name, text or str(n), n, 0.0)
         user = self.users.get(name)
         self.fanout.toRoom(where, event, user if exclude else None)  # type: ignore[arg-type]
 
@@ -398,6 +416,172 @@ def test_coalesced_output_is_what_immediate_output_would_be(ops):
             elif op == "users":
                 chosen: list[Any] = [chat.user(n) for n in NAMES if n <= name]
                 chat.fanout.toUsers(chosen, Renamed(name, str(serial)))
+            elif op == "flushOne":
+                chat.fanout.flushOne(user)  # type: ignore[arg-type]
+    clock.advance(0)
+    assert not coalesced.fanout.pending
+    for name, user in coalesced.users.items():
+        assert user.mind.data == immediate.users[name].mind.data
+
+
+# Faults: an event a codec cannot encode, a recipient that cannot take it.
+
+BAD = "\ud800"
+
+
+def failing_chat(clock: Clock | None) -> tuple[Chat, FailingCodec]:
+    """
+    A chat whose users I{f1} (in #a) and I{f2} (in #a and #b, another form)
+    have a codec that cannot encode a lone surrogate, and I{ok} (in #a) a
+    codec that can.
+    """
+    chat = Chat(clock)
+    failing = FailingCodec()
+    chat.join("f1", "#a", failing)
+    chat.join("f2", "#a", failing)
+    chat.join("f2", "#b")
+    chat.join("ok", "#a")
+    chat.join("speaker", "#a")
+    return chat, failing
+
+
+def bad_said(n: int) -> bytes:
+    return f"{Said('#a', 'speaker', BAD, n, 0.0)!r}\n".encode("utf-8", "surrogatepass")
+
+
+def test_an_event_a_codec_cannot_encode_is_left_out_for_that_codec_only(errors):
+    clock = Clock()
+    chat, _ = failing_chat(clock)
+    chat.say("speaker", "#a", 1)
+    chat.say("speaker", "#a", 2, text=BAD)
+    chat.say("speaker", "#a", 3)
+    clock.advance(0)
+    f1, f2, ok = (chat.users[n] for n in ("f1", "f2", "ok"))
+    assert f1.mind.data == said("#a", "speaker", 1) + said("#a", "speaker", 3)
+    assert f2.mind.data == said("#a", "speaker", 1, True) + said(
+        "#a", "speaker", 3, True
+    )
+    assert ok.mind.data == said("#a", "speaker", 1) + bad_said(2) + said(
+        "#a", "speaker", 3
+    )
+
+
+def test_an_encoding_failure_is_logged_once_per_event_and_codec(errors):
+    clock = Clock()
+    chat, _ = failing_chat(clock)
+    chat.say("speaker", "#a", 1, text=BAD)
+    chat.say("speaker", "#a", 2, text=BAD)
+    clock.advance(0)
+    assert [(e["codec"], e["event"].id) for e in errors] == [
+        ("FailingCodec", 1),
+        ("FailingCodec", 2),
+    ]
+    assert all(e["log_failure"].check(UnicodeEncodeError) for e in errors)
+
+
+def test_the_turns_after_an_encoding_failure_are_delivered(errors):
+    clock = Clock()
+    chat, _ = failing_chat(clock)
+    chat.say("speaker", "#a", 1, text=BAD)
+    clock.advance(0)
+    assert not chat.fanout.pending
+    chat.say("speaker", "#a", 2)
+    clock.advance(0)
+    assert chat.users["f1"].mind.deliveries == [said("#a", "speaker", 2)]
+    assert chat.users["ok"].mind.deliveries == [bad_said(1), said("#a", "speaker", 2)]
+
+
+def test_an_event_for_one_user_that_cannot_be_encoded_costs_that_event_alone(
+    errors,
+):
+    clock = Clock()
+    chat, _ = failing_chat(clock)
+    f1 = chat.users["f1"]
+    chat.fanout.send(f1, b"before\n")  # type: ignore[arg-type]
+    chat.fanout.toUser(f1, Said("#a", "x", BAD, 1, 0.0))  # type: ignore[arg-type]
+    chat.fanout.toUsers([f1], Said("#a", "x", BAD, 2, 0.0))  # type: ignore[list-item]
+    chat.fanout.send(f1, b"after\n")  # type: ignore[arg-type]
+    clock.advance(0)
+    assert f1.mind.data == b"before\nafter\n"
+    assert len(errors) == 2
+
+
+def test_a_recipient_whose_delivery_raises_does_not_stop_the_others(errors):
+    clock = Clock()
+    chat = Chat(clock)
+    members = [chat.join(f"u{n}", "#a") for n in range(5)]
+    members[1].mind.broken = True
+    chat.say("u0", "#a", 1, exclude=False)
+    clock.advance(0)
+    assert [len(m.mind.deliveries) for m in members] == [1, 0, 1, 1, 1]
+    assert [e["name"] for e in errors] == ["u1"]
+    chat.say("u0", "#a", 2, exclude=False)
+    clock.advance(0)
+    assert [len(m.mind.deliveries) for m in members] == [2, 0, 2, 2, 2]
+
+
+def test_a_recipient_whose_delivery_raises_while_others_are_held(errors):
+    clock = Clock()
+    chat = Chat(clock)
+    members = [chat.join(f"u{n}", "#a") for n in range(3)]
+    chat.fanout.hold(members[2])  # type: ignore[arg-type]
+    members[0].mind.broken = True
+    chat.say("u0", "#a", 1, exclude=False)
+    clock.advance(0)
+    assert [len(m.mind.deliveries) for m in members] == [0, 1, 0]
+    assert [e["name"] for e in errors] == ["u0"]
+
+
+def test_without_a_clock_an_event_a_codec_cannot_encode_is_left_out_for_it_alone(
+    errors,
+):
+    chat, _ = failing_chat(None)
+    chat.say("speaker", "#a", 1, text=BAD)
+    chat.fanout.toUser(chat.users["f1"], Said("#a", "x", BAD, 2, 0.0))  # type: ignore[arg-type]
+    chat.say("speaker", "#a", 3)
+    assert chat.users["f1"].mind.data == said("#a", "speaker", 3)
+    assert chat.users["ok"].mind.data == bad_said(1) + said("#a", "speaker", 3)
+    assert [e["event"].id for e in errors] == [1, 2]
+
+
+def test_without_a_clock_a_recipient_whose_delivery_raises_does_not_stop_the_others(
+    errors,
+):
+    chat = Chat()
+    members = [chat.join(f"u{n}", "#a") for n in range(3)]
+    members[0].mind.broken = True
+    chat.say("u2", "#a", 1, exclude=False)
+    assert [len(m.mind.deliveries) for m in members] == [0, 1, 1]
+    assert [e["name"] for e in errors] == ["u0"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(operations, st.sets(st.integers(min_value=0, max_value=60)))
+def test_coalesced_output_with_failures_is_what_immediate_output_would_be(ops, failing):
+    """
+    With some lines that one door cannot encode, the users of that door
+    miss those lines alone, coalesced or not: everything else arrives as
+    it would have.
+    """
+    clock = Clock()
+    coalesced, immediate = Chat(clock), Chat()
+    for chat in (coalesced, immediate):
+        chat.codec = FailingCodec()
+    for serial, (op, name, room, flag) in enumerate(ops):
+        if op == "turn":
+            clock.advance(0)
+            continue
+        for chat in (coalesced, immediate):
+            user = chat.user(name)
+            if op == "join":
+                chat.join(name, room)
+            elif op == "part":
+                chat.part(name, room)
+            elif op == "say" and chat.rooms[room] in user.rooms:
+                text = BAD if serial in failing else ""
+                chat.say(name, room, serial, exclude=flag, text=text)
+            elif op == "send":
+                chat.fanout.send(user, b"to %s %d\n" % (name.encode(), serial))  # type: ignore[arg-type]
             elif op == "flushOne":
                 chat.fanout.flushOne(user)  # type: ignore[arg-type]
     clock.advance(0)

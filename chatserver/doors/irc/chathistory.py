@@ -23,6 +23,7 @@ from chatserver.core.errors import ChatError
 from chatserver.core.names import room_key
 from chatserver.doors.irc.welcome import CHATHISTORY_MAX
 from chatserver.history.store import MAX_PAGE, TOPIC, HistoryEntry
+from chatserver.limits.numbers import parse_count
 
 if TYPE_CHECKING:
     from chatserver.core.users import ChatUser
@@ -60,14 +61,19 @@ def parse_reference(text: str, star: bool = False) -> Reference:
     if text == "*" and star:
         return Reference()
     kind, _, value = text.partition("=")
-    if kind == "msgid" and value.isdigit():
-        return Reference(id=int(value))
+    if kind == "msgid":
+        number = parse_count(value)
+        if number is None:
+            raise BadReference(text)
+        return Reference(id=number)
     if kind == "timestamp":
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            # A time without a zone is local: year 1 may then fall before
+            # the calendar's start.
+            return Reference(time=moment.timestamp())
+        except (ValueError, OverflowError, OSError):
             raise BadReference(text) from None
-        return Reference(time=moment.timestamp())
     raise BadReference(text)
 
 
@@ -188,12 +194,13 @@ def chathistory(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         )
         return
     limitText = params[wanted - 1]
-    if not limitText.isdigit() or int(limitText) < 1:
+    asked = parse_count(limitText, 1)
+    if asked is None:
         connection.fail(
             "CHATHISTORY", "INVALID_PARAMS", sub, limitText, "Invalid limit"
         )
         return
-    limit = min(int(limitText), CHATHISTORY_MAX)
+    limit = min(asked, CHATHISTORY_MAX)
     if not target.startswith("#"):
         connection.send(connection.codec.batch(target, []))
         return

@@ -28,15 +28,16 @@ from chatserver.core.errors import (
     TooManyRooms,
 )
 from chatserver.core.remote import RemoteUser
+from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
 from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
 from chatserver.doors.irc.masks import (
     Someone,
     door_of,
     ident_of,
-    mask_pattern,
     realname_of,
     who_matches,
 )
+from chatserver.limits.numbers import parse_count
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
@@ -72,6 +73,14 @@ def _refuse(connection: IrcProtocol, command: str, error: ChatError) -> None:
     connection.fail(command, "REFUSED", error.reason)
 
 
+def _items(param: str) -> list[str]:
+    """
+    @return: The items of a comma-separated list, the empty ones left out
+        (C{,#a,,#b}: C{#a} and C{#b}), as no reply can name an empty one.
+    """
+    return [item for item in param.split(",") if item]
+
+
 def _roomError(
     connection: IrcProtocol, command: str, name: str, error: ChatError
 ) -> None:
@@ -104,9 +113,7 @@ def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         for room in list(user.rooms):
             user.part(room.name)
         return
-    for name in msg.params[0].split(","):
-        if not name:
-            continue
+    for name in _items(msg.params[0]):
         try:
             room, new = user.join(name)
         except ChatError as e:
@@ -122,7 +129,7 @@ def part(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         _needMore(connection, "PART")
         return
     reason = strip_formatting(msg.params[1]) if len(msg.params) > 1 else ""
-    for name in msg.params[0].split(","):
+    for name in _items(msg.params[0]):
         try:
             user.part(name, reason)
         except ChatError as e:
@@ -159,23 +166,12 @@ def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             welcome.names(connection, each, end=False)
         connection.reply(numerics.RPL_ENDOFNAMES, "*", "End of /NAMES list.")
         return
-    for name in msg.params[0].split(","):
+    for name in _items(msg.params[0]):
         room = realm.getRoom(name)
         if room is None:
             connection.reply(numerics.RPL_ENDOFNAMES, name, "End of /NAMES list.")
         else:
             welcome.names(connection, room)
-
-
-def _glob(mask: str) -> re.Pattern[str]:
-    """
-    @return: A pattern for a mask of room names (C{*}, C{?}), regardless
-        of case.
-    """
-    parts = (
-        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask.casefold()
-    )
-    return re.compile("".join(parts), re.DOTALL)
 
 
 def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
@@ -186,20 +182,32 @@ def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     """
     realm = connection.server.realm
     wanted: set[str] | None = None
-    matching: list[re.Pattern[str]] = []
-    excluded: list[re.Pattern[str]] = []
+    matching: list[Mask] = []
+    excluded: list[Mask] = []
     fewer: int | None = None
     more: int | None = None
-    for item in msg.params[0].split(",") if msg.params else ():
-        if item[:1] == "<" and item[1:].isdigit():
-            fewer = int(item[1:])
-        elif item[:1] == ">" and item[1:].isdigit():
-            more = int(item[1:])
-        elif item[:1] == "!" and item[1:]:
-            excluded.append(_glob(item[1:]))
-        elif "*" in item or "?" in item:
-            matching.append(_glob(item))
-        elif item:
+    for item in _items(msg.params[0]) if msg.params else ():
+        if item[:1] in ("<", ">"):
+            count = parse_count(item[1:])
+            if count is None:
+                connection.fail(
+                    "LIST", "INVALID_PARAMS", item, "Invalid number of users"
+                )
+                return
+            if item[0] == "<":
+                fewer = count
+            else:
+                more = count
+            continue
+        if (item[:1] == "!" and item[1:]) or "*" in item or "?" in item:
+            negated = item[:1] == "!"
+            try:
+                mask = compile_mask(item[1:] if negated else item)
+            except MaskTooLong as e:
+                _refuse(connection, "LIST", e)
+                return
+            (excluded if negated else matching).append(mask)
+        else:
             room = realm.getRoom(item)
             wanted = wanted if wanted is not None else set()
             if room is not None:
@@ -207,12 +215,11 @@ def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     connection.reply(numerics.RPL_LISTSTART, "Channel", "Users  Name")
     for info in user.listRooms():
         room = realm.getRoom(info.name)
-        folded = info.name.casefold()
         if wanted is not None and (room is None or room.key not in wanted):
             continue
-        if matching and not any(p.fullmatch(folded) for p in matching):
+        if matching and not any(m.matches(info.name) for m in matching):
             continue
-        if any(p.fullmatch(folded) for p in excluded):
+        if any(m.matches(info.name) for m in excluded):
             continue
         if fewer is not None and info.members >= fewer:
             continue
@@ -249,7 +256,7 @@ def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     tags["msgid"] = "t" + uuid4().hex
     realm = connection.server.realm
     prefix = connection.ircFactory.mask(user.name)
-    for target in msg.params[0].split(","):
+    for target in _items(msg.params[0]):
         audience: list[ChatUser]
         if target.startswith("#"):
             room = realm.getRoom(target)
@@ -322,7 +329,7 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
     # Client-only tags (+draft/reply, ...) travel with the message to the
     # IRC users with message-tags; the server's own tags are not taken.
     tags = tuple(sorted((k, v) for k, v in msg.tags.items() if k.startswith("+")))
-    for target in msg.params[0].split(","):
+    for target in _items(msg.params[0]):
         try:
             if target.startswith("#"):
                 # With echo-message the core sends the line back too.
@@ -440,9 +447,13 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         if found is not None:
             matched = [found]
         else:
-            pattern = mask_pattern("*" if mask == "0" else mask)
+            try:
+                compiled = compile_mask("*" if mask == "0" else mask)
+            except MaskTooLong as e:
+                _refuse(connection, "WHO", e)
+                return
             matched = [
-                other for other in realm.everyone() if who_matches(pattern, other)
+                other for other in realm.everyone() if who_matches(compiled, other)
             ]
         for other in matched:
             # Not about a channel: no channel is named (Modern allows "*").
@@ -455,7 +466,7 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         connection.reply(numerics.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
     wanted = msg.params[-1]
-    for name in wanted.split(","):
+    for name in _items(wanted):
         realm = connection.server.realm
         found = realm.lookup(name)
         if found is None:

@@ -5,11 +5,9 @@ they came through as the host (C{bob!bob@line}, C{alice!~alice@irc}).
 
 from __future__ import annotations
 
-import re
-
-from chatserver.core.names import name_key
 from chatserver.core.remote import RemoteUser
 from chatserver.core.users import ChatUser
+from chatserver.core.wildcard import Mask
 
 Someone = ChatUser | RemoteUser
 """
@@ -47,23 +45,7 @@ def mask_of(user: Someone) -> str:
     return f"{user.name}!{ident_of(user)}@{door_of(user)}"
 
 
-def mask_pattern(mask: str) -> re.Pattern[str]:
-    """
-    @return: A pattern for an IRC mask (C{*} any run, C{?} any one
-        character), to match names folded with L{name_key}.
-    """
-    parts = []
-    for char in mask:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(name_key(char) if char.isalnum() else char))
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def who_matches(pattern: re.Pattern[str], user: Someone) -> bool:
+def who_matches(mask: Mask, user: Someone) -> bool:
     """
     @return: Whether a C{WHO} mask matches C{user}'s nick, user, host,
         full mask or real name (RFC 2812 3.6.1).
@@ -75,4 +57,4 @@ def who_matches(pattern: re.Pattern[str], user: Someone) -> bool:
         mask_of(user),
         realname_of(user),
     )
-    return any(pattern.fullmatch(name_key(field)) for field in fields)
+    return any(mask.matches(field) for field in fields)

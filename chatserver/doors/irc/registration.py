@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
+from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
@@ -24,6 +25,7 @@ from chatserver.core.names import check_name
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors.irc import caps, commands, message, numerics, welcome
 from chatserver.doors.irc.message import Message
+from chatserver.limits.numbers import parse_count
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 
 if TYPE_CHECKING:
@@ -51,8 +53,8 @@ def cap(connection: IrcProtocol, msg: Message) -> None:
         if connection.user is None:
             connection.negotiating = True
         version = 0
-        if len(msg.params) > 1 and msg.params[1].isdigit():
-            version = int(msg.params[1])
+        if len(msg.params) > 1:
+            version = parse_count(msg.params[1], high=999) or 0
         connection.capVersion = max(connection.capVersion, version)
         tokens = " ".join(caps.ls_tokens(passwords, connection.capVersion))
         connection.send(message.encode("CAP", target, "LS", tokens, prefix=prefix))
@@ -269,6 +271,16 @@ def try_register(connection: IrcProtocol) -> None:
         name, secret = connection.account
         credentials = UsernamePassword(name.encode("utf-8"), secret)
     elif connection.password:
+        if name in server.realm:
+            # As on the other doors, an account that is online is said so
+            # before its password is checked: right or wrong, the answer is
+            # the same.
+            connection.password = ""
+            connection.nick = ""
+            connection.reply(
+                numerics.ERR_NICKNAMEINUSE, name, "Nickname is already in use"
+            )
+            return
         credentials = UsernamePassword(
             name.encode("utf-8"), connection.password.encode("utf-8")
         )
@@ -301,6 +313,28 @@ def _loggedIn(connection: IrcProtocol, user: ChatUser) -> None:
 
 def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
     connection.loggingIn = False
+    byPass = connection.account is None
+    if (
+        byPass
+        and connection.server.passwords
+        and reason.check(NameTaken, UnauthorizedLogin)
+        and name in connection.server.realm
+    ):
+        # An account that came online while its password was checked: its
+        # right password (refused by the realm, the name being taken) and a
+        # wrong one (refused by the checker) get the same answer after the
+        # same delay, or the answer would tell that a password is right.
+        connection.password = ""
+        connection.nick = ""
+        _failed(
+            connection,
+            Failure(UnauthorizedLogin()),
+            name,
+            numerics.ERR_NICKNAMEINUSE,
+            name,
+            "Nickname is already in use",
+        )
+        return
     if reason.check(ChatError):
         connection.release("login")
         if reason.check(NameTaken):
@@ -313,7 +347,6 @@ def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
             connection.fail("NICK", "CANNOT_LOG_IN", reason.value.reason)  # type: ignore[union-attr]
         connection.nick = ""
         return
-    byPass = connection.account is None
     connection.password = ""
     connection.account = None
     # A wrong PASS is answered with 464 and ERROR, and the connection is
@@ -333,13 +366,12 @@ def _failed(
     reason: Failure,
     name: str,
     code: str,
-    text: str,
-    *,
+    *params: str,
     close: bool = False,
 ) -> None:
     """
-    A login failed: answer after the throttle's delay, and close after too
-    many.
+    A login failed: answer C{code} with C{params} after the throttle's
+    delay, and close after too many.
     """
     connection.failures += 1
     delay = connection.server.loginThrottle.loginFailed(
@@ -348,7 +380,7 @@ def _failed(
 
     def answer() -> None:
         connection.answerCall = None
-        connection.reply(code, text)
+        connection.reply(code, *params)
         if close:
             connection.close("Password incorrect")
             return

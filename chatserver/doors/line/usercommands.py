@@ -24,6 +24,7 @@ from chatserver.doors.line.commands import (
     split_room,
 )
 from chatserver.history.store import MAX_PAGE
+from chatserver.limits.numbers import parse_count
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
@@ -189,14 +190,12 @@ def command_topic(connection: ChatProtocol, user: ChatUser, args: str) -> None:
 
 def command_history(connection: ChatProtocol, user: ChatUser, args: str) -> None:
     room, rest = split_room(args)
-    limit = DEFAULT_HISTORY_PAGE
-    if rest:
-        if not rest.isdigit() or not 1 <= int(rest) <= MAX_PAGE:
-            connection.send(
-                lines.Error(f"usage: /history [#ROOM] [N], N from 1 to {MAX_PAGE}")
-            )
-            return
-        limit = int(rest)
+    limit = parse_count(rest, 1, MAX_PAGE) if rest else DEFAULT_HISTORY_PAGE
+    if limit is None:
+        connection.send(
+            lines.Error(f"usage: /history [#ROOM] [N], N from 1 to {MAX_PAGE}")
+        )
+        return
     fetched = user.olderHistory(room, limit)
 
     def failed(reason: Failure) -> None:

@@ -372,6 +372,19 @@ def test_history_pages_back_through_older_lines():
     assert dave.events() == [lines.HistoryEnd(0)]
 
 
+@pytest.mark.parametrize("count", ["²", "٣", "0", "201", "9" * 4000, "-1"])
+def test_history_with_a_count_that_is_not_one_to_the_page_size_is_refused(
+    count, errors
+):
+    _server, alice, _bob, _ = chat()
+    alice.send(f"/history {count}")
+    assert alice.events() == [
+        lines.Error("usage: /history [#ROOM] [N], N from 1 to 200")
+    ]
+    alice.send("still here")
+    assert alice.transport.connected and errors == []
+
+
 def test_history_of_another_room_is_marked_with_it():
     _, alice, bob, _ = chat()
     alice.send("/join #dev")
