@@ -95,8 +95,9 @@ def test_a_refusal_names_the_first_forbidden_character(text, named):
     [
         "tabs\tare fine",
         "a family 👨\u200d👩\u200d👧 and a red heart ❤\ufe0f",
-        "می\u200cخواهم",  # Persian with a zero width non-joiner
-        "Zoë 李雷 עברית العربية",
+        # Persian (mi-khaham) with a zero width non-joiner.
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        "Zo\u00eb \u674e\u96f7",
     ],
 )
 def test_what_writing_needs_is_allowed(text):
