@@ -284,7 +284,18 @@ def _lineDoor(
         client(doors).send(f"/quit {_framed(text)}")
         lose(doors)
 
+    def login(doors: Doors, text: str) -> None:
+        # A newcomer of the same door, whom the others see join.
+        newcomer = client(doors)
+        other = (
+            doors.server.connect()
+            if isinstance(newcomer, FakeClient)
+            else TelnetClient(doors.server)
+        )
+        other.send(_framed(text))
+
     return {
+        "login": login,
         "say": say,
         "act": command("/me {}"),
         "msg": command("/msg iro {}"),
@@ -465,3 +476,21 @@ def test_any_text_reaches_every_other_door_as_one_clean_message_or_is_refused(
     if 1 in told.values():
         assert set(told.values()) == {1}, (told, got)
         assert errors == 0
+
+
+def test_a_private_line_to_a_name_no_user_may_have_is_refused_in_one_line():
+    doors = Doors()
+    doors.web.textMessageReceived('{"type": "msg", "to": "\\ud800", "text": "hi"}')
+    (error,) = doors.read()["web"]
+    assert error["type"] == "error"
+    assert error["message"].startswith("invalid name: U+D800 is not allowed")
+    doors.irc.send("PRIVMSG \u3164 :hi")
+    assert [m.command for m in doors.irc.messages()] == ["401"]
+
+
+def test_an_irc_ident_holds_only_what_a_name_may_hold():
+    doors = Doors()
+    eve = doors.server.irc()
+    eve.send("NICK eve", "USER \u3164e\u01c3ve\u202e 0 * :Eve", "JOIN #lobby")
+    (join,) = doors.irc.messages()
+    assert join.prefix == "eve!~eve@irc"

@@ -49,7 +49,10 @@ The letters not allowed in names because they are drawn as punctuation.
 """
 
 
-def _is_name_character(char: str) -> bool:
+def is_name_character(char: str) -> bool:
+    """
+    @return: Whether C{char} may be in a name.
+    """
     if char in _PUNCTUATION:
         return True
     if forbidden(char) or LOOKALIKES.match(char):
@@ -66,7 +69,7 @@ def _check_characters(name: str, what: str) -> str | None:
         not a valid C{what}, or L{None} when it is.
     """
     for char in name:
-        if not _is_name_character(char):
+        if not is_name_character(char):
             if LOOKALIKES.match(char):
                 why = "it is drawn as punctuation"
             elif forbidden(char) and unicodedata.category(char) != "Cc":

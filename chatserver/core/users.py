@@ -289,6 +289,7 @@ class ChatUser:
         """
         recipient = self.realm.lookup(name)
         if recipient is None:
+            check_name(name)  # an error echoes only what a name may hold
             raise NoSuchUser(name)
         self._checkedText(text)
         self.realm.whisper(

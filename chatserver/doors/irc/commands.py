@@ -338,7 +338,7 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
         except ChatError as e:
             if notice:
                 continue
-            if isinstance(e, NoSuchUser):
+            if isinstance(e, (NoSuchUser, InvalidName)):
                 connection.reply(
                     numerics.ERR_NOSUCHNICK, target, "No such nick/channel"
                 )
