@@ -15,9 +15,11 @@ C{≠} and C{!}; the spacing modifier letters U+02B0 to U+02FF, drawn as
 quotes, primes, colons and tone bars; the modifier tone letters; the
 Arabic tatweel and the NKo lajanyalan, drawn as a bare line; the
 vertical tilde).  Unicode's letter category alone cannot tell them (U+01C3
-is a letter, Lo, as much as C{a}), so they are listed.  Two names are the same name
-when their keys (L{name_key}, L{room_key}) are equal, so C{Alice} and
-C{alice} cannot be online together, nor C{#Dev} and C{#dev} both exist.
+is a letter, Lo, as much as C{a}), so they are listed.
+
+Two names are the same name when their keys (L{name_key}, L{room_key}) are
+equal, so C{Alice} and C{alice} cannot be online together, nor C{#Dev} and
+C{#dev} both exist.
 """
 
 from __future__ import annotations
