@@ -303,11 +303,17 @@ def _lineDoor(
         "part": command("/part #lobby {}"),
         "quit": quit,
         "nick": command("/nick {}"),
+        "to": command("/msg {} hi"),
+        "room": command("/join {}"),
     }
 
 
 def _ircSend(doors: Doors, line: str) -> None:
     doors.irc.protocol.dataReceived(_framed(line).encode("utf-8") + b"\r\n")
+
+
+def _oneTarget(text: str) -> str:
+    return "".join(char for char in text if char not in " ,") or "x"
 
 
 def _ircRealname(doors: Doors, text: str) -> None:
@@ -367,6 +373,9 @@ SENDERS: dict[str, tuple[str, dict[str, Action]]] = {
             "part": lambda d, t: _ircSend(d, f"PART #lobby :{t}"),
             "quit": _ircQuit,
             "nick": lambda d, t: _ircSend(d, f"NICK :{t}"),
+            # One target (IRC's lists are split at commas).
+            "to": lambda d, t: _ircSend(d, f"PRIVMSG {_oneTarget(t)} :hi"),
+            "room": lambda d, t: _ircSend(d, f"JOIN {_oneTarget(t)}"),
             "away": _ircAway,
             "realname": _ircRealname,
             "tag": _ircTag,
@@ -383,6 +392,8 @@ SENDERS: dict[str, tuple[str, dict[str, Action]]] = {
             "quit": _webQuit,
             "nick": lambda d, t: d.webSend(type="nick", name=t),
             "login": _webLogin,
+            "to": lambda d, t: d.webSend(type="msg", to=t, text="hi"),
+            "room": lambda d, t: d.webSend(type="join", room=t),
         },
     ),
 }
@@ -440,7 +451,7 @@ def _wellFormed(door: str, received: list[Any]) -> int:
 
 @pytest.mark.parametrize(("door", "field"), CASES)
 @settings(
-    max_examples=100,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -466,6 +477,10 @@ def test_any_text_reaches_every_other_door_as_one_clean_message_or_is_refused(
         told = {recipient[door]: told[recipient[door]]}
     if field == "tag":
         told = {"irc2": told["irc2"]}
+    if field == "to":
+        # Whoever the name names (if anyone) is told, once.
+        assert sum(told.values()) <= 1, (told, got)
+        return
     if field == "quit":
         # The connection closes whatever the reason holds: everyone is told,
         # once (a line door's /quit refused for its text, then closed, is
@@ -495,3 +510,14 @@ def test_an_irc_ident_holds_only_what_a_name_may_hold():
     eve.send("NICK eve", "USER \u3164e\u01c3ve\u202e 0 * :Eve", "JOIN #lobby")
     (join,) = doors.irc.messages()
     assert join.prefix == "eve!~eve@irc"
+
+
+def test_a_command_with_a_control_character_before_login_gets_one_error_line():
+    doors = Doors()
+    client = doors.server.connect()
+    client.received()
+    client.send("/quit \x1b[2J")
+    assert client.received() == [
+        "!!! control and format characters are not allowed (found U+001B)"
+    ]
+    assert not client.closing
