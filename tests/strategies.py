@@ -4,21 +4,29 @@ Hypothesis strategies shared by the property tests.
 
 from hypothesis import strategies as st
 
-from chatserver.core.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
+from chatserver.core.names import LOOKALIKES, MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
+from chatserver.core.text import forbidden, shows_nothing
 from chatserver.doors.line import lines
 
 # Letters of any script and decimal digits, plus the three punctuation marks.
 name_characters = st.one_of(
-    st.characters(categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Nd")),
+    st.characters(categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Nd")).filter(
+        lambda char: not forbidden(char) and not LOOKALIKES.match(char)
+    ),
     st.sampled_from("_-."),
 )
 names = st.text(name_characters, min_size=1, max_size=MAX_NAME_LENGTH).filter(
     lambda name: not name.startswith("/")
 )
 # What a user may send: anything printable (any script), spaces and tabs; no
-# control characters, so no line breaks.
+# control or format characters (chatserver.core.text), so no line breaks;
+# nor the joiners and variation selectors, which show nothing alone.
 texts = st.text(
-    st.characters(exclude_categories=("Cc", "Cs")) | st.just("\t"), min_size=1
+    st.characters(exclude_categories=("Cc", "Cs", "Cf", "Zl", "Zp")).filter(
+        lambda char: not forbidden(char) and (char.isspace() or not shows_nothing(char))
+    )
+    | st.just("\t"),
+    min_size=1,
 )
 room_names = st.text(name_characters, min_size=1, max_size=MAX_ROOM_NAME_LENGTH).map(
     lambda bare: "#" + bare

@@ -17,7 +17,18 @@ def test_every_name_made_of_allowed_characters_is_valid(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["alice", "Bob_2", "jean-luc", "a.b", "Zoë", "李雷", "x"]
+    "name",
+    [
+        "alice",
+        "Bob_2",
+        "jean-luc",
+        "a.b",
+        "Zoë",
+        "李雷",
+        "x",
+        "\u30eb\u30fc\u30af",  # a prolonged sound mark (Lm) in katakana
+        "\u4f50\u3005\u6728",  # an iteration mark (Lm)
+    ],
 )
 def test_ordinary_names_are_valid(name):
     assert check_name(name) == name
@@ -38,6 +49,24 @@ def test_ordinary_names_are_valid(name):
     ],
 )
 def test_invalid_names_are_refused_with_a_reason(name, why):
+    with pytest.raises(InvalidName, match=why):
+        check_name(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("\u3164", "U\\+3164 HANGUL FILLER is not allowed in a name \\(it is drawn as"),
+        ("bob\uffa0", "U\\+FFA0 HALFWIDTH HANGUL FILLER"),
+        ("\u01c3\u01c3\u01c3", "U\\+01C3 LATIN LETTER RETROFLEX CLICK .*punctuation"),
+        ("it\u02bcs", "U\\+02BC MODIFIER LETTER APOSTROPHE .*punctuation"),
+        ("a\u02d0b", "U\\+02D0 MODIFIER LETTER TRIANGULAR COLON"),
+        ("\u0640\u0640", "U\\+0640 ARABIC TATWEEL"),
+        ("bob\u202e", "U\\+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("bo\u200db", "U\\+200D ZERO WIDTH JOINER"),
+    ],
+)
+def test_names_drawn_blank_or_as_punctuation_are_refused(name, why):
     with pytest.raises(InvalidName, match=why):
         check_name(name)
 

@@ -151,6 +151,6 @@ def test_control_characters_are_refused_with_an_error(room):
     _, alice, bob, _ = room
     alice.send("\x1b[2Jgotcha")
     assert alice.events() == [
-        lines.Error("control characters are not allowed (found U+001B)")
+        lines.Error("control and format characters are not allowed (found U+001B)")
     ]
     assert bob.received() == []

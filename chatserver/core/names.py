@@ -4,26 +4,61 @@ unique.
 
 A user name is 1 to L{MAX_NAME_LENGTH} characters, each a letter (any
 script), a digit, C{_}, C{-} or C{.}.  A room name is C{#} followed by 1 to
-L{MAX_ROOM_NAME_LENGTH} of the same characters.  Two names are the same name
-when their keys (L{name_key}, L{room_key}) are equal, so C{Alice} and
-C{alice} cannot be online together, nor C{#Dev} and C{#dev} both exist.
+L{MAX_ROOM_NAME_LENGTH} of the same characters.
+
+Some letters are not allowed, because a name made of them would render
+blank or pass for punctuation: the letters that text may not hold either
+(L{chatserver.core.text.forbidden}: the Hangul fillers U+115F, U+1160,
+U+3164, U+FFA0, drawn as nothing), and the letters drawn as punctuation
+(L{LOOKALIKES}: the Latin clicks U+01C0 to U+01C3, drawn as C{|}, C{||},
+C{≠} and C{!}; the spacing modifier letters U+02B0 to U+02FF, drawn as
+quotes, primes, colons and tone bars; the modifier tone letters; the
+Arabic tatweel and the NKo lajanyalan, drawn as a bare line; the
+vertical tilde).  Unicode's letter category alone cannot tell them (U+01C3
+is a letter, Lo, as much as C{a}), so they are listed.
+
+Two names are the same name when their keys (L{name_key}, L{room_key}) are
+equal, so C{Alice} and C{alice} cannot be online together, nor C{#Dev} and
+C{#dev} both exist.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from chatserver.core.errors import InvalidName, InvalidRoomName
+from chatserver.core.text import describe, forbidden
 
 MAX_NAME_LENGTH = 32
 MAX_ROOM_NAME_LENGTH = 50
 ROOM_PREFIX = "#"
 _PUNCTUATION = frozenset("_-.")
 
+LOOKALIKES = re.compile(
+    "["
+    "\u01c0-\u01c3"  # Latin letters dental, lateral, alveolar, retroflex click
+    "\u02b0-\u02ff"  # spacing modifier letters
+    "\u0640"  # Arabic tatweel
+    "\u07fa"  # NKo lajanyalan
+    "\u2e2f"  # vertical tilde
+    "\ua700-\ua721"  # modifier tone letters
+    "\ua788"  # modifier letter low circumflex accent
+    "]"
+)
+"""
+The letters not allowed in names because they are drawn as punctuation.
+"""
 
-def _is_name_character(char: str) -> bool:
+
+def is_name_character(char: str) -> bool:
+    """
+    @return: Whether C{char} may be in a name.
+    """
     if char in _PUNCTUATION:
         return True
+    if forbidden(char) or LOOKALIKES.match(char):
+        return False
     category = unicodedata.category(char)
     # Letters of any script, and decimal digits.  Marks (Mn, Mc) are left out:
     # a name made of combining characters alone renders as nothing.
@@ -36,11 +71,14 @@ def _check_characters(name: str, what: str) -> str | None:
         not a valid C{what}, or L{None} when it is.
     """
     for char in name:
-        if not _is_name_character(char):
-            return (
-                f"{_describe(char)} is not allowed in a {what} "
-                "(use letters, digits, '_', '-' and '.')"
-            )
+        if not is_name_character(char):
+            if LOOKALIKES.match(char):
+                why = "it is drawn as punctuation"
+            elif forbidden(char) and unicodedata.category(char) != "Cc":
+                why = "it is drawn as nothing, or changes the text around it"
+            else:
+                why = "use letters, digits, '_', '-' and '.'"
+            return f"{_describe(char)} is not allowed in a {what} ({why})"
     return None
 
 
@@ -93,9 +131,11 @@ def check_room_name(room: str) -> str:
 def _describe(char: str) -> str:
     if char == " ":
         return "a space"
-    if char.isprintable():
+    if char.isprintable() and not forbidden(char) and not LOOKALIKES.match(char):
         return repr(char)
-    return f"the control character U+{ord(char):04X}"
+    if unicodedata.category(char) == "Cc":
+        return f"the control character U+{ord(char):04X}"
+    return describe(char)
 
 
 def name_key(name: str) -> str:

@@ -47,6 +47,7 @@ from chatserver.core.fanout import Fanout, Mind
 from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
+from chatserver.core.text import MAX_REASON_LENGTH, clean_text
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
 from chatserver.history.store import (
@@ -262,10 +263,14 @@ class ChatRealm:
     def logout(self, user: ChatUser, reason: str) -> None:
         """
         C{user} leaves the chat, for C{reason}; each user who shared a room
-        with it is told once.
+        with it is told once.  C{reason} is cleaned of what text may not
+        hold, and cut to L{MAX_REASON_LENGTH} bytes.
         """
         if not user.online or self._users.get(user.key) is not user:
             return
+        # The door's own reasons (Connection closed) are clean; a user's
+        # (QUIT :bye) may hold anything, and cannot be refused.
+        reason = clean_text(reason, MAX_REASON_LENGTH)
         user.online = False
         del self._users[user.key]
         audience = self._audience(user)

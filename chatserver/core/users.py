@@ -37,7 +37,14 @@ from chatserver.core.events import (
 )
 from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.rooms import Room
-from chatserver.core.text import MAX_TOPIC_LENGTH, check_text
+from chatserver.core.text import (
+    MAX_REASON_LENGTH,
+    MAX_TOPIC_LENGTH,
+    check_length,
+    check_text,
+    clean_tags,
+    shows_nothing,
+)
 from chatserver.history.store import (
     ACTION,
     MAX_PAGE,
@@ -177,7 +184,7 @@ class ChatUser:
         """
         room = self._room(name)
         if reason:
-            check_text(reason)
+            check_length(check_text(reason), MAX_REASON_LENGTH, "a part reason")
         self.realm.leave(self, room, Parted(room.name, self.name, _part_reason(reason)))
         return room
 
@@ -216,9 +223,15 @@ class ChatUser:
     # Talking
 
     def _checkedText(self, text: str) -> str:
-        if not text.strip():
+        """
+        @return: C{text}, a line another user may be shown: with something
+            to show, no forbidden character (L{check_text}), and no longer
+            than C{--max-line} bytes, as long as a line door user may type.
+        """
+        if shows_nothing(text):
             raise InvalidText("there is nothing to say")
-        return check_text(text)
+        check_text(text)
+        return check_length(text, self.realm.config.maxLine, "a line")
 
     def say(
         self,
@@ -238,6 +251,7 @@ class ChatUser:
         """
         where = self._room(room)
         text = self._checkedText(text)
+        tags = clean_tags(tags)
         event = self.realm.line(where, self, MESSAGE, text, notice=notice, tags=tags)
         self.realm.logMessage(self, where.name, text)
         return cast("Said | None", event)
@@ -251,6 +265,7 @@ class ChatUser:
         """
         where = self._room(room)
         text = self._checkedText(text)
+        tags = clean_tags(tags)
         event = self.realm.line(where, self, ACTION, text, tags=tags)
         self.realm.logMessage(self, where.name, f"* {text}")
         return cast("Acted | None", event)
@@ -274,10 +289,11 @@ class ChatUser:
         """
         recipient = self.realm.lookup(name)
         if recipient is None:
+            check_name(name)  # an error echoes only what a name may hold
             raise NoSuchUser(name)
         self._checkedText(text)
         self.realm.whisper(
-            self, recipient, text, notice=notice, action=action, tags=tags
+            self, recipient, text, notice=notice, action=action, tags=clean_tags(tags)
         )
         self.realm.logMessage(self, recipient.name, f"* {text}" if action else text)
         return recipient
@@ -290,12 +306,9 @@ class ChatUser:
         @return: As L{say}.
         """
         where = self._room(room)
-        text = check_text(text.strip())
-        if len(text) > MAX_TOPIC_LENGTH:
-            raise InvalidText(
-                f"a topic is at most {MAX_TOPIC_LENGTH} characters "
-                f"(that one has {len(text)})"
-            )
+        text = check_length(check_text(text.strip()), MAX_TOPIC_LENGTH, "a topic")
+        if shows_nothing(text):
+            text = ""
         event = self.realm.line(where, self, TOPIC, text)
         log.info(
             "{name} set the topic of {room}: {topic}",
@@ -311,11 +324,9 @@ class ChatUser:
         Be away for C{reason}, or back when it is empty.
         """
         reason = check_text(reason.strip())
-        if len(reason) > MAX_TOPIC_LENGTH:
-            raise InvalidText(
-                f"an away message is at most {MAX_TOPIC_LENGTH} characters "
-                f"(that one has {len(reason)})"
-            )
+        check_length(reason, MAX_REASON_LENGTH, "an away message")
+        if shows_nothing(reason):
+            reason = ""
         self.away = reason
         if self.realm.peers is not None:
             self.realm.peers.away(self)
@@ -440,7 +451,9 @@ class ChatUser:
 
     def quit(self, reason: str) -> None:
         """
-        Leave the chat, for C{reason}; nothing happens the second time.
+        Leave the chat, for C{reason}; nothing happens the second time.  A
+        reason is never refused (the user is leaving whatever it says):
+        the realm takes out what text may not hold (L{ChatRealm.logout}).
         """
         self.realm.logout(self, reason)
 

@@ -106,4 +106,4 @@ def test_outgoing() -> None:
     assert prepareOutgoing("/msg bob hi", "me") == Outgoing("/msg bob hi")
     assert prepareOutgoing("/quit bye", "me").quits
     assert prepareOutgoing("   ", "me") == Outgoing()
-    assert "control characters" in prepareOutgoing("a\x07", "me").error
+    assert "control and format characters" in prepareOutgoing("a\x07", "me").error

@@ -23,12 +23,13 @@ from chatserver.history.store import ACTION, TOPIC, HistoryEntry
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
 
-MAX_LINE = 512
-"""
-The longest line, its CR LF included, without its tags (RFC 1459 2.3).
-"""
+MAX_LINE = message.MAX_LINE
 
 _batches = count(1)
+_CONTINUED = frozenset(("time", "batch"))
+"""
+The tags the pieces of a split message after the first carry.
+"""
 
 
 def timestamp(when: float) -> str:
@@ -113,6 +114,9 @@ class IrcCodec:
         """
         @return: C{text} from C{sender} to C{target} as one C{PRIVMSG} or
             C{NOTICE} (C{command}) or more, each line within L{MAX_LINE}.
+            The first line is the message: it alone carries its C{msgid} and
+            its client-only tags; the lines after it carry its time (and
+            batch) only, so that no two messages share a msgid.
         """
         prefix = prefix or self.mask(sender)
         overhead = len(f":{prefix} {command} {target} :\r\n".encode())
@@ -122,6 +126,8 @@ class IrcCodec:
         for piece in split_text(text, MAX_LINE - overhead):
             body = f"\x01ACTION {piece}\x01" if action else piece
             out.append(message.encode(command, target, body, prefix=prefix, tags=tags))
+            if len(out) == 1:
+                tags = {k: v for k, v in tags.items() if k in _CONTINUED}
         return b"".join(out)
 
     def clientTags(self, tags: dict[str, str], given: events.Tags) -> dict[str, str]:

@@ -28,6 +28,7 @@ from chatserver.core.errors import (
     TooManyRooms,
 )
 from chatserver.core.remote import RemoteUser
+from chatserver.core.text import clean_tags
 from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
 from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
 from chatserver.doors.irc.masks import (
@@ -251,7 +252,7 @@ def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         return
     if caps.MESSAGE_TAGS not in connection.caps:
         return  # only a client with message-tags may send tags
-    tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
+    tags = dict(clean_tags(tuple(msg.tags.items())))
     # The echo and every relay share one msgid; it names nothing kept.
     tags["msgid"] = "t" + uuid4().hex
     realm = connection.server.realm
@@ -344,7 +345,7 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
         except ChatError as e:
             if notice:
                 continue
-            if isinstance(e, NoSuchUser):
+            if isinstance(e, (NoSuchUser, InvalidName)):
                 connection.reply(
                     numerics.ERR_NOSUCHNICK, target, "No such nick/channel"
                 )

@@ -14,6 +14,10 @@ _ESCAPES = {"\\": "\\\\", ";": "\\:", " ": "\\s", "\r": "\\r", "\n": "\\n"}
 _UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 
 MAX_PARAMS = 15
+MAX_LINE = 512
+"""
+The longest line, its CR LF included, without its tags (RFC 1459 2.3).
+"""
 
 
 class MalformedMessage(ValueError):
@@ -140,6 +144,21 @@ def encode(
     tags: dict[str, str] | None = None,
 ) -> bytes:
     """
-    @return: L{format}, encoded in UTF-8 with its CR LF.
+    @return: L{format}, encoded in UTF-8 with its CR LF, within L{MAX_LINE}
+        bytes without its tags: a last parameter that would make it longer
+        (a topic, a reason, a real name under a long mask) is cut, between
+        characters, to fit.
     """
-    return format(command, *params, prefix=prefix, tags=tags).encode("utf-8") + b"\r\n"
+    body = format(command, *params, prefix=prefix).encode("utf-8")
+    over = len(body) + 2 - MAX_LINE
+    if over > 0 and params:
+        last = params[-1].encode("utf-8")
+        # One byte more for the ":" that a cut parameter may come to need.
+        end = max(len(last) - over - 1, 0)
+        while end > 0 and last[end] & 0xC0 == 0x80:
+            end -= 1
+        params = (*params[:-1], last[:end].decode("utf-8"))
+        body = format(command, *params, prefix=prefix).encode("utf-8")
+    if not tags:
+        return body + b"\r\n"
+    return b"@" + format_tags(tags).encode("utf-8") + b" " + body + b"\r\n"

@@ -21,7 +21,8 @@ from twisted.python.failure import Failure
 
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, InvalidName, NameTaken
-from chatserver.core.names import check_name
+from chatserver.core.names import check_name, is_name_character
+from chatserver.core.text import MAX_REALNAME_LENGTH, clean_text
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors.irc import caps, commands, message, numerics, welcome
 from chatserver.doors.irc.message import Message
@@ -119,9 +120,12 @@ def user(connection: IrcProtocol, msg: Message) -> None:
         # An empty user name or real name is refused as missing (Modern).
         connection.reply(numerics.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
         return
-    ident = "".join(c for c in msg.params[0] if c.isalnum() or c in "-_.")[:10]
+    # Shown in every mask (nick!~ident@irc): only what a name may hold.
+    ident = "".join(c for c in msg.params[0] if is_name_character(c))[:10]
     connection.ident = ident or "user"
-    connection.realname = msg.params[3]
+    # Other users see it (WHOIS, WHO): it passes the chat's text gate, with
+    # what text may not hold taken out (no numeric refuses a real name).
+    connection.realname = clean_text(msg.params[3], MAX_REALNAME_LENGTH)
     connection.userGiven = True
     try_register(connection)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from chatserver.core.events import Joined
 from chatserver.core.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
-from chatserver.core.text import MAX_TOPIC_LENGTH
+from chatserver.core.text import MAX_REASON_LENGTH, MAX_TOPIC_LENGTH
 from chatserver.doors.irc import caps, numerics
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ The most messages one C{CHATHISTORY} request returns.
 def isupport(connection: IrcProtocol) -> list[str]:
     config = connection.config
     return [
-        f"AWAYLEN={MAX_TOPIC_LENGTH}",
+        f"AWAYLEN={MAX_REASON_LENGTH}",
         "CASEMAPPING=rfc8265",
         f"CHANLIMIT=#:{config.maxRoomsPerUser}",
         "CHANMODES=b,,,n",

@@ -32,7 +32,11 @@ def choose_name(connection: ChatProtocol, text: str) -> None:
     Read a line typed before login: a name, C{/quit} or C{/help}.
     """
     if text.startswith("/"):
-        command = parse_input(text)
+        try:
+            command = parse_input(text)
+        except ChatError as e:
+            connection.reject(e.reason)
+            return
         if isinstance(command, Command) and command.name in ("quit", "help"):
             usercommands.COMMANDS[command.name](connection, None, command.args)
         else:

@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chatserver.doors.irc.message import (
+    MAX_LINE,
     Message,
+    encode,
     escape_tag_value,
     format,
     parse,
@@ -41,6 +43,34 @@ def test_format_then_parse_gives_the_message_back(command, middle, last, prefix,
     params = (*middle, last)
     line = format(command, *params, prefix=prefix, tags=tags)
     assert parse(line) == Message(command, params, prefix, tags)
+
+
+@given(
+    # As long as a mask and a room name get: the last parameter is what is cut.
+    prefix=_word.map(lambda word: word * 3),
+    middle=st.lists(_word.map(lambda word: word * 4), max_size=2),
+    last=st.text(
+        st.characters(blacklist_characters="\r\n\0", blacklist_categories=["Cs"]),
+        max_size=600,
+    ),
+    tags=st.dictionaries(_tag_key, _tag_value, max_size=4),
+)
+def test_an_encoded_line_is_within_512_bytes_without_its_tags(
+    prefix, middle, last, tags
+):
+    data = encode("TOPIC", *middle, last, prefix=prefix, tags=tags)
+    assert data.endswith(b"\r\n") and data.count(b"\n") == 1
+    line = data[:-2].decode("utf-8")
+    body = line.partition(" ")[2] if tags else line
+    assert len(body.encode("utf-8")) + 2 <= MAX_LINE
+    message = parse(line)
+    assert message.params[:-1] == tuple(middle)
+    kept = message.params[-1]
+    assert last.startswith(kept)
+    if kept != last:
+        # Cut between characters, as close to the limit as a character allows.
+        whole = len((body + last[len(kept)]).encode("utf-8"))
+        assert whole + 2 > MAX_LINE - 1
 
 
 @given(_tag_value)
