@@ -5,28 +5,37 @@ L{LineFactory} on a L{Clock}, and clients on L{StringTransport}s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.internet import error
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.protocol import Factory
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from chatserver.config import ChatConfig
 from chatserver.doors.line import lines
-from chatserver.doors.line.factory import LineFactory
+from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.history.store import HistoryStore
+from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
 from chatserver.server import ChatServer
 
 
 class FakeClient:
     """
     One connection to the server, seen from the client's side.
+
+    @ivar connection: The connection at the server's gate.
+    @ivar protocol: The line door's protocol behind it (L{None} when the
+        connection was refused).
     """
 
     def __init__(
-        self, factory: LineFactory, port: int, host: str = "127.0.0.1"
+        self, factory: AdmittingFactory, port: int, host: str = "127.0.0.1"
     ) -> None:
         address: IPv4Address | IPv6Address = (
             IPv6Address("TCP", host, port)
@@ -36,8 +45,9 @@ class FakeClient:
         self.transport = StringTransport(
             hostAddress=IPv4Address("TCP", "127.0.0.1", 8123), peerAddress=address
         )
-        self.protocol: ChatProtocol = factory.buildProtocol(address)
-        self.protocol.makeConnection(self.transport)
+        self.connection: AdmittedConnection = factory.buildProtocol(address)
+        self.connection.makeConnection(self.transport)
+        self.protocol: ChatProtocol = self.connection.wrappedProtocol
 
     def send(self, data: bytes | str) -> None:
         if isinstance(data, str):
@@ -60,7 +70,7 @@ class FakeClient:
         """
         The connection goes away, for C{reason} (a clean close by default).
         """
-        self.protocol.connectionLost(Failure(reason or error.ConnectionDone()))
+        self.connection.connectionLost(Failure(reason or error.ConnectionDone()))
 
     @property
     def closing(self) -> bool:
@@ -92,8 +102,22 @@ class FakeServer:
         self.factory = LineFactory(self.server)
         self._ports = iter(range(40000, 60000))
 
+    def gate(
+        self, factory: Factory[Any], refusal: Callable[[str], bytes]
+    ) -> AdmittingFactory:
+        """
+        @return: C{factory} behind the gate, as the service puts it.
+        """
+        return AdmittingFactory(
+            factory,
+            self.server.admission,
+            self.clock,
+            self.config.closeGrace,
+            refusal,
+        )
+
     def connect(self, host: str = "127.0.0.1") -> FakeClient:
-        return FakeClient(self.factory, next(self._ports), host)
+        return FakeClient(self.gate(self.factory, refusal), next(self._ports), host)
 
     def login(self, name: str) -> FakeClient:
         """
