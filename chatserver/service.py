@@ -28,7 +28,7 @@ from chatserver.doors.line import factory as line_door
 from chatserver.doors.line.factory import LineFactory
 from chatserver.doors.line.telnet import ChatTelnetFactory
 from chatserver.limits.addresses import describe_address
-from chatserver.limits.gate import AdmittingFactory, no_refusal
+from chatserver.limits.gate import no_refusal
 from chatserver.server import ChatServer
 from chatserver.tuning.fdlimit import raise_open_files_limit
 from chatserver.tuning.leantcp import lean_reactor
@@ -134,20 +134,14 @@ class ChatService(MultiService):
         builds a protocol for it.  C{kind} (C{"telnet "}) is logged before
         the description.
         """
-        server = self.server
-        gate = AdmittingFactory(
-            factory,
-            server.admission,
-            server.clock,
-            server.config.closeGrace,
-            refusal,
-        )
         endpoint = _AnnouncingEndpoint(
             serverFromString(self._listeningReactor, description),
             kind + description,
             self.addresses,
         )
-        listener = StreamServerEndpointService(endpoint, gate)
+        listener = StreamServerEndpointService(
+            endpoint, self.server.gate(factory, refusal)
+        )
         # As twisted.application.strports.service does: a port that cannot
         # be bound stops twistd at start instead of being only logged.
         listener._raiseSynchronously = True

@@ -5,13 +5,9 @@ L{LineFactory} on a L{Clock}, and clients on L{StringTransport}s.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.internet import error
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.protocol import Factory
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
@@ -102,22 +98,10 @@ class FakeServer:
         self.factory = LineFactory(self.server)
         self._ports = iter(range(40000, 60000))
 
-    def gate(
-        self, factory: Factory[Any], refusal: Callable[[str], bytes]
-    ) -> AdmittingFactory:
-        """
-        @return: C{factory} behind the gate, as the service puts it.
-        """
-        return AdmittingFactory(
-            factory,
-            self.server.admission,
-            self.clock,
-            self.config.closeGrace,
-            refusal,
-        )
-
     def connect(self, host: str = "127.0.0.1") -> FakeClient:
-        return FakeClient(self.gate(self.factory, refusal), next(self._ports), host)
+        return FakeClient(
+            self.server.gate(self.factory, refusal), next(self._ports), host
+        )
 
     def login(self, name: str) -> FakeClient:
         """

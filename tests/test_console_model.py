@@ -39,7 +39,7 @@ from chatserver.core.errors import NoSuchUser
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.doors.line.factory import LineFactory, refusal
-from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
+from chatserver.limits.gate import AdmittedConnection
 from chatserver.server import ChatServer
 from tests.harness import FakeClient, FakeServer
 
@@ -385,10 +385,7 @@ class RealEventsTests(SynchronousTestCase):
         self.port += 1
         address = IPv4Address("TCP", "127.0.0.1", self.port)
         transport = StringTransport(peerAddress=address)
-        gate = AdmittingFactory(
-            self.factory, self.server.admission, self.clock, 5.0, refusal
-        )
-        connection = gate.buildProtocol(address)
+        connection = self.server.gate(self.factory, refusal).buildProtocol(address)
         connection.makeConnection(transport)
         return connection, transport
 

@@ -115,7 +115,7 @@ def connect(
 def test_an_admitted_connection_reaches_the_door_and_is_counted():
     server = FakeServer()
     doors = DoorFactory()
-    connection, transport = connect(server.gate(doors, refusal))
+    connection, transport = connect(server.server.gate(doors, refusal))
     (door,) = doors.built
     assert door.transport is transport  # its writes go straight there
     connection.dataReceived(b"hello")
@@ -126,7 +126,7 @@ def test_an_admitted_connection_reaches_the_door_and_is_counted():
 def test_a_refused_connection_is_told_why_and_closed_before_the_door_exists():
     server = FakeServer(maxClients=1)
     doors = DoorFactory()
-    gate = server.gate(doors, refusal)
+    gate = server.server.gate(doors, refusal)
     connect(gate)
     connection, transport = connect(gate)
     assert transport.value() == b"no: the server is full, please try again later\n"
@@ -138,7 +138,7 @@ def test_a_refused_connection_is_told_why_and_closed_before_the_door_exists():
 
 def test_a_refused_connection_that_does_not_go_is_aborted_after_the_grace():
     server = FakeServer(maxClients=1, closeGrace=5)
-    gate = server.gate(DoorFactory(), refusal)
+    gate = server.server.gate(DoorFactory(), refusal)
     connect(gate)
     _, transport = connect(gate)
     server.clock.advance(5)
@@ -147,7 +147,7 @@ def test_a_refused_connection_that_does_not_go_is_aborted_after_the_grace():
 
 def test_a_refusal_closes_only_the_sending_side_when_it_can():
     server = FakeServer(maxClients=1)
-    gate = server.gate(DoorFactory(), refusal)
+    gate = server.server.gate(DoorFactory(), refusal)
     connect(gate)
     connection, transport = connect(gate, transport=HalfCloseableTransport())
     assert isinstance(transport, HalfCloseableTransport)
@@ -160,7 +160,7 @@ def test_a_refusal_closes_only_the_sending_side_when_it_can():
 
 def test_a_door_that_says_nothing_closes_a_refused_connection_silently():
     server = FakeServer(maxClients=1)
-    gate = server.gate(DoorFactory(), lambda why: b"")
+    gate = server.server.gate(DoorFactory(), lambda why: b"")
     connect(gate)
     _, transport = connect(gate, transport=HalfCloseableTransport())
     assert transport.value() == b""
@@ -170,7 +170,7 @@ def test_a_door_that_says_nothing_closes_a_refused_connection_silently():
 def test_a_closed_connection_gives_its_place_back_after_the_door_is_told():
     server = FakeServer(maxClients=1)
     doors = DoorFactory()
-    gate = server.gate(doors, refusal)
+    gate = server.server.gate(doors, refusal)
     connection, _ = connect(gate)
     connection.connectionLost(Failure(ConnectionError()))
     assert doors.built[0].lost is not None
@@ -183,7 +183,7 @@ def test_a_closed_connection_gives_its_place_back_after_the_door_is_told():
 def test_the_limits_per_address_count_every_connection_at_accept():
     server = FakeServer(maxPerAddress=2)
     doors = DoorFactory()
-    gate = server.gate(doors, refusal)
+    gate = server.server.gate(doors, refusal)
     connect(gate)
     connect(gate)
     _, refused = connect(gate)
@@ -197,8 +197,8 @@ def test_the_limits_per_address_count_every_connection_at_accept():
 
 def test_one_admission_counts_the_connections_of_every_door():
     server = FakeServer(maxClients=2)
-    first = server.gate(DoorFactory(), refusal)
-    second = server.gate(DoorFactory(), lambda why: b"second: " + why.encode())
+    first = server.server.gate(DoorFactory(), refusal)
+    second = server.server.gate(DoorFactory(), lambda why: b"second: " + why.encode())
     connect(first)
     connect(second)
     _, refused = connect(first)
@@ -208,7 +208,7 @@ def test_one_admission_counts_the_connections_of_every_door():
 def test_the_server_stopping_is_told_to_the_door():
     server = FakeServer()
     doors = DoorFactory(StoppingDoor)
-    connection, transport = connect(server.gate(doors, refusal))
+    connection, transport = connect(server.server.gate(doors, refusal))
     stopped = server.server.admission.shutdown()
     (door,) = doors.built
     assert isinstance(door, StoppingDoor) and door.stopping == 1
@@ -219,7 +219,7 @@ def test_the_server_stopping_is_told_to_the_door():
 
 def test_a_door_that_cannot_say_goodbye_is_closed_when_the_server_stops():
     server = FakeServer()
-    connection, transport = connect(server.gate(DoorFactory(), refusal))
+    connection, transport = connect(server.server.gate(DoorFactory(), refusal))
     stopped = server.server.admission.shutdown()
     assert transport.disconnecting and not stopped.called
     server.clock.advance(server.config.closeGrace)
@@ -231,7 +231,7 @@ def test_a_door_that_cannot_say_goodbye_is_closed_when_the_server_stops():
 def test_no_connection_is_admitted_once_the_server_is_stopping():
     server = FakeServer()
     doors = DoorFactory()
-    gate = server.gate(doors, refusal)
+    gate = server.server.gate(doors, refusal)
     server.server.admission.shutdown()
     _, transport = connect(gate)
     assert transport.value() == b"no: the server is shutting down\n"
@@ -245,14 +245,14 @@ def test_a_door_factory_that_builds_nothing_closes_the_connection():
         def buildProtocol(self, addr: object) -> None:
             return None
 
-    _, transport = connect(server.gate(Nothing(), refusal))
+    _, transport = connect(server.server.gate(Nothing(), refusal))
     assert transport.disconnecting
     assert not server.server.admission.connections
 
 
 def test_the_gate_keeps_no_instance_dict():
     server = FakeServer(maxClients=1)
-    gate = server.gate(DoorFactory(), refusal)
+    gate = server.server.gate(DoorFactory(), refusal)
     connection, _ = connect(gate)
     connection.dataReceived(b"x")
     refused, _ = connect(gate)

@@ -46,7 +46,7 @@ class Transport(StringTransport):
 
 def web_door(**settings: Any) -> tuple[FakeServer, AdmittingFactory]:
     server = FakeServer(**settings)
-    return server, server.gate(web_site(server.server, []), refusal)
+    return server, server.server.gate(web_site(server.server, []), refusal)
 
 
 def connect(

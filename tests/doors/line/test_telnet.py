@@ -51,7 +51,7 @@ class TelnetClient:
         self.transport = transport or StringTransport(
             hostAddress=IPv4Address("TCP", "127.0.0.1", 8023), peerAddress=address
         )
-        gate = server.gate(ChatTelnetFactory(server.factory), refusal)
+        gate = server.server.gate(ChatTelnetFactory(server.factory), refusal)
         self.connection = gate.buildProtocol(address)
         self.connection.makeConnection(self.transport)
         self.telnet: ChatTelnetTransport = self.connection.wrappedProtocol
@@ -355,6 +355,19 @@ def test_telnet_connections_count_against_max_clients_with_raw_ones():
     client = TelnetClient(server)
     # Refused at accept: no telnet negotiation, one line.
     assert client.output() == b"!!! the server is full, please try again later\r\n"
+    assert client.transport.disconnecting
+
+
+def test_a_telnet_user_is_told_goodbye_when_the_server_stops():
+    server = FakeServer()
+    client = TelnetClient(server)
+    client.send("tel")
+    client.output()
+    server.server.admission.shutdown()
+    assert (
+        client.received()[-1]
+        == lines.Info("The server is shutting down. Goodbye!").format()
+    )
     assert client.transport.disconnecting
 
 
