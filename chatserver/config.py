@@ -25,6 +25,9 @@ class ChatConfig:
     @ivar maxClients: Open connections at most, named or not.
     @ivar loginTimeout: Seconds a connection has to choose a name; C{0} for
         no limit.
+    @ivar headerTimeout: Seconds an HTTP connection of the web door has for
+        each whole request, from accept or from its last response, however
+        slowly it comes; C{0} for no limit.
     @ivar idleTimeout: Seconds a logged-in user may stay silent before being
         disconnected; C{0} (the default) for no limit.
     @ivar rate: Lines per second each connection may send on average; C{0}
@@ -64,6 +67,7 @@ class ChatConfig:
     maxLine: int = 4096
     maxClients: int = 1000
     loginTimeout: float = 60.0
+    headerTimeout: float = 10.0
     idleTimeout: float = 0.0
     rate: float = 5.0
     burst: int = 10

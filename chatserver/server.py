@@ -5,12 +5,14 @@ settings, the clock, and the limits that count across doors.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.portal import Portal
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.protocol import Factory
 
 from chatserver.auth.checkers import AnyNameChecker, wants_password
 from chatserver.config import ChatConfig
@@ -19,6 +21,7 @@ from chatserver.history.store import HistoryReader, HistoryStore
 from chatserver.limits.addresses import AddressLimits, parse_network
 from chatserver.limits.admission import Admission
 from chatserver.limits.flow import TokenBucket
+from chatserver.limits.gate import AdmittingFactory, no_refusal
 from chatserver.limits.throttle import LoginThrottle
 
 if TYPE_CHECKING:
@@ -103,6 +106,19 @@ class ChatServer:
         )
         self.loginThrottle = LoginThrottle(clock)
         self.bucket = TokenBucket(config.rate, config.burst, clock)
+
+    def gate(
+        self, factory: Factory[Any], refusal: Callable[[str], bytes] = no_refusal
+    ) -> AdmittingFactory:
+        """
+        @return: C{factory}, a door's, behind the gate: each connection is
+            admitted at accept by this server's admission, or told
+            C{refusal(why)} and closed before C{factory} builds a protocol
+            for it (see L{chatserver.limits.gate}).
+        """
+        return AdmittingFactory(
+            factory, self.admission, self.clock, self.config.closeGrace, refusal
+        )
 
     def start(self) -> defer.Deferred[None]:
         """

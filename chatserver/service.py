@@ -5,7 +5,7 @@ number of endpoints, with a graceful stop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
@@ -17,14 +17,18 @@ from twisted.internet.interfaces import (
     IProtocolFactory,
     IStreamServerEndpoint,
 )
+from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.doors.irc import factory as irc_door
 from chatserver.doors.irc.factory import IrcFactory
+from chatserver.doors.line import factory as line_door
 from chatserver.doors.line.factory import LineFactory
 from chatserver.doors.line.telnet import ChatTelnetFactory
 from chatserver.limits.addresses import describe_address
+from chatserver.limits.gate import no_refusal
 from chatserver.server import ChatServer
 from chatserver.tuning.fdlimit import raise_open_files_limit
 from chatserver.tuning.leantcp import lean_reactor
@@ -69,7 +73,9 @@ class ChatService(MultiService):
     factory, on every one in C{telnet} with that factory behind telnet, on
     every one in C{irc} with the IRC door's factory, and on every one in
     C{web} with the web door's site (C{webOrigins}: the origins its
-    WebSocket takes, by default the page's own).  Stopping it stops
+    WebSocket takes, by default the page's own).  Every door's factory is
+    behind the gate (L{chatserver.limits.gate}): each connection is
+    admitted at accept by the server's one admission.  Stopping it stops
     listening, then says goodbye to every connection and closes the
     history store.
 
@@ -99,34 +105,43 @@ class ChatService(MultiService):
         self.trimmer = MemoryTrimmer(server.clock, find_malloc_trim())
         self._listeningReactor = lean_reactor(reactor)
         for description in descriptions:
-            self.listen(description, self.factory)
+            self.listen(description, self.factory, refusal=line_door.refusal)
         telnetFactory = ChatTelnetFactory(self.factory)
         for description in telnet:
-            self.listen(description, telnetFactory, "telnet ")
+            self.listen(description, telnetFactory, "telnet ", line_door.refusal)
         self.ircFactory = IrcFactory(server)
         for description in irc:
-            self.listen(description, self.ircFactory, "irc ")
+            self.listen(description, self.ircFactory, "irc ", irc_door.refusal)
         web = list(web)
         if web:
-            from chatserver.doors.web.resource import web_site
+            from chatserver.doors.web.resource import refusal, web_site
 
             site = web_site(server, list(webOrigins))
             for description in web:
-                self.listen(description, site, "web ")
+                self.listen(description, site, "web ", refusal)
 
     def listen(
-        self, description: str, factory: IProtocolFactory, kind: str = ""
+        self,
+        description: str,
+        factory: Factory[Any],
+        kind: str = "",
+        refusal: Callable[[str], bytes] = no_refusal,
     ) -> None:
         """
-        Listen on the endpoint C{description} with C{factory}; C{kind}
-        (C{"telnet "}) is logged before the description.
+        Listen on the endpoint C{description} with C{factory} behind the
+        gate: each connection is admitted at accept by the server's one
+        admission, or told C{refusal(why)} and closed before C{factory}
+        builds a protocol for it.  C{kind} (C{"telnet "}) is logged before
+        the description.
         """
         endpoint = _AnnouncingEndpoint(
             serverFromString(self._listeningReactor, description),
             kind + description,
             self.addresses,
         )
-        listener = StreamServerEndpointService(endpoint, factory)
+        listener = StreamServerEndpointService(
+            endpoint, self.server.gate(factory, refusal)
+        )
         # As twisted.application.strports.service does: a port that cannot
         # be bound stops twistd at start instead of being only logged.
         listener._raiseSynchronously = True

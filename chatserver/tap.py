@@ -117,6 +117,14 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             _non_negative,
         ],
         [
+            "header-timeout",
+            None,
+            DEFAULTS.headerTimeout,
+            "Seconds an HTTP connection to --web has for each whole request "
+            "(0: no limit).",
+            _non_negative,
+        ],
+        [
             "idle-timeout",
             None,
             DEFAULTS.idleTimeout,
@@ -397,6 +405,7 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             maxLine=self["max-line"],
             maxClients=self["max-clients"],
             loginTimeout=self["login-timeout"],
+            headerTimeout=self["header-timeout"],
             idleTimeout=self["idle-timeout"],
             rate=self["rate"],
             burst=self["burst"],

@@ -14,19 +14,24 @@ from twisted.python.failure import Failure
 
 from chatserver.config import ChatConfig
 from chatserver.doors.line import lines
-from chatserver.doors.line.factory import LineFactory
+from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.history.store import HistoryStore
+from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
 from chatserver.server import ChatServer
 
 
 class FakeClient:
     """
     One connection to the server, seen from the client's side.
+
+    @ivar connection: The connection at the server's gate.
+    @ivar protocol: The line door's protocol behind it (L{None} when the
+        connection was refused).
     """
 
     def __init__(
-        self, factory: LineFactory, port: int, host: str = "127.0.0.1"
+        self, factory: AdmittingFactory, port: int, host: str = "127.0.0.1"
     ) -> None:
         address: IPv4Address | IPv6Address = (
             IPv6Address("TCP", host, port)
@@ -36,8 +41,9 @@ class FakeClient:
         self.transport = StringTransport(
             hostAddress=IPv4Address("TCP", "127.0.0.1", 8123), peerAddress=address
         )
-        self.protocol: ChatProtocol = factory.buildProtocol(address)
-        self.protocol.makeConnection(self.transport)
+        self.connection: AdmittedConnection = factory.buildProtocol(address)
+        self.connection.makeConnection(self.transport)
+        self.protocol: ChatProtocol = self.connection.wrappedProtocol
 
     def send(self, data: bytes | str) -> None:
         if isinstance(data, str):
@@ -60,7 +66,7 @@ class FakeClient:
         """
         The connection goes away, for C{reason} (a clean close by default).
         """
-        self.protocol.connectionLost(Failure(reason or error.ConnectionDone()))
+        self.connection.connectionLost(Failure(reason or error.ConnectionDone()))
 
     @property
     def closing(self) -> bool:
@@ -93,7 +99,9 @@ class FakeServer:
         self._ports = iter(range(40000, 60000))
 
     def connect(self, host: str = "127.0.0.1") -> FakeClient:
-        return FakeClient(self.factory, next(self._ports), host)
+        return FakeClient(
+            self.server.gate(self.factory, refusal), next(self._ports), host
+        )
 
     def login(self, name: str) -> FakeClient:
         """

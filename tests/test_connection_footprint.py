@@ -11,6 +11,7 @@ from tests.harness import FakeClient, FakeServer
 
 def assert_no_instance_dict(client: FakeClient) -> None:
     assert vars(client.protocol) == {}
+    assert vars(client.connection) == {}  # the gate's
 
 
 def test_a_chatting_user_keeps_no_instance_dict():

@@ -38,8 +38,8 @@ from chatserver.console.model import (
 from chatserver.core.errors import NoSuchUser
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
-from chatserver.doors.line.factory import LineFactory
-from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.doors.line.factory import LineFactory, refusal
+from chatserver.limits.gate import AdmittedConnection
 from chatserver.server import ChatServer
 from tests.harness import FakeClient, FakeServer
 
@@ -378,13 +378,16 @@ class RealEventsTests(SynchronousTestCase):
         self.factory = LineFactory(self.server)
         self.port = 40000
 
-    def connect(self) -> tuple[ChatProtocol, StringTransport]:
+    def connect(self) -> tuple[AdmittedConnection, StringTransport]:
+        """
+        @return: A connection to the line door, at the service's gate.
+        """
         self.port += 1
         address = IPv4Address("TCP", "127.0.0.1", self.port)
         transport = StringTransport(peerAddress=address)
-        protocol = self.factory.buildProtocol(address)
-        protocol.makeConnection(transport)
-        return protocol, transport
+        connection = self.server.gate(self.factory, refusal).buildProtocol(address)
+        connection.makeConnection(transport)
+        return connection, transport
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         realm = self.server.realm

@@ -1,8 +1,10 @@
 """
 What every door does at the edges of a connection's life, written once:
-admitting it, logging what it sent that was refused, and ending it (the
-user leaves the chat, or a connection that never logged in is logged), with
-the same log events for the server console whatever the door.
+logging what it sent that was refused, and ending it (the user leaves the
+chat, or a connection that never logged in is logged), with the same log
+events for the server console whatever the door.  Admitting a connection
+is not a door's business: the service's gate
+(L{chatserver.limits.gate}) has admitted every connection a door sees.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from chatserver import LOG_NAMESPACE
 
 if TYPE_CHECKING:
     from chatserver.core.users import ChatUser
-    from chatserver.limits.admission import Admitted
-    from chatserver.server import ChatServer
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -36,18 +36,6 @@ def describe_loss(reason: Failure) -> str:
     return f"Connection lost: {reason.getErrorMessage()}"
 
 
-def admit(server: ChatServer, connection: Admitted, host: str, peer: str) -> str | None:
-    """
-    Count C{connection} from C{host} as open, or log why it is refused.
-
-    @return: L{None} when admitted, or why not, fit to show the client.
-    """
-    refused = server.admission.admit(connection, host)
-    if refused is not None:
-        log.warn("Refused {peer}: {why}", chat_event="refused", peer=peer, why=refused)
-    return refused
-
-
 def log_rejected(peer: str, name: str, why: str) -> None:
     """
     Log that what the client at C{peer} (called C{name}, once logged in)
@@ -62,27 +50,17 @@ def log_rejected(peer: str, name: str, why: str) -> None:
     )
 
 
-def ended(
-    server: ChatServer,
-    connection: Admitted,
-    host: str,
-    peer: str,
-    *,
-    user: ChatUser | None,
-    why: str,
-) -> None:
+def ended(peer: str, *, user: ChatUser | None, why: str) -> None:
     """
     A connection has ended, for C{why}: its user, if it logged in, leaves
-    the chat; its place is given back.
+    the chat.
     """
-    admission = server.admission
     if user is not None:
         user.quit(why)
-    elif admission.isAdmitted(connection):
+    else:
         log.info(
             "Connection from {peer} closed before login ({reason})",
             chat_event="disconnect",
             peer=peer,
             reason=why,
         )
-    admission.release(connection, host)

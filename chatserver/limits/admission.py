@@ -3,7 +3,9 @@ Admission: which connections the server takes, whatever door they come
 through, and the graceful close of all of them when it stops.
 
 One L{Admission} is shared by every door of a server, so C{--max-clients}
-and the per-address limits count a user's connections across doors.
+and the per-address limits count a user's connections across doors.  The
+service applies it at accept, around every door's factory
+(L{chatserver.limits.gate}).
 """
 
 from __future__ import annotations
@@ -57,12 +59,6 @@ class Admission:
             return refused
         self.connections.add(connection)
         return None
-
-    def isAdmitted(self, connection: Admitted) -> bool:
-        """
-        @return: Whether C{connection} was admitted and is still open.
-        """
-        return connection in self.connections
 
     def release(self, connection: Admitted, host: str) -> None:
         """

@@ -31,7 +31,7 @@ from twisted.trial.unittest import TestCase
 from chatclient.app import ChatClient, Options
 from chatserver.config import ChatConfig
 from chatserver.doors.line import lines
-from chatserver.doors.line.factory import LineFactory
+from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.history.store import HistoryStore
 from chatserver.server import ChatServer
 from tests.client.certs import SelfSigned
@@ -214,7 +214,7 @@ class ClientTestCase(TestCase):
         ports = []
         for description in descriptions:
             listening = yield serverFromString(reactor, description).listen(
-                self.factory
+                self.server.gate(self.factory, refusal)
             )
             self.listening.append(listening)
             ports.append(listening.getHost().port)

@@ -19,6 +19,7 @@ from twisted.trial.unittest import TestCase
 
 from chatserver.config import ChatConfig
 from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.limits.gate import AdmittedConnection
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
 from chatserver.tuning.leantcp import LeanServer, LeanTCPReactor, lean_reactor
@@ -164,7 +165,9 @@ class LeanTCPTests(TestCase):
         port = int(service.addresses[0].rsplit(":", 1)[1])
         self.connect(socket.AF_INET, "127.0.0.1", port)
         yield self.until(lambda: service.server.admission.connections)
-        (connection,) = service.server.admission.connections
+        (gate,) = service.server.admission.connections
+        assert isinstance(gate, AdmittedConnection)
+        connection = gate.wrappedProtocol
         assert isinstance(connection, ChatProtocol)
         self.assertIsInstance(connection.transport, LeanServer)
         self.assertEqual(vars(connection.transport), {})

@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from chatserver import LOG_NAMESPACE
 from chatserver.core.names import name_key
 from chatserver.core.users import ChatUser
-from chatserver.doors.irc import commands, numerics, registration
+from chatserver.doors.irc import commands, message, numerics, registration
 from chatserver.doors.irc.codec import Codecs
 from chatserver.doors.irc.masks import mask_of
 from chatserver.doors.irc.message import Message
@@ -24,6 +24,14 @@ from chatserver.doors.irc.protocol import IrcProtocol
 from chatserver.server import ChatServer
 
 log = Logger(namespace=LOG_NAMESPACE)
+
+
+def refusal(why: str) -> bytes:
+    """
+    @return: What a connection to the IRC door that the admission refuses
+        is told: C{ERROR}, as a closing link.
+    """
+    return message.encode("ERROR", f"Closing link: {why}")
 
 
 class IrcFactory(ServerFactory):

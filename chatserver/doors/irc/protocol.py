@@ -185,10 +185,6 @@ class IrcProtocol(Protocol, TimeoutMixin):
 
     def connectionMade(self) -> None:
         self.host = str(getattr(self.transport.getPeer(), "host", ""))
-        refused = lifecycle.admit(self.server, self, self.host, self.peer)
-        if refused is not None:
-            self.close("Refused", refused)
-            return
         self.transport.registerProducer(self._guard, True)
         log.info("IRC connection from {peer}", chat_event="connect", peer=self.peer)
         if self.config.loginTimeout > 0:
@@ -203,7 +199,7 @@ class IrcProtocol(Protocol, TimeoutMixin):
         self._closing = True
         why = self.leaveReason or lifecycle.describe_loss(reason)
         user, self.user = self.user, None
-        lifecycle.ended(self.server, self, self.host, self.peer, user=user, why=why)
+        lifecycle.ended(self.peer, user=user, why=why)
 
     def close(self, reason: str, error: str = "") -> None:
         """

@@ -8,6 +8,7 @@ from __future__ import annotations
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
 
+from chatserver.doors.line import lines
 from chatserver.doors.line.codec import LineCodec
 from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.server import ChatServer
@@ -30,3 +31,11 @@ class LineFactory(ServerFactory):
 
     def buildProtocol(self, addr: IAddress | None) -> ChatProtocol:
         return ChatProtocol(self)
+
+
+def refusal(why: str) -> bytes:
+    """
+    @return: What a connection to the line door (or its telnet listeners)
+        that the admission refuses is told: one error line.
+    """
+    return lines.encode(lines.Error(why))

@@ -54,11 +54,11 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     """
     The server side of one line-door connection, and the mind of its user.
 
-    This class owns the connection's life (admission, keepalive, timeouts,
-    closing), its input (framing, limits, pacing) and its output (the send
-    queue); L{chatserver.doors.line.login} turns its first lines into a
-    logged-in user and L{chatserver.doors.line.usercommands} serves that
-    user.
+    This class owns the connection's life (keepalive, timeouts, closing),
+    its input (framing, limits, pacing) and its output (the send queue);
+    L{chatserver.doors.line.login} turns its first lines into a logged-in
+    user and L{chatserver.doors.line.usercommands} serves that user.  The
+    connection was admitted at accept (see L{chatserver.limits.gate}).
 
     @ivar user: The user once logged in, else L{None}.
     @ivar host: The client's IP address, as the per-address limits count it.
@@ -222,10 +222,6 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     def connectionMade(self) -> None:
         self.host = str(getattr(self.transport.getPeer(), "host", ""))
-        refused = lifecycle.admit(self.server, self, self.host, self.peer)
-        if refused is not None:
-            self.close("Refused", lines.Error(refused))
-            return
         self._enableKeepAlive()
         self.transport.registerProducer(self._guard, True)
         log.info("Connection from {peer}", chat_event="connect", peer=self.peer)
@@ -255,7 +251,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self._closing = True
         why = self.leaveReason or lifecycle.describe_loss(reason)
         user, self.user = self.user, None
-        lifecycle.ended(self.server, self, self.host, self.peer, user=user, why=why)
+        lifecycle.ended(self.peer, user=user, why=why)
 
     def close(self, reason: str, notice: lines.Event | None = None) -> None:
         """

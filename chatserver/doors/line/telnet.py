@@ -158,6 +158,13 @@ class ChatTelnetTransport(telnet.TelnetTransport):
         else:
             self._will(option)
 
+    def serverStopping(self) -> None:
+        """
+        The server is stopping: the line protocol says goodbye and closes.
+        """
+        if self.protocol is not None:
+            self.protocol.serverStopping()
+
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._gone = True
         # Fails the negotiations still waiting for an answer, then tells the

@@ -6,6 +6,7 @@ types, and the check of one message against them (see C{docs/web.md}).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,59 @@ Every message type a client may send, with its fields.
 
 _JSON_TYPES = {str: "a string", int: "a whole number"}
 
+MAX_DEPTH = 8
+"""
+How deeply arrays and objects may nest in a client message, checked before
+it is parsed (the parser recurses): a message is one flat object.
+"""
+
+# What JSON's nesting depends on: brackets, and the quotes and escapes that
+# say whether a bracket is in a string.
+_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def _too_deep(text: str) -> bool:
+    """
+    @return: Whether arrays and objects nest deeper than L{MAX_DEPTH} in
+        C{text}, read as JSON; in one pass over its special characters.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    inString = False
+    escaped = -1  # where the character an escape takes is
+    for special in _SPECIAL.finditer(text):
+        at = special.start()
+        if at == escaped:
+            continue
+        char = text[at]
+        if inString:
+            if char == "\\":
+                escaped = at + 1
+            elif char == '"':
+                inString = False
+        elif char == '"':
+            inString = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _is_text(value: str) -> bool:
+    """
+    @return: Whether C{value} is text: JSON's C{\\uD800} to C{\\uDFFF}
+        escapes can give a lone surrogate, which is not.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 class BadMessage(Exception):
     """
@@ -62,18 +116,23 @@ class BadMessage(Exception):
 def parse_message(text: str) -> tuple[str, dict[str, Any]]:
     """
     @return: The type and the fields of the client message C{text}.
-    @raise BadMessage: If it is not JSON, not an object, of no known type,
-        or its fields are missing, unknown or of the wrong type.
+    @raise BadMessage: If it is not JSON, nested too deeply, not an object,
+        of no known type, or its fields are missing, unknown, of the wrong
+        type, or strings that are not text (a lone surrogate).
     """
+    if _too_deep(text):
+        raise BadMessage(f"not JSON: nested deeper than {MAX_DEPTH}")
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadMessage("not JSON") from None
     if not isinstance(message, dict):
         raise BadMessage("a message must be a JSON object")
     kind = message.get("type")
     if not isinstance(kind, str):
         raise BadMessage('a message must have a "type" string')
+    if not _is_text(kind):
+        raise BadMessage('"type" is not text: a lone surrogate (\\ud800 to \\udfff)')
     fields = CLIENT_MESSAGES.get(kind)
     if fields is None:
         raise BadMessage(f"unknown message type {kind!r}")
@@ -86,6 +145,12 @@ def parse_message(text: str) -> tuple[str, dict[str, Any]]:
         if not isinstance(value, field.kind) or isinstance(value, bool):
             raise BadMessage(
                 f"{kind!r}: {name!r} must be {_JSON_TYPES[field.kind]}", kind
+            )
+        if isinstance(value, str) and not _is_text(value):
+            raise BadMessage(
+                f"{kind!r}: {name!r} is not text: a lone surrogate "
+                "(\\ud800 to \\udfff)",
+                kind,
             )
     for name, field in fields.items():
         if field.required and name not in message:

@@ -10,10 +10,10 @@ The way a message travels::
            -> the fan-out: encoded once by the WebCodec, one deliver per turn
            -> split into one text message per event, send queue guarded
 
-The session is the user's "mind".  It uses the limits every door shares:
-L{Admission} (max clients, per-address limits), the L{TokenBucket} (a flood
-is delayed by not reading, never dropped), the L{SendQueueGuard} and the
-L{LoginThrottle} with its three strikes.
+The session is the user's "mind".  It uses the limits every door shares
+(its connection was admitted at accept, see L{chatserver.limits.gate}): the
+L{TokenBucket} (a flood is delayed by not reading, never dropped), the
+L{SendQueueGuard} and the L{LoginThrottle} with its three strikes.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ log = Logger(namespace=LOG_NAMESPACE)
 NORMAL = 1000
 GOING_AWAY = 1001
 POLICY = 1008
-TRY_AGAIN_LATER = 1013
 
 DEFAULT_HISTORY_PAGE = 20
 
@@ -149,10 +148,6 @@ class WebSession:
         # The HTTP channel's own timeout would end the WebSocket after it:
         # the session keeps its own time from now on.
         self._request.channel.setTimeout(None)
-        refused = lifecycle.admit(self.server, self, self.host, self.peer)
-        if refused is not None:
-            self.close("Refused", refused, TRY_AGAIN_LATER, kind="error")
-            return
         # The HTTP channel is the transport's producer; it passes pauses on
         # to the request's producer, the guard.
         self._request.registerProducer(self._guard, True)
@@ -204,7 +199,7 @@ class WebSession:
         self._queue.clear()
         why = self.leaveReason or lifecycle.describe_loss(reason)
         user, self.user = self.user, None
-        lifecycle.ended(self.server, self, self.host, self.peer, user=user, why=why)
+        lifecycle.ended(self.peer, user=user, why=why)
 
     # Life
 

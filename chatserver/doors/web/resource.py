@@ -13,6 +13,13 @@ with two things it lacks added here:
     default the page's own origin (the request's scheme and C{Host}).  A
     request with no C{Origin} (not a browser) is let through: the check
     protects browser users from other sites' pages.
+
+Every connection is admitted at accept by the service's gate
+(L{chatserver.limits.gate}), before it sends a byte; one it refuses is
+answered with L{refusal}, a C{503}.  An HTTP connection then has
+C{--header-timeout} seconds, from accept or from the end of its last
+response, for its whole next request, however slowly it trickles in (the
+idle timeout of Twisted's channel starts again at each byte).
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import Any
 
+from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.protocol import connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web import http
 from twisted.web._websocket_impl import (
     _handleEvent,
@@ -33,9 +44,13 @@ from wsproto.events import AcceptConnection, BytesMessage, TextMessage
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import RemoteProtocolError
 
+from chatserver import LOG_NAMESPACE
 from chatserver.doors.web.codec import WebCodec
 from chatserver.doors.web.protocol import WebSession
+from chatserver.limits.addresses import describe_address
 from chatserver.server import ChatServer
+
+log = Logger(namespace=LOG_NAMESPACE)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -191,23 +206,143 @@ class ChatWebSocket(Resource):
         wire = _CappedWire(connection, serverBootstrap, session)
         wire.maxMessage = session.maxMessage
         request.channel._protocolUpgradeForWebsockets(wire)
+        if isinstance(request.channel, ChatChannel):
+            request.channel.upgraded(session)
         transport.write(toSend)
         session.negotiationFinished()
         return NOT_DONE_YET
 
 
-class _QuietSite(Site):
+def refusal(why: str) -> bytes:
     """
-    A site that does not log every request: the chat logs what matters.
+    @return: What a connection to the web door's port that the admission
+        refuses is told, before it has sent anything: a C{503} saying why.
+    """
+    body = why.encode("utf-8") + b"\n"
+    return (
+        b"HTTP/1.1 503 Service Unavailable\r\n"
+        b"content-type: text/plain; charset=utf-8\r\n"
+        b"content-length: %d\r\n"
+        b"connection: close\r\n"
+        b"\r\n" % len(body)
+    ) + body
+
+
+class ChatChannel(http.HTTPChannel):
+    """
+    One HTTP connection of the web door: each of its requests must be whole
+    within the site's C{headerTimeout}; once upgraded, it is its WebSocket
+    session's.
     """
 
+    site: ChatSite
+    # The connection's TCP or TLS transport (IConsumer, IPushProducer,
+    # abortConnection), or a StringTransport in the tests.
+    transport: Any
+    _deadline: IDelayedCall | None = None
+    _closeCall: IDelayedCall | None = None
+    _session: WebSession | None = None
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self._startDeadline()
+
+    def _startDeadline(self) -> None:
+        timeout = self.site.headerTimeout
+        if timeout > 0 and self._deadline is None:
+            self._deadline = self.callLater(timeout, self._tooSlow)
+
+    def _stopDeadline(self) -> None:
+        deadline, self._deadline = self._deadline, None
+        if deadline is not None and deadline.active():
+            deadline.cancel()
+
+    def _tooSlow(self) -> None:
+        self._deadline = None
+        log.info(
+            "Closing HTTP connection from {peer}: no whole request within "
+            "{timeout:g} seconds",
+            chat_event="timeout",
+            peer=describe_address(self.transport.getPeer()),
+            timeout=self.site.headerTimeout,
+        )
+        self._close()
+
+    def _close(self) -> None:
+        """
+        Close, and abort a client that does not take what was written
+        within the grace period.
+        """
+        if self._closeCall is not None:
+            return
+        self.loseConnection()
+        self._closeCall = self.callLater(
+            self.site.chatServer.config.closeGrace, self.transport.abortConnection
+        )
+
+    def allContentReceived(self) -> None:
+        # The request is whole: it is answered (or upgraded) now.
+        self._stopDeadline()
+        super().allContentReceived()
+
+    def requestDone(self, request: http.Request) -> None:
+        # Before Twisted's, which reads a next request already received.
+        if self.persistent:
+            self._startDeadline()
+        super().requestDone(request)
+
+    def upgraded(self, session: WebSession) -> None:
+        """
+        This connection is now C{session}'s, a WebSocket: the session keeps
+        its own time.
+        """
+        self._stopDeadline()
+        self._session = session
+
+    def serverStopping(self) -> None:
+        """
+        The server is stopping: the WebSocket session says goodbye, or the
+        HTTP connection is closed.
+        """
+        if self._session is not None:
+            self._session.serverStopping()
+        else:
+            self._close()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        # Not called once upgraded: the WebSocket's own is, instead.
+        self._stopDeadline()
+        closeCall, self._closeCall = self._closeCall, None
+        if closeCall is not None and closeCall.active():
+            closeCall.cancel()
+        super().connectionLost(reason)
+
+
+class ChatSite(Site):
+    """
+    The web door's site: its connections are L{ChatChannel}s; it does not
+    log every request (the chat logs what matters).
+
+    @ivar chatServer: What every door of the server shares.
+    @ivar headerTimeout: Seconds an HTTP connection has for each whole
+        request; C{0} for no limit.
+    """
+
+    protocol = ChatChannel  # type: ignore[assignment]
     noisy = False
+
+    def __init__(self, root: Resource, server: ChatServer) -> None:
+        # An HTTP connection idle this long is closed; a WebSocket keeps its
+        # own time once upgraded (see WebSession.negotiationFinished).
+        super().__init__(root, timeout=HTTP_IDLE_TIMEOUT, reactor=server.clock)
+        self.chatServer = server
+        self.headerTimeout = server.config.headerTimeout
 
     def log(self, request: http.Request) -> None:
         pass
 
 
-def web_site(server: ChatServer, origins: list[str]) -> Site:
+def web_site(server: ChatServer, origins: list[str]) -> ChatSite:
     """
     @return: The web door's site: the page at C{/}, the WebSocket at
         C{/ws}.
@@ -216,6 +351,4 @@ def web_site(server: ChatServer, origins: list[str]) -> Site:
     for path, (name, contentType) in STATIC.items():
         root.putChild(path, StaticFile(name, contentType))
     root.putChild(b"ws", ChatWebSocket(server, origins))
-    # An HTTP connection idle this long is closed; a WebSocket keeps its own
-    # time once upgraded (see WebSession.negotiationFinished).
-    return _QuietSite(root, timeout=HTTP_IDLE_TIMEOUT)
+    return ChatSite(root, server)

@@ -22,6 +22,7 @@ from zope.interface import implementer
 
 from chatserver.doors.line import lines
 from chatserver.doors.line.echo import IInputHiding
+from chatserver.doors.line.factory import refusal
 from chatserver.doors.line.telnet import BINARY, ChatTelnetFactory, ChatTelnetTransport
 from chatserver.limits.flow import SendQueueGuard
 from tests.harness import FakeServer
@@ -50,10 +51,10 @@ class TelnetClient:
         self.transport = transport or StringTransport(
             hostAddress=IPv4Address("TCP", "127.0.0.1", 8023), peerAddress=address
         )
-        telnetTransport = ChatTelnetFactory(server.factory).buildProtocol(address)
-        assert telnetTransport is not None
-        self.telnet: ChatTelnetTransport = telnetTransport
-        self.telnet.makeConnection(self.transport)
+        gate = server.server.gate(ChatTelnetFactory(server.factory), refusal)
+        self.connection = gate.buildProtocol(address)
+        self.connection.makeConnection(self.transport)
+        self.telnet: ChatTelnetTransport = self.connection.wrappedProtocol
 
     def send(self, data: bytes | str) -> None:
         if isinstance(data, str):
@@ -352,8 +353,20 @@ def test_telnet_connections_count_against_max_clients_with_raw_ones():
     server.connect()
     TelnetClient(server)
     client = TelnetClient(server)
-    assert client.output() == (
-        IAC + DO + BINARY + b"!!! the server is full, please try again later\r\n"
+    # Refused at accept: no telnet negotiation, one line.
+    assert client.output() == b"!!! the server is full, please try again later\r\n"
+    assert client.transport.disconnecting
+
+
+def test_a_telnet_user_is_told_goodbye_when_the_server_stops():
+    server = FakeServer()
+    client = TelnetClient(server)
+    client.send("tel")
+    client.output()
+    server.server.admission.shutdown()
+    assert (
+        client.received()[-1]
+        == lines.Info("The server is shutting down. Goodbye!").format()
     )
     assert client.transport.disconnecting
 
