@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import count
 from pathlib import Path
 
@@ -86,24 +86,43 @@ class Watchers:
         self.web.login("wweb")
         self.sender = line_user(server, "canary")
 
-    def settle(self) -> tuple[list[bytes], list[bytes], list[dict[str, object]]]:
+    def settle(
+        self, gone: str | None = None
+    ) -> tuple[list[bytes], list[bytes], list[dict[str, object]]]:
         """
         Send a canary line and read every watcher up to it.
 
+        @param gone: A user whose leaving each watcher must see first (a
+            connection's close can reach the chat after the canary).
         @return: What the line, IRC and web watchers read until then.
         """
+        lineRead: list[bytes] = []
+        ircRead: list[bytes] = []
+        webRead: list[dict[str, object]] = []
+        if gone is not None:
+            lineRead += self.line.until(f"<-- {gone} ".encode())
+            ircRead += self.irc.until(f":{gone}!{gone}@web QUIT".encode())
+            webRead += self._web_until(
+                lambda m: m == {**m, "type": "quit", "name": gone}
+            )
         marker = f"canary-{next(_canaries)}"
         self.sender.send(marker)
-        lineRead = self.line.until(marker.encode())
-        ircRead = self.irc.until(marker.encode())
-        webRead: list[dict[str, object]] = []
-        for _ in range(10_000):
-            message = self.web.receive()
-            webRead.append(message)
-            if message.get("text") == marker:
-                break
+        lineRead += self.line.until(marker.encode())
+        ircRead += self.irc.until(marker.encode())
+        webRead += self._web_until(lambda m: m.get("text") == marker)
         check_well_formed(lineRead, ircRead, webRead)
         return lineRead, ircRead, webRead
+
+    def _web_until(
+        self, last: Callable[[dict[str, object]], bool]
+    ) -> list[dict[str, object]]:
+        read: list[dict[str, object]] = []
+        for _ in range(10_000):
+            message = self.web.receive()
+            read.append(message)
+            if last(message):
+                return read
+        raise AssertionError(f"not found in {read[-5:]}")
 
 
 def check_well_formed(
@@ -186,9 +205,10 @@ def test_web_quit_reason_forges_no_line(server: ChatServer, watchers: Watchers) 
     attacker.send(
         type="quit", reason="bye\r\n:admin!admin@irc PRIVMSG #lobby :spoofed\r\n"
     )
-    lineRead, ircRead, _ = watchers.settle()
+    lineRead, ircRead, _ = watchers.settle(gone="forger")
     assert not any(raw.startswith(b":admin!") for raw in ircRead), ircRead
-    assert not any(raw.startswith(b"<") for raw in lineRead if b"spoofed" in raw)
+    forged = [raw for raw in lineRead if re.match(rb"<\S+> .*spoofed", raw)]
+    assert not forged, lineRead
 
 
 def test_lone_surrogate_in_a_quit_reason_stops_no_delivery(
@@ -196,7 +216,8 @@ def test_lone_surrogate_in_a_quit_reason_stops_no_delivery(
 ) -> None:
     attacker = web_user(server, "surrogate")
     attacker.send(type="quit", reason="\ud800")
-    watchers.settle()
+    attacker.send(type="quit")
+    watchers.settle(gone="surrogate")
     watchers.settle()
     still_answers(watchers.irc)
 
