@@ -7,8 +7,12 @@ when it is returned.
 
 from __future__ import annotations
 
+import heapq
 import sys
+from bisect import bisect_left
 from collections import OrderedDict, deque
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import cast
 
 from twisted.internet import defer
@@ -17,9 +21,11 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 
 from chatserver.history.paging import select_page
+from chatserver.history.search import SCAN_LIMIT, SearchPage, SearchQuery
 from chatserver.history.store import (
     DEFAULT_KEEP_SECONDS,
     DEFAULT_MAX_PER_ROOM,
+    MAX_PAGE,
     HistoryEntry,
     check_retention,
 )
@@ -169,6 +175,29 @@ class MemoryHistory:
         since = self._clock.seconds() - self.keepSeconds
         return defer.succeed(select_page(ring, limit, before, after, since))
 
+    def search(
+        self,
+        roomKeys: Sequence[str],
+        query: SearchQuery,
+        limit: int,
+        before: int | None = None,
+    ) -> Deferred[SearchPage]:
+        """
+        Find lines as L{HistoryStore.search} says, reading the rooms' rings
+        newest first, all together, at most L{SCAN_LIMIT} lines.
+
+        @return: A L{Deferred} that has already fired.
+        """
+        return defer.succeed(
+            scan_search(
+                [self._rooms.get(key, ()) for key in set(roomKeys)],
+                query,
+                limit,
+                before,
+                self._clock.seconds() - self.keepSeconds,
+            )
+        )
+
     def trim(self) -> None:
         """
         Drop the entries too old to keep, and forget the rooms left empty.
@@ -195,3 +224,44 @@ class MemoryHistory:
             them.
         """
         return self._bytes
+
+
+def _newestFirst(
+    entries: Sequence[HistoryEntry], before: int | None
+) -> Iterator[HistoryEntry]:
+    high = len(entries)
+    if before is not None:
+        high = bisect_left(entries, before, key=lambda entry: entry.id)
+    return islice(reversed(entries), len(entries) - high, None)
+
+
+def scan_search(
+    rooms: Sequence[Sequence[HistoryEntry]],
+    query: SearchQuery,
+    limit: int,
+    before: int | None,
+    since: float,
+) -> SearchPage:
+    """
+    Search rooms' entries by reading them, newest first across all rooms,
+    at most L{SCAN_LIMIT} of them.
+
+    @param rooms: Each room's entries, by growing id.
+    @param since: Entries with an earlier time are too old to give.
+    @return: The page found; its C{next} is below the last entry read if
+        the scan stopped at L{SCAN_LIMIT}.
+    """
+    limit = max(1, min(limit, MAX_PAGE))
+    merged = heapq.merge(
+        *(_newestFirst(entries, before) for entries in rooms),
+        key=lambda entry: -entry.id,
+    )
+    found: list[HistoryEntry] = []
+    for read, entry in enumerate(merged, 1):
+        if entry.time >= since and query.matches(entry):
+            found.append(entry)
+            if len(found) == limit:
+                return SearchPage(tuple(found), entry.id)
+        if read == SCAN_LIMIT:
+            return SearchPage(tuple(found), entry.id)
+    return SearchPage(tuple(found), None)
