@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import Interface
 
+from chatclient.search import Hit, Search
 from chatserver.core.names import name_key, room_key
 from chatserver.doors.line import lines
 
@@ -350,6 +351,11 @@ class IChatView(Interface):
         Show the server's rooms in the rooms panel.
         """
 
+    def showSearch(search: Search) -> None:
+        """
+        Show the results of the reader's search (a page of them arrived).
+        """
+
     def showTitle(title: str) -> None:
         """
         Set the window's title.
@@ -424,6 +430,7 @@ class ChatModel:
         self._roomsIncoming: list[lines.RoomEntry] = []
         self._swallow: dict[str, int] = {}
         self._whereExpected = False
+        self.search = Search()
         self.send: Callable[[str], object] = lambda line: None
         self.onHome: Callable[[], object] = lambda: None
         self._flushCall: IDelayedCall | None = None
@@ -596,6 +603,40 @@ class ChatModel:
         self.send(f"/history {conversation.name} {PAGE}")
         return True
 
+    def searchFor(self, text: str) -> None:
+        """
+        Search the history of the reader's rooms for C{text} (in the
+        C{/search} syntax).
+        """
+        if text.strip():
+            self.send(self.search.ask(text))
+
+    def searchOlder(self) -> bool:
+        """
+        Ask for the next page of the search, if older lines may match.
+
+        @return: Whether it was asked for.
+        """
+        command = self.search.older()
+        if command is None:
+            return False
+        self.send(command)
+        return True
+
+    def jumpTo(self, hit: Hit) -> Conversation | None:
+        """
+        Show the tab of the room C{hit} was said in.
+
+        @return: Its conversation, or L{None} if the reader is not in that
+            room any more (which is said in the selected tab).
+        """
+        conversation = self.conversations.get(room_key(hit.room))
+        if conversation is None or not conversation.joined:
+            self.addNotice(f"You are not in {hit.room} now.", "error")
+            return None
+        self.select(conversation)
+        return conversation
+
     def expectWhere(self) -> None:
         """
         The session asked C{/where}: its first line names the home room.
@@ -696,6 +737,10 @@ class ChatModel:
         Show a server event in the conversation it is about, and keep the
         conversations current with it.
         """
+        if self.search.take(event):
+            if self.search.complete and self.view is not None:
+                self.view.showSearch(self.search)
+            return
         if isinstance(event, lines.InRoom):
             conversation = self._room(event.room)
             if self._whereExpected and isinstance(event.line, lines.UserList):
