@@ -21,7 +21,12 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 
 from chatserver.history.paging import select_page
-from chatserver.history.search import SCAN_LIMIT, SearchPage, SearchQuery
+from chatserver.history.search import (
+    SCAN_LIMIT,
+    SCAN_SLICE,
+    SearchPage,
+    SearchQuery,
+)
 from chatserver.history.store import (
     DEFAULT_KEEP_SECONDS,
     DEFAULT_MAX_PER_ROOM,
@@ -184,19 +189,40 @@ class MemoryHistory:
     ) -> Deferred[SearchPage]:
         """
         Find lines as L{HistoryStore.search} says, reading the rooms' rings
-        newest first, all together, at most L{SCAN_LIMIT} lines.
+        newest first, all together: at most L{SCAN_LIMIT} lines a page,
+        L{SCAN_SLICE} in a turn of the reactor.
 
-        @return: A L{Deferred} that has already fired.
+        @return: A L{Deferred} that fires in this turn if one slice was
+            enough, in a later one else.
         """
-        return defer.succeed(
-            scan_search(
-                [self._rooms.get(key, ()) for key in set(roomKeys)],
+        limit = max(1, min(limit, MAX_PAGE))
+        keys = sorted(set(roomKeys))
+        since = self._clock.seconds() - self.keepSeconds
+        found: list[HistoryEntry] = []
+        done: Deferred[SearchPage] = Deferred()
+
+        def step(below: int | None, read: int) -> None:
+            # The rings are looked up again each slice: lines come and go
+            # between two, and a line is found by its id.
+            rings = [self._rooms.get(key, ()) for key in keys]
+            budget = min(SCAN_SLICE, SCAN_LIMIT - read)
+            got, below, count = scan_search(
+                rings,
                 query,
-                limit,
-                before,
-                self._clock.seconds() - self.keepSeconds,
+                limit - len(found),
+                before=below,
+                since=since,
+                budget=budget,
             )
-        )
+            found.extend(got)
+            read += count
+            if below is None or len(found) >= limit or read >= SCAN_LIMIT:
+                done.callback(SearchPage(tuple(found), below))
+            else:
+                self._clock.callLater(0, step, below, read)
+
+        step(before, 0)
+        return done
 
     def trim(self) -> None:
         """
@@ -239,29 +265,34 @@ def scan_search(
     rooms: Sequence[Sequence[HistoryEntry]],
     query: SearchQuery,
     limit: int,
+    *,
     before: int | None,
     since: float,
-) -> SearchPage:
+    budget: int,
+) -> tuple[list[HistoryEntry], int | None, int]:
     """
-    Search rooms' entries by reading them, newest first across all rooms,
-    at most L{SCAN_LIMIT} of them.
+    Search rooms' entries by reading them, newest first across all rooms.
 
     @param rooms: Each room's entries, by growing id.
+    @param limit: The most entries to find.
+    @param before: Only entries with a smaller id.
     @param since: Entries with an earlier time are too old to give.
-    @return: The page found; its C{next} is below the last entry read if
-        the scan stopped at L{SCAN_LIMIT}.
+    @param budget: The most entries to read.
+    @return: The entries found, newest first; where to go on (below the
+        last entry found or read), or L{None} when every entry was read;
+        and how many were read.
     """
-    limit = max(1, min(limit, MAX_PAGE))
     merged = heapq.merge(
         *(_newestFirst(entries, before) for entries in rooms),
         key=lambda entry: -entry.id,
     )
     found: list[HistoryEntry] = []
+    read = 0
     for read, entry in enumerate(merged, 1):
         if entry.time >= since and query.matches(entry):
             found.append(entry)
-            if len(found) == limit:
-                return SearchPage(tuple(found), entry.id)
-        if read == SCAN_LIMIT:
-            return SearchPage(tuple(found), entry.id)
-    return SearchPage(tuple(found), None)
+            if len(found) >= limit:
+                return found, entry.id, read
+        if read >= budget:
+            return found, entry.id, read
+    return found, None, read

@@ -16,12 +16,18 @@ from twisted.python.failure import Failure
 
 from chatserver.cluster import keys, streams
 from chatserver.cluster.link import RedisError, RedisLink
-from chatserver.history.search import SCAN_LIMIT, SearchPage, SearchQuery
+from chatserver.history.search import SearchPage, SearchQuery
 from chatserver.history.store import MAX_PAGE, HistoryEntry, HistoryUnavailable
 
 SCAN_CHUNK = 500
 """
 How many lines of a room's stream one command reads while searching.
+"""
+
+SCAN_LIMIT = 20000
+"""
+The most lines one page of search results reads from Redis, over all the
+rooms searched (each is read at least one chunk).
 """
 
 

@@ -148,8 +148,8 @@ class HistoryReader(Protocol):
         @param before: Only lines with a smaller id: where the page before
             ended (its L{SearchPage.next}).
         @return: A page of lines, newest first; a store without an index
-            reads at most L{chatserver.history.search.SCAN_LIMIT} lines for
-            it.
+            reads a bounded number of lines for it, and the page's C{next}
+            goes on below the last line read.
         @raise HistoryUnavailable: (In the L{Deferred}) if the store
             cannot search, saying why in one line.
         """

@@ -15,13 +15,13 @@ from twisted.internet.defer import fail, succeed
 from twisted.internet.task import Clock
 
 from chatserver.cluster.link import RedisError
-from chatserver.history import search as searching
 from chatserver.history.memory import MemoryHistory
 from chatserver.history.none import NoHistory
 from chatserver.history.redis import SCAN_CHUNK, RedisHistory
 from chatserver.history.search import (
     SearchPage,
     SearchQuery,
+    Term,
     fts_query,
     terms_of,
     words_of,
@@ -67,7 +67,7 @@ def test_a_word_with_a_separator_is_its_pieces_in_a_row():
 
 
 def test_words_with_nothing_to_find_are_left_out():
-    assert terms_of('" * - : ( NEAR(') == (searching.Term("NEAR(", False, ("near",)),)
+    assert terms_of('" * - : ( NEAR(') == (Term("NEAR(", False, ("near",)),)
     assert terms_of("*** --") == ()
 
 
@@ -147,7 +147,6 @@ def test_memory_search_leaves_out_lines_too_old_to_keep():
 
 
 def test_memory_search_reads_at_most_the_scan_limit(monkeypatch):
-    monkeypatch.setattr(searching, "SCAN_LIMIT", 3)
     monkeypatch.setattr("chatserver.history.memory.SCAN_LIMIT", 3)
     store = memory_store()
     say(store, "#a", "deploy")
@@ -156,6 +155,35 @@ def test_memory_search_reads_at_most_the_scan_limit(monkeypatch):
     assert page == SearchPage((), ids[1])
     page = result(store.search(["#a"], query("deploy"), 9, before=page.next))
     assert texts(page) == ["deploy"]
+
+
+def test_memory_search_reads_a_slice_a_turn(monkeypatch):
+    monkeypatch.setattr("chatserver.history.memory.SCAN_SLICE", 2)
+    store = memory_store()
+    say(store, "#a", "deploy old")
+    for n in range(4):
+        say(store, "#a", f"other {n}")
+    say(store, "#b", "deploy new")
+    searching = store.search(["#a", "#b"], query("deploy"), 9)
+    assert not searching.called
+    # (Clock runs the slices each scheduled by the one before at once.)
+    store._clock.advance(0)
+    assert texts(result(searching)) == ["deploy new", "deploy old"]
+
+
+def test_memory_search_sees_lines_come_and_go_between_slices(monkeypatch):
+    monkeypatch.setattr("chatserver.history.memory.SCAN_SLICE", 2)
+    store = memory_store(maxPerRoom=5)
+    say(store, "#a", "deploy 1")
+    for n in range(3):
+        say(store, "#a", f"other {n}")
+    searching = store.search(["#a"], query("deploy"), 9)
+    say(store, "#a", "deploy 2")
+    say(store, "#a", "other")
+    store._clock.advance(0)
+    # The oldest line was dropped meanwhile; the newest came after the
+    # search began, above where it reads.
+    assert texts(result(searching)) == []
 
 
 # SQLite
