@@ -206,6 +206,10 @@ PAGE = 50
 #: Pages asked for at most to fill the gap left by a disconnection.
 GAP_PAGES = 8
 
+#: Pages of older history asked for at most to reach a search result in
+#: its tab.
+SEEK_PAGES = 10
+
 ROOM = "room"
 PRIVATE = "private"
 
@@ -356,6 +360,12 @@ class IChatView(Interface):
         Show the results of the reader's search (a page of them arrived).
         """
 
+    def showHit(conversation: Conversation, hit: Hit) -> None:
+        """
+        Show the line of C{hit} in C{conversation}'s view (selected), if
+        the view holds it.
+        """
+
     def showTitle(title: str) -> None:
         """
         Set the window's title.
@@ -431,6 +441,7 @@ class ChatModel:
         self._swallow: dict[str, int] = {}
         self._whereExpected = False
         self.search = Search()
+        self._seeking: tuple[Conversation, Hit, int] | None = None
         self.send: Callable[[str], object] = lambda line: None
         self.onHome: Callable[[], object] = lambda: None
         self._flushCall: IDelayedCall | None = None
@@ -625,7 +636,10 @@ class ChatModel:
 
     def jumpTo(self, hit: Hit) -> Conversation | None:
         """
-        Show the tab of the room C{hit} was said in.
+        Show the tab of the room C{hit} was said in, and the line there:
+        if the tab does not reach back to it, older pages of history are
+        asked for (at most L{SEEK_PAGES}) and shown in place, as scrolling
+        up would; then the view is asked to show the line.
 
         @return: Its conversation, or L{None} if the reader is not in that
             room any more (which is said in the selected tab).
@@ -635,7 +649,26 @@ class ChatModel:
             self.addNotice(f"You are not in {hit.room} now.", "error")
             return None
         self.select(conversation)
+        self._seeking = None
+        self._seek(conversation, hit, 0)
         return conversation
+
+    def _seek(self, conversation: Conversation, hit: Hit, pages: int) -> None:
+        """
+        Page back in C{conversation} until it holds C{hit}'s line, or cannot
+        go further; then show it.
+        """
+        shown = conversation.shownIds
+        reached = conversation.known(hit.entry) or (
+            bool(shown) and min(shown) < hit.entry.id
+        )
+        if not reached and pages < SEEK_PAGES and self.olderHistory(conversation):
+            self._seeking = (conversation, hit, pages + 1)
+            return
+        self._seeking = None
+        self._flushAll(conversation)
+        if self.view is not None:
+            self.view.showHit(conversation, hit)
 
     def expectWhere(self) -> None:
         """
@@ -980,6 +1013,9 @@ class ChatModel:
             if conversation.exhausted:
                 batch.insert(0, self._separator("start of history"))
             self._insert(conversation, 0, batch)
+            seeking = self._seeking
+            if seeking is not None and seeking[0] is conversation:
+                self._seek(*seeking)
             return
         # A join replay or a page filling a gap: what comes after the newest
         # line already shown is new; anything before it was seen.

@@ -539,16 +539,10 @@ class ChatWindow:
 
     def _jump(self, event: object = None) -> str:
         for index in self.results.curselection():
-            hit = self.model.search.hits[index]
-            conversation = self.model.jumpTo(hit)
-            if conversation is not None:
-                self.root.after_idle(self._showHit, conversation, hit)
+            self.model.jumpTo(self.model.search.hits[index])
         return "break"
 
-    def _showHit(self, conversation: Conversation, hit: Hit) -> None:
-        """
-        Show C{hit}'s line in C{conversation}'s view, if it holds it.
-        """
+    def showHit(self, conversation: Conversation, hit: Hit) -> None:
         text = self._view(conversation)
         needle = "".join(part.text for part in render(hit.entry.line)[1])
         found = text.search(needle, "end", backwards=True, exact=True)

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatclient.model import Conversation, IChatView, Status, ViewLine
-from chatclient.search import Search
+from chatclient.search import Hit, Search
 from chatserver.doors.line import lines
 
 
@@ -113,6 +113,7 @@ class FakeView:
         self.topics: dict[str, str] = {}
         self.rooms: list[lines.RoomEntry] = []
         self.searches: list[list[str]] = []
+        self.hits: list[tuple[str, int]] = []
 
     def appendLines(
         self, batch: Sequence[ViewLine], trim: int, conversation: Conversation
@@ -141,6 +142,9 @@ class FakeView:
 
     def showRooms(self, rooms: Sequence[lines.RoomEntry]) -> None:
         self.rooms = list(rooms)
+
+    def showHit(self, conversation: Conversation, hit: Hit) -> None:
+        self.hits.append((conversation.name, hit.entry.id))
 
     def showSearch(self, search: Search) -> None:
         self.searches.append([hit.describe(time.gmtime) for hit in search.hits])

@@ -86,3 +86,44 @@ def test_a_result_of_a_room_left_says_so():
     search.take(found("#gone", 1, "bob", "x"))
     search.take(lines.SearchEnd(1, False))
     assert chat.jumpTo(search.hits[0]) is None
+
+
+def history(chat: ChatModel, room: str, ids: range) -> None:
+    for id in ids:
+        chat.addEvent(
+            lines.InRoom(
+                room, lines.History(id, 1000.0 + id, lines.Message("bob", f"l{id}"))
+            )
+        )
+    chat.addEvent(lines.InRoom(room, lines.HistoryEnd(len(ids))))
+
+
+def test_a_result_older_than_its_tab_is_paged_back_to():
+    chat, view, sent = model()
+    chat.ownName = "me"
+    chat.addEvent(lines.InRoom("#dev", lines.Joined("me")))
+    history(chat, "#dev", range(100, 120))
+    for event in page("l50", found("#dev", 50, "bob", "l50")):
+        chat.addEvent(event)
+    sent.clear()
+    chat.jumpTo(chat.search.hits[0])
+    assert sent == ["/history #dev 50"]
+    assert view.hits == []
+    history(chat, "#dev", range(70, 100))
+    assert sent == ["/history #dev 50", "/history #dev 50"]
+    history(chat, "#dev", range(40, 70))
+    assert view.hits == [("#dev", 50)]
+    assert "<bob> l50" in view.shown("#dev")
+
+
+def test_a_result_the_tab_holds_is_shown_at_once():
+    chat, view, sent = model()
+    chat.ownName = "me"
+    chat.addEvent(lines.InRoom("#dev", lines.Joined("me")))
+    history(chat, "#dev", range(100, 120))
+    for event in page("l110", found("#dev", 110, "bob", "l110")):
+        chat.addEvent(event)
+    sent.clear()
+    chat.jumpTo(chat.search.hits[0])
+    assert sent == []
+    assert view.hits == [("#dev", 110)]
