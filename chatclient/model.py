@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import Interface
 
+from chatclient.search import Hit, Search
 from chatserver.core.names import name_key, room_key
 from chatserver.doors.line import lines
 
@@ -205,6 +206,10 @@ PAGE = 50
 #: Pages asked for at most to fill the gap left by a disconnection.
 GAP_PAGES = 8
 
+#: Pages of older history asked for at most to reach a search result in
+#: its tab.
+SEEK_PAGES = 10
+
 ROOM = "room"
 PRIVATE = "private"
 
@@ -350,6 +355,17 @@ class IChatView(Interface):
         Show the server's rooms in the rooms panel.
         """
 
+    def showSearch(search: Search) -> None:
+        """
+        Show the results of the reader's search (a page of them arrived).
+        """
+
+    def showHit(conversation: Conversation, hit: Hit) -> None:
+        """
+        Show the line of C{hit} in C{conversation}'s view (selected), if
+        the view holds it.
+        """
+
     def showTitle(title: str) -> None:
         """
         Set the window's title.
@@ -424,6 +440,8 @@ class ChatModel:
         self._roomsIncoming: list[lines.RoomEntry] = []
         self._swallow: dict[str, int] = {}
         self._whereExpected = False
+        self.search = Search()
+        self._seeking: tuple[Conversation, Hit, int] | None = None
         self.send: Callable[[str], object] = lambda line: None
         self.onHome: Callable[[], object] = lambda: None
         self._flushCall: IDelayedCall | None = None
@@ -596,6 +614,62 @@ class ChatModel:
         self.send(f"/history {conversation.name} {PAGE}")
         return True
 
+    def searchFor(self, text: str) -> None:
+        """
+        Search the history of the reader's rooms for C{text} (in the
+        C{/search} syntax).
+        """
+        if text.strip():
+            self.send(self.search.ask(text))
+
+    def searchOlder(self) -> bool:
+        """
+        Ask for the next page of the search, if older lines may match.
+
+        @return: Whether it was asked for.
+        """
+        command = self.search.older()
+        if command is None:
+            return False
+        self.send(command)
+        return True
+
+    def jumpTo(self, hit: Hit) -> Conversation | None:
+        """
+        Show the tab of the room C{hit} was said in, and the line there:
+        if the tab does not reach back to it, older pages of history are
+        asked for (at most L{SEEK_PAGES}) and shown in place, as scrolling
+        up would; then the view is asked to show the line.
+
+        @return: Its conversation, or L{None} if the reader is not in that
+            room any more (which is said in the selected tab).
+        """
+        conversation = self.conversations.get(room_key(hit.room))
+        if conversation is None or not conversation.joined:
+            self.addNotice(f"You are not in {hit.room} now.", "error")
+            return None
+        self.select(conversation)
+        self._seeking = None
+        self._seek(conversation, hit, 0)
+        return conversation
+
+    def _seek(self, conversation: Conversation, hit: Hit, pages: int) -> None:
+        """
+        Page back in C{conversation} until it holds C{hit}'s line, or cannot
+        go further; then show it.
+        """
+        shown = conversation.shownIds
+        reached = conversation.known(hit.entry) or (
+            bool(shown) and min(shown) < hit.entry.id
+        )
+        if not reached and pages < SEEK_PAGES and self.olderHistory(conversation):
+            self._seeking = (conversation, hit, pages + 1)
+            return
+        self._seeking = None
+        self._flushAll(conversation)
+        if self.view is not None:
+            self.view.showHit(conversation, hit)
+
     def expectWhere(self) -> None:
         """
         The session asked C{/where}: its first line names the home room.
@@ -696,6 +770,10 @@ class ChatModel:
         Show a server event in the conversation it is about, and keep the
         conversations current with it.
         """
+        if self.search.take(event):
+            if self.search.complete and self.view is not None:
+                self.view.showSearch(self.search)
+            return
         if isinstance(event, lines.InRoom):
             conversation = self._room(event.room)
             if self._whereExpected and isinstance(event.line, lines.UserList):
@@ -935,6 +1013,9 @@ class ChatModel:
             if conversation.exhausted:
                 batch.insert(0, self._separator("start of history"))
             self._insert(conversation, 0, batch)
+            seeking = self._seeking
+            if seeking is not None and seeking[0] is conversation:
+                self._seek(*seeking)
             return
         # A join replay or a page filling a gap: what comes after the newest
         # line already shown is new; anything before it was seen.

@@ -27,7 +27,9 @@ from chatclient.model import (
     Status,
     ViewLine,
     colourIndex,
+    render,
 )
+from chatclient.search import Hit, Search
 from chatclient.session import ChatSession
 from chatserver.doors.line import lines
 
@@ -413,6 +415,7 @@ class ChatWindow:
         row.pack(side="bottom", fill="x")
         panes = ttk.PanedWindow(chat, orient="horizontal")
         panes.pack(fill="both", expand=True)
+        self._buildSearch(chat, panes)
 
         self.notebook = ttk.Notebook(panes)
         self.notebook.bind("<<NotebookTabChanged>>", self._tabChanged)
@@ -468,6 +471,87 @@ class ChatWindow:
         self.closeButton = ttk.Button(row, text="Close tab", command=self.closeTab)
         self.closeButton.pack(side="left", padx=(self.px(6), self.px(0)))
         self.root.bind("<Control-w>", lambda e: self.closeTab())
+        self.root.bind("<Control-f>", self.openSearch)
+
+    def _buildSearch(self, chat: ttk.Frame, panes: ttk.PanedWindow) -> None:
+        """
+        The search bar (Ctrl+F), above the tabs while open: the words, and
+        the lines found, newest first; a double-click (or Return) on one
+        shows its tab and the line when the tab holds it.
+        """
+        bar = self.searchBar = ttk.Frame(chat, padding=(self.px(6), self.px(4)))
+        self._searchPanes = panes
+        row = ttk.Frame(bar)
+        row.pack(fill="x")
+        ttk.Label(row, text="Search").pack(side="left")
+        entry = self.searchEntry = ttk.Entry(row, font=self.font)
+        entry.pack(side="left", fill="x", expand=True, padx=(self.px(6), 0))
+        entry.bind("<Return>", self._search)
+        entry.bind("<KP_Enter>", self._search)
+        entry.bind("<Escape>", self.closeSearch)
+        ttk.Button(row, text="Find", command=self._search).pack(
+            side="left", padx=(self.px(6), 0)
+        )
+        self.searchOlderButton = ttk.Button(
+            row, text="Older", command=self.model.searchOlder, state="disabled"
+        )
+        self.searchOlderButton.pack(side="left", padx=(self.px(6), 0))
+        ttk.Button(row, text="Close", command=self.closeSearch).pack(
+            side="left", padx=(self.px(6), 0)
+        )
+        self.searchLabel = ttk.Label(bar, text="")
+        self.searchLabel.pack(anchor="w")
+        colours = self.colours
+        self.results = tk.Listbox(
+            bar,
+            height=6,
+            activestyle="none",
+            font=self.font,
+            borderwidth=0,
+            highlightthickness=0,
+            background=colours["panel"],
+            foreground=colours["fg"],
+            selectbackground=colours["select"],
+        )
+        self.results.pack(fill="x")
+        self.results.bind("<Double-1>", self._jump)
+        self.results.bind("<Return>", self._jump)
+        self.results.bind("<Escape>", self.closeSearch)
+
+    def openSearch(self, event: object = None) -> str:
+        """
+        Show the search bar, its words ready to type.
+        """
+        if not self.searchBar.winfo_manager():
+            self.searchBar.pack(before=self._searchPanes, fill="x")
+        self.searchEntry.focus_set()
+        self.searchEntry.select_range(0, "end")
+        return "break"
+
+    def closeSearch(self, event: object = None) -> str:
+        self.searchBar.pack_forget()
+        self.entry.focus_set()
+        return "break"
+
+    def _search(self, event: object = None) -> str:
+        self.model.searchFor(self.searchEntry.get())
+        return "break"
+
+    def _jump(self, event: object = None) -> str:
+        for index in self.results.curselection():
+            self.model.jumpTo(self.model.search.hits[index])
+        return "break"
+
+    def showHit(self, conversation: Conversation, hit: Hit) -> None:
+        text = self._view(conversation)
+        needle = "".join(part.text for part in render(hit.entry.line)[1])
+        found = text.search(needle, "end", backwards=True, exact=True)
+        if not found:
+            return
+        text.tag_remove("found", "1.0", "end")
+        text.tag_add("found", f"{found} linestart", f"{found} lineend")
+        text.see(found)
+        self.following[id(conversation)] = False
 
     def _newText(self, conversation: Conversation) -> None:
         frame = ttk.Frame(self.notebook)
@@ -532,6 +616,7 @@ class ChatWindow:
             text.tag_configure(f"name{index}", foreground=colour, font=bold)
         text.tag_configure("history", foreground=colours["history"])
         text.tag_configure("mention", background=colours["mention"])
+        text.tag_configure("found", background=colours["select"])
         text.tag_raise("history")
         text.tag_raise("mention")
         self.views[id(conversation)] = (frame, topic, text, conversation)
@@ -754,6 +839,22 @@ class ChatWindow:
             users.insert("end", name)
             users.itemconfigure(index, foreground=self.nameColours[colourIndex(name)])
         self.usersLabel.configure(text=f"Members ({len(names)})")
+
+    def showSearch(self, search: Search) -> None:
+        results = self.results
+        results.delete(0, "end")
+        for hit in search.hits:
+            results.insert("end", hit.describe())
+        count = len(search.hits)
+        self.searchLabel.configure(
+            text=f"{count} found for {search.words}"
+            + ("" if search.more else " (no more)")
+        )
+        self.searchOlderButton.configure(state="normal" if search.more else "disabled")
+        self.openSearch()
+        results.focus_set()
+        if count:
+            results.selection_set(0)
 
     def showTitle(self, title: str) -> None:
         self.root.title(title)

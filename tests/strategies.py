@@ -54,6 +54,9 @@ plain_events = st.one_of(
         lines.RoomEntry, room_names, st.integers(min_value=0), texts | st.just("")
     ),
     st.builds(lines.HistoryEnd, st.integers(min_value=0)),
+    st.builds(lines.SearchHeader, st.integers(min_value=0), texts),
+    st.builds(lines.SearchEnd, st.integers(min_value=1), st.booleans())
+    | st.builds(lines.SearchEnd, st.just(0), st.booleans()),
 )
 kept_events = plain_events | st.builds(
     lines.History, st.integers(min_value=1), whole_seconds, plain_events

@@ -144,3 +144,17 @@ class TooManyRooms(ChatError):
     """
     The server, or the user, has as many rooms as allowed.
     """
+
+
+class InvalidSearch(ChatError):
+    """
+    A search cannot be made as asked: no words, a date that is not one, a
+    filter given twice.
+    """
+
+
+class SearchUnavailable(ChatError):
+    """
+    The history cannot be searched: this server keeps none, or it cannot be
+    read now.
+    """

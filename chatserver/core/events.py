@@ -148,8 +148,32 @@ class Replayed:
     more: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """
+    A page of the lines one user searched for, in the rooms it is in,
+    newest first (see L{chatserver.core.users.ChatUser.search}).
+
+    @ivar words: The words searched for, as the user gave them.
+    @ivar entries: The lines found, newest first, each naming its room.
+    @ivar next: Where the next page starts (the C{beforeId} of the next
+        search), or L{None} when no older line can match.
+    """
+
+    words: str
+    entries: tuple[HistoryEntry, ...]
+    next: int | None
+
+    @property
+    def more(self) -> bool:
+        """
+        Whether older lines may match.
+        """
+        return self.next is not None
+
+
 RoomEvent: TypeAlias = Said | Acted | TopicChanged | Joined | Parted
-ChatEvent: TypeAlias = RoomEvent | Quit | Renamed | Whispered | Replayed
+ChatEvent: TypeAlias = RoomEvent | Quit | Renamed | Whispered | Replayed | SearchResults
 
 
 def room_event(entry: HistoryEntry) -> Said | Acted | TopicChanged:

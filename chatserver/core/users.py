@@ -10,7 +10,7 @@ events (L{chatserver.core.events}) through the chat's fan-out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 from twisted.internet import defer
@@ -21,17 +21,20 @@ from zope.interface import Interface, implementer
 from chatserver import LOG_NAMESPACE
 from chatserver.core.errors import (
     AlreadyCalled,
+    InvalidSearch,
     InvalidText,
     NamesAreAccounts,
     NoSuchRoom,
     NoSuchUser,
     NotInRoom,
+    SearchUnavailable,
 )
 from chatserver.core.events import (
     Acted,
     Parted,
     Replayed,
     Said,
+    SearchResults,
     Tags,
     TopicChanged,
 )
@@ -45,6 +48,8 @@ from chatserver.core.text import (
     clean_tags,
     shows_nothing,
 )
+from chatserver.history.none import NoHistory
+from chatserver.history.search import SearchPage, SearchQuery, terms_of
 from chatserver.history.store import (
     ACTION,
     MAX_PAGE,
@@ -80,6 +85,29 @@ class RoomInfo:
     topic: str
 
 
+DEFAULT_SEARCH_PAGE = 20
+"""
+How many lines one page of search results has, unless asked otherwise.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """
+    A user's last search, to page through it.
+
+    @ivar room: The room it is about, or L{None} for all the user's rooms
+        (those it is in when each page is asked for).
+    @ivar next: Where its next page starts, L{None} when there is no more.
+    """
+
+    words: str
+    query: SearchQuery
+    room: str | None
+    limit: int
+    next: int | None
+
+
 @implementer(IChatUser)
 class ChatUser:
     """
@@ -97,6 +125,7 @@ class ChatUser:
 
     __slots__ = (
         "_cursors",
+        "_search",
         "away",
         "codec",
         "current",
@@ -124,6 +153,7 @@ class ChatUser:
         self.away = ""
         # The oldest history entry shown, per room key, for /history paging.
         self._cursors: dict[str, int] | None = None
+        self._search: _Search | None = None
 
     def __repr__(self) -> str:
         return f"<ChatUser {self.name}>"
@@ -423,6 +453,102 @@ class ChatUser:
         """
         check_room_name(room)
         return self.realm.history.query(room_key(room), limit, before, after)
+
+    def search(
+        self,
+        words: str,
+        *,
+        room: str | None = None,
+        sender: str | None = None,
+        before: float | None = None,
+        after: float | None = None,
+        limit: int = DEFAULT_SEARCH_PAGE,
+        beforeId: int | None = None,
+    ) -> defer.Deferred[None]:
+        """
+        Search the history of the rooms this user is in for C{words} (see
+        L{chatserver.history.search} for how they are matched), and send
+        this user the newest lines found as a L{SearchResults} event.  The
+        search is remembered: L{searchMore} sends its next page.
+
+        @param room: Only this room, which the user must be in.
+        @param sender: Only lines said by this name (compared as names
+            are).
+        @param before: Only lines said before this POSIX time.
+        @param after: Only lines said at or after this POSIX time.
+        @param limit: The most lines on a page (1 to L{MAX_PAGE}).
+        @param beforeId: Only lines older than this id (the C{next} of an
+            earlier page).
+        @return: A L{Deferred} that fails with L{SearchUnavailable} (after
+            logging why) if the history cannot be read.
+        @raise InvalidSearch: If C{words} hold no word to find.
+        @raise NotInRoom: If the user is not in C{room}, or in no room.
+        @raise SearchUnavailable: If this server keeps no history.
+        """
+        terms = terms_of(words)
+        if not terms:
+            raise InvalidSearch("nothing to search for: give at least one word")
+        self._searchRooms(room)
+        query = SearchQuery(
+            terms,
+            senderKey=name_key(sender) if sender else None,
+            since=after,
+            until=before,
+        )
+        limit = max(1, min(limit, MAX_PAGE))
+        search = _Search(" ".join(words.split()), query, room, limit, beforeId)
+        self._search = search
+        return self._searchPage(search)
+
+    def searchMore(self) -> defer.Deferred[None]:
+        """
+        Send this user the next page of its last search (an empty one when
+        there is no more).
+
+        @raise InvalidSearch: If the user has not searched.
+        """
+        search = self._search
+        if search is None:
+            raise InvalidSearch("there is no search to go on with: search for words")
+        if search.next is None:
+            event = SearchResults(search.words, (), None)
+            self.realm.fanout.toUser(self, event)
+            return defer.succeed(None)
+        return self._searchPage(search)
+
+    def _searchRooms(self, room: str | None) -> tuple[Room, ...]:
+        """
+        @return: The rooms a search is about: C{room}, or all the user's.
+        """
+        if isinstance(self.realm.history, NoHistory):
+            raise SearchUnavailable(
+                "this server keeps no history, so there is nothing to search"
+            )
+        if room is not None:
+            return (self._room(room),)
+        if not self.rooms:
+            raise NotInRoom(None)
+        return self.rooms
+
+    def _searchPage(self, search: _Search) -> defer.Deferred[None]:
+        keys = [room.key for room in self._searchRooms(search.room)]
+        finding = self.realm.history.search(
+            keys, search.query, search.limit, before=search.next
+        )
+
+        def found(page: SearchPage) -> None:
+            if not self.online:
+                return
+            if self._search is search:
+                self._search = replace(search, next=page.next)
+            event = SearchResults(search.words, page.entries, page.next)
+            self.realm.fanout.toUser(self, event)
+
+        def failed(reason: Failure) -> None:
+            _historyFailed(reason, "the search")
+            raise SearchUnavailable("search cannot be done right now, try again later")
+
+        return finding.addCallbacks(found, failed)
 
     def _remember(self, key: str, oldest: int) -> None:
         if self._cursors is None:

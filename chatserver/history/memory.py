@@ -7,8 +7,12 @@ when it is returned.
 
 from __future__ import annotations
 
+import heapq
 import sys
+from bisect import bisect_left
 from collections import OrderedDict, deque
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import cast
 
 from twisted.internet import defer
@@ -17,9 +21,16 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 
 from chatserver.history.paging import select_page
+from chatserver.history.search import (
+    SCAN_LIMIT,
+    SCAN_SLICE,
+    SearchPage,
+    SearchQuery,
+)
 from chatserver.history.store import (
     DEFAULT_KEEP_SECONDS,
     DEFAULT_MAX_PER_ROOM,
+    MAX_PAGE,
     HistoryEntry,
     check_retention,
 )
@@ -169,6 +180,50 @@ class MemoryHistory:
         since = self._clock.seconds() - self.keepSeconds
         return defer.succeed(select_page(ring, limit, before, after, since))
 
+    def search(
+        self,
+        roomKeys: Sequence[str],
+        query: SearchQuery,
+        limit: int,
+        before: int | None = None,
+    ) -> Deferred[SearchPage]:
+        """
+        Find lines as L{HistoryStore.search} says, reading the rooms' rings
+        newest first, all together: at most L{SCAN_LIMIT} lines a page,
+        L{SCAN_SLICE} in a turn of the reactor.
+
+        @return: A L{Deferred} that fires in this turn if one slice was
+            enough, in a later one else.
+        """
+        limit = max(1, min(limit, MAX_PAGE))
+        keys = sorted(set(roomKeys))
+        since = self._clock.seconds() - self.keepSeconds
+        found: list[HistoryEntry] = []
+        done: Deferred[SearchPage] = Deferred()
+
+        def step(below: int | None, read: int) -> None:
+            # The rings are looked up again each slice: lines come and go
+            # between two, and a line is found by its id.
+            rings = [self._rooms.get(key, ()) for key in keys]
+            budget = min(SCAN_SLICE, SCAN_LIMIT - read)
+            got, below, count = scan_search(
+                rings,
+                query,
+                limit - len(found),
+                before=below,
+                since=since,
+                budget=budget,
+            )
+            found.extend(got)
+            read += count
+            if below is None or len(found) >= limit or read >= SCAN_LIMIT:
+                done.callback(SearchPage(tuple(found), below))
+            else:
+                self._clock.callLater(0, step, below, read)
+
+        step(before, 0)
+        return done
+
     def trim(self) -> None:
         """
         Drop the entries too old to keep, and forget the rooms left empty.
@@ -195,3 +250,49 @@ class MemoryHistory:
             them.
         """
         return self._bytes
+
+
+def _newestFirst(
+    entries: Sequence[HistoryEntry], before: int | None
+) -> Iterator[HistoryEntry]:
+    high = len(entries)
+    if before is not None:
+        high = bisect_left(entries, before, key=lambda entry: entry.id)
+    return islice(reversed(entries), len(entries) - high, None)
+
+
+def scan_search(
+    rooms: Sequence[Sequence[HistoryEntry]],
+    query: SearchQuery,
+    limit: int,
+    *,
+    before: int | None,
+    since: float,
+    budget: int,
+) -> tuple[list[HistoryEntry], int | None, int]:
+    """
+    Search rooms' entries by reading them, newest first across all rooms.
+
+    @param rooms: Each room's entries, by growing id.
+    @param limit: The most entries to find.
+    @param before: Only entries with a smaller id.
+    @param since: Entries with an earlier time are too old to give.
+    @param budget: The most entries to read.
+    @return: The entries found, newest first; where to go on (below the
+        last entry found or read), or L{None} when every entry was read;
+        and how many were read.
+    """
+    merged = heapq.merge(
+        *(_newestFirst(entries, before) for entries in rooms),
+        key=lambda entry: -entry.id,
+    )
+    found: list[HistoryEntry] = []
+    read = 0
+    for read, entry in enumerate(merged, 1):
+        if entry.time >= since and query.matches(entry):
+            found.append(entry)
+            if len(found) >= limit:
+                return found, entry.id, read
+        if read >= budget:
+            return found, entry.id, read
+    return found, None, read

@@ -5,10 +5,13 @@ can be measured without what keeping history costs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
-from chatserver.history.store import HistoryEntry
+from chatserver.history.search import SearchPage, SearchQuery
+from chatserver.history.store import HistoryEntry, HistoryUnavailable
 
 
 class NoHistory:
@@ -46,3 +49,18 @@ class NoHistory:
         @return: An empty page, already given.
         """
         return defer.succeed([])
+
+    def search(
+        self,
+        roomKeys: Sequence[str],
+        query: SearchQuery,
+        limit: int,
+        before: int | None = None,
+    ) -> Deferred[SearchPage]:
+        """
+        @return: A L{Deferred} failing with L{HistoryUnavailable}: nothing
+            is kept, so there is nothing to search.
+        """
+        return defer.fail(
+            HistoryUnavailable("this server keeps no history (--history none)")
+        )

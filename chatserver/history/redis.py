@@ -7,7 +7,8 @@ lines.  This store only reads them, through the node's command connection.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
@@ -15,7 +16,19 @@ from twisted.python.failure import Failure
 
 from chatserver.cluster import keys, streams
 from chatserver.cluster.link import RedisError, RedisLink
+from chatserver.history.search import SearchPage, SearchQuery
 from chatserver.history.store import MAX_PAGE, HistoryEntry, HistoryUnavailable
+
+SCAN_CHUNK = 500
+"""
+How many lines of a room's stream one command reads while searching.
+"""
+
+SCAN_LIMIT = 20000
+"""
+The most lines one page of search results reads from Redis, over all the
+rooms searched (each is read at least one chunk).
+"""
 
 
 class RedisHistory:
@@ -67,11 +80,105 @@ class RedisHistory:
                 page.reverse()
             return [entry for entry in page if entry.time >= oldest]
 
-        def unavailable(reason: Failure) -> Failure:
-            if reason.check(RedisError):
-                raise HistoryUnavailable(
-                    f"the cluster's history cannot be read: {reason.getErrorMessage()}"
-                )
-            return reason
+        return reply.addCallbacks(entries, _unavailable)
 
-        return reply.addCallbacks(entries, unavailable)
+    def search(
+        self,
+        roomKeys: Sequence[str],
+        query: SearchQuery,
+        limit: int,
+        before: int | None = None,
+    ) -> defer.Deferred[SearchPage]:
+        """
+        Find lines as L{HistoryStore.search} says, reading the rooms'
+        streams newest first, L{SCAN_CHUNK} lines a command, all rooms at
+        once: at most L{SCAN_LIMIT} lines in all (shared among the rooms, at
+        least one chunk each).
+        """
+        limit = max(1, min(limit, MAX_PAGE))
+        keys = sorted(set(roomKeys))
+        if not keys or not query.terms:
+            return defer.succeed(SearchPage((), None))
+        budget = max(SCAN_CHUNK, SCAN_LIMIT // len(keys))
+        since = self.clock.seconds() - self.keepSeconds
+        rooms = [
+            defer.Deferred.fromCoroutine(
+                self._searchRoom(
+                    key, query, limit, before=before, budget=budget, since=since
+                )
+            )
+            for key in keys
+        ]
+
+        def page(results: list[tuple[list[HistoryEntry], int | None]]) -> SearchPage:
+            # A room not read to its start leaves unknown what lies below
+            # the last line read: the page stops there.
+            stops = [lowest for _, lowest in results if lowest is not None]
+            cutoff = max(stops) if stops else None
+            found = sorted(
+                (
+                    entry
+                    for entries, _ in results
+                    for entry in entries
+                    if cutoff is None or entry.id >= cutoff
+                ),
+                key=lambda entry: -entry.id,
+            )[:limit]
+            if len(found) == limit:
+                return SearchPage(tuple(found), found[-1].id)
+            return SearchPage(tuple(found), cutoff)
+
+        gathered = defer.gatherResults(rooms, consumeErrors=True)
+        return gathered.addErrback(_firstError).addCallbacks(page, _unavailable)
+
+    async def _searchRoom(
+        self,
+        roomKey: str,
+        query: SearchQuery,
+        limit: int,
+        *,
+        before: int | None,
+        budget: int,
+        since: float,
+    ) -> tuple[list[HistoryEntry], int | None]:
+        """
+        Read one room's stream newest first until C{limit} lines are found,
+        C{budget} lines are read, or the stream's start.
+
+        @return: The lines found, and the id of the last line read if the
+            stream was not read to its start.
+        """
+        stream = keys.room_lines(roomKey)
+        high = "+" if before is None else f"({before}-0"
+        found: list[HistoryEntry] = []
+        read = 0
+        while True:
+            chunk = await self.link.execute(
+                "XREVRANGE", stream, high, "-", "COUNT", SCAN_CHUNK
+            )
+            if not chunk:
+                return found, None
+            for id, flat in chunk:
+                entry = streams.line_entry(id, streams.fields(flat))
+                if entry.time >= since and query.matches(entry):
+                    found.append(entry)
+            read += len(chunk)
+            lowestId = streams.stream_id(chunk[-1][0])[0]
+            if len(chunk) < SCAN_CHUNK:
+                return found, None
+            if len(found) >= limit or read >= budget:
+                return found, lowestId
+            high = f"({lowestId}-0"
+
+
+def _firstError(reason: Failure) -> Failure:
+    reason.trap(defer.FirstError)
+    return cast(defer.FirstError, reason.value).subFailure
+
+
+def _unavailable(reason: Failure) -> Failure:
+    if reason.check(RedisError):
+        raise HistoryUnavailable(
+            f"the cluster's history cannot be read: {reason.getErrorMessage()}"
+        )
+    return reason

@@ -40,7 +40,15 @@ reserved, one row::
     id_mark(high INTEGER NOT NULL)
 
 Ids up to C{high} may have been given; the next one given after a start is
-above both C{high} and the largest id in C{history}.
+above both C{high} and the largest id in C{history}.  Version 3 adds the
+index searches use (L{SQLiteHistory.search}), an FTS5 table over the lines'
+text with C{history} as its external content, kept by triggers::
+
+    history_fts USING fts5(text, content='history', content_rowid='id',
+                           tokenize='unicode61 remove_diacritics 2')
+
+A file of an older version is indexed when it is first opened (FTS5's
+C{rebuild}: some seconds for a million lines, once).
 """
 
 from __future__ import annotations
@@ -61,7 +69,9 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.names import name_key
 from chatserver.history.paging import select_page
+from chatserver.history.search import SearchPage, SearchQuery, fts_query
 from chatserver.history.store import (
     DEFAULT_KEEP_SECONDS,
     DEFAULT_MAX_PER_ROOM,
@@ -73,7 +83,7 @@ from chatserver.history.store import (
 
 log = Logger(namespace=LOG_NAMESPACE)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """
 The newest schema this module knows; a file with a newer one is refused.
 """
@@ -92,6 +102,22 @@ _SCHEMA_1 = (
 )
 
 _SCHEMA_2 = "CREATE TABLE IF NOT EXISTS id_mark (high INTEGER NOT NULL)"
+
+_SCHEMA_3 = (
+    """CREATE VIRTUAL TABLE IF NOT EXISTS history_fts USING fts5(
+        text, content='history', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2')""",
+    """CREATE TRIGGER IF NOT EXISTS history_fts_insert AFTER INSERT ON history
+        BEGIN INSERT INTO history_fts (rowid, text) VALUES (new.id, new.text); END""",
+    """CREATE TRIGGER IF NOT EXISTS history_fts_delete AFTER DELETE ON history
+        BEGIN INSERT INTO history_fts (history_fts, rowid, text)
+        VALUES ('delete', old.id, old.text); END""",
+    """CREATE TRIGGER IF NOT EXISTS history_fts_update AFTER UPDATE ON history
+        BEGIN INSERT INTO history_fts (history_fts, rowid, text)
+        VALUES ('delete', old.id, old.text);
+        INSERT INTO history_fts (rowid, text) VALUES (new.id, new.text); END""",
+    "INSERT INTO history_fts (history_fts) VALUES ('rebuild')",
+)
 
 _RAISE_MARK = "UPDATE id_mark SET high = max(high, ?)"
 
@@ -311,6 +337,9 @@ class SQLiteHistory:
                     connection.execute(statement)
             if version < 2:
                 connection.execute(_SCHEMA_2)
+            if version < 3:
+                for statement in _SCHEMA_3:
+                    connection.execute(statement)
             # Written every time: this is what finds a file that cannot be
             # written (taking the write lock does not).
             connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -334,6 +363,7 @@ class SQLiteHistory:
         """
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
+        connection.create_function("name_key", 1, name_key, deterministic=True)
         if self._onConnect is not None:
             self._onConnect(connection)
 
@@ -606,6 +636,53 @@ class SQLiteHistory:
 
         return reading.addCallback(merge)
 
+    def search(
+        self,
+        roomKeys: Sequence[str],
+        query: SearchQuery,
+        limit: int,
+        before: int | None = None,
+    ) -> Deferred[SearchPage]:
+        """
+        Find lines as L{HistoryStore.search} says, with the file's FTS5
+        index, entries not written yet included.  Lines are given newest
+        first, not by rank: a chat search asks when something was said, and
+        pages by id never skip nor repeat a line.
+
+        @return: A L{Deferred} that fails with L{HistoryUnavailable} if the
+            file cannot be read.
+        """
+        limit = max(1, min(limit, MAX_PAGE))
+        if self._pool is None:
+            return defer.fail(self._unavailable("the store is not started"))
+        keys = sorted(set(roomKeys))
+        if not keys or not query.terms:
+            return defer.succeed(SearchPage((), None))
+        since = self._clock().seconds() - self.keepSeconds
+        unwritten = [
+            entry
+            for key, entry in chain(self._inFlight, self._pending)
+            if key in roomKeys
+            and (before is None or entry.id < before)
+            and entry.time >= since
+            and query.matches(entry)
+        ]
+        reading: Deferred[list[HistoryEntry]] = self._pool.runInteraction(
+            _search, keys, query, limit, before=before, since=since
+        )
+
+        def merge(written: list[HistoryEntry]) -> SearchPage:
+            byId = {entry.id: entry for entry in chain(written, unwritten)}
+            found = tuple(byId[id] for id in sorted(byId, reverse=True)[:limit])
+            return SearchPage(found, found[-1].id if len(found) == limit else None)
+
+        def failed(reason: Failure) -> Failure:
+            if reason.check(sqlite3.Error):
+                raise self._unavailable(reason.getErrorMessage())
+            return reason
+
+        return reading.addCallbacks(merge, failed)
+
     def _trim(self) -> Deferred[None]:
         """
         Delete what is beyond the limits, unless a trim is still running.
@@ -715,6 +792,45 @@ def _select(
     if after is None:
         entries.reverse()
     return entries
+
+
+def _search(
+    transaction: Any,
+    roomKeys: list[str],
+    query: SearchQuery,
+    limit: int,
+    *,
+    before: int | None,
+    since: float,
+) -> list[HistoryEntry]:
+    """
+    Find one page of lines in the file, newest first.
+    """
+    where = [
+        "history_fts MATCH ?",
+        f"h.room_key IN ({', '.join('?' * len(roomKeys))})",
+        "h.time >= ?",
+    ]
+    arguments: list[object] = [fts_query(query.terms), *roomKeys, since]
+    if before is not None:
+        where.append("history_fts.rowid < ?")
+        arguments.append(before)
+    if query.since is not None:
+        where.append("h.time >= ?")
+        arguments.append(query.since)
+    if query.until is not None:
+        where.append("h.time < ?")
+        arguments.append(query.until)
+    if query.senderKey is not None:
+        where.append("name_key(h.sender) = ?")
+        arguments.append(query.senderKey)
+    transaction.execute(
+        "SELECT h.id, h.room, h.time, h.kind, h.sender, h.text"
+        " FROM history_fts JOIN history AS h ON h.id = history_fts.rowid"
+        f" WHERE {' AND '.join(where)} ORDER BY history_fts.rowid DESC LIMIT ?",
+        [*arguments, limit],
+    )
+    return [HistoryEntry(*row) for row in transaction.fetchall()]
 
 
 def _deleteOld(transaction: Any, since: float, batch: int) -> int:

@@ -12,10 +12,14 @@ waiting for a disk; the store writes it in the background).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from twisted.internet.defer import Deferred
+
+if TYPE_CHECKING:
+    from chatserver.history.search import SearchPage, SearchQuery
 
 MESSAGE = "message"
 ACTION = "action"
@@ -125,6 +129,29 @@ class HistoryReader(Protocol):
             entries between the two.
         @return: The entries, oldest first; an empty list for a room
             with no history.
+        """
+
+    def search(
+        self,
+        roomKeys: Sequence[str],
+        query: SearchQuery,
+        limit: int,
+        before: int | None = None,
+    ) -> Deferred[SearchPage]:
+        """
+        Find the lines of some rooms that C{query} looks for, newest first
+        (see L{chatserver.history.search}).
+
+        @param roomKeys: The rooms to search.
+        @param limit: The most lines wanted (at most L{MAX_PAGE} are
+            given).
+        @param before: Only lines with a smaller id: where the page before
+            ended (its L{SearchPage.next}).
+        @return: A page of lines, newest first; a store without an index
+            reads a bounded number of lines for it, and the page's C{next}
+            goes on below the last line read.
+        @raise HistoryUnavailable: (In the L{Deferred}) if the store
+            cannot search, saying why in one line.
         """
 
 

@@ -6,6 +6,7 @@ asked to show.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from twisted.internet import defer, error
@@ -20,6 +21,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatclient.model import Conversation, IChatView, Status, ViewLine
+from chatclient.search import Hit, Search
 from chatserver.doors.line import lines
 
 
@@ -110,6 +112,8 @@ class FakeView:
         self.selected = ""
         self.topics: dict[str, str] = {}
         self.rooms: list[lines.RoomEntry] = []
+        self.searches: list[list[str]] = []
+        self.hits: list[tuple[str, int]] = []
 
     def appendLines(
         self, batch: Sequence[ViewLine], trim: int, conversation: Conversation
@@ -138,6 +142,12 @@ class FakeView:
 
     def showRooms(self, rooms: Sequence[lines.RoomEntry]) -> None:
         self.rooms = list(rooms)
+
+    def showHit(self, conversation: Conversation, hit: Hit) -> None:
+        self.hits.append((conversation.name, hit.entry.id))
+
+    def showSearch(self, search: Search) -> None:
+        self.searches.append([hit.describe(time.gmtime) for hit in search.hits])
 
     def shown(self, name: str) -> list[str]:
         """

@@ -77,6 +77,8 @@ class LineCodec:
     def encode(self, event: ChatEvent, form: Hashable) -> bytes:
         if isinstance(event, events.Replayed):
             return self._replay(event, bool(form))
+        if isinstance(event, events.SearchResults):
+            return self._found(event)
         line = _line(event)
         if form and isinstance(event, events.RoomEvent):
             return lines.encode(lines.InRoom(event.room, line))
@@ -92,6 +94,19 @@ class LineCodec:
             return b"".join(
                 lines.encode(lines.InRoom(event.room, line)) for line in out
             )
+        return b"".join(lines.encode(line) for line in out)
+
+    def _found(self, event: events.SearchResults) -> bytes:
+        count = len(event.entries)
+        out: list[lines.Event] = [lines.SearchHeader(count, event.words)]
+        out.extend(
+            lines.InRoom(
+                entry.room,
+                lines.History(entry.id, entry.time, _line(events.room_event(entry))),
+            )
+            for entry in event.entries
+        )
+        out.append(lines.SearchEnd(count, event.more))
         return b"".join(lines.encode(line) for line in out)
 
     def mark(

@@ -20,6 +20,11 @@ HELP = (
     ("/where", "list your rooms, in the order you joined them"),
     ("/topic [#ROOM] [TEXT]", "show, or set, a room's topic"),
     ("/history [#ROOM] [N]", "show N older lines of a room (20, at most 200)"),
+    (
+        "/search [#ROOM] WORDS",
+        "find lines in your rooms, newest first, also with from:NAME"
+        " before:DATE after:DATE; /search alone: more",
+    ),
     ("/msg NAME TEXT", "send TEXT to NAME alone"),
     ("/me ACTION", "tell the room what you are doing"),
     ("/nick NAME", "change your name"),

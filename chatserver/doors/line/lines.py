@@ -29,6 +29,11 @@ guess::
     === #ROOM (N users): TOPIC           RoomEntry    (no ": TOPIC" without one)
     === End of history (N lines)         HistoryEnd   after a page of history
     === No more history                  HistoryEnd   (N = 0)
+    === Search results (N lines): WORDS  SearchHeader then N lines found, newest first
+    === End of search (N lines)          SearchEnd    after them (no older line matches)
+    === End of search (N lines; /search for more)
+                                         SearchEnd    (older lines may match)
+    === No more results                  SearchEnd    (N = 0, no more)
     [YYYY-MM-DD HH:MM:SSZ id N] LINE     History      LINE said at that time (UTC)
     #ROOM LINE                           InRoom       LINE is about #ROOM
 
@@ -300,6 +305,40 @@ class HistoryEnd:
         return f"=== End of history ({self.count} {lines})"
 
 
+@dataclass(frozen=True, slots=True)
+class SearchHeader:
+    """
+    The start of a page of search results for C{words}: C{count} lines
+    found follow, newest first, each marked with its room and as history.
+    """
+
+    count: int
+    words: str
+
+    def format(self) -> str:
+        lines = "line" if self.count == 1 else "lines"
+        return f"=== Search results ({self.count} {lines}): {self.words}"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchEnd:
+    """
+    The end of a page of search results: C{count} lines of it came before
+    this one; C{more} when older lines may match (C{/search} again shows
+    them).
+    """
+
+    count: int
+    more: bool
+
+    def format(self) -> str:
+        if not self.count and not self.more:
+            return "=== No more results"
+        lines = "line" if self.count == 1 else "lines"
+        more = "; /search for more" if self.more else ""
+        return f"=== End of search ({self.count} {lines}{more})"
+
+
 Plain: TypeAlias = (
     Message
     | Action
@@ -318,6 +357,8 @@ Plain: TypeAlias = (
     | RoomsHeader
     | RoomEntry
     | HistoryEnd
+    | SearchHeader
+    | SearchEnd
 )
 
 
@@ -416,6 +457,15 @@ _PATTERNS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], Plain]]] = 
         lambda m: HistoryEnd(int(m[1])),
     ),
     (re.compile(r"=== No more history\Z"), lambda m: HistoryEnd(0)),
+    (
+        re.compile(r"=== Search results \((\d+) lines?\): (.*)\Z", re.S),
+        lambda m: SearchHeader(int(m[1]), m[2]),
+    ),
+    (
+        re.compile(r"=== End of search \((\d+) lines?(; /search for more)?\)\Z"),
+        lambda m: SearchEnd(int(m[1]), bool(m[2])),
+    ),
+    (re.compile(r"=== No more results\Z"), lambda m: SearchEnd(0, False)),
     (re.compile(r"-!- (.*)\Z", re.S), lambda m: Info(m[1])),
     (re.compile(r"!!! (.*)\Z", re.S), lambda m: Error(m[1])),
 )

@@ -1,6 +1,7 @@
 """
 What a logged-in user of the line door can do: chat lines and the commands
-C{/join}, C{/part}, C{/rooms}, C{/who}, C{/where}, C{/topic}, C{/history}, C{/msg},
+C{/join}, C{/part}, C{/rooms}, C{/who}, C{/where}, C{/topic}, C{/history},
+C{/search}, C{/msg},
 C{/me}, C{/nick}, C{/quit} and C{/help}.
 
 Each command reads its arguments, calls the chat core, and answers with
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.python.failure import Failure
 
 from chatserver.core.errors import ChatError, InvalidName, InvalidText, NameTaken
+from chatserver.core.search import SEARCH_USAGE, parse_search
 from chatserver.doors.line import lines
 from chatserver.doors.line.commands import (
     HELP,
@@ -208,6 +210,24 @@ def command_history(connection: ChatProtocol, user: ChatUser, args: str) -> None
     fetched.addErrback(failed)
 
 
+def command_search(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    if not args:
+        searching = user.searchMore()
+    else:
+        request = parse_search(args)
+        if not request.words:
+            connection.send(lines.Error(f"usage: /search {SEARCH_USAGE}"))
+            return
+        searching = user.search(
+            request.words,
+            room=request.room,
+            sender=request.sender,
+            before=request.before,
+            after=request.after,
+        )
+    searching.addErrback(_refused, connection)
+
+
 COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
     "help": command_help,
     "quit": command_quit,
@@ -221,4 +241,5 @@ COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
     "rooms": command_rooms,
     "topic": command_topic,
     "history": command_history,
+    "search": command_search,
 }

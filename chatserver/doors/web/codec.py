@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatserver.core import events
 from chatserver.core.events import ChatEvent
-from chatserver.history.store import ACTION, TOPIC
+from chatserver.history.store import ACTION, TOPIC, HistoryEntry
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
@@ -78,6 +78,16 @@ def _kept(
     return message
 
 
+def _entry(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "kind": _kind(entry.kind),
+        "from": entry.sender,
+        "text": entry.text,
+        "id": entry.id,
+        "time": entry.time,
+    }
+
+
 def event_message(event: ChatEvent) -> dict[str, Any]:
     """
     @return: The JSON message that tells C{event}.
@@ -114,17 +124,18 @@ def event_message(event: ChatEvent) -> dict[str, Any]:
         return {
             "type": "history",
             "room": event.room,
+            "entries": [_entry(entry) for entry in event.entries],
+            "more": event.more,
+        }
+    if isinstance(event, events.SearchResults):
+        return {
+            "type": "found",
+            "words": event.words,
             "entries": [
-                {
-                    "kind": _kind(entry.kind),
-                    "from": entry.sender,
-                    "text": entry.text,
-                    "id": entry.id,
-                    "time": entry.time,
-                }
-                for entry in event.entries
+                {"room": entry.room, **_entry(entry)} for entry in event.entries
             ],
             "more": event.more,
+            "next": event.next,
         }
     raise TypeError(f"no message for {event!r}")
 

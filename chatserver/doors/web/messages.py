@@ -38,6 +38,11 @@ CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
     "rooms": {},
     "who": {"room": _text(False)},
     "history": {"room": _text(False), "limit": Field(int, False)},
+    "search": {
+        "query": _text(False),
+        "before": Field(int, False),
+        "limit": Field(int, False),
+    },
     "quit": {"reason": _text(False)},
 }
 """

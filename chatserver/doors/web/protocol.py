@@ -30,7 +30,8 @@ from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, NameTaken
 from chatserver.core.names import check_name
-from chatserver.core.users import ChatUser, IChatUser
+from chatserver.core.search import parse_search
+from chatserver.core.users import DEFAULT_SEARCH_PAGE, ChatUser, IChatUser
 from chatserver.doors import lifecycle
 from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
@@ -529,6 +530,33 @@ def _history(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     fetched.addErrback(failed)
 
 
+def _search(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    limit = m.get("limit", DEFAULT_SEARCH_PAGE)
+    if not 1 <= limit <= MAX_PAGE:
+        session.error(f"'limit' must be from 1 to {MAX_PAGE}", "search")
+        return
+    if "query" not in m:
+        searching = user.searchMore()
+    else:
+        request = parse_search(m["query"])
+        searching = user.search(
+            request.words,
+            room=request.room,
+            sender=request.sender,
+            before=request.before,
+            after=request.after,
+            limit=limit,
+            beforeId=m.get("before"),
+        )
+
+    def refused(reason: Failure) -> None:
+        reason.trap(ChatError)
+        assert isinstance(reason.value, ChatError)
+        session.error(reason.value.reason, "search")
+
+    searching.addErrback(refused)
+
+
 def _quit(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     reason = m.get("reason", "")
     session.close(f"Quit: {reason}" if reason else "Quit", "Goodbye!")
@@ -545,5 +573,6 @@ COMMANDS = {
     "rooms": _rooms,
     "who": _who,
     "history": _history,
+    "search": _search,
     "quit": _quit,
 }

@@ -28,6 +28,8 @@
     sent: [],              // input history
     sentAt: 0,
     completion: null,
+    search: null,          // the words of the results shown
+    searchPaging: false,   // an older page was asked for: add to them
   };
 
   // Conversations: rooms ("#dev") and private ones ("@bob").
@@ -75,6 +77,7 @@
   function itemNode(item) {
     const li = el("li", item.history ? "history" : "");
     li.dataset.kind = item.kind;
+    if (item.id !== undefined) li.dataset.id = item.id;
     if (item.kind === "history-mark") {
       li.className = "history-mark";
       li.textContent = item.text;
@@ -330,6 +333,32 @@
       }
       notice(`Users online (${m.members.length}): ${m.members.join(", ")}`, "info");
     },
+    found(m) {
+      // A page of search results, newest first: a first page replaces the
+      // results shown, a later one (the same words, "Older") adds to them.
+      const list = $("results");
+      if (state.search !== m.words || !state.searchPaging) list.replaceChildren();
+      state.search = m.words;
+      state.searchPaging = false;
+      for (const e of m.entries) {
+        const li = el("li");
+        li.appendChild(el("span", "result-room", e.room));
+        const when = new Date(e.time * 1000);
+        li.appendChild(el("span", "time", when.toISOString().slice(0, 10) + " " + clock(e.time)));
+        const who = el("span", "sender", e.kind === "action" ? "* " + e.from : e.from);
+        who.style.color = colour(e.from);
+        li.appendChild(who);
+        li.appendChild(el("span", "text", e.text));
+        li.addEventListener("click", () => jumpTo(e));
+        list.appendChild(li);
+      }
+      const count = list.children.length;
+      $("search-title").textContent = count
+        ? `${count} found for “${m.words}”${m.more ? "" : " (no more)"}`
+        : `Nothing found for “${m.words}”`;
+      $("search-more").hidden = !m.more;
+      $("search-panel").hidden = false;
+    },
     rooms(m) {
       notice(`Rooms (${m.rooms.length}): ` + m.rooms.map((r) => `${r.name} (${r.members})${r.topic ? " " + r.topic : ""}`).join(", "), "info");
     },
@@ -348,11 +377,32 @@
     },
   };
 
+  // Search: the results above the conversation; a click shows the room,
+  // and the line itself when the page has it.
+
+  function search(query) {
+    state.searchPaging = false;
+    if (query) send({ type: "search", query });
+    else { state.searchPaging = true; send({ type: "search" }); }
+  }
+
+  function jumpTo(e) {
+    const c = state.convs.get(key(e.room));
+    if (!c) return notice(`You are not in ${e.room} any more.`, "error");
+    show(c.id);
+    const li = $("log").querySelector(`li[data-id="${Number(e.id)}"]`);
+    if (li) {
+      li.classList.add("found");
+      li.scrollIntoView({ block: "center" });
+    }
+  }
+
   // The input line: commands, history (Up/Down), name completion (Tab).
 
   const HELP = [
     "/join #room, /part [reason], /msg name text, /me action, /topic text,",
     "/nick name, /who, /rooms, /history [n], /quit [reason]. Tab completes names.",
+    "/search [#room] [from:name] [before:date] [after:date] words; /search alone: older results.",
   ];
 
   function submit(text) {
@@ -383,6 +433,7 @@
       case "who": send({ type: "who", ...(room ? { room } : {}) }); break;
       case "rooms": send({ type: "rooms" }); break;
       case "history": send({ type: "history", ...(room ? { room } : {}), ...(/^\d+$/.test(arg) ? { limit: Number(arg) } : {}) }); break;
+      case "search": search(arg); break;
       case "quit": state.wantOpen = false; send({ type: "quit", ...(arg ? { reason: arg } : {}) }); break;
       case "help": for (const h of HELP) notice(h, "info"); break;
       default: notice(`Unknown command /${cmd}; try /help`, "error");
@@ -468,6 +519,13 @@
         input.value = state.sent[state.sentAt] || "";
       }
     });
+    $("search-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const query = $("search-query").value.trim();
+      if (query) search(query);
+    });
+    $("search-more").addEventListener("click", () => search(""));
+    $("search-close").addEventListener("click", () => { $("search-panel").hidden = true; });
     $("reconnect-now").addEventListener("click", () => { state.wantOpen = true; state.retry = 0; connect(); });
     $("menu-toggle").addEventListener("click", () => $("sidebar").classList.toggle("open"));
     // Connect at once to learn whether the server wants a password.
