@@ -1,6 +1,8 @@
 """
 The commands of a registered IRC client, each turned into a chat core call
-(L{chatserver.core.users.ChatUser}) and its refusals into IRC numerics.
+(L{chatserver.core.users.ChatUser}) and its refusals into IRC numerics
+(L{refusals.refuse}).  Each is called by the command table
+(L{chatserver.doors.irc.table}) with the parameters it needs there.
 The door keeps no chat rules: whether a name, a room, a text or a topic is
 allowed is the core's to say.
 """
@@ -15,22 +17,11 @@ from uuid import uuid4
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from chatserver.core.errors import (
-    AlreadyCalled,
-    ChatError,
-    InvalidName,
-    InvalidRoomName,
-    NamesAreAccounts,
-    NameTaken,
-    NoSuchRoom,
-    NoSuchUser,
-    NotInRoom,
-    TooManyRooms,
-)
+from chatserver.core.errors import ChatError, NoSuchRoom, NoSuchUser, NotInRoom
 from chatserver.core.remote import RemoteUser
 from chatserver.core.text import clean_tags
 from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
-from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
+from chatserver.doors.irc import caps, message, numerics, welcome
 from chatserver.doors.irc.masks import (
     Someone,
     door_of,
@@ -38,6 +29,7 @@ from chatserver.doors.irc.masks import (
     realname_of,
     who_matches,
 )
+from chatserver.doors.irc.refusals import refuse
 from chatserver.limits.numbers import parse_count
 
 if TYPE_CHECKING:
@@ -63,17 +55,6 @@ def strip_formatting(text: str) -> str:
     return _FORMATTING.sub("", text)
 
 
-def _needMore(connection: IrcProtocol, command: str) -> None:
-    connection.reply(numerics.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
-
-
-def _refuse(connection: IrcProtocol, command: str, error: ChatError) -> None:
-    """
-    Tell the client why the core refused something no numeric describes.
-    """
-    connection.fail(command, "REFUSED", error.reason)
-
-
 def _items(param: str) -> list[str]:
     """
     @return: The items of a comma-separated list, the empty ones left out
@@ -82,34 +63,10 @@ def _items(param: str) -> list[str]:
     return [item for item in param.split(",") if item]
 
 
-def _roomError(
-    connection: IrcProtocol, command: str, name: str, error: ChatError
-) -> None:
-    """
-    Answer a refusal about the room C{name} with its numeric.
-    """
-    if isinstance(error, (NoSuchRoom, InvalidRoomName)):
-        connection.reply(numerics.ERR_NOSUCHCHANNEL, name, "No such channel")
-    elif isinstance(error, NotInRoom):
-        if connection.server.realm.getRoom(name) is None:
-            connection.reply(numerics.ERR_NOSUCHCHANNEL, name, "No such channel")
-        else:
-            connection.reply(
-                numerics.ERR_NOTONCHANNEL, name, "You're not on that channel"
-            )
-    elif isinstance(error, TooManyRooms):
-        connection.reply(numerics.ERR_TOOMANYCHANNELS, name, error.reason)
-    else:
-        _refuse(connection, command, error)
-
-
 # Rooms
 
 
 def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
-    if not msg.params or not msg.params[0]:
-        _needMore(connection, "JOIN")
-        return
     if msg.params[0] == "0":
         for room in list(user.rooms):
             user.part(room.name)
@@ -118,7 +75,7 @@ def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         try:
             room, new = user.join(name)
         except ChatError as e:
-            _roomError(connection, "JOIN", name, e)
+            refuse(connection, "JOIN", name, e)
             continue
         if new:
             welcome.show_room(connection, room)
@@ -126,37 +83,29 @@ def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 
 def part(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
-    if not msg.params or not msg.params[0]:
-        _needMore(connection, "PART")
-        return
     reason = strip_formatting(msg.params[1]) if len(msg.params) > 1 else ""
     for name in _items(msg.params[0]):
         try:
             user.part(name, reason)
         except ChatError as e:
-            _roomError(connection, "PART", name, e)
+            refuse(connection, "PART", name, e)
 
 
 def topic(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
-    if not msg.params:
-        _needMore(connection, "TOPIC")
-        return
     name = msg.params[0]
     if len(msg.params) == 1:
         room = connection.server.realm.getRoom(name)
         if room is None:
-            connection.reply(numerics.ERR_NOSUCHCHANNEL, name, "No such channel")
+            refuse(connection, "TOPIC", name, NoSuchRoom(name))
         elif room not in user.rooms:
-            connection.reply(
-                numerics.ERR_NOTONCHANNEL, room.name, "You're not on that channel"
-            )
+            refuse(connection, "TOPIC", room.name, NotInRoom(room.name))
         else:
             welcome.topic(connection, room)
         return
     try:
         user.setTopic(strip_formatting(msg.params[1]), name)
     except ChatError as e:
-        _roomError(connection, "TOPIC", name, e)
+        refuse(connection, "TOPIC", name, e)
 
 
 def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
@@ -205,7 +154,7 @@ def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             try:
                 mask = compile_mask(item[1:] if negated else item)
             except MaskTooLong as e:
-                _refuse(connection, "LIST", e)
+                refuse(connection, "LIST", item, e)
                 return
             (excluded if negated else matching).append(mask)
         else:
@@ -261,26 +210,18 @@ def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         audience: list[ChatUser]
         if target.startswith("#"):
             room = realm.getRoom(target)
-            if room is None or room not in user.rooms:
-                if room is None:
-                    connection.reply(
-                        numerics.ERR_NOSUCHCHANNEL, target, "No such channel"
-                    )
-                else:
-                    connection.reply(
-                        numerics.ERR_CANNOTSENDTOCHAN,
-                        room.name,
-                        "Cannot send to channel (you are not in it)",
-                    )
+            if room is None:
+                refuse(connection, "TAGMSG", target, NoSuchRoom(target))
+                continue
+            if room not in user.rooms:
+                refuse(connection, "TAGMSG", room.name, NotInRoom(room.name))
                 continue
             shown = room.name
             audience = [m for m in room.members.values() if m is not user]
         else:
             found = realm.lookup(target)
             if found is None:
-                connection.reply(
-                    numerics.ERR_NOSUCHNICK, target, "No such nick/channel"
-                )
+                refuse(connection, "TAGMSG", target, NoSuchUser(target))
                 continue
             shown = found.name
             # Tags stay within a node: a user of another node is not sent them.
@@ -343,27 +284,8 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
                 if recipient.away and not notice:
                     connection.reply(numerics.RPL_AWAY, recipient.name, recipient.away)
         except ChatError as e:
-            if notice:
-                continue
-            if isinstance(e, (NoSuchUser, InvalidName)):
-                connection.reply(
-                    numerics.ERR_NOSUCHNICK, target, "No such nick/channel"
-                )
-            elif isinstance(e, (NoSuchRoom, InvalidRoomName)):
-                connection.reply(numerics.ERR_NOSUCHCHANNEL, target, "No such channel")
-            elif isinstance(e, NotInRoom):
-                if connection.server.realm.getRoom(target) is None:
-                    connection.reply(
-                        numerics.ERR_NOSUCHCHANNEL, target, "No such channel"
-                    )
-                else:
-                    connection.reply(
-                        numerics.ERR_CANNOTSENDTOCHAN,
-                        target,
-                        "Cannot send to channel (you are not in it)",
-                    )
-            else:
-                _refuse(connection, command, e)
+            if not notice:
+                refuse(connection, command, target, e)
 
 
 # Users
@@ -374,20 +296,7 @@ def rename(connection: IrcProtocol, user: ChatUser, new: str) -> None:
         reason.trap(ChatError)
         error = reason.value
         assert isinstance(error, ChatError)
-        if isinstance(error, AlreadyCalled):
-            return
-        if isinstance(error, NameTaken):
-            connection.reply(
-                numerics.ERR_NICKNAMEINUSE, new, "Nickname is already in use"
-            )
-        elif isinstance(error, InvalidName):
-            connection.reply(
-                numerics.ERR_ERRONEUSNICKNAME, new, f"Erroneous nickname: {error.why}"
-            )
-        elif isinstance(error, NamesAreAccounts):
-            connection.reply(numerics.ERR_ERRONEUSNICKNAME, new, error.reason)
-        else:
-            _refuse(connection, "NICK", error)
+        refuse(connection, "NICK", new, error)
 
     def renamed(old: str) -> None:
         connection.nick = user.name
@@ -400,7 +309,7 @@ def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     try:
         user.setAway(reason)
     except ChatError as e:
-        _refuse(connection, "AWAY", e)
+        refuse(connection, "AWAY", user.name, e)
         return
     if user.away:
         connection.reply(numerics.RPL_NOWAWAY, "You have been marked as being away")
@@ -451,7 +360,7 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             try:
                 compiled = compile_mask("*" if mask == "0" else mask)
             except MaskTooLong as e:
-                _refuse(connection, "WHO", e)
+                refuse(connection, "WHO", mask, e)
                 return
             matched = [
                 other for other in realm.everyone() if who_matches(compiled, other)
@@ -471,7 +380,7 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         realm = connection.server.realm
         found = realm.lookup(name)
         if found is None:
-            connection.reply(numerics.ERR_NOSUCHNICK, name, "No such nick/channel")
+            refuse(connection, "WHOIS", name, NoSuchUser(name))
             continue
         if isinstance(found, RemoteUser):
             rooms = [realm.rooms[key] for key in found.rooms if key in realm.rooms]
@@ -519,9 +428,6 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 
 def userhost(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
-    if not msg.params:
-        _needMore(connection, "USERHOST")
-        return
     found = []
     for name in msg.params[:5]:
         other = connection.server.realm.lookup(name)
@@ -532,9 +438,6 @@ def userhost(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 
 def ison(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
-    if not msg.params:
-        _needMore(connection, "ISON")
-        return
     realm = connection.server.realm
     online = []
     for param in msg.params:
@@ -546,21 +449,18 @@ def ison(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 
 def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
-    if not msg.params:
-        _needMore(connection, "MODE")
-        return
     target = msg.params[0]
     realm = connection.server.realm
     if target.startswith("#"):
         room = realm.getRoom(target)
         if room is None:
-            connection.reply(numerics.ERR_NOSUCHCHANNEL, target, "No such channel")
+            refuse(connection, "MODE", target, NoSuchRoom(target))
             return
         _roomMode(connection, room, msg.params[1:])
         return
     other = realm.lookup(target)
     if other is None:
-        connection.reply(numerics.ERR_NOSUCHNICK, target, "No such nick/channel")
+        refuse(connection, "MODE", target, NoSuchUser(target))
         return
     if other is not user:
         connection.reply(
@@ -630,24 +530,3 @@ def lusers(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         numerics.RPL_LUSERCLIENT,
         f"There are {count} users and 0 invisible on 1 servers",
     )
-
-
-COMMANDS: dict[str, Command] = {
-    "JOIN": join,
-    "PART": part,
-    "TOPIC": topic,
-    "NAMES": names,
-    "LIST": list_,
-    "PRIVMSG": privmsg,
-    "NOTICE": notice,
-    "TAGMSG": tagmsg,
-    "AWAY": away,
-    "WHO": who,
-    "WHOIS": whois,
-    "USERHOST": userhost,
-    "ISON": ison,
-    "MODE": mode,
-    "MOTD": motd,
-    "LUSERS": lusers,
-    "CHATHISTORY": chathistory.chathistory,
-}

@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from chatserver import LOG_NAMESPACE
 from chatserver.core.names import name_key
 from chatserver.core.users import ChatUser
-from chatserver.doors.irc import commands, message, numerics, registration
+from chatserver.doors.irc import message, table
 from chatserver.doors.irc.codec import Codecs
 from chatserver.doors.irc.masks import mask_of
 from chatserver.doors.irc.message import Message
@@ -95,20 +95,6 @@ class IrcFactory(ServerFactory):
 
     def dispatch(self, connection: IrcProtocol, msg: Message) -> None:
         """
-        Hand C{msg} to the handler of its command.
+        Hand C{msg} to the handler of its command (L{table.dispatch}).
         """
-        handler = registration.ANYTIME.get(msg.command)
-        if handler is not None:
-            handler(connection, msg)
-            return
-        command = commands.COMMANDS.get(msg.command)
-        if command is None:
-            connection.reply(
-                numerics.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command"
-            )
-            return
-        user = connection.user
-        if user is None:
-            connection.reply(numerics.ERR_NOTREGISTERED, "You have not registered")
-            return
-        command(connection, user, msg)
+        table.dispatch(connection, msg)

@@ -4,14 +4,15 @@ C{PLAIN} (C{AUTHENTICATE}), then the login through the chat's portal, with
 failed logins answered ever more slowly (the shared
 L{chatserver.limits.throttle.LoginThrottle}) and the connection closed
 after L{MAX_LOGIN_FAILURES}.  Also the commands a client may send at any
-time: C{PING}, C{PONG}, C{QUIT}.
+time: C{PING}, C{PONG}, C{QUIT}.  The command table
+(L{chatserver.doors.irc.table}) calls each with the parameters it needs
+there, and only when its command may be sent.
 """
 
 from __future__ import annotations
 
 import binascii
 from base64 import b64decode
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
@@ -26,14 +27,12 @@ from chatserver.core.text import MAX_REALNAME_LENGTH, clean_text
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors.irc import caps, commands, message, numerics, welcome
 from chatserver.doors.irc.message import Message
+from chatserver.doors.irc.refusals import need_more_params, refuse
 from chatserver.limits.numbers import parse_count
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 
 if TYPE_CHECKING:
     from chatserver.doors.irc.protocol import IrcProtocol
-
-
-Handler = Callable[["IrcProtocol", Message], None]
 
 SASL_CHUNK = 400
 """
@@ -43,9 +42,6 @@ is coming (C{+} alone ends a message that fills whole chunks).
 
 
 def cap(connection: IrcProtocol, msg: Message) -> None:
-    if not msg.params:
-        connection.reply(numerics.ERR_NEEDMOREPARAMS, "CAP", "Not enough parameters")
-        return
     sub = msg.params[0].upper()
     passwords = connection.server.passwords
     prefix = connection.serverName
@@ -81,12 +77,6 @@ def cap(connection: IrcProtocol, msg: Message) -> None:
 
 
 def password(connection: IrcProtocol, msg: Message) -> None:
-    if connection.user is not None:
-        connection.reply(numerics.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
-    if not msg.params or not msg.params[0]:
-        connection.reply(numerics.ERR_NEEDMOREPARAMS, "PASS", "Not enough parameters")
-        return
     connection.password = msg.params[0]
 
 
@@ -101,25 +91,20 @@ def nick(connection: IrcProtocol, msg: Message) -> None:
     try:
         check_name(new)
     except InvalidName as e:
-        connection.reply(
-            numerics.ERR_ERRONEUSNICKNAME, new, f"Erroneous nickname: {e.why}"
-        )
+        refuse(connection, "NICK", new, e)
         return
     if new in connection.server.realm and not connection.server.passwords:
-        connection.reply(numerics.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+        refuse(connection, "NICK", new, NameTaken(new))
         return
     connection.nick = new
     try_register(connection)
 
 
 def user(connection: IrcProtocol, msg: Message) -> None:
-    if connection.user is not None:
-        connection.reply(numerics.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
-    if len(msg.params) < 4 or not msg.params[0] or not msg.params[3]:
-        # An empty user name or real name is refused as missing (Modern).
-        connection.reply(numerics.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
-        return
+    """
+    C{USER}: its four parameters are there, the user name and the real
+    name not empty (the command table answers 461 otherwise, as Modern).
+    """
     # Shown in every mask (nick!~ident@irc): only what a name may hold.
     ident = "".join(c for c in msg.params[0] if is_name_character(c))[:10]
     connection.ident = ident or "user"
@@ -162,10 +147,8 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
     if connection.user is not None or connection.account is not None:
         connection.reply(numerics.ERR_SASLALREADY, "You have already authenticated")
         return
-    if not msg.params or connection.loggingIn:
-        connection.reply(
-            numerics.ERR_NEEDMOREPARAMS, "AUTHENTICATE", "Not enough parameters"
-        )
+    if connection.loggingIn:
+        need_more_params(connection, "AUTHENTICATE")
         return
     argument = msg.params[0]
     if len(argument) > SASL_CHUNK:
@@ -281,9 +264,7 @@ def try_register(connection: IrcProtocol) -> None:
             # the same.
             connection.password = ""
             connection.nick = ""
-            connection.reply(
-                numerics.ERR_NICKNAMEINUSE, name, "Nickname is already in use"
-            )
+            refuse(connection, "NICK", name, NameTaken(name))
             return
         credentials = UsernamePassword(
             name.encode("utf-8"), connection.password.encode("utf-8")
@@ -339,16 +320,10 @@ def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
             "Nickname is already in use",
         )
         return
-    if reason.check(ChatError):
+    error = reason.value
+    if isinstance(error, ChatError):
         connection.release("login")
-        if reason.check(NameTaken):
-            connection.reply(
-                numerics.ERR_NICKNAMEINUSE, name, "Nickname is already in use"
-            )
-        elif reason.check(InvalidName):
-            connection.reply(numerics.ERR_ERRONEUSNICKNAME, name, "Erroneous nickname")
-        else:
-            connection.fail("NICK", "CANNOT_LOG_IN", reason.value.reason)  # type: ignore[union-attr]
+        refuse(connection, "NICK", name, error)
         connection.nick = ""
         return
     connection.password = ""
@@ -394,15 +369,3 @@ def _failed(
         connection.release("login")
 
     connection.answerCall = connection.clock.callLater(delay, answer)
-
-
-ANYTIME: dict[str, Handler] = {
-    "CAP": cap,
-    "PASS": password,
-    "NICK": nick,
-    "USER": user,
-    "AUTHENTICATE": authenticate,
-    "PING": ping,
-    "PONG": pong,
-    "QUIT": quit,
-}
