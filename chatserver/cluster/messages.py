@@ -165,6 +165,50 @@ class UserInfo:
 USER: Codec[UserInfo] = Codec(UserInfo.toJSON, UserInfo.fromJSON)
 
 
+@dataclasses.dataclass(frozen=True)
+class RoomInfo:
+    """
+    A room as the cluster keeps it (the C{rooms} hash, written by the
+    scripts).
+
+    @ivar name: The room's name.
+    @ivar topic: Its topic, or empty.
+    @ivar setter: Who set the topic, or empty.
+    @ivar time: When the topic was set, in POSIX seconds (0 if never).
+    """
+
+    name: str
+    topic: str = ""
+    setter: str = ""
+    time: float = 0.0
+
+    def toJSON(self) -> str:
+        """
+        @return: This room as the cluster keeps it.
+        """
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def fromJSON(cls, text: str) -> RoomInfo:
+        """
+        @return: The room C{text} describes.
+        @raise ValueError: If it describes none.
+        @raise TypeError: If a field has the wrong type.
+        """
+        info = json.loads(text)
+        if not isinstance(info, dict):
+            raise TypeError(f"not a room: {text!r}")
+        time = info.get("time", 0)
+        if isinstance(time, bool) or not isinstance(time, int | float):
+            raise TypeError(f"not a time: {time!r}")
+        return cls(
+            _text(info["name"]),
+            _text(info.get("topic", "")),
+            _text(info.get("setter", "")),
+            float(time),
+        )
+
+
 def wire(name: str, codec: Codec[Any] = TEXT) -> dict[str, Any]:
     """
     @return: The metadata of a message's field called C{name} in its stream

@@ -7,9 +7,8 @@ telling the realm through its methods for remote users and rooms.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall
@@ -29,6 +28,7 @@ from chatserver.cluster.messages import (
     Part,
     Presence,
     Rename,
+    RoomInfo,
     Topic,
     UserInfo,
 )
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode
 
 log = Logger(namespace=LOG_NAMESPACE)
+
+_T = TypeVar("_T")
 
 
 def remote_user(info: UserInfo) -> RemoteUser:
@@ -137,8 +139,8 @@ class PresenceMirror:
         realm = node.realm
         seen: dict[str, RemoteUser] = {}
         for key, value in streams.fields(users).items():
-            info = UserInfo.fromJSON(value)
-            if info.node == node.name:
+            info = _read(UserInfo.fromJSON, value, "user")
+            if info is None or info.node == node.name:
                 continue
             user = realm.remote.get(key)
             if user is None or user.node != info.node:
@@ -152,13 +154,15 @@ class PresenceMirror:
                 realm.remoteLoggedOut(user, "Quit")
         for user in seen.values():
             realm.remoteLoggedIn(user)
-        roomInfo = {
-            key: json.loads(value) for key, value in streams.fields(rooms).items()
-        }
+        roomInfo: dict[str, RoomInfo] = {}
+        for key, value in streams.fields(rooms).items():
+            described = _read(RoomInfo.fromJSON, value, "room")
+            if described is not None:
+                roomInfo[key] = described
         memberships = {room: streams.fields(flat) for room, flat in members}
-        for roomKey, info in roomInfo.items():
-            room = realm.remoteRoom(roomKey, info["name"])
-            realm.remoteTopic(room, info["topic"], info["setter"], float(info["time"]))
+        for roomKey, about in roomInfo.items():
+            room = realm.remoteRoom(roomKey, about.name)
+            realm.remoteTopic(room, about.topic, about.setter, about.time)
             there = memberships.get(roomKey, {})
             for key in list(room.remote):
                 if key not in there:
@@ -252,6 +256,23 @@ class PresenceMirror:
             self.node.realm.remoteTopic(
                 room, message.topic, message.setter, message.time
             )
+
+
+def _read(parse: Callable[[str], _T], text: str, what: str) -> _T | None:
+    """
+    @return: What C{parse} reads in C{text}, a C{what} of the cluster's
+        snapshot, or L{None} (logged) if it reads none.
+    """
+    try:
+        return parse(text)
+    except (ValueError, TypeError, KeyError) as e:
+        log.warn(
+            "A malformed {what} in the cluster's snapshot, skipped: {why}",
+            what=what,
+            why=str(e),
+            chat_event="cluster",
+        )
+        return None
 
 
 def _cancelled(call: IDelayedCall, result: Any) -> Any:

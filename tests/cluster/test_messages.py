@@ -32,6 +32,7 @@ from chatserver.cluster.messages import (
     Message,
     Part,
     Rename,
+    RoomInfo,
     Topic,
     UnknownKind,
     UserInfo,
@@ -49,17 +50,11 @@ pairs = st.lists(st.tuples(texts, texts)).map(tuple)
 
 
 def user_infos() -> st.SearchStrategy[UserInfo]:
-    return st.builds(
-        UserInfo,
-        name=texts,
-        node=texts,
-        since=numbers,
-        away=texts,
-        session=texts,
-        door=texts,
-        ident=texts,
-        realname=texts,
-    )
+    """
+    @return: Any user, every text field drawn from any text.
+    """
+    words = {each.name: texts for each in dataclasses.fields(UserInfo)}
+    return st.builds(UserInfo, **{**words, "since": numbers})
 
 
 STRATEGIES: dict[object, st.SearchStrategy[Any]] = {
@@ -98,6 +93,11 @@ def test_every_message_goes_to_fields_and_back_unchanged(kind, data):
 @given(user_infos())
 def test_a_user_goes_to_json_and_back_unchanged(info):
     assert UserInfo.fromJSON(info.toJSON()) == info
+
+
+@given(st.builds(RoomInfo, name=texts, topic=texts, setter=texts, time=numbers))
+def test_a_room_goes_to_json_and_back_unchanged(info):
+    assert RoomInfo.fromJSON(info.toJSON()) == info
 
 
 def test_an_entry_names_its_kind_first():

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from twisted.internet import reactor
+from twisted.internet import defer, reactor
 from twisted.internet.task import Clock
 
 from chatserver.cluster import keys
@@ -175,3 +175,44 @@ def test_a_rename_the_cluster_refuses_disconnects_its_user(node):
     node.replies["rename"] = 0
     outcome(node.realm.rename(alice, "x"))
     assert mind.disconnected == [NAME_LOST]
+
+
+def login_event(name: str) -> dict[str, str]:
+    info = {"name": name, "node": "b", "since": 1.0, "away": "", "session": "b/r/9"}
+    return {"t": "login", "node": "b", "k": name, "u": json.dumps(info)}
+
+
+def test_a_malformed_presence_entry_is_skipped_and_the_next_ones_read(node):
+    broken = {"t": "login", "node": "b", "k": "bob"}
+    node.streams.gotRead(
+        [
+            [
+                keys.PRESENCE,
+                [
+                    ["1-0", flat(broken)],
+                    ["2-0", flat({"t": "shout", "node": "b"})],
+                    ["3-0", flat(login_event("dave"))],
+                ],
+            ]
+        ]
+    )
+    assert node.realm.remote["dave"].session == "b/r/9"
+    assert node.mirror.at == "3-0"
+
+
+def test_a_malformed_user_or_room_in_the_snapshot_is_skipped(node):
+    _carol, mind = log_in(node, "carol")
+    dave = login_event("dave")["u"]
+    room = json.dumps({"name": "#lobby", "topic": "hi", "setter": "dave", "time": 2})
+    node.replies["snapshot"] = [
+        "7-0",
+        ["bob", '{"name": 1}', "dave", dave],
+        ["#lobby", room, "#dev", "[]"],
+        [["#lobby", ["dave", "dave", "bob", "bob"]], ["#dev", ["dave", "dave"]]],
+    ]
+    outcome(defer.ensureDeferred(node.mirror.takeSnapshot()))
+    assert sorted(node.realm.remote) == ["dave"]
+    assert node.realm.rooms["#lobby"].remote == {"dave": "dave"}
+    assert node.realm.rooms["#lobby"].topic == "hi"
+    assert "#dev" not in node.realm.rooms
+    assert mind.events() == [Joined("#lobby", "dave")]
