@@ -44,6 +44,12 @@ RETRY_MAX = 5.0
 The most seconds between two attempts to reconnect.
 """
 
+REPLY_TIMEOUT = 5.0
+"""
+Seconds Redis may take to answer a command before the connection is taken
+as lost.
+"""
+
 
 class RedisError(Exception):
     """

@@ -469,6 +469,116 @@ class ChatRealm:
         """
         self._forgetIfEmpty(room)
 
+    # The users and rooms of other nodes, as the cluster tells them
+
+    def remoteLoggedIn(self, user: RemoteUser) -> bool:
+        """
+        Know C{user}, logged in on another node, unless somebody has its
+        name here already.
+
+        @return: Whether C{user} is known now.
+        """
+        if user.key in self.remote or user.key in self._users:
+            return False
+        self.remote[user.key] = user
+        return True
+
+    def remoteLoggedOut(self, user: RemoteUser, reason: str) -> None:
+        """
+        C{user} of another node left the chat, for C{reason}: each user
+        here who shared a room with it is told once.
+        """
+        if self.remote.get(user.key) is not user:
+            return
+        del self.remote[user.key]
+        audience: set[ChatUser] = set()
+        for roomKey in user.rooms:
+            room = self.rooms.get(roomKey)
+            if room is None:
+                continue
+            audience.update(room.members.values())
+            room.removeRemote(user.key)
+            self._forgetIfEmpty(room)
+        if audience and not self.shuttingDown:
+            self.fanout.toUsers(audience, Quit(user.name, reason))
+
+    def remoteRenamed(self, user: RemoteUser, newName: str) -> None:
+        """
+        C{user} of another node is called C{newName} now: its rooms here
+        are told.
+        """
+        if self.remote.get(user.key) is not user:
+            return
+        old, oldKey, newKey = user.name, user.key, name_key(newName)
+        del self.remote[oldKey]
+        user.name, user.key = newName, newKey
+        self.remote[newKey] = user
+        audience: set[ChatUser] = set()
+        for roomKey in user.rooms:
+            room = self.rooms.get(roomKey)
+            if room is not None:
+                room.renamedRemote(oldKey, newKey, newName)
+                audience.update(room.members.values())
+        if audience:
+            self.fanout.toUsers(audience, Renamed(old, newName))
+
+    def remoteAway(self, user: RemoteUser, away: str) -> None:
+        """
+        C{user} of another node set its away message (C{away}, empty when
+        back).
+        """
+        user.away = away
+
+    def remoteUpdated(self, user: RemoteUser, info: dict[str, object]) -> None:
+        """
+        C{user} of another node is described as C{info} now (see
+        L{RemoteUser.update}).
+        """
+        user.update(info)
+
+    def remoteRoom(self, key: str, name: str) -> Room:
+        """
+        @return: The room whose key is C{key}, made (called C{name}) if this
+            node has no such room: a user of another node is in it.
+        """
+        room = self.rooms.get(key)
+        if room is None:
+            room = self.rooms[key] = Room(name, self.now())
+        return room
+
+    def remoteJoined(self, room: Room, user: RemoteUser) -> None:
+        """
+        C{user} of another node joined C{room}: its members here are told.
+        """
+        if user.key in room.remote:
+            return
+        room.addRemote(user.key, user.name)
+        user.rooms[room.key] = None
+        self.tell(room, Joined(room.name, user.name))
+
+    def remoteParted(self, room: Room, key: str, reason: str) -> None:
+        """
+        The user of another node whose name's key is C{key} left C{room},
+        for C{reason}: its members here are told.
+        """
+        name = room.remote.get(key)
+        if name is None:
+            return
+        self.tell(room, Parted(room.name, name, reason))
+        room.removeRemote(key)
+        user = self.remote.get(key)
+        if user is not None:
+            user.rooms.pop(room.key, None)
+        self._forgetIfEmpty(room)
+
+    def remoteTopic(self, room: Room, topic: str, setter: str, time: float) -> None:
+        """
+        C{setter} set C{room}'s topic to C{topic} at C{time}, as the cluster
+        keeps it (the room's members here hear it from the room's lines:
+        L{heard}).
+        """
+        room.topic, room.topicSetter, room.topicTime = topic, setter, time
+
     def tell(
         self, room: Room, event: ChatEvent, exclude: ChatUser | None = None
     ) -> None:

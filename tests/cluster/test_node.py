@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from twisted.internet import reactor
+from twisted.internet import defer, reactor
 from twisted.internet.task import Clock
 
 from chatserver.cluster import keys
@@ -28,7 +28,8 @@ from tests.core.fakes import RecordingMind, outcome
 class ScriptedNode(ClusterNode):
     """
     A node in the cluster whose scripts answer what the test says (1 by
-    default) and are recorded; it reads no stream.
+    default) and are recorded; it reads no stream (its reader link is never
+    up).
     """
 
     def __init__(self) -> None:
@@ -37,17 +38,11 @@ class ScriptedNode(ClusterNode):
         self.reactor = Clock()
         self.replies: dict[str, object] = {"claim": [1, "0-0"]}
         self.ran: list[tuple[Any, ...]] = []
-        self._ready = self.connected = True
+        self.ready = self.connected = True
 
-    async def _script(self, name: str, *args: object) -> Any:
+    async def script(self, name: str, *args: object) -> Any:
         self.ran.append((name, *args))
         return self.replies.get(name, 1)
-
-    def _read(self) -> None:
-        pass
-
-    def _toNode(self, node: str, **fields: str) -> None:
-        pass
 
 
 @pytest.fixture
@@ -69,8 +64,8 @@ def remote(node: ScriptedNode, name: str, session: str) -> RemoteUser:
     user = RemoteUser.fromInfo(
         {"name": name, "node": "b", "since": 1.0, "session": session}
     )
-    node.realm.remote[user.key] = user
-    node._remoteJoined(node.realm.rooms["#lobby"], user)
+    node.realm.remoteLoggedIn(user)
+    node.realm.remoteJoined(node.realm.rooms["#lobby"], user)
     return user
 
 
@@ -92,7 +87,7 @@ def test_a_rename_of_a_user_known_by_its_old_name_renames_it(node):
     _carol, mind = log_in(node, "carol")
     remote(node, "alice", "b/r/1")
     mind.events()
-    node._presence(rename_event("alice", "x", "b/r/1"))
+    node.mirror.received(rename_event("alice", "x", "b/r/1"))
     assert mind.events() == [Renamed("alice", "x")]
     assert "x" in node.realm.remote and "alice" not in node.realm.remote
 
@@ -101,7 +96,7 @@ def test_a_rename_whose_old_name_is_unknown_here_adds_the_new_name(node):
     _carol, mind = log_in(node, "carol")
     # The old name was claimed here, and its holder heard to leave, before
     # the rename came.
-    node._presence(rename_event("alice", "x", "b/r/1"))
+    node.mirror.received(rename_event("alice", "x", "b/r/1"))
     assert mind.events() == [Joined("#lobby", "x")]
     assert node.realm.remote["x"].session == "b/r/1"
     assert node.realm.rooms["#lobby"].remote == {"x": "x"}
@@ -111,7 +106,7 @@ def test_a_rename_of_another_session_leaves_the_old_name_s_holder_alone(node):
     _carol, mind = log_in(node, "carol")
     holder = remote(node, "alice", "c/r/7")
     mind.events()
-    node._presence(rename_event("alice", "x", "b/r/1"))
+    node.mirror.received(rename_event("alice", "x", "b/r/1"))
     assert mind.events() == [Joined("#lobby", "x")]
     assert node.realm.remote["alice"] is holder
     assert not any(isinstance(event, Quit) for event in mind.events())
@@ -125,12 +120,12 @@ def test_a_login_of_a_name_just_renamed_elsewhere_tells_the_rename_first(node):
     _carol, mind = log_in(node, "carol")
     remote(node, "alice", "b/r/1")
     mind.events()
-    node._presenceAt = "4-0"
+    node.mirror.at = "4-0"
     # Node b renamed alice to x (entry 5), then this node claimed alice.
     node.replies["claim"] = [1, "5-0"]
     login = node.realm.claimAndLogin("alice", RecordingMind())
     assert "alice" not in [user.name for user in node.realm.users()]
-    node._gotRead(
+    node.streams.gotRead(
         [[keys.PRESENCE, [["5-0", flat(rename_event("alice", "x", "b/r/1"))]]]]
     )
     assert outcome(login).name == "alice"
@@ -170,7 +165,7 @@ def test_a_line_renamed_after_it_was_sent_is_not_sent_back_to_its_sender(node):
         "q": str(line[5]),
         "u": line[13],
     }
-    node._line("#lobby", "5-0", fields)
+    node.streams.line("#lobby", "5-0", fields)
     assert aliceMind.events() == []
     assert carolMind.events() == [Said("#lobby", "alice", "hello", 5, 1.0)]
 
@@ -180,3 +175,44 @@ def test_a_rename_the_cluster_refuses_disconnects_its_user(node):
     node.replies["rename"] = 0
     outcome(node.realm.rename(alice, "x"))
     assert mind.disconnected == [NAME_LOST]
+
+
+def login_event(name: str) -> dict[str, str]:
+    info = {"name": name, "node": "b", "since": 1.0, "away": "", "session": "b/r/9"}
+    return {"t": "login", "node": "b", "k": name, "u": json.dumps(info)}
+
+
+def test_a_malformed_presence_entry_is_skipped_and_the_next_ones_read(node):
+    broken = {"t": "login", "node": "b", "k": "bob"}
+    node.streams.gotRead(
+        [
+            [
+                keys.PRESENCE,
+                [
+                    ["1-0", flat(broken)],
+                    ["2-0", flat({"t": "shout", "node": "b"})],
+                    ["3-0", flat(login_event("dave"))],
+                ],
+            ]
+        ]
+    )
+    assert node.realm.remote["dave"].session == "b/r/9"
+    assert node.mirror.at == "3-0"
+
+
+def test_a_malformed_user_or_room_in_the_snapshot_is_skipped(node):
+    _carol, mind = log_in(node, "carol")
+    dave = login_event("dave")["u"]
+    room = json.dumps({"name": "#lobby", "topic": "hi", "setter": "dave", "time": 2})
+    node.replies["snapshot"] = [
+        "7-0",
+        ["bob", '{"name": 1}', "dave", dave],
+        ["#lobby", room, "#dev", "[]"],
+        [["#lobby", ["dave", "dave", "bob", "bob"]], ["#dev", ["dave", "dave"]]],
+    ]
+    outcome(defer.ensureDeferred(node.mirror.takeSnapshot()))
+    assert sorted(node.realm.remote) == ["dave"]
+    assert node.realm.rooms["#lobby"].remote == {"dave": "dave"}
+    assert node.realm.rooms["#lobby"].topic == "hi"
+    assert "#dev" not in node.realm.rooms
+    assert mind.events() == [Joined("#lobby", "dave")]
