@@ -143,7 +143,10 @@ def test_two_names_in_one_write_log_in_one_user_who_leaves_with_the_connection(
     start_node,
 ):
     a, b = start_node("a"), start_node("b")
+    dave = login(a, "dave")
     carol = login(b, "carol")
+    # Node a knows carol is in the room before alice speaks in it.
+    sees_join(dave, "carol")
     client = a.connect()
     client.expect(lines.Prompt)
     # As `printf 'alice\nbob\n' | nc`: the second line is alice's first.
