@@ -414,9 +414,9 @@ class ClusterNode:
                 "session": self._sessionOf.get(user, ""),
                 "since": user.since,
                 "away": user.away,
-                "door": getattr(user.mind, "door", ""),
-                "ident": getattr(user.mind, "ident", ""),
-                "realname": getattr(user.mind, "realname", ""),
+                "door": user.mind.door,
+                "ident": user.mind.ident,
+                "realname": user.mind.realname,
             }
         )
 
