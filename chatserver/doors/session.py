@@ -11,8 +11,8 @@ user left; and logs in through the chat's twisted.cred portal, failed logins
 answered ever more slowly (the shared L{LoginThrottle}) and the connection
 closed after L{MAX_LOGIN_FAILURES}.
 
-A door supplies what is its own (see L{Door}): its framing (it reads on when
-told, and stops while L{DoorSession.holding}), its greeting, its codec, and
+A door supplies what is its own (see L{Door}): its framing (a line at a
+time, when the session asks), its greeting, its codec, and
 how a reply, a refused login or a refused operation reads on its wire.  Its
 connection was admitted at accept (see L{chatserver.limits.gate}).
 """
@@ -57,6 +57,12 @@ class Door(Protocol):
     """
 
     @property
+    def server(self) -> ChatServer:
+        """
+        The chat server the connection belongs to.
+        """
+
+    @property
     def peer(self) -> str:
         """
         The client's address, for logs.
@@ -74,9 +80,13 @@ class Door(Protocol):
         The user's name, or what the door calls the client before login.
         """
 
-    def readOn(self) -> None:
+    def readLine(self) -> bool:
         """
-        Reading is no longer held back: handle what is buffered.
+        Handle the next whole line (or message) buffered, if there is one:
+        the session calls this while reading is not held back, and paces
+        the client after each.
+
+        @return: Whether there was one.
         """
 
     def endTransport(self) -> None:
@@ -139,13 +149,13 @@ class DoorSession(SendQueueGuard):
         "_fullAt",
         "_holds",
         "_paceCall",
+        "_reading",
         "_timeout",
         "_timer",
         "closing",
         "door",
         "failures",
         "leaveReason",
-        "server",
         "transport",
         "user",
         "writing",
@@ -156,16 +166,16 @@ class DoorSession(SendQueueGuard):
     user: ChatUser | None
     _fullAt: float  # this client's token bucket (see TokenBucket)
     _holds: frozenset[str]
+    _reading: bool
     _paceCall: IDelayedCall | None
     _abortCall: IDelayedCall | None
     _answerCall: IDelayedCall | None
     _timer: IDelayedCall | None
     _timeout: float
 
-    def __init__(self, door: Door, server: ChatServer) -> None:
-        super().__init__(server.config.maxBuffer, self)
+    def __init__(self, door: Door) -> None:
+        super().__init__(door.server.config.maxBuffer, self)
         self.door = door
-        self.server = server
         self.transport = None
         self.user = None
         self.closing = False
@@ -174,6 +184,7 @@ class DoorSession(SendQueueGuard):
         self.writing = False
         self._fullAt = 0.0
         self._holds = _NO_HOLDS
+        self._reading = False
         self._paceCall = self._abortCall = self._answerCall = self._timer = None
         self._timeout = 0.0
 
@@ -187,7 +198,7 @@ class DoorSession(SendQueueGuard):
         """
         self.transport = transport
         self.writing = True
-        loginTimeout = self.server.config.loginTimeout
+        loginTimeout = self.door.server.config.loginTimeout
         if loginTimeout > 0:
             self.setTimeout(loginTimeout)
 
@@ -223,12 +234,12 @@ class DoorSession(SendQueueGuard):
         if user is not None:
             # What waits (for the end of the turn, or behind a history replay
             # still being read) goes first.
-            fanout = self.server.realm.fanout
+            fanout = self.door.server.realm.fanout
             fanout.unhold(user)
             fanout.flushOne(user)
         self.door.endTransport()
-        self._abortCall = self.server.clock.callLater(
-            self.server.config.closeGrace, self.transport.abortConnection
+        self._abortCall = self.door.server.clock.callLater(
+            self.door.server.config.closeGrace, self.transport.abortConnection
         )
 
     def sendQueueExceeded(self) -> None:
@@ -257,7 +268,7 @@ class DoorSession(SendQueueGuard):
             self._timer = None
         if seconds:
             self._timeout = seconds
-            self._timer = self.server.clock.callLater(seconds, self._timedOut)
+            self._timer = self.door.server.clock.callLater(seconds, self._timedOut)
 
     def resetTimeout(self) -> None:
         """
@@ -291,7 +302,7 @@ class DoorSession(SendQueueGuard):
         events it gets.
         """
         if self.user is not None:
-            self.server.realm.fanout.send(self.user, data)
+            self.door.server.realm.fanout.send(self.user, data)
         else:
             self.deliver(data)
 
@@ -308,7 +319,7 @@ class DoorSession(SendQueueGuard):
         """
         A line (or message) came in: it takes a token from the bucket.
         """
-        self._fullAt = self.server.bucket.take(self._fullAt)
+        self._fullAt = self.door.server.bucket.take(self._fullAt)
 
     def pace(self) -> None:
         """
@@ -316,10 +327,10 @@ class DoorSession(SendQueueGuard):
         """
         if self.closing or RATE in self._holds:
             return
-        delay = self.server.bucket.delay(self._fullAt)
+        delay = self.door.server.bucket.delay(self._fullAt)
         if delay > 0:
             self.hold(RATE)
-            self._paceCall = self.server.clock.callLater(delay, self._paced)
+            self._paceCall = self.door.server.clock.callLater(delay, self._paced)
 
     def _paced(self) -> None:
         self._paceCall = None
@@ -347,7 +358,21 @@ class DoorSession(SendQueueGuard):
         self._holds = self._holds - {reason} or _NO_HOLDS
         if not self._holds and not self.closing:
             self.transport.resumeProducing()
-            self.door.readOn()
+            self.readOn()
+
+    def readOn(self) -> None:
+        """
+        Input came, or reading is no longer held back: the door handles what
+        is buffered.
+        """
+        if self._reading:
+            return  # a line being handled released a hold: its loop goes on
+        self._reading = True
+        try:
+            while not self._holds and not self.closing and self.door.readLine():
+                self.pace()
+        finally:
+            self._reading = False
 
     # Logging in
 
@@ -366,7 +391,7 @@ class DoorSession(SendQueueGuard):
             failure and C{name}); L{refuse} when not given.
         """
         self.hold(LOGIN)
-        answer = self.server.portal.login(credentials, self.door, IChatUser)
+        answer = self.door.server.portal.login(credentials, self.door, IChatUser)
         answer.addCallbacks(
             self._loggedIn,
             refused or self.refuse,
@@ -380,7 +405,7 @@ class DoorSession(SendQueueGuard):
             user.quit(self.leaveReason or "Connection closed")
             return
         self.user = user
-        self.setTimeout(self.server.config.idleTimeout or None)
+        self.setTimeout(self.door.server.config.idleTimeout or None)
         # Greet before reading on: what came after the login is answered
         # after the greeting.
         self.door.greet(user)
@@ -411,10 +436,10 @@ class DoorSession(SendQueueGuard):
         """
         self.hold(LOGIN)
         self.failures += 1
-        delay = self.server.loginThrottle.loginFailed(
+        delay = self.door.server.loginThrottle.loginFailed(
             reason, name, self.door.host, self.door.peer, self.failures
         )
-        self._answerCall = self.server.clock.callLater(delay, self._answer, answer)
+        self._answerCall = self.door.server.clock.callLater(delay, self._answer, answer)
 
     def _answer(self, answer: Callable[[bool], None]) -> None:
         self._answerCall = None

@@ -43,15 +43,17 @@ class RecordingDoor:
     name = "someone"
 
     def __init__(self, server: FakeServer) -> None:
-        self.session = DoorSession(self, server.server)
+        self.server = server.server
+        self.session = DoorSession(self)
         self.transport = StringTransport()
         self.said: list[str] = []
         self.readOns = 0
         self.ended = False
         self.session.start(self.transport)
 
-    def readOn(self) -> None:
+    def readLine(self) -> bool:
         self.readOns += 1
+        return False
 
     def endTransport(self) -> None:
         self.ended = True

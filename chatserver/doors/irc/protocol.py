@@ -93,7 +93,7 @@ class IrcProtocol(Protocol):
     def __init__(self, factory: IrcFactory) -> None:
         self.factory = factory
         self.ircFactory = factory
-        self.session = DoorSession(self, factory.server)
+        self.session = DoorSession(self)
         self.host = ""
         self.nick = ""
         self.ident = ""
@@ -110,7 +110,6 @@ class IrcProtocol(Protocol):
         self.lastActive = 0.0
         self._buffer = b""
         self._discarding = False
-        self._reading = False
         self._pinged = False
 
     # What every connection shares.
@@ -163,17 +162,6 @@ class IrcProtocol(Protocol):
     @property
     def closing(self) -> bool:
         return self.session.closing
-
-    @property
-    def failures(self) -> int:
-        """
-        Failed logins on this connection.
-        """
-        return self.session.failures
-
-    @property
-    def leaveReason(self) -> str:
-        return self.session.leaveReason
 
     @property
     def name(self) -> str:
@@ -290,41 +278,33 @@ class IrcProtocol(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         self._buffer += data
-        self.readOn()
+        self.session.readOn()
 
-    def readOn(self) -> None:
+    def readLine(self) -> bool:
         """
-        Handle the whole lines buffered, while reading is not held back.
-        """
-        if self._reading:
-            return  # a line being handled released a hold: the loop goes on
-        self._reading = True
-        try:
-            self._readLines()
-        finally:
-            self._reading = False
+        Frame the next line (up to CR, LF or CR LF; empty ones skipped),
+        and handle it.
 
-    def _readLines(self) -> None:
-        session = self.session
-        while not session.holding and not session.closing:
-            buffer = self._buffer
-            cr, lf = buffer.find(b"\r"), buffer.find(b"\n")
-            end = min(cr, lf) if cr >= 0 and lf >= 0 else max(cr, lf)
-            if end < 0:
-                if len(buffer) > MAX_TAGS + MAX_LINE:
-                    # No line end in sight: drop what came, and the rest of
-                    # the line when it comes.
-                    self._buffer = b""
-                    if not self._discarding:
-                        self._discarding = True
-                        self._tooLong()
-                return
-            line, self._buffer = buffer[:end], buffer[end + 1 :]
-            if self._discarding:
-                self._discarding = False
-                continue
-            if line:
-                self._lineReceived(line)
+        @return: Whether a line end was buffered.
+        """
+        buffer = self._buffer
+        cr, lf = buffer.find(b"\r"), buffer.find(b"\n")
+        end = min(cr, lf) if cr >= 0 and lf >= 0 else max(cr, lf)
+        if end < 0:
+            if len(buffer) > MAX_TAGS + MAX_LINE:
+                # No line end in sight: drop what came, and the rest of the
+                # line when it comes.
+                self._buffer = b""
+                if not self._discarding:
+                    self._discarding = True
+                    self._tooLong()
+            return False
+        line, self._buffer = buffer[:end], buffer[end + 1 :]
+        if self._discarding:
+            self._discarding = False
+        elif line:
+            self._lineReceived(line)
+        return True
 
     def _tooLong(self) -> None:
         self.reply(numerics.ERR_INPUTTOOLONG, "Input line was too long")
@@ -343,7 +323,6 @@ class IrcProtocol(Protocol):
             space = line.find(b" ")
             if space < 0 or space - 1 > MAX_CLIENT_TAGS:
                 self._tooLong()
-                session.pace()
                 return
             body = line[space + 1 :]
         if len(body) > MAX_LINE - 2:
@@ -360,4 +339,3 @@ class IrcProtocol(Protocol):
                     pass
                 else:
                     self.ircFactory.dispatch(self, parsed)
-        session.pace()

@@ -87,7 +87,6 @@ class ChatProtocol(Protocol):
     __slots__ = (
         "_buffer",
         "_discarding",
-        "_reading",
         "_telnet",
         "connected",
         "factory",
@@ -103,7 +102,6 @@ class ChatProtocol(Protocol):
     _buffer: bytes
     _telnet: TelnetFilter | None  # made when a telnet command shows up
     _discarding: bool
-    _reading: bool
 
     def __init__(self, factory: LineFactory) -> None:
         self.factory = factory
@@ -111,11 +109,10 @@ class ChatProtocol(Protocol):
         self.connected = 0
         self.host = ""
         self.pendingName = ""
-        self.session = DoorSession(self, factory.server)
+        self.session = DoorSession(self)
         self._buffer = b""
         self._telnet = None
         self._discarding = False
-        self._reading = False
 
     # What every connection of one server shares, read from the factory.
 
@@ -177,20 +174,6 @@ class ChatProtocol(Protocol):
         Whether this connection is closing.
         """
         return self.session.closing
-
-    @property
-    def failures(self) -> int:
-        """
-        Failed logins on this connection.
-        """
-        return self.session.failures
-
-    @property
-    def leaveReason(self) -> str:
-        """
-        Why the connection is closing, once it is.
-        """
-        return self.session.leaveReason
 
     @property
     def peer(self) -> str:
@@ -322,38 +305,31 @@ class ChatProtocol(Protocol):
             data = data[end + 1 :]
             self._discarding = False
         self._buffer += data
-        self.readOn()
+        self.session.readOn()
 
-    def readOn(self) -> None:
+    def readLine(self) -> bool:
         """
-        Handle the whole lines buffered, while reading is not held back.
-        """
-        if self._reading:
-            return  # a line being handled released a hold: the loop goes on
-        self._reading = True
-        try:
-            self._readLines()
-        finally:
-            self._reading = False
+        Frame the next line (up to LF, within the max-line guard), and
+        handle it.
 
-    def _readLines(self) -> None:
-        session = self.session
-        while not session.holding and not session.closing:
-            buffer = self._buffer
-            end = buffer.find(b"\n")
-            if end < 0:
-                if len(buffer) > self.MAX_LENGTH:
-                    # No line end in sight: drop what came, and the rest of
-                    # the line when it comes.
-                    self._buffer = b""
-                    self._discarding = True
-                    self._lineTooLong()
-                return
-            line, self._buffer = buffer[:end], buffer[end + 1 :]
-            if len(line) > self.MAX_LENGTH:
+        @return: Whether a whole line was buffered.
+        """
+        buffer = self._buffer
+        end = buffer.find(b"\n")
+        if end < 0:
+            if len(buffer) > self.MAX_LENGTH:
+                # No line end in sight: drop what came, and the rest of the
+                # line when it comes.
+                self._buffer = b""
+                self._discarding = True
                 self._lineTooLong()
-            else:
-                self.lineReceived(line)
+            return False
+        line, self._buffer = buffer[:end], buffer[end + 1 :]
+        if len(line) > self.MAX_LENGTH:
+            self._lineTooLong()
+        else:
+            self.lineReceived(line)
+        return True
 
     def clearLineBuffer(self) -> bytes:
         """
@@ -397,7 +373,6 @@ class ChatProtocol(Protocol):
                     login.check_password(self, text)
                 else:
                     login.choose_name(self, text)
-        session.pace()
 
     # Reading paused as a producer's (IPushProducer): a hold like the others.
 

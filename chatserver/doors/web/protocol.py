@@ -101,7 +101,7 @@ class WebSession:
     def __init__(self, server: ChatServer, codec: WebCodec, request: Request) -> None:
         self.server = server
         self.codec = codec
-        self.session = DoorSession(self, server)
+        self.session = DoorSession(self)
         self.transport = None
         address = request.getClientAddress()
         self.host = str(getattr(address, "host", ""))
@@ -110,7 +110,6 @@ class WebSession:
         self._tcp: Any = request.channel.transport
         self._request = request
         self._queue: deque[str] = deque()
-        self._draining = False
         self._awaitingPong = False
         self._closeCode = NORMAL
         self._pingCall: IDelayedCall | None = None
@@ -138,17 +137,6 @@ class WebSession:
     @property
     def closing(self) -> bool:
         return self.session.closing
-
-    @property
-    def failures(self) -> int:
-        """
-        Failed logins on this connection.
-        """
-        return self.session.failures
-
-    @property
-    def leaveReason(self) -> str:
-        return self.session.leaveReason
 
     # WebSocketProtocol
 
@@ -187,7 +175,7 @@ class WebSession:
         if self.session.closing:
             return
         self._queue.append(message)
-        self._drain()
+        self.session.readOn()
 
     def bytesMessageReceived(self, data: bytes | bytearray) -> None:
         self.reject("only text messages (JSON) are taken")
@@ -298,20 +286,16 @@ class WebSession:
 
     # Input, paced
 
-    def readOn(self) -> None:
-        self._drain()
+    def readLine(self) -> bool:
+        """
+        Handle the next message queued, if there is one.
 
-    def _drain(self) -> None:
-        if self._draining:
-            return
-        self._draining = True
-        session = self.session
-        try:
-            while self._queue and not session.holding and not session.closing:
-                self._handle(self._queue.popleft())
-                session.pace()
-        finally:
-            self._draining = False
+        @return: Whether there was one.
+        """
+        if not self._queue:
+            return False
+        self._handle(self._queue.popleft())
+        return True
 
     def _handle(self, text: str) -> None:
         self.session.take()
