@@ -56,6 +56,8 @@ class Door(Protocol):
     What a L{DoorSession} asks of the door's protocol that owns it.
     """
 
+    session: DoorSession
+
     @property
     def server(self) -> ChatServer:
         """
@@ -123,6 +125,25 @@ class Door(Protocol):
             with whether that was the last failure allowed (the connection
             is then closed).
         """
+
+
+class _HasSession(Protocol):
+    session: DoorSession
+
+
+def deliver_output(door: _HasSession, data: bytes) -> None:
+    """
+    A door's C{deliver} (L{chatserver.core.minds.IMind.deliver}), the chat's
+    output for its user: L{DoorSession.deliver}, without a call more on the
+    fan-out's path (a door's class takes this function as its method).
+    """
+    session = door.session
+    if session.writing:
+        session.transport.write(data)
+        # Once per recipient per turn: the guard counts only while the
+        # transport's buffer is full.
+        if session.paused:
+            session.wrote(len(data))
 
 
 class DoorSession(SendQueueGuard):
@@ -289,12 +310,7 @@ class DoorSession(SendQueueGuard):
         Write encoded output to this client, unless it has been dropped for
         not reading or the door has said its last word.
         """
-        if self.writing:
-            self.transport.write(data)
-            # Once per recipient per turn: the guard counts only while the
-            # transport's buffer is full.
-            if self.paused:
-                self.wrote(len(data))
+        deliver_output(self.door, data)
 
     def send(self, data: bytes) -> None:
         """

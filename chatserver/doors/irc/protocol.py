@@ -32,7 +32,7 @@ from chatserver import LOG_NAMESPACE
 from chatserver.core.minds import IMind
 from chatserver.doors.irc import caps, message, numerics, registration, welcome
 from chatserver.doors.irc.codec import MAX_LINE, IrcCodec
-from chatserver.doors.session import DoorSession
+from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.limits.addresses import describe_address
 
 if TYPE_CHECKING:
@@ -248,8 +248,7 @@ class IrcProtocol(Protocol):
 
     # Output
 
-    def deliver(self, data: bytes) -> None:
-        self.session.deliver(data)
+    deliver = deliver_output
 
     def send(self, *data: bytes) -> None:
         """

@@ -3,13 +3,15 @@ One connection of the line door: bytes in, lines out.
 
 The way a line travels::
 
-    bytes -> telnet filter -> LineReceiver framing (with the max-line guard)
+    bytes -> telnet filter -> framing on LF (with the max-line guard)
           -> UTF-8 and text checks, token bucket -> login or command
           -> the chat core (a ChatUser operation) -> events
           -> the fan-out: encoded once by the LineCodec, one write per turn
           -> this connection's transport, guarded by its send queue
 
-The connection is the user's "mind": the realm hands the chat's output for
+The token bucket, the send queue, the timeouts, closing and the login are
+the connection's L{DoorSession}'s, as on every door.  The connection is the
+user's "mind": the realm hands the chat's output for
 this user to L{ChatProtocol.deliver}.  What a user types is read by
 L{chatserver.doors.line.login} before login and by
 L{chatserver.doors.line.usercommands} after.
@@ -32,7 +34,7 @@ from chatserver.core.minds import IMind
 from chatserver.doors import lifecycle
 from chatserver.doors.line import lines, login, usercommands
 from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
-from chatserver.doors.session import DoorSession
+from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.limits.addresses import describe_address
 
 if TYPE_CHECKING:
@@ -272,12 +274,9 @@ class ChatProtocol(Protocol):
 
     # Output
 
-    def deliver(self, data: bytes) -> None:
-        """
-        Write encoded lines to this client, unless it has been dropped for
-        not reading.
-        """
-        self.session.deliver(data)
+    # Encoded lines, written unless the client has been dropped for not
+    # reading.
+    deliver = deliver_output
 
     def send(self, *replies: lines.Event) -> None:
         """

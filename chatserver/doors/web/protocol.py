@@ -35,7 +35,7 @@ from chatserver.core.minds import IMind
 from chatserver.core.names import check_name
 from chatserver.core.users import ChatUser
 from chatserver.doors import lifecycle
-from chatserver.doors.session import DoorSession
+from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
@@ -256,15 +256,11 @@ class WebSession:
 
     # Output
 
-    def deliver(self, data: bytes) -> None:
-        """
-        Write encoded messages to this client: they are whole WebSocket
-        frames already (see L{chatserver.doors.web.codec}), written to the
-        connection under the WebSocket as they are.  Nothing is written once
-        the close frame is sent, or once the client has been dropped for
-        not reading.
-        """
-        self.session.deliver(data)
+    # Encoded messages are whole WebSocket frames already (see
+    # chatserver.doors.web.codec), written to the connection under the
+    # WebSocket as they are.  Nothing is written once the close frame is
+    # sent, or once the client has been dropped for not reading.
+    deliver = deliver_output
 
     def send(self, *messages: dict[str, Any]) -> None:
         """
