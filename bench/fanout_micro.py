@@ -15,9 +15,11 @@ from __future__ import annotations
 import time
 
 from twisted.internet.task import Clock
+from zope.interface import implementer
 
 from chatserver.config import ChatConfig
 from chatserver.core.fanout import Codec
+from chatserver.core.minds import IMind
 from chatserver.core.realm import ChatRealm
 from chatserver.doors.line.codec import LineCodec
 
@@ -27,6 +29,7 @@ LINES_PER_TURN = 400
 TURNS = 50
 
 
+@implementer(IMind)
 class DroppingMind:
     """
     A session that counts what it is sent.
@@ -34,6 +37,13 @@ class DroppingMind:
 
     codec: Codec = LineCodec("#lobby")
     peer = "bench"
+    door = "bench"
+    ident = ""
+    realname = ""
+    echoes = False
+    joinsDefaultRoom = True
+    lastActive = 0.0
+    closing = False
 
     def __init__(self) -> None:
         self.bytes = 0

@@ -406,9 +406,9 @@ class ClusterNode:
             since=user.since,
             away=user.away,
             session=self.sessions.of(user),
-            door=getattr(user.mind, "door", ""),
-            ident=getattr(user.mind, "ident", ""),
-            realname=getattr(user.mind, "realname", ""),
+            door=user.mind.door,
+            ident=user.mind.ident,
+            realname=user.mind.realname,
         )
 
     # Peers: what the realm tells the cluster

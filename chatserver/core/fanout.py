@@ -72,41 +72,6 @@ class Codec(Protocol):
         """
 
 
-class Mind(Protocol):
-    """
-    A door's side of one logged-in session (twisted.words' "mind"): where
-    the chat's output for that user goes.
-
-    @ivar codec: How this session's door encodes events.
-    @ivar peer: Where the session comes from, for logs and the console
-        (C{127.0.0.1:5000}).
-    @ivar joinsDefaultRoom: Optional, L{True} when missing: whether logging
-        in puts the user in the default room (L{ChatRealm.login}).
-    @ivar echoes: Optional, L{False} when missing: whether the user gets
-        its own room and private lines back, in their place among the
-        others (L{ChatRealm.heard}, L{ChatRealm.whisper}).
-    @ivar closing: Optional, L{False} when missing: whether the session is
-        going away (a login whose connection ends while its name is claimed
-        in a cluster is then abandoned, L{ChatRealm.claimAndLogin}).
-    """
-
-    codec: Codec
-
-    @property
-    def peer(self) -> str: ...
-
-    def deliver(self, data: bytes) -> None:
-        """
-        Write C{data}, encoded events and replies, to the session.
-        """
-
-    def disconnect(self, reason: str) -> None:
-        """
-        The operator disconnected the user, for C{reason} (which may be
-        empty): say so and close the session.
-        """
-
-
 # Something sent to one user alone: its log position, its order among such
 # things, and bytes, the position of an event sent to chosen users, or an
 # event (with its room) for this user only.

@@ -43,7 +43,8 @@ from chatserver.core.events import (
     TopicChanged,
     Whispered,
 )
-from chatserver.core.fanout import Fanout, Mind
+from chatserver.core.fanout import Fanout
+from chatserver.core.minds import IMind
 from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
@@ -150,13 +151,13 @@ class ChatRealm:
         else:
             raise NotImplementedError("the chat has no anonymous users")
         if self.peers is None:
-            user = self.login(name, cast(Mind, mind))
+            user = self.login(name, cast(IMind, mind))
             return IChatUser, user, lambda: user.quit("Logged out")
 
         def loggedIn(user: ChatUser) -> _Avatar:
             return IChatUser, user, lambda: user.quit("Logged out")
 
-        return self.claimAndLogin(name, cast(Mind, mind)).addCallback(loggedIn)
+        return self.claimAndLogin(name, cast(IMind, mind)).addCallback(loggedIn)
 
     # Users
 
@@ -210,7 +211,7 @@ class ChatRealm:
             raise NameTaken(name)
         return key
 
-    def claimAndLogin(self, name: str, mind: Mind) -> defer.Deferred[ChatUser]:
+    def claimAndLogin(self, name: str, mind: IMind) -> defer.Deferred[ChatUser]:
         """
         Claim C{name} across the cluster, then log it in (L{login}).
 
@@ -223,7 +224,7 @@ class ChatRealm:
         """
 
         def claimed() -> ChatUser:
-            if getattr(mind, "closing", False):
+            if mind.closing:
                 assert self.peers is not None
                 self.peers.release(name)
                 raise LoginAbandoned(name)
@@ -231,10 +232,10 @@ class ChatRealm:
 
         return self.claimAndDo(name, claimed)
 
-    def login(self, name: str, mind: Mind, claimed: bool = False) -> ChatUser:
+    def login(self, name: str, mind: IMind, claimed: bool = False) -> ChatUser:
         """
         Log C{name} in, bound to C{mind}, and put it in the default room,
-        unless the mind has C{joinsDefaultRoom} false (an IRC client joins
+        unless the mind's C{joinsDefaultRoom} is false (an IRC client joins
         its channels itself).
 
         @param claimed: Whether the name was claimed across the cluster
@@ -253,7 +254,7 @@ class ChatRealm:
             name=name,
             peer=mind.peer,
         )
-        if not getattr(mind, "joinsDefaultRoom", True):
+        if not mind.joinsDefaultRoom:
             return user
         # The newcomer's door greets it; the room hears of it.
         room = self.enter(user, self.config.defaultRoom, announceToSelf=False)
@@ -643,7 +644,7 @@ class ChatRealm:
             event = Said(
                 room.name, entry.sender, entry.text, entry.id, entry.time, notice, tags
             )
-        echoes = sender is not None and getattr(sender.mind, "echoes", False)
+        echoes = sender is not None and sender.mind.echoes
         self.tell(room, event, None if echoes else sender)
         return event
 
@@ -671,7 +672,7 @@ class ChatRealm:
             )
         else:
             self.fanout.toUser(recipient, event)
-        if getattr(sender.mind, "echoes", False):
+        if sender.mind.echoes:
             self.fanout.toUser(sender, event)
 
     def keep(self, room: Room, kind: str, sender: str, text: str) -> HistoryEntry:

@@ -60,7 +60,8 @@ from chatserver.history.store import (
 )
 
 if TYPE_CHECKING:
-    from chatserver.core.fanout import Codec, Mind
+    from chatserver.core.fanout import Codec
+    from chatserver.core.minds import IMind
     from chatserver.core.realm import ChatRealm
     from chatserver.core.remote import RemoteUser
 
@@ -138,7 +139,7 @@ class ChatUser:
         "since",
     )
 
-    def __init__(self, realm: ChatRealm, name: str, mind: Mind, since: float) -> None:
+    def __init__(self, realm: ChatRealm, name: str, mind: IMind, since: float) -> None:
         self.realm = realm
         self.name = name
         self.key = name_key(name)

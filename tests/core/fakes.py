@@ -14,9 +14,11 @@ from twisted.cred.portal import Portal
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.events import ChatEvent
+from chatserver.core.minds import IMind
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
@@ -39,6 +41,7 @@ class PickleCodec:
         return len(data).to_bytes(4, "big") + data
 
 
+@implementer(IMind)
 class RecordingMind:
     """
     One session of the test door: it decodes what it is sent back into
@@ -46,6 +49,13 @@ class RecordingMind:
     """
 
     codec = PickleCodec()
+    door = ""
+    ident = ""
+    realname = ""
+    echoes = False
+    joinsDefaultRoom = True
+    lastActive = 0.0
+    closing = False
 
     def __init__(self, peer: str = "test door") -> None:
         self.peer = peer

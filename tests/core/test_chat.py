@@ -393,7 +393,7 @@ def test_a_mind_may_ask_not_to_join_the_default_room():
     chat = realm(defaultRoom="#hall")
     ((_alice, aliceMind),) = users(chat, "alice")
     mind = RecordingMind()
-    mind.joinsDefaultRoom = False  # type: ignore[attr-defined]
+    mind.joinsDefaultRoom = False
     bob = chat.login("bob", mind)
     assert bob.rooms == () and bob.current is None
     assert aliceMind.events() == []

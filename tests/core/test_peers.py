@@ -138,7 +138,7 @@ def test_a_claim_that_cannot_be_made_says_why(chat, peers):
 def test_a_session_gone_while_its_name_is_claimed_gives_the_name_back(chat, peers):
     mind = RecordingMind()
     login = chat.claimAndLogin("alice", mind)
-    mind.closing = True  # type: ignore[attr-defined]
+    mind.closing = True
     peers.claims["alice"].callback(True)
     with pytest.raises(LoginAbandoned):
         outcome(login)

@@ -384,9 +384,10 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             continue
         if isinstance(found, RemoteUser):
             rooms = [realm.rooms[key] for key in found.rooms if key in realm.rooms]
-            mind: object = None
+            # Idle time is known of this node's users only.
+            active = found.since
         else:
-            rooms, mind = list(found.rooms), found.mind
+            rooms, active = list(found.rooms), found.mind.lastActive or found.since
         connection.reply(
             numerics.RPL_WHOISUSER,
             found.name,
@@ -414,8 +415,6 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             connection.reply(
                 numerics.RPL_WHOISACCOUNT, found.name, found.name, "is logged in as"
             )
-        # Idle time is known of this node's users only.
-        active = getattr(mind, "lastActive", 0.0) or found.since
         idle = max(0, int(connection.clock.seconds() - active))
         connection.reply(
             numerics.RPL_WHOISIDLE,

@@ -16,15 +16,12 @@ its node told of its door.
 """
 
 
-def _facts(user: Someone) -> object:
-    return user.mind if isinstance(user, ChatUser) else user
-
-
 def door_of(user: Someone) -> str:
     """
     @return: The door C{user} came through (C{irc}, C{line}, C{telnet}).
     """
-    return str(getattr(_facts(user), "door", "") or "chat")
+    door = user.mind.door if isinstance(user, ChatUser) else user.door
+    return str(door) or "chat"
 
 
 def ident_of(user: Someone) -> str:
@@ -32,12 +29,12 @@ def ident_of(user: Someone) -> str:
     @return: The user part of C{user}'s mask: C{~} and what C{USER} said
         for IRC users, the name for the others.
     """
-    ident = getattr(_facts(user), "ident", "")
+    ident = user.mind.ident if isinstance(user, ChatUser) else user.ident
     return f"~{ident}" if ident else user.name
 
 
 def realname_of(user: Someone) -> str:
-    realname = getattr(_facts(user), "realname", "")
+    realname = user.mind.realname if isinstance(user, ChatUser) else user.realname
     return str(realname) if realname else f"{door_of(user)} user"
 
 

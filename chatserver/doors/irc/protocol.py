@@ -23,23 +23,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.interfaces import IDelayedCall
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
-from chatserver.doors import lifecycle
-from chatserver.doors.irc import caps, message, numerics
+from chatserver.core.minds import IMind
+from chatserver.doors.irc import caps, message, numerics, registration, welcome
 from chatserver.doors.irc.codec import MAX_LINE, IrcCodec
+from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.limits.addresses import describe_address
-from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
     from chatserver.config import ChatConfig
+    from chatserver.core.errors import ChatError
     from chatserver.core.users import ChatUser
     from chatserver.doors.irc.factory import IrcFactory
     from chatserver.server import ChatServer
@@ -57,11 +57,14 @@ send (IRCv3 message-tags: more is refused with 417).
 """
 
 
-class IrcProtocol(Protocol, TimeoutMixin):
+@implementer(IMind)
+class IrcProtocol(Protocol):
     """
-    The server side of one IRC connection, and the mind of its user.
+    The server side of one IRC connection, and the mind of its user: its
+    framing, registration and commands; its L{DoorSession} keeps the rest
+    of the connection's life.
 
-    @ivar user: The user once registered, else L{None}.
+    @ivar session: The connection's life.
     @ivar nick: The nick asked for before registration; the user's name
         after.
     @ivar ident: The user name from C{USER}, as shown in masks.
@@ -76,7 +79,7 @@ class IrcProtocol(Protocol, TimeoutMixin):
     @ivar saslBuffer: The base64 of a SASL exchange so far, or L{None}
         when none is going on.
     @ivar loggingIn: Whether a login is being checked.
-    @ivar failures: Failed logins on this connection.
+    @ivar lastActive: When the user last spoke, in POSIX seconds.
     """
 
     door = "irc"
@@ -90,7 +93,7 @@ class IrcProtocol(Protocol, TimeoutMixin):
     def __init__(self, factory: IrcFactory) -> None:
         self.factory = factory
         self.ircFactory = factory
-        self.user: ChatUser | None = None
+        self.session = DoorSession(self)
         self.host = ""
         self.nick = ""
         self.ident = ""
@@ -104,19 +107,10 @@ class IrcProtocol(Protocol, TimeoutMixin):
         self.account: tuple[str, bytes] | None = None
         self.saslBuffer: str | None = None
         self.loggingIn = False
-        self.failures = 0
-        self.answerCall: IDelayedCall | None = None
-        self.leaveReason = ""
         self.lastActive = 0.0
         self._buffer = b""
         self._discarding = False
-        self._fullAt = 0.0
-        self._holds: set[str] = set()
-        self._resumeCall: IDelayedCall | None = None
-        self._abortCall: IDelayedCall | None = None
-        self._closing = False
         self._pinged = False
-        self._guard = SendQueueGuard(factory.server.config.maxBuffer, self)
 
     # What every connection shares.
 
@@ -159,8 +153,22 @@ class IrcProtocol(Protocol, TimeoutMixin):
         return describe_address(self.transport.getPeer())
 
     @property
+    def user(self) -> ChatUser | None:
+        """
+        The user once registered, else L{None}.
+        """
+        return self.session.user
+
+    @property
     def closing(self) -> bool:
-        return self._closing
+        return self.session.closing
+
+    @property
+    def name(self) -> str:
+        """
+        What the logs call this client: its nick, or C{*} before one.
+        """
+        return self.target
 
     @property
     def target(self) -> str:
@@ -171,11 +179,6 @@ class IrcProtocol(Protocol, TimeoutMixin):
             return self.user.name
         return self.nick or "*"
 
-    def callLater(
-        self, delay: float, f: Callable[..., object], *args: object
-    ) -> IDelayedCall:
-        return self.clock.callLater(delay, f, *args)
-
     def capsChanged(self, caps: frozenset[str]) -> None:
         self.caps = caps
         if self.user is not None:
@@ -185,39 +188,23 @@ class IrcProtocol(Protocol, TimeoutMixin):
 
     def connectionMade(self) -> None:
         self.host = str(getattr(self.transport.getPeer(), "host", ""))
-        self.transport.registerProducer(self._guard, True)
+        self.transport.registerProducer(self.session, True)
         log.info("IRC connection from {peer}", chat_event="connect", peer=self.peer)
-        if self.config.loginTimeout > 0:
-            self.setTimeout(self.config.loginTimeout)
+        self.session.start(self.transport)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.setTimeout(None)
-        for call in (self._resumeCall, self._abortCall, self.answerCall):
-            if call is not None and call.active():
-                call.cancel()
-        self._resumeCall = self._abortCall = self.answerCall = None
-        self._closing = True
-        why = self.leaveReason or lifecycle.describe_loss(reason)
-        user, self.user = self.user, None
-        lifecycle.ended(self.peer, user=user, why=why)
+        self.session.connectionLost(reason)
 
     def close(self, reason: str, error: str = "") -> None:
         """
         Send C{ERROR :error} and close; C{reason} is what the others are told.
         """
-        if self._closing:
-            return
-        self._closing = True
-        self.leaveReason = reason
-        self.send(message.encode("ERROR", f"Closing link: {error or reason}"))
-        if self.user is not None:
-            fanout = self.server.realm.fanout
-            fanout.unhold(self.user)
-            fanout.flushOne(self.user)
-        self.transport.loseConnection()
-        self._abortCall = self.clock.callLater(
-            self.config.closeGrace, self.transport.abortConnection
+        self.session.close(
+            reason, message.encode("ERROR", f"Closing link: {error or reason}")
         )
+
+    def endTransport(self) -> None:
+        self.transport.loseConnection()
 
     def disconnect(self, reason: str) -> None:
         """
@@ -237,36 +224,37 @@ class IrcProtocol(Protocol, TimeoutMixin):
         elif not self._pinged:
             self._pinged = True
             self.send(message.encode("PING", self.serverName))
-            self.setTimeout(self.ircFactory.pingTimeout)
+            self.session.setTimeout(self.ircFactory.pingTimeout)
         else:
             self.close(f"Ping timeout: {self.ircFactory.pingTimeout:g} seconds")
 
-    def registered(self, user: ChatUser) -> None:
+    # Registration (see chatserver.doors.irc.registration)
+
+    def greet(self, user: ChatUser) -> None:
         """
-        Registration is done: C{user} is logged in.
+        Registration is done: C{user} is logged in; greet it.
         """
-        self.user = user
+        self.loggingIn = False
         self.nick = user.name
         self.lastActive = self.clock.seconds()
-        self.setTimeout(self.ircFactory.pingInterval)
+        self.session.setTimeout(self.ircFactory.pingInterval)
+        welcome.greet(self, user)
+
+    def loginRefused(self, error: ChatError, name: str) -> None:
+        registration.refused_by_chat(self, error, name)
+
+    def loginFailed(self, reason: Failure, name: str) -> Callable[[bool], None]:
+        return registration.wrong_password(self, reason, name)
 
     # Output
 
-    def deliver(self, data: bytes) -> None:
-        if self._guard.overflowed or self.transport is None:
-            return
-        self.transport.write(data)
-        self._guard.wrote(len(data))
+    deliver = deliver_output
 
     def send(self, *data: bytes) -> None:
         """
         Send messages to this client alone, in order with the chat's events.
         """
-        joined = b"".join(data)
-        if self.user is not None:
-            self.server.realm.fanout.send(self.user, joined)
-        else:
-            self.deliver(joined)
+        self.session.send(b"".join(data))
 
     def numeric(self, code: str, *params: str) -> bytes:
         return message.encode(code, self.target, *params, prefix=self.serverName)
@@ -285,56 +273,55 @@ class IrcProtocol(Protocol, TimeoutMixin):
             message.encode("FAIL", command, code, *context, prefix=self.serverName)
         )
 
-    def sendQueueExceeded(self) -> None:
-        log_dropped(self.peer, self.target)
-        self.leaveReason = SEND_QUEUE_EXCEEDED
-        self._closing = True
-        self.transport.abortConnection()
-
     # Input
 
     def dataReceived(self, data: bytes) -> None:
         self._buffer += data
-        self._readLines()
+        self.session.readOn()
 
-    def _readLines(self) -> None:
-        while not self._holds and not self._closing:
-            buffer = self._buffer
-            cr, lf = buffer.find(b"\r"), buffer.find(b"\n")
-            end = min(cr, lf) if cr >= 0 and lf >= 0 else max(cr, lf)
-            if end < 0:
-                if len(buffer) > MAX_TAGS + MAX_LINE:
-                    # No line end in sight: drop what came, and the rest of
-                    # the line when it comes.
-                    self._buffer = b""
-                    if not self._discarding:
-                        self._discarding = True
-                        self._tooLong()
-                return
-            line, self._buffer = buffer[:end], buffer[end + 1 :]
-            if self._discarding:
-                self._discarding = False
-                continue
-            if line:
-                self._lineReceived(line)
+    def readLine(self) -> bool:
+        """
+        Frame the next line (up to CR, LF or CR LF; empty ones skipped),
+        and handle it.
+
+        @return: Whether a line end was buffered.
+        """
+        buffer = self._buffer
+        cr, lf = buffer.find(b"\r"), buffer.find(b"\n")
+        end = min(cr, lf) if cr >= 0 and lf >= 0 else max(cr, lf)
+        if end < 0:
+            if len(buffer) > MAX_TAGS + MAX_LINE:
+                # No line end in sight: drop what came, and the rest of the
+                # line when it comes.
+                self._buffer = b""
+                if not self._discarding:
+                    self._discarding = True
+                    self._tooLong()
+            return False
+        line, self._buffer = buffer[:end], buffer[end + 1 :]
+        if self._discarding:
+            self._discarding = False
+        elif line:
+            self._lineReceived(line)
+        return True
 
     def _tooLong(self) -> None:
         self.reply(numerics.ERR_INPUTTOOLONG, "Input line was too long")
 
     def _lineReceived(self, line: bytes) -> None:
-        self._fullAt = self.server.bucket.take(self._fullAt)
-        if self.user is not None:
+        session = self.session
+        session.take()
+        if session.user is not None:
             if self._pinged:
                 self._pinged = False
-                self.setTimeout(self.ircFactory.pingInterval)
+                session.setTimeout(self.ircFactory.pingInterval)
             else:
-                self.resetTimeout()
+                session.resetTimeout()
         body = line
         if line.startswith(b"@"):
             space = line.find(b" ")
             if space < 0 or space - 1 > MAX_CLIENT_TAGS:
                 self._tooLong()
-                self._pace()
                 return
             body = line[space + 1 :]
         if len(body) > MAX_LINE - 2:
@@ -351,31 +338,3 @@ class IrcProtocol(Protocol, TimeoutMixin):
                     pass
                 else:
                     self.ircFactory.dispatch(self, parsed)
-        self._pace()
-
-    # Reading held back: for the token bucket, and while a login is checked.
-
-    def hold(self, reason: str) -> None:
-        if not self._holds and self.transport is not None:
-            self.transport.pauseProducing()
-        self._holds.add(reason)
-
-    def release(self, reason: str) -> None:
-        if reason not in self._holds:
-            return
-        self._holds.discard(reason)
-        if not self._holds and not self._closing:
-            self.transport.resumeProducing()
-            self._readLines()
-
-    def _pace(self) -> None:
-        if self._closing or "rate" in self._holds:
-            return
-        delay = self.server.bucket.delay(self._fullAt)
-        if delay > 0:
-            self.hold("rate")
-            self._resumeCall = self.clock.callLater(delay, self._resume)
-
-    def _resume(self) -> None:
-        self._resumeCall = None
-        self.release("rate")

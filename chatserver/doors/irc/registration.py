@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
@@ -24,12 +25,10 @@ from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, InvalidName, NameTaken
 from chatserver.core.names import check_name, is_name_character
 from chatserver.core.text import MAX_REALNAME_LENGTH, clean_text
-from chatserver.core.users import ChatUser, IChatUser
-from chatserver.doors.irc import caps, commands, message, numerics, welcome
+from chatserver.doors.irc import caps, commands, message, numerics
 from chatserver.doors.irc.message import Message
 from chatserver.doors.irc.refusals import need_more_params, refuse
 from chatserver.limits.numbers import parse_count
-from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 
 if TYPE_CHECKING:
     from chatserver.doors.irc.protocol import IrcProtocol
@@ -186,13 +185,13 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
     name = authcid.decode("utf-8", "replace")
     credentials = UsernamePassword(authcid, secret)
     connection.loggingIn = True
-    connection.hold("login")
+    connection.session.hold("login")
     checker = connection.server.portal.checkers[IUsernamePassword]
     checked = defer.maybeDeferred(checker.requestAvatarId, credentials)
 
     def vouched(_: object) -> None:
         connection.loggingIn = False
-        connection.release("login")
+        connection.session.release("login")
         connection.account = (name, secret)
         mask = f"{connection.nick or name}!~{connection.ident or 'user'}@irc"
         connection.reply(
@@ -202,12 +201,10 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
 
     def refused(reason: Failure) -> None:
         connection.loggingIn = False
-        _failed(
-            connection,
+        connection.session.failed(
             reason,
             name,
-            numerics.ERR_SASLFAIL,
-            "SASL authentication failed",
+            _answer(connection, numerics.ERR_SASLFAIL, "SASL authentication failed"),
         )
 
     checked.addCallbacks(vouched, refused)
@@ -276,31 +273,13 @@ def try_register(connection: IrcProtocol) -> None:
         )
         return
     connection.loggingIn = True
-    connection.hold("login")
-    login = server.portal.login(credentials, connection, IChatUser)
-    login.addCallbacks(
-        lambda result: _loggedIn(connection, result[1]),
-        lambda reason: _refused(connection, reason, name),
-    )
-
-
-def _loggedIn(connection: IrcProtocol, user: ChatUser) -> None:
-    connection.loggingIn = False
-    if connection.closing or connection.transport is None:
-        user.quit(connection.leaveReason or "Connection closed")
-        return
-    connection.registered(user)
-    # Greet before reading on: lines that came after registration (a JOIN in
-    # the same read, say) are answered after the welcome.
-    welcome.greet(connection, user)
-    connection.release("login")
+    connection.session.login(credentials, name, lambda r, n: _refused(connection, r, n))
 
 
 def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
     connection.loggingIn = False
-    byPass = connection.account is None
     if (
-        byPass
+        connection.account is None
         and connection.server.passwords
         and reason.check(NameTaken, UnauthorizedLogin)
         and name in connection.server.realm
@@ -311,61 +290,60 @@ def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
         # same delay, or the answer would tell that a password is right.
         connection.password = ""
         connection.nick = ""
-        _failed(
-            connection,
+        connection.session.failed(
             Failure(UnauthorizedLogin()),
             name,
-            numerics.ERR_NICKNAMEINUSE,
-            name,
-            "Nickname is already in use",
+            _answer(
+                connection,
+                numerics.ERR_NICKNAMEINUSE,
+                name,
+                "Nickname is already in use",
+            ),
         )
         return
-    error = reason.value
-    if isinstance(error, ChatError):
-        connection.release("login")
-        refuse(connection, "NICK", name, error)
-        connection.nick = ""
-        return
+    connection.session.refuse(reason, name)
+
+
+def refused_by_chat(connection: IrcProtocol, error: ChatError, name: str) -> None:
+    """
+    The chat refused to log C{name} in, for C{error}.
+    """
+    refuse(connection, "NICK", name, error)
+    connection.nick = ""
+
+
+def wrong_password(
+    connection: IrcProtocol, reason: Failure, name: str
+) -> Callable[[bool], None]:
+    """
+    The password given with C{PASS} (or SASL) was refused.
+
+    @return: The answer, once the throttle's delay is over.
+    """
+    byPass = connection.account is None
     connection.password = ""
     connection.account = None
     # A wrong PASS is answered with 464 and ERROR, and the connection is
     # closed (Modern); SASL may be tried again (904, see authenticate).
-    _failed(
+    return _answer(
         connection,
-        reason,
-        name,
         numerics.ERR_PASSWDMISMATCH,
         "Password incorrect",
         close=byPass,
     )
 
 
-def _failed(
-    connection: IrcProtocol,
-    reason: Failure,
-    name: str,
-    code: str,
-    *params: str,
-    close: bool = False,
-) -> None:
+def _answer(
+    connection: IrcProtocol, code: str, *params: str, close: bool = False
+) -> Callable[[bool], None]:
     """
-    A login failed: answer C{code} with C{params} after the throttle's
-    delay, and close after too many.
+    @return: How a failed login is answered: C{code} with C{params}, and
+        the connection closed if C{close}.
     """
-    connection.failures += 1
-    delay = connection.server.loginThrottle.loginFailed(
-        reason, name, connection.host, connection.peer, connection.failures
-    )
 
-    def answer() -> None:
-        connection.answerCall = None
+    def answer(last: bool) -> None:
         connection.reply(code, *params)
         if close:
             connection.close("Password incorrect")
-            return
-        if connection.failures >= MAX_LOGIN_FAILURES:
-            connection.close("Too many failed logins")
-            return
-        connection.release("login")
 
-    connection.answerCall = connection.clock.callLater(delay, answer)
+    return answer

@@ -9,16 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
-from twisted.python.failure import Failure
 
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, NameTaken
 from chatserver.core.names import check_name
-from chatserver.core.users import ChatUser, IChatUser
+from chatserver.core.users import ChatUser
 from chatserver.doors.line import lines, usercommands
 from chatserver.doors.line.commands import Command, parse_input
 from chatserver.doors.line.echo import hideInput
-from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 
 if TYPE_CHECKING:
     from chatserver.doors.line.protocol import ChatProtocol
@@ -77,26 +75,16 @@ def check_password(connection: ChatProtocol, password: str) -> None:
 
 
 def _login(connection: ChatProtocol, credentials: ICredentials, name: str) -> None:
-    # Nothing more is read until the login is answered: in a cluster the
-    # name is claimed in Redis meanwhile, and a second name read now would
-    # log in a second user on this one connection.
-    connection.hold("login")
-    login = connection.server.portal.login(credentials, connection, IChatUser)
-    login.addCallbacks(
-        lambda result: _loggedIn(connection, result[1]),
-        lambda reason: _refused(connection, reason, name),
-    )
+    connection.session.login(credentials, name)
 
 
-def _loggedIn(connection: ChatProtocol, user: ChatUser) -> None:
+def greet(connection: ChatProtocol, user: ChatUser) -> None:
+    """
+    Greet C{user}, just logged in on C{connection}: the welcome, the message
+    of the day, and the room it is in.
+    """
     connection.pendingName = ""
-    if connection.closing or connection.transport is None:
-        # The connection went away while the password was checked.
-        user.quit(connection.leaveReason or "Connection closed")
-        return
-    connection.user = user
     config = connection.config
-    connection.setTimeout(config.idleTimeout or None)
     replies: list[lines.Event] = [lines.Welcome(config.serverName, user.name)]
     replies.extend(lines.Info(motdLine) for motdLine in config.motd.splitlines())
     room = user.current
@@ -107,38 +95,29 @@ def _loggedIn(connection: ChatProtocol, user: ChatUser) -> None:
     connection.send(*replies)
     if room is not None:
         user.replay(room)
-    # Read on once logged in: what came after the name is the user's.
-    connection.release("login")
 
 
-def _refused(connection: ChatProtocol, reason: Failure, name: str) -> None:
+def refused(connection: ChatProtocol, error: ChatError, name: str) -> None:
+    """
+    The chat refused to log C{name} in, for C{error}.
+    """
     connection.pendingName = ""
-    if reason.check(ChatError):
-        if connection.closing:
-            return
-        connection.release("login")
-        if reason.check(NameTaken) and connection.server.passwords:
-            connection.reject(f"{name} is already logged in")
-            connection.send(NAME_PROMPT)
-        else:
-            connection.reject(reason.value.reason)  # type: ignore[union-attr]
-        return
-    connection.failures += 1
-    delay = connection.server.loginThrottle.loginFailed(
-        reason, name, connection.host, connection.peer, connection.failures
-    )
-    connection.answerCall = connection.clock.callLater(
-        delay, _answerFailure, connection
-    )
+    if isinstance(error, NameTaken) and connection.server.passwords:
+        connection.reject(f"{name} is already logged in")
+        connection.send(NAME_PROMPT)
+    else:
+        connection.reject(error.reason)
 
 
-def _answerFailure(connection: ChatProtocol) -> None:
-    connection.answerCall = None
-    if connection.failures >= MAX_LOGIN_FAILURES:
+def answer_failure(connection: ChatProtocol, last: bool) -> None:
+    """
+    Answer a wrong name or password, after the throttle's delay; after the
+    C{last} failure allowed, the connection closes.
+    """
+    if last:
         connection.close(
             "Too many failed logins",
             lines.Error("wrong name or password; too many failures, goodbye"),
         )
         return
     connection.send(lines.Error("wrong name or password"), NAME_PROMPT)
-    connection.release("login")

@@ -3,13 +3,15 @@ One connection of the line door: bytes in, lines out.
 
 The way a line travels::
 
-    bytes -> telnet filter -> LineReceiver framing (with the max-line guard)
+    bytes -> telnet filter -> framing on LF (with the max-line guard)
           -> UTF-8 and text checks, token bucket -> login or command
           -> the chat core (a ChatUser operation) -> events
           -> the fan-out: encoded once by the LineCodec, one write per turn
           -> this connection's transport, guarded by its send queue
 
-The connection is the user's "mind": the realm hands the chat's output for
+The token bucket, the send queue, the timeouts, closing and the login are
+the connection's L{DoorSession}'s, as on every door.  The connection is the
+user's "mind": the realm hands the chat's output for
 this user to L{ChatProtocol.deliver}.  What a user types is read by
 L{chatserver.doors.line.login} before login and by
 L{chatserver.doors.line.usercommands} after.
@@ -21,24 +23,25 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.interfaces import IDelayedCall, ITCPTransport
-from twisted.internet.protocol import connectionDone
+from twisted.internet.interfaces import IPushProducer, ITCPTransport
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
-from twisted.protocols.basic import LineReceiver
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.minds import IMind
 from chatserver.doors import lifecycle
 from chatserver.doors.line import lines, login, usercommands
 from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
+from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.limits.addresses import describe_address
-from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
     from chatserver.config import ChatConfig
+    from chatserver.core.errors import ChatError
     from chatserver.core.users import ChatUser
     from chatserver.doors.line.codec import LineCodec
     from chatserver.doors.line.factory import LineFactory
@@ -46,106 +49,72 @@ if TYPE_CHECKING:
 
 log = Logger(namespace=LOG_NAMESPACE)
 
-# One shared empty set: frozenset() makes a new one, 216 bytes, each time.
-_NO_HOLDS: frozenset[str] = frozenset()
+PAUSED = "paused"
+"""
+The hold of a connection whose reading is paused as a producer's.
+"""
 
 
-class ChatProtocol(LineReceiver, TimeoutMixin):
+@implementer(IMind, IPushProducer)
+class ChatProtocol(Protocol):
     """
     The server side of one line-door connection, and the mind of its user.
 
-    This class owns the connection's life (keepalive, timeouts, closing),
-    its input (framing, limits, pacing) and its output (the send queue);
+    This class frames the connection's input into lines (with the max-line
+    guard and the telnet filter) and writes the door's replies; its
+    L{DoorSession} keeps the rest of the connection's life (pacing, the
+    send queue, timeouts, closing, the login).
     L{chatserver.doors.line.login} turns its first lines into a logged-in
-    user and L{chatserver.doors.line.usercommands} serves that user.  The
-    connection was admitted at accept (see L{chatserver.limits.gate}).
+    user and L{chatserver.doors.line.usercommands} serves that user.
 
-    @ivar user: The user once logged in, else L{None}.
+    @ivar session: The connection's life.
     @ivar host: The client's IP address, as the per-address limits count it.
     @ivar pendingName: The name whose password is awaited, with C{--auth}.
-    @ivar failures: Failed logins on this connection.
-    @ivar answerCall: The delayed answer to a failed login.
-    @ivar leaveReason: Why the connection is closing, once it is.
     """
 
-    delimiter = b"\n"
     # A TCP or TLS transport (ITCPTransport, IConsumer, IPushProducer), or a
     # StringTransport in the tests.
     transport: Any
+
+    ident = ""
+    realname = ""
+    echoes = False
+    joinsDefaultRoom = True
+    lastActive = 0.0
 
     # Every attribute a connection sets, Twisted's included, is a slot: an
     # instance dict costs hundreds of bytes per connection once CPython stops
     # sharing its keys between instances (bench/RESULTS.md, the idle
     # scenario), a slot 8 bytes.
     __slots__ = (
-        "_TimeoutMixin__timeoutCall",
-        "_abortCall",
         "_buffer",
-        "_busyReceiving",
-        "_closing",
         "_discarding",
-        "_fullAt",
-        "_guard",
-        "_holds",
-        "_leftover",
-        "_resumeCall",
         "_telnet",
-        "answerCall",
         "connected",
         "factory",
-        "failures",
         "host",
-        "leaveReason",
-        "line_mode",
-        "paused",
         "pendingName",
-        "timeOut",
+        "session",
         "transport",
-        "user",
     )
 
-    user: ChatUser | None
     host: str
     pendingName: str
-    failures: int
-    answerCall: IDelayedCall | None
-    leaveReason: str
-    _fullAt: float  # this client's token bucket (see TokenBucket)
-    _guard: SendQueueGuard
+    session: DoorSession
+    _buffer: bytes
     _telnet: TelnetFilter | None  # made when a telnet command shows up
     _discarding: bool
-    _leftover: bytes
-    _resumeCall: IDelayedCall | None
-    _abortCall: IDelayedCall | None
-    _holds: frozenset[str]
-    _closing: bool
 
     def __init__(self, factory: LineFactory) -> None:
         self.factory = factory
-        # Twisted's state, from what its classes default to.
         self.transport = None
         self.connected = 0
-        self._buffer = b""
-        self._busyReceiving = False
-        self.paused = False
-        self.line_mode = 1
-        self.timeOut = None
-        self._TimeoutMixin__timeoutCall = None
-        # Ours.
-        self.user = None
         self.host = ""
         self.pendingName = ""
-        self.failures = 0
-        self.answerCall = None
-        self.leaveReason = ""
-        self._fullAt = 0.0
-        self._guard = SendQueueGuard(factory.server.config.maxBuffer, self)
+        self.session = DoorSession(self)
+        self._buffer = b""
         self._telnet = None
         self._discarding = False
-        self._leftover = b""
-        self._resumeCall = self._abortCall = None
-        self._holds = _NO_HOLDS
-        self._closing = False
 
     # What every connection of one server shares, read from the factory.
 
@@ -169,19 +138,26 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         return self.factory.codec  # type: ignore[no-any-return]
 
     @property
-    def MAX_LENGTH(self) -> int:  # type: ignore[override]
+    def MAX_LENGTH(self) -> int:
         """
-        LineReceiver's limit: the longest line, with room for the CR of a CR
-        LF.
+        The longest line, with room for the CR of a CR LF.
         """
         return self.config.maxLine + 1
+
+    @property
+    def user(self) -> ChatUser | None:
+        """
+        The user once logged in, else L{None}.
+        """
+        return self.session.user
 
     @property
     def name(self) -> str:
         """
         The user's name once logged in, C{""} before.
         """
-        return self.user.name if self.user is not None else ""
+        user = self.session.user
+        return user.name if user is not None else ""
 
     @property
     def door(self) -> str:
@@ -192,14 +168,14 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     @property
     def loggedIn(self) -> bool:
-        return self.user is not None
+        return self.session.user is not None
 
     @property
     def closing(self) -> bool:
         """
         Whether this connection is closing.
         """
-        return self._closing
+        return self.session.closing
 
     @property
     def peer(self) -> str:
@@ -210,23 +186,14 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             return ""
         return describe_address(self.transport.getPeer())
 
-    def callLater(
-        self, delay: float, f: Callable[..., object], *args: object
-    ) -> IDelayedCall:
-        """
-        Schedule through the server's clock; L{TimeoutMixin} calls this.
-        """
-        return self.clock.callLater(delay, f, *args)
-
     # Connection life
 
     def connectionMade(self) -> None:
         self.host = str(getattr(self.transport.getPeer(), "host", ""))
         self._enableKeepAlive()
-        self.transport.registerProducer(self._guard, True)
+        self.transport.registerProducer(self.session, True)
         log.info("Connection from {peer}", chat_event="connect", peer=self.peer)
-        if self.config.loginTimeout > 0:
-            self.setTimeout(self.config.loginTimeout)
+        self.session.start(self.transport)
         self.send(
             lines.Info(f"Welcome to {self.config.serverName}. Type /help for help."),
             login.NAME_PROMPT,
@@ -242,16 +209,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             handle.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.setTimeout(None)
-        for call in (self._resumeCall, self._abortCall, self.answerCall):
-            if call is not None and call.active():
-                call.cancel()
-        self._resumeCall = self._abortCall = self.answerCall = None
-        # A login answered from now on finds the connection gone.
-        self._closing = True
-        why = self.leaveReason or lifecycle.describe_loss(reason)
-        user, self.user = self.user, None
-        lifecycle.ended(self.peer, user=user, why=why)
+        self.connected = 0
+        self.session.connectionLost(reason)
 
     def close(self, reason: str, notice: lines.Event | None = None) -> None:
         """
@@ -259,22 +218,10 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         others are told.  A client that does not take its last lines within
         the grace period is aborted.
         """
-        if self._closing:
-            return
-        self._closing = True
-        self.leaveReason = reason
-        if notice is not None:
-            self.send(notice)
-        if self.user is not None:
-            # What waits (for the end of the turn, or behind a history replay
-            # still being read) goes first.
-            fanout = self.server.realm.fanout
-            fanout.unhold(self.user)
-            fanout.flushOne(self.user)
+        self.session.close(reason, lines.encode(notice) if notice is not None else b"")
+
+    def endTransport(self) -> None:
         self.transport.loseConnection()
-        self._abortCall = self.clock.callLater(
-            self.config.closeGrace, self.transport.abortConnection
-        )
 
     def disconnect(self, reason: str) -> None:
         """
@@ -294,7 +241,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         )
 
     def timeoutConnection(self) -> None:
-        if self.user is not None:
+        if self.session.user is not None:
             self.close(
                 "Idle timeout",
                 lines.Error(
@@ -310,42 +257,33 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
                 ),
             )
 
+    # Logging in (see chatserver.doors.line.login)
+
+    def greet(self, user: ChatUser) -> None:
+        login.greet(self, user)
+
+    def loginRefused(self, error: ChatError, name: str) -> None:
+        login.refused(self, error, name)
+
+    def loginFailed(self, reason: Failure, name: str) -> Callable[[bool], None]:
+        self.pendingName = ""
+        return self._answerFailure
+
+    def _answerFailure(self, last: bool) -> None:
+        login.answer_failure(self, last)
+
     # Output
 
-    def deliver(self, data: bytes) -> None:
-        """
-        Write encoded lines to this client, unless it has been dropped for
-        not reading.
-        """
-        guard = self._guard
-        if guard.overflowed or self.transport is None:
-            return
-        self.transport.write(data)
-        # Once per recipient per turn: the guard counts only while paused.
-        if guard.paused:
-            guard.wrote(len(data))
+    # Encoded lines, written unless the client has been dropped for not
+    # reading.
+    deliver = deliver_output
 
     def send(self, *replies: lines.Event) -> None:
         """
         Send server lines to this client alone, in order with the chat's
         events it gets.
         """
-        data = b"".join(lines.encode(reply) for reply in replies)
-        if self.user is not None:
-            self.server.realm.fanout.send(self.user, data)
-        else:
-            self.deliver(data)
-
-    def sendQueueExceeded(self) -> None:
-        """
-        Drop this client: it has stopped reading (see L{SendQueueGuard}).
-        """
-        log_dropped(self.peer, self.name)
-        self.leaveReason = SEND_QUEUE_EXCEEDED
-        self._closing = True
-        # Not loseConnection: its pending output would wait for a reader that
-        # is not reading.
-        self.transport.abortConnection()
+        self.session.send(b"".join(lines.encode(reply) for reply in replies))
 
     # Input
 
@@ -365,18 +303,41 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
                 return
             data = data[end + 1 :]
             self._discarding = False
-        super().dataReceived(data)
-        while self._leftover and not self.paused and not self._closing:
-            rest, self._leftover = self._leftover, b""
-            super().dataReceived(rest)
+        self._buffer += data
+        self.session.readOn()
 
-    def lineLengthExceeded(self, line: bytes) -> None:
-        end = line.find(b"\n")
+    def readLine(self) -> bool:
+        """
+        Frame the next line (up to LF, within the max-line guard), and
+        handle it.
+
+        @return: Whether a whole line was buffered.
+        """
+        buffer = self._buffer
+        end = buffer.find(b"\n")
         if end < 0:
-            self._discarding = True  # the rest of this line is still coming
+            if len(buffer) > self.MAX_LENGTH:
+                # No line end in sight: drop what came, and the rest of the
+                # line when it comes.
+                self._buffer = b""
+                self._discarding = True
+                self._lineTooLong()
+            return False
+        line, self._buffer = buffer[:end], buffer[end + 1 :]
+        if len(line) > self.MAX_LENGTH:
+            self._lineTooLong()
         else:
-            self._leftover = line[end + 1 :]
-        self._lineTooLong()
+            self.lineReceived(line)
+        return True
+
+    def clearLineBuffer(self) -> bytes:
+        """
+        Clear the buffer of input not yet read as lines.
+
+        @return: What it held.
+        """
+        buffer, self._buffer = self._buffer, b""
+        return buffer
 
     def _lineTooLong(self) -> None:
         self.reject(f"line too long (over {self.config.maxLine} bytes), discarded")
@@ -389,11 +350,12 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.send(lines.Error(why))
 
     def lineReceived(self, line: bytes) -> None:
-        if self._closing:
+        session = self.session
+        if session.closing:
             return
         if line.endswith(b"\r"):
             line = line[:-1]
-        self._fullAt = self.server.bucket.take(self._fullAt)
+        session.take()
         if len(line) > self.config.maxLine:
             self._lineTooLong()
         else:
@@ -402,43 +364,29 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             except UnicodeDecodeError:
                 self.reject("invalid UTF-8, line discarded")
             else:
-                if self.user is not None:
-                    if self.config.idleTimeout > 0:
-                        self.resetTimeout()
-                    usercommands.serve(self, self.user, text)
+                user = session.user
+                if user is not None:
+                    session.resetTimeout()
+                    usercommands.serve(self, user, text)
                 elif self.pendingName:
                     login.check_password(self, text)
                 else:
                     login.choose_name(self, text)
-        self._pace()
 
-    # Reading held back: for the token bucket, and while a login is checked.
+    # Reading paused as a producer's (IPushProducer): a hold like the others.
 
-    def hold(self, reason: str) -> None:
+    @property
+    def paused(self) -> bool:
         """
-        Stop reading from this client until L{release}d for C{reason} (and
-        for every other reason held).
+        Whether reading is held back, for any reason.
         """
-        self._holds = self._holds | {reason}
-        if not self.paused:
-            self.pauseProducing()
+        return self.session.holding
 
-    def release(self, reason: str) -> None:
-        """
-        Stop holding back reading for C{reason}.
-        """
-        self._holds = self._holds - {reason} or _NO_HOLDS
-        if not self._holds and self.paused and not self._closing:
-            self.resumeProducing()
+    def pauseProducing(self) -> None:
+        self.session.hold(PAUSED)
 
-    def _pace(self) -> None:
-        if self._closing or "rate" in self._holds:
-            return
-        delay = self.server.bucket.delay(self._fullAt)
-        if delay > 0:
-            self.hold("rate")
-            self._resumeCall = self.clock.callLater(delay, self._resume)
+    def resumeProducing(self) -> None:
+        self.session.release(PAUSED)
 
-    def _resume(self) -> None:
-        self._resumeCall = None
-        self.release("rate")
+    def stopProducing(self) -> None:
+        self.transport.loseConnection()

@@ -19,26 +19,28 @@ L{SendQueueGuard} and the L{LoginThrottle} with its three strikes.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.errors import ChatError, NameTaken
+from chatserver.core.minds import IMind
 from chatserver.core.names import check_name
 from chatserver.core.search import parse_search
-from chatserver.core.users import DEFAULT_SEARCH_PAGE, ChatUser, IChatUser
+from chatserver.core.users import DEFAULT_SEARCH_PAGE, ChatUser
 from chatserver.doors import lifecycle
+from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.addresses import describe_address
-from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
-from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 
 if TYPE_CHECKING:
     from twisted.web.server import Request
@@ -72,14 +74,15 @@ def room_state(room: Room) -> dict[str, Any]:
     }
 
 
+@implementer(IMind)
 class WebSession:
     """
     The server side of one WebSocket connection of the web door, and the
-    mind of its user.
+    mind of its user: its messages, greeting and commands; its
+    L{DoorSession} keeps the rest of the connection's life.
 
-    @ivar user: The user once logged in, else L{None}.
+    @ivar session: The connection's life.
     @ivar host: The client's IP address, as the per-address limits count it.
-    @ivar failures: Failed logins on this connection.
     @ivar pingInterval: Seconds between keepalive pings; a client that has
         not answered one by the next is closed.
     """
@@ -89,13 +92,17 @@ class WebSession:
     door = "web"
     #: The page shows a user's own lines as the core gives them back.
     echoes = True
+    ident = ""
+    realname = ""
+    joinsDefaultRoom = True
+    lastActive = 0.0
 
     transport: WebSocketTransport | None
 
     def __init__(self, server: ChatServer, codec: WebCodec, request: Request) -> None:
         self.server = server
         self.codec = codec
-        self.user: ChatUser | None = None
+        self.session = DoorSession(self)
         self.transport = None
         address = request.getClientAddress()
         self.host = str(getattr(address, "host", ""))
@@ -103,17 +110,10 @@ class WebSession:
         # The connection under the WebSocket: read pausing, aborting.
         self._tcp: Any = request.channel.transport
         self._request = request
-        self.failures = 0
-        self.leaveReason = ""
-        self._guard = SendQueueGuard(server.config.maxBuffer, self)
-        self._fullAt = 0.0
         self._queue: deque[str] = deque()
-        self._holds: set[str] = set()
-        self._draining = False
-        self._closing = False
         self._awaitingPong = False
-        self._closeSent = False
-        self._calls: dict[str, IDelayedCall] = {}
+        self._closeCode = NORMAL
+        self._pingCall: IDelayedCall | None = None
 
     @property
     def config(self) -> ChatConfig:
@@ -124,21 +124,20 @@ class WebSession:
         return self._peer
 
     @property
+    def user(self) -> ChatUser | None:
+        """
+        The user once logged in, else L{None}.
+        """
+        return self.session.user
+
+    @property
     def name(self) -> str:
-        return self.user.name if self.user is not None else ""
+        user = self.session.user
+        return user.name if user is not None else ""
 
     @property
     def closing(self) -> bool:
-        return self._closing
-
-    def _later(self, what: str, delay: float, f: Any, *args: object) -> None:
-        self._cancel(what)
-        self._calls[what] = self.server.clock.callLater(delay, f, *args)
-
-    def _cancel(self, what: str) -> None:
-        call = self._calls.pop(what, None)
-        if call is not None and call.active():
-            call.cancel()
+        return self.session.closing
 
     # WebSocketProtocol
 
@@ -151,11 +150,10 @@ class WebSession:
         self._request.channel.setTimeout(None)
         # The HTTP channel is the transport's producer; it passes pauses on
         # to the request's producer, the guard.
-        self._request.registerProducer(self._guard, True)
+        self._request.registerProducer(self.session, True)
         log.info("Connection from {peer} (web)", chat_event="connect", peer=self.peer)
-        if self.config.loginTimeout > 0:
-            self._later("timeout", self.config.loginTimeout, self._timedOut)
-        self._later("ping", self.pingInterval, self._ping)
+        self.session.start(self._tcp)
+        self._pingCall = self.server.clock.callLater(self.pingInterval, self._ping)
         self.send(
             {
                 "type": "hello",
@@ -175,10 +173,10 @@ class WebSession:
         return self.config.maxLine + 1024
 
     def textMessageReceived(self, message: str) -> None:
-        if self._closing:
+        if self.session.closing:
             return
         self._queue.append(message)
-        self._drain()
+        self.session.readOn()
 
     def bytesMessageReceived(self, data: bytes | bytearray) -> None:
         self.reject("only text messages (JSON) are taken")
@@ -187,35 +185,34 @@ class WebSession:
         """
         The client sent a message over L{maxMessage}; it was discarded.
         """
-        if not self._closing:
+        if not self.session.closing:
             self.reject(f"message too long (over {self.maxMessage} bytes), discarded")
 
     def pongReceived(self, payload: bytes) -> None:
         self._awaitingPong = False
 
     def connectionLost(self, reason: Failure) -> None:
-        for what in list(self._calls):
-            self._cancel(what)
-        self._closing = True
+        if self._pingCall is not None and self._pingCall.active():
+            self._pingCall.cancel()
+        self._pingCall = None
         self._queue.clear()
-        why = self.leaveReason or lifecycle.describe_loss(reason)
-        user, self.user = self.user, None
-        lifecycle.ended(self.peer, user=user, why=why)
+        self.session.connectionLost(reason)
 
     # Life
 
     def _ping(self) -> None:
         if self._awaitingPong:
-            self.leaveReason = "Ping timeout"
-            self._closing = True
+            self._pingCall = None
+            self.session.leaveReason = "Ping timeout"
+            self.session.closing = True
             self._tcp.abortConnection()
             return
         self._awaitingPong = True
         if self.transport is not None:
             self.transport.ping(b"keepalive")
-        self._later("ping", self.pingInterval, self._ping)
+        self._pingCall = self.server.clock.callLater(self.pingInterval, self._ping)
 
-    def _timedOut(self) -> None:
+    def timeoutConnection(self) -> None:
         if self.user is not None:
             why = f"idle for {self.config.idleTimeout:g} seconds, disconnecting"
             self.close("Idle timeout", why, POLICY, kind="error")
@@ -234,20 +231,17 @@ class WebSession:
         C{code}; C{reason} is what the others are told.  A client that does
         not take its last messages within the grace period is aborted.
         """
-        if self._closing:
+        if self.session.closing:
             return
-        if text:
-            self.send({"type": kind, "message": text})
-        self._closing = True
-        self.leaveReason = reason
-        if self.user is not None:
-            fanout = self.server.realm.fanout
-            fanout.unhold(self.user)
-            fanout.flushOne(self.user)
+        self._closeCode = code
+        notice = encode_message({"type": kind, "message": text}) if text else b""
+        self.session.close(reason, notice)
+
+    def endTransport(self) -> None:
         if self.transport is not None:
-            self._closeSent = True
-            self.transport.loseConnection(code)
-        self._later("abort", self.config.closeGrace, self._tcp.abortConnection)
+            # Nothing is written after the close frame.
+            self.session.writing = False
+            self.transport.loseConnection(self._closeCode)
 
     def disconnect(self, reason: str) -> None:
         self.close(
@@ -263,36 +257,19 @@ class WebSession:
 
     # Output
 
-    def deliver(self, data: bytes) -> None:
-        """
-        Write encoded messages to this client: they are whole WebSocket
-        frames already (see L{chatserver.doors.web.codec}), written to the
-        connection under the WebSocket as they are.  Nothing is written once
-        the close frame is sent, or once the client has been dropped for
-        not reading.
-        """
-        if self._guard.overflowed or self._closeSent:
-            return
-        self._tcp.write(data)
-        self._guard.wrote(len(data))
+    # Encoded messages are whole WebSocket frames already (see
+    # chatserver.doors.web.codec), written to the connection under the
+    # WebSocket as they are.  Nothing is written once the close frame is
+    # sent, or once the client has been dropped for not reading.
+    deliver = deliver_output
 
     def send(self, *messages: dict[str, Any]) -> None:
         """
         Send messages to this client alone, in order with the chat's events.
         """
-        if self._closing:
+        if self.session.closing:
             return
-        data = b"".join(encode_message(message) for message in messages)
-        if self.user is not None:
-            self.server.realm.fanout.send(self.user, data)
-        else:
-            self.deliver(data)
-
-    def sendQueueExceeded(self) -> None:
-        log_dropped(self.peer, self.name)
-        self.leaveReason = SEND_QUEUE_EXCEEDED
-        self._closing = True
-        self._tcp.abortConnection()
+        self.session.send(b"".join(encode_message(message) for message in messages))
 
     def reject(self, why: str, about: str | None = None) -> None:
         """
@@ -306,41 +283,19 @@ class WebSession:
 
     # Input, paced
 
-    def hold(self, reason: str) -> None:
+    def readLine(self) -> bool:
         """
-        Stop reading from this client until L{release}d for C{reason}.
+        Handle the next message queued, if there is one.
+
+        @return: Whether there was one.
         """
-        if not self._holds:
-            self._tcp.pauseProducing()
-        self._holds.add(reason)
-
-    def release(self, reason: str) -> None:
-        self._holds.discard(reason)
-        if not self._holds and not self._closing:
-            self._tcp.resumeProducing()
-            self._drain()
-
-    def _drain(self) -> None:
-        if self._draining:
-            return
-        self._draining = True
-        try:
-            while self._queue and not self._holds and not self._closing:
-                self._handle(self._queue.popleft())
-                self._pace()
-        finally:
-            self._draining = False
-
-    def _pace(self) -> None:
-        if self._closing or "rate" in self._holds:
-            return
-        delay = self.server.bucket.delay(self._fullAt)
-        if delay > 0:
-            self.hold("rate")
-            self._later("rate", delay, self.release, "rate")
+        if not self._queue:
+            return False
+        self._handle(self._queue.popleft())
+        return True
 
     def _handle(self, text: str) -> None:
-        self._fullAt = self.server.bucket.take(self._fullAt)
+        self.session.take()
         try:
             kind, message = parse_message(text)
         except BadMessage as e:
@@ -354,8 +309,7 @@ class WebSession:
             else:
                 self.error("log in first", kind)
             return
-        if self.config.idleTimeout > 0:
-            self._later("timeout", self.config.idleTimeout, self._timedOut)
+        self.session.resetTimeout()
         if kind == "login":
             self.error(f"you are logged in as {self.user.name}", kind)
             return
@@ -387,23 +341,10 @@ class WebSession:
             )
         else:
             credentials = ChosenName(name)
-        self.hold("login")
-        login = self.server.portal.login(credentials, self, IChatUser)
-        login.addCallbacks(
-            lambda result: self._loggedIn(result[1]),
-            lambda reason: self._refused(reason, name),
-        )
+        self.session.login(credentials, name)
 
-    def _loggedIn(self, user: ChatUser) -> None:
-        if self._closing or self.transport is None:
-            user.quit(self.leaveReason or "Connection closed")
-            return
-        self.user = user
+    def greet(self, user: ChatUser) -> None:
         config = self.config
-        if config.idleTimeout > 0:
-            self._later("timeout", config.idleTimeout, self._timedOut)
-        else:
-            self._cancel("timeout")
         replies: list[dict[str, Any]] = [
             {
                 "type": "welcome",
@@ -418,34 +359,26 @@ class WebSession:
         self.send(*replies)
         if room is not None:
             user.replay(room)
-        self.release("login")
 
-    def _refused(self, reason: Failure, name: str) -> None:
-        if reason.check(ChatError):
-            self.release("login")
-            if reason.check(NameTaken) and self.server.passwords:
-                self.reject(f"{name} is already logged in", "login")
-            else:
-                self.reject(reason.value.reason, "login")  # type: ignore[union-attr]
-            return
-        self.failures += 1
-        delay = self.server.loginThrottle.loginFailed(
-            reason, name, self.host, self.peer, self.failures
-        )
-        self._later("answer", delay, self._answerFailure)
+    def loginRefused(self, error: ChatError, name: str) -> None:
+        if isinstance(error, NameTaken) and self.server.passwords:
+            self.reject(f"{name} is already logged in", "login")
+        else:
+            self.reject(error.reason, "login")
 
-    def _answerFailure(self) -> None:
-        self._calls.pop("answer", None)
-        if self.failures >= MAX_LOGIN_FAILURES:
+    def loginFailed(self, reason: Failure, name: str) -> Callable[[bool], None]:
+        return self._answerFailure
+
+    def _answerFailure(self, last: bool) -> None:
+        if last:
             self.close(
                 "Too many failed logins",
                 "wrong name or password; too many failures, goodbye",
                 POLICY,
                 kind="error",
             )
-            return
-        self.error("wrong name or password", "login")
-        self.release("login")
+        else:
+            self.error("wrong name or password", "login")
 
 
 # Commands of a logged-in user: each reads its checked fields, calls the
