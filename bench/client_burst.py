@@ -60,7 +60,7 @@ from twisted.protocols.basic import LineReceiver  # noqa: E402
 
 from chatclient.app import ChatClient, Options  # noqa: E402
 from chatclient.model import ViewLine  # noqa: E402
-from chatserver.doors.line import lines  # noqa: E402
+from chatwire import lines  # noqa: E402
 from devtools.xvfb import start_xvfb  # noqa: E402
 
 

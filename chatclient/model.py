@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import Interface
 
-from chatserver.core.names import name_key, room_key
-from chatserver.doors.line import lines
+from chatwire import lines
+from chatwire.names import name_key, room_key
 
 #: Name colours, readable on a white background; each name always gets the
 #: same one (see L{colourIndex}).

@@ -5,7 +5,7 @@ that comes back by itself.
 The way a server line travels::
 
     socket bytes -> split at CR LF -> at most LINES_PER_TURN lines a turn
-                 -> chatserver.doors.line.lines.parse -> IConnectionEvents.lineReceived
+                 -> chatwire.lines.parse -> IConnectionEvents.lineReceived
 
 L{Connection} keeps one connection to one address with Twisted's
 L{ClientService}: it retries with exponential back-off when the server
@@ -48,8 +48,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
-from chatserver.doors.line import lines
-from chatserver.limits.addresses import format_address
+from chatwire import lines
+from chatwire.addresses import format_address
 
 if TYPE_CHECKING:
     # Not exported by twisted.internet.ssl; what trustRoot= accepts.
@@ -199,7 +199,7 @@ class IConnectionEvents(Interface):
 class ChatClientProtocol(Protocol):
     """
     The client side of one connection: each server line is parsed with
-    L{chatserver.doors.line.lines.parse} and handed to the connection's events.
+    L{chatwire.lines.parse} and handed to the connection's events.
 
     Lines are handled at most L{LINES_PER_TURN} at a time: when a read brings
     more (a burst), the transport is paused and the rest is handled in the

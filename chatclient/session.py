@@ -20,11 +20,11 @@ from chatclient.network import (
     IConnectionEvents,
     RetryPolicy,
 )
-from chatserver.core.errors import InvalidText
-from chatserver.core.names import room_key
-from chatserver.doors.line import lines
-from chatserver.doors.line.commands import Chat, parse_input
-from chatserver.limits.addresses import format_address
+from chatwire import lines
+from chatwire.addresses import format_address
+from chatwire.commands import Chat, parse_input
+from chatwire.errors import InvalidText
+from chatwire.names import room_key
 
 #: Seconds of silence from a new connection before the status line wonders
 #: why (a plain connection to a TLS port, for instance, hears nothing).

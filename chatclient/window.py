@@ -29,7 +29,7 @@ from chatclient.model import (
     colourIndex,
 )
 from chatclient.session import ChatSession
-from chatserver.doors.line import lines
+from chatwire import lines
 
 #: How each kind of line looks, in each palette: Text tag options (a
 #: colour key of the palette's C{lines}, or a font variant).

@@ -13,12 +13,12 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from chatserver.config import ChatConfig
-from chatserver.doors.line import lines
 from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.history.store import HistoryStore
 from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
 from chatserver.server import ChatServer
+from chatwire import lines
 
 
 class FakeClient:

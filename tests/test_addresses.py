@@ -10,16 +10,16 @@ from hypothesis import strategies as st
 from twisted.internet.address import IPv6Address, UNIXAddress
 from twisted.internet.task import Clock
 
-from chatserver.doors.line import lines
 from chatserver.limits.addresses import (
     DEFAULT_EXEMPT,
     AddressLimits,
     ConnectRate,
     address_key,
     describe_address,
-    format_address,
     parse_network,
 )
+from chatwire import lines
+from chatwire.addresses import format_address
 from tests.harness import FakeServer
 
 NO_RATE = ConnectRate(0, 1)

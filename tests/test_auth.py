@@ -8,9 +8,9 @@ from twisted.internet.task import Clock
 from twisted.logger import LogEvent, globalLogPublisher
 
 from chatserver.auth.checkers import AnyNameChecker, ChosenName
-from chatserver.core.errors import InvalidName
-from chatserver.doors.line import lines
 from chatserver.limits.throttle import LoginThrottle
+from chatwire import lines
+from chatwire.errors import InvalidName
 from tests.harness import FakeServer
 
 

@@ -35,12 +35,12 @@ from chatserver.console.model import (
     status,
     user_rows,
 )
-from chatserver.core.errors import NoSuchUser
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.limits.gate import AdmittedConnection
 from chatserver.server import ChatServer
+from chatwire.errors import NoSuchUser
 from tests.harness import FakeClient, FakeServer
 
 # Noon, local time, so that "same day" does not depend on the time zone.

@@ -4,7 +4,7 @@ Chat lines and the commands of a logged-in user.
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.harness import FakeServer
 
 

@@ -7,7 +7,7 @@ from twisted.internet.testing import StringTransport
 from twisted.logger import LogEvent, globalLogPublisher
 from zope.interface import implementer
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.harness import FakeClient, FakeServer
 
 

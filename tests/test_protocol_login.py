@@ -4,7 +4,7 @@ The name handshake, joins and leaves.
 
 from twisted.internet import error
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.core.test_peers import FakePeers
 from tests.harness import FakeServer
 

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from chatserver.doors.irc.codec import MAX_LINE
 from chatserver.doors.irc.message import escape_tag_value, parse
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.doors.irc.support import IrcServer
 from tests.doors.line.test_telnet import TelnetClient
 from tests.doors.test_web import session

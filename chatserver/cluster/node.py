@@ -36,14 +36,14 @@ from chatserver.cluster import keys, streams
 from chatserver.cluster.link import RedisError, RedisLink
 from chatserver.cluster.scripts import SCRIPTS
 from chatserver.cluster.url import RedisURL
-from chatserver.core.errors import ClusterUnavailable
 from chatserver.core.events import Joined, Parted, Quit, Renamed, Tags, Whispered
-from chatserver.core.names import name_key
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser
 from chatserver.history.store import HistoryEntry
+from chatwire.errors import ClusterUnavailable
+from chatwire.names import name_key
 
 log = Logger(namespace=LOG_NAMESPACE)
 

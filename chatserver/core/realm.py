@@ -25,12 +25,6 @@ from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.config import ChatConfig
-from chatserver.core.errors import (
-    LoginAbandoned,
-    NameTaken,
-    NoSuchUser,
-    TooManyRooms,
-)
 from chatserver.core.events import (
     Acted,
     ChatEvent,
@@ -44,10 +38,8 @@ from chatserver.core.events import (
     Whispered,
 )
 from chatserver.core.fanout import Fanout, Mind
-from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
-from chatserver.core.text import MAX_REASON_LENGTH, clean_text
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
 from chatserver.history.store import (
@@ -57,6 +49,14 @@ from chatserver.history.store import (
     HistoryReader,
     HistoryStore,
 )
+from chatwire.errors import (
+    LoginAbandoned,
+    NameTaken,
+    NoSuchUser,
+    TooManyRooms,
+)
+from chatwire.names import check_name, check_room_name, name_key, room_key
+from chatwire.text import MAX_REASON_LENGTH, clean_text
 
 log = Logger(namespace=LOG_NAMESPACE)
 

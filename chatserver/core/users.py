@@ -19,14 +19,6 @@ from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
-from chatserver.core.errors import (
-    AlreadyCalled,
-    InvalidText,
-    NamesAreAccounts,
-    NoSuchRoom,
-    NoSuchUser,
-    NotInRoom,
-)
 from chatserver.core.events import (
     Acted,
     Parted,
@@ -35,16 +27,7 @@ from chatserver.core.events import (
     Tags,
     TopicChanged,
 )
-from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.rooms import Room
-from chatserver.core.text import (
-    MAX_REASON_LENGTH,
-    MAX_TOPIC_LENGTH,
-    check_length,
-    check_text,
-    clean_tags,
-    shows_nothing,
-)
 from chatserver.history.store import (
     ACTION,
     MAX_PAGE,
@@ -52,6 +35,23 @@ from chatserver.history.store import (
     TOPIC,
     HistoryEntry,
     HistoryUnavailable,
+)
+from chatwire.errors import (
+    AlreadyCalled,
+    InvalidText,
+    NamesAreAccounts,
+    NoSuchRoom,
+    NoSuchUser,
+    NotInRoom,
+)
+from chatwire.names import check_name, check_room_name, name_key, room_key
+from chatwire.text import (
+    MAX_REASON_LENGTH,
+    MAX_TOPIC_LENGTH,
+    check_length,
+    check_text,
+    clean_tags,
+    shows_nothing,
 )
 
 if TYPE_CHECKING:

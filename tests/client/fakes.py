@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatclient.model import Conversation, IChatView, Status, ViewLine
-from chatserver.doors.line import lines
+from chatwire import lines
 
 
 class Attempt:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chatclient.entry import InputHistory, NameCompleter, Outgoing, prepareOutgoing
-from chatserver.doors.line import lines
+from chatwire import lines
 
 texts = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12)
 

@@ -19,7 +19,7 @@ from chatclient.model import (
     mentions,
     render,
 )
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.client.fakes import FakeView
 from tests.strategies import events, names
 

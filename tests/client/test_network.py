@@ -21,7 +21,7 @@ from chatclient.network import (
     endpointMaker,
     loadTrustRoot,
 )
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.client.certs import selfSigned
 from tests.client.fakes import FakeEndpoint
 

@@ -7,8 +7,8 @@ paging back, and a reconnection that rejoins without duplicates.
 from __future__ import annotations
 
 from chatclient.model import OVERLAP
-from chatserver.doors.line import lines
-from chatserver.doors.line.lines import History, InRoom
+from chatwire import lines
+from chatwire.lines import History, InRoom
 from tests.client.fakes import FakeEndpoint, FakeView
 from tests.client.test_session import build
 

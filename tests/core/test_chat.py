@@ -7,18 +7,6 @@ import pytest
 from twisted.internet.task import Clock
 
 from chatserver.config import ChatConfig
-from chatserver.core.errors import (
-    AlreadyCalled,
-    InvalidName,
-    InvalidRoomName,
-    InvalidText,
-    NamesAreAccounts,
-    NameTaken,
-    NoSuchRoom,
-    NoSuchUser,
-    NotInRoom,
-    TooManyRooms,
-)
 from chatserver.core.events import (
     Acted,
     Joined,
@@ -33,6 +21,18 @@ from chatserver.core.events import (
 from chatserver.core.realm import ChatRealm
 from chatserver.core.users import IChatUser, RoomInfo
 from chatserver.history.store import ACTION, MESSAGE, TOPIC, HistoryEntry
+from chatwire.errors import (
+    AlreadyCalled,
+    InvalidName,
+    InvalidRoomName,
+    InvalidText,
+    NamesAreAccounts,
+    NameTaken,
+    NoSuchRoom,
+    NoSuchUser,
+    NotInRoom,
+    TooManyRooms,
+)
 from tests.core.fakes import RecordingMind, SlowHistory, outcome
 
 

@@ -12,12 +12,12 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import Clock
 
 from chatserver.config import ChatConfig
-from chatserver.core.errors import ClusterUnavailable, LoginAbandoned, NameTaken
 from chatserver.core.events import Said, TopicChanged, Whispered
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.history.store import MESSAGE, TOPIC, HistoryEntry
+from chatwire.errors import ClusterUnavailable, LoginAbandoned, NameTaken
 from tests.core.fakes import RecordingMind, outcome
 
 

@@ -5,7 +5,7 @@ with no chat logic in the door.
 """
 
 from chatserver.core.events import Joined, Quit, Said, Whispered
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.core.fakes import log_in
 from tests.harness import FakeServer
 

@@ -14,9 +14,9 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
-from chatserver.doors.line import lines
 from chatserver.doors.web.resource import refusal, web_site
 from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
+from chatwire import lines
 from tests.harness import FakeServer
 
 _ports = count(20000)

@@ -30,10 +30,10 @@ from twisted.trial.unittest import TestCase
 
 from chatclient.app import ChatClient, Options
 from chatserver.config import ChatConfig
-from chatserver.doors.line import lines
 from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.history.store import HistoryStore
 from chatserver.server import ChatServer
+from chatwire import lines
 from tests.client.certs import SelfSigned
 
 TIMEOUT = 15.0

@@ -21,7 +21,7 @@ from twisted.internet import defer
 from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
 from zope.interface import implementer
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.client.certs import selfSigned
 from tests.gui.client_support import ClientTestCase, waitUntil
 

@@ -18,7 +18,7 @@ from twisted.internet import defer, error, protocol, reactor, tksupport
 from twisted.python.failure import Failure
 
 from chatclient.app import Options, prepare
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.client.certs import selfSigned
 from tests.gui.client_support import ClientTestCase
 

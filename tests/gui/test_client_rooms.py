@@ -15,8 +15,8 @@ import pytest
 from twisted.internet import defer
 
 from chatclient.model import Conversation
-from chatserver.doors.line import lines
 from chatserver.history.memory import MemoryHistory
+from chatwire import lines
 from tests.gui.client_support import ClientTestCase, OtherUser, waitUntil
 
 pytestmark = pytest.mark.gui

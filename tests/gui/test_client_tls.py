@@ -15,7 +15,7 @@ import pytest
 from twisted.internet import defer
 
 from chatclient import session
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.client.certs import selfSigned
 from tests.gui.client_support import ClientTestCase, waitUntil
 

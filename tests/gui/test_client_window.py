@@ -15,7 +15,7 @@ from twisted.internet import defer
 
 from chatclient.window import LINE_COLOURS, NAME_COLOURS, PALETTES
 from chatserver.config import ChatConfig
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.gui.client_support import ClientTestCase, waitUntil
 
 pytestmark = pytest.mark.gui

@@ -15,7 +15,18 @@ from uuid import uuid4
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from chatserver.core.errors import (
+from chatserver.core.remote import RemoteUser
+from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
+from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
+from chatserver.doors.irc.masks import (
+    Someone,
+    door_of,
+    ident_of,
+    realname_of,
+    who_matches,
+)
+from chatserver.limits.numbers import parse_count
+from chatwire.errors import (
     AlreadyCalled,
     ChatError,
     InvalidName,
@@ -27,18 +38,7 @@ from chatserver.core.errors import (
     NotInRoom,
     TooManyRooms,
 )
-from chatserver.core.remote import RemoteUser
-from chatserver.core.text import clean_tags
-from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
-from chatserver.doors.irc import caps, chathistory, message, numerics, welcome
-from chatserver.doors.irc.masks import (
-    Someone,
-    door_of,
-    ident_of,
-    realname_of,
-    who_matches,
-)
-from chatserver.limits.numbers import parse_count
+from chatwire.text import clean_tags
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room

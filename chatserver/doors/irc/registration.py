@@ -20,14 +20,14 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from chatserver.auth.checkers import ChosenName
-from chatserver.core.errors import ChatError, InvalidName, NameTaken
-from chatserver.core.names import check_name, is_name_character
-from chatserver.core.text import MAX_REALNAME_LENGTH, clean_text
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors.irc import caps, commands, message, numerics, welcome
 from chatserver.doors.irc.message import Message
 from chatserver.limits.numbers import parse_count
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
+from chatwire.errors import ChatError, InvalidName, NameTaken
+from chatwire.names import check_name, is_name_character
+from chatwire.text import MAX_REALNAME_LENGTH, clean_text
 
 if TYPE_CHECKING:
     from chatserver.doors.irc.protocol import IrcProtocol

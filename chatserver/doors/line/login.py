@@ -12,13 +12,14 @@ from twisted.cred.credentials import ICredentials, UsernamePassword
 from twisted.python.failure import Failure
 
 from chatserver.auth.checkers import ChosenName
-from chatserver.core.errors import ChatError, NameTaken
-from chatserver.core.names import check_name
 from chatserver.core.users import ChatUser, IChatUser
-from chatserver.doors.line import lines, usercommands
-from chatserver.doors.line.commands import Command, parse_input
+from chatserver.doors.line import usercommands
 from chatserver.doors.line.echo import hideInput
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
+from chatwire import lines
+from chatwire.commands import Command, parse_input
+from chatwire.errors import ChatError, NameTaken
+from chatwire.names import check_name
 
 if TYPE_CHECKING:
     from chatserver.doors.line.protocol import ChatProtocol

@@ -30,10 +30,11 @@ from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
 from chatserver.doors import lifecycle
-from chatserver.doors.line import lines, login, usercommands
+from chatserver.doors.line import login, usercommands
 from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
+from chatwire import lines
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime

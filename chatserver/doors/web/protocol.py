@@ -28,8 +28,6 @@ from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import ChosenName
-from chatserver.core.errors import ChatError, NameTaken
-from chatserver.core.names import check_name
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors import lifecycle
 from chatserver.doors.web.codec import encode_message
@@ -38,6 +36,8 @@ from chatserver.history.store import MAX_PAGE
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
+from chatwire.errors import ChatError, NameTaken
+from chatwire.names import check_name
 
 if TYPE_CHECKING:
     from twisted.web.server import Request

@@ -3,7 +3,7 @@ The line door over the coalescing fan-out, on a fake clock: what one turn
 sends a client is written at once, in order.
 """
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.harness import FakeServer
 
 

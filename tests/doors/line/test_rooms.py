@@ -4,7 +4,7 @@ Rooms and history through the line door: what a user types and reads.
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.harness import FakeServer
 
 

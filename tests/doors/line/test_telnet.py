@@ -20,11 +20,11 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatserver.doors.line import lines
 from chatserver.doors.line.echo import IInputHiding
 from chatserver.doors.line.factory import refusal
 from chatserver.doors.line.telnet import BINARY, ChatTelnetFactory, ChatTelnetTransport
 from chatserver.limits.flow import SendQueueGuard
+from chatwire import lines
 from tests.harness import FakeServer
 
 IAC, WILL, WONT, DO, DONT = (
