@@ -143,7 +143,7 @@ class Outgoing:
     quits: bool = False
 
 
-def prepareOutgoing(text: str, ownName: str) -> Outgoing:
+def prepare_outgoing(text: str, ownName: str) -> Outgoing:
     """
     Read a typed line the way the server will (with
     L{chatwire.commands.parse_input}) to know what to show at once.

@@ -12,7 +12,7 @@ from twisted.internet import defer, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import implementer
 
-from chatclient.entry import prepareOutgoing
+from chatclient.entry import prepare_outgoing
 from chatclient.model import PRIVATE, ChatModel, Conversation, Status
 from chatclient.network import (
     Connection,
@@ -147,7 +147,7 @@ class ChatSession:
 
         @return: Why it was not sent, or C{""}.
         """
-        outgoing = prepareOutgoing(text, self.model.ownName)
+        outgoing = prepare_outgoing(text, self.model.ownName)
         if outgoing.error:
             return outgoing.error
         if outgoing.send is None:

@@ -471,6 +471,11 @@ class _CannotListenInOneLine:
 def makeService(options: Options) -> ChatService | ConsoleService:
     """
     Make the chat service C{twistd chat} runs.
+
+    The one module-level function not in snake_case: Twisted's
+    L{twisted.application.service.ServiceMaker} (the C{chat} plugin in
+    C{twisted/plugins/chatserver_plugin.py}) calls its module's C{makeService} by
+    that name.
     """
     _CannotListenInOneLine.install()
     config = options.config()

@@ -363,7 +363,7 @@ class ChatUser:
             fanout.fill(self, gap, event, room)
 
         def failed(reason: Failure) -> None:
-            _historyFailed(reason, room.name)
+            _history_failed(reason, room.name)
             fanout.fill(self, gap)
 
         replay.addCallbacks(replayed, failed)
@@ -404,7 +404,7 @@ class ChatUser:
             self.realm.fanout.toUser(self, event, about)
 
         def failed(reason: Failure) -> Failure:
-            _historyFailed(reason, shownName)
+            _history_failed(reason, shownName)
             return reason
 
         return query.addCallback(got).addErrback(failed)
@@ -458,7 +458,7 @@ class ChatUser:
         self.realm.logout(self, reason)
 
 
-def _historyFailed(reason: Failure, room: str) -> None:
+def _history_failed(reason: Failure, room: str) -> None:
     """
     Log that the history of C{room} could not be read: in one line when the
     store says why (a cluster's Redis is away), with the traceback else.

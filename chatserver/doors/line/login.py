@@ -14,7 +14,7 @@ from twisted.python.failure import Failure
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors.line import usercommands
-from chatserver.doors.line.echo import hideInput
+from chatserver.doors.line.echo import hide_input
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 from chatwire import lines
 from chatwire.commands import Command, parse_input
@@ -61,7 +61,7 @@ def choose_name(connection: ChatProtocol, text: str) -> None:
         # Echo off before the prompt: a client shown the prompt first could
         # echo what is typed before it reads the request (a write may now
         # leave on its own, see chatserver.tuning.leantcp).
-        hideInput(connection.transport, True)
+        hide_input(connection.transport, True)
         connection.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
 
 
@@ -71,7 +71,7 @@ def check_password(connection: ChatProtocol, password: str) -> None:
     """
     if not password:
         return
-    hideInput(connection.transport, False)
+    hide_input(connection.transport, False)
     name = connection.pendingName
     credentials = UsernamePassword(name.encode("utf-8"), password.encode("utf-8"))
     _login(connection, credentials, name)
