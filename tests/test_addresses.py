@@ -18,9 +18,9 @@ from chatserver.limits.addresses import (
     describe_address,
     parse_network,
 )
+from chatserver.testing import ChatHarness
 from chatwire import lines
 from chatwire.addresses import format_address
-from tests.harness import FakeServer
 
 NO_RATE = ConnectRate(0, 1)
 
@@ -152,7 +152,7 @@ def test_connect_rate_parser_never_fails_otherwise(text):
 
 
 def test_server_refuses_a_connection_over_the_address_limit_with_a_line():
-    server = FakeServer(maxPerAddress=1)
+    server = ChatHarness(maxPerAddress=1)
     first = server.connect("192.0.2.1")
     second = server.connect("192.0.2.1")
     assert second.events() == [
@@ -166,7 +166,7 @@ def test_server_refuses_a_connection_over_the_address_limit_with_a_line():
 
 
 def test_server_refuses_connections_over_the_connect_rate():
-    server = FakeServer(maxPerAddress=0, connectRate=ConnectRate(2, 60))
+    server = ChatHarness(maxPerAddress=0, connectRate=ConnectRate(2, 60))
     for _ in range(2):
         server.connect("2001:db8::5").lose()
     refused = server.connect("2001:db8::6")

@@ -22,11 +22,10 @@ from twisted.python.failure import Failure
 
 from chatserver.doors.irc.codec import MAX_LINE
 from chatserver.doors.irc.message import escape_tag_value, parse
+from chatserver.testing import ChatHarness, LineClient
 from chatwire import lines
-from tests.doors.irc.support import IrcServer
 from tests.doors.line.test_telnet import TelnetClient
 from tests.doors.test_web import session
-from tests.harness import FakeClient
 
 # Mathematical script capitals A and Z: four bytes of UTF-8 each.
 LONG_NAME = "\U0001d49c" * 32  # 128 bytes, the longest name
@@ -83,8 +82,8 @@ class Doors:
     C{wes} (web).
     """
 
-    def __init__(self, **settings: object) -> None:
-        self.server = IrcServer(rate=0, **settings)
+    def __init__(self, **settings: Any) -> None:
+        self.server = ChatHarness(rate=0, **settings)
         self.line = self.server.login("lina")
         self.telnet = TelnetClient(self.server)
         self.telnet.output()  # IAC DO BINARY and the greeting
@@ -267,7 +266,7 @@ def _framed(text: str) -> str:
 
 
 def _line_door(
-    client: Callable[[Doors], FakeClient | TelnetClient],
+    client: Callable[[Doors], LineClient | TelnetClient],
     lose: Callable[[Doors], None],
 ) -> dict[str, Action]:
     def command(template: str) -> Action:
@@ -289,7 +288,7 @@ def _line_door(
         newcomer = client(doors)
         other = (
             doors.server.connect()
-            if isinstance(newcomer, FakeClient)
+            if isinstance(newcomer, LineClient)
             else TelnetClient(doors.server)
         )
         other.send(_framed(text))

@@ -83,8 +83,6 @@ class ChatRealm:
 
     @param clock: The reactor's clock (a L{twisted.internet.task.Clock} in
         tests).
-    @param coalesce: Whether output is coalesced per reactor turn (see
-        L{chatserver.core.fanout}).
     """
 
     def __init__(
@@ -92,7 +90,6 @@ class ChatRealm:
         config: ChatConfig | None = None,
         history: HistoryStore | HistoryReader | None = None,
         clock: IReactorTime | None = None,
-        coalesce: bool = True,
         accounts: bool = False,
         *,
         peers: Peers | None = None,
@@ -117,7 +114,7 @@ class ChatRealm:
         self.remote: dict[str, RemoteUser] = {}
         # Names being claimed cluster-wide for a login or a rename.
         self._claiming: set[str] = set()
-        self.fanout = Fanout(clock if coalesce else None)
+        self.fanout = Fanout(clock)
         self.accounts = accounts
         self.shuttingDown = False
         # The ids of the first and last lines this process kept.
