@@ -14,9 +14,9 @@ a test feeds input and reads output as it would over a socket::
     def test_my_door_says_each_line_in_the_default_room():
         chat = ChatHarness(rate=0)
         watcher = chat.login("watcher")
-        mine = chat.connect(factory=MyDoor().makeFactory(chat.server))
-        mine.send(b"hello\\r\\n")
-        assert "<someone> hello" in watcher.received()
+        mine = chat.connect(factory=MyDoor.makeFactory(chat.server))
+        mine.send(b"shouty\\nhello\\n")  # a name, then a line to say
+        assert "<shouty> hello" in watcher.received()
 
 Every connection passes the server's admission, as the service puts it
 around every door's factory (C{--max-clients}, the per-address limits, the
