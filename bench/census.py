@@ -12,14 +12,14 @@ from __future__ import annotations
 import gc
 import tracemalloc
 
-from tests.harness import FakeClient, FakeServer
+from chatserver.testing import ChatHarness, LineClient
 
 USERS = 3000
 
 
 def main() -> None:
-    server = FakeServer(rate=0, maxClients=100_000)
-    clients: list[FakeClient] = [server.login(f"warm{n}") for n in range(200)]
+    server = ChatHarness(rate=0, maxClients=100_000)
+    clients: list[LineClient] = [server.login(f"warm{n}") for n in range(200)]
     for client in clients:
         client.transport.clear()
     gc.collect()
@@ -37,7 +37,6 @@ def main() -> None:
         stat.size_diff
         for stat in after.compare_to(before, "filename")
         if "testing.py" not in str(stat.traceback)
-        and "harness" not in str(stat.traceback)
     )
     print(
         f"{ours / USERS:.0f} bytes per logged-in connection in chatserver objects "

@@ -60,7 +60,7 @@ from twisted.protocols.basic import LineReceiver  # noqa: E402
 
 from chatclient.app import ChatClient, Options  # noqa: E402
 from chatclient.model import ViewLine  # noqa: E402
-from chatserver.doors.line import lines  # noqa: E402
+from chatwire import lines  # noqa: E402
 from devtools.xvfb import start_xvfb  # noqa: E402
 
 
@@ -89,7 +89,7 @@ reactor.run()
 """
 
 
-def startServer() -> tuple[subprocess.Popen[str], int]:
+def start_server() -> tuple[subprocess.Popen[str], int]:
     """
     Start a chat server in a child process.
 
@@ -118,7 +118,7 @@ def _status(field: str) -> int:
     return 0
 
 
-def resetPeak() -> None:
+def reset_peak() -> None:
     try:
         with open("/proc/self/clear_refs", "w") as clear:
             clear.write("5")
@@ -137,7 +137,7 @@ class Sender(LineReceiver):
             self.welcomed.callback(None)
 
 
-def waitUntil(
+def wait_until(
     reactor: Any, condition: Any, timeout: float = 120.0
 ) -> defer.Deferred[None]:
     @defer.inlineCallbacks
@@ -152,7 +152,7 @@ def waitUntil(
 
 
 @defer.inlineCallbacks
-def loggedIn(
+def logged_in(
     reactor: Any, number: int, scrollback: int, batch: int, rooms: int
 ) -> Generator[defer.Deferred[Any], Any, tuple[ChatClient, list[Sender]]]:
     """
@@ -166,13 +166,13 @@ def loggedIn(
     client.model.batchSize = batch
     tksupport.install(root)
     client.start()
-    yield waitUntil(reactor, lambda: client.session.loggedIn)
-    yield waitUntil(reactor, lambda: bool(client.model.home.name))
+    yield wait_until(reactor, lambda: client.session.loggedIn)
+    yield wait_until(reactor, lambda: bool(client.model.home.name))
     senders = []
     for index in range(rooms):
         room = f"#room{index}"
         client.session.send(f"/join {room}")
-        yield waitUntil(reactor, lambda r=room: client.model.conversation(r))
+        yield wait_until(reactor, lambda r=room: client.model.conversation(r))
         sender = yield connectProtocol(
             TCP4ClientEndpoint(reactor, "127.0.0.1", number), Sender()
         )
@@ -182,7 +182,7 @@ def loggedIn(
         sender.sendLine(f"/join {room}".encode())
         conversation = client.model.conversation(room)
         assert conversation is not None
-        yield waitUntil(reactor, lambda c=conversation, n=name: n in c.members)
+        yield wait_until(reactor, lambda c=conversation, n=name: n in c.members)
         senders.append(sender)
     client.model.select(client.model.home)
     yield task.deferLater(reactor, 0.3, lambda: None)  # settle
@@ -190,11 +190,11 @@ def loggedIn(
 
 
 @defer.inlineCallbacks
-def oneRun(  # noqa: PLR0915
+def one_run(  # noqa: PLR0915
     reactor: Any, count: int, scrollback: int, batch: int, rooms: int
 ) -> Generator[defer.Deferred[Any], Any, Result]:
-    server, number = startServer()
-    client, senders = yield loggedIn(reactor, number, scrollback, batch, rooms)
+    server, number = start_server()
+    client, senders = yield logged_in(reactor, number, scrollback, batch, rooms)
     root = client.root
     window, model, session = client.window, client.model, client.session
     # Line i goes to room i % rooms: the last line of each room.
@@ -238,7 +238,7 @@ def oneRun(  # noqa: PLR0915
         for k in range(rooms)
     ]
     baseRss = _status("VmRSS")
-    resetPeak()
+    reset_peak()
     start = time.perf_counter()
     ticks[:] = [start]
     for sender, payload in zip(senders, payloads, strict=True):
@@ -251,7 +251,7 @@ def oneRun(  # noqa: PLR0915
         shown = {view.get("end-2l", "end").strip().split("> ", 1)[-1] for view in views}
         return shown == lasts
 
-    yield waitUntil(reactor, drained)
+    yield wait_until(reactor, drained)
     end = time.perf_counter()
     peak = _status("VmHWM")
     during = [t for t in ticks if t <= end] + [end]
@@ -318,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     @defer.inlineCallbacks
     def runs(reactor: Any) -> Generator[defer.Deferred[Any], Any, None]:
         for _ in range(args.runs):
-            result = yield oneRun(
+            result = yield one_run(
                 reactor, args.lines, args.scrollback, args.batch, args.rooms
             )
             results.append(result)

@@ -56,7 +56,7 @@
  * a line with the next one it expects from that sender, which is what it
  * gets almost always (this halved the generator's own CPU per line).
  *
- * The grammar is the subset of chatserver/doors/line/lines.py these
+ * The grammar is the subset of chatwire/lines.py these
  * scenarios meet: chat lines, join and leave notices, errors ("!!! "), lines
  * marked with a room ("#ROOM LINE") or as history ("[... id N] LINE", counted
  * apart, never as deliveries); any other kind is recognised by its sigil

@@ -7,7 +7,7 @@ receiver check that each expected line arrived exactly once and intact.  It
 counts lost, duplicated and corrupted deliveries, records the latency of each
 delivery, and reports its own CPU time so that a saturated generator shows.
 
-Every line from the server is read with L{chatserver.doors.line.lines.parse}, the one
+Every line from the server is read with L{chatwire.lines.parse}, the one
 definition of the grammar.  The same line reaches hundreds of receivers, so
 the verdict on each distinct line (as bytes) is cached: a corrupted copy is
 different bytes, so it is parsed and checked on its own.  Lines replayed from
@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from chatserver.doors.line import lines
+from chatwire import lines
 
 PAD = "x" * 20
 _LINGER_RESET = struct.pack("ii", 1, 0)

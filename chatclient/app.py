@@ -22,7 +22,12 @@ from twisted.internet.interfaces import IReactorTime
 
 from chatclient import config
 from chatclient.model import ChatModel
-from chatclient.network import EndpointMaker, RetryPolicy, endpointMaker, loadTrustRoot
+from chatclient.network import (
+    EndpointMaker,
+    RetryPolicy,
+    endpoint_maker,
+    load_trust_root,
+)
 from chatclient.session import ChatSession
 from chatclient.window import ChatWindow
 
@@ -88,10 +93,10 @@ def _scale(text: str) -> float:
     return scale
 
 
-def _caFile(path: str) -> str:
+def _ca_file(path: str) -> str:
     try:
         with open(path, "rb") as f:
-            loadTrustRoot(f.read())
+            load_trust_root(f.read())
     except OSError as e:
         raise argparse.ArgumentTypeError(f"cannot read {path}: {e.strerror}") from None
     except ValueError as e:
@@ -99,7 +104,7 @@ def _caFile(path: str) -> str:
     return os.path.abspath(path)
 
 
-def parseArguments(argv: Sequence[str]) -> Options:
+def parse_arguments(argv: Sequence[str]) -> Options:
     """
     Read the command line.
 
@@ -144,7 +149,7 @@ def parseArguments(argv: Sequence[str]) -> Options:
     )
     parser.add_argument(
         "--ca",
-        type=_caFile,
+        type=_ca_file,
         default=None,
         metavar="FILE",
         help="trust the certificates in this PEM file (a private CA or the "
@@ -186,8 +191,8 @@ class ChatClient:
             trustRoot = None
             if options.ca:
                 with open(options.ca, "rb") as f:
-                    trustRoot = loadTrustRoot(f.read())
-            makeEndpoint = endpointMaker(trustRoot, clock)
+                    trustRoot = load_trust_root(f.read())
+            makeEndpoint = endpoint_maker(trustRoot, clock)
         self.session = ChatSession(self.model, clock, makeEndpoint, retryPolicy)
         self.window = ChatWindow(
             root,
@@ -277,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     Run the client until its window is closed.
     """
-    options = parseArguments(sys.argv[1:] if argv is None else argv)
+    options = parse_arguments(sys.argv[1:] if argv is None else argv)
     from twisted.internet import reactor
 
     prepare(options, reactor)

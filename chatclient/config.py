@@ -24,7 +24,7 @@ class Remembered:
     rooms: list[str] = field(default_factory=list)
 
 
-def configPath() -> Path:
+def config_path() -> Path:
     """
     @return: Where the client's settings are kept.
     """
@@ -37,7 +37,7 @@ def load(path: Path | None = None) -> Remembered:
     @return: What was remembered, or the defaults when nothing (readable) was.
     """
     try:
-        data = json.loads((path or configPath()).read_text("utf-8"))
+        data = json.loads((path or config_path()).read_text("utf-8"))
         known = {k: v for k, v in data.items() if k in Remembered.__dataclass_fields__}
         remembered = Remembered(**known)
     except (OSError, ValueError, TypeError):
@@ -51,7 +51,7 @@ def save(remembered: Remembered, path: Path | None = None) -> None:
     """
     Remember C{remembered} (atomically: a crash leaves the old file).
     """
-    path = path or configPath()
+    path = path or config_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")

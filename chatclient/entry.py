@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chatserver.core.errors import InvalidText
-from chatserver.doors.line import lines
-from chatserver.doors.line.commands import Chat, parse_input
+from chatwire import lines
+from chatwire.commands import Chat, parse_input
+from chatwire.errors import InvalidText
 
 
 class InputHistory:
@@ -143,10 +143,10 @@ class Outgoing:
     quits: bool = False
 
 
-def prepareOutgoing(text: str, ownName: str) -> Outgoing:
+def prepare_outgoing(text: str, ownName: str) -> Outgoing:
     """
     Read a typed line the way the server will (with
-    L{chatserver.doors.line.commands.parse_input}) to know what to show at once.
+    L{chatwire.commands.parse_input}) to know what to show at once.
 
     @param text: The line as typed.
     @param ownName: The name the user is logged in as.

@@ -33,11 +33,11 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import Interface
 
 from chatclient.search import Hit, Search
-from chatserver.core.names import name_key, room_key
-from chatserver.doors.line import lines
+from chatwire import lines
+from chatwire.names import name_key, room_key
 
 #: Name colours, readable on a white background; each name always gets the
-#: same one (see L{colourIndex}).
+#: same one (see L{colour_index}).
 PALETTE = (
     "#c0392b",  # red
     "#2471a3",  # blue
@@ -69,7 +69,7 @@ KINDS = (
 )
 
 
-def colourIndex(name: str) -> int:
+def colour_index(name: str) -> int:
     """
     @return: The index in L{PALETTE} of C{name}'s colour: the same for the
         same name (in any case) in every run.
@@ -155,7 +155,7 @@ def render(event: lines.Event, own: bool = False) -> tuple[str, tuple[Part, ...]
             return "info", (Part(event.format()),)
 
 
-def mentionPattern(name: str) -> re.Pattern[str]:
+def mention_pattern(name: str) -> re.Pattern[str]:
     """
     @return: A pattern that finds C{name} as a word of its own, in any case.
     """
@@ -167,7 +167,7 @@ def mentions(text: str, name: str) -> bool:
     @return: Whether C{text} mentions C{name} as a word of its own, in any
         case.
     """
-    return bool(name) and mentionPattern(name).search(text) is not None
+    return bool(name) and mention_pattern(name).search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +214,7 @@ ROOM = "room"
 PRIVATE = "private"
 
 
-def _keptKey(line: lines.Plain) -> tuple[str, str, str] | None:
+def _kept_key(line: lines.Plain) -> tuple[str, str, str] | None:
     """
     @return: What identifies a kept line (a message, an action, a topic
         change) apart from its time, or L{None} for a line history never
@@ -301,7 +301,7 @@ class Conversation:
         """
         if entry.id in self.shownIds:
             return True
-        key = _keptKey(entry.line)
+        key = _kept_key(entry.line)
         if key is None:
             return False
         for index, (liveKey, when) in enumerate(self.live):
@@ -467,7 +467,7 @@ class ChatModel:
     def ownName(self, name: str) -> None:
         self._ownName = name
         self._ownKey = name_key(name) if name else ""
-        self._mention = mentionPattern(name) if name else None
+        self._mention = mention_pattern(name) if name else None
         self._changeTitle()
 
     # What is shown
@@ -992,7 +992,7 @@ class ChatModel:
             own = name_key(event.sender) == self._ownKey
             if not own and self._mention is not None:
                 mention = self._mention.search(event.text) is not None
-        key = _keptKey(event)
+        key = _kept_key(event)
         if key is not None:
             conversation.live.append((key, self.clock.seconds()))
         kind, parts = render(event, own)

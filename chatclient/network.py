@@ -5,7 +5,7 @@ that comes back by itself.
 The way a server line travels::
 
     socket bytes -> split at CR LF -> at most LINES_PER_TURN lines a turn
-                 -> chatserver.doors.line.lines.parse -> IConnectionEvents.lineReceived
+                 -> chatwire.lines.parse -> IConnectionEvents.lineReceived
 
 L{Connection} keeps one connection to one address with Twisted's
 L{ClientService}: it retries with exponential back-off when the server
@@ -48,8 +48,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
-from chatserver.doors.line import lines
-from chatserver.limits.addresses import format_address
+from chatwire import lines
+from chatwire.addresses import format_address
 
 if TYPE_CHECKING:
     # Not exported by twisted.internet.ssl; what trustRoot= accepts.
@@ -62,7 +62,7 @@ RetryPolicy = Callable[[int], float]
 EndpointMaker = Callable[[str, int, bool], IStreamClientEndpoint]
 
 
-def defaultRetryPolicy() -> RetryPolicy:
+def default_retry_policy() -> RetryPolicy:
     """
     @return: The back-off the client uses: 1.5 seconds after the first
         failure, growing by half each time, at most 30 seconds, plus up to a
@@ -71,7 +71,7 @@ def defaultRetryPolicy() -> RetryPolicy:
     return backoffPolicy(initialDelay=1.0, maxDelay=30.0, factor=1.5)
 
 
-def describeConnectFailure(host: str, port: int, reason: Failure) -> str:
+def describe_connect_failure(host: str, port: int, reason: Failure) -> str:
     """
     Say in words why a connection attempt failed.
 
@@ -88,42 +88,42 @@ def describeConnectFailure(host: str, port: int, reason: Failure) -> str:
     return f"cannot connect to {address}: {reason.getErrorMessage()}"
 
 
-def isTLSFailure(reason: Failure) -> bool:
+def is_tls_failure(reason: Failure) -> bool:
     """
     @return: Whether C{reason} is a failed TLS handshake or a certificate
         that did not verify.
     """
     from OpenSSL import SSL
 
-    return reason.check(SSL.Error, *_identityErrors()) is not None
+    return reason.check(SSL.Error, *_identity_errors()) is not None
 
 
-def _identityErrors() -> tuple[type[Exception], ...]:
+def _identity_errors() -> tuple[type[Exception], ...]:
     from service_identity import CertificateError, VerificationError
 
     return (VerificationError, CertificateError)
 
 
-def describeTLSFailure(host: str, port: int, reason: Failure) -> str:
+def describe_tls_failure(host: str, port: int, reason: Failure) -> str:
     """
     Say in words why a TLS connection was refused: an untrusted certificate,
     a certificate for another host name, or no TLS at all on that port.
 
-    @param reason: A failure for which L{isTLSFailure} is true.
+    @param reason: A failure for which L{is_tls_failure} is true.
     """
     address = format_address(host, port)
-    if reason.check(*_identityErrors()):
+    if reason.check(*_identity_errors()):
         return (
             f"the certificate of {address} is not valid for the host name "
             f"{host}, so it was not trusted"
         )
-    detail = _sslReason(reason.value) if reason.value else ""
+    detail = _ssl_reason(reason.value) if reason.value else ""
     if "certificate verify failed" in detail:
         return f"the certificate of {address} is not trusted ({detail})"
     return f"the TLS handshake with {address} failed ({detail}), is it a TLS port?"
 
 
-def _sslReason(error: BaseException) -> str:
+def _ssl_reason(error: BaseException) -> str:
     # OpenSSL.SSL.Error carries a list of (library, function, reason).
     reasons = [
         str(entry[2])
@@ -135,7 +135,7 @@ def _sslReason(error: BaseException) -> str:
     return ", ".join(reasons) or str(error) or type(error).__name__
 
 
-def describeLoss(reason: Failure) -> str:
+def describe_loss(reason: Failure) -> str:
     """
     Say in words why an open connection ended.
     """
@@ -143,8 +143,8 @@ def describeLoss(reason: Failure) -> str:
         return "the server closed the connection"
     if reason.check(error.ConnectionLost):
         return "the connection was lost"
-    if isTLSFailure(reason) and reason.value is not None:
-        return f"TLS error ({_sslReason(reason.value)})"
+    if is_tls_failure(reason) and reason.value is not None:
+        return f"TLS error ({_ssl_reason(reason.value)})"
     return reason.getErrorMessage()
 
 
@@ -199,7 +199,7 @@ class IConnectionEvents(Interface):
 class ChatClientProtocol(Protocol):
     """
     The client side of one connection: each server line is parsed with
-    L{chatserver.doors.line.lines.parse} and handed to the connection's events.
+    L{chatwire.lines.parse} and handed to the connection's events.
 
     Lines are handled at most L{LINES_PER_TURN} at a time: when a read brings
     more (a burst), the transport is paused and the rest is handled in the
@@ -337,14 +337,14 @@ class Connection:
     ) -> None:
         """
         @param makeEndpoint: Builds the endpoint for a host, port and TLS
-            flag; L{endpointMaker}C{()} (the platform's trust) by default.
+            flag; L{endpoint_maker}C{()} (the platform's trust) by default.
         @param retryPolicy: Seconds to wait after the given number of failed
-            attempts in a row; L{defaultRetryPolicy} by default.
+            attempts in a row; L{default_retry_policy} by default.
         """
         self.events = events
         self.clock = clock
-        self._makeEndpoint = makeEndpoint or endpointMaker()
-        self._policy = retryPolicy or defaultRetryPolicy()
+        self._makeEndpoint = makeEndpoint or endpoint_maker()
+        self._policy = retryPolicy or default_retry_policy()
         self.host = ""
         self.port = 0
         self.tls = False
@@ -439,7 +439,9 @@ class Connection:
         self.events.connecting(self.host, self.port)
 
     def _attemptFailed(self, reason: Failure) -> None:
-        self.events.connectFailed(describeConnectFailure(self.host, self.port, reason))
+        self.events.connectFailed(
+            describe_connect_failure(self.host, self.port, reason)
+        )
 
     def _connectionMade(self, protocol: ChatClientProtocol) -> None:
         self.protocol = protocol
@@ -451,15 +453,15 @@ class Connection:
         self.protocol = None
         if self._closing:
             return
-        if not protocol.heard and isTLSFailure(reason):
+        if not protocol.heard and is_tls_failure(reason):
             # Not retried: see the module's docstring.
             self.close()
-            self.events.tlsFailed(describeTLSFailure(self.host, self.port, reason))
+            self.events.tlsFailed(describe_tls_failure(self.host, self.port, reason))
             return
-        self.events.connectionLost(describeLoss(reason))
+        self.events.connectionLost(describe_loss(reason))
 
 
-def loadTrustRoot(pem: bytes) -> IOpenSSLTrustRoot:
+def load_trust_root(pem: bytes) -> IOpenSSLTrustRoot:
     """
     Trust the certificates of a PEM file: a private CA, a bundle of them, or
     a server's self-signed certificate.
@@ -467,14 +469,14 @@ def loadTrustRoot(pem: bytes) -> IOpenSSLTrustRoot:
     @param pem: The file's content.
     @raise ValueError: If it holds no certificate.
     """
-    certificates = _pemCertificates(pem)
+    certificates = _pem_certificates(pem)
     if not certificates:
         raise ValueError("no PEM certificate in it")
     trustRoot: IOpenSSLTrustRoot = trustRootFromCertificates(certificates)
     return trustRoot
 
 
-def _pemCertificates(pem: bytes) -> Sequence[Certificate]:
+def _pem_certificates(pem: bytes) -> Sequence[Certificate]:
     begin, end = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
     certificates = []
     rest = pem
@@ -488,7 +490,7 @@ def _pemCertificates(pem: bytes) -> Sequence[Certificate]:
     return certificates
 
 
-def endpointMaker(
+def endpoint_maker(
     trustRoot: IOpenSSLTrustRoot | None = None, reactor: Any = None
 ) -> EndpointMaker:
     """

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chatserver.doors.line import lines
+from chatwire import lines
 
 
 @dataclass(frozen=True, slots=True)

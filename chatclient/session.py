@@ -12,7 +12,7 @@ from twisted.internet import defer, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from zope.interface import implementer
 
-from chatclient.entry import prepareOutgoing
+from chatclient.entry import prepare_outgoing
 from chatclient.model import PRIVATE, ChatModel, Conversation, Status
 from chatclient.network import (
     Connection,
@@ -20,11 +20,11 @@ from chatclient.network import (
     IConnectionEvents,
     RetryPolicy,
 )
-from chatserver.core.errors import InvalidText
-from chatserver.core.names import room_key
-from chatserver.doors.line import lines
-from chatserver.doors.line.commands import Chat, parse_input
-from chatserver.limits.addresses import format_address
+from chatwire import lines
+from chatwire.addresses import format_address
+from chatwire.commands import Chat, parse_input
+from chatwire.errors import InvalidText
+from chatwire.names import room_key
 
 #: Seconds of silence from a new connection before the status line wonders
 #: why (a plain connection to a TLS port, for instance, hears nothing).
@@ -147,7 +147,7 @@ class ChatSession:
 
         @return: Why it was not sent, or C{""}.
         """
-        outgoing = prepareOutgoing(text, self.model.ownName)
+        outgoing = prepare_outgoing(text, self.model.ownName)
         if outgoing.error:
             return outgoing.error
         if outgoing.send is None:

@@ -26,12 +26,12 @@ from chatclient.model import (
     IChatView,
     Status,
     ViewLine,
-    colourIndex,
+    colour_index,
     render,
 )
 from chatclient.search import Hit, Search
 from chatclient.session import ChatSession
-from chatserver.doors.line import lines
+from chatwire import lines
 
 #: How each kind of line looks, in each palette: Text tag options (a
 #: colour key of the palette's C{lines}, or a font variant).
@@ -142,7 +142,7 @@ PALETTES: dict[str, dict[str, str]] = {
 }
 
 
-def screenScale(root: tk.Misc) -> float:
+def screen_scale(root: tk.Misc) -> float:
     """
     @return: How much larger than a 96 DPI screen to draw, from what the X
         server (or the X resources' C{Xft.dpi}) says an inch is: 1.0 at 96
@@ -155,7 +155,7 @@ def screenScale(root: tk.Misc) -> float:
     return max(1.0, round(dpi / 96.0 * 4) / 4)
 
 
-def applyScale(root: tk.Misc, scale: float) -> None:
+def apply_scale(root: tk.Misc, scale: float) -> None:
     """
     Draw at C{scale}: fonts are sized in points, so setting Tk's points per
     pixel scales every font; padding and sizes in pixels are scaled by the
@@ -164,7 +164,7 @@ def applyScale(root: tk.Misc, scale: float) -> None:
     root.tk.call("tk", "scaling", 96.0 * scale / 72.0)
 
 
-def applyTheme(root: tk.Misc, theme: str, scale: float = 1.0) -> dict[str, str]:
+def apply_theme(root: tk.Misc, theme: str, scale: float = 1.0) -> dict[str, str]:
     """
     Style every ttk widget with our theme in C{theme}'s palette, its
     padding scaled by C{scale}.
@@ -271,19 +271,19 @@ class ChatWindow:
             platform's certificate authorities.
         @param scale: How much larger than at 96 DPI to draw (fonts,
             padding, the default size); L{None} for what the screen says
-            (L{screenScale}).
+            (L{screen_scale}).
         """
         self.root = root
         self.model = model
         self.session = session
         self.history = InputHistory()
         self.completer = NameCompleter()
-        self.scale = screenScale(root) if scale is None else scale
-        applyScale(root, self.scale)
-        root.geometry(_scaledGeometry(geometry, self.scale))
+        self.scale = screen_scale(root) if scale is None else scale
+        apply_scale(root, self.scale)
+        root.geometry(_scaled_geometry(geometry, self.scale))
         root.minsize(self.px(480), self.px(300))
         self.theme = theme
-        self.colours = applyTheme(root, theme, self.scale)
+        self.colours = apply_theme(root, theme, self.scale)
         self.lineColours = LINE_COLOURS[theme]
         self.nameColours = NAME_COLOURS[theme]
         self.statusColours = STATUS_COLOURS_BY_THEME[theme]
@@ -751,7 +751,7 @@ class ChatWindow:
             chunks += [f"{line.time} ", ("time", *tags[1:])]
             for part in line.parts:
                 if part.name and not line.history:
-                    chunks += [part.text, (*tags, f"name{colourIndex(part.name)}")]
+                    chunks += [part.text, (*tags, f"name{colour_index(part.name)}")]
                 else:
                     chunks += [part.text, tags]
             chunks += ["\n", tags]
@@ -837,7 +837,7 @@ class ChatWindow:
         users.delete(0, "end")
         for index, name in enumerate(names):
             users.insert("end", name)
-            users.itemconfigure(index, foreground=self.nameColours[colourIndex(name)])
+            users.itemconfigure(index, foreground=self.nameColours[colour_index(name)])
         self.usersLabel.configure(text=f"Members ({len(names)})")
 
     def showSearch(self, search: Search) -> None:
@@ -941,7 +941,7 @@ class ChatWindow:
         return self.text.get("1.0", "end-1c")
 
 
-def _scaledGeometry(geometry: str, scale: float) -> str:
+def _scaled_geometry(geometry: str, scale: float) -> str:
     """
     @return: C{geometry} (C{WxH}, maybe C{+X+Y}) with its size scaled.
     """

@@ -44,10 +44,6 @@ class ChatServer:
     @ivar bucket: The token bucket policy that paces every client's input.
 
     @param checkers: The C{--auth} checkers; none for an open server.
-    @param coalesce: Whether output is coalesced per reactor turn (see
-        L{chatserver.core.fanout}); by default it is with the real reactor
-        and is not with a test clock, so that tests read output as soon as
-        they feed input.
     """
 
     def __init__(
@@ -56,10 +52,7 @@ class ChatServer:
         clock: IReactorTime | None = None,
         checkers: list[ICredentialsChecker] | None = None,
         history: HistoryStore | HistoryReader | None = None,
-        coalesce: bool | None = None,
     ) -> None:
-        if coalesce is None:
-            coalesce = clock is None
         if clock is None:
             from twisted.internet import reactor
 
@@ -86,7 +79,6 @@ class ChatServer:
             config,
             history,
             clock,
-            coalesce=coalesce,
             accounts=bool(checkers),
             peers=self.cluster,
         )

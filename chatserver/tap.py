@@ -21,14 +21,14 @@ from chatserver.auth.checkers import accept_bytes
 from chatserver.cluster.keys import NODE_NAME
 from chatserver.cluster.url import parse_redis_url
 from chatserver.config import ChatConfig
-from chatserver.core.errors import InvalidRoomName, InvalidText
-from chatserver.core.names import check_room_name
-from chatserver.core.text import check_text
 from chatserver.history.spec import make_store, parse_history
 from chatserver.history.store import HistoryUnavailable
 from chatserver.limits.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
+from chatwire.errors import InvalidRoomName, InvalidText
+from chatwire.names import check_room_name
+from chatwire.text import check_text
 
 if TYPE_CHECKING:
     from chatserver.console.service import ConsoleService
@@ -471,6 +471,11 @@ class _CannotListenInOneLine:
 def makeService(options: Options) -> ChatService | ConsoleService:
     """
     Make the chat service C{twistd chat} runs.
+
+    The one module-level function not in snake_case: Twisted's
+    L{twisted.application.service.ServiceMaker} (the C{chat} plugin in
+    C{twisted/plugins/chatserver_plugin.py}) calls its module's C{makeService} by
+    that name.
     """
     _CannotListenInOneLine.install()
     config = options.config()

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chatserver.doors.line import lines  # noqa: E402
+from chatwire import lines  # noqa: E402
 from tests.integration.browser import Browser, free_port  # noqa: E402
 from tests.integration.support import ChatServer  # noqa: E402
 

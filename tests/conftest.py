@@ -13,7 +13,7 @@ from twisted.logger import LogEvent, globalLogPublisher
 
 
 @pytest.fixture(autouse=True)
-def _clientConfigHome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _client_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 

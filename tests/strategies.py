@@ -4,9 +4,9 @@ Hypothesis strategies shared by the property tests.
 
 from hypothesis import strategies as st
 
-from chatserver.core.names import LOOKALIKES, MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
-from chatserver.core.text import forbidden, shows_nothing
-from chatserver.doors.line import lines
+from chatwire import lines
+from chatwire.names import LOOKALIKES, MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
+from chatwire.text import forbidden, shows_nothing
 
 # Letters of any script and decimal digits, plus the three punctuation marks.
 name_characters = st.one_of(
@@ -19,7 +19,7 @@ names = st.text(name_characters, min_size=1, max_size=MAX_NAME_LENGTH).filter(
     lambda name: not name.startswith("/")
 )
 # What a user may send: anything printable (any script), spaces and tabs; no
-# control or format characters (chatserver.core.text), so no line breaks;
+# control or format characters (chatwire.text), so no line breaks;
 # nor the joiners and variation selectors, which show nothing alone.
 texts = st.text(
     st.characters(exclude_categories=("Cc", "Cs", "Cf", "Zl", "Zp")).filter(

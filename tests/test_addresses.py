@@ -10,17 +10,17 @@ from hypothesis import strategies as st
 from twisted.internet.address import IPv6Address, UNIXAddress
 from twisted.internet.task import Clock
 
-from chatserver.doors.line import lines
 from chatserver.limits.addresses import (
     DEFAULT_EXEMPT,
     AddressLimits,
     ConnectRate,
     address_key,
     describe_address,
-    format_address,
     parse_network,
 )
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
+from chatwire import lines
+from chatwire.addresses import format_address
 
 NO_RATE = ConnectRate(0, 1)
 
@@ -152,7 +152,7 @@ def test_connect_rate_parser_never_fails_otherwise(text):
 
 
 def test_server_refuses_a_connection_over_the_address_limit_with_a_line():
-    server = FakeServer(maxPerAddress=1)
+    server = ChatHarness(maxPerAddress=1)
     first = server.connect("192.0.2.1")
     second = server.connect("192.0.2.1")
     assert second.events() == [
@@ -166,7 +166,7 @@ def test_server_refuses_a_connection_over_the_address_limit_with_a_line():
 
 
 def test_server_refuses_connections_over_the_connect_rate():
-    server = FakeServer(maxPerAddress=0, connectRate=ConnectRate(2, 60))
+    server = ChatHarness(maxPerAddress=0, connectRate=ConnectRate(2, 60))
     for _ in range(2):
         server.connect("2001:db8::5").lose()
     refused = server.connect("2001:db8::6")

@@ -8,15 +8,15 @@ from twisted.internet.task import Clock
 from twisted.logger import LogEvent, globalLogPublisher
 
 from chatserver.auth.checkers import AnyNameChecker, ChosenName
-from chatserver.core.errors import InvalidName
-from chatserver.doors.line import lines
 from chatserver.limits.throttle import LoginThrottle
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
+from chatwire import lines
+from chatwire.errors import InvalidName
 
 
 def accounts_server(**settings):
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret", bob=b"hunter2")
-    return FakeServer(checkers=[checker], **settings)
+    return ChatHarness(checkers=[checker], **settings)
 
 
 def test_an_open_server_takes_any_valid_name_without_a_password():
@@ -151,7 +151,7 @@ def test_a_second_login_of_an_online_account_is_refused():
 
 def test_the_account_name_is_the_one_the_checker_vouched_for():
     checker = InMemoryUsernamePasswordDatabaseDontUse(Alice=b"pw")
-    server = FakeServer(checkers=[checker])
+    server = ChatHarness(checkers=[checker])
     client = named(server, "Alice")
     client.send("pw")
     assert lines.Welcome("chat", "Alice") in client.events()

@@ -6,14 +6,14 @@ characters.
 import pytest
 from hypothesis import given
 
-from chatserver.core.errors import InvalidText
-from chatserver.core.text import check_text
-from chatserver.doors.line.commands import (
+from chatwire.commands import (
     Chat,
     Command,
     parse_input,
     split_first,
 )
+from chatwire.errors import InvalidText
+from chatwire.text import check_text
 from tests.strategies import texts
 
 

@@ -6,16 +6,16 @@ lands in an instance dict, which would cost hundreds of bytes per idle user
 
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 
-from tests.harness import FakeClient, FakeServer
+from chatserver.testing import ChatHarness, LineClient
 
 
-def assert_no_instance_dict(client: FakeClient) -> None:
+def assert_no_instance_dict(client: LineClient) -> None:
     assert vars(client.protocol) == {}
     assert vars(client.connection) == {}  # the gate's
 
 
 def test_a_chatting_user_keeps_no_instance_dict():
-    server = FakeServer(rate=1, burst=1, loginTimeout=30, idleTimeout=60)
+    server = ChatHarness(rate=1, burst=1, loginTimeout=30, idleTimeout=60)
     client = server.connect()
     other = server.login("bob")
     assert_no_instance_dict(client)
@@ -51,7 +51,7 @@ def test_a_chatting_user_keeps_no_instance_dict():
 
 
 def test_reading_paused_and_resumed_keeps_no_instance_dict():
-    server = FakeServer(rate=1, burst=1)
+    server = ChatHarness(rate=1, burst=1)
     client = server.login("alice")
     client.send(b"one\r\ntwo\r\n")  # one line a second, the name included
     assert client.protocol.paused
@@ -63,7 +63,7 @@ def test_reading_paused_and_resumed_keeps_no_instance_dict():
 
 def test_a_user_who_fails_a_password_keeps_no_instance_dict():
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret")
-    server = FakeServer(checkers=[checker])
+    server = ChatHarness(checkers=[checker])
     client = server.connect()
     client.send("alice")
     client.send("guess")
@@ -77,7 +77,7 @@ def test_a_user_who_fails_a_password_keeps_no_instance_dict():
 
 
 def test_a_user_dropped_for_not_reading_keeps_no_instance_dict():
-    server = FakeServer(maxBuffer=10)
+    server = ChatHarness(maxBuffer=10)
     client = server.login("alice")
     client.transport.producer.pauseProducing()  # type: ignore[union-attr]
     talker = server.login("bob")

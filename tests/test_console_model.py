@@ -35,13 +35,13 @@ from chatserver.console.model import (
     status,
     user_rows,
 )
-from chatserver.core.errors import NoSuchUser
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.limits.gate import AdmittedConnection
 from chatserver.server import ChatServer
-from tests.harness import FakeClient, FakeServer
+from chatserver.testing import ChatHarness, LineClient
+from chatwire.errors import NoSuchUser
 
 # Noon, local time, so that "same day" does not depend on the time zone.
 NOON = time.mktime((2026, 11, 21, 12, 0, 0, 0, 0, -1))
@@ -192,7 +192,7 @@ class ChangesUsersTests(SynchronousTestCase):
         self.assertFalse(changes_rooms({"chat_event": "join"}))
 
 
-def port_of(client: FakeClient) -> int:
+def port_of(client: LineClient) -> int:
     port: int = client.transport.getPeer().port
     return port
 
@@ -203,7 +203,7 @@ class UserRowsTests(SynchronousTestCase):
     """
 
     def setUp(self) -> None:
-        self.chat = FakeServer(rate=0)
+        self.chat = ChatHarness(rate=0)
         self.chat.clock.advance(NOON - 3600)
 
     def rows(self) -> list[tuple[str, str, str, str]]:
@@ -287,7 +287,7 @@ class UserRowsTests(SynchronousTestCase):
 
 class RoomRowsTests(SynchronousTestCase):
     def test_rooms_sorted_without_case(self) -> None:
-        chat = FakeServer(rate=0)
+        chat = ChatHarness(rate=0)
         self.assertEqual(room_rows(chat.realm.rooms.values()), [])
         alice = chat.login("alice")
         bob = chat.login("bob")
@@ -322,7 +322,7 @@ class CountTextTests(SynchronousTestCase):
         self.assertEqual(count_text(2, 1, 1), "2 users online, 1 room")
 
     def test_real_chat(self) -> None:
-        chat = FakeServer(rate=0)
+        chat = ChatHarness(rate=0)
         alice = chat.login("alice")
         chat.login("bob")
         chat.connect()

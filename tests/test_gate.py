@@ -19,7 +19,7 @@ from chatserver.doors.irc.factory import refusal as irc_refusal
 from chatserver.doors.line.factory import refusal as line_refusal
 from chatserver.doors.web.resource import refusal as web_refusal
 from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
 
 _ports = count(30000)
 
@@ -113,7 +113,7 @@ def connect(
 
 
 def test_an_admitted_connection_reaches_the_door_and_is_counted():
-    server = FakeServer()
+    server = ChatHarness()
     doors = DoorFactory()
     connection, transport = connect(server.server.gate(doors, refusal))
     (door,) = doors.built
@@ -124,7 +124,7 @@ def test_an_admitted_connection_reaches_the_door_and_is_counted():
 
 
 def test_a_refused_connection_is_told_why_and_closed_before_the_door_exists():
-    server = FakeServer(maxClients=1)
+    server = ChatHarness(maxClients=1)
     doors = DoorFactory()
     gate = server.server.gate(doors, refusal)
     connect(gate)
@@ -137,7 +137,7 @@ def test_a_refused_connection_is_told_why_and_closed_before_the_door_exists():
 
 
 def test_a_refused_connection_that_does_not_go_is_aborted_after_the_grace():
-    server = FakeServer(maxClients=1, closeGrace=5)
+    server = ChatHarness(maxClients=1, closeGrace=5)
     gate = server.server.gate(DoorFactory(), refusal)
     connect(gate)
     _, transport = connect(gate)
@@ -146,7 +146,7 @@ def test_a_refused_connection_that_does_not_go_is_aborted_after_the_grace():
 
 
 def test_a_refusal_closes_only_the_sending_side_when_it_can():
-    server = FakeServer(maxClients=1)
+    server = ChatHarness(maxClients=1)
     gate = server.server.gate(DoorFactory(), refusal)
     connect(gate)
     connection, transport = connect(gate, transport=HalfCloseableTransport())
@@ -159,7 +159,7 @@ def test_a_refusal_closes_only_the_sending_side_when_it_can():
 
 
 def test_a_door_that_says_nothing_closes_a_refused_connection_silently():
-    server = FakeServer(maxClients=1)
+    server = ChatHarness(maxClients=1)
     gate = server.server.gate(DoorFactory(), lambda why: b"")
     connect(gate)
     _, transport = connect(gate, transport=HalfCloseableTransport())
@@ -168,7 +168,7 @@ def test_a_door_that_says_nothing_closes_a_refused_connection_silently():
 
 
 def test_a_closed_connection_gives_its_place_back_after_the_door_is_told():
-    server = FakeServer(maxClients=1)
+    server = ChatHarness(maxClients=1)
     doors = DoorFactory()
     gate = server.server.gate(doors, refusal)
     connection, _ = connect(gate)
@@ -181,7 +181,7 @@ def test_a_closed_connection_gives_its_place_back_after_the_door_is_told():
 
 
 def test_the_limits_per_address_count_every_connection_at_accept():
-    server = FakeServer(maxPerAddress=2)
+    server = ChatHarness(maxPerAddress=2)
     doors = DoorFactory()
     gate = server.server.gate(doors, refusal)
     connect(gate)
@@ -196,7 +196,7 @@ def test_the_limits_per_address_count_every_connection_at_accept():
 
 
 def test_one_admission_counts_the_connections_of_every_door():
-    server = FakeServer(maxClients=2)
+    server = ChatHarness(maxClients=2)
     first = server.server.gate(DoorFactory(), refusal)
     second = server.server.gate(DoorFactory(), lambda why: b"second: " + why.encode())
     connect(first)
@@ -206,7 +206,7 @@ def test_one_admission_counts_the_connections_of_every_door():
 
 
 def test_the_server_stopping_is_told_to_the_door():
-    server = FakeServer()
+    server = ChatHarness()
     doors = DoorFactory(StoppingDoor)
     connection, transport = connect(server.server.gate(doors, refusal))
     stopped = server.server.admission.shutdown()
@@ -218,7 +218,7 @@ def test_the_server_stopping_is_told_to_the_door():
 
 
 def test_a_door_that_cannot_say_goodbye_is_closed_when_the_server_stops():
-    server = FakeServer()
+    server = ChatHarness()
     connection, transport = connect(server.server.gate(DoorFactory(), refusal))
     stopped = server.server.admission.shutdown()
     assert transport.disconnecting and not stopped.called
@@ -229,7 +229,7 @@ def test_a_door_that_cannot_say_goodbye_is_closed_when_the_server_stops():
 
 
 def test_no_connection_is_admitted_once_the_server_is_stopping():
-    server = FakeServer()
+    server = ChatHarness()
     doors = DoorFactory()
     gate = server.server.gate(doors, refusal)
     server.server.admission.shutdown()
@@ -239,7 +239,7 @@ def test_no_connection_is_admitted_once_the_server_is_stopping():
 
 
 def test_a_door_factory_that_builds_nothing_closes_the_connection():
-    server = FakeServer()
+    server = ChatHarness()
 
     class Nothing(Factory):
         def buildProtocol(self, addr: object) -> None:
@@ -251,7 +251,7 @@ def test_a_door_factory_that_builds_nothing_closes_the_connection():
 
 
 def test_the_gate_keeps_no_instance_dict():
-    server = FakeServer(maxClients=1)
+    server = ChatHarness(maxClients=1)
     gate = server.server.gate(DoorFactory(), refusal)
     connection, _ = connect(gate)
     connection.dataReceived(b"x")

@@ -6,7 +6,7 @@ back into the event it came from.
 import pytest
 from hypothesis import given
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.strategies import events
 
 

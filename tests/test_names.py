@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatserver.core.errors import InvalidName
-from chatserver.core.names import MAX_NAME_LENGTH, check_name, name_key
+from chatwire.errors import InvalidName
+from chatwire.names import MAX_NAME_LENGTH, check_name, name_key
 from tests.strategies import names
 
 

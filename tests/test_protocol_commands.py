@@ -4,13 +4,13 @@ Chat lines and the commands of a logged-in user.
 
 import pytest
 
-from chatserver.doors.line import lines
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
+from chatwire import lines
 
 
 @pytest.fixture
 def room():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     bob = server.login("bob")
     carol = server.login("carol")

@@ -7,12 +7,12 @@ from twisted.internet.testing import StringTransport
 from twisted.logger import LogEvent, globalLogPublisher
 from zope.interface import implementer
 
-from chatserver.doors.line import lines
-from tests.harness import FakeClient, FakeServer
+from chatserver.testing import ChatHarness, LineClient
+from chatwire import lines
 
 
 def pair(**settings):
-    server = FakeServer(**settings)
+    server = ChatHarness(**settings)
     alice = server.login("alice")
     bob = server.login("bob")
     alice.received()
@@ -71,7 +71,7 @@ def test_invalid_utf8_gets_an_error_and_the_connection_stays_usable():
 
 
 def test_invalid_utf8_name_gets_an_error():
-    client = FakeServer().connect()
+    client = ChatHarness().connect()
     client.received()
     client.send(b"abc\xc0\r\n")
     client.send(b"\xc3\r\n")
@@ -97,7 +97,7 @@ def test_iac_iac_is_one_ff_byte_which_is_not_utf8():
 
 
 def test_one_connection_over_max_clients_is_told_and_closed():
-    server = FakeServer(maxClients=2)
+    server = ChatHarness(maxClients=2)
     server.login("alice")
     server.connect()  # not named yet, but counted
     third = server.connect()
@@ -108,7 +108,7 @@ def test_one_connection_over_max_clients_is_told_and_closed():
 
 
 def test_a_closed_connection_frees_its_place():
-    server = FakeServer(maxClients=1)
+    server = ChatHarness(maxClients=1)
     first = server.connect()
     first.lose()
     second = server.connect()
@@ -123,12 +123,12 @@ def test_tcp_keepalive_is_turned_on():
         def setTcpKeepAlive(self, enabled):
             self.keepAlive = enabled
 
-    server = FakeServer()
-    client = FakeClient.__new__(FakeClient)
-    client.transport = TCPTransport()
+    server = ChatHarness()
+    client = LineClient.__new__(LineClient)
+    client.transport = TCPTransport()  # type: ignore[assignment]
     client.protocol = server.factory.buildProtocol(None)
     client.protocol.makeConnection(client.transport)
-    assert client.transport.keepAlive
+    assert client.transport.keepAlive  # type: ignore[attr-defined]
 
 
 # Rate limiting
@@ -171,6 +171,7 @@ def test_a_client_that_stops_reading_is_dropped_past_max_buffer():
     guard.pauseProducing()  # what a real transport does once its buffer is full
     for n in range(200):
         alice.send(f"line {n}")
+    server.flush()
     assert carol.transport.disconnected  # aborted, not flushed
     carol.lose()
     assert bob.events()[-1] == lines.Left("carol", "Send queue exceeded")
@@ -201,7 +202,7 @@ def test_a_client_that_catches_up_is_kept():
 
 
 def test_shutdown_tells_everyone_and_waits_for_every_connection():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     bob = server.login("bob")
     waiting = server.connect()
@@ -222,7 +223,7 @@ def test_shutdown_tells_everyone_and_waits_for_every_connection():
 
 
 def test_no_leave_notices_during_shutdown():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     bob = server.login("bob")
     server.server.stop()
@@ -232,7 +233,7 @@ def test_no_leave_notices_during_shutdown():
 
 
 def test_no_new_connections_during_shutdown():
-    server = FakeServer()
+    server = ChatHarness()
     server.server.stop()
     late = server.connect()
     assert late.closing

@@ -4,13 +4,13 @@ The name handshake, joins and leaves.
 
 from twisted.internet import error
 
-from chatserver.doors.line import lines
+from chatserver.testing import ChatHarness
+from chatwire import lines
 from tests.core.test_peers import FakePeers
-from tests.harness import FakeServer
 
 
 def test_greeting_asks_for_a_name_in_complete_lines():
-    client = FakeServer(serverName="Den").connect()
+    client = ChatHarness(serverName="Den").connect()
     assert client.received() == [
         "-!- Welcome to Den. Type /help for help.",
         ">>> name: What's your name?",
@@ -18,7 +18,7 @@ def test_greeting_asks_for_a_name_in_complete_lines():
 
 
 def test_login_welcomes_shows_motd_and_who_is_online():
-    server = FakeServer(motd="Be kind.")
+    server = ChatHarness(motd="Be kind.")
     server.login("alice")
     bob = server.connect()
     bob.received()
@@ -31,7 +31,7 @@ def test_login_welcomes_shows_motd_and_who_is_online():
 
 
 def test_no_motd_line_when_none_is_set():
-    server = FakeServer()
+    server = ChatHarness()
     client = server.connect()
     client.received()
     client.send("alice")
@@ -42,14 +42,14 @@ def test_no_motd_line_when_none_is_set():
 
 
 def test_others_get_a_join_notice():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     server.login("bob")
     assert alice.events() == [lines.Joined("bob")]
 
 
 def test_invalid_name_gets_one_error_line_and_may_try_again():
-    server = FakeServer()
+    server = ChatHarness()
     client = server.connect()
     client.received()
     client.send("bad name")
@@ -65,7 +65,7 @@ def test_invalid_name_gets_one_error_line_and_may_try_again():
 
 
 def test_name_taken_in_another_case_is_refused_and_may_try_again():
-    server = FakeServer()
+    server = ChatHarness()
     server.login("alice")
     client = server.connect()
     client.received()
@@ -76,14 +76,14 @@ def test_name_taken_in_another_case_is_refused_and_may_try_again():
 
 
 def test_name_starting_with_slash_is_treated_as_a_command():
-    client = FakeServer().connect()
+    client = ChatHarness().connect()
     client.received()
     client.send("/who")
     assert client.events() == [lines.Error("choose a name first (or /quit)")]
 
 
 def test_quit_before_login_closes():
-    client = FakeServer().connect()
+    client = ChatHarness().connect()
     client.received()
     client.send("/quit")
     assert client.events() == [lines.Info("Goodbye!")]
@@ -91,7 +91,7 @@ def test_quit_before_login_closes():
 
 
 def test_users_still_choosing_a_name_get_nothing():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     waiting = server.connect()
     waiting.received()
@@ -101,7 +101,7 @@ def test_users_still_choosing_a_name_get_nothing():
 
 
 def test_clean_close_sends_a_leave_notice_and_frees_the_name():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     bob = server.login("bob")
     alice.received()
@@ -111,7 +111,7 @@ def test_clean_close_sends_a_leave_notice_and_frees_the_name():
 
 
 def test_reset_connection_sends_a_leave_notice():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     bob = server.login("bob")
     alice.received()
@@ -120,7 +120,7 @@ def test_reset_connection_sends_a_leave_notice():
 
 
 def test_quit_with_reason_says_goodbye_and_tells_the_others():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     bob = server.login("bob")
     alice.received()
@@ -132,7 +132,7 @@ def test_quit_with_reason_says_goodbye_and_tells_the_others():
 
 
 def test_lines_after_quit_in_the_same_read_are_not_processed():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     bob = server.login("bob")
     alice.received()
@@ -141,7 +141,7 @@ def test_lines_after_quit_in_the_same_read_are_not_processed():
 
 
 def test_login_timeout_closes_with_a_line():
-    server = FakeServer(loginTimeout=30)
+    server = ChatHarness(loginTimeout=30)
     client = server.connect()
     client.received()
     server.clock.advance(29)
@@ -154,14 +154,14 @@ def test_login_timeout_closes_with_a_line():
 
 
 def test_logged_in_users_are_not_timed_out_by_the_login_timeout():
-    server = FakeServer(loginTimeout=30)
+    server = ChatHarness(loginTimeout=30)
     alice = server.login("alice")
     server.clock.advance(300)
     assert not alice.closing
 
 
 def test_idle_timeout_disconnects_with_a_leave_notice():
-    server = FakeServer(idleTimeout=60)
+    server = ChatHarness(idleTimeout=60)
     alice = server.login("alice")
     bob = server.login("bob")
     alice.received()
@@ -176,7 +176,7 @@ def test_idle_timeout_disconnects_with_a_leave_notice():
 
 
 def test_a_connection_that_does_not_close_is_aborted_after_the_grace_period():
-    server = FakeServer(closeGrace=5)
+    server = ChatHarness(closeGrace=5)
     bob = server.login("bob")
     bob.send("/quit")
     assert not bob.transport.disconnected
@@ -185,7 +185,7 @@ def test_a_connection_that_does_not_close_is_aborted_after_the_grace_period():
 
 
 def test_a_kicked_user_is_told_why_and_the_others_get_the_leave_notice():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     bob = server.login("bob")
     alice.received()
@@ -196,11 +196,11 @@ def test_a_kicked_user_is_told_why_and_the_others_get_the_leave_notice():
     assert alice.events() == [lines.Left("bob", "Kicked: flooding")]
 
 
-def in_a_cluster() -> tuple[FakeServer, FakePeers]:
+def in_a_cluster() -> tuple[ChatHarness, FakePeers]:
     """
     A server whose names are claimed by peers of the test's own.
     """
-    server = FakeServer()
+    server = ChatHarness()
     peers = FakePeers()
     server.realm.peers = peers
     return server, peers

@@ -22,11 +22,10 @@ from twisted.python.failure import Failure
 
 from chatserver.doors.irc.codec import MAX_LINE
 from chatserver.doors.irc.message import escape_tag_value, parse
-from chatserver.doors.line import lines
-from tests.doors.irc.support import IrcServer
+from chatserver.testing import ChatHarness, LineClient
+from chatwire import lines
 from tests.doors.line.test_telnet import TelnetClient
 from tests.doors.test_web import session
-from tests.harness import FakeClient
 
 # Mathematical script capitals A and Z: four bytes of UTF-8 each.
 LONG_NAME = "\U0001d49c" * 32  # 128 bytes, the longest name
@@ -83,8 +82,8 @@ class Doors:
     C{wes} (web).
     """
 
-    def __init__(self, **settings: object) -> None:
-        self.server = IrcServer(rate=0, **settings)
+    def __init__(self, **settings: Any) -> None:
+        self.server = ChatHarness(rate=0, **settings)
         self.line = self.server.login("lina")
         self.telnet = TelnetClient(self.server)
         self.telnet.output()  # IAC DO BINARY and the greeting
@@ -266,8 +265,8 @@ def _framed(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _lineDoor(
-    client: Callable[[Doors], FakeClient | TelnetClient],
+def _line_door(
+    client: Callable[[Doors], LineClient | TelnetClient],
     lose: Callable[[Doors], None],
 ) -> dict[str, Action]:
     def command(template: str) -> Action:
@@ -289,7 +288,7 @@ def _lineDoor(
         newcomer = client(doors)
         other = (
             doors.server.connect()
-            if isinstance(newcomer, FakeClient)
+            if isinstance(newcomer, LineClient)
             else TelnetClient(doors.server)
         )
         other.send(_framed(text))
@@ -308,15 +307,15 @@ def _lineDoor(
     }
 
 
-def _ircSend(doors: Doors, line: str) -> None:
+def _irc_send(doors: Doors, line: str) -> None:
     doors.irc.protocol.dataReceived(_framed(line).encode("utf-8") + b"\r\n")
 
 
-def _oneTarget(text: str) -> str:
+def _one_target(text: str) -> str:
     return "".join(char for char in text if char not in " ,") or "x"
 
 
-def _ircRealname(doors: Doors, text: str) -> None:
+def _irc_realname(doors: Doors, text: str) -> None:
     eve = doors.server.irc()
     eve.protocol.dataReceived(
         f"NICK eve\r\nUSER eve 0 * :{_framed(text)}\r\nJOIN #lobby\r\n".encode()
@@ -324,29 +323,29 @@ def _ircRealname(doors: Doors, text: str) -> None:
     doors.irc.send("WHOIS eve", "WHO eve")
 
 
-def _ircAway(doors: Doors, text: str) -> None:
-    _ircSend(doors, f"AWAY :{text}")
+def _irc_away(doors: Doors, text: str) -> None:
+    _irc_send(doors, f"AWAY :{text}")
     doors.irc2.send("WHOIS ira")
 
 
-def _ircTag(doors: Doors, text: str) -> None:
+def _irc_tag(doors: Doors, text: str) -> None:
     value = escape_tag_value(text.encode("utf-8", "replace").decode("utf-8"))
     doors.irc.protocol.dataReceived(
         f"@+draft/reply={value} PRIVMSG #lobby :hi\r\n".encode()
     )
 
 
-def _ircQuit(doors: Doors, text: str) -> None:
-    _ircSend(doors, f"QUIT :{text}")
+def _irc_quit(doors: Doors, text: str) -> None:
+    _irc_send(doors, f"QUIT :{text}")
     doors.irc.lose()
 
 
-def _webQuit(doors: Doors, text: str) -> None:
+def _web_quit(doors: Doors, text: str) -> None:
     doors.webSend(type="quit", reason=text)
     doors.webLose()
 
 
-def _webLogin(doors: Doors, text: str) -> None:
+def _web_login(doors: Doors, text: str) -> None:
     web = session(doors.server)[0]
     web.textMessageReceived(json.dumps({"type": "login", "name": text}))
 
@@ -354,11 +353,11 @@ def _webLogin(doors: Doors, text: str) -> None:
 SENDERS: dict[str, tuple[str, dict[str, Action]]] = {
     "line": (
         "line",
-        _lineDoor(lambda doors: doors.line, lambda doors: doors.line.lose()),
+        _line_door(lambda doors: doors.line, lambda doors: doors.line.lose()),
     ),
     "telnet": (
         "telnet",
-        _lineDoor(
+        _line_door(
             lambda doors: doors.telnet,
             lambda doors: doors.telnet.telnet.connectionLost(Failure(ConnectionDone())),
         ),
@@ -366,19 +365,19 @@ SENDERS: dict[str, tuple[str, dict[str, Action]]] = {
     "irc": (
         "irc",
         {
-            "say": lambda d, t: _ircSend(d, f"PRIVMSG #lobby :{t}"),
-            "act": lambda d, t: _ircSend(d, f"PRIVMSG #lobby :\x01ACTION {t}\x01"),
-            "msg": lambda d, t: _ircSend(d, f"PRIVMSG lina :{t}"),
-            "topic": lambda d, t: _ircSend(d, f"TOPIC #lobby :{t}"),
-            "part": lambda d, t: _ircSend(d, f"PART #lobby :{t}"),
-            "quit": _ircQuit,
-            "nick": lambda d, t: _ircSend(d, f"NICK :{t}"),
+            "say": lambda d, t: _irc_send(d, f"PRIVMSG #lobby :{t}"),
+            "act": lambda d, t: _irc_send(d, f"PRIVMSG #lobby :\x01ACTION {t}\x01"),
+            "msg": lambda d, t: _irc_send(d, f"PRIVMSG lina :{t}"),
+            "topic": lambda d, t: _irc_send(d, f"TOPIC #lobby :{t}"),
+            "part": lambda d, t: _irc_send(d, f"PART #lobby :{t}"),
+            "quit": _irc_quit,
+            "nick": lambda d, t: _irc_send(d, f"NICK :{t}"),
             # One target (IRC's lists are split at commas).
-            "to": lambda d, t: _ircSend(d, f"PRIVMSG {_oneTarget(t)} :hi"),
-            "room": lambda d, t: _ircSend(d, f"JOIN {_oneTarget(t)}"),
-            "away": _ircAway,
-            "realname": _ircRealname,
-            "tag": _ircTag,
+            "to": lambda d, t: _irc_send(d, f"PRIVMSG {_one_target(t)} :hi"),
+            "room": lambda d, t: _irc_send(d, f"JOIN {_one_target(t)}"),
+            "away": _irc_away,
+            "realname": _irc_realname,
+            "tag": _irc_tag,
         },
     ),
     "web": (
@@ -389,9 +388,9 @@ SENDERS: dict[str, tuple[str, dict[str, Action]]] = {
             "msg": lambda d, t: d.webSend(type="msg", to="tom", text=t),
             "topic": lambda d, t: d.webSend(type="topic", room="#lobby", text=t),
             "part": lambda d, t: d.webSend(type="part", room="#lobby", reason=t),
-            "quit": _webQuit,
+            "quit": _web_quit,
             "nick": lambda d, t: d.webSend(type="nick", name=t),
-            "login": _webLogin,
+            "login": _web_login,
             "to": lambda d, t: d.webSend(type="msg", to=t, text="hi"),
             "room": lambda d, t: d.webSend(type="join", room=t),
         },
@@ -412,7 +411,7 @@ def _errors(door: str, received: list[Any]) -> int:
     return sum(message["type"] == "error" for message in received)
 
 
-def _wellFormed(door: str, received: list[Any]) -> int:
+def _well_formed(door: str, received: list[Any]) -> int:
     """
     Check that what one door's user received is well-formed and clean.
 
@@ -469,9 +468,9 @@ def test_any_text_reaches_every_other_door_as_one_clean_message_or_is_refused(
     if field in ("realname", "away"):
         # Seen only when asked for (WHOIS, WHO): by an IRC user.
         asker = "irc" if field == "realname" else "irc2"
-        _wellFormed(asker, got[asker])
+        _well_formed(asker, got[asker])
         return
-    told = {where: _wellFormed(where, received) for where, received in got.items()}
+    told = {where: _well_formed(where, received) for where, received in got.items()}
     if field == "msg":
         recipient = {"line": "irc2", "telnet": "irc2", "irc": "line", "web": "telnet"}
         told = {recipient[door]: told[recipient[door]]}

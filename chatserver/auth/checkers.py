@@ -15,8 +15,8 @@ from twisted.cred.portal import Portal
 from twisted.internet import defer
 from zope.interface import implementer
 
-from chatserver.core.errors import InvalidName
-from chatserver.core.names import check_name
+from chatwire.errors import InvalidName
+from chatwire.names import check_name
 
 
 class IChosenName(ICredentials):
@@ -50,7 +50,7 @@ class AnyNameChecker:
     ) -> defer.Deferred[bytes | tuple[()]]:
         """
         @return: The name (in UTF-8, as other checkers give avatar IDs),
-            when valid; a failure with L{chatserver.core.errors.InvalidName}
+            when valid; a failure with L{chatwire.errors.InvalidName}
             otherwise.
         """
         try:

@@ -30,8 +30,8 @@ from twisted.plugin import IPlugin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatserver.core.errors import InvalidName
-from chatserver.core.names import check_name, name_key
+from chatwire.errors import InvalidName
+from chatwire.names import check_name, name_key
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8

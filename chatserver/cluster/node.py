@@ -52,13 +52,13 @@ from chatserver.cluster.mirror import PresenceMirror
 from chatserver.cluster.outage import MAX_KEPT, OutageBuffer
 from chatserver.cluster.scripts import SCRIPTS
 from chatserver.cluster.url import RedisURL
-from chatserver.core.errors import ClusterUnavailable
 from chatserver.core.events import Tags
-from chatserver.core.names import name_key
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser
+from chatwire.errors import ClusterUnavailable
+from chatwire.names import name_key
 
 __all__ = [
     "DEAD_AFTER",

@@ -16,10 +16,10 @@ from twisted.logger import Logger
 from chatserver import LOG_NAMESPACE
 from chatserver.cluster.messages import TAGS
 from chatserver.core.events import Tags
-from chatserver.core.names import name_key
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser
 from chatserver.history.store import HistoryEntry
+from chatwire.names import name_key
 
 if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode

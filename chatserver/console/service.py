@@ -37,9 +37,9 @@ from twisted.python import usage
 
 from chatserver.console import model as console_model
 from chatserver.console.model import ConsoleLog, LogLine, UserRow
-from chatserver.core.errors import NoSuchUser
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
+from chatwire.errors import NoSuchUser
 
 if TYPE_CHECKING:
     from chatserver.console.window import ConsoleWindow

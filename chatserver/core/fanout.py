@@ -24,8 +24,9 @@ was sent; a user who joins a room in the middle of a turn gets only that
 room's events from then on, one who leaves it only those from before, and
 one excluded from an event does not get it.
 
-Without a clock the fan-out delivers at once, which is what the tests that
-read a transport right after feeding it lines expect.
+There is one way to deliver, the one production runs: tests drive it on a
+L{twisted.internet.task.Clock} and end the turn by advancing it (see
+L{chatserver.testing}).
 
 Nothing one event or one recipient does stops the others: an event a codec
 cannot encode is logged once and left out for that codec's readers only,
@@ -99,15 +100,12 @@ class Fanout:
     """
     The output of one chat.
 
-    @param clock: Schedules the flush at the end of the turn; L{None}
-        delivers everything at once.
+    @param clock: Schedules the flush at the end of the turn.
     @ivar heldLimit: Bytes that may wait behind an unfilled gap (see
         L{hold}) before the gap is given up.
     """
 
-    def __init__(
-        self, clock: IReactorTime | None = None, heldLimit: int = 1 << 20
-    ) -> None:
+    def __init__(self, clock: IReactorTime, heldLimit: int = 1 << 20) -> None:
         self._clock = clock
         self.heldLimit = heldLimit
         self._flushCall: IDelayedCall | None = None
@@ -140,7 +138,7 @@ class Fanout:
         return bool(self._entries or self._direct)
 
     def _schedule(self) -> None:
-        if self._flushCall is None and self._clock is not None:
+        if self._flushCall is None:
             self._flushCall = self._clock.callLater(0, self.flush)
 
     def _encode(self, codec: Codec, event: ChatEvent, form: Hashable) -> bytes:
@@ -226,40 +224,12 @@ class Fanout:
 
     # Sending
 
-    def _deliverNow(
-        self, users: list[ChatUser], event: ChatEvent, room: Room | None
-    ) -> None:
-        """
-        Without a clock: deliver C{event}, about C{room}, to C{users} at
-        once, encoded once per codec and form.
-        """
-        encoded: dict[tuple[Codec, Hashable], bytes] = {}
-        try:
-            for user in users:
-                codec = user.codec
-                try:
-                    form = codec.form(user.rooms, room)
-                except Exception:
-                    self._encodingFailed(codec, event)
-                    continue
-                data = encoded.get((codec, form))
-                if data is None:
-                    data = encoded[codec, form] = self._encode(codec, event, form)
-                if data:
-                    self._deliverEach((user,), data)
-        finally:
-            self._failed.clear()
-
     def toRoom(
         self, room: Room, event: ChatEvent, exclude: ChatUser | None = None
     ) -> None:
         """
         Send C{event} to every member of C{room} but C{exclude}.
         """
-        if self._clock is None:
-            members = [m for m in room.members.values() if m is not exclude]
-            self._deliverNow(members, event, room)
-            return
         position = len(self._entries)
         self._entries.append((event, room))
         positions = self._roomEntries.get(room)
@@ -279,9 +249,6 @@ class Fanout:
         """
         Send C{event} to each of C{users} once, whatever rooms they share.
         """
-        if self._clock is None:
-            self._deliverNow(list(users), event, None)
-            return
         position = len(self._entries)
         self._entries.append((event, None))
         for user in users:
@@ -293,14 +260,6 @@ class Fanout:
         """
         Send C{event}, about C{room} (if any), to C{user} alone.
         """
-        if self._clock is None:
-            try:
-                data = self._encodeFor(user, event, user.rooms, room)
-            finally:
-                self._failed.clear()
-            if data:
-                self._deliverEach((user,), data)
-            return
         self._addDirect(user, len(self._entries), (event, room))
 
     def send(self, user: ChatUser, data: bytes) -> None:
@@ -308,9 +267,6 @@ class Fanout:
         Send C{data}, already encoded by the user's door, to C{user} alone,
         in order with the events it gets.
         """
-        if self._clock is None:
-            self._deliverEach((user,), data)
-            return
         self._addDirect(user, len(self._entries), data)
 
     def _addDirect(
@@ -440,7 +396,7 @@ class Fanout:
         Deliver what waits for C{user} now (before its connection closes,
         say); the rest of the turn is unchanged.
         """
-        if self._clock is None or not self.pending:
+        if not self.pending:
             return
         try:
             data = b"".join(self._linesFor(user, {}))

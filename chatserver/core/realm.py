@@ -25,12 +25,6 @@ from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.config import ChatConfig
-from chatserver.core.errors import (
-    LoginAbandoned,
-    NameTaken,
-    NoSuchUser,
-    TooManyRooms,
-)
 from chatserver.core.events import (
     Acted,
     ChatEvent,
@@ -45,10 +39,8 @@ from chatserver.core.events import (
 )
 from chatserver.core.fanout import Fanout
 from chatserver.core.minds import IMind
-from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
-from chatserver.core.text import MAX_REASON_LENGTH, clean_text
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
 from chatserver.history.store import (
@@ -58,6 +50,14 @@ from chatserver.history.store import (
     HistoryReader,
     HistoryStore,
 )
+from chatwire.errors import (
+    LoginAbandoned,
+    NameTaken,
+    NoSuchUser,
+    TooManyRooms,
+)
+from chatwire.names import check_name, check_room_name, name_key, room_key
+from chatwire.text import MAX_REASON_LENGTH, clean_text
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -84,8 +84,6 @@ class ChatRealm:
 
     @param clock: The reactor's clock (a L{twisted.internet.task.Clock} in
         tests).
-    @param coalesce: Whether output is coalesced per reactor turn (see
-        L{chatserver.core.fanout}).
     """
 
     def __init__(
@@ -93,7 +91,6 @@ class ChatRealm:
         config: ChatConfig | None = None,
         history: HistoryStore | HistoryReader | None = None,
         clock: IReactorTime | None = None,
-        coalesce: bool = True,
         accounts: bool = False,
         *,
         peers: Peers | None = None,
@@ -118,7 +115,7 @@ class ChatRealm:
         self.remote: dict[str, RemoteUser] = {}
         # Names being claimed cluster-wide for a login or a rename.
         self._claiming: set[str] = set()
-        self.fanout = Fanout(clock if coalesce else None)
+        self.fanout = Fanout(clock)
         self.accounts = accounts
         self.shuttingDown = False
         # The ids of the first and last lines this process kept.

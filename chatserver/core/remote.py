@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from twisted.internet.defer import Deferred
 
-from chatserver.core.names import name_key
+from chatwire.names import name_key
 
 if TYPE_CHECKING:
     from chatserver.core.events import Tags

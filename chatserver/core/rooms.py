@@ -7,7 +7,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import TYPE_CHECKING
 
-from chatserver.core.names import room_key
+from chatwire.names import room_key
 
 if TYPE_CHECKING:
     from chatserver.core.users import ChatUser

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from chatserver.core.errors import InvalidSearch
+from chatwire.errors import InvalidSearch
 
 SEARCH_USAGE = "[#ROOM] [from:NAME] [before:DATE] [after:DATE] WORDS"
 

@@ -19,16 +19,6 @@ from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
-from chatserver.core.errors import (
-    AlreadyCalled,
-    InvalidSearch,
-    InvalidText,
-    NamesAreAccounts,
-    NoSuchRoom,
-    NoSuchUser,
-    NotInRoom,
-    SearchUnavailable,
-)
 from chatserver.core.events import (
     Acted,
     Parted,
@@ -38,16 +28,7 @@ from chatserver.core.events import (
     Tags,
     TopicChanged,
 )
-from chatserver.core.names import check_name, check_room_name, name_key, room_key
 from chatserver.core.rooms import Room
-from chatserver.core.text import (
-    MAX_REASON_LENGTH,
-    MAX_TOPIC_LENGTH,
-    check_length,
-    check_text,
-    clean_tags,
-    shows_nothing,
-)
 from chatserver.history.none import NoHistory
 from chatserver.history.search import SearchPage, SearchQuery, terms_of
 from chatserver.history.store import (
@@ -57,6 +38,25 @@ from chatserver.history.store import (
     TOPIC,
     HistoryEntry,
     HistoryUnavailable,
+)
+from chatwire.errors import (
+    AlreadyCalled,
+    InvalidSearch,
+    InvalidText,
+    NamesAreAccounts,
+    NoSuchRoom,
+    NoSuchUser,
+    NotInRoom,
+    SearchUnavailable,
+)
+from chatwire.names import check_name, check_room_name, name_key, room_key
+from chatwire.text import (
+    MAX_REASON_LENGTH,
+    MAX_TOPIC_LENGTH,
+    check_length,
+    check_text,
+    clean_tags,
+    shows_nothing,
 )
 
 if TYPE_CHECKING:
@@ -394,7 +394,7 @@ class ChatUser:
             fanout.fill(self, gap, event, room)
 
         def failed(reason: Failure) -> None:
-            _historyFailed(reason, room.name)
+            _history_failed(reason, room.name)
             fanout.fill(self, gap)
 
         replay.addCallbacks(replayed, failed)
@@ -435,7 +435,7 @@ class ChatUser:
             self.realm.fanout.toUser(self, event, about)
 
         def failed(reason: Failure) -> Failure:
-            _historyFailed(reason, shownName)
+            _history_failed(reason, shownName)
             return reason
 
         return query.addCallback(got).addErrback(failed)
@@ -546,7 +546,7 @@ class ChatUser:
             self.realm.fanout.toUser(self, event)
 
         def failed(reason: Failure) -> None:
-            _historyFailed(reason, "the search")
+            _history_failed(reason, "the search")
             raise SearchUnavailable("search cannot be done right now, try again later")
 
         return finding.addCallbacks(found, failed)
@@ -585,7 +585,7 @@ class ChatUser:
         self.realm.logout(self, reason)
 
 
-def _historyFailed(reason: Failure, room: str) -> None:
+def _history_failed(reason: Failure, room: str) -> None:
     """
     Log that the history of C{room} could not be read: in one line when the
     store says why (a cluster's Redis is away), with the traceback else.

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 
-from chatserver.core.errors import ChatError
-from chatserver.core.names import name_key
+from chatwire.errors import ChatError
+from chatwire.names import name_key
 
 MAX_MASK_LENGTH = 512
 """

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from twisted.cred.credentials import ICredentials
 from twisted.python.failure import Failure
 
-from chatserver.core.errors import ChatError
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors import lifecycle
 from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
+from chatwire.errors import ChatError
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall

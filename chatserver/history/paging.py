@@ -13,7 +13,7 @@ from itertools import islice
 from chatserver.history.store import MAX_PAGE, HistoryEntry
 
 
-def _entryId(entry: HistoryEntry) -> int:
+def _entry_id(entry: HistoryEntry) -> int:
     return entry.id
 
 
@@ -37,10 +37,10 @@ def select_page(
     limit = min(limit, MAX_PAGE)
     if limit <= 0:
         return []
-    low = 0 if after is None else bisect_right(entries, after, key=_entryId)
+    low = 0 if after is None else bisect_right(entries, after, key=_entry_id)
     high = len(entries)
     if before is not None:
-        high = bisect_left(entries, before, key=_entryId)
+        high = bisect_left(entries, before, key=_entry_id)
     if low >= high:
         return []
     if after is not None:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from chatserver.core.names import name_key
 from chatserver.history.store import HistoryEntry
+from chatwire.names import name_key
 
 SCAN_LIMIT = 200000
 """

@@ -69,7 +69,6 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
-from chatserver.core.names import name_key
 from chatserver.history.paging import select_page
 from chatserver.history.search import SearchPage, SearchQuery, fts_query
 from chatserver.history.store import (
@@ -80,6 +79,7 @@ from chatserver.history.store import (
     HistoryUnavailable,
     check_retention,
 )
+from chatwire.names import name_key
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -171,7 +171,7 @@ on the file before it fails.
 _Pending = tuple[str, HistoryEntry]
 
 
-def _oneLine(text: str) -> str:
+def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
@@ -251,7 +251,7 @@ class SQLiteHistory:
 
     def _unavailable(self, reason: str) -> HistoryUnavailable:
         return HistoryUnavailable(
-            f"cannot use history file {self.path}: {_oneLine(reason)}"
+            f"cannot use history file {self.path}: {_one_line(reason)}"
         )
 
     def _describe(self, error: sqlite3.Error) -> str:
@@ -437,7 +437,7 @@ class SQLiteHistory:
             # written, they are only skipped.  Started again, the store
             # reserves anew.
             self._reserved = self._lastId
-            giving: Deferred[None] = pool.runInteraction(_setMark, self._lastId)
+            giving: Deferred[None] = pool.runInteraction(_set_mark, self._lastId)
             await giving.addErrback(lambda reason: None)
         pool.close()
         self._pool = None
@@ -489,7 +489,7 @@ class SQLiteHistory:
                 "History ids cannot be reserved ({why}); until a write works"
                 " again, a crash may give an id twice",
                 chat_event="error",
-                why=_oneLine(str(error)),
+                why=_one_line(str(error)),
             )
         else:
             self._reserved = high
@@ -595,7 +595,7 @@ class SQLiteHistory:
                 "History writes are failing ({why}); lines are kept in memory"
                 " and retried",
                 chat_event="error",
-                why=_oneLine(reason.getErrorMessage()),
+                why=_one_line(reason.getErrorMessage()),
             )
         else:
             self._retryDelay = min(self._retryDelay * 2, RETRY_MOST)
@@ -707,7 +707,7 @@ class SQLiteHistory:
         assert pool is not None
         since = self._clock().seconds() - self.keepSeconds
         while not self._stopping:
-            deleted = await pool.runInteraction(_deleteOld, since, TRIM_BATCH)
+            deleted = await pool.runInteraction(_delete_old, since, TRIM_BATCH)
             if deleted < TRIM_BATCH:
                 break
         rooms, self._touched = self._touched, set()
@@ -717,7 +717,7 @@ class SQLiteHistory:
         for roomKey in sorted(rooms):
             while not self._stopping:
                 deleted = await pool.runInteraction(
-                    _deleteSurplus, roomKey, self.maxPerRoom, TRIM_BATCH
+                    _delete_surplus, roomKey, self.maxPerRoom, TRIM_BATCH
                 )
                 if deleted < TRIM_BATCH:
                     break
@@ -734,7 +734,7 @@ class SQLiteHistory:
             log.error(
                 "History trimming is failing ({why}); it is retried later",
                 chat_event="error",
-                why=_oneLine(reason.getErrorMessage()),
+                why=_one_line(reason.getErrorMessage()),
             )
 
 
@@ -754,7 +754,7 @@ def _insert(
         transaction.execute(_RAISE_MARK, (reserve,))
 
 
-def _setMark(transaction: Any, high: int) -> None:
+def _set_mark(transaction: Any, high: int) -> None:
     """
     Set the mark of the ids reserved, down to the last id given when the
     store stops.
@@ -833,7 +833,7 @@ def _search(
     return [HistoryEntry(*row) for row in transaction.fetchall()]
 
 
-def _deleteOld(transaction: Any, since: float, batch: int) -> int:
+def _delete_old(transaction: Any, since: float, batch: int) -> int:
     """
     Delete at most C{batch} entries older than C{since}, sparing the newest
     entry of the file (it holds the largest id given).
@@ -848,7 +848,7 @@ def _deleteOld(transaction: Any, since: float, batch: int) -> int:
     return int(transaction.rowcount)
 
 
-def _deleteSurplus(transaction: Any, roomKey: str, keep: int, batch: int) -> int:
+def _delete_surplus(transaction: Any, roomKey: str, keep: int, batch: int) -> int:
     """
     Delete at most C{batch} of the oldest entries of a room beyond its newest
     C{keep}.

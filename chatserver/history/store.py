@@ -94,7 +94,7 @@ class HistoryEntry:
 class HistoryReader(Protocol):
     """
     Where rooms' history is read.  Rooms are identified by their key (the
-    case-folded name, L{chatserver.core.names.room_key}).
+    case-folded name, L{chatwire.names.room_key}).
 
     A cluster's history (L{chatserver.history.redis}) is only read through
     this interface: its lines are kept by the cluster as it orders them.

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from twisted.internet.interfaces import IAddress, IReactorTime
 
+from chatwire.addresses import format_address
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_EXEMPT = ("127.0.0.1/32", "::1/128")
 
@@ -58,16 +60,6 @@ class ConnectRate:
 
 
 DEFAULT_CONNECT_RATE = ConnectRate(32, 600.0)
-
-
-def format_address(host: str, port: int) -> str:
-    """
-    @return: C{host:port} as people write it, with an IPv6 address in
-        brackets: C{127.0.0.1:5000}, C{[::1]:5000}.
-    """
-    if ":" in host:
-        return f"[{host}]:{port}"
-    return f"{host}:{port}"
 
 
 def describe_address(address: IAddress) -> str:

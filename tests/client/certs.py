@@ -40,7 +40,7 @@ class SelfSigned:
         return server, cert
 
 
-def selfSigned(
+def self_signed(
     name: str = "localhost",
     dns: tuple[str, ...] = ("localhost",),
     ips: tuple[str, ...] = ("127.0.0.1",),

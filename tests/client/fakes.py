@@ -22,7 +22,7 @@ from zope.interface import implementer
 
 from chatclient.model import Conversation, IChatView, Status, ViewLine
 from chatclient.search import Hit, Search
-from chatserver.doors.line import lines
+from chatwire import lines
 
 
 class Attempt:

@@ -11,7 +11,7 @@ def test_remembers_under_xdg_config_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    assert config.configPath() == tmp_path / "chatclient" / "config.json"
+    assert config.config_path() == tmp_path / "chatclient" / "config.json"
     assert config.load() == config.Remembered()
     config.save(config.Remembered(host="h", port=1, name="al", rooms=["#dev"]))
     loaded = config.load()
@@ -21,5 +21,5 @@ def test_remembers_under_xdg_config_home(
         "al",
         ["#dev"],
     )
-    config.configPath().write_text("not json")
+    config.config_path().write_text("not json")
     assert config.load() == config.Remembered()

@@ -7,8 +7,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatclient.entry import InputHistory, NameCompleter, Outgoing, prepareOutgoing
-from chatserver.doors.line import lines
+from chatclient.entry import InputHistory, NameCompleter, Outgoing, prepare_outgoing
+from chatwire import lines
 
 texts = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12)
 
@@ -98,12 +98,12 @@ def test_completion_inserts_a_matching_name(
 
 
 def test_outgoing() -> None:
-    assert prepareOutgoing("hello", "me") == Outgoing(
+    assert prepare_outgoing("hello", "me") == Outgoing(
         "hello", lines.Message("me", "hello")
     )
-    assert prepareOutgoing("//slash", "me").echo == lines.Message("me", "/slash")
-    assert prepareOutgoing("/me waves ", "me").echo == lines.Action("me", "waves")
-    assert prepareOutgoing("/msg bob hi", "me") == Outgoing("/msg bob hi")
-    assert prepareOutgoing("/quit bye", "me").quits
-    assert prepareOutgoing("   ", "me") == Outgoing()
-    assert "control and format characters" in prepareOutgoing("a\x07", "me").error
+    assert prepare_outgoing("//slash", "me").echo == lines.Message("me", "/slash")
+    assert prepare_outgoing("/me waves ", "me").echo == lines.Action("me", "waves")
+    assert prepare_outgoing("/msg bob hi", "me") == Outgoing("/msg bob hi")
+    assert prepare_outgoing("/quit bye", "me").quits
+    assert prepare_outgoing("   ", "me") == Outgoing()
+    assert "control and format characters" in prepare_outgoing("a\x07", "me").error

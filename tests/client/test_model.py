@@ -15,11 +15,11 @@ from chatclient.model import (
     PALETTE,
     ChatModel,
     Status,
-    colourIndex,
+    colour_index,
     mentions,
     render,
 )
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.client.fakes import FakeView
 from tests.strategies import events, names
 
@@ -43,16 +43,16 @@ def test_render_kinds() -> None:
 
 @given(names)
 def test_colours_are_stable_and_follow_the_servers_name_key(name: str) -> None:
-    assert colourIndex(name) == colourIndex(name.casefold()) == colourIndex(name)
-    assert 0 <= colourIndex(name) < len(PALETTE)
+    assert colour_index(name) == colour_index(name.casefold()) == colour_index(name)
+    assert 0 <= colour_index(name) < len(PALETTE)
 
 
 def test_colours_ignore_case() -> None:
-    assert colourIndex("Alice") == colourIndex("ALICE") == colourIndex("alice")
+    assert colour_index("Alice") == colour_index("ALICE") == colour_index("alice")
 
 
 def test_colour_is_the_same_every_run() -> None:
-    assert colourIndex("alice") == 7  # adler32, not the randomised hash()
+    assert colour_index("alice") == 7  # adler32, not the randomised hash()
 
 
 def test_mentions() -> None:

@@ -16,13 +16,13 @@ from chatclient.network import (
     ChatClientProtocol,
     Connection,
     IConnectionEvents,
-    describeConnectFailure,
-    describeLoss,
-    endpointMaker,
-    loadTrustRoot,
+    describe_connect_failure,
+    describe_loss,
+    endpoint_maker,
+    load_trust_root,
 )
-from chatserver.doors.line import lines
-from tests.client.certs import selfSigned
+from chatwire import lines
+from tests.client.certs import self_signed
 from tests.client.fakes import FakeEndpoint
 
 
@@ -186,19 +186,19 @@ def test_open_elsewhere_closes_first() -> None:
 
 def test_descriptions() -> None:
     assert (
-        describeConnectFailure("x", 1, Failure(error.DNSLookupError("x")))
+        describe_connect_failure("x", 1, Failure(error.DNSLookupError("x")))
         == "cannot find the host x"
     )
-    assert describeConnectFailure("x", 1, Failure(error.TimeoutError())) == (
+    assert describe_connect_failure("x", 1, Failure(error.TimeoutError())) == (
         "x:1 did not answer"
     )
-    assert describeConnectFailure("x", 1, Failure(ValueError("odd"))) == (
+    assert describe_connect_failure("x", 1, Failure(ValueError("odd"))) == (
         "cannot connect to x:1: odd"
     )
-    assert describeLoss(Failure(error.ConnectionDone())) == (
+    assert describe_loss(Failure(error.ConnectionDone())) == (
         "the server closed the connection"
     )
-    assert describeLoss(Failure(ValueError("odd"))) == "odd"
+    assert describe_loss(Failure(ValueError("odd"))) == "odd"
 
 
 def test_a_burst_is_handled_a_slice_per_turn() -> None:
@@ -253,13 +253,13 @@ def test_a_line_too_long_ends_the_connection() -> None:
     assert transport.disconnecting
 
 
-def sslError(reason: str) -> BaseException:
+def ssl_error(reason: str) -> BaseException:
     from OpenSSL import SSL
 
     return SSL.Error([("SSL routines", "", reason)])
 
 
-def hostMismatch() -> BaseException:
+def host_mismatch() -> BaseException:
     from service_identity import VerificationError
     from service_identity.exceptions import DNSMismatch
     from service_identity.hazmat import DNS_ID
@@ -285,7 +285,7 @@ def test_an_untrusted_certificate_stops_the_connection() -> None:
     connection.open("chat.example.org", 8124, tls=True)
     endpoint.last.succeed()
     events.take()
-    endpoint.last.lose(sslError("certificate verify failed"))
+    endpoint.last.lose(ssl_error("certificate verify failed"))
     assert events.take() == [
         (
             "tls",
@@ -308,7 +308,7 @@ def test_a_host_name_mismatch_stops_the_connection() -> None:
     connection.open("127.0.0.1", 8124, tls=True)
     endpoint.last.succeed()
     events.take()
-    endpoint.last.lose(hostMismatch())
+    endpoint.last.lose(host_mismatch())
     assert events.take() == [
         (
             "tls",
@@ -325,7 +325,7 @@ def test_no_tls_on_the_port() -> None:
     connection.open("h", 1, tls=True)
     endpoint.last.succeed()
     events.take()
-    endpoint.last.lose(sslError("wrong version number"))
+    endpoint.last.lose(ssl_error("wrong version number"))
     assert events.take() == [
         (
             "tls",
@@ -342,7 +342,7 @@ def test_a_tls_error_after_the_handshake_is_a_lost_connection() -> None:
     endpoint.last.succeed()
     endpoint.last.receive(lines.Info("hi"))
     events.take()
-    endpoint.last.lose(sslError("bad record mac"))
+    endpoint.last.lose(ssl_error("bad record mac"))
     assert events.take() == [
         ("lost", "TLS error (bad record mac)"),
         ("retry", 2.0),
@@ -351,21 +351,22 @@ def test_a_tls_error_after_the_handshake_is_a_lost_connection() -> None:
 
 
 def test_trust_roots_from_pem_files() -> None:
-    one, two = selfSigned("one").certificate, selfSigned("two").certificate
-    assert loadTrustRoot(one) is not None
+    one, two = self_signed("one").certificate, self_signed("two").certificate
+    assert load_trust_root(one) is not None
     # A bundle: each certificate of it is trusted.
-    both = loadTrustRoot(b"# my CAs\n" + one + two)
+    both = load_trust_root(b"# my CAs\n" + one + two)
     assert len(both._caCerts) == 2  # type: ignore[attr-defined]
     # Only the certificates of a server.pem (never mind its key).
-    assert len(loadTrustRoot(b"-----BEGIN PRIVATE KEY-----\nxx\n" + one)._caCerts) == 1  # type: ignore[attr-defined]
+    key_and_certificate = load_trust_root(b"-----BEGIN PRIVATE KEY-----\nxx\n" + one)
+    assert len(key_and_certificate._caCerts) == 1  # type: ignore[attr-defined]
     for bad in (b"", b"not a certificate", b"-----BEGIN CERTIFICATE-----\nxx"):
         with pytest.raises(ValueError):
-            loadTrustRoot(bad)
+            load_trust_root(bad)
 
 
 def test_endpoints_are_wrapped_in_tls_when_asked() -> None:
     reactor = MemoryReactor()
-    make = endpointMaker(loadTrustRoot(selfSigned("h").certificate), reactor)
+    make = endpoint_maker(load_trust_root(self_signed("h").certificate), reactor)
     assert isinstance(make("h", 1, False), HostnameEndpoint)
     secure = make("h", 1, True)
     assert not isinstance(secure, HostnameEndpoint)

@@ -7,8 +7,8 @@ paging back, and a reconnection that rejoins without duplicates.
 from __future__ import annotations
 
 from chatclient.model import OVERLAP
-from chatserver.doors.line import lines
-from chatserver.doors.line.lines import History, InRoom
+from chatwire import lines
+from chatwire.lines import History, InRoom
 from tests.client.fakes import FakeEndpoint, FakeView
 from tests.client.test_session import build
 
@@ -25,7 +25,7 @@ def login(endpoint: FakeEndpoint, rooms: tuple[str, ...] = ()) -> list[str]:
     return endpoint.last.sent()
 
 
-def joinDev(endpoint: FakeEndpoint, *history: History) -> None:
+def join_dev(endpoint: FakeEndpoint, *history: History) -> None:
     endpoint.last.receive(
         InRoom("#dev", lines.Joined("me")),
         InRoom("#dev", lines.UserList(("bob", "me"))),
@@ -39,7 +39,7 @@ def test_rooms_privates_unread_and_mentions() -> None:
     clock.advance(T0)
     session.connect("h", 1, "me")
     login(endpoint)
-    joinDev(endpoint)
+    join_dev(endpoint)
     clock.advance(0)
     assert view.tabs == ["#lobby", "#dev"]
     assert view.selected == "#dev"
@@ -80,7 +80,7 @@ def test_history_is_muted_with_a_separator_and_pages_insert_above() -> None:
     clock.advance(T0)
     session.connect("h", 1, "me")
     login(endpoint)
-    joinDev(
+    join_dev(
         endpoint,
         History(41, T0 - 60, lines.Message("bob", "old")),
         History(42, T0 - 30, lines.Action("bob", "waves")),
@@ -114,7 +114,7 @@ def test_a_reconnection_rejoins_in_order_without_duplicates() -> None:
     clock.advance(T0)
     session.connect("h", 1, "me")
     login(endpoint)
-    joinDev(endpoint, History(41, T0 - 60, lines.Message("bob", "old")))
+    join_dev(endpoint, History(41, T0 - 60, lines.Message("bob", "old")))
     endpoint.last.receive(
         InRoom("#ops", lines.Joined("me")), InRoom("#ops", lines.HistoryEnd(0))
     )
@@ -136,7 +136,7 @@ def test_a_reconnection_rejoins_in_order_without_duplicates() -> None:
     # The server keeps "same" and "mine" with ids, at times near when we saw
     # them live; the replay holds them, one line said twice, and a new one.
     near = T0 + 10 + OVERLAP / 2
-    joinDev(
+    join_dev(
         endpoint,
         History(41, T0 - 60, lines.Message("bob", "old")),
         History(43, near, lines.Message("bob", "same")),
@@ -164,7 +164,7 @@ def test_a_gap_is_filled_from_older_pages() -> None:
     clock.advance(T0)
     session.connect("h", 1, "me")
     login(endpoint)
-    joinDev(endpoint, History(41, T0 - 60, lines.Message("bob", "old")))
+    join_dev(endpoint, History(41, T0 - 60, lines.Message("bob", "old")))
     endpoint.last.lose()
     clock.advance(3)
     endpoint.last.succeed()
@@ -174,7 +174,7 @@ def test_a_gap_is_filled_from_older_pages() -> None:
     endpoint.last.sent()
     endpoint.last.receive(InRoom("#lobby", lines.UserList(("me",))))
     assert endpoint.last.sent() == ["/join #dev"]
-    joinDev(endpoint, History(44, T0, lines.Message("bob", "c")))
+    join_dev(endpoint, History(44, T0, lines.Message("bob", "c")))
     # Nothing of the replay was seen: the page before it is asked for...
     assert endpoint.last.sent() == ["/history #dev 200"]
     endpoint.last.receive(

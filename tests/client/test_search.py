@@ -9,7 +9,7 @@ from twisted.internet.task import Clock
 
 from chatclient.model import ChatModel
 from chatclient.search import Search
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.client.fakes import FakeView
 
 

@@ -11,7 +11,7 @@ from twisted.internet.task import Clock
 
 from chatclient.model import ChatModel, Status
 from chatclient.session import SILENCE, ChatSession
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.client.fakes import FakeEndpoint, FakeView
 
 

@@ -14,7 +14,7 @@ from chatclient.window import (
     NAME_COLOURS,
     PALETTES,
     STATUS_COLOURS_BY_THEME,
-    _scaledGeometry,
+    _scaled_geometry,
 )
 
 
@@ -74,7 +74,7 @@ def test_muted_is_muted_but_legible(theme: str) -> None:
 
 
 def test_scaled_geometry() -> None:
-    assert _scaledGeometry("900x560", 1.0) == "900x560"
-    assert _scaledGeometry("900x560", 2.0) == "1800x1120"
-    assert _scaledGeometry("900x560+10+20", 1.5) == "1350x840+10+20"
-    assert _scaledGeometry("nonsense", 2.0) == "nonsense"
+    assert _scaled_geometry("900x560", 1.0) == "900x560"
+    assert _scaled_geometry("900x560", 2.0) == "1800x1120"
+    assert _scaled_geometry("900x560+10+20", 1.5) == "1350x840+10+20"
+    assert _scaled_geometry("nonsense", 2.0) == "nonsense"

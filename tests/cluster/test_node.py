@@ -48,13 +48,13 @@ class ScriptedNode(ClusterNode):
 @pytest.fixture
 def node() -> ScriptedNode:
     node = ScriptedNode()
-    realm = ChatRealm(ChatConfig(), clock=node.reactor, coalesce=False, peers=node)
+    realm = ChatRealm(ChatConfig(), clock=node.reactor, peers=node)
     node.attach(realm)
     return node
 
 
 def log_in(node, name):
-    mind = RecordingMind()
+    mind = RecordingMind(node.realm.clock)
     user = outcome(node.realm.claimAndLogin(name, mind))
     mind.events()
     return user, mind
@@ -123,7 +123,7 @@ def test_a_login_of_a_name_just_renamed_elsewhere_tells_the_rename_first(node):
     node.mirror.at = "4-0"
     # Node b renamed alice to x (entry 5), then this node claimed alice.
     node.replies["claim"] = [1, "5-0"]
-    login = node.realm.claimAndLogin("alice", RecordingMind())
+    login = node.realm.claimAndLogin("alice", RecordingMind(node.realm.clock))
     assert "alice" not in [user.name for user in node.realm.users()]
     node.streams.gotRead(
         [[keys.PRESENCE, [["5-0", flat(rename_event("alice", "x", "b/r/1"))]]]]
@@ -138,7 +138,7 @@ def test_a_login_whose_news_does_not_come_in_time_says_the_old_holder_left(node)
     remote(node, "alice", "b/r/1")
     mind.events()
     node.replies["claim"] = [1, "5-0"]
-    login = node.realm.claimAndLogin("alice", RecordingMind())
+    login = node.realm.claimAndLogin("alice", RecordingMind(node.realm.clock))
     node.reactor.advance(5)
     assert outcome(login).name == "alice"
     assert mind.events() == [Quit("alice", "Quit"), Joined("#lobby", "alice")]

@@ -46,6 +46,9 @@ class RecordingMind:
     """
     One session of the test door: it decodes what it is sent back into
     events.
+
+    @param clock: The chat's clock, advanced to end the turn before the
+        events are read (see L{chatserver.testing}).
     """
 
     codec = PickleCodec()
@@ -57,7 +60,8 @@ class RecordingMind:
     lastActive = 0.0
     closing = False
 
-    def __init__(self, peer: str = "test door") -> None:
+    def __init__(self, clock: Clock | None = None, peer: str = "test door") -> None:
+        self.clock = clock
         self.peer = peer
         self.received: list[ChatEvent] = []
         self.disconnected: list[str] = []
@@ -73,8 +77,10 @@ class RecordingMind:
 
     def events(self) -> list[ChatEvent]:
         """
-        The events received since the last call.
+        The events received since the last call, once the turn has ended.
         """
+        if self.clock is not None:
+            self.clock.advance(0)
         events, self.received = self.received, []
         return events
 
@@ -83,7 +89,7 @@ def log_in(portal: Portal, name: str) -> tuple[ChatUser, RecordingMind]:
     """
     Log C{name} in through C{portal}, as every door does.
     """
-    mind = RecordingMind()
+    mind = RecordingMind(portal.realm.clock)  # type: ignore[attr-defined]
     result: list[object] = []
     portal.login(ChosenName(name), mind, IChatUser).addCallback(
         lambda login: result.append(login[1])

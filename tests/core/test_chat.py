@@ -7,18 +7,6 @@ import pytest
 from twisted.internet.task import Clock
 
 from chatserver.config import ChatConfig
-from chatserver.core.errors import (
-    AlreadyCalled,
-    InvalidName,
-    InvalidRoomName,
-    InvalidText,
-    NamesAreAccounts,
-    NameTaken,
-    NoSuchRoom,
-    NoSuchUser,
-    NotInRoom,
-    TooManyRooms,
-)
 from chatserver.core.events import (
     Acted,
     Joined,
@@ -33,17 +21,29 @@ from chatserver.core.events import (
 from chatserver.core.realm import ChatRealm
 from chatserver.core.users import IChatUser, RoomInfo
 from chatserver.history.store import ACTION, MESSAGE, TOPIC, HistoryEntry
+from chatwire.errors import (
+    AlreadyCalled,
+    InvalidName,
+    InvalidRoomName,
+    InvalidText,
+    NamesAreAccounts,
+    NameTaken,
+    NoSuchRoom,
+    NoSuchUser,
+    NotInRoom,
+    TooManyRooms,
+)
 from tests.core.fakes import RecordingMind, SlowHistory, outcome
 
 
 def realm(**settings):
-    return ChatRealm(ChatConfig(**settings), clock=Clock(), coalesce=False)
+    return ChatRealm(ChatConfig(**settings), clock=Clock())
 
 
 def users(chat, *names):
     logged = []
     for name in names:
-        mind = RecordingMind()
+        mind = RecordingMind(chat.clock)
         logged.append((chat.login(name, mind), mind))
     for _, mind in logged:
         mind.events()
@@ -53,7 +53,7 @@ def users(chat, *names):
 def test_login_puts_the_user_in_the_default_room_and_tells_it():
     chat = realm(defaultRoom="#hall")
     ((_alice, aliceMind),) = users(chat, "alice")
-    bob = chat.login("bob", RecordingMind())
+    bob = chat.login("bob", RecordingMind(chat.clock))
     assert [r.name for r in bob.rooms] == ["#hall"]
     assert bob.current is bob.rooms[0]
     assert aliceMind.events() == [Joined("#hall", "bob")]
@@ -61,7 +61,7 @@ def test_login_puts_the_user_in_the_default_room_and_tells_it():
 
 def test_the_realm_gives_avatars_to_any_door():
     chat = realm()
-    mind = RecordingMind()
+    mind = RecordingMind(chat.clock)
     interface, user, logout = chat.requestAvatar(b"alice", mind, IChatUser)
     assert interface is IChatUser
     assert user.name == "alice" and user.mind is mind
@@ -73,7 +73,7 @@ def test_a_taken_name_is_refused_whatever_its_case():
     chat = realm()
     users(chat, "Alice")
     with pytest.raises(NameTaken, match="the name ALICE is taken, choose another"):
-        chat.login("ALICE", RecordingMind())
+        chat.login("ALICE", RecordingMind(chat.clock))
 
 
 def test_an_invalid_name_is_refused_with_its_reason():
@@ -230,7 +230,7 @@ def test_rename_refusals():
 
 
 def test_with_accounts_only_the_case_of_a_name_may_change():
-    chat = ChatRealm(ChatConfig(), clock=Clock(), coalesce=False, accounts=True)
+    chat = ChatRealm(ChatConfig(), clock=Clock(), accounts=True)
     ((alice, _),) = users(chat, "alice")
     with pytest.raises(NamesAreAccounts):
         alice.rename("mallory")
@@ -278,7 +278,7 @@ def test_quit_tells_each_user_once_and_frees_the_name():
     bob.quit("again")  # nothing the second time
     assert aliceMind.events() == [Quit("bob", "Quit: bye")]
     assert "bob" not in chat
-    chat.login("BOB", RecordingMind())
+    chat.login("BOB", RecordingMind(chat.clock))
 
 
 def test_no_quit_notices_while_shutting_down():
@@ -332,7 +332,7 @@ def test_older_history_pages_back_to_the_start():
 
 def test_a_slow_replay_comes_before_what_happened_meanwhile_and_only_once():
     history = SlowHistory()
-    chat = ChatRealm(ChatConfig(), history=history, clock=Clock(), coalesce=False)
+    chat = ChatRealm(ChatConfig(), history=history, clock=Clock())
     (alice, _), (bob, bobMind) = users(chat, "alice", "bob")
     history.answer()
     alice.say("before")
@@ -353,7 +353,7 @@ def test_a_slow_replay_after_a_restart_leaves_out_lines_kept_meanwhile():
     history.append(
         "#lobby", room="#lobby", kind=MESSAGE, sender="x", text="old", time=0
     )
-    chat = ChatRealm(ChatConfig(), history=history, clock=Clock(), coalesce=False)
+    chat = ChatRealm(ChatConfig(), history=history, clock=Clock())
     (alice, _), (bob, bobMind) = users(chat, "alice", "bob")
     bob.replay(bob.room())
     alice.say("meanwhile")
@@ -392,7 +392,7 @@ def test_away_is_set_checked_and_cleared():
 def test_a_mind_may_ask_not_to_join_the_default_room():
     chat = realm(defaultRoom="#hall")
     ((_alice, aliceMind),) = users(chat, "alice")
-    mind = RecordingMind()
+    mind = RecordingMind(chat.clock)
     mind.joinsDefaultRoom = False
     bob = chat.login("bob", mind)
     assert bob.rooms == () and bob.current is None

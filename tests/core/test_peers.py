@@ -16,7 +16,6 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import Clock
 
 from chatserver.config import ChatConfig
-from chatserver.core.errors import ClusterUnavailable, LoginAbandoned, NameTaken
 from chatserver.core.events import (
     Joined,
     Parted,
@@ -30,6 +29,7 @@ from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.history.store import MESSAGE, TOPIC, HistoryEntry
+from chatwire.errors import ClusterUnavailable, LoginAbandoned, NameTaken
 from tests.core.fakes import RecordingMind, outcome
 
 
@@ -92,11 +92,11 @@ def peers() -> FakePeers:
 
 @pytest.fixture
 def chat(peers: FakePeers) -> ChatRealm:
-    return ChatRealm(ChatConfig(), clock=Clock(), coalesce=False, peers=peers)
+    return ChatRealm(ChatConfig(), clock=Clock(), peers=peers)
 
 
 def log_in(chat, peers, name):
-    mind = RecordingMind()
+    mind = RecordingMind(chat.clock)
     login = chat.claimAndLogin(name, mind)
     peers.claims[name].callback(True)
     user = outcome(login)
@@ -105,7 +105,7 @@ def log_in(chat, peers, name):
 
 
 def test_a_login_waits_for_the_claim_of_its_name(chat, peers):
-    login = chat.claimAndLogin("alice", RecordingMind())
+    login = chat.claimAndLogin("alice", RecordingMind(chat.clock))
     assert "alice" not in chat
     peers.claims["alice"].callback(True)
     assert outcome(login).name == "alice"
@@ -113,7 +113,7 @@ def test_a_login_waits_for_the_claim_of_its_name(chat, peers):
 
 
 def test_a_name_claimed_elsewhere_is_taken(chat, peers):
-    login = chat.claimAndLogin("alice", RecordingMind())
+    login = chat.claimAndLogin("alice", RecordingMind(chat.clock))
     peers.claims["alice"].callback(False)
     with pytest.raises(NameTaken):
         outcome(login)
@@ -121,22 +121,22 @@ def test_a_name_claimed_elsewhere_is_taken(chat, peers):
 
 
 def test_a_name_being_claimed_here_is_taken_at_once(chat, peers):
-    chat.claimAndLogin("alice", RecordingMind())
+    chat.claimAndLogin("alice", RecordingMind(chat.clock))
     with pytest.raises(NameTaken):
-        outcome(chat.claimAndLogin("ALICE", RecordingMind()))
+        outcome(chat.claimAndLogin("ALICE", RecordingMind(chat.clock)))
 
 
 def test_a_claim_that_cannot_be_made_says_why(chat, peers):
-    login = chat.claimAndLogin("alice", RecordingMind())
+    login = chat.claimAndLogin("alice", RecordingMind(chat.clock))
     peers.claims["alice"].errback(ClusterUnavailable())
     with pytest.raises(ClusterUnavailable):
         outcome(login)
     # The name is not held here either.
-    chat.claimAndLogin("alice", RecordingMind())
+    chat.claimAndLogin("alice", RecordingMind(chat.clock))
 
 
 def test_a_session_gone_while_its_name_is_claimed_gives_the_name_back(chat, peers):
-    mind = RecordingMind()
+    mind = RecordingMind(chat.clock)
     login = chat.claimAndLogin("alice", mind)
     mind.closing = True
     peers.claims["alice"].callback(True)

@@ -10,20 +10,20 @@ from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
 from chatserver.config import ChatConfig
-from chatserver.core.errors import InvalidSearch, NotInRoom, SearchUnavailable
 from chatserver.core.events import SearchResults
 from chatserver.core.realm import ChatRealm
 from chatserver.core.search import SearchRequest, parse_search, parse_when
 from chatserver.history.none import NoHistory
+from chatwire.errors import InvalidSearch, NotInRoom, SearchUnavailable
 from tests.core.fakes import RecordingMind
 
 
 def realm(**kw):
-    return ChatRealm(ChatConfig(**kw), clock=Clock(), coalesce=False)
+    return ChatRealm(ChatConfig(**kw), clock=Clock())
 
 
 def login(chat, name):
-    mind = RecordingMind()
+    mind = RecordingMind(chat.clock)
     user = chat.login(name, mind)
     return user, mind
 
@@ -105,7 +105,7 @@ def test_more_without_a_search_is_refused(chat):
 
 
 def test_search_with_no_history_kept_says_so():
-    chat = ChatRealm(ChatConfig(), history=NoHistory(), clock=Clock(), coalesce=False)
+    chat = ChatRealm(ChatConfig(), history=NoHistory(), clock=Clock())
     alice, _ = login(chat, "alice")
     with pytest.raises(SearchUnavailable, match="keeps no history"):
         alice.search("deploy")

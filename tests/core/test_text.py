@@ -1,5 +1,5 @@
 """
-The one gate for text (L{chatserver.core.text}): which characters no text
+The one gate for text (L{chatwire.text}): which characters no text
 may hold, how text that cannot be refused is cleaned, and lengths in bytes.
 """
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatserver.core.errors import InvalidText
-from chatserver.core.text import (
+from chatwire.errors import InvalidText
+from chatwire.text import (
     byte_length,
     check_length,
     check_text,

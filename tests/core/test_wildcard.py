@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatserver.core.names import name_key
 from chatserver.core.wildcard import MAX_MASK_LENGTH, MaskTooLong, compile_mask
+from chatwire.names import name_key
 
 
 def reference(mask: str, text: str) -> bool:

@@ -5,13 +5,13 @@ with no chat logic in the door.
 """
 
 from chatserver.core.events import Joined, Quit, Said, Whispered
-from chatserver.doors.line import lines
+from chatserver.testing import ChatHarness
+from chatwire import lines
 from tests.core.fakes import log_in
-from tests.harness import FakeServer
 
 
 def test_a_user_of_another_door_and_a_line_user_talk_in_one_room():
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     alice = server.login("alice")
     robot, mind = log_in(server.server.portal, "robot")
     assert alice.events() == [lines.Joined("robot")]
@@ -24,7 +24,7 @@ def test_a_user_of_another_door_and_a_line_user_talk_in_one_room():
 
 
 def test_rooms_and_private_messages_cross_doors():
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     alice = server.login("alice")
     robot, mind = log_in(server.server.portal, "robot")
     alice.received()
@@ -41,7 +41,7 @@ def test_rooms_and_private_messages_cross_doors():
 
 
 def test_names_are_one_namespace_across_doors():
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     log_in(server.server.portal, "robot")
     client = server.connect()
     client.received()
@@ -50,7 +50,7 @@ def test_names_are_one_namespace_across_doors():
 
 
 def test_a_line_user_leaving_reaches_the_other_door():
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     alice = server.login("alice")
     _, mind = log_in(server.server.portal, "robot")
     alice.send("/quit bye")

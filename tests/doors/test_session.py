@@ -19,18 +19,17 @@ from twisted.python.failure import Failure
 from zope.interface.verify import verifyObject
 
 from chatserver.auth.checkers import ChosenName
-from chatserver.core.errors import ChatError
 from chatserver.core.minds import IMind
 from chatserver.core.users import ChatUser
 from chatserver.doors.irc.protocol import IrcProtocol
 from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.doors.session import DoorSession
 from chatserver.limits.flow import SEND_QUEUE_EXCEEDED
+from chatserver.testing import ChatHarness
+from chatwire.errors import ChatError
 from tests.core.fakes import RecordingMind
-from tests.doors.irc.support import IrcServer
 from tests.doors.line.test_telnet import TelnetClient
 from tests.doors.test_web import session as web_session
-from tests.harness import FakeServer
 
 
 class RecordingDoor:
@@ -42,7 +41,7 @@ class RecordingDoor:
     host = "127.0.0.1"
     name = "someone"
 
-    def __init__(self, server: FakeServer) -> None:
+    def __init__(self, server: ChatHarness) -> None:
         self.server = server.server
         self.session = DoorSession(self)
         self.transport = StringTransport()
@@ -97,13 +96,13 @@ class RecordingDoor:
 
 
 def test_a_line_users_mind_provides_the_whole_mind_interface():
-    user = FakeServer().login("alice").protocol.user
+    user = ChatHarness().login("alice").protocol.user
     assert user is not None
     assert verifyObject(IMind, user.mind)
 
 
 def test_a_telnet_users_mind_provides_the_whole_mind_interface():
-    server = FakeServer()
+    server = ChatHarness()
     TelnetClient(server).send("alice")
     user = server.realm.get("alice")
     assert user is not None and user.mind.door == "telnet"
@@ -111,13 +110,13 @@ def test_a_telnet_users_mind_provides_the_whole_mind_interface():
 
 
 def test_an_irc_users_mind_provides_the_whole_mind_interface():
-    client = IrcServer().ircLogin("alice")
+    client = ChatHarness().ircLogin("alice")
     assert isinstance(client.protocol, IrcProtocol)
     assert verifyObject(IMind, client.protocol)
 
 
 def test_a_web_users_mind_provides_the_whole_mind_interface():
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     web, _, _ = web_session(server)
     web.textMessageReceived(json.dumps({"type": "login", "name": "alice"}))
     user = server.realm.get("alice")
@@ -135,7 +134,7 @@ def test_the_line_door_stands_on_no_twisted_internals():
 
 
 def test_reading_pauses_at_the_first_hold_and_resumes_after_the_last():
-    door = RecordingDoor(FakeServer())
+    door = RecordingDoor(ChatHarness())
     door.session.hold("rate")
     door.session.hold("login")
     assert door.transport.producerState == "paused"
@@ -146,13 +145,13 @@ def test_reading_pauses_at_the_first_hold_and_resumes_after_the_last():
 
 
 def test_releasing_what_is_not_held_reads_nothing_more():
-    door = RecordingDoor(FakeServer())
+    door = RecordingDoor(ChatHarness())
     door.session.release("login")
     assert door.readOns == 0
 
 
 def test_a_client_over_its_rate_is_held_until_a_token_is_back():
-    server = FakeServer(rate=1, burst=2)
+    server = ChatHarness(rate=1, burst=2)
     door = RecordingDoor(server)
     for _ in range(2):
         door.session.take()
@@ -163,7 +162,7 @@ def test_a_client_over_its_rate_is_held_until_a_token_is_back():
 
 
 def test_nothing_is_read_on_once_closing():
-    server = FakeServer(rate=1, burst=1)
+    server = ChatHarness(rate=1, burst=1)
     door = RecordingDoor(server)
     door.session.take()
     door.session.pace()
@@ -176,14 +175,14 @@ def test_nothing_is_read_on_once_closing():
 
 
 def test_output_is_written_while_the_client_reads():
-    door = RecordingDoor(FakeServer(maxBuffer=10))
+    door = RecordingDoor(ChatHarness(maxBuffer=10))
     door.session.deliver(b"x" * 100)
     assert door.transport.value() == b"x" * 100
     assert not door.session.closing
 
 
 def test_a_client_that_stops_reading_is_dropped_once_past_max_buffer():
-    door = RecordingDoor(FakeServer(maxBuffer=10))
+    door = RecordingDoor(ChatHarness(maxBuffer=10))
     door.session.pauseProducing()  # what a transport does with a full buffer
     door.session.deliver(b"x" * 5)
     assert not door.session.closing
@@ -200,7 +199,7 @@ def test_a_client_that_stops_reading_is_dropped_once_past_max_buffer():
 
 
 def test_close_says_its_notice_then_ends_and_aborts_after_the_grace():
-    server = FakeServer()
+    server = ChatHarness()
     door = RecordingDoor(server)
     door.close("Quit")
     assert door.transport.value() == b"bye\n" and door.ended
@@ -213,7 +212,7 @@ def test_close_says_its_notice_then_ends_and_aborts_after_the_grace():
 
 
 def test_the_leave_reason_is_what_the_others_are_told():
-    server = FakeServer()
+    server = ChatHarness()
     bob = server.login("bob")
     door = RecordingDoor(server)
     door.session.login(ChosenName("alice"), "alice")
@@ -224,7 +223,7 @@ def test_the_leave_reason_is_what_the_others_are_told():
 
 
 def test_without_a_leave_reason_the_loss_is_told():
-    server = FakeServer()
+    server = ChatHarness()
     bob = server.login("bob")
     door = RecordingDoor(server)
     door.session.login(ChosenName("alice"), "alice")
@@ -237,7 +236,7 @@ def test_without_a_leave_reason_the_loss_is_told():
 
 
 def test_the_login_timeout_is_told_to_the_door():
-    server = FakeServer(loginTimeout=5.0)
+    server = ChatHarness(loginTimeout=5.0)
     door = RecordingDoor(server)
     server.clock.advance(4.9)
     assert door.said == []
@@ -246,7 +245,7 @@ def test_the_login_timeout_is_told_to_the_door():
 
 
 def test_activity_starts_the_idle_timeout_again():
-    server = FakeServer(loginTimeout=5.0, idleTimeout=10.0)
+    server = ChatHarness(loginTimeout=5.0, idleTimeout=10.0)
     door = RecordingDoor(server)
     door.session.login(ChosenName("alice"), "alice")
     server.clock.advance(9)
@@ -261,7 +260,7 @@ def test_activity_starts_the_idle_timeout_again():
 
 
 def test_a_login_greets_the_user_and_reads_on():
-    server = FakeServer()
+    server = ChatHarness()
     door = RecordingDoor(server)
     door.session.login(ChosenName("alice"), "alice")
     assert door.said == ["welcome alice"]
@@ -270,7 +269,7 @@ def test_a_login_greets_the_user_and_reads_on():
 
 
 def test_a_login_refused_by_the_chat_is_said_at_once():
-    server = FakeServer()
+    server = ChatHarness()
     server.login("alice")
     door = RecordingDoor(server)
     door.session.login(ChosenName("alice"), "alice")
@@ -280,7 +279,7 @@ def test_a_login_refused_by_the_chat_is_said_at_once():
 
 def test_wrong_logins_are_answered_after_the_throttle_and_the_third_closes():
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret")
-    server = FakeServer(checkers=[checker], loginTimeout=0)
+    server = ChatHarness(checkers=[checker], loginTimeout=0)
     door = RecordingDoor(server)
     for strike in ("again", "again", "last"):
         door.session.login(UsernamePassword(b"alice", b"guess"), "alice")
@@ -294,7 +293,7 @@ def test_wrong_logins_are_answered_after_the_throttle_and_the_third_closes():
 
 def test_a_login_answered_after_the_connection_went_logs_nobody_in():
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret")
-    server = FakeServer(checkers=[checker])
+    server = ChatHarness(checkers=[checker])
     door = RecordingDoor(server)
     door.session.connectionLost(Failure(error.ConnectionDone()))
     door.session.login(UsernamePassword(b"alice", b"s3cret"), "alice")

@@ -6,6 +6,7 @@ one session on a fake clock (keepalive, pacing, timeouts).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from chatserver.doors.web.codec import WebCodec, split_messages
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.doors.web.protocol import WebSession
 from chatserver.history.store import ACTION, HistoryEntry
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
 
 
 def test_each_event_is_one_json_line_even_with_newlines_in_its_text():
@@ -88,13 +89,22 @@ def test_good_client_messages():
 
 
 class FakeTransport:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
+    def __init__(self, flush: Callable[[], None]) -> None:
+        self._flush = flush
+        self._sent: list[dict[str, Any]] = []
         self.pings = 0
         self.closed: int | None = None
 
+    @property
+    def sent(self) -> list[dict[str, Any]]:
+        """
+        The messages sent, the current turn ended.
+        """
+        self._flush()
+        return self._sent
+
     def sendTextMessage(self, text: str) -> None:
-        self.sent.append(json.loads(text))
+        self._sent.append(json.loads(text))
 
     def ping(self, payload: bytes = b"") -> None:
         self.pings += 1
@@ -141,9 +151,9 @@ class FakeRequest:
         pass
 
 
-def session(server: FakeServer) -> tuple[WebSession, FakeTransport, FakeTCP]:
-    transport = FakeTransport()
-    request = FakeRequest(transport.sent)
+def session(server: ChatHarness) -> tuple[WebSession, FakeTransport, FakeTCP]:
+    transport = FakeTransport(server.flush)
+    request = FakeRequest(transport._sent)
     web = WebSession(server.server, WebCodec(), request)  # type: ignore[arg-type]
     web.negotiationStarted(transport)  # type: ignore[arg-type]
     web.negotiationFinished()
@@ -151,7 +161,7 @@ def session(server: FakeServer) -> tuple[WebSession, FakeTransport, FakeTCP]:
 
 
 def test_a_client_that_does_not_answer_pings_is_dropped():
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     web, transport, tcp = session(server)
     web.textMessageReceived('{"type": "login", "name": "bob"}')
     server.clock.advance(web.pingInterval)
@@ -166,7 +176,7 @@ def test_a_client_that_does_not_answer_pings_is_dropped():
 
 
 def test_a_flood_pauses_reading_and_nothing_is_dropped():
-    server = FakeServer(rate=2, burst=2)
+    server = ChatHarness(rate=2, burst=2)
     web, transport, tcp = session(server)
     web.textMessageReceived('{"type": "login", "name": "bob"}')
     for i in range(5):
@@ -180,7 +190,7 @@ def test_a_flood_pauses_reading_and_nothing_is_dropped():
 
 
 def test_the_login_timeout():
-    server = FakeServer(loginTimeout=5.0)
+    server = ChatHarness(loginTimeout=5.0)
     _, transport, tcp = session(server)
     server.clock.advance(5)
     assert transport.sent[-1] == {
@@ -193,7 +203,7 @@ def test_the_login_timeout():
 
 
 def test_web_users_are_shown_on_irc_as_coming_from_the_web_door():
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     web, _, _ = session(server)
     web.textMessageReceived('{"type": "login", "name": "bob"}')
     bob = server.realm.get("bob")

@@ -14,10 +14,11 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
-from chatserver.doors.line import lines
 from chatserver.doors.web.resource import refusal, web_site
 from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
-from tests.harness import FakeServer
+from chatserver.testing import WEBSOCKET_UPGRADE as UPGRADE
+from chatserver.testing import ChatHarness
+from chatwire import lines
 
 _ports = count(20000)
 
@@ -25,15 +26,6 @@ _ports = count(20000)
 HOST = "192.0.2.7"
 
 PAGE = b"GET / HTTP/1.1\r\nHost: chat.example\r\n\r\n"
-UPGRADE = (
-    b"GET /ws HTTP/1.1\r\n"
-    b"Host: chat.example\r\n"
-    b"Upgrade: websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    b"Sec-WebSocket-Version: 13\r\n"
-    b"\r\n"
-)
 
 
 class Transport(StringTransport):
@@ -44,8 +36,8 @@ class Transport(StringTransport):
         super().abortConnection()
 
 
-def web_door(**settings: Any) -> tuple[FakeServer, AdmittingFactory]:
-    server = FakeServer(**settings)
+def web_door(**settings: Any) -> tuple[ChatHarness, AdmittingFactory]:
+    server = ChatHarness(**settings)
     return server, server.server.gate(web_site(server.server, []), refusal)
 
 

@@ -20,8 +20,8 @@ from chatserver.doors.web.messages import (
     _too_deep,
     parse_message,
 )
+from chatserver.testing import ChatHarness
 from tests.doors.test_web import session
-from tests.harness import FakeServer
 
 # Any text, lone surrogates and JSON's own special characters included.
 hostile_text = st.text(
@@ -124,7 +124,7 @@ def test_any_json_is_taken_or_refused_with_a_bad_message(value):
     ],
 )
 def test_a_hostile_message_gets_one_error_and_the_connection_stays(text):
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     web, transport, tcp = session(server)
     web.textMessageReceived('{"type": "login", "name": "bob"}')
     del transport.sent[:]

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
+from chatserver.testing import ChatHarness
 from tests.doors.test_web import session
-from tests.harness import FakeServer
 
 
 def logged_in():
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     web, transport, _ = session(server)
     web.textMessageReceived('{"type": "login", "name": "bob"}')
     for text in ("deploy one", "nothing", "deploy two"):

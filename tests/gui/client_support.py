@@ -30,16 +30,16 @@ from twisted.trial.unittest import TestCase
 
 from chatclient.app import ChatClient, Options
 from chatserver.config import ChatConfig
-from chatserver.doors.line import lines
 from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.history.store import HistoryStore
 from chatserver.server import ChatServer
+from chatwire import lines
 from tests.client.certs import SelfSigned
 
 TIMEOUT = 15.0
 
 
-def waitUntil(
+def wait_until(
     condition: Callable[[], object], what: str, timeout: float = TIMEOUT
 ) -> defer.Deferred[None]:
     """
@@ -93,19 +93,19 @@ class OtherUser(LineReceiver):
         def done(_: object) -> None:
             self._prompts[field] = seen + 1
 
-        return waitUntil(lambda: count() > seen, f"a {field} prompt").addCallback(done)
+        return wait_until(lambda: count() > seen, f"a {field} prompt").addCallback(done)
 
     def say(self, text: str) -> None:
         self.sendLine(text.encode("utf-8"))
 
     def received(self, event: lines.Event) -> defer.Deferred[None]:
-        return waitUntil(lambda: event in self.events, f"{event} in {self.events}")
+        return wait_until(lambda: event in self.events, f"{event} in {self.events}")
 
     def received_text(self, text: str) -> defer.Deferred[None]:
         """
         Wait for a chat line (of anyone's) saying C{text}.
         """
-        return waitUntil(
+        return wait_until(
             lambda: any(getattr(e, "text", None) == text for e in self.events),
             f"a line saying {text!r}",
         )
@@ -180,7 +180,7 @@ class ClientTestCase(TestCase):
         self.session = self.client.session
         tksupport.install(self.root)
         self.addCleanup(self.client.close)
-        yield waitUntil(self.root.winfo_viewable, "the window on screen")
+        yield wait_until(self.root.winfo_viewable, "the window on screen")
         self.client.start()
 
     def destroyWindow(self) -> None:
@@ -282,7 +282,7 @@ class ClientTestCase(TestCase):
         return list(self.window.users.get(0, "end"))
 
     def loggedIn(self) -> defer.Deferred[None]:
-        return waitUntil(
+        return wait_until(
             lambda: self.session.loggedIn and self.window.chat.winfo_ismapped(),
             "the chat view",
         )

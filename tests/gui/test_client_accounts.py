@@ -21,9 +21,9 @@ from twisted.internet import defer
 from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
 from zope.interface import implementer
 
-from chatserver.doors.line import lines
-from tests.client.certs import selfSigned
-from tests.gui.client_support import ClientTestCase, waitUntil
+from chatwire import lines
+from tests.client.certs import self_signed
+from tests.gui.client_support import ClientTestCase, wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -41,11 +41,11 @@ class AccountTests(ClientTestCase):
     @defer.inlineCallbacks
     def asked(self) -> Generator[defer.Deferred[Any], Any, None]:
         asked = "the server asks for the password of alice"
-        yield waitUntil(lambda: self.passwordError() == asked, "the password field")
+        yield wait_until(lambda: self.passwordError() == asked, "the password field")
         entry = self.window.formEntries["password"]
         assert self.window.passwordShown()
         assert str(entry.cget("show")) == "*"
-        yield waitUntil(lambda: self.root.focus_get() is entry, "its focus")
+        yield wait_until(lambda: self.root.focus_get() is entry, "its focus")
 
     @defer.inlineCallbacks
     def test_wrong_password_then_the_right_one(
@@ -68,7 +68,7 @@ class AccountTests(ClientTestCase):
         protocol = self.session.connection.protocol
         self.type(window.formEntries["password"], "n0pe")
         wrong = "wrong name or password"
-        yield waitUntil(lambda: self.passwordError() == wrong, "the wrong password")
+        yield wait_until(lambda: self.passwordError() == wrong, "the wrong password")
         assert window.passwordVar.get() == ""  # not kept
         assert self.statusText() == f"Cannot log in as alice: {wrong}."
         self.type(window.formEntries["password"], "s3cret")
@@ -90,7 +90,7 @@ class AccountTests(ClientTestCase):
         yield self.otherUser("bob", "hunter2")
         self.type(self.window.formEntries["name"], "bob")
         error = self.window.formErrors["name"]
-        yield waitUntil(lambda: error.cget("text"), "the name error")
+        yield wait_until(lambda: error.cget("text"), "the name error")
         assert error.cget("text") == "bob is already logged in"
         self.type(self.window.formEntries["name"], "alice")
         yield self.asked()
@@ -107,17 +107,17 @@ class AccountTests(ClientTestCase):
         wrong = "wrong name or password"
         for attempt in range(3):
             self.type(window.formEntries["password"], f"n0pe{attempt}")
-            yield waitUntil(
+            yield wait_until(
                 lambda: self.passwordError().startswith(wrong), f"failure {attempt}"
             )
             if attempt < 2:
                 window.formErrors["password"].configure(text="")
         goodbye = "wrong name or password; too many failures, goodbye"
         closed = "closed the connection after failed logins"
-        yield waitUntil(lambda: closed in self.statusText(), "the closed connection")
+        yield wait_until(lambda: closed in self.statusText(), "the closed connection")
         assert self.passwordError() == goodbye
         assert not window.reconnectButton.winfo_ismapped()
-        yield waitUntil(lambda: not self.session.connection.active, "not retrying")
+        yield wait_until(lambda: not self.session.connection.active, "not retrying")
         assert window.form.winfo_ismapped()
         # The right password on a new connection, when the user says so.
         self.type(window.formEntries["password"], "s3cret")
@@ -135,12 +135,12 @@ class ReloginTests(ClientTestCase):
         window = self.window
         # --name: connects at once, and the form asks for the password.
         entry = window.formEntries["password"]
-        yield waitUntil(window.passwordShown, "the password field")
-        yield waitUntil(lambda: self.root.focus_get() is entry, "its focus")
+        yield wait_until(window.passwordShown, "the password field")
+        yield wait_until(lambda: self.root.focus_get() is entry, "its focus")
         self.type(entry, "s3cret")
         yield self.loggedIn()
         yield self.stopServer()
-        yield waitUntil(lambda: "Retrying in" in self.statusText(), "the countdown")
+        yield wait_until(lambda: "Retrying in" in self.statusText(), "the countdown")
         yield self.startServer()
         bob = yield self.otherUser("bob", "hunter2")
         window.reconnectButton.invoke()
@@ -152,14 +152,14 @@ class ReloginTests(ClientTestCase):
 
 class TLSAccountTests(ClientTestCase):
     checkers = accounts()
-    serverCertificate = selfSigned()
+    serverCertificate = self_signed()
     tls = True
 
     @defer.inlineCallbacks
     def test_password_over_tls(self) -> Generator[defer.Deferred[Any], Any, None]:
         window = self.window
         self.type(window.formEntries["name"], "alice")
-        yield waitUntil(window.passwordShown, "the password field")
+        yield wait_until(window.passwordShown, "the password field")
         self.type(window.formEntries["password"], "s3cret")
         yield self.loggedIn()
         assert self.statusText().endswith("as alice (TLS).")

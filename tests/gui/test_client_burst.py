@@ -12,7 +12,7 @@ import pytest
 from twisted.internet import defer
 
 from chatclient.model import Conversation, ViewLine
-from tests.gui.client_support import ClientTestCase, waitUntil
+from tests.gui.client_support import ClientTestCase, wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -29,7 +29,7 @@ class BurstTests(ClientTestCase):
     ) -> Generator[defer.Deferred[Any], Any, None]:
         bob = yield self.otherUser("bob")
         yield self.loggedIn()
-        yield waitUntil(lambda: self.userList() == ["alice", "bob"], "bob")
+        yield wait_until(lambda: self.userList() == ["alice", "bob"], "bob")
         window, model = self.window, self.model
         # Count the batches, and the Tk events handled between them: a Tk
         # timer ticks only when Tk gets to run its event loop.
@@ -55,7 +55,7 @@ class BurstTests(ClientTestCase):
             b"".join(f"burst line {i}\r\n".encode() for i in range(BURST))
         )
         last = f"<bob> burst line {BURST - 1}"
-        yield waitUntil(
+        yield wait_until(
             lambda: last in window.text.get("end-2l", "end") and not model.pending,
             "the burst drained",
             timeout=60,
@@ -88,14 +88,14 @@ class ScrollbackTests(ClientTestCase):
         text = self.window.text
         for i in range(80):
             bob.say(f"old {i}")
-        yield waitUntil(lambda: "<bob> old 79" in self.chatText(), "80 lines")
+        yield wait_until(lambda: "<bob> old 79" in self.chatText(), "80 lines")
         assert self.window.lineCount() == 60
         text.yview("30.0")  # reading in the middle
         self.root.update()
         reading = text.get("@0,0 linestart", "@0,0 lineend")
         for i in range(10):
             bob.say(f"new {i}")
-        yield waitUntil(lambda: "<bob> new 9" in self.chatText(), "10 more")
+        yield wait_until(lambda: "<bob> new 9" in self.chatText(), "10 more")
         self.root.update()
         assert self.window.lineCount() == 60
         assert text.get("@0,0 linestart", "@0,0 lineend") == reading

@@ -18,8 +18,8 @@ from twisted.internet import defer, error, protocol, reactor, tksupport
 from twisted.python.failure import Failure
 
 from chatclient.app import Options, prepare
-from chatserver.doors.line import lines
-from tests.client.certs import selfSigned
+from chatwire import lines
+from tests.client.certs import self_signed
 from tests.gui.client_support import ClientTestCase
 
 pytestmark = pytest.mark.gui
@@ -75,7 +75,7 @@ class ProgramTests(ClientTestCase):
 
 
 class TLSProgramTests(ClientTestCase):
-    serverCertificate = selfSigned()
+    serverCertificate = self_signed()
 
     @defer.inlineCallbacks
     def test_python_m_chatclient_over_tls(

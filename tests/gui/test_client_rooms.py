@@ -15,9 +15,9 @@ import pytest
 from twisted.internet import defer
 
 from chatclient.model import Conversation
-from chatserver.doors.line import lines
 from chatserver.history.memory import MemoryHistory
-from tests.gui.client_support import ClientTestCase, OtherUser, waitUntil
+from chatwire import lines
+from tests.gui.client_support import ClientTestCase, OtherUser, wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -36,7 +36,7 @@ class RoomsTestCase(ClientTestCase):
         yield super().setUp()
         self.bob = yield self.otherUser("bob")
         yield self.loggedIn()
-        yield waitUntil(lambda: self.window.tabLabels() == ["#lobby"], "#lobby")
+        yield wait_until(lambda: self.window.tabLabels() == ["#lobby"], "#lobby")
 
     def conversation(self, name: str) -> Conversation:
         conversation = self.model.conversation(name)
@@ -50,7 +50,7 @@ class RoomsTestCase(ClientTestCase):
         return self.window.conversationText(name)
 
     def showing(self, name: str, text: str) -> defer.Deferred[None]:
-        return waitUntil(lambda: text in self.text(name), f"{text!r} in {name}")
+        return wait_until(lambda: text in self.text(name), f"{text!r} in {name}")
 
     def selectTab(self, name: str) -> None:
         """
@@ -71,7 +71,7 @@ class RoomsTestCase(ClientTestCase):
         """
         for room in rooms:
             self.say(f"/join {room}")
-            yield waitUntil(partial(self.hasTab, room), f"{room} tab")
+            yield wait_until(partial(self.hasTab, room), f"{room} tab")
 
     def hasTab(self, name: str) -> bool:
         return name in self.window.tabLabels()
@@ -100,7 +100,7 @@ class RoomsTestCase(ClientTestCase):
                 return getattr(event.line, "text", None) == text
             return getattr(event, "text", None) == text
 
-        return waitUntil(lambda: any(said(e) for e in other.events), f"{text!r} heard")
+        return wait_until(lambda: any(said(e) for e in other.events), f"{text!r} heard")
 
     def unfocus(self) -> None:
         entry = self.window.entry
@@ -120,9 +120,9 @@ class TabsTests(RoomsTestCase):
         assert self.window.tabLabels() == ["#lobby", "#dev"]
         # A room joined is selected, with its members and topic.
         assert self.model.selected is self.conversation("#dev")
-        yield waitUntil(lambda: self.userList() == ["alice"], "#dev's members")
+        yield wait_until(lambda: self.userList() == ["alice"], "#dev's members")
         self.bob.say("/join #dev")
-        yield waitUntil(lambda: self.userList() == ["alice", "bob"], "bob in #dev")
+        yield wait_until(lambda: self.userList() == ["alice", "bob"], "bob in #dev")
         self.bob.say("in dev")
         yield self.showing("#dev", "<bob> in dev")
         assert "in dev" not in self.text("#lobby")
@@ -153,7 +153,7 @@ class TabsTests(RoomsTestCase):
         yield self.join("#dev")
         self.say("/topic release on friday")
         topic = self.window.views[id(self.conversation("#dev"))][1]
-        yield waitUntil(
+        yield wait_until(
             lambda: topic.cget("text") == "release on friday", "the topic label"
         )
 
@@ -166,12 +166,12 @@ class TabsTests(RoomsTestCase):
         bob = yield self.otherIn("carol", "#dev")
         bob.say("one")
         bob.say("two")
-        yield waitUntil(
+        yield wait_until(
             lambda: self.window.tabLabels() == ["#lobby", "#dev (2)"], "2 unread"
         )
         assert not self.conversation("#dev").mention
         bob.say("are you there, Alice?")
-        yield waitUntil(
+        yield wait_until(
             lambda: self.window.tabLabels() == ["#lobby", "@ #dev (3)"], "a mention"
         )
         view = self.view("#dev")
@@ -179,7 +179,7 @@ class TabsTests(RoomsTestCase):
         assert "mention" in view.tag_names(start)
         # Reading the tab clears both.
         self.selectTab("#dev")
-        yield waitUntil(lambda: self.window.tabLabels() == ["#lobby", "#dev"], "read")
+        yield wait_until(lambda: self.window.tabLabels() == ["#lobby", "#dev"], "read")
 
 
 class PrivateTests(RoomsTestCase):
@@ -188,7 +188,7 @@ class PrivateTests(RoomsTestCase):
         self,
     ) -> Generator[defer.Deferred[Any], Any, None]:
         self.bob.say("/msg alice psst")
-        yield waitUntil(
+        yield wait_until(
             lambda: self.window.tabLabels() == ["#lobby", "bob (1)"], "bob's tab"
         )
         assert "*bob* psst" in self.text("bob")
@@ -196,7 +196,7 @@ class PrivateTests(RoomsTestCase):
         assert self.model.selected is self.conversation("#lobby")
         # A plain line in that tab goes to bob alone.
         self.selectTab("bob")
-        yield waitUntil(lambda: self.window.tabLabels() == ["#lobby", "bob"], "read")
+        yield wait_until(lambda: self.window.tabLabels() == ["#lobby", "bob"], "read")
         self.say("what is it?")
         yield self.bob.received(lines.PrivateIn("alice", "what is it?"))
         yield self.showing("bob", "-> *bob* what is it?")
@@ -208,7 +208,7 @@ class PrivateTests(RoomsTestCase):
     ) -> Generator[defer.Deferred[Any], Any, None]:
         self.say("/msg bob lunch?")
         yield self.bob.received(lines.PrivateIn("alice", "lunch?"))
-        yield waitUntil(lambda: self.window.tabLabels() == ["#lobby", "bob"], "tab")
+        yield wait_until(lambda: self.window.tabLabels() == ["#lobby", "bob"], "tab")
         yield self.showing("bob", "-> *bob* lunch?")
         self.bob.say("/msg alice yes, at noon")
         yield self.showing("bob", "*bob* yes, at noon")
@@ -222,10 +222,10 @@ class PrivateTests(RoomsTestCase):
         yield self.showing("bob", "*bob* first")
         self.selectTab("bob")
         self.window.closeButton.invoke()
-        yield waitUntil(lambda: self.window.tabLabels() == ["#lobby"], "hidden")
+        yield wait_until(lambda: self.window.tabLabels() == ["#lobby"], "hidden")
         assert self.model.selected is self.conversation("#lobby")
         self.bob.say("/msg alice second")
-        yield waitUntil(lambda: len(self.window.tabLabels()) == 2, "shown again")
+        yield wait_until(lambda: len(self.window.tabLabels()) == 2, "shown again")
         # Its scrollback was kept.
         assert "*bob* first" in self.text("bob")
         yield self.showing("bob", "*bob* second")
@@ -281,7 +281,7 @@ class HistoryTests(RoomsTestCase):
         assert "<carol> old 79" not in self.text("#dev")
         assert "<carol> old 80" in self.text("#dev")
         view = self.view("#dev")
-        yield waitUntil(lambda: view.yview()[1] == 1.0, "following the end")
+        yield wait_until(lambda: view.yview()[1] == 1.0, "following the end")
 
         def top() -> str:
             return view.get("@0,0 linestart", "@0,0 lineend")
@@ -291,7 +291,7 @@ class HistoryTests(RoomsTestCase):
             self.root.update()
             reading = top()
             line = f"<carol> old {newest}"
-            done = waitUntil(lambda: line in self.text("#dev"), line)
+            done = wait_until(lambda: line in self.text("#dev"), line)
 
             def stayed(_: object) -> None:
                 self.root.update()
@@ -335,7 +335,7 @@ class ReconnectTests(RoomsTestCase):
         yield self.heard(carol, "mine before")
         yield self.stopServer()
         lost = f"Connection to 127.0.0.1:{self.port} lost"
-        yield waitUntil(lambda: lost in self.statusText(), "lost")
+        yield wait_until(lambda: lost in self.statusText(), "lost")
         yield self.startServer()
         watcher = yield self.otherIn("watcher", "#dev")
         carol = yield self.otherIn("carol", "#dev")
@@ -345,13 +345,13 @@ class ReconnectTests(RoomsTestCase):
         self.window.reconnectButton.invoke()
         yield self.showing("#dev", "<carol> while away 2")
         user = self.server.realm.get("alice")
-        yield waitUntil(
+        yield wait_until(
             lambda: user is not None and len(user.rooms) == 3, "three rooms again"
         )
         assert user is not None
         assert [r.name for r in user.rooms] == ["#lobby", "#dev", "#ops"]
         assert self.window.tabLabels()[:3] == ["#lobby", "#dev", "#ops"]
-        yield waitUntil(
+        yield wait_until(
             lambda: any(
                 e == lines.InRoom("#dev", lines.Joined("alice")) for e in watcher.events
             ),
@@ -384,7 +384,7 @@ class ClosingTests(RoomsTestCase):
         yield self.showing("#dev", "--> bob has joined")
         assert self.model.selected is self.conversation("#dev")
         self.window.closeButton.invoke()
-        yield waitUntil(
+        yield wait_until(
             lambda: any(
                 isinstance(e, lines.InRoom)
                 and e.room == "#dev"
@@ -394,7 +394,7 @@ class ClosingTests(RoomsTestCase):
             ),
             "alice parts #dev",
         )
-        yield waitUntil(lambda: self.window.tabLabels() == ["#lobby"], "the tab gone")
+        yield wait_until(lambda: self.window.tabLabels() == ["#lobby"], "the tab gone")
         assert self.model.selected is self.conversation("#lobby")
         user = self.server.realm.get("alice")
         assert user is not None
@@ -411,9 +411,9 @@ class ClosingTests(RoomsTestCase):
         carol = yield self.otherIn("carol", "#dev")
         carol.say("in dev")
         carol.say("in dev again")
-        yield waitUntil(lambda: self.root.title().startswith("(3) "), "3 unread")
+        yield wait_until(lambda: self.root.title().startswith("(3) "), "3 unread")
         assert self.window.tabLabels() == ["#lobby (1)", "#dev (2)"]
         self.window.entry.event_generate("<FocusIn>")
-        yield waitUntil(lambda: self.root.title().startswith("alice on "), "focused")
+        yield wait_until(lambda: self.root.title().startswith("alice on "), "focused")
         # Focusing reads the selected tab only.
         assert self.window.tabLabels() == ["#lobby", "#dev (2)"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from twisted.internet import defer
 
-from tests.gui.client_support import waitUntil
+from tests.gui.client_support import wait_until
 from tests.gui.test_client_rooms import RoomsTestCase
 
 pytestmark = pytest.mark.gui
@@ -31,12 +31,12 @@ class SearchTests(RoomsTestCase):
         self.press(window.entry, "<Control-f>")
         assert window.searchBar.winfo_manager() == "pack"
         self.type(window.searchEntry, "deploy")
-        yield waitUntil(lambda: window.results.size() == 1, "one result")
+        yield wait_until(lambda: window.results.size() == 1, "one result")
         assert window.results.get(0).startswith("#dev  ")
         assert window.results.get(0).endswith("<bobby> the déploy is done")
         assert window.searchLabel.cget("text") == "1 found for deploy (no more)"
         self.press(window.results, "<Return>")
-        yield waitUntil(
+        yield wait_until(
             lambda: self.view("#dev").tag_ranges("found"), "the line marked"
         )
         assert self.model.selected is self.conversation("#dev")

@@ -15,9 +15,9 @@ import pytest
 from twisted.internet import defer
 
 from chatclient import session
-from chatserver.doors.line import lines
-from tests.client.certs import selfSigned
-from tests.gui.client_support import ClientTestCase, waitUntil
+from chatwire import lines
+from tests.client.certs import self_signed
+from tests.gui.client_support import ClientTestCase, wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -27,7 +27,7 @@ class TrustedTests(ClientTestCase):
     The client trusts the server's self-signed certificate (C{--ca}).
     """
 
-    serverCertificate = selfSigned()
+    serverCertificate = self_signed()
     tls = True
 
     @defer.inlineCallbacks
@@ -48,13 +48,13 @@ class TrustedTests(ClientTestCase):
         self.type(window.entry, "over TLS")
         yield bob.received(lines.Message("alice", "over TLS"))
         bob.say("over TCP")
-        yield waitUntil(lambda: "<bob> over TCP" in self.chatText(), "bob's line")
+        yield wait_until(lambda: "<bob> over TCP" in self.chatText(), "bob's line")
 
     @defer.inlineCallbacks
     def test_reconnects_over_tls(self) -> Generator[defer.Deferred[Any], Any, None]:
         yield self.login("alice")
         yield self.stopServer()
-        yield waitUntil(lambda: "Retrying in" in self.statusText(), "the countdown")
+        yield wait_until(lambda: "Retrying in" in self.statusText(), "the countdown")
         yield self.startServer()
         bob = yield self.otherUser("bob")
         self.window.reconnectButton.invoke()
@@ -67,7 +67,7 @@ class TLSBoxTests(ClientTestCase):
     The TLS box on the connect form decides, whatever the command line said.
     """
 
-    serverCertificate = selfSigned()
+    serverCertificate = self_signed()
 
     @defer.inlineCallbacks
     def test_tick_the_box_and_connect(
@@ -88,7 +88,7 @@ class TLSBoxTests(ClientTestCase):
         # The TLS port waits for a handshake that never comes.
         self.patch(session, "SILENCE", 0.5)
         self.type(self.window.formEntries["name"], "alice")
-        yield waitUntil(lambda: "said nothing" in self.statusText(), "the hint")
+        yield wait_until(lambda: "said nothing" in self.statusText(), "the hint")
         assert self.statusText().endswith("Is it a TLS port? Then tick TLS.")
 
     @defer.inlineCallbacks
@@ -100,7 +100,7 @@ class TLSBoxTests(ClientTestCase):
         self.window.tlsBox.invoke()
         self.type(self.window.formEntries["name"], "alice")
         error = self.window.formErrors["tls"]
-        yield waitUntil(lambda: error.cget("text"), "the TLS error")
+        yield wait_until(lambda: error.cget("text"), "the TLS error")
         assert "is it a TLS port?" in error.cget("text")
         assert not self.session.connection.active
 
@@ -110,7 +110,7 @@ class UntrustedTests(ClientTestCase):
     The server's certificate is not the one the client was given.
     """
 
-    serverCertificate = selfSigned()
+    serverCertificate = self_signed()
     tls = True
 
     @defer.inlineCallbacks
@@ -119,7 +119,7 @@ class UntrustedTests(ClientTestCase):
     ) -> Generator[defer.Deferred[Any], Any, None]:
         self.withWindow = False
         yield super().setUp()
-        _, other = selfSigned().write(self.directory, "other")
+        _, other = self_signed().write(self.directory, "other")
         self.ca = str(other)  # another self-signed certificate as --ca
         yield self.openWindow()
 
@@ -134,7 +134,7 @@ class UntrustedTests(ClientTestCase):
         window = self.window
         self.type(window.formEntries["name"], "alice")
         error = window.formErrors["tls"]
-        yield waitUntil(lambda: error.cget("text"), "the TLS error on the form")
+        yield wait_until(lambda: error.cget("text"), "the TLS error on the form")
         address = f"127.0.0.1:{self.port}"
         assert error.cget("text").startswith(f"the certificate of {address} ")
         assert why in error.cget("text")
@@ -145,18 +145,18 @@ class UntrustedTests(ClientTestCase):
         assert window.form.winfo_ismapped()
         assert not window.reconnectButton.winfo_ismapped()
         # The chat view takes its lines in batches, at the end of a turn.
-        yield waitUntil(
+        yield wait_until(
             lambda: f"Not connected: the certificate of {address}" in self.chatText(),
             "the notice in the chat view",
         )
         # It stays refused: not connecting again by itself.
-        yield waitUntil(lambda: not self.session.connection.active, "stopped")
+        yield wait_until(lambda: not self.session.connection.active, "stopped")
         assert not self.session.loggedIn
         assert len(self.server.realm) == 0
         # Trying again is one more attempt, refused the same way.
         error.configure(text="")
         self.press(window.formEntries["name"], "<Return>")
-        yield waitUntil(lambda: error.cget("text"), "refused again")
+        yield wait_until(lambda: error.cget("text"), "refused again")
         assert why in error.cget("text")
 
 
@@ -165,7 +165,7 @@ class HostNameTests(UntrustedTests):
     The certificate is trusted, but it is for another host name.
     """
 
-    serverCertificate = selfSigned("chat.example.org", ("chat.example.org",), ())
+    serverCertificate = self_signed("chat.example.org", ("chat.example.org",), ())
 
     @defer.inlineCallbacks
     def setUp(  # type: ignore[override]

@@ -15,8 +15,8 @@ from twisted.internet import defer
 
 from chatclient.window import LINE_COLOURS, NAME_COLOURS, PALETTES
 from chatserver.config import ChatConfig
-from chatserver.doors.line import lines
-from tests.gui.client_support import ClientTestCase, waitUntil
+from chatwire import lines
+from tests.gui.client_support import ClientTestCase, wait_until
 
 pytestmark = pytest.mark.gui
 
@@ -34,11 +34,11 @@ class ConnectFormTests(ClientTestCase):
         assert window.formErrors["name"].cget("text") == "enter a name"
         yield self.login("alice")
         yield bob.received(lines.Joined("alice"))
-        yield waitUntil(lambda: self.userList() == ["alice", "bob"], "the users")
+        yield wait_until(lambda: self.userList() == ["alice", "bob"], "the users")
         assert window.usersLabel.cget("text") == "Members (2)"
         assert "alice on 127.0.0.1:" in self.root.title()
         assert self.statusText() == f"Logged in to 127.0.0.1:{self.port} as alice."
-        yield waitUntil(
+        yield wait_until(
             lambda: "=== Welcome to chat, alice!" in self.chatText(),
             "=== Welcome to chat, alice!",
         )
@@ -49,11 +49,11 @@ class ConnectFormTests(ClientTestCase):
         nameEntry = self.window.formEntries["name"]
         self.type(nameEntry, "Bob")
         error = self.window.formErrors["name"]
-        yield waitUntil(lambda: error.cget("text"), "the name error")
+        yield wait_until(lambda: error.cget("text"), "the name error")
         assert error.cget("text") == "the name Bob is taken, choose another"
         protocol = self.session.connection.protocol
         self.type(nameEntry, "bad name")
-        yield waitUntil(lambda: "invalid name" in error.cget("text"), "invalid")
+        yield wait_until(lambda: "invalid name" in error.cget("text"), "invalid")
         assert "a space" in error.cget("text")
         self.type(nameEntry, "robert")
         yield self.loggedIn()
@@ -68,8 +68,8 @@ class ConnectFormTests(ClientTestCase):
         yield self.stopServer()
         self.type(self.window.formEntries["name"], "alice")
         refused = f"cannot reach 127.0.0.1:{self.port}, is the server running?"
-        yield waitUntil(lambda: refused in self.statusText(), "refused")
-        yield waitUntil(self.window.reconnectButton.winfo_ismapped, "the button")
+        yield wait_until(lambda: refused in self.statusText(), "refused")
+        yield wait_until(self.window.reconnectButton.winfo_ismapped, "the button")
         attempts = self.session.connection
         yield self.startServer()
         yield self.loggedIn()
@@ -82,8 +82,8 @@ class ConnectFormTests(ClientTestCase):
         yield self.otherUser("bob")
         self.type(self.window.formEntries["name"], "alice")
         full = "the server is full, please try again later"
-        yield waitUntil(lambda: full in self.statusText(), "the server is full")
-        yield waitUntil(lambda: "Retrying in" in self.statusText(), "retrying")
+        yield wait_until(lambda: full in self.statusText(), "the server is full")
+        yield wait_until(lambda: "Retrying in" in self.statusText(), "retrying")
         assert f"({full})" in self.statusText()
 
 
@@ -97,7 +97,7 @@ class ChatTests(ClientTestCase):
         yield super().setUp()
         self.bob = yield self.otherUser("bob")
         yield self.loggedIn()  # --name given: it connects at once
-        yield waitUntil(lambda: self.userList() == ["alice", "bob"], "two users")
+        yield wait_until(lambda: self.userList() == ["alice", "bob"], "two users")
 
     @defer.inlineCallbacks
     def test_messages_each_way(self) -> Generator[defer.Deferred[Any], Any, None]:
@@ -108,7 +108,7 @@ class ChatTests(ClientTestCase):
         # Your own line shows at once: the server sends no copy.
         assert "<alice> hello bob" in self.chatText()
         bob.say("hi Alice, welcome")
-        yield waitUntil(lambda: "<bob> hi Alice, welcome" in self.chatText(), "bob")
+        yield wait_until(lambda: "<bob> hi Alice, welcome" in self.chatText(), "bob")
         text = self.window.text
         start = text.search("<bob> hi Alice", "1.0")
         assert "mention" in text.tag_names(start)
@@ -127,19 +127,19 @@ class ChatTests(ClientTestCase):
         yield bob.received(lines.Action("alice", "waves"))
         self.type(entry, "/msg bob psst")
         yield bob.received(lines.PrivateIn("alice", "psst"))
-        yield waitUntil(
+        yield wait_until(
             lambda: "-> *bob* psst" in self.window.conversationText("bob"), "PrivateOut"
         )
         bob.say("/msg alice back")
-        yield waitUntil(
+        yield wait_until(
             lambda: "*bob* back" in self.window.conversationText("bob"), "PrivateIn"
         )
         # A private conversation has its own tab, both ways.
         assert self.window.tabLabels()[-1].startswith("bob")
         self.type(entry, "/msg nobody x")
-        yield waitUntil(lambda: "!!! no such user: nobody" in self.chatText(), "err")
+        yield wait_until(lambda: "!!! no such user: nobody" in self.chatText(), "err")
         self.type(entry, "/help")
-        yield waitUntil(lambda: "/msg NAME TEXT" in self.chatText(), "help")
+        yield wait_until(lambda: "/msg NAME TEXT" in self.chatText(), "help")
         text = self.window.text
         kinds = {"* alice waves": "action", "!!! no such user": "error"}
         for found, kind in kinds.items():
@@ -151,26 +151,26 @@ class ChatTests(ClientTestCase):
     @defer.inlineCallbacks
     def test_user_list_follows(self) -> Generator[defer.Deferred[Any], Any, None]:
         carol = yield self.otherUser("carol")
-        yield waitUntil(lambda: self.userList() == ["alice", "bob", "carol"], "join")
+        yield wait_until(lambda: self.userList() == ["alice", "bob", "carol"], "join")
         assert self.window.usersLabel.cget("text") == "Members (3)"
         carol.say("/nick Anna")
-        yield waitUntil(lambda: self.userList() == ["alice", "Anna", "bob"], "nick")
+        yield wait_until(lambda: self.userList() == ["alice", "Anna", "bob"], "nick")
         self.bob.say("/quit")
-        yield waitUntil(lambda: self.userList() == ["alice", "Anna"], "leave")
-        yield waitUntil(
+        yield wait_until(lambda: self.userList() == ["alice", "Anna"], "leave")
+        yield wait_until(
             lambda: "--> carol has joined" in self.chatText(), "--> carol has joined"
         )
-        yield waitUntil(
+        yield wait_until(
             lambda: "--- carol is now known as Anna" in self.chatText(),
             "--- carol is now known as Anna",
         )
-        yield waitUntil(
+        yield wait_until(
             lambda: "<-- bob has left (Quit)" in self.chatText(),
             "<-- bob has left (Quit)",
         )
         # Our own /nick is followed too: the title and the next login.
         self.type(self.window.entry, "/nick alicia")
-        yield waitUntil(lambda: "alicia" in self.userList(), "own nick")
+        yield wait_until(lambda: "alicia" in self.userList(), "own nick")
         assert self.root.title().startswith("alicia on")
 
     @defer.inlineCallbacks
@@ -204,9 +204,9 @@ class ChatTests(ClientTestCase):
         assert self.model.unread == 0
         self.bob.say("one")
         self.bob.say("two")
-        yield waitUntil(lambda: self.root.title().startswith("(2) "), "unread")
+        yield wait_until(lambda: self.root.title().startswith("(2) "), "unread")
         entry.event_generate("<FocusIn>")
-        yield waitUntil(lambda: self.root.title().startswith("alice"), "read")
+        yield wait_until(lambda: self.root.title().startswith("alice"), "read")
 
     @defer.inlineCallbacks
     def test_reading_older_lines_is_not_interrupted(
@@ -215,18 +215,18 @@ class ChatTests(ClientTestCase):
         text = self.window.text
         for i in range(100):
             self.bob.say(f"line {i}")
-        yield waitUntil(lambda: "line 99" in self.chatText(), "100 lines")
-        yield waitUntil(lambda: text.yview()[1] == 1.0, "following")
+        yield wait_until(lambda: "line 99" in self.chatText(), "100 lines")
+        yield wait_until(lambda: text.yview()[1] == 1.0, "following")
         text.yview_moveto(0.0)
         self.root.update()
         top = text.index("@0,0")
         self.bob.say("line 100")
-        yield waitUntil(lambda: "line 100" in self.chatText(), "line 100")
+        yield wait_until(lambda: "line 100" in self.chatText(), "line 100")
         self.root.update()
         assert text.index("@0,0") == top
         text.yview_moveto(1.0)
         self.bob.say("line 101")
-        yield waitUntil(lambda: "line 101" in self.chatText(), "line 101")
+        yield wait_until(lambda: "line 101" in self.chatText(), "line 101")
         self.root.update()
         assert text.yview()[1] == 1.0
 
@@ -247,21 +247,21 @@ class ReconnectTests(ClientTestCase):
         yield self.loggedIn()
         yield self.stopServer()
         lost = f"Connection to 127.0.0.1:{self.port} lost"
-        yield waitUntil(lambda: lost in self.statusText(), "lost")
-        yield waitUntil(lambda: lost in self.chatText(), lost)
-        yield waitUntil(lambda: "Retrying in" in self.statusText(), "countdown")
+        yield wait_until(lambda: lost in self.statusText(), "lost")
+        yield wait_until(lambda: lost in self.chatText(), lost)
+        yield wait_until(lambda: "Retrying in" in self.statusText(), "countdown")
         button = self.window.reconnectButton
-        yield waitUntil(button.winfo_ismapped, "the Reconnect now button")
+        yield wait_until(button.winfo_ismapped, "the Reconnect now button")
         assert self.userList() == []
         refused = f"cannot reach 127.0.0.1:{self.port}, is the server running?"
-        yield waitUntil(lambda: refused in self.statusText(), "refused")
+        yield wait_until(lambda: refused in self.statusText(), "refused")
         yield self.startServer()
         bob = yield self.otherUser("bob")
         button.invoke()
         yield bob.received(lines.Joined("alice"))  # the same name again
         yield self.loggedIn()
-        yield waitUntil(lambda: self.userList() == ["alice", "bob"], "users again")
-        yield waitUntil(lambda: not button.winfo_ismapped(), "the button hidden")
+        yield wait_until(lambda: self.userList() == ["alice", "bob"], "users again")
+        yield wait_until(lambda: not button.winfo_ismapped(), "the button hidden")
         assert self.statusText() == f"Logged in to 127.0.0.1:{self.port} as alice."
 
 

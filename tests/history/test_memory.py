@@ -15,7 +15,7 @@ from chatserver.history.memory import (
     line_size,
 )
 from chatserver.history.store import MAX_PAGE, MESSAGE, HistoryEntry
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
 from tests.history.support import result
 
 
@@ -338,7 +338,7 @@ def test_the_history_of_parted_rooms_stays_within_the_bound():
     first are forgotten and the last ones keep their newest lines.
     """
     bound = 1 << 20
-    server = FakeServer(rate=0, historyMemory=bound)
+    server = ChatHarness(rate=0, historyMemory=bound)
     alice = server.login("alice")
     line = "x" * 4000
     for n in range(40):

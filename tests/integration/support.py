@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from chatserver.doors.line import lines
+from chatwire import lines
 
 BIN = Path(sys.executable).parent
 TWISTD = str(BIN / "twistd")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chatserver.auth.passwords import PasswordFile, verify_password
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import (
     BIN,
     TWISTD,

@@ -2,7 +2,7 @@
 Per-address limits against a real twistd, from other loopback addresses.
 """
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import Client
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import select
 import socket
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import TIMEOUT, Client
 
 WEB = "tcp:0:interface=127.0.0.1"

@@ -2,7 +2,7 @@
 The chat as clients see it over real sockets, against a real twistd.
 """
 
-from chatserver.doors.line import lines
+from chatwire import lines
 
 
 def test_login_broadcast_and_join_leave_notices(server):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.redis_support import RedisServer, free_port
 from tests.integration.support import (
     TIMEOUT,
@@ -49,9 +49,9 @@ def redis(tmp_path: Path, redis_kind: str) -> Iterator[RedisServer]:
     if redis_kind == "password":
         server = RedisServer(directory, password="s3cret")
     elif redis_kind == "tls":
-        from tests.client.certs import selfSigned
+        from tests.client.certs import self_signed
 
-        key, certificate = selfSigned().write(tmp_path / "certs", "redis")
+        key, certificate = self_signed().write(tmp_path / "certs", "redis")
         server = RedisServer(directory, tls=(key, key, certificate))
     else:
         server = RedisServer(directory)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import TIMEOUT, TWISTD, ChatServer, run, wait_for
 
 PORT = ["--port", "tcp:0:interface=127.0.0.1"]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.irc_support import IrcSocket
 from tests.integration.support import ChatServer
 from tests.integration.wsclient import WebSocketClient

@@ -5,7 +5,7 @@ operator sees it on a real twistd.
 
 from __future__ import annotations
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import history_page
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import (
     TIMEOUT,
     TWISTD,

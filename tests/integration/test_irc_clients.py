@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.irc_support import IrcSocket
 from tests.integration.support import ChatServer, Terminal, wait_for
 

@@ -158,7 +158,7 @@ def test_irc_and_line_users_share_the_chat(server: ChatServer) -> None:
     msg = irc.expect("PRIVMSG")
     assert (msg.prefix, msg.params) == ("l_line!l_line@line", ("#lobby", "hello irc"))
     irc.send("PRIVMSG #lobby :hello line")
-    from chatserver.doors.line import lines
+    from chatwire import lines
 
     assert line.expect(lines.Message("l_irc", "hello line"))
     irc.send("NOTICE l_line :a notice")

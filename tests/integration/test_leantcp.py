@@ -120,7 +120,7 @@ class LeanTCPTests(TestCase):
             for _ in range(1000):
                 if condition():
                     return
-                yield deferLater(0.005)
+                yield defer_later(0.005)
             raise AssertionError("timed out")
 
         return poll()
@@ -173,7 +173,7 @@ class LeanTCPTests(TestCase):
         self.assertEqual(vars(connection.transport), {})
 
 
-def deferLater(seconds: float) -> defer.Deferred[None]:
+def defer_later(seconds: float) -> defer.Deferred[None]:
     from twisted.internet import task
 
     return task.deferLater(reactor, seconds, lambda: None)

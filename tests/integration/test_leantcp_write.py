@@ -28,8 +28,8 @@ from zope.interface import implementer
 
 from chatserver.limits.flow import SendQueueGuard
 from chatserver.tuning.leantcp import LeanServer, lean_reactor
-from tests.client.certs import selfSigned
-from tests.integration.test_leantcp import deferLater
+from tests.client.certs import self_signed
+from tests.integration.test_leantcp import defer_later
 
 
 class ScriptedSocket:
@@ -432,7 +432,7 @@ class RealConnectionTests(TestCase):
             for _ in range(2000):
                 if condition():
                     return
-                yield deferLater(0.005)
+                yield defer_later(0.005)
             raise AssertionError("timed out")
 
         return poll()
@@ -446,7 +446,7 @@ class RealConnectionTests(TestCase):
 
     @defer.inlineCallbacks
     def test_a_tls_connection_round_trips_on_twisteds_write_path(self) -> Any:
-        made = selfSigned()
+        made = self_signed()
         options = ssl.PrivateCertificate.loadPEM(made.key + made.certificate).options()
         servers: list[TLSEcho] = []
 
@@ -472,7 +472,7 @@ class RealConnectionTests(TestCase):
 
     @defer.inlineCallbacks
     def test_ssl_listeners_keep_twisteds_own_connections(self) -> Any:
-        made = selfSigned()
+        made = self_signed()
         pem = self.mktemp()
         with open(pem, "wb") as file:
             file.write(made.key + made.certificate)

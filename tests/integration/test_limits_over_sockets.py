@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import Client, wait_for
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import TIMEOUT, ChatServer, Client, history_page
 
 InRoom = lines.InRoom

@@ -11,7 +11,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import TIMEOUT, ChatServer, Client
 
 Start = Callable[..., ChatServer]

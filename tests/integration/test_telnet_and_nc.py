@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import Terminal, run
 
 

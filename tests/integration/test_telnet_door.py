@@ -5,7 +5,7 @@ listener of a real twistd, with raw-socket users on its C{--port}.
 
 from collections.abc import Callable
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import ChatServer, Terminal
 
 TELNET = "tcp:0:interface=127.0.0.1"

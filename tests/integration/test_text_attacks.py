@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.irc_support import IrcSocket
 from tests.integration.support import ChatServer, Client
 from tests.integration.wsclient import WebSocketClient
@@ -32,7 +32,7 @@ def _irc(chat: ChatServer, nick: str) -> IrcSocket:
     return irc
 
 
-def _nothingMore(line: Client) -> list[lines.Event]:
+def _nothing_more(line: Client) -> list[lines.Event]:
     """
     @return: What C{line} receives before the answer to a C{/where}: it
         reads everything sent to it so far.
@@ -55,7 +55,7 @@ def test_a_web_quit_reason_forges_no_line_on_any_door(chat: ChatServer):
     bob.messages_until_closed()
     cleaned = "Quit: bye:admin!admin@irc PRIVMSG #lobby :spoofed"
     assert alice.event() == lines.Left("bob", cleaned)
-    assert _nothingMore(alice) == []
+    assert _nothing_more(alice) == []
     quit = ira.expect("QUIT")
     assert quit.prefix.startswith("bob!") and quit.params == (cleaned,)
     ira.send("PING :after")
@@ -75,4 +75,4 @@ def test_an_irc_quit_reason_reaches_line_and_telnet_users_clean(chat: ChatServer
     assert ira.closed()
     for user in (alice, tom):
         user.expect(lines.Left("ira", "Quit: [2J[Hgone evil"))
-        assert _nothingMore(user) == []
+        assert _nothing_more(user) == []

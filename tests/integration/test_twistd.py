@@ -9,7 +9,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import TWISTD, Client, listening_ports, run, wait_for
 
 

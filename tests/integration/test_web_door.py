@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.support import ChatServer
 from tests.integration.test_tls import make_certificate
 from tests.integration.wsclient import (

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.browser import Browser, free_port
 from tests.integration.support import ChatServer, Client
 

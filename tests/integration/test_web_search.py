@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from chatserver.doors.line import lines
+from chatwire import lines
 from tests.integration.browser import Browser, free_port
 from tests.integration.support import ChatServer
 from tests.integration.test_web_page import log_in

@@ -19,11 +19,11 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
-from chatserver.core.errors import ChatError
-from chatserver.core.names import room_key
 from chatserver.doors.irc.welcome import CHATHISTORY_MAX
 from chatserver.history.store import MAX_PAGE, TOPIC, HistoryEntry
 from chatserver.limits.numbers import parse_count
+from chatwire.errors import ChatError
+from chatwire.names import room_key
 
 if TYPE_CHECKING:
     from chatserver.core.users import ChatUser

@@ -17,9 +17,7 @@ from uuid import uuid4
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from chatserver.core.errors import ChatError, NoSuchRoom, NoSuchUser, NotInRoom
 from chatserver.core.remote import RemoteUser
-from chatserver.core.text import clean_tags
 from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
 from chatserver.doors.irc import caps, message, numerics, welcome
 from chatserver.doors.irc.masks import (
@@ -31,6 +29,8 @@ from chatserver.doors.irc.masks import (
 )
 from chatserver.doors.irc.refusals import refuse
 from chatserver.limits.numbers import parse_count
+from chatwire.errors import ChatError, NoSuchRoom, NoSuchUser, NotInRoom
+from chatwire.text import clean_tags
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room

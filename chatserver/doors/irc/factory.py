@@ -14,7 +14,6 @@ from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
 from chatserver import LOG_NAMESPACE
-from chatserver.core.names import name_key
 from chatserver.core.users import ChatUser
 from chatserver.doors.irc import message, table
 from chatserver.doors.irc.codec import Codecs
@@ -22,6 +21,7 @@ from chatserver.doors.irc.masks import mask_of
 from chatserver.doors.irc.message import Message
 from chatserver.doors.irc.protocol import IrcProtocol
 from chatserver.server import ChatServer
+from chatwire.names import name_key
 
 log = Logger(namespace=LOG_NAMESPACE)
 

@@ -39,10 +39,10 @@ if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
     from chatserver.config import ChatConfig
-    from chatserver.core.errors import ChatError
     from chatserver.core.users import ChatUser
     from chatserver.doors.irc.factory import IrcFactory
     from chatserver.server import ChatServer
+    from chatwire.errors import ChatError
 
 log = Logger(namespace=LOG_NAMESPACE)
 

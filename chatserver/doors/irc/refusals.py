@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatserver.core.errors import (
+from chatserver.doors.irc import numerics
+from chatwire.errors import (
     AlreadyCalled,
     ChatError,
     InvalidName,
@@ -20,7 +21,6 @@ from chatserver.core.errors import (
     NotInRoom,
     TooManyRooms,
 )
-from chatserver.doors.irc import numerics
 
 if TYPE_CHECKING:
     from chatserver.doors.irc.protocol import IrcProtocol

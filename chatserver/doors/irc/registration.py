@@ -22,13 +22,13 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from chatserver.auth.checkers import ChosenName
-from chatserver.core.errors import ChatError, InvalidName, NameTaken
-from chatserver.core.names import check_name, is_name_character
-from chatserver.core.text import MAX_REALNAME_LENGTH, clean_text
 from chatserver.doors.irc import caps, commands, message, numerics
 from chatserver.doors.irc.message import Message
 from chatserver.doors.irc.refusals import need_more_params, refuse
 from chatserver.limits.numbers import parse_count
+from chatwire.errors import ChatError, InvalidName, NameTaken
+from chatwire.names import check_name, is_name_character
+from chatwire.text import MAX_REALNAME_LENGTH, clean_text
 
 if TYPE_CHECKING:
     from chatserver.doors.irc.protocol import IrcProtocol

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chatserver.core.events import Joined
-from chatserver.core.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
-from chatserver.core.text import MAX_REASON_LENGTH, MAX_TOPIC_LENGTH
 from chatserver.doors.irc import caps, numerics
+from chatwire.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
+from chatwire.text import MAX_REASON_LENGTH, MAX_TOPIC_LENGTH
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room

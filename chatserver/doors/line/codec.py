@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from chatserver.core import events
 from chatserver.core.events import ChatEvent
-from chatserver.core.names import room_key
-from chatserver.doors.line import lines
+from chatwire import lines
+from chatwire.names import room_key
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room

@@ -25,7 +25,7 @@ class IInputHiding(Interface):
         """
 
 
-def hideInput(transport: object, hidden: bool) -> None:
+def hide_input(transport: object, hidden: bool) -> None:
     """
     Hide, or show again, what the user types, if C{transport} can; a plain
     stream (nc, scripts, the Tk client) cannot and is left alone.

@@ -8,10 +8,10 @@ from __future__ import annotations
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
 
-from chatserver.doors.line import lines
 from chatserver.doors.line.codec import LineCodec
 from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.server import ChatServer
+from chatwire import lines
 
 
 class LineFactory(ServerFactory):

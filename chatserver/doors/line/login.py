@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from twisted.cred.credentials import ICredentials, UsernamePassword
 
 from chatserver.auth.checkers import ChosenName
-from chatserver.core.errors import ChatError, NameTaken
-from chatserver.core.names import check_name
 from chatserver.core.users import ChatUser
-from chatserver.doors.line import lines, usercommands
-from chatserver.doors.line.commands import Command, parse_input
-from chatserver.doors.line.echo import hideInput
+from chatserver.doors.line import usercommands
+from chatserver.doors.line.echo import hide_input
+from chatwire import lines
+from chatwire.commands import Command, parse_input
+from chatwire.errors import ChatError, NameTaken
+from chatwire.names import check_name
 
 if TYPE_CHECKING:
     from chatserver.doors.line.protocol import ChatProtocol
@@ -58,7 +59,7 @@ def choose_name(connection: ChatProtocol, text: str) -> None:
         # Echo off before the prompt: a client shown the prompt first could
         # echo what is typed before it reads the request (a write may now
         # leave on its own, see chatserver.tuning.leantcp).
-        hideInput(connection.transport, True)
+        hide_input(connection.transport, True)
         connection.send(lines.Prompt(lines.Prompt.PASSWORD, f"Password for {name}?"))
 
 
@@ -68,7 +69,7 @@ def check_password(connection: ChatProtocol, password: str) -> None:
     """
     if not password:
         return
-    hideInput(connection.transport, False)
+    hide_input(connection.transport, False)
     name = connection.pendingName
     credentials = UsernamePassword(name.encode("utf-8"), password.encode("utf-8"))
     _login(connection, credentials, name)

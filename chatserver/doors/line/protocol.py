@@ -32,20 +32,21 @@ from zope.interface import implementer
 from chatserver import LOG_NAMESPACE
 from chatserver.core.minds import IMind
 from chatserver.doors import lifecycle
-from chatserver.doors.line import lines, login, usercommands
+from chatserver.doors.line import login, usercommands
 from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
 from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.limits.addresses import describe_address
+from chatwire import lines
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
     from chatserver.config import ChatConfig
-    from chatserver.core.errors import ChatError
     from chatserver.core.users import ChatUser
     from chatserver.doors.line.codec import LineCodec
     from chatserver.doors.line.factory import LineFactory
     from chatserver.server import ChatServer
+    from chatwire.errors import ChatError
 
 log = Logger(namespace=LOG_NAMESPACE)
 

@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.python.failure import Failure
 
-from chatserver.core.errors import ChatError, InvalidName, InvalidText, NameTaken
 from chatserver.core.search import SEARCH_USAGE, parse_search
-from chatserver.doors.line import lines
-from chatserver.doors.line.commands import (
+from chatserver.history.store import MAX_PAGE
+from chatserver.limits.numbers import parse_count
+from chatwire import lines
+from chatwire.commands import (
     HELP,
     Chat,
     parse_input,
     split_first,
     split_room,
 )
-from chatserver.history.store import MAX_PAGE
-from chatserver.limits.numbers import parse_count
+from chatwire.errors import ChatError, InvalidName, InvalidText, NameTaken
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room

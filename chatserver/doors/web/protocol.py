@@ -30,9 +30,7 @@ from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import ChosenName
-from chatserver.core.errors import ChatError, NameTaken
 from chatserver.core.minds import IMind
-from chatserver.core.names import check_name
 from chatserver.core.search import parse_search
 from chatserver.core.users import DEFAULT_SEARCH_PAGE, ChatUser
 from chatserver.doors import lifecycle
@@ -41,6 +39,8 @@ from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.addresses import describe_address
+from chatwire.errors import ChatError, NameTaken
+from chatwire.names import check_name
 
 if TYPE_CHECKING:
     from twisted.web.server import Request

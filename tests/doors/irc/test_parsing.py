@@ -21,7 +21,7 @@ from twisted.logger import globalLogPublisher
 
 from chatserver.core import wildcard
 from chatserver.doors.irc.chathistory import BadReference, parse_reference
-from tests.doors.irc.support import IrcClient, IrcServer
+from chatserver.testing import ChatHarness, IrcClient
 
 
 def kept(client: IrcClient) -> None:
@@ -35,7 +35,7 @@ def kept(client: IrcClient) -> None:
 
 @pytest.mark.parametrize("item", [">²", "<²", ">٣", "<-1", ">" + "9" * 30])
 def test_list_with_a_count_that_is_not_ascii_digits_is_refused(item, errors):
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin("alice", join="#lobby")
     irc.send(f"LIST {item}")
     [refusal] = irc.messages()
@@ -46,7 +46,7 @@ def test_list_with_a_count_that_is_not_ascii_digits_is_refused(item, errors):
 
 
 def test_list_counts_still_filter():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     server.login("bob")
     irc = server.ircLogin("alice", join="#lobby")
     irc.send("JOIN #dev")
@@ -57,7 +57,7 @@ def test_list_counts_still_filter():
 
 
 def chathistory_client() -> IrcClient:
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin(
         "alice", "batch", "server-time", "message-tags", "draft/chathistory"
     )
@@ -129,7 +129,7 @@ def test_chathistory_takes_the_largest_msgid_a_store_holds(errors):
 
 
 def test_empty_items_of_a_part_list_are_left_out():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin("alice", join="#lobby")
     irc.send("PART ,#x,,#lobby,")
     got = irc.messages()
@@ -141,7 +141,7 @@ def test_empty_items_of_a_part_list_are_left_out():
 
 
 def test_empty_items_of_other_lists_are_left_out():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin("alice")
     irc.send("JOIN ,", "NAMES ,", "WHOIS ,", "PRIVMSG , :hi", "LIST ,")
     for m in irc.messages():
@@ -149,7 +149,7 @@ def test_empty_items_of_other_lists_are_left_out():
 
 
 def test_cap_ls_with_a_version_that_is_not_ascii_digits(errors):
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.irc()
     irc.send("CAP LS ²")
     [ls] = irc.messages()
@@ -164,7 +164,7 @@ LONG = "a" * 50
 
 
 def test_list_with_a_mask_a_regular_expression_would_take_ages_over():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin("alice", join=f"#{LONG}")
     irc.send("LIST " + "*a" * 12 + "*b", "LIST " + "*a" * 12 + "*")
     listed = [m.params[1] for m in irc.messages() if m.command == "322"]
@@ -172,7 +172,7 @@ def test_list_with_a_mask_a_regular_expression_would_take_ages_over():
 
 
 def test_who_with_a_mask_a_regular_expression_would_take_ages_over():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.irc()
     irc.send(f"NICK {LONG[:32]}", f"USER a 0 * :{'a' * 400}")
     irc.raw()
@@ -184,7 +184,7 @@ def test_who_with_a_mask_a_regular_expression_would_take_ages_over():
 def test_a_mask_longer_than_the_bound_is_refused_in_one_line(errors, monkeypatch):
     # An IRC line cannot carry a mask as long as the bound: lower it.
     monkeypatch.setattr(wildcard, "MAX_MASK_LENGTH", 8)
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin("alice")
     irc.send("WHO " + "*" * 9, "LIST " + "?" * 9, "LIST !" + "?" * 9)
     got = irc.messages()
@@ -200,12 +200,12 @@ def test_a_mask_longer_than_the_bound_is_refused_in_one_line(errors, monkeypatch
 # Passwords
 
 
-def accounts() -> IrcServer:
+def accounts() -> ChatHarness:
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"secret")
-    return IrcServer([checker], rate=0)
+    return ChatHarness([checker], rate=0)
 
 
-def login_with(server: IrcServer, password: str) -> list[tuple[str, tuple[str, ...]]]:
+def login_with(server: ChatHarness, password: str) -> list[tuple[str, tuple[str, ...]]]:
     client = server.irc()
     client.send(f"PASS {password}", "NICK alice", "USER a 0 * :A")
     server.clock.advance(5)
@@ -258,7 +258,7 @@ class HeldChecker:
 
 def test_an_account_that_comes_online_while_its_password_is_checked(errors):
     checker = HeldChecker()
-    server = IrcServer([checker], rate=0)
+    server = ChatHarness([checker], rate=0)  # type: ignore[list-item]
     right, wrong, first = server.irc(), server.irc(), server.irc()
     for client, password in ((right, "secret"), (wrong, "guess"), (first, "secret")):
         client.send(f"PASS {password}", "NICK alice", "USER a 0 * :A")
@@ -280,13 +280,12 @@ def test_an_account_that_comes_online_while_its_password_is_checked(errors):
 # The fan-out with the doors' own codecs
 
 
-@pytest.mark.parametrize("coalesce", [True, False])
-def test_a_quit_reason_no_door_can_encode_stops_no_later_delivery(coalesce, errors):
+def test_a_quit_reason_no_door_can_encode_stops_no_later_delivery(errors):
     """
     A lone surrogate in a quit reason (finding 2) cost every delivery after
     it, for good; now it costs at most that one notice.
     """
-    server = IrcServer(rate=0, coalesce=coalesce)
+    server = ChatHarness(rate=0)
     line, speaker, mallory = (server.connect() for _ in range(3))
     irc = server.irc()
     for client, name in ((line, "bob"), (speaker, "dave"), (mallory, "mallory")):
@@ -358,7 +357,7 @@ def test_any_parameters_get_answers_and_no_traceback(command, words):
         if "log_failure" in event:
             logged.append(event)
 
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin(
         "alice", "batch", "server-time", "message-tags", "draft/chathistory"
     )

@@ -3,12 +3,12 @@ The IRC door without sockets: registration, commands, numerics, IRCv3, and
 talking with line-door users.
 """
 
+from chatserver.testing import ChatHarness
 from tests.core.test_peers import FakePeers
-from tests.doors.irc.support import IrcServer
 
 
 def test_registration_sends_welcome_isupport_motd_and_no_room():
-    server = IrcServer(rate=0, motd="hello there")
+    server = ChatHarness(rate=0, motd="hello there")
     client = server.irc()
     client.send("NICK alice", "USER alice 0 * :Alice A")
     messages = client.messages()
@@ -38,7 +38,7 @@ def test_registration_sends_welcome_isupport_motd_and_no_room():
 
 
 def test_no_motd_is_422_and_cap_negotiation_holds_registration():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     client = server.irc()
     client.send("CAP LS 302", "NICK bob", "USER bob 0 * :Bob")
     (ls,) = client.messages()
@@ -55,7 +55,7 @@ def test_no_motd_is_422_and_cap_negotiation_holds_registration():
 
 
 def test_errors_before_and_after_registration():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     client = server.irc()
     client.send("JOIN #dev", "FOO", "NICK", "NICK b@d", "USER x")
     assert client.commands() == ["451", "421", "431", "432", "461"]
@@ -79,14 +79,14 @@ def test_errors_before_and_after_registration():
 
 
 def test_an_empty_real_name_is_461():
-    client = IrcServer(rate=0).irc()
+    client = ChatHarness(rate=0).irc()
     client.send("NICK foo", "USER foo * * :")
     (msg,) = client.messages()
     assert (msg.command, msg.params[:2]) == ("461", ("foo", "USER"))
 
 
 def test_a_taken_nick_is_433_and_another_can_be_chosen():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     server.login("dave")
     client = server.irc()
     client.send("NICK Dave", "USER d 0 * :D")
@@ -96,7 +96,7 @@ def test_a_taken_nick_is_433_and_another_can_be_chosen():
 
 
 def test_irc_and_line_users_talk_both_ways():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     line = server.login("bob")
     irc = server.ircLogin("alice")
     assert line.received() == []
@@ -130,7 +130,7 @@ def test_irc_and_line_users_talk_both_ways():
 
 
 def test_join_part_topic_nick_quit_reach_irc():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin("alice", join="#lobby")
     irc.send("JOIN #dev")
     commands = irc.commands()
@@ -161,7 +161,7 @@ def test_join_part_topic_nick_quit_reach_irc():
 
 
 def test_echo_message_server_time_and_msgid():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin(
         "alice", "echo-message", "server-time", "message-tags", join="#lobby"
     )
@@ -171,7 +171,7 @@ def test_echo_message_server_time_and_msgid():
 
 
 def test_who_whois_mode_away_names_list():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     server.login("bob")
     irc = server.ircLogin("alice", join="#lobby")
     irc.send("WHO #lobby")
@@ -209,7 +209,7 @@ def test_who_whois_mode_away_names_list():
 
 
 def test_ping_pong_and_ping_timeout():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin("alice")
     irc.send("PING :tok en")
     (pong,) = irc.messages()
@@ -229,7 +229,7 @@ def test_ping_pong_and_ping_timeout():
 
 
 def test_lines_are_framed_per_line_with_limits_and_utf8_split_across_reads():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     line = server.login("bob")
     irc = server.ircLogin("alice", join="#lobby")
     line.received()
@@ -250,7 +250,7 @@ def test_lines_are_framed_per_line_with_limits_and_utf8_split_across_reads():
 
 
 def test_flood_is_delayed_not_dropped():
-    server = IrcServer(rate=1, burst=2)
+    server = ChatHarness(rate=1, burst=2)
     line = server.login("bob")
     irc = server.ircLogin("alice", join="#lobby")
     server.clock.advance(5)
@@ -264,7 +264,7 @@ def test_flood_is_delayed_not_dropped():
 
 
 def test_replay_on_join_as_notices_or_with_server_time_in_a_batch():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     line = server.login("bob")
     line.send("/join #dev")
     line.send("one")
@@ -280,7 +280,7 @@ def test_replay_on_join_as_notices_or_with_server_time_in_a_batch():
 
 
 def test_chathistory_latest_before_after_between_around():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     irc = server.ircLogin(
         "alice",
         "server-time",
@@ -327,7 +327,7 @@ def test_sasl_plain_and_pass_with_accounts():
     from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"secret", bob=b"pw")
-    server = IrcServer([checker], rate=0)
+    server = ChatHarness([checker], rate=0)
     client = server.irc()
     client.send("CAP LS 302")
     assert "sasl=PLAIN" in client.messages()[0].params[-1]
@@ -357,7 +357,7 @@ def test_sasl_chunks_abort_and_errors():
 
     secret = b"s" * 300
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=secret)
-    server = IrcServer([checker], rate=0)
+    server = ChatHarness([checker], rate=0)
     client = server.irc()
     client.send("CAP LS 302", "CAP REQ :sasl", "NICK alice", "USER a 0 * :A")
     client.raw()
@@ -382,7 +382,7 @@ def test_sasl_chunks_abort_and_errors():
 
 
 def test_tagmsg_reaches_irc_users_with_message_tags_and_is_echoed():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     line = server.login("bob")
     line.send("/join #dev")
     alice = server.ircLogin("alice", "message-tags", "echo-message", join="#dev")
@@ -412,7 +412,7 @@ def test_tagmsg_reaches_irc_users_with_message_tags_and_is_echoed():
 
 
 def test_whois_idle_is_the_time_since_the_last_message():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     alice = server.ircLogin("alice", join="#dev")
     bob = server.ircLogin("bob")
     server.clock.advance(30)
@@ -424,7 +424,7 @@ def test_whois_idle_is_the_time_since_the_last_message():
 
 
 def test_chathistory_timestamps_to_the_millisecond_and_invalid_targets():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     caps = ("server-time", "batch", "message-tags", "draft/chathistory")
     irc = server.ircLogin("alice", *caps, "echo-message", join="#dev")
     times = []
@@ -455,7 +455,7 @@ def test_chathistory_timestamps_to_the_millisecond_and_invalid_targets():
 
 
 def test_client_only_tags_on_messages_reach_message_tags_clients():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     line = server.login("line")
     line.send("/join #t")
     alice = server.ircLogin("alice", "message-tags", "echo-message", join="#t")
@@ -480,7 +480,7 @@ def test_client_only_tags_on_messages_reach_message_tags_clients():
 
 
 def test_commands_after_registration_in_the_same_read_come_after_the_welcome():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     client = server.irc()
     client.protocol.dataReceived(
         b"CAP LS 302\r\nNICK ircy\r\nUSER ircy 0 * :Y\r\nCAP END\r\nJOIN #dev\r\n"
@@ -493,7 +493,7 @@ def test_commands_after_registration_in_the_same_read_come_after_the_welcome():
 
 
 def test_in_a_cluster_a_connection_lost_while_its_nick_is_claimed_logs_nobody_in():
-    server = IrcServer()
+    server = ChatHarness()
     peers = FakePeers()
     server.realm.peers = peers
     client = server.irc()

@@ -7,7 +7,10 @@ chat core's refusals to numerics (L{chatserver.doors.irc.refusals}).
 import pytest
 from twisted.internet import defer
 
-from chatserver.core.errors import (
+from chatserver.doors.irc.refusals import refuse
+from chatserver.doors.irc.table import TABLE
+from chatserver.testing import ChatHarness
+from chatwire.errors import (
     AlreadyCalled,
     ChatError,
     ClusterUnavailable,
@@ -21,9 +24,6 @@ from chatserver.core.errors import (
     NotInRoom,
     TooManyRooms,
 )
-from chatserver.doors.irc.refusals import refuse
-from chatserver.doors.irc.table import TABLE
-from tests.doors.irc.support import IrcServer
 
 # Each command that needs parameters, sent without them or with the last
 # one empty, from where it may be sent.
@@ -53,7 +53,7 @@ _WITHOUT = [
 
 @pytest.mark.parametrize("line, registered", _WITHOUT)
 def test_a_needed_parameter_missing_or_empty_is_461_alone(line, registered):
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     client = server.ircLogin("alice") if registered else server.irc()
     client.send(line)
     (reply,) = client.messages()
@@ -71,7 +71,7 @@ def test_a_needed_parameter_missing_or_empty_is_461_alone(line, registered):
 )
 def test_every_command_with_fewer_parameters_than_the_table_says_is_461(name, given):
     command = TABLE[name]
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     client = server.irc() if command.beforeRegistration else server.ircLogin("alice")
     client.send(" ".join([name, *["x"] * given]))
     assert client.commands() == ["461"]
@@ -79,7 +79,7 @@ def test_every_command_with_fewer_parameters_than_the_table_says_is_461(name, gi
 
 @pytest.mark.parametrize("line", ["JOIN", "PRIVMSG", "MODE", "WHO #lobby"])
 def test_a_command_for_registered_users_is_451_before_registration(line):
-    client = IrcServer(rate=0).irc()
+    client = ChatHarness(rate=0).irc()
     client.send(line)
     (reply,) = client.messages()
     assert (reply.command, reply.params) == ("451", ("*", "You have not registered"))
@@ -87,7 +87,7 @@ def test_a_command_for_registered_users_is_451_before_registration(line):
 
 @pytest.mark.parametrize("line", ["PASS", "PASS x", "USER", "USER x 0 * :", "USER x"])
 def test_pass_and_user_after_registration_are_462_whatever_their_parameters(line):
-    client = IrcServer(rate=0).ircLogin("alice")
+    client = ChatHarness(rate=0).ircLogin("alice")
     client.send(line)
     (reply,) = client.messages()
     assert (reply.command, reply.params) == (
@@ -97,7 +97,7 @@ def test_pass_and_user_after_registration_are_462_whatever_their_parameters(line
 
 
 def test_an_unknown_command_is_421_before_and_after_registration():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     client = server.irc()
     client.send("FROB a b")
     assert [(m.command, m.params) for m in client.messages()] == [
@@ -109,7 +109,7 @@ def test_an_unknown_command_is_421_before_and_after_registration():
 
 
 def test_commands_with_their_own_numeric_for_what_is_missing_keep_it():
-    client = IrcServer(rate=0).ircLogin("alice")
+    client = ChatHarness(rate=0).ircLogin("alice")
     client.send("NICK", "PING", "PRIVMSG", "PRIVMSG #lobby", "WHOIS", "TAGMSG")
     assert client.commands() == ["431", "409", "411", "412", "431", "411"]
     client.send("NOTICE", "NOTICE #lobby", "PONG", "CHATHISTORY")
@@ -171,7 +171,7 @@ _REFUSALS = [
 def test_each_refusal_of_the_core_reads_as_its_numeric(
     command, target, error, expected
 ):
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     server.login("bob")  # in #lobby, so the room exists
     client = server.ircLogin("alice")
     refuse(client.protocol, command, target, error)
@@ -183,14 +183,14 @@ def test_each_refusal_of_the_core_reads_as_its_numeric(
     "error", [InvalidText("no control characters"), ClusterUnavailable()]
 )
 def test_a_refusal_no_numeric_describes_is_fail_refused(error):
-    client = IrcServer(rate=0).ircLogin("alice")
+    client = ChatHarness(rate=0).ircLogin("alice")
     refuse(client.protocol, "TOPIC", "#lobby", error)
     (reply,) = client.messages()
     assert (reply.command, reply.params) == ("FAIL", ("TOPIC", "REFUSED", error.reason))
 
 
 def test_a_login_the_core_refuses_for_no_numeric_is_fail_nick_refused():
-    server = IrcServer(rate=0)
+    server = ChatHarness(rate=0)
     error: ChatError = ClusterUnavailable()
     server.server.portal.login = lambda *a, **k: defer.fail(error)  # type: ignore[method-assign]
     client = server.irc()

@@ -3,12 +3,12 @@ The line door over the coalescing fan-out, on a fake clock: what one turn
 sends a client is written at once, in order.
 """
 
-from chatserver.doors.line import lines
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
+from chatwire import lines
 
 
 def coalescing(**settings):
-    server = FakeServer(coalesce=True, **settings)
+    server = ChatHarness(**settings)
 
     def login(name):
         client = server.connect()

@@ -4,13 +4,13 @@ Rooms and history through the line door: what a user types and reads.
 
 import pytest
 
-from chatserver.doors.line import lines
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
+from chatwire import lines
 
 
 def chat(**settings):
     settings.setdefault("rate", 0)
-    server = FakeServer(**settings)
+    server = ChatHarness(**settings)
     clients = [server.login(name) for name in ("alice", "bob", "carol")]
     for client in clients:
         client.received()
@@ -475,7 +475,7 @@ def test_history_that_cannot_be_read_is_one_error_line_and_one_log_event():
 
     from tests.core.fakes import UnreadableHistory
 
-    server = FakeServer(rate=0, historyReplay=0, history=UnreadableHistory())
+    server = ChatHarness(rate=0, historyReplay=0, history=UnreadableHistory())
     alice = server.login("alice")
     events: list[dict[str, object]] = []
     globalLogPublisher.addObserver(events.append)  # type: ignore[arg-type]

@@ -6,15 +6,15 @@ for the next page; one-line errors.
 
 import pytest
 
-from chatserver.doors.line import lines
 from chatserver.history.none import NoHistory
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
+from chatwire import lines
 
 
 @pytest.fixture
 def chat():
     # No pacing: the tests send many lines at once.
-    server = FakeServer(rate=0)
+    server = ChatHarness(rate=0)
     alice = server.login("alice")
     bob = server.login("bob")
     alice.send("/join #dev")
@@ -105,7 +105,7 @@ def test_a_bad_search_is_one_error_line(chat, typed, error):
 
 
 def test_search_without_history_says_so():
-    server = FakeServer(history=NoHistory())
+    server = ChatHarness(history=NoHistory())
     alice = server.login("alice")
     alice.send("/search deploy")
     assert alice.events() == [

@@ -20,12 +20,12 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatserver.doors.line import lines
 from chatserver.doors.line.echo import IInputHiding
 from chatserver.doors.line.factory import refusal
 from chatserver.doors.line.telnet import BINARY, ChatTelnetFactory, ChatTelnetTransport
 from chatserver.limits.flow import SendQueueGuard
-from tests.harness import FakeServer
+from chatserver.testing import ChatHarness
+from chatwire import lines
 
 IAC, WILL, WONT, DO, DONT = (
     telnet.IAC,
@@ -46,8 +46,9 @@ class TelnetClient:
     One connection to a C{--telnet} listener, seen from the client's side.
     """
 
-    def __init__(self, server: FakeServer, transport: StringTransport | None = None):
+    def __init__(self, server: ChatHarness, transport: StringTransport | None = None):
         address = IPv4Address("TCP", "127.0.0.1", next(_ports))
+        self.server = server
         self.transport = transport or StringTransport(
             hostAddress=IPv4Address("TCP", "127.0.0.1", 8023), peerAddress=address
         )
@@ -62,6 +63,7 @@ class TelnetClient:
         self.telnet.dataReceived(data)
 
     def output(self) -> bytes:
+        self.server.flush()
         data: bytes = self.transport.value()
         self.transport.clear()
         return data
@@ -101,16 +103,16 @@ def recorded(*chunks: bytes) -> bytes:
     return recorder.data
 
 
-def accounts_server(**settings: object) -> FakeServer:
+def accounts_server(**settings: object) -> ChatHarness:
     checker = InMemoryUsernamePasswordDatabaseDontUse(alice=b"s3cret")
-    return FakeServer(checkers=[checker], **settings)  # type: ignore[arg-type]
+    return ChatHarness(checkers=[checker], **settings)  # type: ignore[arg-type]
 
 
 # Negotiation
 
 
 def test_on_connect_the_server_asks_for_binary_input_then_greets():
-    client = TelnetClient(FakeServer())
+    client = TelnetClient(ChatHarness())
     assert client.output() == (
         IAC + DO + BINARY + b"-!- Welcome to chat. Type /help for help.\r\n"
         b">>> name: What's your name?\r\n"
@@ -118,7 +120,7 @@ def test_on_connect_the_server_asks_for_binary_input_then_greets():
 
 
 def test_binary_is_accepted_both_ways_and_needs_no_more_answers():
-    client = TelnetClient(FakeServer())
+    client = TelnetClient(ChatHarness())
     client.output()
     client.send(IAC + WILL + BINARY)  # the answer to our DO
     assert client.output() == b""
@@ -131,7 +133,7 @@ def test_binary_is_accepted_both_ways_and_needs_no_more_answers():
 
 
 def test_options_we_do_not_support_are_refused():
-    client = TelnetClient(FakeServer())
+    client = TelnetClient(ChatHarness())
     client.output()
     client.send(IAC + WILL + NAWS + IAC + WILL + TTYPE + IAC + WILL + LINEMODE)
     assert client.output() == IAC + DONT + NAWS + IAC + DONT + TTYPE + IAC + DONT + (
@@ -146,7 +148,7 @@ def test_options_we_do_not_support_are_refused():
 
 
 def test_a_refused_binary_leaves_a_working_chat():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     client = TelnetClient(server)
     client.output()
@@ -160,7 +162,7 @@ def test_a_refused_binary_leaves_a_working_chat():
 
 
 def test_8_bit_text_arrives_whole_and_reaches_a_raw_user_as_the_same_text():
-    server = FakeServer()
+    server = ChatHarness()
     alice = server.login("alice")
     client = TelnetClient(server)
     client.output()
@@ -182,14 +184,14 @@ def test_iac_iac_is_one_ff_byte():
 def test_an_ff_byte_reaches_the_line_protocol_unfiltered():
     # Were the raw door's telnet filter applied after the telnet layer, the
     # 0xFF would start a "command" eating the "c", and "abd" would log in.
-    client = TelnetClient(FakeServer())
+    client = TelnetClient(ChatHarness())
     client.output()
     client.send(b"ab" + IAC + IAC + b"cd\r\n")
     assert client.received() == ["!!! invalid UTF-8, line discarded"]
 
 
 def test_ff_in_output_is_doubled():
-    client = TelnetClient(FakeServer())
+    client = TelnetClient(ChatHarness())
     client.output()
     client.telnet.write(b"x\xffy")
     client.telnet.writeSequence([b"\xff", b"z\xff\xff"])
@@ -224,7 +226,7 @@ def test_a_cr_is_delivered_at_once_not_when_the_next_byte_comes():
 
 
 def test_a_name_ended_by_cr_nul_logs_in():
-    client = TelnetClient(FakeServer())
+    client = TelnetClient(ChatHarness())
     client.output()
     client.send(b"tel\r\x00")
     assert "=== Welcome to chat, tel!" in client.received()
@@ -290,7 +292,7 @@ def test_a_client_refusing_to_stop_echoing_is_not_asked_again():
 
 
 def test_the_raw_door_never_gets_a_telnet_byte():
-    server = FakeServer()
+    server = ChatHarness()
     raw = server.login("bob")
     assert not IInputHiding.providedBy(raw.transport)
     tel = TelnetClient(server)
@@ -319,7 +321,7 @@ def test_the_raw_door_password_prompt_sends_no_telnet_bytes():
 
 
 def test_the_send_queue_guard_drops_a_telnet_client_that_does_not_read():
-    server = FakeServer(maxBuffer=1000, rate=0)
+    server = ChatHarness(maxBuffer=1000, rate=0)
     alice = server.login("alice")
     bob = server.login("bob")
     client = TelnetClient(server)
@@ -330,13 +332,14 @@ def test_the_send_queue_guard_drops_a_telnet_client_that_does_not_read():
     guard.pauseProducing()  # what the socket does once its buffer is full
     for n in range(200):
         alice.send(f"line {n}")
+    server.flush()
     assert client.transport.disconnected  # aborted, not flushed
     client.telnet.connectionLost(Failure(ConnectionDone()))
     assert bob.events()[-1] == lines.Left("tel", "Send queue exceeded")
 
 
 def test_pausing_reaches_the_real_transport():
-    server = FakeServer(rate=5, burst=3)
+    server = ChatHarness(rate=5, burst=3)
     server.login("alice")
     client = TelnetClient(server)
     client.send("tel")
@@ -349,7 +352,7 @@ def test_pausing_reaches_the_real_transport():
 
 
 def test_telnet_connections_count_against_max_clients_with_raw_ones():
-    server = FakeServer(maxClients=2)
+    server = ChatHarness(maxClients=2)
     server.connect()
     TelnetClient(server)
     client = TelnetClient(server)
@@ -359,7 +362,7 @@ def test_telnet_connections_count_against_max_clients_with_raw_ones():
 
 
 def test_a_telnet_user_is_told_goodbye_when_the_server_stops():
-    server = FakeServer()
+    server = ChatHarness()
     client = TelnetClient(server)
     client.send("tel")
     client.output()
@@ -380,13 +383,13 @@ def test_tcp_keepalive_is_turned_on_through_the_telnet_layer():
             self.keepAlive = enabled
 
     transport = TCPTransport()
-    client = TelnetClient(FakeServer(), transport)
+    client = TelnetClient(ChatHarness(), transport)
     assert ITCPTransport.providedBy(client.telnet)
     assert transport.keepAlive
 
 
 def test_addresses_are_the_real_transports():
-    client = TelnetClient(FakeServer())
+    client = TelnetClient(ChatHarness())
     assert client.telnet.getPeer() == client.transport.getPeer()
     assert client.telnet.getHost() == client.transport.getHost()
 

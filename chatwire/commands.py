@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatserver.core.text import check_text
+from chatwire.text import check_text
 
 HELP = (
     ("/join #ROOM", "join a room (made if new) and talk there"),
@@ -60,7 +60,7 @@ def parse_input(line: str) -> Command | Chat | None:
 
     @return: The command, the chat text, or L{None} for a blank line (which
         is ignored).
-    @raise chatserver.core.errors.InvalidText: If the line holds control
+    @raise chatwire.errors.InvalidText: If the line holds control
         characters.
     """
     if not line.strip():

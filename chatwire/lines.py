@@ -45,7 +45,7 @@ of a chat without rooms.  A line kept from the past is marked as history
 other line; when both are present the room comes first.
 
 Names never contain spaces, commas, C{<>*!} or control characters (see
-L{chatserver.core.names}), and no text contains a line break or a control
+L{chatwire.names}), and no text contains a line break or a control
 character, which is what keeps each form unambiguous.
 """
 

@@ -26,7 +26,7 @@ needs them: the zero width joiner and non-joiner (U+200D, U+200C: emoji
 sequences, Persian and Indic scripts) and the variation selectors (U+FE00
 to U+FE0F, U+E0100 to U+E01EF, U+180B to U+180F: an emoji's colour form);
 text of nothing else than these and blanks has nothing to say.  Names are
-stricter still (L{chatserver.core.names}).
+stricter still (L{chatwire.names}).
 
 Text a user can be refused (a line, a topic, a part or away reason) is
 refused with one error naming the first such character (L{check_text});
@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from chatserver.core.errors import InvalidText
+from chatwire.errors import InvalidText
 
 MAX_TOPIC_LENGTH = 390
 """

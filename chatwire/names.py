@@ -8,7 +8,7 @@ L{MAX_ROOM_NAME_LENGTH} of the same characters.
 
 Some letters are not allowed, because a name made of them would render
 blank or pass for punctuation: the letters that text may not hold either
-(L{chatserver.core.text.forbidden}: the Hangul fillers U+115F, U+1160,
+(L{chatwire.text.forbidden}: the Hangul fillers U+115F, U+1160,
 U+3164, U+FFA0, drawn as nothing), and the letters drawn as punctuation
 (L{LOOKALIKES}: the Latin clicks U+01C0 to U+01C3, drawn as C{|}, C{||},
 C{≠} and C{!}; the spacing modifier letters U+02B0 to U+02FF, drawn as
@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from chatserver.core.errors import InvalidName, InvalidRoomName
-from chatserver.core.text import describe, forbidden
+from chatwire.errors import InvalidName, InvalidRoomName
+from chatwire.text import describe, forbidden
 
 MAX_NAME_LENGTH = 32
 MAX_ROOM_NAME_LENGTH = 50
