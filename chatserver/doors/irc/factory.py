@@ -1,5 +1,6 @@
 """
-The IRC door's factory: one per server, shared by every C{--irc} listener;
+The IRC door (C{--irc}): its plugin, and its factory, one per server,
+shared by every C{--irc} listener;
 it also says how users of every door are shown (C{nick!user@host}, with the
 door as the host) and which handler reads each command.
 """
@@ -12,6 +13,8 @@ from collections.abc import Iterable
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
+from twisted.plugin import IPlugin
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.core.names import name_key
@@ -21,6 +24,7 @@ from chatserver.doors.irc.codec import Codecs
 from chatserver.doors.irc.masks import mask_of
 from chatserver.doors.irc.message import Message
 from chatserver.doors.irc.protocol import IrcProtocol
+from chatserver.doors.plugin import IChatDoor
 from chatserver.server import ChatServer
 
 log = Logger(namespace=LOG_NAMESPACE)
@@ -112,3 +116,26 @@ class IrcFactory(ServerFactory):
             connection.reply(numerics.ERR_NOTREGISTERED, "You have not registered")
             return
         command(connection, user, msg)
+
+
+@implementer(IPlugin, IChatDoor)
+class IrcDoor:
+    """
+    The IRC door: C{--irc}.
+    """
+
+    name = "irc"
+    description = (
+        "Endpoint to listen on for IRC clients, such as tcp:6667 or "
+        "ssl:6697:privateKey=server.pem: the same chat, over IRC (RFC 1459 "
+        "and 2812, with IRCv3)."
+    )
+
+    def makeFactory(self, server: ChatServer) -> IrcFactory:
+        return IrcFactory(server)
+
+    def refusal(self, why: str) -> bytes:
+        return refusal(why)
+
+
+door = IrcDoor()

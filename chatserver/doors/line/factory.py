@@ -1,16 +1,19 @@
 """
-The line door's factory: one per server, shared by every C{--port} (and
-C{--telnet}) listener.
+The line door (C{--port}, the default door): its plugin, and its factory,
+one per server, shared by every C{--port} listener.
 """
 
 from __future__ import annotations
 
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
+from twisted.plugin import IPlugin
+from zope.interface import implementer
 
 from chatserver.doors.line import lines
 from chatserver.doors.line.codec import LineCodec
 from chatserver.doors.line.protocol import ChatProtocol
+from chatserver.doors.plugin import IChatDoor
 from chatserver.server import ChatServer
 
 
@@ -39,3 +42,29 @@ def refusal(why: str) -> bytes:
         that the admission refuses is told: one error line.
     """
     return lines.encode(lines.Error(why))
+
+
+@implementer(IPlugin, IChatDoor)
+class LineDoor:
+    """
+    The line door, for nc, scripts and the Tk client: C{--port} (or C{-p}),
+    listened on at C{tcp:8123} when no door at all is given.
+    """
+
+    name = "port"
+    shortName = "p"
+    kind = ""
+    defaultEndpoint = "tcp:8123"
+    description = (
+        "Endpoint to listen on, such as tcp:8123:interface=127.0.0.1 or "
+        "ssl:8124:privateKey=server.pem."
+    )
+
+    def makeFactory(self, server: ChatServer) -> LineFactory:
+        return LineFactory(server)
+
+    def refusal(self, why: str) -> bytes:
+        return refusal(why)
+
+
+door = LineDoor()
