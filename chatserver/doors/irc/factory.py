@@ -131,11 +131,10 @@ class IrcDoor:
         "and 2812, with IRCv3)."
     )
 
+    refusal = staticmethod(refusal)
+
     def makeFactory(self, server: ChatServer) -> IrcFactory:
         return IrcFactory(server)
-
-    def refusal(self, why: str) -> bytes:
-        return refusal(why)
 
 
 door = IrcDoor()

@@ -60,11 +60,10 @@ class LineDoor:
         "ssl:8124:privateKey=server.pem."
     )
 
+    refusal = staticmethod(refusal)
+
     def makeFactory(self, server: ChatServer) -> LineFactory:
         return LineFactory(server)
-
-    def refusal(self, why: str) -> bytes:
-        return refusal(why)
 
 
 door = LineDoor()

@@ -380,11 +380,10 @@ class TelnetDoor:
         "(telnet BINARY) and no echo while a password is typed."
     )
 
+    refusal = staticmethod(refusal)
+
     def makeFactory(self, server: ChatServer) -> ChatTelnetFactory:
         return ChatTelnetFactory(LineFactory(server))
-
-    def refusal(self, why: str) -> bytes:
-        return refusal(why)
 
 
 door = TelnetDoor()
