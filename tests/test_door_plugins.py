@@ -19,6 +19,8 @@ from zope.interface.verify import verifyObject
 from chatserver import tap
 from chatserver.config import ChatConfig
 from chatserver.doors import DoorOption, IChatDoor
+from chatserver.doors.line import factory as line_factory
+from chatserver.doors.line import telnet
 from chatserver.doors.plugin import find_doors
 from chatserver.limits.gate import AdmittingFactory
 from chatserver.server import ChatServer
@@ -153,3 +155,11 @@ def test_every_listener_of_a_door_plugin_is_behind_the_gate(echo):
     assert gates[0].wrappedFactory is gates[1].wrappedFactory
     assert gates[0].wrappedFactory is service.factories["echo"]
     assert gates[0].refusal("full") == b"no: full\n"
+
+
+def test_port_and_telnet_listeners_share_the_line_codec():
+    server = ChatServer(ChatConfig(), MemoryReactorClock())
+    port = line_factory.door.makeFactory(server)
+    telnet_factory = telnet.door.makeFactory(server)
+    assert isinstance(telnet_factory.wrapped, line_factory.LineFactory)
+    assert telnet_factory.wrapped.codec is port.codec

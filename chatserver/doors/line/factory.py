@@ -5,6 +5,8 @@ one per server, shared by every C{--port} listener.
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
 from twisted.plugin import IPlugin
@@ -15,6 +17,20 @@ from chatserver.doors.line.codec import LineCodec
 from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.doors.plugin import IChatDoor
 from chatserver.server import ChatServer
+
+_codecs: WeakKeyDictionary[ChatServer, LineCodec] = WeakKeyDictionary()
+
+
+def line_codec(server: ChatServer) -> LineCodec:
+    """
+    @return: The line door's codec for C{server}, one per server: the
+        C{--port} and C{--telnet} listeners' users share it, so an event is
+        encoded once for all of them (see L{chatserver.core.fanout}).
+    """
+    codec = _codecs.get(server)
+    if codec is None:
+        codec = _codecs[server] = LineCodec(server.config.defaultRoom)
+    return codec
 
 
 class LineFactory(ServerFactory):
@@ -30,7 +46,7 @@ class LineFactory(ServerFactory):
 
     def __init__(self, server: ChatServer) -> None:
         self.server = server
-        self.codec = LineCodec(server.config.defaultRoom)
+        self.codec = line_codec(server)
 
     def buildProtocol(self, addr: IAddress | None) -> ChatProtocol:
         return ChatProtocol(self)
