@@ -66,10 +66,11 @@ def test_an_installed_door_is_refused_by_max_clients_like_any_other_door(
 ):
     server = start_server("--max-clients", "1", "--announce", ENDPOINT)
     port = announce_port(server)
-    server.login("alice")
+    alice = server.login("alice")
     refused = Client(port)
     assert refused.readline() == b"error: the server is full, please try again later\n"
     assert refused.readline() == b""
+    alice.close()
 
 
 def test_an_installed_door_alone_replaces_the_default_port(installed, start_server):
