@@ -163,3 +163,9 @@ def test_port_and_telnet_listeners_share_the_line_codec():
     telnet_factory = telnet.door.makeFactory(server)
     assert isinstance(telnet_factory.wrapped, line_factory.LineFactory)
     assert telnet_factory.wrapped.codec is port.codec
+
+
+def test_the_line_door_keeps_its_short_option():
+    options = tap.Options()
+    options.parseOptions(["-p", "tcp:7", "--port", "tcp:8"])
+    assert options["port"] == ["tcp:7", "tcp:8"]
