@@ -6,6 +6,8 @@ server's admission.
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from twisted.python.usage import UsageError
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
+from chatserver import service as service_module
 from chatserver import tap
 from chatserver.config import ChatConfig
 from chatserver.doors import DoorOption, IChatDoor
@@ -169,3 +172,20 @@ def test_the_line_door_keeps_its_short_option():
     options = tap.Options()
     options.parseOptions(["-p", "tcp:7", "--port", "tcp:8"])
     assert options["port"] == ["tcp:7", "tcp:8"]
+
+
+@pytest.mark.parametrize("module", [tap, service_module])
+def test_the_options_and_the_service_know_no_door(module):
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    doors = {name for name in imported if name.startswith("chatserver.doors")}
+    assert doors <= {"chatserver.doors", "chatserver.doors.plugin"}
