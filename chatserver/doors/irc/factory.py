@@ -38,6 +38,28 @@ def refusal(why: str) -> bytes:
     return message.encode("ERROR", f"Closing link: {why}")
 
 
+@implementer(IPlugin, IChatDoor)
+class IrcDoor:
+    """
+    The IRC door: C{--irc}.
+    """
+
+    name = "irc"
+    description = (
+        "Endpoint to listen on for IRC clients, such as tcp:6667 or "
+        "ssl:6697:privateKey=server.pem: the same chat, over IRC (RFC 1459 "
+        "and 2812, with IRCv3)."
+    )
+
+    refusal = staticmethod(refusal)
+
+    def makeFactory(self, server: ChatServer) -> IrcFactory:
+        return IrcFactory(server)
+
+
+door = IrcDoor()
+
+
 class IrcFactory(ServerFactory):
     """
     Builds an L{IrcProtocol} for each IRC connection.
@@ -116,25 +138,3 @@ class IrcFactory(ServerFactory):
             connection.reply(numerics.ERR_NOTREGISTERED, "You have not registered")
             return
         command(connection, user, msg)
-
-
-@implementer(IPlugin, IChatDoor)
-class IrcDoor:
-    """
-    The IRC door: C{--irc}.
-    """
-
-    name = "irc"
-    description = (
-        "Endpoint to listen on for IRC clients, such as tcp:6667 or "
-        "ssl:6697:privateKey=server.pem: the same chat, over IRC (RFC 1459 "
-        "and 2812, with IRCv3)."
-    )
-
-    refusal = staticmethod(refusal)
-
-    def makeFactory(self, server: ChatServer) -> IrcFactory:
-        return IrcFactory(server)
-
-
-door = IrcDoor()
