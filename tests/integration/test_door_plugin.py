@@ -27,7 +27,10 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     twistd the test starts.
     """
     folder = tmp_path / "door"
-    shutil.copytree(EXAMPLE, folder)
+    # As a package would ship it: no plugin cache, nothing compiled.
+    shutil.copytree(
+        EXAMPLE, folder, ignore=shutil.ignore_patterns("dropin.cache", "__pycache__")
+    )
     monkeypatch.setenv("PYTHONPATH", str(folder))
     return folder
 
