@@ -5,14 +5,13 @@ settings, the clock, and the limits that count across doors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.portal import Portal
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorTime
-from twisted.internet.protocol import Factory
+from twisted.internet.interfaces import IProtocolFactory, IReactorTime
 
 from chatserver.auth.checkers import AnyNameChecker, wants_password
 from chatserver.config import ChatConfig
@@ -42,6 +41,10 @@ class ChatServer:
     @ivar admission: The open connections and the limits on opening more.
     @ivar loginThrottle: Slows down failed logins per address.
     @ivar bucket: The token bucket policy that paces every client's input.
+    @ivar doorOptions: The values of the options doors add to C{twistd chat}
+        (L{chatserver.doors.DoorOption}), by option name; an option not in
+        it was not known when the server was made (its door reads its
+        default).
 
     @param checkers: The C{--auth} checkers; none for an open server.
     """
@@ -52,12 +55,15 @@ class ChatServer:
         clock: IReactorTime | None = None,
         checkers: list[ICredentialsChecker] | None = None,
         history: HistoryStore | HistoryReader | None = None,
+        *,
+        doorOptions: Mapping[str, Any] | None = None,
     ) -> None:
         if clock is None:
             from twisted.internet import reactor
 
             clock = cast(IReactorTime, reactor)
         self.config = config
+        self.doorOptions: Mapping[str, Any] = dict(doorOptions or {})
         self.clock: IReactorTime = clock
         self.cluster: ClusterNode | None = None
         if config.cluster:
@@ -100,7 +106,9 @@ class ChatServer:
         self.bucket = TokenBucket(config.rate, config.burst, clock)
 
     def gate(
-        self, factory: Factory[Any], refusal: Callable[[str], bytes] = no_refusal
+        self,
+        factory: IProtocolFactory,
+        refusal: Callable[[str], bytes] = no_refusal,
     ) -> AdmittingFactory:
         """
         @return: C{factory}, a door's, behind the gate: each connection is

@@ -17,16 +17,11 @@ from twisted.internet.interfaces import (
     IProtocolFactory,
     IStreamServerEndpoint,
 )
-from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
-from chatserver.doors.irc import factory as irc_door
-from chatserver.doors.irc.factory import IrcFactory
-from chatserver.doors.line import factory as line_door
-from chatserver.doors.line.factory import LineFactory
-from chatserver.doors.line.telnet import ChatTelnetFactory
+from chatserver.doors.plugin import IChatDoor, kind_of, refusal_of
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.gate import no_refusal
 from chatserver.server import ChatServer
@@ -69,61 +64,50 @@ class _AnnouncingEndpoint:
 
 class ChatService(MultiService):
     """
-    Listens on every endpoint in C{descriptions} with the line door's one
-    factory, on every one in C{telnet} with that factory behind telnet, on
-    every one in C{irc} with the IRC door's factory, and on every one in
-    C{web} with the web door's site (C{webOrigins}: the origins its
-    WebSocket takes, by default the page's own).  Every door's factory is
-    behind the gate (L{chatserver.limits.gate}): each connection is
-    admitted at accept by the server's one admission.  Stopping it stops
-    listening, then says goodbye to every connection and closes the
-    history store.
+    Listens on every endpoint of C{listeners}, each with its door's factory
+    (L{IChatDoor.makeFactory}, made once per door and shared by the door's
+    listeners) behind the gate (L{chatserver.limits.gate}): each connection
+    is admitted at accept by the server's one admission, whatever its door.
+    Stopping it stops listening, then says goodbye to every connection and
+    closes the history store.
 
     @ivar server: What every door shares.
-    @ivar factory: The line door's factory, which all its listeners share.
+    @ivar factories: Each door's factory, by the door's name.
     @ivar addresses: The addresses actually listened on, once listening.
     """
 
     def __init__(
         self,
         server: ChatServer,
-        descriptions: Iterable[str],
+        listeners: Iterable[tuple[IChatDoor, str]],
         reactor: object | None = None,
-        *,
-        telnet: Iterable[str] = (),
-        irc: Iterable[str] = (),
-        web: Iterable[str] = (),
-        webOrigins: Iterable[str] = (),
     ) -> None:
+        """
+        @param listeners: Each door with an endpoint (a Twisted server
+            endpoint string) it listens on, in the order to listen.
+        """
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
         self._reactor: Any = reactor
         self.server = server
-        self.factory = LineFactory(server)
+        self.factories: dict[str, IProtocolFactory] = {}
         self.addresses: list[str] = []
         self.trimmer = MemoryTrimmer(server.clock, find_malloc_trim())
         self._listeningReactor = lean_reactor(reactor)
-        for description in descriptions:
-            self.listen(description, self.factory, refusal=line_door.refusal)
-        telnetFactory = ChatTelnetFactory(self.factory)
-        for description in telnet:
-            self.listen(description, telnetFactory, "telnet ", line_door.refusal)
-        self.ircFactory = IrcFactory(server)
-        for description in irc:
-            self.listen(description, self.ircFactory, "irc ", irc_door.refusal)
-        web = list(web)
-        if web:
-            from chatserver.doors.web.resource import refusal, web_site
-
-            site = web_site(server, list(webOrigins))
-            for description in web:
-                self.listen(description, site, "web ", refusal)
+        for door, description in listeners:
+            factory = self.factories.get(door.name)
+            if factory is None:
+                factory = self.factories[door.name] = door.makeFactory(server)
+            kind = kind_of(door)
+            self.listen(
+                description, factory, f"{kind} " if kind else "", refusal_of(door)
+            )
 
     def listen(
         self,
         description: str,
-        factory: Factory[Any],
+        factory: IProtocolFactory,
         kind: str = "",
         refusal: Callable[[str], bytes] = no_refusal,
     ) -> None:

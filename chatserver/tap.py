@@ -15,12 +15,22 @@ from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.credentials import IUsernamePassword
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.error import CannotListenError
+from twisted.logger import Logger
 from twisted.python import usage
 
+from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import accept_bytes
 from chatserver.cluster.keys import NODE_NAME
 from chatserver.cluster.url import parse_redis_url
 from chatserver.config import ChatConfig
+from chatserver.doors.plugin import (
+    DoorOption,
+    IChatDoor,
+    default_endpoint_of,
+    find_doors,
+    options_of,
+    short_name_of,
+)
 from chatserver.history.spec import make_store, parse_history
 from chatserver.history.store import HistoryUnavailable
 from chatserver.limits.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
@@ -33,7 +43,8 @@ from chatwire.text import check_text
 if TYPE_CHECKING:
     from chatserver.console.service import ConsoleService
 
-DEFAULT_PORT = "tcp:8123"
+log = Logger(namespace=LOG_NAMESPACE)
+
 # The options default to what a ChatConfig defaults to.
 DEFAULTS = ChatConfig()
 
@@ -81,15 +92,9 @@ class Options(usage.Options, strcred.AuthOptionMixin):
 
     supportedInterfaces = (IUsernamePassword,)
 
-    synopsis = (
-        "[--port ENDPOINT ...] [--telnet ENDPOINT ...] [--irc ENDPOINT ...] "
-        "[--web ENDPOINT ...] [options]"
-    )
-    longdesc = (
-        "A group chat server for telnet, nc, the Tk client and browsers. "
-        "--port, --telnet and --web take any Twisted server endpoint string "
-        "and may be repeated."
-    )
+    # The doors' options, and what the synopsis and longdesc say of them,
+    # are made by __init__ from the door plugins found.
+    synopsis = "[--DOOR ENDPOINT ...] [options]"
     optFlags = [
         ["log-messages", None, "Log message bodies (off by default)."],
         ["console", None, "Show a Tk console window (needs twistd -n)."],
@@ -120,8 +125,8 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             "header-timeout",
             None,
             DEFAULTS.headerTimeout,
-            "Seconds an HTTP connection to --web has for each whole request "
-            "(0: no limit).",
+            "Seconds an HTTP connection (to --web, or any door that speaks "
+            "HTTP) has for each whole request (0: no limit).",
             _non_negative,
         ],
         [
@@ -252,12 +257,88 @@ class Options(usage.Options, strcred.AuthOptionMixin):
 
     def __init__(self) -> None:
         super().__init__()
-        self["port"] = []
-        self["telnet"] = []
-        self["irc"] = []
-        self["web"] = []
-        self["web-origin"] = []
         self["exempt"] = []
+        self.doors: list[IChatDoor] = []
+        self._doorOptions: list[str] = []
+        for door in find_doors():
+            if door.name in self.synonyms:
+                log.warn(
+                    "Door {door!r} left out: --{name} is an option already",
+                    door=door,
+                    name=door.name,
+                )
+                continue
+            self._addDoor(door)
+        doors = " ".join(f"[--{door.name} ENDPOINT ...]" for door in self.doors)
+        self.synopsis = f"{doors} [options]"
+        names = ", ".join(f"--{door.name}" for door in self.doors)
+        self.longdesc = (
+            "A group chat server for telnet, nc, the Tk client and browsers. "
+            f"Each door ({names}) takes any Twisted server endpoint string "
+            "and may be repeated; every door shares one chat and its limits."
+        )
+
+    def _addDoor(self, door: IChatDoor) -> None:
+        """
+        Add C{--NAME ENDPOINT} (repeatable) for C{door}, and the options
+        the door adds for itself.
+        """
+        self.doors.append(door)
+        doc = f"{door.description} Repeatable."
+        default = default_endpoint_of(door)
+        if default is not None:
+            doc += f" [default: {default}, when no door is given]"
+        self[door.name] = []
+        self._addOption(door.name, doc, self[door.name].append)
+        short = short_name_of(door)
+        if short is not None and short not in self.synonyms:
+            self.shortOpt += f"{short}:"
+            self.synonyms[short] = door.name
+        for option in options_of(door):
+            if option.name in self.synonyms:
+                log.warn(
+                    "Option --{name} of door {door!r} left out: taken",
+                    name=option.name,
+                    door=door,
+                )
+                continue
+            self._addDoorOption(option)
+
+    def _addOption(self, name: str, help: str, take: Callable[[str], None]) -> None:
+        """
+        Add the option C{--NAME VALUE}, handed to C{take}.
+        """
+        self.longOpt.append(f"{name}=")
+        self.docs[name] = help
+        self.synonyms[name] = name
+        self._dispatch[name] = lambda _, value: take(value)
+
+    def _addDoorOption(self, option: DoorOption) -> None:
+        """
+        Add an option a door adds for itself: its value goes in
+        L{doorOptions}.
+        """
+        name = option.name
+        self._doorOptions.append(name)
+
+        def coerced(text: str) -> object:
+            try:
+                return option.coerce(text)
+            except ValueError as e:
+                raise usage.UsageError(f"--{name} {text!r}: {e}") from None
+
+        if option.repeatable:
+            self[name] = []
+            self._addOption(
+                name, option.help, lambda text: self[name].append(coerced(text))
+            )
+        else:
+            self[name] = self.defaults[name] = option.default
+
+            def take(text: str) -> None:
+                self[name] = coerced(text)
+
+            self._addOption(name, option.help, take)
 
     def opt_exempt(self, network: str) -> None:
         """
@@ -270,62 +351,21 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             raise usage.UsageError(f"--exempt {network!r}: {e}") from None
         self["exempt"].append(network)
 
-    def opt_port(self, description: str) -> None:
-        """
-        Endpoint to listen on, such as tcp:8123:interface=127.0.0.1 or
-        ssl:8124:privateKey=server.pem [default: tcp:8123]. Repeatable.
-        """
-        self["port"].append(description)
-
-    opt_p = opt_port
-
-    def opt_telnet(self, description: str) -> None:
-        """
-        Endpoint to listen on for telnet clients, such as
-        tcp:8023:interface=127.0.0.1: the same chat, with 8-bit input
-        (telnet BINARY) and no echo while a password is typed. Repeatable.
-        """
-        self["telnet"].append(description)
-
-    def opt_irc(self, description: str) -> None:
-        """
-        Endpoint to listen on for IRC clients, such as tcp:6667 or
-        ssl:6697:privateKey=server.pem: the same chat, over IRC (RFC 1459
-        and 2812, with IRCv3). Repeatable.
-        """
-        self["irc"].append(description)
-
-    def opt_web(self, description: str) -> None:
-        """
-        Endpoint to serve the chat page (/) and its WebSocket (/ws) on, such
-        as tcp:8080 or ssl:8443:privateKey=server.pem. Repeatable.
-        """
-        self["web"].append(description)
-
-    def opt_web_origin(self, origin: str) -> None:
-        """
-        An origin (https://chat.example.org) whose pages may use the
-        WebSocket; repeatable [default: the page's own origin].
-        """
-        if "://" not in origin:
-            raise usage.UsageError(
-                f"--web-origin {origin!r}: an origin is SCHEME://HOST[:PORT]"
-            )
-        self["web-origin"].append(origin)
-
     def postOptions(self) -> None:
-        if not any(self[door] for door in ("port", "telnet", "irc", "web")):
-            self["port"] = [DEFAULT_PORT]
+        if not any(self[door.name] for door in self.doors):
+            for door in self.doors:
+                default = default_endpoint_of(door)
+                if default is not None:
+                    self[door.name] = [default]
         from twisted.internet import reactor
 
-        for option in ("port", "telnet", "irc", "web"):
-            for description in self[option]:
-                try:
-                    serverFromString(reactor, description)
-                except (ValueError, TypeError, KeyError) as e:
-                    raise usage.UsageError(
-                        f"--{option} {description!r} is not a server endpoint: {e}"
-                    ) from None
+        for door, description in self.listeners():
+            try:
+                serverFromString(reactor, description)
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--{door.name} {description!r} is not a server endpoint: {e}"
+                ) from None
         for option in ("motd", "server-name"):
             try:
                 check_text(self[option].replace("\n", ""))
@@ -388,6 +428,24 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             raise usage.UsageError(
                 "--cluster needs txredisapi: pip install 'twisted-groupchat[cluster]'"
             )
+
+    def listeners(self) -> list[tuple[IChatDoor, str]]:
+        """
+        @return: Each door given with an endpoint it listens on, the doors
+            in the order of L{find_doors}, each one's endpoints in the
+            order given.
+        """
+        return [
+            (door, description)
+            for door in self.doors
+            for description in self[door.name]
+        ]
+
+    def doorOptions(self) -> dict[str, object]:
+        """
+        @return: The values of the options the doors add, by name.
+        """
+        return {name: self[name] for name in self._doorOptions}
 
     def checkers(self) -> list[ICredentialsChecker]:
         """
@@ -493,15 +551,13 @@ def makeService(options: Options) -> ChatService | ConsoleService:
                 check()
             except HistoryUnavailable as e:
                 raise SystemExit(f"twistd chat: {e}") from None
-    server = ChatServer(config, checkers=options.checkers(), history=store)
-    service = ChatService(
-        server,
-        options["port"],
-        telnet=options["telnet"],
-        irc=options["irc"],
-        web=options["web"],
-        webOrigins=options["web-origin"],
+    server = ChatServer(
+        config,
+        checkers=options.checkers(),
+        history=store,
+        doorOptions=options.doorOptions(),
     )
+    service = ChatService(server, options.listeners())
     if options["console"]:
         from chatserver.console.service import ConsoleService
 

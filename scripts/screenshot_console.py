@@ -28,6 +28,7 @@ from twisted.internet import reactor as _reactor  # noqa: E402
 
 from chatserver.config import ChatConfig  # noqa: E402
 from chatserver.console.service import ConsoleService  # noqa: E402
+from chatserver.doors.line.factory import door as line_door  # noqa: E402
 from chatserver.server import ChatServer  # noqa: E402
 from chatserver.service import ChatService  # noqa: E402
 from devtools.talker import connect_talker, pause, run_scene  # noqa: E402
@@ -82,7 +83,7 @@ def scene(console: ConsoleService, output: Path) -> Generator[Any, Any, None]:
 def main(output: Path) -> None:
     chat = ChatService(
         ChatServer(ChatConfig(serverName="office chat", logMessages=True, rate=0)),
-        ["tcp:0:interface=127.0.0.1"],
+        [(line_door, "tcp:0:interface=127.0.0.1")],
     )
     console = ConsoleService(chat)
     console.privilegedStartService()

@@ -10,6 +10,7 @@ from twisted.python.usage import UsageError
 
 from chatserver import tap
 from chatserver.config import ChatConfig
+from chatserver.doors.line.factory import door as line_door
 from chatserver.history.memory import MemoryHistory
 
 
@@ -17,7 +18,7 @@ def test_options_without_arguments_give_the_default_settings():
     options = tap.Options()
     options.parseOptions([])
     assert options.config() == ChatConfig()
-    assert options["port"] == [tap.DEFAULT_PORT]
+    assert options["port"] == [line_door.defaultEndpoint]
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from twisted.internet.interfaces import (
     IDelayedCall,
     IHalfCloseableDescriptor,
     INegotiated,
+    IProtocolFactory,
     IReactorTime,
 )
 from twisted.internet.protocol import Factory, Protocol, connectionDone
@@ -189,7 +190,7 @@ class AdmittingFactory(Factory[AdmittedConnection]):
 
     def __init__(
         self,
-        wrappedFactory: Factory[Any],
+        wrappedFactory: IProtocolFactory,
         admission: Admission,
         clock: IReactorTime,
         grace: float,

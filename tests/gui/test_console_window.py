@@ -22,6 +22,7 @@ from chatserver import tap
 from chatserver.config import ChatConfig
 from chatserver.console import model as console_model
 from chatserver.console.service import ConsoleService
+from chatserver.doors.line.factory import door as line_door
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
 
@@ -88,7 +89,9 @@ class ConsoleWindowTests(TestCase):
     def startConsole(
         self, config: ChatConfig, maxLines: int = 100, privileged: bool = False
     ) -> None:
-        self.chat = ChatService(ChatServer(config), ["tcp:0:interface=127.0.0.1"])
+        self.chat = ChatService(
+            ChatServer(config), [(line_door, "tcp:0:interface=127.0.0.1")]
+        )
         self.stopCalls: list[defer.Deferred[None]] = []
         self.console = ConsoleService(
             self.chat, stop=self.stopFromWindow, maxLines=maxLines

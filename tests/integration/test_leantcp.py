@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from chatserver.config import ChatConfig
+from chatserver.doors.line.factory import door as line_door
 from chatserver.doors.line.protocol import ChatProtocol
 from chatserver.limits.gate import AdmittedConnection
 from chatserver.server import ChatServer
@@ -158,7 +159,9 @@ class LeanTCPTests(TestCase):
 
     @defer.inlineCallbacks
     def test_the_chat_service_listens_with_lean_ports(self) -> Any:
-        service = ChatService(ChatServer(ChatConfig()), ["tcp:0:interface=127.0.0.1"])
+        service = ChatService(
+            ChatServer(ChatConfig()), [(line_door, "tcp:0:interface=127.0.0.1")]
+        )
         service.startService()
         self.addCleanup(service.stopService)
         yield self.until(lambda: service.addresses)

@@ -1,5 +1,6 @@
 """
-The IRC door's factory: one per server, shared by every C{--irc} listener;
+The IRC door (C{--irc}): its plugin, and its factory, one per server,
+shared by every C{--irc} listener;
 it also says how users of every door are shown (C{nick!user@host}, with the
 door as the host) and which handler reads each command.
 """
@@ -12,6 +13,8 @@ from collections.abc import Iterable
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
+from twisted.plugin import IPlugin
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.core.users import ChatUser
@@ -20,6 +23,7 @@ from chatserver.doors.irc.codec import Codecs
 from chatserver.doors.irc.masks import mask_of
 from chatserver.doors.irc.message import Message
 from chatserver.doors.irc.protocol import IrcProtocol
+from chatserver.doors.plugin import IChatDoor
 from chatserver.server import ChatServer
 from chatwire.names import name_key
 
@@ -32,6 +36,28 @@ def refusal(why: str) -> bytes:
         is told: C{ERROR}, as a closing link.
     """
     return message.encode("ERROR", f"Closing link: {why}")
+
+
+@implementer(IPlugin, IChatDoor)
+class IrcDoor:
+    """
+    The IRC door: C{--irc}.
+    """
+
+    name = "irc"
+    description = (
+        "Endpoint to listen on for IRC clients, such as tcp:6667 or "
+        "ssl:6697:privateKey=server.pem: the same chat, over IRC (RFC 1459 "
+        "and 2812, with IRCv3)."
+    )
+
+    refusal = staticmethod(refusal)
+
+    def makeFactory(self, server: ChatServer) -> IrcFactory:
+        return IrcFactory(server)
+
+
+door = IrcDoor()
 
 
 class IrcFactory(ServerFactory):

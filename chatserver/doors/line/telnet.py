@@ -1,7 +1,7 @@
 """
 The line door over telnet: the same chat connection (a L{ChatProtocol} from
 the line door's one factory) behind a real telnet protocol layer, for
-C{--telnet} listeners.
+C{--telnet} listeners, a door of its own (L{TelnetDoor}).
 
 On a raw C{--port} listener a telnet client gets by, because the line
 protocol strips telnet commands, but it never agrees to send 8-bit data:
@@ -42,11 +42,15 @@ from twisted.internet.interfaces import (
     ITransport,
 )
 from twisted.internet.protocol import ServerFactory, connectionDone
+from twisted.plugin import IPlugin
 from twisted.python.failure import Failure
 from zope.interface import alsoProvides, implementer
 
 from chatserver.doors.line.echo import IInputHiding
+from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.doors.line.iac import ITelnetDecoded
+from chatserver.doors.plugin import IChatDoor
+from chatserver.server import ChatServer
 
 BINARY = b"\x00"  # RFC 856; conch does not name it
 
@@ -361,3 +365,25 @@ class ChatTelnetFactory(ServerFactory):
         if protocol is None:
             return None
         return ChatTelnetTransport(protocol)
+
+
+@implementer(IPlugin, IChatDoor)
+class TelnetDoor:
+    """
+    The line door behind telnet: C{--telnet}.
+    """
+
+    name = "telnet"
+    description = (
+        "Endpoint to listen on for telnet clients, such as "
+        "tcp:8023:interface=127.0.0.1: the same chat, with 8-bit input "
+        "(telnet BINARY) and no echo while a password is typed."
+    )
+
+    refusal = staticmethod(refusal)
+
+    def makeFactory(self, server: ChatServer) -> ChatTelnetFactory:
+        return ChatTelnetFactory(LineFactory(server))
+
+
+door = TelnetDoor()
