@@ -59,6 +59,35 @@ def payload_length(head: bytes | bytearray) -> int:
     return size
 
 
+def whole_frames(data: bytes, cap: int) -> bool:
+    """
+    @return: Whether C{data} is whole frames, each a control frame or a
+        message of its own within C{cap}.
+    """
+    pos, end = 0, len(data)
+    while pos < end:
+        if end - pos < 2:
+            return False
+        first, second = data[pos], data[pos + 1]
+        size = second & 0x7F
+        pos += 2
+        if size == 126:
+            size = int.from_bytes(data[pos : pos + 2], "big")
+            pos += 2
+        elif size == 127:
+            size = int.from_bytes(data[pos : pos + 8], "big")
+            pos += 8
+        if second & 0x80:
+            pos += 4
+        pos += size
+        opcode = first & 0x0F
+        if opcode < 0x08 and (not first & 0x80 or opcode == 0 or size > cap):
+            # A data frame that does not both begin and end its message,
+            # or over the cap.
+            return False
+    return pos == end
+
+
 class FrameReader:
     """
     Reads the frames a client sends, passing on those of messages within
@@ -91,10 +120,23 @@ class FrameReader:
         self._held: list[bytes] = []
         self._dropping = False
 
+    @property
+    def held(self) -> int:
+        """
+        The bytes held: the earlier frames of a fragmented message.
+        """
+        return sum(len(piece) for piece in self._held)
+
     def feed(self, data: bytes) -> None:
         """
         Read C{data}, the next bytes from the client.
         """
+        if not (
+            self._left or self._head or self._held or self._dropping
+        ) and whole_frames(data, self.cap):
+            # What a browser sends: whole frames, each a message of its own.
+            self._deliver(data)
+            return
         out: list[bytes] = []
         pos, end = 0, len(data)
         while pos < end:
