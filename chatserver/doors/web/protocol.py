@@ -3,7 +3,8 @@ One WebSocket session of the web door: JSON messages in, JSON messages out.
 
 The way a message travels::
 
-    frames -> wsproto (via twisted.web.websocket), size cap while reassembling
+    frames -> the size cap, on their headers (framecap.MessageCap) -> wsproto
+           (via twisted.web.websocket)
            -> queue (reading paused while held: token bucket, login check)
            -> JSON checks (messages.parse_message) -> login or command
            -> the chat core (a ChatUser operation) -> events

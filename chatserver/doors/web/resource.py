@@ -2,12 +2,13 @@
 The web door's HTTP side: the page at C{/} (with its script and style), and
 the WebSocket at C{/ws}, in one twisted.web site per server.
 
-The WebSocket is Twisted's own (C{twisted.web.websocket}, over wsproto),
-with two things it lacks added here:
+The WebSocket is Twisted's own (C{twisted.web.websocket}'s public
+L{WebSocketResource}, over wsproto), with two things it lacks added here:
 
   - a size cap: Twisted reassembles a message of any size in memory; here
-    the pieces wsproto gives are counted as they come, and a message over
-    the cap is dropped as it arrives and answered with an error;
+    the frames a client sends are read before Twisted's WebSocket gets them
+    (L{chatserver.doors.web.framecap}), and a message over the cap is
+    dropped as it arrives and answered with an error;
   - the C{Origin} check, before the upgrade: a browser page from another
     origin gets C{403}.  The allowed origins are C{--web-origin}, or by
     default the page's own origin (the request's scheme and C{Host}).  A
@@ -27,25 +28,21 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import Any
 
-from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.interfaces import IAddress, IDelayedCall
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import http
-from twisted.web._websocket_impl import (
-    _handleEvent,
-    _WebSocketWireProtocol,
-    serverBootstrap,
-)
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET, Request, Site
+from twisted.web.server import Request, Site
+from twisted.web.websocket import WebSocketResource
 from wsproto import ConnectionType
-from wsproto.events import AcceptConnection, BytesMessage, TextMessage
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import RemoteProtocolError
 
 from chatserver import LOG_NAMESPACE
 from chatserver.doors.web.codec import WebCodec
+from chatserver.doors.web.framecap import MessageCap
 from chatserver.doors.web.protocol import WebSession
 from chatserver.limits.addresses import describe_address
 from chatserver.server import ChatServer
@@ -98,51 +95,6 @@ class StaticFile(Resource):
         return self.render_GET(request)
 
 
-class _CappedWire(_WebSocketWireProtocol[WebSession]):
-    """
-    Twisted's WebSocket wire protocol with a cap on the size of a message.
-    """
-
-    maxMessage = 0
-    _size = 0
-    _dropping = False
-
-    def dataReceived(self, data: bytes) -> None:
-        self._wsconn.receive_data(data)
-        for event in self._wsconn.events():
-            if isinstance(event, (TextMessage, BytesMessage)):
-                self._piece(event)
-            else:
-                _handleEvent(event, self)
-
-    def _piece(self, event: TextMessage | BytesMessage) -> None:
-        if isinstance(event, TextMessage):
-            size = len(event.data.encode("utf-8"))
-        else:
-            size = len(event.data)
-        self._size += size
-        if self._size > self.maxMessage:
-            self._dropping = True
-            self._textBuffer.done()
-            self._bytesBuffer.done()
-        if event.message_finished:
-            self._size = 0
-            if self._dropping:
-                self._dropping = False
-                self._wsp.messageTooLong()
-                return
-        if self._dropping:
-            return
-        if isinstance(event, TextMessage):
-            self._textBuffer.add(event.data)
-            if event.message_finished:
-                self._wsp.textMessageReceived(self._textBuffer.done())
-        else:
-            self._bytesBuffer.add(event.data)
-            if event.message_finished:
-                self._wsp.bytesMessageReceived(self._bytesBuffer.done())
-
-
 def _origin(request: Request) -> str:
     scheme = "https" if request.isSecure() else "http"
     host = (request.getHeader(b"host") or b"").decode("latin-1")
@@ -164,6 +116,7 @@ class ChatWebSocket(Resource):
         self.chatServer = server
         self.codec = WebCodec()
         self.origins = {origin.rstrip("/").lower() for origin in origins}
+        self.websocket = WebSocketResource(self)
 
     def originAllowed(self, request: Request) -> bool:
         origin = request.getHeader(b"origin")
@@ -187,8 +140,8 @@ class ChatWebSocket(Resource):
             request.setHeader(b"sec-websocket-version", b"13")
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return b"WebSocket version 13 only\n"
-        # As twisted.web.websocket.WebSocketResource.render_GET, with the
-        # capped wire protocol.
+        # Checked here as Twisted's WebSocketResource checks it, to answer
+        # in our words and not log an error for a plain GET.
         handshake = H11Handshake(ConnectionType.SERVER)
         raw = request.requestHeaders.getAllRawHeaders()
         headers = [(key, value) for key, values in raw for value in values]
@@ -198,19 +151,17 @@ class ChatWebSocket(Resource):
             request.setResponseCode(400)
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return b"a WebSocket is expected here\n"
+        return self.websocket.render_GET(request)
+
+    def buildProtocol(self, request: Request) -> WebSession:
+        """
+        As Twisted's L{WebSocketResource} asks: the session of a WebSocket
+        about to be accepted, its messages capped on its connection.
+        """
         session = WebSession(self.chatServer, self.codec, request)
-        toSend = handshake.send(AcceptConnection())
-        connection = handshake.connection
-        transport: Any = request.channel.transport
-        assert connection is not None and transport is not None
-        wire = _CappedWire(connection, serverBootstrap, session)
-        wire.maxMessage = session.maxMessage
-        request.channel._protocolUpgradeForWebsockets(wire)
         if isinstance(request.channel, ChatChannel):
             request.channel.upgraded(session)
-        transport.write(toSend)
-        session.negotiationFinished()
-        return NOT_DONE_YET
+        return session
 
 
 def refusal(why: str) -> bytes:
@@ -242,6 +193,9 @@ class ChatChannel(http.HTTPChannel):
     _deadline: IDelayedCall | None = None
     _closeCall: IDelayedCall | None = None
     _session: WebSession | None = None
+    #: What reads the connection's bytes before this channel (see
+    #: L{ChatSite.buildProtocol}).
+    messageCap: MessageCap | None = None
 
     def connectionMade(self) -> None:
         super().connectionMade()
@@ -298,6 +252,8 @@ class ChatChannel(http.HTTPChannel):
         """
         self._stopDeadline()
         self._session = session
+        if self.messageCap is not None:
+            self.messageCap.capMessages(session.maxMessage, session.messageTooLong)
 
     def serverStopping(self) -> None:
         """
@@ -337,6 +293,16 @@ class ChatSite(Site):
         super().__init__(root, timeout=HTTP_IDLE_TIMEOUT, reactor=server.clock)
         self.chatServer = server
         self.headerTimeout = server.config.headerTimeout
+
+    def buildProtocol(self, addr: IAddress) -> MessageCap:  # type: ignore[override]
+        """
+        @return: A connection's L{ChatChannel}, behind the L{MessageCap}
+            that caps its messages once it is a WebSocket.
+        """
+        channel = super().buildProtocol(addr)
+        assert isinstance(channel, ChatChannel)
+        channel.messageCap = MessageCap(channel)
+        return channel.messageCap
 
     def log(self, request: http.Request) -> None:
         pass
