@@ -469,6 +469,7 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         irc=options["irc"],
         web=options["web"],
         webOrigins=options["web-origin"],
+        freezeAtStart=True,
     )
     if options["console"]:
         from chatserver.console.service import ConsoleService
