@@ -669,7 +669,7 @@ def _memory_trim_elsewhere(source: str, lines: int, rooms: int) -> Metrics:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Run the history benchmark.")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stores", default=",".join(STORES))
@@ -698,6 +698,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only rewrite the section of RESULTS.md from --out's results",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     options = parser.parse_args(argv)
     if options.report_only:
         write_section(json.loads(Path(options.out).read_text()), BENCH / "RESULTS.md")

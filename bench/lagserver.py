@@ -22,7 +22,8 @@ machine.
 With C{LAGSERVER_FULL_GC=SECONDS} in the environment, a full collection
 (C{gc.collect()}) is also run every SECONDS (for C{bench.history}: what a
 full collection costs the reactor with a full memory store, whether or not
-the collector's own thresholds would have run one during the measurement).  The chat server itself is not changed: the probe is one more
+the collector's own thresholds would have run one during the measurement).
+The chat server itself is not changed: the probe is one more
 reactor client, like the server's own timers.
 """
 

@@ -56,9 +56,9 @@ def test_a_ring_reads_as_the_list_of_what_it_kept(steps):
 def test_a_filled_ring_gives_the_collector_nothing_to_visit():
     """
     Once the collector has seen them (a few times: it may stop tracking
-    only one level of nested tuples each time), the lines a ring keeps, sealed or not, are in
-    objects it no longer tracks: a full collection visits the ring and the
-    two tuples it holds, not the lines.
+    only one level of nested tuples each time), the lines a ring keeps,
+    sealed or not, are in objects it no longer tracks: a full collection
+    visits the ring and the two tuples it holds, not the lines.
     """
     ring = Ring()
     for n in range(1, 10 * CHUNK + CHUNK // 2):
