@@ -62,6 +62,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from twisted.internet.defer import Deferred
+
 from bench.lagserver import read
 from bench.run import BENCH, PYTHON, ROOT, Server, machine, raise_fd_limit
 
@@ -73,7 +75,7 @@ STORES = ("none", "memory", "sqlite")
 FILLERS = 10
 BURST = 10
 PAGES = 4
-TRIM_TO = 100
+TRIM_TO = 500
 FULL_GC_EVERY = 2.0
 # Enough for a million lines of the fill's length in memory (about 250 bytes
 # each as the store counts them), so the bound drops nothing.
@@ -102,7 +104,7 @@ class Filler(asyncio.Protocol):
         self.name = name
         self.quickAck = quickAck
         self.buffer = b""
-        self.waiting: tuple[bytes, asyncio.Future[None]] | None = None
+        self.waiting: tuple[tuple[bytes, ...], asyncio.Future[None]] | None = None
         self.errors: list[str] = []
         self.transport: asyncio.Transport | None = None
 
@@ -119,15 +121,19 @@ class Filler(asyncio.Protocol):
         for line in complete:
             if (line.startswith(b"!!!") or b" !!! " in line) and SYNC not in line:
                 self.errors.append(line.decode(errors="replace"))
-            if self.waiting is not None and self.waiting[0] in line:
+            if self.waiting is not None and any(m in line for m in self.waiting[0]):
                 _, future = self.waiting
                 self.waiting = None
                 if not future.done():
                     future.set_result(None)
 
-    def expect(self, marker: bytes) -> asyncio.Future[None]:
+    def expect(self, *markers: bytes) -> asyncio.Future[None]:
+        """
+        @return: A future that fires once a line holding one of C{markers}
+            arrives.
+        """
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiting = (marker, future)
+        self.waiting = (markers, future)
         return future
 
     def write(self, data: bytes) -> None:
@@ -149,7 +155,15 @@ async def _connect(port: int, name: str, quickAck: bool = False) -> Filler:
     )
     welcome = client.expect(b"=== Users ")
     client.write(name.encode() + b"\n")
-    await asyncio.wait_for(welcome, 30)
+    try:
+        await asyncio.wait_for(welcome, 30)
+    except TimeoutError:
+        raise RuntimeError(f"{name} not logged in in 30 s") from None
+    # What logging in sent after the welcome (with SQLite, the default
+    # room's replay comes a moment later) must not be taken for an answer.
+    synced = client.expect(b"no such user: " + SYNC)
+    client.write(b"/msg " + SYNC + b" x\n")
+    await asyncio.wait_for(synced, 30)
     return client
 
 
@@ -224,13 +238,20 @@ async def _pages(port: int, rooms: int, sample: int, seed: int) -> Metrics:
     pages: list[float] = []
     for r in chosen:
         for i in range(PAGES + 1):
-            # A join's replay ends with "End of history"; so does a page.
-            done = client.expect(b"of history")
+            # A join's replay ends with "End of history"; so does a page, or
+            # with "No more history" at the start of the room's.
+            done = client.expect(b"=== End of history", b"=== No more history")
             t = time.perf_counter()
             client.write(
                 (f"/join #r{r}\n" if i == 0 else f"/history #r{r} 20\n").encode()
             )
-            await asyncio.wait_for(done, 30)
+            try:
+                await asyncio.wait_for(done, 30)
+            except TimeoutError:
+                raise RuntimeError(
+                    f"no end of history for #r{r} in 30 s"
+                    f" (errors: {client.errors[-3:]})"
+                ) from None
             (joins if i == 0 else pages).append((time.perf_counter() - t) * 1000)
         client.write(f"/part #r{r}\n".encode())
     assert client.transport is not None
@@ -449,6 +470,69 @@ def memory_trim(lines: int, rooms: int) -> Metrics:
     }
 
 
+def sqlite_rate(lines: int, rooms: int, path: str) -> Metrics:
+    """
+    In this process, with the real reactor (so: once per process): an
+    SQLite store on a new file at C{path}, C{lines} lines in C{rooms} rooms
+    appended 1,000 to a turn of the reactor, and the time until the file
+    holds them all: the store's own rate, without a server in front.
+    """
+    from twisted.internet import reactor
+    from twisted.internet.task import cooperate
+
+    from chatserver.history.sqlite import SQLiteHistory
+
+    store = SQLiteHistory(path)
+    store.check()
+    names = [f"#r{r}" for r in range(rooms)]
+    out: Metrics = {}
+
+    def append() -> Any:
+        n = 0
+        while n < lines:
+            for _ in range(min(1000, lines - n)):
+                room = names[n % rooms]
+                n += 1
+                store.append(
+                    room,
+                    room=room,
+                    kind="message",
+                    sender="fill",
+                    text=TEXT.format(n=n),
+                    time=time.time(),
+                )
+            yield None
+
+    async def run() -> None:
+        await store.start()
+        t0 = time.monotonic()
+        await cooperate(append()).whenDone()
+        out["appendSeconds"] = round(time.monotonic() - t0, 2)
+        await store.stop()
+        kept = time.monotonic() - t0
+        out["keptSeconds"] = round(kept, 2)
+        out["linesPerSecond"] = round(lines / kept)
+
+    def done(result: object) -> None:
+        reactor.stop()  # type: ignore[attr-defined]
+
+    reactor.callWhenRunning(  # type: ignore[attr-defined]
+        lambda: Deferred.fromCoroutine(run()).addBoth(done)
+    )
+    reactor.run()  # type: ignore[attr-defined]
+    out["lines"] = lines
+    return out
+
+
+def _sqlite_rate_elsewhere(source: str, lines: int, rooms: int, tmp: str) -> Metrics:
+    """
+    L{sqlite_rate} in a process of its own (see L{_memory_trim_elsewhere}).
+    """
+    return _elsewhere(
+        source, f"sqlite_rate({lines}, {rooms}, {f'{tmp}/rate.sqlite'!r})"
+    )
+
+
 def _median(values: list[Any]) -> float | None:
     present = sorted(v for v in values if v is not None)
     if not present:
@@ -523,7 +607,7 @@ def section(document: Metrics) -> str:
         f"**Machine:** {document['machine']}; load average (1 min) before "
         "each store, per run: "
         + "; ".join(
-            "/".join(_fmt(run[s]["loadBefore"], 1) for s in stores if s in run)
+            "/".join(_fmt(run[s].get("loadBefore"), 1) for s in stores if s in run)
             for run in runs
         )
         + ".  Other engineers' tests and benchmarks shared the 2 cores.",
@@ -593,6 +677,20 @@ def section(document: Metrics) -> str:
             )
             + ".",
         ]
+    rates = [run.get("sqliteRate") for run in runs]
+    rates = [r for r in rates if r]
+    if rates:
+        lines += [
+            "",
+            "**The SQLite store alone** (`bench.history.sqlite_rate`, in a "
+            "process of its own: the store on a new file, the lines appended "
+            "1,000 to a turn of the reactor, until the file holds them all, "
+            "no server in front): "
+            + _fmt(_median([r["linesPerSecond"] for r in rates]), 0)
+            + " lines kept per second (median; per run "
+            + ", ".join(_fmt(r["linesPerSecond"], 0) for r in rates)
+            + ").",
+        ]
     mem = [run.get("memoryTrim") for run in runs]
     mem = [m for m in mem if m]
     if mem:
@@ -647,6 +745,14 @@ def _memory_trim_elsewhere(source: str, lines: int, rooms: int) -> Metrics:
     L{memory_trim} in a process of its own, with C{source} (a checkout) first
     on its path, or the installed package if empty.
     """
+    return _elsewhere(source, f"memory_trim({lines}, {rooms})")
+
+
+def _elsewhere(source: str, call: str) -> Metrics:
+    """
+    Run C{call} (of this module) in a process of its own, with C{source} (a
+    checkout) first on its path, or the installed package if empty.
+    """
     env = {**os.environ}
     if source:
         env["PYTHONPATH"] = os.pathsep.join([source, str(ROOT)])
@@ -654,8 +760,8 @@ def _memory_trim_elsewhere(source: str, lines: int, rooms: int) -> Metrics:
         env["PYTHONPATH"] = str(ROOT)
     code = (
         "import json, sys; sys.path[:] = [p for p in sys.path if p != ''];"
-        "from bench.history import memory_trim;"
-        f"print(json.dumps(memory_trim({lines}, {rooms})))"
+        "from bench.history import memory_trim, sqlite_rate;"
+        f"print(json.dumps({call}))"
     )
     done = subprocess.run(
         [PYTHON, "-c", code],
@@ -726,30 +832,7 @@ def main(argv: list[str] | None = None) -> int:
         code = f"from git revision {_revision(options.chatserver)}"
     raise_fd_limit(10_000)
     started = time.time()
-    runs: list[Metrics] = []
-    for run in range(options.runs):
-        results: Metrics = {}
-        for store in stores:
-            t = time.monotonic()
-            tmp = tempfile.mkdtemp(prefix="bench-history-")
-            try:
-                metrics = one_store(store, options, tmp)
-            except Exception as e:  # a failed store is a result too
-                metrics = {"failure": f"{type(e).__name__}: {e}"}
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-            results[store] = metrics
-            print(
-                f"run {run + 1} {store} ({time.monotonic() - t:.0f}s): "
-                f"{json.dumps(metrics)}",
-                flush=True,
-            )
-        if "memory" in stores:
-            results["memoryTrim"] = _memory_trim_elsewhere(
-                source, options.lines, options.rooms
-            )
-            print(f"run {run + 1} memory trim: {results['memoryTrim']}", flush=True)
-        runs.append(results)
+    runs = [_one_run(run, stores, options, source) for run in range(options.runs)]
     document: Metrics = {
         "machine": machine(),
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
@@ -766,6 +849,46 @@ def main(argv: list[str] | None = None) -> int:
     print(section(document))
     failed = any("failure" in r for run in runs for r in run.values())
     return 1 if failed else 0
+
+
+def _one_run(
+    run: int, stores: list[str], options: argparse.Namespace, source: str
+) -> Metrics:
+    """
+    One run: each store in its own server, then the stores' own measures.
+    """
+    results: Metrics = {}
+    for store in stores:
+        t = time.monotonic()
+        tmp = tempfile.mkdtemp(prefix="bench-history-")
+        load = float(Path("/proc/loadavg").read_text().split()[0])
+        try:
+            metrics = one_store(store, options, tmp)
+        except Exception as e:  # a failed store is a result too
+            metrics = {"failure": f"{type(e).__name__}: {e}", "loadBefore": load}
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        results[store] = metrics
+        print(
+            f"run {run + 1} {store} ({time.monotonic() - t:.0f}s): "
+            f"{json.dumps(metrics)}",
+            flush=True,
+        )
+    if "memory" in stores:
+        results["memoryTrim"] = _memory_trim_elsewhere(
+            source, options.lines, options.rooms
+        )
+        print(f"run {run + 1} memory trim: {results['memoryTrim']}", flush=True)
+    if "sqlite" in stores:
+        tmp = tempfile.mkdtemp(prefix="bench-history-")
+        try:
+            results["sqliteRate"] = _sqlite_rate_elsewhere(
+                source, options.lines, options.rooms, tmp
+            )
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"run {run + 1} sqlite rate: {results['sqliteRate']}", flush=True)
+    return results
 
 
 def _revision(name: str) -> str:
