@@ -50,10 +50,10 @@ TRIM_INTERVAL = 60.0
 How often, in seconds, entries too old to keep are dropped.
 """
 
-TRIM_BATCH = 2000
+TRIM_BATCH = 500
 """
 The most entries (or rooms looked at) one turn of the reactor trims; at
-about 1 us each, well under a millisecond.
+a few microseconds each on a busy machine, a few milliseconds at most.
 """
 
 
