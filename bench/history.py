@@ -312,7 +312,7 @@ def _load(server: Server, lag: str, users: int, seconds: float) -> Metrics:
         "p99": drained["p99"],
         "max": drained["max"],
         "serverCpu": round(cpu / (t1 - t0), 2),
-        "maxStallMs": round(stalls["maxStallMs"], 2),
+        "maxStallMs": round(float(stalls["maxStallMs"] or 0), 2),
         "longestGcMs": stalls["longestGcMs"],
         "longestGcGeneration": stalls["longestGcGeneration"],
         "stalls10ms": stalls["stalls10ms"],
@@ -419,7 +419,7 @@ def _trim(path: str, lag: str, options: argparse.Namespace) -> Metrics:
         "linesAfter": expected,
         "deleteSeconds": round(deleted, 2),
         "seconds": round(t1 - t0, 2),
-        "maxStallMs": round(stalls["maxStallMs"], 2),
+        "maxStallMs": round(float(stalls["maxStallMs"] or 0), 2),
         "stalls10ms": stalls["stalls10ms"],
         "fileMBBefore": before,
         "fileMBAfter": _sizeMB(path),
@@ -526,12 +526,10 @@ def sqlite_rate(lines: int, rooms: int, path: str) -> Metrics:
         out["linesPerSecond"] = round(lines / kept)
 
     def done(result: object) -> None:
-        reactor.stop()  # type: ignore[attr-defined]
+        reactor.stop()
 
-    reactor.callWhenRunning(  # type: ignore[attr-defined]
-        lambda: Deferred.fromCoroutine(run()).addBoth(done)
-    )
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(lambda: Deferred.fromCoroutine(run()).addBoth(done))
+    reactor.run()
     out["lines"] = lines
     return out
 
@@ -552,7 +550,7 @@ def _median(values: list[Any]) -> float | None:
     middle = len(present) // 2
     if len(present) % 2:
         return float(present[middle])
-    return (present[middle - 1] + present[middle]) / 2
+    return float(present[middle - 1] + present[middle]) / 2
 
 
 def _get(metrics: Metrics, *path: str) -> Any:
@@ -670,8 +668,9 @@ def section(document: Metrics) -> str:
             )
             + "."
         )
-    trims = [_get(run, "sqlite", "trim") for run in runs]
-    trims = [t for t in trims if t]
+    trims: list[Metrics] = [
+        t for t in (_get(run, "sqlite", "trim") for run in runs) if t
+    ]
     if trims:
         lines += [
             "",
@@ -689,8 +688,7 @@ def section(document: Metrics) -> str:
             )
             + ".",
         ]
-    rates = [run.get("sqliteRate") for run in runs]
-    rates = [r for r in rates if r]
+    rates: list[Metrics] = [run["sqliteRate"] for run in runs if run.get("sqliteRate")]
     if rates:
         lines += [
             "",
@@ -703,8 +701,7 @@ def section(document: Metrics) -> str:
             + ", ".join(_fmt(r["linesPerSecond"], 0) for r in rates)
             + ").",
         ]
-    mem = [run.get("memoryTrim") for run in runs]
-    mem = [m for m in mem if m]
+    mem: list[Metrics] = [run["memoryTrim"] for run in runs if run.get("memoryTrim")]
     if mem:
         lines += [
             "",
@@ -832,15 +829,15 @@ def main(argv: list[str] | None = None) -> int:
         write_section(json.loads(Path(options.out).read_text()), BENCH / "RESULTS.md")
         return 0
     if options.memory_trim_only:
-        document = json.loads(Path(options.out).read_text())
-        o = document["options"]
-        for i, run in enumerate(document["runs"]):
+        done: Metrics = json.loads(Path(options.out).read_text())
+        o = done["options"]
+        for i, run in enumerate(done["runs"]):
             run["memoryTrim"] = _memory_trim_elsewhere("", o["lines"], o["rooms"])
             print(f"run {i + 1} memory trim: {run['memoryTrim']}", flush=True)
-        document["command"] += (
+        done["command"] += (
             "`, then `.venv/bin/python -m bench.history --memory-trim-only"
         )
-        Path(options.out).write_text(json.dumps(document, indent=1) + "\n")
+        Path(options.out).write_text(json.dumps(done, indent=1) + "\n")
         return 0
     if options.quick:
         options.runs, options.lines, options.rooms = 1, 5000, 50

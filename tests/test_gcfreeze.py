@@ -40,7 +40,9 @@ class RecordingReactor:
 def test_twistd_chat_freezes_once_running():
     options = Options()
     options.parseOptions(["--port", "tcp:0:interface=127.0.0.1"])
-    assert makeService(options).freezeAtStart
+    service = makeService(options)
+    assert isinstance(service, ChatService)
+    assert service.freezeAtStart
 
 
 def test_a_service_freezes_only_when_told():
