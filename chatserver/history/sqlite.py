@@ -125,6 +125,14 @@ MAX_PENDING = 10000
 The most unwritten entries kept in memory while writes fail.
 """
 
+MAX_BACKLOG = 500000
+"""
+The most unwritten entries kept in memory while writes work but fall
+behind (a burst faster than the disk): about 100 MB.  Before issue 24 the
+bound of failing writes applied here too, and a fill of a million lines at
+35,000 a second lost more than half of them.
+"""
+
 TRIM_INTERVAL = 60.0
 """
 How often, in seconds, entries beyond the limits are deleted.
@@ -508,19 +516,24 @@ class SQLiteHistory:
             return None
         return max(self._reserved, self._lastId) + ID_BLOCK
 
-    def _keep(self, entries: Sequence[_Pending], first: bool = False) -> None:
+    def _keep(
+        self, entries: Sequence[_Pending], first: bool = False, failed: bool = False
+    ) -> None:
         """
         Add entries to the pending ones, dropping the oldest beyond
-        L{MAX_PENDING}.
+        L{MAX_PENDING} while writes fail, beyond L{MAX_BACKLOG} while they
+        work.
 
         @param first: Whether C{entries} come before those pending (a batch
             that could not be written) rather than after them.
+        @param failed: Whether a write has just failed.
         """
         if first:
             self._pending.extendleft(reversed(entries))
         else:
             self._pending.extend(entries)
-        while len(self._pending) > MAX_PENDING:
+        bound = MAX_PENDING if failed or self._failing else MAX_BACKLOG
+        while len(self._pending) > bound:
             self._pending.popleft()
             self._dropped += 1
 
@@ -588,7 +601,7 @@ class SQLiteHistory:
     def _notWritten(self, reason: Failure, batch: list[_Pending]) -> None:
         self._inFlight = []
         self._writing = None
-        self._keep(batch, first=True)
+        self._keep(batch, first=True, failed=True)
         if self._stopping:
             return
         if not self._failing:

@@ -779,3 +779,34 @@ def test_a_read_only_file(shared_dir):
         assert child.stderr == ""
         message = child.stdout.strip()
     assert message == f"cannot use history file {path}: file is read-only"
+
+
+def test_a_backlog_beyond_the_bound_of_failing_writes_is_kept_while_writes_work(
+    tmp_path, monkeypatch
+):
+    """
+    Issue 24: lines appended faster than they were written (a burst, while
+    a write was in flight) were dropped beyond MAX_PENDING, the bound meant
+    for failing writes: a fill of a million lines at 35,000 a second kept
+    less than half.  While writes work, the backlog is bounded by
+    MAX_BACKLOG only.
+    """
+    monkeypatch.setattr(sqlite, "MAX_PENDING", 5)
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    for n in range(20):
+        opened.say("#a", str(n))
+    opened.flush()
+    assert rows(path) == [str(n) for n in range(20)]
+    opened.stop()
+
+
+def test_a_backlog_is_bounded_while_writes_work(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite, "MAX_BACKLOG", 5)
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    for n in range(20):
+        opened.say("#a", str(n))
+    opened.flush()
+    assert rows(path) == [str(n) for n in range(15, 20)]
+    opened.stop()
