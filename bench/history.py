@@ -195,8 +195,9 @@ async def _fill(
     answered = time.monotonic() - t0
     total = n - start
     kept = answered
+    inFile = None
     if sqlitePath is not None:
-        kept = await _written(sqlitePath, n, t0)
+        kept, inFile = await _written(sqlitePath, n, t0)
     for c in clients:
         assert c.transport is not None
         c.transport.close()
@@ -205,14 +206,19 @@ async def _fill(
         "answeredSeconds": round(answered, 2),
         "keptSeconds": round(kept, 2),
         "linesPerSecond": round(total / kept) if kept else None,
+        "linesInFile": inFile,
         "errors": sum(len(c.errors) for c in clients),
         "errorSamples": [e for c in clients for e in c.errors][:3],
     }
 
 
-async def _written(path: str, last: int, t0: float, timeout: float = 600) -> float:
+async def _written(
+    path: str, last: int, t0: float, timeout: float = 600
+) -> tuple[float, int]:
     """
-    @return: Seconds from C{t0} until the file at C{path} holds id C{last}.
+    @return: Seconds from C{t0} until the file at C{path} holds id C{last},
+        and how many lines it holds then (fewer than were sent if the store
+        dropped some).
     """
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
@@ -224,7 +230,9 @@ async def _written(path: str, last: int, t0: float, timeout: float = 600) -> flo
             except sqlite3.OperationalError:
                 largest = None
             if largest is not None and largest >= last:
-                return time.monotonic() - t0
+                return time.monotonic() - t0, int(
+                    connection.execute("SELECT count(*) FROM history").fetchone()[0]
+                )
             await asyncio.sleep(0.02)
     finally:
         connection.close()
@@ -405,9 +413,12 @@ def _trim(path: str, lag: str, options: argparse.Namespace) -> Metrics:
         deleted = time.monotonic() - t0
         # The compaction and checkpoint follow the last delete.
         wal = Path(f"{path}-wal")
+        emptied = True
         while wal.exists() and wal.stat().st_size:
-            if time.monotonic() - t0 > 600:
-                raise RuntimeError("the log was not emptied in 600 s")
+            if time.monotonic() - deleted - t0 > 30:
+                # A store that never empties its log (main's, before issue 24).
+                emptied = False
+                break
             time.sleep(0.2)
         t1 = time.monotonic()
         stalls = read(lag, t0, t1)
@@ -418,6 +429,7 @@ def _trim(path: str, lag: str, options: argparse.Namespace) -> Metrics:
         "linesBefore": options.lines,
         "linesAfter": expected,
         "deleteSeconds": round(deleted, 2),
+        "logEmptied": emptied,
         "seconds": round(t1 - t0, 2),
         "maxStallMs": round(float(stalls["maxStallMs"] or 0), 2),
         "stalls10ms": stalls["stalls10ms"],
