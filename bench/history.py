@@ -583,6 +583,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 ROWS: list[tuple[str, tuple[str, ...], int]] = [
     ("lines kept per second (fill)", ("fill", "linesPerSecond"), 0),
+    ("lines in the SQLite file after the fill", ("fill", "linesInFile"), 0),
     ("fill: seconds until kept", ("fill", "keptSeconds"), 2),
     ("fill: seconds until the server answered", ("fill", "answeredSeconds"), 2),
     ("server RSS after the fill (MB)", ("rssAfterFillMB",), 1),
@@ -680,23 +681,28 @@ def section(document: Metrics) -> str:
             )
             + "."
         )
-    trims: list[Metrics] = [
-        t for t in (_get(run, "sqlite", "trim") for run in runs) if t
+    # Each with the lines the file held after the fill (the load's lines
+    # in the default room come on top).
+    trims: list[tuple[Metrics, Any]] = [
+        (t, _get(run, "sqlite", "fill", "linesInFile"))
+        for run in runs
+        if (t := _get(run, "sqlite", "trim"))
     ]
     if trims:
         lines += [
             "",
             f"**SQLite retention:** restarted on the filled file with "
-            f"`--history-max {trims[0]['keep']}` (all but {trims[0]['keep']} "
+            f"`--history-max {trims[0][0]['keep']}` (all but {trims[0][0]['keep']} "
             "lines of each room "
             "to delete, in batches of 500 with a 50 ms pause after each, then "
             "the freed pages given back and the log emptied): "
             + "; ".join(
-                f"{t['linesBefore'] - t['linesAfter']:,} lines deleted in "
+                f"from {_fmt(f)} lines to {t['linesAfter']:,} in "
                 f"{t['deleteSeconds']:g} s, done with compaction in {t['seconds']:g} "
                 f"s, longest stall {t['maxStallMs']:g} ms, file and log "
                 f"{t['fileMBBefore']:g} MB -> {t['fileMBAfter']:g} MB"
-                for t in trims
+                + ("" if t.get("logEmptied", True) else " (log not emptied)")
+                for t, f in trims
             )
             + ".",
         ]
