@@ -17,7 +17,13 @@ the stalls it measures)::
                each generation so far, at time T, once a second
 
 Times are C{time.monotonic()}, the same clock as other processes' on the same
-machine.  The chat server itself is not changed: the probe is one more
+machine.
+
+With C{LAGSERVER_FULL_GC=SECONDS} in the environment, a full collection
+(C{gc.collect()}) is also run every SECONDS (for C{bench.history}: what a
+full collection costs the reactor with a full memory store, whether or not
+the collector's own thresholds would have run one during the measurement).
+The chat server itself is not changed: the probe is one more
 reactor client, like the server's own timers.
 """
 
@@ -78,6 +84,12 @@ class LagProbe:
 
     def __call__(self) -> None:
         now = time.monotonic()
+        if not self.calls:
+            # The first call: the reactor has just started, after all that
+            # starting took, which is no stall.
+            self.last = now
+            self.calls = 1
+            return
         lag = now - self.last - INTERVAL
         self.last = now
         self.calls += 1
@@ -112,6 +124,10 @@ def main(argv: list[str]) -> None:
     gc.callbacks.append(watch)
     probe = LoopingCall(LagProbe(out, watch))
     reactor.callWhenRunning(probe.start, INTERVAL, now=False)
+    fullEvery = float(os.environ.get("LAGSERVER_FULL_GC", "0") or 0)
+    if fullEvery > 0:
+        full = LoopingCall(gc.collect)
+        reactor.callWhenRunning(full.start, fullEvery, now=False)
     from twisted.scripts.twistd import run
 
     sys.argv = ["twistd", "-n", "--pidfile=", "chat", *options]

@@ -879,6 +879,11 @@ def write_report(document: dict[str, Any], path: Path) -> None:
         from bench.cluster import section
 
         out += [section(json.loads(cluster.read_text())), ""]
+    history = BENCH / "history.json"
+    if history.exists():
+        from bench.history import section as history_section
+
+        out += [history_section(json.loads(history.read_text())), ""]
     notes = BENCH / "NOTES.md"
     if notes.exists():
         out += [notes.read_text().strip(), ""]

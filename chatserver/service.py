@@ -26,6 +26,7 @@ from chatserver.limits.addresses import describe_address
 from chatserver.limits.gate import no_refusal
 from chatserver.server import ChatServer
 from chatserver.tuning.fdlimit import raise_open_files_limit
+from chatserver.tuning.gcfreeze import freeze_start_up
 from chatserver.tuning.leantcp import lean_reactor
 from chatserver.tuning.memory import MemoryTrimmer, find_malloc_trim
 from chatserver.tuning.signals import defer_stop_signals
@@ -81,12 +82,18 @@ class ChatService(MultiService):
         server: ChatServer,
         listeners: Iterable[tuple[IChatDoor, str]],
         reactor: object | None = None,
+        *,
+        freezeAtStart: bool = False,
     ) -> None:
         """
         @param listeners: Each door with an endpoint (a Twisted server
             endpoint string) it listens on, in the order to listen.
+        @param freezeAtStart: Once the reactor runs, freeze the objects made
+            to start (L{freeze_start_up}): C{twistd chat} does, tests that
+            start a service in their own process do not.
         """
         super().__init__()
+        self.freezeAtStart = freezeAtStart
         if reactor is None:
             from twisted.internet import reactor
         self._reactor: Any = reactor
@@ -141,6 +148,12 @@ class ChatService(MultiService):
         self.trimmer.start()
         # After the reactor has installed its own signal handlers.
         self._reactor.callWhenRunning(defer_stop_signals, self._reactor)
+        if self.freezeAtStart:
+            self._reactor.callWhenRunning(self._freeze)
+
+    def _freeze(self) -> None:
+        frozen = freeze_start_up()
+        log.info("{frozen} objects made at start frozen", frozen=frozen)
 
     def stopService(self) -> defer.Deferred[None]:
         self.trimmer.stop()

@@ -557,7 +557,7 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         history=store,
         doorOptions=options.doorOptions(),
     )
-    service = ChatService(server, options.listeners())
+    service = ChatService(server, options.listeners(), freezeAtStart=True)
     if options["console"]:
         from chatserver.console.service import ConsoleService
 

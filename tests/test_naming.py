@@ -30,10 +30,6 @@ def _module_functions() -> list[tuple[str, str]]:
     return found
 
 
-def test_public_module_functions_are_snake_case() -> None:
-    camel = [
-        (path, name)
-        for path, name in _module_functions()
-        if not name.startswith("_") and CAMEL.search(name)
-    ]
+def test_module_functions_are_snake_case() -> None:
+    camel = [(path, name) for path, name in _module_functions() if CAMEL.search(name)]
     assert set(camel) == NAMED_BY_TWISTED

@@ -8,19 +8,19 @@ when it is returned.
 from __future__ import annotations
 
 import heapq
-import sys
 from bisect import bisect_left
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import cast
 
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.task import LoopingCall
 
 from chatserver.history.paging import select_page
+from chatserver.history.ring import Ring, text_size
 from chatserver.history.search import (
     SCAN_LIMIT,
     SCAN_SLICE,
@@ -53,12 +53,18 @@ def line_size(entry: HistoryEntry) -> int:
     """
     @return: About how many bytes C{entry} takes in memory.
     """
-    return LINE_OVERHEAD + sys.getsizeof(entry.text)
+    return LINE_OVERHEAD + text_size(entry.text)
 
 
 TRIM_INTERVAL = 60.0
 """
 How often, in seconds, entries too old to keep are dropped.
+"""
+
+TRIM_BATCH = 500
+"""
+The most entries (or rooms looked at) one turn of the reactor trims; at
+a few microseconds each on a busy machine, a few milliseconds at most.
 """
 
 
@@ -77,7 +83,9 @@ class MemoryHistory:
 
     Ids come from one counter for all rooms, from 1.  Entries too old are
     never given by L{query}; they are dropped from memory every
-    L{TRIM_INTERVAL} seconds between L{start} and L{stop}.  A room left
+    L{TRIM_INTERVAL} seconds between L{start} and L{stop}, L{TRIM_BATCH} at
+    a time.  Each room's entries are packed (L{Ring}), so that the garbage
+    collector has few objects to visit however many lines are kept.  A room left
     with no entries, whatever dropped them, is forgotten.
 
     @ivar maxPerRoom: The most entries kept of one room.
@@ -110,11 +118,15 @@ class MemoryHistory:
             clock = cast(IReactorTime, reactor)
         self._clock = clock
         # Least recently written first.
-        self._rooms: OrderedDict[str, deque[HistoryEntry]] = OrderedDict()
+        self._rooms: OrderedDict[str, Ring] = OrderedDict()
         self._bytes = 0
         self._lastId = 0
         self._trimming = LoopingCall(self.trim)
         self._trimming.clock = self._clock
+        # The rooms a trim has still to look at, last first, while it runs.
+        self._trimLeft: list[str] | None = None
+        self._trimSince = 0.0
+        self._trimCall: IDelayedCall | None = None
 
     def start(self) -> Deferred[None]:
         """
@@ -130,6 +142,10 @@ class MemoryHistory:
         """
         if self._trimming.running:
             self._trimming.stop()
+        if self._trimCall is not None:
+            self._trimCall.cancel()
+            self._trimCall = None
+        self._trimLeft = None
         return defer.succeed(None)
 
     def append(
@@ -148,16 +164,16 @@ class MemoryHistory:
         rooms = self._rooms
         ring = rooms.get(roomKey)
         if ring is None:
-            ring = rooms[roomKey] = deque()
+            ring = rooms[roomKey] = Ring()
         else:
             rooms.move_to_end(roomKey)
             if len(ring) >= self.maxPerRoom:
-                self._bytes -= line_size(ring.popleft())
+                self._bytes -= LINE_OVERHEAD + ring.popleft()
         ring.append(entry)
         self._bytes += line_size(entry)
         while self._bytes > self.maxBytes:
             oldestKey, oldest = next(iter(rooms.items()))
-            self._bytes -= line_size(oldest.popleft())
+            self._bytes -= LINE_OVERHEAD + oldest.popleft()
             if not oldest:
                 del rooms[oldestKey]
         return entry
@@ -178,7 +194,9 @@ class MemoryHistory:
         if ring is None:
             return defer.succeed([])
         since = self._clock.seconds() - self.keepSeconds
-        return defer.succeed(select_page(ring, limit, before, after, since))
+        return defer.succeed(
+            select_page(ring, limit, before, after, since, ids=ring.ids)
+        )
 
     def search(
         self,
@@ -226,17 +244,47 @@ class MemoryHistory:
 
     def trim(self) -> None:
         """
-        Drop the entries too old to keep, and forget the rooms left empty.
+        Drop the entries too old to keep, and forget the rooms left empty,
+        unless that is being done already.
 
         Each room's ring is trimmed from its oldest end, up to the first
-        entry young enough to keep.
+        entry young enough to keep, at most L{TRIM_BATCH} entries or rooms
+        in one turn of the reactor: the rest is done in the turns after, so
+        that a million lines growing too old at once never stop the chat.
         """
-        since = self._clock.seconds() - self.keepSeconds
-        for roomKey, ring in list(self._rooms.items()):
-            while ring and ring[0].time < since:
-                self._bytes -= line_size(ring.popleft())
-            if not ring:
+        if self._trimLeft is not None:
+            return
+        self._trimLeft = list(self._rooms)
+        self._trimSince = self._clock.seconds() - self.keepSeconds
+        self._trimSome()
+
+    def _trimSome(self) -> None:
+        """
+        Go on trimming for at most L{TRIM_BATCH} entries or rooms; ask for
+        another turn if some are left.
+        """
+        self._trimCall = None
+        left = self._trimLeft
+        if left is None:
+            return
+        since = self._trimSince
+        budget = TRIM_BATCH
+        while left and budget > 0:
+            roomKey = left[-1]
+            ring = self._rooms.get(roomKey)
+            budget -= 1
+            while ring and budget > 0 and ring.oldestTime() < since:
+                self._bytes -= LINE_OVERHEAD + ring.popleft()
+                budget -= 1
+            if ring is not None and ring and ring.oldestTime() < since:
+                break
+            left.pop()
+            if ring is not None and not ring:
                 del self._rooms[roomKey]
+        if left:
+            self._trimCall = self._clock.callLater(0, self._trimSome)
+        else:
+            self._trimLeft = None
 
     def roomCount(self) -> int:
         """
@@ -252,7 +300,7 @@ class MemoryHistory:
         return self._bytes
 
 
-def _newestFirst(
+def _newest_first(
     entries: Sequence[HistoryEntry], before: int | None
 ) -> Iterator[HistoryEntry]:
     high = len(entries)
@@ -283,7 +331,7 @@ def scan_search(
         and how many were read.
     """
     merged = heapq.merge(
-        *(_newestFirst(entries, before) for entries in rooms),
+        *(_newest_first(entries, before) for entries in rooms),
         key=lambda entry: -entry.id,
     )
     found: list[HistoryEntry] = []

@@ -23,6 +23,8 @@ def select_page(
     before: int | None,
     after: int | None,
     since: float,
+    *,
+    ids: Sequence[int] | None = None,
 ) -> list[HistoryEntry]:
     """
     Pick one page of a room's history.
@@ -32,21 +34,30 @@ def select_page(
     @param before: As for L{HistoryStore.query}.
     @param after: As for L{HistoryStore.query}.
     @param since: Entries with an earlier time are too old to give.
+    @param ids: The ids of C{entries}, if they can be read without reading
+        the entries (see L{chatserver.history.ring.Ring.ids}).
     @return: The page, oldest first.
     """
     limit = min(limit, MAX_PAGE)
     if limit <= 0:
         return []
-    low = 0 if after is None else bisect_right(entries, after, key=_entry_id)
-    high = len(entries)
-    if before is not None:
-        high = bisect_left(entries, before, key=_entry_id)
+    if ids is None:
+        low = 0 if after is None else bisect_right(entries, after, key=_entry_id)
+        high = len(entries)
+        if before is not None:
+            high = bisect_left(entries, before, key=_entry_id)
+    else:
+        low = 0 if after is None else bisect_right(ids, after)
+        high = len(entries)
+        if before is not None:
+            high = bisect_left(ids, before)
     if low >= high:
         return []
+    # By index, so that the entries before the page are never read.
     if after is not None:
-        forward = islice(entries, low, high)
+        forward = (entries[i] for i in range(low, high))
         return list(islice((e for e in forward if e.time >= since), limit))
-    backward = islice(reversed(entries), len(entries) - high, len(entries) - low)
+    backward = (entries[i] for i in range(high - 1, low - 1, -1))
     page = list(islice((e for e in backward if e.time >= since), limit))
     page.reverse()
     return page

@@ -129,7 +129,7 @@ class RedisHistory:
             return SearchPage(tuple(found), cutoff)
 
         gathered = defer.gatherResults(rooms, consumeErrors=True)
-        return gathered.addErrback(_firstError).addCallbacks(page, _unavailable)
+        return gathered.addErrback(_first_error).addCallbacks(page, _unavailable)
 
     async def _searchRoom(
         self,
@@ -171,7 +171,7 @@ class RedisHistory:
             high = f"({lowestId}-0"
 
 
-def _firstError(reason: Failure) -> Failure:
+def _first_error(reason: Failure) -> Failure:
     reason.trap(defer.FirstError)
     return cast(defer.FirstError, reason.value).subFailure
 

@@ -64,7 +64,7 @@ from twisted.enterprise import adbapi
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.internet.task import LoopingCall
+from twisted.internet.task import LoopingCall, deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -151,6 +151,14 @@ MAX_PENDING = 10000
 The most unwritten entries kept in memory while writes fail.
 """
 
+MAX_BACKLOG = 500000
+"""
+The most unwritten entries kept in memory while writes work but fall
+behind (a burst faster than the disk): about 100 MB.  Before issue 24 the
+bound of failing writes applied here too, and a fill of a million lines at
+35,000 a second lost more than half of them.
+"""
+
 TRIM_INTERVAL = 60.0
 """
 How often, in seconds, entries beyond the limits are deleted.
@@ -160,6 +168,34 @@ TRIM_BATCH = 500
 """
 The most entries one trimming transaction deletes, so that trimming never
 holds the file long.
+"""
+
+TRIM_PAUSE = 0.05
+"""
+How long, in seconds, trimming waits after a full batch before the next
+(as Ergo does), so that the lines being written never wait behind a long
+run of deletes.
+"""
+
+VACUUM_PAGES = 1000
+"""
+The most free pages one step of the compaction after a trim gives back to
+the file system (C{PRAGMA incremental_vacuum}); steps are L{TRIM_PAUSE}
+apart.
+"""
+
+WAL_LIMIT = 64 * 1024 * 1024
+"""
+The bytes the write-ahead log is cut back to after a checkpoint
+(C{PRAGMA journal_size_limit}); a trim that deleted anything ends with a
+checkpoint that empties it (C{wal_checkpoint(TRUNCATE)}).
+"""
+
+CACHE_KIB = 32 * 1024
+"""
+The page cache of the store's connection, in KiB (C{PRAGMA cache_size}):
+enough for the interior pages of the indexes of a million lines, so that
+writing them seldom reads the file.
 """
 
 BUSY_TIMEOUT = 1.0
@@ -316,6 +352,9 @@ class SQLiteHistory:
         @raise HistoryUnavailable: If the file's schema is not one this
             module can use.
         """
+        # Has effect only on a new file, before its first table: pages freed
+        # by trimming can then be given back (see _compact).
+        connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         connection.execute("PRAGMA journal_mode=WAL")
         (version,) = connection.execute("PRAGMA user_version").fetchone()
         if version > SCHEMA_VERSION:
@@ -364,6 +403,8 @@ class SQLiteHistory:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.create_function("name_key", 1, name_key, deterministic=True)
+        connection.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+        connection.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         if self._onConnect is not None:
             self._onConnect(connection)
 
@@ -505,19 +546,24 @@ class SQLiteHistory:
             return None
         return max(self._reserved, self._lastId) + ID_BLOCK
 
-    def _keep(self, entries: Sequence[_Pending], first: bool = False) -> None:
+    def _keep(
+        self, entries: Sequence[_Pending], first: bool = False, failed: bool = False
+    ) -> None:
         """
         Add entries to the pending ones, dropping the oldest beyond
-        L{MAX_PENDING}.
+        L{MAX_PENDING} while writes fail, beyond L{MAX_BACKLOG} while they
+        work.
 
         @param first: Whether C{entries} come before those pending (a batch
             that could not be written) rather than after them.
+        @param failed: Whether a write has just failed.
         """
         if first:
             self._pending.extendleft(reversed(entries))
         else:
             self._pending.extend(entries)
-        while len(self._pending) > MAX_PENDING:
+        bound = MAX_PENDING if failed or self._failing else MAX_BACKLOG
+        while len(self._pending) > bound:
             self._pending.popleft()
             self._dropped += 1
 
@@ -585,7 +631,7 @@ class SQLiteHistory:
     def _notWritten(self, reason: Failure, batch: list[_Pending]) -> None:
         self._inFlight = []
         self._writing = None
-        self._keep(batch, first=True)
+        self._keep(batch, first=True, failed=True)
         if self._stopping:
             return
         if not self._failing:
@@ -706,10 +752,13 @@ class SQLiteHistory:
         pool = self._pool
         assert pool is not None
         since = self._clock().seconds() - self.keepSeconds
+        total = 0
         while not self._stopping:
             deleted = await pool.runInteraction(_delete_old, since, TRIM_BATCH)
+            total += deleted
             if deleted < TRIM_BATCH:
                 break
+            await self._pause()
         rooms, self._touched = self._touched, set()
         if not self._trimmedOnce:
             rows = await pool.runQuery("SELECT DISTINCT room_key FROM history")
@@ -719,13 +768,41 @@ class SQLiteHistory:
                 deleted = await pool.runInteraction(
                     _delete_surplus, roomKey, self.maxPerRoom, TRIM_BATCH
                 )
+                total += deleted
                 if deleted < TRIM_BATCH:
                     break
+                await self._pause()
+        if total and not self._stopping:
+            await self._compact()
         self._trimmedOnce = True
         self._trimming = None
         if self._trimFailing:
             self._trimFailing = False
             log.info("History trimming works again", chat_event="history")
+
+    def _pause(self) -> Deferred[None]:
+        """
+        @return: A L{Deferred} that fires L{TRIM_PAUSE} seconds from now.
+        """
+        return deferLater(self._clock(), TRIM_PAUSE)
+
+    async def _compact(self) -> None:
+        """
+        After a trim that deleted lines: give the pages they took back to
+        the file system, L{VACUUM_PAGES} at a time (on a file made with
+        C{auto_vacuum=INCREMENTAL}; an older file keeps them for the lines
+        to come), then empty the write-ahead log, so that neither file
+        outgrows the lines kept.
+        """
+        pool = self._pool
+        assert pool is not None
+        while not self._stopping:
+            left = await pool.runInteraction(_vacuum_some, VACUUM_PAGES)
+            if not left:
+                break
+            await self._pause()
+        if not self._stopping:
+            await pool.runInteraction(_checkpoint)
 
     def _trimFailed(self, reason: Failure) -> None:
         self._trimming = None
@@ -831,6 +908,31 @@ def _search(
         [*arguments, limit],
     )
     return [HistoryEntry(*row) for row in transaction.fetchall()]
+
+
+def _vacuum_some(transaction: Any, pages: int) -> int:
+    """
+    Give at most C{pages} free pages back to the file system, if the file
+    was made with C{auto_vacuum=INCREMENTAL}.
+
+    @return: How many free pages are left to give back (0 for a file that
+        cannot).
+    """
+    (mode,) = transaction.execute("PRAGMA auto_vacuum").fetchone()
+    if mode != 2:
+        return 0
+    # Each step of the statement frees one page: executescript steps it to
+    # the end (execute would stop after the first).
+    transaction.executescript(f"PRAGMA incremental_vacuum({pages})")
+    (left,) = transaction.execute("PRAGMA freelist_count").fetchone()
+    return int(left)
+
+
+def _checkpoint(transaction: Any) -> None:
+    """
+    Copy the write-ahead log into the file and empty it.
+    """
+    transaction.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def _delete_old(transaction: Any, since: float, batch: int) -> int:

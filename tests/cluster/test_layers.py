@@ -38,11 +38,11 @@ def writes(tree: ast.AST) -> list[str]:
             continue
         for target in targets:
             elements = target.elts if isinstance(target, ast.Tuple) else [target]
-            found.extend(ast.unparse(each) for each in elements if _isState(each))
+            found.extend(ast.unparse(each) for each in elements if _is_state(each))
     return found
 
 
-def _isState(target: ast.expr) -> bool:
+def _is_state(target: ast.expr) -> bool:
     if isinstance(target, ast.Subscript):
         return (
             isinstance(target.value, ast.Attribute) and target.value.attr in REALM_STATE

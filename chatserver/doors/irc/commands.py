@@ -317,7 +317,7 @@ def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         connection.reply(numerics.RPL_UNAWAY, "You are no longer marked as being away")
 
 
-def _whoLine(connection: IrcProtocol, where: str, member: Someone) -> None:
+def _who_line(connection: IrcProtocol, where: str, member: Someone) -> None:
     flags = "G" if member.away else "H"
     connection.reply(
         numerics.RPL_WHOREPLY,
@@ -350,7 +350,7 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                 realm.remote[key] for key in room.remote if key in realm.remote
             )
             for member in members:
-                _whoLine(connection, room.name, member)
+                _who_line(connection, room.name, member)
     else:
         found = realm.lookup(mask) if "*" not in mask and "?" not in mask else None
         matched: list[Someone]
@@ -367,7 +367,7 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             ]
         for other in matched:
             # Not about a channel: no channel is named (Modern allows "*").
-            _whoLine(connection, "*", other)
+            _who_line(connection, "*", other)
     connection.reply(numerics.RPL_ENDOFWHO, mask, "End of /WHO list.")
 
 
@@ -455,7 +455,7 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         if room is None:
             refuse(connection, "MODE", target, NoSuchRoom(target))
             return
-        _roomMode(connection, room, msg.params[1:])
+        _room_mode(connection, room, msg.params[1:])
         return
     other = realm.lookup(target)
     if other is None:
@@ -492,7 +492,7 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         )
 
 
-def _roomMode(connection: IrcProtocol, room: Room, params: tuple[str, ...]) -> None:
+def _room_mode(connection: IrcProtocol, room: Room, params: tuple[str, ...]) -> None:
     if not params:
         connection.reply(numerics.RPL_CHANNELMODEIS, room.name, "+n")
         connection.reply(numerics.RPL_CREATIONTIME, room.name, str(int(room.createdAt)))

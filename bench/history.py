@@ -1,0 +1,952 @@
+"""
+Issue 24's history benchmark: a store filled to a million lines in a
+thousand rooms, through a real C{twistd chat}, and what that costs.
+
+    .venv/bin/python -m bench.history --runs 3
+    .venv/bin/python -m bench.history --quick          # the tests' smoke size
+
+Each run starts, for each store (C{--history none}, C{memory},
+C{sqlite:PATH} on a new file), a fresh C{twistd -n chat} under
+L{bench.lagserver} (the reactor's stalls, a full collection forced every
+L{FULL_GC_EVERY} seconds) and measures, in this order:
+
+  - C{fill}: L{FILLERS} connections send C{--lines} lines into C{--rooms}
+    rooms (each connection its share of the rooms, L{BURST} lines to a
+    room at a time, C{/join} to make it current), as fast as the server
+    reads them.  The lines kept per second: for SQLite, until the file
+    holds the last line (its largest id, read from a connection of our
+    own every 20 ms); for the others, until the server has answered a
+    command sent after each connection's last line.
+  - C{pages}: one client joins C{--page-rooms} rooms chosen with a fixed
+    seed and times, from its command to the C{=== End of history} line,
+    the replay on joining and then L{PAGES} C{/history} pages of 20 lines
+    going back: p50, p99, max over all of them.
+  - C{load}: C{--users} users of the compiled load generator in the default
+    room, 2 of them sending 200 lines/s each for C{--seconds} (issue 15's
+    scale scenario) against the filled server: delivery latency p50/p99, and
+    the longest reactor stall while sending (with the forced full
+    collections in it).
+  - C{trim} (SQLite only): the server is restarted on the filled file with
+    C{--history-max} L{TRIM_TO}, so that its first trim deletes all but
+    L{TRIM_TO} lines of each room: how long that takes, the longest stall
+    meanwhile, the file's size (with its log) before and after.
+
+Then, in this process, the memory store's own trimming
+(L{memory_trim}): a store of C{--lines} lines all grown too old, and the
+longest single step of its trim (the longest the reactor would stop).
+
+Ratios (p99 against C{none}) are taken within each run; the tables give
+medians over runs.  C{--chatserver REV} runs our server (and the memory
+trim) from a git revision instead of the installed package: how the
+"before" figures were measured.  Results go to C{bench/history.json} and,
+as the section L{HEADING}, into C{bench/RESULTS.md} (L{bench.report}
+keeps it there when it rewrites the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from bench.lagserver import read
+from bench.run import BENCH, PYTHON, ROOT, Server, machine, raise_fd_limit
+
+Metrics = dict[str, Any]
+
+HEADING = "## History at a million lines (issue 24)"
+
+STORES = ("none", "memory", "sqlite")
+FILLERS = 10
+BURST = 10
+PAGES = 4
+TRIM_TO = 500
+FULL_GC_EVERY = 2.0
+# Enough for a million lines of the fill's length in memory (about 250 bytes
+# each as the store counts them), so the bound drops nothing.
+MEMORY_BOUND = 1 << 30
+TEXT = "line {n:08d} of the history fill, a few words of padding"
+# Whether the pager acknowledges at once (see Filler); --delayed-ack: not.
+QUICK_ACK = True
+# Nobody's name: a private line to it is answered with an error, in turn.
+SYNC = b"nobody-sync"
+
+
+class Filler(asyncio.Protocol):
+    """
+    One connection of the fill: logs in, then sends what it is given and
+    discards what it gets, but for the answer it waits for.
+    """
+
+    def __init__(self, name: str, quickAck: bool = False) -> None:
+        """
+        @param quickAck: Acknowledge what arrives at once (C{TCP_QUICKACK},
+            again after every read): the server does not set
+            C{TCP_NODELAY}, so an answer written in two turns of its
+            reactor would otherwise have its second part held by Nagle's
+            algorithm until our delayed acknowledgement (40 ms).
+        """
+        self.name = name
+        self.quickAck = quickAck
+        self.buffer = b""
+        self.waiting: tuple[tuple[bytes, ...], asyncio.Future[None]] | None = None
+        self.errors: list[str] = []
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.quickAck and self.transport is not None:
+            sock = self.transport.get_extra_info("socket")
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        self.buffer += data
+        *complete, self.buffer = self.buffer.split(b"\n")
+        for line in complete:
+            if (line.startswith(b"!!!") or b" !!! " in line) and SYNC not in line:
+                self.errors.append(line.decode(errors="replace"))
+            if self.waiting is not None and any(m in line for m in self.waiting[0]):
+                _, future = self.waiting
+                self.waiting = None
+                if not future.done():
+                    future.set_result(None)
+
+    def expect(self, *markers: bytes) -> asyncio.Future[None]:
+        """
+        @return: A future that fires once a line holding one of C{markers}
+            arrives.
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting = (markers, future)
+        return future
+
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(data)
+
+    async def drained(self) -> None:
+        # Wait while our own send buffer is over 1 MB: the server reads as
+        # fast as it can, so this is its pace.
+        assert self.transport is not None
+        while self.transport.get_write_buffer_size() > 1 << 20:
+            await asyncio.sleep(0.002)
+
+
+async def _connect(port: int, name: str, quickAck: bool = False) -> Filler:
+    loop = asyncio.get_running_loop()
+    _, client = await loop.create_connection(
+        lambda: Filler(name, quickAck), "127.0.0.1", port
+    )
+    welcome = client.expect(b"=== Users ")
+    client.write(name.encode() + b"\n")
+    try:
+        await asyncio.wait_for(welcome, 30)
+    except TimeoutError:
+        raise RuntimeError(f"{name} not logged in in 30 s") from None
+    # What logging in sent after the welcome (with SQLite, the default
+    # room's replay comes a moment later) must not be taken for an answer.
+    synced = client.expect(b"no such user: " + SYNC)
+    client.write(b"/msg " + SYNC + b" x\n")
+    await asyncio.wait_for(synced, 30)
+    return client
+
+
+async def _fill(
+    port: int, lines: int, rooms: int, sqlitePath: str | None, start: int = 0
+) -> Metrics:
+    clients = [await _connect(port, f"fill{i}") for i in range(FILLERS)]
+    perRoom = lines // rooms
+    t0 = time.monotonic()
+    n = start
+
+    async def one(index: int, client: Filler) -> None:
+        nonlocal n
+        mine = [r for r in range(rooms) if r % FILLERS == index]
+        for offset in range(0, perRoom, BURST):
+            for r in mine:
+                chunk = [f"/join #r{r}\n"]
+                for _ in range(min(BURST, perRoom - offset)):
+                    n += 1
+                    chunk.append(TEXT.format(n=n) + "\n")
+                client.write("".join(chunk).encode())
+                await client.drained()
+        # A line the server answers once it has read all before it.
+        done = client.expect(b"no such user: " + SYNC)
+        client.write(b"/msg " + SYNC + b" x\n")
+        await asyncio.wait_for(done, 600)
+
+    await asyncio.gather(*(one(i, c) for i, c in enumerate(clients)))
+    answered = time.monotonic() - t0
+    total = n - start
+    kept = answered
+    inFile = None
+    if sqlitePath is not None:
+        kept, inFile = await _written(sqlitePath, n, t0)
+    for c in clients:
+        assert c.transport is not None
+        c.transport.close()
+    return {
+        "lines": total,
+        "answeredSeconds": round(answered, 2),
+        "keptSeconds": round(kept, 2),
+        "linesPerSecond": round(total / kept) if kept else None,
+        "linesInFile": inFile,
+        "errors": sum(len(c.errors) for c in clients),
+        "errorSamples": [e for c in clients for e in c.errors][:3],
+    }
+
+
+async def _written(
+    path: str, last: int, t0: float, timeout: float = 600
+) -> tuple[float, int]:
+    """
+    @return: Seconds from C{t0} until the file at C{path} holds id C{last},
+        and how many lines it holds then (fewer than were sent if the store
+        dropped some).
+    """
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        while time.monotonic() - t0 < timeout:
+            try:
+                (largest,) = connection.execute(
+                    "SELECT max(id) FROM history"
+                ).fetchone()
+            except sqlite3.OperationalError:
+                largest = None
+            if largest is not None and largest >= last:
+                return time.monotonic() - t0, int(
+                    connection.execute("SELECT count(*) FROM history").fetchone()[0]
+                )
+            await asyncio.sleep(0.02)
+    finally:
+        connection.close()
+    raise RuntimeError(f"{path} did not get line {last} in {timeout} s")
+
+
+async def _pages(port: int, rooms: int, sample: int, seed: int) -> Metrics:
+    client = await _connect(port, "pager", quickAck=QUICK_ACK)
+    chosen = random.Random(seed).sample(range(rooms), min(sample, rooms))
+    joins: list[float] = []
+    pages: list[float] = []
+    for r in chosen:
+        for i in range(PAGES + 1):
+            # A join's replay ends with "End of history"; so does a page, or
+            # with "No more history" at the start of the room's.
+            done = client.expect(b"=== End of history", b"=== No more history")
+            t = time.perf_counter()
+            client.write(
+                (f"/join #r{r}\n" if i == 0 else f"/history #r{r} 20\n").encode()
+            )
+            try:
+                await asyncio.wait_for(done, 30)
+            except TimeoutError:
+                raise RuntimeError(
+                    f"no end of history for #r{r} in 30 s"
+                    f" (errors: {client.errors[-3:]})"
+                ) from None
+            (joins if i == 0 else pages).append((time.perf_counter() - t) * 1000)
+        client.write(f"/part #r{r}\n".encode())
+    assert client.transport is not None
+    client.transport.close()
+
+    def stats(values: list[float]) -> dict[str, float]:
+        values = sorted(values)
+
+        def rank(fraction: float) -> float:
+            return values[min(len(values) - 1, int(fraction * len(values)))]
+
+        return {
+            "p50": round(rank(0.50), 3),
+            "p99": round(rank(0.99), 3),
+            "max": round(values[-1], 3),
+            "count": len(values),
+        }
+
+    everything = joins + pages
+    return {
+        "replay": stats(joins),
+        "page": stats(pages),
+        "all": stats(everything),
+        "errors": len(client.errors),
+        "errorSamples": client.errors[:3],
+    }
+
+
+def _load(server: Server, lag: str, users: int, seconds: float) -> Metrics:
+    from bench.cloadgen import CLoad
+    from bench.run import CHECK_EVERY, COUNTING_RCVLOWAT
+
+    load = CLoad(
+        server.port,
+        users,
+        2,
+        {"duration": seconds, "rate": 200.0, "window": 0},
+        drainTimeout=15,
+        checkEvery=CHECK_EVERY,
+        rcvlowat=COUNTING_RCVLOWAT,
+    )
+    try:
+        load.settled()
+        cpu0, t0 = server.cpu(), time.monotonic()
+        load.go()
+        drained = load.result()
+        t1 = time.monotonic()
+        cpu = server.cpu() - cpu0
+    finally:
+        load.close()
+    stalls = read(lag, t0, t1)
+    return {
+        "users": users,
+        "deliveries": drained["delivered"],
+        "expected": drained["expected"],
+        "lost": drained["lost"],
+        "p50": drained["p50"],
+        "p99": drained["p99"],
+        "max": drained["max"],
+        "serverCpu": round(cpu / (t1 - t0), 2),
+        "maxStallMs": round(float(stalls["maxStallMs"] or 0), 2),
+        "longestGcMs": stalls["longestGcMs"],
+        "longestGcGeneration": stalls["longestGcGeneration"],
+        "stalls10ms": stalls["stalls10ms"],
+    }
+
+
+def _size_mb(path: str) -> float:
+    return round(
+        sum(f.stat().st_size for f in Path(path).parent.glob(Path(path).name + "*"))
+        / 1e6,
+        1,
+    )
+
+
+def _options(store: str, path: str, options: argparse.Namespace) -> tuple[str, ...]:
+    spec = f"sqlite:{path}" if store == "sqlite" else store
+    return (
+        "--history",
+        spec,
+        "--history-memory",
+        str(MEMORY_BOUND),
+        "--max-rooms",
+        str(max(1000, options.rooms + 10)),
+        "--max-rooms-per-user",
+        str(options.rooms + 10),
+        "--max-buffer",
+        str(16 << 20),
+    )
+
+
+def one_store(store: str, options: argparse.Namespace, tmp: str) -> Metrics:
+    """
+    Fill, page, load (and for SQLite, trim) one store in a fresh server.
+    """
+    path = f"{tmp}/history.sqlite"
+    lag = f"{tmp}/lag-{store}.txt"
+    env = {"LAGSERVER_FULL_GC": str(FULL_GC_EVERY)}
+    out: Metrics = {"loadBefore": float(Path("/proc/loadavg").read_text().split()[0])}
+    server = Server("ours", _options(store, path, options), env=env, lagFile=lag)
+    try:
+        out["fill"] = asyncio.run(
+            _fill(
+                server.port,
+                options.lines,
+                options.rooms,
+                path if store == "sqlite" else None,
+            )
+        )
+        out["rssAfterFillMB"] = round(server.memory()[0], 1)
+        if store != "none":
+            out["pages"] = asyncio.run(
+                _pages(server.port, options.rooms, options.page_rooms, seed=24)
+            )
+        if options.users:
+            out["load"] = _load(server, lag, options.users, options.seconds)
+    finally:
+        server.stop()
+    if store == "sqlite":
+        out["fileMB"] = _size_mb(path)
+        out["trim"] = _trim(path, lag, options)
+    return out
+
+
+def _trim(path: str, lag: str, options: argparse.Namespace) -> Metrics:
+    """
+    Restart on the filled file with C{--history-max} L{TRIM_TO}: the first
+    trim deletes all but that many lines of each room.
+    """
+    before = _size_mb(path)
+    keep = min(TRIM_TO, options.lines // options.rooms // 10)
+    extra = (*_options("sqlite", path, options), "--history-max", str(keep))
+    server = Server("ours", extra, lagFile=lag)
+    try:
+        t0 = time.monotonic()
+        # The fill's rooms, and the default room where the load talked.
+        expected = keep * (options.rooms + 1)
+        while True:
+            # A new connection each time: one kept open could go on reading
+            # the file as it was.
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                (count,) = connection.execute("SELECT count(*) FROM history").fetchone()
+            finally:
+                connection.close()
+            if count <= expected:
+                break
+            if time.monotonic() - t0 > 600:
+                raise RuntimeError(f"{count} lines left after 600 s")
+            time.sleep(0.2)
+        deleted = time.monotonic() - t0
+        # The compaction and checkpoint follow the last delete.
+        wal = Path(f"{path}-wal")
+        emptied = True
+        while wal.exists() and wal.stat().st_size:
+            if time.monotonic() - deleted - t0 > 30:
+                # A store that never empties its log (main's, before issue 24).
+                emptied = False
+                break
+            time.sleep(0.2)
+        t1 = time.monotonic()
+        stalls = read(lag, t0, t1)
+    finally:
+        server.stop()
+    return {
+        "keep": keep,
+        "linesBefore": options.lines,
+        "linesAfter": expected,
+        "deleteSeconds": round(deleted, 2),
+        "logEmptied": emptied,
+        "seconds": round(t1 - t0, 2),
+        "maxStallMs": round(float(stalls["maxStallMs"] or 0), 2),
+        "stalls10ms": stalls["stalls10ms"],
+        "fileMBBefore": before,
+        "fileMBAfter": _size_mb(path),
+    }
+
+
+def memory_trim(lines: int, rooms: int) -> Metrics:
+    """
+    In this process: a memory store of C{lines} lines in C{rooms} rooms, all
+    grown too old, and its trim, timed step by step (each step is one turn
+    of the reactor; main's trim is one step).
+    """
+    from twisted.internet.task import Clock
+
+    from chatserver.history.memory import MemoryHistory
+
+    clock = Clock()
+    store = MemoryHistory(
+        maxPerRoom=lines, keepSeconds=10, clock=clock, maxBytes=1 << 40
+    )
+    names = [f"#r{r}" for r in range(rooms)]
+    for n in range(lines):
+        room = names[n % rooms]
+        store.append(
+            room,
+            room=room,
+            kind="message",
+            sender="fill",
+            text=TEXT.format(n=n),
+            time=0,
+        )
+    clock.advance(20)
+    gc.collect()
+    # Each step timed in wall time and in this process's CPU time: on a
+    # shared machine the first also counts the moments the process was not
+    # running at all.
+    steps: list[float] = []
+    cpu: list[float] = []
+    t, c = time.perf_counter(), time.process_time()
+    store.trim()
+    steps.append(time.perf_counter() - t)
+    cpu.append(time.process_time() - c)
+    # One call at a time, as the reactor would run them in turn (Clock's
+    # advance would run a call scheduled by a call due in the same go).
+    while clock.calls:
+        call = clock.calls.pop(0)
+        t, c = time.perf_counter(), time.process_time()
+        call.func(*call.args, **call.kw)
+        steps.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    steps.sort()
+    return {
+        "lines": lines,
+        "steps": len(steps),
+        "longestStepMs": round(steps[-1] * 1000, 2),
+        "p99StepMs": round(steps[int(0.99 * len(steps))] * 1000, 2),
+        "longestStepCpuMs": round(max(cpu) * 1000, 2),
+        "totalMs": round(sum(steps) * 1000, 1),
+        "roomsLeft": store.roomCount(),
+    }
+
+
+def sqlite_rate(lines: int, rooms: int, path: str) -> Metrics:
+    """
+    In this process, with the real reactor (so: once per process): an
+    SQLite store on a new file at C{path}, C{lines} lines in C{rooms} rooms
+    appended 1,000 to a turn of the reactor, and the time until the file
+    holds them all: the store's own rate, without a server in front.
+    """
+    from twisted.internet import reactor
+    from twisted.internet.task import cooperate
+
+    from chatserver.history.sqlite import SQLiteHistory
+
+    store = SQLiteHistory(path)
+    store.check()
+    names = [f"#r{r}" for r in range(rooms)]
+    out: Metrics = {}
+
+    def append() -> Any:
+        n = 0
+        while n < lines:
+            for _ in range(min(1000, lines - n)):
+                room = names[n % rooms]
+                n += 1
+                store.append(
+                    room,
+                    room=room,
+                    kind="message",
+                    sender="fill",
+                    text=TEXT.format(n=n),
+                    time=time.time(),
+                )
+            yield None
+
+    async def run() -> None:
+        await store.start()
+        t0 = time.monotonic()
+        await cooperate(append()).whenDone()
+        out["appendSeconds"] = round(time.monotonic() - t0, 2)
+        await store.stop()
+        kept = time.monotonic() - t0
+        out["keptSeconds"] = round(kept, 2)
+        out["linesPerSecond"] = round(lines / kept)
+
+    def done(result: object) -> None:
+        reactor.stop()
+
+    reactor.callWhenRunning(lambda: Deferred.fromCoroutine(run()).addBoth(done))
+    reactor.run()
+    out["lines"] = lines
+    return out
+
+
+def _sqlite_rate_elsewhere(source: str, lines: int, rooms: int, tmp: str) -> Metrics:
+    """
+    L{sqlite_rate} in a process of its own (see L{_memory_trim_elsewhere}).
+    """
+    return _elsewhere(
+        source, f"sqlite_rate({lines}, {rooms}, {f'{tmp}/rate.sqlite'!r})"
+    )
+
+
+def _median(values: list[Any]) -> float | None:
+    present = sorted(v for v in values if v is not None)
+    if not present:
+        return None
+    middle = len(present) // 2
+    if len(present) % 2:
+        return float(present[middle])
+    return float(present[middle - 1] + present[middle]) / 2
+
+
+def _get(metrics: Metrics, *path: str) -> Any:
+    for key in path:
+        if not isinstance(metrics, dict) or key not in metrics:
+            return None
+        metrics = metrics[key]
+    return metrics
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if (isinstance(value, float) and digits == 0) or isinstance(value, int):
+        return f"{round(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+ROWS: list[tuple[str, tuple[str, ...], int]] = [
+    ("lines kept per second (fill)", ("fill", "linesPerSecond"), 0),
+    ("lines in the SQLite file after the fill", ("fill", "linesInFile"), 0),
+    ("fill: seconds until kept", ("fill", "keptSeconds"), 2),
+    ("fill: seconds until the server answered", ("fill", "answeredSeconds"), 2),
+    ("server RSS after the fill (MB)", ("rssAfterFillMB",), 1),
+    ("replay on join p50 (ms)", ("pages", "replay", "p50"), 3),
+    ("replay on join p99 (ms)", ("pages", "replay", "p99"), 3),
+    ("/history page p50 (ms)", ("pages", "page", "p50"), 3),
+    ("/history page p99 (ms)", ("pages", "page", "p99"), 3),
+    ("replay and pages p99 (ms)", ("pages", "all", "p99"), 3),
+    ("replay and pages max (ms)", ("pages", "all", "max"), 3),
+    ("load: delivery latency p50 (ms)", ("load", "p50"), 2),
+    ("load: delivery latency p99 (ms)", ("load", "p99"), 2),
+    ("load: lost deliveries", ("load", "lost"), 0),
+    ("load: server CPU (cores)", ("load", "serverCpu"), 2),
+    ("load: longest reactor stall (ms)", ("load", "maxStallMs"), 2),
+    ("load: longest garbage collection (ms)", ("load", "longestGcMs"), 2),
+    ("load: stalls of 10 ms or more", ("load", "stalls10ms"), 0),
+]
+
+
+def _ratio(runs: list[Metrics], store: str, key: tuple[str, ...]) -> list[float]:
+    out = []
+    for run in runs:
+        a, b = _get(run, store, *key), _get(run, "none", *key)
+        if a is not None and b:
+            out.append(a / b)
+    return out
+
+
+def section(document: Metrics) -> str:
+    """
+    @return: The section L{HEADING} of C{RESULTS.md}.
+    """
+    runs: list[Metrics] = document["runs"]
+    o = document["options"]
+    stores = [s for s in STORES if any(s in run for run in runs)]
+    lines = [
+        HEADING,
+        "",
+        f"Written by `{document['command']}` (started {document['started']}, "
+        f"{document['seconds']} s in all), chatserver {document['code']}.  "
+        f"Medians over {len(runs)} runs; ratios within each run, then the "
+        "median.",
+        "",
+        f"**Machine:** {document['machine']}; load average (1 min) before "
+        "each store, per run: "
+        + "; ".join(
+            "/".join(_fmt(run[s].get("loadBefore"), 1) for s in stores if s in run)
+            for run in runs
+        )
+        + ".  Other engineers' tests and benchmarks shared the 2 cores.",
+        "",
+        f"**Set-up:** each store in a fresh `twistd -n chat` under "
+        f"`bench/lagserver.py` (a full collection forced every "
+        f"{FULL_GC_EVERY:g} s).  Fill: {FILLERS} connections send "
+        f"{o['lines']:,} lines into {o['rooms']:,} rooms ({BURST} lines to a "
+        "room at a time), as fast as the server reads them; *kept* is when "
+        "the SQLite file holds the last line (read from a connection of our "
+        "own), or for the others when the server has answered a command "
+        "sent after each connection's last line.  Pages: one client joins "
+        f"{o['page_rooms']} rooms (fixed seed) and times the replay on "
+        f"joining (20 lines) and {PAGES} `/history` pages of 20 going back, "
+        "from its command to the `End of history` line.  Load: "
+        f"{o['users']:,} users of the compiled generator in `#lobby`, 2 "
+        f"sending 200 lines/s each for {o['seconds']:g} s (issue 15's scale "
+        "scenario) on the filled server; the stall is the longest the "
+        "reactor ran nothing else while they sent.",
+        "",
+        "| | " + " | ".join(f"`--history {s}`" for s in stores) + " |",
+        "|---|" + "---:|" * len(stores),
+    ]
+    for title, key, digits in ROWS:
+        cells = []
+        for s in stores:
+            values = [_get(run, s, *key) for run in runs]
+            cells.append(_fmt(_median(values), digits))
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for s in stores:
+        if s == "none":
+            continue
+        p99 = _ratio(runs, s, ("load", "p99"))
+        fill = _ratio(runs, s, ("fill", "linesPerSecond"))
+        lines.append(
+            f"- `{s}` against `none`, same run: load p99 "
+            + (
+                f"{_median(p99):.2f}x (per run {', '.join(f'{v:.2f}' for v in p99)})"
+                if p99
+                else "n/a"
+            )
+            + "; fill rate "
+            + (
+                f"{_median(fill):.2f}x (per run {', '.join(f'{v:.2f}' for v in fill)})"
+                if fill
+                else "n/a"
+            )
+            + "."
+        )
+    # Each with the lines the file held after the fill (the load's lines
+    # in the default room come on top).
+    trims: list[tuple[Metrics, Any]] = [
+        (t, _get(run, "sqlite", "fill", "linesInFile"))
+        for run in runs
+        if (t := _get(run, "sqlite", "trim"))
+    ]
+    if trims:
+        lines += [
+            "",
+            f"**SQLite retention:** restarted on the filled file with "
+            f"`--history-max {trims[0][0]['keep']}` (all but {trims[0][0]['keep']} "
+            "lines of each room "
+            "to delete, in batches of 500 with a 50 ms pause after each, then "
+            "the freed pages given back and the log emptied): "
+            + "; ".join(
+                f"from {_fmt(f)} lines to {t['linesAfter']:,} in "
+                f"{t['deleteSeconds']:g} s, done with compaction in {t['seconds']:g} "
+                f"s, longest stall {t['maxStallMs']:g} ms, file and log "
+                f"{t['fileMBBefore']:g} MB -> {t['fileMBAfter']:g} MB"
+                + ("" if t.get("logEmptied", True) else " (log not emptied)")
+                for t, f in trims
+            )
+            + ".",
+        ]
+    rates: list[Metrics] = [run["sqliteRate"] for run in runs if run.get("sqliteRate")]
+    if rates:
+        lines += [
+            "",
+            "**The SQLite store alone** (`bench.history.sqlite_rate`, in a "
+            "process of its own: the store on a new file, the lines appended "
+            "1,000 to a turn of the reactor, until the file holds them all, "
+            "no server in front): "
+            + _fmt(_median([r["linesPerSecond"] for r in rates]), 0)
+            + " lines kept per second (median; per run "
+            + ", ".join(_fmt(r["linesPerSecond"], 0) for r in rates)
+            + ").",
+        ]
+    mem: list[Metrics] = [run["memoryTrim"] for run in runs if run.get("memoryTrim")]
+    if mem:
+        lines += [
+            "",
+            "**Memory retention** (in the benchmark's process, `bench.history."
+            f"memory_trim`): {mem[0]['lines']:,} lines all grown too old, "
+            "trimmed; the longest step is the longest the reactor would "
+            "stop: "
+            + "; ".join(
+                f"{m['steps']:,} steps, longest {m['longestStepMs']:g} ms "
+                f"({m.get('longestStepCpuMs', 'n/a')} ms of CPU; p99 "
+                f"{m.get('p99StepMs', 'n/a')} ms), {m['totalMs']:g} ms in all"
+                for m in mem
+            )
+            + ".",
+        ]
+    failures = [
+        f"run {i + 1} {s}: {run[s]['failure']}"
+        for i, run in enumerate(runs)
+        for s in run
+        if isinstance(run[s], dict) and "failure" in run[s]
+    ]
+    if failures:
+        lines += ["", "**Failures:** " + "; ".join(failures)]
+    lines += ["", 'The analysis is in the notes below ("History at a million lines").']
+    return "\n".join(lines)
+
+
+def write_section(document: Metrics, path: Path) -> None:
+    """
+    Put L{section} into C{path} (C{RESULTS.md}): in place of the one there,
+    else before its notes, else at its end.
+    """
+    text = path.read_text() if path.exists() else ""
+    new = section(document).rstrip() + "\n\n"
+    start = text.find(HEADING + "\n")
+    if start >= 0:
+        after = re.search(r"^## ", text[start + len(HEADING) :], re.MULTILINE)
+        end = start + len(HEADING) + after.start() if after else len(text)
+        text = text[:start] + new + text[end:]
+    else:
+        notes = text.find("\n## Notes on these results")
+        if notes >= 0:
+            text = text[: notes + 1] + new + text[notes + 1 :]
+        else:
+            text = text.rstrip() + "\n\n" + new
+    path.write_text(text.rstrip() + "\n")
+
+
+def _memory_trim_elsewhere(source: str, lines: int, rooms: int) -> Metrics:
+    """
+    L{memory_trim} in a process of its own, with C{source} (a checkout) first
+    on its path, or the installed package if empty.
+    """
+    return _elsewhere(source, f"memory_trim({lines}, {rooms})")
+
+
+def _elsewhere(source: str, call: str) -> Metrics:
+    """
+    Run C{call} (of this module) in a process of its own, with C{source} (a
+    checkout) first on its path, or the installed package if empty.
+    """
+    env = {**os.environ}
+    if source:
+        env["PYTHONPATH"] = os.pathsep.join([source, str(ROOT)])
+    else:
+        env["PYTHONPATH"] = str(ROOT)
+    code = (
+        "import json, sys; sys.path[:] = [p for p in sys.path if p != ''];"
+        "from bench.history import memory_trim, sqlite_rate;"
+        f"print(json.dumps({call}))"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", code],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: Metrics = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Run the history benchmark.")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stores", default=",".join(STORES))
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--rooms", type=int, default=1000)
+    parser.add_argument("--page-rooms", type=int, default=200)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="the tests' smoke size: 1 run, 5,000 lines in 50 rooms, 20 "
+        "rooms paged, 20 users for 1 s; nothing written but --out",
+    )
+    parser.add_argument(
+        "--chatserver",
+        metavar="REVISION",
+        default="",
+        help="run our server from this git revision (exported to a temporary "
+        "directory) instead of the installed package",
+    )
+    parser.add_argument("--out", default=str(BENCH / "history.json"))
+    parser.add_argument("--no-report", action="store_true")
+    parser.add_argument(
+        "--memory-trim-only",
+        action="store_true",
+        help="only measure the memory store's trim again, into --out's runs",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only rewrite the section of RESULTS.md from --out's results",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    options = parser.parse_args(argv)
+    if options.report_only:
+        write_section(json.loads(Path(options.out).read_text()), BENCH / "RESULTS.md")
+        return 0
+    if options.memory_trim_only:
+        done: Metrics = json.loads(Path(options.out).read_text())
+        o = done["options"]
+        for i, run in enumerate(done["runs"]):
+            run["memoryTrim"] = _memory_trim_elsewhere("", o["lines"], o["rooms"])
+            print(f"run {i + 1} memory trim: {run['memoryTrim']}", flush=True)
+        done["command"] += (
+            "`, then `.venv/bin/python -m bench.history --memory-trim-only"
+        )
+        Path(options.out).write_text(json.dumps(done, indent=1) + "\n")
+        return 0
+    if options.quick:
+        options.runs, options.lines, options.rooms = 1, 5000, 50
+        options.page_rooms, options.users, options.seconds = 20, 20, 1.0
+        options.no_report = True
+    stores = options.stores.split(",")
+    unknown = [s for s in stores if s not in STORES]
+    if unknown:
+        parser.error(f"unknown stores: {', '.join(unknown)}")
+    import bench.run
+
+    code = "installed from git revision " + _revision("HEAD")
+    source = ""
+    if options.chatserver:
+        from bench.profile import checkout
+
+        source = bench.run.SOURCE = checkout(options.chatserver)
+        code = f"from git revision {_revision(options.chatserver)}"
+    raise_fd_limit(10_000)
+    started = time.time()
+    runs = [_one_run(run, stores, options, source) for run in range(options.runs)]
+    document: Metrics = {
+        "machine": machine(),
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "seconds": round(time.time() - started),
+        "command": ".venv/bin/python -m bench.history "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "code": code,
+        "options": vars(options),
+        "runs": runs,
+    }
+    Path(options.out).write_text(json.dumps(document, indent=1) + "\n")
+    if not options.no_report:
+        write_section(document, BENCH / "RESULTS.md")
+    print(section(document))
+    failed = any("failure" in r for run in runs for r in run.values())
+    return 1 if failed else 0
+
+
+def _one_run(
+    run: int, stores: list[str], options: argparse.Namespace, source: str
+) -> Metrics:
+    """
+    One run: each store in its own server, then the stores' own measures.
+    """
+    results: Metrics = {}
+    for store in stores:
+        t = time.monotonic()
+        tmp = tempfile.mkdtemp(prefix="bench-history-")
+        load = float(Path("/proc/loadavg").read_text().split()[0])
+        try:
+            metrics = one_store(store, options, tmp)
+        except Exception as e:  # a failed store is a result too
+            metrics = {"failure": f"{type(e).__name__}: {e}", "loadBefore": load}
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        results[store] = metrics
+        print(
+            f"run {run + 1} {store} ({time.monotonic() - t:.0f}s): "
+            f"{json.dumps(metrics)}",
+            flush=True,
+        )
+    if "memory" in stores:
+        results["memoryTrim"] = _memory_trim_elsewhere(
+            source, options.lines, options.rooms
+        )
+        print(f"run {run + 1} memory trim: {results['memoryTrim']}", flush=True)
+    if "sqlite" in stores:
+        tmp = tempfile.mkdtemp(prefix="bench-history-")
+        try:
+            results["sqliteRate"] = _sqlite_rate_elsewhere(
+                source, options.lines, options.rooms, tmp
+            )
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"run {run + 1} sqlite rate: {results['sqliteRate']}", flush=True)
+    return results
+
+
+def _revision(name: str) -> str:
+    return (
+        subprocess.run(
+            ["git", "rev-parse", "--short", name],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        or "unknown"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

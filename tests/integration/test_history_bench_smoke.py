@@ -1,0 +1,32 @@
+"""
+A smoke run of issue 24's history benchmark (C{bench/history.py}) at its
+smallest size: each store filled, paged, loaded and trimmed through a real
+C{twistd chat}, and every line accounted for.  Times are reported, never
+asserted.
+"""
+
+import json
+from pathlib import Path
+
+from bench.history import main
+
+
+def test_the_history_benchmark_runs_at_its_smallest(tmp_path: Path) -> None:
+    out = tmp_path / "history.json"
+    assert main(["--quick", "--out", str(out)]) == 0
+    (run,) = json.loads(out.read_text())["runs"]
+    for store in ("none", "memory", "sqlite"):
+        assert run[store]["fill"]["lines"] == 5000
+        assert run[store]["fill"]["errors"] == 0
+        load = run[store]["load"]
+        assert load["deliveries"] == load["expected"] > 0
+        assert load["lost"] == 0
+    for store in ("memory", "sqlite"):
+        pages = run[store]["pages"]
+        assert pages["replay"]["count"] == 20
+        assert pages["page"]["count"] == 80
+        assert pages["errors"] == 0
+    trim = run["sqlite"]["trim"]
+    assert trim["linesAfter"] == 10 * 51
+    assert trim["fileMBAfter"] < trim["fileMBBefore"]
+    assert run["memoryTrim"]["roomsLeft"] == 0
