@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import Load, merge, percentile
+from bench.report import put_section
 from bench.run import BENCH, TICK, Server, busy, machine, raise_fd_limit, wait_idle
 
 Metrics = dict[str, Any]
@@ -616,23 +617,9 @@ def section(document: Metrics) -> str:
 
 def write_section(document: Metrics, path: Path) -> None:
     """
-    Put L{section} into C{path} (C{RESULTS.md}): in place of the one there,
-    else before its notes, else at its end.
+    Put L{section} into C{path} (C{RESULTS.md}).
     """
-    text = path.read_text() if path.exists() else ""
-    new = section(document).rstrip() + "\n\n"
-    start = text.find(HEADING + "\n")
-    if start >= 0:
-        after = re.search(r"^## ", text[start + len(HEADING) :], re.MULTILINE)
-        end = start + len(HEADING) + after.start() if after else len(text)
-        text = text[:start] + new + text[end:]
-    else:
-        notes = text.find("\n## Notes on these results")
-        if notes >= 0:
-            text = text[: notes + 1] + new + text[notes + 1 :]
-        else:
-            text = text.rstrip() + "\n\n" + new
-    path.write_text(text.rstrip() + "\n")
+    put_section(path, HEADING, section(document))
 
 
 def main(argv: list[str] | None = None) -> int:

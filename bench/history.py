@@ -51,7 +51,6 @@ import gc
 import json
 import os
 import random
-import re
 import shutil
 import socket
 import sqlite3
@@ -65,6 +64,7 @@ from typing import Any
 from twisted.internet.defer import Deferred
 
 from bench.lagserver import read
+from bench.report import put_section
 from bench.run import BENCH, PYTHON, ROOT, Server, machine, raise_fd_limit
 
 Metrics = dict[str, Any]
@@ -749,23 +749,9 @@ def section(document: Metrics) -> str:
 
 def write_section(document: Metrics, path: Path) -> None:
     """
-    Put L{section} into C{path} (C{RESULTS.md}): in place of the one there,
-    else before its notes, else at its end.
+    Put L{section} into C{path} (C{RESULTS.md}).
     """
-    text = path.read_text() if path.exists() else ""
-    new = section(document).rstrip() + "\n\n"
-    start = text.find(HEADING + "\n")
-    if start >= 0:
-        after = re.search(r"^## ", text[start + len(HEADING) :], re.MULTILINE)
-        end = start + len(HEADING) + after.start() if after else len(text)
-        text = text[:start] + new + text[end:]
-    else:
-        notes = text.find("\n## Notes on these results")
-        if notes >= 0:
-            text = text[: notes + 1] + new + text[notes + 1 :]
-        else:
-            text = text.rstrip() + "\n\n" + new
-    path.write_text(text.rstrip() + "\n")
+    put_section(path, HEADING, section(document))
 
 
 def _memory_trim_elsewhere(source: str, lines: int, rooms: int) -> Metrics:

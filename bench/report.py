@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,30 @@ MAX_BUFFER_MB = 1.0  # the default --max-buffer, 1 MiB
 # than the server (issue 15): otherwise the generator, not the server, may
 # have set the pace.  Such runs are left out of the medians and ratios.
 GATED = ("fanout", "scale")
+
+
+def put_section(path: Path, heading: str, section: str) -> None:
+    """
+    Put C{section}, whose first line is C{heading}, into C{path}
+    (C{RESULTS.md}): in place of the section with that heading, else before
+    its notes, else at its end.
+    """
+    text = path.read_text() if path.exists() else ""
+    new = section.rstrip() + "\n\n"
+    start = text.find(heading + "\n")
+    if start >= 0:
+        after = re.search(r"^## ", text[start + len(heading) :], re.MULTILINE)
+        end = start + len(heading) + after.start() if after else len(text)
+        text = text[:start] + new + text[end:]
+    else:
+        notes = text.find("\n## Notes on these results")
+        if notes >= 0:
+            text = text[: notes + 1] + new + text[notes + 1 :]
+        elif text.strip():
+            text = text.rstrip() + "\n\n" + new
+        else:
+            text = new
+    path.write_text(text.rstrip() + "\n")
 
 
 def counts(scenario: str, metrics: dict[str, Any]) -> bool:
