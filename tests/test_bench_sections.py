@@ -8,8 +8,7 @@ from pathlib import Path
 from bench.report import put_section
 
 RESULTS = (
-    "# Results\n\n## A\n\nold a\n\n## B\n\nb\n\n"
-    "## Notes on these results\n\nnotes\n"
+    "# Results\n\n## A\n\nold a\n\n## B\n\nb\n\n## Notes on these results\n\nnotes\n"
 )
 
 
