@@ -103,11 +103,16 @@ class Fanout:
     @param clock: Schedules the flush at the end of the turn.
     @ivar heldLimit: Bytes that may wait behind an unfilled gap (see
         L{hold}) before the gap is given up.
+    @ivar deliveries: Writes handed to recipients so far (one per recipient
+        per turn).
+    @ivar bytesOut: Bytes handed to recipients so far.
     """
 
     def __init__(self, clock: IReactorTime, heldLimit: int = 1 << 20) -> None:
         self._clock = clock
         self.heldLimit = heldLimit
+        self.deliveries = 0
+        self.bytesOut = 0
         self._flushCall: IDelayedCall | None = None
         self._order = count()
         # This turn's events in order, each with its room (None: sent to
@@ -621,9 +626,16 @@ class Fanout:
         # that belongs to the next turn.
         if self._held:
             for data, users in writes:
+                self.deliveries += len(users)
+                self.bytesOut += len(data) * len(users)
                 self._deliverEach(users, data)
             return
+        # Counted per write (a turn's bytes shared by many), never per
+        # recipient: what --metrics reports costs the fan-out nothing.
+        deliveries = bytesOut = 0
         for data, users in writes:
+            deliveries += len(users)
+            bytesOut += len(data) * len(users)
             try:
                 # The loop that runs once per recipient per turn: kept to an
                 # attribute look-up and a call.
@@ -633,6 +645,8 @@ class Fanout:
                 # Resume after the recipient that failed.
                 self._deliveryFailed(user)
                 self._deliverEach(users[users.index(user) + 1 :], data)
+        self.deliveries += deliveries
+        self.bytesOut += bytesOut
 
     def _writes(self) -> list[tuple[bytes, list[ChatUser]]]:
         """
