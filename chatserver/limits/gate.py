@@ -106,7 +106,8 @@ class AdmittedConnection(Protocol):
             peer=describe_address(self.transport.getPeer()),
             why=why,
         )
-        self.factory.counts.count(why)
+        # By the limit, without the figures some reasons end with.
+        self.factory.counts.count(why.split(" (", 1)[0])
         transport: Any = self.transport
         refusal = self.factory.refusal(why)
         if refusal:

@@ -87,6 +87,21 @@ def test_metrics_counters_move_with_line_and_irc_traffic(
     alice.close()
 
 
+def test_metrics_count_refused_logins_by_reason(
+    start_server: Callable[..., ChatServer],
+) -> None:
+    server = start_server("--metrics", LOCAL)
+    port = metrics_port(server)
+    alice = server.login("alice")
+    again = server.connect()
+    again.expect(lines.Prompt)
+    again.send("alice")
+    again.expect(lines.Error)
+    assert scrape(port)["chat_logins_refused_total", (("reason", "NameTaken"),)] == 1
+    again.close()
+    alice.close()
+
+
 def test_health_is_ok_while_accepting_users(
     start_server: Callable[..., ChatServer],
 ) -> None:
