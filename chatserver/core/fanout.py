@@ -104,14 +104,14 @@ class Fanout:
     @ivar heldLimit: Bytes that may wait behind an unfilled gap (see
         L{hold}) before the gap is given up.
     @ivar deliveries: Writes handed to recipients so far (one per recipient
-        per turn).
+        per turn), by the class of the recipients' minds (their door's).
     @ivar bytesOut: Bytes handed to recipients so far.
     """
 
     def __init__(self, clock: IReactorTime, heldLimit: int = 1 << 20) -> None:
         self._clock = clock
         self.heldLimit = heldLimit
-        self.deliveries = 0
+        self.deliveries: dict[type, int] = {}
         self.bytesOut = 0
         self._flushCall: IDelayedCall | None = None
         self._order = count()
@@ -624,18 +624,12 @@ class Fanout:
             self._failed.clear()
         # Deliveries may send more (a user dropped for not reading leaves):
         # that belongs to the next turn.
+        self._count(writes)
         if self._held:
             for data, users in writes:
-                self.deliveries += len(users)
-                self.bytesOut += len(data) * len(users)
                 self._deliverEach(users, data)
             return
-        # Counted per write (a turn's bytes shared by many), never per
-        # recipient: what --metrics reports costs the fan-out nothing.
-        deliveries = bytesOut = 0
         for data, users in writes:
-            deliveries += len(users)
-            bytesOut += len(data) * len(users)
             try:
                 # The loop that runs once per recipient per turn: kept to an
                 # attribute look-up and a call.
@@ -645,7 +639,20 @@ class Fanout:
                 # Resume after the recipient that failed.
                 self._deliveryFailed(user)
                 self._deliverEach(users[users.index(user) + 1 :], data)
-        self.deliveries += deliveries
+
+    def _count(self, writes: list[tuple[bytes, list[ChatUser]]]) -> None:
+        """
+        Count this turn's deliveries and bytes per write (a turn's bytes
+        shared by many recipients of one codec), never per recipient: what
+        C{--metrics} reports costs the fan-out nothing.
+        """
+        deliveries = self.deliveries
+        bytesOut = 0
+        for data, users in writes:
+            if users:
+                mind = type(users[0].mind)
+                deliveries[mind] = deliveries.get(mind, 0) + len(users)
+                bytesOut += len(data) * len(users)
         self.bytesOut += bytesOut
 
     def _writes(self) -> list[tuple[bytes, list[ChatUser]]]:

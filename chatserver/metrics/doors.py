@@ -11,7 +11,15 @@ def door_of(mind: object) -> str:
         C{irc}, C{web}), from its module: the core knows no doors, and a
         door plugin from elsewhere is labelled with its module.
     """
-    module = type(mind).__module__
+    return door_of_class(type(mind))
+
+
+def door_of_class(kind: type) -> str:
+    """
+    @return: The door family of connections of the class C{kind}, as
+        L{door_of} tells it.
+    """
+    module = kind.__module__
     parts = module.split(".")
     if parts[:2] == ["chatserver", "doors"] and len(parts) > 2:
         return parts[2]

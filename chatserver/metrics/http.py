@@ -9,8 +9,8 @@ counts the chat keeps as plain numbers: nothing is counted per line here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client.core import (
@@ -24,10 +24,13 @@ from twisted.internet.task import LoopingCall
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
-from chatserver.metrics.doors import door_of
+from chatserver.metrics.doors import door_of, door_of_class
 
 if TYPE_CHECKING:
     from chatserver.service import ChatService
+
+_K = TypeVar("_K")
+_L = TypeVar("_L")
 
 # Seconds between two measures of the reactor's lateness.
 TICK = 1.0
@@ -65,18 +68,25 @@ class ChatCollector:
             users.add_metric([door], number)
         yield users
         yield GaugeMetricFamily("chat_rooms", "Rooms.", value=len(realm.rooms))
-        yield _counter(
+        received = CounterMetricFamily(
             "chat_lines_received",
-            "Lines users sent, by kind.",
-            "kind",
-            realm.received,
+            "Lines users sent, by kind and door.",
+            labels=["kind", "door"],
         )
+        for (kind, door), number in sorted(
+            _by_door(realm.received, lambda key: (key[0], door_of_class(key[1])))
+        ):
+            received.add_metric([kind, door], number)
+        yield received
         fanout = realm.fanout
-        yield CounterMetricFamily(
+        deliveries = CounterMetricFamily(
             "chat_deliveries",
-            "Writes handed to recipients (one per recipient per turn).",
-            value=fanout.deliveries,
+            "Writes handed to recipients (one per recipient per turn), by door.",
+            labels=["door"],
         )
+        for door, number in sorted(_by_door(fanout.deliveries, door_of_class)):
+            deliveries.add_metric([door], number)
+        yield deliveries
         yield CounterMetricFamily(
             "chat_bytes_out", "Bytes handed to recipients.", value=fanout.bytesOut
         )
@@ -112,6 +122,17 @@ class ChatCollector:
                 "1 while this node's Redis link is up.",
                 value=int(cluster.connected),
             )
+
+
+def _by_door(values: dict[_K, int], label: Callable[[_K], _L]) -> list[tuple[_L, int]]:
+    """
+    @return: C{values} summed by C{label} of their keys.
+    """
+    summed: dict[_L, int] = {}
+    for key, number in values.items():
+        labelled = label(key)
+        summed[labelled] = summed.get(labelled, 0) + number
+    return list(summed.items())
 
 
 def _counter(

@@ -5,6 +5,7 @@ thing happens once.
 
 from __future__ import annotations
 
+from chatserver.metrics.doors import door_of_class
 from chatserver.testing import ChatHarness
 from tests.test_gate import DoorFactory, connect, refusal
 
@@ -27,22 +28,23 @@ def test_a_gate_counts_its_open_connections() -> None:
     assert gate.open == 0
 
 
-def test_deliveries_count_each_recipient_of_a_turn_once() -> None:
+def test_deliveries_count_each_recipient_of_a_turn_once_by_door() -> None:
     harness = ChatHarness(rate=0)
     alice = harness.login("alice")
     harness.login("bob")
     harness.login("carol")
     harness.flush()
     fanout = harness.realm.fanout
-    deliveries, bytesOut = fanout.deliveries, fanout.bytesOut
+    before, bytesOut = sum(fanout.deliveries.values()), fanout.bytesOut
     alice.send("one")
     alice.send("two")
     harness.flush()
-    assert fanout.deliveries - deliveries == 2
+    assert sum(fanout.deliveries.values()) - before == 2
+    assert [door_of_class(kind) for kind in fanout.deliveries] == ["line"]
     assert fanout.bytesOut - bytesOut > len("onetwo") * 2
 
 
-def test_lines_received_are_counted_by_kind() -> None:
+def test_lines_received_are_counted_by_kind_and_door() -> None:
     harness = ChatHarness(rate=0)
     alice = harness.login("alice")
     harness.login("bob")
@@ -50,7 +52,10 @@ def test_lines_received_are_counted_by_kind() -> None:
     alice.send("/me waves")
     alice.send("/msg bob psst")
     harness.flush()
-    assert harness.realm.received == {"message": 1, "action": 1, "whisper": 1}
+    assert {
+        (kind, door_of_class(mind)): number
+        for (kind, mind), number in harness.realm.received.items()
+    } == {("message", "line"): 1, ("action", "line"): 1, ("whisper", "line"): 1}
 
 
 def test_a_refused_login_is_counted_by_its_reason() -> None:
