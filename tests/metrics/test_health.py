@@ -61,3 +61,18 @@ def test_the_metrics_listener_is_not_behind_the_gate() -> None:
         assert type(factory).__name__ == "_QuietSite"
     finally:
         service.stopService()
+
+
+class LostCluster:
+    connected = False
+
+
+def test_health_is_503_while_a_cluster_node_has_lost_redis() -> None:
+    service = make_service()
+    service.startService()
+    try:
+        service.server.cluster = LostCluster()  # type: ignore[assignment]
+        assert health(service) == (503, b"Redis lost\n")
+    finally:
+        service.server.cluster = None
+        service.stopService()
