@@ -124,15 +124,19 @@ class ChatService(MultiService):
             )
             self.gates.setdefault(door.name, []).append(gate)
         self.ticks: ReactorTicks | None = None
+        self._metrics: StreamServerEndpointService | None = None
         if metrics:
             registry = make_registry(self)
             self.ticks = ReactorTicks(self._reactor, registry)
             endpoint = _AnnouncingEndpoint(
                 serverFromString(reactor, metrics), "metrics " + metrics, []
             )
-            StreamServerEndpointService(
+            # Not a child: it answers /health (503) while the children stop
+            # and the users are told goodbye, and stops after them.
+            self._metrics = StreamServerEndpointService(
                 endpoint, metrics_site(self, registry)
-            ).setServiceParent(self)
+            )
+            self._metrics._raiseSynchronously = True
 
     def listen(
         self,
@@ -169,6 +173,8 @@ class ChatService(MultiService):
         soft, hard = raise_open_files_limit()
         log.info("open files limit {soft} (hard {hard})", soft=soft, hard=hard)
         self.server.start()
+        if self._metrics is not None:
+            self._metrics.startService()
         super().startService()
         self.accepting = True
         if self.ticks is not None:
@@ -191,4 +197,7 @@ class ChatService(MultiService):
         self.trimmer.stop()
         stopped = defer.maybeDeferred(super().stopService)
         stopped.addCallback(lambda _: self.server.stop())
+        metrics = self._metrics
+        if metrics is not None:
+            stopped.addCallback(lambda _: metrics.stopService())
         return stopped
