@@ -22,6 +22,7 @@ from chatserver.limits.admission import Admission
 from chatserver.limits.flow import TokenBucket
 from chatserver.limits.gate import AdmittingFactory, no_refusal
 from chatserver.limits.throttle import LoginThrottle
+from chatserver.metrics.counts import ChatCounts
 
 if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode
@@ -41,6 +42,7 @@ class ChatServer:
     @ivar admission: The open connections and the limits on opening more.
     @ivar loginThrottle: Slows down failed logins per address.
     @ivar bucket: The token bucket policy that paces every client's input.
+    @ivar counts: Refused logins and dropped connections, for C{--metrics}.
     @ivar doorOptions: The values of the options doors add to C{twistd chat}
         (L{chatserver.doors.DoorOption}), by option name; an option not in
         it was not known when the server was made (its door reads its
@@ -104,6 +106,7 @@ class ChatServer:
         )
         self.loginThrottle = LoginThrottle(clock)
         self.bucket = TokenBucket(config.rate, config.burst, clock)
+        self.counts = ChatCounts()
 
     def gate(
         self,
@@ -117,7 +120,12 @@ class ChatServer:
             for it (see L{chatserver.limits.gate}).
         """
         return AdmittingFactory(
-            factory, self.admission, self.clock, self.config.closeGrace, refusal
+            factory,
+            self.admission,
+            self.clock,
+            self.config.closeGrace,
+            refusal,
+            counts=self.counts,
         )
 
     def start(self) -> defer.Deferred[None]:

@@ -23,7 +23,8 @@ from zope.interface import implementer
 from chatserver import LOG_NAMESPACE
 from chatserver.doors.plugin import IChatDoor, kind_of, refusal_of
 from chatserver.limits.addresses import describe_address
-from chatserver.limits.gate import no_refusal
+from chatserver.limits.gate import AdmittingFactory, no_refusal
+from chatserver.metrics.http import ReactorTicks, make_registry, metrics_site
 from chatserver.server import ChatServer
 from chatserver.tuning.fdlimit import raise_open_files_limit
 from chatserver.tuning.gcfreeze import freeze_start_up
@@ -75,6 +76,11 @@ class ChatService(MultiService):
     @ivar server: What every door shares.
     @ivar factories: Each door's factory, by the door's name.
     @ivar addresses: The addresses actually listened on, once listening.
+    @ivar gates: Each door's gated factories (one per listener), by the
+        door's name.
+    @ivar accepting: Whether every listener is up and the service is not
+        stopping.
+    @ivar stopping: Whether the service is stopping.
     """
 
     def __init__(
@@ -84,6 +90,7 @@ class ChatService(MultiService):
         reactor: object | None = None,
         *,
         freezeAtStart: bool = False,
+        metrics: str = "",
     ) -> None:
         """
         @param listeners: Each door with an endpoint (a Twisted server
@@ -91,6 +98,8 @@ class ChatService(MultiService):
         @param freezeAtStart: Once the reactor runs, freeze the objects made
             to start (L{freeze_start_up}): C{twistd chat} does, tests that
             start a service in their own process do not.
+        @param metrics: An endpoint to serve C{/metrics} and C{/health} on
+            (not a door: not behind the gate), or C{""} for none.
         """
         super().__init__()
         self.freezeAtStart = freezeAtStart
@@ -100,6 +109,9 @@ class ChatService(MultiService):
         self.server = server
         self.factories: dict[str, IProtocolFactory] = {}
         self.addresses: list[str] = []
+        self.gates: dict[str, list[AdmittingFactory]] = {}
+        self.accepting = False
+        self.stopping = False
         self.trimmer = MemoryTrimmer(server.clock, find_malloc_trim())
         self._listeningReactor = lean_reactor(reactor)
         for door, description in listeners:
@@ -107,9 +119,24 @@ class ChatService(MultiService):
             if factory is None:
                 factory = self.factories[door.name] = door.makeFactory(server)
             kind = kind_of(door)
-            self.listen(
+            gate = self.listen(
                 description, factory, f"{kind} " if kind else "", refusal_of(door)
             )
+            self.gates.setdefault(door.name, []).append(gate)
+        self.ticks: ReactorTicks | None = None
+        self._metrics: StreamServerEndpointService | None = None
+        if metrics:
+            registry = make_registry(self)
+            self.ticks = ReactorTicks(self._reactor, registry)
+            endpoint = _AnnouncingEndpoint(
+                serverFromString(reactor, metrics), "metrics " + metrics, []
+            )
+            # Not a child: it answers /health (503) while the children stop
+            # and the users are told goodbye, and stops after them.
+            self._metrics = StreamServerEndpointService(
+                endpoint, metrics_site(self, registry)
+            )
+            self._metrics._raiseSynchronously = True
 
     def listen(
         self,
@@ -117,26 +144,28 @@ class ChatService(MultiService):
         factory: IProtocolFactory,
         kind: str = "",
         refusal: Callable[[str], bytes] = no_refusal,
-    ) -> None:
+    ) -> AdmittingFactory:
         """
         Listen on the endpoint C{description} with C{factory} behind the
         gate: each connection is admitted at accept by the server's one
         admission, or told C{refusal(why)} and closed before C{factory}
         builds a protocol for it.  C{kind} (C{"telnet "}) is logged before
         the description.
+
+        @return: The gated factory.
         """
         endpoint = _AnnouncingEndpoint(
             serverFromString(self._listeningReactor, description),
             kind + description,
             self.addresses,
         )
-        listener = StreamServerEndpointService(
-            endpoint, self.server.gate(factory, refusal)
-        )
+        gate = self.server.gate(factory, refusal)
+        listener = StreamServerEndpointService(endpoint, gate)
         # As twisted.application.strports.service does: a port that cannot
         # be bound stops twistd at start instead of being only logged.
         listener._raiseSynchronously = True
         listener.setServiceParent(self)
+        return gate
 
     def startService(self) -> None:
         # Every connection is a file descriptor: allow as many as the hard
@@ -144,7 +173,12 @@ class ChatService(MultiService):
         soft, hard = raise_open_files_limit()
         log.info("open files limit {soft} (hard {hard})", soft=soft, hard=hard)
         self.server.start()
+        if self._metrics is not None:
+            self._metrics.startService()
         super().startService()
+        self.accepting = True
+        if self.ticks is not None:
+            self.ticks.start()
         self.trimmer.start()
         # After the reactor has installed its own signal handlers.
         self._reactor.callWhenRunning(defer_stop_signals, self._reactor)
@@ -156,7 +190,14 @@ class ChatService(MultiService):
         log.info("{frozen} objects made at start frozen", frozen=frozen)
 
     def stopService(self) -> defer.Deferred[None]:
+        self.accepting = False
+        self.stopping = True
+        if self.ticks is not None:
+            self.ticks.stop()
         self.trimmer.stop()
         stopped = defer.maybeDeferred(super().stopService)
         stopped.addCallback(lambda _: self.server.stop())
+        metrics = self._metrics
+        if metrics is not None:
+            stopped.addCallback(lambda _: metrics.stopService())
         return stopped

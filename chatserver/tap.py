@@ -34,6 +34,7 @@ from chatserver.doors.plugin import (
 from chatserver.history.spec import make_store, parse_history
 from chatserver.history.store import HistoryUnavailable
 from chatserver.limits.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
+from chatserver.metrics.jsonlog import JSON_LOGGER, log_to
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
 from chatwire.errors import InvalidRoomName, InvalidText
@@ -234,6 +235,19 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             _positive_int,
         ],
         [
+            "metrics",
+            None,
+            "",
+            "Serve /metrics (Prometheus) and /health over HTTP on this "
+            "endpoint, e.g. tcp:9123:interface=127.0.0.1.",
+        ],
+        [
+            "log-format",
+            None,
+            "text",
+            "The log file's format: text, or json (one object per line).",
+        ],
+        [
             "cluster",
             None,
             "",
@@ -366,6 +380,20 @@ class Options(usage.Options, strcred.AuthOptionMixin):
                 raise usage.UsageError(
                     f"--{door.name} {description!r} is not a server endpoint: {e}"
                 ) from None
+        if self["metrics"]:
+            try:
+                serverFromString(reactor, self["metrics"])
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--metrics {self['metrics']!r} is not a server endpoint: {e}"
+                ) from None
+        if self["log-format"] not in ("text", "json"):
+            raise usage.UsageError("--log-format: text or json")
+        if self["log-format"] == "json" and self.parent is not None:
+            # twistd resolves its --logger after this, by name.
+            if self.parent.get("logger") is None:
+                self.parent["logger"] = JSON_LOGGER
+            log_to(self.parent.get("logfile"), bool(self.parent.get("nodaemon")))
         for option in ("motd", "server-name"):
             try:
                 check_text(self[option].replace("\n", ""))
@@ -557,7 +585,9 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         history=store,
         doorOptions=options.doorOptions(),
     )
-    service = ChatService(server, options.listeners(), freezeAtStart=True)
+    service = ChatService(
+        server, options.listeners(), freezeAtStart=True, metrics=options["metrics"]
+    )
     if options["console"]:
         from chatserver.console.service import ConsoleService
 

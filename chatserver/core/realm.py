@@ -50,6 +50,7 @@ from chatserver.history.store import (
     HistoryReader,
     HistoryStore,
 )
+from chatserver.metrics.doors import door_of
 from chatwire.errors import (
     LoginAbandoned,
     NameTaken,
@@ -118,6 +119,9 @@ class ChatRealm:
         self.fanout = Fanout(clock)
         self.accounts = accounts
         self.shuttingDown = False
+        # Lines users sent, by kind (said, acted, whispered) and the class
+        # of the sender's mind (its door's): read by --metrics when scraped.
+        self.received: dict[tuple[str, type], int] = {}
         # The ids of the first and last lines this process kept.
         self.firstKeptId: int | None = None
         self.lastKeptId: int | None = None
@@ -250,6 +254,7 @@ class ChatRealm:
             chat_event="login",
             name=name,
             peer=mind.peer,
+            door=door_of(mind),
         )
         if not mind.joinsDefaultRoom:
             return user
@@ -602,6 +607,8 @@ class ChatRealm:
 
         @return: The event the room was told, or L{None} in a cluster.
         """
+        key = (kind, type(sender.mind))
+        self.received[key] = self.received.get(key, 0) + 1
         if self.peers is not None:
             self.peers.publish(room, kind, sender, text, notice=notice, tags=tags)
             return None
@@ -659,6 +666,8 @@ class ChatRealm:
         Send C{text} from C{sender} to C{recipient} alone, on this node or
         another; C{sender} gets it back too if its door echoes.
         """
+        key = ("whisper", type(sender.mind))
+        self.received[key] = self.received.get(key, 0) + 1
         event = Whispered(
             sender.name, recipient.name, text, self.now(), notice, action, tags
         )

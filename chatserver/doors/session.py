@@ -268,6 +268,7 @@ class DoorSession(SendQueueGuard):
         Drop this client: it has stopped reading (see L{SendQueueGuard}).
         """
         log_dropped(self.door.peer, self.door.name)
+        self.door.server.counts.count("send-queue")
         self.leaveReason = SEND_QUEUE_EXCEEDED
         self.closing = True
         self.writing = False
@@ -438,8 +439,10 @@ class DoorSession(SendQueueGuard):
                 return
             self.release(LOGIN)
             assert isinstance(reason.value, ChatError)
+            self.door.server.counts.refusedLogin(type(reason.value).__name__)
             self.door.loginRefused(reason.value, name)
             return
+        self.door.server.counts.refusedLogin("credentials")
         self.failed(reason, name, self.door.loginFailed(reason, name))
 
     def failed(

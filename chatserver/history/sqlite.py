@@ -277,6 +277,12 @@ class SQLiteHistory:
         self._flushCall: IDelayedCall | None = None
         self._retryDelay = RETRY_FIRST
         self._failing = False
+        # Read by --metrics when scraped: batches written and failed, and
+        # the seconds the written ones took.
+        self.writes = 0
+        self.writeFailures = 0
+        self.writeSeconds = 0.0
+        self._writeStarted = 0.0
         self._dropped = 0
         self._stopping = False
         self._touched: set[str] = set()
@@ -592,6 +598,7 @@ class SQLiteHistory:
             for roomKey, e in batch
         ]
         reserve = self._nextReservation()
+        self._writeStarted = self._clock().seconds()
         writing: Deferred[None] = self._pool.runInteraction(_insert, rows, reserve)
         writing.addCallbacks(
             self._written,
@@ -604,6 +611,8 @@ class SQLiteHistory:
         return writing
 
     def _written(self, ignored: object, reserved: int | None) -> None:
+        self.writes += 1
+        self.writeSeconds += self._clock().seconds() - self._writeStarted
         self._inFlight = []
         self._writing = None
         if reserved is not None:
@@ -629,6 +638,7 @@ class SQLiteHistory:
             self._scheduleFlush(FLUSH_DELAY)
 
     def _notWritten(self, reason: Failure, batch: list[_Pending]) -> None:
+        self.writeFailures += 1
         self._inFlight = []
         self._writing = None
         self._keep(batch, first=True, failed=True)

@@ -32,6 +32,7 @@ from twisted.python.failure import Failure
 from chatserver import LOG_NAMESPACE
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.admission import Admission
+from chatserver.metrics.counts import ChatCounts
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -95,6 +96,7 @@ class AdmittedConnection(Protocol):
             transport.loseConnection()
             return
         self.wrappedProtocol = protocol
+        factory.open += 1
         protocol.makeConnection(transport)
 
     def _refuse(self, why: str) -> None:
@@ -104,6 +106,8 @@ class AdmittedConnection(Protocol):
             peer=describe_address(self.transport.getPeer()),
             why=why,
         )
+        # By the limit, without the figures some reasons end with.
+        self.factory.counts.count(why.split(" (", 1)[0])
         transport: Any = self.transport
         refusal = self.factory.refusal(why)
         if refusal:
@@ -151,6 +155,7 @@ class AdmittedConnection(Protocol):
         protocol, self.wrappedProtocol = self.wrappedProtocol, None
         try:
             if protocol is not None:
+                self.factory.open -= 1
                 protocol.connectionLost(reason)
         finally:
             # After the door has seen the loss (its user has left), so that
@@ -184,6 +189,9 @@ class AdmittingFactory(Factory[AdmittedConnection]):
     @ivar clock: What the grace period of a closing connection is timed on.
     @ivar grace: Seconds a refused connection has to take its refusal
         before it is aborted.
+    @ivar counts: Where refused connections are counted, by why.
+    @ivar open: Connections admitted through this factory and still open
+        (read by C{--metrics} when scraped).
     """
 
     noisy = False
@@ -195,12 +203,16 @@ class AdmittingFactory(Factory[AdmittedConnection]):
         clock: IReactorTime,
         grace: float,
         refusal: Callable[[str], bytes] = no_refusal,
+        *,
+        counts: ChatCounts | None = None,
     ) -> None:
         self.wrappedFactory = wrappedFactory
+        self.counts = counts if counts is not None else ChatCounts()
         self.admission = admission
         self.clock = clock
         self.grace = grace
         self.refusal = refusal
+        self.open = 0
 
     def startFactory(self) -> None:
         self.wrappedFactory.doStart()

@@ -1,0 +1,4 @@
+"""
+What C{--metrics} reports: the chat's figures in Prometheus' text format,
+and whether the server accepts users.
+"""
