@@ -36,6 +36,7 @@ from chatserver.core.events import (
     Tags,
     TopicChanged,
     Whispered,
+    private_msgid,
 )
 from chatserver.core.fanout import Fanout
 from chatserver.core.minds import IMind
@@ -660,12 +661,25 @@ class ChatRealm:
         another; C{sender} gets it back too if its door echoes.
         """
         event = Whispered(
-            sender.name, recipient.name, text, self.now(), notice, action, tags
+            sender.name,
+            recipient.name,
+            text,
+            self.now(),
+            notice,
+            action,
+            tags,
+            private_msgid(),
         )
         if isinstance(recipient, RemoteUser):
             assert self.peers is not None
             self.peers.whisper(
-                sender, recipient, text, notice=notice, action=action, tags=tags
+                sender,
+                recipient,
+                text,
+                notice=notice,
+                action=action,
+                tags=tags,
+                msgid=event.msgid,
             )
         else:
             self.fanout.toUser(recipient, event)

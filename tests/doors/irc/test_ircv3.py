@@ -1,0 +1,39 @@
+"""
+The IRC door's IRCv3 details of issue 21: 417 for too many tag bytes, a
+C{msgid} on private messages, and C{labeled-response}.
+"""
+
+from chatserver.testing import ChatHarness
+
+
+def test_private_messages_carry_a_msgid_shared_by_echo_and_relay():
+    server = ChatHarness(rate=0)
+    alice = server.ircLogin("alice", "message-tags", "echo-message")
+    bob = server.ircLogin("bob", "message-tags")
+    alice.send("PRIVMSG bob :psst", "NOTICE bob :hey")
+    echoes = alice.messages()
+    relays = bob.messages()
+    assert [m.command for m in echoes] == ["PRIVMSG", "NOTICE"]
+    assert [m.tags["msgid"] for m in echoes] == [m.tags["msgid"] for m in relays]
+
+
+def test_private_msgids_are_unique_and_never_a_history_id():
+    server = ChatHarness(rate=0)
+    alice = server.ircLogin("alice", "message-tags", "echo-message", join="#t")
+    server.ircLogin("bob")
+    alice.send("PRIVMSG #t :in the room")
+    (kept,) = alice.messages()
+    alice.send(*["PRIVMSG bob :psst"] * 5)
+    ids = [m.tags["msgid"] for m in alice.messages()]
+    assert len(set(ids)) == 5
+    assert kept.tags["msgid"].isdigit()
+    assert not any(msgid.isdigit() for msgid in ids)
+
+
+def test_private_messages_carry_no_msgid_without_message_tags():
+    server = ChatHarness(rate=0)
+    alice = server.ircLogin("alice", "server-time", "echo-message")
+    server.ircLogin("bob")
+    alice.send("PRIVMSG bob :psst")
+    (echo,) = alice.messages()
+    assert "msgid" not in echo.tags and "time" in echo.tags
