@@ -37,3 +37,35 @@ def test_private_messages_carry_no_msgid_without_message_tags():
     alice.send("PRIVMSG bob :psst")
     (echo,) = alice.messages()
     assert "msgid" not in echo.tags and "time" in echo.tags
+
+
+def test_a_message_too_long_to_relay_in_one_line_is_cut_to_one():
+    server = ChatHarness(rate=0)
+    line = server.login("line")
+    line.send("/join #t")
+    alice = server.ircLogin("alice", "echo-message", join="#t")
+    bob = server.ircLogin("bob", join="#t")
+    line.received()
+    alice.raw()
+    alice.send("PRIVMSG #t " + "é" * 249)
+    (echo,) = alice.messages()
+    (relay,) = bob.messages()
+    assert echo.params == relay.params
+    text = echo.params[1]
+    assert set(text) == {"é"} and 200 < len(text) < 249
+    assert len(f":alice!~alice@irc PRIVMSG #t :{text}\r\n".encode()) <= 512
+    assert line.received() == [f"#t <alice> {text}"]
+
+
+def test_more_than_4094_bytes_of_tags_is_417_and_relays_nothing():
+    server = ChatHarness(rate=0)
+    alice = server.ircLogin("alice", "message-tags", "echo-message", join="#t")
+    bob = server.ircLogin("bob", "message-tags", join="#t")
+    alice.raw()
+    tags = "@foo=bar;+baz=" + "a" * 4081
+    alice.send(f"{tags} PRIVMSG #t " + "b" * 496)
+    (echo,) = alice.messages()
+    assert echo.command == "PRIVMSG" and echo.tags["+baz"] == "a" * 4081
+    assert bob.messages()[0].tags["msgid"] == echo.tags["msgid"]
+    alice.send(f"{tags}a PRIVMSG #t " + "b" * 495)
+    assert alice.commands() == ["417"] and bob.raw() == []
