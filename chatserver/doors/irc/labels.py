@@ -16,7 +16,19 @@ def labeled(serverName: str, label: str, data: bytes) -> bytes:
     @return: The replies, labeled with C{label}.
     """
     tag = {"label": label}
-    lines = [line + b"\r\n" for line in data.split(b"\r\n") if line]
+    lines: list[bytes] = []
+    # A message to oneself comes twice, the same line (and msgid): the echo
+    # is the reply, the other the message received, sent after it unlabeled.
+    received = b""
+    for line in data.split(b"\r\n"):
+        if line and line + b"\r\n" in lines:
+            received += line + b"\r\n"
+        elif line:
+            lines.append(line + b"\r\n")
+    return _labeled(serverName, tag, lines) + received
+
+
+def _labeled(serverName: str, tag: dict[str, str], lines: list[bytes]) -> bytes:
     if not lines:
         return message.encode("ACK", prefix=serverName, tags=tag)
     if len(lines) == 1:

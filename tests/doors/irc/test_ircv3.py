@@ -138,6 +138,16 @@ def test_a_chathistory_batch_nests_in_the_labeled_one():
     assert inner_end.tags == {"batch": reference} and outer_end.tags == {}
 
 
+def test_a_message_to_oneself_is_labeled_once_outside_a_batch():
+    server = ChatHarness(rate=0)
+    alice = labeled_client(server)
+    alice.send("@label=me PRIVMSG alice :note to self")
+    echo, received = alice.messages()
+    assert echo.command == received.command == "PRIVMSG"
+    assert echo.tags["label"] == "me" and "label" not in received.tags
+    assert echo.tags["msgid"] == received.tags["msgid"]
+
+
 def test_without_the_capability_a_label_is_ignored():
     server = ChatHarness(rate=0)
     alice = server.ircLogin("alice", "message-tags", join="#t")
