@@ -226,8 +226,9 @@ def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                 continue
             shown = found.name
             # Tags stay within a node: a user of another node is not sent them.
+            # One's own nick gets them, as a PRIVMSG to oneself.
             local = realm.get(target)
-            audience = [local] if local is not None and local is not user else []
+            audience = [local] if local is not None else []
         if caps.ECHO_MESSAGE in connection.caps:
             connection.send(_tagmsg(connection, tags, prefix, shown))
         for member in audience:

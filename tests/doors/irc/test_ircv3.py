@@ -148,6 +148,16 @@ def test_a_message_to_oneself_is_labeled_once_outside_a_batch():
     assert echo.tags["msgid"] == received.tags["msgid"]
 
 
+def test_a_labeled_tagmsg_to_oneself_is_echoed_labeled_and_received():
+    server = ChatHarness(rate=0)
+    alice = labeled_client(server)
+    alice.send("@label=t;+typing=active TAGMSG alice")
+    echo, received = alice.messages()
+    assert echo.command == received.command == "TAGMSG"
+    assert echo.tags["label"] == "t" and "label" not in received.tags
+    assert received.tags["+typing"] == "active"
+
+
 def test_without_the_capability_a_label_is_ignored():
     server = ChatHarness(rate=0)
     alice = server.ircLogin("alice", "message-tags", join="#t")
