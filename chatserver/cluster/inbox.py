@@ -71,6 +71,7 @@ class Inbox:
             message.notice,
             message.action,
             message.tags,
+            message.msgid,
         )
         realm.fanout.toUser(recipient, event)
 

@@ -357,6 +357,7 @@ class Whisper(Message):
     notice: bool = field(metadata=wire("n", FLAG), default=False)
     action: bool = field(metadata=wire("a", FLAG), default=False)
     tags: Tags = field(metadata=wire("g", TAGS), default=())
+    msgid: str = field(metadata=wire("m"), default="")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -548,6 +548,7 @@ class ClusterNode:
         notice: bool,
         action: bool,
         tags: Tags,
+        msgid: str = "",
     ) -> None:
         if not self.ready:
             raise ClusterUnavailable(f"{recipient.name} cannot be reached")
@@ -561,6 +562,7 @@ class ClusterNode:
                 notice=notice,
                 action=action,
                 tags=tags,
+                msgid=msgid,
             ),
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TypeAlias
+from uuid import uuid4
 
 from chatserver.history.store import ACTION, TOPIC, HistoryEntry
 
@@ -113,6 +114,16 @@ class Renamed:
     new: str
 
 
+def private_msgid() -> str:
+    """
+    @return: A new id for a private line: C{p} and a random UUID's 32 hex
+        digits, unique across nodes and restarts without a shared counter,
+        and never one of the history's ids (numbers), so that no client
+        takes it for a place in a room's history.
+    """
+    return "p" + uuid4().hex
+
+
 @dataclass(frozen=True, slots=True)
 class Whispered:
     """
@@ -122,6 +133,9 @@ class Whispered:
     @ivar action: Whether it is an action (C{/me waves} to one user): the
         text is then what the sender does (C{waves}).
     @ivar tags: See L{Said.tags}.
+    @ivar msgid: The line's own id, unique across nodes and restarts
+        (C{p} and 32 hex digits, never a history id, which is a number);
+        C{""} when it came from a node that gave none.
     """
 
     sender: str
@@ -131,6 +145,7 @@ class Whispered:
     notice: bool = False
     action: bool = False
     tags: Tags = ()
+    msgid: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from chatserver.core.events import (
     Tags,
     TopicChanged,
     Whispered,
+    private_msgid,
 )
 from chatserver.core.fanout import Fanout
 from chatserver.core.minds import IMind
@@ -669,12 +670,25 @@ class ChatRealm:
         key = ("whisper", type(sender.mind))
         self.received[key] = self.received.get(key, 0) + 1
         event = Whispered(
-            sender.name, recipient.name, text, self.now(), notice, action, tags
+            sender.name,
+            recipient.name,
+            text,
+            self.now(),
+            notice,
+            action,
+            tags,
+            private_msgid(),
         )
         if isinstance(recipient, RemoteUser):
             assert self.peers is not None
             self.peers.whisper(
-                sender, recipient, text, notice=notice, action=action, tags=tags
+                sender,
+                recipient,
+                text,
+                notice=notice,
+                action=action,
+                tags=tags,
+                msgid=event.msgid,
             )
         else:
             self.fanout.toUser(recipient, event)

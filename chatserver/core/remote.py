@@ -166,9 +166,12 @@ class Peers(Protocol):
         notice: bool,
         action: bool,
         tags: Tags,
+        msgid: str = "",
     ) -> None:
         """
         Send a private line to C{recipient}'s node.
+
+        @param msgid: The line's id (L{chatserver.core.events.private_msgid}).
         """
 
     def kick(self, recipient: RemoteUser, reason: str) -> None:

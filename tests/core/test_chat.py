@@ -186,7 +186,9 @@ def test_whisper_reaches_the_recipient_alone_and_is_not_kept():
     (alice, _), (_, bobMind), (_, carolMind) = users(chat, "alice", "bob", "carol")
     recipient = alice.whisper("BOB", "psst")
     assert recipient.name == "bob"
-    assert bobMind.events() == [Whispered("alice", "bob", "psst", 0.0)]
+    (event,) = bobMind.events()
+    assert event == Whispered("alice", "bob", "psst", 0.0, msgid=event.msgid)
+    assert event.msgid.startswith("p")
     assert carolMind.events() == []
     kept: list[HistoryEntry] = []
     chat.history.query("#lobby", 10).addCallback(kept.extend)
@@ -372,7 +374,8 @@ def test_a_notice_is_said_and_whispered_as_a_notice():
         Said("#lobby", "alice", "automatic", said.id, 0.0, True)
     ]
     alice.whisper("bob", "psst", notice=True)
-    assert bobMind.events() == [Whispered("alice", "bob", "psst", 0.0, True)]
+    (event,) = bobMind.events()
+    assert event == Whispered("alice", "bob", "psst", 0.0, True, msgid=event.msgid)
 
 
 def test_away_is_set_checked_and_cleared():
@@ -406,7 +409,10 @@ def test_an_action_whispered_is_marked_as_one():
     chat = realm()
     (alice, _), (_bob, bobMind) = users(chat, "alice", "bob")
     alice.whisper("bob", "waves", action=True)
-    assert bobMind.events() == [Whispered("alice", "bob", "waves", 0.0, False, True)]
+    (event,) = bobMind.events()
+    assert event == Whispered(
+        "alice", "bob", "waves", 0.0, False, True, msgid=event.msgid
+    )
 
 
 def test_client_tags_travel_with_what_is_said_and_are_not_kept():
@@ -418,6 +424,7 @@ def test_client_tags_travel_with_what_is_said_and_are_not_kept():
     alice.whisper("bob", "psst", tags=tags)
     received = bobMind.events()
     assert received[:2] == [said, acted] and said.tags == acted.tags == tags
-    assert received[2] == Whispered("alice", "bob", "psst", 0.0, tags=tags)
+    msgid = received[2].msgid
+    assert received[2] == Whispered("alice", "bob", "psst", 0.0, tags=tags, msgid=msgid)
     entries = chat.history.query(chat.getRoom("#lobby").key, 10)
     assert [e.text for e in entries.result] == ["hi", "waves"]

@@ -71,7 +71,7 @@ class FakePeers:
     def publish(self, room, kind, sender, text, *, notice, tags):
         self.told.append(("publish", room.name, kind, sender.name, text))
 
-    def whisper(self, sender, recipient, text, *, notice, action, tags):
+    def whisper(self, sender, recipient, text, *, notice, action, tags, msgid=""):
         self.told.append(("whisper", sender.name, recipient.name, text))
 
     def kick(self, recipient, reason):

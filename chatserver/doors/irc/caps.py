@@ -12,8 +12,16 @@ ECHO_MESSAGE = "echo-message"
 BATCH = "batch"
 SASL = "sasl"
 CHATHISTORY = "draft/chathistory"
+LABELED_RESPONSE = "labeled-response"
 
-OFFERED = (SERVER_TIME, MESSAGE_TAGS, ECHO_MESSAGE, BATCH, CHATHISTORY)
+OFFERED = (
+    SERVER_TIME,
+    MESSAGE_TAGS,
+    ECHO_MESSAGE,
+    BATCH,
+    LABELED_RESPONSE,
+    CHATHISTORY,
+)
 """
 What every server offers; L{SASL} is added when logging in takes a password.
 """
@@ -48,7 +56,8 @@ def request(
     @param wanted: The C{CAP REQ} argument: capabilities, C{-} before those
         to disable.
     @return: The client's capabilities after the request, or L{None} when
-        it must be refused whole (a capability not offered).
+        it must be refused whole (a capability not offered, or
+        C{labeled-response} without the C{batch} it needs).
     """
     available = offered(passwords)
     result = set(enabled)
@@ -61,4 +70,6 @@ def request(
             result.discard(name)
         else:
             result.add(name)
+    if LABELED_RESPONSE in result and BATCH not in result:
+        return None
     return frozenset(result)

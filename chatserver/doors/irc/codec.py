@@ -89,13 +89,14 @@ class IrcCodec:
         return None
 
     def tags(
-        self, when: float | None = None, msgid: int | None = None
+        self, when: float | None = None, msgid: int | str | None = None
     ) -> dict[str, str]:
         tags: dict[str, str] = {}
         if caps.SERVER_TIME in self.enabled:
             tags["time"] = timestamp(self.now() if when is None else when)
         # A line told while a cluster node was cut off from Redis has no id
-        # yet (0): it goes without a msgid.
+        # yet (0): it goes without a msgid.  A private line's id is a
+        # string (events.private_msgid).
         if msgid and caps.MESSAGE_TAGS in self.enabled:
             tags["msgid"] = str(msgid)
         return tags
@@ -156,7 +157,7 @@ class IrcCodec:
                 command,
                 event.recipient,
                 event.text,
-                self.clientTags(self.tags(event.time), event.tags),
+                self.clientTags(self.tags(event.time, event.msgid), event.tags),
                 action=event.action,
             )
         if isinstance(event, events.TopicChanged):

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from chatserver.core.remote import RemoteUser
 from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
 from chatserver.doors.irc import caps, message, numerics, welcome
+from chatserver.doors.irc.codec import MAX_LINE, split_text
 from chatserver.doors.irc.masks import (
     Someone,
     door_of,
@@ -225,8 +226,9 @@ def tagmsg(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                 continue
             shown = found.name
             # Tags stay within a node: a user of another node is not sent them.
+            # One's own nick gets them, as a PRIVMSG to oneself.
             local = realm.get(target)
-            audience = [local] if local is not None and local is not user else []
+            audience = [local] if local is not None else []
         if caps.ECHO_MESSAGE in connection.caps:
             connection.send(_tagmsg(connection, tags, prefix, shown))
         for member in audience:
@@ -271,21 +273,37 @@ def _talk(connection: IrcProtocol, user: ChatUser, msg: Message, notice: bool) -
     # Client-only tags (+draft/reply, ...) travel with the message to the
     # IRC users with message-tags; the server's own tags are not taken.
     tags = tuple(sorted((k, v) for k, v in msg.tags.items() if k.startswith("+")))
+    mask = connection.ircFactory.mask(user.name)
     for target in _items(msg.params[0]):
+        said = _one_line(mask, command, target, text, action=action)
         try:
             if target.startswith("#"):
                 # With echo-message the core sends the line back too.
                 if action:
-                    user.act(text, target, tags)
+                    user.act(said, target, tags)
                 else:
-                    user.say(text, target, notice, tags)
+                    user.say(said, target, notice, tags)
             else:
-                recipient = user.whisper(target, text, notice, action, tags)
+                recipient = user.whisper(target, said, notice, action, tags)
                 if recipient.away and not notice:
                     connection.reply(numerics.RPL_AWAY, recipient.name, recipient.away)
         except ChatError as e:
             if not notice:
                 refuse(connection, command, target, e)
+
+
+def _one_line(mask: str, command: str, target: str, text: str, *, action: bool) -> str:
+    """
+    @return: C{text} cut, between characters, to what one line relayed to
+        C{target} under the sender's C{mask} holds, as IRC servers do: an IRC
+        client's message is one line to every IRC reader, never split
+        (only the other doors' longer lines are), and every door sees the
+        same text as the echo shows.
+    """
+    overhead = len(f":{mask} {command} {target} :\r\n".encode())
+    if action:
+        overhead += len("\x01ACTION \x01")
+    return next(split_text(text, MAX_LINE - overhead))
 
 
 # Users

@@ -162,3 +162,23 @@ def encode(
     if not tags:
         return body + b"\r\n"
     return b"@" + format_tags(tags).encode("utf-8") + b" " + body + b"\r\n"
+
+
+def add_tags(line: bytes, tags: dict[str, str]) -> bytes:
+    """
+    @param line: An encoded message (L{encode}).
+    @return: C{line} with C{tags} before its own.
+    """
+    added = b"@" + format_tags(tags).encode("utf-8")
+    if line.startswith(b"@"):
+        return added + b";" + line[1:]
+    return added + b" " + line
+
+
+def tags_of(line: bytes) -> dict[str, str]:
+    """
+    @return: The tags of an encoded message.
+    """
+    if not line.startswith(b"@"):
+        return {}
+    return parse_tags(line[1:].partition(b" ")[0].decode("utf-8"))

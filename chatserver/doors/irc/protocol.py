@@ -30,7 +30,14 @@ from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.core.minds import IMind
-from chatserver.doors.irc import caps, message, numerics, registration, welcome
+from chatserver.doors.irc import (
+    caps,
+    labels,
+    message,
+    numerics,
+    registration,
+    welcome,
+)
 from chatserver.doors.irc.codec import MAX_LINE, IrcCodec
 from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.limits.addresses import describe_address
@@ -111,6 +118,7 @@ class IrcProtocol(Protocol):
         self._buffer = b""
         self._discarding = False
         self._pinged = False
+        self._captured: list[bytes] | None = None
 
     # What every connection shares.
 
@@ -254,6 +262,9 @@ class IrcProtocol(Protocol):
         """
         Send messages to this client alone, in order with the chat's events.
         """
+        if self._captured is not None and self.user is None:
+            self._captured.extend(data)
+            return
         self.session.send(b"".join(data))
 
     def numeric(self, code: str, *params: str) -> bytes:
@@ -337,4 +348,38 @@ class IrcProtocol(Protocol):
                 except message.MalformedMessage:
                     pass
                 else:
-                    self.ircFactory.dispatch(self, parsed)
+                    label = parsed.tags.get("label")
+                    if label and caps.LABELED_RESPONSE in self.caps:
+                        self._labeled(parsed, label)
+                    else:
+                        self.ircFactory.dispatch(self, parsed)
+
+    def _labeled(self, parsed: message.Message, label: str) -> None:
+        """
+        Handle a command that carries a C{label} (IRCv3 C{labeled-response}):
+        what it makes this client get in this turn is caught and sent
+        labeled (L{labels.labeled}).  A reply that comes later (after a
+        lookup in another node, say) goes unlabeled.
+        """
+        user = self.user
+        fanout = self.server.realm.fanout
+        if user is not None:
+            fanout.flushOne(user)  # what came before is not a reply
+        captured: list[bytes] = []
+        self._captured = captured
+        # The fan-out hands this client's output to its deliver: caught on
+        # the instance for this command alone, so that no other delivery
+        # pays a test.
+        setattr(self, "deliver", captured.append)  # noqa: B010
+        try:
+            self.ircFactory.dispatch(self, parsed)
+            if user is not None:
+                fanout.flushOne(user)
+        finally:
+            delattr(self, "deliver")
+            self._captured = None
+        data = labels.labeled(self.serverName, label, b"".join(captured))
+        if self.user is not None:
+            deliver_output(self, data)
+        else:
+            self.session.deliver(data)
