@@ -208,14 +208,18 @@ class ChatService(MultiService):
         if self.ticks is not None:
             self.ticks.start()
         self.trimmer.start()
-        defer.gatherResults(self._up).addCallback(self._ready)
         self._watchdog.start()
         # After the reactor has installed its own signal handlers.
         self._reactor.callWhenRunning(defer_stop_signals, self._reactor)
+        # Ready once listening and running: a SIGTERM systemd sends from
+        # then on is handled as a graceful stop.
+        defer.gatherResults(self._up).addCallback(
+            lambda _: self._reactor.callWhenRunning(self._ready)
+        )
         if self.freezeAtStart:
             self._reactor.callWhenRunning(self._freeze)
 
-    def _ready(self, _: object) -> None:
+    def _ready(self) -> None:
         if not self.stopping:
             self.notifier.notify("READY=1")
 

@@ -45,6 +45,20 @@ def received(sock: socket.socket) -> list[bytes]:
             return got
 
 
+class Reactor(MemoryReactorClock):
+    """
+    A memory reactor with the signal handlers
+    L{chatserver.tuning.signals.defer_stop_signals} looks for (never
+    installed, so left alone).
+    """
+
+    def sigTerm(self, *args: object) -> None:
+        pass
+
+    def sigInt(self, *args: object) -> None:
+        pass
+
+
 def make_service(environ: dict[str, str]) -> ChatService:
     """
     A service listening with two doors (on a memory reactor), telling the
@@ -52,7 +66,7 @@ def make_service(environ: dict[str, str]) -> ChatService:
     """
     options = Options()
     options.parseOptions(["--port", "tcp:7", "--telnet", "tcp:8"])
-    reactor = MemoryReactorClock()
+    reactor = Reactor()
     return ChatService(
         ChatServer(ChatConfig(), reactor),
         options.listeners(),
@@ -66,10 +80,11 @@ def test_ready_is_sent_once_every_listener_listens(
 ) -> None:
     sock, path = systemd
     service = make_service({"NOTIFY_SOCKET": path})
-    assert received(sock) == []
     service.startService()
     try:
         assert len(service._reactor.tcpServers) == 2
+        assert received(sock) == []
+        service._reactor.run()
         assert received(sock) == [b"READY=1"]
     finally:
         service.stopService()
@@ -81,6 +96,7 @@ def test_stopping_is_sent_when_the_service_stops(
     sock, path = systemd
     service = make_service({"NOTIFY_SOCKET": path})
     service.startService()
+    service._reactor.run()
     received(sock)
     service.stopService()
     assert received(sock) == [b"STOPPING=1"]
@@ -92,8 +108,9 @@ def test_the_watchdog_is_pinged_every_half_of_watchdog_usec(
     sock, path = systemd
     service = make_service({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "30000000"})
     service.startService()
+    service._reactor.run()
     try:
-        assert received(sock) == [b"READY=1", b"WATCHDOG=1"]
+        assert received(sock) == [b"WATCHDOG=1", b"READY=1"]
         service._reactor.advance(14.9)
         assert received(sock) == []
         service._reactor.advance(0.1)
@@ -134,6 +151,7 @@ def test_nothing_is_sent_without_notify_socket(
     service = make_service({"WATCHDOG_USEC": "30000000"})
     assert service.notifier.address is None
     service.startService()
+    service._reactor.run()
     service._reactor.advance(60)
     service.stopService()
     assert received(sock) == []
