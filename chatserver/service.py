@@ -5,8 +5,9 @@ number of endpoints, with a graceful stop.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
@@ -15,6 +16,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import (
     IListeningPort,
     IProtocolFactory,
+    IReactorTime,
     IStreamServerEndpoint,
 )
 from twisted.logger import Logger
@@ -25,6 +27,7 @@ from chatserver.doors.plugin import IChatDoor, kind_of, refusal_of
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.gate import AdmittingFactory, no_refusal
 from chatserver.metrics.http import ReactorTicks, make_registry, metrics_site
+from chatserver.sdnotify import SystemdNotifier, Watchdog
 from chatserver.server import ChatServer
 from chatserver.tuning.fdlimit import raise_open_files_limit
 from chatserver.tuning.gcfreeze import freeze_start_up
@@ -43,11 +46,21 @@ class _AnnouncingEndpoint:
     """
 
     def __init__(
-        self, wrapped: IStreamServerEndpoint, description: str, found: list[str]
+        self,
+        wrapped: IStreamServerEndpoint,
+        description: str,
+        found: list[str],
+        up: list[defer.Deferred[None]],
     ) -> None:
+        """
+        @param found: Where to append the address listened on.
+        @param up: Where to append, at each listen, a Deferred that fires
+            once listening (and never if listening fails).
+        """
         self._wrapped = wrapped
         self._description = description
         self._found = found
+        self._up = up
 
     def listen(self, factory: IProtocolFactory) -> defer.Deferred[IListeningPort]:
         def announce(port: IListeningPort) -> IListeningPort:
@@ -59,8 +72,11 @@ class _AnnouncingEndpoint:
                 address=address,
                 description=self._description,
             )
+            up.callback(None)
             return port
 
+        up: defer.Deferred[None] = defer.Deferred()
+        self._up.append(up)
         return self._wrapped.listen(factory).addCallback(announce)
 
 
@@ -81,6 +97,8 @@ class ChatService(MultiService):
     @ivar accepting: Whether every listener is up and the service is not
         stopping.
     @ivar stopping: Whether the service is stopping.
+    @ivar notifier: Tells systemd C{READY=1} once every listener is up,
+        C{STOPPING=1} when stopping, and pings its watchdog.
     """
 
     def __init__(
@@ -91,6 +109,7 @@ class ChatService(MultiService):
         *,
         freezeAtStart: bool = False,
         metrics: str = "",
+        notifier: SystemdNotifier | None = None,
     ) -> None:
         """
         @param listeners: Each door with an endpoint (a Twisted server
@@ -100,6 +119,8 @@ class ChatService(MultiService):
             start a service in their own process do not.
         @param metrics: An endpoint to serve C{/metrics} and C{/health} on
             (not a door: not behind the gate), or C{""} for none.
+        @param notifier: What tells systemd how the service is doing; by
+            default the one C{$NOTIFY_SOCKET} names, if any.
         """
         super().__init__()
         self.freezeAtStart = freezeAtStart
@@ -113,6 +134,11 @@ class ChatService(MultiService):
         self.accepting = False
         self.stopping = False
         self.trimmer = MemoryTrimmer(server.clock, find_malloc_trim())
+        if notifier is None:
+            notifier = SystemdNotifier.fromEnvironment(os.environ)
+        self.notifier = notifier
+        self._watchdog = Watchdog(notifier, cast(IReactorTime, self._reactor))
+        self._up: list[defer.Deferred[None]] = []
         self._listeningReactor = lean_reactor(reactor)
         for door, description in listeners:
             factory = self.factories.get(door.name)
@@ -129,7 +155,7 @@ class ChatService(MultiService):
             registry = make_registry(self)
             self.ticks = ReactorTicks(self._reactor, registry)
             endpoint = _AnnouncingEndpoint(
-                serverFromString(reactor, metrics), "metrics " + metrics, []
+                serverFromString(reactor, metrics), "metrics " + metrics, [], self._up
             )
             # Not a child: it answers /health (503) while the children stop
             # and the users are told goodbye, and stops after them.
@@ -158,6 +184,7 @@ class ChatService(MultiService):
             serverFromString(self._listeningReactor, description),
             kind + description,
             self.addresses,
+            self._up,
         )
         gate = self.server.gate(factory, refusal)
         listener = StreamServerEndpointService(endpoint, gate)
@@ -173,6 +200,7 @@ class ChatService(MultiService):
         soft, hard = raise_open_files_limit()
         log.info("open files limit {soft} (hard {hard})", soft=soft, hard=hard)
         self.server.start()
+        del self._up[:]
         if self._metrics is not None:
             self._metrics.startService()
         super().startService()
@@ -180,10 +208,20 @@ class ChatService(MultiService):
         if self.ticks is not None:
             self.ticks.start()
         self.trimmer.start()
+        self._watchdog.start()
         # After the reactor has installed its own signal handlers.
         self._reactor.callWhenRunning(defer_stop_signals, self._reactor)
+        # Ready once listening and running: a SIGTERM systemd sends from
+        # then on is handled as a graceful stop.
+        defer.gatherResults(self._up).addCallback(
+            lambda _: self._reactor.callWhenRunning(self._ready)
+        )
         if self.freezeAtStart:
             self._reactor.callWhenRunning(self._freeze)
+
+    def _ready(self) -> None:
+        if not self.stopping:
+            self.notifier.notify("READY=1")
 
     def _freeze(self) -> None:
         frozen = freeze_start_up()
@@ -192,6 +230,8 @@ class ChatService(MultiService):
     def stopService(self) -> defer.Deferred[None]:
         self.accepting = False
         self.stopping = True
+        self.notifier.notify("STOPPING=1")
+        self._watchdog.stop()
         if self.ticks is not None:
             self.ticks.stop()
         self.trimmer.stop()

@@ -77,7 +77,16 @@ class ChatServer:
     picks), logging to a file.
     """
 
-    def __init__(self, directory: Path, *options: str, listeners: int = 1) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *options: str,
+        listeners: int = 1,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """
+        @param env: Variables to add to the server's environment.
+        """
         self.directory = directory
         self.logfile = directory / "twistd.log"
         ports: list[str] = []
@@ -98,6 +107,7 @@ class ChatServer:
             cwd=directory,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **env} if env is not None else None,
         )
         expected = listeners + list(options).count("--port")
         expected += list(options).count("--telnet")
