@@ -222,7 +222,7 @@ class MemoryHistory:
         def step(below: int | None, read: int) -> None:
             # The rings are looked up again each slice: lines come and go
             # between two, and a line is found by its id.
-            rings = [self._rooms.get(key, ()) for key in keys]
+            rings = [self._rooms[key] for key in keys if key in self._rooms]
             budget = min(SCAN_SLICE, SCAN_LIMIT - read)
             got, below, count = scan_search(
                 rings,
@@ -300,17 +300,16 @@ class MemoryHistory:
         return self._bytes
 
 
-def _newest_first(
-    entries: Sequence[HistoryEntry], before: int | None
-) -> Iterator[HistoryEntry]:
-    high = len(entries)
+def _newest_first(ring: Ring, before: int | None) -> Iterator[HistoryEntry]:
+    high = len(ring)
     if before is not None:
-        high = bisect_left(entries, before, key=lambda entry: entry.id)
-    return islice(reversed(entries), len(entries) - high, None)
+        # By the ids alone: no entry is made to find the place.
+        high = bisect_left(ring.ids, before)
+    return islice(reversed(ring), len(ring) - high, None)
 
 
 def scan_search(
-    rooms: Sequence[Sequence[HistoryEntry]],
+    rooms: Sequence[Ring],
     query: SearchQuery,
     limit: int,
     *,
@@ -321,7 +320,7 @@ def scan_search(
     """
     Search rooms' entries by reading them, newest first across all rooms.
 
-    @param rooms: Each room's entries, by growing id.
+    @param rooms: Each room's ring, its entries by growing id.
     @param limit: The most entries to find.
     @param before: Only entries with a smaller id.
     @param since: Entries with an earlier time are too old to give.
