@@ -146,10 +146,7 @@ class Ring(Sequence[HistoryEntry]):
     def __getitem__(self, index: int | slice) -> HistoryEntry | Sequence[HistoryEntry]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+        index = _position(index, len(self))
         where = index + self._head
         sealed = len(self._chunks) * CHUNK
         if where < sealed:
@@ -194,8 +191,17 @@ class _Ids(Sequence[int]):
     def __getitem__(self, index: int | slice) -> int | Sequence[int]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
+        index = _position(index, len(self))
         return self._ring.idAt(index)
+
+
+def _position(index: int, length: int) -> int:
+    """
+    @return: C{index} of a sequence of C{length} items as a place from 0,
+        counting a negative one from the end.
+    @raise IndexError: If there is no such place.
+    """
+    place = index + length if index < 0 else index
+    if not 0 <= place < length:
+        raise IndexError(index)
+    return place
