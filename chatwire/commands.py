@@ -28,6 +28,7 @@ HELP = (
     ("/msg NAME TEXT", "send TEXT to NAME alone"),
     ("/me ACTION", "tell the room what you are doing"),
     ("/nick NAME", "change your name"),
+    ("/sessions [end N]", "list your account's sessions, or end one"),
     ("/quit [REASON]", "leave the chat"),
     ("/help", "show this help"),
     ("//TEXT", "send a line that starts with '/'"),

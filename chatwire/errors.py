@@ -158,3 +158,40 @@ class SearchUnavailable(ChatError):
     The history cannot be searched: this server keeps none, or it cannot be
     read now.
     """
+
+
+class TooManySessions(ChatError):
+    """
+    An account has as many sessions as C{--max-sessions} allows: another
+    login of it is refused.
+    """
+
+    def __init__(self, name: str, limit: int) -> None:
+        super().__init__(
+            f"{name} has {limit} sessions already, the most allowed: "
+            "end one first (/sessions end N)"
+        )
+        self.name = name
+
+
+class SessionElsewhere(ChatError):
+    """
+    In a cluster, an account logged in on another node cannot add a session
+    on this one.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"{name} is logged in on another server of this cluster: "
+            "a second session must connect to that same server"
+        )
+        self.name = name
+
+
+class NoSuchSession(ChatError):
+    """
+    C{/sessions end N} named no session of the user's.
+    """
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"no such session: {number} (see /sessions)")

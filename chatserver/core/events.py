@@ -136,6 +136,9 @@ class Whispered:
     @ivar msgid: The line's own id, unique across nodes and restarts
         (C{p} and 32 hex digits, never a history id, which is a number);
         C{""} when it came from a node that gave none.
+    @ivar echo: Whether this copy goes to the sender's own sessions (its
+        other devices, or its own when its door echoes): a door that shows
+        a private line by who it is from shows it as sent to C{recipient}.
     """
 
     sender: str
@@ -146,6 +149,7 @@ class Whispered:
     action: bool = False
     tags: Tags = ()
     msgid: str = ""
+    echo: bool = False
 
 
 @dataclass(frozen=True, slots=True)

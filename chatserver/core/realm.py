@@ -15,12 +15,14 @@ the realm knows the users of the other nodes as L{RemoteUser}s.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 from twisted.cred.portal import IRealm
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
@@ -56,7 +58,9 @@ from chatwire.errors import (
     LoginAbandoned,
     NameTaken,
     NoSuchUser,
+    SessionElsewhere,
     TooManyRooms,
+    TooManySessions,
 )
 from chatwire.names import check_name, check_room_name, name_key, room_key
 from chatwire.text import MAX_REASON_LENGTH, clean_text
@@ -152,14 +156,37 @@ class ChatRealm:
             name = avatarId
         else:
             raise NotImplementedError("the chat has no anonymous users")
-        if self.peers is None:
+        if self.peers is None or (
+            self.isAccount(name) and name_key(name) in self._users
+        ):
             user = self.login(name, cast(IMind, mind))
             return IChatUser, user, lambda: user.quit("Logged out")
+        if self.isAccount(name) and name_key(name) in self.remote:
+            raise SessionElsewhere(self.remote[name_key(name)].name)
 
         def loggedIn(user: ChatUser) -> _Avatar:
             return IChatUser, user, lambda: user.quit("Logged out")
 
-        return self.claimAndLogin(name, cast(IMind, mind)).addCallback(loggedIn)
+        def elsewhere(reason: Failure) -> Failure:
+            # Claimed by another node a moment ago, not known here yet.
+            if reason.check(NameTaken) and self.isAccount(name):
+                raise SessionElsewhere(name)
+            return reason
+
+        login = self.claimAndLogin(name, cast(IMind, mind))
+        return login.addCallbacks(loggedIn, elsewhere)
+
+    def isAccount(self, name: str) -> bool:
+        """
+        Whether C{name}, which a checker of the portal vouched for, is an
+        account: logged in with its password, so that another login of it
+        adds a session (L{ChatUser.sessions}) instead of being refused as a
+        name taken.  A guest (a name with no password) has one session.
+
+        Today every name is an account with C{--auth}, none without it;
+        accounts people register themselves answer here too.
+        """
+        return self.accounts
 
     # Users
 
@@ -240,10 +267,17 @@ class ChatRealm:
         unless the mind's C{joinsDefaultRoom} is false (an IRC client joins
         its channels itself).
 
+        An account (L{isAccount}) already online here gets one more
+        session instead (L{addSession}).
+
         @param claimed: Whether the name was claimed across the cluster
             already (L{claimAndLogin}).
         @raise NameTaken: If somebody online has that name.
+        @raise TooManySessions: If the account has all its sessions.
         """
+        first = self._users.get(name_key(name))
+        if first is not None and not claimed and self.isAccount(name):
+            return self.addSession(first, mind)
         if not claimed:
             self._checkFree(name)
         user = ChatUser(self, name, mind, self.now())
@@ -264,17 +298,87 @@ class ChatRealm:
         user.current = room
         return user
 
+    def addSession(self, first: ChatUser, mind: IMind) -> ChatUser:
+        """
+        Log one more session of C{first}'s account in, bound to C{mind}:
+        it is in the account's rooms at once, and nobody else is told.  An
+        account in no room whose new door joins the default room joins it
+        (all its sessions do).
+
+        @raise TooManySessions: If the account has C{--max-sessions}
+            sessions already.
+        """
+        sessions = first.sessions
+        limit = self.config.maxSessions
+        if len(sessions) >= limit:
+            raise TooManySessions(first.name, limit)
+        session = ChatUser(self, first.name, mind, self.now())
+        session.sessions = sessions
+        session.rooms = first.rooms
+        session.current = first.current
+        session.away = first.away
+        sessions.append(session)
+        for room in session.rooms:
+            self.fanout.joined(session, room)
+        if self.peers is not None:
+            self.peers.sessionAdded(session)
+        log.info(
+            "{name} logged in from {peer} (session {count})",
+            chat_event="login",
+            name=session.name,
+            peer=mind.peer,
+            door=door_of(mind),
+            count=len(sessions),
+        )
+        if not session.rooms and mind.joinsDefaultRoom:
+            session.current = self.enter(session, self.config.defaultRoom)
+        return session
+
+    def _endSession(self, session: ChatUser, reason: str) -> None:
+        """
+        C{session}, one of several of its account, ends: the others go on,
+        and nobody else is told.
+        """
+        sessions = session.sessions
+        sessions.remove(session)
+        session.sessions = [session]
+        session.online = False
+        if self.peers is not None:
+            self.peers.sessionEnded(session)
+        stays = sessions[0]
+        if self._users.get(session.key) is session:
+            self._users[session.key] = stays
+        for room in session.rooms:
+            room.replaced(session, stays)
+        session.rooms = ()
+        session.current = None
+        self.fanout.left(session)
+        log.info(
+            "{name} ended a session from {peer} ({reason}); {count} left",
+            chat_event="leave",
+            name=session.name,
+            peer=session.mind.peer,
+            reason=reason,
+            count=len(sessions),
+        )
+
     def logout(self, user: ChatUser, reason: str) -> None:
         """
         C{user} leaves the chat, for C{reason}; each user who shared a room
         with it is told once.  C{reason} is cleaned of what text may not
-        hold, and cut to L{MAX_REASON_LENGTH} bytes.
+        hold, and cut to L{MAX_REASON_LENGTH} bytes.  One session of
+        several of an account only ends: nobody is told.
         """
-        if not user.online or self._users.get(user.key) is not user:
+        if not user.online or user.key not in self._users:
             return
         # The door's own reasons (Connection closed) are clean; a user's
         # (QUIT :bye) may hold anything, and cannot be refused.
         reason = clean_text(reason, MAX_REASON_LENGTH)
+        if len(user.sessions) > 1:
+            self._endSession(user, reason)
+            return
+        if self._users.get(user.key) is not user:
+            return
         user.online = False
         del self._users[user.key]
         audience = self._audience(user)
@@ -354,9 +458,10 @@ class ChatRealm:
             return user.name
         newKey = name_key(new)
         old, oldKey = user.name, user.key
-        del self._users[oldKey]
-        user.name, user.key = new, newKey
-        self._users[newKey] = user
+        first = self._users.pop(oldKey)
+        for session in user.sessions:
+            session.name, session.key = new, newKey
+        self._users[newKey] = first
         for room in user.rooms:
             room.renamed(user, oldKey)
         if self.peers is not None:
@@ -396,7 +501,8 @@ class ChatRealm:
             assert self.peers is not None
             self.peers.kick(user, reason)
         else:
-            user.mind.disconnect(reason)
+            for session in list(user.sessions):
+                session.mind.disconnect(reason)
 
     # Rooms
 
@@ -431,8 +537,9 @@ class ChatRealm:
         if room is None:
             room = self.rooms[room_key(name)] = Room(name, self.now())
         room.add(user)
-        user.joined(room)
-        self.fanout.joined(user, room)
+        for session in user.sessions:
+            session.joined(room)
+            self.fanout.joined(session, room)
         if self.peers is not None:
             self.peers.joined(user, room)
         log.info(
@@ -450,8 +557,9 @@ class ChatRealm:
         """
         self.tell(room, notice)
         room.remove(user)
-        user.parted(room)
-        self.fanout.parted(user, room)
+        for session in user.sessions:
+            session.parted(room)
+            self.fanout.parted(session, room)
         if self.peers is not None:
             self.peers.parted(user, room, notice.reason)
         log.info(
@@ -664,8 +772,10 @@ class ChatRealm:
         tags: Tags,
     ) -> None:
         """
-        Send C{text} from C{sender} to C{recipient} alone, on this node or
-        another; C{sender} gets it back too if its door echoes.
+        Send C{text} from C{sender} to C{recipient} alone (every session of
+        it), on this node or another; C{sender} gets it back too if its
+        door echoes, and the other sessions of its account get it as their
+        own line (L{Whispered.echo}).
         """
         key = ("whisper", type(sender.mind))
         self.received[key] = self.received.get(key, 0) + 1
@@ -691,9 +801,11 @@ class ChatRealm:
                 msgid=event.msgid,
             )
         else:
-            self.fanout.toUser(recipient, event)
-        if sender.mind.echoes:
-            self.fanout.toUser(sender, event)
+            self.fanout.toAccount(recipient, event)
+        echo = replace(event, echo=True)
+        for session in sender.sessions:
+            if session is not sender or sender.mind.echoes:
+                self.fanout.toUser(session, echo)
 
     def keep(self, room: Room, kind: str, sender: str, text: str) -> HistoryEntry:
         """

@@ -45,6 +45,7 @@ from chatwire.errors import (
     InvalidText,
     NamesAreAccounts,
     NoSuchRoom,
+    NoSuchSession,
     NoSuchUser,
     NotInRoom,
     SearchUnavailable,
@@ -109,10 +110,37 @@ class _Search:
     next: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """
+    What C{/sessions} tells of one session of the user's account.
+
+    @ivar number: Its number in the list, from 1, for C{/sessions end N}.
+    @ivar door: The door it came through (C{line}, C{irc}, C{web}, ...).
+    @ivar peer: Where it comes from.
+    @ivar since: When it logged in, in POSIX seconds.
+    @ivar this: Whether it is the session asking.
+    """
+
+    number: int
+    door: str
+    peer: str
+    since: float
+    this: bool
+
+
 @implementer(IChatUser)
 class ChatUser:
     """
-    One logged-in user, and everything a user can do.
+    One logged-in session of a user, and everything a user can do.
+
+    An account (see L{ChatRealm.isAccount}) may be logged in several times
+    at once: each login is a L{ChatUser} of its own (its door's avatar,
+    with its mind, its replies, its paging), and the sessions of one
+    account share one list, L{sessions}, and keep the same name, rooms and
+    away message.  To the other users they are one user: a room lists one
+    of them, and the fan-out delivers what the room is told to all of them.
+    A guest has one session.
 
     @ivar name: The user's name.
     @ivar key: The name's key (L{name_key}), unique among users online.
@@ -120,8 +148,11 @@ class ChatUser:
     @ivar codec: How the user's door encodes events.
     @ivar rooms: The rooms the user is in, in the order joined.
     @ivar current: The room plain lines go to, or L{None}.
-    @ivar since: When the user logged in, in POSIX seconds.
+    @ivar since: When this session logged in, in POSIX seconds.
     @ivar away: Why the user is away (IRC's C{AWAY}); empty when here.
+    @ivar sessions: The sessions of this user's account online, in the
+        order they logged in, this one included: one list shared by them
+        all.
     """
 
     __slots__ = (
@@ -136,6 +167,7 @@ class ChatUser:
         "online",
         "realm",
         "rooms",
+        "sessions",
         "since",
     )
 
@@ -144,6 +176,7 @@ class ChatUser:
         self.name = name
         self.key = name_key(name)
         self.mind = mind
+        self.sessions: list[ChatUser] = [self]
         self.codec: Codec = mind.codec
         # A tuple, not a list or a set: the smallest container for the one
         # room most users are in.
@@ -221,13 +254,18 @@ class ChatUser:
 
     def joined(self, room: Room) -> None:
         """
-        Record that this user is now in C{room} (called by the realm).
+        Record that this session is now in C{room} (called by the realm for
+        each session of the account); a session in no room makes it its
+        current room.
         """
         self.rooms = (*self.rooms, room)
+        if self.current is None:
+            self.current = room
 
     def parted(self, room: Room) -> None:
         """
-        Record that this user is no longer in C{room} (called by the realm).
+        Record that this session is no longer in C{room} (called by the
+        realm for each session of the account).
         """
         self.rooms = tuple(r for r in self.rooms if r is not room)
         if self.current is room:
@@ -358,7 +396,8 @@ class ChatUser:
         check_length(reason, MAX_REASON_LENGTH, "an away message")
         if shows_nothing(reason):
             reason = ""
-        self.away = reason
+        for session in self.sessions:
+            session.away = reason
         if self.realm.peers is not None:
             self.realm.peers.away(self)
 
@@ -575,6 +614,49 @@ class ChatUser:
         if self.realm.accounts and name_key(new) != self.key:
             raise NamesAreAccounts()
         return self.realm.rename(self, new)
+
+    # Sessions
+
+    def sessionList(self) -> list[SessionInfo]:
+        """
+        @return: The sessions of this user's account, in the order they
+            logged in.
+        """
+        return [
+            SessionInfo(
+                number,
+                session.mind.door or "?",
+                session.mind.peer,
+                session.since,
+                session is self,
+            )
+            for number, session in enumerate(self.sessions, 1)
+        ]
+
+    def endSession(self, number: str) -> SessionInfo:
+        """
+        End the session numbered C{number} in L{sessionList} (this one
+        too, if asked): its door says why and closes it.
+
+        @return: What the session was.
+        @raise NoSuchSession: If no session has that number.
+        """
+        try:
+            index = int(number.strip()) - 1
+        except ValueError:
+            raise NoSuchSession(number.strip()[:20]) from None
+        if not 0 <= index < len(self.sessions):
+            raise NoSuchSession(str(index + 1))
+        info = self.sessionList()[index]
+        target = self.sessions[index]
+        log.info(
+            "{name} ended its session from {peer}",
+            chat_event="session",
+            name=self.name,
+            peer=target.mind.peer,
+        )
+        target.mind.disconnect(f"Session ended by {self.name} from another session")
+        return info
 
     def quit(self, reason: str) -> None:
         """

@@ -33,8 +33,10 @@ _LINES: dict[type, Callable[[Any], lines.Plain]] = {
     events.Parted: lambda e: lines.Left(e.name, e.reason),
     events.Quit: lambda e: lines.Left(e.name, e.reason),
     events.Renamed: lambda e: lines.Renamed(e.old, e.new),
-    events.Whispered: lambda e: lines.PrivateIn(
-        e.sender, f"* {e.sender} {e.text}" if e.action else e.text
+    events.Whispered: lambda e: (
+        lines.PrivateOut(e.recipient, f"* {e.sender} {e.text}" if e.action else e.text)
+        if e.echo
+        else lines.PrivateIn(e.sender, f"* {e.sender} {e.text}" if e.action else e.text)
     ),
 }
 

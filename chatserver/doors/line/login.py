@@ -52,8 +52,6 @@ def choose_name(connection: ChatProtocol, text: str) -> None:
     server = connection.server
     if not server.passwords:
         _login(connection, ChosenName(name), name)
-    elif name in server.realm:
-        connection.reject(f"{name} is already logged in")
     else:
         connection.pendingName = name
         # Echo off before the prompt: a client shown the prompt first could

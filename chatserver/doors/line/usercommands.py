@@ -1,7 +1,7 @@
 """
 What a logged-in user of the line door can do: chat lines and the commands
 C{/join}, C{/part}, C{/rooms}, C{/who}, C{/where}, C{/topic}, C{/history},
-C{/search}, C{/msg},
+C{/search}, C{/msg}, C{/sessions},
 C{/me}, C{/nick}, C{/quit} and C{/help}.
 
 Each command reads its arguments, calls the chat core, and answers with
@@ -10,6 +10,7 @@ server lines; the core checks every rule and says why it refuses.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from chatwire.errors import ChatError, InvalidName, InvalidText, NameTaken
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
-    from chatserver.core.users import ChatUser
+    from chatserver.core.users import ChatUser, SessionInfo
     from chatserver.doors.line.protocol import ChatProtocol
 
 
@@ -113,6 +114,32 @@ def command_msg(connection: ChatProtocol, user: ChatUser, args: str) -> None:
         return
     recipient = user.whisper(target, text)
     connection.send(lines.PrivateOut(recipient.name, text))
+
+
+def command_sessions(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    verb, number = split_first(args)
+    if not verb:
+        connection.send(
+            *(lines.Info(session_line(info)) for info in user.sessionList())
+        )
+        return
+    if verb.lower() != "end" or not number:
+        connection.send(lines.Error("usage: /sessions, or /sessions end N"))
+        return
+    info = user.endSession(number)
+    if not info.this:
+        connection.send(lines.Info(f"ended {session_line(info)}"))
+
+
+def session_line(info: SessionInfo) -> str:
+    """
+    @return: How C{/sessions} shows one session.
+    """
+    this = " (this one)" if info.this else ""
+    return (
+        f"session {info.number}: {info.door} from {info.peer} since "
+        f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(info.since))}{this}"
+    )
 
 
 def command_nick(connection: ChatProtocol, user: ChatUser, args: str) -> None:
@@ -236,6 +263,7 @@ COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
     "me": command_me,
     "msg": command_msg,
     "nick": command_nick,
+    "sessions": command_sessions,
     "join": command_join,
     "part": command_part,
     "rooms": command_rooms,

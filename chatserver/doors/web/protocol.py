@@ -334,9 +334,6 @@ class WebSession:
             if not password:
                 self.error(f"a password is needed for {name}", "login")
                 return
-            if name in self.server.realm:
-                self.reject(f"{name} is already logged in", "login")
-                return
             credentials = UsernamePassword(
                 name.encode("utf-8"), password.encode("utf-8")
             )
