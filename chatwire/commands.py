@@ -29,6 +29,7 @@ HELP = (
     ("/me ACTION", "tell the room what you are doing"),
     ("/nick NAME", "change your name"),
     ("/sessions [end N]", "list your account's sessions, or end one"),
+    ("/read [#ROOM|NAME] [ID]", "mark a room or a private talk read (up to ID)"),
     ("/quit [REASON]", "leave the chat"),
     ("/help", "show this help"),
     ("//TEXT", "send a line that starts with '/'"),

@@ -195,3 +195,27 @@ class NoSuchSession(ChatError):
 
     def __init__(self, number: str) -> None:
         super().__init__(f"no such session: {number} (see /sessions)")
+
+
+class NotAnAccount(ChatError):
+    """
+    What was asked is kept for accounts only (read markers, private
+    history): a guest has none.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "read markers and private history are kept for accounts only: "
+            "log in with a password"
+        )
+
+
+class NothingToRead(ChatError):
+    """
+    A read marker was set where no line is: a room or conversation with no
+    history, or an id or time before its first line.
+    """
+
+    def __init__(self, target: str) -> None:
+        super().__init__(f"there is no line to mark read in {target}")
+        self.target = target

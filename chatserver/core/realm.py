@@ -27,12 +27,14 @@ from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.config import ChatConfig
+from chatserver.core.conversations import private_key
 from chatserver.core.events import (
     Acted,
     ChatEvent,
     Joined,
     Parted,
     Quit,
+    ReadMarked,
     Renamed,
     Said,
     Tags,
@@ -42,18 +44,21 @@ from chatserver.core.events import (
 )
 from chatserver.core.fanout import Fanout
 from chatserver.core.minds import IMind
+from chatserver.core.reading import unread_after
 from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
 from chatserver.history.store import (
     ACTION,
+    MESSAGE,
     TOPIC,
     HistoryEntry,
     HistoryReader,
     HistoryStore,
 )
 from chatserver.metrics.doors import door_of
+from chatserver.state.markers import MarkerStore, MemoryMarkers, ReadMarker
 from chatwire.errors import (
     LoginAbandoned,
     NameTaken,
@@ -115,6 +120,10 @@ class ChatRealm:
                 maxBytes=self.config.historyMemory,
             )
         self.history: HistoryReader = history
+        # Accounts' read markers, kept beside the lines when the store can.
+        self.markers: MarkerStore = (
+            history if isinstance(history, MarkerStore) else MemoryMarkers()
+        )
         # What keeps lines on a single node; a cluster keeps its own.
         self._store = cast(HistoryStore, history) if peers is None else None
         self.peers = peers
@@ -132,6 +141,8 @@ class ChatRealm:
         self.lastKeptId: int | None = None
         self._users: dict[str, ChatUser] = {}
         self.rooms: dict[str, Room] = {}
+        # The read markers of the accounts online here, by name key.
+        self._readMarkers: dict[str, dict[str, ReadMarker]] = {}
 
     def now(self) -> float:
         return self.clock.seconds()
@@ -156,10 +167,30 @@ class ChatRealm:
             name = avatarId
         else:
             raise NotImplementedError("the chat has no anonymous users")
+        key = name_key(name)
+        if self.isAccount(name) and key not in self._readMarkers:
+            # An account's read markers are known before it logs in: its
+            # doors show them, and its replays start from them, at once.
+            def loaded(_: None) -> _Avatar | defer.Deferred[_Avatar]:
+                return self._login(name, cast(IMind, mind))
+
+            def notLoggedIn(reason: Failure) -> Failure:
+                if key not in self._users:
+                    self._readMarkers.pop(key, None)
+                return reason
+
+            loading = self._loadMarkers(key).addCallback(loaded)
+            return cast("defer.Deferred[_Avatar]", loading).addErrback(notLoggedIn)
+        return self._login(name, cast(IMind, mind))
+
+    def _login(self, name: str, mind: IMind) -> _Avatar | defer.Deferred[_Avatar]:
+        """
+        Log C{name} in, bound to C{mind} (see L{requestAvatar}).
+        """
         if self.peers is None or (
             self.isAccount(name) and name_key(name) in self._users
         ):
-            user = self.login(name, cast(IMind, mind))
+            user = self.login(name, mind)
             return IChatUser, user, lambda: user.quit("Logged out")
         if self.isAccount(name) and name_key(name) in self.remote:
             raise SessionElsewhere(self.remote[name_key(name)].name)
@@ -173,8 +204,37 @@ class ChatRealm:
                 raise SessionElsewhere(name)
             return reason
 
-        login = self.claimAndLogin(name, cast(IMind, mind))
+        login = self.claimAndLogin(name, mind)
         return login.addCallbacks(loggedIn, elsewhere)
+
+    def _loadMarkers(self, key: str) -> defer.Deferred[None]:
+        """
+        Read the read markers of the account whose name's key is C{key}
+        into L{readMarker}'s memory; a store that cannot be read leaves it
+        with none (said in the log), and the login goes on.
+        """
+
+        def loaded(markers: dict[str, ReadMarker]) -> None:
+            self._readMarkers[key] = markers
+
+        def failed(reason: Failure) -> None:
+            log.warn(
+                "Reading the read markers of {name} failed: {why}",
+                name=key,
+                why=reason.getErrorMessage(),
+                chat_event="error",
+            )
+            self._readMarkers[key] = {}
+
+        return self.markers.readMarkers(key).addCallbacks(loaded, failed)
+
+    def readMarker(self, user: ChatUser, key: str) -> ReadMarker | None:
+        """
+        @return: The read marker of C{user}'s account in C{key} (a room's
+            or a private conversation's key), or L{None}.
+        """
+        markers = self._readMarkers.get(user.key)
+        return markers.get(key) if markers is not None else None
 
     def isAccount(self, name: str) -> bool:
         """
@@ -381,6 +441,7 @@ class ChatRealm:
             return
         user.online = False
         del self._users[user.key]
+        self._readMarkers.pop(user.key, None)
         audience = self._audience(user)
         audience.discard(user)
         if self.peers is not None:
@@ -779,15 +840,17 @@ class ChatRealm:
         """
         key = ("whisper", type(sender.mind))
         self.received[key] = self.received.get(key, 0) + 1
+        kept = self.keepPrivate(sender, recipient, text, action=action)
         event = Whispered(
             sender.name,
             recipient.name,
             text,
-            self.now(),
+            kept.time if kept is not None else self.now(),
             notice,
             action,
             tags,
             private_msgid(),
+            id=kept.id if kept is not None else 0,
         )
         if isinstance(recipient, RemoteUser):
             assert self.peers is not None
@@ -806,6 +869,66 @@ class ChatRealm:
         for session in sender.sessions:
             if session is not sender or sender.mind.echoes:
                 self.fanout.toUser(session, echo)
+
+    def keepPrivate(
+        self,
+        sender: ChatUser,
+        recipient: ChatUser | RemoteUser,
+        text: str,
+        *,
+        action: bool,
+    ) -> HistoryEntry | None:
+        """
+        Keep a private line between two accounts (never a guest's) in the
+        history of their conversation (L{private_key}), so that each of
+        them reads it again on any device; on a single node (a cluster
+        does not keep private lines yet).
+
+        @return: The entry kept, or L{None}.
+        """
+        if self._store is None or not (
+            self.isAccount(sender.name) and self.isAccount(recipient.name)
+        ):
+            return None
+        entry = self._store.append(
+            private_key(sender.name, recipient.name),
+            room=recipient.name,
+            kind=ACTION if action else MESSAGE,
+            sender=sender.name,
+            text=text,
+            time=self.now(),
+        )
+        if self.firstKeptId is None:
+            self.firstKeptId = entry.id
+        self.lastKeptId = entry.id
+        return entry
+
+    def markRead(
+        self, user: ChatUser, key: str, shown: str, marker: ReadMarker
+    ) -> defer.Deferred[ReadMarker]:
+        """
+        Move the read marker of C{user}'s account in C{key} (shown as
+        C{shown}) to C{marker}, unless it is there or farther already, and
+        tell every session of the account where it is now, and how many
+        lines are unread after it.
+
+        @return: A L{Deferred} firing with the marker kept.
+        """
+        setting = self.markers.setReadMarker(user.key, key, marker)
+
+        async def told(kept: ReadMarker) -> ReadMarker:
+            markers = self._readMarkers.get(user.key)
+            if markers is not None:
+                markers[key] = kept
+            unread = await unread_after(self.history, key, kept)
+            if user.online:
+                event = ReadMarked(shown, kept.id, kept.time, unread)
+                self.fanout.toAccount(user, event)
+            return kept
+
+        return setting.addCallback(
+            lambda kept: defer.Deferred.fromCoroutine(told(kept))
+        )
 
     def keep(self, room: Room, kind: str, sender: str, text: str) -> HistoryEntry:
         """

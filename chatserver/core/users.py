@@ -19,15 +19,18 @@ from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.conversations import private_key
 from chatserver.core.events import (
     Acted,
     Parted,
+    ReadMarked,
     Replayed,
     Said,
     SearchResults,
     Tags,
     TopicChanged,
 )
+from chatserver.core.reading import marker_at, unread_after
 from chatserver.core.rooms import Room
 from chatserver.history.none import NoHistory
 from chatserver.history.search import SearchPage, SearchQuery, terms_of
@@ -39,6 +42,7 @@ from chatserver.history.store import (
     HistoryEntry,
     HistoryUnavailable,
 )
+from chatserver.state.markers import ReadMarker
 from chatwire.errors import (
     AlreadyCalled,
     InvalidSearch,
@@ -47,6 +51,8 @@ from chatwire.errors import (
     NoSuchRoom,
     NoSuchSession,
     NoSuchUser,
+    NotAnAccount,
+    NothingToRead,
     NotInRoom,
     SearchUnavailable,
 )
@@ -407,29 +413,39 @@ class ChatUser:
         """
         Send this user the recent history of C{room} (the last
         C{historyReplay} lines), before anything sent to it after this call.
+
+        An account with a read marker in C{room} is sent what was said
+        since the marker instead (up to C{historyCatchup} lines, the
+        newest), after a few lines it read, with where the unread part
+        begins (L{Replayed.unreadFrom}).
         """
         limit = self.realm.config.historyReplay
-        if limit <= 0:
+        account = self.isAccount
+        if limit <= 0 and not account:
             return
         fanout = self.realm.fanout
         gap = fanout.hold(self)
 
         def query(
             keptBefore: Callable[[HistoryEntry], bool],
-        ) -> defer.Deferred[list[HistoryEntry]]:
+        ) -> defer.Deferred[Replayed | None]:
             # Lines kept while the query ran reach this user live.
-            return self.realm.history.query(room.key, limit).addCallback(
-                lambda entries: [entry for entry in entries if keptBefore(entry)]
-            )
+            if not account:
+                return self.realm.history.query(room.key, limit).addCallback(
+                    lambda entries: self._replayed(
+                        room, [entry for entry in entries if keptBefore(entry)], limit
+                    )
+                )
+            marker = self.realm.readMarker(self, room.key)
+            return defer.Deferred.fromCoroutine(self._catchUp(room, marker, keptBefore))
 
         replay = self.realm.historyMark(room).addCallback(query)
 
-        def replayed(entries: list[HistoryEntry]) -> None:
-            if not entries:
+        def replayed(event: Replayed | None) -> None:
+            if event is None:
                 fanout.fill(self, gap)
                 return
-            self._remember(room.key, entries[0].id)
-            event = Replayed(room.name, tuple(entries), len(entries) >= limit)
+            self._remember(room.key, event.entries[0].id)
             fanout.fill(self, gap, event, room)
 
         def failed(reason: Failure) -> None:
@@ -437,6 +453,149 @@ class ChatUser:
             fanout.fill(self, gap)
 
         replay.addCallbacks(replayed, failed)
+
+    def _replayed(
+        self, room: Room, entries: list[HistoryEntry], limit: int
+    ) -> Replayed | None:
+        """
+        @return: The last C{limit} lines of C{room}'s C{entries} as a replay,
+            or L{None} when there are none.
+        """
+        if not entries or limit <= 0:
+            return None
+        return Replayed(room.name, tuple(entries), len(entries) >= limit)
+
+    async def _catchUp(
+        self,
+        room: Room,
+        marker: ReadMarker | None,
+        keptBefore: Callable[[HistoryEntry], bool],
+    ) -> Replayed | None:
+        """
+        @return: What this account missed in C{room} since C{marker}, after
+            the last C{historyReplay} lines it read; the usual replay when it
+            has no marker.
+        """
+        config = self.realm.config
+        if marker is None:
+            page = await self.realm.history.query(room.key, config.historyReplay)
+            entries = [entry for entry in page if keptBefore(entry)]
+            return self._replayed(room, entries, config.historyReplay)
+        pageLimit = max(1, min(config.historyCatchup, MAX_PAGE))
+        page = await self.realm.history.query(room.key, pageLimit)
+        entries = [entry for entry in page if keptBefore(entry)]
+        unread = [entry for entry in entries if entry.id > marker.id]
+        read = [entry for entry in entries if entry.id <= marker.id]
+        context = read[-config.historyReplay :] if config.historyReplay > 0 else []
+        if not unread:
+            return self._replayed(room, context, config.historyReplay)
+        more = len(page) >= pageLimit or len(read) > len(context)
+        return Replayed(room.name, tuple(context + unread), more, unread[0].id)
+
+    # Reading
+
+    @property
+    def isAccount(self) -> bool:
+        """
+        Whether this user is an account (see L{ChatRealm.isAccount}): it
+        has read markers and private history.
+        """
+        return self.realm.isAccount(self.name)
+
+    def _target(self, target: str | None) -> tuple[str, str]:
+        """
+        @return: The key and shown name of C{target}: a room this user is
+            in (the current room for L{None}), or a user's name for the
+            private conversation with it.
+        @raise NotAnAccount: If this user is a guest.
+        """
+        if not self.isAccount:
+            raise NotAnAccount()
+        if target is None or target.startswith("#"):
+            where = self._room(target)
+            return where.key, where.name
+        check_name(target)
+        other = self.realm.lookup(target)
+        return private_key(self.name, target), other.name if other else target
+
+    def markRead(
+        self,
+        target: str | None = None,
+        *,
+        id: int | None = None,
+        time: float | None = None,
+    ) -> defer.Deferred[ReadMarker]:
+        """
+        Move this account's read marker in C{target} (see L{_target}) to
+        the line C{id}, or the last line said at or before C{time}, or the
+        newest line; every session of the account is told (L{ReadMarked}).
+        A marker never moves back: an older line leaves it, and says where
+        it is.
+
+        @return: A L{Deferred} firing with the marker kept, or failing with
+            L{NothingToRead} when no line is there.
+        @raise NotAnAccount: If this user is a guest.
+        """
+        key, shown = self._target(target)
+
+        async def mark() -> ReadMarker:
+            marker = await marker_at(self.realm.history, key, id=id, time=time)
+            if marker is None:
+                raise NothingToRead(shown)
+            return await self.realm.markRead(self, key, shown, marker)
+
+        return defer.Deferred.fromCoroutine(mark())
+
+    def readMarker(self, target: str | None = None) -> ReadMarker | None:
+        """
+        @return: Where the account's read marker of C{target} (see
+            L{_target}) is, or L{None} if it has none there.
+        @raise NotAnAccount: If this user is a guest.
+        """
+        key, _ = self._target(target)
+        return self.realm.readMarker(self, key)
+
+    def tellReadMarker(self, target: str | None = None) -> defer.Deferred[None]:
+        """
+        Send this session where the account's read marker of C{target} is,
+        with the lines unread after it (L{ReadMarked}, with an id of C{0}
+        when there is none).
+
+        @raise NotAnAccount: If this user is a guest.
+        """
+        key, shown = self._target(target)
+        marker = self.realm.readMarker(self, key)
+
+        async def tell() -> None:
+            if marker is None:
+                event = ReadMarked(shown, 0, 0.0, 0)
+            else:
+                unread = await unread_after(self.realm.history, key, marker)
+                event = ReadMarked(shown, marker.id, marker.time, unread)
+            if self.online:
+                self.realm.fanout.toUser(self, event)
+
+        return defer.Deferred.fromCoroutine(tell())
+
+    def privateHistory(
+        self,
+        name: str,
+        limit: int,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> defer.Deferred[list[HistoryEntry]]:
+        """
+        Read a page of the private conversation of this account with the
+        account called C{name}, as L{history} reads a room's.
+
+        @raise NotAnAccount: If this user is a guest.
+        """
+        check_name(name)
+        if not self.isAccount:
+            raise NotAnAccount()
+        return self.realm.history.query(
+            private_key(self.name, name), limit, before, after
+        )
 
     def olderHistory(
         self, room: str | None = None, limit: int = 20

@@ -13,6 +13,7 @@ BATCH = "batch"
 SASL = "sasl"
 CHATHISTORY = "draft/chathistory"
 LABELED_RESPONSE = "labeled-response"
+READ_MARKER = "draft/read-marker"
 
 OFFERED = (
     SERVER_TIME,
@@ -26,14 +27,18 @@ OFFERED = (
 What every server offers; L{SASL} is added when logging in takes a password.
 """
 
-ENCODING = frozenset({SERVER_TIME, MESSAGE_TAGS, BATCH})
+ENCODING = frozenset({SERVER_TIME, MESSAGE_TAGS, BATCH, READ_MARKER})
 """
 The capabilities that change how the chat's events are written.
 """
 
 
 def offered(passwords: bool) -> tuple[str, ...]:
-    return (*OFFERED, SASL) if passwords else OFFERED
+    """
+    @return: The capabilities offered: with accounts (C{passwords}), also
+        L{SASL} and L{READ_MARKER} (read markers are an account's).
+    """
+    return (*OFFERED, SASL, READ_MARKER) if passwords else OFFERED
 
 
 def ls_tokens(passwords: bool, version: int) -> list[str]:

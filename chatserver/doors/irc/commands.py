@@ -79,7 +79,7 @@ def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             refuse(connection, "JOIN", name, e)
             continue
         if new:
-            welcome.show_room(connection, room)
+            welcome.show_room(connection, room, user)
             welcome.replay(connection, user, room)
 
 

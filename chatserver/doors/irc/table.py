@@ -19,7 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chatserver.doors.irc import chathistory, commands, numerics, registration
+from chatserver.doors.irc import (
+    chathistory,
+    commands,
+    markread,
+    numerics,
+    registration,
+)
 from chatserver.doors.irc.refusals import need_more_params
 
 if TYPE_CHECKING:
@@ -106,6 +112,7 @@ TABLE: dict[str, Command] = {
     "LUSERS": Command(_registered(commands.lusers)),
     # Its missing parameters are IRCv3 FAIL NEED_MORE_PARAMS, per subcommand.
     "CHATHISTORY": Command(_registered(chathistory.chathistory)),
+    "MARKREAD": Command(_registered(markread.markread)),
 }
 
 

@@ -81,16 +81,21 @@ class LineCodec:
             return self._replay(event, bool(form))
         if isinstance(event, events.SearchResults):
             return self._found(event)
+        if isinstance(event, events.ReadMarked):
+            return lines.encode(lines.ReadUpTo(event.target, event.id, event.unread))
         line = _line(event)
         if form and isinstance(event, events.RoomEvent):
             return lines.encode(lines.InRoom(event.room, line))
         return lines.encode(line)
 
     def _replay(self, event: events.Replayed, marked: bool) -> bytes:
-        out: list[lines.Plain | lines.History] = [
-            lines.History(entry.id, entry.time, _line(events.room_event(entry)))
-            for entry in event.entries
-        ]
+        out: list[lines.Plain | lines.History] = []
+        for entry in event.entries:
+            if entry.id == event.unreadFrom:
+                out.append(lines.UnreadFrom())
+            out.append(
+                lines.History(entry.id, entry.time, _line(events.room_event(entry)))
+            )
         out.append(lines.HistoryEnd(len(event.entries)))
         if marked:
             return b"".join(

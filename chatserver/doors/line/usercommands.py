@@ -1,7 +1,7 @@
 """
 What a logged-in user of the line door can do: chat lines and the commands
 C{/join}, C{/part}, C{/rooms}, C{/who}, C{/where}, C{/topic}, C{/history},
-C{/search}, C{/msg}, C{/sessions},
+C{/search}, C{/msg}, C{/sessions}, C{/read},
 C{/me}, C{/nick}, C{/quit} and C{/help}.
 
 Each command reads its arguments, calls the chat core, and answers with
@@ -114,6 +114,19 @@ def command_msg(connection: ChatProtocol, user: ChatUser, args: str) -> None:
         return
     recipient = user.whisper(target, text)
     connection.send(lines.PrivateOut(recipient.name, text))
+
+
+def command_read(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    first, rest = split_first(args)
+    target: str | None = first or None
+    number = rest
+    if first and not rest and parse_count(first) is not None:
+        target, number = None, first
+    id = parse_count(number) if number else None
+    if number and id is None:
+        connection.send(lines.Error("usage: /read [#ROOM|NAME] [ID]"))
+        return
+    user.markRead(target, id=id).addErrback(_refused, connection)
 
 
 def command_sessions(connection: ChatProtocol, user: ChatUser, args: str) -> None:
@@ -264,6 +277,7 @@ COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
     "msg": command_msg,
     "nick": command_nick,
     "sessions": command_sessions,
+    "read": command_read,
     "join": command_join,
     "part": command_part,
     "rooms": command_rooms,

@@ -43,6 +43,7 @@ CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
         "before": Field(int, False),
         "limit": Field(int, False),
     },
+    "read": {"target": _text(False), "id": Field(int, False)},
     "quit": {"reason": _text(False)},
 }
 """

@@ -488,6 +488,17 @@ def _search(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     searching.addErrback(refused)
 
 
+def _read(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    marking = user.markRead(m.get("target"), id=m.get("id"))
+
+    def refused(reason: Failure) -> None:
+        reason.trap(ChatError)
+        assert isinstance(reason.value, ChatError)
+        session.error(reason.value.reason, "read")
+
+    marking.addErrback(refused)
+
+
 def _quit(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     reason = m.get("reason", "")
     session.close(f"Quit: {reason}" if reason else "Quit", "Goodbye!")
@@ -505,5 +516,6 @@ COMMANDS = {
     "who": _who,
     "history": _history,
     "search": _search,
+    "read": _read,
     "quit": _quit,
 }
