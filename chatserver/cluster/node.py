@@ -471,6 +471,13 @@ class ClusterNode:
         self.sessions.begin(user)
         self._fire("login", user.key, self.name, self._userInfo(user).toJSON())
 
+    def keepPrivate(
+        self, key: str, *, recipient: str, kind: str, sender: str, text: str
+    ) -> None:
+        self._fire(
+            "private", key, self.historyMax, self.name, recipient, kind, sender, text
+        )
+
     def sessionAdded(self, session: ChatUser) -> None:
         self.sessions.add(session, session.sessions[0])
 

@@ -881,19 +881,25 @@ class ChatRealm:
         """
         Keep a private line between two accounts (never a guest's) in the
         history of their conversation (L{private_key}), so that each of
-        them reads it again on any device; on a single node (a cluster
-        does not keep private lines yet).
+        them reads it again on any device.  A cluster keeps it in Redis in
+        the background.
 
-        @return: The entry kept, or L{None}.
+        @return: The entry kept on a single node, or L{None}.
         """
-        if self._store is None or not (
-            self.isAccount(sender.name) and self.isAccount(recipient.name)
-        ):
+        if not (self.isAccount(sender.name) and self.isAccount(recipient.name)):
+            return None
+        key = private_key(sender.name, recipient.name)
+        kind = ACTION if action else MESSAGE
+        if self._store is None:
+            assert self.peers is not None
+            self.peers.keepPrivate(
+                key, recipient=recipient.name, kind=kind, sender=sender.name, text=text
+            )
             return None
         entry = self._store.append(
-            private_key(sender.name, recipient.name),
+            key,
             room=recipient.name,
-            kind=ACTION if action else MESSAGE,
+            kind=kind,
             sender=sender.name,
             text=text,
             time=self.now(),

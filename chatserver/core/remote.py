@@ -120,6 +120,14 @@ class Peers(Protocol):
         Free C{name}, claimed for a user that went away before using it.
         """
 
+    def keepPrivate(
+        self, key: str, *, recipient: str, kind: str, sender: str, text: str
+    ) -> None:
+        """
+        Keep a private line between two accounts in the cluster's history of
+        their conversation C{key}, in the background.
+        """
+
     def sessionAdded(self, session: ChatUser) -> None:
         """
         One more C{session} of an account online here (see

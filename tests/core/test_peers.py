@@ -51,6 +51,11 @@ class FakePeers:
     def release(self, name: str) -> None:
         self.told.append(("release", name))
 
+    def keepPrivate(
+        self, key: str, *, recipient: str, kind: str, sender: str, text: str
+    ) -> None:
+        self.told.append(("keepPrivate", key, sender, text))
+
     def sessionAdded(self, session: ChatUser) -> None:
         self.told.append(("sessionAdded", session.name))
 
