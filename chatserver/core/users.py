@@ -9,6 +9,7 @@ events (L{chatserver.core.events}) through the chat's fan-out.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
@@ -133,6 +134,17 @@ class SessionInfo:
     peer: str
     since: float
     this: bool
+
+    def describe(self) -> str:
+        """
+        @return: The session in words, as every door shows it
+            (C{session 2: irc from 192.0.2.7:41022 since 2026-12-07 22:43:51Z}).
+        """
+        since = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(self.since))
+        this = " (this one)" if self.this else ""
+        return (
+            f"session {self.number}: {self.door} from {self.peer} since {since}{this}"
+        )
 
 
 @implementer(IChatUser)

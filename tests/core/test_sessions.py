@@ -299,3 +299,46 @@ def test_a_web_session_gets_the_line_of_a_line_session():
     line.send("to the page")
     said = [m for m in web.messages() if m["type"] == "message"]
     assert [(m["from"], m["text"]) for m in said] == [("alice", "to the page")]
+
+
+def test_sessions_on_irc_lists_and_ends_sessions_in_notices():
+    server = accounts()
+    line = session(server, "alice")
+    irc = server.irc()
+    irc.send("PASS s3cret", "NICK alice", "USER a 0 * :A")
+    irc.raw()
+    irc.send("SESSIONS")
+    notices = [m.params[1] for m in irc.messages() if m.command == "NOTICE"]
+    assert [text.split(" from ")[0] for text in notices] == [
+        "session 1: line",
+        "session 2: irc",
+    ]
+    assert notices[1].endswith("(this one)")
+    irc.send("SESSIONS END 1")
+    assert line.closing
+    irc.send("SESSIONS STOP")
+    fails = [m.params[:2] for m in irc.messages() if m.command == "FAIL"]
+    assert fails == [("SESSIONS", "INVALID_PARAMS")]
+
+
+def test_sessions_on_the_web_door_lists_and_ends_sessions():
+    server = accounts()
+    line = session(server, "alice")
+    web = server.web()
+    web.messages()
+    web.send({"type": "login", "name": "alice", "password": "s3cret"})
+    web.messages()
+    web.send({"type": "sessions"})
+    (listed,) = web.messages()
+    assert [(s["number"], s["door"], s["this"]) for s in listed["sessions"]] == [
+        (1, "line", False),
+        (2, "web", True),
+    ]
+    web.send({"type": "sessions", "end": 1})
+    assert line.closing
+    web.send({"type": "sessions", "end": 5})
+    assert web.messages()[-1] == {
+        "type": "error",
+        "message": "no such session: 5 (see /sessions)",
+        "about": "sessions",
+    }

@@ -113,6 +113,7 @@ TABLE: dict[str, Command] = {
     # Its missing parameters are IRCv3 FAIL NEED_MORE_PARAMS, per subcommand.
     "CHATHISTORY": Command(_registered(chathistory.chathistory)),
     "MARKREAD": Command(_registered(markread.markread)),
+    "SESSIONS": Command(_registered(commands.sessions)),
 }
 
 

@@ -10,7 +10,6 @@ server lines; the core checks every rule and says why it refuses.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,7 @@ from chatwire.errors import ChatError, InvalidName, InvalidText, NameTaken
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
-    from chatserver.core.users import ChatUser, SessionInfo
+    from chatserver.core.users import ChatUser
     from chatserver.doors.line.protocol import ChatProtocol
 
 
@@ -132,27 +131,14 @@ def command_read(connection: ChatProtocol, user: ChatUser, args: str) -> None:
 def command_sessions(connection: ChatProtocol, user: ChatUser, args: str) -> None:
     verb, number = split_first(args)
     if not verb:
-        connection.send(
-            *(lines.Info(session_line(info)) for info in user.sessionList())
-        )
+        connection.send(*(lines.Info(info.describe()) for info in user.sessionList()))
         return
     if verb.lower() != "end" or not number:
         connection.send(lines.Error("usage: /sessions, or /sessions end N"))
         return
     info = user.endSession(number)
     if not info.this:
-        connection.send(lines.Info(f"ended {session_line(info)}"))
-
-
-def session_line(info: SessionInfo) -> str:
-    """
-    @return: How C{/sessions} shows one session.
-    """
-    this = " (this one)" if info.this else ""
-    return (
-        f"session {info.number}: {info.door} from {info.peer} since "
-        f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(info.since))}{this}"
-    )
+        connection.send(lines.Info(f"ended {info.describe()}"))
 
 
 def command_nick(connection: ChatProtocol, user: ChatUser, args: str) -> None:

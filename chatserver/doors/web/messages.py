@@ -44,6 +44,7 @@ CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
         "limit": Field(int, False),
     },
     "read": {"target": _text(False), "id": Field(int, False)},
+    "sessions": {"end": Field(int, False)},
     "quit": {"reason": _text(False)},
 }
 """

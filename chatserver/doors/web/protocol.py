@@ -499,6 +499,22 @@ def _read(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     marking.addErrback(refused)
 
 
+def _sessions(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    if "end" in m:
+        user.endSession(str(m["end"]))
+    listed = [
+        {
+            "number": info.number,
+            "door": info.door,
+            "peer": info.peer,
+            "since": info.since,
+            "this": info.this,
+        }
+        for info in user.sessionList()
+    ]
+    session.send({"type": "sessions", "sessions": listed})
+
+
 def _quit(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     reason = m.get("reason", "")
     session.close(f"Quit: {reason}" if reason else "Quit", "Goodbye!")
@@ -517,5 +533,6 @@ COMMANDS = {
     "history": _history,
     "search": _search,
     "read": _read,
+    "sessions": _sessions,
     "quit": _quit,
 }
