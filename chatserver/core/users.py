@@ -490,6 +490,8 @@ class ChatUser:
         """
         config = self.realm.config
         if marker is None:
+            if config.historyReplay <= 0:
+                return None
             page = await self.realm.history.query(room.key, config.historyReplay)
             entries = [entry for entry in page if keptBefore(entry)]
             return self._replayed(room, entries, config.historyReplay)

@@ -342,3 +342,17 @@ def test_sessions_on_the_web_door_lists_and_ends_sessions():
         "message": "no such session: 5 (see /sessions)",
         "about": "sessions",
     }
+
+
+def test_a_join_on_a_line_session_is_the_irc_sessions_own_join():
+    server = accounts()
+    line = session(server, "alice")
+    irc = server.irc()
+    irc.send("PASS s3cret", "NICK alice", "USER a 0 * :A")
+    irc.raw()
+    line.send("/join #dev")
+    joins = [m for m in irc.messages() if m.command == "JOIN"]
+    assert [(m.prefix.split("!")[0], m.params) for m in joins] == [("alice", ("#dev",))]
+    line.send("/part #dev")
+    parts = [m for m in irc.messages() if m.command == "PART"]
+    assert [m.params[0] for m in parts] == ["#dev"]
