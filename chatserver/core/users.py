@@ -43,6 +43,7 @@ from chatserver.history.store import (
     HistoryEntry,
     HistoryUnavailable,
 )
+from chatserver.limits.numbers import parse_count
 from chatserver.state.markers import ReadMarker
 from chatwire.errors import (
     AlreadyCalled,
@@ -814,12 +815,10 @@ class ChatUser:
         @return: What the session was.
         @raise NoSuchSession: If no session has that number.
         """
-        try:
-            index = int(number.strip()) - 1
-        except ValueError:
-            raise NoSuchSession(number.strip()[:20]) from None
-        if not 0 <= index < len(self.sessions):
-            raise NoSuchSession(str(index + 1))
+        given = parse_count(number.strip(), 1, len(self.sessions))
+        if given is None:
+            raise NoSuchSession(check_text(number.strip())[:20])
+        index = given - 1
         info = self.sessionList()[index]
         target = self.sessions[index]
         log.info(

@@ -377,3 +377,15 @@ def test_markers_and_private_lines_outlive_a_restart(tmp_path: Path):
     assert [entry.text for entry in private] == ["kept"]
     assert FLUSH_DELAY > 0
     reopened.stop()
+
+
+@given(st.text(max_size=40))
+def test_read_answers_any_arguments_with_one_line(args: str):
+    server = accounts()
+    alice = session(server, "alice")
+    alice.send("said")
+    alice.send(f"/read {args}".replace("\r", " ").replace("\n", " "))
+    answer = alice.received()
+    assert len(answer) == 1
+    assert answer[0].startswith(("!!! ", "=== Read ")), answer
+    assert not alice.closing

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 
+from chatserver.limits.numbers import parse_count
 from chatserver.testing import ChatHarness, LineClient
 from chatwire import lines
 
@@ -356,3 +359,14 @@ def test_a_join_on_a_line_session_is_the_irc_sessions_own_join():
     line.send("/part #dev")
     parts = [m for m in irc.messages() if m.command == "PART"]
     assert [m.params[0] for m in parts] == ["#dev"]
+
+
+@given(st.text(max_size=40))
+def test_sessions_end_answers_any_text_with_one_line(number: str):
+    server = accounts()
+    first = session(server, "alice")
+    first.send(f"/sessions end {number}".replace("\r", " ").replace("\n", " "))
+    answer = first.received()
+    assert len(answer) <= 1
+    # Session 1 is this one: ending it closes this connection.
+    assert first.closing == (parse_count(number.strip()) == 1)
