@@ -370,3 +370,16 @@ def test_sessions_end_answers_any_text_with_one_line(number: str):
     assert len(answer) <= 1
     # Session 1 is this one: ending it closes this connection.
     assert first.closing == (parse_count(number.strip()) == 1)
+
+
+def test_a_web_session_is_told_every_room_of_the_account_current_first():
+    server = accounts()
+    line = session(server, "alice")
+    line.send("/join #dev")
+    line.send("/join #ops")
+    line.send("/join #dev")
+    web = server.web()
+    web.messages()
+    web.send({"type": "login", "name": "alice", "password": "s3cret"})
+    rooms = [m["room"] for m in web.messages() if m["type"] == "room"]
+    assert rooms == ["#dev", "#lobby", "#ops"]

@@ -351,11 +351,15 @@ class WebSession:
                 "motd": config.motd.splitlines(),
             }
         ]
-        room = user.current
-        if room is not None:
-            replies.append(room_state(room))
+        # Every room the user is in (a session of an account may join
+        # several at once), the current one first: the page shows it.
+        current = user.current
+        rooms = [r for r in user.rooms if r is not current]
+        if current is not None:
+            rooms.insert(0, current)
+        replies.extend(room_state(room) for room in rooms)
         self.send(*replies)
-        if room is not None:
+        for room in rooms:
             user.replay(room)
 
     def loginRefused(self, error: ChatError, name: str) -> None:
