@@ -50,8 +50,9 @@ text with C{history} as its external content, kept by triggers::
 A file of an older version is indexed when it is first opened (FTS5's
 C{rebuild}: some seconds for a million lines, once).
 
-Version 4 adds the accounts' read markers (L{chatserver.state.markers}),
-one row per account and room or private conversation::
+Version 5 adds the accounts' read markers (L{chatserver.state.markers}),
+one row per account and room or private conversation (version 4 is the
+moderation store's, issue 21, merged beside this)::
 
     read_marker(account TEXT NOT NULL, target TEXT NOT NULL,
                 id INTEGER NOT NULL, time REAL NOT NULL,
@@ -94,7 +95,7 @@ from chatwire.names import name_key
 
 log = Logger(namespace=LOG_NAMESPACE)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """
 The newest schema this module knows; a file with a newer one is refused.
 """
@@ -114,7 +115,7 @@ _SCHEMA_1 = (
 
 _SCHEMA_2 = "CREATE TABLE IF NOT EXISTS id_mark (high INTEGER NOT NULL)"
 
-_SCHEMA_4 = """CREATE TABLE IF NOT EXISTS read_marker (
+_SCHEMA_5 = """CREATE TABLE IF NOT EXISTS read_marker (
         account TEXT NOT NULL,
         target TEXT NOT NULL,
         id INTEGER NOT NULL,
@@ -403,8 +404,8 @@ class SQLiteHistory:
             if version < 3:
                 for statement in _SCHEMA_3:
                     connection.execute(statement)
-            if version < 4:
-                connection.execute(_SCHEMA_4)
+            if version < 5:
+                connection.execute(_SCHEMA_5)
             # Written every time: this is what finds a file that cannot be
             # written (taking the write lock does not).
             connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
