@@ -29,6 +29,7 @@ from chatserver import LOG_NAMESPACE
 from chatserver.doors.plugin import IChatDoor, kind_of, refusal_of
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.gate import AdmittingFactory, no_refusal
+from chatserver.metrics.doors import door_of_class
 from chatserver.metrics.http import ReactorTicks, make_registry, metrics_site
 from chatserver.ops.listeners import listening
 from chatserver.sdnotify import SystemdNotifier, Watchdog
@@ -98,6 +99,9 @@ class ChatService(MultiService):
     @ivar addresses: The addresses actually listened on, once listening.
     @ivar gates: Each door's gated factories (one per listener), by the
         door's name.
+    @ivar families: Each door's family (C{line} for C{--port} and
+        C{--telnet}), as C{--metrics} labels every figure, by the door's
+        name.
     @ivar accepting: Whether every listener is up and the service is not
         stopping.
     @ivar stopping: Whether the service is stopping.
@@ -140,6 +144,7 @@ class ChatService(MultiService):
         self.factories: dict[str, IProtocolFactory] = {}
         self.addresses: list[str] = []
         self.gates: dict[str, list[AdmittingFactory]] = {}
+        self.families: dict[str, str] = {}
         self.accepting = False
         self.stopping = False
         self.trimmer = MemoryTrimmer(server.clock, find_malloc_trim())
@@ -153,6 +158,7 @@ class ChatService(MultiService):
             factory = self.factories.get(door.name)
             if factory is None:
                 factory = self.factories[door.name] = door.makeFactory(server)
+            self.families[door.name] = door_of_class(type(door))
             kind = kind_of(door)
             gate = self.listen(
                 description, factory, f"{kind} " if kind else "", refusal_of(door)
