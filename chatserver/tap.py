@@ -537,11 +537,14 @@ class Options(usage.Options, strcred.AuthOptionMixin):
 
 def parse_motd(text: str) -> str:
     """
-    @return: The message of the day a file holds: its lines, without the
-        blank ones at its end.
+    @return: The message of the day a file holds: its lines (ended by LF or
+        CRLF), without the blank ones at its end.
     @raise ValueError: If it is not text a user may be shown.
     """
-    motd = "\n".join(text.splitlines()).rstrip()
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    while lines and not lines[-1].strip(" \t"):
+        lines.pop()
+    motd = "\n".join(lines)
     try:
         check_text(motd.replace("\n", ""))
     except InvalidText as e:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from zope.interface import implementer
 
 from chatserver.config import ChatConfig
@@ -20,6 +22,7 @@ from chatserver.sdnotify import SystemdNotifier
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
 from chatserver.tap import Options, makeService, parse_motd
+from chatwire.text import forbidden
 from tests.ops import capture_log
 from tests.test_sdnotify import Reactor, received
 
@@ -144,3 +147,28 @@ def test_systemd_is_told_reloading_with_its_clock_then_ready(
     reloading, ready = received(sock)
     assert re.fullmatch(rb"RELOADING=1\nMONOTONIC_USEC=[1-9][0-9]*", reloading)
     assert ready == b"READY=1"
+
+
+motd_lines = st.lists(
+    st.text(
+        st.characters(exclude_characters="\r\n").filter(lambda c: not forbidden(c))
+    ),
+    max_size=5,
+)
+
+
+@given(motd_lines, st.sampled_from(["\n", "\r\n"]), st.integers(0, 3))
+def test_a_motd_file_is_its_lines_whatever_their_ends(
+    lines: list[str], end: str, blank: int
+) -> None:
+    while lines and not lines[-1].strip(" \t"):
+        lines.pop()
+    motd = parse_motd(end.join(lines) + end * blank)
+    assert motd == "\n".join(lines)
+    assert parse_motd(motd) == motd
+
+
+@given(st.characters().filter(lambda c: forbidden(c) and c not in "\r\n"))
+def test_a_motd_file_with_a_forbidden_character_is_refused(char: str) -> None:
+    with pytest.raises(ValueError, match="not allowed"):
+        parse_motd(f"hello {char}\nworld\n")
