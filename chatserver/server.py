@@ -23,6 +23,7 @@ from chatserver.limits.flow import TokenBucket
 from chatserver.limits.gate import AdmittingFactory, no_refusal
 from chatserver.limits.throttle import LoginThrottle
 from chatserver.metrics.counts import ChatCounts
+from chatserver.ops.reload import Reloader
 
 if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode
@@ -43,6 +44,9 @@ class ChatServer:
     @ivar loginThrottle: Slows down failed logins per address.
     @ivar bucket: The token bucket policy that paces every client's input.
     @ivar counts: Refused logins and dropped connections, for C{--metrics}.
+    @ivar reloader: The parts of the settings read again on reload (the
+        message of the day, password files, TLS certificates; an operators'
+        or bans file registers there too).
     @ivar doorOptions: The values of the options doors add to C{twistd chat}
         (L{chatserver.doors.DoorOption}), by option name; an option not in
         it was not known when the server was made (its door reads its
@@ -107,6 +111,7 @@ class ChatServer:
         self.loginThrottle = LoginThrottle(clock)
         self.bucket = TokenBucket(config.rate, config.burst, clock)
         self.counts = ChatCounts()
+        self.reloader = Reloader()
 
     def gate(
         self,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,8 @@ from chatserver.history.spec import make_store, parse_history
 from chatserver.history.store import HistoryUnavailable
 from chatserver.limits.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
 from chatserver.metrics.jsonlog import JSON_LOGGER, log_to
+from chatserver.ops.listeners import listening
+from chatserver.ops.reload import IReloadable, ReloadableFile, describe_error
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
 from chatwire.errors import InvalidRoomName, InvalidText
@@ -159,6 +162,13 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             _positive_int,
         ],
         ["motd", None, DEFAULTS.motd, "Message of the day, shown after login."],
+        [
+            "motd-file",
+            None,
+            "",
+            "A file whose text is the message of the day (wins over --motd), "
+            "read again on reload (SIGHUP).",
+        ],
         [
             "server-name",
             None,
@@ -371,22 +381,7 @@ class Options(usage.Options, strcred.AuthOptionMixin):
                 default = default_endpoint_of(door)
                 if default is not None:
                     self[door.name] = [default]
-        from twisted.internet import reactor
-
-        for door, description in self.listeners():
-            try:
-                serverFromString(reactor, description)
-            except (ValueError, TypeError, KeyError) as e:
-                raise usage.UsageError(
-                    f"--{door.name} {description!r} is not a server endpoint: {e}"
-                ) from None
-        if self["metrics"]:
-            try:
-                serverFromString(reactor, self["metrics"])
-            except (ValueError, TypeError, KeyError) as e:
-                raise usage.UsageError(
-                    f"--metrics {self['metrics']!r} is not a server endpoint: {e}"
-                ) from None
+        self._checkEndpoints()
         if self["log-format"] not in ("text", "json"):
             raise usage.UsageError("--log-format: text or json")
         if self["log-format"] == "json" and self.parent is not None:
@@ -394,6 +389,14 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             if self.parent.get("logger") is None:
                 self.parent["logger"] = JSON_LOGGER
             log_to(self.parent.get("logfile"), bool(self.parent.get("nodaemon")))
+        if self["motd-file"]:
+            try:
+                with open(self["motd-file"], encoding="utf-8") as motd:
+                    self["motd"] = parse_motd(motd.read())
+            except (OSError, ValueError) as e:
+                raise usage.UsageError(
+                    f"--motd-file {self['motd-file']!r}: {describe_error(e)}"
+                ) from None
         for option in ("motd", "server-name"):
             try:
                 check_text(self[option].replace("\n", ""))
@@ -424,6 +427,24 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             from chatserver.console.service import check_console
 
             check_console(self.parent)
+
+    def _checkEndpoints(self) -> None:
+        from twisted.internet import reactor
+
+        for door, description in self.listeners():
+            try:
+                listening(reactor, description)
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--{door.name} {description!r} is not a server endpoint: {e}"
+                ) from None
+        if self["metrics"]:
+            try:
+                serverFromString(reactor, self["metrics"])
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--metrics {self['metrics']!r} is not a server endpoint: {e}"
+                ) from None
 
     def _checkCluster(self) -> None:
         if not self["cluster"]:
@@ -514,6 +535,41 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         )
 
 
+def parse_motd(text: str) -> str:
+    """
+    @return: The message of the day a file holds: its lines (ended by LF or
+        CRLF), without the blank ones at its end.
+    @raise ValueError: If it is not text a user may be shown.
+    """
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    while lines and not lines[-1].strip(" \t"):
+        lines.pop()
+    motd = "\n".join(lines)
+    try:
+        check_text(motd.replace("\n", ""))
+    except InvalidText as e:
+        raise ValueError(str(e)) from None
+    return motd
+
+
+def _reloadables(options: Options, server: ChatServer) -> None:
+    """
+    Register with C{server}'s reloader what C{options} read from files:
+    the message of the day and the C{--auth} password files.
+    """
+    if options["motd-file"]:
+
+        def use(motd: str) -> None:
+            server.config = replace(server.config, motd=motd)
+
+        server.reloader.register(
+            ReloadableFile("message of the day", options["motd-file"], parse_motd, use)
+        )
+    for checker in options.checkers():
+        if IReloadable.providedBy(checker):
+            server.reloader.register(checker)
+
+
 class _CannotListenInOneLine:
     """
     A C{sys.excepthook} that makes a port that cannot be listened on end
@@ -585,8 +641,13 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         history=store,
         doorOptions=options.doorOptions(),
     )
+    _reloadables(options, server)
     service = ChatService(
-        server, options.listeners(), freezeAtStart=True, metrics=options["metrics"]
+        server,
+        options.listeners(),
+        freezeAtStart=True,
+        metrics=options["metrics"],
+        reloadOnHangUp=True,
     )
     if options["console"]:
         from chatserver.console.service import ConsoleService

@@ -79,6 +79,7 @@ from chatserver.history.store import (
     HistoryUnavailable,
     check_retention,
 )
+from chatserver.metrics.latency import Latencies
 from chatwire.names import name_key
 
 log = Logger(namespace=LOG_NAMESPACE)
@@ -282,6 +283,7 @@ class SQLiteHistory:
         self.writes = 0
         self.writeFailures = 0
         self.writeSeconds = 0.0
+        self.writeLatency = Latencies()
         self._writeStarted = 0.0
         self._dropped = 0
         self._stopping = False
@@ -611,8 +613,10 @@ class SQLiteHistory:
         return writing
 
     def _written(self, ignored: object, reserved: int | None) -> None:
+        took = self._clock().seconds() - self._writeStarted
         self.writes += 1
-        self.writeSeconds += self._clock().seconds() - self._writeStarted
+        self.writeSeconds += took
+        self.writeLatency.observe(took)
         self._inFlight = []
         self._writing = None
         if reserved is not None:
