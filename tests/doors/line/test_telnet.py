@@ -378,9 +378,13 @@ def test_tcp_keepalive_is_turned_on_through_the_telnet_layer():
     @implementer(ITCPTransport)
     class TCPTransport(StringTransport):  # type: ignore[misc]
         keepAlive = False
+        noDelay = False
 
         def setTcpKeepAlive(self, enabled):
             self.keepAlive = enabled
+
+        def setTcpNoDelay(self, enabled):
+            self.noDelay = enabled
 
     transport = TCPTransport()
     client = TelnetClient(ChatHarness(), transport)
