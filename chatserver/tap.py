@@ -19,6 +19,8 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from chatserver import LOG_NAMESPACE
+from chatserver.accounts.spec import parse_accounts
+from chatserver.accounts.store import AccountsUnavailable
 from chatserver.auth.checkers import accept_bytes
 from chatserver.cluster.keys import NODE_NAME
 from chatserver.cluster.url import parse_redis_url
@@ -99,6 +101,11 @@ class Options(usage.Options, strcred.AuthOptionMixin):
     optFlags = [
         ["log-messages", None, "Log message bodies (off by default)."],
         ["console", None, "Show a Tk console window (needs twistd -n)."],
+        [
+            "require-account",
+            None,
+            "Refuse guests: every user logs in to an account (with --accounts).",
+        ],
     ]
     optParameters = [
         [
@@ -203,6 +210,19 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             None,
             DEFAULTS.history,
             "Where room history is kept: memory, none, or sqlite:PATH.",
+        ],
+        [
+            "accounts",
+            None,
+            "",
+            "Accounts users register themselves, kept in: memory, "
+            "sqlite:PATH (may be the --history file), or redis (a cluster's).",
+        ],
+        [
+            "registration",
+            None,
+            "open",
+            "Whether users may register accounts (with --accounts): open or closed.",
         ],
         [
             "history-replay",
@@ -418,12 +438,27 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         except ValueError as e:
             raise usage.UsageError(f"--history: {e}") from None
         self._checkCluster()
+        self._checkAccounts()
         for checker in self.get("credCheckers", []):
             accept_bytes(checker)
         if self["console"]:
             from chatserver.console.service import check_console
 
             check_console(self.parent)
+
+    def _checkAccounts(self) -> None:
+        if self["registration"] not in ("open", "closed"):
+            raise usage.UsageError("--registration: open or closed")
+        if not self["accounts"]:
+            if self["require-account"] or self["registration"] != "open":
+                raise usage.UsageError(
+                    "--require-account and --registration are for --accounts"
+                )
+            return
+        try:
+            parse_accounts(self["accounts"], cluster=bool(self["cluster"]))
+        except ValueError as e:
+            raise usage.UsageError(f"--accounts: {e}") from None
 
     def _checkCluster(self) -> None:
         if not self["cluster"]:
@@ -511,6 +546,9 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             cluster=self["cluster"],
             clusterPasswordFile=self["cluster-password-file"],
             nodeName=self["node-name"],
+            accounts=self["accounts"],
+            registration=self["registration"] == "open",
+            requireAccount=bool(self["require-account"]),
         )
 
 
@@ -585,6 +623,13 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         history=store,
         doorOptions=options.doorOptions(),
     )
+    if server.accounts is not None:
+        check = getattr(server.accounts.store, "check", None)
+        if check is not None:
+            try:
+                check()
+            except AccountsUnavailable as e:
+                raise SystemExit(f"twistd chat: {e}") from None
     service = ChatService(
         server, options.listeners(), freezeAtStart=True, metrics=options["metrics"]
     )
