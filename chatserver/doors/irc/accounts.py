@@ -60,6 +60,8 @@ def register(connection: IrcProtocol, msg: Message) -> None:
     wanted, _, password = msg.params[:3]
     user = connection.user
     nick = user.name if user is not None else connection.nick
+    if user is None and not nick:
+        nick = connection.nickInUse
     account = nick if wanted == "*" else wanted
     if not nick:
         connection.fail("REGISTER", "NEED_NICK", account, "Send NICK first")

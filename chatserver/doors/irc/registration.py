@@ -119,6 +119,9 @@ def nick(connection: IrcProtocol, msg: Message) -> None:
         refuse(connection, "NICK", new, e)
         return
     if new in connection.server.realm and not connection.server.passwords:
+        # REGISTER * names it still: registering a name in use is refused
+        # for that (ACCOUNT_EXISTS), not for want of a nick.
+        connection.nickInUse = new
         refuse(connection, "NICK", new, NameTaken(new))
         return
     connection.nick = new
