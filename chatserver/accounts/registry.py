@@ -46,7 +46,7 @@ from chatwire.errors import (
 from chatwire.names import check_name, name_key
 from chatwire.text import forbidden
 
-MIN_PASSWORD_LENGTH = 4
+MIN_PASSWORD_LENGTH = 3
 """
 The fewest characters a new password may have.
 """

@@ -126,7 +126,7 @@ def test_register_a_registered_name_fails_account_exists():
 def test_register_a_short_password_fails_weak_password():
     chat = accounts_harness()
     client = chat.ircLogin("bar")
-    client.send("REGISTER * * abc")
+    client.send("REGISTER * * ab")
     (fail,) = client.messages()
     assert fail.params[:3] == ("REGISTER", "WEAK_PASSWORD", "bar")
 
@@ -252,3 +252,20 @@ def test_without_account_notify_no_account_message():
     foo.raw()
     bar.send("REGISTER * * s3cret")
     assert foo.messages() == []
+
+
+def test_sasl_after_registration_of_a_guest_is_462():
+    chat = accounts_harness()
+    client = chat.ircLogin("foo", "sasl")
+    client.send("AUTHENTICATE PLAIN")
+    assert client.commands() == ["462"]
+
+
+def test_a_sasl_message_over_4096_bytes_fails_904():
+    chat = accounts_harness()
+    client = chat.irc()
+    client.send("CAP REQ :sasl", "AUTHENTICATE PLAIN")
+    client.raw()
+    for _ in range(11):
+        client.send("AUTHENTICATE " + "A" * 400)
+    assert client.commands() == ["904"]

@@ -94,7 +94,7 @@ def test_an_invalid_name_is_not_registered():
 
 def test_a_short_password_is_refused():
     accounts = make_accounts()
-    refused = result(accounts.register("alice", "abc", "192.0.2.1"))
+    refused = result(accounts.register("alice", "ab", "192.0.2.1"))
     assert isinstance(refused, BadPassword)
 
 

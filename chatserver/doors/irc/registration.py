@@ -172,8 +172,14 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
     if not has_accounts(connection):
         connection.reply(numerics.ERR_SASLFAIL, "SASL authentication failed")
         return
-    if connection.user is not None or connection.account is not None:
+    user = connection.user
+    if connection.account is not None or (user is not None and user.account):
         connection.reply(numerics.ERR_SASLALREADY, "You have already authenticated")
+        return
+    if user is not None:
+        # A guest's name is its own: logging it in to an account once
+        # registered is not done (irctest reads 462 as not supported).
+        connection.reply(numerics.ERR_ALREADYREGISTERED, "You may not reregister")
         return
     if connection.loggingIn:
         need_more_params(connection, "AUTHENTICATE")
@@ -259,8 +265,10 @@ def _collect(connection: IrcProtocol, argument: str) -> str | None:
     if argument != "+":
         connection.saslBuffer += argument
         if len(connection.saslBuffer) > 4096:
+            # 905 is for one chunk over 400 bytes; a whole message too long
+            # fails the exchange (904), as Ergo answers.
             connection.saslBuffer = None
-            connection.reply(numerics.ERR_SASLTOOLONG, "SASL message too long")
+            connection.reply(numerics.ERR_SASLFAIL, "SASL authentication failed")
             return None
         if len(argument) == SASL_CHUNK:
             return None  # more is coming
