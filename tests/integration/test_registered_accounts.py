@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from chatwire import lines
+from tests.integration.irc_support import IrcSocket
 from tests.integration.redis_support import RedisServer
 from tests.integration.support import TIMEOUT, TWISTD, ChatServer, Client, run
 
@@ -115,9 +116,7 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
-def test_an_account_registered_on_one_node_logs_in_on_another(
-    start_server: Start, redis: RedisServer
-):
+def two_nodes(start_server: Start, redis: RedisServer) -> list[ChatServer]:
     nodes = []
     for name in ("one", "two"):
         node = start_server(
@@ -129,10 +128,18 @@ def test_an_account_registered_on_one_node_logs_in_on_another(
             name,
             "--accounts",
             "redis",
+            "--irc",
+            "tcp:0:interface=127.0.0.1",
         )
         node.wait_for_log(rf"Node {name} is in the cluster")
         nodes.append(node)
-    one, two = nodes
+    return nodes
+
+
+def test_an_account_registered_on_one_node_logs_in_on_another(
+    start_server: Start, redis: RedisServer
+):
+    one, two = two_nodes(start_server, redis)
     bob = register(one, "bob", "s3cret")
     bob.close()
     carol = two.login("carol")
@@ -141,3 +148,20 @@ def test_an_account_registered_on_one_node_logs_in_on_another(
         "the name bob is taken, choose another"
     )
     log_in(two, "bob", "s3cret")
+
+
+def test_an_irc_user_sees_the_account_of_a_user_of_another_node(
+    start_server: Start, redis: RedisServer
+):
+    one, two = two_nodes(start_server, redis)
+    register(one, "bob", "s3cret").close()
+    watcher = IrcSocket(two.ircPorts[0])
+    watcher.register("watcher", "account-tag", "extended-join", join="#lobby")
+    bob = log_in(one, "bob", "s3cret")
+    join = watcher.expect("JOIN")
+    assert join.params == ("#lobby", "bob", "bob")
+    assert join.tags.get("account") == "bob"
+    bob.send("hello from node one")
+    said = watcher.expect("PRIVMSG")
+    assert said.params == ("#lobby", "hello from node one")
+    assert said.tags.get("account") == "bob"

@@ -98,10 +98,11 @@ class IrcFactory(ServerFactory):
 
     def account(self, name: str) -> str | None:
         """
-        @return: The account of the user called C{name} on this node, or
-            L{None} for a guest or a user not here.
+        @return: The account of the user called C{name}, or L{None} for a
+            guest or a user not online (a user of another node has the
+            account it logged in to).
         """
-        user = self.server.realm.get(name)
+        user = self.server.realm.lookup(name)
         return None if user is None else user.account
 
     def realname(self, name: str) -> str:
