@@ -24,8 +24,10 @@ from twisted.cred.credentials import UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import defer, threads
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from chatserver import LOG_NAMESPACE
 from chatserver.accounts.store import AccountStore, AccountsUnavailable, StoredAccount
 from chatserver.auth.passwords import (
     SCRYPT_N,
@@ -45,6 +47,8 @@ from chatwire.errors import (
 )
 from chatwire.names import check_name, name_key
 from chatwire.text import forbidden
+
+log = Logger(namespace=LOG_NAMESPACE)
 
 MIN_PASSWORD_LENGTH = 3
 """
@@ -245,6 +249,12 @@ class Accounts:
         def created(kept: bool) -> str:
             if not kept:
                 raise AccountExists(name)
+            log.info(
+                "Account {name} registered from {host}",
+                chat_event="account",
+                name=name,
+                host=host,
+            )
             return name
 
         return hashing.addCallback(store).addCallback(created)
@@ -282,7 +292,14 @@ class Accounts:
             def save(hashed: str) -> defer.Deferred[bool]:
                 return self.store.setHash(account, hashed).addErrback(_unreachable)
 
-            return hashing.addCallback(save).addCallback(lambda _: None)
+            def saved(_: object) -> None:
+                log.info(
+                    "Account {name} changed its password",
+                    chat_event="account",
+                    name=account,
+                )
+
+            return hashing.addCallback(save).addCallback(saved)
 
         return self._own(name, old).addCallback(change)
 
@@ -295,8 +312,11 @@ class Accounts:
         """
 
         def forget(account: str) -> defer.Deferred[None]:
+            def forgotten(_: object) -> None:
+                log.info("Account {name} given up", chat_event="account", name=account)
+
             deleting = self.store.delete(account).addErrback(_unreachable)
-            return deleting.addCallback(lambda _: None)
+            return deleting.addCallback(forgotten)
 
         return self._own(name, password).addCallback(forget)
 

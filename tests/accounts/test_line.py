@@ -6,6 +6,8 @@ sign-up of a server that takes accounts only.
 
 from __future__ import annotations
 
+from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
 from chatserver.testing import ChatHarness
 from chatwire import lines
@@ -182,3 +184,41 @@ def test_register_without_accounts_is_refused():
     assert bob.events() == [
         lines.Error("this server has no registration (no --accounts)")
     ]
+
+
+def operator_harness() -> ChatHarness:
+    operator = InMemoryUsernamePasswordDatabaseDontUse(root=b"t0psecret")
+    return accounts_harness(checkers=[operator])
+
+
+def test_an_auth_account_beside_registered_ones_logs_in_with_its_password():
+    chat = operator_harness()
+    client = chat.connect()
+    client.received()
+    client.send("root")
+    assert client.events() == [lines.Prompt("password", "Password for root?")]
+    client.send("t0psecret")
+    assert client.events()[0] == lines.Welcome("chat", "root")
+    assert account_of(chat, "root") == "root"
+
+
+def test_an_auth_account_cannot_be_changed_or_given_up_from_the_chat():
+    chat = operator_harness()
+    client = chat.connect()
+    client.received()
+    client.send("root")
+    client.send("t0psecret")
+    client.received()
+    client.send("/password t0psecret other1")
+    assert client.events() == [
+        lines.Error("the account root is kept by the operator: ask them")
+    ]
+    client.send("/unregister t0psecret")
+    assert client.events() == [
+        lines.Error("the account root is kept by the operator: ask them")
+    ]
+
+
+def test_a_guest_still_logs_in_beside_auth_accounts():
+    chat = operator_harness()
+    chat.login("bob")
