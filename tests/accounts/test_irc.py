@@ -262,10 +262,31 @@ def test_sasl_after_registration_of_a_guest_is_462():
 
 
 def test_a_sasl_message_over_4096_bytes_fails_904():
-    chat = accounts_harness()
+    operator = InMemoryUsernamePasswordDatabaseDontUse(root=b"t0psecret")
+    chat = ChatHarness(rate=0, checkers=[operator])
     client = chat.irc()
     client.send("CAP REQ :sasl", "AUTHENTICATE PLAIN")
     client.raw()
     for _ in range(11):
         client.send("AUTHENTICATE " + "A" * 400)
     assert client.commands() == ["904"]
+
+
+def test_pass_with_a_registered_nicks_password_logs_in_to_it():
+    chat = accounts_harness()
+    register(chat, "alice", "s3cret")
+    client = chat.irc()
+    client.send("PASS s3cret", "NICK alice", "USER a 0 * :A")
+    assert "001" in client.commands()
+    assert account_of(chat, "alice") == "alice"
+
+
+def test_require_account_refuses_a_guest_with_464_and_keeps_the_connection():
+    chat = accounts_harness(requireAccount=True)
+    client = chat.irc()
+    client.send("NICK guest", "USER g 0 * :G")
+    assert client.commands() == ["464"]
+    client.send("REGISTER * * s3cret")
+    commands = client.commands()
+    assert "REGISTER" in commands and "001" in commands
+    assert account_of(chat, "guest") == "guest"

@@ -110,6 +110,9 @@ def register(connection: IrcProtocol, msg: Message) -> None:
                 prefix=connection.serverName,
             )
         )
+        # NICK and USER may be in already (a guest refused by
+        # --require-account): the connection logs in to its new account.
+        registration.try_register(connection)
 
     def refused(reason: Failure) -> None:
         session.release(REGISTERING)
