@@ -222,3 +222,23 @@ def test_an_auth_account_cannot_be_changed_or_given_up_from_the_chat():
 def test_a_guest_still_logs_in_beside_auth_accounts():
     chat = operator_harness()
     chat.login("bob")
+
+
+def test_registrations_from_one_address_are_throttled_but_loopback_is_exempt():
+    chat = accounts_harness()
+    for n in range(4):
+        client = chat.connect("192.0.2.9")
+        client.received()
+        client.send(f"user{n}")
+        client.received()
+        client.send("/register s3cret")
+        answer = client.received()
+        if n < 3:
+            assert answer[0].startswith(f"-!- the account user{n} is registered")
+        else:
+            assert answer == [
+                "!!! too many accounts registered from your address, try again later"
+            ]
+    local = chat.login("local")
+    local.send("/register s3cret")
+    assert local.received()[0].startswith("-!- the account local is registered")
