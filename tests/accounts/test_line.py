@@ -242,3 +242,14 @@ def test_registrations_from_one_address_are_throttled_but_loopback_is_exempt():
     local = chat.login("local")
     local.send("/register s3cret")
     assert local.received()[0].startswith("-!- the account local is registered")
+
+
+def test_an_accounts_login_counts_no_refused_login():
+    chat = accounts_harness()
+    register(chat, "alice", "s3cret")
+    client = chat.connect()
+    client.received()
+    client.send("alice")
+    client.send("s3cret")
+    assert client.events()[1] == lines.Welcome("chat", "alice")
+    assert chat.server.counts.refusedLogins == {}
