@@ -390,11 +390,22 @@ class ChatWindow:
             form, text=f"trusting {trusted}", foreground=self.statusColours["info"]
         )
         self.trustLabel.grid(row=6, column=1, columnspan=2, sticky="w", padx=self.px(8))
+        # Registers the name with the password once logged in (--accounts).
+        self.registerVar = tk.BooleanVar(form, False)
+        self.registerBox = ttk.Checkbutton(
+            form,
+            text="Create account (register this name with the password)",
+            variable=self.registerVar,
+            command=self._registerToggled,
+        )
+        self.registerBox.grid(
+            row=7, column=1, columnspan=2, sticky="w", padx=self.px(8)
+        )
         self.connectButton = ttk.Button(
             form, text="Connect", style="Accent.TButton", command=self.submit
         )
         self.connectButton.grid(
-            row=7, column=1, sticky="w", padx=self.px(8), pady=(self.px(12), self.px(0))
+            row=8, column=1, sticky="w", padx=self.px(8), pady=(self.px(12), self.px(0))
         )
 
     def _passwordRow(self) -> tuple[tk.Widget, ...]:
@@ -700,8 +711,21 @@ class ChatWindow:
         if any(problems.values()):
             return "break"
         password = self.passwordVar.get()
-        self.session.connect(host, port, name, password, self.tlsVar.get())
+        register = self.registerVar.get()
+        if register and not password:
+            self.formErrors["password"].configure(
+                text="choose a password for the account"
+            )
+            return "break"
+        self.session.connect(
+            host, port, name, password, self.tlsVar.get(), register=register
+        )
         return "break"
+
+    def _registerToggled(self) -> None:
+        if self.registerVar.get():
+            self._showPasswordRow()
+            self.formEntries["password"].focus_set()
 
     def sendInput(self, event: object = None) -> str:
         """

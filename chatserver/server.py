@@ -13,6 +13,9 @@ from twisted.cred.portal import Portal
 from twisted.internet import defer
 from twisted.internet.interfaces import IProtocolFactory, IReactorTime
 
+from chatserver.accounts.checker import AccountsChecker
+from chatserver.accounts.registry import Accounts
+from chatserver.accounts.spec import make_accounts_store
 from chatserver.auth.checkers import AnyNameChecker, wants_password
 from chatserver.config import ChatConfig
 from chatserver.core.realm import ChatRealm
@@ -21,7 +24,7 @@ from chatserver.limits.addresses import AddressLimits, parse_network
 from chatserver.limits.admission import Admission
 from chatserver.limits.flow import TokenBucket
 from chatserver.limits.gate import AdmittingFactory, no_refusal
-from chatserver.limits.throttle import LoginThrottle
+from chatserver.limits.throttle import LoginThrottle, RegistrationRate
 from chatserver.metrics.counts import ChatCounts
 from chatserver.ops.reload import Reloader
 
@@ -40,6 +43,8 @@ class ChatServer:
     @ivar portal: Where every login goes: over the C{--auth} checkers, or
         over L{AnyNameChecker} for an open server.
     @ivar passwords: Whether logging in needs a password.
+    @ivar accounts: The accounts users register themselves
+        (C{--accounts}), or L{None}.
     @ivar admission: The open connections and the limits on opening more.
     @ivar loginThrottle: Slows down failed logins per address.
     @ivar bucket: The token bucket policy that paces every client's input.
@@ -87,27 +92,43 @@ class ChatServer:
                 config.historyKeep,
             )
             history = RedisHistory(self.cluster.commands, config.historyKeep, clock)
+        addresses = AddressLimits(
+            config.maxPerAddress,
+            config.connectRate,
+            [parse_network(network) for network in config.exempt],
+            clock,
+        )
+        self.accounts: Accounts | None = None
+        if config.accounts:
+            self.accounts = Accounts(
+                make_accounts_store(
+                    config.accounts,
+                    None if self.cluster is None else self.cluster.commands,
+                ),
+                clock,
+                registration=config.registration,
+                required=config.requireAccount,
+                operator=checkers or (),
+                rate=RegistrationRate(clock, addresses.counted),
+            )
         self.realm = ChatRealm(
             config,
             history,
             clock,
-            accounts=bool(checkers),
+            accounts=bool(checkers) and self.accounts is None,
             peers=self.cluster,
         )
         if self.cluster is not None:
             self.cluster.attach(self.realm)
         open: list[ICredentialsChecker] = [AnyNameChecker()]
-        self.portal = Portal(self.realm, checkers or open)
+        if self.accounts is not None:
+            self.realm.registry = self.accounts
+            open = [AccountsChecker(self.accounts)]
+        elif checkers:
+            open = checkers
+        self.portal = Portal(self.realm, open)
         self.passwords = wants_password(self.portal)
-        self.admission = Admission(
-            config.maxClients,
-            AddressLimits(
-                config.maxPerAddress,
-                config.connectRate,
-                [parse_network(network) for network in config.exempt],
-                clock,
-            ),
-        )
+        self.admission = Admission(config.maxClients, addresses)
         self.loginThrottle = LoginThrottle(clock)
         self.bucket = TokenBucket(config.rate, config.burst, clock)
         self.counts = ChatCounts()
@@ -139,7 +160,11 @@ class ChatServer:
         """
         if self.cluster is not None:
             self.cluster.start()
-        return self.realm.history.start()
+        started = self.realm.history.start()
+        if self.accounts is not None:
+            accounts = self.accounts
+            started.addCallback(lambda _: accounts.start())
+        return started
 
     def stop(self) -> defer.Deferred[None]:
         """
@@ -149,6 +174,9 @@ class ChatServer:
         self.realm.shuttingDown = True
         closed = self.admission.shutdown()
         closed.addCallback(lambda _: self.realm.history.stop())
+        if self.accounts is not None:
+            accounts = self.accounts
+            closed.addCallback(lambda _: accounts.stop())
         if self.cluster is not None:
             cluster = self.cluster
             closed.addCallback(lambda _: cluster.stop())

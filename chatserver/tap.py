@@ -20,6 +20,8 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from chatserver import LOG_NAMESPACE
+from chatserver.accounts.spec import parse_accounts
+from chatserver.accounts.store import AccountsUnavailable
 from chatserver.auth.checkers import accept_bytes
 from chatserver.cluster.keys import NODE_NAME
 from chatserver.cluster.url import parse_redis_url
@@ -102,6 +104,11 @@ class Options(usage.Options, strcred.AuthOptionMixin):
     optFlags = [
         ["log-messages", None, "Log message bodies (off by default)."],
         ["console", None, "Show a Tk console window (needs twistd -n)."],
+        [
+            "require-account",
+            None,
+            "Refuse guests: every user logs in to an account (with --accounts).",
+        ],
     ]
     optParameters = [
         [
@@ -213,6 +220,19 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             None,
             DEFAULTS.history,
             "Where room history is kept: memory, none, or sqlite:PATH.",
+        ],
+        [
+            "accounts",
+            None,
+            "",
+            "Accounts users register themselves, kept in: memory, "
+            "sqlite:PATH (may be the --history file), or redis (a cluster's).",
+        ],
+        [
+            "registration",
+            None,
+            "open",
+            "Whether users may register accounts (with --accounts): open or closed.",
         ],
         [
             "history-replay",
@@ -421,6 +441,7 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         except ValueError as e:
             raise usage.UsageError(f"--history: {e}") from None
         self._checkCluster()
+        self._checkAccounts()
         for checker in self.get("credCheckers", []):
             accept_bytes(checker)
         if self["console"]:
@@ -445,6 +466,20 @@ class Options(usage.Options, strcred.AuthOptionMixin):
                 raise usage.UsageError(
                     f"--metrics {self['metrics']!r} is not a server endpoint: {e}"
                 ) from None
+
+    def _checkAccounts(self) -> None:
+        if self["registration"] not in ("open", "closed"):
+            raise usage.UsageError("--registration: open or closed")
+        if not self["accounts"]:
+            if self["require-account"] or self["registration"] != "open":
+                raise usage.UsageError(
+                    "--require-account and --registration are for --accounts"
+                )
+            return
+        try:
+            parse_accounts(self["accounts"], cluster=bool(self["cluster"]))
+        except ValueError as e:
+            raise usage.UsageError(f"--accounts: {e}") from None
 
     def _checkCluster(self) -> None:
         if not self["cluster"]:
@@ -532,6 +567,9 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             cluster=self["cluster"],
             clusterPasswordFile=self["cluster-password-file"],
             nodeName=self["node-name"],
+            accounts=self["accounts"],
+            registration=self["registration"] == "open",
+            requireAccount=bool(self["require-account"]),
         )
 
 
@@ -642,6 +680,13 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         doorOptions=options.doorOptions(),
     )
     _reloadables(options, server)
+    if server.accounts is not None:
+        check = getattr(server.accounts.store, "check", None)
+        if check is not None:
+            try:
+                check()
+            except AccountsUnavailable as e:
+                raise SystemExit(f"twistd chat: {e}") from None
     service = ChatService(
         server,
         options.listeners(),

@@ -114,6 +114,18 @@ class Renamed:
     new: str
 
 
+@dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """
+    C{name} logged in to the account C{account} (registered it), or out of
+    its account (C{account} empty: gave it up); each user who shares a room
+    with them gets it once, and so do they.
+    """
+
+    name: str
+    account: str
+
+
 def private_msgid() -> str:
     """
     @return: A new id for a private line: C{p} and a random UUID's 32 hex
@@ -188,7 +200,9 @@ class SearchResults:
 
 
 RoomEvent: TypeAlias = Said | Acted | TopicChanged | Joined | Parted
-ChatEvent: TypeAlias = RoomEvent | Quit | Renamed | Whispered | Replayed | SearchResults
+ChatEvent: TypeAlias = (
+    RoomEvent | Quit | Renamed | AccountChanged | Whispered | Replayed | SearchResults
+)
 
 
 def room_event(entry: HistoryEntry) -> Said | Acted | TopicChanged:

@@ -15,7 +15,7 @@ the realm knows the users of the other nodes as L{RemoteUser}s.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from twisted.cred.portal import IRealm
 from twisted.internet import defer
@@ -24,8 +24,10 @@ from twisted.logger import Logger
 from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.auth.checkers import AccountName
 from chatserver.config import ChatConfig
 from chatserver.core.events import (
+    AccountChanged,
     Acted,
     ChatEvent,
     Joined,
@@ -61,6 +63,9 @@ from chatwire.errors import (
 from chatwire.names import check_name, check_room_name, name_key, room_key
 from chatwire.text import MAX_REASON_LENGTH, clean_text
 
+if TYPE_CHECKING:
+    from chatserver.accounts.registry import Accounts
+
 log = Logger(namespace=LOG_NAMESPACE)
 
 _T = TypeVar("_T")
@@ -78,6 +83,8 @@ class ChatRealm:
     @ivar rooms: The rooms by key.
     @ivar accounts: Whether names are accounts (with C{--auth}): then a
         user may change only the case of their name.
+    @ivar registry: The accounts users register themselves
+        (C{--accounts}), or L{None}: a guest may not take the name of one.
     @ivar shuttingDown: Set while the server stops: users leave without
         notices.
     @ivar peers: The other nodes of the cluster, or L{None} for a single
@@ -119,6 +126,7 @@ class ChatRealm:
         self._claiming: set[str] = set()
         self.fanout = Fanout(clock)
         self.accounts = accounts
+        self.registry: Accounts | None = None
         self.shuttingDown = False
         # Lines users sent, by kind (said, acted, whispered) and the class
         # of the sender's mind (its door's): read by --metrics when scraped.
@@ -152,14 +160,17 @@ class ChatRealm:
             name = avatarId
         else:
             raise NotImplementedError("the chat has no anonymous users")
+        account = name if isinstance(avatarId, AccountName) else None
         if self.peers is None:
-            user = self.login(name, cast(IMind, mind))
+            user = self.login(name, cast(IMind, mind), account=account)
             return IChatUser, user, lambda: user.quit("Logged out")
 
         def loggedIn(user: ChatUser) -> _Avatar:
             return IChatUser, user, lambda: user.quit("Logged out")
 
-        return self.claimAndLogin(name, cast(IMind, mind)).addCallback(loggedIn)
+        return self.claimAndLogin(name, cast(IMind, mind), account).addCallback(
+            loggedIn
+        )
 
     # Users
 
@@ -213,7 +224,9 @@ class ChatRealm:
             raise NameTaken(name)
         return key
 
-    def claimAndLogin(self, name: str, mind: IMind) -> defer.Deferred[ChatUser]:
+    def claimAndLogin(
+        self, name: str, mind: IMind, account: str | None = None
+    ) -> defer.Deferred[ChatUser]:
         """
         Claim C{name} across the cluster, then log it in (L{login}).
 
@@ -230,11 +243,17 @@ class ChatRealm:
                 assert self.peers is not None
                 self.peers.release(name)
                 raise LoginAbandoned(name)
-            return self.login(name, mind, claimed=True)
+            return self.login(name, mind, claimed=True, account=account)
 
         return self.claimAndDo(name, claimed)
 
-    def login(self, name: str, mind: IMind, claimed: bool = False) -> ChatUser:
+    def login(
+        self,
+        name: str,
+        mind: IMind,
+        claimed: bool = False,
+        account: str | None = None,
+    ) -> ChatUser:
         """
         Log C{name} in, bound to C{mind}, and put it in the default room,
         unless the mind's C{joinsDefaultRoom} is false (an IRC client joins
@@ -242,11 +261,15 @@ class ChatRealm:
 
         @param claimed: Whether the name was claimed across the cluster
             already (L{claimAndLogin}).
+        @param account: The account the user logs in to, L{None} for a
+            guest (with C{--auth}, every name is its account).
         @raise NameTaken: If somebody online has that name.
         """
         if not claimed:
             self._checkFree(name)
-        user = ChatUser(self, name, mind, self.now())
+        if account is None and self.accounts:
+            account = name
+        user = ChatUser(self, name, mind, self.now(), account)
         self._users[user.key] = user
         if self.peers is not None:
             self.peers.loggedIn(user)
@@ -306,6 +329,20 @@ class ChatRealm:
             L{NameTaken} if somebody else has C{new}.
         """
         newKey = name_key(new)
+        registry = self.registry
+        if registry is not None and newKey != user.key:
+            # A guest may not take a registered name (an account may not
+            # rename at all: ChatUser.rename).
+
+            def free(registered: bool) -> defer.Deferred[str]:
+                if registered:
+                    raise NameTaken(new)
+                return self._rename(user, new, newKey)
+
+            return registry.isRegistered(new).addCallback(free)
+        return self._rename(user, new, newKey)
+
+    def _rename(self, user: ChatUser, new: str, newKey: str) -> defer.Deferred[str]:
         if newKey == user.key or self.peers is None:
             try:
                 if newKey != user.key:
@@ -372,6 +409,24 @@ class ChatRealm:
         audience.add(user)
         self.fanout.toUsers(audience, Renamed(old, new))
         return old
+
+    def accountChanged(self, user: ChatUser, account: str | None) -> None:
+        """
+        C{user} logged in to C{account} (registered it) or out of its
+        account (L{None}: gave it up): everyone who shares a room with it,
+        and itself, is told.
+        """
+        user.account = account
+        log.info(
+            "{name} is now {what}",
+            chat_event="account",
+            name=user.name,
+            what=f"the account {account}" if account else "a guest",
+            peer=user.mind.peer,
+        )
+        audience = self._audience(user)
+        audience.add(user)
+        self.fanout.toUsers(audience, AccountChanged(user.name, account or ""))
 
     def _audience(self, user: ChatUser) -> set[ChatUser]:
         """

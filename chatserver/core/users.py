@@ -122,11 +122,14 @@ class ChatUser:
     @ivar current: The room plain lines go to, or L{None}.
     @ivar since: When the user logged in, in POSIX seconds.
     @ivar away: Why the user is away (IRC's C{AWAY}); empty when here.
+    @ivar account: The account the user is logged in to, or L{None} for a
+        guest.
     """
 
     __slots__ = (
         "_cursors",
         "_search",
+        "account",
         "away",
         "codec",
         "current",
@@ -139,8 +142,16 @@ class ChatUser:
         "since",
     )
 
-    def __init__(self, realm: ChatRealm, name: str, mind: IMind, since: float) -> None:
+    def __init__(
+        self,
+        realm: ChatRealm,
+        name: str,
+        mind: IMind,
+        since: float,
+        account: str | None = None,
+    ) -> None:
         self.realm = realm
+        self.account = account
         self.name = name
         self.key = name_key(name)
         self.mind = mind
@@ -572,7 +583,7 @@ class ChatUser:
         check_name(new)
         if new == self.name:
             raise AlreadyCalled(new)
-        if self.realm.accounts and name_key(new) != self.key:
+        if self.account is not None and name_key(new) != self.key:
             raise NamesAreAccounts()
         return self.realm.rename(self, new)
 

@@ -29,7 +29,7 @@ from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors import lifecycle
 from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
-from chatwire.errors import ChatError
+from chatwire.errors import ChatError, PasswordRequired
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall
@@ -439,7 +439,10 @@ class DoorSession(SendQueueGuard):
                 return
             self.release(LOGIN)
             assert isinstance(reason.value, ChatError)
-            self.door.server.counts.refusedLogin(type(reason.value).__name__)
+            if not isinstance(reason.value, PasswordRequired):
+                # An account's name without its password is the first half
+                # of its login (--accounts), not a refusal.
+                self.door.server.counts.refusedLogin(type(reason.value).__name__)
             self.door.loginRefused(reason.value, name)
             return
         self.door.server.counts.refusedLogin("credentials")

@@ -13,6 +13,10 @@ BATCH = "batch"
 SASL = "sasl"
 CHATHISTORY = "draft/chathistory"
 LABELED_RESPONSE = "labeled-response"
+ACCOUNT_TAG = "account-tag"
+EXTENDED_JOIN = "extended-join"
+ACCOUNT_NOTIFY = "account-notify"
+ACCOUNT_REGISTRATION = "draft/account-registration"
 
 OFFERED = (
     SERVER_TIME,
@@ -21,36 +25,62 @@ OFFERED = (
     BATCH,
     LABELED_RESPONSE,
     CHATHISTORY,
+    ACCOUNT_TAG,
+    EXTENDED_JOIN,
+    ACCOUNT_NOTIFY,
 )
 """
-What every server offers; L{SASL} is added when logging in takes a password.
+What every server offers; L{SASL} is added when there are accounts to log
+in to (C{--auth} or C{--accounts}), L{ACCOUNT_REGISTRATION} when users may
+register them.
 """
 
-ENCODING = frozenset({SERVER_TIME, MESSAGE_TAGS, BATCH})
+REGISTRATION_VALUE = "before-connect"
+"""
+The value of L{ACCOUNT_REGISTRATION}: C{REGISTER} is taken before the
+connection is registered; no e-mail is asked for, and the account's name
+is the nick.
+"""
+
+ENCODING = frozenset(
+    {SERVER_TIME, MESSAGE_TAGS, BATCH, ACCOUNT_TAG, EXTENDED_JOIN, ACCOUNT_NOTIFY}
+)
 """
 The capabilities that change how the chat's events are written.
 """
 
 
-def offered(passwords: bool) -> tuple[str, ...]:
-    return (*OFFERED, SASL) if passwords else OFFERED
+def offered(passwords: bool, registration: bool = False) -> tuple[str, ...]:
+    """
+    @param passwords: Whether there are accounts to log in to.
+    @param registration: Whether users may register accounts.
+    """
+    extra: tuple[str, ...] = (SASL,) if passwords else ()
+    if registration:
+        extra += (ACCOUNT_REGISTRATION,)
+    return (*OFFERED, *extra)
 
 
-def ls_tokens(passwords: bool, version: int) -> list[str]:
+def ls_tokens(passwords: bool, version: int, registration: bool = False) -> list[str]:
     """
     @return: The capabilities for C{CAP LS}, with values from version 302.
     """
     tokens = []
-    for cap in offered(passwords):
+    for cap in offered(passwords, registration):
         if cap == SASL and version >= 302:
             tokens.append("sasl=PLAIN")
+        elif cap == ACCOUNT_REGISTRATION and version >= 302:
+            tokens.append(f"{cap}={REGISTRATION_VALUE}")
         else:
             tokens.append(cap)
     return tokens
 
 
 def request(
-    enabled: frozenset[str], wanted: str, passwords: bool
+    enabled: frozenset[str],
+    wanted: str,
+    passwords: bool,
+    registration: bool = False,
 ) -> frozenset[str] | None:
     """
     @param wanted: The C{CAP REQ} argument: capabilities, C{-} before those
@@ -59,7 +89,7 @@ def request(
         it must be refused whole (a capability not offered, or
         C{labeled-response} without the C{batch} it needs).
     """
-    available = offered(passwords)
+    available = offered(passwords, registration)
     result = set(enabled)
     for token in wanted.split():
         remove = token.startswith("-")

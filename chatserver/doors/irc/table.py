@@ -19,7 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chatserver.doors.irc import chathistory, commands, numerics, registration
+from chatserver.doors.irc import (
+    accounts,
+    chathistory,
+    commands,
+    numerics,
+    registration,
+)
 from chatserver.doors.irc.refusals import need_more_params
 
 if TYPE_CHECKING:
@@ -81,6 +87,7 @@ TABLE: dict[str, Command] = {
         registration.user, 4, beforeRegistration=True, afterRegistration=False
     ),
     "AUTHENTICATE": _registration(registration.authenticate, 1),
+    "REGISTER": _registration(accounts.register, 3),
     "PING": _registration(registration.ping),  # no token: 409, not 461
     "PONG": _registration(registration.pong),
     "QUIT": _registration(registration.quit),

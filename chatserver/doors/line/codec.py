@@ -79,6 +79,8 @@ class LineCodec:
             return self._replay(event, bool(form))
         if isinstance(event, events.SearchResults):
             return self._found(event)
+        if isinstance(event, events.AccountChanged):
+            return b""  # the line door tells only the user's own (a reply)
         line = _line(event)
         if form and isinstance(event, events.RoomEvent):
             return lines.encode(lines.InRoom(event.room, line))

@@ -2,7 +2,8 @@
 What a logged-in user of the line door can do: chat lines and the commands
 C{/join}, C{/part}, C{/rooms}, C{/who}, C{/where}, C{/topic}, C{/history},
 C{/search}, C{/msg},
-C{/me}, C{/nick}, C{/quit} and C{/help}.
+C{/me}, C{/nick}, C{/quit} and C{/help}, and the account commands
+(L{chatserver.doors.line.accounts}).
 
 Each command reads its arguments, calls the chat core, and answers with
 server lines; the core checks every rule and says why it refuses.
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.python.failure import Failure
 
 from chatserver.core.search import SEARCH_USAGE, parse_search
+from chatserver.doors.line import accounts
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.numbers import parse_count
 from chatwire import lines
@@ -242,4 +244,5 @@ COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
     "topic": command_topic,
     "history": command_history,
     "search": command_search,
+    **accounts.COMMANDS,
 }

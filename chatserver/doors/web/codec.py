@@ -111,6 +111,8 @@ def event_message(event: ChatEvent) -> dict[str, Any]:
         return {"type": "quit", "name": event.name, "reason": event.reason}
     if isinstance(event, events.Renamed):
         return {"type": "rename", "old": event.old, "new": event.new}
+    if isinstance(event, events.AccountChanged):
+        return {"type": "account", "name": event.name, "account": event.account}
     if isinstance(event, events.Whispered):
         return {
             "type": "private",

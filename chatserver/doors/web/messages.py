@@ -28,6 +28,10 @@ def _text(required: bool = True) -> Field:
 
 CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
     "login": {"name": _text(), "password": _text(False)},
+    "signup": {"name": _text(), "password": _text()},
+    "register": {"password": _text()},
+    "password": {"old": _text(), "new": _text()},
+    "unregister": {"password": _text()},
     "say": {"text": _text(), "room": _text(False)},
     "act": {"text": _text(), "room": _text(False)},
     "msg": {"to": _text(), "text": _text()},

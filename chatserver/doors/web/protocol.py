@@ -30,6 +30,8 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.accounts import actions
+from chatserver.accounts.actions import NoAccounts
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.minds import IMind
 from chatserver.core.search import parse_search
@@ -40,7 +42,7 @@ from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.addresses import describe_address
-from chatwire.errors import ChatError, NameTaken
+from chatwire.errors import AccountExists, ChatError, NameTaken, PasswordRequired
 from chatwire.names import check_name
 
 if TYPE_CHECKING:
@@ -60,6 +62,12 @@ GOING_AWAY = 1001
 POLICY = 1008
 
 DEFAULT_HISTORY_PAGE = 20
+
+SIGNING_UP = "signup"
+"""
+The hold on reading while a sign-up registers its account: a login read
+meanwhile would race it.
+"""
 
 
 def room_state(room: Room) -> dict[str, Any]:
@@ -160,10 +168,21 @@ class WebSession:
                 "type": "hello",
                 "server": self.config.serverName,
                 "password": self.server.passwords,
+                "accounts": self._accountsHello(),
                 "defaultRoom": self.config.defaultRoom,
                 "maxMessage": self.maxMessage,
             }
         )
+
+    def _accountsHello(self) -> dict[str, bool] | None:
+        """
+        @return: What the page needs to know of registered accounts, or
+            L{None} when the server has none.
+        """
+        accounts = self.server.accounts
+        if accounts is None:
+            return None
+        return {"registration": accounts.registration, "required": accounts.required}
 
     @property
     def maxMessage(self) -> int:
@@ -305,13 +324,15 @@ class WebSession:
         if self.user is None:
             if kind == "login":
                 self._login(message)
+            elif kind == "signup":
+                self._signUp(message)
             elif kind == "quit":
                 self.close("Quit", "Goodbye!")
             else:
                 self.error("log in first", kind)
             return
         self.session.resetTimeout()
-        if kind == "login":
+        if kind in ("login", "signup"):
             self.error(f"you are logged in as {self.user.name}", kind)
             return
         try:
@@ -329,7 +350,11 @@ class WebSession:
             self.reject(e.reason, "login")
             return
         credentials: ICredentials
-        if self.server.passwords:
+        if self.server.accounts is not None and message.get("password"):
+            credentials = UsernamePassword(
+                name.encode("utf-8"), message["password"].encode("utf-8")
+            )
+        elif self.server.passwords:
             password = message.get("password", "")
             if not password:
                 self.error(f"a password is needed for {name}", "login")
@@ -344,11 +369,41 @@ class WebSession:
             credentials = ChosenName(name)
         self.session.login(credentials, name)
 
+    def _signUp(self, message: dict[str, Any]) -> None:
+        """
+        Register the account C{name} with C{password}, then log in to it.
+        """
+        accounts = self.server.accounts
+        name, password = message["name"].strip(), message["password"]
+        if accounts is None:
+            self.error(NoAccounts().reason, "signup")
+            return
+        if name in self.server.realm:
+            self.error(AccountExists(name, "is in use now").reason, "signup")
+            return
+        self.session.hold(SIGNING_UP)
+
+        def registered(account: str) -> None:
+            self.session.release(SIGNING_UP)
+            self.session.login(
+                UsernamePassword(account.encode("utf-8"), password.encode("utf-8")),
+                account,
+            )
+
+        def refused(reason: Failure) -> None:
+            self.session.release(SIGNING_UP)
+            reason.trap(ChatError)
+            assert isinstance(reason.value, ChatError)
+            self.error(reason.value.reason, "signup")
+
+        accounts.register(name, password, self.host).addCallbacks(registered, refused)
+
     def greet(self, user: ChatUser) -> None:
         config = self.config
         replies: list[dict[str, Any]] = [
             {
                 "type": "welcome",
+                "account": user.account,
                 "name": user.name,
                 "server": config.serverName,
                 "motd": config.motd.splitlines(),
@@ -362,7 +417,9 @@ class WebSession:
             user.replay(room)
 
     def loginRefused(self, error: ChatError, name: str) -> None:
-        if isinstance(error, NameTaken) and self.server.passwords:
+        if isinstance(error, PasswordRequired):
+            self.send({"type": "password", "name": name, "message": error.reason})
+        elif isinstance(error, NameTaken) and self.server.passwords:
             self.reject(f"{name} is already logged in", "login")
         else:
             self.reject(error.reason, "login")
@@ -496,7 +553,44 @@ def _quit(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     session.close(f"Quit: {reason}" if reason else "Quit", "Goodbye!")
 
 
+def _done(session: WebSession, kind: str, text: str) -> None:
+    session.send({"type": "ok", "about": kind, "message": text})
+
+
+def _failed(reason: Failure, session: WebSession, kind: str) -> None:
+    reason.trap(ChatError)
+    assert isinstance(reason.value, ChatError)
+    session.error(reason.value.reason, kind)
+
+
+def _register(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    actions.register(user, m["password"], session.host).addCallbacks(
+        lambda account: _done(session, "register", f"{account} is registered"),
+        _failed,
+        errbackArgs=(session, "register"),
+    )
+
+
+def _password(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    actions.change_password(user, m["old"], m["new"]).addCallbacks(
+        lambda _: _done(session, "password", "your password is changed"),
+        _failed,
+        errbackArgs=(session, "password"),
+    )
+
+
+def _unregister(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    actions.unregister(user, m["password"]).addCallbacks(
+        lambda _: _done(session, "unregister", "your account is gone"),
+        _failed,
+        errbackArgs=(session, "unregister"),
+    )
+
+
 COMMANDS = {
+    "register": _register,
+    "password": _password,
+    "unregister": _unregister,
     "say": _say,
     "act": _act,
     "msg": _msg,
