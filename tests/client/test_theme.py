@@ -8,14 +8,13 @@ from __future__ import annotations
 import pytest
 
 from chatclient.model import KINDS, PALETTE
-from chatclient.window import (
-    KIND_STYLES,
+from chatclient.theme import (
     LINE_COLOURS,
     NAME_COLOURS,
     PALETTES,
     STATUS_COLOURS_BY_THEME,
-    _scaled_geometry,
 )
+from chatclient.window import KIND_STYLES, _scaled_geometry
 
 
 def luminance(colour: str) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from twisted.internet import defer
 
-from chatclient.window import LINE_COLOURS, NAME_COLOURS, PALETTES
+from chatclient.theme import LINE_COLOURS, NAME_COLOURS, PALETTES
 from chatserver.config import ChatConfig
 from chatwire import lines
 from tests.gui.client_support import ClientTestCase, wait_until
