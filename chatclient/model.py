@@ -507,7 +507,7 @@ class ChatModel:
         self._whereExpected = False
         # Logged in again: the greeting (welcome, message of the day, who
         # is here) was shown the first time and is not shown again.
-        self._greeting = False
+        self._greeting = self._everLoggedIn = False
         self._roomsChanged = False
         # Private lines sent and not yet confirmed by the server: the key
         # and name of the recipient, and the text.
@@ -774,7 +774,7 @@ class ChatModel:
         """
         self.ownName = name
         self._whereExpected = False
-        self._greeting = any(c.lines or c.pending for c in self.conversations.values())
+        self._greeting, self._everLoggedIn = self._everLoggedIn, True
         self._privateSent.clear()
         self._swallow.clear()
         self._roomsExpected = 0

@@ -706,7 +706,7 @@ class ChatWindow:
         width = self.font.measure(f"{stamp} ")
         tag = f"hang{width}"
         if tag not in self._hangs.setdefault(str(text), set()):
-            text.tag_configure(tag, lmargin2=width + self.px(8))
+            text.tag_configure(tag, lmargin2=width)
             text.tag_lower(tag)
             self._hangs[str(text)].add(tag)
         return tag
