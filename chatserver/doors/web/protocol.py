@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
+from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -96,7 +97,6 @@ class WebSession:
     ident = ""
     realname = ""
     joinsDefaultRoom = True
-    lastActive = 0.0
 
     transport: WebSocketTransport | None
 
@@ -119,6 +119,13 @@ class WebSession:
     @property
     def config(self) -> ChatConfig:
         return self.server.config
+
+    @property
+    def lastActive(self) -> float:
+        """
+        When the client last sent a line (its session keeps it).
+        """
+        return self.session.lastActive
 
     @property
     def peer(self) -> str:
@@ -197,6 +204,10 @@ class WebSession:
             self._pingCall.cancel()
         self._pingCall = None
         self._queue.clear()
+        if not self.session.leaveReason and reason.check(error.ConnectionLost):
+            # A browser resets the connection when its tab is closed: for a
+            # page, that is how it says goodbye, not a fault.
+            self.session.leaveReason = "Connection closed"
         self.session.connectionLost(reason)
 
     # Life
