@@ -174,8 +174,7 @@ def apply_theme(root: tk.Misc, theme: str, scale: float = 1.0) -> dict[str, str]
     )
     style.configure("Treeview", background=panel, fieldbackground=panel, foreground=fg)
     style.configure("Treeview", rowheight=px(22), borderwidth=px(1))
-    style.configure("Treeview", lightcolor=border, darkcolor=border)
-    style.configure("Treeview", bordercolor=border)
+    style.configure("Treeview", lightcolor=border, darkcolor=border, bordercolor=border)
     style.map(
         "Treeview",
         background=[("selected", colours["select"])],
@@ -195,6 +194,7 @@ def apply_theme(root: tk.Misc, theme: str, scale: float = 1.0) -> dict[str, str]
         style.configure(name, arrowcolor=muted, bordercolor=panel)
         style.configure(name, lightcolor=colours["border"], darkcolor=border)
         style.configure(name, arrowsize=px(12))
+    _style_combobox(root, style, colours)
     style.configure("TCheckbutton", background=bg, foreground=fg)
     style.configure("TCheckbutton", indicatorbackground=panel)
     style.map("TCheckbutton", background=[("active", bg)])
@@ -203,3 +203,25 @@ def apply_theme(root: tk.Misc, theme: str, scale: float = 1.0) -> dict[str, str]
     style.configure("TSeparator", background=border)
     root.configure(background=bg)  # type: ignore[call-arg]
     return colours
+
+
+def _style_combobox(root: tk.Misc, style: ttk.Style, colours: dict[str, str]) -> None:
+    """
+    Style the combobox (a read-only one too) and its drop-down list.
+    """
+    panel, fg, border = colours["panel"], colours["fg"], colours["border"]
+    style.configure("TCombobox", fieldbackground=panel, foreground=fg)
+    style.configure("TCombobox", background=panel, arrowcolor=colours["muted"])
+    style.configure("TCombobox", lightcolor=border, darkcolor=border)
+    style.map(
+        "TCombobox",
+        fieldbackground=[("readonly", panel)],
+        foreground=[("readonly", fg)],
+        selectbackground=[("readonly", panel)],
+        selectforeground=[("readonly", fg)],
+        background=[("active", colours["select"])],
+    )
+    root.option_add("*TCombobox*Listbox.background", panel)
+    root.option_add("*TCombobox*Listbox.foreground", fg)
+    root.option_add("*TCombobox*Listbox.selectBackground", colours["select"])
+    root.option_add("*TCombobox*Listbox.selectForeground", fg)

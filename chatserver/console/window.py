@@ -225,12 +225,12 @@ class ConsoleWindow:
             height=5,
         )
         for column, heading, width in (
-            ("name", "Name", 120),
-            ("door", "Door", 60),
-            ("address", "Address", 150),
-            ("since", "Logged in since", 110),
-            ("idle", "Idle", 70),
-            ("rooms", "Rooms", 160),
+            ("name", "Name", 110),
+            ("door", "Door", 50),
+            ("address", "Address", 140),
+            ("since", "Logged in since", 130),
+            ("idle", "Idle", 60),
+            ("rooms", "Rooms", 170),
         ):
             self.userTree.heading(column, text=heading, anchor="w")
             self.userTree.column(column, width=width, anchor="w")
@@ -289,7 +289,7 @@ class ConsoleWindow:
         logFrame = ttk.LabelFrame(self.root, text="Log", padding=(6, 4))
         logFrame.grid(row=5, column=0, sticky="nsew", padx=8, pady=(4, 8))
         logFrame.columnconfigure(0, weight=1)
-        logFrame.rowconfigure(1, weight=1)
+        logFrame.rowconfigure(2, weight=1)
         tools = ttk.Frame(logFrame, padding=(0, 0, 0, 4))
         tools.grid(row=0, column=0, columnspan=2, sticky="ew")
         ttk.Label(tools, text="Show").pack(side="left")
@@ -308,8 +308,18 @@ class ConsoleWindow:
         self.filterEntry = ttk.Entry(tools, textvariable=self.filterVar, width=14)
         self.filterEntry.pack(side="left", padx=(4, 8))
         self.filterVar.trace_add("write", lambda *_args: self.redrawLog())
+        self.pauseVar = tk.BooleanVar(tools, False)
+        self.pauseBox = ttk.Checkbutton(
+            tools, text="Pause", variable=self.pauseVar, command=self._pauseChanged
+        )
+        self.pauseBox.pack(side="left", padx=(8, 0))
+        self.logStateLabel = ttk.Label(tools, foreground=self.colours["muted"])
+        self.logStateLabel.pack(side="left", padx=(6, 0))
+        finding = ttk.Frame(logFrame, padding=(0, 0, 0, 4))
+        finding.grid(row=1, column=0, columnspan=2, sticky="ew")
+        tools = finding
         ttk.Label(tools, text="Find").pack(side="left")
-        self.findEntry = ttk.Entry(tools, width=14)
+        self.findEntry = ttk.Entry(tools, width=20)
         self.findEntry.pack(side="left", padx=(4, 2))
         self.findEntry.bind("<Return>", lambda _event: self.find(1))
         self.findEntry.bind("<Shift-Return>", lambda _event: self.find(-1))
@@ -321,13 +331,8 @@ class ConsoleWindow:
             tools, text="Previous", width=8, command=lambda: self.find(-1)
         )
         self.findPreviousButton.pack(side="left", padx=2)
-        self.pauseVar = tk.BooleanVar(tools, False)
-        self.pauseBox = ttk.Checkbutton(
-            tools, text="Pause", variable=self.pauseVar, command=self._pauseChanged
-        )
-        self.pauseBox.pack(side="left", padx=(8, 0))
-        self.logStateLabel = ttk.Label(tools, foreground=self.colours["muted"])
-        self.logStateLabel.pack(side="left", padx=(6, 0))
+        self.findLabel = ttk.Label(tools, foreground=self.colours["muted"])
+        self.findLabel.pack(side="left", padx=(6, 0))
 
         colours = self.colours
         self.logText = tk.Text(
@@ -347,11 +352,11 @@ class ConsoleWindow:
             padx=6,
             pady=4,
         )
-        self.logText.grid(row=1, column=0, sticky="nsew")
+        self.logText.grid(row=2, column=0, sticky="nsew")
         logScroll = ttk.Scrollbar(
             logFrame, orient="vertical", command=self.logText.yview
         )
-        logScroll.grid(row=1, column=1, sticky="ns")
+        logScroll.grid(row=2, column=1, sticky="ns")
         self.logText.configure(yscrollcommand=logScroll.set)
         for kind, colour in log_colours(self.theme).items():
             self.logText.tag_configure(kind, foreground=colour)
@@ -541,7 +546,7 @@ class ConsoleWindow:
         count = self._markFound()
         text.tag_remove("current", "1.0", "end")
         if not count:
-            self.logStateLabel.configure(text="not found")
+            self.findLabel.configure(text="not found")
             return "break"
         here = text.index("insert")
         ranges = text.tag_ranges("found")
@@ -556,7 +561,7 @@ class ConsoleWindow:
         text.tag_add("current", starts[index], ends[index])
         text.mark_set("insert", starts[index])
         text.see(starts[index])
-        self.logStateLabel.configure(text=f"{index + 1} of {count} found")
+        self.findLabel.configure(text=f"{index + 1} of {count} found")
         return "break"
 
     def setStopping(self) -> None:

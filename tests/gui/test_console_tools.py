@@ -138,7 +138,7 @@ class LogToolsTests(ConsoleTestCase):
         self.assertTrue(text.compare(second, ">", first))
         window.findPreviousButton.invoke()
         self.assertEqual(text.index("current.first"), first)
-        self.assertEqual(str(window.logStateLabel.cget("text")), "1 of 2 found")
+        self.assertEqual(str(window.findLabel.cget("text")), "1 of 2 found")
 
     @defer.inlineCallbacks
     def test_pause_holds_new_lines_then_shows_them(
