@@ -282,6 +282,7 @@ def prepare(options: Options, reactor: Any) -> ChatClient:
 
         def destroy(_: object) -> None:
             tksupport.uninstall()
+            client.window.alerts.close()
             root.destroy()
 
         return client.close().addCallback(destroy)

@@ -109,6 +109,7 @@ class ConsoleService(MultiService):
     @ivar log: The lines of the log view.
     @ivar window: The window while the service runs, else L{None}.
     @ivar stopping: Whether the server is stopping.
+    @ivar theme: The desktop client's palette the window is drawn in.
     """
 
     def __init__(
@@ -139,7 +140,7 @@ class ConsoleService(MultiService):
         self._stop = stop
         self._publisher = publisher
         self._title = title
-        self._theme = theme
+        self.theme = theme
         self.chat = chat
         chat.setServiceParent(self)
         self.log = ConsoleLog(maxLines)
@@ -207,7 +208,7 @@ class ConsoleService(MultiService):
             userCount=lambda: len(self._rows),
         )
         self.window = ConsoleWindow(
-            root, actions, self.log.maxLines, self._title, self._theme
+            root, actions, self.log.maxLines, self._title, self.theme
         )
         self.window.appendLog(self.log.lines)
         self._watch()
