@@ -801,6 +801,11 @@ class ChatModel:
             self.view.showPassword(name)
 
     def showLogin(self) -> None:
+        """
+        Show the connect form (the reader left, or has not logged in yet):
+        the next login is a new one, greeted in full.
+        """
+        self._everLoggedIn = False
         if self.view is not None:
             self.view.showLogin("")
 

@@ -293,3 +293,18 @@ def test_a_reconnection_shows_no_second_welcome_nor_live_separator() -> None:
     assert shown.count("── live ──") == 1
     assert shown[-1] == "Reconnected."
     assert session.model.home.members == {"bob": "bob", "me": "me"}
+
+
+def test_logging_in_again_after_quitting_shows_the_welcome_again() -> None:
+    session, view, endpoint, clock = build()
+    clock.advance(T0)
+    session.connect("h", 1, "me")
+    login(endpoint)
+    assert session.send("/quit") == ""
+    endpoint.last.lose()
+    clock.advance(0)
+    session.connect("h", 1, "me")
+    login(endpoint)
+    clock.advance(0)
+    assert view.shown("#lobby").count("=== Welcome to chat, me!") == 2
+    assert "Reconnected." not in view.shown("#lobby")
