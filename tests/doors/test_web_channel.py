@@ -16,6 +16,7 @@ from twisted.internet.testing import StringTransport
 from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 
+from chatserver.doors.web.protocol import WebSession
 from chatserver.doors.web.resource import refusal, web_site
 from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
 from chatserver.testing import WEBSOCKET_UPGRADE as UPGRADE
@@ -223,3 +224,18 @@ def test_a_page_closed_by_resetting_its_websocket_leaves_as_closed():
     bob.received()
     page.lose(error.ConnectionLost())
     assert bob.received()[-1] == "<-- carol has left (Connection closed)"
+
+
+def test_a_page_closed_with_a_close_frame_is_not_pinged_as_it_ends():
+    server = ChatHarness()
+    page = server.web()
+    page.send({"type": "login", "name": "carol"})
+    page.messages()
+    # A tab closed: the browser's close frame (1001, going away), masked.
+    payload = (1001).to_bytes(2, "big")
+    mask = b"\x01\x02\x03\x04"
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    page.send(bytes([0x88, 0x80 | len(payload)]) + mask + masked)
+    assert page.transport.disconnecting
+    # The keepalive falls due before the connection has ended: no error.
+    server.clock.advance(WebSession.pingInterval * 2)

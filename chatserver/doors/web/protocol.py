@@ -213,6 +213,12 @@ class WebSession:
     # Life
 
     def _ping(self) -> None:
+        if self._tcp.disconnecting:
+            # The browser closed the WebSocket (a tab closed: its close frame
+            # was answered) and the connection is ending: a ping now would
+            # be a protocol error, not a keepalive.
+            self._pingCall = None
+            return
         if self._awaitingPong:
             self._pingCall = None
             self.session.leaveReason = "Ping timeout"
