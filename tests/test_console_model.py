@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any, cast
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -613,3 +615,13 @@ class FiguresTests(SynchronousTestCase):
         self.assertEqual(
             console_model.figures_text(None, self.counters())["lines"], "0.0/s"
         )
+
+
+@given(st.sampled_from(sorted(console_model.LOG_GROUPS)), st.text(max_size=40))
+def test_a_line_is_shown_by_any_word_of_its_own(group: str, text: str) -> None:
+    line = LogLine("12:00:00", "login", text)
+    kinds = console_model.LOG_GROUPS[group]
+    assert console_model.shows(line, "", group) == (kinds is None or "login" in kinds)
+    for word in line.render().split():
+        assert console_model.shows(line, word)
+        assert console_model.shows(line, word.casefold())
