@@ -1,8 +1,9 @@
 """
 The chat's figures by door, read from the counters the chat keeps (the
-realm's lines received, the fan-out's deliveries, the logged-in users): one
-reading for C{/metrics} and the server console alike, so that nothing is
-counted twice.
+realm's lines received, the fan-out's deliveries, the logged-in users), for
+the server console: the counters C{/metrics} serves
+(L{chatserver.metrics.http.ChatCollector} sums them by door the same way),
+so that nothing is counted twice, and nothing is counted for the console.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ counts the chat keeps as plain numbers: nothing is counted per line here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client.core import (
@@ -24,14 +24,13 @@ from twisted.internet.task import LoopingCall
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
-from chatserver.metrics.figures import (
-    deliveries_by_door,
-    lines_by_kind_and_door,
-    users_by_door,
-)
+from chatserver.metrics.doors import door_of, door_of_class
 
 if TYPE_CHECKING:
     from chatserver.service import ChatService
+
+_K = TypeVar("_K")
+_L = TypeVar("_L")
 
 # Seconds between two measures of the reactor's lateness.
 TICK = 1.0
@@ -61,7 +60,11 @@ class ChatCollector:
         users = GaugeMetricFamily(
             "chat_users", "Logged-in users on this node, by door.", labels=["door"]
         )
-        for door, number in sorted(users_by_door(realm.users()).items()):
+        byDoor: dict[str, int] = {}
+        for user in realm.users():
+            door = door_of(user.mind)
+            byDoor[door] = byDoor.get(door, 0) + 1
+        for door, number in sorted(byDoor.items()):
             users.add_metric([door], number)
         yield users
         yield GaugeMetricFamily("chat_rooms", "Rooms.", value=len(realm.rooms))
@@ -71,7 +74,7 @@ class ChatCollector:
             labels=["kind", "door"],
         )
         for (kind, door), number in sorted(
-            lines_by_kind_and_door(realm.received).items()
+            _by_door(realm.received, lambda key: (key[0], door_of_class(key[1])))
         ):
             received.add_metric([kind, door], number)
         yield received
@@ -81,7 +84,7 @@ class ChatCollector:
             "Writes handed to recipients (one per recipient per turn), by door.",
             labels=["door"],
         )
-        for door, number in sorted(deliveries_by_door(fanout.deliveries).items()):
+        for door, number in sorted(_by_door(fanout.deliveries, door_of_class)):
             deliveries.add_metric([door], number)
         yield deliveries
         yield CounterMetricFamily(
@@ -119,6 +122,17 @@ class ChatCollector:
                 "1 while this node's Redis link is up.",
                 value=int(cluster.connected),
             )
+
+
+def _by_door(values: dict[_K, int], label: Callable[[_K], _L]) -> list[tuple[_L, int]]:
+    """
+    @return: C{values} summed by C{label} of their keys.
+    """
+    summed: dict[_L, int] = {}
+    for key, number in values.items():
+        labelled = label(key)
+        summed[labelled] = summed.get(labelled, 0) + number
+    return list(summed.items())
 
 
 def _counter(
