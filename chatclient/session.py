@@ -177,6 +177,9 @@ class ChatSession:
         for line in routed:
             if not self.connection.sendText(line):
                 return "not connected, nothing was sent"
+            private = _private_line(line)
+            if private is not None:
+                self.model.sentPrivate(*private)
         if outgoing.echo is not None and target.kind != PRIVATE:
             assert isinstance(outgoing.echo, (lines.Message, lines.Action))
             self.model.echo(outgoing.echo)
@@ -487,3 +490,20 @@ class ChatSession:
         if self._countdown is not None and self._countdown.running:
             self._countdown.stop()
         self._countdown = None
+
+
+def _private_line(line: str) -> tuple[str, str] | None:
+    """
+    @return: The recipient and text of C{line} if it is a private line
+        (C{/msg NAME TEXT}), else L{None}.
+    """
+    try:
+        parsed = parse_input(line)
+    except InvalidText:
+        return None
+    if parsed is None or isinstance(parsed, Chat) or parsed.name != "msg":
+        return None
+    name, _, text = parsed.args.partition(" ")
+    if not (name and text) or name.startswith("#"):
+        return None
+    return name, text

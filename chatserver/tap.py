@@ -278,6 +278,13 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             "The log file's format: text, or json (one object per line).",
         ],
         [
+            "console-theme",
+            None,
+            "light",
+            "The --console window's colours: light or dark (the desktop "
+            "client's themes).",
+        ],
+        [
             "cluster",
             None,
             "",
@@ -404,6 +411,8 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         self._checkEndpoints()
         if self["log-format"] not in ("text", "json"):
             raise usage.UsageError("--log-format: text or json")
+        if self["console-theme"] not in ("light", "dark"):
+            raise usage.UsageError("--console-theme: light or dark")
         if self["log-format"] == "json" and self.parent is not None:
             # twistd resolves its --logger after this, by name.
             if self.parent.get("logger") is None:
@@ -697,5 +706,5 @@ def makeService(options: Options) -> ChatService | ConsoleService:
     if options["console"]:
         from chatserver.console.service import ConsoleService
 
-        return ConsoleService(service)
+        return ConsoleService(service, theme=options["console-theme"])
     return service

@@ -83,7 +83,6 @@ class ChatProtocol(Protocol):
     realname = ""
     echoes = False
     joinsDefaultRoom = True
-    lastActive = 0.0
 
     # Every attribute a connection sets, Twisted's included, is a slot: an
     # instance dict costs hundreds of bytes per connection once CPython stops
@@ -121,6 +120,13 @@ class ChatProtocol(Protocol):
         self._buffer = b""
         self._telnet = None
         self._discarding = False
+
+    @property
+    def lastActive(self) -> float:
+        """
+        When the client last sent a line (its session keeps it).
+        """
+        return self.session.lastActive
 
     # What every connection of one server shares, read from the factory.
 

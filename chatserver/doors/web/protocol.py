@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
+from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -104,7 +105,6 @@ class WebSession:
     ident = ""
     realname = ""
     joinsDefaultRoom = True
-    lastActive = 0.0
 
     transport: WebSocketTransport | None
 
@@ -127,6 +127,13 @@ class WebSession:
     @property
     def config(self) -> ChatConfig:
         return self.server.config
+
+    @property
+    def lastActive(self) -> float:
+        """
+        When the client last sent a line (its session keeps it).
+        """
+        return self.session.lastActive
 
     @property
     def peer(self) -> str:
@@ -216,11 +223,21 @@ class WebSession:
             self._pingCall.cancel()
         self._pingCall = None
         self._queue.clear()
+        if not self.session.leaveReason and reason.check(error.ConnectionLost):
+            # A browser resets the connection when its tab is closed: for a
+            # page, that is how it says goodbye, not a fault.
+            self.session.leaveReason = "Connection closed"
         self.session.connectionLost(reason)
 
     # Life
 
     def _ping(self) -> None:
+        if self._tcp.disconnecting:
+            # The browser closed the WebSocket (a tab closed: its close frame
+            # was answered) and the connection is ending: a ping now would
+            # be a protocol error, not a keepalive.
+            self._pingCall = None
+            return
         if self._awaitingPong:
             self._pingCall = None
             self.session.leaveReason = "Ping timeout"
