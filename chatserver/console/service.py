@@ -357,18 +357,15 @@ class ConsoleService(MultiService):
 
     def reload(self) -> list[str]:
         """
-        Read the server's settings files again: the one place the console's
-        Reload reaches the server's reload.
-
-        The chat service has no reload of its own yet (issue 23's reload on
-        C{SIGHUP} brings C{ChatService.reload}, which this is to call): for
-        now nothing is read again, and the request is logged.
+        Read the server's settings files again, as C{SIGHUP} does
+        (L{ChatService.reload}): the one place the console's Reload reaches
+        it.
 
         @return: One line for each part that could not be read again;
             empty when all were.
         """
         log.info("Reload asked for from the console", chat_event="reload")
-        return []
+        return self.chat.reload()
 
     def _reloadAsked(self) -> None:
         window = self.window

@@ -14,10 +14,12 @@ from typing import Any, cast
 
 import pytest
 from twisted.internet import defer, threads
+from zope.interface import implementer
 
 from chatclient.theme import LINE_COLOURS, PALETTES
 from chatserver.config import ChatConfig
 from chatserver.doors.web.factory import door as web_door
+from chatserver.ops.reload import IReloadable
 from tests.gui.test_console_window import ConsoleTestCase, wait_until
 
 pytestmark = pytest.mark.gui
@@ -207,6 +209,23 @@ class ReloadTests(ConsoleTestCase):
             str(self.window.reloadLabel.cget("text")), "--motd-file: cannot read it"
         )
         yield defer.succeed(None)
+
+    def test_reload_reads_every_reloadable_part_of_the_server_again(self) -> None:
+        @implementer(IReloadable)
+        class Part:
+            name = "a part"
+            reloads = 0
+
+            def reload(self) -> None:
+                self.reloads += 1
+
+        part = Part()
+        self.console.server.reloader.register(part)
+        self.window.reloadButton.invoke()
+        self.assertEqual(part.reloads, 1)
+        self.assertTrue(
+            str(self.window.reloadLabel.cget("text")).startswith("Reloaded at ")
+        )
 
     @defer.inlineCallbacks
     def test_reload_is_logged(self) -> Generator[defer.Deferred[Any], Any, None]:
