@@ -5,7 +5,7 @@ settings, the clock, and the limits that count across doors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from twisted.cred.checkers import ICredentialsChecker
@@ -23,6 +23,7 @@ from chatserver.limits.flow import TokenBucket
 from chatserver.limits.gate import AdmittingFactory, no_refusal
 from chatserver.limits.throttle import LoginThrottle
 from chatserver.metrics.counts import ChatCounts
+from chatwire.names import name_key
 
 if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode
@@ -49,6 +50,9 @@ class ChatServer:
         default).
 
     @param checkers: The C{--auth} checkers; none for an open server.
+    @param operCheckers: The C{--oper} checkers, which C{/oper} asks.
+    @param operators: The accounts that are server operators at login
+        (C{--operator}).
     """
 
     def __init__(
@@ -59,6 +63,8 @@ class ChatServer:
         history: HistoryStore | HistoryReader | None = None,
         *,
         doorOptions: Mapping[str, Any] | None = None,
+        operCheckers: list[ICredentialsChecker] | None = None,
+        operators: Iterable[str] = (),
     ) -> None:
         if clock is None:
             from twisted.internet import reactor
@@ -92,6 +98,10 @@ class ChatServer:
         )
         if self.cluster is not None:
             self.cluster.attach(self.realm)
+        self.realm.moderation.operCheckers = list(operCheckers or ())
+        self.realm.moderation.operatorAccounts = frozenset(
+            name_key(name) for name in operators
+        )
         open: list[ICredentialsChecker] = [AnyNameChecker()]
         self.portal = Portal(self.realm, checkers or open)
         self.passwords = wants_password(self.portal)
@@ -134,7 +144,8 @@ class ChatServer:
         """
         if self.cluster is not None:
             self.cluster.start()
-        return self.realm.history.start()
+        moderation = self.realm.moderation
+        return self.realm.history.start().addCallback(lambda _: moderation.load())
 
     def stop(self) -> defer.Deferred[None]:
         """
@@ -143,6 +154,7 @@ class ChatServer:
         """
         self.realm.shuttingDown = True
         closed = self.admission.shutdown()
+        self.realm.moderation.stop()
         closed.addCallback(lambda _: self.realm.history.stop())
         if self.cluster is not None:
             cluster = self.cluster

@@ -37,8 +37,8 @@ from chatserver.limits.addresses import DEFAULT_EXEMPT, ConnectRate, parse_netwo
 from chatserver.metrics.jsonlog import JSON_LOGGER, log_to
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
-from chatwire.errors import InvalidRoomName, InvalidText
-from chatwire.names import check_room_name
+from chatwire.errors import InvalidName, InvalidRoomName, InvalidText
+from chatwire.names import check_name, check_room_name
 from chatwire.text import check_text
 
 if TYPE_CHECKING:
@@ -272,6 +272,8 @@ class Options(usage.Options, strcred.AuthOptionMixin):
     def __init__(self) -> None:
         super().__init__()
         self["exempt"] = []
+        self["oper"] = []
+        self["operator"] = []
         self.doors: list[IChatDoor] = []
         self._doorOptions: list[str] = []
         for door in find_doors():
@@ -365,7 +367,33 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             raise usage.UsageError(f"--exempt {network!r}: {e}") from None
         self["exempt"].append(network)
 
+    def opt_oper(self, description: str) -> None:
+        """
+        Credentials of server operators (for /oper NAME PASSWORD), apart
+        from accounts: a checker as --auth takes (memory:NAME:PASSWORD,
+        file:PATH, passwd:PATH); repeatable.
+        """
+        try:
+            checker = strcred.makeChecker(description)
+        except Exception as e:
+            raise usage.UsageError(f"--oper: {e}") from None
+        accept_bytes(checker)
+        self["oper"].append(checker)
+
+    def opt_operator(self, name: str) -> None:
+        """
+        An account that is a server operator when it logs in (with --auth);
+        repeatable.
+        """
+        try:
+            check_name(name)
+        except InvalidName as e:
+            raise usage.UsageError(f"--operator: {e.reason}") from None
+        self["operator"].append(name)
+
     def postOptions(self) -> None:
+        if self["operator"] and not self.get("credCheckers"):
+            raise usage.UsageError("--operator names an account: it needs --auth")
         if not any(self[door.name] for door in self.doors):
             for door in self.doors:
                 default = default_endpoint_of(door)
@@ -584,6 +612,8 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         checkers=options.checkers(),
         history=store,
         doorOptions=options.doorOptions(),
+        operCheckers=options["oper"],
+        operators=options["operator"],
     )
     service = ChatService(
         server, options.listeners(), freezeAtStart=True, metrics=options["metrics"]

@@ -443,7 +443,7 @@ def test_max_rooms_refuses_one_more_room_on_the_server(start_server):
             "invalid room name: a room name is at most 50 characters after "
             "the '#' (that one has 51)",
         ),
-        ("/join #two words", "usage: /join #ROOM"),
+        ("/join #two key words", "usage: /join #ROOM [KEY]"),
         ("/join", "usage: /join #ROOM"),
         ("/part #nowhere", "you are not in #nowhere"),
         (

@@ -36,6 +36,7 @@ from chatserver.core.search import parse_search
 from chatserver.core.users import DEFAULT_SEARCH_PAGE, ChatUser
 from chatserver.doors import lifecycle
 from chatserver.doors.session import DoorSession, deliver_output
+from chatserver.doors.web import moderation
 from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
@@ -279,8 +280,14 @@ class WebSession:
         lifecycle.log_rejected(self.peer, self.name, why)
         self.error(why, about)
 
-    def error(self, why: str, about: str | None = None) -> None:
-        self.send({"type": "error", "message": why, "about": about})
+    def error(
+        self, why: str, about: str | None = None, code: str | None = None
+    ) -> None:
+        message: dict[str, Any] = {"type": "error", "message": why, "about": about}
+        if code is not None:
+            # A moderation refusal's code (chatserver.core.moderation.errors).
+            message["code"] = code
+        self.send(message)
 
     # Input, paced
 
@@ -317,7 +324,7 @@ class WebSession:
         try:
             COMMANDS[kind](self, self.user, message)
         except ChatError as e:
-            self.error(e.reason, kind)
+            self.error(e.reason, kind, getattr(e, "code", None))
 
     # Logging in
 
@@ -403,7 +410,7 @@ def _msg(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
 
 
 def _join(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
-    room, new = user.join(m["room"])
+    room, new = user.join(m["room"], m.get("key", ""))
     session.send(room_state(room))
     if new:
         user.replay(room)
@@ -447,7 +454,14 @@ def _who(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
         session.send({"type": "members", "room": None, "members": everyone})
         return
     room, names = user.who(m.get("room"))
-    session.send({"type": "members", "room": room.name, "members": list(names)})
+    session.send(
+        {
+            "type": "members",
+            "room": room.name,
+            "members": list(names),
+            "roles": user.memberRoles(room),
+        }
+    )
 
 
 def _history(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
@@ -509,4 +523,5 @@ COMMANDS = {
     "history": _history,
     "search": _search,
     "quit": _quit,
+    **moderation.COMMANDS,
 }
