@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from chatserver.core.moderation.errors import InvalidMode
 from chatserver.core.moderation.roles import ROLES
+from chatwire.errors import InvalidText
 from chatwire.text import check_text
 
 FLAGS = "imt"
@@ -96,7 +97,10 @@ def check_key(key: str) -> str:
             f"a key is 1 to {MAX_KEY_LENGTH} characters, without blanks, "
             "commas or colons"
         )
-    check_text(key)
+    try:
+        check_text(key)
+    except InvalidText as e:
+        raise InvalidMode(f"invalid key: {e.reason}") from None
     return key
 
 
