@@ -7,10 +7,13 @@ ends on a fake clock, their events, their log and their typed refusals
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 from twisted.internet.task import Clock
-from twisted.logger import globalLogPublisher
+from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
+from twisted.python.failure import Failure
 
 from chatserver.config import ChatConfig
 from chatserver.core.events import (
@@ -90,7 +93,7 @@ def roles(chat: ChatRealm, room: str, name: str) -> str:
 
 
 def test_who_makes_a_room_is_its_operator():
-    chat, (alice, _), (bob, _), _ = room_of_three()
+    chat, (_alice, _), (_bob, _), _ = room_of_three()
     assert roles(chat, "#dev", "alice") == "o"
     assert roles(chat, "#dev", "bob") == ""
 
@@ -102,7 +105,7 @@ def test_the_default_room_has_no_operator_made_by_logging_in():
 
 
 def test_an_operator_gives_operator_and_the_room_is_told():
-    chat, (alice, a), (bob, b), _ = room_of_three()
+    chat, (alice, _a), (_bob, b), _ = room_of_three()
     event = alice.op("#dev", "bob")
     assert event == RoleChanged("#dev", "alice", "bob", "o", True)
     assert b.events() == [event]
@@ -110,14 +113,14 @@ def test_an_operator_gives_operator_and_the_room_is_told():
 
 
 def test_an_operator_takes_operator():
-    chat, (alice, _), (bob, _), _ = room_of_three()
+    chat, (alice, _), (_bob, _), _ = room_of_three()
     alice.op("#dev", "bob")
     assert alice.deop("#dev", "bob") == RoleChanged("#dev", "alice", "bob", "o", False)
     assert roles(chat, "#dev", "bob") == ""
 
 
 def test_an_operator_gives_and_takes_voice():
-    chat, (alice, _), (bob, _), _ = room_of_three()
+    chat, (alice, _), (_bob, _), _ = room_of_three()
     alice.voice("#dev", "bob")
     assert roles(chat, "#dev", "bob") == "v"
     alice.devoice("#dev", "bob")
@@ -164,7 +167,7 @@ def test_a_renamed_member_keeps_its_role():
 
 
 def test_member_names_show_operators_and_voice():
-    _, (alice, _), (bob, _), _ = room_of_three()
+    _, (alice, _), (_bob, _), _ = room_of_three()
     alice.voice("#dev", "bob")
     assert alice.roleNames(alice.room("#dev")) == ("@alice", "+bob", "carol")
     assert alice.memberRoles(alice.room("#dev")) == {"alice": "@", "bob": "+"}
@@ -181,7 +184,7 @@ def test_a_server_operator_may_act_in_any_room():
 
 
 def test_a_kick_tells_every_member_the_kicked_included_then_puts_it_out():
-    _, (alice, a), (bob, b), (carol, c) = room_of_three()
+    _, (alice, a), (bob, b), (_carol, c) = room_of_three()
     alice.kick("#dev", "bob", "spam")
     told = Kicked("#dev", "alice", "bob", "spam")
     assert a.events() == [told]
@@ -225,7 +228,7 @@ def test_a_banned_member_cannot_speak():
 
 
 def test_a_ban_tells_the_room():
-    chat, (alice, _), (bob, b), _ = room_of_three()
+    chat, (alice, _), (_bob, b), _ = room_of_three()
     alice.ban("#dev", "spam*", "10m", "flood")
     assert b.events() == [
         BanChanged("#dev", "alice", "ban", "spam*", True, chat.now() + 600, "flood")
@@ -243,7 +246,7 @@ def test_a_ban_tells_the_room():
     ],
 )
 def test_a_ban_matches_irc_masks_addresses_and_networks(mask, banned):
-    chat, (alice, _), (bob, _), (carol, _) = room_of_three()
+    _chat, (alice, _), (bob, _), (carol, _) = room_of_three()
     alice.ban("#dev", mask)
     for user in (bob, carol):
         if user.name == banned:
@@ -337,7 +340,7 @@ def test_a_moderated_room_lets_only_voice_and_operators_speak():
 
 
 def test_a_mode_change_tells_the_room():
-    _, (alice, _), (bob, b), _ = room_of_three()
+    _, (alice, _), (_bob, b), _ = room_of_three()
     alice.setModes("#dev", "+ml", ["5"])
     assert b.events() == [ModeChanged("#dev", "alice", "+ml", ("5",))]
 
@@ -424,13 +427,13 @@ def test_an_unknown_mode_is_refused():
 
 
 def test_mode_gives_roles_too():
-    chat, (alice, _), (bob, _), _ = room_of_three()
+    chat, (alice, _), (_bob, _), _ = room_of_three()
     alice.setModes("#dev", "+o", ["bob"])
     assert roles(chat, "#dev", "bob") == "o"
 
 
 def test_a_room_keeps_its_modes_when_it_empties():
-    chat, (alice, _), (bob, _), (carol, _) = room_of_three()
+    _chat, (alice, _), (bob, _), (carol, _) = room_of_three()
     alice.setModes("#dev", "+i", [])
     for user in (alice, bob, carol):
         user.part("#dev")
@@ -458,7 +461,7 @@ def test_oper_with_a_wrong_password_is_refused():
     chat, _, (bob, _), _ = room_of_three()
     opers(chat)
     failure = bob.oper("root", "guess")
-    failed = []
+    failed: list[Failure] = []
     failure.addErrback(failed.append)
     assert failed[0].check(OperRefused)
     assert not bob.serverOperator
@@ -473,7 +476,7 @@ def test_an_operator_account_is_a_server_operator_at_login():
 
 
 def test_kill_disconnects_with_a_reason():
-    _, (alice, _), (bob, b), _ = room_of_three()
+    _, (alice, _), (_bob, b), _ = room_of_three()
     alice.serverOperator = True
     alice.kill("bob", "enough")
     assert b.disconnected == ["Killed by alice: enough"]
@@ -489,7 +492,7 @@ def test_only_server_operators_kill():
 def test_a_kline_disconnects_who_matches_now_and_refuses_their_login():
     chat, (alice, _), (bob, b), _ = room_of_three()
     alice.serverOperator = True
-    ban, gone = alice.kline("198.51.100.0/24", None, "abuse")
+    _ban, gone = alice.kline("198.51.100.0/24", None, "abuse")
     assert gone == ["bob"]
     assert b.disconnected == ["Banned from the server: abuse"]
     bob.quit("gone")
@@ -543,12 +546,13 @@ def test_the_modlog_keeps_the_last_actions_for_operators():
 
 def test_every_action_logs_its_actor_target_room_reason_and_duration():
     _, (alice, _), _, _ = room_of_three()
-    seen: list[dict[str, object]] = []
-    globalLogPublisher.addObserver(seen.append)
+    seen: list[LogEvent] = []
+    observer = cast(ILogObserver, seen.append)
+    globalLogPublisher.addObserver(observer)
     try:
         alice.ban("#dev", "bob", "10m", "spam")
     finally:
-        globalLogPublisher.removeObserver(seen.append)
+        globalLogPublisher.removeObserver(observer)
     (event,) = [e for e in seen if e.get("chat_event") == "moderation"]
     assert {k: event[k] for k in ("actor", "action", "target", "room", "reason")} == {
         "actor": "alice",
@@ -585,7 +589,7 @@ def test_a_ban_that_ended_while_the_server_was_down_is_forgotten_at_load():
     alice.join("#dev")
     alice.ban("#dev", "bob", "1m")
     again = realm(store=store)
-    again.clock.advance(61)
+    cast(Clock, again.clock).advance(61)
     result(again.moderation.load())
     assert again.moderation.bans("#dev", "ban") == []
     assert store.records == {}

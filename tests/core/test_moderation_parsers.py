@@ -29,7 +29,7 @@ def test_a_duration_is_a_number_and_a_unit(text, seconds):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "10", "m", "0m", "10x", "1.5h", " 1h", "1H", "367d", "-1m", "１m"]
+    "text", ["", "10", "m", "0m", "10x", "1.5h", " 1h", "1H", "367d", "-1m", "\uff11m"]
 )
 def test_anything_else_is_not_a_duration(text):
     with pytest.raises(InvalidDuration) as raised:

@@ -184,7 +184,7 @@ def test_modlog_lists_actions():
 
 
 def test_oper_kill_kline_unkline_klines():
-    server, alice, bob = room()
+    server, alice, _bob = room()
     assert sent(
         server, alice, {"type": "oper", "name": "root", "password": "secret"}
     ) == [{"type": "oper", "name": "alice"}]

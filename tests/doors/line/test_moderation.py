@@ -35,7 +35,7 @@ def said(client: LineClient, line: str) -> list[str]:
 
 
 def test_who_shows_operators_and_voice():
-    _, alice, bob = room()
+    _, alice, _bob = room()
     alice.send("/voice #dev bob")
     alice.received()
     assert said(alice, "/who #dev") == ["#dev === Users online (2): @alice, +bob"]
@@ -194,7 +194,7 @@ def test_modlog_lists_the_rooms_actions():
 
 
 def test_oper_then_kill():
-    server, alice, bob = room()
+    _server, alice, bob = room()
     assert said(alice, "/oper root secret") == ["-!- you are a server operator now"]
     assert said(alice, "/kill bob bye") == ["-!- bob is disconnected"]
     assert (
@@ -211,7 +211,7 @@ def test_a_wrong_oper_password_is_answered_after_the_throttles_delay():
 
 
 def test_kline_unkline_and_klines():
-    server, alice, bob = room()
+    _server, alice, _bob = room()
     alice.send("/oper root secret")
     alice.received()
     assert said(alice, "/kline bob 1h abuse") == [
@@ -219,7 +219,8 @@ def test_kline_unkline_and_klines():
     ]
     assert said(alice, "/klines") == [
         "-!- Klines (1):",
-        "-!- bob set by alice at 1970-01-01 00:00:00Z, until 1970-01-01 01:00:00Z: abuse",
+        "-!- bob set by alice at 1970-01-01 00:00:00Z,"
+        " until 1970-01-01 01:00:00Z: abuse",
     ]
     assert said(alice, "/unkline bob") == ["-!- kline on bob lifted"]
 
