@@ -43,7 +43,7 @@ from chatserver.core.events import (
 from chatserver.core.fanout import Fanout
 from chatserver.core.minds import IMind
 from chatserver.core.moderation.actions import who_of
-from chatserver.core.moderation.errors import Klined
+from chatserver.core.moderation.errors import Klined, ModerationError
 from chatserver.core.moderation.records import KLINE, Ban
 from chatserver.core.moderation.state import Moderation
 from chatserver.core.moderation.store import IModerationStore
@@ -287,7 +287,19 @@ class ChatRealm:
         if not mind.joinsDefaultRoom:
             return user
         # The newcomer's door greets it; the room hears of it.
-        room = self.enter(user, self.config.defaultRoom, announceToSelf=False)
+        try:
+            room = self.enter(user, self.config.defaultRoom, announceToSelf=False)
+        except ModerationError as e:
+            # Banned from the default room (or kept out by its modes): the
+            # user is in the chat, in no room, and may join others.
+            log.info(
+                "{name} is kept out of {room}: {why}",
+                chat_event="rejected",
+                name=name,
+                room=self.config.defaultRoom,
+                why=e.reason,
+            )
+            return user
         user.current = room
         return user
 

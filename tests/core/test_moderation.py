@@ -593,3 +593,13 @@ def test_a_ban_that_ended_while_the_server_was_down_is_forgotten_at_load():
     result(again.moderation.load())
     assert again.moderation.bans("#dev", "ban") == []
     assert store.records == {}
+
+
+def test_who_is_banned_from_the_default_room_logs_in_to_no_room():
+    chat = realm()
+    alice, _ = login(chat, "alice")
+    alice.serverOperator = True
+    alice.ban("#hall", "bob")
+    bob, _ = login(chat, "bob")
+    assert bob.rooms == ()
+    assert bob.online
