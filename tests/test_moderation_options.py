@@ -21,7 +21,7 @@ def test_oper_takes_checkers_as_auth_does_and_the_server_asks_them():
 
 def test_a_bad_oper_checker_is_refused_in_one_line():
     options = tap.Options()
-    with pytest.raises(UsageError, match="^--oper: ") as caught:
+    with pytest.raises(UsageError, match=r"^--oper: ") as caught:
         options.parseOptions([*PORT, "--oper", "nonsense:x"])
     assert "\n" not in str(caught.value)
 
@@ -41,5 +41,5 @@ def test_operator_needs_auth():
 
 def test_operator_must_be_a_valid_name():
     options = tap.Options()
-    with pytest.raises(UsageError, match="^--operator: invalid name"):
+    with pytest.raises(UsageError, match=r"^--operator: invalid name"):
         options.parseOptions([*PORT, "--auth", "memory:a:b", "--operator", "a b"])
