@@ -603,3 +603,14 @@ def test_who_is_banned_from_the_default_room_logs_in_to_no_room():
     bob, _ = login(chat, "bob")
     assert bob.rooms == ()
     assert bob.online
+
+
+def test_asking_for_the_modes_keeps_the_rooms_invitations():
+    chat, (alice, _), _, _ = room_of_three()
+    dave, _ = login(chat, "dave")
+    alice.setModes("#dev", "+i", [])
+    alice.invite("dave", "#dev")
+    alice.setModes("#dev", "-i", [])
+    alice.modes("#dev")
+    alice.setModes("#dev", "+i", [])
+    dave.join("#dev")

@@ -48,7 +48,7 @@ from chatserver.core.moderation.errors import (
 from chatserver.core.moderation.masks import Who, parse_mask
 from chatserver.core.moderation.modes import RoomModes, parse_modes
 from chatserver.core.moderation.records import BAN, KLINE, MUTE, Ban, LogEntry
-from chatserver.core.moderation.roles import NAMES, OPERATOR, VOICE
+from chatserver.core.moderation.roles import OPERATOR, VOICE, prefix
 from chatwire.errors import NoSuchUser, NotInRoom
 from chatwire.names import check_name, check_room_name, name_key, room_key
 from chatwire.text import MAX_REASON_LENGTH, check_length, check_text
@@ -465,14 +465,14 @@ class ModerationActions:
         """
         check_room_name(room)
         key = room_key(room)
-        modes = self.realm.moderation.room(key).modes
+        state = self.realm.moderation.rooms.get(key)
+        modes = state.modes if state is not None else RoomModes()
         shown = RoomModes(
             modes.moderated, modes.inviteOnly, modes.topicLocked, modes.key, modes.limit
         )
         member = any(r.key == key for r in self.rooms)
         if shown.key and not (member or self.isRoomOperator(key)):
             shown.key = "*"
-        self.realm.moderation.forgetRoom(key)
         return shown
 
     def setModes(
@@ -567,8 +567,6 @@ class ModerationActions:
         @return: The members of C{room} with a role, by name, each with the
             prefix of its highest role (C{@}, C{+}).
         """
-        from chatserver.core.moderation.roles import prefix
-
         state = self.realm.moderation.rooms.get(room.key)
         if state is None:
             return {}
@@ -584,8 +582,6 @@ class ModerationActions:
         @return: The names of C{room}'s members, sorted as L{Room.names},
             each with the prefix of its role (C{@alice}, C{+bob}).
         """
-        from chatserver.core.moderation.roles import prefix
-
         roles = self.realm.moderation.rooms.get(room.key)
         if roles is None or not roles.roles:
             return room.names()
