@@ -603,6 +603,3 @@ def _join_changes(changes: list[str]) -> str:
             text += sign
         text += change[1]
     return text
-
-
-__all__ = ["NAMES", "ModerationActions", "who_of"]
