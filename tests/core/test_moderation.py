@@ -7,9 +7,12 @@ ends on a fake clock, their events, their log and their typed refusals
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 from twisted.internet.task import Clock
 from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
@@ -46,6 +49,10 @@ from chatserver.core.moderation.state import MODLOG_SIZE
 from chatserver.core.moderation.store import MemoryModerationStore
 from chatserver.core.realm import ChatRealm
 from chatserver.core.users import ChatUser
+from chatserver.doors.line.codec import MARKED, LineCodec
+from chatserver.doors.web.codec import WebCodec, split_messages
+from chatwire import lines
+from chatwire.errors import ChatError
 from tests.core.fakes import RecordingMind
 from tests.history.support import result
 
@@ -614,3 +621,19 @@ def test_asking_for_the_modes_keeps_the_rooms_invitations():
     alice.modes("#dev")
     alice.setModes("#dev", "+i", [])
     dave.join("#dev")
+
+
+@given(reason=st.text(max_size=60))
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+def test_any_kick_reason_is_refused_or_reads_back_the_same_on_every_door(reason):
+    _, (alice, _), _, _ = room_of_three()
+    try:
+        event = alice.kick("#dev", "bob", reason)
+    except ChatError:
+        return
+    said = f"kicked by alice: {event.reason}" if event.reason else "kicked by alice"
+    line = lines.parse(LineCodec("#hall").encode(event, MARKED))
+    assert line == lines.InRoom("#dev", lines.Left("bob", said))
+    (message,) = split_messages(WebCodec().encode(event, None))
+    assert json.loads(message)["reason"] == event.reason
+    assert event.reason == reason.strip()
