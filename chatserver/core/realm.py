@@ -479,9 +479,7 @@ class ChatRealm:
             )
         if room is None:
             room = self.rooms[roomKey] = Room(name, self.now())
-            if roomKey != room_key(
-                self.config.defaultRoom
-            ) and not self.moderation.hasOperators(roomKey):
+            if self._makesOperator(roomKey):
                 self.moderation.setRole(roomKey, user.key, "o", True)
         moderated = self.moderation.rooms.get(roomKey)
         if moderated is not None:
@@ -499,6 +497,19 @@ class ChatRealm:
         )
         self.tell(room, Joined(room.name, user.name), None if announceToSelf else user)
         return room
+
+    def _makesOperator(self, roomKey: str) -> bool:
+        """
+        @return: Whether who makes the room whose key is C{roomKey} becomes
+            its operator: unless it is the default room, it has operators
+            kept already, or this node is one of a cluster (where, until
+            the cluster shares moderation, each node would name its own).
+        """
+        return (
+            self.peers is None
+            and roomKey != room_key(self.config.defaultRoom)
+            and not self.moderation.hasOperators(roomKey)
+        )
 
     def leave(self, user: ChatUser, room: Room, notice: Parted | Kicked) -> None:
         """
