@@ -237,3 +237,11 @@ def test_moderation_messages_are_checked_like_the_others():
     with pytest.raises(BadMessage):
         parse_message('{"type": "kick", "room": "#dev"}')
     assert parse_message('{"type": "klines"}') == ("klines", {"type": "klines"})
+
+
+def test_the_room_message_gives_each_members_role():
+    server = ChatHarness(rate=0)
+    alice = web_login(server, "alice")
+    joined = sent(server, alice, {"type": "join", "room": "#dev"})
+    (state,) = [m for m in joined if m["type"] == "room"]
+    assert state["roles"] == {"alice": "@"}

@@ -63,9 +63,10 @@ POLICY = 1008
 DEFAULT_HISTORY_PAGE = 20
 
 
-def room_state(room: Room) -> dict[str, Any]:
+def room_state(room: Room, user: ChatUser) -> dict[str, Any]:
     """
-    @return: The C{room} message: what a member of C{room} needs to show it.
+    @return: The C{room} message: what a member of C{room} needs to show it,
+        as C{user} reads it.
     """
     return {
         "type": "room",
@@ -73,6 +74,7 @@ def room_state(room: Room) -> dict[str, Any]:
         "topic": room.topic,
         "topicSetter": room.topicSetter,
         "members": list(room.names()),
+        "roles": user.memberRoles(room),
     }
 
 
@@ -363,7 +365,7 @@ class WebSession:
         ]
         room = user.current
         if room is not None:
-            replies.append(room_state(room))
+            replies.append(room_state(room, user))
         self.send(*replies)
         if room is not None:
             user.replay(room)
@@ -411,7 +413,7 @@ def _msg(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
 
 def _join(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     room, new = user.join(m["room"], m.get("key", ""))
-    session.send(room_state(room))
+    session.send(room_state(room, user))
     if new:
         user.replay(room)
 
@@ -424,7 +426,7 @@ def _topic(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     if "text" in m:
         user.setTopic(m["text"], m.get("room"))
     else:
-        session.send(room_state(user.room(m.get("room"))))
+        session.send(room_state(user.room(m.get("room")), user))
 
 
 def _nick(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
