@@ -45,8 +45,9 @@ from chatserver.core.moderation.errors import (
     RoomFull,
     TargetNotInRoom,
 )
+from chatserver.core.moderation.records import Ban
 from chatserver.core.moderation.state import MODLOG_SIZE
-from chatserver.core.moderation.store import MemoryModerationStore
+from chatserver.core.moderation.store import MemoryModerationStore, StateRecord
 from chatserver.core.realm import ChatRealm
 from chatserver.core.users import ChatUser
 from chatserver.doors.line.codec import MARKED, LineCodec
@@ -637,3 +638,19 @@ def test_any_kick_reason_is_refused_or_reads_back_the_same_on_every_door(reason)
     (message,) = split_messages(WebCodec().encode(event, None))
     assert json.loads(message)["reason"] == event.reason
     assert event.reason == reason.strip()
+
+
+def test_an_unreadable_record_is_logged_and_skipped_at_load():
+    store = MemoryModerationStore()
+    store.putModeration(StateRecord("ban", "#dev", "a b", '{"kind": "ban"}'))
+    store.putModeration(
+        StateRecord(
+            "ban",
+            "#dev",
+            "bad mask",
+            Ban("ban", "a b", "alice", 0.0).toJSON(),
+        )
+    )
+    chat = realm(store=store)
+    result(chat.moderation.load())
+    assert chat.moderation.bans("#dev", "ban") == []

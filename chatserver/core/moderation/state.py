@@ -31,6 +31,7 @@ from chatserver.core.moderation.store import (
     MemoryModerationStore,
     StateRecord,
 )
+from chatwire.errors import ChatError
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -118,7 +119,7 @@ class Moderation:
         for record in records:
             try:
                 self._restoreOne(record)
-            except (ValueError, TypeError, KeyError) as e:
+            except (ValueError, TypeError, KeyError, ChatError) as e:
                 log.warn(
                     "Moderation record {kind} {scope} {key} is unreadable: {why}",
                     kind=record.kind,
