@@ -5,7 +5,7 @@ settings, the clock, and the limits that count across doors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from twisted.cred.checkers import ICredentialsChecker
@@ -27,6 +27,7 @@ from chatserver.limits.gate import AdmittingFactory, no_refusal
 from chatserver.limits.throttle import LoginThrottle, RegistrationRate
 from chatserver.metrics.counts import ChatCounts
 from chatserver.ops.reload import Reloader
+from chatwire.names import name_key
 
 if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode
@@ -58,6 +59,9 @@ class ChatServer:
         default).
 
     @param checkers: The C{--auth} checkers; none for an open server.
+    @param operCheckers: The C{--oper} checkers, which C{/oper} asks.
+    @param operators: The accounts that are server operators at login
+        (C{--operator}).
     """
 
     def __init__(
@@ -68,6 +72,8 @@ class ChatServer:
         history: HistoryStore | HistoryReader | None = None,
         *,
         doorOptions: Mapping[str, Any] | None = None,
+        operCheckers: list[ICredentialsChecker] | None = None,
+        operators: Iterable[str] = (),
     ) -> None:
         if clock is None:
             from twisted.internet import reactor
@@ -120,6 +126,10 @@ class ChatServer:
         )
         if self.cluster is not None:
             self.cluster.attach(self.realm)
+        self.realm.moderation.operCheckers = list(operCheckers or ())
+        self.realm.moderation.operatorAccounts = frozenset(
+            name_key(name) for name in operators
+        )
         open: list[ICredentialsChecker] = [AnyNameChecker()]
         if self.accounts is not None:
             self.realm.registry = self.accounts
@@ -160,7 +170,9 @@ class ChatServer:
         """
         if self.cluster is not None:
             self.cluster.start()
+        moderation = self.realm.moderation
         started = self.realm.history.start()
+        started.addCallback(lambda _: moderation.load())
         if self.accounts is not None:
             accounts = self.accounts
             started.addCallback(lambda _: accounts.start())
@@ -173,6 +185,7 @@ class ChatServer:
         """
         self.realm.shuttingDown = True
         closed = self.admission.shutdown()
+        self.realm.moderation.stop()
         closed.addCallback(lambda _: self.realm.history.stop())
         if self.accounts is not None:
             accounts = self.accounts

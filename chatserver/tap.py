@@ -42,8 +42,8 @@ from chatserver.ops.listeners import listening
 from chatserver.ops.reload import IReloadable, ReloadableFile, describe_error
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
-from chatwire.errors import InvalidRoomName, InvalidText
-from chatwire.names import check_room_name
+from chatwire.errors import InvalidName, InvalidRoomName, InvalidText
+from chatwire.names import check_name, check_room_name
 from chatwire.text import check_text
 
 if TYPE_CHECKING:
@@ -309,6 +309,8 @@ class Options(usage.Options, strcred.AuthOptionMixin):
     def __init__(self) -> None:
         super().__init__()
         self["exempt"] = []
+        self["oper"] = []
+        self["operator"] = []
         self.doors: list[IChatDoor] = []
         self._doorOptions: list[str] = []
         for door in find_doors():
@@ -402,7 +404,33 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             raise usage.UsageError(f"--exempt {network!r}: {e}") from None
         self["exempt"].append(network)
 
+    def opt_oper(self, description: str) -> None:
+        """
+        Credentials of server operators (for /oper NAME PASSWORD), apart
+        from accounts: a checker as --auth takes (memory:NAME:PASSWORD,
+        file:PATH, passwd:PATH); repeatable.
+        """
+        try:
+            checker = strcred.makeChecker(description)
+        except Exception as e:
+            raise usage.UsageError(f"--oper: {e}") from None
+        accept_bytes(checker)
+        self["oper"].append(checker)
+
+    def opt_operator(self, name: str) -> None:
+        """
+        An account that is a server operator when it logs in (with --auth);
+        repeatable.
+        """
+        try:
+            check_name(name)
+        except InvalidName as e:
+            raise usage.UsageError(f"--operator: {e.reason}") from None
+        self["operator"].append(name)
+
     def postOptions(self) -> None:
+        if self["operator"] and not self.get("credCheckers"):
+            raise usage.UsageError("--operator names an account: it needs --auth")
         if not any(self[door.name] for door in self.doors):
             for door in self.doors:
                 default = default_endpoint_of(door)
@@ -687,6 +715,8 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         checkers=options.checkers(),
         history=store,
         doorOptions=options.doorOptions(),
+        operCheckers=options["oper"],
+        operators=options["operator"],
     )
     _reloadables(options, server)
     if server.accounts is not None:

@@ -29,8 +29,10 @@ from chatserver.config import ChatConfig
 from chatserver.core.events import (
     AccountChanged,
     Acted,
+    BanChanged,
     ChatEvent,
     Joined,
+    Kicked,
     Parted,
     Quit,
     Renamed,
@@ -42,6 +44,11 @@ from chatserver.core.events import (
 )
 from chatserver.core.fanout import Fanout
 from chatserver.core.minds import IMind
+from chatserver.core.moderation.checks import who_of
+from chatserver.core.moderation.errors import Klined, ModerationError
+from chatserver.core.moderation.records import KLINE, Ban
+from chatserver.core.moderation.state import Moderation
+from chatserver.core.moderation.store import IModerationStore
 from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser, IChatUser
@@ -90,6 +97,9 @@ class ChatRealm:
     @ivar peers: The other nodes of the cluster, or L{None} for a single
         node.
     @ivar remote: The users logged in on other nodes, by name key.
+    @ivar moderation: Roles, modes, bans, mutes and klines (kept by the
+        history store when it is also an L{IModerationStore}, in memory
+        otherwise; in a cluster, each node's own for now).
 
     @param clock: The reactor's clock (a L{twisted.internet.task.Clock} in
         tests).
@@ -136,6 +146,9 @@ class ChatRealm:
         self.lastKeptId: int | None = None
         self._users: dict[str, ChatUser] = {}
         self.rooms: dict[str, Room] = {}
+        store = IModerationStore(history, None) if peers is None else None
+        self.moderation = Moderation(clock, store, keepRoles=accounts)
+        self.moderation.expired = self._expired
 
     def now(self) -> float:
         return self.clock.seconds()
@@ -270,6 +283,23 @@ class ChatRealm:
         if account is None and self.accounts:
             account = name
         user = ChatUser(self, name, mind, self.now(), account)
+        kline = self.moderation.matching("", KLINE, who_of(user))
+        if kline is not None:
+            if claimed and self.peers is not None:
+                self.peers.release(name)
+            log.info(
+                "{name} was refused: klined ({mask})",
+                chat_event="rejected",
+                name=name,
+                peer=mind.peer,
+                mask=kline.mask,
+            )
+            raise Klined(kline.reason)
+        if (
+            account is not None
+            and name_key(account) in self.moderation.operatorAccounts
+        ):
+            user.serverOperator = True
         self._users[user.key] = user
         if self.peers is not None:
             self.peers.loggedIn(user)
@@ -283,7 +313,19 @@ class ChatRealm:
         if not mind.joinsDefaultRoom:
             return user
         # The newcomer's door greets it; the room hears of it.
-        room = self.enter(user, self.config.defaultRoom, announceToSelf=False)
+        try:
+            room = self.enter(user, self.config.defaultRoom, announceToSelf=False)
+        except ModerationError as e:
+            # Banned from the default room (or kept out by its modes): the
+            # user is in the chat, in no room, and may join others.
+            log.info(
+                "{name} is kept out of {room}: {why}",
+                chat_event="rejected",
+                name=name,
+                room=self.config.defaultRoom,
+                why=e.reason,
+            )
+            return user
         user.current = room
         return user
 
@@ -306,6 +348,7 @@ class ChatRealm:
             self.peers.loggedOut(user, user.rooms, reason)
         for room in user.rooms:
             room.remove(user)
+            self.moderation.memberLeft(room.key, user.key)
             self._forgetIfEmpty(room)
         user.rooms = ()
         user.current = None
@@ -396,6 +439,7 @@ class ChatRealm:
         self._users[newKey] = user
         for room in user.rooms:
             room.renamed(user, oldKey)
+            self.moderation.renamed(room.key, oldKey, newKey)
         if self.peers is not None:
             self.peers.renamed(user, old)
         log.info(
@@ -461,15 +505,23 @@ class ChatRealm:
         """
         return self.rooms.get(room_key(name))
 
-    def enter(self, user: ChatUser, name: str, announceToSelf: bool = True) -> Room:
+    def enter(
+        self, user: ChatUser, name: str, announceToSelf: bool = True, key: str = ""
+    ) -> Room:
         """
         Put C{user} in the room called C{name}, creating it if needed, and
-        tell the room.
+        tell the room.  Who creates a room (but the default room) is its
+        operator, unless it has operators kept already.
 
+        @param key: The key the user gave (C{+k}).
         @raise TooManyRooms: If the user or the server has as many rooms as
             allowed.
+        @raise ModerationError: If the room's moderation refuses
+            (L{ChatUser.checkJoin}).
         """
         room = self.getRoom(name)
+        roomKey = room_key(name)
+        user.checkJoin(roomKey, room.name if room else name, key, len(room or ()))
         if room is None:
             check_room_name(name)
             isDefault = room_key(name) == room_key(self.config.defaultRoom)
@@ -484,7 +536,12 @@ class ChatRealm:
                 "/part one first"
             )
         if room is None:
-            room = self.rooms[room_key(name)] = Room(name, self.now())
+            room = self.rooms[roomKey] = Room(name, self.now())
+            if self._makesOperator(roomKey):
+                self.moderation.setRole(roomKey, user.key, "o", True)
+        moderated = self.moderation.rooms.get(roomKey)
+        if moderated is not None:
+            moderated.invited.discard(user.key)
         room.add(user)
         user.joined(room)
         self.fanout.joined(user, room)
@@ -499,28 +556,55 @@ class ChatRealm:
         self.tell(room, Joined(room.name, user.name), None if announceToSelf else user)
         return room
 
-    def leave(self, user: ChatUser, room: Room, notice: Parted) -> None:
+    def _makesOperator(self, roomKey: str) -> bool:
+        """
+        @return: Whether who makes the room whose key is C{roomKey} becomes
+            its operator: unless it is the default room, it has operators
+            kept already, or this node is one of a cluster (where, until
+            the cluster shares moderation, each node would name its own).
+        """
+        return (
+            self.peers is None
+            and roomKey != room_key(self.config.defaultRoom)
+            and not self.moderation.hasOperators(roomKey)
+        )
+
+    def leave(self, user: ChatUser, room: Room, notice: Parted | Kicked) -> None:
         """
         Take C{user} out of C{room}; the room, C{user} included, is told.
         """
         self.tell(room, notice)
         room.remove(user)
+        self.moderation.memberLeft(room.key, user.key)
         user.parted(room)
         self.fanout.parted(user, room)
+        reason = notice.reason
+        if isinstance(notice, Kicked):
+            reason = f"Kicked by {notice.actor}" + (f": {reason}" if reason else "")
         if self.peers is not None:
-            self.peers.parted(user, room, notice.reason)
+            self.peers.parted(user, room, reason)
         log.info(
             "{name} left {room} ({reason})",
             chat_event="part",
             name=user.name,
             room=room.name,
-            reason=notice.reason,
+            reason=reason,
         )
         self._forgetIfEmpty(room)
 
     def _forgetIfEmpty(self, room: Room) -> None:
         if not room.members and not room.remote and self.rooms.get(room.key) is room:
             del self.rooms[room.key]
+            self.moderation.forgetRoom(room.key)
+
+    def _expired(self, roomKey: str, ban: Ban) -> None:
+        """
+        A ban or a mute of the room whose key is C{roomKey} (or a kline)
+        ended by itself: the room is told.
+        """
+        room = self.rooms.get(roomKey) if roomKey else None
+        if room is not None:
+            self.tell(room, BanChanged(room.name, "", ban.kind, ban.mask, False))
 
     def forgetIfEmpty(self, room: Room) -> None:
         """

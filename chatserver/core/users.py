@@ -28,6 +28,7 @@ from chatserver.core.events import (
     Tags,
     TopicChanged,
 )
+from chatserver.core.moderation.actions import ModerationActions
 from chatserver.core.rooms import Room
 from chatserver.history.none import NoHistory
 from chatserver.history.search import SearchPage, SearchQuery, terms_of
@@ -110,7 +111,7 @@ class _Search:
 
 
 @implementer(IChatUser)
-class ChatUser:
+class ChatUser(ModerationActions):
     """
     One logged-in user, and everything a user can do.
 
@@ -124,6 +125,8 @@ class ChatUser:
     @ivar away: Why the user is away (IRC's C{AWAY}); empty when here.
     @ivar account: The account the user is logged in to, or L{None} for a
         guest.
+    @ivar serverOperator: Whether the user is a server operator (see
+        L{ModerationActions}, which holds the moderation operations).
     """
 
     __slots__ = (
@@ -163,6 +166,7 @@ class ChatUser:
         self.since = since
         self.online = True
         self.away = ""
+        self.serverOperator = False
         # The oldest history entry shown, per room key, for /history paging.
         self._cursors: dict[str, int] | None = None
         self._search: _Search | None = None
@@ -202,10 +206,13 @@ class ChatUser:
             raise NoSuchRoom(name)
         return room
 
-    def join(self, name: str) -> tuple[Room, bool]:
+    def join(self, name: str, key: str = "") -> tuple[Room, bool]:
         """
         Join the room called C{name}, creating it if needed, and make it the
-        current room; joining a room again only makes it current.
+        current room; joining a room again only makes it current.  The
+        room's moderation may refuse (L{ModerationActions.checkJoin}).
+
+        @param key: The room's key, if it has one (C{+k}).
 
         @return: The room, and whether the user joined it now (L{False}
             when already in it).
@@ -214,7 +221,7 @@ class ChatUser:
         if room is not None and room in self.rooms:
             self.current = room
             return room, False
-        room = self.realm.enter(self, name)
+        room = self.realm.enter(self, name, key=key)
         self.current = room
         return room, True
 
@@ -293,6 +300,7 @@ class ChatUser:
         """
         where = self._room(room)
         text = self._checkedText(text)
+        self.checkSpeak(where)
         tags = clean_tags(tags)
         event = self.realm.line(where, self, MESSAGE, text, notice=notice, tags=tags)
         self.realm.logMessage(self, where.name, text)
@@ -307,6 +315,7 @@ class ChatUser:
         """
         where = self._room(room)
         text = self._checkedText(text)
+        self.checkSpeak(where)
         tags = clean_tags(tags)
         event = self.realm.line(where, self, ACTION, text, tags=tags)
         self.realm.logMessage(self, where.name, f"* {text}")
@@ -348,6 +357,7 @@ class ChatUser:
         @return: As L{say}.
         """
         where = self._room(room)
+        self.checkTopic(where)
         text = check_length(check_text(text.strip()), MAX_TOPIC_LENGTH, "a topic")
         if shows_nothing(text):
             text = ""

@@ -48,7 +48,14 @@ text with C{history} as its external content, kept by triggers::
                            tokenize='unicode61 remove_diacritics 2')
 
 A file of an older version is indexed when it is first opened (FTS5's
-C{rebuild}: some seconds for a million lines, once).
+C{rebuild}: some seconds for a million lines, once).  Version 4 adds the
+moderation state (L{chatserver.core.moderation.store}: bans, mutes,
+klines, room modes and keys, roles of accounts), one row a record::
+
+    moderation(kind TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
+               value TEXT NOT NULL, PRIMARY KEY (kind, scope, key))
+
+written behind, in order, in the pool's one thread.
 """
 
 from __future__ import annotations
@@ -67,8 +74,10 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.task import LoopingCall, deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.moderation.store import IModerationStore, StateRecord
 from chatserver.history.paging import select_page
 from chatserver.history.search import SearchPage, SearchQuery, fts_query
 from chatserver.history.store import (
@@ -84,7 +93,7 @@ from chatwire.names import name_key
 
 log = Logger(namespace=LOG_NAMESPACE)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """
 The newest schema this module knows; a file with a newer one is refused.
 """
@@ -119,6 +128,10 @@ _SCHEMA_3 = (
         INSERT INTO history_fts (rowid, text) VALUES (new.id, new.text); END""",
     "INSERT INTO history_fts (history_fts) VALUES ('rebuild')",
 )
+
+_SCHEMA_4 = """CREATE TABLE IF NOT EXISTS moderation (
+    kind TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
+    value TEXT NOT NULL, PRIMARY KEY (kind, scope, key))"""
 
 _RAISE_MARK = "UPDATE id_mark SET high = max(high, ?)"
 
@@ -212,9 +225,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@implementer(IModerationStore)
 class SQLiteHistory:
     """
-    A L{HistoryStore} in an SQLite file.
+    A L{HistoryStore} in an SQLite file, which keeps the moderation state
+    too (an L{IModerationStore}).
 
     Ids come from one counter for all rooms, following the largest id in the
     file and the largest reserved (see the module's documentation).
@@ -292,6 +307,7 @@ class SQLiteHistory:
         self._trimFailing = False
         self._trimming: Deferred[None] | None = None
         self._trimCall: LoopingCall | None = None
+        self._stateWrite: Deferred[None] = defer.succeed(None)
 
     def _unavailable(self, reason: str) -> HistoryUnavailable:
         return HistoryUnavailable(
@@ -387,6 +403,8 @@ class SQLiteHistory:
             if version < 3:
                 for statement in _SCHEMA_3:
                     connection.execute(statement)
+            if version < 4:
+                connection.execute(_SCHEMA_4)
             # Written every time: this is what finds a file that cannot be
             # written (taking the write lock does not).
             connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -472,6 +490,7 @@ class SQLiteHistory:
             await self._trimming
         if self._writing is not None:
             await self._writing
+        await self._stateWrite
         if self._pending:
             await self._flush()
         if self._pending:
@@ -490,6 +509,58 @@ class SQLiteHistory:
             await giving.addErrback(lambda reason: None)
         pool.close()
         self._pool = None
+
+    # Moderation state (IModerationStore)
+
+    def loadModeration(self) -> Deferred[list[StateRecord]]:
+        """
+        @return: A L{Deferred} firing with every moderation record kept.
+        """
+        if self._pool is None:
+            return defer.fail(self._unavailable("the store is not started"))
+        rows: Deferred[list[tuple[str, str, str, str]]] = self._pool.runQuery(
+            "SELECT kind, scope, key, value FROM moderation"
+        )
+        return rows.addCallback(lambda found: [StateRecord(*row) for row in found])
+
+    def putModeration(self, record: StateRecord) -> None:
+        self._writeState(
+            "INSERT OR REPLACE INTO moderation VALUES (?, ?, ?, ?)",
+            (record.kind, record.scope, record.key, record.value),
+        )
+
+    def deleteModeration(self, kind: str, scope: str, key: str) -> None:
+        self._writeState(
+            "DELETE FROM moderation WHERE kind = ? AND scope = ? AND key = ?",
+            (kind, scope, key),
+        )
+
+    def _writeState(self, statement: str, arguments: tuple[str, ...]) -> None:
+        """
+        Write a change of the moderation state behind, after the changes
+        before it; a failure is logged (the state in memory holds).
+        """
+        pool = self._pool
+        if pool is None or self._stopping:
+            log.warn(
+                "Moderation change not kept: the history file is closed",
+                chat_event="error",
+            )
+            return
+
+        def failed(reason: Failure) -> None:
+            log.error(
+                "Keeping a moderation change in {path} failed: {why}",
+                chat_event="error",
+                path=self.path,
+                why=reason.getErrorMessage(),
+            )
+
+        def write(ignored: object) -> Deferred[None]:
+            written: Deferred[None] = pool.runOperation(statement, arguments)
+            return written.addErrback(failed)
+
+        self._stateWrite = self._stateWrite.addCallback(write)
 
     def append(
         self, roomKey: str, *, room: str, kind: str, sender: str, text: str, time: float

@@ -39,6 +39,7 @@ from chatserver.core.search import parse_search
 from chatserver.core.users import DEFAULT_SEARCH_PAGE, ChatUser
 from chatserver.doors import lifecycle
 from chatserver.doors.session import DoorSession, deliver_output
+from chatserver.doors.web import moderation
 from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
@@ -71,9 +72,10 @@ meanwhile would race it.
 """
 
 
-def room_state(room: Room) -> dict[str, Any]:
+def room_state(room: Room, user: ChatUser) -> dict[str, Any]:
     """
-    @return: The C{room} message: what a member of C{room} needs to show it.
+    @return: The C{room} message: what a member of C{room} needs to show it,
+        as C{user} reads it.
     """
     return {
         "type": "room",
@@ -81,6 +83,7 @@ def room_state(room: Room) -> dict[str, Any]:
         "topic": room.topic,
         "topicSetter": room.topicSetter,
         "members": list(room.names()),
+        "roles": user.memberRoles(room),
     }
 
 
@@ -315,8 +318,14 @@ class WebSession:
         lifecycle.log_rejected(self.peer, self.name, why)
         self.error(why, about)
 
-    def error(self, why: str, about: str | None = None) -> None:
-        self.send({"type": "error", "message": why, "about": about})
+    def error(
+        self, why: str, about: str | None = None, code: str | None = None
+    ) -> None:
+        message: dict[str, Any] = {"type": "error", "message": why, "about": about}
+        if code is not None:
+            # A moderation refusal's code (chatserver.core.moderation.errors).
+            message["code"] = code
+        self.send(message)
 
     # Input, paced
 
@@ -355,7 +364,7 @@ class WebSession:
         try:
             COMMANDS[kind](self, self.user, message)
         except ChatError as e:
-            self.error(e.reason, kind)
+            self.error(e.reason, kind, getattr(e, "code", None))
 
     # Logging in
 
@@ -428,7 +437,7 @@ class WebSession:
         ]
         room = user.current
         if room is not None:
-            replies.append(room_state(room))
+            replies.append(room_state(room, user))
         self.send(*replies)
         if room is not None:
             user.replay(room)
@@ -477,8 +486,8 @@ def _msg(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
 
 
 def _join(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
-    room, new = user.join(m["room"])
-    session.send(room_state(room))
+    room, new = user.join(m["room"], m.get("key", ""))
+    session.send(room_state(room, user))
     if new:
         user.replay(room)
 
@@ -491,7 +500,7 @@ def _topic(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     if "text" in m:
         user.setTopic(m["text"], m.get("room"))
     else:
-        session.send(room_state(user.room(m.get("room"))))
+        session.send(room_state(user.room(m.get("room")), user))
 
 
 def _nick(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
@@ -521,7 +530,14 @@ def _who(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
         session.send({"type": "members", "room": None, "members": everyone})
         return
     room, names = user.who(m.get("room"))
-    session.send({"type": "members", "room": room.name, "members": list(names)})
+    session.send(
+        {
+            "type": "members",
+            "room": room.name,
+            "members": list(names),
+            "roles": user.memberRoles(room),
+        }
+    )
 
 
 def _history(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
@@ -620,4 +636,5 @@ COMMANDS = {
     "history": _history,
     "search": _search,
     "quit": _quit,
+    **moderation.COMMANDS,
 }
