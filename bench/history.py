@@ -52,7 +52,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -81,8 +80,6 @@ FULL_GC_EVERY = 2.0
 # each as the store counts them), so the bound drops nothing.
 MEMORY_BOUND = 1 << 30
 TEXT = "line {n:08d} of the history fill, a few words of padding"
-# Whether the pager acknowledges at once (see Filler); --delayed-ack: not.
-QUICK_ACK = True
 # Nobody's name: a private line to it is answered with an error, in turn.
 SYNC = b"nobody-sync"
 
@@ -93,16 +90,8 @@ class Filler(asyncio.Protocol):
     discards what it gets, but for the answer it waits for.
     """
 
-    def __init__(self, name: str, quickAck: bool = False) -> None:
-        """
-        @param quickAck: Acknowledge what arrives at once (C{TCP_QUICKACK},
-            again after every read): the server does not set
-            C{TCP_NODELAY}, so an answer written in two turns of its
-            reactor would otherwise have its second part held by Nagle's
-            algorithm until our delayed acknowledgement (40 ms).
-        """
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.quickAck = quickAck
         self.buffer = b""
         self.waiting: tuple[tuple[bytes, ...], asyncio.Future[None]] | None = None
         self.errors: list[str] = []
@@ -113,9 +102,6 @@ class Filler(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        if self.quickAck and self.transport is not None:
-            sock = self.transport.get_extra_info("socket")
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         self.buffer += data
         *complete, self.buffer = self.buffer.split(b"\n")
         for line in complete:
@@ -148,11 +134,9 @@ class Filler(asyncio.Protocol):
             await asyncio.sleep(0.002)
 
 
-async def _connect(port: int, name: str, quickAck: bool = False) -> Filler:
+async def _connect(port: int, name: str) -> Filler:
     loop = asyncio.get_running_loop()
-    _, client = await loop.create_connection(
-        lambda: Filler(name, quickAck), "127.0.0.1", port
-    )
+    _, client = await loop.create_connection(lambda: Filler(name), "127.0.0.1", port)
     welcome = client.expect(b"=== Users ")
     client.write(name.encode() + b"\n")
     try:
@@ -240,7 +224,7 @@ async def _written(
 
 
 async def _pages(port: int, rooms: int, sample: int, seed: int) -> Metrics:
-    client = await _connect(port, "pager", quickAck=QUICK_ACK)
+    client = await _connect(port, "pager")
     chosen = random.Random(seed).sample(range(rooms), min(sample, rooms))
     joins: list[float] = []
     pages: list[float] = []
@@ -264,28 +248,170 @@ async def _pages(port: int, rooms: int, sample: int, seed: int) -> Metrics:
         client.write(f"/part #r{r}\n".encode())
     assert client.transport is not None
     client.transport.close()
-
-    def stats(values: list[float]) -> dict[str, float]:
-        values = sorted(values)
-
-        def rank(fraction: float) -> float:
-            return values[min(len(values) - 1, int(fraction * len(values)))]
-
-        return {
-            "p50": round(rank(0.50), 3),
-            "p99": round(rank(0.99), 3),
-            "max": round(values[-1], 3),
-            "count": len(values),
-        }
-
     everything = joins + pages
     return {
-        "replay": stats(joins),
-        "page": stats(pages),
-        "all": stats(everything),
+        "replay": _stats(joins),
+        "page": _stats(pages),
+        "all": _stats(everything),
         "errors": len(client.errors),
         "errorSamples": client.errors[:3],
     }
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    """
+    @return: The median, 95th and 99th percentiles, largest and count of
+        C{values} (milliseconds), each percentile a value measured.
+    """
+    values = sorted(values)
+
+    def rank(fraction: float) -> float:
+        return values[min(len(values) - 1, int(fraction * len(values)))]
+
+    return {
+        "p50": round(rank(0.50), 3),
+        "p95": round(rank(0.95), 3),
+        "p99": round(rank(0.99), 3),
+        "max": round(values[-1], 3),
+        "count": len(values),
+    }
+
+
+def search_queries(
+    lines: int, rooms: int, count: int, seed: int
+) -> dict[str, list[str]]:
+    """
+    The searches timed over the filled history, C{count} of each kind, chosen
+    with a fixed C{seed} among the fill's lines (L{TEXT}, numbered from 1):
+
+      - C{rare}: one line's number, a word found once in all rooms;
+      - C{prefix}: the first six digits of a number and C{*}, a prefix
+        found in a hundred lines;
+      - C{room}: C{padding}, in every line, in one room (C{#rN padding});
+      - C{common}: C{padding} and C{fill}, in every line of every room, so
+        the newest page of a million matches.
+    """
+    pick = random.Random(seed)
+    numbers = [pick.randint(1, lines) for _ in range(2 * count)]
+    return {
+        "rare": [f"/search {n:08d}" for n in numbers[:count]],
+        "prefix": [f"/search {n // 100:06d}*" for n in numbers[count:]],
+        "room": [f"/search #r{pick.randrange(rooms)} padding" for _ in range(count)],
+        "common": ["/search padding fill"] * count,
+    }
+
+
+async def _searches(
+    port: int, lines: int, rooms: int, count: int, seed: int
+) -> Metrics:
+    """
+    One client joins every room (a search looks in the rooms one is in),
+    then times each of L{search_queries}, from its command to the C{End of
+    search} line: p50, p95, p99 by kind and over all.
+    """
+    client = await _connect(port, "seeker")
+    for first in range(0, rooms, 100):
+        client.write(
+            "".join(
+                f"/join #r{r}\n" for r in range(first, min(rooms, first + 100))
+            ).encode()
+        )
+        synced = client.expect(b"no such user: " + SYNC)
+        client.write(b"/msg " + SYNC + b" x\n")
+        await asyncio.wait_for(synced, 120)
+    times: dict[str, list[float]] = {}
+    found: dict[str, int] = {}
+    for kind, queries in search_queries(lines, rooms, count, seed).items():
+        times[kind] = []
+        for query in queries:
+            done = client.expect(b"=== End of search")
+            t = time.perf_counter()
+            client.write(query.encode() + b"\n")
+            try:
+                await asyncio.wait_for(done, 60)
+            except TimeoutError:
+                raise RuntimeError(
+                    f"no end of search for {query!r} in 60 s"
+                    f" (errors: {client.errors[-3:]})"
+                ) from None
+            times[kind].append((time.perf_counter() - t) * 1000)
+        found[kind] = len(queries)
+    assert client.transport is not None
+    client.transport.close()
+    out: Metrics = {kind: _stats(values) for kind, values in times.items()}
+    out["all"] = _stats([v for values in times.values() for v in values])
+    out["errors"] = len(client.errors)
+    out["errorSamples"] = client.errors[:3]
+    return out
+
+
+async def _paced_fill(
+    port: int, rooms: int, rate: int, seconds: float, start: int
+) -> Metrics:
+    """
+    L{FILLERS} connections send C{rate} lines a second in all into the
+    fill's rooms for C{seconds}, every 10 ms their share, then one line to
+    the room C{#busyend} that nothing else is said in.
+
+    @return: How many lines were sent, and at what rate they were sent.
+    """
+    clients = [await _connect(port, f"busy{i}") for i in range(FILLERS)]
+    tick = 0.01
+    perTick = max(1, round(rate * tick / FILLERS))
+    n = start
+    t0 = time.monotonic()
+    ticks = 0
+    while time.monotonic() - t0 < seconds:
+        for index, client in enumerate(clients):
+            room = (ticks * FILLERS + index) % rooms
+            chunk = [f"/join #r{room}\n"]
+            for _ in range(perTick):
+                n += 1
+                chunk.append(TEXT.format(n=n) + "\n")
+            client.write("".join(chunk).encode())
+        ticks += 1
+        # Keep to the schedule: behind it, send the next tick at once.
+        await asyncio.sleep(max(0.0, t0 + ticks * tick - time.monotonic()))
+    sent = time.monotonic() - t0
+    clients[0].write(b"/join #busyend\nthe last line of the busy fill\n")
+    for client in clients:
+        done = client.expect(b"no such user: " + SYNC)
+        client.write(b"/msg " + SYNC + b" x\n")
+        await asyncio.wait_for(done, 600)
+    answered = time.monotonic() - t0
+    for client in clients:
+        assert client.transport is not None
+        client.transport.close()
+    return {
+        "lines": n - start,
+        "sentSeconds": round(sent, 2),
+        "answeredSeconds": round(answered, 2),
+        "sentPerSecond": round((n - start) / sent),
+        "answeredPerSecond": round((n - start) / answered),
+        "errors": sum(len(c.errors) for c in clients),
+        "t0": t0,
+    }
+
+
+def _busy_kept(path: str, t0: float, timeout: float = 600) -> float:
+    """
+    @return: Seconds from C{t0} until the SQLite file at C{path} holds the
+        busy fill's last line (the only line of C{#busyend}).
+    """
+    while time.monotonic() - t0 < timeout:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = connection.execute(
+                "SELECT 1 FROM history WHERE room_key = '#busyend' LIMIT 1"
+            ).fetchone()
+        except sqlite3.OperationalError:
+            row = None
+        finally:
+            connection.close()
+        if row is not None:
+            return time.monotonic() - t0
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} did not get the busy fill's last line in {timeout} s")
 
 
 def _load(server: Server, lag: str, users: int, seconds: float) -> Metrics:
@@ -324,6 +450,69 @@ def _load(server: Server, lag: str, users: int, seconds: float) -> Metrics:
         "longestGcMs": stalls["longestGcMs"],
         "longestGcGeneration": stalls["longestGcGeneration"],
         "stalls10ms": stalls["stalls10ms"],
+    }
+
+
+def _busy(
+    server: Server,
+    lag: str,
+    options: argparse.Namespace,
+    sqlitePath: str | None,
+) -> Metrics:
+    """
+    The fill and the load at once: C{--users} users of the compiled
+    generator in the default room, 2 of them sending C{--busy-probe} lines a
+    second each (the latency probe), while L{_paced_fill} sends
+    C{--busy-rate} lines a second into the fill's rooms for C{--seconds}.
+    For SQLite, the lines are kept when the file holds the fill's last line.
+    """
+    from bench.cloadgen import CLoad
+    from bench.run import CHECK_EVERY, COUNTING_RCVLOWAT
+
+    load = CLoad(
+        server.port,
+        options.users,
+        2,
+        {"duration": options.seconds, "rate": options.busy_probe, "window": 0},
+        drainTimeout=30,
+        checkEvery=CHECK_EVERY,
+        rcvlowat=COUNTING_RCVLOWAT,
+    )
+    try:
+        load.settled()
+        cpu0, t0 = server.cpu(), time.monotonic()
+        load.go()
+        fill = asyncio.run(
+            _paced_fill(
+                server.port,
+                options.rooms,
+                options.busy_rate,
+                options.seconds,
+                options.lines + 1_000_000,
+            )
+        )
+        drained = load.result()
+        t1 = time.monotonic()
+        cpu = server.cpu() - cpu0
+    finally:
+        load.close()
+    fillStarted = fill.pop("t0")
+    if sqlitePath is not None:
+        kept = _busy_kept(sqlitePath, fillStarted)
+        fill["keptSeconds"] = round(kept, 2)
+        fill["keptPerSecond"] = round(fill["lines"] / kept)
+    stalls = read(lag, t0, t1)
+    return {
+        "fill": fill,
+        "users": options.users,
+        "deliveries": drained["delivered"],
+        "expected": drained["expected"],
+        "lost": drained["lost"],
+        "p50": drained["p50"],
+        "p99": drained["p99"],
+        "max": drained["max"],
+        "serverCpu": round(cpu / (t1 - t0), 2),
+        "maxStallMs": round(float(stalls["maxStallMs"] or 0), 2),
     }
 
 
@@ -374,8 +563,22 @@ def one_store(store: str, options: argparse.Namespace, tmp: str) -> Metrics:
             out["pages"] = asyncio.run(
                 _pages(server.port, options.rooms, options.page_rooms, seed=24)
             )
+            if options.searches:
+                out["search"] = asyncio.run(
+                    _searches(
+                        server.port,
+                        options.lines,
+                        options.rooms,
+                        options.searches,
+                        seed=24,
+                    )
+                )
         if options.users:
             out["load"] = _load(server, lag, options.users, options.seconds)
+            if options.busy_rate:
+                out["busy"] = _busy(
+                    server, lag, options, path if store == "sqlite" else None
+                )
     finally:
         server.stop()
     if store == "sqlite":
@@ -392,11 +595,20 @@ def _trim(path: str, lag: str, options: argparse.Namespace) -> Metrics:
     before = _size_mb(path)
     keep = min(TRIM_TO, options.lines // options.rooms // 10)
     extra = (*_options("sqlite", path, options), "--history-max", str(keep))
+    # What the rooms keep: the fill's, the default room where the load
+    # talked, and the busy fill's last room.
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        (expected,) = connection.execute(
+            "SELECT sum(min(n, ?)) FROM"
+            " (SELECT count(*) AS n FROM history GROUP BY room_key)",
+            (keep,),
+        ).fetchone()
+    finally:
+        connection.close()
     server = Server("ours", extra, lagFile=lag)
     try:
         t0 = time.monotonic()
-        # The fill's rooms, and the default room where the load talked.
-        expected = keep * (options.rooms + 1)
         while True:
             # A new connection each time: one kept open could go on reading
             # the file as it was.
@@ -600,6 +812,19 @@ ROWS: list[tuple[str, tuple[str, ...], int]] = [
     ("load: longest reactor stall (ms)", ("load", "maxStallMs"), 2),
     ("load: longest garbage collection (ms)", ("load", "longestGcMs"), 2),
     ("load: stalls of 10 ms or more", ("load", "stalls10ms"), 0),
+    ("search: a rare word, p95 (ms)", ("search", "rare", "p95"), 2),
+    ("search: a prefix of 100 lines, p95 (ms)", ("search", "prefix", "p95"), 2),
+    ("search: a word in all of one room, p95 (ms)", ("search", "room", "p95"), 2),
+    ("search: words in every line, p95 (ms)", ("search", "common", "p95"), 2),
+    ("search: all kinds, p95 (ms)", ("search", "all", "p95"), 2),
+    ("search: all kinds, max (ms)", ("search", "all", "max"), 2),
+    ("busy: lines sent per second", ("busy", "fill", "sentPerSecond"), 0),
+    ("busy: lines kept per second (SQLite)", ("busy", "fill", "keptPerSecond"), 0),
+    ("busy: delivery latency p50 (ms)", ("busy", "p50"), 2),
+    ("busy: delivery latency p99 (ms)", ("busy", "p99"), 2),
+    ("busy: lost deliveries", ("busy", "lost"), 0),
+    ("busy: server CPU (cores)", ("busy", "serverCpu"), 2),
+    ("busy: longest reactor stall (ms)", ("busy", "maxStallMs"), 2),
 ]
 
 
@@ -649,7 +874,15 @@ def section(document: Metrics) -> str:
         f"{o['users']:,} users of the compiled generator in `#lobby`, 2 "
         f"sending 200 lines/s each for {o['seconds']:g} s (issue 15's scale "
         "scenario) on the filled server; the stall is the longest the "
-        "reactor ran nothing else while they sent.",
+        "reactor ran nothing else while they sent.  Search: one client in "
+        f"every room times {o.get('searches', 0)} searches of each kind "
+        "(`bench.history.search_queries`: a rare word, a prefix found in 100 "
+        "lines, a word in every line of one room, words in every line of "
+        "every room), from its command to the `End of search` line.  Busy: "
+        f"the load again, its 2 senders at {o.get('busy_probe', 0):g} lines/s "
+        f"each, while {FILLERS} connections send {o.get('busy_rate', 0):,} "
+        "lines/s into the rooms; *kept* is when the SQLite file holds the "
+        "last of them.",
         "",
         "| | " + " | ".join(f"`--history {s}`" for s in stores) + " |",
         "|---|" + "---:|" * len(stores),
@@ -664,20 +897,22 @@ def section(document: Metrics) -> str:
     for s in stores:
         if s == "none":
             continue
-        p99 = _ratio(runs, s, ("load", "p99"))
-        fill = _ratio(runs, s, ("fill", "linesPerSecond"))
+        ratios = {
+            "load p99": _ratio(runs, s, ("load", "p99")),
+            "busy p99": _ratio(runs, s, ("busy", "p99")),
+            "fill rate": _ratio(runs, s, ("fill", "linesPerSecond")),
+        }
         lines.append(
-            f"- `{s}` against `none`, same run: load p99 "
-            + (
-                f"{_median(p99):.2f}x (per run {', '.join(f'{v:.2f}' for v in p99)})"
-                if p99
-                else "n/a"
-            )
-            + "; fill rate "
-            + (
-                f"{_median(fill):.2f}x (per run {', '.join(f'{v:.2f}' for v in fill)})"
-                if fill
-                else "n/a"
+            f"- `{s}` against `none`, same run: "
+            + "; ".join(
+                f"{name} "
+                + (
+                    f"{_median(values):.2f}x (per run "
+                    f"{', '.join(f'{v:.2f}' for v in values)})"
+                    if values
+                    else "n/a"
+                )
+                for name, values in ratios.items()
             )
             + "."
         )
@@ -799,6 +1034,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument(
+        "--searches",
+        type=int,
+        default=50,
+        help="searches of each kind timed over the filled history (0: none)",
+    )
+    parser.add_argument(
+        "--busy-rate",
+        type=int,
+        default=20_000,
+        help="lines a second sent into the rooms while the load runs again "
+        "(0: no such phase)",
+    )
+    parser.add_argument(
+        "--busy-probe",
+        type=float,
+        default=20.0,
+        help="lines a second each of the load's 2 senders sends meanwhile",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="the tests' smoke size: 1 run, 5,000 lines in 50 rooms, 20 "
@@ -846,6 +1100,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.quick:
         options.runs, options.lines, options.rooms = 1, 5000, 50
         options.page_rooms, options.users, options.seconds = 20, 20, 1.0
+        options.searches, options.busy_rate = 3, 2000
         options.no_report = True
     stores = options.stores.split(",")
     unknown = [s for s in stores if s not in STORES]

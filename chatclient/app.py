@@ -21,6 +21,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 
 from chatclient import config
+from chatclient.attention import Notifier, notify_send
 from chatclient.model import ChatModel
 from chatclient.network import (
     EndpointMaker,
@@ -58,6 +59,7 @@ class Options:
     theme: str = "light"
     geometry: str = "900x560"
     rooms: tuple[str, ...] = ()
+    privates: tuple[str, ...] = ()
     rememberedName: str = ""
     scale: float | None = None
 
@@ -166,6 +168,7 @@ def parse_arguments(argv: Sequence[str]) -> Options:
         theme=args.theme,
         geometry=remembered.geometry,
         rooms=tuple(remembered.rooms),
+        privates=tuple(remembered.privates),
         rememberedName=remembered.name,
         scale=args.scale,
     )
@@ -183,7 +186,13 @@ class ChatClient:
         options: Options,
         makeEndpoint: EndpointMaker | None = None,
         retryPolicy: RetryPolicy | None = None,
+        *,
+        notify: Notifier | None = None,
     ) -> None:
+        """
+        @param notify: Shows a desktop notification; by default
+            C{notify-send}, where it is installed.
+        """
         self.root = root
         self.options = options
         self.model = ChatModel(clock, options.scrollback)
@@ -206,8 +215,10 @@ class ChatClient:
             theme=options.theme,
             geometry=options.geometry,
             scale=options.scale,
+            notify=notify_send() if notify is None else notify,
         )
         self.session.wantedRooms = list(options.rooms)
+        self.model.restorePrivates(options.privates)
         if not options.name and options.rememberedName:
             self.window.nameVar.set(options.rememberedName)
         self._closing: defer.Deferred[None] | None = None
@@ -218,6 +229,22 @@ class ChatClient:
         """
         if self.options.name:
             self.window.submit()
+
+    def remembered(self) -> config.Remembered:
+        """
+        @return: What to remember for the next start.
+        """
+        window, options = self.window, self.options
+        return config.Remembered(
+            host=window.hostVar.get().strip() or options.host,
+            port=self.session.connection.port or options.port,
+            name=self.session.wantedName or window.nameVar.get().strip(),
+            tls=window.tlsVar.get(),
+            theme=options.theme,
+            geometry=window.unscaledSize(),
+            rooms=list(self.model.roomNames() or self.session.wantedRooms),
+            privates=self.model.privateNames(),
+        )
 
     def close(self) -> defer.Deferred[None]:
         """
@@ -250,23 +277,12 @@ def prepare(options: Options, reactor: Any) -> ChatClient:
     tksupport.install(root)
 
     def goodbye() -> defer.Deferred[None]:
-        window = client.window
-        rooms = client.model.roomNames() or client.session.wantedRooms
-        config.save(
-            config.Remembered(
-                host=window.hostVar.get().strip() or options.host,
-                port=client.session.connection.port or options.port,
-                name=client.session.wantedName or window.nameVar.get().strip(),
-                tls=window.tlsVar.get(),
-                theme=options.theme,
-                geometry=window.unscaledSize(),
-                rooms=list(rooms),
-            )
-        )
+        config.save(client.remembered())
         root.withdraw()
 
         def destroy(_: object) -> None:
             tksupport.uninstall()
+            client.window.alerts.close()
             root.destroy()
 
         return client.close().addCallback(destroy)

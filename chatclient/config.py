@@ -1,6 +1,7 @@
 """
 What the client remembers between runs: the window's size, the last host,
-port and name, the rooms it was in and the theme, in
+port and name, the rooms it was in, its private conversations and the
+theme, in
 C{$XDG_CONFIG_HOME/chatclient/config.json} (C{~/.config/chatclient/} when
 C{XDG_CONFIG_HOME} is not set).  No password is ever written.
 """
@@ -22,6 +23,7 @@ class Remembered:
     theme: str = "light"
     geometry: str = "900x560"
     rooms: list[str] = field(default_factory=list)
+    privates: list[str] = field(default_factory=list)
 
 
 def config_path() -> Path:
@@ -44,6 +46,10 @@ def load(path: Path | None = None) -> Remembered:
         return Remembered()
     if remembered.theme not in ("light", "dark"):
         remembered.theme = "light"
+    for listed in ("rooms", "privates"):
+        names = getattr(remembered, listed)
+        if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            setattr(remembered, listed, [])
     return remembered
 
 

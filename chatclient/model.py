@@ -34,6 +34,7 @@ from zope.interface import Interface
 
 from chatclient.search import Hit, Search
 from chatwire import lines
+from chatwire.errors import NoSuchUser
 from chatwire.names import name_key, room_key
 
 #: Name colours, readable on a white background; each name always gets the
@@ -86,6 +87,59 @@ class Part:
 
     text: str
     name: str = ""
+    link: bool = False
+
+
+#: An http or https URL in a line: nothing else is ever a link.
+_URL = re.compile(r"(?<![\w/.+-])https?://[^\s<>\"'`]+", re.IGNORECASE)
+
+#: What a URL in prose does not end with.
+_TRAILING = ".,;:!?'\")]}"
+
+
+def find_links(text: str) -> list[tuple[int, int]]:
+    """
+    Find the http and https URLs in C{text}, without the punctuation that
+    ends the sentence around them (a closing bracket is kept when the URL
+    opened one).
+
+    @return: The start and end of each, in order.
+    """
+    found = []
+    for match in _URL.finditer(text):
+        start, end = match.span()
+        while end > start and text[end - 1] in _TRAILING:
+            closing = text[end - 1]
+            opening = {")": "(", "]": "[", "}": "{"}.get(closing)
+            url = text[start:end]
+            if opening is not None and url.count(opening) >= url.count(closing):
+                break
+            end -= 1
+        if text.find("://", start) + 3 < end:
+            found.append((start, end))
+    return found
+
+
+def linked(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    """
+    @return: C{parts} with each URL in a piece of text (not a name) cut out
+        as a piece of its own, marked as a link.
+    """
+    result: list[Part] = []
+    for part in parts:
+        spans = [] if part.name else find_links(part.text)
+        if not spans:
+            result.append(part)
+            continue
+        position = 0
+        for start, end in spans:
+            if start > position:
+                result.append(Part(part.text[position:start]))
+            result.append(Part(part.text[start:end], link=True))
+            position = end
+        if position < len(part.text):
+            result.append(Part(part.text[position:]))
+    return tuple(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +169,16 @@ class ViewLine:
 def render(event: lines.Event, own: bool = False) -> tuple[str, tuple[Part, ...]]:
     """
     Split a server event into styled pieces that read exactly as the server
-    line does (C{event.format()}), with the names picked out.
+    line does (C{event.format()}), with the names and the links picked out.
 
     @param own: Whether the event is the reader's own chat line.
     @return: The kind of line (one of L{KINDS}) and its pieces.
     """
+    kind, parts = _render(event, own)
+    return kind, linked(parts)
+
+
+def _render(event: lines.Event, own: bool) -> tuple[str, tuple[Part, ...]]:
     match event:
         case lines.Message(sender, text):
             return ("own" if own else "message"), (
@@ -371,6 +430,12 @@ class IChatView(Interface):
         Set the window's title.
         """
 
+    def attention(conversation: Conversation, line: ViewLine) -> None:
+        """
+        Ask for the reader's attention (the window is not focused): C{line}
+        in C{conversation} mentions the reader or is a private line.
+        """
+
     def showStatus(status: Status) -> None:
         """
         Set the status line.
@@ -440,6 +505,13 @@ class ChatModel:
         self._roomsIncoming: list[lines.RoomEntry] = []
         self._swallow: dict[str, int] = {}
         self._whereExpected = False
+        # Logged in again: the greeting (welcome, message of the day, who
+        # is here) was shown the first time and is not shown again.
+        self._greeting = self._everLoggedIn = False
+        self._roomsChanged = False
+        # Private lines sent and not yet confirmed by the server: the key
+        # and name of the recipient, and the text.
+        self._privateSent: deque[tuple[str, str, str]] = deque(maxlen=100)
         self.search = Search()
         self._seeking: tuple[Conversation, Hit, int] | None = None
         self.send: Callable[[str], object] = lambda line: None
@@ -702,6 +774,8 @@ class ChatModel:
         """
         self.ownName = name
         self._whereExpected = False
+        self._greeting, self._everLoggedIn = self._everLoggedIn, True
+        self._privateSent.clear()
         self._swallow.clear()
         self._roomsExpected = 0
         for conversation in self.conversations.values():
@@ -727,6 +801,11 @@ class ChatModel:
             self.view.showPassword(name)
 
     def showLogin(self) -> None:
+        """
+        Show the connect form (the reader left, or has not logged in yet):
+        the next login is a new one, greeted in full.
+        """
+        self._everLoggedIn = False
         if self.view is not None:
             self.view.showLogin("")
 
@@ -781,9 +860,19 @@ class ChatModel:
                 conversation = self._nameHome(event.room)
                 conversation.members = {name_key(n): n for n in event.line.names}
                 self._membersChanged(conversation)
+                self._roomMembers(conversation)
+                if self._greeting:
+                    self._greeting = False
+                    self._add(
+                        conversation,
+                        ViewLine(self.stamp(), "notice", (Part("Reconnected."),)),
+                        False,
+                    )
                 self.onHome()
                 return
             self._inRoom(conversation, event.line)
+            return
+        if self._greeted(event) or self._privateAnswer(event):
             return
         match event:
             case lines.History() | lines.HistoryEnd():
@@ -792,7 +881,7 @@ class ChatModel:
                 self._readElsewhere(target, unread)
             case lines.UnreadFrom():
                 pass  # where the unread lines of a replay begin: not shown
-            case lines.PrivateIn(sender) | lines.PrivateOut(sender):
+            case lines.PrivateIn(sender):
                 conversation = self.openPrivate(sender)
                 self._live(conversation, event)
             case lines.Renamed(old, new):
@@ -834,11 +923,120 @@ class ChatModel:
         self._tabsChanged = self._titleChanged = True
         self._schedule()
 
+    def _greeted(self, event: lines.Event) -> bool:
+        """
+        Whether C{event} is part of the greeting of a login again, which
+        is not shown again (what it says is kept).
+        """
+        if not self._greeting:
+            return False
+        match event:
+            case lines.Welcome() | lines.Info():
+                return True
+            case lines.UserList(names):
+                self.home.members = {name_key(n): n for n in names}
+                self._membersChanged(self.home)
+                return True
+            case lines.TopicIs(topic):
+                self.home.topic = topic
+                if self.view is not None:
+                    self.view.showTopic(self.home)
+                return True
+        return False
+
+    def _privateAnswer(self, event: lines.Event) -> bool:
+        """
+        Whether C{event} answers a private line the reader sent (its copy,
+        or that nobody of that name is online), now shown.
+        """
+        match event:
+            case lines.PrivateOut(recipient):
+                self._delivered(recipient)
+                self._live(self.openPrivate(recipient), event)
+                return True
+            case lines.Error(text):
+                return self._undelivered(text)
+        return False
+
     def _showRooms(self) -> None:
         self.rooms, self._roomsExpected = self._roomsIncoming, 0
         self._roomsIncoming = []
+        self._roomsChanged = False
         if self.view is not None:
             self.view.showRooms(self.rooms)
+
+    def _roomMembers(self, conversation: Conversation, count: int = -1) -> None:
+        """
+        The members (or topic) of a room the reader is in changed: its row
+        in the rooms panel follows, without asking the server.
+
+        @param count: How many are in it, if not its members (C{0}: the
+            row goes).
+        """
+        if conversation.kind != ROOM or not conversation.name:
+            return
+        if count < 0:
+            count = len(conversation.members)
+        rows = [r for r in self.rooms if room_key(r.room) != conversation.key]
+        if count:
+            row = lines.RoomEntry(conversation.name, count, conversation.topic)
+            rows.append(row)
+        rows.sort(key=lambda r: room_key(r.room))
+        if rows != self.rooms:
+            self.rooms = rows
+            self._roomsChanged = True
+            self._schedule()
+
+    def sentPrivate(self, name: str, text: str) -> None:
+        """
+        The session sent C{text} to C{name} privately: the server confirms
+        it with the line as sent, or says there is no such user.
+        """
+        self._privateSent.append((name_key(name), name, text))
+
+    def _delivered(self, recipient: str) -> None:
+        key = name_key(recipient)
+        for index, (sentTo, _, _) in enumerate(self._privateSent):
+            if sentTo == key:
+                del self._privateSent[index]
+                return
+
+    def _undelivered(self, error: str) -> bool:
+        """
+        Whether C{error} is the answer to a private line sent to someone
+        who is not online; then say which line was not sent, in the
+        private conversation it was typed for.
+        """
+        prefix = str(NoSuchUser(""))
+        if not error.startswith(prefix):
+            return False
+        missing = name_key(error[len(prefix) :])
+        found = [i for i, sent in enumerate(self._privateSent) if sent[0] == missing]
+        if not found:
+            return False
+        key, name, text = self._privateSent[found[0]]
+        del self._privateSent[found[0]]
+        conversation = self.conversations.get(key)
+        if conversation is None or conversation.hidden:
+            conversation = self.selected
+        words = f"!!! Not sent: {name} is not online. Your line was: {text}"
+        self._add(conversation, ViewLine(self.stamp(), "error", (Part(words),)), False)
+        return True
+
+    def privateNames(self) -> list[str]:
+        """
+        @return: The people the reader has a private tab with, in tab order.
+        """
+        return [c.name for c in self.tabs() if c.kind == PRIVATE]
+
+    def restorePrivates(self, names: Sequence[str]) -> None:
+        """
+        Open a private tab with each of C{names} (after a restart), without
+        selecting any.
+        """
+        for name in names:
+            if name.strip():
+                self.openPrivate(name.strip())
 
     def _swallowed(self, conversation: Conversation) -> bool:
         count = self._swallow.get(conversation.key, 0)
@@ -913,6 +1111,8 @@ class ChatModel:
                     self.select(conversation)
             case lines.Left() if own:
                 conversation.joined = False
+                others = set(conversation.members) - {self._ownKey}
+                self._roomMembers(conversation, len(others))
                 conversation.members.clear()
                 self._tabsChanged = self._usersChanged = True
                 self._add(conversation, self._line(line), False)
@@ -930,17 +1130,21 @@ class ChatModel:
             case lines.UserList(names):
                 conversation.members = {name_key(n): n for n in names}
                 self._membersChanged(conversation)
+                self._roomMembers(conversation)
                 self._add(conversation, self._line(line), False)
             case lines.Joined(name):
                 conversation.members[name_key(name)] = name
                 self._membersChanged(conversation)
+                self._roomMembers(conversation)
                 self._add(conversation, self._line(line), False)
             case lines.Left(name):
                 conversation.members.pop(name_key(name), None)
                 self._membersChanged(conversation)
+                self._roomMembers(conversation)
                 self._add(conversation, self._line(line), False)
             case lines.TopicSet(_, topic) | lines.TopicIs(topic):
                 conversation.topic = topic
+                self._roomMembers(conversation)
                 if self.view is not None:
                     self.view.showTopic(conversation)
                 if isinstance(line, lines.TopicSet):
@@ -987,12 +1191,17 @@ class ChatModel:
         """
         key = name_key(name)
         shown = False
-        for conversation in self.conversations.values():
+        for conversation in list(self.conversations.values()):
             if key in conversation.members:
                 del conversation.members[key]
                 self._membersChanged(conversation)
+                self._roomMembers(conversation)
                 self._add(conversation, self._line(event), False)
                 shown = True
+        private = self.conversations.get(key)
+        if private is not None and private.kind == PRIVATE:
+            # The private tab says so too: a line typed there now fails.
+            self._add(private, self._line(event), False)
         if not shown:
             self._add(self.home, self._line(event), False)
 
@@ -1017,8 +1226,13 @@ class ChatModel:
         line = ViewLine(self.stamp(), kind, parts, mention)
         counts = isinstance(event, _CHAT) and not own
         self._add(conversation, line, counts)
-        if counts and mention and not (conversation is self.selected and self.focused):
+        wanted = mention or (counts and conversation.kind == PRIVATE)
+        if not (counts and wanted):
+            return
+        if not (conversation is self.selected and self.focused):
             conversation.mention = True
+        if not self.focused and self.view is not None:
+            self.view.attention(conversation, line)
 
     def _historyEnd(self, conversation: Conversation, count: int) -> None:
         entries, conversation.replay = conversation.replay, []
@@ -1053,7 +1267,9 @@ class ChatModel:
             else:
                 conversation.gapAt = None
             return
-        if not count:
+        if not count or (not batch and conversation.hadLines):
+            # Nothing new since the lines shown: the "live" separator shown
+            # before still holds.
             return
         start = len(conversation.lines) + len(conversation.pending)
         for line in batch:
@@ -1158,6 +1374,9 @@ class ChatModel:
                 view.showUsers(self.userNames())
             if self._titleChanged or self._tabsChanged:
                 view.showTitle(self.title)
+            if self._roomsChanged:
+                view.showRooms(self.rooms)
+        self._roomsChanged = False
         self._tabsChanged = self._usersChanged = self._titleChanged = False
         if self.pending:
             self._schedule()

@@ -65,6 +65,8 @@ class ChatSession:
         model.onHome = self._rejoin
         self._password = ""
         self._passwordFor: tuple[str, int, bool, str] = ("", 0, False, "")
+        # Register the name once logged in (the connect form's choice).
+        self._register = False
         self.loggedIn = False
         # What the server waits for ("name", "password" or "": nothing, or
         # our answer is on its way), and what we sent it last.
@@ -95,13 +97,26 @@ class ChatSession:
     # What the user does
 
     def connect(
-        self, host: str, port: int, name: str, password: str = "", tls: bool = False
+        self,
+        host: str,
+        port: int,
+        name: str,
+        password: str = "",
+        tls: bool = False,
+        *,
+        register: bool = False,
     ) -> None:
         """
         Log in to C{host:port} as C{name} (with C{password}, if the server
         asks for one), reusing the open connection when it goes to the same
         place.
+
+        @param register: Whether to make C{name} an account with
+            C{password} once logged in as a guest (C{/register}, on a server
+            with C{--accounts}); a name the server asks the password of is
+            an account already.
         """
+        self._register = register and bool(password)
         connection = self.connection
         sameServer = (host, port, tls) == (
             connection.host,
@@ -162,6 +177,9 @@ class ChatSession:
         for line in routed:
             if not self.connection.sendText(line):
                 return "not connected, nothing was sent"
+            private = _private_line(line)
+            if private is not None:
+                self.model.sentPrivate(*private)
         if outgoing.echo is not None and target.kind != PRIVATE:
             assert isinstance(outgoing.echo, (lines.Message, lines.Action))
             self.model.echo(outgoing.echo)
@@ -350,7 +368,10 @@ class ChatSession:
                 else:
                     self.model.showLogin()
             case lines.Prompt(field) if field == lines.Prompt.PASSWORD:
-                # Not shown in the chat view: the form asks for it.
+                # Not shown in the chat view: the form asks for it.  The
+                # name is an account already (or the server registers it
+                # with this very answer, --require-account).
+                self._register = False
                 self._awaiting, self._answered = "password", ""
                 self._answerPassword()
             case lines.Welcome(_, name):
@@ -360,6 +381,10 @@ class ChatSession:
                 self.model.loggedIn(name)
                 self.model.addEvent(event)
                 self.model.expectWhere()
+                if self._register:
+                    self._register = False
+                    # Never echoed: the server answers with an Info line.
+                    self.connection.sendText(f"/register {self._password}")
                 self.connection.sendText("/where")
                 # The rooms panel lists the rooms from the start.
                 self.connection.sendText("/rooms")
@@ -465,3 +490,20 @@ class ChatSession:
         if self._countdown is not None and self._countdown.running:
             self._countdown.stop()
         self._countdown = None
+
+
+def _private_line(line: str) -> tuple[str, str] | None:
+    """
+    @return: The recipient and text of C{line} if it is a private line
+        (C{/msg NAME TEXT}), else L{None}.
+    """
+    try:
+        parsed = parse_input(line)
+    except InvalidText:
+        return None
+    if parsed is None or isinstance(parsed, Chat) or parsed.name != "msg":
+        return None
+    name, _, text = parsed.args.partition(" ")
+    if not (name and text) or name.startswith("#"):
+        return None
+    return name, text

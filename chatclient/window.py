@@ -10,27 +10,38 @@ and in the chat view.
 
 from __future__ import annotations
 
+import contextlib
 import tkinter as tk
-from collections.abc import Sequence
+import webbrowser
+from collections.abc import Callable, Sequence
 from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
 from zope.interface import implementer
 
+from chatclient.attention import Attention, Notifier
 from chatclient.entry import InputHistory, NameCompleter
 from chatclient.model import (
-    PALETTE,
     ChatModel,
     Conversation,
     IChatView,
     Status,
     ViewLine,
     colour_index,
+    find_links,
     render,
 )
 from chatclient.search import Hit, Search
 from chatclient.session import ChatSession
+from chatclient.theme import (
+    LINE_COLOURS,
+    NAME_COLOURS,
+    STATUS_COLOURS_BY_THEME,
+    apply_scale,
+    apply_theme,
+    screen_scale,
+)
 from chatwire import lines
 
 #: How each kind of line looks, in each palette: Text tag options (a
@@ -48,191 +59,6 @@ KIND_STYLES: dict[str, dict[str, str]] = {
     "notice": {"foreground": "notice", "font": "italic"},
     "separator": {"foreground": "separator", "justify": "center"},
 }
-
-#: Line colours readable on each palette's panel (contrast of at least
-#: 4.5:1, checked by the tests).
-LINE_COLOURS: dict[str, dict[str, str]] = {
-    "light": {
-        "own": "#34495e",
-        "action": "#6c3483",
-        "private": "#7b1fa2",
-        "join": "#1e8449",
-        "leave": "#a04000",
-        "rename": "#2471a3",
-        "info": "#5d6d7e",
-        "error": "#c0392b",
-        "notice": "#616a74",
-        "separator": "#2471a3",
-    },
-    "dark": {
-        "own": "#c8d3e6",
-        "action": "#d2a8ff",
-        "private": "#f0a8e0",
-        "join": "#7ee2a8",
-        "leave": "#ffab70",
-        "rename": "#79c0ff",
-        "info": "#a9b4c4",
-        "error": "#ff7b72",
-        "notice": "#a9b1bd",
-        "separator": "#79c0ff",
-    },
-}
-
-#: Name colours on the dark palette's panel, in the order of
-#: L{chatclient.model.PALETTE} (which is for the light one).
-DARK_NAMES = (
-    "#ff8a80",  # red
-    "#82b1ff",  # blue
-    "#69f0ae",  # green
-    "#d7a6ff",  # purple
-    "#ffb86c",  # orange
-    "#64dfc8",  # teal
-    "#f1d36b",  # mustard
-    "#9ecbff",  # navy
-    "#ff8fc8",  # pink
-    "#d7b59a",  # brown
-    "#5fe0f0",  # cyan
-    "#b8c4d4",  # slate
-)
-
-NAME_COLOURS: dict[str, tuple[str, ...]] = {"light": PALETTE, "dark": DARK_NAMES}
-
-STATUS_COLOURS_BY_THEME: dict[str, dict[str, str]] = {
-    "light": {
-        "info": "#34495e",
-        "ok": "#17703a",
-        "warning": "#8a5c00",
-        "error": "#c0392b",
-    },
-    "dark": {
-        "info": "#a9b4c4",
-        "ok": "#7ee2a8",
-        "warning": "#f1d36b",
-        "error": "#ff7b72",
-    },
-}
-STATUS_COLOURS = STATUS_COLOURS_BY_THEME["light"]
-
-#: Our theme's two palettes.
-PALETTES: dict[str, dict[str, str]] = {
-    "light": {
-        "bg": "#f4f5f7",
-        "panel": "#ffffff",
-        "fg": "#1d2330",
-        "muted": "#667085",
-        "accent": "#2f6fed",
-        "border": "#d9dde5",
-        "select": "#dbe6fd",
-        "mention": "#fff2a8",
-        "history": "#8a94a6",
-        "accentActive": "#2458c4",
-    },
-    "dark": {
-        "bg": "#1e2127",
-        "panel": "#282c34",
-        "fg": "#e6e9ef",
-        "muted": "#8b93a1",
-        "accent": "#5b8def",
-        "border": "#3a3f4b",
-        "select": "#34466b",
-        "mention": "#5c4b00",
-        "history": "#7d8594",
-        "accentActive": "#4a7bd8",
-    },
-}
-
-
-def screen_scale(root: tk.Misc) -> float:
-    """
-    @return: How much larger than a 96 DPI screen to draw, from what the X
-        server (or the X resources' C{Xft.dpi}) says an inch is: 1.0 at 96
-        DPI or less, 2.0 at 192.
-    """
-    try:
-        dpi = float(root.winfo_fpixels("1i"))
-    except (tk.TclError, ValueError):
-        return 1.0
-    return max(1.0, round(dpi / 96.0 * 4) / 4)
-
-
-def apply_scale(root: tk.Misc, scale: float) -> None:
-    """
-    Draw at C{scale}: fonts are sized in points, so setting Tk's points per
-    pixel scales every font; padding and sizes in pixels are scaled by the
-    window with L{ChatWindow.px}.
-    """
-    root.tk.call("tk", "scaling", 96.0 * scale / 72.0)
-
-
-def apply_theme(root: tk.Misc, theme: str, scale: float = 1.0) -> dict[str, str]:
-    """
-    Style every ttk widget with our theme in C{theme}'s palette, its
-    padding scaled by C{scale}.
-
-    @return: The palette.
-    """
-
-    def px(*sizes: int) -> tuple[int, ...] | int:
-        scaled = tuple(round(size * scale) for size in sizes)
-        return scaled[0] if len(scaled) == 1 else scaled
-
-    colours = PALETTES[theme]
-    style = ttk.Style(root)
-    style.theme_use("clam")
-    bg, panel, fg = colours["bg"], colours["panel"], colours["fg"]
-    border, muted, accent = colours["border"], colours["muted"], colours["accent"]
-    style.configure(".", background=bg, foreground=fg, fieldbackground=panel)
-    style.configure(".", bordercolor=border, focuscolor=accent, troughcolor=bg)
-    style.configure(".", lightcolor=bg, darkcolor=bg, insertcolor=fg)
-    style.configure(".", selectbackground=colours["select"], selectforeground=fg)
-    style.configure("TFrame", background=bg)
-    style.configure("TLabel", background=bg, foreground=fg)
-    style.configure("Topic.TLabel", background=panel, foreground=muted)
-    style.configure("TEntry", fieldbackground=panel, foreground=fg, padding=px(6))
-    style.configure("TEntry", lightcolor=border, darkcolor=border)
-    style.map("TEntry", lightcolor=[("focus", accent)], darkcolor=[("focus", accent)])
-    style.configure("TButton", padding=px(12, 5), background=panel, foreground=fg)
-    style.configure("TButton", lightcolor=panel, darkcolor=panel)
-    style.map("TButton", background=[("active", colours["select"])])
-    style.configure("Accent.TButton", background=accent, foreground="#ffffff")
-    style.configure("Accent.TButton", lightcolor=accent, darkcolor=accent)
-    style.map("Accent.TButton", background=[("active", colours["accentActive"])])
-    style.configure("TNotebook", background=bg, borderwidth=0, tabmargins=px(0))
-    style.configure("TNotebook", lightcolor=border, darkcolor=border)
-    style.configure("TNotebook.Tab", padding=px(14, 6), background=bg, foreground=muted)
-    style.configure("TNotebook.Tab", lightcolor=bg, darkcolor=bg)
-    style.map(
-        "TNotebook.Tab",
-        background=[("selected", panel)],
-        foreground=[("selected", fg)],
-        lightcolor=[("selected", accent)],
-    )
-    style.configure("Treeview", background=panel, fieldbackground=panel, foreground=fg)
-    style.configure("Treeview", rowheight=px(22), borderwidth=0)
-    style.configure("Treeview", lightcolor=border, darkcolor=border)
-    style.map(
-        "Treeview",
-        background=[("selected", colours["select"])],
-        foreground=[("selected", fg)],
-    )
-    style.configure("Treeview.Heading", background=bg, foreground=muted)
-    style.configure("Treeview.Heading", relief="flat", padding=px(4, 3))
-    style.configure("Treeview.Heading", lightcolor=bg, darkcolor=bg)
-    style.map("Treeview.Heading", background=[("active", colours["select"])])
-    for orient in ("Vertical", "Horizontal"):
-        name = f"{orient}.TScrollbar"
-        style.configure(name, background=colours["border"], troughcolor=panel)
-        style.configure(name, arrowcolor=muted, bordercolor=panel)
-        style.configure(name, lightcolor=colours["border"], darkcolor=border)
-        style.configure(name, arrowsize=px(12))
-    style.configure("TCheckbutton", background=bg, foreground=fg)
-    style.configure("TCheckbutton", indicatorbackground=panel)
-    style.map("TCheckbutton", background=[("active", bg)])
-    style.configure("TPanedwindow", background=bg)
-    style.configure("Sash", sashthickness=px(6), gripcount=0)
-    style.configure("TSeparator", background=border)
-    root.configure(background=bg)  # type: ignore[call-arg]
-    return colours
 
 
 @implementer(IChatView)
@@ -264,6 +90,8 @@ class ChatWindow:
         theme: str = "light",
         geometry: str = "900x560",
         scale: float | None = None,
+        notify: Notifier | None = None,
+        openURL: Callable[[str], object] = webbrowser.open,
     ) -> None:
         """
         @param tls: Whether the TLS box starts ticked.
@@ -272,8 +100,13 @@ class ChatWindow:
         @param scale: How much larger than at 96 DPI to draw (fonts,
             padding, the default size); L{None} for what the screen says
             (L{screen_scale}).
+        @param notify: Shows a desktop notification (a summary, a body), or
+            L{None} for none.
+        @param openURL: Opens an http or https link in the browser.
         """
         self.root = root
+        self.openURL = openURL
+        self.alerts = Attention(root, notify)
         self.model = model
         self.session = session
         self.history = InputHistory()
@@ -289,14 +122,16 @@ class ChatWindow:
         self.statusColours = STATUS_COLOURS_BY_THEME[theme]
         self.views: dict[int, tuple[ttk.Frame, ttk.Label, tk.Text, Conversation]] = {}
         self._showing: list[int] = []
+        self._hangs: dict[str, set[str]] = {}
         #: Whether each view (by conversation id) keeps to its end.
         self.following: dict[int, bool] = {}
         self._fonts()
         self._buildStatus()
         self._buildForm(host, port, name, tls, trust)
         self._buildChat()
-        root.bind("<FocusIn>", lambda e: model.setFocused(True), add="+")
+        root.bind("<FocusIn>", self._focusIn, add="+")
         root.bind("<FocusOut>", lambda e: model.setFocused(False), add="+")
+        self._bindKeys()
         self.showLogin("")
         model.attach(self)
 
@@ -328,13 +163,17 @@ class ChatWindow:
     # Building
 
     def _buildStatus(self) -> None:
-        bar = ttk.Frame(self.root, padding=(self.px(6), self.px(3)))
+        bar = self.statusBar = ttk.Frame(self.root, padding=(self.px(6), self.px(3)))
         bar.pack(side="bottom", fill="x")
+        bar.columnconfigure(0, weight=1)
         self.status = ttk.Label(bar, anchor="w")
-        self.status.pack(side="left", fill="x", expand=True)
+        self.status.grid(row=0, column=0, sticky="ew")
         self.reconnectButton = ttk.Button(
             bar, text="Reconnect now", command=self.session.reconnectNow
         )
+        # The bar is as tall as the button from the start, so that nothing
+        # moves when the button shows.
+        bar.rowconfigure(0, minsize=self.reconnectButton.winfo_reqheight())
         ttk.Separator(self.root).pack(side="bottom", fill="x")
 
     def _buildForm(
@@ -390,11 +229,22 @@ class ChatWindow:
             form, text=f"trusting {trusted}", foreground=self.statusColours["info"]
         )
         self.trustLabel.grid(row=6, column=1, columnspan=2, sticky="w", padx=self.px(8))
+        # Registers the name with the password once logged in (--accounts).
+        self.registerVar = tk.BooleanVar(form, False)
+        self.registerBox = ttk.Checkbutton(
+            form,
+            text="Create account (register this name with the password)",
+            variable=self.registerVar,
+            command=self._registerToggled,
+        )
+        self.registerBox.grid(
+            row=7, column=1, columnspan=2, sticky="w", padx=self.px(8)
+        )
         self.connectButton = ttk.Button(
             form, text="Connect", style="Accent.TButton", command=self.submit
         )
         self.connectButton.grid(
-            row=7, column=1, sticky="w", padx=self.px(8), pady=(self.px(12), self.px(0))
+            row=8, column=1, sticky="w", padx=self.px(8), pady=(self.px(12), self.px(0))
         )
 
     def _passwordRow(self) -> tuple[tk.Widget, ...]:
@@ -419,6 +269,10 @@ class ChatWindow:
 
         self.notebook = ttk.Notebook(panes)
         self.notebook.bind("<<NotebookTabChanged>>", self._tabChanged)
+        # A click on a tab gives the input back; so does typing while the
+        # tabs have the focus.
+        self.notebook.bind("<ButtonRelease-1>", self._toInput, add="+")
+        self.notebook.bind("<Key>", self._typedOnTabs, add="+")
         panes.add(self.notebook, weight=4)
 
         right = ttk.Frame(panes, padding=(self.px(6), self.px(4)))
@@ -432,13 +286,14 @@ class ChatWindow:
             activestyle="none",
             font=self.font,
             borderwidth=0,
-            highlightthickness=0,
             background=colours["panel"],
             foreground=colours["fg"],
             selectbackground=colours["select"],
+            **self._focusRing(),
         )
         self.users.pack(fill="both", expand=True, pady=(self.px(4), self.px(8)))
         self.users.bind("<Double-1>", self._privateWithSelected)
+        self.users.bind("<Return>", self._privateWithSelected)
         self.roomsLabel = ttk.Label(right, text="Rooms", font="TkHeadingFont")
         self.roomsLabel.pack(anchor="w")
         self.roomsTree = ttk.Treeview(
@@ -453,9 +308,11 @@ class ChatWindow:
         self.roomsTree.pack(fill="both", expand=True, pady=(self.px(4), self.px(0)))
         self.roomsTree.bind("<Double-1>", self._joinSelectedRoom)
         self.roomsTree.bind("<Return>", self._joinSelectedRoom)
-        ttk.Button(right, text="Refresh rooms", command=self._refreshRooms).pack(
-            anchor="w", pady=(self.px(4), self.px(0))
+        self.roomsTree.bind("<FocusIn>", self._focusFirstRoom, add="+")
+        self.refreshButton = ttk.Button(
+            right, text="Refresh rooms", command=self._refreshRooms
         )
+        self.refreshButton.pack(anchor="w", pady=(self.px(4), self.px(0)))
         panes.add(right, weight=1)
 
         self.entry = entry = ttk.Entry(row, font=self.font)
@@ -467,11 +324,15 @@ class ChatWindow:
         entry.bind("<Up>", self._historyUp)
         entry.bind("<Down>", self._historyDown)
         entry.bind("<Tab>", self._complete)
+        # Shift+Tab is the focus order's own (ISO_Left_Tab on X11), never
+        # completion.
         entry.bind("<KeyPress>", lambda e: self.completer.reset())
         self.closeButton = ttk.Button(row, text="Close tab", command=self.closeTab)
         self.closeButton.pack(side="left", padx=(self.px(6), self.px(0)))
         self.root.bind("<Control-w>", lambda e: self.closeTab())
         self.root.bind("<Control-f>", self.openSearch)
+        for widget in (entry, self.notebook, self.users, self.roomsTree):
+            self._takeKeys(widget)
 
     def _buildSearch(self, chat: ttk.Frame, panes: ttk.PanedWindow) -> None:
         """
@@ -569,12 +430,15 @@ class ChatWindow:
             padx=self.px(8),
             pady=self.px(6),
             undo=False,
-            highlightthickness=0,
+            # In the focus order, though read-only: the keys scroll it.
+            takefocus=1,
             borderwidth=0,
             cursor="arrow",
             background=colours["panel"],
             foreground=colours["fg"],
+            **self._focusRing(),
         )
+        self._takeKeys(text)
         scroll = ttk.Scrollbar(frame, orient="vertical", command=text.yview)
 
         key = id(conversation)
@@ -617,8 +481,13 @@ class ChatWindow:
         text.tag_configure("history", foreground=colours["history"])
         text.tag_configure("mention", background=colours["mention"])
         text.tag_configure("found", background=colours["select"])
+        text.tag_configure("link", foreground=colours["link"], underline=True)
+        text.tag_bind("link", "<Enter>", lambda e: text.configure(cursor="hand2"))
+        text.tag_bind("link", "<Leave>", lambda e: text.configure(cursor="arrow"))
+        text.tag_bind("link", "<ButtonRelease-1>", lambda e: self._openLink(text))
         text.tag_raise("history")
         text.tag_raise("mention")
+        text.tag_raise("link")
         self.views[id(conversation)] = (frame, topic, text, conversation)
 
     def _following(self, conversation: Conversation, text: tk.Text) -> bool:
@@ -674,6 +543,102 @@ class ChatWindow:
     def _refreshRooms(self) -> None:
         self.session.send("/rooms")
 
+    # The keyboard
+
+    def _focusRing(self) -> dict[str, Any]:
+        """
+        @return: The options that show a classic Tk widget has the focus.
+        """
+        colours = self.colours
+        return {
+            "highlightthickness": self.px(2),
+            "highlightcolor": colours["accent"],
+            "highlightbackground": colours["panel"],
+        }
+
+    def _takeKeys(self, widget: tk.Misc) -> None:
+        """
+        Let C{widget} switch tabs with Ctrl+Tab, Ctrl+Shift+Tab and
+        Alt+1..9 before its own bindings see the keys.
+        """
+        widget.bindtags(("ChatKeys", *widget.bindtags()))
+
+    def _bindKeys(self) -> None:
+        bind = self.root.bind_class
+        bind("ChatKeys", "<Control-Tab>", lambda e: self.switchTab(1))
+        bind("ChatKeys", "<Control-Shift-Tab>", lambda e: self.switchTab(-1))
+        with contextlib.suppress(tk.TclError):  # X11's Shift+Tab; not elsewhere
+            bind("ChatKeys", "<Control-ISO_Left_Tab>", lambda e: self.switchTab(-1))
+        for number in range(1, 10):
+            bind("ChatKeys", f"<Alt-Key-{number}>", self._showTabKey(number - 1))
+
+    def _showTabKey(self, index: int) -> Callable[[object], str]:
+        return lambda event: self.showTab(index)
+
+    def switchTab(self, step: int) -> str:
+        """
+        Select the tab C{step} tabs after the selected one (before it, for
+        a negative step), round the ends; the input follows.
+        """
+        tabs = self.model.tabs()
+        if tabs:
+            try:
+                now = tabs.index(self.model.selected)
+            except ValueError:
+                now = 0
+            self.model.select(tabs[(now + step) % len(tabs)])
+            self.model.flush()
+        self.entry.focus_set()
+        return "break"
+
+    def showTab(self, index: int) -> str:
+        """
+        Select the tab at C{index} (0 for the first), if there is one.
+        """
+        tabs = self.model.tabs()
+        if 0 <= index < len(tabs):
+            self.model.select(tabs[index])
+            self.model.flush()
+        self.entry.focus_set()
+        return "break"
+
+    def _toInput(self, event: object = None) -> None:
+        if self.chat.winfo_ismapped():
+            self.entry.focus_set()
+
+    def _typedOnTabs(self, event: Any) -> str | None:
+        if event.char and event.char.isprintable() and not event.state & 0x4:
+            self.entry.focus_set()
+            self.entry.insert("insert", event.char)
+            return "break"
+        return None
+
+    def _focusFirstRoom(self, event: object = None) -> None:
+        tree = self.roomsTree
+        children = tree.get_children()
+        if children and not tree.focus():
+            tree.focus(children[0])
+
+    def _focusIn(self, event: object = None) -> None:
+        self.model.setFocused(True)
+        self.alerts.clear()
+
+    def attention(self, conversation: Conversation, line: ViewLine) -> None:
+        where = conversation.name or "chat"
+        if conversation.kind == "private":
+            summary = f"{conversation.name} (private)"
+        else:
+            summary = f"Mentioned in {where}"
+        self.alerts.want(summary, line.text)
+
+    def _openLink(self, text: tk.Text) -> None:
+        found = text.tag_prevrange("link", "current + 1c")
+        if not found:
+            return
+        url = text.get(*found)
+        if find_links(url) == [(0, len(url))]:
+            self.openURL(url)
+
     # Actions
 
     def submit(self, event: object = None) -> str:
@@ -700,8 +665,21 @@ class ChatWindow:
         if any(problems.values()):
             return "break"
         password = self.passwordVar.get()
-        self.session.connect(host, port, name, password, self.tlsVar.get())
+        register = self.registerVar.get()
+        if register and not password:
+            self.formErrors["password"].configure(
+                text="choose a password for the account"
+            )
+            return "break"
+        self.session.connect(
+            host, port, name, password, self.tlsVar.get(), register=register
+        )
         return "break"
+
+    def _registerToggled(self) -> None:
+        if self.registerVar.get():
+            self._showPasswordRow()
+            self.formEntries["password"].focus_set()
 
     def sendInput(self, event: object = None) -> str:
         """
@@ -735,12 +713,29 @@ class ChatWindow:
         text, cursor = self.entry.get(), self.entry.index("insert")
         completed = self.completer.complete(text, cursor, self.model.userNames())
         if completed is None:
+            # Nothing to complete: Tab moves on, as everywhere else.
+            following = self.entry.tk_focusNext()
+            if following is not None:
+                following.focus_set()
             return "break"
         return self._setInput(*completed)
 
     # IChatView
 
-    def _chunks(self, batch: Sequence[ViewLine]) -> list[object]:
+    def _hang(self, text: tk.Text, stamp: str) -> str:
+        """
+        @return: The tag that makes a line's wrapped rows start under its
+            text, after its time C{stamp} (made the first time it is used).
+        """
+        width = self.font.measure(f"{stamp} ")
+        tag = f"hang{width}"
+        if tag not in self._hangs.setdefault(str(text), set()):
+            text.tag_configure(tag, lmargin2=width)
+            text.tag_lower(tag)
+            self._hangs[str(text)].add(tag)
+        return tag
+
+    def _chunks(self, text: tk.Text, batch: Sequence[ViewLine]) -> list[object]:
         chunks: list[object] = []
         for line in batch:
             tags: tuple[str, ...] = (line.kind,)
@@ -748,10 +743,14 @@ class ChatWindow:
                 tags += ("mention",)
             if line.history:
                 tags += ("history",)
-            chunks += [f"{line.time} ", ("time", *tags[1:])]
+            hang = self._hang(text, line.time)
+            chunks += [f"{line.time} ", ("time", hang, *tags[1:])]
+            tags += (hang,)
             for part in line.parts:
                 if part.name and not line.history:
                     chunks += [part.text, (*tags, f"name{colour_index(part.name)}")]
+                elif part.link:
+                    chunks += [part.text, (*tags, "link")]
                 else:
                     chunks += [part.text, tags]
             chunks += ["\n", tags]
@@ -764,7 +763,7 @@ class ChatWindow:
         following = self._following(conversation, text)
         top = int(text.index("@0,0").split(".")[0])
         text.configure(state="normal")
-        text.insert("end", *self._chunks(batch))  # type: ignore[arg-type]
+        text.insert("end", *self._chunks(text, batch))  # type: ignore[arg-type]
         if trim:
             text.delete("1.0", f"{trim + 1}.0")
         text.configure(state="disabled")
@@ -780,7 +779,7 @@ class ChatWindow:
         top = int(text.index("@0,0").split(".")[0])
         following = self._following(conversation, text) and index > 0
         text.configure(state="normal")
-        text.insert(f"{index + 1}.0", *self._chunks(batch))  # type: ignore[arg-type]
+        text.insert(f"{index + 1}.0", *self._chunks(text, batch))  # type: ignore[arg-type]
         text.configure(state="disabled")
         if following:
             text.yview_moveto(1.0)
@@ -865,9 +864,9 @@ class ChatWindow:
             foreground=self.statusColours.get(status.level, self.colours["fg"]),
         )
         if status.canReconnect:
-            self.reconnectButton.pack(side="right")
+            self.reconnectButton.grid(row=0, column=1, sticky="e")
         else:
-            self.reconnectButton.pack_forget()
+            self.reconnectButton.grid_remove()
 
     def showLogin(self, error: str, field: str = "name") -> None:
         self.chat.pack_forget()

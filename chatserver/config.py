@@ -64,6 +64,11 @@ class ChatConfig:
         name and process id.
     @ivar clusterPasswordFile: A file whose first line is the cluster's
         Redis password (it wins over the URL's), or empty.
+    @ivar accounts: Where accounts users register themselves are kept
+        (C{memory}, C{sqlite:PATH}, C{redis} in a cluster), or empty for
+        none.
+    @ivar registration: Whether users may register accounts.
+    @ivar requireAccount: Whether every user must log in to an account.
     """
 
     serverName: str = "chat"
@@ -94,3 +99,6 @@ class ChatConfig:
     cluster: str = ""
     clusterPasswordFile: str = ""
     nodeName: str = ""
+    accounts: str = ""
+    registration: bool = True
+    requireAccount: bool = False

@@ -5,7 +5,7 @@ settings, the clock, and the limits that count across doors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from twisted.cred.checkers import ICredentialsChecker
@@ -13,6 +13,9 @@ from twisted.cred.portal import Portal
 from twisted.internet import defer
 from twisted.internet.interfaces import IProtocolFactory, IReactorTime
 
+from chatserver.accounts.checker import AccountsChecker
+from chatserver.accounts.registry import Accounts
+from chatserver.accounts.spec import make_accounts_store
 from chatserver.auth.checkers import AnyNameChecker, wants_password
 from chatserver.config import ChatConfig
 from chatserver.core.realm import ChatRealm
@@ -21,8 +24,10 @@ from chatserver.limits.addresses import AddressLimits, parse_network
 from chatserver.limits.admission import Admission
 from chatserver.limits.flow import TokenBucket
 from chatserver.limits.gate import AdmittingFactory, no_refusal
-from chatserver.limits.throttle import LoginThrottle
+from chatserver.limits.throttle import LoginThrottle, RegistrationRate
 from chatserver.metrics.counts import ChatCounts
+from chatserver.ops.reload import Reloader
+from chatwire.names import name_key
 
 if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode
@@ -39,16 +44,24 @@ class ChatServer:
     @ivar portal: Where every login goes: over the C{--auth} checkers, or
         over L{AnyNameChecker} for an open server.
     @ivar passwords: Whether logging in needs a password.
+    @ivar accounts: The accounts users register themselves
+        (C{--accounts}), or L{None}.
     @ivar admission: The open connections and the limits on opening more.
     @ivar loginThrottle: Slows down failed logins per address.
     @ivar bucket: The token bucket policy that paces every client's input.
     @ivar counts: Refused logins and dropped connections, for C{--metrics}.
+    @ivar reloader: The parts of the settings read again on reload (the
+        message of the day, password files, TLS certificates; an operators'
+        or bans file registers there too).
     @ivar doorOptions: The values of the options doors add to C{twistd chat}
         (L{chatserver.doors.DoorOption}), by option name; an option not in
         it was not known when the server was made (its door reads its
         default).
 
     @param checkers: The C{--auth} checkers; none for an open server.
+    @param operCheckers: The C{--oper} checkers, which C{/oper} asks.
+    @param operators: The accounts that are server operators at login
+        (C{--operator}).
     """
 
     def __init__(
@@ -59,6 +72,8 @@ class ChatServer:
         history: HistoryStore | HistoryReader | None = None,
         *,
         doorOptions: Mapping[str, Any] | None = None,
+        operCheckers: list[ICredentialsChecker] | None = None,
+        operators: Iterable[str] = (),
     ) -> None:
         if clock is None:
             from twisted.internet import reactor
@@ -83,30 +98,51 @@ class ChatServer:
                 config.historyKeep,
             )
             history = RedisHistory(self.cluster.commands, config.historyKeep, clock)
+        addresses = AddressLimits(
+            config.maxPerAddress,
+            config.connectRate,
+            [parse_network(network) for network in config.exempt],
+            clock,
+        )
+        self.accounts: Accounts | None = None
+        if config.accounts:
+            self.accounts = Accounts(
+                make_accounts_store(
+                    config.accounts,
+                    None if self.cluster is None else self.cluster.commands,
+                ),
+                clock,
+                registration=config.registration,
+                required=config.requireAccount,
+                operator=checkers or (),
+                rate=RegistrationRate(clock, addresses.counted),
+            )
         self.realm = ChatRealm(
             config,
             history,
             clock,
-            accounts=bool(checkers),
+            accounts=bool(checkers) and self.accounts is None,
             peers=self.cluster,
         )
         if self.cluster is not None:
             self.cluster.attach(self.realm)
-        open: list[ICredentialsChecker] = [AnyNameChecker()]
-        self.portal = Portal(self.realm, checkers or open)
-        self.passwords = wants_password(self.portal)
-        self.admission = Admission(
-            config.maxClients,
-            AddressLimits(
-                config.maxPerAddress,
-                config.connectRate,
-                [parse_network(network) for network in config.exempt],
-                clock,
-            ),
+        self.realm.moderation.operCheckers = list(operCheckers or ())
+        self.realm.moderation.operatorAccounts = frozenset(
+            name_key(name) for name in operators
         )
+        open: list[ICredentialsChecker] = [AnyNameChecker()]
+        if self.accounts is not None:
+            self.realm.registry = self.accounts
+            open = [AccountsChecker(self.accounts)]
+        elif checkers:
+            open = checkers
+        self.portal = Portal(self.realm, open)
+        self.passwords = wants_password(self.portal)
+        self.admission = Admission(config.maxClients, addresses)
         self.loginThrottle = LoginThrottle(clock)
         self.bucket = TokenBucket(config.rate, config.burst, clock)
         self.counts = ChatCounts()
+        self.reloader = Reloader()
 
     def gate(
         self,
@@ -134,7 +170,13 @@ class ChatServer:
         """
         if self.cluster is not None:
             self.cluster.start()
-        return self.realm.history.start()
+        moderation = self.realm.moderation
+        started = self.realm.history.start()
+        started.addCallback(lambda _: moderation.load())
+        if self.accounts is not None:
+            accounts = self.accounts
+            started.addCallback(lambda _: accounts.start())
+        return started
 
     def stop(self) -> defer.Deferred[None]:
         """
@@ -143,7 +185,11 @@ class ChatServer:
         """
         self.realm.shuttingDown = True
         closed = self.admission.shutdown()
+        self.realm.moderation.stop()
         closed.addCallback(lambda _: self.realm.history.stop())
+        if self.accounts is not None:
+            accounts = self.accounts
+            closed.addCallback(lambda _: accounts.stop())
         if self.cluster is not None:
             cluster = self.cluster
             closed.addCallback(lambda _: cluster.stop())

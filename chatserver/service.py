@@ -6,6 +6,8 @@ number of endpoints, with a graceful stop.
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -20,13 +22,16 @@ from twisted.internet.interfaces import (
     IStreamServerEndpoint,
 )
 from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.doors.plugin import IChatDoor, kind_of, refusal_of
 from chatserver.limits.addresses import describe_address
 from chatserver.limits.gate import AdmittingFactory, no_refusal
+from chatserver.metrics.doors import door_of_class
 from chatserver.metrics.http import ReactorTicks, make_registry, metrics_site
+from chatserver.ops.listeners import listening
 from chatserver.sdnotify import SystemdNotifier, Watchdog
 from chatserver.server import ChatServer
 from chatserver.tuning.fdlimit import raise_open_files_limit
@@ -94,6 +99,9 @@ class ChatService(MultiService):
     @ivar addresses: The addresses actually listened on, once listening.
     @ivar gates: Each door's gated factories (one per listener), by the
         door's name.
+    @ivar families: Each door's family (C{line} for C{--port} and
+        C{--telnet}), as C{--metrics} labels every figure, by the door's
+        name.
     @ivar accepting: Whether every listener is up and the service is not
         stopping.
     @ivar stopping: Whether the service is stopping.
@@ -110,6 +118,7 @@ class ChatService(MultiService):
         freezeAtStart: bool = False,
         metrics: str = "",
         notifier: SystemdNotifier | None = None,
+        reloadOnHangUp: bool = False,
     ) -> None:
         """
         @param listeners: Each door with an endpoint (a Twisted server
@@ -121,9 +130,13 @@ class ChatService(MultiService):
             (not a door: not behind the gate), or C{""} for none.
         @param notifier: What tells systemd how the service is doing; by
             default the one C{$NOTIFY_SOCKET} names, if any.
+        @param reloadOnHangUp: Once the reactor runs, L{reload} on
+            C{SIGHUP}: C{twistd chat} does, tests that start a service in
+            their own process do not.
         """
         super().__init__()
         self.freezeAtStart = freezeAtStart
+        self.reloadOnHangUp = reloadOnHangUp
         if reactor is None:
             from twisted.internet import reactor
         self._reactor: Any = reactor
@@ -131,6 +144,7 @@ class ChatService(MultiService):
         self.factories: dict[str, IProtocolFactory] = {}
         self.addresses: list[str] = []
         self.gates: dict[str, list[AdmittingFactory]] = {}
+        self.families: dict[str, str] = {}
         self.accepting = False
         self.stopping = False
         self.trimmer = MemoryTrimmer(server.clock, find_malloc_trim())
@@ -144,6 +158,7 @@ class ChatService(MultiService):
             factory = self.factories.get(door.name)
             if factory is None:
                 factory = self.factories[door.name] = door.makeFactory(server)
+            self.families[door.name] = door_of_class(type(door))
             kind = kind_of(door)
             gate = self.listen(
                 description, factory, f"{kind} " if kind else "", refusal_of(door)
@@ -180,14 +195,18 @@ class ChatService(MultiService):
 
         @return: The gated factory.
         """
+        how = listening(self._listeningReactor, description)
         endpoint = _AnnouncingEndpoint(
-            serverFromString(self._listeningReactor, description),
-            kind + description,
-            self.addresses,
-            self._up,
+            how.endpoint, kind + description, self.addresses, self._up
         )
         gate = self.server.gate(factory, refusal)
-        listener = StreamServerEndpointService(endpoint, gate)
+        outermost: IProtocolFactory = gate
+        if how.certificate is not None:
+            # TLS outside the gate, as the reactor's own ssl: listener puts
+            # it, with a certificate the reload reads again.
+            outermost = TLSMemoryBIOFactory(how.certificate, False, gate)
+            self.server.reloader.register(how.certificate)
+        listener = StreamServerEndpointService(endpoint, outermost)
         # As twisted.application.strports.service does: a port that cannot
         # be bound stops twistd at start instead of being only logged.
         listener._raiseSynchronously = True
@@ -200,6 +219,9 @@ class ChatService(MultiService):
         soft, hard = raise_open_files_limit()
         log.info("open files limit {soft} (hard {hard})", soft=soft, hard=hard)
         self.server.start()
+        if self.reloadOnHangUp:
+            # Before listening: a SIGHUP sent once a door listens reloads.
+            self._handleHangUp()
         del self._up[:]
         if self._metrics is not None:
             self._metrics.startService()
@@ -218,6 +240,35 @@ class ChatService(MultiService):
         )
         if self.freezeAtStart:
             self._reactor.callWhenRunning(self._freeze)
+
+    def _handleHangUp(self) -> None:
+        def hangUp(number: int, frame: object) -> None:
+            # Only hand it over: the reload runs in the reactor loop (see
+            # chatserver.tuning.signals for why).
+            self._reactor.callFromThread(self.reload)
+
+        signal.signal(signal.SIGHUP, hangUp)
+
+    def reload(self) -> list[str]:
+        """
+        Read again every part of the settings read from a file (the
+        message of the day, the password files, the TLS certificates, and
+        whatever else registered with the server's
+        L{chatserver.ops.reload.Reloader}), with nobody disconnected: on
+        C{SIGHUP}, C{systemctl reload}, or the console's Reload.  A part
+        that cannot be read keeps what it had.  systemd is told
+        C{RELOADING=1} before and C{READY=1} after.
+
+        @return: One line for each part that could not be read (each also
+            logged); empty when all were.
+        """
+        usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        self.notifier.notify(f"RELOADING=1\nMONOTONIC_USEC={usec}")
+        try:
+            return self.server.reloader.reload()
+        finally:
+            if not self.stopping:
+                self.notifier.notify("READY=1")
 
     def _ready(self) -> None:
         if not self.stopping:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from twisted.logger import Logger
 from twisted.python import usage
 
 from chatserver import LOG_NAMESPACE
+from chatserver.accounts.spec import parse_accounts
+from chatserver.accounts.store import AccountsUnavailable
 from chatserver.auth.checkers import accept_bytes
 from chatserver.cluster.keys import NODE_NAME
 from chatserver.cluster.url import parse_redis_url
@@ -35,10 +38,12 @@ from chatserver.history.spec import make_store, parse_history
 from chatserver.history.store import HistoryUnavailable
 from chatserver.limits.addresses import DEFAULT_EXEMPT, ConnectRate, parse_network
 from chatserver.metrics.jsonlog import JSON_LOGGER, log_to
+from chatserver.ops.listeners import listening
+from chatserver.ops.reload import IReloadable, ReloadableFile, describe_error
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
-from chatwire.errors import InvalidRoomName, InvalidText
-from chatwire.names import check_room_name
+from chatwire.errors import InvalidName, InvalidRoomName, InvalidText
+from chatwire.names import check_name, check_room_name
 from chatwire.text import check_text
 
 if TYPE_CHECKING:
@@ -99,6 +104,11 @@ class Options(usage.Options, strcred.AuthOptionMixin):
     optFlags = [
         ["log-messages", None, "Log message bodies (off by default)."],
         ["console", None, "Show a Tk console window (needs twistd -n)."],
+        [
+            "require-account",
+            None,
+            "Refuse guests: every user logs in to an account (with --accounts).",
+        ],
     ]
     optParameters = [
         [
@@ -160,6 +170,13 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         ],
         ["motd", None, DEFAULTS.motd, "Message of the day, shown after login."],
         [
+            "motd-file",
+            None,
+            "",
+            "A file whose text is the message of the day (wins over --motd), "
+            "read again on reload (SIGHUP).",
+        ],
+        [
             "server-name",
             None,
             DEFAULTS.serverName,
@@ -203,6 +220,19 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             None,
             DEFAULTS.history,
             "Where room history is kept: memory, none, or sqlite:PATH.",
+        ],
+        [
+            "accounts",
+            None,
+            "",
+            "Accounts users register themselves, kept in: memory, "
+            "sqlite:PATH (may be the --history file), or redis (a cluster's).",
+        ],
+        [
+            "registration",
+            None,
+            "open",
+            "Whether users may register accounts (with --accounts): open or closed.",
         ],
         [
             "history-replay",
@@ -263,6 +293,13 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             "The log file's format: text, or json (one object per line).",
         ],
         [
+            "console-theme",
+            None,
+            "light",
+            "The --console window's colours: light or dark (the desktop "
+            "client's themes).",
+        ],
+        [
             "cluster",
             None,
             "",
@@ -287,6 +324,8 @@ class Options(usage.Options, strcred.AuthOptionMixin):
     def __init__(self) -> None:
         super().__init__()
         self["exempt"] = []
+        self["oper"] = []
+        self["operator"] = []
         self.doors: list[IChatDoor] = []
         self._doorOptions: list[str] = []
         for door in find_doors():
@@ -380,35 +419,56 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             raise usage.UsageError(f"--exempt {network!r}: {e}") from None
         self["exempt"].append(network)
 
+    def opt_oper(self, description: str) -> None:
+        """
+        Credentials of server operators (for /oper NAME PASSWORD), apart
+        from accounts: a checker as --auth takes (memory:NAME:PASSWORD,
+        file:PATH, passwd:PATH); repeatable.
+        """
+        try:
+            checker = strcred.makeChecker(description)
+        except Exception as e:
+            raise usage.UsageError(f"--oper: {e}") from None
+        accept_bytes(checker)
+        self["oper"].append(checker)
+
+    def opt_operator(self, name: str) -> None:
+        """
+        An account that is a server operator when it logs in (with --auth);
+        repeatable.
+        """
+        try:
+            check_name(name)
+        except InvalidName as e:
+            raise usage.UsageError(f"--operator: {e.reason}") from None
+        self["operator"].append(name)
+
     def postOptions(self) -> None:
+        if self["operator"] and not self.get("credCheckers"):
+            raise usage.UsageError("--operator names an account: it needs --auth")
         if not any(self[door.name] for door in self.doors):
             for door in self.doors:
                 default = default_endpoint_of(door)
                 if default is not None:
                     self[door.name] = [default]
-        from twisted.internet import reactor
-
-        for door, description in self.listeners():
-            try:
-                serverFromString(reactor, description)
-            except (ValueError, TypeError, KeyError) as e:
-                raise usage.UsageError(
-                    f"--{door.name} {description!r} is not a server endpoint: {e}"
-                ) from None
-        if self["metrics"]:
-            try:
-                serverFromString(reactor, self["metrics"])
-            except (ValueError, TypeError, KeyError) as e:
-                raise usage.UsageError(
-                    f"--metrics {self['metrics']!r} is not a server endpoint: {e}"
-                ) from None
+        self._checkEndpoints()
         if self["log-format"] not in ("text", "json"):
             raise usage.UsageError("--log-format: text or json")
+        if self["console-theme"] not in ("light", "dark"):
+            raise usage.UsageError("--console-theme: light or dark")
         if self["log-format"] == "json" and self.parent is not None:
             # twistd resolves its --logger after this, by name.
             if self.parent.get("logger") is None:
                 self.parent["logger"] = JSON_LOGGER
             log_to(self.parent.get("logfile"), bool(self.parent.get("nodaemon")))
+        if self["motd-file"]:
+            try:
+                with open(self["motd-file"], encoding="utf-8") as motd:
+                    self["motd"] = parse_motd(motd.read())
+            except (OSError, ValueError) as e:
+                raise usage.UsageError(
+                    f"--motd-file {self['motd-file']!r}: {describe_error(e)}"
+                ) from None
         for option in ("motd", "server-name"):
             try:
                 check_text(self[option].replace("\n", ""))
@@ -433,12 +493,45 @@ class Options(usage.Options, strcred.AuthOptionMixin):
         except ValueError as e:
             raise usage.UsageError(f"--history: {e}") from None
         self._checkCluster()
+        self._checkAccounts()
         for checker in self.get("credCheckers", []):
             accept_bytes(checker)
         if self["console"]:
             from chatserver.console.service import check_console
 
             check_console(self.parent)
+
+    def _checkEndpoints(self) -> None:
+        from twisted.internet import reactor
+
+        for door, description in self.listeners():
+            try:
+                listening(reactor, description)
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--{door.name} {description!r} is not a server endpoint: {e}"
+                ) from None
+        if self["metrics"]:
+            try:
+                serverFromString(reactor, self["metrics"])
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--metrics {self['metrics']!r} is not a server endpoint: {e}"
+                ) from None
+
+    def _checkAccounts(self) -> None:
+        if self["registration"] not in ("open", "closed"):
+            raise usage.UsageError("--registration: open or closed")
+        if not self["accounts"]:
+            if self["require-account"] or self["registration"] != "open":
+                raise usage.UsageError(
+                    "--require-account and --registration are for --accounts"
+                )
+            return
+        try:
+            parse_accounts(self["accounts"], cluster=bool(self["cluster"]))
+        except ValueError as e:
+            raise usage.UsageError(f"--accounts: {e}") from None
 
     def _checkCluster(self) -> None:
         if not self["cluster"]:
@@ -528,7 +621,45 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             cluster=self["cluster"],
             clusterPasswordFile=self["cluster-password-file"],
             nodeName=self["node-name"],
+            accounts=self["accounts"],
+            registration=self["registration"] == "open",
+            requireAccount=bool(self["require-account"]),
         )
+
+
+def parse_motd(text: str) -> str:
+    """
+    @return: The message of the day a file holds: its lines (ended by LF or
+        CRLF), without the blank ones at its end.
+    @raise ValueError: If it is not text a user may be shown.
+    """
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    while lines and not lines[-1].strip(" \t"):
+        lines.pop()
+    motd = "\n".join(lines)
+    try:
+        check_text(motd.replace("\n", ""))
+    except InvalidText as e:
+        raise ValueError(str(e)) from None
+    return motd
+
+
+def _reloadables(options: Options, server: ChatServer) -> None:
+    """
+    Register with C{server}'s reloader what C{options} read from files:
+    the message of the day and the C{--auth} password files.
+    """
+    if options["motd-file"]:
+
+        def use(motd: str) -> None:
+            server.config = replace(server.config, motd=motd)
+
+        server.reloader.register(
+            ReloadableFile("message of the day", options["motd-file"], parse_motd, use)
+        )
+    for checker in options.checkers():
+        if IReloadable.providedBy(checker):
+            server.reloader.register(checker)
 
 
 class _CannotListenInOneLine:
@@ -601,12 +732,26 @@ def makeService(options: Options) -> ChatService | ConsoleService:
         checkers=options.checkers(),
         history=store,
         doorOptions=options.doorOptions(),
+        operCheckers=options["oper"],
+        operators=options["operator"],
     )
+    _reloadables(options, server)
+    if server.accounts is not None:
+        check = getattr(server.accounts.store, "check", None)
+        if check is not None:
+            try:
+                check()
+            except AccountsUnavailable as e:
+                raise SystemExit(f"twistd chat: {e}") from None
     service = ChatService(
-        server, options.listeners(), freezeAtStart=True, metrics=options["metrics"]
+        server,
+        options.listeners(),
+        freezeAtStart=True,
+        metrics=options["metrics"],
+        reloadOnHangUp=True,
     )
     if options["console"]:
         from chatserver.console.service import ConsoleService
 
-        return ConsoleService(service)
+        return ConsoleService(service, theme=options["console-theme"])
     return service

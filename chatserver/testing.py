@@ -316,6 +316,8 @@ class ChatHarness:
 
     @param checkers: The C{--auth} checkers; none for an open server.
     @param history: Where lines are kept; in memory by default.
+    @param operCheckers: The C{--oper} checkers.
+    @param operators: The C{--operator} accounts.
     @param settings: The L{ChatConfig} fields to set (C{rate=0} to take
         away the pacing of input, say).
     """
@@ -324,12 +326,20 @@ class ChatHarness:
         self,
         checkers: list[ICredentialsChecker] | None = None,
         history: HistoryStore | None = None,
+        *,
+        operCheckers: list[ICredentialsChecker] | None = None,
+        operators: tuple[str, ...] = (),
         **settings: Any,
     ) -> None:
         self.clock = Clock()
         self.config = ChatConfig(**settings)
         self.server = ChatServer(
-            self.config, clock=self.clock, checkers=checkers, history=history
+            self.config,
+            clock=self.clock,
+            checkers=checkers,
+            history=history,
+            operCheckers=operCheckers,
+            operators=operators,
         )
         self.realm = self.server.realm
         self.factory = LineFactory(self.server)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from chatwire.text import check_text
 
 HELP = (
-    ("/join #ROOM", "join a room (made if new) and talk there"),
+    ("/join #ROOM [KEY]", "join a room (made if new: you operate it) and talk there"),
     ("/part [#ROOM] [REASON]", "leave a room (the current one by default)"),
     ("/rooms", "list the rooms, with their users and topics"),
     ("/who [#ROOM]", "list the users in a room"),
@@ -30,7 +30,34 @@ HELP = (
     ("/nick NAME", "change your name"),
     ("/sessions [end N]", "list your account's sessions, or end one"),
     ("/read [#ROOM|NAME] [ID]", "mark a room or a private talk read (up to ID)"),
+    ("/register", "make your name an account, with a password (--accounts)"),
+    ("/password", "change your account's password"),
+    ("/unregister", "give your account up: your name is free again"),
     ("/quit [REASON]", "leave the chat"),
+    ("/oper NAME PASSWORD", "become a server operator"),
+    ("/kick #ROOM NAME [REASON]", "put NAME out of a room you operate"),
+    (
+        "/ban #ROOM MASK [DURATION] [REASON]",
+        "ban a name pattern, NICK!IDENT@HOST, address or network (30s 10m 2h 7d)",
+    ),
+    ("/unban #ROOM MASK", "lift a ban"),
+    ("/bans #ROOM", "list a room's bans and mutes"),
+    ("/mute #ROOM NAME [DURATION] [REASON]", "NAME reads but cannot speak"),
+    ("/unmute #ROOM NAME", "lift a mute"),
+    (
+        "/mode #ROOM [+|-FLAGS] [ARGS]",
+        "show or set modes: m moderated, i invite-only, t topic by ops,"
+        " k KEY, l N, o NAME, v NAME",
+    ),
+    ("/op /deop #ROOM NAME", "give or take a room's operator role"),
+    ("/voice /devoice #ROOM NAME", "give or take voice (speak when +m)"),
+    ("/invite NAME #ROOM", "invite NAME to a room (needed when +i)"),
+    ("/modlog #ROOM", "the last 50 moderation actions of a room"),
+    ("/kill NAME [REASON]", "server operators: disconnect NAME"),
+    (
+        "/kline MASK [DURATION] [REASON]",
+        "server operators: ban from the server; /unkline MASK, /klines",
+    ),
     ("/help", "show this help"),
     ("//TEXT", "send a line that starts with '/'"),
 )

@@ -160,6 +160,111 @@ class SearchUnavailable(ChatError):
     """
 
 
+class PasswordRequired(ChatError):
+    """
+    The name is a registered account: logging in as it takes its password.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is a registered account: give its password")
+        self.name = name
+
+
+class AccountRequired(ChatError):
+    """
+    The server takes accounts only (C{--require-account}): no guests.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this server takes accounts only: log in with a password, or register"
+        )
+
+
+class AccountError(ChatError):
+    """
+    Registering an account, changing its password or giving it up was
+    refused; the subclass says why.
+    """
+
+
+class RegistrationClosed(AccountError):
+    """
+    The server registers no accounts (C{--registration closed}).
+    """
+
+    def __init__(self) -> None:
+        super().__init__("registration is closed on this server")
+
+
+class AccountExists(AccountError):
+    """
+    The name is registered already, or somebody else uses it now.
+    """
+
+    def __init__(self, name: str, why: str = "is registered already") -> None:
+        super().__init__(f"{name} {why}")
+        self.name = name
+
+
+class RegistrationThrottled(AccountError):
+    """
+    Too many accounts were registered from the client's address lately.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "too many accounts registered from your address, try again later"
+        )
+
+
+class BadPassword(AccountError):
+    """
+    A new password breaks the password rules.
+    """
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"unacceptable password: {why}")
+        self.why = why
+
+
+class WrongPassword(AccountError):
+    """
+    The password given for an account is not its password.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("wrong password")
+
+
+class NoAccount(AccountError):
+    """
+    The user is a guest: it has no account to change or give up.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("you are not logged in to an account: /register first")
+
+
+class AccountReadOnly(AccountError):
+    """
+    The account is the operator's (C{--auth}): it cannot be changed here.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the account {name} is kept by the operator: ask them")
+        self.name = name
+
+
+class AccountsUnreachable(AccountError):
+    """
+    The accounts store cannot be reached now.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("accounts cannot be reached now, try again in a moment")
+
+
 class TooManySessions(ChatError):
     """
     An account has as many sessions as C{--max-sessions} allows: another

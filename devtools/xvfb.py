@@ -35,11 +35,12 @@ def start_xvfb(program: str, size: str = "1024x768x24") -> subprocess.Popen[byte
 
 
 @contextmanager
-def virtual_display(program: str) -> Iterator[None]:
+def virtual_display(program: str, size: str = "1024x768x24") -> Iterator[None]:
     """
-    Run the body with C{$DISPLAY} on a private Xvfb, stopped afterwards.
+    Run the body with C{$DISPLAY} on a private Xvfb (of C{size}), stopped
+    afterwards.
     """
-    xvfb = start_xvfb(program)
+    xvfb = start_xvfb(program, size)
     try:
         yield
     finally:

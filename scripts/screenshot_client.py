@@ -90,6 +90,11 @@ def scene(output: Path, theme: str) -> Generator[Any, Any, None]:  # noqa: PLR09
     yield pause(reactor)
     bob.say("/join #dev")
     bob.say("alice, can you review #42 before the freeze?")
+    carol.say(
+        "the release notes are at https://example.org/chat/release-2.1 and the "
+        "checklist is the usual one: tests green, screenshots looked at, docs "
+        "updated, then tag it"
+    )
     yield pause(reactor)
     dave.say("/nick david")
     type("/me takes #42")

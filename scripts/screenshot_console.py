@@ -7,7 +7,7 @@ Starts a private Xvfb display, a chat server with its console listening on
 topics, chat, rename, leave and get kicked, then saves the console window
 with ImageMagick's C{import} and stops everything.
 
-    .venv/bin/python scripts/screenshot_console.py [OUTPUT.png]
+    .venv/bin/python scripts/screenshot_console.py [OUTPUT.png] [--theme=dark]
 
 Needs Xvfb and ImageMagick (C{import}).
 """
@@ -45,7 +45,7 @@ def scene(console: ConsoleService, output: Path) -> Generator[Any, Any, None]:
     window = console.window
     assert window is not None
     window.root.update_idletasks()
-    window.root.geometry(f"800x{window.root.winfo_reqheight()}")
+    window.root.geometry(f"860x{window.root.winfo_reqheight() + 120}")
     port = int(console.addresses[0].rsplit(":", 1)[1])
     alice = yield connect_talker(reactor, port, "alice")
     bob = yield connect_talker(reactor, port, "bob")
@@ -74,18 +74,25 @@ def scene(console: ConsoleService, output: Path) -> Generator[Any, Any, None]:
     window.kickButton.invoke()
     yield pause(reactor, 0.3)
     tree.selection_set(keys[names.index("carol")])
-    yield pause(reactor, 0.5)  # let Tk draw
+    window.findEntry.insert(0, "joined")
+    window.find(1)
+    # Some traffic for the figures at a glance (lines and deliveries a
+    # second), then let Tk draw.
+    for number in range(8):
+        alice.say(f"status update {number}")
+        carol.say("/me nods")
+        yield pause(reactor, 0.2)
     root = window.root
     subprocess.run(["import", "-window", root.wm_frame(), str(output)], check=True)
     print(f"saved {output} ({root.winfo_width()}x{root.winfo_height()})")
 
 
-def main(output: Path) -> None:
+def main(output: Path, theme: str) -> None:
     chat = ChatService(
         ChatServer(ChatConfig(serverName="office chat", logMessages=True, rate=0)),
         [(line_door, "tcp:0:interface=127.0.0.1")],
     )
-    console = ConsoleService(chat)
+    console = ConsoleService(chat, theme=theme)
     console.privilegedStartService()
     console.startService()
     reactor.addSystemEventTrigger("before", "shutdown", console.stopService)
@@ -94,6 +101,8 @@ def main(output: Path) -> None:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "console.png"
-    with virtual_display("screenshot_console"):
-        main(target)
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--theme=")]
+    themes = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--theme=")]
+    target = Path(arguments[0]) if arguments else ROOT / "docs" / "console.png"
+    with virtual_display("screenshot_console", "1024x1024x24"):
+        main(target, themes[-1] if themes else "light")

@@ -1,6 +1,8 @@
 """
 Every test keeps the desktop client's settings in a folder of its own, never
 in the user's ~/.config; a test may read the errors logged while it ran.
+Hypothesis sets no time limit on an example: the machines that run the tests
+are shared, so how long one takes says nothing about the code.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from twisted.logger import LogEvent, globalLogPublisher
+
+settings.register_profile("shared-machines", deadline=None)
+settings.load_profile("shared-machines")
 
 
 @pytest.fixture(autouse=True)

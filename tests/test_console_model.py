@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any, cast
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -19,9 +21,9 @@ from chatserver.console import model as console_model
 from chatserver.console.model import (
     ERROR,
     RUNNING,
-    RUNNING_COLOUR,
+    RUNNING_LEVEL,
     STOPPING,
-    STOPPING_COLOUR,
+    STOPPING_LEVEL,
     ConsoleLog,
     LogLine,
     RoomRow,
@@ -344,13 +346,13 @@ class StatusTests(SynchronousTestCase):
     def test_running(self) -> None:
         self.assertEqual(
             status(False, ["127.0.0.1:8123", "[::1]:8123"]),
-            (RUNNING, RUNNING_COLOUR, "listening on 127.0.0.1:8123, [::1]:8123"),
+            (RUNNING, RUNNING_LEVEL, "listening on 127.0.0.1:8123, [::1]:8123"),
         )
 
     def test_stopping(self) -> None:
         self.assertEqual(
             status(True, ["127.0.0.1:8123"]),
-            (STOPPING, STOPPING_COLOUR, "listening on 127.0.0.1:8123"),
+            (STOPPING, STOPPING_LEVEL, "listening on 127.0.0.1:8123"),
         )
         self.assertEqual(STOPPING, "Stopping\N{HORIZONTAL ELLIPSIS}")
 
@@ -470,3 +472,156 @@ class RealEventsTests(SynchronousTestCase):
         kinds = [line.kind for line in map(describe_event, self.events) if line]
         self.assertEqual(kinds, ["connect", "login", "join"])
         self.assertEqual(LogLevel.info, self.events[-1]["log_level"])
+
+
+class DoorAndIdleTests(SynchronousTestCase):
+    """
+    Each row names the door its user came through and how long the user
+    has been idle.
+    """
+
+    def setUp(self) -> None:
+        self.chat = ChatHarness(rate=0)
+        self.chat.clock.advance(NOON)
+
+    def row(self, name: str) -> console_model.UserRow:
+        rows = user_rows(self.chat.realm.users(), self.chat.realm.now())
+        return next(row for row in rows if row.name == name)
+
+    def test_each_row_names_its_door(self) -> None:
+        self.chat.login("alice")
+        self.chat.ircLogin("bob")
+        web = self.chat.web()
+        web.send({"type": "login", "name": "carol"})
+        self.assertEqual(
+            [self.row(name).door for name in ("alice", "bob", "carol")],
+            ["line", "irc", "web"],
+        )
+
+    def test_idle_counts_from_the_last_line_sent(self) -> None:
+        alice = self.chat.login("alice")
+        self.chat.clock.advance(90)
+        self.assertEqual(self.row("alice").idle, "1m")
+        alice.send("hello")
+        self.chat.clock.advance(12)
+        self.assertEqual(self.row("alice").idle, "12s")
+
+    def test_idle_of_a_web_user_counts_from_its_last_message(self) -> None:
+        web = self.chat.web()
+        web.send({"type": "login", "name": "carol"})
+        self.chat.clock.advance(7200)
+        web.send({"type": "say", "room": "#lobby", "text": "back"})
+        self.chat.clock.advance(5)
+        self.assertEqual(self.row("carol").idle, "5s")
+
+    def test_idle_is_said_short(self) -> None:
+        self.assertEqual(
+            [
+                console_model.format_idle(s)
+                for s in (
+                    -1,
+                    0,
+                    59,
+                    60,
+                    3599,
+                    3600,
+                    3600 + 5 * 60,
+                    86400 * 2 + 3 * 3600,
+                )
+            ],
+            ["0s", "0s", "59s", "1m", "59m", "1h 00m", "1h 05m", "2d 3h"],
+        )
+
+
+class LogFilterTests(SynchronousTestCase):
+    login = LogLine("12:00:00", "login", "alice logged in from 127.0.0.1:5000")
+    refused = LogLine("12:00:01", "refused", "Refused 10.0.0.9: too many")
+
+    def test_everything_is_shown_by_default(self) -> None:
+        self.assertTrue(console_model.shows(self.login, ""))
+        self.assertTrue(console_model.shows(self.refused, ""))
+
+    def test_words_filter_in_any_case_each_word(self) -> None:
+        self.assertTrue(console_model.shows(self.login, "ALICE 127.0.0.1"))
+        self.assertFalse(console_model.shows(self.login, "alice bob"))
+        self.assertTrue(console_model.shows(self.login, "12:00:00"))
+
+    def test_a_group_shows_its_kinds_only(self) -> None:
+        self.assertTrue(console_model.shows(self.refused, "", "Problems"))
+        self.assertFalse(console_model.shows(self.login, "", "Problems"))
+        self.assertTrue(console_model.shows(self.login, "", "Logins and leaves"))
+
+    def test_every_kind_the_server_logs_is_in_a_group(self) -> None:
+        grouped = set().union(*(k for k in console_model.LOG_GROUPS.values() if k))
+        for kind in (console_model.USER_EVENTS | console_model.ROOM_EVENTS) - {"peers"}:
+            self.assertIn(kind, grouped)
+
+
+class FiguresTests(SynchronousTestCase):
+    """
+    The figures at a glance, read from the counters /metrics serves.
+    """
+
+    def setUp(self) -> None:
+        self.chat = ChatHarness(rate=0)
+        self.chat.clock.advance(NOON)
+
+    def counters(self) -> console_model.Counters:
+        return console_model.read_counters(self.chat.server)
+
+    def test_users_by_door(self) -> None:
+        self.chat.login("alice")
+        self.chat.login("bob")
+        self.chat.ircLogin("carol")
+        texts = console_model.figures_text(None, self.counters())
+        self.assertEqual(texts["users"], "3 (irc 1, line 2)")
+
+    def test_lines_and_deliveries_a_second(self) -> None:
+        alice = self.chat.login("alice")
+        bob = self.chat.login("bob")
+        self.chat.login("carol")
+        before = self.counters()
+        self.chat.clock.advance(2)
+        for text in ("one", "two", "three", "four"):
+            alice.send(text)
+            bob.send(text)
+            self.chat.clock.advance(0)
+        texts = console_model.figures_text(before, self.counters())
+        # Eight lines in two seconds; a write a turn to each of the three
+        # (carol got both lines of a turn in one), as /metrics counts them.
+        self.assertEqual(texts["lines"], "4.0/s")
+        self.assertEqual(texts["deliveries"], "6.0/s")
+
+    def test_the_same_counts_as_metrics(self) -> None:
+        from chatserver.metrics.figures import deliveries_by_door
+
+        alice = self.chat.login("alice")
+        self.chat.login("bob")
+        alice.send("hello")
+        self.chat.clock.advance(0)
+        counters = self.counters()
+        self.assertEqual(
+            dict(counters.deliveries),
+            deliveries_by_door(self.chat.realm.fanout.deliveries),
+        )
+        self.assertEqual(dict(counters.lines), {"line": 1})
+
+    def test_drops_by_limit(self) -> None:
+        self.chat.server.counts.count("per-address")
+        self.chat.server.counts.count("per-address")
+        self.chat.server.counts.count("send-queue")
+        texts = console_model.figures_text(None, self.counters())
+        self.assertEqual(texts["drops"], "3 (per-address 2, send-queue 1)")
+        self.assertEqual(
+            console_model.figures_text(None, self.counters())["lines"], "0.0/s"
+        )
+
+
+@given(st.sampled_from(sorted(console_model.LOG_GROUPS)), st.text(max_size=40))
+def test_a_line_is_shown_by_any_word_of_its_own(group: str, text: str) -> None:
+    line = LogLine("12:00:00", "login", text)
+    kinds = console_model.LOG_GROUPS[group]
+    assert console_model.shows(line, "", group) == (kinds is None or "login" in kinds)
+    for word in line.render().split():
+        assert console_model.shows(line, word)
+        assert console_model.shows(line, word.casefold())

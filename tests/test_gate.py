@@ -9,7 +9,7 @@ from __future__ import annotations
 from itertools import count
 
 from twisted.internet.address import IPv4Address
-from twisted.internet.interfaces import IHalfCloseableDescriptor
+from twisted.internet.interfaces import IHalfCloseableDescriptor, ITCPTransport
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
@@ -97,6 +97,31 @@ class HalfCloseableTransport(Transport):
         pass
 
 
+@implementer(ITCPTransport)
+class TCPTransport(Transport):
+    """
+    A transport that, as TCP does, can send without Nagle's algorithm.
+    """
+
+    noDelay = False
+    keepAlive = False
+
+    def setTcpNoDelay(self, enabled: bool) -> None:
+        self.noDelay = enabled
+
+    def getTcpNoDelay(self) -> bool:
+        return self.noDelay
+
+    def setTcpKeepAlive(self, enabled: bool) -> None:
+        self.keepAlive = enabled
+
+    def getTcpKeepAlive(self) -> bool:
+        return self.keepAlive
+
+    def loseWriteConnection(self) -> None:
+        self.loseConnection()
+
+
 def connect(
     gate: AdmittingFactory,
     host: str = HOST,
@@ -121,6 +146,24 @@ def test_an_admitted_connection_reaches_the_door_and_is_counted():
     connection.dataReceived(b"hello")
     assert door.received == b"hello"
     assert server.server.admission.connections == {connection}
+
+
+def test_an_admitted_tcp_connection_sends_without_nagles_algorithm():
+    server = ChatHarness()
+    _, transport = connect(
+        server.server.gate(DoorFactory(), refusal), transport=TCPTransport()
+    )
+    assert isinstance(transport, TCPTransport)
+    assert transport.noDelay
+
+
+def test_a_refused_tcp_connection_is_left_as_it_came():
+    server = ChatHarness(maxClients=1)
+    gate = server.server.gate(DoorFactory(), refusal)
+    connect(gate)
+    _, transport = connect(gate, transport=TCPTransport())
+    assert isinstance(transport, TCPTransport)
+    assert not transport.noDelay
 
 
 def test_a_refused_connection_is_told_why_and_closed_before_the_door_exists():

@@ -19,6 +19,8 @@ from chatserver.auth.passwords import (
     hash_password,
     verify_password,
 )
+from chatserver.ops.reload import IReloadable
+from tests.ops import capture_log
 
 CHEAP = 2**4  # scrypt cost for tests; the real default is 2**14
 
@@ -166,3 +168,58 @@ def test_checker_factory_needs_an_existing_file(tmp_path):
         factory.generateChecker(str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="needs a path"):
         factory.generateChecker("")
+
+
+def test_a_running_server_keeps_the_accounts_of_a_file_turned_bad(tmp_path):
+    path = tmp_path / "users"
+    PasswordFile(path).add("alice", "s3cret", cost=CHEAP)
+    served = PasswordFile(path, keepOnError=True)
+    assert served.lookup("alice") is not None
+    path.write_text("nocolon\n")
+    assert served.lookup("alice") is not None
+
+
+def test_a_running_server_logs_a_bad_file_once(tmp_path):
+    path = tmp_path / "users"
+    PasswordFile(path).add("alice", "s3cret", cost=CHEAP)
+    served = PasswordFile(path, keepOnError=True)
+    served.names()
+    path.write_text("nocolon\n")
+    with capture_log() as events:
+        served.lookup("alice")
+        served.lookup("alice")
+    assert [event["chat_event"] for event in events] == ["reload-failed"]
+    assert "users:1: no ':'" in events[0]["why"]
+
+
+def test_reload_raises_for_a_bad_file_and_keeps_the_accounts(tmp_path):
+    path = tmp_path / "users"
+    PasswordFile(path).add("alice", "s3cret", cost=CHEAP)
+    served = PasswordFile(path, keepOnError=True)
+    served.names()
+    path.write_text("nocolon\n")
+    with pytest.raises(PasswordFileError):
+        served.reload()
+    assert served.names() == ["alice"]
+
+
+def test_a_running_server_keeps_the_accounts_of_a_removed_file(tmp_path):
+    path = tmp_path / "users"
+    PasswordFile(path).add("alice", "s3cret", cost=CHEAP)
+    served = PasswordFile(path, keepOnError=True)
+    served.names()
+    path.unlink()
+    with pytest.raises(FileNotFoundError):
+        served.reload()
+    assert served.names() == ["alice"]
+
+
+def test_the_checker_is_reloaded_by_name_of_its_file(tmp_path):
+    checker = checker_for(tmp_path)
+    assert IReloadable.providedBy(checker)
+    assert isinstance(checker, PasswordFileChecker)
+    assert checker.name == f"password file {tmp_path / 'users'}"
+    PasswordFile(tmp_path / "users").set("alice", "new", cost=CHEAP)
+    checker.reload()
+    answer = result_of(checker.requestAvatarId(UsernamePassword(b"alice", b"new")))
+    assert answer == b"Alice"

@@ -37,6 +37,13 @@ class ChosenName:
         self.username = username
 
 
+class AccountName(bytes):
+    """
+    The avatar ID of a login to an account (with its password), in UTF-8:
+    the realm tells an account's login from a guest's by this type.
+    """
+
+
 @implementer(ICredentialsChecker)
 class AnyNameChecker:
     """
@@ -85,6 +92,7 @@ def accept_bytes(checker: object) -> None:
 
 
 __all__ = [
+    "AccountName",
     "AnyNameChecker",
     "ChosenName",
     "IChosenName",

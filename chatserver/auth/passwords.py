@@ -26,12 +26,17 @@ from twisted.cred.credentials import IUsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.cred.strcred import ICheckerFactory
 from twisted.internet import defer, threads
+from twisted.logger import Logger
 from twisted.plugin import IPlugin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from chatserver import LOG_NAMESPACE
+from chatserver.ops.reload import IReloadable, describe_error
 from chatwire.errors import InvalidName
 from chatwire.names import check_name, name_key
+
+log = Logger(namespace=LOG_NAMESPACE)
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -106,32 +111,80 @@ class PasswordFile:
     """
     A password file on disk, re-read whenever it changes, written atomically
     and readable by its owner only.
+
+    @ivar keepOnError: Whether a file that cannot be read (missing, or with
+        a bad line) leaves the accounts read before in place, with one line
+        logged, as a running server wants; otherwise (as C{chat-passwd}
+        wants, before it writes the file) it is an error, and a missing
+        file has no accounts.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, keepOnError: bool = False) -> None:
         self.path = Path(path)
+        self.keepOnError = keepOnError
         self._accounts: dict[str, Account] = {}
         self._stamp: tuple[int, int] | None = None
 
     def _reload(self) -> None:
+        self._read(strict=not self.keepOnError)
+
+    def reload(self) -> None:
+        """
+        Read the file again now, changed or not.
+
+        @raise PasswordFileError: If a line is bad.
+        @raise OSError: If it cannot be read (with L{keepOnError}, also if
+            it is missing).
+        @raise ValueError: If it is not UTF-8.
+        """
+        self._stamp = None
+        self._read(strict=True)
+
+    def _read(self, strict: bool) -> None:
+        stamp = None
         try:
             stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp == self._stamp:
+                return
+            accounts: dict[str, Account] = {}
+            text = self.path.read_text(encoding="utf-8")
+            for number, line in enumerate(text.splitlines(), 1):
+                if not line.strip() or line.startswith("#"):
+                    continue
+                name, colon, hashed = line.partition(":")
+                if not colon:
+                    raise PasswordFileError(f"{self.path}:{number}: no ':' in the line")
+                accounts[name_key(name)] = Account(name, hashed)
         except FileNotFoundError:
-            self._accounts, self._stamp = {}, None
+            if not self.keepOnError:
+                self._accounts, self._stamp = {}, None
+                return
+            if strict:
+                raise
+            self._keep(stamp, f"{self.path}: no such file")
             return
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        if stamp == self._stamp:
+        except (OSError, ValueError) as error:
+            if not self.keepOnError:
+                raise
+            if strict:
+                # Not read again, nor logged again, until it changes.
+                self._stamp = stamp
+                raise
+            self._keep(stamp, describe_error(error))
             return
-        accounts: dict[str, Account] = {}
-        text = self.path.read_text(encoding="utf-8")
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            name, colon, hashed = line.partition(":")
-            if not colon:
-                raise PasswordFileError(f"{self.path}:{number}: no ':' in the line")
-            accounts[name_key(name)] = Account(name, hashed)
         self._accounts, self._stamp = accounts, stamp
+
+    def _keep(self, stamp: tuple[int, int] | None, why: str) -> None:
+        # Logged once, and not read again until it changes.
+        if stamp is not None and stamp == self._stamp:
+            return
+        self._stamp = stamp
+        log.error(
+            "Password file not read, the accounts read before kept: {why}",
+            chat_event="reload-failed",
+            why=why,
+        )
 
     def lookup(self, name: str) -> Account | None:
         """
@@ -220,11 +273,12 @@ def _decoy() -> str:
     return hash_password(secrets.token_hex(8))
 
 
-@implementer(ICredentialsChecker)
+@implementer(ICredentialsChecker, IReloadable)
 class PasswordFileChecker:
     """
     Checks names and passwords against a L{PasswordFile}.  Hashing runs in
     the reactor's thread pool, so a login costs the other users nothing.
+    On reload the file is read again.
 
     @ivar passwords: The file.
     """
@@ -238,6 +292,19 @@ class PasswordFileChecker:
     ) -> None:
         self.passwords = passwords
         self._run = run
+
+    @property
+    def name(self) -> str:
+        return f"password file {self.passwords.path}"
+
+    def reload(self) -> None:
+        """
+        Read the password file again.
+
+        @raise Exception: As L{PasswordFile.reload}; the accounts read
+            before are kept.
+        """
+        self.passwords.reload()
 
     def requestAvatarId(self, credentials: Any) -> defer.Deferred[Any]:
         name, password = _text(credentials.username), _text(credentials.password)
@@ -281,8 +348,8 @@ class PasswordFileCheckerFactory:
     def generateChecker(self, argstring: str) -> PasswordFileChecker:
         if not argstring:
             raise ValueError("--auth passwd: needs a path (passwd:PATH)")
-        passwords = PasswordFile(argstring)
+        passwords = PasswordFile(argstring, keepOnError=True)
         if not passwords.path.is_file():
             raise ValueError(f"no password file at {argstring}")
-        passwords.names()  # read it now, so a broken file stops the start
+        passwords.reload()  # read it now, so a broken file stops the start
         return PasswordFileChecker(passwords)

@@ -31,6 +31,7 @@ from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.cluster.url import RedisURL
+from chatserver.metrics.latency import Latencies
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -150,6 +151,8 @@ class RedisLink:
     @ivar replyTimeout: Seconds a reply may take before the connection is
         taken as lost, or L{None} for no limit.
     @ivar protocol: The ready connection, or L{None} while there is none.
+    @ivar latency: The seconds each command with a reply timeout (not a
+        blocking C{XREAD}) took to be answered, for C{--metrics}.
 
     @param onReady: Called with no argument each time a connection is ready.
     @param onLost: Called with no argument each time a ready connection is
@@ -170,6 +173,8 @@ class RedisLink:
         self.purpose = purpose
         self.replyTimeout = replyTimeout
         self.protocol: _Protocol | None = None
+        self.latency = Latencies()
+        self._clock = reactor
         self._onReady = onReady
         self._onLost = onLost
         # Whether the last attempt to connect failed (and was logged): an
@@ -226,7 +231,13 @@ class RedisLink:
         reply: defer.Deferred[Any] = self.protocol.execute_command(
             *args, apply_timeout=timeout
         )
+        if timeout:
+            reply.addBoth(self._answered, self._clock.seconds())
         return reply.addErrback(_translated)
+
+    def _answered(self, reply: object, sent: float) -> object:
+        self.latency.observe(self._clock.seconds() - sent)
+        return reply
 
     def _cannotConnect(self, reason: Failure) -> Failure:
         if not self._failing:

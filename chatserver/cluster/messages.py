@@ -117,6 +117,7 @@ class UserInfo:
     @ivar door: The door it came through.
     @ivar ident: What an IRC user gave as its user name, or empty.
     @ivar realname: What an IRC user gave as its real name, or empty.
+    @ivar account: The account it logged in to, or empty for a guest.
     """
 
     name: str
@@ -127,6 +128,7 @@ class UserInfo:
     door: str = ""
     ident: str = ""
     realname: str = ""
+    account: str = ""
 
     def toJSON(self) -> str:
         """

@@ -429,6 +429,7 @@ class ClusterNode:
             door=user.mind.door,
             ident=user.mind.ident,
             realname=user.mind.realname,
+            account=user.account or "",
         )
 
     # Peers: what the realm tells the cluster

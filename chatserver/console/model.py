@@ -25,11 +25,16 @@ from chatserver import LOG_NAMESPACE
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser
+from chatserver.metrics import figures
+from chatserver.metrics.doors import door_of
+from chatserver.server import ChatServer
 
 RUNNING = "Running"
 STOPPING = "Stopping\N{HORIZONTAL ELLIPSIS}"
-RUNNING_COLOUR = "#1a7f37"
-STOPPING_COLOUR = "#b35900"
+#: The status line's level (a colour of the theme's status colours) while
+#: running, and while stopping.
+RUNNING_LEVEL = "ok"
+STOPPING_LEVEL = "warning"
 
 DEFAULT_MAX_LINES = 1000
 
@@ -157,16 +162,23 @@ class UserRow:
     One row of the user list.
 
     @ivar key: Identifies the user across refreshes and renames.
+    @ivar door: The door the user came through (C{line}, C{irc}, C{web}),
+        or C{node NAME} for a user of another node of the cluster.
     @ivar peer: Where the user comes from, or C{node NAME} for a user of
         another node of the cluster.
+    @ivar idle: How long since the user last sent something (since logging
+        in, for a door that does not tell), as L{format_idle} says it; empty
+        for a user of another node.
     @ivar rooms: The user's rooms, in the order joined (C{#lobby, #dev}).
     @ivar user: The user itself, to kick it.
     """
 
     key: str
     name: str
+    door: str
     peer: str
     since: str
+    idle: str
     rooms: str
     user: ChatUser | RemoteUser = field(compare=False, repr=False)
 
@@ -236,22 +248,143 @@ def user_rows(
         if isinstance(user, RemoteUser):
             known = rooms or {}
             where = [known[key] for key in user.rooms if key in known]
-            peer = f"node {user.node}"
+            peer = door = f"node {user.node}"
+            idle = ""
         elif user.online:
             where, peer = list(user.rooms), user.mind.peer
+            door = door_of(user.mind)
+            idle = format_idle(now - max(user.mind.lastActive, user.since))
         else:
             continue
         rows.append(
             UserRow(
                 user_key(user),
                 user.name,
+                door,
                 peer,
                 _since(user.since, today),
+                idle,
                 room_names(where),
                 user,
             )
         )
     return rows
+
+
+def format_idle(seconds: float) -> str:
+    """
+    @return: C{seconds} of idleness, short: C{"12s"}, C{"4m"}, C{"1h 05m"},
+        C{"2d 3h"}.
+    """
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    minutes = whole // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h {minutes % 60:02d}m"
+    return f"{hours // 24}d {hours % 24}h"
+
+
+#: The kinds of log line the log view can be narrowed to, by what an
+#: operator looks for.
+LOG_GROUPS: dict[str, frozenset[str] | None] = {
+    "Everything": None,
+    "Connections": frozenset({"listening", "connect", "disconnect", "refused"}),
+    "Logins and leaves": frozenset({"login", "leave", "rename"}),
+    "Rooms": frozenset({"join", "part", "topic"}),
+    "Messages": frozenset({"message"}),
+    "Problems": frozenset({ERROR, "rejected", "refused", "timeout"}),
+}
+
+
+def shows(line: LogLine, words: str, group: str = "Everything") -> bool:
+    """
+    @param words: What the line must hold, in any case (C{""}: anything);
+        each word must be there.
+    @param group: One of L{LOG_GROUPS}: the kinds of line shown.
+    @return: Whether the filtered log view shows C{line}.
+    """
+    kinds = LOG_GROUPS.get(group)
+    if kinds is not None and line.kind not in kinds:
+        return False
+    text = line.render().casefold()
+    return all(word in text for word in words.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """
+    What the chat has counted so far, read at one time: the counters
+    C{/metrics} serves (see L{chatserver.metrics.figures}).
+
+    @ivar when: When they were read.
+    @ivar users: Logged-in users of this node, by door.
+    @ivar lines: Lines received, by door.
+    @ivar deliveries: Writes handed to recipients, by door.
+    @ivar drops: Connections refused or dropped by a limit, by limit.
+    """
+
+    when: float
+    users: Mapping[str, int]
+    lines: Mapping[str, int]
+    deliveries: Mapping[str, int]
+    drops: Mapping[str, int]
+
+
+def read_counters(server: ChatServer) -> Counters:
+    """
+    @return: The chat's counters now, read where C{/metrics} reads them.
+    """
+    realm = server.realm
+    return Counters(
+        realm.now(),
+        figures.users_by_door(realm.users()),
+        _lines_by_door(realm.received),
+        figures.deliveries_by_door(realm.fanout.deliveries),
+        dict(server.counts.drops),
+    )
+
+
+def _lines_by_door(received: dict[tuple[str, type], int]) -> dict[str, int]:
+    return figures.summed(figures.lines_by_kind_and_door(received), lambda key: key[1])
+
+
+def _by_door_text(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{door} {number}" for door, number in sorted(counts.items()))
+
+
+def _rate(before: Mapping[str, int], after: Mapping[str, int], seconds: float) -> float:
+    if seconds <= 0:
+        return 0.0
+    return max(0, sum(after.values()) - sum(before.values())) / seconds
+
+
+def figures_text(before: Counters | None, now: Counters) -> dict[str, str]:
+    """
+    The figures at a glance, as C{/metrics} would give them.
+
+    @param before: The counters read a moment ago, or L{None} at first.
+    @return: The text of each figure: C{"users"} (by door), C{"lines"} and
+        C{"deliveries"} (a second, since C{before}), C{"drops"} (in all,
+        by limit).
+    """
+    users = sum(now.users.values())
+    byDoor = _by_door_text(now.users)
+    seconds = now.when - before.when if before is not None else 0.0
+    previous = before or now
+    drops = sum(now.drops.values())
+    dropText = f"{drops}"
+    if drops:
+        dropText += f" ({_by_door_text(now.drops)})"
+    return {
+        "users": f"{users}" + (f" ({byDoor})" if byDoor else ""),
+        "lines": f"{_rate(previous.lines, now.lines, seconds):.1f}/s",
+        "deliveries": f"{_rate(previous.deliveries, now.deliveries, seconds):.1f}/s",
+        "drops": dropText,
+    }
 
 
 def room_rows(rooms: Iterable[Room]) -> list[RoomRow]:
@@ -290,13 +423,14 @@ def status(
     """
     @param cluster: How this node stands in its cluster, if it is in one
         (C{node a of redis://127.0.0.1:6379/0}).
-    @return: The status word, its colour, and the listening addresses (and
-        the cluster) as one line.
+    @return: The status word, its level (L{RUNNING_LEVEL} or
+        L{STOPPING_LEVEL}), and the listening addresses (and the cluster) as
+        one line.
     """
     listening = ", ".join(addresses)
     where = f"listening on {listening}" if listening else "not listening"
     if cluster:
         where = f"{where}; {cluster}"
     if stopping:
-        return STOPPING, STOPPING_COLOUR, where
-    return RUNNING, RUNNING_COLOUR, where
+        return STOPPING, STOPPING_LEVEL, where
+    return RUNNING, RUNNING_LEVEL, where

@@ -8,11 +8,15 @@ L{chatserver.console.model}) and, after the events that may change who is
 online or the rooms, redraws the user and room lists from the chat itself
 (the server's realm and admission, whatever door the users came through).
 
+Every second the figures at a glance are read from the counters the chat
+keeps for C{/metrics} (L{chatserver.console.model.read_counters}), and every
+few seconds the user list again, for its idle times.
+
 C{twistd -n chat --console} wraps the L{ChatService} in a L{ConsoleService}.
 Stopping the console service stops the chat service (the graceful shutdown
 of SIGTERM, with C{Stopping...} shown meanwhile) and then closes the window.
-The Stop button and the window's close box stop the reactor, so the
-shutdown is twistd's own.
+The Stop button and the window's close box ask first; once confirmed they
+stop the reactor, so the shutdown is twistd's own.
 
 Tk is imported only when a console is started or checked for, so that a
 server without a console does not need it.
@@ -28,21 +32,33 @@ from typing import TYPE_CHECKING, Any, cast
 from twisted.application.service import MultiService
 from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorCore, IReactorTime
+from twisted.internet.task import LoopingCall
 from twisted.logger import (
     ILogObserver,
+    Logger,
     LogPublisher,
     globalLogPublisher,
 )
 from twisted.python import usage
 
+from chatserver import LOG_NAMESPACE
 from chatserver.console import model as console_model
-from chatserver.console.model import ConsoleLog, LogLine, UserRow
+from chatserver.console.model import ConsoleLog, Counters, LogLine, UserRow
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
 from chatwire.errors import NoSuchUser
 
 if TYPE_CHECKING:
     from chatserver.console.window import ConsoleWindow
+
+log = Logger(namespace=LOG_NAMESPACE)
+
+#: Seconds between two readings of the figures at a glance.
+FIGURES_EVERY = 1.0
+
+#: Readings of the figures between two drawings of the user list (for its
+#: idle times).
+USERS_EVERY = 5
 
 
 def display_problem() -> str | None:
@@ -93,6 +109,7 @@ class ConsoleService(MultiService):
     @ivar log: The lines of the log view.
     @ivar window: The window while the service runs, else L{None}.
     @ivar stopping: Whether the server is stopping.
+    @ivar theme: The desktop client's palette the window is drawn in.
     """
 
     def __init__(
@@ -104,10 +121,13 @@ class ConsoleService(MultiService):
         publisher: LogPublisher = globalLogPublisher,
         maxLines: int = console_model.DEFAULT_MAX_LINES,
         title: str = "Chat server",
+        theme: str = "light",
     ) -> None:
         """
-        @param stop: Called when the operator presses Stop or closes the
-            window; C{reactor.stop} by default.
+        @param stop: Called when the operator has confirmed Stop (or closing
+            the window); C{reactor.stop} by default.
+        @param theme: The desktop client's palette to draw in: C{light} or
+            C{dark}.
         """
         super().__init__()
         if reactor is None:
@@ -120,6 +140,7 @@ class ConsoleService(MultiService):
         self._stop = stop
         self._publisher = publisher
         self._title = title
+        self.theme = theme
         self.chat = chat
         chat.setServiceParent(self)
         self.log = ConsoleLog(maxLines)
@@ -133,6 +154,10 @@ class ConsoleService(MultiService):
         self._thread = threading.get_ident()
         self._observer = cast(ILogObserver, self._observe)
         self._watching = False
+        self._counters: Counters | None = None
+        self._ticks = 0
+        self._figures = LoopingCall(self._tick)
+        self._figures.clock = reactor
 
     @property
     def server(self) -> ChatServer:
@@ -173,8 +198,17 @@ class ConsoleService(MultiService):
         self._thread = threading.get_ident()
         root = tkinter.Tk()
         root.report_callback_exception = self._tkError
+        from chatserver.console.window import Actions
+
+        actions = Actions(
+            kick=self._kick,
+            stop=self._requestStop,
+            reload=self._reloadAsked,
+            logLines=lambda: self.log.lines,
+            userCount=lambda: len(self._rows),
+        )
         self.window = ConsoleWindow(
-            root, self._kick, self._requestStop, self.log.maxLines, self._title
+            root, actions, self.log.maxLines, self._title, self.theme
         )
         self.window.appendLog(self.log.lines)
         self._watch()
@@ -187,6 +221,7 @@ class ConsoleService(MultiService):
             raise
         self._showStatus()
         self._refresh()
+        self._figures.start(FIGURES_EVERY, now=True)
         tksupport.install(root)
 
     def stopService(self) -> defer.Deferred[None]:
@@ -204,6 +239,8 @@ class ConsoleService(MultiService):
 
     def _closeWindow(self) -> None:
         self._unwatch()
+        if self._figures.running:
+            self._figures.stop()
         if self._drawCall is not None and self._drawCall.active():
             self._drawCall.cancel()
         self._drawCall = None
@@ -216,7 +253,8 @@ class ConsoleService(MultiService):
 
     def _requestStop(self) -> None:
         """
-        The Stop button or the window's close box: stop the server, once.
+        Stop confirmed (after the Stop button or the window's close box):
+        stop the server, once.
         """
         if self._stopRequested or self.stopping:
             return
@@ -303,6 +341,48 @@ class ConsoleService(MultiService):
         )
         self.window.showUsers(rows, count)
         self.window.showRooms(console_model.room_rows(realm.rooms.values()))
+
+    def _tick(self) -> None:
+        window = self.window
+        if window is None:
+            return
+        counters = console_model.read_counters(self.server)
+        window.showFigures(console_model.figures_text(self._counters, counters))
+        self._counters = counters
+        self._ticks += 1
+        if self._ticks % USERS_EVERY == 0:
+            self._refresh()
+
+    # Reloading
+
+    def reload(self) -> list[str]:
+        """
+        Read the server's settings files again, as C{SIGHUP} does
+        (L{ChatService.reload}): the one place the console's Reload reaches
+        it.
+
+        @return: One line for each part that could not be read again;
+            empty when all were.
+        """
+        log.info("Reload asked for from the console", chat_event="reload")
+        return self.chat.reload()
+
+    def _reloadAsked(self) -> None:
+        window = self.window
+        if window is None or self.stopping:
+            return
+        try:
+            problems = self.reload()
+        except Exception as e:
+            problems = [f"reload failed: {e}"]
+        if problems:
+            window.showReload("; ".join(problems), True)
+        else:
+            when = console_model.format_since(self._reactorNow(), self._reactorNow())
+            window.showReload(f"Reloaded at {when}.", False)
+
+    def _reactorNow(self) -> float:
+        return self._reactor.seconds()
 
     # Kicking
 

@@ -114,6 +114,18 @@ class Renamed:
     new: str
 
 
+@dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """
+    C{name} logged in to the account C{account} (registered it), or out of
+    its account (C{account} empty: gave it up); each user who shares a room
+    with them gets it once, and so do they.
+    """
+
+    name: str
+    account: str
+
+
 def private_msgid() -> str:
     """
     @return: A new id for a private line: C{p} and a random UUID's 32 hex
@@ -213,9 +225,98 @@ class SearchResults:
         return self.next is not None
 
 
-RoomEvent: TypeAlias = Said | Acted | TopicChanged | Joined | Parted
+@dataclass(frozen=True, slots=True)
+class Kicked:
+    """
+    C{actor} kicked C{name} out of C{room}, for C{reason}; every member,
+    C{name} included, is told, then C{name} is out.
+    """
+
+    room: str
+    actor: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChanged:
+    """
+    C{actor} gave C{name} the role C{role} in C{room} (took it, unless
+    C{given}): C{o} operator, C{v} voice.
+    """
+
+    room: str
+    actor: str
+    name: str
+    role: str
+    given: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BanChanged:
+    """
+    C{actor} set (C{added}) or lifted a ban (C{kind} C{ban}) or a mute
+    (C{mute}) on C{mask} in C{room}.  An C{actor} of C{""} means it ended
+    by itself.
+
+    @ivar endsAt: When it ends, in POSIX seconds, or L{None}: when lifted.
+    """
+
+    room: str
+    actor: str
+    kind: str
+    mask: str
+    added: bool
+    endsAt: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChanged:
+    """
+    C{actor} changed the modes of C{room}: C{changes} as C{+mk-i}, with
+    the C{arguments} of the letters that take one, in order (the key of
+    C{+k} is not shown: C{*}).
+    """
+
+    room: str
+    actor: str
+    changes: str
+    arguments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    """
+    C{actor} invited C{name}, the one user told, to C{room}.
+    """
+
+    room: str
+    actor: str
+    name: str
+
+
+RoomEvent: TypeAlias = (
+    Said
+    | Acted
+    | TopicChanged
+    | Joined
+    | Parted
+    | Kicked
+    | RoleChanged
+    | BanChanged
+    | ModeChanged
+)
 ChatEvent: TypeAlias = (
-    RoomEvent | Quit | Renamed | Whispered | Replayed | SearchResults | ReadMarked
+    RoomEvent
+    | Quit
+    | Renamed
+    | AccountChanged
+    | Whispered
+    | Replayed
+    | SearchResults
+    | Invited
+    | ReadMarked
 )
 
 

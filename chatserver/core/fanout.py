@@ -106,6 +106,7 @@ class Fanout:
     @ivar deliveries: Writes handed to recipients so far (one per recipient
         per turn), by the class of the recipients' minds (their door's).
     @ivar bytesOut: Bytes handed to recipients so far.
+    @ivar bytesByMind: The same by the class of the recipients' minds.
     """
 
     def __init__(self, clock: IReactorTime, heldLimit: int = 1 << 20) -> None:
@@ -113,6 +114,7 @@ class Fanout:
         self.heldLimit = heldLimit
         self.deliveries: dict[type, int] = {}
         self.bytesOut = 0
+        self.bytesByMind: dict[type, int] = {}
         self._flushCall: IDelayedCall | None = None
         self._order = count()
         # This turn's events in order, each with its room (None: sent to
@@ -666,12 +668,15 @@ class Fanout:
         C{--metrics} reports costs the fan-out nothing.
         """
         deliveries = self.deliveries
+        byMind = self.bytesByMind
         bytesOut = 0
         for data, users in writes:
             if users:
                 mind = type(users[0].mind)
                 deliveries[mind] = deliveries.get(mind, 0) + len(users)
-                bytesOut += len(data) * len(users)
+                written = len(data) * len(users)
+                byMind[mind] = byMind.get(mind, 0) + written
+                bytesOut += written
         self.bytesOut += bytesOut
 
     def _writes(self) -> list[tuple[bytes, list[ChatUser]]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from twisted.cred.portal import IRealm
 from twisted.internet import defer
@@ -26,12 +26,16 @@ from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.auth.checkers import AccountName
 from chatserver.config import ChatConfig
 from chatserver.core.conversations import private_key
 from chatserver.core.events import (
+    AccountChanged,
     Acted,
+    BanChanged,
     ChatEvent,
     Joined,
+    Kicked,
     Parted,
     Quit,
     ReadMarked,
@@ -44,6 +48,11 @@ from chatserver.core.events import (
 )
 from chatserver.core.fanout import Fanout
 from chatserver.core.minds import IMind
+from chatserver.core.moderation.checks import who_of
+from chatserver.core.moderation.errors import Klined, ModerationError
+from chatserver.core.moderation.records import KLINE, Ban
+from chatserver.core.moderation.state import Moderation
+from chatserver.core.moderation.store import IModerationStore
 from chatserver.core.reading import unread_after
 from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
@@ -70,6 +79,9 @@ from chatwire.errors import (
 from chatwire.names import check_name, check_room_name, name_key, room_key
 from chatwire.text import MAX_REASON_LENGTH, clean_text
 
+if TYPE_CHECKING:
+    from chatserver.accounts.registry import Accounts
+
 log = Logger(namespace=LOG_NAMESPACE)
 
 _T = TypeVar("_T")
@@ -87,11 +99,16 @@ class ChatRealm:
     @ivar rooms: The rooms by key.
     @ivar accounts: Whether names are accounts (with C{--auth}): then a
         user may change only the case of their name.
+    @ivar registry: The accounts users register themselves
+        (C{--accounts}), or L{None}: a guest may not take the name of one.
     @ivar shuttingDown: Set while the server stops: users leave without
         notices.
     @ivar peers: The other nodes of the cluster, or L{None} for a single
         node.
     @ivar remote: The users logged in on other nodes, by name key.
+    @ivar moderation: Roles, modes, bans, mutes and klines (kept by the
+        history store when it is also an L{IModerationStore}, in memory
+        otherwise; in a cluster, each node's own for now).
 
     @param clock: The reactor's clock (a L{twisted.internet.task.Clock} in
         tests).
@@ -132,6 +149,7 @@ class ChatRealm:
         self._claiming: set[str] = set()
         self.fanout = Fanout(clock)
         self.accounts = accounts
+        self.registry: Accounts | None = None
         self.shuttingDown = False
         # Lines users sent, by kind (said, acted, whispered) and the class
         # of the sender's mind (its door's): read by --metrics when scraped.
@@ -143,6 +161,9 @@ class ChatRealm:
         self.rooms: dict[str, Room] = {}
         # The read markers of the accounts online here, by name key.
         self._readMarkers: dict[str, dict[str, ReadMarker]] = {}
+        store = IModerationStore(history, None) if peers is None else None
+        self.moderation = Moderation(clock, store, keepRoles=accounts)
+        self.moderation.expired = self._expired
 
     def now(self) -> float:
         return self.clock.seconds()
@@ -167,12 +188,13 @@ class ChatRealm:
             name = avatarId
         else:
             raise NotImplementedError("the chat has no anonymous users")
+        account = self.accountOf(avatarId, name)
         key = name_key(name)
-        if self.isAccount(name) and key not in self._readMarkers:
+        if account is not None and key not in self._readMarkers:
             # An account's read markers are known before it logs in: its
             # doors show them, and its replays start from them, at once.
             def loaded(_: None) -> _Avatar | defer.Deferred[_Avatar]:
-                return self._login(name, cast(IMind, mind))
+                return self._login(name, cast(IMind, mind), account)
 
             def notLoggedIn(reason: Failure) -> Failure:
                 if key not in self._users:
@@ -181,18 +203,21 @@ class ChatRealm:
 
             loading = self._loadMarkers(key).addCallback(loaded)
             return cast("defer.Deferred[_Avatar]", loading).addErrback(notLoggedIn)
-        return self._login(name, cast(IMind, mind))
+        return self._login(name, cast(IMind, mind), account)
 
-    def _login(self, name: str, mind: IMind) -> _Avatar | defer.Deferred[_Avatar]:
+    def _login(
+        self, name: str, mind: IMind, account: str | None
+    ) -> _Avatar | defer.Deferred[_Avatar]:
         """
-        Log C{name} in, bound to C{mind} (see L{requestAvatar}).
+        Log C{name} in, bound to C{mind}, to C{account} or as a guest (see
+        L{requestAvatar}).
         """
         if self.peers is None or (
-            self.isAccount(name) and name_key(name) in self._users
+            account is not None and name_key(name) in self._users
         ):
-            user = self.login(name, mind)
+            user = self.login(name, mind, account=account)
             return IChatUser, user, lambda: user.quit("Logged out")
-        if self.isAccount(name) and name_key(name) in self.remote:
+        if account is not None and name_key(name) in self.remote:
             raise SessionElsewhere(self.remote[name_key(name)].name)
 
         def loggedIn(user: ChatUser) -> _Avatar:
@@ -200,11 +225,11 @@ class ChatRealm:
 
         def elsewhere(reason: Failure) -> Failure:
             # Claimed by another node a moment ago, not known here yet.
-            if reason.check(NameTaken) and self.isAccount(name):
+            if reason.check(NameTaken) and account is not None:
                 raise SessionElsewhere(name)
             return reason
 
-        login = self.claimAndLogin(name, mind)
+        login = self.claimAndLogin(name, mind, account)
         return login.addCallbacks(loggedIn, elsewhere)
 
     def _loadMarkers(self, key: str) -> defer.Deferred[None]:
@@ -236,17 +261,22 @@ class ChatRealm:
         markers = self._readMarkers.get(user.key)
         return markers.get(key) if markers is not None else None
 
-    def isAccount(self, name: str) -> bool:
+    def accountOf(self, avatarId: object, name: str) -> str | None:
         """
-        Whether C{name}, which a checker of the portal vouched for, is an
-        account: logged in with its password, so that another login of it
-        adds a session (L{ChatUser.sessions}) instead of being refused as a
-        name taken.  A guest (a name with no password) has one session.
+        The account a login is to: C{name} when a checker vouched for it
+        as an account's, with its password (an L{AccountName}, from
+        C{--accounts}), or when every name is an account (C{--auth}); a
+        guest's login (a name with no password) is to none.
 
-        Today every name is an account with C{--auth}, none without it;
-        accounts people register themselves answer here too.
+        A login to an account online here adds a session
+        (L{ChatUser.sessions}) instead of being refused as a name taken; a
+        guest has one session.
+
+        @return: The account, or L{None} for a guest.
         """
-        return self.accounts
+        if isinstance(avatarId, AccountName) or self.accounts:
+            return name
+        return None
 
     # Users
 
@@ -300,7 +330,9 @@ class ChatRealm:
             raise NameTaken(name)
         return key
 
-    def claimAndLogin(self, name: str, mind: IMind) -> defer.Deferred[ChatUser]:
+    def claimAndLogin(
+        self, name: str, mind: IMind, account: str | None = None
+    ) -> defer.Deferred[ChatUser]:
         """
         Claim C{name} across the cluster, then log it in (L{login}).
 
@@ -317,30 +349,51 @@ class ChatRealm:
                 assert self.peers is not None
                 self.peers.release(name)
                 raise LoginAbandoned(name)
-            return self.login(name, mind, claimed=True)
+            return self.login(name, mind, claimed=True, account=account)
 
         return self.claimAndDo(name, claimed)
 
-    def login(self, name: str, mind: IMind, claimed: bool = False) -> ChatUser:
+    def login(
+        self,
+        name: str,
+        mind: IMind,
+        claimed: bool = False,
+        account: str | None = None,
+    ) -> ChatUser:
         """
         Log C{name} in, bound to C{mind}, and put it in the default room,
         unless the mind's C{joinsDefaultRoom} is false (an IRC client joins
         its channels itself).
 
-        An account (L{isAccount}) already online here gets one more
+        An account (L{accountOf}) already online here gets one more
         session instead (L{addSession}).
 
         @param claimed: Whether the name was claimed across the cluster
             already (L{claimAndLogin}).
+        @param account: The account the user logs in to, L{None} for a
+            guest (with C{--auth}, every name is its account).
         @raise NameTaken: If somebody online has that name.
         @raise TooManySessions: If the account has all its sessions.
         """
+        if account is None and self.accounts:
+            account = name
         first = self._users.get(name_key(name))
-        if first is not None and not claimed and self.isAccount(name):
+        if (
+            first is not None
+            and not claimed
+            and account is not None
+            and first.account is not None
+        ):
             return self.addSession(first, mind)
         if not claimed:
             self._checkFree(name)
-        user = ChatUser(self, name, mind, self.now())
+        user = ChatUser(self, name, mind, self.now(), account)
+        self._refuseKlined(user, claimed)
+        if (
+            account is not None
+            and name_key(account) in self.moderation.operatorAccounts
+        ):
+            user.serverOperator = True
         self._users[user.key] = user
         if self.peers is not None:
             self.peers.loggedIn(user)
@@ -354,9 +407,43 @@ class ChatRealm:
         if not mind.joinsDefaultRoom:
             return user
         # The newcomer's door greets it; the room hears of it.
-        room = self.enter(user, self.config.defaultRoom, announceToSelf=False)
+        try:
+            room = self.enter(user, self.config.defaultRoom, announceToSelf=False)
+        except ModerationError as e:
+            # Banned from the default room (or kept out by its modes): the
+            # user is in the chat, in no room, and may join others.
+            log.info(
+                "{name} is kept out of {room}: {why}",
+                chat_event="rejected",
+                name=name,
+                room=self.config.defaultRoom,
+                why=e.reason,
+            )
+            return user
         user.current = room
         return user
+
+    def _refuseKlined(self, user: ChatUser, claimed: bool) -> None:
+        """
+        Refuse C{user}, logging in, if a kline matches it.
+
+        @param claimed: Whether its name was claimed across the cluster
+            (given back then).
+        @raise Klined: If a kline matches it.
+        """
+        kline = self.moderation.matching("", KLINE, who_of(user))
+        if kline is None:
+            return
+        if claimed and self.peers is not None:
+            self.peers.release(user.name)
+        log.info(
+            "{name} was refused: klined ({mask})",
+            chat_event="rejected",
+            name=user.name,
+            peer=user.mind.peer,
+            mask=kline.mask,
+        )
+        raise Klined(kline.reason)
 
     def addSession(self, first: ChatUser, mind: IMind) -> ChatUser:
         """
@@ -372,7 +459,9 @@ class ChatRealm:
         limit = self.config.maxSessions
         if len(sessions) >= limit:
             raise TooManySessions(first.name, limit)
-        session = ChatUser(self, first.name, mind, self.now())
+        session = ChatUser(self, first.name, mind, self.now(), first.account)
+        self._refuseKlined(session, False)
+        session.serverOperator = first.serverOperator
         session.sessions = sessions
         session.rooms = first.rooms
         session.current = first.current
@@ -448,6 +537,7 @@ class ChatRealm:
             self.peers.loggedOut(user, user.rooms, reason)
         for room in user.rooms:
             room.remove(user)
+            self.moderation.memberLeft(room.key, user.key)
             self._forgetIfEmpty(room)
         user.rooms = ()
         user.current = None
@@ -471,6 +561,20 @@ class ChatRealm:
             L{NameTaken} if somebody else has C{new}.
         """
         newKey = name_key(new)
+        registry = self.registry
+        if registry is not None and newKey != user.key:
+            # A guest may not take a registered name (an account may not
+            # rename at all: ChatUser.rename).
+
+            def free(registered: bool) -> defer.Deferred[str]:
+                if registered:
+                    raise NameTaken(new)
+                return self._rename(user, new, newKey)
+
+            return registry.isRegistered(new).addCallback(free)
+        return self._rename(user, new, newKey)
+
+    def _rename(self, user: ChatUser, new: str, newKey: str) -> defer.Deferred[str]:
         if newKey == user.key or self.peers is None:
             try:
                 if newKey != user.key:
@@ -525,6 +629,7 @@ class ChatRealm:
         self._users[newKey] = first
         for room in user.rooms:
             room.renamed(user, oldKey)
+            self.moderation.renamed(room.key, oldKey, newKey)
         if self.peers is not None:
             self.peers.renamed(user, old)
         log.info(
@@ -538,6 +643,29 @@ class ChatRealm:
         audience.add(user)
         self.fanout.toUsers(audience, Renamed(old, new))
         return old
+
+    def accountChanged(self, user: ChatUser, account: str | None) -> None:
+        """
+        C{user} logged in to C{account} (registered it) or out of its
+        account (L{None}: gave it up): everyone who shares a room with it,
+        and itself, is told.  Every session of C{user} is of C{account}
+        now; an account given up keeps only C{user}'s session, as a guest
+        has one: the others are disconnected.
+        """
+        for session in list(user.sessions):
+            session.account = account
+            if account is None and session is not user:
+                session.mind.disconnect("The account was given up on another session")
+        log.info(
+            "{name} is now {what}",
+            chat_event="account",
+            name=user.name,
+            what=f"the account {account}" if account else "a guest",
+            peer=user.mind.peer,
+        )
+        audience = self._audience(user)
+        audience.add(user)
+        self.fanout.toUsers(audience, AccountChanged(user.name, account or ""))
 
     def _audience(self, user: ChatUser) -> set[ChatUser]:
         """
@@ -573,15 +701,23 @@ class ChatRealm:
         """
         return self.rooms.get(room_key(name))
 
-    def enter(self, user: ChatUser, name: str, announceToSelf: bool = True) -> Room:
+    def enter(
+        self, user: ChatUser, name: str, announceToSelf: bool = True, key: str = ""
+    ) -> Room:
         """
         Put C{user} in the room called C{name}, creating it if needed, and
-        tell the room.
+        tell the room.  Who creates a room (but the default room) is its
+        operator, unless it has operators kept already.
 
+        @param key: The key the user gave (C{+k}).
         @raise TooManyRooms: If the user or the server has as many rooms as
             allowed.
+        @raise ModerationError: If the room's moderation refuses
+            (L{ChatUser.checkJoin}).
         """
         room = self.getRoom(name)
+        roomKey = room_key(name)
+        user.checkJoin(roomKey, room.name if room else name, key, len(room or ()))
         if room is None:
             check_room_name(name)
             isDefault = room_key(name) == room_key(self.config.defaultRoom)
@@ -596,7 +732,12 @@ class ChatRealm:
                 "/part one first"
             )
         if room is None:
-            room = self.rooms[room_key(name)] = Room(name, self.now())
+            room = self.rooms[roomKey] = Room(name, self.now())
+            if self._makesOperator(roomKey):
+                self.moderation.setRole(roomKey, user.key, "o", True)
+        moderated = self.moderation.rooms.get(roomKey)
+        if moderated is not None:
+            moderated.invited.discard(user.key)
         room.add(user)
         for session in user.sessions:
             session.joined(room)
@@ -612,29 +753,56 @@ class ChatRealm:
         self.tell(room, Joined(room.name, user.name), None if announceToSelf else user)
         return room
 
-    def leave(self, user: ChatUser, room: Room, notice: Parted) -> None:
+    def _makesOperator(self, roomKey: str) -> bool:
+        """
+        @return: Whether who makes the room whose key is C{roomKey} becomes
+            its operator: unless it is the default room, it has operators
+            kept already, or this node is one of a cluster (where, until
+            the cluster shares moderation, each node would name its own).
+        """
+        return (
+            self.peers is None
+            and roomKey != room_key(self.config.defaultRoom)
+            and not self.moderation.hasOperators(roomKey)
+        )
+
+    def leave(self, user: ChatUser, room: Room, notice: Parted | Kicked) -> None:
         """
         Take C{user} out of C{room}; the room, C{user} included, is told.
         """
         self.tell(room, notice)
         room.remove(user)
+        self.moderation.memberLeft(room.key, user.key)
         for session in user.sessions:
             session.parted(room)
             self.fanout.parted(session, room)
+        reason = notice.reason
+        if isinstance(notice, Kicked):
+            reason = f"Kicked by {notice.actor}" + (f": {reason}" if reason else "")
         if self.peers is not None:
-            self.peers.parted(user, room, notice.reason)
+            self.peers.parted(user, room, reason)
         log.info(
             "{name} left {room} ({reason})",
             chat_event="part",
             name=user.name,
             room=room.name,
-            reason=notice.reason,
+            reason=reason,
         )
         self._forgetIfEmpty(room)
 
     def _forgetIfEmpty(self, room: Room) -> None:
         if not room.members and not room.remote and self.rooms.get(room.key) is room:
             del self.rooms[room.key]
+            self.moderation.forgetRoom(room.key)
+
+    def _expired(self, roomKey: str, ban: Ban) -> None:
+        """
+        A ban or a mute of the room whose key is C{roomKey} (or a kline)
+        ended by itself: the room is told.
+        """
+        room = self.rooms.get(roomKey) if roomKey else None
+        if room is not None:
+            self.tell(room, BanChanged(room.name, "", ban.kind, ban.mask, False))
 
     def forgetIfEmpty(self, room: Room) -> None:
         """
@@ -886,7 +1054,7 @@ class ChatRealm:
 
         @return: The entry kept on a single node, or L{None}.
         """
-        if not (self.isAccount(sender.name) and self.isAccount(recipient.name)):
+        if sender.account is None or recipient.account is None:
             return None
         key = private_key(sender.name, recipient.name)
         kind = ACTION if action else MESSAGE

@@ -38,9 +38,12 @@ class RemoteUser:
     @ivar realname: What an IRC user gave as its real name, or empty.
     @ivar session: Its login's session id, the same on every node (a rename
         names its user by it), or empty.
+    @ivar account: The account it logged in to, or L{None} for a guest (as
+        its node told at login).
     """
 
     __slots__ = (
+        "account",
         "away",
         "door",
         "ident",
@@ -64,6 +67,7 @@ class RemoteUser:
         self.ident = ""
         self.realname = ""
         self.session = ""
+        self.account: str | None = None
 
     @classmethod
     def fromInfo(cls, info: dict[str, object]) -> RemoteUser:
@@ -85,6 +89,7 @@ class RemoteUser:
         self.door = str(info.get("door", ""))
         self.ident = str(info.get("ident", ""))
         self.realname = str(info.get("realname", ""))
+        self.account = str(info.get("account", "")) or None
 
     def __repr__(self) -> str:
         return f"<RemoteUser {self.name} on {self.node}>"

@@ -31,6 +31,7 @@ from chatserver.core.events import (
     Tags,
     TopicChanged,
 )
+from chatserver.core.moderation.actions import ModerationActions
 from chatserver.core.reading import marker_at, unread_after
 from chatserver.core.rooms import Room
 from chatserver.history.none import NoHistory
@@ -149,12 +150,12 @@ class SessionInfo:
 
 
 @implementer(IChatUser)
-class ChatUser:
+class ChatUser(ModerationActions):
     """
     One logged-in session of a user, and everything a user can do.
 
-    An account (see L{ChatRealm.isAccount}) may be logged in several times
-    at once: each login is a L{ChatUser} of its own (its door's avatar,
+    A user logged in to an account (L{account}) may be logged in several
+    times at once: each login is a L{ChatUser} of its own (its door's avatar,
     with its mind, its replies, its paging), and the sessions of one
     account share one list, L{sessions}, and keep the same name, rooms and
     away message.  To the other users they are one user: a room lists one
@@ -172,11 +173,16 @@ class ChatUser:
     @ivar sessions: The sessions of this user's account online, in the
         order they logged in, this one included: one list shared by them
         all.
+    @ivar account: The account the user is logged in to, or L{None} for a
+        guest.
+    @ivar serverOperator: Whether the user is a server operator (see
+        L{ModerationActions}, which holds the moderation operations).
     """
 
     __slots__ = (
         "_cursors",
         "_search",
+        "account",
         "away",
         "codec",
         "current",
@@ -190,8 +196,16 @@ class ChatUser:
         "since",
     )
 
-    def __init__(self, realm: ChatRealm, name: str, mind: IMind, since: float) -> None:
+    def __init__(
+        self,
+        realm: ChatRealm,
+        name: str,
+        mind: IMind,
+        since: float,
+        account: str | None = None,
+    ) -> None:
         self.realm = realm
+        self.account = account
         self.name = name
         self.key = name_key(name)
         self.mind = mind
@@ -204,6 +218,7 @@ class ChatUser:
         self.since = since
         self.online = True
         self.away = ""
+        self.serverOperator = False
         # The oldest history entry shown, per room key, for /history paging.
         self._cursors: dict[str, int] | None = None
         self._search: _Search | None = None
@@ -243,10 +258,13 @@ class ChatUser:
             raise NoSuchRoom(name)
         return room
 
-    def join(self, name: str) -> tuple[Room, bool]:
+    def join(self, name: str, key: str = "") -> tuple[Room, bool]:
         """
         Join the room called C{name}, creating it if needed, and make it the
-        current room; joining a room again only makes it current.
+        current room; joining a room again only makes it current.  The
+        room's moderation may refuse (L{ModerationActions.checkJoin}).
+
+        @param key: The room's key, if it has one (C{+k}).
 
         @return: The room, and whether the user joined it now (L{False}
             when already in it).
@@ -255,7 +273,7 @@ class ChatUser:
         if room is not None and room in self.rooms:
             self.current = room
             return room, False
-        room = self.realm.enter(self, name)
+        room = self.realm.enter(self, name, key=key)
         self.current = room
         return room, True
 
@@ -339,6 +357,7 @@ class ChatUser:
         """
         where = self._room(room)
         text = self._checkedText(text)
+        self.checkSpeak(where)
         tags = clean_tags(tags)
         event = self.realm.line(where, self, MESSAGE, text, notice=notice, tags=tags)
         self.realm.logMessage(self, where.name, text)
@@ -353,6 +372,7 @@ class ChatUser:
         """
         where = self._room(room)
         text = self._checkedText(text)
+        self.checkSpeak(where)
         tags = clean_tags(tags)
         event = self.realm.line(where, self, ACTION, text, tags=tags)
         self.realm.logMessage(self, where.name, f"* {text}")
@@ -394,6 +414,7 @@ class ChatUser:
         @return: As L{say}.
         """
         where = self._room(room)
+        self.checkTopic(where)
         text = check_length(check_text(text.strip()), MAX_TOPIC_LENGTH, "a topic")
         if shows_nothing(text):
             text = ""
@@ -512,10 +533,11 @@ class ChatUser:
     @property
     def isAccount(self) -> bool:
         """
-        Whether this user is an account (see L{ChatRealm.isAccount}): it
-        has read markers and private history.
+        Whether this user logged in to an account (L{account}), with its
+        password: it may have several sessions, read markers and private
+        history.  A guest has none of these.
         """
-        return self.realm.isAccount(self.name)
+        return self.account is not None
 
     def _target(self, target: str | None) -> tuple[str, str]:
         """
@@ -785,7 +807,7 @@ class ChatUser:
         check_name(new)
         if new == self.name:
             raise AlreadyCalled(new)
-        if self.realm.accounts and name_key(new) != self.key:
+        if self.account is not None and name_key(new) != self.key:
             raise NamesAreAccounts()
         return self.realm.rename(self, new)
 

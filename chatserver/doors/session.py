@@ -29,7 +29,7 @@ from chatserver.core.users import ChatUser, IChatUser
 from chatserver.doors import lifecycle
 from chatserver.limits.flow import SEND_QUEUE_EXCEEDED, SendQueueGuard, log_dropped
 from chatserver.limits.throttle import MAX_LOGIN_FAILURES
-from chatwire.errors import ChatError
+from chatwire.errors import ChatError, PasswordRequired
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall
@@ -158,6 +158,8 @@ class DoorSession(SendQueueGuard):
     @ivar closing: Whether the connection is closing.
     @ivar leaveReason: Why the connection is closing, once it is.
     @ivar failures: Failed logins on this connection.
+    @ivar lastActive: When the client last sent a line (or message), in
+        POSIX seconds; C{0.0} before it has.
     @ivar writing: Whether output is still written (not before L{start},
         nor once the client is dropped or the door has said its last word).
     """
@@ -176,6 +178,7 @@ class DoorSession(SendQueueGuard):
         "closing",
         "door",
         "failures",
+        "lastActive",
         "leaveReason",
         "transport",
         "user",
@@ -202,6 +205,7 @@ class DoorSession(SendQueueGuard):
         self.closing = False
         self.leaveReason = ""
         self.failures = 0
+        self.lastActive = 0.0
         self.writing = False
         self._fullAt = 0.0
         self._holds = _NO_HOLDS
@@ -336,7 +340,9 @@ class DoorSession(SendQueueGuard):
         """
         A line (or message) came in: it takes a token from the bucket.
         """
-        self._fullAt = self.door.server.bucket.take(self._fullAt)
+        server = self.door.server
+        self._fullAt = server.bucket.take(self._fullAt)
+        self.lastActive = server.clock.seconds()
 
     def pace(self) -> None:
         """
@@ -439,7 +445,10 @@ class DoorSession(SendQueueGuard):
                 return
             self.release(LOGIN)
             assert isinstance(reason.value, ChatError)
-            self.door.server.counts.refusedLogin(type(reason.value).__name__)
+            if not isinstance(reason.value, PasswordRequired):
+                # An account's name without its password is the first half
+                # of its login (--accounts), not a refusal.
+                self.door.server.counts.refusedLogin(type(reason.value).__name__)
             self.door.loginRefused(reason.value, name)
             return
         self.door.server.counts.refusedLogin("credentials")

@@ -48,11 +48,17 @@ text with C{history} as its external content, kept by triggers::
                            tokenize='unicode61 remove_diacritics 2')
 
 A file of an older version is indexed when it is first opened (FTS5's
-C{rebuild}: some seconds for a million lines, once).
+C{rebuild}: some seconds for a million lines, once).  Version 4 adds the
+moderation state (L{chatserver.core.moderation.store}: bans, mutes,
+klines, room modes and keys, roles of accounts), one row a record::
+
+    moderation(kind TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
+               value TEXT NOT NULL, PRIMARY KEY (kind, scope, key))
+
+written behind, in order, in the pool's one thread.
 
 Version 5 adds the accounts' read markers (L{chatserver.state.markers}),
-one row per account and room or private conversation (version 4 is the
-moderation store's, issue 21, merged beside this)::
+one row per account and room or private conversation::
 
     read_marker(account TEXT NOT NULL, target TEXT NOT NULL,
                 id INTEGER NOT NULL, time REAL NOT NULL,
@@ -78,8 +84,10 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.task import LoopingCall, deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.moderation.store import IModerationStore, StateRecord
 from chatserver.history.paging import select_page
 from chatserver.history.search import SearchPage, SearchQuery, fts_query
 from chatserver.history.store import (
@@ -90,6 +98,7 @@ from chatserver.history.store import (
     HistoryUnavailable,
     check_retention,
 )
+from chatserver.metrics.latency import Latencies
 from chatserver.state.markers import ReadMarker
 from chatwire.names import name_key
 
@@ -115,13 +124,6 @@ _SCHEMA_1 = (
 
 _SCHEMA_2 = "CREATE TABLE IF NOT EXISTS id_mark (high INTEGER NOT NULL)"
 
-_SCHEMA_5 = """CREATE TABLE IF NOT EXISTS read_marker (
-        account TEXT NOT NULL,
-        target TEXT NOT NULL,
-        id INTEGER NOT NULL,
-        time REAL NOT NULL,
-        PRIMARY KEY (account, target))"""
-
 _SCHEMA_3 = (
     """CREATE VIRTUAL TABLE IF NOT EXISTS history_fts USING fts5(
         text, content='history', content_rowid='id',
@@ -137,6 +139,17 @@ _SCHEMA_3 = (
         INSERT INTO history_fts (rowid, text) VALUES (new.id, new.text); END""",
     "INSERT INTO history_fts (history_fts) VALUES ('rebuild')",
 )
+
+_SCHEMA_4 = """CREATE TABLE IF NOT EXISTS moderation (
+    kind TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
+    value TEXT NOT NULL, PRIMARY KEY (kind, scope, key))"""
+
+_SCHEMA_5 = """CREATE TABLE IF NOT EXISTS read_marker (
+        account TEXT NOT NULL,
+        target TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        time REAL NOT NULL,
+        PRIMARY KEY (account, target))"""
 
 _RAISE_MARK = "UPDATE id_mark SET high = max(high, ?)"
 
@@ -230,9 +243,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@implementer(IModerationStore)
 class SQLiteHistory:
     """
-    A L{HistoryStore} in an SQLite file.
+    A L{HistoryStore} in an SQLite file, which keeps the moderation state
+    too (an L{IModerationStore}).
 
     Ids come from one counter for all rooms, following the largest id in the
     file and the largest reserved (see the module's documentation).
@@ -301,6 +316,7 @@ class SQLiteHistory:
         self.writes = 0
         self.writeFailures = 0
         self.writeSeconds = 0.0
+        self.writeLatency = Latencies()
         self._writeStarted = 0.0
         self._dropped = 0
         self._stopping = False
@@ -309,6 +325,7 @@ class SQLiteHistory:
         self._trimFailing = False
         self._trimming: Deferred[None] | None = None
         self._trimCall: LoopingCall | None = None
+        self._stateWrite: Deferred[None] = defer.succeed(None)
 
     def _unavailable(self, reason: str) -> HistoryUnavailable:
         return HistoryUnavailable(
@@ -404,6 +421,8 @@ class SQLiteHistory:
             if version < 3:
                 for statement in _SCHEMA_3:
                     connection.execute(statement)
+            if version < 4:
+                connection.execute(_SCHEMA_4)
             if version < 5:
                 connection.execute(_SCHEMA_5)
             # Written every time: this is what finds a file that cannot be
@@ -491,6 +510,7 @@ class SQLiteHistory:
             await self._trimming
         if self._writing is not None:
             await self._writing
+        await self._stateWrite
         if self._pending:
             await self._flush()
         if self._pending:
@@ -509,6 +529,58 @@ class SQLiteHistory:
             await giving.addErrback(lambda reason: None)
         pool.close()
         self._pool = None
+
+    # Moderation state (IModerationStore)
+
+    def loadModeration(self) -> Deferred[list[StateRecord]]:
+        """
+        @return: A L{Deferred} firing with every moderation record kept.
+        """
+        if self._pool is None:
+            return defer.fail(self._unavailable("the store is not started"))
+        rows: Deferred[list[tuple[str, str, str, str]]] = self._pool.runQuery(
+            "SELECT kind, scope, key, value FROM moderation"
+        )
+        return rows.addCallback(lambda found: [StateRecord(*row) for row in found])
+
+    def putModeration(self, record: StateRecord) -> None:
+        self._writeState(
+            "INSERT OR REPLACE INTO moderation VALUES (?, ?, ?, ?)",
+            (record.kind, record.scope, record.key, record.value),
+        )
+
+    def deleteModeration(self, kind: str, scope: str, key: str) -> None:
+        self._writeState(
+            "DELETE FROM moderation WHERE kind = ? AND scope = ? AND key = ?",
+            (kind, scope, key),
+        )
+
+    def _writeState(self, statement: str, arguments: tuple[str, ...]) -> None:
+        """
+        Write a change of the moderation state behind, after the changes
+        before it; a failure is logged (the state in memory holds).
+        """
+        pool = self._pool
+        if pool is None or self._stopping:
+            log.warn(
+                "Moderation change not kept: the history file is closed",
+                chat_event="error",
+            )
+            return
+
+        def failed(reason: Failure) -> None:
+            log.error(
+                "Keeping a moderation change in {path} failed: {why}",
+                chat_event="error",
+                path=self.path,
+                why=reason.getErrorMessage(),
+            )
+
+        def write(ignored: object) -> Deferred[None]:
+            written: Deferred[None] = pool.runOperation(statement, arguments)
+            return written.addErrback(failed)
+
+        self._stateWrite = self._stateWrite.addCallback(write)
 
     def append(
         self, roomKey: str, *, room: str, kind: str, sender: str, text: str, time: float
@@ -632,8 +704,10 @@ class SQLiteHistory:
         return writing
 
     def _written(self, ignored: object, reserved: int | None) -> None:
+        took = self._clock().seconds() - self._writeStarted
         self.writes += 1
-        self.writeSeconds += self._clock().seconds() - self._writeStarted
+        self.writeSeconds += took
+        self.writeLatency.observe(took)
         self._inFlight = []
         self._writing = None
         if reserved is not None:

@@ -147,6 +147,14 @@ class AddressLimits:
             return None
         return _key(address)
 
+    def counted(self, host: str) -> str | None:
+        """
+        @return: The key connections from C{host} are counted under, or
+            L{None} when they are not counted (not an IP address, or in an
+            exempt network): what other per-address limits count by too.
+        """
+        return self._counted(host)
+
     def admit(self, host: str) -> str | None:
         """
         Count a new connection from C{host}, if the limits allow it.

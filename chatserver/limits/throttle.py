@@ -5,6 +5,9 @@ slowly, so that guessing passwords is slow, whatever door they come through.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
+
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -93,3 +96,44 @@ class LoginThrottle:
             if now - last > self.forgetAfter
         ]:
             del self._failures[key]
+
+
+class RegistrationRate:
+    """
+    Accounts registered per address: at most L{count} in any L{seconds},
+    whatever door they come through; the addresses the per-address limits
+    exempt are not counted.
+
+    @param key: The key an address is counted under, or L{None} for one
+        not counted (L{chatserver.limits.addresses.AddressLimits.counted}).
+    """
+
+    count = 3
+    seconds = 3600.0
+
+    def __init__(self, clock: IReactorTime, key: Callable[[str], str | None]) -> None:
+        self._clock = clock
+        self._key = key
+        self._recent: dict[str, deque[float]] = {}
+
+    def allow(self, host: str) -> bool:
+        """
+        Count a registration from C{host}, if the limit allows it.
+
+        @return: Whether it is allowed.
+        """
+        key = self._key(host)
+        if key is None:
+            return True
+        now = self._clock.seconds()
+        horizon = now - self.seconds
+        recent = self._recent.setdefault(key, deque())
+        while recent and recent[0] <= horizon:
+            recent.popleft()
+        if len(recent) >= self.count:
+            return False
+        recent.append(now)
+        if len(self._recent) > 4096:
+            for stale in [k for k, times in self._recent.items() if not times]:
+                del self._recent[stale]
+        return True

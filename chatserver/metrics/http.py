@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_late
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
     Metric,
-    SummaryMetricFamily,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from twisted.internet.task import LoopingCall
@@ -25,6 +25,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
 from chatserver.metrics.doors import door_of, door_of_class
+from chatserver.metrics.latency import Latencies, histogram
 
 if TYPE_CHECKING:
     from chatserver.service import ChatService
@@ -54,8 +55,12 @@ class ChatCollector:
         connections = GaugeMetricFamily(
             "chat_connections", "Open connections, by door.", labels=["door"]
         )
+        opened: dict[str, int] = {}
         for name, gates in service.gates.items():
-            connections.add_metric([name], sum(gate.open for gate in gates))
+            door = service.families.get(name, name)
+            opened[door] = opened.get(door, 0) + sum(gate.open for gate in gates)
+        for door, number in sorted(opened.items()):
+            connections.add_metric([door], number)
         yield connections
         users = GaugeMetricFamily(
             "chat_users", "Logged-in users on this node, by door.", labels=["door"]
@@ -87,9 +92,12 @@ class ChatCollector:
         for door, number in sorted(_by_door(fanout.deliveries, door_of_class)):
             deliveries.add_metric([door], number)
         yield deliveries
-        yield CounterMetricFamily(
-            "chat_bytes_out", "Bytes handed to recipients.", value=fanout.bytesOut
+        bytesOut = CounterMetricFamily(
+            "chat_bytes_out", "Bytes handed to recipients, by door.", labels=["door"]
         )
+        for door, number in sorted(_by_door(fanout.bytesByMind, door_of_class)):
+            bytesOut.add_metric([door], number)
+        yield bytesOut
         yield _counter(
             "chat_logins_refused",
             "Logins refused, by reason.",
@@ -103,12 +111,13 @@ class ChatCollector:
             server.counts.drops,
         )
         store: Any = getattr(realm, "history", None)
-        if store is not None and hasattr(store, "writeFailures"):
-            yield SummaryMetricFamily(
+        if store is not None and hasattr(store, "writeLatency"):
+            latency: Latencies = store.writeLatency
+            yield HistogramMetricFamily(
                 "chat_history_write_seconds",
-                "History batches written to SQLite and the seconds they took.",
-                count_value=store.writes,
-                sum_value=store.writeSeconds,
+                "Seconds each history batch took to be written to SQLite.",
+                buckets=latency.cumulative(),
+                sum_value=latency.sum,
             )
             yield CounterMetricFamily(
                 "chat_history_write_failures",
@@ -122,6 +131,25 @@ class ChatCollector:
                 "1 while this node's Redis link is up.",
                 value=int(cluster.connected),
             )
+            yield histogram(
+                "chat_redis_command_seconds",
+                "Seconds Redis took to answer each command (not the blocking "
+                "reads), by link.",
+                "link",
+                {
+                    link.purpose: link.latency
+                    for link in (cluster.commands, cluster.reader)
+                },
+            )
+            lag = GaugeMetricFamily(
+                "chat_stream_lag_seconds",
+                "Seconds between Redis's adding the newest entry of a stream "
+                "and this node's reading it, at the last read (0: nothing new).",
+                labels=["stream"],
+            )
+            for stream, seconds in sorted(cluster.streams.lag.items()):
+                lag.add_metric([stream], seconds)
+            yield lag
 
 
 def _by_door(values: dict[_K, int], label: Callable[[_K], _L]) -> list[tuple[_L, int]]:

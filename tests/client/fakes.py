@@ -114,6 +114,7 @@ class FakeView:
         self.rooms: list[lines.RoomEntry] = []
         self.searches: list[list[str]] = []
         self.hits: list[tuple[str, int]] = []
+        self.attentions: list[tuple[str, str]] = []
 
     def appendLines(
         self, batch: Sequence[ViewLine], trim: int, conversation: Conversation
@@ -161,6 +162,9 @@ class FakeView:
 
     def showTitle(self, title: str) -> None:
         self.title = title
+
+    def attention(self, conversation: Conversation, line: ViewLine) -> None:
+        self.attentions.append((conversation.name, line.text))
 
     def showStatus(self, status: Status) -> None:
         self.status = status

@@ -23,3 +23,22 @@ def test_remembers_under_xdg_config_home(
     )
     config.config_path().write_text("not json")
     assert config.load() == config.Remembered()
+
+
+def test_private_conversations_are_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    config.save(config.Remembered(privates=["bob", "Carol"]))
+    assert config.load().privates == ["bob", "Carol"]
+
+
+def test_a_bad_list_of_private_conversations_is_forgotten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    path = config.config_path()
+    path.parent.mkdir(parents=True)
+    path.write_text('{"privates": "bob", "rooms": [1], "name": "al"}')
+    loaded = config.load()
+    assert (loaded.privates, loaded.rooms, loaded.name) == ([], [], "al")

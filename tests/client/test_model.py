@@ -188,3 +188,51 @@ def test_cancel() -> None:
     model.addNotice("x")
     model.cancel()
     assert clock.getDelayedCalls() == []
+
+
+def test_a_mention_while_the_window_is_not_focused_asks_for_attention() -> None:
+    model, view, _clock = build()
+    model.loggedIn("alice")
+    model.setFocused(False)
+    model.addEvent(lines.Message("bob", "Alice: look"))
+    model.addEvent(lines.Message("bob", "no name here"))
+    assert view.attentions == [("", "<bob> Alice: look")]
+
+
+def test_a_private_line_while_the_window_is_not_focused_asks_for_attention() -> None:
+    model, view, _clock = build()
+    model.loggedIn("alice")
+    model.setFocused(False)
+    model.addEvent(lines.PrivateIn("bob", "psst"))
+    assert view.attentions == [("bob", "*bob* psst")]
+
+
+def test_nothing_asks_for_attention_while_the_window_is_focused() -> None:
+    model, view, _clock = build()
+    model.loggedIn("alice")
+    model.addEvent(lines.Message("bob", "alice: look"))
+    model.addEvent(lines.PrivateIn("bob", "psst"))
+    model.echo(lines.Message("alice", "alice talks of herself"))
+    assert view.attentions == []
+
+
+def test_a_private_tab_gets_the_mention_mark() -> None:
+    model, view, clock = build()
+    model.loggedIn("alice")
+    model.addEvent(lines.PrivateIn("bob", "psst"))
+    clock.advance(0)
+    assert view.tabs[-1] == "@ bob (1)"
+    model.select(model.conversations["bob"])
+    clock.advance(0)
+    assert view.tabs[-1] == "bob"
+
+
+def test_private_tabs_are_restored_without_being_selected() -> None:
+    model, view, clock = build()
+    model.restorePrivates(["bob", " ", "Carol"])
+    clock.advance(0)
+    assert model.privateNames() == ["bob", "Carol"]
+    assert view.tabs == ["…", "bob", "Carol"]
+    assert model.selected is model.home
+    model.close(model.conversations["bob"])
+    assert model.privateNames() == ["Carol"]

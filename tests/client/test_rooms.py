@@ -50,7 +50,8 @@ def test_rooms_privates_unread_and_mentions() -> None:
         lines.PrivateIn("carol", "psst"),
     )
     clock.advance(0)
-    assert view.tabs == ["@ #lobby (2)", "#dev", "carol (1)"]
+    # A private line is marked as a mention is.
+    assert view.tabs == ["@ #lobby (2)", "#dev", "@ carol (1)"]
     assert view.shown("#dev")[-1] == "<bob> in dev"
     # Typing in the lobby's tab makes it current first, and its answer is
     # not shown.
@@ -62,7 +63,7 @@ def test_rooms_privates_unread_and_mentions() -> None:
     )
     clock.advance(0)
     assert view.shown("#lobby")[-1] == "<me> hello"
-    assert view.tabs == ["#lobby", "#dev", "carol (1)"]
+    assert view.tabs == ["#lobby", "#dev", "@ carol (1)"]
     # A private tab sends to that person.
     session.model.select(session.model.conversations["carol"])
     assert session.send("hi carol") == ""
@@ -201,3 +202,109 @@ def test_a_gap_is_filled_from_older_pages() -> None:
 
 def test_view_is_unused() -> None:
     assert FakeView().tabs == []
+
+
+def test_a_private_line_to_someone_who_left_says_which_line_failed() -> None:
+    session, view, endpoint, clock = build()
+    clock.advance(T0)
+    session.connect("h", 1, "me")
+    login(endpoint)
+    session.model.select(session.model.openPrivate("bob"))
+    assert session.send("are you there?") == ""
+    assert endpoint.last.sent() == ["/msg bob are you there?"]
+    endpoint.last.receive(lines.Left("bob", "Quit"))
+    endpoint.last.receive(lines.Error("no such user: bob"))
+    clock.advance(0)
+    assert view.shown("bob")[-2:] == [
+        "<-- bob has left (Quit)",
+        "!!! Not sent: bob is not online. Your line was: are you there?",
+    ]
+    assert "!!! no such user: bob" not in view.shown("#lobby")
+
+
+def test_a_private_line_that_went_is_not_taken_for_a_failed_one() -> None:
+    session, view, endpoint, clock = build()
+    clock.advance(T0)
+    session.connect("h", 1, "me")
+    login(endpoint)
+    assert session.send("/msg bob first") == ""
+    endpoint.last.receive(lines.PrivateOut("bob", "first"))
+    endpoint.last.receive(lines.Error("no such user: bob"))
+    clock.advance(0)
+    assert view.shown("bob") == ["-> *bob* first"]
+    assert view.shown("#lobby")[-1] == "!!! no such user: bob"
+
+
+def test_the_rooms_panel_follows_joins_and_parts() -> None:
+    session, view, endpoint, clock = build()
+    clock.advance(T0)
+    session.connect("h", 1, "me")
+    login(endpoint)
+    endpoint.last.receive(
+        lines.RoomsHeader(1), lines.RoomEntry("#lobby", 2), lines.Joined("carol")
+    )
+    clock.advance(0)
+    assert view.rooms == [lines.RoomEntry("#lobby", 3)]
+    join_dev(endpoint)
+    endpoint.last.receive(InRoom("#dev", lines.TopicSet("bob", "ship it")))
+    clock.advance(0)
+    assert view.rooms == [
+        lines.RoomEntry("#dev", 2, "ship it"),
+        lines.RoomEntry("#lobby", 3),
+    ]
+    endpoint.last.receive(lines.Left("bob", "Quit"))
+    clock.advance(0)
+    assert view.rooms == [
+        lines.RoomEntry("#dev", 1, "ship it"),
+        lines.RoomEntry("#lobby", 2),
+    ]
+    endpoint.last.receive(InRoom("#dev", lines.Left("me", "Part")))
+    clock.advance(0)
+    assert view.rooms == [lines.RoomEntry("#lobby", 2)]
+
+
+def test_a_reconnection_shows_no_second_welcome_nor_live_separator() -> None:
+    session, view, endpoint, clock = build()
+    clock.advance(T0)
+    session.connect("h", 1, "me")
+    endpoint.last.succeed()
+    endpoint.last.receive(lines.Prompt("name", "name?"))
+    old = History(41, T0 - 60, lines.Message("bob", "old"))
+    greeting = (
+        lines.Welcome("chat", "me"),
+        lines.Info("Be nice."),
+        lines.TopicIs("the lobby", "bob"),
+        lines.UserList(("bob", "me")),
+        old,
+        lines.HistoryEnd(1),
+    )
+    endpoint.last.receive(*greeting)
+    endpoint.last.receive(InRoom("#lobby", lines.UserList(("bob", "me"))))
+    endpoint.last.lose()
+    clock.advance(3)
+    endpoint.last.succeed()
+    endpoint.last.receive(lines.Prompt("name", "name?"))
+    endpoint.last.receive(*greeting)
+    endpoint.last.receive(InRoom("#lobby", lines.UserList(("bob", "me"))))
+    clock.advance(0)
+    shown = view.shown("#lobby")
+    assert shown.count("=== Welcome to chat, me!") == 1
+    assert shown.count("-!- Be nice.") == 1
+    assert shown.count("── live ──") == 1
+    assert shown[-1] == "Reconnected."
+    assert session.model.home.members == {"bob": "bob", "me": "me"}
+
+
+def test_logging_in_again_after_quitting_shows_the_welcome_again() -> None:
+    session, view, endpoint, clock = build()
+    clock.advance(T0)
+    session.connect("h", 1, "me")
+    login(endpoint)
+    assert session.send("/quit") == ""
+    endpoint.last.lose()
+    clock.advance(0)
+    session.connect("h", 1, "me")
+    login(endpoint)
+    clock.advance(0)
+    assert view.shown("#lobby").count("=== Welcome to chat, me!") == 2
+    assert "Reconnected." not in view.shown("#lobby")

@@ -470,3 +470,28 @@ def test_the_held_password_never_goes_to_another_server_by_itself() -> None:
         endpoint.last.lose()
         clock.advance(0)
     assert not session.hasPassword
+
+
+# Create account: register the name once logged in as a guest (--accounts).
+
+
+def test_create_account_registers_the_name_after_a_guest_login() -> None:
+    session, view, endpoint, _ = build()
+    session.connect("127.0.0.1", 8123, "alice", "s3cret", register=True)
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    assert endpoint.last.sent() == ["alice"]
+    endpoint.last.receive(lines.Welcome("chat", "alice"))
+    assert endpoint.last.sent() == ["/register s3cret", "/where", "/rooms"]
+    assert "s3cret" not in "\n".join(view.texts())
+
+
+def test_create_account_of_a_name_that_is_an_account_only_logs_in() -> None:
+    session, _, endpoint, _ = build()
+    session.connect("127.0.0.1", 8123, "alice", "s3cret", register=True)
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING)
+    endpoint.last.receive(PASSWORD_PROMPT)
+    assert endpoint.last.sent() == ["alice", "s3cret"]
+    endpoint.last.receive(lines.Welcome("chat", "alice"))
+    assert endpoint.last.sent() == ["/where", "/rooms"]

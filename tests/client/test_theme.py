@@ -8,14 +8,13 @@ from __future__ import annotations
 import pytest
 
 from chatclient.model import KINDS, PALETTE
-from chatclient.window import (
-    KIND_STYLES,
+from chatclient.theme import (
     LINE_COLOURS,
     NAME_COLOURS,
     PALETTES,
     STATUS_COLOURS_BY_THEME,
-    _scaled_geometry,
 )
+from chatclient.window import KIND_STYLES, _scaled_geometry
 
 
 def luminance(colour: str) -> float:
@@ -78,3 +77,9 @@ def test_scaled_geometry() -> None:
     assert _scaled_geometry("900x560", 2.0) == "1800x1120"
     assert _scaled_geometry("900x560+10+20", 1.5) == "1350x840+10+20"
     assert _scaled_geometry("nonsense", 2.0) == "nonsense"
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_links_are_readable(theme: str) -> None:
+    colours = PALETTES[theme]
+    assert contrast(colours["link"], colours["panel"]) >= 4.5

@@ -382,3 +382,10 @@ def test_nobody_here_is_told_while_the_server_stops(chat, peers):
     chat.shuttingDown = True
     chat.remoteLoggedOut(user, "Quit")
     assert mind.events() == []
+
+
+def test_in_a_cluster_who_makes_a_room_is_not_its_operator(chat, peers):
+    # Until the cluster shares moderation, each node would name its own.
+    alice, _ = log_in(chat, peers, "alice")
+    alice.join("#dev")
+    assert chat.moderation.roles("#dev", "alice") == ""

@@ -117,6 +117,7 @@ class FakeTCP:
     def __init__(self, received: list[dict[str, Any]]) -> None:
         self.paused = False
         self.aborted = False
+        self.disconnecting = False
         self.received = received
 
     def write(self, data: bytes) -> None:

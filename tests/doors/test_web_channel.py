@@ -10,10 +10,13 @@ import json
 from itertools import count
 from typing import Any
 
+from twisted.internet import error
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
+from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 
+from chatserver.doors.web.protocol import WebSession
 from chatserver.doors.web.resource import refusal, web_site
 from chatserver.limits.gate import AdmittedConnection, AdmittingFactory
 from chatserver.testing import WEBSOCKET_UPGRADE as UPGRADE
@@ -192,3 +195,47 @@ def test_a_websocket_is_told_goodbye_when_the_server_stops():
         "message": "The server is shutting down. Goodbye!",
     }
     assert close == 0x8 and code[:2] == (1001).to_bytes(2, "big")
+
+
+def test_an_idle_kept_alive_connection_is_closed_without_a_fault_logged():
+    server, gate = web_door(headerTimeout=10)
+    connection, transport = connect(gate)
+    connection.dataReceived(PAGE)
+    with capturedLogs() as events:
+        server.clock.advance(10)
+    assert transport.disconnecting
+    assert [e for e in events if "chat_event" in e] == []
+
+
+def test_a_request_that_trickles_in_is_logged_as_timed_out():
+    server, gate = web_door(headerTimeout=10)
+    connection, _ = connect(gate)
+    connection.dataReceived(b"GET / HTT")
+    with capturedLogs() as events:
+        server.clock.advance(10)
+    assert [e["chat_event"] for e in events if "chat_event" in e] == ["timeout"]
+
+
+def test_a_page_closed_by_resetting_its_websocket_leaves_as_closed():
+    server = ChatHarness()
+    bob = server.login("bob")
+    page = server.web()
+    page.send({"type": "login", "name": "carol"})
+    bob.received()
+    page.lose(error.ConnectionLost())
+    assert bob.received()[-1] == "<-- carol has left (Connection closed)"
+
+
+def test_a_page_closed_with_a_close_frame_is_not_pinged_as_it_ends():
+    server = ChatHarness()
+    page = server.web()
+    page.send({"type": "login", "name": "carol"})
+    page.messages()
+    # A tab closed: the browser's close frame (1001, going away), masked.
+    payload = (1001).to_bytes(2, "big")
+    mask = b"\x01\x02\x03\x04"
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    page.send(bytes([0x88, 0x80 | len(payload)]) + mask + masked)
+    assert page.transport.disconnecting
+    # The keepalive falls due before the connection has ended: no error.
+    server.clock.advance(WebSession.pingInterval * 2)

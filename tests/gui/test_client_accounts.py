@@ -21,6 +21,7 @@ from twisted.internet import defer
 from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
 from zope.interface import implementer
 
+from chatserver.config import ChatConfig
 from chatwire import lines
 from tests.client.certs import self_signed
 from tests.gui.client_support import ClientTestCase, wait_until
@@ -161,3 +162,33 @@ class TLSAccountTests(ClientTestCase):
         self.type(window.formEntries["password"], "s3cret")
         yield self.loggedIn()
         assert self.statusText().endswith("as alice (TLS).")
+
+
+class CreateAccountTests(ClientTestCase):
+    """
+    The connect form's "Create account" choice, against a server whose
+    users register their accounts (C{--accounts memory}).
+    """
+
+    def startServer(self, config: ChatConfig | None = None) -> defer.Deferred[None]:
+        return super().startServer(
+            config or ChatConfig(rate=0, loginTimeout=0, accounts="memory")
+        )
+
+    @defer.inlineCallbacks
+    def test_create_account_registers_the_name_with_the_password(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        window = self.window
+        assert not window.passwordShown()
+        window.registerBox.invoke()
+        assert window.passwordShown()
+        self.type(window.formEntries["password"], "s3cret", key="<Tab>")
+        self.type(window.formEntries["name"], "carol")
+        yield self.loggedIn()
+        registered = "the account carol is registered"
+        yield wait_until(lambda: registered in self.chatText(), "the registration")
+        assert "s3cret" not in self.chatText()
+        assert self.server.accounts is not None
+        found = yield self.server.accounts.isRegistered("carol")
+        assert found

@@ -189,7 +189,7 @@ class PrivateTests(RoomsTestCase):
     ) -> Generator[defer.Deferred[Any], Any, None]:
         self.bob.say("/msg alice psst")
         yield wait_until(
-            lambda: self.window.tabLabels() == ["#lobby", "bob (1)"], "bob's tab"
+            lambda: self.window.tabLabels() == ["#lobby", "@ bob (1)"], "bob's tab"
         )
         assert "*bob* psst" in self.text("bob")
         assert "psst" not in self.text("#lobby")
@@ -372,6 +372,70 @@ class ReconnectTests(RoomsTestCase):
             "while away 1",
             "while away 2",
         ]
+
+    @defer.inlineCallbacks
+    def test_reconnect_adds_no_second_live_separator_nor_welcome(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        self.bob.say("before")
+        yield self.showing("#lobby", "<bob> before")
+        separators = self.text("#lobby").count("── live ──")
+        yield self.stopServer()
+        yield self.startServer()
+        yield wait_until(self.window.reconnectButton.winfo_ismapped, "the button")
+        self.window.reconnectButton.invoke()
+        yield self.showing("#lobby", "Reconnected.")
+        text = self.text("#lobby")
+        # Nothing was said while away: the separator shown still holds.
+        assert text.count("── live ──") == separators
+        assert text.count("=== Welcome to chat, alice!") == 1
+        assert text.count("=== Users online") == 1
+
+    @defer.inlineCallbacks
+    def test_the_layout_does_not_jump_when_reconnect_now_shows(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        window = self.window
+        self.root.update()
+        before = (window.chat.winfo_height(), window.statusBar.winfo_height())
+        yield self.stopServer()
+        yield wait_until(window.reconnectButton.winfo_ismapped, "the button")
+        self.root.update()
+        after = (window.chat.winfo_height(), window.statusBar.winfo_height())
+        assert after == before
+
+
+class RoomsPanelTests(RoomsTestCase):
+    def rows(self) -> list[tuple[str, str]]:
+        tree = self.window.roomsTree
+        return [
+            (str(tree.item(item, "text")), str(tree.item(item, "values")[0]))
+            for item in tree.get_children()
+        ]
+
+    @defer.inlineCallbacks
+    def test_counts_follow_joins_and_parts(
+        self,
+    ) -> Generator[defer.Deferred[Any], Any, None]:
+        yield wait_until(lambda: self.rows() == [("#lobby", "2")], "the lobby")
+        carol = yield self.otherUser("carol")
+        yield wait_until(lambda: self.rows() == [("#lobby", "3")], "carol came")
+        yield self.join("#dev")
+        yield wait_until(
+            lambda: self.rows() == [("#dev", "1"), ("#lobby", "3")], "#dev listed"
+        )
+        carol.say("/join #dev")
+        yield wait_until(
+            lambda: self.rows() == [("#dev", "2"), ("#lobby", "3")], "carol in #dev"
+        )
+        carol.say("/part #dev")
+        yield wait_until(
+            lambda: self.rows() == [("#dev", "1"), ("#lobby", "3")], "carol left #dev"
+        )
+        self.say("/part #dev")
+        yield wait_until(lambda: self.rows() == [("#lobby", "3")], "#dev gone")
+        self.bob.say("/quit")
+        yield wait_until(lambda: self.rows() == [("#lobby", "2")], "bob quit")
 
 
 class ClosingTests(RoomsTestCase):

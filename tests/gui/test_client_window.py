@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from twisted.internet import defer
 
-from chatclient.window import LINE_COLOURS, NAME_COLOURS, PALETTES
+from chatclient.theme import LINE_COLOURS, NAME_COLOURS, PALETTES
 from chatserver.config import ChatConfig
 from chatwire import lines
 from tests.gui.client_support import ClientTestCase, wait_until
@@ -135,13 +135,14 @@ class ChatTests(ClientTestCase):
             lambda: "*bob* back" in self.window.conversationText("bob"), "PrivateIn"
         )
         # A private conversation has its own tab, both ways.
-        assert self.window.tabLabels()[-1].startswith("bob")
+        assert self.window.tabLabels()[-1].startswith(("bob", "@ bob"))
         self.type(entry, "/msg nobody x")
-        yield wait_until(lambda: "!!! no such user: nobody" in self.chatText(), "err")
+        failed = "!!! Not sent: nobody is not online. Your line was: x"
+        yield wait_until(lambda: failed in self.chatText(), "err")
         self.type(entry, "/help")
         yield wait_until(lambda: "/msg NAME TEXT" in self.chatText(), "help")
         text = self.window.text
-        kinds = {"* alice waves": "action", "!!! no such user": "error"}
+        kinds = {"* alice waves": "action", "!!! Not sent": "error"}
         for found, kind in kinds.items():
             assert kind in text.tag_names(text.search(found, "1.0")), found
         private = self.window.views[id(self.model.conversations["bob"])][2]

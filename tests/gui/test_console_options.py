@@ -69,3 +69,18 @@ def test_no_display(monkeypatch: pytest.MonkeyPatch) -> None:
         "twistd chat: --console: cannot open a window "
         "(no display name and no $DISPLAY environment variable)"
     )
+
+
+def test_console_theme_reaches_the_console() -> None:
+    options = tap.Options()
+    options.parseOptions(["--console", "--console-theme", "dark", *PORT])
+    service = tap.makeService(options)
+    assert isinstance(service, ConsoleService)
+    assert service.theme == "dark"
+
+
+def test_console_theme_is_light_or_dark() -> None:
+    options = tap.Options()
+    with pytest.raises(usage.UsageError) as raised:
+        options.parseOptions(["--console", "--console-theme", "purple", *PORT])
+    assert str(raised.value) == "--console-theme: light or dark"

@@ -18,6 +18,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
+from chatclient.theme import STATUS_COLOURS_BY_THEME
 from chatserver import tap
 from chatserver.config import ChatConfig
 from chatserver.console import model as console_model
@@ -80,21 +81,32 @@ class LineClient(LineReceiver):
         return wait_until(lambda: line in self.lines, f"{line!r} in {self.lines}")
 
 
-class ConsoleWindowTests(TestCase):
+class ConsoleTestCase(TestCase):
+    """
+    A console on a real chat server listening on 127.0.0.1, and what the
+    tests of its window share.
+    """
+
     timeout = 60
 
     def setUp(self) -> None:
         self.startConsole(ChatConfig(rate=0))
 
     def startConsole(
-        self, config: ChatConfig, maxLines: int = 100, privileged: bool = False
+        self,
+        config: ChatConfig,
+        maxLines: int = 100,
+        privileged: bool = False,
+        theme: str = "light",
+        doors: list[tuple[Any, str]] | None = None,
     ) -> None:
         self.chat = ChatService(
-            ChatServer(config), [(line_door, "tcp:0:interface=127.0.0.1")]
+            ChatServer(config),
+            [(line_door, "tcp:0:interface=127.0.0.1"), *(doors or [])],
         )
         self.stopCalls: list[defer.Deferred[None]] = []
         self.console = ConsoleService(
-            self.chat, stop=self.stopFromWindow, maxLines=maxLines
+            self.chat, stop=self.stopFromWindow, maxLines=maxLines, theme=theme
         )
         if privileged:  # as twistd does: it listens before startService
             self.console.privilegedStartService()
@@ -158,13 +170,16 @@ class ConsoleWindowTests(TestCase):
     def logText(self) -> str:
         return "\n".join(self.window.logLines())
 
+
+class ConsoleWindowTests(ConsoleTestCase):
     @defer.inlineCallbacks
     def test_status(self) -> Generator[defer.Deferred[Any], Any, None]:
         window = self.window
         self.assertEqual(window.root.title(), "Chat server")
         self.assertEqual(window.statusWord.cget("text"), "Running")
         self.assertEqual(
-            str(window.statusWord.cget("foreground")), console_model.RUNNING_COLOUR
+            str(window.statusWord.cget("foreground")),
+            STATUS_COLOURS_BY_THEME["light"][console_model.RUNNING_LEVEL],
         )
         self.assertEqual(
             str(window.addressLabel.cget("text")),
@@ -192,7 +207,8 @@ class ConsoleWindowTests(TestCase):
     ) -> Generator[defer.Deferred[Any], Any, None]:
         alice = yield self.login("alice")
         yield wait_until(lambda: self.userNames() == ["alice"], "alice listed")
-        _name, address, since, rooms = self.users()[0]
+        _name, door, address, since, _idle, rooms = self.users()[0]
+        self.assertEqual(door, "line")
         self.assertEqual(address, f"127.0.0.1:{alice.port}")
         self.assertRegex(since, r"^\d\d:\d\d:\d\d$")
         self.assertEqual(rooms, "#lobby")
@@ -247,7 +263,7 @@ class ConsoleWindowTests(TestCase):
         )
         yield wait_until(
             lambda: (
-                [row[3] for row in self.users()]
+                [row[5] for row in self.users()]
                 == ["#lobby, #dev", "#lobby, #Art, #dev"]
             ),
             "the rooms column",
@@ -271,7 +287,7 @@ class ConsoleWindowTests(TestCase):
         )
         yield wait_until(
             lambda: (
-                [row[3] for row in self.users()] == ["#lobby, #dev", "#lobby, #dev"]
+                [row[5] for row in self.users()] == ["#lobby, #dev", "#lobby, #dev"]
             ),
             "bob's rooms",
         )
@@ -424,12 +440,14 @@ class ConsoleWindowTests(TestCase):
         alice = yield self.login("alice")
         window = self.window
         window.stopButton.invoke()
+        window.confirmButton.invoke()
         self.assertEqual(len(self.stopCalls), 1)
         self.assertEqual(
             window.statusWord.cget("text"), "Stopping\N{HORIZONTAL ELLIPSIS}"
         )
         self.assertEqual(
-            str(window.statusWord.cget("foreground")), console_model.STOPPING_COLOUR
+            str(window.statusWord.cget("foreground")),
+            STATUS_COLOURS_BY_THEME["light"][console_model.STOPPING_LEVEL],
         )
         self.assertTrue(window.stopButton.instate(["disabled"]))
         self.assertTrue(window.kickButton.instate(["disabled"]))
@@ -460,6 +478,8 @@ class ConsoleWindowTests(TestCase):
         try:
             assert console.window is not None
             console.window.stopButton.invoke()
+            self.assertEqual(stops, [])
+            console.window.confirmButton.invoke()
             self.assertEqual(stops, [None])
             self.assertTrue(console.window.stopButton.instate(["disabled"]))
         finally:
@@ -475,6 +495,8 @@ class ConsoleWindowTests(TestCase):
         close = root.protocol("WM_DELETE_WINDOW")
         root.tk.call(close)
         root.tk.call(close)
+        self.window.confirmButton.invoke()
+        self.window.confirmButton.invoke()
         self.assertEqual(len(self.stopCalls), 1)
         yield self.stopCalls[0]
         yield alice.closed

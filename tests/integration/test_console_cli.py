@@ -127,7 +127,9 @@ def test_console_runs(start_server: Callable[..., ChatServer]) -> None:
 @pytest.mark.gui
 def test_stop_button_stops_twistd(start_server: Callable[..., ChatServer]) -> None:
     """
-    A click on Stop, for real (xdotool), stops twistd the way SIGTERM does.
+    A click on Stop, for real (xdotool), then confirming from the keyboard
+    (the question has the focus on Cancel: Shift+Tab to its Stop server,
+    Return), stops twistd the way SIGTERM does.
     """
     server = start_server("--rate", "0", "--console")
 
@@ -144,6 +146,9 @@ def test_stop_button_stops_twistd(start_server: Callable[..., ChatServer]) -> No
     # The Stop button is at the right end of the status line.
     click = ["xdotool", "mousemove", "--window", window, str(width - 40), "20"]
     assert run([*click, "click", "1"]).returncode == 0
+    assert (
+        run(["xdotool", "key", "--delay", "200", "shift+Tab", "Return"]).returncode == 0
+    )
     assert server.process.wait(TIMEOUT) == 0
     assert alice.expect(lines.Info) == lines.Info(
         "The server is shutting down. Goodbye!"

@@ -26,7 +26,18 @@ def test_the_history_benchmark_runs_at_its_smallest(tmp_path: Path) -> None:
         assert pages["replay"]["count"] == 20
         assert pages["page"]["count"] == 80
         assert pages["errors"] == 0
+        search = run[store]["search"]
+        assert search["all"]["count"] == 4 * 3
+        assert search["errors"] == 0
+    for store in ("none", "memory", "sqlite"):
+        busy = run[store]["busy"]
+        assert busy["fill"]["errors"] == 0
+        assert busy["deliveries"] == busy["expected"] > 0
+        assert busy["lost"] == 0
+    assert run["sqlite"]["busy"]["fill"]["keptPerSecond"] > 0
     trim = run["sqlite"]["trim"]
-    assert trim["linesAfter"] == 10 * 51
+    # 10 lines kept in each of the 50 rooms and the default room, and
+    # the busy fill's one line in its own room.
+    assert trim["linesAfter"] == 10 * 51 + 1
     assert trim["fileMBAfter"] < trim["fileMBBefore"]
     assert run["memoryTrim"]["roomsLeft"] == 0

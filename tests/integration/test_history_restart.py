@@ -149,7 +149,7 @@ def test_ids_keep_growing_after_a_restart(start_server, tmp_path):
     history_page(carol, "#dev")
     carol.send("dev after the restart")
     carol.send("/who")
-    carol.expect(lines.InRoom("#dev", lines.UserList(("carol",))))
+    carol.expect(lines.InRoom("#dev", lines.UserList(("@carol",))))
     dave = server.login("dave")
     lobby = history_page(dave)
     assert lobby[:-1] == before.lobby
@@ -367,7 +367,7 @@ def test_history_the_daemon_wrote_is_replayed_by_a_foreground_server(
         join(alice, "#dev", "alice")
         alice.send("said in #dev")
         alice.send("/who")
-        alice.expect(lines.InRoom("#dev", lines.UserList(("alice",))))
+        alice.expect(lines.InRoom("#dev", lines.UserList(("@alice",))))
     finally:
         os.kill(pid, signal.SIGTERM)
     wait_for(lambda: not pid_alive(pid), "the daemon to exit")

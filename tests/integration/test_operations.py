@@ -58,7 +58,14 @@ def test_metrics_counters_move_with_line_and_irc_traffic(
     start_server: Callable[..., ChatServer],
 ) -> None:
     server = start_server(
-        "--irc", LOCAL, "--metrics", LOCAL, "--history", "sqlite:chat.sqlite"
+        "--irc",
+        LOCAL,
+        "--telnet",
+        LOCAL,
+        "--metrics",
+        LOCAL,
+        "--history",
+        "sqlite:chat.sqlite",
     )
     port = metrics_port(server)
     before = scrape(port)
@@ -72,8 +79,19 @@ def test_metrics_counters_move_with_line_and_irc_traffic(
     after = scrape(port)
     assert after["chat_users", (("door", "line"),)] == 1
     assert after["chat_users", (("door", "irc"),)] == 1
-    assert after["chat_connections", (("door", "port"),)] == 1
+    telnet = Client(server.telnetPorts[0])
+    telnet.readline()
+    # One vocabulary of doors: --port and --telnet are both the line door.
+    wait_for(
+        lambda: scrape(port)["chat_connections", (("door", "line"),)] == 2,
+        "the telnet connection counted",
+    )
+    after = scrape(port)
     assert after["chat_connections", (("door", "irc"),)] == 1
+    assert {labels for name, labels in after if name == "chat_connections"} == {
+        (("door", "line"),),
+        (("door", "irc"),),
+    }
     assert after["chat_rooms", ()] == 1
     said = "chat_lines_received_total"
     assert after[said, (("door", "line"), ("kind", "message"))] == 1
@@ -81,12 +99,19 @@ def test_metrics_counters_move_with_line_and_irc_traffic(
     for door in ("line", "irc"):
         delivered = "chat_deliveries_total", (("door", door),)
         assert after[delivered] > before.get(delivered, 0)
-    assert after["chat_bytes_out_total", ()] > before["chat_bytes_out_total", ()]
+        sent = "chat_bytes_out_total", (("door", door),)
+        assert after[sent] > before.get(sent, 0)
     assert ("chat_history_write_seconds_count", ()) in after
     wait_for(
         lambda: scrape(port)["chat_history_write_seconds_count", ()] >= 1,
         "a history write",
     )
+    written = scrape(port)
+    assert (
+        written["chat_history_write_seconds_bucket", (("le", "+Inf"),)]
+        == written["chat_history_write_seconds_count", ()]
+    )
+    telnet.close()
     irc.close()
     alice.close()
 

@@ -101,7 +101,7 @@ def test_part_leaves_the_room_and_tells_its_members(users):
     assert bob.event() == lines.Info("#lobby is your current room now")
     assert alice.event() == parted
     alice.send("/who #dev")
-    assert alice.event() == InRoom("#dev", lines.UserList(("alice",)))
+    assert alice.event() == InRoom("#dev", lines.UserList(("@alice",)))
     alice.send("bob is gone")
     # bob is in #lobby alone again: he gets nothing of #dev, and reads the
     # lobby unmarked.
@@ -173,12 +173,12 @@ def test_who_room_lists_its_members(users):
     join(alice, "#dev", "alice", "alice")
     join(carol, "#dev", "carol", "alice", "carol")
     bob.send("/who #dev")  # bob is not in #dev: the answer says which room
-    assert bob.event() == InRoom("#dev", lines.UserList(("alice", "carol")))
+    assert bob.event() == InRoom("#dev", lines.UserList(("@alice", "carol")))
     bob.send("/who")
     assert bob.event() == lines.UserList(("alice", "bob", "carol"))
     alice.send("/who")  # the current room, #dev
     alice.expect(InRoom("#dev", lines.Joined("carol")))
-    assert alice.event() == InRoom("#dev", lines.UserList(("alice", "carol")))
+    assert alice.event() == InRoom("#dev", lines.UserList(("@alice", "carol")))
     alice.send("/who #LOBBY")
     assert alice.event() == InRoom("#lobby", lines.UserList(("alice", "bob", "carol")))
     bob.send("/who #nowhere")
@@ -198,7 +198,7 @@ def test_a_rename_reaches_a_user_once_though_they_share_two_rooms(users):
     nothing_before(carol, "carol", bob, "robert")
     nothing_before(bob, "robert", alice, "alice")
     alice.send("/who #dev")
-    assert alice.event() == InRoom("#dev", lines.UserList(("alice", "robert")))
+    assert alice.event() == InRoom("#dev", lines.UserList(("@alice", "robert")))
 
 
 def test_a_quit_reaches_each_co_member_once(server, users):
@@ -360,7 +360,7 @@ def test_history_pages_back_to_no_more_history(start_server):
     for n in range(1, 6):
         alice.send(f"line {n}")
     alice.send("/who")
-    alice.expect(InRoom("#dev", lines.UserList(("alice",))))
+    alice.expect(InRoom("#dev", lines.UserList(("@alice",))))
     bob = server.login("bob")
     bob.send("/join #dev")
     bob.expect(InRoom("#dev", lines.UserList(("alice", "bob"))))
@@ -443,8 +443,8 @@ def test_max_rooms_refuses_one_more_room_on_the_server(start_server):
             "invalid room name: a room name is at most 50 characters after "
             "the '#' (that one has 51)",
         ),
-        ("/join #two words", "usage: /join #ROOM"),
-        ("/join", "usage: /join #ROOM"),
+        ("/join #two key words", "usage: /join #ROOM [KEY]"),
+        ("/join", "usage: /join #ROOM [KEY]"),
         ("/part #nowhere", "you are not in #nowhere"),
         (
             "/who #a*b",

@@ -232,3 +232,22 @@ def test_the_pages_unread_count_follows_a_read_on_another_device(
     laptop.send("/read #dev")
     browser.wait(lambda: not browser.all(unread), "the count to follow the laptop")
     assert browser.console_errors() == []
+
+
+def test_the_page_signs_up_and_a_line_user_is_then_asked_the_password(
+    start_server: Start, browser: Browser
+) -> None:
+    server = start_server(
+        "--rate", "0", "--web", "tcp:0:interface=127.0.0.1", "--accounts", "memory"
+    )
+    browser.open(f"http://127.0.0.1:{server.webPorts[0]}/")
+    browser.wait(lambda: browser.find("#signup").is_displayed(), "the sign-up choice")
+    browser.find("#name").send_keys("ann")
+    browser.find("#password").send_keys("s3cret")
+    browser.find("#signup").click()
+    browser.find("#login-button").click()
+    browser.wait(lambda: browser.find("#chat-view").is_displayed(), "the chat view")
+    line = server.connect()
+    line.expect(lines.Prompt)
+    line.send("ann")
+    assert line.expect(lines.Prompt) == lines.Prompt("password", "Password for ann?")

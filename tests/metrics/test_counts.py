@@ -65,3 +65,21 @@ def test_a_refused_login_is_counted_by_its_reason() -> None:
     again.send("alice")
     harness.flush()
     assert harness.server.counts.refusedLogins == {"NameTaken": 1}
+
+
+def test_bytes_out_are_counted_by_door_once_per_write() -> None:
+    harness = ChatHarness(rate=0)
+    alice = harness.login("alice")
+    harness.login("bob")
+    harness.flush()
+    fanout = harness.realm.fanout
+    before = dict(fanout.bytesByMind)
+    alice.send("hello")
+    harness.flush()
+    added = {
+        door_of_class(mind): number - before.get(mind, 0)
+        for mind, number in fanout.bytesByMind.items()
+    }
+    assert list(added) == ["line"]
+    assert added["line"] > len("hello") * 2
+    assert sum(fanout.bytesByMind.values()) == fanout.bytesOut

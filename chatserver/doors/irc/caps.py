@@ -14,6 +14,10 @@ SASL = "sasl"
 CHATHISTORY = "draft/chathistory"
 LABELED_RESPONSE = "labeled-response"
 READ_MARKER = "draft/read-marker"
+ACCOUNT_TAG = "account-tag"
+EXTENDED_JOIN = "extended-join"
+ACCOUNT_NOTIFY = "account-notify"
+ACCOUNT_REGISTRATION = "draft/account-registration"
 
 OFFERED = (
     SERVER_TIME,
@@ -22,40 +26,71 @@ OFFERED = (
     BATCH,
     LABELED_RESPONSE,
     CHATHISTORY,
+    ACCOUNT_TAG,
+    EXTENDED_JOIN,
+    ACCOUNT_NOTIFY,
 )
 """
-What every server offers; L{SASL} is added when logging in takes a password.
+What every server offers; L{SASL} is added when there are accounts to log
+in to (C{--auth} or C{--accounts}), L{ACCOUNT_REGISTRATION} when users may
+register them.
 """
 
-ENCODING = frozenset({SERVER_TIME, MESSAGE_TAGS, BATCH, READ_MARKER})
+REGISTRATION_VALUE = "before-connect"
+"""
+The value of L{ACCOUNT_REGISTRATION}: C{REGISTER} is taken before the
+connection is registered; no e-mail is asked for, and the account's name
+is the nick.
+"""
+
+ENCODING = frozenset(
+    {
+        SERVER_TIME,
+        MESSAGE_TAGS,
+        BATCH,
+        ACCOUNT_TAG,
+        EXTENDED_JOIN,
+        ACCOUNT_NOTIFY,
+        READ_MARKER,
+    }
+)
 """
 The capabilities that change how the chat's events are written.
 """
 
 
-def offered(passwords: bool) -> tuple[str, ...]:
+def offered(passwords: bool, registration: bool = False) -> tuple[str, ...]:
     """
-    @return: The capabilities offered: with accounts (C{passwords}), also
+    @param passwords: Whether there are accounts to log in to: then also
         L{SASL} and L{READ_MARKER} (read markers are an account's).
+    @param registration: Whether users may register accounts.
     """
-    return (*OFFERED, SASL, READ_MARKER) if passwords else OFFERED
+    extra: tuple[str, ...] = (SASL, READ_MARKER) if passwords else ()
+    if registration:
+        extra += (ACCOUNT_REGISTRATION,)
+    return (*OFFERED, *extra)
 
 
-def ls_tokens(passwords: bool, version: int) -> list[str]:
+def ls_tokens(passwords: bool, version: int, registration: bool = False) -> list[str]:
     """
     @return: The capabilities for C{CAP LS}, with values from version 302.
     """
     tokens = []
-    for cap in offered(passwords):
+    for cap in offered(passwords, registration):
         if cap == SASL and version >= 302:
             tokens.append("sasl=PLAIN")
+        elif cap == ACCOUNT_REGISTRATION and version >= 302:
+            tokens.append(f"{cap}={REGISTRATION_VALUE}")
         else:
             tokens.append(cap)
     return tokens
 
 
 def request(
-    enabled: frozenset[str], wanted: str, passwords: bool
+    enabled: frozenset[str],
+    wanted: str,
+    passwords: bool,
+    registration: bool = False,
 ) -> frozenset[str] | None:
     """
     @param wanted: The C{CAP REQ} argument: capabilities, C{-} before those
@@ -64,7 +99,7 @@ def request(
         it must be refused whole (a capability not offered, or
         C{labeled-response} without the C{batch} it needs).
     """
-    available = offered(passwords)
+    available = offered(passwords, registration)
     result = set(enabled)
     for token in wanted.split():
         remove = token.startswith("-")

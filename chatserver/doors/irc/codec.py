@@ -71,6 +71,10 @@ class IrcCodec:
     @ivar mask: Gives the C{nick!user@host} of a name.
     @ivar now: Gives the time, for the C{time} tag of events that carry
         none.
+    @ivar account: Gives the account of the user called a name, or L{None}
+        for a guest (or a user not known here).
+    @ivar realname: Gives the real name of the user called a name, for
+        C{extended-join}.
     """
 
     def __init__(
@@ -79,11 +83,16 @@ class IrcCodec:
         enabled: frozenset[str],
         mask: Callable[[str], str],
         now: Callable[[], float],
+        *,
+        account: Callable[[str], str | None] = lambda name: None,
+        realname: Callable[[str], str] = lambda name: name,
     ) -> None:
         self.serverName = serverName
         self.enabled = enabled
         self.mask = mask
         self.now = now
+        self.account = account
+        self.realname = realname
 
     def form(self, rooms: Collection[Room], room: Room | None) -> Hashable:
         return None
@@ -131,6 +140,17 @@ class IrcCodec:
                 tags = {k: v for k, v in tags.items() if k in _CONTINUED}
         return b"".join(out)
 
+    def accountTag(self, tags: dict[str, str], sender: str) -> dict[str, str]:
+        """
+        @return: C{tags} with the C{account} of C{sender}, when it has one,
+            for a client with C{account-tag}.
+        """
+        if caps.ACCOUNT_TAG in self.enabled:
+            account = self.account(sender)
+            if account is not None:
+                tags["account"] = account
+        return tags
+
     def clientTags(self, tags: dict[str, str], given: events.Tags) -> dict[str, str]:
         """
         @return: C{tags} with the client-only tags C{given} by the sender,
@@ -144,9 +164,11 @@ class IrcCodec:
         if isinstance(event, events.Said):
             command = "NOTICE" if event.notice else "PRIVMSG"
             tags = self.clientTags(self.tags(event.time, event.id), event.tags)
+            self.accountTag(tags, event.sender)
             return self.texts(event.sender, command, event.room, event.text, tags)
         if isinstance(event, events.Acted):
             tags = self.clientTags(self.tags(event.time, event.id), event.tags)
+            self.accountTag(tags, event.sender)
             return self.texts(
                 event.sender, "PRIVMSG", event.room, event.text, tags, action=True
             )
@@ -157,7 +179,10 @@ class IrcCodec:
                 command,
                 event.recipient,
                 event.text,
-                self.clientTags(self.tags(event.time, event.msgid), event.tags),
+                self.accountTag(
+                    self.clientTags(self.tags(event.time, event.msgid), event.tags),
+                    event.sender,
+                ),
                 action=event.action,
             )
         if isinstance(event, events.TopicChanged):
@@ -169,8 +194,15 @@ class IrcCodec:
                 tags=self.tags(event.time, event.id),
             )
         if isinstance(event, events.Joined):
+            return self.join(event.room, event.name)
+        if isinstance(event, events.AccountChanged):
+            if caps.ACCOUNT_NOTIFY not in self.enabled:
+                return b""
             return message.encode(
-                "JOIN", event.room, prefix=self.mask(event.name), tags=self.tags()
+                "ACCOUNT",
+                event.account or "*",
+                prefix=self.mask(event.name),
+                tags=self.accountTag(self.tags(), event.name),
             )
         if isinstance(event, events.Parted):
             reason = event.reason.removeprefix("Part").removeprefix(": ")
@@ -204,6 +236,23 @@ class IrcCodec:
             return b""
         stamp = f"timestamp={timestamp(event.time)}" if event.id else "*"
         return message.encode("MARKREAD", event.target, stamp, prefix=self.serverName)
+
+    def join(self, room: str, name: str) -> bytes:
+        """
+        @return: The C{JOIN} of C{name} to C{room}: with C{extended-join},
+            with its account (C{*} for a guest) and real name.
+        """
+        tags = self.accountTag(self.tags(), name)
+        if caps.EXTENDED_JOIN not in self.enabled:
+            return message.encode("JOIN", room, prefix=self.mask(name), tags=tags)
+        return message.encode(
+            "JOIN",
+            room,
+            self.account(name) or "*",
+            self.realname(name),
+            prefix=self.mask(name),
+            tags=tags,
+        )
 
     def entry(self, entry: HistoryEntry, batch: str = "") -> bytes:
         """
@@ -286,11 +335,19 @@ class Codecs:
     """
 
     def __init__(
-        self, serverName: str, mask: Callable[[str], str], now: Callable[[], float]
+        self,
+        serverName: str,
+        mask: Callable[[str], str],
+        now: Callable[[], float],
+        *,
+        account: Callable[[str], str | None] = lambda name: None,
+        realname: Callable[[str], str] = lambda name: name,
     ) -> None:
         self.serverName = serverName
         self.mask = mask
         self.now = now
+        self.account = account
+        self.realname = realname
         self._codecs: dict[frozenset[str], IrcCodec] = {}
 
     def get(self, enabled: frozenset[str]) -> IrcCodec:
@@ -298,6 +355,11 @@ class Codecs:
         codec = self._codecs.get(key)
         if codec is None:
             codec = self._codecs[key] = IrcCodec(
-                self.serverName, key, self.mask, self.now
+                self.serverName,
+                key,
+                self.mask,
+                self.now,
+                account=self.account,
+                realname=self.realname,
             )
         return codec

@@ -85,10 +85,35 @@ class IrcFactory(ServerFactory):
         self.server = server
         self._masks: OrderedDict[str, str] = OrderedDict()
         self.serverName = server.config.serverName.replace(" ", "-")
-        self.codecs = Codecs(self.serverName, self.mask, server.clock.seconds)
+        self.codecs = Codecs(
+            self.serverName,
+            self.mask,
+            server.clock.seconds,
+            account=self.account,
+            realname=self.realname,
+        )
 
     def buildProtocol(self, addr: IAddress | None) -> IrcProtocol:
         return IrcProtocol(self)
+
+    def account(self, name: str) -> str | None:
+        """
+        @return: The account of the user called C{name}, or L{None} for a
+            guest or a user not online (a user of another node has the
+            account it logged in to).
+        """
+        user = self.server.realm.lookup(name)
+        return None if user is None else user.account
+
+    def realname(self, name: str) -> str:
+        """
+        @return: The real name of the user called C{name} (its name, for a
+            user of another door or node).
+        """
+        user = self.server.realm.get(name)
+        if user is None or not user.mind.realname:
+            return name
+        return str(user.mind.realname)
 
     def mask(self, name: str) -> str:
         """

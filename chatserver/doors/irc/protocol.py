@@ -82,6 +82,8 @@ class IrcProtocol(Protocol):
     @ivar negotiating: Whether registration waits for C{CAP END}.
     @ivar userGiven: Whether C{USER} was sent.
     @ivar password: From C{PASS}, for an account.
+    @ivar nickInUse: The last nick asked for before registration that was
+        refused as in use, or empty.
     @ivar account: The account SASL vouched for, and its credentials.
     @ivar saslBuffer: The base64 of a SASL exchange so far, or L{None}
         when none is going on.
@@ -111,6 +113,7 @@ class IrcProtocol(Protocol):
         self.negotiating = False
         self.userGiven = False
         self.password = ""
+        self.nickInUse = ""
         self.account: tuple[str, bytes] | None = None
         self.saslBuffer: str | None = None
         self.loggingIn = False

@@ -25,7 +25,13 @@ from chatserver.doors.irc import caps, commands, message, numerics
 from chatserver.doors.irc.message import Message
 from chatserver.doors.irc.refusals import need_more_params, refuse
 from chatserver.limits.numbers import parse_count
-from chatwire.errors import ChatError, InvalidName, NameTaken
+from chatwire.errors import (
+    AccountRequired,
+    ChatError,
+    InvalidName,
+    NameTaken,
+    PasswordRequired,
+)
 from chatwire.names import check_name, is_name_character
 from chatwire.text import MAX_REALNAME_LENGTH, clean_text
 
@@ -39,9 +45,27 @@ is coming (C{+} alone ends a message that fills whole chunks).
 """
 
 
+def has_accounts(connection: IrcProtocol) -> bool:
+    """
+    @return: Whether there are accounts to log in to (C{--auth} or
+        C{--accounts}): SASL is offered then.
+    """
+    server = connection.server
+    return server.passwords or server.accounts is not None
+
+
+def registers(connection: IrcProtocol) -> bool:
+    """
+    @return: Whether users may register accounts (C{REGISTER}).
+    """
+    accounts = connection.server.accounts
+    return accounts is not None and accounts.registration
+
+
 def cap(connection: IrcProtocol, msg: Message) -> None:
     sub = msg.params[0].upper()
-    passwords = connection.server.passwords
+    passwords = has_accounts(connection)
+    registration = registers(connection)
     prefix = connection.serverName
     target = connection.target
     if sub == "LS":
@@ -51,7 +75,9 @@ def cap(connection: IrcProtocol, msg: Message) -> None:
         if len(msg.params) > 1:
             version = parse_count(msg.params[1], high=999) or 0
         connection.capVersion = max(connection.capVersion, version)
-        tokens = " ".join(caps.ls_tokens(passwords, connection.capVersion))
+        tokens = " ".join(
+            caps.ls_tokens(passwords, connection.capVersion, registration)
+        )
         connection.send(message.encode("CAP", target, "LS", tokens, prefix=prefix))
     elif sub == "LIST":
         enabled = " ".join(sorted(connection.caps))
@@ -60,7 +86,7 @@ def cap(connection: IrcProtocol, msg: Message) -> None:
         if connection.user is None:
             connection.negotiating = True
         wanted = msg.params[1] if len(msg.params) > 1 else ""
-        result = caps.request(connection.caps, wanted, passwords)
+        result = caps.request(connection.caps, wanted, passwords, registration)
         if result is None:
             connection.send(message.encode("CAP", target, "NAK", wanted, prefix=prefix))
             return
@@ -91,7 +117,12 @@ def nick(connection: IrcProtocol, msg: Message) -> None:
     except InvalidName as e:
         refuse(connection, "NICK", new, e)
         return
-    if new in connection.server.realm and not connection.server.passwords:
+    online = connection.server.realm.lookup(new)
+    if online is not None and online.account is None:
+        # A guest's name in use (an account's takes its password, and adds
+        # a session).  REGISTER * names it still: registering a name in
+        # use is refused for that (ACCOUNT_EXISTS), not for want of a nick.
+        connection.nickInUse = new
         refuse(connection, "NICK", new, NameTaken(new))
         return
     connection.nick = new
@@ -139,11 +170,17 @@ def quit(connection: IrcProtocol, msg: Message) -> None:
 
 
 def authenticate(connection: IrcProtocol, msg: Message) -> None:
-    if not connection.server.passwords:
+    if not has_accounts(connection):
         connection.reply(numerics.ERR_SASLFAIL, "SASL authentication failed")
         return
-    if connection.user is not None or connection.account is not None:
+    user = connection.user
+    if connection.account is not None or (user is not None and user.account):
         connection.reply(numerics.ERR_SASLALREADY, "You have already authenticated")
+        return
+    if user is not None:
+        # A guest's name is its own: logging it in to an account once
+        # registered is not done (irctest reads 462 as not supported).
+        connection.reply(numerics.ERR_ALREADYREGISTERED, "You may not reregister")
         return
     if connection.loggingIn:
         need_more_params(connection, "AUTHENTICATE")
@@ -188,14 +225,11 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
     checker = connection.server.portal.checkers[IUsernamePassword]
     checked = defer.maybeDeferred(checker.requestAvatarId, credentials)
 
-    def vouched(_: object) -> None:
+    def vouched(avatarId: bytes | str) -> None:
         connection.loggingIn = False
         connection.session.release("login")
-        connection.account = (name, secret)
-        mask = f"{connection.nick or name}!~{connection.ident or 'user'}@irc"
-        connection.reply(
-            numerics.RPL_LOGGEDIN, mask, name, f"You are now logged in as {name}"
-        )
+        account = avatarId.decode("utf-8") if isinstance(avatarId, bytes) else avatarId
+        logged_in(connection, account, secret)
         connection.reply(numerics.RPL_SASLSUCCESS, "SASL authentication successful")
 
     def refused(reason: Failure) -> None:
@@ -209,6 +243,19 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
     checked.addCallbacks(vouched, refused)
 
 
+def logged_in(connection: IrcProtocol, name: str, secret: bytes) -> None:
+    """
+    The connection, not registered yet, is vouched for as the account
+    C{name} (by SASL, or by registering it): say so (900); it logs in to
+    the account once registered.
+    """
+    connection.account = (name, secret)
+    mask = f"{connection.nick or name}!~{connection.ident or 'user'}@irc"
+    connection.reply(
+        numerics.RPL_LOGGEDIN, mask, name, f"You are now logged in as {name}"
+    )
+
+
 def _collect(connection: IrcProtocol, argument: str) -> str | None:
     """
     Add a chunk of an C{AUTHENTICATE} exchange.
@@ -219,8 +266,10 @@ def _collect(connection: IrcProtocol, argument: str) -> str | None:
     if argument != "+":
         connection.saslBuffer += argument
         if len(connection.saslBuffer) > 4096:
+            # 905 is for one chunk over 400 bytes; a whole message too long
+            # fails the exchange (904), as Ergo answers.
             connection.saslBuffer = None
-            connection.reply(numerics.ERR_SASLTOOLONG, "SASL message too long")
+            connection.reply(numerics.ERR_SASLFAIL, "SASL authentication failed")
             return None
         if len(argument) == SASL_CHUNK:
             return None  # more is coming
@@ -248,11 +297,18 @@ def try_register(connection: IrcProtocol) -> None:
     server = connection.server
     credentials: ICredentials
     name = connection.nick
-    if not server.passwords:
-        credentials = ChosenName(name)
-    elif connection.account is not None:
+    if connection.account is not None:
         name, secret = connection.account
         credentials = UsernamePassword(name.encode("utf-8"), secret)
+    elif not server.passwords:
+        if server.accounts is not None and connection.password:
+            # PASS, for a registered account.
+            credentials = UsernamePassword(
+                name.encode("utf-8"), connection.password.encode("utf-8")
+            )
+        else:
+            # An account's nick is refused with PasswordRequired.
+            credentials = ChosenName(name)
     elif connection.password:
         credentials = UsernamePassword(
             name.encode("utf-8"), connection.password.encode("utf-8")
@@ -278,7 +334,17 @@ def refused_by_chat(connection: IrcProtocol, error: ChatError, name: str) -> Non
     """
     The chat refused to log C{name} in, for C{error}.
     """
-    refuse(connection, "NICK", name, error)
+    if isinstance(error, PasswordRequired):
+        connection.reply(
+            numerics.ERR_NICKNAMEINUSE,
+            name,
+            "Nickname is a registered account: log in with SASL or PASS",
+        )
+    elif isinstance(error, AccountRequired):
+        connection.reply(numerics.ERR_PASSWDMISMATCH, error.reason)
+        return  # the nick stays: SASL, PASS or REGISTER may follow
+    else:
+        refuse(connection, "NICK", name, error)
     connection.nick = ""
 
 

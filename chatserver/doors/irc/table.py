@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chatserver.doors.irc import (
+    accounts,
     chathistory,
     commands,
     markread,
@@ -87,6 +88,7 @@ TABLE: dict[str, Command] = {
         registration.user, 4, beforeRegistration=True, afterRegistration=False
     ),
     "AUTHENTICATE": _registration(registration.authenticate, 1),
+    "REGISTER": _registration(accounts.register, 3),
     "PING": _registration(registration.ping),  # no token: 409, not 461
     "PONG": _registration(registration.pong),
     "QUIT": _registration(registration.quit),

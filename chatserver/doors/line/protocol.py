@@ -32,7 +32,7 @@ from zope.interface import implementer
 from chatserver import LOG_NAMESPACE
 from chatserver.core.minds import IMind
 from chatserver.doors import lifecycle
-from chatserver.doors.line import login, usercommands
+from chatserver.doors.line import accounts, login, usercommands
 from chatserver.doors.line.iac import IAC_BYTE, ITelnetDecoded, TelnetFilter
 from chatserver.doors.session import DoorSession, deliver_output
 from chatserver.limits.addresses import describe_address
@@ -71,6 +71,8 @@ class ChatProtocol(Protocol):
     @ivar session: The connection's life.
     @ivar host: The client's IP address, as the per-address limits count it.
     @ivar pendingName: The name whose password is awaited, with C{--auth}.
+    @ivar pendingSecret: What takes the next line, a password typed with
+        its echo hidden (L{chatserver.doors.line.accounts}), or L{None}.
     """
 
     # A TCP or TLS transport (ITCPTransport, IConsumer, IPushProducer), or a
@@ -81,7 +83,6 @@ class ChatProtocol(Protocol):
     realname = ""
     echoes = False
     joinsDefaultRoom = True
-    lastActive = 0.0
 
     # Every attribute a connection sets, Twisted's included, is a slot: an
     # instance dict costs hundreds of bytes per connection once CPython stops
@@ -95,12 +96,14 @@ class ChatProtocol(Protocol):
         "factory",
         "host",
         "pendingName",
+        "pendingSecret",
         "session",
         "transport",
     )
 
     host: str
     pendingName: str
+    pendingSecret: Callable[[str], None] | None
     session: DoorSession
     _buffer: bytes
     _telnet: TelnetFilter | None  # made when a telnet command shows up
@@ -112,10 +115,18 @@ class ChatProtocol(Protocol):
         self.connected = 0
         self.host = ""
         self.pendingName = ""
+        self.pendingSecret = None
         self.session = DoorSession(self)
         self._buffer = b""
         self._telnet = None
         self._discarding = False
+
+    @property
+    def lastActive(self) -> float:
+        """
+        When the client last sent a line (its session keeps it).
+        """
+        return self.session.lastActive
 
     # What every connection of one server shares, read from the factory.
 
@@ -366,7 +377,9 @@ class ChatProtocol(Protocol):
                 self.reject("invalid UTF-8, line discarded")
             else:
                 user = session.user
-                if user is not None:
+                if self.pendingSecret is not None:
+                    accounts.take_secret(self, text)
+                elif user is not None:
                     session.resetTimeout()
                     usercommands.serve(self, user, text)
                 elif self.pendingName:

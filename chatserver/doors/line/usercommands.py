@@ -2,7 +2,9 @@
 What a logged-in user of the line door can do: chat lines and the commands
 C{/join}, C{/part}, C{/rooms}, C{/who}, C{/where}, C{/topic}, C{/history},
 C{/search}, C{/msg}, C{/sessions}, C{/read},
-C{/me}, C{/nick}, C{/quit} and C{/help}.
+C{/me}, C{/nick}, C{/quit} and C{/help}; the account commands
+(L{chatserver.doors.line.accounts}) and the moderation commands
+(L{chatserver.doors.line.modcommands}).
 
 Each command reads its arguments, calls the chat core, and answers with
 server lines; the core checks every rule and says why it refuses.
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.python.failure import Failure
 
 from chatserver.core.search import SEARCH_USAGE, parse_search
+from chatserver.doors.line import accounts, modcommands
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.numbers import parse_count
 from chatwire import lines
@@ -87,7 +90,9 @@ def command_who(connection: ChatProtocol, user: ChatUser, args: str) -> None:
         everyone = [u.name for u in user.realm.everyone()]
         connection.send(lines.UserList(tuple(everyone)))
         return
-    where, names = user.who(room)
+    where, _ = user.who(room)
+    # Operators are shown @NAME, voiced members +NAME.
+    names = user.roleNames(where)
     connection.send(_mark(connection, user, where, lines.UserList(names)))
 
 
@@ -159,11 +164,11 @@ def _refused(reason: Failure, connection: ChatProtocol) -> None:
 
 
 def command_join(connection: ChatProtocol, user: ChatUser, args: str) -> None:
-    name, rest = split_first(args)
-    if not name or rest:
-        connection.send(lines.Error("usage: /join #ROOM"))
+    name, key = split_first(args)
+    if not name or " " in key:
+        connection.send(lines.Error("usage: /join #ROOM [KEY]"))
         return
-    room, new = user.join(name)
+    room, new = user.join(name, key)
     if not new:
         connection.send(
             _mark(
@@ -270,4 +275,6 @@ COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
     "topic": command_topic,
     "history": command_history,
     "search": command_search,
+    **accounts.COMMANDS,
+    **modcommands.COMMANDS,
 }

@@ -111,6 +111,8 @@ def event_message(event: ChatEvent) -> dict[str, Any]:
         return {"type": "quit", "name": event.name, "reason": event.reason}
     if isinstance(event, events.Renamed):
         return {"type": "rename", "old": event.old, "new": event.new}
+    if isinstance(event, events.AccountChanged):
+        return {"type": "account", "name": event.name, "account": event.account}
     if isinstance(event, events.Whispered):
         return {
             "type": "private",
@@ -146,6 +148,43 @@ def event_message(event: ChatEvent) -> dict[str, Any]:
             "more": event.more,
             "next": event.next,
         }
+    if isinstance(event, events.Kicked):
+        return {
+            "type": "kick",
+            "room": event.room,
+            "by": event.actor,
+            "name": event.name,
+            "reason": event.reason,
+        }
+    if isinstance(event, events.RoleChanged):
+        return {
+            "type": "role",
+            "room": event.room,
+            "by": event.actor,
+            "name": event.name,
+            "role": "op" if event.role == "o" else "voice",
+            "given": event.given,
+        }
+    if isinstance(event, events.BanChanged):
+        return {
+            "type": event.kind,
+            "room": event.room,
+            "by": event.actor or None,
+            "mask": event.mask,
+            "added": event.added,
+            "ends": event.endsAt,
+            "reason": event.reason,
+        }
+    if isinstance(event, events.ModeChanged):
+        return {
+            "type": "mode",
+            "room": event.room,
+            "by": event.actor,
+            "changes": event.changes,
+            "arguments": list(event.arguments),
+        }
+    if isinstance(event, events.Invited):
+        return {"type": "invite", "room": event.room, "by": event.actor}
     raise TypeError(f"no message for {event!r}")
 
 

@@ -28,10 +28,14 @@ def _text(required: bool = True) -> Field:
 
 CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
     "login": {"name": _text(), "password": _text(False)},
+    "signup": {"name": _text(), "password": _text()},
+    "register": {"password": _text()},
+    "password": {"old": _text(), "new": _text()},
+    "unregister": {"password": _text()},
     "say": {"text": _text(), "room": _text(False)},
     "act": {"text": _text(), "room": _text(False)},
     "msg": {"to": _text(), "text": _text()},
-    "join": {"room": _text()},
+    "join": {"room": _text(), "key": _text(False)},
     "part": {"room": _text(False), "reason": _text(False)},
     "topic": {"room": _text(False), "text": _text(False)},
     "nick": {"name": _text()},
@@ -46,6 +50,35 @@ CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
     "read": {"target": _text(False), "id": Field(int, False)},
     "sessions": {"end": Field(int, False)},
     "quit": {"reason": _text(False)},
+    # Moderation (docs/moderation.md)
+    "oper": {"name": _text(), "password": _text()},
+    "kick": {"room": _text(), "name": _text(), "reason": _text(False)},
+    "ban": {
+        "room": _text(),
+        "mask": _text(),
+        "duration": _text(False),
+        "reason": _text(False),
+    },
+    "unban": {"room": _text(), "mask": _text()},
+    "bans": {"room": _text()},
+    "mute": {
+        "room": _text(),
+        "name": _text(),
+        "duration": _text(False),
+        "reason": _text(False),
+    },
+    "unmute": {"room": _text(), "name": _text()},
+    "mode": {"room": _text(), "changes": _text(False)},
+    "op": {"room": _text(), "name": _text()},
+    "deop": {"room": _text(), "name": _text()},
+    "voice": {"room": _text(), "name": _text()},
+    "devoice": {"room": _text(), "name": _text()},
+    "invite": {"room": _text(), "name": _text()},
+    "modlog": {"room": _text()},
+    "kill": {"name": _text(), "reason": _text(False)},
+    "kline": {"mask": _text(), "duration": _text(False), "reason": _text(False)},
+    "unkline": {"mask": _text()},
+    "klines": {},
 }
 """
 Every message type a client may send, with its fields.

@@ -24,23 +24,27 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
+from twisted.internet import error
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.accounts import actions
+from chatserver.accounts.actions import NoAccounts
 from chatserver.auth.checkers import ChosenName
 from chatserver.core.minds import IMind
 from chatserver.core.search import parse_search
 from chatserver.core.users import DEFAULT_SEARCH_PAGE, ChatUser
 from chatserver.doors import lifecycle
 from chatserver.doors.session import DoorSession, deliver_output
+from chatserver.doors.web import moderation
 from chatserver.doors.web.codec import encode_message
 from chatserver.doors.web.messages import BadMessage, parse_message
 from chatserver.history.store import MAX_PAGE
 from chatserver.limits.addresses import describe_address
-from chatwire.errors import ChatError, NameTaken
+from chatwire.errors import AccountExists, ChatError, NameTaken, PasswordRequired
 from chatwire.names import check_name
 
 if TYPE_CHECKING:
@@ -61,10 +65,17 @@ POLICY = 1008
 
 DEFAULT_HISTORY_PAGE = 20
 
+SIGNING_UP = "signup"
+"""
+The hold on reading while a sign-up registers its account: a login read
+meanwhile would race it.
+"""
 
-def room_state(room: Room) -> dict[str, Any]:
+
+def room_state(room: Room, user: ChatUser) -> dict[str, Any]:
     """
-    @return: The C{room} message: what a member of C{room} needs to show it.
+    @return: The C{room} message: what a member of C{room} needs to show it,
+        as C{user} reads it.
     """
     return {
         "type": "room",
@@ -72,6 +83,7 @@ def room_state(room: Room) -> dict[str, Any]:
         "topic": room.topic,
         "topicSetter": room.topicSetter,
         "members": list(room.names()),
+        "roles": user.memberRoles(room),
     }
 
 
@@ -96,7 +108,6 @@ class WebSession:
     ident = ""
     realname = ""
     joinsDefaultRoom = True
-    lastActive = 0.0
 
     transport: WebSocketTransport | None
 
@@ -119,6 +130,13 @@ class WebSession:
     @property
     def config(self) -> ChatConfig:
         return self.server.config
+
+    @property
+    def lastActive(self) -> float:
+        """
+        When the client last sent a line (its session keeps it).
+        """
+        return self.session.lastActive
 
     @property
     def peer(self) -> str:
@@ -160,10 +178,21 @@ class WebSession:
                 "type": "hello",
                 "server": self.config.serverName,
                 "password": self.server.passwords,
+                "accounts": self._accountsHello(),
                 "defaultRoom": self.config.defaultRoom,
                 "maxMessage": self.maxMessage,
             }
         )
+
+    def _accountsHello(self) -> dict[str, bool] | None:
+        """
+        @return: What the page needs to know of registered accounts, or
+            L{None} when the server has none.
+        """
+        accounts = self.server.accounts
+        if accounts is None:
+            return None
+        return {"registration": accounts.registration, "required": accounts.required}
 
     @property
     def maxMessage(self) -> int:
@@ -197,11 +226,21 @@ class WebSession:
             self._pingCall.cancel()
         self._pingCall = None
         self._queue.clear()
+        if not self.session.leaveReason and reason.check(error.ConnectionLost):
+            # A browser resets the connection when its tab is closed: for a
+            # page, that is how it says goodbye, not a fault.
+            self.session.leaveReason = "Connection closed"
         self.session.connectionLost(reason)
 
     # Life
 
     def _ping(self) -> None:
+        if self._tcp.disconnecting:
+            # The browser closed the WebSocket (a tab closed: its close frame
+            # was answered) and the connection is ending: a ping now would
+            # be a protocol error, not a keepalive.
+            self._pingCall = None
+            return
         if self._awaitingPong:
             self._pingCall = None
             self.session.leaveReason = "Ping timeout"
@@ -279,8 +318,14 @@ class WebSession:
         lifecycle.log_rejected(self.peer, self.name, why)
         self.error(why, about)
 
-    def error(self, why: str, about: str | None = None) -> None:
-        self.send({"type": "error", "message": why, "about": about})
+    def error(
+        self, why: str, about: str | None = None, code: str | None = None
+    ) -> None:
+        message: dict[str, Any] = {"type": "error", "message": why, "about": about}
+        if code is not None:
+            # A moderation refusal's code (chatserver.core.moderation.errors).
+            message["code"] = code
+        self.send(message)
 
     # Input, paced
 
@@ -305,19 +350,21 @@ class WebSession:
         if self.user is None:
             if kind == "login":
                 self._login(message)
+            elif kind == "signup":
+                self._signUp(message)
             elif kind == "quit":
                 self.close("Quit", "Goodbye!")
             else:
                 self.error("log in first", kind)
             return
         self.session.resetTimeout()
-        if kind == "login":
+        if kind in ("login", "signup"):
             self.error(f"you are logged in as {self.user.name}", kind)
             return
         try:
             COMMANDS[kind](self, self.user, message)
         except ChatError as e:
-            self.error(e.reason, kind)
+            self.error(e.reason, kind, getattr(e, "code", None))
 
     # Logging in
 
@@ -329,7 +376,11 @@ class WebSession:
             self.reject(e.reason, "login")
             return
         credentials: ICredentials
-        if self.server.passwords:
+        if self.server.accounts is not None and message.get("password"):
+            credentials = UsernamePassword(
+                name.encode("utf-8"), message["password"].encode("utf-8")
+            )
+        elif self.server.passwords:
             password = message.get("password", "")
             if not password:
                 self.error(f"a password is needed for {name}", "login")
@@ -341,11 +392,41 @@ class WebSession:
             credentials = ChosenName(name)
         self.session.login(credentials, name)
 
+    def _signUp(self, message: dict[str, Any]) -> None:
+        """
+        Register the account C{name} with C{password}, then log in to it.
+        """
+        accounts = self.server.accounts
+        name, password = message["name"].strip(), message["password"]
+        if accounts is None:
+            self.error(NoAccounts().reason, "signup")
+            return
+        if name in self.server.realm:
+            self.error(AccountExists(name, "is in use now").reason, "signup")
+            return
+        self.session.hold(SIGNING_UP)
+
+        def registered(account: str) -> None:
+            self.session.release(SIGNING_UP)
+            self.session.login(
+                UsernamePassword(account.encode("utf-8"), password.encode("utf-8")),
+                account,
+            )
+
+        def refused(reason: Failure) -> None:
+            self.session.release(SIGNING_UP)
+            reason.trap(ChatError)
+            assert isinstance(reason.value, ChatError)
+            self.error(reason.value.reason, "signup")
+
+        accounts.register(name, password, self.host).addCallbacks(registered, refused)
+
     def greet(self, user: ChatUser) -> None:
         config = self.config
         replies: list[dict[str, Any]] = [
             {
                 "type": "welcome",
+                "account": user.account,
                 "name": user.name,
                 "server": config.serverName,
                 "motd": config.motd.splitlines(),
@@ -357,13 +438,15 @@ class WebSession:
         rooms = [r for r in user.rooms if r is not current]
         if current is not None:
             rooms.insert(0, current)
-        replies.extend(room_state(room) for room in rooms)
+        replies.extend(room_state(room, user) for room in rooms)
         self.send(*replies)
         for room in rooms:
             user.replay(room)
 
     def loginRefused(self, error: ChatError, name: str) -> None:
-        if isinstance(error, NameTaken) and self.server.passwords:
+        if isinstance(error, PasswordRequired):
+            self.send({"type": "password", "name": name, "message": error.reason})
+        elif isinstance(error, NameTaken) and self.server.passwords:
             self.reject(f"{name} is already logged in", "login")
         else:
             self.reject(error.reason, "login")
@@ -404,8 +487,8 @@ def _msg(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
 
 
 def _join(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
-    room, new = user.join(m["room"])
-    session.send(room_state(room))
+    room, new = user.join(m["room"], m.get("key", ""))
+    session.send(room_state(room, user))
     if new:
         user.replay(room)
 
@@ -418,7 +501,7 @@ def _topic(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     if "text" in m:
         user.setTopic(m["text"], m.get("room"))
     else:
-        session.send(room_state(user.room(m.get("room"))))
+        session.send(room_state(user.room(m.get("room")), user))
 
 
 def _nick(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
@@ -448,7 +531,14 @@ def _who(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
         session.send({"type": "members", "room": None, "members": everyone})
         return
     room, names = user.who(m.get("room"))
-    session.send({"type": "members", "room": room.name, "members": list(names)})
+    session.send(
+        {
+            "type": "members",
+            "room": room.name,
+            "members": list(names),
+            "roles": user.memberRoles(room),
+        }
+    )
 
 
 def _history(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
@@ -524,7 +614,44 @@ def _quit(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     session.close(f"Quit: {reason}" if reason else "Quit", "Goodbye!")
 
 
+def _done(session: WebSession, kind: str, text: str) -> None:
+    session.send({"type": "ok", "about": kind, "message": text})
+
+
+def _failed(reason: Failure, session: WebSession, kind: str) -> None:
+    reason.trap(ChatError)
+    assert isinstance(reason.value, ChatError)
+    session.error(reason.value.reason, kind)
+
+
+def _register(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    actions.register(user, m["password"], session.host).addCallbacks(
+        lambda account: _done(session, "register", f"{account} is registered"),
+        _failed,
+        errbackArgs=(session, "register"),
+    )
+
+
+def _password(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    actions.change_password(user, m["old"], m["new"]).addCallbacks(
+        lambda _: _done(session, "password", "your password is changed"),
+        _failed,
+        errbackArgs=(session, "password"),
+    )
+
+
+def _unregister(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    actions.unregister(user, m["password"]).addCallbacks(
+        lambda _: _done(session, "unregister", "your account is gone"),
+        _failed,
+        errbackArgs=(session, "unregister"),
+    )
+
+
 COMMANDS = {
+    "register": _register,
+    "password": _password,
+    "unregister": _unregister,
     "say": _say,
     "act": _act,
     "msg": _msg,
@@ -539,4 +666,5 @@ COMMANDS = {
     "read": _read,
     "sessions": _sessions,
     "quit": _quit,
+    **moderation.COMMANDS,
 }

@@ -193,6 +193,9 @@ class ChatChannel(http.HTTPChannel):
     _deadline: IDelayedCall | None = None
     _closeCall: IDelayedCall | None = None
     _session: WebSession | None = None
+    #: Whether a byte of the next request has come: a kept-alive connection
+    #: that waits for none is idle, not slow.
+    _heard = False
     #: What reads the connection's bytes before this channel (see
     #: L{ChatSite.buildProtocol}).
     messageCap: MessageCap | None = None
@@ -201,7 +204,12 @@ class ChatChannel(http.HTTPChannel):
         super().connectionMade()
         self._startDeadline()
 
+    def dataReceived(self, data: bytes) -> None:
+        self._heard = True
+        super().dataReceived(data)
+
     def _startDeadline(self) -> None:
+        self._heard = False
         timeout = self.site.headerTimeout
         if timeout > 0 and self._deadline is None:
             self._deadline = self.callLater(timeout, self._tooSlow)
@@ -213,6 +221,16 @@ class ChatChannel(http.HTTPChannel):
 
     def _tooSlow(self) -> None:
         self._deadline = None
+        if not self._heard:
+            # A browser keeps spare and kept-alive connections open with
+            # nothing to send (and leaves them when a tab is closed): closing
+            # one is housekeeping, not a client at fault.
+            log.debug(
+                "Closing idle HTTP connection from {peer}",
+                peer=describe_address(self.transport.getPeer()),
+            )
+            self._close()
+            return
         log.info(
             "Closing HTTP connection from {peer}: no whole request within "
             "{timeout:g} seconds",

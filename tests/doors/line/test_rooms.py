@@ -139,7 +139,7 @@ def test_room_names_are_unique_regardless_of_case():
         ("/join #a/b", "invalid room name: '/' is not allowed in a room name"),
         ("/join " + "#" + "x" * 51, "invalid room name: a room name is at most 50"),
         ("/join", "usage: /join #ROOM"),
-        ("/join #a #b", "usage: /join #ROOM"),
+        ("/join #a KEY extra", "usage: /join #ROOM [KEY]"),
     ],
 )
 def test_a_bad_room_name_is_refused_with_its_reason(line, error):
@@ -290,7 +290,8 @@ def test_who_lists_a_rooms_members():
     bob.send("/join #dev")
     alice.received()
     alice.send("/who #dev")
-    assert alice.events() == [InRoom("#dev", lines.UserList(("alice", "bob")))]
+    # alice made the room: she is its operator.
+    assert alice.events() == [InRoom("#dev", lines.UserList(("@alice", "bob")))]
     alice.send("/who #nope")
     assert alice.events() == [lines.Error("no such room: #nope")]
 

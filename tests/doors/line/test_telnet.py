@@ -26,6 +26,7 @@ from chatserver.doors.line.telnet import BINARY, ChatTelnetFactory, ChatTelnetTr
 from chatserver.limits.flow import SendQueueGuard
 from chatserver.testing import ChatHarness
 from chatwire import lines
+from tests.accounts.support import accounts_harness
 
 IAC, WILL, WONT, DO, DONT = (
     telnet.IAC,
@@ -378,9 +379,13 @@ def test_tcp_keepalive_is_turned_on_through_the_telnet_layer():
     @implementer(ITCPTransport)
     class TCPTransport(StringTransport):  # type: ignore[misc]
         keepAlive = False
+        noDelay = False
 
         def setTcpKeepAlive(self, enabled):
             self.keepAlive = enabled
+
+        def setTcpNoDelay(self, enabled):
+            self.noDelay = enabled
 
     transport = TCPTransport()
     client = TelnetClient(ChatHarness(), transport)
@@ -433,3 +438,19 @@ def test_telnet_like_streams_cut_anywhere_give_the_same_data(stream, data):
     whole = recorded(stream)
     assert recorded(*pieces) == whole
     assert b"\r" not in whole
+
+
+def test_register_asks_the_new_password_with_the_echo_off():
+    client = TelnetClient(accounts_harness())
+    client.output()
+    client.send("carol")
+    client.output()
+    client.send("/register")
+    assert client.output() == (
+        IAC + WILL + ECHO + b">>> password: Choose a password for carol:\r\n"
+    )
+    client.send(IAC + DO + ECHO)
+    client.send("s3cret")
+    output = client.output()
+    assert output.startswith(IAC + WONT + ECHO + b"-!- the account carol is registered")
+    assert b"s3cret" not in output

@@ -17,6 +17,7 @@
     ws: null,
     name: "",
     password: "",
+    signup: false,         // sign up (register the name) once connected
     loggedIn: false,
     wantOpen: false,       // reconnect when the connection drops
     retry: 0,
@@ -213,10 +214,13 @@
     hello(m) {
       $("server-name").textContent = m.server;
       document.title = m.server;
-      $("password-row").hidden = !m.password;
+      $("password-row").hidden = !m.password && !m.accounts;
+      $("signup-row").hidden = !(m.accounts && m.accounts.registration);
       if (state.wantOpen && state.name) {
         $("connection-text").textContent = "Reconnected, logging in…";
-        send({ type: "login", name: state.name, ...(state.password ? { password: state.password } : {}) });
+        if (state.signup) send({ type: "signup", name: state.name, password: state.password });
+        else send({ type: "login", name: state.name, ...(state.password ? { password: state.password } : {}) });
+        state.signup = false;
       } else if (m.password) {
         $("password").required = true;
       }
@@ -371,6 +375,20 @@
     rooms(m) {
       notice(`Rooms (${m.rooms.length}): ` + m.rooms.map((r) => `${r.name} (${r.members})${r.topic ? " " + r.topic : ""}`).join(", "), "info");
     },
+    password(m) {
+      // The name is an account: its password is needed.
+      $("password-row").hidden = false;
+      $("password").required = true;
+      $("password").focus();
+      $("login-status").textContent = m.message;
+      $("login-button").disabled = false;
+    },
+    ok(m) {
+      notice(m.message, "info");
+    },
+    account(m) {
+      if (m.name === state.name) notice(m.account ? `You are logged in to the account ${m.account}.` : "You are a guest now.", "info");
+    },
     error(m) {
       if (!state.loggedIn) {
         $("login-status").textContent = m.message;
@@ -483,8 +501,11 @@
       $("login-status").textContent = "";
       $("login-button").disabled = true;
       if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-        send({ type: "login", name, ...(state.password ? { password: state.password } : {}) });
+        if ($("signup").checked) send({ type: "signup", name, password: state.password });
+        else send({ type: "login", name, ...(state.password ? { password: state.password } : {}) });
+        $("signup").checked = false;
       } else {
+        state.signup = $("signup").checked;
         $("login-status").textContent = "Connecting…";
         state.wantOpen = true;
         connect();
