@@ -20,7 +20,9 @@ L{LeanServer} also writes straight to its socket when nothing waits for it
 
 L{LeanTCPReactor} is the reactor as the endpoint parsers see it, with a
 C{listenTCP} that makes L{LeanPort}s: C{tcp:} and C{tcp6:} listeners get
-lean connections; everything else (C{ssl:}, C{unix:}) is the reactor's own.
+lean connections, and a C{listenSSL} that puts C{ssl:} listeners on them too
+(L{chatserver.tuning.leantls}); everything else (C{unix:}) is the reactor's
+own.
 """
 
 from __future__ import annotations
@@ -225,7 +227,8 @@ class LeanPort(tcp.Port):
 
 class LeanTCPReactor:
     """
-    A reactor whose C{listenTCP} listens with a L{LeanPort}; every other
+    A reactor whose C{listenTCP} listens with a L{LeanPort} and whose
+    C{listenSSL} with L{chatserver.tuning.leantls.listen_tls}; every other
     attribute is the wrapped reactor's, and it provides the same interfaces.
     """
 
@@ -246,6 +249,20 @@ class LeanTCPReactor:
         listening = LeanPort(port, factory, backlog, interface, self._reactor)
         listening.startListening()
         return listening
+
+    def listenSSL(
+        self,
+        port: int,
+        factory: IProtocolFactory,
+        contextFactory: Any,
+        backlog: int = 50,
+        interface: str = "",
+    ) -> IListeningPort:
+        from chatserver.tuning.leantls import listen_tls
+
+        return listen_tls(
+            self._reactor, port, factory, contextFactory, backlog, interface
+        )
 
 
 def lean_reactor(reactor: object) -> object:
