@@ -43,6 +43,8 @@ from bench.report import put_section
 
 BENCH = Path(__file__).resolve().parent
 SCENARIOS = ("idle", "fanout", "storm")
+# Each scenario's measurements: our server and the C server, plain and TLS.
+PARTS = ("ours-plain", "ours-tls", "c-plain", "c-tls")
 HEADING = "## TLS (issue 25)"
 # The idle crowd's connections spread over this many loopback addresses
 # (from 127.0.0.2), as idle19k does, so that ephemeral ports do not run out.
@@ -179,6 +181,7 @@ def idle(pem: str, options: argparse.Namespace) -> dict[str, Metrics]:
         )
         for label, tls in (("plain", ""), ("tls", pem))
         for kind in ("ours", "c")
+        if f"{kind}-{label}" in options.parts
     }
 
 
@@ -193,6 +196,7 @@ def storm(pem: str, options: argparse.Namespace) -> dict[str, Metrics]:
         )
         for label, tls in (("plain", ""), ("tls", pem))
         for kind in ("ours", "c")
+        if f"{kind}-{label}" in options.parts
     }
 
 
@@ -203,6 +207,8 @@ def fanout(pem: str, options: argparse.Namespace) -> dict[str, Metrics]:
     out: dict[str, Metrics] = {}
     for label, tls in (("plain", ""), ("tls", pem)):
         for kind in ("ours", "c"):
+            if f"{kind}-{label}" not in options.parts:
+                continue
             server = run.Server(kind, tls=tls)
             loadBefore = _load()
             try:
@@ -266,6 +272,26 @@ TARGETS = (
 )
 
 
+def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """
+    @return: One document with the invocations of all of C{documents} and
+        their runs put together run by run (the first run of each is the
+        merged first run, and so on).
+    """
+    runs: list[dict[str, dict[str, Metrics]]] = []
+    for document in documents:
+        for number, results in enumerate(document["runs"]):
+            if number == len(runs):
+                runs.append({})
+            for scenario, parts in results.items():
+                runs[number].setdefault(scenario, {}).update(parts)
+    return {
+        "machine": documents[0]["machine"],
+        "invocations": [i for d in documents for i in d["invocations"]],
+        "runs": runs,
+    }
+
+
 def section(document: dict[str, Any]) -> str:
     """
     @return: The "TLS (issue 25)" section of C{RESULTS.md} for C{document}
@@ -274,20 +300,24 @@ def section(document: dict[str, Any]) -> str:
     runs: list[dict[str, dict[str, Metrics]]] = document["runs"]
 
     def values(scenario: str, part: str, key: str) -> list[Any]:
-        return [r[scenario][part].get(key) for r in runs if scenario in r]
+        return [r[scenario].get(part, {}).get(key) for r in runs if scenario in r]
 
-    out = [
-        HEADING,
+    out = [HEADING, ""]
+    for invocation in document["invocations"]:
+        counted = sum(1 for r in runs if any(s in r for s in invocation["scenarios"]))
+        out.append(
+            f"- `{invocation['command']}` on {invocation['code']}, "
+            f"{counted} run(s), started {invocation['started']} "
+            f"({invocation['seconds']} s); `uptime` before: "
+            f"`{invocation['uptimeBefore']}`, after: `{invocation['uptimeAfter']}`."
+        )
+    out += [
         "",
-        f"`{document['command']}` on {document['code']}, {len(runs)} run(s), "
-        f"started {document['started']} ({document['seconds']} s); "
-        f"`uptime` before: `{document['uptimeBefore']}`, after: "
-        f"`{document['uptimeAfter']}`.  {document['machine']}.  Medians over "
-        "the runs; each ratio is the median of the ratios within each run.  "
-        "The compiled load generator throughout (`--tls`: TLS 1.3 through "
-        "libssl); both servers get the same self-signed ECDSA P-256 "
-        "certificate.  The load average before each measurement is in "
-        "`bench/tls.json` (`loadBefore`).",
+        f"{document['machine']}.  Medians over the runs; each ratio is the "
+        "median of the ratios within each run.  The compiled load generator "
+        "throughout (`--tls`: TLS 1.3 through libssl); both servers get the "
+        "same self-signed ECDSA P-256 certificate.  The load average before "
+        "each measurement is in `bench/tls.json` (`loadBefore`).",
         "",
         "| target (issue 25) | per run | median | bound | met |",
         "|---|---|---|---|---|",
@@ -355,7 +385,7 @@ def section(document: dict[str, Any]) -> str:
     for scenario, (title, columns) in tables.items():
         if not any(scenario in r for r in runs):
             continue
-        parts = list(next(r[scenario] for r in runs if scenario in r))
+        parts = [p for p in PARTS if any(p in r.get(scenario, {}) for r in runs)]
         out += [
             "",
             f"{title}, medians:",
@@ -366,6 +396,10 @@ def section(document: dict[str, Any]) -> str:
         for part in parts:
             cells = [_fmt(_median(values(scenario, part, key))) for key, _ in columns]
             out.append(f"| {part} | " + " | ".join(cells) + " |")
+    before = document.get("before")
+    if before:
+        out += ["", f"Before: {before['note']}", ""]
+        out += section(before).split("\n", 2)[2].splitlines()
     return "\n".join(out) + "\n"
 
 
@@ -373,6 +407,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Issue 25's TLS benchmarks.")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="which servers run, comma-separated, of " + ", ".join(PARTS),
+    )
     parser.add_argument("--idle-clients", type=int, default=10_000)
     parser.add_argument("--idle-timeout", type=float, default=120)
     parser.add_argument("--storm-clients", type=int, default=1_000)
@@ -386,6 +425,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rewrite the section of RESULTS.md from --out, run nothing",
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="put the runs of these --out files together, run by run, into "
+        "--out and rewrite the section; run nothing",
+    )
+    parser.add_argument(
+        "--before",
+        nargs="+",
+        metavar="JSON",
+        help="with --merge: --out files of the code before, shown apart",
+    )
+    parser.add_argument("--before-note", default="main's chatserver")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -403,7 +456,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(argv)
-    if options.report_only:
+    if options.merge:
+        document = merge([json.loads(Path(f).read_text()) for f in options.merge])
+        if options.before:
+            before = merge([json.loads(Path(f).read_text()) for f in options.before])
+            before["note"] = options.before_note
+            document["before"] = before
+        Path(options.out).write_text(json.dumps(document, indent=1) + "\n")
+    if options.merge or options.report_only:
         document = json.loads(Path(options.out).read_text())
         put_section(Path(options.results), HEADING, section(document))
         return 0
@@ -419,11 +479,13 @@ def main(argv: list[str] | None = None) -> int:
         code = f"chatserver from git revision {options.chatserver}"
     run.raise_fd_limit()
     scenarios = options.scenarios.split(",")
+    options.parts = options.parts.split(",")
     unknown = [s for s in scenarios if s not in SCENARIOS]
+    unknown += [p for p in options.parts if p not in PARTS]
     if unknown:
-        _parser().error(f"unknown scenarios: {', '.join(unknown)}")
+        _parser().error(f"unknown scenarios or parts: {', '.join(unknown)}")
     started = time.time()
-    before = _uptime()
+    uptime = _uptime()
     runs: list[dict[str, dict[str, Metrics]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-tls-") as tmp:
         pem = certificate(Path(tmp))
@@ -443,12 +505,17 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(results)
     document = {
         "machine": run.machine(),
-        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
-        "seconds": round(time.time() - started),
-        "command": "python -m bench.tls " + " ".join(argv or sys.argv[1:]),
-        "code": code,
-        "uptimeBefore": before,
-        "uptimeAfter": _uptime(),
+        "invocations": [
+            {
+                "command": "python -m bench.tls " + " ".join(argv or sys.argv[1:]),
+                "code": code,
+                "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+                "seconds": round(time.time() - started),
+                "uptimeBefore": uptime,
+                "uptimeAfter": _uptime(),
+                "scenarios": scenarios,
+            }
+        ],
         "runs": runs,
     }
     Path(options.out).write_text(json.dumps(document, indent=1) + "\n")
