@@ -272,6 +272,15 @@ TARGETS = (
 )
 
 
+def _generator_heavy(metrics: Metrics) -> bool:
+    """
+    @return: Whether the generator used more CPU than the server in
+        C{metrics} (a fan-out's; other scenarios never are).
+    """
+    generator, server = metrics.get("generatorCpu"), metrics.get("serverCpu")
+    return generator is not None and server is not None and generator > server
+
+
 def merge(documents: list[dict[str, Any]]) -> dict[str, Any]:
     """
     @return: One document with the invocations of all of C{documents} and
@@ -322,6 +331,10 @@ def section(document: dict[str, Any]) -> str:
         "| target (issue 25) | per run | median | bound | met |",
         "|---|---|---|---|---|",
     ]
+    footnote = (
+        "(`*`: in that run the generator used more CPU than one of the two "
+        "servers it measured.)"
+    )
     for scenario, key, top, bottom, bound, label in TARGETS:
         if not any(scenario in r for r in runs):
             continue
@@ -339,10 +352,25 @@ def section(document: dict[str, Any]) -> str:
         middle = _median(each)
         met = "-" if middle is None else ("yes" if middle <= bound else "no")
         unit = "" if bottom is None else "x"
+        # A fan-out run whose generator used more CPU than a server it
+        # measured is marked (issue 15's rule leaves such runs out).
+        marks = [
+            "*"
+            if any(
+                _generator_heavy(r[scenario].get(part, {}))
+                for part in (top, bottom)
+                if part
+            )
+            else ""
+            for r in runs
+            if scenario in r
+        ]
         out.append(
-            f"| {label} ({key}) | {', '.join(_fmt(v) + unit for v in each)} | "
-            f"{_fmt(middle)}{unit} | {bound}{unit} | {met} |"
+            f"| {label} ({key}) | "
+            f"{', '.join(_fmt(v) + unit + m for v, m in zip(each, marks, strict=True))}"
+            f" | {_fmt(middle)}{unit} | {bound}{unit} | {met} |"
         )
+    out += ["", footnote]
     tables = {
         "idle": (
             "Idle logged-in connections (`idle`)",
