@@ -111,8 +111,8 @@ class LeanTLSProtocol(TLSMemoryBIOProtocol):
 
 
 # What one read of the outgoing BIO asks for: a record of RECORD bytes of
-# plaintext and its overhead fit.  (pyOpenSSL allocates and zeroes a buffer
-# of the size asked for each read; Twisted asks for 32 KB.)
+# plaintext and its overhead fit.  (pyOpenSSL allocates a buffer
+# of the size asked for, for each read; Twisted asks for 32 KB.)
 _READ_OUT = 2 * RECORD
 
 
