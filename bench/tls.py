@@ -255,7 +255,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.{digits}f}"
+        return f"{value:,.{0 if abs(value) >= 10_000 else digits}f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -350,7 +350,9 @@ def section(document: dict[str, Any]) -> str:
                 )
             ]
         middle = _median(each)
-        met = "-" if middle is None else ("yes" if middle <= bound else "no")
+        if middle is None:
+            continue  # not measured in these runs
+        met = "yes" if middle <= bound else "no"
         unit = "" if bottom is None else "x"
         # A fan-out run whose generator used more CPU than a server it
         # measured is marked (issue 15's rule leaves such runs out).
