@@ -28,6 +28,7 @@ from zope.interface import implementer
 
 from chatserver.limits.flow import SendQueueGuard
 from chatserver.tuning.leantcp import LeanServer, lean_reactor
+from chatserver.tuning.leantls import LeanTLSProtocol
 from tests.client.certs import self_signed
 from tests.integration.test_leantcp import defer_later
 
@@ -471,7 +472,11 @@ class RealConnectionTests(TestCase):
         yield server.lost
 
     @defer.inlineCallbacks
-    def test_ssl_listeners_keep_twisteds_own_connections(self) -> Any:
+    def test_ssl_listeners_seal_on_lean_connections(self) -> Any:
+        """
+        An C{ssl:} listener's connections are L{LeanServer}s too, below
+        Twisted's TLS (L{LeanTLSProtocol}: issue 25).
+        """
         made = self_signed()
         pem = self.mktemp()
         with open(pem, "wb") as file:
@@ -489,8 +494,8 @@ class RealConnectionTests(TestCase):
         tls = protocols[0].transport
         assert tls is not None
         self.assertTrue(ITransport.providedBy(tls))
-        self.assertNotIsInstance(tls, LeanServer)
-        self.assertNotIsInstance(getattr(tls, "transport", None), LeanServer)
+        self.assertIsInstance(tls, LeanTLSProtocol)
+        self.assertIsInstance(getattr(tls, "transport", None), LeanServer)
 
     @defer.inlineCallbacks
     def test_a_close_while_much_waits_delivers_it_all_then_closes(self) -> Any:
