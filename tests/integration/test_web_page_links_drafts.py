@@ -118,7 +118,7 @@ def test_the_room_left_is_shown_near_the_limit(page: Page) -> None:
     field.send_keys("x" * 10)
     assert not left.is_displayed()
     field.send_keys("é" * 40)  # two bytes each: 90 of 100
-    page.browser.wait(lambda: left.is_displayed(), "the room left")
+    page.browser.wait(left.is_displayed, "the room left")
     assert left.text == "10 left"
     field.send_keys("é" * 6)
     page.browser.wait(lambda: left.text == "2 too many", "2 too many")
