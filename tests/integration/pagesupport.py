@@ -7,7 +7,7 @@ tab going to the background, and axe-core run in the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,7 +128,7 @@ def open_page(
     width: int = 1100,
     height: int = 700,
     before: Callable[[Client], object] = lambda alice: None,
-) -> Iterator[Page]:
+) -> Generator[Page]:
     """
     Start a server with the web door (and C{options}), a line user
     C{alice} (who does C{before}), and a page logged in as C{webby}; close

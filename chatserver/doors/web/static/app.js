@@ -131,8 +131,9 @@
     if (c && c.unread) show(c.id, { keep: true });
   }
 
-  // The log: one <ol role="log">, made anew on a switch (so a screen reader
-  // announces the lines that come, not the whole room again).
+  // The log: an <ol> in a role="log" live region, both made anew on a
+  // switch (so a screen reader announces the lines that come, not the whole
+  // room again).
 
   function timeNode(t) {
     const d = new Date(t * 1000);
@@ -218,15 +219,11 @@
   }
 
   function daySeparator(d) {
-    const li = el("li", "day", T.dayLabel(d));
-    li.setAttribute("role", "separator");
-    return li;
+    return el("li", "day", T.dayLabel(d));
   }
 
   function unreadMark() {
-    const li = el("li", "unread-mark", "unread from here");
-    li.setAttribute("role", "separator");
-    return li;
+    return el("li", "unread-mark", "unread from here");
   }
 
   // The nodes of a conversation's log: day separators, the "no more
@@ -258,10 +255,12 @@
     const c = currentConv();
     const old = $("log");
     const fromBottom = old.scrollHeight - old.scrollTop;
+    const live = $("log-live").cloneNode(false);
     const log = old.cloneNode(false);
     log.append(...(c ? logNodes(c) : []));
     log.addEventListener("scroll", scrolled);
-    old.replaceWith(log);
+    live.appendChild(log);
+    $("log-live").replaceWith(live);
     const mark = log.querySelector(".unread-mark");
     if (how === "keep") log.scrollTop = log.scrollHeight - fromBottom;
     else if (how === "mark" && mark) log.scrollTop = Math.max(0, mark.offsetTop - log.offsetTop - 8);

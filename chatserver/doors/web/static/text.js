@@ -10,8 +10,8 @@ window.ChatText = (function () {
   const PALETTE_SIZE = 12;
 
   // chatwire.names.name_key: NFKC, then a case fold (upper then lower folds
-  // what lower alone does not: "ß" to "ss").
-  const nameKey = (name) => name.normalize("NFKC").toUpperCase().toLowerCase();
+  // what lower alone does not: "ß" to "ss"; a fold has no final sigma).
+  const nameKey = (name) => name.normalize("NFKC").toUpperCase().toLowerCase().replace(/ς/g, "σ");
 
   function adler32(bytes) {
     let a = 1, b = 0;
