@@ -59,7 +59,7 @@ def test_axe_finds_nothing_in_a_busy_chat_view(page: Page) -> None:
     page.alice.send("/msg webby a private line")
     page.alice.send("x" * 700)
     page.browser.wait(lambda: page.browser.all("#private-list .badge"), "badges")
-    page.browser.find("#room-list button[data-conv='#lobby']").click()
+    page.browser.click_text("#room-list li", "#lobby")
     page.wait_for_line("a mention for you")
     page.say("/rooms")
     page.browser.wait(lambda: page.browser.all("#log .room-link"), "the rooms")
@@ -121,7 +121,7 @@ def test_a_switch_does_not_add_the_room_to_the_live_log(page: Page) -> None:
         " window.__added += m.addedNodes.length; })"
         ".observe(log, { childList: true, subtree: true });"
     )
-    page.browser.find("#room-list button[data-conv='#lobby']").click()
+    page.browser.click_text("#room-list li", "#lobby")
     page.browser.wait(lambda: page.browser.find("#title").text == "#lobby", "#lobby")
     page.wait_for_line("waves")
     assert page.js("return window.__added") == 0
