@@ -145,6 +145,8 @@ def open_page(
         page = Page(server, browser, alice)
         log_in(page, "webby")
         yield page
+        # No script error on the way.
+        assert browser.console_errors() == []
     finally:
         browser.close()
 
