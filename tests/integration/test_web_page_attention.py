@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chatwire import lines
 from tests.integration.pagesupport import Page, Start, open_page
@@ -110,3 +112,36 @@ def test_nothing_is_notified_while_the_tab_is_shown(page: Page) -> None:
     page.alice.send("webby: deploy?")
     page.wait_for_line("deploy?")
     assert page.js("return window.__notes") == []
+
+
+names = st.text(st.sampled_from("abzAZé_-.ßΣς"), min_size=1, max_size=8).filter(
+    lambda n: n.strip("_-.") == n
+)
+around = st.text(st.sampled_from(" ,:!?()'\"@\n"), min_size=1, max_size=3)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(names, around, around, st.text(max_size=20))
+def test_a_name_between_spaces_or_punctuation_is_a_mention(
+    page: Page, name: str, left: str, right: str, rest: str
+) -> None:
+    text = rest + left + name.upper() + right + rest
+    assert page.js("return ChatText.mentions(arguments[0], arguments[1])", text, name)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(names, st.text(st.sampled_from("xy0123 ,:"), max_size=30))
+def test_a_text_without_the_name_is_no_mention(
+    page: Page, name: str, text: str
+) -> None:
+    assert not page.js(
+        "return ChatText.mentions(arguments[0], arguments[1])", text, name
+    )
