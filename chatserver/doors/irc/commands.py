@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from chatserver.core.remote import RemoteUser
 from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
-from chatserver.doors.irc import caps, message, numerics, welcome
+from chatserver.doors.irc import caps, message, moderation, numerics, welcome
 from chatserver.doors.irc.codec import MAX_LINE, split_text
 from chatserver.doors.irc.masks import (
     Someone,
@@ -34,7 +34,6 @@ from chatwire.errors import ChatError, NoSuchRoom, NoSuchUser, NotInRoom
 from chatwire.text import clean_tags
 
 if TYPE_CHECKING:
-    from chatserver.core.rooms import Room
     from chatserver.core.users import ChatUser
     from chatserver.doors.irc.message import Message
     from chatserver.doors.irc.protocol import IrcProtocol
@@ -56,12 +55,7 @@ def strip_formatting(text: str) -> str:
     return _FORMATTING.sub("", text)
 
 
-def _items(param: str) -> list[str]:
-    """
-    @return: The items of a comma-separated list, the empty ones left out
-        (C{,#a,,#b}: C{#a} and C{#b}), as no reply can name an empty one.
-    """
-    return [item for item in param.split(",") if item]
+_items = message.items
 
 
 # Rooms
@@ -72,9 +66,13 @@ def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         for room in list(user.rooms):
             user.part(room.name)
         return
-    for name in _items(msg.params[0]):
+    keys = moderation.join_keys(msg)
+    for index, name in enumerate(msg.params[0].split(",")):
+        if not name:
+            continue
+        key = keys[index] if index < len(keys) else ""
         try:
-            room, new = user.join(name)
+            room, new = user.join(name, key)
         except ChatError as e:
             refuse(connection, "JOIN", name, e)
             continue
@@ -335,8 +333,10 @@ def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         connection.reply(numerics.RPL_UNAWAY, "You are no longer marked as being away")
 
 
-def _who_line(connection: IrcProtocol, where: str, member: Someone) -> None:
-    flags = "G" if member.away else "H"
+def _who_line(
+    connection: IrcProtocol, where: str, member: Someone, mark: str = ""
+) -> None:
+    flags = ("G" if member.away else "H") + mark
     connection.reply(
         numerics.RPL_WHOREPLY,
         where,
@@ -367,8 +367,9 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             members.extend(
                 realm.remote[key] for key in room.remote if key in realm.remote
             )
+            marks = user.memberRoles(room)
             for member in members:
-                _who_line(connection, room.name, member)
+                _who_line(connection, room.name, member, marks.get(member.name, ""))
     else:
         found = realm.lookup(mask) if "*" not in mask and "?" not in mask else None
         matched: list[Someone]
@@ -418,7 +419,10 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             connection.reply(
                 numerics.RPL_WHOISCHANNELS,
                 found.name,
-                " ".join(room.name for room in rooms),
+                " ".join(
+                    user.memberRoles(room).get(found.name, "") + room.name
+                    for room in rooms
+                ),
             )
         connection.reply(
             numerics.RPL_WHOISSERVER,
@@ -473,7 +477,7 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         if room is None:
             refuse(connection, "MODE", target, NoSuchRoom(target))
             return
-        _room_mode(connection, room, msg.params[1:])
+        moderation.room_mode(connection, user, room, msg.params[1:])
         return
     other = realm.lookup(target)
     if other is None:
@@ -485,7 +489,8 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         )
         return
     if len(msg.params) == 1:
-        connection.reply(numerics.RPL_UMODEIS, "+" + "".join(sorted(connection.modes)))
+        modes = connection.modes | ({"o"} if user.serverOperator else set())
+        connection.reply(numerics.RPL_UMODEIS, "+" + "".join(sorted(modes)))
         return
     changes = msg.params[1]
     adding = True
@@ -499,6 +504,8 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                     connection.modes | {char} if adding else connection.modes - {char}
                 )
                 changed += ("+" if adding else "-") + char
+        elif char == "o":
+            continue  # +o is OPER's; an operator stays one for its session
         else:
             connection.reply(numerics.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
             return
@@ -508,30 +515,6 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                 "MODE", user.name, changed, prefix=connection.ircFactory.mask(user.name)
             )
         )
-
-
-def _room_mode(connection: IrcProtocol, room: Room, params: tuple[str, ...]) -> None:
-    if not params:
-        connection.reply(numerics.RPL_CHANNELMODEIS, room.name, "+n")
-        connection.reply(numerics.RPL_CREATIONTIME, room.name, str(int(room.createdAt)))
-        return
-    changes = params[0]
-    if changes.lstrip("+") in ("b", "") and len(params) == 1:
-        connection.reply(
-            numerics.RPL_ENDOFBANLIST, room.name, "End of channel ban list"
-        )
-        return
-    for char in changes:
-        if char in "+-":
-            continue
-        if char not in "bn":
-            connection.reply(
-                numerics.ERR_UNKNOWNMODE, char, "is an unknown mode char to me"
-            )
-            return
-    connection.reply(
-        numerics.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator"
-    )
 
 
 # The server

@@ -182,3 +182,11 @@ def tags_of(line: bytes) -> dict[str, str]:
     if not line.startswith(b"@"):
         return {}
     return parse_tags(line[1:].partition(b" ")[0].decode("utf-8"))
+
+
+def items(param: str) -> list[str]:
+    """
+    @return: The items of a comma-separated list, the empty ones left out
+        (C{,#a,,#b}: C{#a} and C{#b}), as no reply can name an empty one.
+    """
+    return [item for item in param.split(",") if item]

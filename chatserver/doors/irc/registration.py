@@ -22,6 +22,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from chatserver.auth.checkers import ChosenName
+from chatserver.core.moderation.errors import Klined
 from chatserver.doors.irc import caps, commands, message, numerics
 from chatserver.doors.irc.message import Message
 from chatserver.doors.irc.refusals import need_more_params, refuse
@@ -306,8 +307,13 @@ def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
 
 def refused_by_chat(connection: IrcProtocol, error: ChatError, name: str) -> None:
     """
-    The chat refused to log C{name} in, for C{error}.
+    The chat refused to log C{name} in, for C{error}: a klined client is
+    told so (465) and closed with C{ERROR}.
     """
+    if isinstance(error, Klined):
+        refuse(connection, "NICK", name, error)
+        connection.close("K-lined", error.reason)
+        return
     refuse(connection, "NICK", name, error)
     connection.nick = ""
 

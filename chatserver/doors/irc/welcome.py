@@ -25,22 +25,29 @@ The most messages one C{CHATHISTORY} request returns.
 """
 
 
+USER_MODES = "io"
+CHANNEL_MODES = "biklmnotv"
+
+
 def isupport(connection: IrcProtocol) -> list[str]:
     config = connection.config
     return [
         f"AWAYLEN={MAX_REASON_LENGTH}",
         "CASEMAPPING=rfc8265",
         f"CHANLIMIT=#:{config.maxRoomsPerUser}",
-        "CHANMODES=b,,,n",
+        # b lists bans (and m: mutes), k takes a key, l a limit when set;
+        # n is always on (only members speak in a channel) and stays.
+        "CHANMODES=b,k,l,imnt",
         f"CHANNELLEN={MAX_ROOM_NAME_LENGTH + 1}",
         "CHANTYPES=#",
         f"CHATHISTORY={CHATHISTORY_MAX}",
         "ELIST=MNU",
+        "EXTBAN=,m",
         "MSGREFTYPES=msgid,timestamp",
         f"NETWORK={connection.serverName}",
+        "MODES=6",
         f"NICKLEN={MAX_NAME_LENGTH}",
-        # No channel operators or voices: no prefixes (Modern allows empty).
-        "PREFIX=",
+        "PREFIX=(ov)@+",
         "SAFELIST",
         f"TOPICLEN={MAX_TOPIC_LENGTH}",
         "UTF8ONLY",
@@ -53,7 +60,7 @@ def greet(connection: IrcProtocol, user: ChatUser) -> None:
     reply(numerics.RPL_WELCOME, f"Welcome to the {server} IRC network, {name}")
     reply(numerics.RPL_YOURHOST, f"Your host is {server}, running version {VERSION}")
     reply(numerics.RPL_CREATED, "This server was created for a group chat")
-    reply(numerics.RPL_MYINFO, server, VERSION, "i", "bn")
+    reply(numerics.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, "bklov")
     tokens = isupport(connection)
     for start in range(0, len(tokens), 12):
         reply(
@@ -106,11 +113,13 @@ def names(connection: IrcProtocol, room: Room, end: bool = True) -> None:
     366.
     """
     connection.ircFactory.remember(room.members.values())
+    user = connection.user
+    members = user.roleNames(room) if user is not None else room.names()
     head = f":{connection.serverName} 353 {connection.target} = {room.name} :"
     room_left = 510 - len(head.encode())
     line: list[str] = []
     size = 0
-    for member in room.names():
+    for member in members:
         length = len(member.encode()) + 1
         if line and size + length > room_left:
             connection.reply(numerics.RPL_NAMREPLY, "=", room.name, " ".join(line))
