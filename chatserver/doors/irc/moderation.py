@@ -81,10 +81,13 @@ def _when(moment: float | None) -> str:
 def oper(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     """
     C{OPER NAME PASSWORD}: 381 and user mode C{+o}; 464 for a wrong name
-    or password (after the login throttle's delay), 491 when the server
-    has no operators at all.
+    or password (after the login throttle's delay, the client's next
+    commands held until then), 491 when the server has no operators at
+    all.
     """
     name, password = msg.params[0], msg.params[1]
+    # What the client sends next waits for the answer, as after a login.
+    connection.session.hold("oper")
 
     def answer(error: ChatError | None) -> None:
         if error is None:
@@ -96,6 +99,7 @@ def oper(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             connection.reply(numerics.ERR_NOOPERHOST, "No O-lines for your host")
         else:
             refuse(connection, "OPER", name, error)
+        connection.session.release("oper")
 
     operlogin.oper(connection, user, name, password, answer)
 

@@ -135,6 +135,13 @@ def _moderation(connection: IrcProtocol, error: ModerationError) -> bool:
     code = error.code
     if code in ABOUT_ROOM:
         connection.reply(ABOUT_ROOM[code], getattr(error, "room", "*"), error.reason)
+    elif code == "user-not-in-room" and (
+        connection.server.realm.lookup(getattr(error, "name", "")) is None
+    ):
+        # Nobody has that nick: no such nick (Modern), not "not on channel".
+        connection.reply(
+            numerics.ERR_NOSUCHNICK, getattr(error, "name", "*"), "No such nick"
+        )
     elif code in ABOUT_MEMBER:
         connection.reply(
             ABOUT_MEMBER[code],

@@ -104,6 +104,15 @@ def test_a_wrong_oper_password_is_464_after_the_throttles_delay():
     assert got.command == "464"
 
 
+def test_commands_after_a_wrong_oper_wait_for_its_464():
+    server = harness()
+    client = server.ircLogin("root")
+    client.send("OPER operuser wrong", "PING here")
+    assert client.commands() == []
+    server.clock.advance(60)
+    assert client.commands() == ["464", "PONG"]
+
+
 def test_oper_on_a_server_without_operators_is_491():
     server = ChatHarness(rate=0)
     client = server.ircLogin("root")
@@ -186,6 +195,11 @@ def test_kick_of_who_is_not_in_the_channel_is_441():
         "441",
         ("alice", "carol", "#dev", "carol is not in #dev"),
     )
+
+
+def test_kick_of_a_nick_nobody_has_is_401():
+    _, alice, _ = channel()
+    assert [c for c, _ in sent(alice, "KICK #dev nobody")] == ["401"]
 
 
 def test_kick_in_a_channel_that_does_not_exist_is_403():
@@ -283,6 +297,11 @@ def test_mode_o_of_who_is_not_in_the_channel_is_441():
     server, alice, _ = channel()
     server.ircLogin("carol")
     assert sent(alice, "MODE #dev +o carol")[0][0] == "441"
+
+
+def test_mode_o_of_a_nick_nobody_has_is_401():
+    _, alice, _ = channel()
+    assert [c for c, _ in sent(alice, "MODE #dev +o nobody")] == ["401"]
 
 
 # Bans and mutes
