@@ -42,7 +42,7 @@ from chatserver.core.events import (
 )
 from chatserver.core.fanout import Fanout
 from chatserver.core.minds import IMind
-from chatserver.core.moderation.actions import who_of
+from chatserver.core.moderation.checks import who_of
 from chatserver.core.moderation.errors import Klined, ModerationError
 from chatserver.core.moderation.records import KLINE, Ban
 from chatserver.core.moderation.state import Moderation

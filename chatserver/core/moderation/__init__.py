@@ -11,7 +11,8 @@ operations moderators do.
     records.py    Ban (bans, mutes, klines) and LogEntry (/modlog)
     errors.py     one ChatError subclass per refusal, each with a code
     store.py      IModerationStore: where the state is kept across restarts
-    state.py      Moderation: the state in memory, with expiry and checks
+    state.py      Moderation: the state in memory, with expiry
+    checks.py     ModerationChecks: before a join, a line, a topic; member lists
     actions.py    ModerationActions: the operations, mixed into ChatUser
 
 See C{docs/moderation.md}.

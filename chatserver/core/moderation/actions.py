@@ -30,25 +30,21 @@ from chatserver.core.events import (
     ModeChanged,
     RoleChanged,
 )
+from chatserver.core.moderation.checks import ModerationChecks, who_of
 from chatserver.core.moderation.durations import parse_duration
 from chatserver.core.moderation.errors import (
     AlreadyInRoom,
-    BadKey,
-    BannedFromRoom,
-    CannotSpeak,
-    InviteOnly,
     KeySet,
     NoSuchBan,
     NotRoomOperator,
     NotServerOperator,
     OperRefused,
-    RoomFull,
     TargetNotInRoom,
 )
-from chatserver.core.moderation.masks import Who, parse_mask
+from chatserver.core.moderation.masks import parse_mask
 from chatserver.core.moderation.modes import RoomModes, parse_modes
 from chatserver.core.moderation.records import BAN, KLINE, MUTE, Ban, LogEntry
-from chatserver.core.moderation.roles import OPERATOR, VOICE, prefix
+from chatserver.core.moderation.roles import OPERATOR, VOICE
 from chatwire.errors import NoSuchUser, NotInRoom
 from chatwire.names import check_name, check_room_name, name_key, room_key
 from chatwire.text import MAX_REASON_LENGTH, check_length, check_text
@@ -56,17 +52,8 @@ from chatwire.text import MAX_REASON_LENGTH, check_length, check_text
 if TYPE_CHECKING:
     from chatserver.core.realm import ChatRealm
     from chatserver.core.rooms import Room
-    from chatserver.core.users import ChatUser
 
 log = Logger(namespace=LOG_NAMESPACE)
-
-
-def who_of(user: ChatUser) -> Who:
-    """
-    @return: What masks are matched against for C{user}.
-    """
-    mind = user.mind
-    return Who(user.name, getattr(mind, "ident", ""), getattr(mind, "host", ""))
 
 
 def _reason(reason: str) -> str:
@@ -81,35 +68,15 @@ def _ends(realm: ChatRealm, duration: str | None) -> tuple[float | None, int | N
     return realm.now() + seconds, seconds
 
 
-class ModerationActions:
+class ModerationActions(ModerationChecks):
     """
-    The moderation operations of L{chatserver.core.users.ChatUser}.
-
-    @ivar serverOperator: Whether this user is a server operator
-        (C{/oper}, or C{--operator} at login).
+    The moderation operations of L{chatserver.core.users.ChatUser}, over
+    its checks (L{ModerationChecks}).
     """
 
-    __slots__ = ("serverOperator",)
+    __slots__ = ()
 
-    realm: ChatRealm
-    name: str
-    key: str
-    rooms: tuple[Room, ...]
-
-    # Checks
-
-    def _user(self) -> ChatUser:
-        return self  # type: ignore[return-value]
-
-    def isRoomOperator(self, room: Room | str) -> bool:
-        """
-        @return: Whether this user may moderate C{room} (a room or its
-            key): an operator of it, or a server operator.
-        """
-        roomKey = room if isinstance(room, str) else room.key
-        return self.serverOperator or OPERATOR in self.realm.moderation.roles(
-            roomKey, self.key
-        )
+    # Helpers
 
     def _operated(self, name: str, what: str) -> Room:
         """
@@ -155,64 +122,6 @@ class ModerationActions:
                 room.key,
                 LogEntry(self.realm.now(), self.name, action, target, reason, duration),
             )
-
-    def checkJoin(self, roomKey: str, roomName: str, key: str, members: int) -> None:
-        """
-        See that this user may join the room whose key is C{roomKey} (which
-        has C{members} members now) with C{key}: it is not banned, invited
-        if the room is invite-only, with the key if it has one, and the
-        room is not full.  A server operator always may.
-        """
-        if self.serverOperator:
-            return
-        moderation = self.realm.moderation
-        state = moderation.rooms.get(roomKey)
-        if state is None:
-            return
-        if moderation.matching(roomKey, BAN, who_of(self._user())) is not None:
-            raise BannedFromRoom(roomName)
-        invited = self.key in state.invited
-        modes = state.modes
-        if modes.inviteOnly and not invited:
-            raise InviteOnly(roomName)
-        if modes.key and key != modes.key and not invited:
-            raise BadKey(roomName)
-        if modes.limit and members >= modes.limit and not invited:
-            raise RoomFull(roomName, modes.limit)
-
-    def checkSpeak(self, room: Room) -> None:
-        """
-        See that this user may speak in C{room}: not banned nor muted, and
-        voiced if the room is moderated.  Its operators always may.
-
-        @raise CannotSpeak: If it may not.
-        """
-        moderation = self.realm.moderation
-        state = moderation.rooms.get(room.key)
-        if state is None or self.serverOperator:
-            return
-        roles = state.roles.get(self.key, "")
-        if OPERATOR in roles:
-            return
-        who = who_of(self._user())
-        if moderation.matching(room.key, BAN, who) is not None:
-            raise CannotSpeak(room.name, "you are banned from it")
-        if moderation.matching(room.key, MUTE, who) is not None:
-            raise CannotSpeak(room.name, "you are muted")
-        if state.modes.moderated and VOICE not in roles:
-            raise CannotSpeak(room.name, "it is moderated (+m): only voice speaks")
-
-    def checkTopic(self, room: Room) -> None:
-        """
-        See that this user may set C{room}'s topic: an operator's, if it is
-        C{+t}; nobody banned or muted may.
-        """
-        state = self.realm.moderation.rooms.get(room.key)
-        if state is None:
-            return
-        if state.modes.topicLocked and not self.isRoomOperator(room):
-            raise NotRoomOperator(room.name, "set its topic (+t)")
-        self.checkSpeak(room)
 
     # Server operators
 
@@ -561,34 +470,6 @@ class ModerationActions:
         """
         where = self._operated(room, "read its moderation log")
         return list(self.realm.moderation.room(where.key).log)
-
-    def memberRoles(self, room: Room) -> dict[str, str]:
-        """
-        @return: The members of C{room} with a role, by name, each with the
-            prefix of its highest role (C{@}, C{+}).
-        """
-        state = self.realm.moderation.rooms.get(room.key)
-        if state is None:
-            return {}
-        shown: dict[str, str] = {}
-        for member in room.names():
-            mark = prefix(state.roles.get(name_key(member), ""))
-            if mark:
-                shown[member] = mark
-        return shown
-
-    def roleNames(self, room: Room) -> tuple[str, ...]:
-        """
-        @return: The names of C{room}'s members, sorted as L{Room.names},
-            each with the prefix of its role (C{@alice}, C{+bob}).
-        """
-        roles = self.realm.moderation.rooms.get(room.key)
-        if roles is None or not roles.roles:
-            return room.names()
-        return tuple(
-            prefix(roles.roles.get(name_key(member), "")) + member
-            for member in room.names()
-        )
 
 
 def _join_changes(changes: list[str]) -> str:
