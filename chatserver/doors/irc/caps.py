@@ -13,6 +13,7 @@ BATCH = "batch"
 SASL = "sasl"
 CHATHISTORY = "draft/chathistory"
 LABELED_RESPONSE = "labeled-response"
+MULTI_PREFIX = "multi-prefix"
 
 OFFERED = (
     SERVER_TIME,
@@ -21,6 +22,7 @@ OFFERED = (
     BATCH,
     LABELED_RESPONSE,
     CHATHISTORY,
+    MULTI_PREFIX,
 )
 """
 What every server offers; L{SASL} is added when logging in takes a password.

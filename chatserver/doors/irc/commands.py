@@ -367,7 +367,7 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             members.extend(
                 realm.remote[key] for key in room.remote if key in realm.remote
             )
-            marks = user.memberRoles(room)
+            marks = welcome.member_marks(connection, room)
             for member in members:
                 _who_line(connection, room.name, member, marks.get(member.name, ""))
     else:

@@ -83,6 +83,30 @@ def test_whois_shows_the_prefix_of_each_channel():
     assert ("319", ("bob", "alice", "@#dev")) in whois
 
 
+def test_names_with_multi_prefix_shows_every_role():
+    server, alice, _ = channel()
+    alice.send("MODE #dev +v alice")
+    alice.raw()
+    client = server.ircLogin("carol", "multi-prefix", join="#dev")
+    names = sent(client, "NAMES #dev")
+    assert names[0][1][-1].split() == ["@+alice", "bob", "carol"]
+
+
+def test_who_with_multi_prefix_flags_every_role():
+    server, alice, _ = channel()
+    alice.send("MODE #dev +v alice")
+    client = server.ircLogin("carol", "multi-prefix", join="#dev")
+    who = sent(client, "WHO #dev")
+    assert ("alice", "H@+") in {(p[5], p[6]) for c, p in who if c == "352"}
+
+
+def test_names_without_multi_prefix_shows_the_highest_role():
+    _, alice, bob = channel()
+    alice.send("MODE #dev +v alice")
+    bob.raw()
+    assert sent(bob, "NAMES #dev")[0][1][-1].split() == ["@alice", "bob"]
+
+
 # OPER, user mode +o
 
 
