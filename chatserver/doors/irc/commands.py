@@ -336,7 +336,9 @@ def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 def _who_line(
     connection: IrcProtocol, where: str, member: Someone, mark: str = ""
 ) -> None:
-    flags = ("G" if member.away else "H") + mark
+    # "*" marks a server operator (RFC 2812 4.2).
+    operator = "*" if _is_server_operator(member) else ""
+    flags = ("G" if member.away else "H") + operator + mark
     connection.reply(
         numerics.RPL_WHOREPLY,
         where,
@@ -349,18 +351,22 @@ def _who_line(
     )
 
 
+def _is_server_operator(member: Someone) -> bool:
+    # A user of another node is not known to be one: no cluster shares it.
+    return bool(getattr(member, "serverOperator", False))
+
+
 def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     """
     C{WHO #room}, C{WHO nick}, C{WHO mask} (C{*} and C{?} against nick,
     user, host, full mask and real name; every user is visible), C{WHO},
-    C{WHO *} or C{WHO 0} (everyone).  C{WHO mask o} lists operators: none.
+    C{WHO *} or C{WHO 0} (everyone).  C{WHO mask o} lists only the server
+    operators among them.
     """
     mask = msg.params[0] if msg.params and msg.params[0] else "*"
     operators = len(msg.params) > 1 and "o" in msg.params[1]
     realm = connection.server.realm
-    if operators:
-        pass
-    elif mask.startswith("#"):
+    if mask.startswith("#"):
         room = realm.getRoom(mask)
         if room is not None:
             members: list[Someone] = [*room.members.values()]
@@ -369,6 +375,8 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             )
             marks = welcome.member_marks(connection, room)
             for member in members:
+                if operators and not _is_server_operator(member):
+                    continue
                 _who_line(connection, room.name, member, marks.get(member.name, ""))
     else:
         found = realm.lookup(mask) if "*" not in mask and "?" not in mask else None
@@ -385,6 +393,8 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                 other for other in realm.everyone() if who_matches(compiled, other)
             ]
         for other in matched:
+            if operators and not _is_server_operator(other):
+                continue
             # Not about a channel: no channel is named (Modern allows "*").
             _who_line(connection, "*", other)
     connection.reply(numerics.RPL_ENDOFWHO, mask, "End of /WHO list.")
@@ -430,6 +440,10 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             connection.serverName,
             f"connected through the {door_of(found)} door",
         )
+        if _is_server_operator(found):
+            connection.reply(
+                numerics.RPL_WHOISOPERATOR, found.name, "is an IRC operator"
+            )
         if found.away:
             connection.reply(numerics.RPL_AWAY, found.name, found.away)
         if connection.server.passwords:

@@ -151,6 +151,22 @@ def test_oper_without_a_password_is_461():
     assert client.commands() == ["461"]
 
 
+def test_whois_of_a_server_operator_is_313():
+    server = harness()
+    opered(server, "root")
+    client = server.ircLogin("alice")
+    whois = sent(client, "WHOIS root")
+    assert ("313", ("alice", "root", "is an IRC operator")) in whois
+
+
+def test_who_o_lists_the_server_operators_flagged_with_a_star():
+    server = harness()
+    opered(server, "root")
+    client = server.ircLogin("alice")
+    who = sent(client, "WHO * o")
+    assert [(p[5], p[6]) for c, p in who if c == "352"] == [("root", "H*")]
+
+
 # KILL
 
 
