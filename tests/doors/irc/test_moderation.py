@@ -621,3 +621,41 @@ def test_kline_list_gives_each_kline():
     assert notices[0].startswith("K-line on spam* by root until ")
     assert notices[0].endswith(": bots")
     assert notices[-1] == "End of K-lines (1)"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(
+            ["ANDKILL", "LIST", "10m", "1.2.3.4", "bob*", "7x", ":why", "a!b!c"]
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_kline_line_is_answered_and_keeps_the_operator(words):
+    server = harness()
+    root = opered(server, "root")
+    root.send("KLINE " + " ".join(words))
+    root.raw()
+    assert not root.closing
+    assert sent(root, "PING x")[0][0] == "PONG"
+
+
+@settings(max_examples=40, deadline=None)
+@given(keyed=st.lists(st.booleans(), min_size=1, max_size=4))
+def test_join_gives_each_channel_of_a_list_its_own_key(keyed):
+    server = harness()
+    alice = server.ircLogin("alice")
+    rooms = [f"#r{index}" for index in range(len(keyed))]
+    for room, hasKey in zip(rooms, keyed, strict=True):
+        alice.send(f"JOIN {room}")
+        if hasKey:
+            alice.send(f"MODE {room} +k key{room[2:]}")
+    carol = server.ircLogin("carol")
+    keys = [
+        f"key{room[2:]}" if hasKey else "x"
+        for room, hasKey in zip(rooms, keyed, strict=True)
+    ]
+    joined = sent(carol, f"JOIN {','.join(rooms)} {','.join(keys)}")
+    assert [p for c, p in joined if c == "JOIN"] == [(room,) for room in rooms]
