@@ -42,6 +42,8 @@ class FakePeers:
     def __init__(self) -> None:
         self.claims: dict[str, Deferred[bool]] = {}
         self.told: list[tuple[object, ...]] = []
+        self.moderations: list[tuple[str, object]] = []
+        self.rooms: list[tuple[str, str]] = []
 
     def claim(self, name: str) -> Deferred[bool]:
         self.claims[name] = Deferred()
@@ -79,6 +81,12 @@ class FakePeers:
 
     def historyMark(self, room: Room) -> Deferred[int | None]:
         return succeed(None)
+
+    def moderated(self, roomKey, event):
+        self.moderations.append((roomKey, event))
+
+    def claimRoom(self, user, room):
+        self.rooms.append((user.name, room.name))
 
     def take(self) -> list[tuple[object, ...]]:
         told, self.told = self.told, []
