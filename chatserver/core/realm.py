@@ -541,7 +541,7 @@ class ChatRealm:
         Put the member of another node C{event} names out of C{room}: the
         room is told here and on every node, and its node takes it out.
         """
-        self.moderated(room, event)
+        self.moderated(room, event, tell=False)
         self.remoteKicked(room, name_key(event.name), event)
 
     def remoteKicked(self, room: Room, key: str, event: Kicked) -> None:
