@@ -94,7 +94,7 @@ class ChatRealm:
     @ivar remote: The users logged in on other nodes, by name key.
     @ivar moderation: Roles, modes, bans, mutes and klines (kept by the
         history store when it is also an L{IModerationStore}, in memory
-        otherwise; in a cluster, each node's own for now).
+        otherwise; in a cluster, by Redis for every node).
 
     @param clock: The reactor's clock (a L{twisted.internet.task.Clock} in
         tests).
