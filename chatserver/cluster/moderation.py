@@ -122,10 +122,9 @@ class RedisModeration:
         if not self._first.called:
             self._first.callback(records)
         else:
-            # The log is read once: each node's has what it was told since.
-            self.node.realm.moderation.restore(
-                [record for record in records if record.kind != LOG]
-            )
+            # What changed while this node was away (the snapshot it takes
+            # skips the presence entries it missed).
+            self.node.realm.moderation.replace(records)
 
     def putModeration(self, record: StateRecord) -> None:
         self._command(

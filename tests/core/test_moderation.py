@@ -761,3 +761,16 @@ def test_a_ban_goes_to_json_and_back_unchanged(ban):
 )
 def test_a_log_entry_goes_to_json_and_back_unchanged(entry):
     assert LogEntry.fromJSON(entry.toJSON()) == entry
+
+
+def test_the_state_kept_elsewhere_replaces_the_state_held_but_not_the_log():
+    chat = realm()
+    alice, _ = login(chat, "alice")
+    alice.join("#dev")
+    alice.ban("#dev", "spam*", "1m")
+    kept = StateRecord("ban", "#dev", "bob", Ban("ban", "bob", "carol", 0.0).toJSON())
+    chat.moderation.replace([kept])
+    assert [ban.mask for ban in alice.bans("#dev")] == ["bob"]
+    cast(Clock, chat.clock).advance(61)
+    # The replaced ban's end was forgotten with it.
+    assert [e.action for e in alice.modlog("#dev")] == ["ban"]

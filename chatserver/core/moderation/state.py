@@ -128,6 +128,23 @@ class Moderation:
         """
         return self.store.loadModeration().addCallback(self.restore)
 
+    def replace(self, records: Iterable[StateRecord]) -> None:
+        """
+        Hold what C{records} say instead of the bans, mutes, klines, modes
+        and (with accounts) roles held now: in a cluster, the state kept in
+        Redis when this node comes back after losing it.  The logs, the
+        invitations and the roles of sessions are kept.
+        """
+        self.stop()
+        self.klines.clear()
+        for state in self.rooms.values():
+            state.bans.clear()
+            state.mutes.clear()
+            state.modes = RoomModes()
+            if self.keepRoles:
+                state.roles.clear()
+        self.restore(record for record in records if record.kind != LOG)
+
     def restore(self, records: Iterable[StateRecord]) -> None:
         """
         Apply C{records} (at start, or in a cluster that this node joins
