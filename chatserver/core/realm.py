@@ -694,6 +694,10 @@ class ChatRealm:
             return
         room.addRemote(user.key, user.name)
         user.rooms[room.key] = None
+        moderated = self.moderation.rooms.get(room.key)
+        if moderated is not None:
+            # An invitation lets its user join once, on any node.
+            moderated.invited.discard(user.key)
         self.tell(room, Joined(room.name, user.name))
 
     def remoteParted(self, room: Room, key: str, reason: str) -> None:

@@ -471,3 +471,9 @@ def test_a_kick_made_on_another_node_of_a_third_node_s_member_is_told_here(chat,
     assert mind.events() == [kicked]
     assert chat.rooms["#dev"].remote == {}
     assert chat.lookup("bob").rooms == {}
+
+
+def test_an_invitation_is_used_up_by_a_join_on_another_node(chat, peers):
+    chat.moderation.room("#dev").invited.add("bob")
+    bob(chat, "#dev")
+    assert chat.moderation.room("#dev").invited == set()

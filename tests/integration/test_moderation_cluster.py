@@ -137,6 +137,21 @@ def test_an_operator_given_on_one_node_moderates_on_another(start_node):
     alice.expect(kicked)
 
 
+def test_an_invitation_on_one_node_lets_a_user_of_another_join(start_node):
+    a, b = start_node("a"), start_node("b")
+    alice = login(a, "alice")
+    bob = login(b, "bob")
+    sees_join(alice, "bob")
+    alice.send("/join #dev")
+    alice.expect(InRoom("#dev", lines.Info("alice gave operator (+o) to alice")))
+    alice.send("/mode #dev +i")
+    alice.expect(InRoom("#dev", lines.Info("alice set mode +i")))
+    alice.send("/invite bob #dev")
+    bob.expect(lines.Info("alice invites you to #dev: /join #dev"))
+    bob.send("/join #dev")
+    alice.expect(InRoom("#dev", lines.Joined("bob")))
+
+
 def test_a_kick_on_one_node_removes_a_member_of_another_for_everyone(start_node):
     _a, b, alice, bob = room_of_alice(start_node)
     carol = login(b, "carol")
