@@ -60,6 +60,7 @@ from chatwire.names import name_key
 if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode
     from chatserver.core.rooms import Room
+    from chatserver.core.users import ChatUser
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -252,7 +253,7 @@ class RedisModeration:
             )
         return None
 
-    def claimRoom(self, user: Any, room: Room) -> None:
+    def claimRoom(self, user: ChatUser, room: Room) -> None:
         """
         C{user} made C{room} on this node: it is its operator if the
         C{maker} script says no node's user made it first.
