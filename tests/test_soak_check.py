@@ -179,13 +179,25 @@ def test_a_line_never_sent_to_the_room_is_unexpected() -> None:
     in_worker(test)
 
 
-def test_a_line_arriving_after_its_check_is_late() -> None:
+def test_a_line_arriving_after_its_check_is_late_not_lost() -> None:
     def test(worker: Worker) -> None:
         session = member(worker, 1, joined=SECOND)
         worker.checkUntil([line(worker, 0, 7, 2 * SECOND)], 10 * SECOND)
         arrive(worker, session, 0, 7, 2 * SECOND)
-        assert total(worker, "lost") == 1
+        assert total(worker, "lost") == 0
         assert total(worker, "late") == 1
+
+    in_worker(test)
+
+
+def test_a_line_arriving_again_after_its_check_is_duplicated() -> None:
+    def test(worker: Worker) -> None:
+        session = member(worker, 1, joined=SECOND)
+        arrive(worker, session, 0, 7, 2 * SECOND)
+        worker.checkUntil([line(worker, 0, 7, 2 * SECOND)], 10 * SECOND)
+        arrive(worker, session, 0, 7, 2 * SECOND)
+        assert total(worker, "duplicated") == 1
+        assert total(worker, "late") == 0
 
     in_worker(test)
 
