@@ -72,7 +72,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, cast
 
-from bench.loadgen import bucket, cpu_seconds, percentile
+from bench.loadgen import cpu_seconds, percentile
 from bench.report import put_section
 from bench.run import raise_fd_limit
 
@@ -87,6 +87,7 @@ COUNTS = (
     "sent",
     "delivered",
     "lost",
+    "lostNearQuit",
     "undecided",
     "duplicated",
     "late",
@@ -444,8 +445,11 @@ class Worker:
         self.minutes: dict[int, dict[str, Any]] = {}
         # Lines counted lost or undecided at a session, by (session, line
         # number): one arriving after all is then counted late instead.
-        self.missing: dict[tuple[int, int], str] = {}
+        self.missing: dict[tuple[int, int], tuple[str, ...]] = {}
         self.minuteNs = int(plan.minute * 1e9)
+        # The minute arrivals are being counted in, and its bounds.
+        self.current: dict[str, Any] = {}
+        self.minuteFrom = self.minuteTo = 0
         # What each distinct line reads as (its number, send time and
         # sender), kept until the next check: a line reaches every member
         # of its room, so most are read once per worker, not once per copy.
@@ -572,7 +576,14 @@ class Worker:
         except KeyError:
             read = read_text(sender, room, text)
             found = self.texts[key] = None if read is None else (*read, int(sender[1:]))
-        minute = self.minute(now)
+        if self.minuteFrom <= now < self.minuteTo:
+            minute = self.current
+        else:
+            minute = self.minute(now)
+            if self.start and now >= self.start:
+                self.current = minute
+                self.minuteFrom = now - (now - self.start) % self.minuteNs
+                self.minuteTo = self.minuteFrom + self.minuteNs
         if found is None:
             minute["corrupted"] += 1
             return
@@ -581,7 +592,10 @@ class Worker:
             return
         number, sent, user = found
         minute["delivered"] += 1
-        latency = bucket((now - sent) // 1000)
+        latency = (now - sent) // 1000
+        shift = latency.bit_length() - 6  # bucket(), inline: once per delivery
+        if shift > 0:
+            latency = (latency >> shift) << shift
         hist = minute[session.hist]
         hist[latency] = hist.get(latency, 0) + 1
         if number in session.received:
@@ -591,7 +605,8 @@ class Worker:
             if was is None:
                 minute["duplicated"] += 1  # received, and checked, before
             else:
-                self.minute(sent)[was] -= 1
+                for what in was:
+                    self.minute(sent)[what] -= 1
                 minute["late"] += 1
         else:
             session.received[number] = sent
@@ -611,6 +626,7 @@ class Worker:
         for room in touched:
             self.rooms[room].sort()
         margin = int(self.plan.margin * 1e9)
+        lagNs = int(self.plan.lag * 1e9)
         for session in self.live:
             log = self.rooms.get(session.roomIndex, [])
             low = bisect_left(log, (session.checkedUntil,))
@@ -620,10 +636,16 @@ class Worker:
             received = session.received
             for t, number, _room, user in log[low:high]:
                 got = received.pop(number, None)
-                if user == session.user or got is not None or joined is None:
+                if user == session.user or got is not None:
+                    continue
+                if joined is None:
+                    self.missing[(id(session), number)] = ()
                     continue
                 if left is not None and t > left:
-                    continue  # sent after the quit: not for this session
+                    # Sent after the quit: not for this session (it may
+                    # still come, before the server takes the quit).
+                    self.missing[(id(session), number)] = ()
+                    continue
                 if t <= joined:
                     # Sent before the join was seen: the server may have
                     # taken it first, unless it took an earlier one after.
@@ -634,9 +656,14 @@ class Worker:
                     edge = session.lastFrom.get(user, t) <= t
                 else:
                     edge = False
-                what = "undecided" if edge else "lost"
-                self.count(what, t)
-                self.missing[(id(session), number)] = what
+                counted: tuple[str, ...] = ("undecided",) if edge else ("lost",)
+                if not edge and left is not None and t > left - lagNs:
+                    # Lost by a connection that quit soon after: the quit
+                    # may have overtaken it on a server this far behind.
+                    counted += ("lostNearQuit",)
+                for what in counted:
+                    self.count(what, t)
+                self.missing[(id(session), number)] = counted
             for number, t in list(received.items()):
                 if t < cut:
                     del received[number]
@@ -1129,7 +1156,9 @@ def section(result: dict[str, Any], png: str | None, command: str) -> str:
         f"| p99 grows < 20 % after minute {plan['settle']} | "
         f"{_ms(v.get('p99First'))} -> {_ms(v.get('p99Last'))} ms "
         f"({_pct(growth)}) | {ok(v['p99Ok'])} |",
-        f"| nothing lost | lost {v['lost']:,}, duplicated {v['duplicated']:,}, "
+        f"| nothing lost | lost {v['lost']:,} (of which "
+        f"{result['totals'].get('lostNearQuit', 0):,} by a connection that quit "
+        f"within {plan['lag']:g} s after), duplicated {v['duplicated']:,}, "
         f"corrupted, misrouted, unexpected "
         + ", ".join(
             f"{result['totals'].get(k, 0):,}"
