@@ -884,6 +884,8 @@ def run(
     directory: Path,
     out: Path | None = None,
     progress: Callable[[str], None] = lambda line: None,
+    *,
+    command: str = "",
 ) -> dict[str, Any]:
     """
     Run a soak.
@@ -892,6 +894,7 @@ def run(
         history.
     @param out: A JSON file rewritten after every minute with what was
         measured so far.
+    @param command: The command line that ran it, for the report.
     @return: The result: the plan, a row per minute, the totals.
     """
     raise_fd_limit()
@@ -902,6 +905,7 @@ def run(
         "started": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
         "load": [],
         "complete": False,
+        "command": command or "python -m bench.soak",
     }
     pipes: list[Connection] = []
     processes = []
@@ -1112,7 +1116,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
-def section(result: dict[str, Any], png: str | None, command: str) -> str:
+def section(result: dict[str, Any], png: str | None = "soak.png") -> str:
     """
     @return: The RESULTS.md section of a soak: how it was run, the verdict,
         a row per minute.
@@ -1125,7 +1129,8 @@ def section(result: dict[str, Any], png: str | None, command: str) -> str:
     lines = [
         HEADING,
         "",
-        f"`{command}`, started {result['started']}{state}: one `twistd chat` "
+        f"`{result.get('command', 'python -m bench.soak')}`, started "
+        f"{result['started']}{state}: one `twistd chat` "
         f"with the line door, IRC (plain and TLS, a self-signed certificate) and "
         f"the web door, history in SQLite; {plan['users']:,} users spread over the "
         f"four listeners and {plan['rooms']} rooms, {plan['churn']:.0%} of them "
@@ -1248,10 +1253,16 @@ def plot(result: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
-def write_report(result: dict[str, Any], command: str, bench: Path) -> None:
+def write_report(result: dict[str, Any], bench: Path) -> None:
+    """
+    Keep C{result} as C{bench/soak.json} (C{bench.report} puts its section
+    into the C{RESULTS.md} it writes), draw C{bench/soak.png}, and put the
+    section into C{bench/RESULTS.md}.
+    """
+    (bench / "soak.json").write_text(json.dumps(result, indent=1) + "\n")
     png = bench / "soak.png"
     plot(result, png)
-    put_section(bench / "RESULTS.md", HEADING, section(result, png.name, command))
+    put_section(bench / "RESULTS.md", HEADING, section(result, png.name))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1271,8 +1282,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     bench = Path(__file__).parent
     if args.report_only:
-        result = json.loads(args.report_only.read_text())
-        write_report(result, result.get("command", command), bench)
+        write_report(json.loads(args.report_only.read_text()), bench)
         return 0
     plan = tiny_plan(args.minutes) if args.tiny else Plan(minutes=args.minutes)
     if args.minutes < 20 and not args.tiny:
@@ -1282,12 +1292,16 @@ def main(argv: list[str] | None = None) -> int:
             setattr(plan, name, getattr(args, name))
     out = args.out or Path(f"/tmp/soak-{os.getpid()}")
     out.mkdir(parents=True, exist_ok=True)
-    result = run(plan, out, out / "soak.json", lambda line: print(line, flush=True))
-    result["command"] = command
-    (out / "soak.json").write_text(json.dumps(result, indent=1))
+    result = run(
+        plan,
+        out,
+        out / "soak.json",
+        lambda line: print(line, flush=True),
+        command=command,
+    )
     print(json.dumps(result["verdict"], indent=1))
     if not args.no_report:
-        write_report(result, command, bench)
+        write_report(result, bench)
     v = result["verdict"]
     return 0 if v["nothingLost"] and v["noTraceback"] else 1
 

@@ -19,6 +19,8 @@ from bench.soak import (
     chat_text,
     read_text,
     room_of,
+    section,
+    tiny_plan,
     verdict,
 )
 
@@ -202,6 +204,18 @@ def test_a_line_arriving_again_after_its_check_is_duplicated() -> None:
     in_worker(test)
 
 
+def test_a_line_reaching_a_session_not_joined_at_its_check_is_late() -> None:
+    def test(worker: Worker) -> None:
+        session = member(worker, 1, joined=SECOND)
+        session.joinedAt = None
+        worker.checkUntil([line(worker, 0, 7, 2 * SECOND)], 10 * SECOND)
+        arrive(worker, session, 0, 7, 2 * SECOND)
+        assert total(worker, "late") == 1
+        assert total(worker, "duplicated") == 0
+
+    in_worker(test)
+
+
 def test_a_line_marked_with_another_room_is_misrouted() -> None:
     def test(worker: Worker) -> None:
         session = member(worker, 1, joined=SECOND)
@@ -278,3 +292,16 @@ def test_p99_growing_30_percent_after_settling_misses_the_target() -> None:
 def test_a_lost_line_misses_the_target() -> None:
     result = verdict(soak([100] * 4, [1000] * 4, lost=1))
     assert not result["nothingLost"]
+
+
+def test_the_report_of_a_run_cut_short_says_it_is_partial() -> None:
+    result = soak([100] * 4, [1000] * 4)
+    result["plan"] = tiny_plan(4).__dict__
+    result.update(started="2026-12-07 23:00:00Z", complete=False, joined=24)
+    for row in result["rows"]:
+        row.update(fds=40, serverCpu=0.1, genCpu=0.1, online=24, load=1.0)
+    result["verdict"] = verdict(result)
+    text = section(result, None)
+    assert text.startswith("## Soak (issue 25)\n")
+    assert "(partial: the run did not finish)" in text
+    assert text.count("\n| 4 |") == 1
