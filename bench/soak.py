@@ -1098,6 +1098,10 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
         last = percentile(_merged_hist(after[-span:]), 0.99)
         out["p99First"], out["p99Last"] = first, last
         out["p99Growth"] = last / first - 1 if first and last else None
+    server = sum(r.get("serverCpu", 0) for r in rows)
+    out["generatorPerServerCpu"] = (
+        sum(r.get("genCpu", 0) for r in rows) / server if server else None
+    )
     totals = result.get("totals", {})
     out["lost"] = totals.get("lost", 0)
     out["duplicated"] = totals.get("duplicated", 0)
@@ -1174,6 +1178,9 @@ def section(result: dict[str, Any], png: str | None = "soak.png") -> str:
         f"| {ok(v['nothingLost'])} |",
         f"| no traceback in the server's log | {v['tracebacks']} "
         f"| {ok(v['noTraceback'])} |",
+        f"| (the load generator cheaper than the server) | its CPU / the "
+        f"server's over the minutes: {_ratio(v.get('generatorPerServerCpu'))} "
+        f"| {ok((v.get('generatorPerServerCpu') or 9) < 1)} |",
         "",
         "| minute | sent | delivered | lost | dup | late | undecided | p50 ms "
         "| p99 ms | RSS MB | fds | server CPU | server waited | generator CPU "
@@ -1205,6 +1212,10 @@ def section(result: dict[str, Any], png: str | None = "soak.png") -> str:
     if png:
         lines += ["", f"![the soak, minute by minute]({png})"]
     return "\n".join(lines) + "\n"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
 
 
 def _pct(value: float | None) -> str:
