@@ -834,6 +834,7 @@ class Server:
             "fds": len(os.listdir(f"/proc/{self.pid}/fd")),
             "cpu": (int(fields[11]) + int(fields[12])) / TICK,
             "waited": waited / 1e9,
+            "at": time.monotonic(),
         }
 
     def tracebacks(self) -> int:
@@ -972,7 +973,7 @@ def _measure(
         if tick % perMinute == 0:
             now = server.sample()
             now["gen"] = sum(r["cpu"] for r in reports)
-            row = _row(tick // perMinute, before, now, plan, reports)
+            row = _row(tick // perMinute, before, now, reports)
             result["rows"].append(row)
             result["load"].append(row["load"])
             before = now
@@ -1008,16 +1009,19 @@ def _row(
     number: int,
     before: dict[str, float],
     now: dict[str, float],
-    plan: Plan,
     reports: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    # The parent may read late, waiting for a busy worker's report: per
+    # second of the time between the readings, not of the plan's minute.
+    seconds = now["at"] - before["at"]
     return {
         "minute": number,
+        "seconds": seconds,
         "rss": now["rss"],
         "fds": now["fds"],
-        "serverCpu": (now["cpu"] - before["cpu"]) / plan.minute,
-        "genCpu": (now["gen"] - before["gen"]) / plan.minute,
-        "serverWaited": (now["waited"] - before["waited"]) / plan.minute,
+        "serverCpu": (now["cpu"] - before["cpu"]) / seconds,
+        "genCpu": (now["gen"] - before["gen"]) / seconds,
+        "serverWaited": (now["waited"] - before["waited"]) / seconds,
         "online": sum(r["online"] for r in reports),
         "load": os.getloadavg()[0],
     }
