@@ -1237,7 +1237,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     rows = result["rows"]
     x = [r["minute"] for r in rows]
-    figure, axes = plt.subplots(4, 1, figsize=(9, 11), sharex=True)
+    figure, axes = plt.subplots(5, 1, figsize=(9, 13), sharex=True)
     axes[0].plot(x, [r["rss"] for r in rows], marker=".")
     axes[0].set_ylabel("server RSS (MB)")
     axes[1].plot(x, [r["fds"] for r in rows], marker=".")
@@ -1245,6 +1245,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     axes[2].plot(x, [r.get("p50") for r in rows], marker=".", label="p50")
     axes[2].plot(x, [r.get("p99") for r in rows], marker=".", label="p99")
     axes[2].set_ylabel("delivery latency (ms)")
+    axes[2].set_yscale("log")
     axes[2].legend()
     axes[3].plot(x, [100 * r["serverCpu"] for r in rows], marker=".", label="server")
     axes[3].plot(
@@ -1257,8 +1258,10 @@ def plot(result: dict[str, Any], path: Path) -> None:
         label="server waiting for a CPU",
     )
     axes[3].set_ylabel("CPU (% of a core)")
-    axes[3].set_xlabel("minute")
     axes[3].legend()
+    axes[4].plot(x, [r["load"] for r in rows], marker=".")
+    axes[4].set_ylabel("load average (2 cores)")
+    axes[4].set_xlabel("minute")
     for axis in axes:
         axis.grid(True, alpha=0.3)
         axis.axvline(result["plan"]["settle"], color="grey", linestyle=":")
@@ -1274,6 +1277,7 @@ def write_report(result: dict[str, Any], bench: Path) -> None:
     into the C{RESULTS.md} it writes), draw C{bench/soak.png}, and put the
     section into C{bench/RESULTS.md}.
     """
+    result["verdict"] = verdict(result)  # as this version judges
     (bench / "soak.json").write_text(json.dumps(result, indent=1) + "\n")
     png = bench / "soak.png"
     plot(result, png)
