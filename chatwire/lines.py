@@ -236,6 +236,11 @@ class Prompt:
         return f">>> {self.field}: {self.text}"
 
 
+OPERATOR_NOW = "you are a server operator now"
+"""
+The L{Info} text that answers a C{/oper} that succeeded.
+"""
+
 ROLE_NAMES = {"o": "operator", "v": "voice"}
 """
 The roles a room's member may have, by letter.
