@@ -38,7 +38,7 @@
   function conv(id, title, isRoom) {
     let c = state.convs.get(id);
     if (!c) {
-      c = { id, title, isRoom, topic: "", members: [], items: [], ids: new Set(),
+      c = { id, title, isRoom, topic: "", members: [], roles: {}, items: [], ids: new Set(),
             unread: 0, joined: isRoom };
       state.convs.set(id, c);
       if (isRoom) state.order.push(id);
@@ -149,12 +149,7 @@
     const c = state.convs.get(state.current);
     const names = c ? (c.isRoom ? c.members : [state.name, c.title]) : [];
     $("members-title").textContent = `Members (${names.length})`;
-    $("members").replaceChildren(...names.map((n) => {
-      const li = el("li", "", n);
-      li.style.color = colour(n);
-      li.addEventListener("click", () => { show(privConv(n).id); });
-      return li;
-    }));
+    $("members").replaceChildren(...(c ? members.render(c, names) : []));
   }
 
   function notice(text, cls, id) {
@@ -227,6 +222,7 @@
     },
     welcome(m) {
       const again = state.loggedIn;
+      state.oper = false;
       state.loggedIn = true;
       state.wantOpen = true;
       state.retry = 0;
@@ -251,6 +247,7 @@
       c.joined = true;
       c.title = m.room;
       c.members = m.members;
+      c.roles = members.roles(m.roles, c.roles);
       c.topic = m.topic;
       if (!wasJoined && c.items.length) line(c, { kind: "info", text: "joined " + m.room });
       if (state.pendingShow && key(state.pendingShow) === c.id) {
@@ -298,6 +295,7 @@
         return;
       }
       c.members = c.members.filter((n) => key(n) !== key(m.name));
+      delete c.roles[key(m.name)];
       line(c, { kind: "part", text: `${m.name} has left (${m.reason})` });
       if (state.current === c.id) renderMembers();
     },
@@ -305,6 +303,7 @@
       for (const c of state.convs.values()) {
         if (c.isRoom && c.members.some((n) => key(n) === key(m.name))) {
           c.members = c.members.filter((n) => key(n) !== key(m.name));
+          delete c.roles[key(m.name)];
           line(c, { kind: "part", text: `${m.name} has quit (${m.reason})` });
         }
       }
@@ -318,6 +317,10 @@
       for (const c of state.convs.values()) {
         if (c.isRoom && c.members.some((n) => key(n) === key(m.old))) {
           c.members = c.members.map((n) => key(n) === key(m.old) ? m.new : n);
+          if (c.roles[key(m.old)]) {
+            c.roles[key(m.new)] = c.roles[key(m.old)];
+            if (key(m.new) !== key(m.old)) delete c.roles[key(m.old)];
+          }
           line(c, { kind: "rename", text: `${m.old} is now known as ${m.new}` });
         }
       }
@@ -333,6 +336,7 @@
       if (m.room) {
         const c = roomConv(m.room);
         c.members = m.members;
+        c.roles = members.roles(m.roles, c.roles);
         if (state.current === c.id) renderMembers();
       }
       notice(`Users online (${m.members.length}): ${m.members.join(", ")}`, "info");
@@ -394,6 +398,12 @@
       notice(m.message, "info");
     },
   };
+
+  // Roles and a member's menu (members.js), with the moderation messages.
+  const members = window.ChatMembers({
+    state, key, el, colour, send, line, notice, show, privConv, roomConv, renderMembers, handlers,
+  });
+  Object.assign(handlers, members.handlers);
 
   // Search: the results above the conversation; a click shows the room,
   // and the line itself when the page has it.
@@ -549,6 +559,7 @@
     $("search-close").addEventListener("click", () => { $("search-panel").hidden = true; });
     $("reconnect-now").addEventListener("click", () => { state.wantOpen = true; state.retry = 0; connect(); });
     $("menu-toggle").addEventListener("click", () => $("sidebar").classList.toggle("open"));
+    members.setup();
     // Connect at once to learn whether the server wants a password.
     connect();
   }
