@@ -149,7 +149,15 @@
     const c = state.convs.get(state.current);
     const names = c ? (c.isRoom ? c.members : [state.name, c.title]) : [];
     $("members-title").textContent = `Members (${names.length})`;
-    $("members").replaceChildren(...(c ? members.render(c, names) : []));
+    $("members").replaceChildren(...(c ? members.sort(c, names) : []).map((n) => {
+      const li = el("li");
+      const b = el("button", "member", n);
+      b.type = "button";
+      b.style.color = colour(n);
+      members.decorate(c, n, b);
+      li.appendChild(b);
+      return li;
+    }));
   }
 
   function notice(text, cls, id) {
@@ -401,7 +409,7 @@
 
   // Roles and a member's menu (members.js), with the moderation messages.
   const members = window.ChatMembers({
-    state, key, el, colour, send, line, notice, show, privConv, roomConv, renderMembers, handlers,
+    state, key, el, send, line, notice, show, privConv, roomConv, renderMembers, handlers,
   });
   Object.assign(handlers, members.handlers);
 

@@ -8,7 +8,7 @@
 "use strict";
 
 window.ChatMembers = function (page) {
-  const { state, key, el, colour, send, line, notice } = page;
+  const { state, key, el, send, line, notice } = page;
   const ROLE = { "@": "o", "+": "v" };
   const PREFIX = { o: "@", v: "+" };
   const ROLE_NAME = { o: "operator", v: "voice" };
@@ -48,23 +48,22 @@ window.ChatMembers = function (page) {
 
   // The list.
 
-  function render(c, names) {
+  // The members of c in the order the panel shows them: operators, voiced
+  // members, the others, each by name. The panel is drawn anew: a menu
+  // open on the old one goes.
+  function sort(c, names) {
     closeMenu(false);
-    const sorted = c.isRoom
-      ? [...names].sort((a, b) => rank(c, a) - rank(c, b) || (key(a) < key(b) ? -1 : 1))
-      : names;
-    return sorted.map((name) => {
-      const li = el("li");
-      const button = el("button", "member", c.isRoom ? shown(c, name) : name);
-      button.type = "button";
-      button.style.color = colour(name);
-      button.dataset.name = name;
-      button.setAttribute("aria-haspopup", "menu");
-      button.setAttribute("aria-expanded", "false");
-      button.addEventListener("click", () => openMenu(c, name, button));
-      li.appendChild(button);
-      return li;
-    });
+    if (!c.isRoom) return names;
+    return [...names].sort((a, b) => rank(c, a) - rank(c, b) || (key(a) < key(b) ? -1 : 1));
+  }
+
+  // Make a member's button show its role and open its menu.
+  function decorate(c, name, button) {
+    if (c.isRoom) button.textContent = shown(c, name);
+    button.dataset.name = name;
+    button.setAttribute("aria-haspopup", "menu");
+    button.setAttribute("aria-expanded", "false");
+    button.addEventListener("click", () => openMenu(c, name, button));
   }
 
   // The menu.
@@ -243,5 +242,5 @@ window.ChatMembers = function (page) {
     },
   };
 
-  return { roles, render, handlers, setup, canModerate };
+  return { roles, sort, decorate, handlers, setup, canModerate };
 };
