@@ -73,7 +73,17 @@
  * caller measures the server meanwhile).  CPU seconds (getrusage) are
  * reported for each phase.  alarm(--time-limit) bounds the whole run.
  *
- * Build: cc -O2 -std=c11 -Wall -Wextra -Werror -o cloadgen cloadgen.c
+ * TLS (issue 25): with --tls every client speaks TLS through libssl (the
+ * system's OpenSSL, its default versions and ciphers, the server's
+ * certificate not verified), non-blocking: the handshake is driven right
+ * after connecting, then by SSL_read and SSL_write; counting receivers
+ * decrypt what arrives into a scratch buffer and add up the plaintext bytes
+ * (nothing can be discarded unread under TLS).  SSL_MODE_RELEASE_BUFFERS
+ * keeps 10,000 idle clients small.  The settle line names the protocol
+ * version and cipher the first client got ("tls").
+ *
+ * Build: cc -O2 -std=c11 -Wall -Wextra -Werror -o cloadgen cloadgen.c -lm \
+ *            -lssl -lcrypto
  */
 
 #define _GNU_SOURCE
@@ -81,6 +91,8 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,6 +146,7 @@ typedef struct {
     char *out;
     size_t outoff, outlen, outcap;
     seen_t *seen; /* per sender, once a chat line arrives */
+    SSL *ssl;     /* with --tls, once connected */
 } client_t;
 
 typedef struct {
@@ -157,6 +170,9 @@ static double drain_timeout = 10;
 static long window_lines = 100, max_lines = 0;
 static int pad = 20, wait_go = 0, time_limit = 0;
 static int check_every = 8, check_all_below = 64, rcvlowat = 0;
+static int use_tls = 0;
+static SSL_CTX *tls;
+static char scratch[READ_SIZE]; /* what a counting TLS receiver decrypts */
 
 static client_t *clients;
 static sender_t senders[MAX_SENDERS];
@@ -603,13 +619,70 @@ static void close_client(client_t *c) {
         return;
     if (c->state != 3)
         finish_login(c, 0);
+    SSL_free(c->ssl);
+    c->ssl = NULL;
     close(c->fd);
     c->fd = -1;
     c->state = 4;
     closed_count++;
 }
 
+/* An SSL call that did not succeed: 1 if it only waits for the socket (then
+ * EPOLLOUT is asked for if libssl waits to write), 0 if the client is gone. */
+static int tls_wait(client_t *c, int n) {
+    int err = SSL_get_error(c->ssl, n);
+    if (err == SSL_ERROR_WANT_READ)
+        return 1;
+    if (err == SSL_ERROR_WANT_WRITE) {
+        if (!c->writing)
+            set_events(c, 1);
+        return 1;
+    }
+    if (c->state != 3) {
+        char text[160];
+        unsigned long code = ERR_peek_error();
+        snprintf(text, sizeof text, "TLS error %d: %s", err,
+                 code ? ERR_reason_error_string(code) : "connection closed");
+        error_line(c, text, strlen(text));
+    }
+    close_client(c);
+    return 0;
+}
+
+/* With TLS: SSL_write what waits (or go on with the handshake), EPOLLOUT
+ * only while libssl waits to write. */
+static void flush_tls(client_t *c) {
+    int want = 0;
+    for (;;) {
+        int n;
+        ERR_clear_error();
+        if (c->outoff < c->outlen)
+            n = SSL_write(c->ssl, c->out + c->outoff, (int)(c->outlen - c->outoff));
+        else if (!SSL_is_init_finished(c->ssl))
+            n = SSL_do_handshake(c->ssl);
+        else
+            break;
+        if (n > 0) {
+            if (c->outoff < c->outlen)
+                c->outoff += (size_t)n;
+            continue;
+        }
+        if (!tls_wait(c, n))
+            return;
+        want = SSL_get_error(c->ssl, n) == SSL_ERROR_WANT_WRITE;
+        break;
+    }
+    if (c->outoff == c->outlen)
+        c->outoff = c->outlen = 0;
+    if (want != c->writing)
+        set_events(c, want);
+}
+
 static void flush_out(client_t *c) {
+    if (c->ssl != NULL) {
+        flush_tls(c);
+        return;
+    }
     while (c->outoff < c->outlen) {
         ssize_t r = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
                          MSG_NOSIGNAL);
@@ -669,6 +742,19 @@ static void *grow(void *buffer, size_t *cap, size_t need) {
 /* A counting receiver, once sending has started: what arrived is counted
  * and discarded (MSG_TRUNC: the kernel copies nothing; no buffer needed). */
 static void on_counting(client_t *c) {
+    if (c->ssl != NULL) {
+        /* At most 64 records at a time: the others' turn comes too. */
+        for (int k = 0; k < 64; k++) {
+            ERR_clear_error();
+            int n = SSL_read(c->ssl, scratch, sizeof scratch);
+            if (n <= 0) {
+                tls_wait(c, n);
+                return;
+            }
+            c->bytes += n;
+        }
+        return;
+    }
     ssize_t r = recv(c->fd, NULL, 1 << 30, MSG_TRUNC | MSG_DONTWAIT);
     if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         close_client(c);
@@ -687,7 +773,19 @@ static void on_readable(client_t *c) {
     readbuf = grow(readbuf, &readcap, have + READ_SIZE);
     if (have)
         memcpy(readbuf, c->part, have);
-    ssize_t r = recv(c->fd, readbuf + have, READ_SIZE, 0);
+    ssize_t r;
+    if (c->ssl != NULL) {
+        ERR_clear_error();
+        int n = SSL_read(c->ssl, readbuf + have, READ_SIZE);
+        if (n <= 0) {
+            if (tls_wait(c, n) && c->outoff < c->outlen && !c->writing)
+                flush_tls(c); /* a write may have waited for the handshake */
+            return;
+        }
+        r = n;
+    } else {
+        r = recv(c->fd, readbuf + have, READ_SIZE, 0);
+    }
     if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         close_client(c);
         return;
@@ -723,6 +821,8 @@ static void on_readable(client_t *c) {
     }
     c->partlen = left;
     check_settled(c);
+    if (c->ssl != NULL && SSL_pending(c->ssl) > 0)
+        on_readable(c); /* decrypted and not read yet: epoll cannot tell */
 }
 
 static void on_connected(client_t *c) {
@@ -734,6 +834,15 @@ static void on_connected(client_t *c) {
         return;
     }
     c->connected = 1;
+    if (use_tls) {
+        c->ssl = SSL_new(tls);
+        if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd)) {
+            error_line(c, "SSL_new failed", 14);
+            close_client(c);
+            return;
+        }
+        SSL_set_connect_state(c->ssl);
+    }
     flush_out(c);
 }
 
@@ -876,7 +985,7 @@ static void usage(void) {
             "  [--duration S] [--rate LINES_PER_S] [--window N] [--lines N]\n"
             "  [--pad N] [--drain-timeout S] [--sources K] [--source-base IP]\n"
             "  [--wait-go] [--time-limit S] [--check-every N]\n"
-            "  [--check-all-below N] [--rcvlowat BYTES]\n");
+            "  [--check-all-below N] [--rcvlowat BYTES] [--tls]\n");
     exit(2);
 }
 
@@ -885,6 +994,10 @@ static void options(int argc, char **argv) {
         const char *o = argv[i];
         if (strcmp(o, "--wait-go") == 0) {
             wait_go = 1;
+            continue;
+        }
+        if (strcmp(o, "--tls") == 0) {
+            use_tls = 1;
             continue;
         }
         if (i + 1 >= argc)
@@ -1069,6 +1182,17 @@ int main(int argc, char **argv) {
     raise_fd_limit();
     crc_init();
     memset(padding, 'x', (size_t)pad);
+    if (use_tls) {
+        tls = SSL_CTX_new(TLS_client_method());
+        if (tls == NULL) {
+            ERR_print_errors_fp(stderr);
+            return 1;
+        }
+        SSL_CTX_set_verify(tls, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_mode(tls, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_RELEASE_BUFFERS);
+    }
     clients = calloc((size_t)nclients, sizeof *clients);
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (clients == NULL || epfd < 0) {
@@ -1130,6 +1254,14 @@ int main(int argc, char **argv) {
            "\"settleSeconds\": %.3f, \"settleCpu\": %.3f, \"errorCount\": %ld, ",
            logged_in, failed, login_s, login_cpu, settled, settle_s,
            settle_cpu, errcount);
+    const SSL *first = NULL;
+    for (int i = 0; i < nclients && first == NULL; i++)
+        if (clients[i].state == 3)
+            first = clients[i].ssl;
+    if (first != NULL)
+        printf("\"tls\": \"%s %s\", ", SSL_get_version(first), SSL_get_cipher_name(first));
+    else
+        printf("\"tls\": null, ");
     json_errors();
     printf("}\n");
     fflush(stdout);

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from bench.baselines.cbuild import FLAGS, compiler
+from bench.baselines.cbuild import FLAGS, LIBS, compiler
 
 SOURCE = Path(__file__).resolve().parent / "cloadgen.c"
 BUILD = Path(__file__).resolve().parent / "build"
@@ -44,7 +44,7 @@ def build(directory: Path = BUILD) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     partial = directory / f".cloadgen-{digest}.{os.getpid()}"
     done = subprocess.run(
-        [cc, *FLAGS, "-o", str(partial), str(SOURCE), "-lm"],
+        [cc, *FLAGS, "-o", str(partial), str(SOURCE), "-lm", *LIBS],
         capture_output=True,
         text=True,
         check=False,
@@ -75,6 +75,8 @@ class CLoad:
         logged in.
     @param rcvlowat: C{SO_RCVLOWAT} of the counting receivers while
         sending, in bytes (0: left alone): they wake up less often.
+    @param tls: Every client speaks TLS (the server's certificate is not
+        verified).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class CLoad:
         checkEvery: int = 8,
         checkAllBelow: int = 64,
         rcvlowat: int = 0,
+        tls: bool = False,
     ) -> None:
         duration = float(send.get("duration", 5))
         self.limit = loginTimeout + settleTimeout + duration + drainTimeout + 60
@@ -132,6 +135,7 @@ class CLoad:
             "--rcvlowat",
             str(rcvlowat),
             "--wait-go",
+            *(["--tls"] if tls else []),
         ]
         self.proc = subprocess.Popen(
             command,

@@ -83,10 +83,13 @@ class Server:
         extra: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         lagFile: str = "",
+        tls: str = "",
     ) -> None:
         """
         @param lagFile: For ours: run it under L{bench.lagserver}, which
             records reactor stalls in this file.
+        @param tls: For ours and c: a PEM file (private key and certificate)
+            to listen with TLS instead of plain TCP.
         """
         self.kind = kind
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
@@ -99,7 +102,9 @@ class Server:
                 "--pidfile=",
                 "chat",
                 "--port",
-                "tcp:0:interface=127.0.0.1:backlog=4096",
+                f"ssl:0:interface=127.0.0.1:backlog=4096:privateKey={tls}"
+                if tls
+                else "tcp:0:interface=127.0.0.1:backlog=4096",
                 "--rate",
                 "0",
                 "--max-clients",
@@ -114,7 +119,7 @@ class Server:
         elif kind == "c":
             from bench.baselines.cbuild import build
 
-            command = [str(build()), "0"]
+            command = [str(build()), "0", *([tls] if tls else [])]
             pattern = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
         else:
             command = [PYTHON, "-m", f"bench.baselines.{kind}"]
@@ -307,11 +312,13 @@ def ctraffic(
     senders: int,
     send: dict[str, Any],
     drain_timeout: float,
+    *,
+    tls: bool = False,
 ) -> Metrics:
     """
     L{traffic} with the compiled load generator (L{bench.cloadgen}): the
     same phases, checks and figures, for C{clients} clients of which the
-    first C{senders} send (the roster of L{roster}).
+    first C{senders} send (the roster of L{roster}), over TLS if C{tls}.
     """
     from bench.cloadgen import CLoad
 
@@ -323,6 +330,7 @@ def ctraffic(
         drainTimeout=drain_timeout,
         checkEvery=CHECK_EVERY,
         rcvlowat=COUNTING_RCVLOWAT,
+        tls=tls,
     )
     try:
         settled = load.settled()
@@ -367,6 +375,7 @@ def ctraffic(
         "countedDeliveries": drained["countedDeliveries"],
         "countMismatch": drained["countMismatch"],
         "lineBytes": drained["lineBytes"],
+        "tls": settled["tls"],
     }
 
 

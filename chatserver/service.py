@@ -22,7 +22,6 @@ from twisted.internet.interfaces import (
     IStreamServerEndpoint,
 )
 from twisted.logger import Logger
-from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
@@ -37,6 +36,7 @@ from chatserver.server import ChatServer
 from chatserver.tuning.fdlimit import raise_open_files_limit
 from chatserver.tuning.gcfreeze import freeze_start_up
 from chatserver.tuning.leantcp import lean_reactor
+from chatserver.tuning.leantls import LeanTLSFactory
 from chatserver.tuning.memory import MemoryTrimmer, find_malloc_trim
 from chatserver.tuning.signals import defer_stop_signals
 
@@ -204,7 +204,7 @@ class ChatService(MultiService):
         if how.certificate is not None:
             # TLS outside the gate, as the reactor's own ssl: listener puts
             # it, with a certificate the reload reads again.
-            outermost = TLSMemoryBIOFactory(how.certificate, False, gate)
+            outermost = LeanTLSFactory(how.certificate, False, gate)
             self.server.reloader.register(how.certificate)
         listener = StreamServerEndpointService(endpoint, outermost)
         # As twisted.application.strports.service does: a port that cannot

@@ -630,7 +630,8 @@ def parse_motd(text: str) -> str:
 def _reloadables(options: Options, server: ChatServer) -> None:
     """
     Register with C{server}'s reloader what C{options} read from files:
-    the message of the day and the C{--auth} password files.
+    the message of the day, and the password files of C{--auth} and
+    C{--oper}.
     """
     if options["motd-file"]:
 
@@ -640,7 +641,7 @@ def _reloadables(options: Options, server: ChatServer) -> None:
         server.reloader.register(
             ReloadableFile("message of the day", options["motd-file"], parse_motd, use)
         )
-    for checker in options.checkers():
+    for checker in [*options.checkers(), *options["oper"]]:
         if IReloadable.providedBy(checker):
             server.reloader.register(checker)
 

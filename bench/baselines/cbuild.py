@@ -1,7 +1,7 @@
 """
 Build the C epoll reference server, C{bench/baselines/cepoll.c}, with the
-system C compiler (C{$CC}, else C{cc}) into a build directory; no binary is
-kept in the repository.
+system C compiler (C{$CC}, else C{cc}) and the system's OpenSSL (libssl) into
+a build directory; no binary is kept in the repository.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parent / "cepoll.c"
 FLAGS = ("-O2", "-std=c11", "-Wall", "-Wextra", "-Werror")
+# Both C programs speak TLS through the system's OpenSSL (Debian's
+# libssl-dev to build them).
+LIBS = ("-lssl", "-lcrypto")
 
 _built: dict[str, Path] = {}
 
@@ -46,7 +49,7 @@ def build(directory: Path | None = None) -> Path:
         atexit.register(shutil.rmtree, directory, True)
     binary = directory / "cepoll"
     done = subprocess.run(
-        [cc, *FLAGS, "-o", str(binary), str(SOURCE)],
+        [cc, *FLAGS, "-o", str(binary), str(SOURCE), *LIBS],
         capture_output=True,
         text=True,
         check=False,

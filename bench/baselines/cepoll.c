@@ -26,15 +26,27 @@
  * that no event of the batch points at freed memory), and their leave
  * notices are sent then.
  *
- * Build: cc -O2 -Wall -Wextra -Werror -o cepoll cepoll.c
- * Run:   ./cepoll [PORT]   (0 or nothing: any free port); it prints
- *        "listening on 127.0.0.1:PORT".
+ * TLS (issue 25): given a PEM file holding a private key and its
+ * certificate, every connection speaks TLS through libssl (the system's
+ * OpenSSL, its default protocol versions and ciphers), non-blocking: the
+ * handshake is driven by the first SSL_read or SSL_write, and at the end of
+ * a turn each client given output gets one SSL_write of everything waiting
+ * for it (TLS records of up to 16 KB each; SSL_MODE_ENABLE_PARTIAL_WRITE, so
+ * a socket that takes part of it keeps the rest waiting, as without TLS).
+ * SSL_MODE_RELEASE_BUFFERS is on, and the session cache and tickets are off,
+ * as on our server's TLS listeners (Twisted's CertificateOptions).
+ *
+ * Build: cc -O2 -Wall -Wextra -Werror -o cepoll cepoll.c -lssl -lcrypto
+ * Run:   ./cepoll [PORT [PEM]]   (0 or nothing: any free port; PEM: TLS);
+ *        it prints "listening on 127.0.0.1:PORT".
  */
 
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,6 +79,7 @@ struct client {
     struct client *nextdead;
     int dirty;            /* in the dirty list: output to send this turn */
     struct client *dprev, *dnext;
+    SSL *ssl;             /* with TLS, else NULL */
 };
 
 static int epfd = -1;
@@ -76,6 +89,7 @@ static struct client *deadlist;
 static struct client *dirtyhead; /* clients given output this turn */
 static char readbuf[READ_SIZE];
 static char linebuf[OUT_LINE];
+static SSL_CTX *tls; /* NULL: plain TCP */
 
 static void die(const char *what) {
     perror(what);
@@ -164,9 +178,42 @@ static void send_to(struct client *c, const char *data, size_t len) {
         mark_dirty(c);
 }
 
+/* With TLS: one SSL_write of what waits (the handshake first, if it is not
+ * done); 1 if the socket may take more, 0 if not (EPOLLOUT is asked for
+ * when libssl waits to write; when it waits to read, the next read
+ * event flushes again). */
+static int flush_tls(struct client *c) {
+    ERR_clear_error();
+    int n = c->outoff < c->outlen
+                ? SSL_write(c->ssl, c->out + c->outoff, (int)(c->outlen - c->outoff))
+                : SSL_do_handshake(c->ssl);
+    if (n > 0) {
+        if (c->outoff < c->outlen)
+            c->outoff += (size_t)n;
+        return 1;
+    }
+    int err = SSL_get_error(c->ssl, n);
+    if (err == SSL_ERROR_WANT_WRITE) {
+        if (!c->writing)
+            set_events(c, 1);
+    } else if (err != SSL_ERROR_WANT_READ) {
+        kill_client(c);
+    }
+    return 0;
+}
+
 /* Send what waits for c; ask for EPOLLOUT only if something is left. */
 static void flush_client(struct client *c) {
-    while (c->outoff < c->outlen) {
+    if (c->ssl != NULL) {
+        if (!SSL_is_init_finished(c->ssl) && c->outoff == c->outlen)
+            flush_tls(c);
+        while (c->outoff < c->outlen && !c->dead)
+            if (!flush_tls(c))
+                return;
+        if (c->dead || !SSL_is_init_finished(c->ssl))
+            return;
+    }
+    while (c->ssl == NULL && c->outoff < c->outlen) {
         ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
                          MSG_NOSIGNAL);
         if (n < 0) {
@@ -356,8 +403,34 @@ static int keep_part(struct client *c, const char *data, size_t len) {
     return 1;
 }
 
+/* With TLS: one SSL_read (the handshake first, if it is not done); what it
+ * read, or 0 (then c may be dead). */
+static ssize_t read_tls(struct client *c) {
+    ERR_clear_error();
+    int n = SSL_read(c->ssl, readbuf, sizeof readbuf);
+    if (n > 0)
+        return n;
+    int err = SSL_get_error(c->ssl, n);
+    if (err == SSL_ERROR_WANT_WRITE) {
+        if (!c->writing)
+            set_events(c, 1);
+    } else if (err != SSL_ERROR_WANT_READ) {
+        kill_client(c); /* closed, or an error */
+    }
+    if (c->outoff < c->outlen && !c->writing && !c->dead)
+        mark_dirty(c); /* a write may have waited for the handshake */
+    return 0;
+}
+
 static void read_client(struct client *c) {
-    ssize_t got = recv(c->fd, readbuf, sizeof readbuf, 0);
+    ssize_t got;
+    if (c->ssl != NULL) {
+        got = read_tls(c);
+        if (got == 0)
+            return;
+    } else {
+        got = recv(c->fd, readbuf, sizeof readbuf, 0);
+    }
     if (got <= 0) {
         if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
                          errno != EINTR))
@@ -414,11 +487,22 @@ static void accept_clients(int listener) {
         }
         c->fd = fd;
         c->user = SIZE_MAX;
+        if (tls != NULL) {
+            c->ssl = SSL_new(tls);
+            if (c->ssl == NULL || !SSL_set_fd(c->ssl, fd)) {
+                SSL_free(c->ssl);
+                close(fd);
+                free(c);
+                continue;
+            }
+            SSL_set_accept_state(c->ssl);
+        }
         struct epoll_event ev;
         memset(&ev, 0, sizeof ev);
         ev.events = EPOLLIN;
         ev.data.ptr = c;
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            SSL_free(c->ssl);
             close(fd);
             free(c);
             continue;
@@ -435,6 +519,7 @@ static void reap(void) {
         deadlist = c->nextdead;
         unmark_dirty(c); /* no dangling pointer in the dirty list */
         epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        SSL_free(c->ssl); /* no close_notify: the socket goes now */
         close(c->fd);
         if (c->user != SIZE_MAX) {
             users[c->user] = users[--nusers];
@@ -454,10 +539,27 @@ int main(int argc, char **argv) {
     if (argc > 1) {
         char *rest;
         port = strtol(argv[1], &rest, 10);
-        if (*argv[1] == '\0' || *rest != '\0' || port < 0 || port > 65535) {
-            fprintf(stderr, "usage: %s [PORT]\n", argv[0]);
+        if (*argv[1] == '\0' || *rest != '\0' || port < 0 || port > 65535 ||
+            argc > 3) {
+            fprintf(stderr, "usage: %s [PORT [PEM]]\n", argv[0]);
             return 2;
         }
+    }
+    if (argc > 2) {
+        tls = SSL_CTX_new(TLS_server_method());
+        if (tls == NULL ||
+            SSL_CTX_use_certificate_chain_file(tls, argv[2]) != 1 ||
+            SSL_CTX_use_PrivateKey_file(tls, argv[2], SSL_FILETYPE_PEM) != 1) {
+            ERR_print_errors_fp(stderr);
+            return 1;
+        }
+        SSL_CTX_set_mode(tls, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_RELEASE_BUFFERS);
+        /* As Twisted's CertificateOptions by default: no session cache, no
+         * session tickets. */
+        SSL_CTX_set_session_cache_mode(tls, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(tls, SSL_OP_NO_TICKET);
     }
     signal(SIGPIPE, SIG_IGN);
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,

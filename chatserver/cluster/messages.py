@@ -383,6 +383,123 @@ class Wake(Message):
     KIND = "wake"
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Moderated(Presence):
+    """
+    A moderation change made on C{node}, which every other node applies to
+    its L{chatserver.core.moderation.state.Moderation} and tells its
+    members of (the state itself is kept in Redis by the node that made
+    the change: L{chatserver.cluster.moderation}).
+
+    @ivar room: The room's key (C{""} for a kline).
+    @ivar roomName: The room's name as its members see it.
+    @ivar actor: Who made the change.
+    """
+
+    room: str = field(metadata=wire("room"))
+    roomName: str = field(metadata=wire("rn"), default="")
+    actor: str = field(metadata=wire("by"), default="")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BanSet(Moderated):
+    """
+    C{actor} set a ban, a mute or a kline: C{ban} (its JSON,
+    L{chatserver.core.moderation.records.Ban.toJSON}).
+    """
+
+    KIND = "ban"
+    ban: str = field(metadata=wire("ban"))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BanLifted(Moderated):
+    """
+    C{actor} lifted the ban of C{kind} (C{ban}, C{mute}, C{kline}) on
+    C{mask}.
+    """
+
+    KIND = "unban"
+    kind: str = field(metadata=wire("kind"))
+    mask: str = field(metadata=wire("mask"))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RoleSet(Moderated):
+    """
+    C{actor} gave (or took, unless C{given}) C{role} (C{o}, C{v}) to the
+    member C{name}, whose name's key is C{key}; C{actor} is empty when the
+    member made the room.
+    """
+
+    KIND = "role"
+    key: str = field(metadata=wire("k"))
+    name: str = field(metadata=wire("n"))
+    role: str = field(metadata=wire("role"))
+    given: bool = field(metadata=wire("given", FLAG))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModesSet(Moderated):
+    """
+    C{actor} changed the room's modes to C{modes} (JSON), by C{changes}
+    (C{+mk-i}) with C{arguments}.
+    """
+
+    KIND = "modes"
+    modes: str = field(metadata=wire("modes"))
+    changes: str = field(metadata=wire("ch"))
+    arguments: tuple[str, ...] = field(metadata=wire("args", KEYS), default=())
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RoomKick(Moderated):
+    """
+    C{actor} put the member C{name} (key C{key}) out of the room, for
+    C{reason}: its node takes it out, every node tells its members.
+    """
+
+    KIND = "roomkick"
+    key: str = field(metadata=wire("k"))
+    name: str = field(metadata=wire("n"))
+    reason: str = field(metadata=wire("reason"), default="")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class InviteSent(Moderated):
+    """
+    C{actor} invited C{name} (key C{key}) to the room: it may join once.
+    """
+
+    KIND = "invite"
+    key: str = field(metadata=wire("k"))
+    name: str = field(metadata=wire("n"))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Logged(Moderated):
+    """
+    An entry of the room's moderation log (C{/modlog}): C{entry} as JSON
+    (L{chatserver.core.moderation.records.LogEntry}).
+    """
+
+    KIND = "modlog"
+    entry: str = field(metadata=wire("entry"))
+
+
+MODERATION: tuple[type[Moderated], ...] = (
+    BanSet,
+    BanLifted,
+    RoleSet,
+    ModesSet,
+    RoomKick,
+    InviteSent,
+    Logged,
+)
+"""
+The moderation kinds of the presence stream.
+"""
+
 PRESENCE: tuple[type[Presence], ...] = (
     Login,
     Logout,
@@ -392,6 +509,7 @@ PRESENCE: tuple[type[Presence], ...] = (
     Rename,
     Away,
     Topic,
+    *MODERATION,
 )
 """
 The kinds of the presence stream.

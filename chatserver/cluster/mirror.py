@@ -74,6 +74,7 @@ class PresenceMirror:
                 Rename: self._rename,
                 Away: self._away,
                 Topic: self._topic,
+                **node.moderation.handlers,
             },
         )
 

@@ -21,7 +21,11 @@ stream.  The node is made of parts, one role each:
     users go on chatting within the node, and their lines are sent when
     Redis is back;
   - the L{Inbox} through which nodes send each other private lines and
-    kicks (L{chatserver.cluster.inbox}).
+    kicks (L{chatserver.cluster.inbox});
+  - its L{RedisModeration} (L{chatserver.cluster.moderation}): the
+    moderation state kept in Redis for every node (the realm's
+    L{IModerationStore}, through this node), and the moderation changes
+    told to every node through the presence stream.
 
 When Redis is back the node claims its users' names and rooms again, reads
 what it missed, and takes a fresh snapshot of the others.
@@ -40,6 +44,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.cluster import keys
@@ -49,10 +54,12 @@ from chatserver.cluster.inbox import Inbox
 from chatserver.cluster.link import REPLY_TIMEOUT, RedisError, RedisLink
 from chatserver.cluster.messages import Kick, UserInfo, Whisper
 from chatserver.cluster.mirror import PresenceMirror
+from chatserver.cluster.moderation import RedisModeration
 from chatserver.cluster.outage import MAX_KEPT, OutageBuffer
 from chatserver.cluster.scripts import SCRIPTS
 from chatserver.cluster.url import RedisURL
-from chatserver.core.events import Tags
+from chatserver.core.events import ChatEvent, Tags
+from chatserver.core.moderation.store import IModerationStore, StateRecord
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
@@ -132,6 +139,7 @@ class Sessions:
         return self._users.get(session)
 
 
+@implementer(IModerationStore)
 class ClusterNode:
     """
     This node of the cluster, as the realm's peers.
@@ -187,6 +195,7 @@ class ClusterNode:
         )
         self.run = os.urandom(6).hex()
         self.sessions = Sessions(f"{name}/{self.run}")
+        self.moderation = RedisModeration(self)
         self.mirror = PresenceMirror(self)
         self.streams = RoomStreams(self)
         self.heartbeat = Heartbeat(self)
@@ -273,6 +282,7 @@ class ClusterNode:
             await self.mirror.takeSnapshot()
             if not self._changedAway:
                 break
+        await self.moderation.joined()
         self.connected = True
         self.ready = True
         log.info(
@@ -572,3 +582,23 @@ class ClusterNode:
 
     def historyMark(self, room: Room) -> defer.Deferred[int | None]:
         return self.streams.historyMark(room)
+
+    def moderated(self, roomKey: str, event: ChatEvent) -> None:
+        self.moderation.moderated(roomKey, event)
+
+    def claimRoom(self, user: ChatUser, room: Room) -> None:
+        self.moderation.claimRoom(user, room)
+
+    # IModerationStore: the realm's moderation state is kept in Redis
+
+    def loadModeration(self) -> defer.Deferred[list[StateRecord]]:
+        return self.moderation.loadModeration()
+
+    def putModeration(self, record: StateRecord) -> None:
+        self.moderation.putModeration(record)
+
+    def deleteModeration(self, kind: str, scope: str, key: str) -> None:
+        self.moderation.deleteModeration(kind, scope, key)
+
+    def expireModeration(self, record: StateRecord) -> defer.Deferred[bool]:
+        return self.moderation.expireModeration(record)

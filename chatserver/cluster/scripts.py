@@ -26,6 +26,10 @@ The data:
     so a line sent again after a lost reply is kept once.
   - C{presence}: stream of what changes who is where.
   - C{epoch}: a random word set once: a new one means Redis lost its data.
+  - C{room:R:maker}: the name key of who made room R (its operator), while
+    the room has members.
+  - C{moderation}: hash of the moderation state (written by the nodes,
+    L{chatserver.cluster.moderation}); its changes go into C{presence}.
 
 Every script that changes a name, a membership or presence checks first
 that this node holds the name (C{owner}): a node that was taken for dead
@@ -58,6 +62,7 @@ local function leave_room(room, key)
   redis.call('HDEL', members, key)
   if redis.call('HLEN', members) == 0 then
     redis.call('HDEL', P .. 'rooms', room)
+    redis.call('DEL', P .. 'room:' .. room .. ':maker')
     local keep = tonumber(redis.call('GET', P .. 'keep') or '0')
     if keep > 0 then
       redis.call('EXPIRE', P .. 'room:' .. room .. ':lines', keep)
@@ -407,6 +412,34 @@ end
 return {last, redis.call('HGETALL', P .. 'users'), rooms, members}
 """
 
+MODERATE = r"""
+-- ARGV: prefix, then a moderation message's fields (its node among them).
+announce(unpack(ARGV, 2))
+return 1
+"""
+
+EXPIRE = r"""
+-- ARGV: prefix, field, value.  Forget a ban that ended if it is still the
+-- one kept: 1 for the one node that did.
+local field = ARGV[2]
+if redis.call('HGET', P .. 'moderation', field) ~= ARGV[3] then return 0 end
+redis.call('HDEL', P .. 'moderation', field)
+return 1
+"""
+
+MAKER = r"""
+-- ARGV: prefix, room key, key, node.  1 if the user (this node's) is the
+-- room's maker: the first to make it since it last had no member.
+local room, key, node = ARGV[2], ARGV[3], ARGV[4]
+if owner(key) ~= node then return 0 end
+if redis.call('HEXISTS', P .. 'room:' .. room .. ':members', key) == 0 then
+  return 0
+end
+local made = redis.call('SET', P .. 'room:' .. room .. ':maker', key, 'NX')
+if made then return 1 end
+return 0
+"""
+
 SCRIPTS = {
     name: _LIBRARY + body
     for name, body in {
@@ -424,6 +457,9 @@ SCRIPTS = {
         "goodbye": GOODBYE,
         "hello": HELLO,
         "snapshot": SNAPSHOT,
+        "moderate": MODERATE,
+        "expire": EXPIRE,
+        "maker": MAKER,
     }.items()
 }
 """

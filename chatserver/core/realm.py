@@ -31,11 +31,13 @@ from chatserver.core.events import (
     Acted,
     BanChanged,
     ChatEvent,
+    Invited,
     Joined,
     Kicked,
     Parted,
     Quit,
     Renamed,
+    RoleChanged,
     Said,
     Tags,
     TopicChanged,
@@ -99,7 +101,7 @@ class ChatRealm:
     @ivar remote: The users logged in on other nodes, by name key.
     @ivar moderation: Roles, modes, bans, mutes and klines (kept by the
         history store when it is also an L{IModerationStore}, in memory
-        otherwise; in a cluster, each node's own for now).
+        otherwise; in a cluster, by Redis for every node).
 
     @param clock: The reactor's clock (a L{twisted.internet.task.Clock} in
         tests).
@@ -146,7 +148,7 @@ class ChatRealm:
         self.lastKeptId: int | None = None
         self._users: dict[str, ChatUser] = {}
         self.rooms: dict[str, Room] = {}
-        store = IModerationStore(history, None) if peers is None else None
+        store = IModerationStore(history if peers is None else peers, None)
         self.moderation = Moderation(clock, store, keepRoles=accounts)
         self.moderation.expired = self._expired
 
@@ -535,9 +537,10 @@ class ChatRealm:
                 f"you are in {self.config.maxRoomsPerUser} rooms already, "
                 "/part one first"
             )
+        makes = room is None and self._makesOperator(roomKey)
         if room is None:
             room = self.rooms[roomKey] = Room(name, self.now())
-            if self._makesOperator(roomKey):
+            if makes and self.peers is None:
                 self.moderation.setRole(roomKey, user.key, "o", True)
         moderated = self.moderation.rooms.get(roomKey)
         if moderated is not None:
@@ -547,6 +550,8 @@ class ChatRealm:
         self.fanout.joined(user, room)
         if self.peers is not None:
             self.peers.joined(user, room)
+            if makes:
+                self.peers.claimRoom(user, room)
         log.info(
             "{name} joined {room}",
             chat_event="join",
@@ -559,15 +564,65 @@ class ChatRealm:
     def _makesOperator(self, roomKey: str) -> bool:
         """
         @return: Whether who makes the room whose key is C{roomKey} becomes
-            its operator: unless it is the default room, it has operators
-            kept already, or this node is one of a cluster (where, until
-            the cluster shares moderation, each node would name its own).
+            its operator: unless it is the default room, or it has operators
+            kept already.  In a cluster, the cluster says whether another
+            node's user made it first (L{Peers.claimRoom}).
         """
-        return (
-            self.peers is None
-            and roomKey != room_key(self.config.defaultRoom)
-            and not self.moderation.hasOperators(roomKey)
-        )
+        return roomKey != room_key(
+            self.config.defaultRoom
+        ) and not self.moderation.hasOperators(roomKey)
+
+    def madeRoom(self, user: ChatUser, room: Room) -> None:
+        """
+        C{user} made C{room} first in the whole cluster: it is its
+        operator, and every member, on every node, is told.
+        """
+        if room not in user.rooms or self.moderation.hasOperators(room.key):
+            return
+        if not self.moderation.setRole(room.key, user.key, "o", True):
+            return
+        self.moderated(room, RoleChanged(room.name, user.name, user.name, "o", True))
+
+    def moderated(self, room: Room | None, event: ChatEvent, tell: bool = True) -> None:
+        """
+        A moderator changed C{room} (L{None}: the server) as C{event}
+        tells: the room's members here are told (if C{tell}), and the other
+        nodes of a cluster (L{Peers.moderated}).
+        """
+        if room is not None and tell and not isinstance(event, Invited):
+            self.tell(room, event)
+        if self.peers is not None:
+            self.peers.moderated(room.key if room is not None else "", event)
+
+    def kickRemote(self, room: Room, event: Kicked) -> None:
+        """
+        Put the member of another node C{event} names out of C{room}: the
+        room is told here and on every node, and its node takes it out.
+        """
+        self.moderated(room, event, tell=False)
+        self.remoteKicked(room, name_key(event.name), event)
+
+    def remoteKicked(self, room: Room, key: str, event: Kicked) -> None:
+        """
+        A moderator of another node put the member whose name's key is
+        C{key} out of C{room}: if it is this node's, it leaves (and the
+        room is told); if another node's, the room here is told, and it is
+        out of the room here at once (its node's part comes later).
+        """
+        user = self._users.get(key)
+        if user is not None:
+            if room in user.rooms:
+                self.leave(user, room, event)
+            return
+        if key not in room.remote:
+            return
+        self.tell(room, event)
+        room.removeRemote(key)
+        self.moderation.memberLeft(room.key, key)
+        remote = self.remote.get(key)
+        if remote is not None:
+            remote.rooms.pop(room.key, None)
+        self._forgetIfEmpty(room)
 
     def leave(self, user: ChatUser, room: Room, notice: Parted | Kicked) -> None:
         """
@@ -697,6 +752,10 @@ class ChatRealm:
             return
         room.addRemote(user.key, user.name)
         user.rooms[room.key] = None
+        moderated = self.moderation.rooms.get(room.key)
+        if moderated is not None:
+            # An invitation lets its user join once, on any node.
+            moderated.invited.discard(user.key)
         self.tell(room, Joined(room.name, user.name))
 
     def remoteParted(self, room: Room, key: str, reason: str) -> None:

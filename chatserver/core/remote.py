@@ -16,7 +16,7 @@ from twisted.internet.defer import Deferred
 from chatwire.names import name_key
 
 if TYPE_CHECKING:
-    from chatserver.core.events import Tags
+    from chatserver.core.events import ChatEvent, Tags
     from chatserver.core.rooms import Room
     from chatserver.core.users import ChatUser
 
@@ -182,6 +182,20 @@ class Peers(Protocol):
     def kick(self, recipient: RemoteUser, reason: str) -> None:
         """
         Ask C{recipient}'s node to disconnect it.
+        """
+
+    def moderated(self, roomKey: str, event: ChatEvent) -> None:
+        """
+        A moderator here changed the room whose key is C{roomKey} (C{""}
+        for a kline), as C{event} tells (L{BanChanged}, L{RoleChanged},
+        L{ModeChanged}, L{Kicked}, L{Invited}): every other node applies
+        the change and tells its members.
+        """
+
+    def claimRoom(self, user: ChatUser, room: Room) -> None:
+        """
+        C{user} made C{room} here: it becomes its operator if no node's
+        user made it first (L{ChatRealm.madeRoom}).
         """
 
     def historyMark(self, room: Room) -> Deferred[int | None]:

@@ -535,6 +535,13 @@ class SQLiteHistory:
             (kind, scope, key),
         )
 
+    def expireModeration(self, record: StateRecord) -> Deferred[bool]:
+        """
+        Forget the ban C{record} that ended: this node is the only one.
+        """
+        self.deleteModeration(record.kind, record.scope, record.key)
+        return defer.succeed(True)
+
     def _writeState(self, statement: str, arguments: tuple[str, ...]) -> None:
         """
         Write a change of the moderation state behind, after the changes

@@ -20,7 +20,10 @@ L{LeanServer} also writes straight to its socket when nothing waits for it
 
 L{LeanTCPReactor} is the reactor as the endpoint parsers see it, with a
 C{listenTCP} that makes L{LeanPort}s: C{tcp:} and C{tcp6:} listeners get
-lean connections; everything else (C{ssl:}, C{unix:}) is the reactor's own.
+lean connections, and so do C{ssl:} ones, which the service listens for as
+C{tcp:} with TLS of its own above (L{chatserver.ops.listeners},
+L{chatserver.tuning.leantls}); everything else (C{unix:}) is the reactor's
+own.
 """
 
 from __future__ import annotations

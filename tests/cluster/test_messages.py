@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.logger import LogEvent, globalLogPublisher
 
 from chatserver.cluster.messages import (
     INBOX,
+    MODERATION,
     PRESENCE,
     Away,
     Dispatcher,
@@ -274,3 +275,24 @@ def test_what_the_scripts_announce_reads_as_typed_messages(redis):
         node="b", key="bob", name="bob", reason="gone", rooms=("#lobby",)
     )
     assert read[11] == Lost(node="c", key="carol", name="carol", rooms=("#lobby",))
+
+
+@pytest.fixture(scope="module")
+def moderation_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("kind", MODERATION, ids=lambda kind: kind.KIND)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_a_moderation_message_announced_by_its_script_reads_back_unchanged(
+    moderation_redis, kind, data
+):
+    message = data.draw(messages(kind))
+    words = [word for pair in to_fields(message).items() for word in pair]
+    moderation_redis.call("DEL", "chat:presence")
+    run(moderation_redis, "moderate", *words)
+    (entry,) = presence(moderation_redis)
+    assert from_fields(entry, PRESENCE) == message

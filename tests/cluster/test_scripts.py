@@ -166,3 +166,32 @@ def test_a_line_sent_late_to_a_room_that_is_gone_expires_with_it(redis):
     # Kept while Redis was away, sent once it is back.
     line(redis, "a", 1, "alice", "late")
     assert 0 < int(str(redis.call("TTL", "chat:room:#lobby:lines"))) <= KEEP
+
+
+def test_the_first_member_to_make_a_room_is_its_maker_and_nobody_after(redis):
+    log_in(redis, "bob", "b", "#dev")
+    log_in(redis, "alice", "a", "#dev")
+    assert run(redis, "maker", "#dev", "bob", "b") == 1
+    assert run(redis, "maker", "#dev", "alice", "a") == 0
+
+
+def test_a_room_that_had_no_member_left_may_be_made_again(redis):
+    log_in(redis, "bob", "b", "#dev")
+    assert run(redis, "maker", "#dev", "bob", "b") == 1
+    run(redis, "part", "#dev", "bob", "bob", "b", "Part")
+    log_in(redis, "alice", "a", "#dev")
+    assert run(redis, "maker", "#dev", "alice", "a") == 1
+
+
+def test_a_node_cannot_make_a_room_for_a_name_it_does_not_hold(redis):
+    log_in(redis, "bob", "b", "#dev")
+    assert run(redis, "maker", "#dev", "bob", "a") == 0
+
+
+def test_an_ended_ban_is_forgotten_once_and_a_newer_one_is_kept(redis):
+    redis.call("HSET", "chat:moderation", "f", "old")
+    assert run(redis, "expire", "f", "old") == 1
+    assert run(redis, "expire", "f", "old") == 0
+    redis.call("HSET", "chat:moderation", "f", "new")
+    assert run(redis, "expire", "f", "old") == 0
+    assert redis.call("HGET", "chat:moderation", "f") == "new"

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+from twisted.internet.defer import succeed
 from twisted.internet.task import Clock
 from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
 from twisted.python.failure import Failure
@@ -45,7 +46,7 @@ from chatserver.core.moderation.errors import (
     RoomFull,
     TargetNotInRoom,
 )
-from chatserver.core.moderation.records import Ban
+from chatserver.core.moderation.records import Ban, LogEntry
 from chatserver.core.moderation.state import MODLOG_SIZE
 from chatserver.core.moderation.store import MemoryModerationStore, StateRecord
 from chatserver.core.realm import ChatRealm
@@ -600,7 +601,7 @@ def test_a_ban_that_ended_while_the_server_was_down_is_forgotten_at_load():
     cast(Clock, again.clock).advance(61)
     result(again.moderation.load())
     assert again.moderation.bans("#dev", "ban") == []
-    assert store.records == {}
+    assert [kind for kind, _, _ in store.records if kind != "log"] == []
 
 
 def test_who_is_banned_from_the_default_room_logs_in_to_no_room():
@@ -654,3 +655,122 @@ def test_an_unreadable_record_is_logged_and_skipped_at_load():
     chat = realm(store=store)
     result(chat.moderation.load())
     assert chat.moderation.bans("#dev", "ban") == []
+
+
+# Kept by the store: the log, and a ban's end in a cluster
+
+
+def test_the_modlog_outlives_a_restart_with_its_store():
+    store = MemoryModerationStore()
+    chat = realm(store=store)
+    alice, _ = login(chat, "alice")
+    alice.join("#dev")
+    alice.ban("#dev", "spam*", reason="flood")
+    alice.voice("#dev", "alice")
+    again = realm(store=store)
+    result(again.moderation.load())
+    logged = list(again.moderation.room("#dev").log)
+    assert [(e.actor, e.action, e.target, e.reason) for e in logged] == [
+        ("alice", "ban", "spam*", "flood"),
+        ("alice", "voice", "alice", ""),
+    ]
+
+
+def test_an_entry_pushed_out_of_the_modlog_is_forgotten_by_the_store():
+    store = MemoryModerationStore()
+    chat = realm(store=store)
+    alice, _ = login(chat, "alice")
+    alice.join("#dev")
+    for n in range(MODLOG_SIZE + 5):
+        alice.ban("#dev", f"spam{n}")
+    kept = [key for kind, _, key in store.records if kind == "log"]
+    assert len(kept) == MODLOG_SIZE
+
+
+class _EndedElsewhere(MemoryModerationStore):
+    """
+    A store in which another node of a cluster forgot every ban that ended.
+    """
+
+    def expireModeration(self, record):
+        self.records.pop((record.kind, record.scope, record.key), None)
+        return succeed(False)
+
+
+def test_a_ban_another_node_ended_first_ends_here_unlogged():
+    store = _EndedElsewhere()
+    chat = realm(store=store)
+    alice, a = login(chat, "alice")
+    alice.join("#dev")
+    alice.ban("#dev", "bob", "30s")
+    a.events()
+    seen: list[LogEvent] = []
+    observer = cast(ILogObserver, seen.append)
+    globalLogPublisher.addObserver(observer)
+    try:
+        cast(Clock, chat.clock).advance(30)
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    assert a.events() == [BanChanged("#dev", "", "ban", "bob", False)]
+    assert alice.bans("#dev") == []
+    assert [e for e in seen if e.get("action") == "expired"] == []
+    assert [e.action for e in alice.modlog("#dev")] == ["ban"]
+
+
+def test_a_ban_that_ends_is_logged_by_who_ends_it_in_the_store():
+    chat = realm()
+    alice, _ = login(chat, "alice")
+    alice.join("#dev")
+    alice.ban("#dev", "bob", "30s")
+    seen: list[LogEvent] = []
+    observer = cast(ILogObserver, seen.append)
+    globalLogPublisher.addObserver(observer)
+    try:
+        cast(Clock, chat.clock).advance(30)
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    assert len([e for e in seen if e.get("action") == "expired"]) == 1
+    assert [e.action for e in alice.modlog("#dev")] == ["ban", "ban ended"]
+
+
+@given(
+    st.builds(
+        Ban,
+        kind=st.sampled_from(["ban", "mute", "kline"]),
+        mask=st.text(),
+        setter=st.text(),
+        setAt=st.floats(allow_nan=False, allow_infinity=False),
+        endsAt=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+        reason=st.text(),
+    )
+)
+def test_a_ban_goes_to_json_and_back_unchanged(ban):
+    assert Ban.fromJSON(ban.toJSON()) == ban
+
+
+@given(
+    st.builds(
+        LogEntry,
+        time=st.floats(allow_nan=False, allow_infinity=False),
+        actor=st.text(),
+        action=st.text(),
+        target=st.text(),
+        reason=st.text(),
+        duration=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    )
+)
+def test_a_log_entry_goes_to_json_and_back_unchanged(entry):
+    assert LogEntry.fromJSON(entry.toJSON()) == entry
+
+
+def test_the_state_kept_elsewhere_replaces_the_state_held_but_not_the_log():
+    chat = realm()
+    alice, _ = login(chat, "alice")
+    alice.join("#dev")
+    alice.ban("#dev", "spam*", "1m")
+    kept = StateRecord("ban", "#dev", "bob", Ban("ban", "bob", "carol", 0.0).toJSON())
+    chat.moderation.replace([kept])
+    assert [ban.mask for ban in alice.bans("#dev")] == ["bob"]
+    cast(Clock, chat.clock).advance(61)
+    # The replaced ban's end was forgotten with it.
+    assert [e.action for e in alice.modlog("#dev")] == ["ban"]

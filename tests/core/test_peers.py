@@ -18,9 +18,11 @@ from twisted.internet.task import Clock
 from chatserver.config import ChatConfig
 from chatserver.core.events import (
     Joined,
+    Kicked,
     Parted,
     Quit,
     Renamed,
+    RoleChanged,
     Said,
     TopicChanged,
     Whispered,
@@ -42,6 +44,8 @@ class FakePeers:
     def __init__(self) -> None:
         self.claims: dict[str, Deferred[bool]] = {}
         self.told: list[tuple[object, ...]] = []
+        self.moderations: list[tuple[str, object]] = []
+        self.rooms: list[tuple[str, str]] = []
 
     def claim(self, name: str) -> Deferred[bool]:
         self.claims[name] = Deferred()
@@ -79,6 +83,12 @@ class FakePeers:
 
     def historyMark(self, room: Room) -> Deferred[int | None]:
         return succeed(None)
+
+    def moderated(self, roomKey, event):
+        self.moderations.append((roomKey, event))
+
+    def claimRoom(self, user, room):
+        self.rooms.append((user.name, room.name))
 
     def take(self) -> list[tuple[object, ...]]:
         told, self.told = self.told, []
@@ -372,8 +382,98 @@ def test_nobody_here_is_told_while_the_server_stops(chat, peers):
     assert mind.events() == []
 
 
-def test_in_a_cluster_who_makes_a_room_is_not_its_operator(chat, peers):
-    # Until the cluster shares moderation, each node would name its own.
+def test_in_a_cluster_who_makes_a_room_asks_the_cluster_to_be_its_operator(chat, peers):
     alice, _ = log_in(chat, peers, "alice")
     alice.join("#dev")
+    assert peers.rooms == [("alice", "#dev")]
     assert chat.moderation.roles("#dev", "alice") == ""
+
+
+def test_the_maker_the_cluster_names_is_the_room_s_operator_and_the_room_told(
+    chat, peers
+):
+    alice, mind = log_in(chat, peers, "alice")
+    alice.join("#dev")
+    mind.events()
+    chat.madeRoom(alice, chat.rooms["#dev"])
+    assert chat.moderation.roles("#dev", "alice") == "o"
+    told = RoleChanged("#dev", "alice", "alice", "o", True)
+    assert mind.events() == [told]
+    assert peers.moderations == [("#dev", told)]
+
+
+def test_a_maker_who_left_the_room_meanwhile_is_not_its_operator(chat, peers):
+    alice, _ = log_in(chat, peers, "alice")
+    alice.join("#dev")
+    room = chat.rooms["#dev"]
+    alice.part("#dev")
+    chat.madeRoom(alice, room)
+    assert chat.moderation.roles("#dev", "alice") == ""
+
+
+def test_joining_a_room_of_another_node_asks_for_no_operator(chat, peers):
+    alice, _ = log_in(chat, peers, "alice")
+    bob(chat, "#dev")
+    alice.join("#dev")
+    assert peers.rooms == []
+
+
+def operator_of_dev(chat, peers):
+    alice, mind = log_in(chat, peers, "alice")
+    alice.join("#dev")
+    chat.madeRoom(alice, chat.rooms["#dev"])
+    mind.events()
+    peers.moderations.clear()
+    return alice, mind
+
+
+def test_a_kick_of_a_member_of_another_node_is_told_here_and_to_the_cluster(
+    chat, peers
+):
+    alice, mind = operator_of_dev(chat, peers)
+    bob(chat, "#dev")
+    mind.events()
+    alice.kick("#dev", "bob", "spam")
+    kicked = Kicked("#dev", "alice", "bob", "spam")
+    assert mind.events() == [kicked]
+    assert peers.moderations == [("#dev", kicked)]
+    assert chat.rooms["#dev"].remote == {}
+
+
+def test_a_kick_of_a_member_here_reaches_the_cluster_before_its_part(chat, peers):
+    alice, _ = operator_of_dev(chat, peers)
+    carol, _ = log_in(chat, peers, "carol")
+    carol.join("#dev")
+    peers.take()
+    alice.kick("#dev", "carol")
+    assert peers.moderations == [("#dev", Kicked("#dev", "alice", "carol", ""))]
+    assert peers.take() == [("parted", "carol", "#dev", "Kicked by alice")]
+
+
+def test_a_kick_made_on_another_node_takes_a_member_here_out_of_the_room(chat, peers):
+    carol, mind = log_in(chat, peers, "carol")
+    carol.join("#dev")
+    mind.events()
+    kicked = Kicked("#dev", "bob", "carol", "spam")
+    chat.remoteKicked(chat.rooms["#dev"], "carol", kicked)
+    assert mind.events() == [kicked]
+    assert chat.rooms.get("#dev") is None
+    assert peers.take()[-1] == ("parted", "carol", "#dev", "Kicked by bob: spam")
+
+
+def test_a_kick_made_on_another_node_of_a_third_node_s_member_is_told_here(chat, peers):
+    carol, mind = log_in(chat, peers, "carol")
+    carol.join("#dev")
+    bob(chat, "#dev")
+    mind.events()
+    kicked = Kicked("#dev", "dave", "bob", "")
+    chat.remoteKicked(chat.rooms["#dev"], "bob", kicked)
+    assert mind.events() == [kicked]
+    assert chat.rooms["#dev"].remote == {}
+    assert chat.lookup("bob").rooms == {}
+
+
+def test_an_invitation_is_used_up_by_a_join_on_another_node(chat, peers):
+    chat.moderation.room("#dev").invited.add("bob")
+    bob(chat, "#dev")
+    assert chat.moderation.room("#dev").invited == set()

@@ -138,3 +138,28 @@ def test_client_tags_are_cleaned_and_bad_names_dropped():
         ("msgid", "forged"),
     )
     assert clean_tags(given_) == (("+draft/reply", "41[2J"), ("+typing", "active"))
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100)))
+def test_a_text_is_refused_exactly_when_it_holds_a_forbidden_character(text):
+    """
+    Whatever way L{check_text} takes (printable ASCII has its own), it
+    refuses a text exactly when a character of it is forbidden.
+    """
+    refused = any(forbidden(char) for char in text)
+    try:
+        check_text(text)
+    except InvalidText:
+        assert refused
+    else:
+        assert not refused
+
+
+@pytest.mark.parametrize("code", [*range(0x20), 0x7F])
+def test_ascii_controls_but_the_tab_are_refused_within_printable_text(code):
+    text = f"a line {chr(code)} of ASCII"
+    if code == 0x09:
+        assert check_text(text) == text
+    else:
+        with pytest.raises(InvalidText):
+            check_text(text)

@@ -133,3 +133,36 @@ def test_a_hostile_message_gets_one_error_and_the_connection_stays(text):
     assert not web.closing and transport.closed is None and not tcp.aborted
     web.textMessageReceived('{"type": "rooms"}')
     assert transport.sent[-1]["type"] == "rooms"
+
+
+def test_a_private_action_is_taken():
+    text = '{"type": "msg", "to": "bob", "text": "waves", "action": true}'
+    assert parse_message(text)[1]["action"] is True
+
+
+@pytest.mark.parametrize("value", ["1", '"yes"', "null"])
+def test_action_must_be_true_or_false(value):
+    with pytest.raises(BadMessage) as raised:
+        parse_message(f'{{"type": "msg", "to": "b", "text": "x", "action": {value}}}')
+    assert raised.value.why == "'msg': 'action' must be true or false"
+
+
+def test_true_is_not_a_whole_number():
+    with pytest.raises(BadMessage) as raised:
+        parse_message('{"type": "history", "limit": true}')
+    assert raised.value.why == "'history': 'limit' must be a whole number"
+
+
+def test_a_private_action_reaches_its_reader_as_an_action():
+    server = ChatHarness(rate=0)
+    web = session(server)[0]
+    bob, bobTransport, _ = session(server)
+    web.textMessageReceived('{"type": "login", "name": "alice"}')
+    bob.textMessageReceived('{"type": "login", "name": "bob"}')
+    del bobTransport.sent[:]
+    web.textMessageReceived(
+        '{"type": "msg", "to": "bob", "text": "waves", "action": true}'
+    )
+    server.flush()
+    private = [m for m in bobTransport.sent if m["type"] == "private"]
+    assert [(m["from"], m["text"]) for m in private] == [("alice", "* alice waves")]

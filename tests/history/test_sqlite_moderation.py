@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 
+from twisted.internet.task import Clock
+
+from chatserver.config import ChatConfig
 from chatserver.core.moderation.store import IModerationStore, StateRecord
+from chatserver.core.realm import ChatRealm
 from chatserver.history import sqlite
+from tests.core.fakes import RecordingMind
 from tests.history.support import result
 from tests.history.test_sqlite import Opened
 
@@ -62,6 +67,35 @@ def test_a_change_after_stop_is_not_kept_and_says_so(tmp_path):
     opened = Opened(tmp_path / "chat.db").start()
     opened.stop()
     opened.store.putModeration(BAN)
+    again = Opened(tmp_path / "chat.db").start()
+    assert result(again.store.loadModeration()) == []
+    again.stop()
+
+
+def test_a_room_s_modlog_outlives_the_store(tmp_path):
+    opened = Opened(tmp_path / "chat.db").start()
+    clock = Clock()
+    chat = ChatRealm(ChatConfig(), opened.store, clock=clock)
+    chat.moderation.load()
+    alice = chat.login("alice", RecordingMind(clock))
+    alice.join("#dev")
+    alice.ban("#dev", "spam*", reason="flood")
+    opened.stop()
+    again = Opened(tmp_path / "chat.db").start()
+    later = ChatRealm(ChatConfig(), again.store, clock=Clock())
+    result(later.moderation.load())
+    logged = list(later.moderation.room("#dev").log)
+    assert [(e.actor, e.action, e.target) for e in logged] == [
+        ("alice", "ban", "spam*")
+    ]
+    again.stop()
+
+
+def test_an_ended_ban_is_forgotten_by_the_sqlite_store(tmp_path):
+    opened = Opened(tmp_path / "chat.db").start()
+    opened.store.putModeration(BAN)
+    assert result(opened.store.expireModeration(BAN)) is True
+    opened.stop()
     again = Opened(tmp_path / "chat.db").start()
     assert result(again.store.loadModeration()) == []
     again.stop()

@@ -104,7 +104,12 @@ class Browser:
         self.wait(clicked, f"{text!r} in {css} to click")
 
     def log_texts(self) -> list[str]:
-        return [item.text for item in self.all("#log li")]
+        # In one call: the page redraws its log (a pending line taken, a
+        # room shown), which would leave elements found one by one stale.
+        texts = self.driver.execute_script(
+            "return [...document.querySelectorAll('#log li')].map((e) => e.innerText)"
+        )
+        return [str(text) for text in texts]
 
     def console_errors(self) -> list[str]:
         return [

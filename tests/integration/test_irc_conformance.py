@@ -111,7 +111,7 @@ def test_join_part_topic_names_who_whois_mode_list(server: ChatServer) -> None:
     bob.send("JOIN #conf")
     got = bob.until("366")
     assert [m.command for m in got] == ["JOIN", "332", "333", "353", "366"]
-    assert set(got[3].params[-1].split()) == {"c_alice", "c_bob"}
+    assert set(got[3].params[-1].split()) == {"@c_alice", "c_bob"}
     assert alice.expect("JOIN").prefix.startswith("c_bob!")
     bob.send("MODE #conf")
     assert bob.expect("324").params[1:] == ("#conf", "+n")
@@ -236,7 +236,7 @@ def test_fresh_clients_tagmsg_actions_and_queries(server: ChatServer) -> None:
     assert two.expect("PRIVMSG").params == ("q_two", "\x01ACTION waves\x01")
     two.send("NAMES")
     names = two.until("366")
-    assert ("=", "#q", "q_one q_two") in [
+    assert ("=", "#q", "@q_one q_two") in [
         m.params[1:] for m in names if m.command == "353"
     ]
     assert names[-1].params[1] == "*"

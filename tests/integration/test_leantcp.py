@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 from typing import Any
 
 from twisted.internet import defer, error, reactor
@@ -15,6 +16,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.internet.testing import MemoryReactor
 from twisted.python.failure import Failure
+from twisted.python.filepath import FilePath
 from twisted.trial.unittest import TestCase
 
 from chatserver.config import ChatConfig
@@ -24,6 +26,8 @@ from chatserver.limits.gate import AdmittedConnection
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
 from chatserver.tuning.leantcp import LeanServer, LeanTCPReactor, lean_reactor
+from chatserver.tuning.leantls import LeanTLSProtocol
+from tests.test_leantls import pem as new_pem
 
 
 class Echo(Protocol):
@@ -174,6 +178,51 @@ class LeanTCPTests(TestCase):
         assert isinstance(connection, ChatProtocol)
         self.assertIsInstance(connection.transport, LeanServer)
         self.assertEqual(vars(connection.transport), {})
+
+    @defer.inlineCallbacks
+    def test_the_chat_service_listens_for_tls_with_lean_tls_connections(
+        self,
+    ) -> Any:
+        """
+        An C{ssl:} listener gets lean ports too, with Twisted's TLS that
+        seals each write at once (issue 25), and a TLS client chats on it.
+        """
+        pem = FilePath(self.mktemp())
+        pem.setContent(new_pem())
+        service = ChatService(
+            ChatServer(ChatConfig()),
+            [(line_door, f"ssl:0:interface=127.0.0.1:privateKey={pem.path}")],
+        )
+        service.startService()
+        self.addCleanup(service.stopService)
+        yield self.until(lambda: service.addresses)
+        port = int(service.addresses[0].rsplit(":", 1)[1])
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        client = context.wrap_bio(incoming, outgoing)
+        raw = self.connect(socket.AF_INET, "127.0.0.1", port)
+        greeting = bytearray()
+
+        def talk() -> bool:
+            # The handshake and the greeting, over a non-blocking socket.
+            with contextlib.suppress(ssl.SSLWantReadError):
+                if not greeting:
+                    client.do_handshake()
+                greeting.extend(client.read(65536))
+            if outgoing.pending:
+                raw.sendall(outgoing.read())
+            with contextlib.suppress(BlockingIOError):
+                incoming.write(raw.recv(65536))
+            return b"name:" in greeting
+
+        yield self.until(talk)
+        (gate,) = service.server.admission.connections
+        assert isinstance(gate, AdmittedConnection)
+        self.assertIsInstance(gate.transport, LeanTLSProtocol)
+        self.assertIsInstance(gate.transport.transport, LeanServer)
+        self.assertIsInstance(gate.transport.transport, LeanServer)
 
 
 def defer_later(seconds: float) -> defer.Deferred[None]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from twisted.internet import defer, error, reactor, ssl
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IPushProducer, ITransport
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import ClientFactory, Factory, Protocol, connectionDone
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
@@ -469,28 +469,6 @@ class RealConnectionTests(TestCase):
         self.assertEqual(set(callers), {"untilConcludes"})
         connector.disconnect()
         yield server.lost
-
-    @defer.inlineCallbacks
-    def test_ssl_listeners_keep_twisteds_own_connections(self) -> Any:
-        made = self_signed()
-        pem = self.mktemp()
-        with open(pem, "wb") as file:
-            file.write(made.key + made.certificate)
-        protocols: list[Protocol] = []
-
-        def build() -> Protocol:
-            protocols.append(Protocol())
-            return protocols[-1]
-
-        port = yield self.listen(f"ssl:0:interface=127.0.0.1:privateKey={pem}", build)
-        client = socket.create_connection(("127.0.0.1", port.getHost().port))
-        self.addCleanup(client.close)
-        yield self.until(lambda: protocols)
-        tls = protocols[0].transport
-        assert tls is not None
-        self.assertTrue(ITransport.providedBy(tls))
-        self.assertNotIsInstance(tls, LeanServer)
-        self.assertNotIsInstance(getattr(tls, "transport", None), LeanServer)
 
     @defer.inlineCallbacks
     def test_a_close_while_much_waits_delivers_it_all_then_closes(self) -> Any:

@@ -1,5 +1,5 @@
 """
-Reload on SIGHUP against a real twistd: the password file, the TLS
+Reload on SIGHUP against a real twistd: the password files, the TLS
 certificate and the message of the day are read again, nobody is
 disconnected, a bad file keeps what was there, and systemd is told
 C{RELOADING=1} then C{READY=1}.
@@ -55,6 +55,26 @@ def test_sighup_reads_the_password_file_again(tmp_path, start_server):
         "wrong name or password"
     )
     assert log_in(server, "alice", "new").event() == lines.Welcome("chat", "alice")
+
+
+def test_a_bad_operators_password_file_is_told_and_the_operators_kept(
+    tmp_path, start_server
+):
+    operators = tmp_path / "operators"
+    PasswordFile(operators).add("root", "s3cret", cost=CHEAP)
+    server = start_server("--rate", "0", "--oper", f"passwd:{operators}")
+    operators.write_text("root has no colon\n")
+    hang_up(server)
+    failed = re.findall(r"Reload failed: .*", server.log())
+    assert failed == [
+        f"Reload failed: password file {operators}: {operators}:1: no ':' in the "
+        "line; kept the old one"
+    ]
+    alice = Client(server.port)
+    alice.send("alice")
+    alice.expect(lines.UserList)
+    alice.send("/oper root s3cret")
+    assert alice.expect(lines.Info) == lines.Info("you are a server operator now")
 
 
 def test_a_bad_password_file_keeps_the_accounts_read_before(tmp_path, start_server):

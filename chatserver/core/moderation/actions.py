@@ -8,8 +8,10 @@ records the action in the room's log.  A refusal raises a
 L{chatserver.core.moderation.errors.ModerationError} (or another
 L{ChatError}).
 
-In a cluster, the state is each node's own for now (kept in memory): a kick
-or a role reaches the members of this node.
+In a cluster every change also goes to the other nodes
+(L{chatserver.core.realm.ChatRealm.moderated}), which apply it and tell
+their members: a kick reaches a member of any node, a kline disconnects
+who matches it on every node.
 """
 
 from __future__ import annotations
@@ -203,6 +205,9 @@ class ModerationActions(ModerationChecks):
         ban = Ban(KLINE, parsed.text, self.name, self.realm.now(), endsAt, reason)
         self.realm.moderation.addBan("", parsed, ban)
         self._act(None, "kline", parsed.text, reason, seconds)
+        self.realm.moderated(
+            None, BanChanged("", self.name, KLINE, parsed.text, True, endsAt, reason)
+        )
         gone = [
             user
             for user in list(self.realm.users())
@@ -227,6 +232,7 @@ class ModerationActions(ModerationChecks):
         if ban is None:
             raise NoSuchBan("kline", parsed.text, "the server")
         self._act(None, "unkline", ban.mask)
+        self.realm.moderated(None, BanChanged("", self.name, KLINE, ban.mask, False))
         return ban
 
     def klines(self) -> list[Ban]:
@@ -243,17 +249,27 @@ class ModerationActions(ModerationChecks):
         Put the user called C{name} out of C{room}; every member, the
         kicked one included, is told who kicked whom and why.
 
-        @raise TargetNotInRoom: If nobody of that name is in the room here.
+        @raise TargetNotInRoom: If nobody of that name is in the room, on
+            this node or another.
         """
         where = self._operated(room, "kick")
         reason = _reason(reason)
-        target = where.members.get(name_key(name))
-        if target is None:
+        key = name_key(name)
+        target = where.members.get(key)
+        remote = where.remote.get(key)
+        if target is None and remote is None:
             check_name(name)
             raise TargetNotInRoom(name, where.name)
-        event = Kicked(where.name, self.name, target.name, reason)
-        self._act(where, "kick", target.name, reason)
-        self.realm.leave(target, where, event)
+        shown = target.name if target is not None else remote
+        assert shown is not None
+        event = Kicked(where.name, self.name, shown, reason)
+        self._act(where, "kick", shown, reason)
+        if target is None:
+            self.realm.kickRemote(where, event)
+        else:
+            # The other nodes hear the kick before the part it makes.
+            self.realm.moderated(where, event, tell=False)
+            self.realm.leave(target, where, event)
         return event
 
     def _ban(
@@ -266,7 +282,7 @@ class ModerationActions(ModerationChecks):
         ban = Ban(kind, parsed.text, self.name, self.realm.now(), endsAt, reason)
         self.realm.moderation.addBan(where.key, parsed, ban)
         self._act(where, kind, parsed.text, reason, seconds)
-        self.realm.tell(
+        self.realm.moderated(
             where,
             BanChanged(where.name, self.name, kind, parsed.text, True, endsAt, reason),
         )
@@ -279,7 +295,9 @@ class ModerationActions(ModerationChecks):
         if ban is None:
             raise NoSuchBan(kind, parsed.text, where.name)
         self._act(where, f"un{kind}", ban.mask)
-        self.realm.tell(where, BanChanged(where.name, self.name, kind, ban.mask, False))
+        self.realm.moderated(
+            where, BanChanged(where.name, self.name, kind, ban.mask, False)
+        )
         return ban
 
     def ban(
@@ -352,7 +370,7 @@ class ModerationActions(ModerationChecks):
             return None
         self._act(where, action, shown)
         event = RoleChanged(where.name, self.name, shown, role, given)
-        self.realm.tell(where, event)
+        self.realm.moderated(where, event)
         return event
 
     def op(self, room: str, name: str) -> RoleChanged | None:
@@ -432,7 +450,7 @@ class ModerationActions(ModerationChecks):
         arguments_ = tuple(argument for _, argument in done if argument)
         self._act(where, "mode", " ".join((text, *arguments_)))
         event = ModeChanged(where.name, self.name, text, arguments_)
-        self.realm.tell(where, event)
+        self.realm.moderated(where, event)
         return event
 
     def invite(self, name: str, room: str) -> str:
@@ -458,6 +476,7 @@ class ModerationActions(ModerationChecks):
             raise AlreadyInRoom(target.name, where.name)
         self.realm.moderation.room(where.key).invited.add(target.key)
         self._act(where, "invite", target.name)
+        self.realm.moderated(where, Invited(where.name, self.name, target.name))
         local = self.realm.get(target.name)
         if local is not None:
             self.realm.fanout.toUser(local, Invited(where.name, self.name, target.name))

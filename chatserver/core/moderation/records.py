@@ -59,3 +59,10 @@ class LogEntry:
     target: str
     reason: str = ""
     duration: float | None = None
+
+    def toJSON(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def fromJSON(cls, text: str) -> LogEntry:
+        return cls(**json.loads(text))

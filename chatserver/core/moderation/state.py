@@ -7,6 +7,10 @@ Every change is written behind to an L{IModerationStore}; what has an end
 ends by itself on the clock (an L{IReactorTime}: a
 L{twisted.internet.task.Clock} in tests), and the chat is told through
 L{Moderation.expired}.
+
+In a cluster every node holds the whole state, and applies the changes
+the others make (the methods that take C{write=False}); the end of a ban
+is data (its C{endsAt}), and every node ends it on its own clock.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ How many moderation actions each room's log keeps (C{/modlog}).
 
 MODES = "modes"
 ROLE = "role"
+LOG = "log"
 
 
 @dataclass(slots=True)
@@ -62,12 +67,19 @@ class RoomModeration:
     roles: dict[str, str] = field(default_factory=dict)
     invited: set[str] = field(default_factory=set)
     log: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=MODLOG_SIZE))
+    logKeys: deque[str] = field(default_factory=lambda: deque(maxlen=MODLOG_SIZE))
 
     def kept(self) -> bool:
         """
         @return: Whether anything is set that outlives the room's members.
         """
-        return bool(self.bans or self.mutes or self.roles or not self.modes.isDefault())
+        return bool(
+            self.bans
+            or self.mutes
+            or self.roles
+            or self.log
+            or not self.modes.isDefault()
+        )
 
     def masks(self, kind: str) -> dict[str, tuple[BanMask, Ban]]:
         return self.mutes if kind == "mute" else self.bans
@@ -105,6 +117,7 @@ class Moderation:
         self.klines: dict[str, tuple[BanMask, Ban]] = {}
         self.expired: Callable[[str, Ban], None] = lambda scope, ban: None
         self._timers: dict[tuple[str, str, str], IDelayedCall] = {}
+        self._logCount = 0
 
     # Reading the store
 
@@ -113,10 +126,37 @@ class Moderation:
         Read the state kept by the store (once, at start); what ended while
         the server was down is forgotten.
         """
-        return self.store.loadModeration().addCallback(self._restore)
+        return self.store.loadModeration().addCallback(self.restore)
 
-    def _restore(self, records: Iterable[StateRecord]) -> None:
-        for record in records:
+    def replace(self, records: Iterable[StateRecord]) -> None:
+        """
+        Hold what C{records} say instead of the bans, mutes, klines, modes
+        and (with accounts) roles held now: in a cluster, the state kept in
+        Redis when this node comes back after losing it.  The logs, the
+        invitations and the roles of sessions are kept.
+        """
+        self.stop()
+        self.klines.clear()
+        for state in self.rooms.values():
+            state.bans.clear()
+            state.mutes.clear()
+            state.modes = RoomModes()
+            if self.keepRoles:
+                state.roles.clear()
+        self.restore(record for record in records if record.kind != LOG)
+
+    def restore(self, records: Iterable[StateRecord]) -> None:
+        """
+        Apply C{records} (at start, or in a cluster that this node joins
+        again): a record that cannot be read is logged and skipped.
+        """
+        records = list(records)
+        logged = sorted(
+            (record for record in records if record.kind == LOG),
+            key=lambda record: (record.scope, _log_order(record.key)),
+        )
+        others = [record for record in records if record.kind != LOG]
+        for record in [*others, *logged]:
             try:
                 self._restoreOne(record)
             except (ValueError, TypeError, KeyError, ChatError) as e:
@@ -134,6 +174,8 @@ class Moderation:
             self.room(record.scope).modes = RoomModes(**json.loads(record.value))
         elif record.kind == ROLE:
             self.room(record.scope).roles[record.key] = record.value
+        elif record.kind == LOG:
+            self._log(record.scope, LogEntry.fromJSON(record.value), record.key, True)
         else:
             ban = Ban.fromJSON(record.value)
             if ban.endsAt is not None and ban.endsAt <= self.clock.seconds():
@@ -174,9 +216,14 @@ class Moderation:
             OPERATOR in roles for roles in state.roles.values()
         )
 
-    def setRole(self, roomKey: str, nameKey: str, role: str, given: bool) -> bool:
+    def setRole(
+        self, roomKey: str, nameKey: str, role: str, given: bool, write: bool = True
+    ) -> bool:
         """
         Give (or take) C{role} to C{nameKey} in the room.
+
+        @param write: Whether to keep the change (not when another node of
+            the cluster made and kept it).
 
         @return: Whether that changed anything.
         """
@@ -192,7 +239,7 @@ class Moderation:
             state.roles[nameKey] = after
         else:
             del state.roles[nameKey]
-        if self.keepRoles:
+        if self.keepRoles and write:
             if after:
                 self.store.putModeration(StateRecord(ROLE, roomKey, nameKey, after))
             else:
@@ -220,8 +267,10 @@ class Moderation:
             if not self.keepRoles:
                 state.roles[newKey] = roles
 
-    def setModes(self, roomKey: str, modes: RoomModes) -> None:
+    def setModes(self, roomKey: str, modes: RoomModes, write: bool = True) -> None:
         self.room(roomKey).modes = modes
+        if not write:
+            return
         if modes.isDefault():
             self.store.deleteModeration(MODES, roomKey, "")
         else:
@@ -229,11 +278,23 @@ class Moderation:
                 StateRecord(MODES, roomKey, "", json.dumps(modes.asDict()))
             )
 
-    def record(self, roomKey: str, entry: LogEntry) -> None:
+    def record(self, roomKey: str, entry: LogEntry, write: bool = True) -> None:
         """
-        Add C{entry} to the room's log.
+        Add C{entry} to the room's log, and keep it (unless not C{write});
+        the entry it pushes out of the log is forgotten.
         """
-        self.room(roomKey).log.append(entry)
+        self._logCount += 1
+        key = f"{entry.time!r}/{self._logCount}"
+        self._log(roomKey, entry, key, write)
+        if write:
+            self.store.putModeration(StateRecord(LOG, roomKey, key, entry.toJSON()))
+
+    def _log(self, roomKey: str, entry: LogEntry, key: str, forget: bool) -> None:
+        state = self.room(roomKey)
+        if forget and len(state.logKeys) == MODLOG_SIZE:
+            self.store.deleteModeration(LOG, roomKey, state.logKeys[0])
+        state.log.append(entry)
+        state.logKeys.append(key)
 
     # Bans, mutes and klines
 
@@ -248,6 +309,16 @@ class Moderation:
         C{scope} (C{""} for a kline), replacing one on the same mask.
         """
         self._addBan(scope, mask, ban, write=True)
+
+    def applyBan(self, scope: str, ban: Ban) -> BanMask:
+        """
+        Set C{ban}, which another node of the cluster set and kept.
+
+        @return: Its mask.
+        """
+        mask = parse_mask(ban.mask)
+        self._addBan(scope, mask, ban, write=False)
+        return mask
 
     def _addBan(self, scope: str, mask: BanMask, ban: Ban, write: bool) -> None:
         self._masks(scope, ban.kind)[mask.key] = (mask, ban)
@@ -265,9 +336,14 @@ class Moderation:
                 StateRecord(ban.kind, scope, mask.key, ban.toJSON())
             )
 
-    def removeBan(self, scope: str, kind: str, maskKey: str) -> Ban | None:
+    def removeBan(
+        self, scope: str, kind: str, maskKey: str, write: bool = True
+    ) -> Ban | None:
         """
         Lift the ban of C{kind} on the mask whose key is C{maskKey}.
+
+        @param write: Whether to forget it in the store too (not when
+            another node lifted it, nor when it ends by itself).
 
         @return: The ban lifted, or L{None} if there was none.
         """
@@ -277,13 +353,33 @@ class Moderation:
         timer = self._timers.pop((kind, scope, maskKey), None)
         if timer is not None and timer.active():
             timer.cancel()
-        self.store.deleteModeration(kind, scope, maskKey)
+        if write:
+            self.store.deleteModeration(kind, scope, maskKey)
         return found[1]
 
     def _expire(self, scope: str, kind: str, maskKey: str) -> None:
         self._timers.pop((kind, scope, maskKey), None)
-        ban = self.removeBan(scope, kind, maskKey)
-        if ban is not None:
+        ban = self.removeBan(scope, kind, maskKey, write=False)
+        if ban is None:
+            return
+        self.expired(scope, ban)
+        ended = self.store.expireModeration(
+            StateRecord(kind, scope, maskKey, ban.toJSON())
+        )
+        ended.addCallback(self._ended, scope, ban)
+        ended.addErrback(
+            lambda reason: log.failure(
+                "Forgetting an ended ban failed", reason, chat_event="error"
+            )
+        )
+
+    def _ended(self, forgotten: bool, scope: str, ban: Ban) -> None:
+        """
+        The store forgot C{ban}, which ended: if this call did (in a
+        cluster, one node's), log it, once.
+        """
+        if forgotten:
+            kind = ban.kind
             if scope:
                 self.record(
                     scope,
@@ -298,7 +394,6 @@ class Moderation:
                 room=scope or "the server",
                 target=ban.mask,
             )
-            self.expired(scope, ban)
 
     def bans(self, scope: str, kind: str) -> list[Ban]:
         """
@@ -335,3 +430,15 @@ class Moderation:
             if timer.active():
                 timer.cancel()
         self._timers.clear()
+
+
+def _log_order(key: str) -> tuple[float, int]:
+    """
+    @return: Where the log entry kept under C{key} (C{TIME/N}) goes in its
+        room's log: by time, then by the node's count.
+    """
+    time, _, count = key.partition("/")
+    try:
+        return float(time), int(count or 0)
+    except ValueError:
+        return 0.0, 0

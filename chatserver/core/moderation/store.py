@@ -12,13 +12,17 @@ value:
     kline   ""         mask key     a Ban as JSON
     modes   room key   ""           RoomModes as JSON
     role    room key   name key     the role letters ("o", "v", "ov")
+    log     room key   time/number  a LogEntry as JSON (the last 50 a room)
 
 The chat keeps the whole state in memory and reads the store once, at
 start (L{IModerationStore.loadModeration}); each change is written behind
 (L{IModerationStore.putModeration}, L{IModerationStore.deleteModeration}),
-in order, never waited for.  The SQLite history store is one
-(L{chatserver.history.sqlite.SQLiteHistory}); a Redis one for clusters
-implements the same three methods.
+in order, never waited for, but for the end of a ban
+(L{IModerationStore.expireModeration}), which tells whether this call
+ended it: in a cluster every node ends it on its own clock, and one logs
+it.  The SQLite history store is one
+(L{chatserver.history.sqlite.SQLiteHistory}); the cluster's is
+L{chatserver.cluster.moderation.RedisModeration}.
 """
 
 from __future__ import annotations
@@ -61,6 +65,15 @@ class IModerationStore(Interface):
         Forget the record of that kind, scope and key, if there is one.
         """
 
+    def expireModeration(record: StateRecord) -> defer.Deferred[bool]:
+        """
+        Forget C{record} (a ban that ended by itself) if it is still the
+        one kept under its kind, scope and key.
+
+        @return: A L{defer.Deferred} firing with whether this call forgot
+            it (in a cluster, exactly one node's does).
+        """
+
 
 @implementer(IModerationStore)
 class MemoryModerationStore:
@@ -79,3 +92,10 @@ class MemoryModerationStore:
 
     def deleteModeration(self, kind: str, scope: str, key: str) -> None:
         self.records.pop((kind, scope, key), None)
+
+    def expireModeration(self, record: StateRecord) -> defer.Deferred[bool]:
+        where = (record.kind, record.scope, record.key)
+        if self.records.get(where) != record:
+            return defer.succeed(False)
+        del self.records[where]
+        return defer.succeed(True)

@@ -17,6 +17,7 @@ ACCOUNT_TAG = "account-tag"
 EXTENDED_JOIN = "extended-join"
 ACCOUNT_NOTIFY = "account-notify"
 ACCOUNT_REGISTRATION = "draft/account-registration"
+MULTI_PREFIX = "multi-prefix"
 
 OFFERED = (
     SERVER_TIME,
@@ -28,6 +29,7 @@ OFFERED = (
     ACCOUNT_TAG,
     EXTENDED_JOIN,
     ACCOUNT_NOTIFY,
+    MULTI_PREFIX,
 )
 """
 What every server offers; L{SASL} is added when there are accounts to log

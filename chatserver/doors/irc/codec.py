@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from chatserver.core import events
 from chatserver.core.events import ChatEvent
+from chatserver.core.moderation.records import MUTE
 from chatserver.doors.irc import caps, message
 from chatserver.history.store import ACTION, TOPIC, HistoryEntry
 
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
     from chatserver.core.rooms import Room
 
 MAX_LINE = message.MAX_LINE
+
+MUTE_EXTBAN = "m:"
+"""
+How a mute reads in C{+b}, as Ergo and InspIRCd write it
+(C{+b m:nick!*@*}; ISUPPORT C{EXTBAN=,m}).
+"""
 
 _batches = count(1)
 _CONTINUED = frozenset(("time", "batch"))
@@ -223,6 +230,33 @@ class IrcCodec:
             )
         if isinstance(event, events.Replayed):
             return self.replay(event)
+        if isinstance(event, events.Kicked):
+            # RFC 2812 3.2.8: the kicker's nick when no reason is given.
+            return message.encode(
+                "KICK",
+                event.room,
+                event.name,
+                event.reason or event.actor,
+                prefix=self.mask(event.actor),
+                tags=self.tags(),
+            )
+        if isinstance(event, events.RoleChanged):
+            sign = "+" if event.given else "-"
+            return self.mode(event.actor, event.room, sign + event.role, event.name)
+        if isinstance(event, events.BanChanged):
+            sign = "+" if event.added else "-"
+            extban = MUTE_EXTBAN if event.kind == MUTE else ""
+            return self.mode(event.actor, event.room, sign + "b", extban + event.mask)
+        if isinstance(event, events.ModeChanged):
+            return self.mode(event.actor, event.room, event.changes, *event.arguments)
+        if isinstance(event, events.Invited):
+            return message.encode(
+                "INVITE",
+                event.name,
+                event.room,
+                prefix=self.mask(event.actor),
+                tags=self.tags(),
+            )
         raise TypeError(f"no IRC message for {event!r}")
 
     def join(self, room: str, name: str) -> bytes:
@@ -240,6 +274,20 @@ class IrcCodec:
             self.realname(name),
             prefix=self.mask(name),
             tags=tags,
+        )
+
+    def mode(self, actor: str, room: str, changes: str, *arguments: str) -> bytes:
+        """
+        @return: C{MODE room changes arguments...} from C{actor}, or from the
+            server when there is none (a ban that ended by itself).
+        """
+        return message.encode(
+            "MODE",
+            room,
+            changes,
+            *arguments,
+            prefix=self.mask(actor) if actor else self.serverName,
+            tags=self.tags(),
         )
 
     def entry(self, entry: HistoryEntry, batch: str = "") -> bytes:

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from chatserver.core.remote import RemoteUser
 from chatserver.core.wildcard import Mask, MaskTooLong, compile_mask
-from chatserver.doors.irc import caps, message, numerics, welcome
+from chatserver.doors.irc import caps, message, moderation, numerics, welcome
 from chatserver.doors.irc.codec import MAX_LINE, split_text
 from chatserver.doors.irc.masks import (
     Someone,
@@ -34,7 +34,6 @@ from chatwire.errors import ChatError, NoSuchRoom, NoSuchUser, NotInRoom
 from chatwire.text import clean_tags
 
 if TYPE_CHECKING:
-    from chatserver.core.rooms import Room
     from chatserver.core.users import ChatUser
     from chatserver.doors.irc.message import Message
     from chatserver.doors.irc.protocol import IrcProtocol
@@ -56,12 +55,7 @@ def strip_formatting(text: str) -> str:
     return _FORMATTING.sub("", text)
 
 
-def _items(param: str) -> list[str]:
-    """
-    @return: The items of a comma-separated list, the empty ones left out
-        (C{,#a,,#b}: C{#a} and C{#b}), as no reply can name an empty one.
-    """
-    return [item for item in param.split(",") if item]
+_items = message.items
 
 
 # Rooms
@@ -72,9 +66,13 @@ def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         for room in list(user.rooms):
             user.part(room.name)
         return
-    for name in _items(msg.params[0]):
+    keys = moderation.join_keys(msg)
+    for index, name in enumerate(msg.params[0].split(",")):
+        if not name:
+            continue
+        key = keys[index] if index < len(keys) else ""
         try:
-            room, new = user.join(name)
+            room, new = user.join(name, key)
         except ChatError as e:
             refuse(connection, "JOIN", name, e)
             continue
@@ -335,8 +333,12 @@ def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         connection.reply(numerics.RPL_UNAWAY, "You are no longer marked as being away")
 
 
-def _who_line(connection: IrcProtocol, where: str, member: Someone) -> None:
-    flags = "G" if member.away else "H"
+def _who_line(
+    connection: IrcProtocol, where: str, member: Someone, mark: str = ""
+) -> None:
+    # "*" marks a server operator (RFC 2812 4.2).
+    operator = "*" if _is_server_operator(member) else ""
+    flags = ("G" if member.away else "H") + operator + mark
     connection.reply(
         numerics.RPL_WHOREPLY,
         where,
@@ -349,26 +351,33 @@ def _who_line(connection: IrcProtocol, where: str, member: Someone) -> None:
     )
 
 
+def _is_server_operator(member: Someone) -> bool:
+    # A user of another node is not known to be one: no cluster shares it.
+    return bool(getattr(member, "serverOperator", False))
+
+
 def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     """
     C{WHO #room}, C{WHO nick}, C{WHO mask} (C{*} and C{?} against nick,
     user, host, full mask and real name; every user is visible), C{WHO},
-    C{WHO *} or C{WHO 0} (everyone).  C{WHO mask o} lists operators: none.
+    C{WHO *} or C{WHO 0} (everyone).  C{WHO mask o} lists only the server
+    operators among them.
     """
     mask = msg.params[0] if msg.params and msg.params[0] else "*"
     operators = len(msg.params) > 1 and "o" in msg.params[1]
     realm = connection.server.realm
-    if operators:
-        pass
-    elif mask.startswith("#"):
+    if mask.startswith("#"):
         room = realm.getRoom(mask)
         if room is not None:
             members: list[Someone] = [*room.members.values()]
             members.extend(
                 realm.remote[key] for key in room.remote if key in realm.remote
             )
+            marks = welcome.member_marks(connection, room)
             for member in members:
-                _who_line(connection, room.name, member)
+                if operators and not _is_server_operator(member):
+                    continue
+                _who_line(connection, room.name, member, marks.get(member.name, ""))
     else:
         found = realm.lookup(mask) if "*" not in mask and "?" not in mask else None
         matched: list[Someone]
@@ -384,6 +393,8 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                 other for other in realm.everyone() if who_matches(compiled, other)
             ]
         for other in matched:
+            if operators and not _is_server_operator(other):
+                continue
             # Not about a channel: no channel is named (Modern allows "*").
             _who_line(connection, "*", other)
     connection.reply(numerics.RPL_ENDOFWHO, mask, "End of /WHO list.")
@@ -418,7 +429,10 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             connection.reply(
                 numerics.RPL_WHOISCHANNELS,
                 found.name,
-                " ".join(room.name for room in rooms),
+                " ".join(
+                    user.memberRoles(room).get(found.name, "") + room.name
+                    for room in rooms
+                ),
             )
         connection.reply(
             numerics.RPL_WHOISSERVER,
@@ -426,6 +440,10 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             connection.serverName,
             f"connected through the {door_of(found)} door",
         )
+        if _is_server_operator(found):
+            connection.reply(
+                numerics.RPL_WHOISOPERATOR, found.name, "is an IRC operator"
+            )
         if found.away:
             connection.reply(numerics.RPL_AWAY, found.name, found.away)
         if connection.server.passwords:
@@ -473,7 +491,7 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         if room is None:
             refuse(connection, "MODE", target, NoSuchRoom(target))
             return
-        _room_mode(connection, room, msg.params[1:])
+        moderation.room_mode(connection, user, room, msg.params[1:])
         return
     other = realm.lookup(target)
     if other is None:
@@ -485,7 +503,8 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         )
         return
     if len(msg.params) == 1:
-        connection.reply(numerics.RPL_UMODEIS, "+" + "".join(sorted(connection.modes)))
+        modes = connection.modes | ({"o"} if user.serverOperator else set())
+        connection.reply(numerics.RPL_UMODEIS, "+" + "".join(sorted(modes)))
         return
     changes = msg.params[1]
     adding = True
@@ -499,6 +518,8 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                     connection.modes | {char} if adding else connection.modes - {char}
                 )
                 changed += ("+" if adding else "-") + char
+        elif char == "o":
+            continue  # +o is OPER's; an operator stays one for its session
         else:
             connection.reply(numerics.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
             return
@@ -508,30 +529,6 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
                 "MODE", user.name, changed, prefix=connection.ircFactory.mask(user.name)
             )
         )
-
-
-def _room_mode(connection: IrcProtocol, room: Room, params: tuple[str, ...]) -> None:
-    if not params:
-        connection.reply(numerics.RPL_CHANNELMODEIS, room.name, "+n")
-        connection.reply(numerics.RPL_CREATIONTIME, room.name, str(int(room.createdAt)))
-        return
-    changes = params[0]
-    if changes.lstrip("+") in ("b", "") and len(params) == 1:
-        connection.reply(
-            numerics.RPL_ENDOFBANLIST, room.name, "End of channel ban list"
-        )
-        return
-    for char in changes:
-        if char in "+-":
-            continue
-        if char not in "bn":
-            connection.reply(
-                numerics.ERR_UNKNOWNMODE, char, "is an unknown mode char to me"
-            )
-            return
-    connection.reply(
-        numerics.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator"
-    )
 
 
 # The server

@@ -120,7 +120,9 @@ def format(
     """
     @return: The message as a line without its line end; the last parameter
         is written as a trailing one (after C{:}) when it must be: empty,
-        holding a space or starting with C{:}.
+        holding a space or starting with C{:}.  Another parameter that could
+        not be read back as one (a client's C{JOIN :#a b} named in its 403)
+        is written C{*}, as IRC writes what it cannot name.
     """
     parts: list[str] = []
     if tags:
@@ -129,7 +131,10 @@ def format(
         parts.append(":" + prefix)
     parts.append(command)
     if params:
-        parts.extend(params[:-1])
+        parts.extend(
+            param if param and " " not in param and param[0] != ":" else "*"
+            for param in params[:-1]
+        )
         last = params[-1]
         if not last or " " in last or last.startswith(":"):
             last = ":" + last
@@ -182,3 +187,11 @@ def tags_of(line: bytes) -> dict[str, str]:
     if not line.startswith(b"@"):
         return {}
     return parse_tags(line[1:].partition(b" ")[0].decode("utf-8"))
+
+
+def items(param: str) -> list[str]:
+    """
+    @return: The items of a comma-separated list, the empty ones left out
+        (C{,#a,,#b}: C{#a} and C{#b}), as no reply can name an empty one.
+    """
+    return [item for item in param.split(",") if item]

@@ -22,6 +22,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from chatserver.auth.checkers import ChosenName
+from chatserver.core.moderation.errors import Klined
 from chatserver.doors.irc import caps, commands, message, numerics
 from chatserver.doors.irc.message import Message
 from chatserver.doors.irc.refusals import need_more_params, refuse
@@ -360,7 +361,8 @@ def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
 
 def refused_by_chat(connection: IrcProtocol, error: ChatError, name: str) -> None:
     """
-    The chat refused to log C{name} in, for C{error}.
+    The chat refused to log C{name} in, for C{error}: a klined client is
+    told so (465) and closed with C{ERROR}.
     """
     if isinstance(error, PasswordRequired):
         connection.reply(
@@ -371,6 +373,10 @@ def refused_by_chat(connection: IrcProtocol, error: ChatError, name: str) -> Non
     elif isinstance(error, AccountRequired):
         connection.reply(numerics.ERR_PASSWDMISMATCH, error.reason)
         return  # the nick stays: SASL, PASS or REGISTER may follow
+    elif isinstance(error, Klined):
+        refuse(connection, "NICK", name, error)
+        connection.close("K-lined", error.reason)
+        return
     else:
         refuse(connection, "NICK", name, error)
     connection.nick = ""

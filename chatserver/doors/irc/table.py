@@ -23,6 +23,7 @@ from chatserver.doors.irc import (
     accounts,
     chathistory,
     commands,
+    moderation,
     numerics,
     registration,
 )
@@ -108,6 +109,13 @@ TABLE: dict[str, Command] = {
     "USERHOST": Command(_registered(commands.userhost), 1),
     "ISON": Command(_registered(commands.ison), 1),
     "MODE": Command(_registered(commands.mode), 1),
+    # Moderation (chatserver.doors.irc.moderation; MODE #room too).
+    "KICK": Command(_registered(moderation.kick), 2),
+    "INVITE": Command(_registered(moderation.invite), 2),
+    "OPER": Command(_registered(moderation.oper), 2),
+    "KILL": Command(_registered(moderation.kill), 1),
+    "KLINE": Command(_registered(moderation.kline), 1),
+    "UNKLINE": Command(_registered(moderation.unkline), 1),
     # The server.
     "MOTD": Command(_registered(commands.motd)),
     "LUSERS": Command(_registered(commands.lusers)),

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chatserver.core.events import Joined
+from chatserver.core.moderation.roles import PREFIXES, ROLES
 from chatserver.doors.irc import caps, numerics
-from chatwire.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH
+from chatwire.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH, name_key
 from chatwire.text import MAX_REASON_LENGTH, MAX_TOPIC_LENGTH
 
 if TYPE_CHECKING:
@@ -25,22 +26,29 @@ The most messages one C{CHATHISTORY} request returns.
 """
 
 
+USER_MODES = "io"
+CHANNEL_MODES = "biklmnotv"
+
+
 def isupport(connection: IrcProtocol) -> list[str]:
     config = connection.config
     return [
         f"AWAYLEN={MAX_REASON_LENGTH}",
         "CASEMAPPING=rfc8265",
         f"CHANLIMIT=#:{config.maxRoomsPerUser}",
-        "CHANMODES=b,,,n",
+        # b lists bans (and m: mutes), k takes a key, l a limit when set;
+        # n is always on (only members speak in a channel) and stays.
+        "CHANMODES=b,k,l,imnt",
         f"CHANNELLEN={MAX_ROOM_NAME_LENGTH + 1}",
         "CHANTYPES=#",
         f"CHATHISTORY={CHATHISTORY_MAX}",
         "ELIST=MNU",
+        "EXTBAN=,m",
         "MSGREFTYPES=msgid,timestamp",
         f"NETWORK={connection.serverName}",
+        "MODES=6",
         f"NICKLEN={MAX_NAME_LENGTH}",
-        # No channel operators or voices: no prefixes (Modern allows empty).
-        "PREFIX=",
+        "PREFIX=(ov)@+",
         "SAFELIST",
         f"TOPICLEN={MAX_TOPIC_LENGTH}",
         "UTF8ONLY",
@@ -53,7 +61,7 @@ def greet(connection: IrcProtocol, user: ChatUser) -> None:
     reply(numerics.RPL_WELCOME, f"Welcome to the {server} IRC network, {name}")
     reply(numerics.RPL_YOURHOST, f"Your host is {server}, running version {VERSION}")
     reply(numerics.RPL_CREATED, "This server was created for a group chat")
-    reply(numerics.RPL_MYINFO, server, VERSION, "i", "bn")
+    reply(numerics.RPL_MYINFO, server, VERSION, USER_MODES, CHANNEL_MODES, "bklov")
     tokens = isupport(connection)
     for start in range(0, len(tokens), 12):
         reply(
@@ -106,11 +114,12 @@ def names(connection: IrcProtocol, room: Room, end: bool = True) -> None:
     366.
     """
     connection.ircFactory.remember(room.members.values())
+    members = marked_names(connection, room)
     head = f":{connection.serverName} 353 {connection.target} = {room.name} :"
     room_left = 510 - len(head.encode())
     line: list[str] = []
     size = 0
-    for member in room.names():
+    for member in members:
         length = len(member.encode()) + 1
         if line and size + length > room_left:
             connection.reply(numerics.RPL_NAMREPLY, "=", room.name, " ".join(line))
@@ -121,6 +130,40 @@ def names(connection: IrcProtocol, room: Room, end: bool = True) -> None:
         connection.reply(numerics.RPL_NAMREPLY, "=", room.name, " ".join(line))
     if end:
         connection.reply(numerics.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
+
+
+def member_marks(connection: IrcProtocol, room: Room) -> dict[str, str]:
+    """
+    @return: The members of C{room} with a role, by name, each with the
+        prefix of its highest role (C{@}, C{+}), or of every role it has for
+        a client with C{multi-prefix} (C{@+}).
+    """
+    user = connection.user
+    if user is None:
+        return {}
+    if caps.MULTI_PREFIX not in connection.caps:
+        return user.memberRoles(room)
+    moderation = connection.server.realm.moderation
+    marks = {
+        member: all_prefixes(moderation.roles(room.key, name_key(member)))
+        for member in room.names()
+    }
+    return {member: mark for member, mark in marks.items() if mark}
+
+
+def marked_names(connection: IrcProtocol, room: Room) -> list[str]:
+    """
+    @return: C{room}'s members, each after its marks (L{member_marks}).
+    """
+    marks = member_marks(connection, room)
+    return [marks.get(member, "") + member for member in room.names()]
+
+
+def all_prefixes(roles: str) -> str:
+    """
+    @return: The prefixes of every role in C{roles}, highest first.
+    """
+    return "".join(PREFIXES[role] for role in ROLES if role in roles)
 
 
 def show_room(connection: IrcProtocol, room: Room) -> None:

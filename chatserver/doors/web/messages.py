@@ -34,7 +34,7 @@ CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
     "unregister": {"password": _text()},
     "say": {"text": _text(), "room": _text(False)},
     "act": {"text": _text(), "room": _text(False)},
-    "msg": {"to": _text(), "text": _text()},
+    "msg": {"to": _text(), "text": _text(), "action": Field(bool, False)},
     "join": {"room": _text(), "key": _text(False)},
     "part": {"room": _text(False), "reason": _text(False)},
     "topic": {"room": _text(False), "text": _text(False)},
@@ -82,7 +82,7 @@ CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
 Every message type a client may send, with its fields.
 """
 
-_JSON_TYPES = {str: "a string", int: "a whole number"}
+_JSON_TYPES = {str: "a string", int: "a whole number", bool: "true or false"}
 
 MAX_DEPTH = 8
 """
@@ -180,7 +180,10 @@ def parse_message(text: str) -> tuple[str, dict[str, Any]]:
         field = fields.get(name)
         if field is None:
             raise BadMessage(f"unknown field {name!r} in {kind!r}", kind)
-        if not isinstance(value, field.kind) or isinstance(value, bool):
+        # JSON's true is a Python int too: a whole number must not be one.
+        if not isinstance(value, field.kind) or (
+            isinstance(value, bool) and field.kind is not bool
+        ):
             raise BadMessage(
                 f"{kind!r}: {name!r} must be {_JSON_TYPES[field.kind]}", kind
             )

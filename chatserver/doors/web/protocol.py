@@ -482,7 +482,7 @@ def _act(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
 
 
 def _msg(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
-    user.whisper(m["to"], m["text"])
+    user.whisper(m["to"], m["text"], action=m.get("action", False))
 
 
 def _join(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:

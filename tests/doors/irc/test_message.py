@@ -15,6 +15,7 @@ from chatserver.doors.irc.message import (
     parse,
     unescape_tag_value,
 )
+from chatserver.testing import ChatHarness
 
 _word = st.text(
     st.characters(blacklist_characters=" \r\n\0:", blacklist_categories=["Cs"]),
@@ -43,6 +44,24 @@ def test_format_then_parse_gives_the_message_back(command, middle, last, prefix,
     params = (*middle, last)
     line = format(command, *params, prefix=prefix, tags=tags)
     assert parse(line) == Message(command, params, prefix, tags)
+
+
+@given(
+    middle=st.lists(_trailing, min_size=1, max_size=4),
+    last=_trailing,
+)
+def test_a_parameter_that_cannot_be_a_middle_one_is_a_star(middle, last):
+    message = parse(format("403", *middle, last))
+    assert len(message.params) == len(middle) + 1
+    for given_, read in zip(middle, message.params, strict=False):
+        fits = given_ and " " not in given_ and given_[0] != ":"
+        assert read == (given_ if fits else "*")
+
+
+def test_a_channel_with_a_blank_is_named_a_star_in_its_403():
+    client = ChatHarness(rate=0).ircLogin("al")
+    client.send("JOIN :#a b")
+    assert client.raw() == [":chat 403 al * :No such channel"]
 
 
 @given(

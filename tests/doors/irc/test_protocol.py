@@ -20,7 +20,7 @@ def test_registration_sends_welcome_isupport_motd_and_no_room():
         "CHANTYPES=#",
         "CHANNELLEN=",
         "NICKLEN=32",
-        "PREFIX= ",
+        "PREFIX=(ov)@+",
         "CHANMODES=",
         "NETWORK=chat",
         "CHATHISTORY=",
