@@ -122,7 +122,7 @@ def test_mode_changes_and_shows_modes():
     ]
     alice.messages()
     (modes,) = sent(server, alice, {"type": "mode", "room": "#dev"})
-    assert (modes["modes"], modes["moderated"], modes["limit"]) == ("+ml", True, 5)
+    assert (modes["modes"], modes["moderated"], modes["limit"]) == ("+mnl", True, 5)
 
 
 @pytest.mark.parametrize(
