@@ -909,6 +909,11 @@ def write_report(document: dict[str, Any], path: Path) -> None:
         from bench.history import section as history_section
 
         out += [history_section(json.loads(history.read_text())), ""]
+    soak = BENCH / "soak.json"
+    if soak.exists():
+        from bench.soak import section as soak_section
+
+        out += [soak_section(json.loads(soak.read_text())), ""]
     notes = BENCH / "NOTES.md"
     if notes.exists():
         out += [notes.read_text().strip(), ""]

@@ -299,6 +299,8 @@ class Conversation:
     @ivar lines: The lines the view holds, oldest first (capped).
     @ivar pending: Lines waiting for the next flush.
     @ivar members: The room's members, by key.
+    @ivar roles: The letters of the members' roles (C{"o"} operator,
+        C{"v"} voice), by key; a member without a role is not in it.
     @ivar unread: Chat lines not read yet.
     @ivar mention: Whether one of them mentions the reader.
     @ivar topic: The room's topic.
@@ -319,6 +321,7 @@ class Conversation:
         self.cap = scrollback
         self.scrollback = scrollback
         self.members: dict[str, str] = {}
+        self.roles: dict[str, str] = {}
         self.unread = 0
         self.mention = False
         self.topic = ""
@@ -351,6 +354,52 @@ class Conversation:
 
     def memberNames(self) -> list[str]:
         return sorted(self.members.values(), key=lambda n: (name_key(n), n))
+
+    def shownMembers(self) -> list[str]:
+        """
+        @return: The members as the member list shows them (C{@alice},
+            C{+bob}, C{carol}): operators first, then voiced members, then
+            the others, each group by name.
+        """
+        shown = []
+        for key, name in self.members.items():
+            roles = self.roles.get(key, "")
+            rank = 0 if "o" in roles else 1 if "v" in roles else 2
+            shown.append((rank, key, name, lines.member(name, roles)))
+        return [entry[3] for entry in sorted(shown)]
+
+    def role(self, name: str) -> str:
+        """
+        @return: The letters of C{name}'s roles here (C{""} for none).
+        """
+        return self.roles.get(name_key(name), "")
+
+    def setMembers(self, shown: Sequence[str], complete: bool) -> None:
+        """
+        The members are C{shown}, as a member list shows them.
+
+        @param complete: Whether the list shows every role (the answer to
+            C{/who}); a list without any prefix that is not (the answer to
+            C{/join} or C{/where}) keeps the roles known.
+        """
+        members: dict[str, str] = {}
+        highest: dict[str, str] = {}
+        for entry in shown:
+            name, letter = lines.split_member(entry)
+            members[name_key(name)] = name
+            if letter:
+                highest[name_key(name)] = letter
+        old = self.roles
+        if complete or highest:
+            # A list shows the highest role only: an operator known to
+            # have voice keeps it.
+            self.roles = {
+                key: "ov" if letter == "o" and "v" in old.get(key, "") else letter
+                for key, letter in highest.items()
+            }
+        else:
+            self.roles = {k: v for k, v in old.items() if k in members}
+        self.members = members
 
     def known(self, entry: lines.History) -> bool:
         """
@@ -505,6 +554,10 @@ class ChatModel:
         self._roomsIncoming: list[lines.RoomEntry] = []
         self._swallow: dict[str, int] = {}
         self._whereExpected = False
+        # /who asked for by the model itself, to learn a room's roles: its
+        # answer is not shown.
+        self._rolesAsked: dict[str, int] = {}
+        self.serverOperator = False
         # Logged in again: the greeting (welcome, message of the day, who
         # is here) was shown the first time and is not shown again.
         self._greeting = self._everLoggedIn = False
@@ -529,7 +582,7 @@ class ChatModel:
         view.showStatus(self.status)
         view.showTitle(self.title)
         view.showConversations(self.tabs(), self.selected)
-        view.showUsers(self.userNames())
+        view.showUsers(self.shownUsers())
 
     @property
     def ownName(self) -> str:
@@ -594,6 +647,15 @@ class ChatModel:
         if self.selected.kind == PRIVATE:
             return sorted({self.selected.name, self.ownName} - {""})
         return self.selected.memberNames()
+
+    def shownUsers(self) -> list[str]:
+        """
+        @return: The selected conversation's members as the member list
+            shows them (L{Conversation.shownMembers}).
+        """
+        if self.selected.kind == PRIVATE:
+            return self.userNames()
+        return self.selected.shownMembers()
 
     def roomNames(self) -> list[str]:
         """
@@ -774,6 +836,8 @@ class ChatModel:
         """
         self.ownName = name
         self._whereExpected = False
+        self._rolesAsked.clear()
+        self.serverOperator = False
         self._greeting, self._everLoggedIn = self._everLoggedIn, True
         self._privateSent.clear()
         self._swallow.clear()
@@ -816,6 +880,7 @@ class ChatModel:
         for conversation in self.conversations.values():
             if conversation.kind == ROOM and conversation.members:
                 conversation.members.clear()
+                conversation.roles.clear()
                 self._usersChanged = True
         self._schedule()
 
@@ -856,19 +921,7 @@ class ChatModel:
         if isinstance(event, lines.InRoom):
             conversation = self._room(event.room)
             if self._whereExpected and isinstance(event.line, lines.UserList):
-                self._whereExpected = False
-                conversation = self._nameHome(event.room)
-                conversation.members = {name_key(n): n for n in event.line.names}
-                self._membersChanged(conversation)
-                self._roomMembers(conversation)
-                if self._greeting:
-                    self._greeting = False
-                    self._add(
-                        conversation,
-                        ViewLine(self.stamp(), "notice", (Part("Reconnected."),)),
-                        False,
-                    )
-                self.onHome()
+                self._whereAnswered(event.room, event.line)
                 return
             self._inRoom(conversation, event.line)
             return
@@ -900,6 +953,11 @@ class ChatModel:
                     self._showRooms()
             case lines.Info() if self._swallowed(self.home):
                 pass
+            case lines.Info(text) if text == lines.OPERATOR_NOW:
+                self.serverOperator = True
+                self._add(self.selected, self._line(event), False)
+            case lines.RoleChanged() | lines.BanChanged() | lines.ModeChanged():
+                self._inRoom(self.home, event)
             case lines.Welcome() | lines.Joined() | lines.Left() | lines.UserList():
                 self._inRoom(self.home, event)
             case lines.Message() | lines.Action() | lines.TopicSet() | lines.TopicIs():
@@ -923,6 +981,25 @@ class ChatModel:
         self._tabsChanged = self._titleChanged = True
         self._schedule()
 
+    def _whereAnswered(self, room: str, line: lines.UserList) -> None:
+        """
+        The first line of the answer to C{/where} names the home room.
+        """
+        self._whereExpected = False
+        conversation = self._nameHome(room)
+        conversation.setMembers(line.names, False)
+        self._membersChanged(conversation)
+        self._roomMembers(conversation)
+        self._askRoles(conversation)
+        if self._greeting:
+            self._greeting = False
+            self._add(
+                conversation,
+                ViewLine(self.stamp(), "notice", (Part("Reconnected."),)),
+                False,
+            )
+        self.onHome()
+
     def _greeted(self, event: lines.Event) -> bool:
         """
         Whether C{event} is part of the greeting of a login again, which
@@ -934,7 +1011,7 @@ class ChatModel:
             case lines.Welcome() | lines.Info():
                 return True
             case lines.UserList(names):
-                self.home.members = {name_key(n): n for n in names}
+                self.home.setMembers(names, False)
                 self._membersChanged(self.home)
                 return True
             case lines.TopicIs(topic):
@@ -1114,6 +1191,7 @@ class ChatModel:
                 others = set(conversation.members) - {self._ownKey}
                 self._roomMembers(conversation, len(others))
                 conversation.members.clear()
+                conversation.roles.clear()
                 self._tabsChanged = self._usersChanged = True
                 self._add(conversation, self._line(line), False)
                 if conversation is self.home:
@@ -1127,10 +1205,28 @@ class ChatModel:
                     self.current = rooms[-1].key if rooms else ""
                 if self.selected is conversation:
                     self._selectAnother(conversation)
+                self._kickedOut(conversation, line)
             case lines.UserList(names):
-                conversation.members = {name_key(n): n for n in names}
+                asked = self._rolesAsked.get(conversation.key, 0)
+                if asked:
+                    self._rolesAsked[conversation.key] = asked - 1
+                conversation.setMembers(names, bool(asked))
                 self._membersChanged(conversation)
                 self._roomMembers(conversation)
+                if asked:
+                    return
+                if not conversation.roles and not self._whereExpected:
+                    self._askRoles(conversation)
+                self._add(conversation, self._line(line), False)
+            case lines.RoleChanged(_, name, role, given):
+                key = name_key(name)
+                roles = conversation.roles.get(key, "").replace(role, "")
+                roles = "".join(r for r in "ov" if r in roles + (role if given else ""))
+                if roles:
+                    conversation.roles[key] = roles
+                else:
+                    conversation.roles.pop(key, None)
+                self._membersChanged(conversation, own=key == self._ownKey)
                 self._add(conversation, self._line(line), False)
             case lines.Joined(name):
                 conversation.members[name_key(name)] = name
@@ -1139,6 +1235,7 @@ class ChatModel:
                 self._add(conversation, self._line(line), False)
             case lines.Left(name):
                 conversation.members.pop(name_key(name), None)
+                conversation.roles.pop(name_key(name), None)
                 self._membersChanged(conversation)
                 self._roomMembers(conversation)
                 self._add(conversation, self._line(line), False)
@@ -1162,10 +1259,49 @@ class ChatModel:
         tabs = [c for c in self.tabs() if c is not gone]
         self.select(tabs[-1] if tabs else self.home)
 
-    def _membersChanged(self, conversation: Conversation) -> None:
-        if conversation is self.selected:
+    def _membersChanged(self, conversation: Conversation, own: bool = False) -> None:
+        """
+        @param own: Whether the reader's own role changed (what its member
+            menu offers changes with it).
+        """
+        if conversation is self.selected or own:
             self._usersChanged = True
             self._schedule()
+
+    def _askRoles(self, conversation: Conversation) -> None:
+        """
+        Ask the server who has which role in C{conversation}'s room (the
+        answers to C{/join} and C{/where} do not say): its C{/who} answer
+        is kept and not shown.
+        """
+        if conversation.kind != ROOM or not conversation.name:
+            return
+        key = conversation.key
+        self._rolesAsked[key] = self._rolesAsked.get(key, 0) + 1
+        self.send(f"/who {conversation.name}")
+
+    def canModerate(self, conversation: Conversation) -> bool:
+        """
+        @return: Whether the reader may kick, ban, mute and give roles in
+            C{conversation}'s room: it is an operator of it, or a server
+            operator.
+        """
+        if conversation.kind != ROOM or not conversation.joined:
+            return False
+        return self.serverOperator or "o" in conversation.role(self.ownName)
+
+    def _kickedOut(self, room: Conversation, line: lines.Left) -> None:
+        """
+        If the reader left C{room} because it was kicked, say so where it
+        reads now (the room's tab is gone).
+        """
+        kick = line.kicker
+        if kick is None or room is self.selected:
+            return
+        actor, reason = kick
+        words = f"You were kicked from {room.name} by {actor}"
+        words += f": {reason}" if reason else "."
+        self._add(self.selected, ViewLine(self.stamp(), "error", (Part(words),)), False)
 
     def _renamed(self, old: str, new: str, event: lines.Renamed) -> None:
         oldKey, newKey = name_key(old), name_key(new)
@@ -1181,6 +1317,8 @@ class ChatModel:
             elif oldKey in conversation.members:
                 del conversation.members[oldKey]
                 conversation.members[newKey] = new
+                if oldKey in conversation.roles:
+                    conversation.roles[newKey] = conversation.roles.pop(oldKey)
                 self._membersChanged(conversation)
                 self._add(conversation, self._line(event), False)
 
@@ -1194,6 +1332,7 @@ class ChatModel:
         for conversation in list(self.conversations.values()):
             if key in conversation.members:
                 del conversation.members[key]
+                conversation.roles.pop(key, None)
                 self._membersChanged(conversation)
                 self._roomMembers(conversation)
                 self._add(conversation, self._line(event), False)
@@ -1371,7 +1510,7 @@ class ChatModel:
             if self._tabsChanged:
                 view.showConversations(self.tabs(), self.selected)
             if self._usersChanged:
-                view.showUsers(self.userNames())
+                view.showUsers(self.shownUsers())
             if self._titleChanged or self._tabsChanged:
                 view.showTitle(self.title)
             if self._roomsChanged:

@@ -22,6 +22,7 @@ from zope.interface import implementer
 
 from chatclient.attention import Attention, Notifier
 from chatclient.entry import InputHistory, NameCompleter
+from chatclient.members import MemberMenu
 from chatclient.model import (
     ChatModel,
     Conversation,
@@ -70,7 +71,9 @@ class ChatWindow:
         server asks for one, TLS, Connect).
     @ivar chat: The chat view, users panel and input line.
     @ivar text: The chat view's Text widget (read-only).
-    @ivar users: The users panel's Listbox.
+    @ivar users: The users panel's Listbox (operators shown C{@NAME}, voiced
+        members C{+NAME}).
+    @ivar memberMenu: A member's context menu and the moderation form.
     @ivar entry: The input line.
     @ivar status: The status line's label.
     @ivar reconnectButton: "Reconnect now", shown while waiting to retry.
@@ -129,6 +132,14 @@ class ChatWindow:
         self._buildStatus()
         self._buildForm(host, port, name, tls, trust)
         self._buildChat()
+        self.memberMenu = MemberMenu(
+            self.users,
+            model,
+            session.send,
+            formParent=self.chat,
+            formBefore=self.panes,
+            done=self.entry.focus_set,
+        )
         root.bind("<FocusIn>", self._focusIn, add="+")
         root.bind("<FocusOut>", lambda e: model.setFocused(False), add="+")
         self._bindKeys()
@@ -263,7 +274,7 @@ class ChatWindow:
         # window is small; the panes take what is left.
         row = ttk.Frame(chat, padding=(self.px(6), self.px(6)))
         row.pack(side="bottom", fill="x")
-        panes = ttk.PanedWindow(chat, orient="horizontal")
+        panes = self.panes = ttk.PanedWindow(chat, orient="horizontal")
         panes.pack(fill="both", expand=True)
         self._buildSearch(chat, panes)
 
@@ -531,7 +542,7 @@ class ChatWindow:
     def _privateWithSelected(self, event: object = None) -> None:
         chosen = self.users.curselection()
         if chosen:
-            name = str(self.users.get(chosen[0]))
+            name, _ = lines.split_member(str(self.users.get(chosen[0])))
             if name != self.model.ownName:
                 self.model.select(self.model.openPrivate(name))
 
@@ -836,7 +847,8 @@ class ChatWindow:
         users.delete(0, "end")
         for index, name in enumerate(names):
             users.insert("end", name)
-            users.itemconfigure(index, foreground=self.nameColours[colour_index(name)])
+            colour = self.nameColours[colour_index(lines.split_member(name)[0])]
+            users.itemconfigure(index, foreground=colour)
         self.usersLabel.configure(text=f"Members ({len(names)})")
 
     def showSearch(self, search: Search) -> None:

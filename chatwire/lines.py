@@ -15,10 +15,19 @@ guess::
     --> NAME has joined                  Joined
     <-- NAME has left                    Left         (with no reason)
     <-- NAME has left (REASON)           Left
+    <-- NAME has left (kicked by ACTOR: WHY)
+                                         Left         (L{Left.kick}, L{Left.kicker})
     --- OLD is now known as NEW          Renamed
     === Users online (N): A, B, C        UserList
     === Welcome to SERVER, NAME!         Welcome      you are logged in as NAME
     >>> FIELD: TEXT                      Prompt       the server asks for FIELD
+    -!- ACTOR gave operator (+o) to NAME RoleChanged  (voice: +v)
+    -!- ACTOR took voice (-v) from NAME  RoleChanged
+    -!- ACTOR banned MASK until WHEN: WHY BanChanged  (muted; "until lifted";
+                                         no ": WHY" without a reason)
+    -!- ACTOR lifted the ban on MASK     BanChanged   (the mute)
+    -!- the ban on MASK ended            BanChanged   (it ended by itself)
+    -!- ACTOR set mode +mk-i ARGS        ModeChanged
     -!- TEXT                             Info
     !!! TEXT                             Error
     --- NAME set the topic: TEXT         TopicSet
@@ -43,6 +52,9 @@ server's default room: a user who never joins another room reads the lines
 of a chat without rooms.  A line kept from the past is marked as history
 (L{History}) with the time it was said and its id.  Both marks wrap any
 other line; when both are present the room comes first.
+
+A member list (L{UserList}) shows a room's operators C{@NAME} and its voiced
+members C{+NAME} (L{member}, L{split_member}).
 
 Names never contain spaces, commas, C{<>*!} or control characters (see
 L{chatwire.names}), and no text contains a line break or a control
@@ -171,6 +183,26 @@ class Left:
             return f"<-- {self.name} has left ({self.reason})"
         return f"<-- {self.name} has left"
 
+    @classmethod
+    def kick(cls, name: str, actor: str, reason: str = "") -> Left:
+        """
+        @return: The line that tells that C{actor} kicked C{name} out of a
+            room, for C{reason} (which may be empty).
+        """
+        why = f"kicked by {actor}: {reason}" if reason else f"kicked by {actor}"
+        return cls(name, why)
+
+    @property
+    def kicker(self) -> tuple[str, str] | None:
+        """
+        @return: Who kicked C{name} and why (L{kick}), or L{None} if this
+            leave was no kick.
+        """
+        match = _KICK.match(self.reason)
+        if match is None:
+            return None
+        return match[1], match[2] or ""
+
 
 @dataclass(frozen=True, slots=True)
 class Renamed:
@@ -228,6 +260,107 @@ class Prompt:
 
     def format(self) -> str:
         return f">>> {self.field}: {self.text}"
+
+
+OPERATOR_NOW = "you are a server operator now"
+"""
+The L{Info} text that answers a C{/oper} that succeeded.
+"""
+
+ROLE_NAMES = {"o": "operator", "v": "voice"}
+"""
+The roles a room's member may have, by letter.
+"""
+
+ROLE_PREFIXES = {"o": "@", "v": "+"}
+"""
+How a member with a role is shown in a member list, highest role first.
+"""
+
+
+def member(name: str, roles: str = "") -> str:
+    """
+    @param roles: The letters of C{name}'s roles in a room (C{"ov"}, C{""}).
+    @return: C{name} as a member list shows it: C{@alice}, C{+bob}, C{carol}.
+    """
+    for letter, prefix in ROLE_PREFIXES.items():
+        if letter in roles:
+            return prefix + name
+    return name
+
+
+def split_member(shown: str) -> tuple[str, str]:
+    """
+    Read a name of a member list back (names never start with C{@} or C{+}).
+
+    @return: The name, and the letter of its highest role (C{"o"}, C{"v"}
+        or C{""}).
+    """
+    for letter, prefix in ROLE_PREFIXES.items():
+        if shown.startswith(prefix):
+            return shown[len(prefix) :], letter
+    return shown, ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChanged:
+    """
+    C{actor} gave (C{given}) or took C{role} (C{"o"} or C{"v"}) to or from
+    C{name}.
+    """
+
+    actor: str
+    name: str
+    role: str
+    given: bool
+
+    def format(self) -> str:
+        role = ROLE_NAMES[self.role]
+        if self.given:
+            return f"-!- {self.actor} gave {role} (+{self.role}) to {self.name}"
+        return f"-!- {self.actor} took {role} (-{self.role}) from {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class BanChanged:
+    """
+    C{actor} set (C{added}) or lifted a ban or a mute (C{kind} C{"ban"} or
+    C{"mute"}) on C{mask}; C{actor} is empty when it ended by itself.
+    C{endsAt} is when it ends (POSIX seconds, shown to the second in UTC),
+    L{None} for until lifted.
+    """
+
+    actor: str
+    kind: str
+    mask: str
+    added: bool
+    endsAt: float | None = None
+    reason: str = ""
+
+    def format(self) -> str:
+        if not self.added:
+            if not self.actor:
+                return f"-!- the {self.kind} on {self.mask} ended"
+            return f"-!- {self.actor} lifted the {self.kind} on {self.mask}"
+        verb = "banned" if self.kind == "ban" else "muted"
+        until = "lifted" if self.endsAt is None else _utc(self.endsAt)
+        line = f"-!- {self.actor} {verb} {self.mask} until {until}"
+        return f"{line}: {self.reason}" if self.reason else line
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChanged:
+    """
+    C{actor} changed a room's modes: C{changes} as C{+mk-i}, with the
+    arguments (a key, a limit) in order.
+    """
+
+    actor: str
+    changes: str
+    arguments: tuple[str, ...] = ()
+
+    def format(self) -> str:
+        return " ".join((f"-!- {self.actor} set mode", self.changes, *self.arguments))
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +509,9 @@ Plain: TypeAlias = (
     | UserList
     | Welcome
     | Prompt
+    | RoleChanged
+    | BanChanged
+    | ModeChanged
     | Info
     | Error
     | TopicSet
@@ -437,8 +573,22 @@ def encode(event: Event) -> bytes:
 
 _NAME = r"[^\s<>*!,]+"
 _ROOM = r"#[^\s<>*!,]+"
+_KICK = re.compile(rf"kicked by ({_NAME})(?:: (.*))?\Z", re.S)
 _IN_ROOM = re.compile(rf"({_ROOM}) (.*)\Z", re.S)
 _HISTORY = re.compile(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ) id (\d+)\] (.*)\Z", re.S)
+
+
+def _seconds(utc: str) -> float:
+    return float(calendar.timegm(time.strptime(utc, "%Y-%m-%d %H:%M:%SZ")))
+
+
+def _role_changed(m: re.Match[str]) -> Plain:
+    given = m[2] == "gave"
+    if ROLE_NAMES[m[5]] != m[3] or (m[4] == "+") != given or (m[6] == "to") != given:
+        return Info(m[0][len("-!- ") :])
+    return RoleChanged(m[1], m[7], m[5], given)
+
+
 _PATTERNS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], Plain]]] = (
     (
         re.compile(rf"<-- ({_NAME}) has left(?: \((.*)\))?\Z", re.S),
@@ -499,6 +649,40 @@ _PATTERNS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], Plain]]] = 
         lambda m: ReadUpTo(m[1], int(m[2]), int(m[3])),
     ),
     (re.compile(r"=== Not read yet:\Z"), lambda m: UnreadFrom()),
+    (
+        re.compile(
+            rf"-!- ({_NAME}) (gave|took) (operator|voice) \(([+-])([ov])\) "
+            rf"(to|from) ({_NAME})\Z"
+        ),
+        _role_changed,
+    ),
+    (
+        re.compile(
+            rf"-!- ({_NAME}) (banned|muted) (\S+) until "
+            r"(lifted|\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ)(?:: (.*))?\Z",
+            re.S,
+        ),
+        lambda m: BanChanged(
+            m[1],
+            "ban" if m[2] == "banned" else "mute",
+            m[3],
+            True,
+            None if m[4] == "lifted" else _seconds(m[4]),
+            m[5] or "",
+        ),
+    ),
+    (
+        re.compile(rf"-!- ({_NAME}) lifted the (ban|mute) on (\S+)\Z"),
+        lambda m: BanChanged(m[1], m[2], m[3], False),
+    ),
+    (
+        re.compile(r"-!- the (ban|mute) on (\S+) ended\Z"),
+        lambda m: BanChanged("", m[1], m[2], False),
+    ),
+    (
+        re.compile(rf"-!- ({_NAME}) set mode ([+-][a-z+-]*)((?: \S+)*)\Z"),
+        lambda m: ModeChanged(m[1], m[2], tuple(m[3].split())),
+    ),
     (re.compile(r"-!- (.*)\Z", re.S), lambda m: Info(m[1])),
     (re.compile(r"!!! (.*)\Z", re.S), lambda m: Error(m[1])),
 )
@@ -535,8 +719,7 @@ def parse(line: str | bytes) -> Event:
 def _parse_kept(line: str) -> Plain | History:
     match = _HISTORY.match(line)
     if match is not None:
-        when = calendar.timegm(time.strptime(match[1], "%Y-%m-%d %H:%M:%SZ"))
-        return History(int(match[2]), float(when), _parse_plain(match[3]))
+        return History(int(match[2]), _seconds(match[1]), _parse_plain(match[3]))
     return _parse_plain(line)
 
 

@@ -33,6 +33,38 @@ room_names = st.text(name_characters, min_size=1, max_size=MAX_ROOM_NAME_LENGTH)
 )
 # Whole seconds since 1970 up to 9999: history lines show times to the second.
 whole_seconds = st.integers(min_value=0, max_value=253402300799).map(float)
+# Ban masks: a name pattern, an IRC mask, an address (no spaces).
+masks = st.text(
+    st.characters(exclude_categories=("Cc", "Cs", "Cf", "Zl", "Zp", "Zs")).filter(
+        lambda char: not forbidden(char) and not char.isspace()
+    ),
+    min_size=1,
+)
+moderation_events = st.one_of(
+    st.builds(lines.RoleChanged, names, names, st.sampled_from("ov"), st.booleans()),
+    st.builds(
+        lines.BanChanged,
+        names,
+        st.sampled_from(["ban", "mute"]),
+        masks,
+        st.just(True),
+        st.none() | whole_seconds,
+        texts | st.just(""),
+    ),
+    st.builds(
+        lines.BanChanged,
+        names | st.just(""),
+        st.sampled_from(["ban", "mute"]),
+        masks,
+        st.just(False),
+    ),
+    st.builds(
+        lines.ModeChanged,
+        names,
+        st.from_regex(r"[+-][imtklov]{1,3}(?:[+-][imtklov]{1,3})?", fullmatch=True),
+        st.lists(masks, max_size=3).map(tuple),
+    ),
+)
 # Every kind of plain server line, with arbitrary names and texts.
 plain_events = st.one_of(
     st.builds(lines.Message, names, texts),
@@ -45,6 +77,7 @@ plain_events = st.one_of(
     st.builds(lines.UserList, st.lists(names, max_size=20).map(tuple)),
     st.builds(lines.Welcome, texts, names),
     st.builds(lines.Prompt, st.sampled_from(["name", "password"]), texts),
+    moderation_events,
     st.builds(lines.Info, texts),
     st.builds(lines.Error, texts),
     st.builds(lines.TopicSet, names, texts | st.just("")),

@@ -5,9 +5,10 @@ back into the event it came from.
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from chatwire import lines
-from tests.strategies import events
+from tests.strategies import events, names, texts
 
 
 @given(events)
@@ -38,7 +39,10 @@ def test_encoded_line_is_one_utf8_line_ending_in_crlf(event):
         (lines.UserList(()), "=== Users online (0):"),
         (lines.Welcome("chat", "alice"), "=== Welcome to chat, alice!"),
         (lines.Prompt("name", "What's your name?"), ">>> name: What's your name?"),
-        (lines.Info("hello"), "-!- hello"),
+        (
+            lines.Info("hello"),
+            "-!- hello",
+        ),
         (lines.Error("no such user: carol"), "!!! no such user: carol"),
         (lines.TopicSet("bob", "ship it"), "--- bob set the topic: ship it"),
         (lines.TopicSet("bob", ""), "--- bob cleared the topic"),
@@ -94,3 +98,62 @@ def test_message_from_a_name_of_dashes_is_not_a_leave_notice():
 def test_a_line_that_is_no_server_line_is_refused(line):
     with pytest.raises(lines.LineFormatError):
         lines.parse(line)
+
+
+@pytest.mark.parametrize(
+    ("event", "line"),
+    [
+        (
+            lines.RoleChanged("alice", "bob", "o", True),
+            "-!- alice gave operator (+o) to bob",
+        ),
+        (
+            lines.RoleChanged("alice", "bob", "v", False),
+            "-!- alice took voice (-v) from bob",
+        ),
+        (
+            lines.BanChanged("alice", "ban", "spam*", True, 86400.0, "spam"),
+            "-!- alice banned spam* until 1970-01-02 00:00:00Z: spam",
+        ),
+        (
+            lines.BanChanged("alice", "mute", "bob", True),
+            "-!- alice muted bob until lifted",
+        ),
+        (
+            lines.BanChanged("alice", "ban", "spam*", False),
+            "-!- alice lifted the ban on spam*",
+        ),
+        (
+            lines.BanChanged("", "mute", "bob", False),
+            "-!- the mute on bob ended",
+        ),
+        (
+            lines.ModeChanged("alice", "+mk", ("sesame",)),
+            "-!- alice set mode +mk sesame",
+        ),
+    ],
+)
+def test_each_moderation_line_reads_as_the_line_door_sends_it(event, line):
+    assert event.format() == line
+    assert lines.parse(line) == event
+
+
+def test_a_role_line_whose_words_disagree_is_only_information():
+    line = "-!- alice gave voice (+o) to bob"
+    assert lines.parse(line) == lines.Info("alice gave voice (+o) to bob")
+
+
+@given(names, names, texts | st.just(""))
+def test_a_kick_reads_back_as_who_kicked_and_why(name, actor, reason):
+    left = lines.parse(lines.Left.kick(name, actor, reason).format())
+    assert isinstance(left, lines.Left)
+    assert (left.name, left.kicker) == (name, (actor, reason))
+
+
+def test_a_leave_that_is_no_kick_has_no_kicker():
+    assert lines.Left("bob", "Quit: kicked by nobody at all").kicker is None
+
+
+@given(names, st.sampled_from(["", "o", "v", "ov"]))
+def test_a_member_list_name_reads_back_as_its_name_and_highest_role(name, roles):
+    assert lines.split_member(lines.member(name, roles)) == (name, roles[:1])

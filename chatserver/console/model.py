@@ -22,6 +22,8 @@ from twisted.logger import LogLevel, formatEvent
 from twisted.python.failure import Failure
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.moderation.records import BAN, KLINE, MUTE
+from chatserver.core.moderation.state import Moderation
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser
@@ -146,6 +148,17 @@ def changes_users(event: Mapping[str, Any]) -> bool:
     )
 
 
+def changes_bans(event: Mapping[str, Any]) -> bool:
+    """
+    @return: Whether the bans, mutes or klines may have changed with
+        C{event} (a moderation action, or one that ended).
+    """
+    return (
+        event.get("log_namespace") == LOG_NAMESPACE
+        and event.get("chat_event") == "moderation"
+    )
+
+
 def changes_rooms(event: Mapping[str, Any]) -> bool:
     """
     @return: Whether the room list may have changed with C{event}.
@@ -197,6 +210,61 @@ class RoomRow:
     name: str
     members: int
     topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class BanRow:
+    """
+    One row of the moderation panel: a ban or a mute in a room, or a
+    kline.
+
+    @ivar key: Identifies it across refreshes.
+    @ivar room: The room's name, or C{""} for a kline.
+    @ivar kind: C{ban}, C{mute} or C{kline}.
+    """
+
+    key: str
+    room: str
+    kind: str
+    mask: str
+    setter: str
+    setAt: str
+    ends: str
+    reason: str
+
+
+def ban_rows(
+    moderation: Moderation, rooms: Mapping[str, Room], now: float
+) -> list[BanRow]:
+    """
+    @param rooms: The rooms that exist, by key (for the spelling of their
+        names; a room without members shows as its key).
+    @return: The klines, then the bans and mutes of every room by room,
+        each oldest first.
+    """
+    scopes = [("", KLINE)] + [
+        (key, kind) for key in sorted(moderation.rooms) for kind in (BAN, MUTE)
+    ]
+    rows = []
+    for scope, kind in scopes:
+        room = rooms[scope].name if scope in rooms else scope
+        for ban in moderation.bans(scope, kind):
+            ends = "until lifted"
+            if ban.endsAt is not None:
+                ends = format_since(ban.endsAt, now)
+            rows.append(
+                BanRow(
+                    f"b{kind}:{scope}:{ban.mask}",
+                    room,
+                    kind,
+                    ban.mask,
+                    ban.setter,
+                    format_since(ban.setAt, now),
+                    ends,
+                    ban.reason,
+                )
+            )
+    return rows
 
 
 def format_since(since: float, now: float) -> str:

@@ -43,10 +43,13 @@ from twisted.python import usage
 
 from chatserver import LOG_NAMESPACE
 from chatserver.console import model as console_model
-from chatserver.console.model import ConsoleLog, Counters, LogLine, UserRow
+from chatserver.console.actor import console_actor
+from chatserver.console.model import BanRow, ConsoleLog, Counters, LogLine, UserRow
+from chatserver.core.moderation.records import KLINE, MUTE
+from chatserver.core.users import ChatUser
 from chatserver.server import ChatServer
 from chatserver.service import ChatService
-from chatwire.errors import NoSuchUser
+from chatwire.errors import ChatError, NoSuchUser
 
 if TYPE_CHECKING:
     from chatserver.console.window import ConsoleWindow
@@ -148,6 +151,8 @@ class ConsoleService(MultiService):
         self.stopping = False
         self._stopRequested = False
         self._rows: dict[str, UserRow] = {}
+        self._bans: dict[str, BanRow] = {}
+        self._actor: ChatUser | None = None
         self._newLines: deque[LogLine] = deque(maxlen=maxLines)
         self._listsChanged = False
         self._drawCall: IDelayedCall | None = None
@@ -202,6 +207,7 @@ class ConsoleService(MultiService):
 
         actions = Actions(
             kick=self._kick,
+            lift=self._lift,
             stop=self._requestStop,
             reload=self._reloadAsked,
             logLines=lambda: self.log.lines,
@@ -279,7 +285,11 @@ class ConsoleService(MultiService):
             self._showStatus()
         if line is not None:
             self._newLines.append(line)
-        if console_model.changes_users(event) or console_model.changes_rooms(event):
+        if (
+            console_model.changes_users(event)
+            or console_model.changes_rooms(event)
+            or console_model.changes_bans(event)
+        ):
             self._listsChanged = True
         if (line is not None or self._listsChanged) and self._drawCall is None:
             # Draw once the code logging the event is done with the
@@ -341,6 +351,9 @@ class ConsoleService(MultiService):
         )
         self.window.showUsers(rows, count)
         self.window.showRooms(console_model.room_rows(realm.rooms.values()))
+        bans = console_model.ban_rows(realm.moderation, realm.rooms, realm.now())
+        self._bans = {row.key: row for row in bans}
+        self.window.showBans(bans)
 
     def _tick(self) -> None:
         window = self.window
@@ -409,3 +422,36 @@ class ConsoleService(MultiService):
             return
         window.showHint("")
         window.clearReason()
+
+    # Moderation
+
+    def actor(self) -> ChatUser:
+        """
+        @return: Who the console acts as (L{console_actor}).
+        """
+        if self._actor is None:
+            self._actor = console_actor(self.server.realm)
+        return self._actor
+
+    def _lift(self, key: str | None) -> None:
+        window = self.window
+        if window is None or self.stopping:
+            return
+        row = self._bans.get(key) if key is not None else None
+        if row is None:
+            window.showBanHint("Select a ban, a mute or a kline to lift.")
+            return
+        actor = self.actor()
+        try:
+            if row.kind == KLINE:
+                actor.unkline(row.mask)
+            elif row.kind == MUTE:
+                actor.unmute(row.room, row.mask)
+            else:
+                actor.unban(row.room, row.mask)
+        except ChatError as e:
+            # It ended meanwhile, or its room has no members any more.
+            window.showBanHint(str(e))
+        else:
+            window.showBanHint("")
+        self._refresh()

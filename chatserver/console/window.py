@@ -23,6 +23,7 @@ from chatclient.theme import LINE_COLOURS, STATUS_COLOURS_BY_THEME, apply_theme
 from chatserver.console.model import (
     ERROR,
     LOG_GROUPS,
+    BanRow,
     LogLine,
     RoomRow,
     UserRow,
@@ -66,6 +67,8 @@ class Actions:
     What the window's controls ask of the service.
 
     @ivar kick: Kick the user of a row key, with a reason.
+    @ivar lift: Lift the ban, mute or kline of a row key of the moderation
+        panel.
     @ivar stop: Stop the server (once the operator has confirmed).
     @ivar reload: Read the server's settings files again.
     @ivar logLines: Every line the console keeps, oldest first, to draw the
@@ -74,6 +77,7 @@ class Actions:
     """
 
     kick: Callable[[str | None, str], None]
+    lift: Callable[[str | None], None]
     stop: Callable[[], None]
     reload: Callable[[], None]
     logLines: Callable[[], Iterable[LogLine]]
@@ -139,6 +143,7 @@ class ConsoleWindow:
         self._waiting = 0
         self._shownUsers: dict[str, Values] = {}
         self._shownRooms: dict[str, Values] = {}
+        self._shownBans: dict[str, Values] = {}
         root.title(title)
         root.minsize(560, 560)
         root.protocol("WM_DELETE_WINDOW", self.askStop)
@@ -258,8 +263,11 @@ class ConsoleWindow:
         self.hintLabel.grid(row=1, column=0, columnspan=3, sticky="w")
 
     def _buildRooms(self) -> None:
-        rooms = ttk.LabelFrame(self.root, text="Rooms", padding=(6, 4))
-        rooms.grid(row=4, column=0, sticky="nsew", padx=8, pady=4)
+        # The rooms and the moderation panel share a row, as tabs.
+        self.panels = ttk.Notebook(self.root)
+        self.panels.grid(row=4, column=0, sticky="nsew", padx=8, pady=4)
+        rooms = ttk.Frame(self.panels, padding=(6, 4))
+        self.panels.add(rooms, text="Rooms")
         rooms.columnconfigure(0, weight=1)
         rooms.rowconfigure(0, weight=1)
         self.roomTree = ttk.Treeview(
@@ -284,6 +292,52 @@ class ConsoleWindow:
         )
         roomScroll.grid(row=0, column=1, sticky="ns")
         self.roomTree.configure(yscrollcommand=roomScroll.set)
+        self._buildModeration()
+
+    def _buildModeration(self) -> None:
+        """
+        The moderation panel: the klines, and every room's bans and mutes,
+        each liftable.
+        """
+        panel = self.moderationPanel = ttk.Frame(self.panels, padding=(6, 4))
+        self.panels.add(panel, text="Moderation")
+        panel.columnconfigure(0, weight=1)
+        panel.rowconfigure(0, weight=1)
+        self.banTree = ttk.Treeview(
+            panel,
+            columns=("room", "kind", "mask", "setter", "set", "ends", "reason"),
+            show="headings",
+            selectmode="browse",
+            height=3,
+        )
+        for column, heading, width in (
+            ("room", "Room", 100),
+            ("kind", "Kind", 50),
+            ("mask", "Mask", 120),
+            ("setter", "Set by", 80),
+            ("set", "When", 110),
+            ("ends", "Ends", 110),
+            ("reason", "Reason", 160),
+        ):
+            self.banTree.heading(column, text=heading, anchor="w")
+            self.banTree.column(column, width=width, anchor="w")
+        self.banTree.grid(row=0, column=0, sticky="nsew")
+        banScroll = ttk.Scrollbar(panel, orient="vertical", command=self.banTree.yview)
+        banScroll.grid(row=0, column=1, sticky="ns")
+        self.banTree.configure(yscrollcommand=banScroll.set)
+        row = ttk.Frame(panel, padding=(0, 4, 0, 0))
+        row.grid(row=1, column=0, columnspan=2, sticky="ew")
+        row.columnconfigure(0, weight=1)
+        self.banHint = ttk.Label(row, foreground=self.statusColours["error"])
+        self.banHint.grid(row=0, column=0, sticky="w")
+
+        def liftSelected() -> None:
+            selection = self.banTree.selection()
+            self.actions.lift(selection[0] if selection else None)
+
+        self.liftButton = ttk.Button(row, text="Lift selected", command=liftSelected)
+        self.liftButton.grid(row=0, column=1, sticky="e")
+        self.banTree.bind("<Delete>", lambda _event: liftSelected())
 
     def _buildLog(self) -> None:
         logFrame = ttk.LabelFrame(self.root, text="Log", padding=(6, 4))
@@ -432,6 +486,35 @@ class ConsoleWindow:
             [(f"r{row.key}", (row.name, str(row.members), row.topic)) for row in rows],
         )
 
+    def showBans(self, rows: Sequence[BanRow]) -> None:
+        """
+        Show C{rows} in the moderation panel; its tab says how many.
+        """
+        self._shownBans = _sync_tree(
+            self.banTree,
+            self._shownBans,
+            [
+                (
+                    row.key,
+                    (
+                        row.room or "(server)",
+                        row.kind,
+                        row.mask,
+                        row.setter,
+                        row.setAt,
+                        row.ends,
+                        row.reason,
+                    ),
+                )
+                for row in rows
+            ],
+        )
+        title = f"Moderation ({len(rows)})" if rows else "Moderation"
+        self.panels.tab(self.moderationPanel, text=title)
+
+    def showBanHint(self, text: str) -> None:
+        self.banHint.configure(text=text)
+
     def selectedKey(self) -> str | None:
         selection = self.userTree.selection()
         return selection[0] if selection else None
@@ -569,7 +652,8 @@ class ConsoleWindow:
         Disable the controls: the server is going away.
         """
         self.cancelStop()
-        for button in (self.kickButton, self.stopButton, self.reloadButton):
+        buttons = (self.kickButton, self.stopButton, self.reloadButton, self.liftButton)
+        for button in buttons:
             button.state(["disabled"])
         self.reasonEntry.state(["disabled"])
 

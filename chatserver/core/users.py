@@ -243,6 +243,22 @@ class ChatUser(ModerationActions):
             raise NotInRoom(room.name if room is not None else name)
         return room
 
+    def _spokenTo(self, name: str | None) -> Room:
+        """
+        @return: The room called C{name} (the current room for L{None}),
+            which this user must be in unless the room takes lines from
+            outside (C{-n}).
+        """
+        if name is not None:
+            room = self.realm.getRoom(name)
+            if (
+                room is not None
+                and room not in self.rooms
+                and self.acceptsFromOutside(room)
+            ):
+                return room
+        return self._room(name)
+
     def room(self, name: str | None = None) -> Room:
         """
         @return: The room called C{name}, which this user need not be in;
@@ -355,7 +371,7 @@ class ChatUser(ModerationActions):
         @return: The line as the room was told, or L{None} in a cluster,
             where the room is told when the line comes back in its place.
         """
-        where = self._room(room)
+        where = self._spokenTo(room)
         text = self._checkedText(text)
         self.checkSpeak(where)
         tags = clean_tags(tags)
@@ -370,7 +386,7 @@ class ChatUser(ModerationActions):
 
         @return: As L{say}.
         """
-        where = self._room(room)
+        where = self._spokenTo(room)
         text = self._checkedText(text)
         self.checkSpeak(where)
         tags = clean_tags(tags)

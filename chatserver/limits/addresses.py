@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from twisted.internet.interfaces import IAddress, IReactorTime
 
-from chatwire.addresses import format_address
+from chatwire.addresses import IPAddress, format_address, parse_ip_address
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_EXEMPT = ("127.0.0.1/32", "::1/128")
@@ -83,20 +83,6 @@ def parse_network(text: str) -> IPNetwork:
     return ipaddress.ip_network(text.strip(), strict=False)
 
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def _parse_address(host: str) -> IPAddress | None:
-    # An IPv4-mapped IPv6 address is the IPv4 address it maps.
-    try:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
-
-
 def _key(address: IPAddress) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.IPv6Network((address, 64), strict=False))
@@ -109,7 +95,7 @@ def address_key(host: str) -> str | None:
         (IPv4-mapped IPv6 addresses count as IPv4), L{None} for anything that
         is not an IP address (a UNIX socket, say).
     """
-    address = _parse_address(host)
+    address = parse_ip_address(host)
     return None if address is None else _key(address)
 
 
@@ -142,7 +128,7 @@ class AddressLimits:
         @return: The key C{host} is counted under, or L{None} when it is not
             counted (not an IP address, or in an exempt network).
         """
-        address = _parse_address(host)
+        address = parse_ip_address(host)
         if address is None or any(address in net for net in self._exempt):
             return None
         return _key(address)

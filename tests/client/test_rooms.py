@@ -22,12 +22,20 @@ def login(endpoint: FakeEndpoint, rooms: tuple[str, ...] = ()) -> list[str]:
     endpoint.last.receive(lines.Welcome("chat", "me"), lines.UserList(("bob", "me")))
     assert endpoint.last.sent() == ["/where", "/rooms"]
     endpoint.last.receive(InRoom("#lobby", lines.UserList(("bob", "me"))))
-    return endpoint.last.sent()
+    sent = endpoint.last.sent()
+    # The client asks who has which role (the answer to /where does not say).
+    assert sent[0] == "/who #lobby"
+    endpoint.last.receive(InRoom("#lobby", lines.UserList(("bob", "me"))))
+    return sent[1:]
 
 
 def join_dev(endpoint: FakeEndpoint, *history: History) -> None:
     endpoint.last.receive(
         InRoom("#dev", lines.Joined("me")),
+        InRoom("#dev", lines.UserList(("bob", "me"))),
+    )
+    assert endpoint.last.sent() == ["/who #dev"]
+    endpoint.last.receive(
         InRoom("#dev", lines.UserList(("bob", "me"))),
         *(InRoom("#dev", h) for h in history),
         InRoom("#dev", lines.HistoryEnd(len(history))),
@@ -133,7 +141,7 @@ def test_a_reconnection_rejoins_in_order_without_duplicates() -> None:
     endpoint.last.receive(lines.Welcome("chat", "me"), lines.HistoryEnd(0))
     assert endpoint.last.sent() == ["/where", "/rooms"]
     endpoint.last.receive(InRoom("#lobby", lines.UserList(("me",))))
-    assert endpoint.last.sent() == ["/join #dev", "/join #ops"]
+    assert endpoint.last.sent() == ["/who #lobby", "/join #dev", "/join #ops"]
     # The server keeps "same" and "mine" with ids, at times near when we saw
     # them live; the replay holds them, one line said twice, and a new one.
     near = T0 + 10 + OVERLAP / 2
@@ -174,7 +182,7 @@ def test_a_gap_is_filled_from_older_pages() -> None:
     endpoint.last.receive(lines.Welcome("chat", "me"))
     endpoint.last.sent()
     endpoint.last.receive(InRoom("#lobby", lines.UserList(("me",))))
-    assert endpoint.last.sent() == ["/join #dev"]
+    assert endpoint.last.sent() == ["/who #lobby", "/join #dev"]
     join_dev(endpoint, History(44, T0, lines.Message("bob", "c")))
     # Nothing of the replay was seen: the page before it is asked for...
     assert endpoint.last.sent() == ["/history #dev 200"]

@@ -38,6 +38,9 @@ def login(session: ChatSession, endpoint: FakeEndpoint, name: str = "me") -> Non
     endpoint.last.receive(lines.Welcome("chat", name), lines.UserList((name, "bob")))
     assert endpoint.last.sent() == ["/where", "/rooms"]
     endpoint.last.receive(lines.InRoom("#lobby", lines.UserList((name, "bob"))))
+    # The client asks who has which role (the answer to /where does not say).
+    assert endpoint.last.sent() == ["/who #lobby"]
+    endpoint.last.receive(lines.InRoom("#lobby", lines.UserList((name, "bob"))))
 
 
 def test_login() -> None:

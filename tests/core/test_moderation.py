@@ -54,7 +54,7 @@ from chatserver.core.users import ChatUser
 from chatserver.doors.line.codec import MARKED, LineCodec
 from chatserver.doors.web.codec import WebCodec, split_messages
 from chatwire import lines
-from chatwire.errors import ChatError
+from chatwire.errors import ChatError, NotInRoom
 from tests.core.fakes import RecordingMind
 from tests.history.support import result
 
@@ -327,6 +327,30 @@ def test_unmute_lets_a_member_speak_again():
     bob.say("hi", "#dev")
 
 
+def test_a_voiced_member_is_not_silenced_by_a_mute():
+    _, (alice, _), (bob, _), _ = room_of_three()
+    alice.mute("#dev", "bob")
+    alice.voice("#dev", "bob")
+    assert isinstance(bob.say("hi", "#dev"), Said)
+
+
+def test_a_mute_silences_a_member_again_when_devoiced():
+    _, (alice, _), (bob, _), _ = room_of_three()
+    alice.mute("#dev", "bob")
+    alice.voice("#dev", "bob")
+    alice.devoice("#dev", "bob")
+    with pytest.raises(CannotSpeak):
+        bob.say("hi", "#dev")
+
+
+def test_voice_does_not_override_a_ban_for_speaking():
+    _, (alice, _), (bob, _), _ = room_of_three()
+    alice.voice("#dev", "bob")
+    alice.ban("#dev", "bob")
+    with pytest.raises(CannotSpeak):
+        bob.say("hi", "#dev")
+
+
 def test_a_mute_ends_by_itself():
     chat, (alice, _), (bob, _), _ = room_of_three()
     alice.mute("#dev", "bob", "1m")
@@ -424,9 +448,69 @@ def test_modes_shows_the_flags_and_the_key_to_members_only():
     chat, (alice, _), _, _ = room_of_three()
     alice.setModes("#dev", "+mtk", ["sesame"])
     modes = alice.modes("#dev")
-    assert (modes.flags(), modes.key) == ("+mtk", "sesame")
+    assert (modes.flags(), modes.key) == ("+mntk", "sesame")
     dave, _ = login(chat, "dave")
     assert dave.modes("#dev").key == "*"
+
+
+def test_a_new_room_takes_no_lines_from_outside():
+    chat, _, _, _ = room_of_three()
+    dave, _ = login(chat, "dave")
+    assert dave.modes("#dev").flags() == "+n"
+    with pytest.raises(NotInRoom):
+        dave.say("hi", "#dev")
+
+
+def test_a_room_without_n_hears_who_is_not_in_it():
+    chat, (alice, _), (_bob, b), _ = room_of_three()
+    alice.setModes("#dev", "-n", [])
+    dave, d = login(chat, "dave")
+    b.events()
+    dave.say("hi from outside", "#dev")
+    assert [(e.sender, e.text) for e in b.events()] == [("dave", "hi from outside")]
+    assert d.events() == []
+
+
+def test_an_action_from_outside_reaches_a_room_without_n():
+    chat, (alice, _), (_bob, b), _ = room_of_three()
+    alice.setModes("#dev", "-n", [])
+    dave, _ = login(chat, "dave")
+    b.events()
+    dave.act("waves", "#dev")
+    assert [(e.sender, e.text) for e in b.events()] == [("dave", "waves")]
+
+
+def test_a_ban_still_silences_who_speaks_from_outside():
+    chat, (alice, _), _, _ = room_of_three()
+    alice.setModes("#dev", "-n", [])
+    alice.ban("#dev", "dave")
+    dave, _ = login(chat, "dave")
+    with pytest.raises(CannotSpeak):
+        dave.say("hi", "#dev")
+
+
+def test_a_mute_still_silences_who_speaks_from_outside():
+    chat, (alice, _), _, _ = room_of_three()
+    alice.setModes("#dev", "-n", [])
+    alice.mute("#dev", "dave")
+    dave, _ = login(chat, "dave")
+    with pytest.raises(CannotSpeak):
+        dave.say("hi", "#dev")
+
+
+def test_setting_n_again_closes_the_room_to_outsiders():
+    chat, (alice, _), _, _ = room_of_three()
+    alice.setModes("#dev", "-n", [])
+    alice.setModes("#dev", "+n", [])
+    dave, _ = login(chat, "dave")
+    with pytest.raises(NotInRoom):
+        dave.say("hi", "#dev")
+
+
+def test_n_already_set_is_no_change():
+    _, (alice, _), (_bob, b), _ = room_of_three()
+    assert alice.setModes("#dev", "+n", []) is None
+    assert b.events() == []
 
 
 def test_an_unknown_mode_is_refused():
@@ -589,6 +673,17 @@ def test_the_state_kept_by_the_store_is_restored_by_a_new_chat():
     assert [b.mask for b in again.moderation.bans("#dev", "ban")] == ["spam*"]
     with pytest.raises(Klined):
         login(again, "bob", "198.51.100.1")
+
+
+def test_a_room_without_n_is_restored_by_a_new_chat():
+    store = MemoryModerationStore()
+    chat = realm(store=store)
+    alice, _ = login(chat, "alice")
+    alice.join("#dev")
+    alice.setModes("#dev", "-n", [])
+    again = realm(store=store)
+    result(again.moderation.load())
+    assert again.moderation.room("#dev").modes.noExternal is False
 
 
 def test_a_ban_that_ended_while_the_server_was_down_is_forgotten_at_load():

@@ -176,6 +176,21 @@ def test_a_client_that_does_not_answer_pings_is_dropped():
     assert "bob" not in server.realm
 
 
+def test_no_ping_follows_the_close_frame():
+    """
+    A client that does not answer the close frame at once gets no keepalive
+    ping after it (wsproto refuses one, which logged a traceback).
+    """
+    server = ChatHarness(rate=0)
+    web, transport, _tcp = session(server)
+    web.textMessageReceived('{"type": "login", "name": "bob"}')
+    web.textMessageReceived('{"type": "quit"}')
+    server.clock.advance(0)
+    assert transport.closed == 1000
+    server.clock.advance(web.pingInterval)
+    assert transport.pings == 0
+
+
 def test_a_flood_pauses_reading_and_nothing_is_dropped():
     server = ChatHarness(rate=2, burst=2)
     web, transport, tcp = session(server)

@@ -122,7 +122,7 @@ def test_mode_changes_and_shows_modes():
     ]
     alice.messages()
     (modes,) = sent(server, alice, {"type": "mode", "room": "#dev"})
-    assert (modes["modes"], modes["moderated"], modes["limit"]) == ("+ml", True, 5)
+    assert (modes["modes"], modes["moderated"], modes["limit"]) == ("+mnl", True, 5)
 
 
 @pytest.mark.parametrize(
@@ -245,3 +245,17 @@ def test_the_room_message_gives_each_members_role():
     joined = sent(server, alice, {"type": "join", "room": "#dev"})
     (state,) = [m for m in joined if m["type"] == "room"]
     assert state["roles"] == {"alice": "@"}
+
+
+def test_say_to_a_minus_n_room_one_is_not_in_reaches_its_members():
+    server, alice, bob = room()
+    sent(server, alice, {"type": "mode", "room": "#dev", "changes": "-n"})
+    bob.messages()
+    carol = web_login(server, "carol")
+    sent(server, carol, {"type": "say", "room": "#dev", "text": "from outside"})
+    (said,) = [m for m in bob.messages() if m["type"] == "message"]
+    assert (said["room"], said["from"], said["text"]) == (
+        "#dev",
+        "carol",
+        "from outside",
+    )

@@ -120,9 +120,10 @@ class TabsTests(RoomsTestCase):
         assert self.window.tabLabels() == ["#lobby", "#dev"]
         # A room joined is selected, with its members and topic.
         assert self.model.selected is self.conversation("#dev")
-        yield wait_until(lambda: self.userList() == ["alice"], "#dev's members")
+        # Alice made it: she is its operator.
+        yield wait_until(lambda: self.userList() == ["@alice"], "#dev's members")
         self.bob.say("/join #dev")
-        yield wait_until(lambda: self.userList() == ["alice", "bob"], "bob in #dev")
+        yield wait_until(lambda: self.userList() == ["@alice", "bob"], "bob in #dev")
         self.bob.say("in dev")
         yield self.showing("#dev", "<bob> in dev")
         assert "in dev" not in self.text("#lobby")
@@ -132,7 +133,7 @@ class TabsTests(RoomsTestCase):
             lines.InRoom("#dev", lines.Message("alice", "hello dev"))
         )
         self.selectTab("#lobby")
-        assert self.userList() == ["alice", "bob"]
+        yield wait_until(lambda: self.userList() == ["alice", "bob"], "#lobby's")
         self.say("hello lobby")
         yield self.bob.received(
             lines.InRoom("#lobby", lines.Message("alice", "hello lobby"))

@@ -16,6 +16,7 @@ who matches it on every node.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from twisted.cred.credentials import UsernamePassword
@@ -399,9 +400,7 @@ class ModerationActions(ModerationChecks):
         key = room_key(room)
         state = self.realm.moderation.rooms.get(key)
         modes = state.modes if state is not None else RoomModes()
-        shown = RoomModes(
-            modes.moderated, modes.inviteOnly, modes.topicLocked, modes.key, modes.limit
-        )
+        shown = replace(modes)
         member = any(r.key == key for r in self.rooms)
         if shown.key and not (member or self.isRoomOperator(key)):
             shown.key = "*"
@@ -423,13 +422,7 @@ class ModerationActions(ModerationChecks):
         changes = parse_modes(flags, arguments)
         moderation = self.realm.moderation
         current = moderation.room(where.key).modes
-        modes = RoomModes(
-            current.moderated,
-            current.inviteOnly,
-            current.topicLocked,
-            current.key,
-            current.limit,
-        )
+        modes = replace(current)
         done: list[tuple[str, str]] = []
         for change in changes:
             letter, adding = change.letter, change.adding
@@ -443,7 +436,12 @@ class ModerationActions(ModerationChecks):
             elif letter == "l":
                 modes.limit = int(change.argument) if adding else 0
             else:
-                attribute = {"m": "moderated", "i": "inviteOnly", "t": "topicLocked"}
+                attribute = {
+                    "m": "moderated",
+                    "i": "inviteOnly",
+                    "n": "noExternal",
+                    "t": "topicLocked",
+                }
                 if getattr(modes, attribute[letter]) == adding:
                     continue
                 setattr(modes, attribute[letter], adding)

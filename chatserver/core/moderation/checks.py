@@ -103,10 +103,19 @@ class ModerationChecks:
         if modes.limit and members >= modes.limit and not invited:
             raise RoomFull(roomName, modes.limit)
 
+    def acceptsFromOutside(self, room: Room) -> bool:
+        """
+        @return: Whether this user may say lines to C{room} without being
+            in it: the room is C{-n}.
+        """
+        state = self.realm.moderation.rooms.get(room.key)
+        return state is not None and not state.modes.noExternal
+
     def checkSpeak(self, room: Room) -> None:
         """
-        See that this user may speak in C{room}: not banned nor muted, and
-        voiced if the room is moderated.  Its operators always may.
+        See that this user may speak in C{room}: not banned, not muted
+        unless voiced (a role overrides a mute, as on InspIRCd and Ergo),
+        and voiced if the room is moderated.  Its operators always may.
 
         @raise CannotSpeak: If it may not.
         """
@@ -119,7 +128,7 @@ class ModerationChecks:
             return
         if self._banned(room.key, BAN) is not None:
             raise CannotSpeak(room.name, "you are banned from it")
-        if self._banned(room.key, MUTE) is not None:
+        if VOICE not in roles and self._banned(room.key, MUTE) is not None:
             raise CannotSpeak(room.name, "you are muted")
         if state.modes.moderated and VOICE not in roles:
             raise CannotSpeak(room.name, "it is moderated (+m): only voice speaks")

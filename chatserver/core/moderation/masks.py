@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from chatserver.core.moderation.errors import InvalidMask
 from chatserver.core.wildcard import MAX_MASK_LENGTH, Mask, compile_mask
+from chatwire.addresses import parse_ip_address
 from chatwire.names import name_key
 
 _NOT_IN_MASKS = frozenset(" ,\t")
@@ -31,16 +32,6 @@ class Who:
     name: str
     ident: str = ""
     host: str = ""
-
-
-def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
 
 
 class BanMask:
@@ -77,7 +68,7 @@ class BanMask:
         @return: Whether C{who} is one this mask matches.
         """
         if self._network is not None:
-            address = _address(who.host)
+            address = parse_ip_address(who.host)
             return address is not None and address in self._network
         assert self._name is not None
         if not self._name.matches(who.name):
@@ -110,7 +101,7 @@ def parse_mask(text: str) -> BanMask:
                     " length (203.0.113.0/24, 2001:db8::/32)"
                 ) from None
             return BanMask(str(network), network=network)
-        address = _address(text)
+        address = parse_ip_address(text)
         if address is not None:
             return BanMask(str(address), network=ipaddress.ip_network(address))
         return BanMask(text, name=compile_mask(text))

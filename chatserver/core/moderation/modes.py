@@ -1,7 +1,9 @@
 """
 Room modes: C{+m} moderated (only voice and operators speak), C{+i}
 invite-only, C{+k KEY} a key to join, C{+l N} a member limit, C{+t} the
-topic set by operators only; and the changes C{/mode #room +mk KEY} asks
+topic set by operators only, C{+n} no lines from outside (on in every new
+room: only members speak; C{-n} lets who is not in the room say lines to
+it); and the changes C{/mode #room +mk KEY} asks
 for, which may also give and take roles (C{+o NAME}, C{-v NAME}).
 """
 
@@ -14,7 +16,7 @@ from chatserver.core.moderation.roles import ROLES
 from chatwire.errors import InvalidText
 from chatwire.text import check_text
 
-FLAGS = "imt"
+FLAGS = "imnt"
 """
 The modes without an argument.
 """
@@ -22,7 +24,7 @@ The modes without an argument.
 MAX_KEY_LENGTH = 32
 MAX_LIMIT = 100000
 MODE_USAGE = (
-    "usage: /mode #ROOM [+|-]FLAGS [ARGS]: flags i m t, k KEY, l N, o NAME, v NAME"
+    "usage: /mode #ROOM [+|-]FLAGS [ARGS]: flags i m n t, k KEY, l N, o NAME, v NAME"
 )
 
 
@@ -33,6 +35,8 @@ class RoomModes:
 
     @ivar key: The key to join, empty for none.
     @ivar limit: The most members, 0 for no limit.
+    @ivar noExternal: Whether only members may say lines to the room
+        (C{+n}, the default).
     """
 
     moderated: bool = False
@@ -40,16 +44,18 @@ class RoomModes:
     topicLocked: bool = False
     key: str = ""
     limit: int = 0
+    noExternal: bool = True
 
     def flags(self) -> str:
         """
-        @return: The modes set, as C{+imtkl} (C{+} alone when none).
+        @return: The modes set, as C{+imntkl} (C{+} alone when none).
         """
         letters = "".join(
             letter
             for letter, on in (
                 ("i", self.inviteOnly),
                 ("m", self.moderated),
+                ("n", self.noExternal),
                 ("t", self.topicLocked),
                 ("k", bool(self.key)),
                 ("l", bool(self.limit)),
@@ -68,6 +74,7 @@ class RoomModes:
             "topicLocked": self.topicLocked,
             "key": self.key,
             "limit": self.limit,
+            "noExternal": self.noExternal,
         }
 
 

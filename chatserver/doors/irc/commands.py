@@ -115,12 +115,23 @@ def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             welcome.names(connection, each, end=False)
         connection.reply(numerics.RPL_ENDOFNAMES, "*", "End of /NAMES list.")
         return
-    for name in _items(msg.params[0]):
-        room = realm.getRoom(name)
+    wanted = _items(msg.params[0])
+    if not wanted:
+        return
+    if len(wanted) == 1:
+        room = realm.getRoom(wanted[0])
         if room is None:
-            connection.reply(numerics.RPL_ENDOFNAMES, name, "End of /NAMES list.")
+            connection.reply(numerics.RPL_ENDOFNAMES, wanted[0], "End of /NAMES list.")
         else:
             welcome.names(connection, room)
+        return
+    # Several channels: their 353s, then one 366 naming the list as asked
+    # (RFC 2812 3.2.5, Modern).
+    for name in wanted:
+        room = realm.getRoom(name)
+        if room is not None:
+            welcome.names(connection, room, end=False)
+    connection.reply(numerics.RPL_ENDOFNAMES, ",".join(wanted), "End of /NAMES list.")
 
 
 def list_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:

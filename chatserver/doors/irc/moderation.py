@@ -56,11 +56,8 @@ The modes with a parameter when set only (type C).
 
 FLAGS = "imnt"
 """
-The modes without a parameter (type D); C{n} (no messages from outside)
-is always on: only members speak in a room.
+The modes without a parameter (type D).
 """
-
-ALWAYS_ON = "n"
 
 
 def _notice(connection: IrcProtocol, text: str) -> None:
@@ -231,7 +228,7 @@ def show_modes(connection: IrcProtocol, user: ChatUser, room: Room) -> None:
     """
     modes = user.modes(room.name)
     letters = sorted(set(modes.flags()[1:]) - set(ALWAYS_PARAMETER + SET_PARAMETER))
-    text = "+" + "".join(sorted({*letters, ALWAYS_ON}))
+    text = "+" + "".join(letters)
     arguments: list[str] = []
     if modes.key:
         text += "k"
@@ -287,7 +284,7 @@ def room_mode(
                 _ban(user, room, adding, argument)
             elif letter in "ov":
                 user.setRole(room.name, argument, letter, adding)
-            elif letter not in ALWAYS_ON:
+            else:
                 given = [argument] if adding and letter in "kl" else []
                 parse_modes(sign + letter, given)
                 flags += sign + letter

@@ -36,8 +36,7 @@ def isupport(connection: IrcProtocol) -> list[str]:
         f"AWAYLEN={MAX_REASON_LENGTH}",
         "CASEMAPPING=rfc8265",
         f"CHANLIMIT=#:{config.maxRoomsPerUser}",
-        # b lists bans (and m: mutes), k takes a key, l a limit when set;
-        # n is always on (only members speak in a channel) and stays.
+        # b lists bans (and m: mutes), k takes a key, l a limit when set.
         "CHANMODES=b,k,l,imnt",
         f"CHANNELLEN={MAX_ROOM_NAME_LENGTH + 1}",
         "CHANTYPES=#",
@@ -50,6 +49,9 @@ def isupport(connection: IrcProtocol) -> list[str]:
         f"NICKLEN={MAX_NAME_LENGTH}",
         "PREFIX=(ov)@+",
         "SAFELIST",
+        # The commands that take a comma-separated list, with no other limit
+        # than the line's length.
+        "TARGMAX=JOIN:,KICK:,NAMES:,NOTICE:,PART:,PRIVMSG:,TAGMSG:,WHOIS:",
         f"TOPICLEN={MAX_TOPIC_LENGTH}",
         "UTF8ONLY",
     ]

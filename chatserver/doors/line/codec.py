@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from chatserver.core import events
 from chatserver.core.events import ChatEvent
-from chatserver.core.moderation.roles import NAMES
-from chatserver.doors.line.modcommands import utc
 from chatwire import lines
 from chatwire.names import room_key
 
@@ -29,37 +27,18 @@ MARKED = True
 
 def _kicked(e: events.Kicked) -> lines.Plain:
     # A Left line: every reader, the Tk client included, sees NAME leave.
-    why = f"kicked by {e.actor}: {e.reason}" if e.reason else f"kicked by {e.actor}"
-    return lines.Left(e.name, why)
-
-
-def _role(e: events.RoleChanged) -> lines.Plain:
-    role = NAMES[e.role]
-    if e.given:
-        return lines.Info(f"{e.actor} gave {role} (+{e.role}) to {e.name}")
-    return lines.Info(f"{e.actor} took {role} (-{e.role}) from {e.name}")
+    return lines.Left.kick(e.name, e.actor, e.reason)
 
 
 def _ban(e: events.BanChanged) -> lines.Plain:
-    if not e.added:
-        if not e.actor:
-            return lines.Info(f"the {e.kind} on {e.mask} ended")
-        return lines.Info(f"{e.actor} lifted the {e.kind} on {e.mask}")
-    verb = "banned" if e.kind == "ban" else "muted"
-    text = f"{e.actor} {verb} {e.mask} "
-    text += f"until {utc(e.endsAt)}" if e.endsAt is not None else "until lifted"
-    return lines.Info(f"{text}: {e.reason}" if e.reason else text)
-
-
-def _modes(e: events.ModeChanged) -> lines.Plain:
-    return lines.Info(" ".join((f"{e.actor} set mode", e.changes, *e.arguments)))
+    return lines.BanChanged(e.actor, e.kind, e.mask, e.added, e.endsAt, e.reason)
 
 
 _LINES: dict[type, Callable[[Any], lines.Plain]] = {
     events.Kicked: _kicked,
-    events.RoleChanged: _role,
+    events.RoleChanged: lambda e: lines.RoleChanged(e.actor, e.name, e.role, e.given),
     events.BanChanged: _ban,
-    events.ModeChanged: _modes,
+    events.ModeChanged: lambda e: lines.ModeChanged(e.actor, e.changes, e.arguments),
     events.Invited: lambda e: lines.Info(
         f"{e.actor} invites you to {e.room}: /join {e.room}"
     ),

@@ -71,7 +71,7 @@ def command_oper(connection: ChatProtocol, user: ChatUser, args: str) -> None:
 
     def answer(error: ChatError | None) -> None:
         if error is None:
-            _info(connection, "you are a server operator now")
+            _info(connection, lines.OPERATOR_NOW)
         else:
             connection.reject(error.reason)
 

@@ -222,9 +222,7 @@ class WebSession:
         self._awaitingPong = False
 
     def connectionLost(self, reason: Failure) -> None:
-        if self._pingCall is not None and self._pingCall.active():
-            self._pingCall.cancel()
-        self._pingCall = None
+        self._stopPinging()
         self._queue.clear()
         if not self.session.leaveReason and reason.check(error.ConnectionLost):
             # A browser resets the connection when its tab is closed: for a
@@ -233,6 +231,11 @@ class WebSession:
         self.session.connectionLost(reason)
 
     # Life
+
+    def _stopPinging(self) -> None:
+        if self._pingCall is not None and self._pingCall.active():
+            self._pingCall.cancel()
+        self._pingCall = None
 
     def _ping(self) -> None:
         if self._tcp.disconnecting:
@@ -279,8 +282,11 @@ class WebSession:
 
     def endTransport(self) -> None:
         if self.transport is not None:
-            # Nothing is written after the close frame.
+            # Nothing is written after the close frame, nor pinged: the
+            # client may take its time to answer it (wsproto refuses a ping
+            # once the close frame is sent).
             self.session.writing = False
+            self._stopPinging()
             self.transport.loseConnection(self._closeCode)
 
     def disconnect(self, reason: str) -> None:

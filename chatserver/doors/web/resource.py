@@ -62,6 +62,7 @@ STATIC = {
     b"index.html": ("index.html", "text/html; charset=utf-8"),
     b"app.js": ("app.js", "text/javascript; charset=utf-8"),
     b"text.js": ("text.js", "text/javascript; charset=utf-8"),
+    b"members.js": ("members.js", "text/javascript; charset=utf-8"),
     b"style.css": ("style.css", "text/css; charset=utf-8"),
     b"favicon.svg": ("favicon.svg", "image/svg+xml"),
     b"favicon.ico": ("favicon.svg", "image/svg+xml"),

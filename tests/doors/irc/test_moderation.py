@@ -513,9 +513,60 @@ def test_minus_k_takes_the_key_it_is_given():
     assert [m.params for m in bob.messages()] == [("#dev", "+k", "one"), ("#dev", "-k")]
 
 
-def test_n_is_always_on_and_changes_nothing():
+def test_a_new_channel_shows_n_in_324():
     _, alice, _ = channel()
-    assert sent(alice, "MODE #dev -n") == []
+    assert sent(alice, "MODE #dev")[0] == ("324", ("alice", "#dev", "+n"))
+
+
+def test_minus_n_is_told_as_a_mode_change():
+    _, alice, bob = channel()
+    alice.send("MODE #dev -n")
+    assert [(m.command, m.params) for m in bob.messages()] == [("MODE", ("#dev", "-n"))]
+
+
+def test_privmsg_from_outside_a_plus_n_channel_is_404():
+    server, _, _ = channel()
+    carol = server.ircLogin("carol")
+    assert [c for c, _ in sent(carol, "PRIVMSG #dev :hi")] == ["404"]
+
+
+def test_privmsg_from_outside_a_minus_n_channel_reaches_its_members():
+    server, alice, bob = channel()
+    alice.send("MODE #dev -n")
+    bob.raw()
+    carol = server.ircLogin("carol")
+    carol.send("PRIVMSG #dev :hi from outside")
+    assert [(m.command, m.params) for m in bob.messages()] == [
+        ("PRIVMSG", ("#dev", "hi from outside"))
+    ]
+
+
+def test_a_muted_sender_from_outside_a_minus_n_channel_is_404():
+    server, alice, _ = channel()
+    alice.send("MODE #dev -n", "MODE #dev +b m:carol!*@*")
+    carol = server.ircLogin("carol")
+    assert [c for c, _ in sent(carol, "PRIVMSG #dev :hi")] == ["404"]
+
+
+def test_a_voiced_member_speaks_through_the_mute_extban():
+    _, alice, bob = channel()
+    alice.send("MODE #dev +b m:bob!*@*", "MODE #dev +v bob")
+    alice.raw()
+    bob.raw()
+    bob.send("PRIVMSG #dev :voiced")
+    assert [(m.command, m.params) for m in alice.messages()] == [
+        ("PRIVMSG", ("#dev", "voiced"))
+    ]
+
+
+def test_isupport_targmax_lets_kick_take_several_nicks():
+    client = harness().irc()
+    client.send("NICK zed", "USER zed 0 * :Z")
+    tokens = " ".join(
+        " ".join(m.params) for m in client.messages() if m.command == "005"
+    ).split()
+    (targmax,) = [t for t in tokens if t.startswith("TARGMAX=")]
+    assert "KICK:" in targmax.removeprefix("TARGMAX=").split(",")
 
 
 def test_join_without_the_key_is_475_and_with_it_joins():

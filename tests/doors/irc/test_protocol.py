@@ -170,6 +170,20 @@ def test_echo_message_server_time_and_msgid():
     assert echo.command == "PRIVMSG" and "time" in echo.tags and "msgid" in echo.tags
 
 
+def test_names_of_several_channels_ends_with_one_366_naming_them_all():
+    server = ChatHarness(rate=0)
+    irc = server.ircLogin("alice", join="#one")
+    irc.send("JOIN #two")
+    irc.messages()
+    irc.send("NAMES #one,#nowhere,#two")
+    replies = [(m.command, m.params[1:3]) for m in irc.messages()]
+    assert replies == [
+        ("353", ("=", "#one")),
+        ("353", ("=", "#two")),
+        ("366", ("#one,#nowhere,#two", "End of /NAMES list.")),
+    ]
+
+
 def test_who_whois_mode_away_names_list():
     server = ChatHarness(rate=0)
     server.login("bob")

@@ -119,6 +119,16 @@ def test_mute_and_unmute():
     assert said(bob, "#dev hi") == []
 
 
+def test_a_voiced_member_speaks_through_a_mute():
+    _, alice, bob = room()
+    alice.send("/mute #dev bob")
+    alice.send("/voice #dev bob")
+    alice.received()
+    bob.received()
+    assert said(bob, "hi") == []
+    assert alice.received() == ["#dev <bob> hi"]
+
+
 def test_a_mute_ends_by_itself():
     server, alice, bob = room()
     alice.send("/mute #dev bob 1m")
@@ -131,7 +141,7 @@ def test_mode_alone_shows_the_modes():
     _, alice, _ = room()
     alice.send("/mode #dev +mtkl sesame 10")
     alice.received()
-    assert said(alice, "/mode #dev") == ["-!- #dev modes: +mtkl sesame 10"]
+    assert said(alice, "/mode #dev") == ["-!- #dev modes: +mntkl sesame 10"]
 
 
 def test_mode_changes_are_told_to_the_room():

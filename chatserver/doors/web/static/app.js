@@ -51,7 +51,7 @@
   function conv(id, title, isRoom) {
     let c = state.convs.get(id);
     if (!c) {
-      c = { id, title, isRoom, topic: "", lastTopic: null, members: [], items: [], ids: new Set(),
+      c = { id, title, isRoom, topic: "", lastTopic: null, members: [], roles: {}, items: [], ids: new Set(),
             unread: 0, mentions: 0, firstUnread: null, markAt: null, joined: isRoom,
             more: true, noMore: false, loadingOlder: 0 };
       state.convs.set(id, c);
@@ -394,12 +394,14 @@
     const c = currentConv();
     const names = c ? (c.isRoom ? c.members : [state.name, c.title]) : [];
     $("members-title").textContent = `Members (${names.length})`;
-    $("members").replaceChildren(...names.map((n) => {
+    // Operators first, then voiced members (members.js); a member's button
+    // opens its menu.
+    $("members").replaceChildren(...(c ? members.sort(c, names) : []).map((n) => {
       const li = el("li");
       const b = el("button", "member " + T.colourClass(n), n);
       b.type = "button";
-      if (isMe(n)) b.setAttribute("aria-label", `${n} (you)`);
-      else b.addEventListener("click", () => show(privConv(n).id));
+      members.decorate(c, n, b);
+      if (isMe(n)) b.setAttribute("aria-label", `${b.textContent} (you)`);
       li.appendChild(b);
       return li;
     }));
@@ -560,6 +562,7 @@
     },
     welcome(m) {
       const again = state.loggedIn;
+      state.oper = false;
       state.loggedIn = true;
       state.wantOpen = true;
       state.retry = 0;
@@ -582,6 +585,7 @@
       c.joined = true;
       c.title = m.room;
       c.members = sortNames([...m.members]);
+      c.roles = members.roles(m.roles, c.roles);
       // A server that restarted has forgotten the topic its history tells.
       c.topic = m.topic || (c.lastTopic ? c.lastTopic.text : "");
       if (state.pendingShow && key(state.pendingShow) === c.id) {
@@ -668,6 +672,7 @@
         return;
       }
       c.members = c.members.filter((n) => key(n) !== key(m.name));
+      delete c.roles[key(m.name)];
       line(c, { kind: "part", text: `${m.name} has left (${m.reason})` });
       if (state.current === c.id) renderMembers();
     },
@@ -675,6 +680,7 @@
       for (const c of state.convs.values()) {
         if (c.isRoom && c.members.some((n) => key(n) === key(m.name))) {
           c.members = c.members.filter((n) => key(n) !== key(m.name));
+          delete c.roles[key(m.name)];
           line(c, { kind: "part", text: `${m.name} has quit (${m.reason})` });
         }
       }
@@ -688,6 +694,10 @@
       for (const c of state.convs.values()) {
         if (c.isRoom && c.members.some((n) => key(n) === key(m.old))) {
           c.members = sortNames(c.members.map((n) => key(n) === key(m.old) ? m.new : n));
+          if (c.roles[key(m.old)]) {
+            c.roles[key(m.new)] = c.roles[key(m.old)];
+            if (key(m.new) !== key(m.old)) delete c.roles[key(m.old)];
+          }
           line(c, { kind: "rename", text: `${m.old} is now known as ${m.new}` });
         }
       }
@@ -735,6 +745,7 @@
       if (m.room) {
         const c = roomConv(m.room);
         c.members = sortNames([...m.members]);
+        c.roles = members.roles(m.roles, c.roles);
         if (state.current === c.id) renderMembers();
       }
       notice(`Users online (${m.members.length}): ${m.members.join(", ")}`, "info");
@@ -806,6 +817,12 @@
       notice(m.message, "info");
     },
   };
+
+  // Roles and a member's menu (members.js), with the moderation messages.
+  const members = window.ChatMembers({
+    state, key, el, send, line, notice, show, privConv, roomConv, renderMembers, handlers,
+  });
+  Object.assign(handlers, members.handlers);
 
   function forget(c) {
     c.joined = false;
@@ -1166,6 +1183,7 @@
     });
     $("log").addEventListener("scroll", scrolled);
     document.addEventListener("visibilitychange", cameBack);
+    members.setup();
     // Connect at once to learn whether the server wants a password.
     connect();
   }
