@@ -57,6 +57,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -414,7 +415,23 @@ def _busy_kept(path: str, t0: float, timeout: float = 600) -> float:
     raise RuntimeError(f"{path} did not get the busy fill's last line in {timeout} s")
 
 
-def _load(server: Server, lag: str, users: int, seconds: float) -> Metrics:
+def _load(
+    server: Server,
+    lag: str,
+    users: int,
+    seconds: float,
+    *,
+    rate: float = 200.0,
+    meanwhile: Callable[[], Metrics] | None = None,
+) -> Metrics:
+    """
+    C{users} users of the compiled generator in the default room, 2 of them
+    sending C{rate} lines a second each for C{seconds}: delivery latency,
+    the server's CPU and the reactor's longest stall.
+
+    @param meanwhile: Run while they send (after the generator is told to
+        go); what it returns is the result's C{fill}.
+    """
     from bench.cloadgen import CLoad
     from bench.run import CHECK_EVERY, COUNTING_RCVLOWAT
 
@@ -422,15 +439,18 @@ def _load(server: Server, lag: str, users: int, seconds: float) -> Metrics:
         server.port,
         users,
         2,
-        {"duration": seconds, "rate": 200.0, "window": 0},
-        drainTimeout=15,
+        {"duration": seconds, "rate": rate, "window": 0},
+        drainTimeout=15 if meanwhile is None else 30,
         checkEvery=CHECK_EVERY,
         rcvlowat=COUNTING_RCVLOWAT,
     )
+    extra: Metrics = {}
     try:
         load.settled()
         cpu0, t0 = server.cpu(), time.monotonic()
         load.go()
+        if meanwhile is not None:
+            extra["fill"] = meanwhile()
         drained = load.result()
         t1 = time.monotonic()
         cpu = server.cpu() - cpu0
@@ -438,6 +458,7 @@ def _load(server: Server, lag: str, users: int, seconds: float) -> Metrics:
         load.close()
     stalls = read(lag, t0, t1)
     return {
+        **extra,
         "users": users,
         "deliveries": drained["delivered"],
         "expected": drained["expected"],
@@ -460,29 +481,15 @@ def _busy(
     sqlitePath: str | None,
 ) -> Metrics:
     """
-    The fill and the load at once: C{--users} users of the compiled
-    generator in the default room, 2 of them sending C{--busy-probe} lines a
-    second each (the latency probe), while L{_paced_fill} sends
-    C{--busy-rate} lines a second into the fill's rooms for C{--seconds}.
-    For SQLite, the lines are kept when the file holds the fill's last line.
+    The fill and the load at once: L{_load} with its 2 senders at
+    C{--busy-probe} lines a second each (the latency probe), while
+    L{_paced_fill} sends C{--busy-rate} lines a second into the fill's rooms
+    for C{--seconds}.  For SQLite, the lines are kept when the file holds
+    the fill's last line.
     """
-    from bench.cloadgen import CLoad
-    from bench.run import CHECK_EVERY, COUNTING_RCVLOWAT
 
-    load = CLoad(
-        server.port,
-        options.users,
-        2,
-        {"duration": options.seconds, "rate": options.busy_probe, "window": 0},
-        drainTimeout=30,
-        checkEvery=CHECK_EVERY,
-        rcvlowat=COUNTING_RCVLOWAT,
-    )
-    try:
-        load.settled()
-        cpu0, t0 = server.cpu(), time.monotonic()
-        load.go()
-        fill = asyncio.run(
+    def fill() -> Metrics:
+        return asyncio.run(
             _paced_fill(
                 server.port,
                 options.rooms,
@@ -491,29 +498,22 @@ def _busy(
                 options.lines + 1_000_000,
             )
         )
-        drained = load.result()
-        t1 = time.monotonic()
-        cpu = server.cpu() - cpu0
-    finally:
-        load.close()
-    fillStarted = fill.pop("t0")
+
+    out = _load(
+        server,
+        lag,
+        options.users,
+        options.seconds,
+        rate=options.busy_probe,
+        meanwhile=fill,
+    )
+    filled: Metrics = out["fill"]
+    fillStarted = filled.pop("t0")
     if sqlitePath is not None:
         kept = _busy_kept(sqlitePath, fillStarted)
-        fill["keptSeconds"] = round(kept, 2)
-        fill["keptPerSecond"] = round(fill["lines"] / kept)
-    stalls = read(lag, t0, t1)
-    return {
-        "fill": fill,
-        "users": options.users,
-        "deliveries": drained["delivered"],
-        "expected": drained["expected"],
-        "lost": drained["lost"],
-        "p50": drained["p50"],
-        "p99": drained["p99"],
-        "max": drained["max"],
-        "serverCpu": round(cpu / (t1 - t0), 2),
-        "maxStallMs": round(float(stalls["maxStallMs"] or 0), 2),
-    }
+        filled["keptSeconds"] = round(kept, 2)
+        filled["keptPerSecond"] = round(filled["lines"] / kept)
+    return out
 
 
 def _size_mb(path: str) -> float:

@@ -196,10 +196,13 @@ def read_text(name: bytes, room: bytes, text: bytes) -> tuple[int, int] | None:
     if len(parts) != 3:
         return None
     try:
-        number, sent, crc = int(parts[0]), int(parts[1]), int(parts[2], 16)
+        number, sent = int(parts[0]), int(parts[1])
     except ValueError:
         return None
-    if zlib.crc32(b"%s %s %s %s" % (name, room, parts[0], parts[1])) != crc:
+    # The check as written, byte for byte: an upper-case hex digit is a
+    # changed byte too.
+    crc = zlib.crc32(b"%s %s %s %s" % (name, room, parts[0], parts[1]))
+    if parts[2] != b"%08x" % crc:
         return None
     return number, sent
 

@@ -142,6 +142,8 @@ class ChatServer:
         self.loginThrottle = LoginThrottle(clock)
         self.bucket = TokenBucket(config.rate, config.burst, clock)
         self.counts = ChatCounts()
+        # The logins waiting for start to end, while it runs.
+        self._starting: list[defer.Deferred[None]] | None = None
         self.reloader = Reloader()
 
     def gate(
@@ -176,7 +178,32 @@ class ChatServer:
         if self.accounts is not None:
             accounts = self.accounts
             started.addCallback(lambda _: accounts.start())
-        return started
+        if self.cluster is None:
+            # A cluster's node answers logins while Redis is away (each is
+            # refused in one line): only a node of its own waits.
+            self._starting = []
+
+        def done(result: object) -> object:
+            waiting, self._starting = self._starting or [], None
+            for waiter in waiting:
+                waiter.callback(None)
+            return result
+
+        return started.addBoth(done)
+
+    def whenStarted(self) -> defer.Deferred[None]:
+        """
+        @return: A L{Deferred} that fires once L{start} has read what the
+            server keeps (its history, the moderation state, the accounts),
+            at once when no start is under way or in a cluster: a login
+            waits for it, so that a ban kept across a restart holds from the
+            first login on.
+        """
+        if self._starting is None:
+            return defer.succeed(None)
+        waiter: defer.Deferred[None] = defer.Deferred()
+        self._starting.append(waiter)
+        return waiter
 
     def stop(self) -> defer.Deferred[None]:
         """

@@ -1,8 +1,10 @@
 """
 Every test keeps the desktop client's settings in a folder of its own, never
 in the user's ~/.config; a test may read the errors logged while it ran.
-Hypothesis sets no time limit on an example: the machines that run the tests
-are shared, so how long one takes says nothing about the code.
+Hypothesis sets no time limit on an example (the machines that run the tests
+are shared, so how long one takes says nothing about the code) and draws the
+same examples on every run, so that a run here and one in CI test the same
+things; the examples a test must always try are written with C{@example}.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 from hypothesis import settings
 from twisted.logger import LogEvent, globalLogPublisher
 
-settings.register_profile("shared-machines", deadline=None)
+settings.register_profile("shared-machines", deadline=None, derandomize=True)
 settings.load_profile("shared-machines")
 
 

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bench.soak import (
@@ -245,6 +245,8 @@ def test_a_line_text_reads_back_as_its_number_and_send_time(
     where=st.integers(0),
     byte=st.integers(0, 255),
 )
+# A hex digit of the check made upper case ("a" to "A", byte 65).
+@example(number=7463, sent=21345353734, where=24, byte=65)
 def test_a_line_text_with_a_changed_byte_is_refused(
     number: int, sent: int, where: int, byte: int
 ) -> None:

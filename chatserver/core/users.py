@@ -326,20 +326,26 @@ class ChatUser(ModerationActions):
 
     def listRooms(self) -> list[RoomInfo]:
         """
-        @return: Every room of the chat (of the whole cluster), sorted by
+        @return: Every room of the chat (of the whole cluster) this user
+            may see (L{seesRoom}: no secret room it is not in), sorted by
             name regardless of case.
         """
         return [
             RoomInfo(room.name, len(room), room.topic)
             for room in sorted(self.realm.rooms.values(), key=lambda r: r.key)
+            if self.seesRoom(room)
         ]
 
     def who(self, name: str | None = None) -> tuple[Room, tuple[str, ...]]:
         """
         @return: The room called C{name} (the current room for L{None}) and
             the names of its members, sorted regardless of case.
+        @raise NoSuchRoom: If there is no such room, or it is a secret room
+            (C{+s}) this user is not in: one is told nothing of it.
         """
         room = self.room(name)
+        if not self.seesRoom(room):
+            raise NoSuchRoom(room.name)
         return room, room.names()
 
     # Talking

@@ -414,7 +414,10 @@ class DoorSession(SendQueueGuard):
             failure and C{name}); L{refuse} when not given.
         """
         self.hold(LOGIN)
-        answer = self.door.server.portal.login(credentials, self.door, IChatUser)
+        server = self.door.server
+        answer = server.whenStarted().addCallback(
+            lambda _: server.portal.login(credentials, self.door, IChatUser)
+        )
         answer.addCallbacks(
             self._loggedIn,
             refused or self.refuse,

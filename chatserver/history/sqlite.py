@@ -843,14 +843,15 @@ class SQLiteHistory:
         limit = max(1, min(limit, MAX_PAGE))
         if self._pool is None:
             return defer.fail(self._unavailable("the store is not started"))
-        keys = sorted(set(roomKeys))
+        wanted = set(roomKeys)
+        keys = sorted(wanted)
         if not keys or not query.terms:
             return defer.succeed(SearchPage((), None))
         since = self._clock().seconds() - self.keepSeconds
         unwritten = [
             entry
             for key, entry in chain(self._inFlight, self._pending)
-            if key in roomKeys
+            if key in wanted
             and (before is None or entry.id < before)
             and entry.time >= since
             and query.matches(entry)

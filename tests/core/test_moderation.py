@@ -54,7 +54,7 @@ from chatserver.core.users import ChatUser
 from chatserver.doors.line.codec import MARKED, LineCodec
 from chatserver.doors.web.codec import WebCodec, split_messages
 from chatwire import lines
-from chatwire.errors import ChatError, NotInRoom
+from chatwire.errors import ChatError, NoSuchRoom, NotInRoom
 from tests.core.fakes import RecordingMind
 from tests.history.support import result
 
@@ -507,6 +507,61 @@ def test_setting_n_again_closes_the_room_to_outsiders():
         dave.say("hi", "#dev")
 
 
+def test_a_secret_room_is_not_listed_to_who_is_not_in_it():
+    chat, (alice, _), _, _ = room_of_three()
+    alice.setModes("#dev", "+s", [])
+    dave, _ = login(chat, "dave")
+    assert [info.name for info in dave.listRooms()] == ["#hall"]
+
+
+def test_a_secret_room_is_listed_to_its_members():
+    _, (alice, _), (bob, _), _ = room_of_three()
+    alice.setModes("#dev", "+s", [])
+    assert "#dev" in [info.name for info in bob.listRooms()]
+
+
+def test_a_secret_room_is_listed_to_a_server_operator():
+    chat, (alice, _), _, _ = room_of_three()
+    alice.setModes("#dev", "+s", [])
+    dave, _ = login(chat, "dave")
+    dave.serverOperator = True
+    assert "#dev" in [info.name for info in dave.listRooms()]
+
+
+def test_who_in_a_secret_room_is_not_told_to_who_is_not_in_it():
+    chat, (alice, _), _, _ = room_of_three()
+    alice.setModes("#dev", "+s", [])
+    dave, _ = login(chat, "dave")
+    with pytest.raises(NoSuchRoom):
+        dave.who("#dev")
+
+
+def test_who_in_a_secret_room_is_told_to_its_members():
+    _, (alice, _), (bob, _), _ = room_of_three()
+    alice.setModes("#dev", "+s", [])
+    assert bob.who("#dev")[1] == ("alice", "bob", "carol")
+
+
+def test_unsetting_s_lists_the_room_again():
+    chat, (alice, _), _, _ = room_of_three()
+    alice.setModes("#dev", "+s", [])
+    alice.setModes("#dev", "-s", [])
+    dave, _ = login(chat, "dave")
+    assert "#dev" in [info.name for info in dave.listRooms()]
+
+
+def test_only_operators_make_a_room_secret():
+    _, _, (bob, _), _ = room_of_three()
+    with pytest.raises(NotRoomOperator):
+        bob.setModes("#dev", "+s", [])
+
+
+def test_s_is_shown_among_the_modes():
+    _, (alice, _), (bob, _), _ = room_of_three()
+    alice.setModes("#dev", "+s", [])
+    assert bob.modes("#dev").flags() == "+ns"
+
+
 def test_n_already_set_is_no_change():
     _, (alice, _), (_bob, b), _ = room_of_three()
     assert alice.setModes("#dev", "+n", []) is None
@@ -684,6 +739,27 @@ def test_a_room_without_n_is_restored_by_a_new_chat():
     again = realm(store=store)
     result(again.moderation.load())
     assert again.moderation.room("#dev").modes.noExternal is False
+
+
+def test_a_secret_room_is_restored_by_a_new_chat():
+    store = MemoryModerationStore()
+    chat = realm(store=store)
+    alice, _ = login(chat, "alice")
+    alice.join("#dev")
+    alice.setModes("#dev", "+s", [])
+    again = realm(store=store)
+    result(again.moderation.load())
+    assert again.moderation.room("#dev").modes.secret is True
+
+
+def test_modes_kept_before_s_existed_load_as_not_secret():
+    store = MemoryModerationStore()
+    modes: dict[str, object] = {"moderated": True, "inviteOnly": False}
+    modes.update({"topicLocked": False, "key": "", "limit": 0, "noExternal": True})
+    store.putModeration(StateRecord("modes", "#dev", "", json.dumps(modes)))
+    chat = realm(store=store)
+    result(chat.moderation.load())
+    assert chat.moderation.room("#dev").modes.flags() == "+mn"
 
 
 def test_a_ban_that_ended_while_the_server_was_down_is_forgotten_at_load():

@@ -259,3 +259,20 @@ def test_say_to_a_minus_n_room_one_is_not_in_reaches_its_members():
         "carol",
         "from outside",
     )
+
+
+def test_rooms_leaves_out_a_secret_room_one_is_not_in():
+    server, alice, _ = room()
+    alice.send({"type": "mode", "room": "#dev", "changes": "+s"})
+    carol = web_login(server, "carol")
+    (rooms,) = sent(server, carol, {"type": "rooms"})
+    assert "#dev" not in [entry["name"] for entry in rooms["rooms"]]
+
+
+def test_who_of_a_secret_room_one_is_not_in_is_no_such_room():
+    server, alice, _ = room()
+    alice.send({"type": "mode", "room": "#dev", "changes": "+s"})
+    carol = web_login(server, "carol")
+    assert sent(server, carol, {"type": "who", "room": "#dev"}) == [
+        {"type": "error", "message": "no such room: #dev", "about": "who"}
+    ]

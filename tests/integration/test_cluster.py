@@ -215,7 +215,7 @@ def test_room_lines_reach_its_members_on_every_node_and_nobody_else(start_node):
     bob.send("/join #dev")
     sees_join(bob, "bob", "#dev")
     # Who makes a room is its operator, on every node.
-    bob.expect(InRoom("#dev", lines.Info("bob gave operator (+o) to bob")))
+    bob.expect(InRoom("#dev", lines.RoleChanged("bob", "bob", "o", True)))
     alice.send("/join #dev")
     sees_join(bob, "alice", "#dev")
     alice.send("ship it")
@@ -605,7 +605,8 @@ def test_irc_and_line_users_of_two_nodes_share_a_room(start_node):
     whois = irc.until("318")
     byCommand = {reply.command: reply for reply in whois}
     assert byCommand["311"].params[1:4] == ("bob", "bob", "line")
-    assert byCommand["319"].params[-1].split() == ["#lobby", "#dev"]
+    # bob made #dev, on the other node: its operator.
+    assert byCommand["319"].params[-1].split() == ["#lobby", "@#dev"]
     irc.send("WHO #dev")
     who = irc.until("315")
     assert {reply.params[5] for reply in who if reply.command == "352"} == {

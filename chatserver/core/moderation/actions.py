@@ -440,6 +440,7 @@ class ModerationActions(ModerationChecks):
                     "m": "moderated",
                     "i": "inviteOnly",
                     "n": "noExternal",
+                    "s": "secret",
                     "t": "topicLocked",
                 }
                 if getattr(modes, attribute[letter]) == adding:

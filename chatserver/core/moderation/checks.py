@@ -1,7 +1,8 @@
 """
-The checks moderation makes before a join, a line and a topic, and what
-member lists show of roles: the part of L{ModerationActions} the rest of
-the core calls (mixed into L{chatserver.core.users.ChatUser}).
+The checks moderation makes before a join, a line and a topic, what
+member lists show of roles, and which rooms a user may see (C{+s}): the
+part of L{ModerationActions} the rest of the core calls (mixed into
+L{chatserver.core.users.ChatUser}).
 """
 
 from __future__ import annotations
@@ -110,6 +111,21 @@ class ModerationChecks:
         """
         state = self.realm.moderation.rooms.get(room.key)
         return state is not None and not state.modes.noExternal
+
+    def isSecret(self, room: Room) -> bool:
+        """
+        @return: Whether C{room} is secret (C{+s}).
+        """
+        state = self.realm.moderation.rooms.get(room.key)
+        return state is not None and state.modes.secret
+
+    def seesRoom(self, room: Room) -> bool:
+        """
+        @return: Whether this user may see C{room} in room lists, its
+            members and the rooms of a user: it is not secret (C{+s}), or
+            this user is in it or a server operator.
+        """
+        return not self.isSecret(room) or room in self.rooms or self.serverOperator
 
     def checkSpeak(self, room: Room) -> None:
         """

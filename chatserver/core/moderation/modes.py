@@ -1,6 +1,7 @@
 """
 Room modes: C{+m} moderated (only voice and operators speak), C{+i}
-invite-only, C{+k KEY} a key to join, C{+l N} a member limit, C{+t} the
+invite-only, C{+s} secret (not listed, nor its members shown, to who is
+not in it), C{+k KEY} a key to join, C{+l N} a member limit, C{+t} the
 topic set by operators only, C{+n} no lines from outside (on in every new
 room: only members speak; C{-n} lets who is not in the room say lines to
 it); and the changes C{/mode #room +mk KEY} asks
@@ -16,7 +17,7 @@ from chatserver.core.moderation.roles import ROLES
 from chatwire.errors import InvalidText
 from chatwire.text import check_text
 
-FLAGS = "imnt"
+FLAGS = "imnst"
 """
 The modes without an argument.
 """
@@ -24,7 +25,7 @@ The modes without an argument.
 MAX_KEY_LENGTH = 32
 MAX_LIMIT = 100000
 MODE_USAGE = (
-    "usage: /mode #ROOM [+|-]FLAGS [ARGS]: flags i m n t, k KEY, l N, o NAME, v NAME"
+    "usage: /mode #ROOM [+|-]FLAGS [ARGS]: flags i m n s t, k KEY, l N, o NAME, v NAME"
 )
 
 
@@ -37,6 +38,8 @@ class RoomModes:
     @ivar limit: The most members, 0 for no limit.
     @ivar noExternal: Whether only members may say lines to the room
         (C{+n}, the default).
+    @ivar secret: Whether the room is hidden from who is not in it
+        (C{+s}).
     """
 
     moderated: bool = False
@@ -45,10 +48,11 @@ class RoomModes:
     key: str = ""
     limit: int = 0
     noExternal: bool = True
+    secret: bool = False
 
     def flags(self) -> str:
         """
-        @return: The modes set, as C{+imntkl} (C{+} alone when none).
+        @return: The modes set, as C{+imnstkl} (C{+} alone when none).
         """
         letters = "".join(
             letter
@@ -56,6 +60,7 @@ class RoomModes:
                 ("i", self.inviteOnly),
                 ("m", self.moderated),
                 ("n", self.noExternal),
+                ("s", self.secret),
                 ("t", self.topicLocked),
                 ("k", bool(self.key)),
                 ("l", bool(self.limit)),
@@ -75,6 +80,7 @@ class RoomModes:
             "key": self.key,
             "limit": self.limit,
             "noExternal": self.noExternal,
+            "secret": self.secret,
         }
 
 

@@ -34,6 +34,7 @@ from chatwire.errors import ChatError, NoSuchRoom, NoSuchUser, NotInRoom
 from chatwire.text import clean_tags
 
 if TYPE_CHECKING:
+    from chatserver.core.rooms import Room
     from chatserver.core.users import ChatUser
     from chatserver.doors.irc.message import Message
     from chatserver.doors.irc.protocol import IrcProtocol
@@ -108,18 +109,28 @@ def topic(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 
 def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    """
+    C{NAMES}, C{NAMES #a,#b}: the members of the rooms the user may see (a
+    secret room it is not in is answered as one that does not exist).
+    """
     realm = connection.server.realm
+
+    def seen(name: str) -> Room | None:
+        room = realm.getRoom(name)
+        return room if room is not None and user.seesRoom(room) else None
+
     if not msg.params or not msg.params[0]:
-        # Every room (all are public), then one 366 (RFC 1459 4.2.5).
+        # Every room one may see, then one 366 (RFC 1459 4.2.5).
         for each in sorted(realm.rooms.values(), key=lambda r: r.key):
-            welcome.names(connection, each, end=False)
+            if user.seesRoom(each):
+                welcome.names(connection, each, end=False)
         connection.reply(numerics.RPL_ENDOFNAMES, "*", "End of /NAMES list.")
         return
     wanted = _items(msg.params[0])
     if not wanted:
         return
     if len(wanted) == 1:
-        room = realm.getRoom(wanted[0])
+        room = seen(wanted[0])
         if room is None:
             connection.reply(numerics.RPL_ENDOFNAMES, wanted[0], "End of /NAMES list.")
         else:
@@ -128,7 +139,7 @@ def names(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     # Several channels: their 353s, then one 366 naming the list as asked
     # (RFC 2812 3.2.5, Modern).
     for name in wanted:
-        room = realm.getRoom(name)
+        room = seen(name)
         if room is not None:
             welcome.names(connection, room, end=False)
     connection.reply(numerics.RPL_ENDOFNAMES, ",".join(wanted), "End of /NAMES list.")
@@ -404,7 +415,7 @@ def who(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     realm = connection.server.realm
     if mask.startswith("#"):
         room = realm.getRoom(mask)
-        if room is not None:
+        if room is not None and user.seesRoom(room):
             members: list[Someone] = [*room.members.values()]
             members.extend(
                 realm.remote[key] for key in room.remote if key in realm.remote
@@ -453,6 +464,8 @@ def whois(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             active = found.since
         else:
             rooms, active = list(found.rooms), found.mind.lastActive or found.since
+        # A secret room is named only to who may see it.
+        rooms = [room for room in rooms if user.seesRoom(room)]
         connection.reply(
             numerics.RPL_WHOISUSER,
             found.name,

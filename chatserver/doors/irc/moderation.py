@@ -23,6 +23,7 @@ from chatserver.core.moderation.errors import (
     NoSuchBan,
     NotRoomOperator,
 )
+from chatserver.core.moderation.modes import FLAGS as ROOM_FLAGS
 from chatserver.core.moderation.modes import parse_modes
 from chatserver.doors import operlogin
 from chatserver.doors.irc import message, numerics
@@ -54,7 +55,7 @@ SET_PARAMETER = "l"
 The modes with a parameter when set only (type C).
 """
 
-FLAGS = "imnt"
+FLAGS = ROOM_FLAGS
 """
 The modes without a parameter (type D).
 """

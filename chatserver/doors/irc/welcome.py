@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chatserver.core.events import Joined, ReadMarked
+from chatserver.core.moderation.modes import FLAGS
 from chatserver.core.moderation.roles import PREFIXES, ROLES
 from chatserver.doors.irc import caps, numerics
 from chatwire.names import MAX_NAME_LENGTH, MAX_ROOM_NAME_LENGTH, name_key
@@ -27,7 +28,7 @@ The most messages one C{CHATHISTORY} request returns.
 
 
 USER_MODES = "io"
-CHANNEL_MODES = "biklmnotv"
+CHANNEL_MODES = "biklmnostv"
 
 
 def isupport(connection: IrcProtocol) -> list[str]:
@@ -37,7 +38,7 @@ def isupport(connection: IrcProtocol) -> list[str]:
         "CASEMAPPING=rfc8265",
         f"CHANLIMIT=#:{config.maxRoomsPerUser}",
         # b lists bans (and m: mutes), k takes a key, l a limit when set.
-        "CHANMODES=b,k,l,imnt",
+        f"CHANMODES=b,k,l,{FLAGS}",
         f"CHANNELLEN={MAX_ROOM_NAME_LENGTH + 1}",
         "CHANTYPES=#",
         f"CHATHISTORY={CHATHISTORY_MAX}",
@@ -112,24 +113,27 @@ def topic(connection: IrcProtocol, room: Room, always: bool = True) -> None:
 
 def names(connection: IrcProtocol, room: Room, end: bool = True) -> None:
     """
-    Send C{room}'s members (353, in lines within 512 bytes) and, if C{end},
+    Send C{room}'s members (353, in lines within 512 bytes, marked C{@} for
+    a secret room, C{=} for another, as RFC 2812 3.2.5) and, if C{end},
     366.
     """
     connection.ircFactory.remember(room.members.values())
     members = marked_names(connection, room)
-    head = f":{connection.serverName} 353 {connection.target} = {room.name} :"
+    user = connection.user
+    symbol = "@" if user is not None and user.isSecret(room) else "="
+    head = f":{connection.serverName} 353 {connection.target} {symbol} {room.name} :"
     room_left = 510 - len(head.encode())
     line: list[str] = []
     size = 0
     for member in members:
         length = len(member.encode()) + 1
         if line and size + length > room_left:
-            connection.reply(numerics.RPL_NAMREPLY, "=", room.name, " ".join(line))
+            connection.reply(numerics.RPL_NAMREPLY, symbol, room.name, " ".join(line))
             line, size = [], 0
         line.append(member)
         size += length
     if line:
-        connection.reply(numerics.RPL_NAMREPLY, "=", room.name, " ".join(line))
+        connection.reply(numerics.RPL_NAMREPLY, symbol, room.name, " ".join(line))
     if end:
         connection.reply(numerics.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
 

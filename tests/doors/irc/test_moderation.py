@@ -55,7 +55,7 @@ def test_isupport_names_prefixes_modes_and_the_mute_extban():
     tokens = " ".join(
         " ".join(m.params) for m in client.messages() if m.command == "005"
     )
-    for token in ("PREFIX=(ov)@+", "CHANMODES=b,k,l,imnt", "EXTBAN=,m", "MODES=6"):
+    for token in ("PREFIX=(ov)@+", "CHANMODES=b,k,l,imnst", "EXTBAN=,m", "MODES=6"):
         assert token in tokens.split()
 
 
@@ -518,6 +518,62 @@ def test_a_new_channel_shows_n_in_324():
     assert sent(alice, "MODE #dev")[0] == ("324", ("alice", "#dev", "+n"))
 
 
+def test_plus_s_is_shown_in_324():
+    _, alice, _ = channel()
+    alice.send("MODE #dev +s")
+    alice.raw()
+    assert sent(alice, "MODE #dev")[0] == ("324", ("alice", "#dev", "+ns"))
+
+
+def test_names_of_a_secret_channel_are_marked_with_an_at_sign():
+    _, alice, bob = channel()
+    alice.send("MODE #dev +s")
+    bob.raw()
+    assert sent(bob, "NAMES #dev")[0] == ("353", ("bob", "@", "#dev", "@alice bob"))
+
+
+def test_names_of_a_secret_channel_by_who_is_not_in_it_is_only_366():
+    server, alice, _ = channel()
+    alice.send("MODE #dev +s")
+    carol = server.ircLogin("carol")
+    assert [c for c, _ in sent(carol, "NAMES #dev")] == ["366"]
+
+
+def test_names_alone_leaves_out_a_secret_channel_one_is_not_in():
+    server, alice, _ = channel()
+    alice.send("MODE #dev +s")
+    carol = server.ircLogin("carol")
+    assert "#dev" not in {p[2] for c, p in sent(carol, "NAMES") if c == "353"}
+
+
+def test_list_leaves_out_a_secret_channel_one_is_not_in():
+    server, alice, _ = channel()
+    alice.send("MODE #dev +s")
+    carol = server.ircLogin("carol")
+    assert [p[1] for c, p in sent(carol, "LIST") if c == "322"] == []
+
+
+def test_who_of_a_secret_channel_by_who_is_not_in_it_is_only_315():
+    server, alice, _ = channel()
+    alice.send("MODE #dev +s")
+    carol = server.ircLogin("carol")
+    assert [c for c, _ in sent(carol, "WHO #dev")] == ["315"]
+
+
+def test_whois_does_not_name_a_secret_channel_to_who_is_not_in_it():
+    server, alice, _ = channel()
+    alice.send("MODE #dev +s")
+    carol = server.ircLogin("carol")
+    assert "319" not in [c for c, _ in sent(carol, "WHOIS alice")]
+
+
+def test_whois_names_a_secret_channel_to_its_members():
+    _, alice, bob = channel()
+    alice.send("MODE #dev +s")
+    bob.raw()
+    assert ("319", ("bob", "alice", "@#dev")) in sent(bob, "WHOIS alice")
+
+
 def test_minus_n_is_told_as_a_mode_change():
     _, alice, bob = channel()
     alice.send("MODE #dev -n")
@@ -613,7 +669,7 @@ def test_a_locked_topic_set_by_who_is_no_operator_is_482():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    changes=st.text(alphabet="+-bklimntovzq", max_size=8),
+    changes=st.text(alphabet="+-bklimnstovzq", max_size=8),
     arguments=st.lists(
         st.sampled_from(["bob", "0", "7", "k3y", "m:x", "*!*@*", ""]), max_size=4
     ),

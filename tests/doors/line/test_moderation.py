@@ -144,6 +144,27 @@ def test_mode_alone_shows_the_modes():
     assert said(alice, "/mode #dev") == ["-!- #dev modes: +mntkl sesame 10"]
 
 
+def test_mode_alone_shows_s():
+    _, alice, _ = room()
+    alice.send("/mode #dev +s")
+    alice.received()
+    assert said(alice, "/mode #dev") == ["-!- #dev modes: +ns"]
+
+
+def test_rooms_leaves_out_a_secret_room_one_is_not_in():
+    server, alice, _ = room()
+    alice.send("/mode #dev +s")
+    carol = server.login("carol")
+    assert not any("#dev" in line for line in said(carol, "/rooms"))
+
+
+def test_who_of_a_secret_room_one_is_not_in_is_no_such_room():
+    server, alice, _ = room()
+    alice.send("/mode #dev +s")
+    carol = server.login("carol")
+    assert said(carol, "/who #dev") == ["!!! no such room: #dev"]
+
+
 def test_mode_changes_are_told_to_the_room():
     _, alice, bob = room()
     alice.send("/mode #dev +m")
