@@ -930,6 +930,10 @@ class ChatModel:
         match event:
             case lines.History() | lines.HistoryEnd():
                 self._inRoom(self.home, event)
+            case lines.ReadUpTo(target, _, unread):
+                self._readElsewhere(target, unread)
+            case lines.UnreadFrom():
+                pass  # where the unread lines of a replay begin: not shown
             case lines.PrivateIn(sender):
                 conversation = self.openPrivate(sender)
                 self._live(conversation, event)
@@ -962,6 +966,20 @@ class ChatModel:
                 self._add(self.selected, self._line(event), False)
             case _:
                 self._add(self.selected, self._line(event), False)
+
+    def _readElsewhere(self, target: str, unread: int) -> None:
+        """
+        The account's read marker of C{target} moved (on this device or
+        another): its unread count is what the server counts after it.
+        """
+        conversation = self.conversations.get(_key(target))
+        if conversation is None or conversation.unread == unread:
+            return
+        conversation.unread = unread
+        if not unread:
+            conversation.mention = False
+        self._tabsChanged = self._titleChanged = True
+        self._schedule()
 
     def _whereAnswered(self, room: str, line: lines.UserList) -> None:
         """

@@ -49,6 +49,10 @@ class ChatConfig:
     @ivar history: Where history is kept: C{memory}, C{none} or
         C{sqlite:PATH}.
     @ivar historyReplay: History lines a user is shown on joining a room.
+    @ivar historyCatchup: History lines an account is shown of a room on
+        login since its read marker there, at most (then the usual paging).
+    @ivar maxSessions: Sessions one account may have at once (on any
+        doors): a login of an account already online adds a session.
     @ivar historyMax: History lines kept per room, at most.
     @ivar historyKeep: Seconds a history line is kept.
     @ivar historyMemory: Bytes the memory history keeps over all rooms, at
@@ -87,6 +91,8 @@ class ChatConfig:
     maxRoomsPerUser: int = 20
     history: str = "memory"
     historyReplay: int = 20
+    historyCatchup: int = 200
+    maxSessions: int = 8
     historyMax: int = 10000
     historyKeep: float = 30 * 86400.0
     historyMemory: int = 64 * 1024 * 1024

@@ -242,6 +242,21 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             _non_negative_int,
         ],
         [
+            "history-catchup",
+            None,
+            DEFAULTS.historyCatchup,
+            "History lines an account is shown of each of its rooms on login "
+            "since its read marker there, at most (then paging).",
+            _positive_int,
+        ],
+        [
+            "max-sessions",
+            None,
+            DEFAULTS.maxSessions,
+            "Sessions one account may have at once, on any doors.",
+            _positive_int,
+        ],
+        [
             "history-keep",
             None,
             DEFAULTS.historyKeep / 86400,
@@ -598,6 +613,8 @@ class Options(usage.Options, strcred.AuthOptionMixin):
             maxRoomsPerUser=self["max-rooms-per-user"],
             history=self["history"],
             historyReplay=self["history-replay"],
+            historyCatchup=self["history-catchup"],
+            maxSessions=self["max-sessions"],
             historyKeep=self["history-keep"] * 86400,
             historyMax=self["history-max"],
             historyMemory=self["history-memory"],

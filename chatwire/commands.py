@@ -28,6 +28,8 @@ HELP = (
     ("/msg NAME TEXT", "send TEXT to NAME alone"),
     ("/me ACTION", "tell the room what you are doing"),
     ("/nick NAME", "change your name"),
+    ("/sessions [end N]", "list your account's sessions, or end one"),
+    ("/read [#ROOM|NAME] [ID]", "mark a room or a private talk read (up to ID)"),
     ("/register", "make your name an account, with a password (--accounts)"),
     ("/password", "change your account's password"),
     ("/unregister", "give your account up: your name is free again"),

@@ -263,3 +263,64 @@ class AccountsUnreachable(AccountError):
 
     def __init__(self) -> None:
         super().__init__("accounts cannot be reached now, try again in a moment")
+
+
+class TooManySessions(ChatError):
+    """
+    An account has as many sessions as C{--max-sessions} allows: another
+    login of it is refused.
+    """
+
+    def __init__(self, name: str, limit: int) -> None:
+        super().__init__(
+            f"{name} has {limit} sessions already, the most allowed: "
+            "end one first (/sessions end N)"
+        )
+        self.name = name
+
+
+class SessionElsewhere(ChatError):
+    """
+    In a cluster, an account logged in on another node cannot add a session
+    on this one.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"{name} is logged in on another server of this cluster: "
+            "a second session must connect to that same server"
+        )
+        self.name = name
+
+
+class NoSuchSession(ChatError):
+    """
+    C{/sessions end N} named no session of the user's.
+    """
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"no such session: {number} (see /sessions)")
+
+
+class NotAnAccount(ChatError):
+    """
+    What was asked is kept for accounts only (read markers, private
+    history): a guest has none.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "read markers and private history are kept for accounts only: "
+            "log in with a password"
+        )
+
+
+class NothingToRead(ChatError):
+    """
+    A read marker was set where no line is: a room or conversation with no
+    history, or an id or time before its first line.
+    """
+
+    def __init__(self, target: str) -> None:
+        super().__init__(f"there is no line to mark read in {target}")
+        self.target = target

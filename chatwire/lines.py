@@ -132,6 +132,32 @@ class PrivateOut:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadUpTo:
+    """
+    The reader's account has read C{target} (a room, or the user of a
+    private conversation) up to the line C{id}; C{unread} lines came after
+    it.  Every session of the account is told when it moves.
+    """
+
+    target: str
+    id: int
+    unread: int
+
+    def format(self) -> str:
+        return f"=== Read {self.target} up to id {self.id} ({self.unread} unread)"
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadFrom:
+    """
+    In a replay, where the lines the reader's account has not read begin.
+    """
+
+    def format(self) -> str:
+        return "=== Not read yet:"
+
+
+@dataclass(frozen=True, slots=True)
 class Joined:
     """
     C{name} has logged in.
@@ -495,6 +521,8 @@ Plain: TypeAlias = (
     | HistoryEnd
     | SearchHeader
     | SearchEnd
+    | ReadUpTo
+    | UnreadFrom
 )
 
 
@@ -616,6 +644,11 @@ _PATTERNS: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], Plain]]] = 
         lambda m: SearchEnd(int(m[1]), bool(m[2])),
     ),
     (re.compile(r"=== No more results\Z"), lambda m: SearchEnd(0, False)),
+    (
+        re.compile(rf"=== Read ({_ROOM}|{_NAME}) up to id (\d+) \((\d+) unread\)\Z"),
+        lambda m: ReadUpTo(m[1], int(m[2]), int(m[3])),
+    ),
+    (re.compile(r"=== Not read yet:\Z"), lambda m: UnreadFrom()),
     (
         re.compile(
             rf"-!- ({_NAME}) (gave|took) (operator|voice) \(([+-])([ov])\) "

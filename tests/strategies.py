@@ -90,6 +90,13 @@ plain_events = st.one_of(
     st.builds(lines.SearchHeader, st.integers(min_value=0), texts),
     st.builds(lines.SearchEnd, st.integers(min_value=1), st.booleans())
     | st.builds(lines.SearchEnd, st.just(0), st.booleans()),
+    st.builds(
+        lines.ReadUpTo,
+        names | room_names,
+        st.integers(min_value=0),
+        st.integers(min_value=0),
+    ),
+    st.just(lines.UnreadFrom()),
 )
 kept_events = plain_events | st.builds(
     lines.History, st.integers(min_value=1), whole_seconds, plain_events

@@ -140,13 +140,15 @@ def test_failures_from_one_address_slow_down_across_connections():
     assert client.events()[0] == lines.Error("wrong name or password")
 
 
-def test_a_second_login_of_an_online_account_is_refused():
+def test_a_second_login_of_an_online_account_asks_its_password_too():
     server = accounts_server()
     first = named(server, "alice")
     first.send("s3cret")
     second = named(server, "ALICE")
-    assert second.events() == [lines.Error("ALICE is already logged in")]
-    assert not second.closing
+    assert second.events() == [lines.Prompt("password", "Password for ALICE?")]
+    second.send("wrong")
+    server.clock.advance(1)
+    assert second.events()[0] == lines.Error("wrong name or password")
 
 
 def test_the_account_name_is_the_one_the_checker_vouched_for():

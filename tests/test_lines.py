@@ -54,6 +54,9 @@ def test_encoded_line_is_one_utf8_line_ending_in_crlf(event):
         (lines.HistoryEnd(2), "=== End of history (2 lines)"),
         (lines.HistoryEnd(1), "=== End of history (1 line)"),
         (lines.HistoryEnd(0), "=== No more history"),
+        (lines.ReadUpTo("#dev", 41, 2), "=== Read #dev up to id 41 (2 unread)"),
+        (lines.ReadUpTo("bob", 7, 0), "=== Read bob up to id 7 (0 unread)"),
+        (lines.UnreadFrom(), "=== Not read yet:"),
         (
             lines.History(41, 1764586923.0, lines.Message("bob", "hi")),
             "[2025-12-01 11:02:03Z id 41] <bob> hi",

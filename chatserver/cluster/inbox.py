@@ -73,12 +73,13 @@ class Inbox:
             message.tags,
             message.msgid,
         )
-        realm.fanout.toUser(recipient, event)
+        realm.fanout.toAccount(recipient, event)
 
     def _kick(self, message: Kick) -> None:
         user = self.node.realm.get(message.to)
         if user is not None:
-            user.mind.disconnect(message.reason)
+            for session in list(user.sessions):
+                session.mind.disconnect(message.reason)
 
 
 def _nothing(message: Wake) -> None:

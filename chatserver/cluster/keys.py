@@ -33,3 +33,11 @@ def inbox(node: str) -> str:
         private lines to its users, kicks, and wake-ups of its reader.
     """
     return f"{PREFIX}node:{node}:inbox"
+
+
+def read_markers(account: str) -> str:
+    """
+    @return: The hash of an account's read markers (by its name's key): one
+        field per room or private conversation, C{ID TIME}.
+    """
+    return f"{PREFIX}account:{account}:read"

@@ -286,9 +286,14 @@ class RedisModeration:
                 else "Banned from the server"
             )
             actor = name_key(message.actor)
+            # An account goes with all its sessions when one of them matches.
             for user in list(realm.users()):
-                if user.key != actor and mask.matches(who_of(user)):
-                    user.mind.disconnect(said)
+                sessions = list(user.sessions)
+                if user.key != actor and any(
+                    mask.matches(who_of(session)) for session in sessions
+                ):
+                    for session in sessions:
+                        session.mind.disconnect(said)
             return
         room = self._room(message)
         if room is not None:

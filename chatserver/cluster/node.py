@@ -110,6 +110,8 @@ class Sessions:
         self._logins = 0
         self._users: dict[str, ChatUser] = {}
         self._ids: dict[ChatUser, str] = {}
+        # The session the other nodes know each account by: its first.
+        self._accounts: dict[ChatUser, str] = {}
 
     def begin(self, user: ChatUser) -> None:
         """
@@ -119,12 +121,29 @@ class Sessions:
         session = f"{self._prefix}/{self._logins}"
         self._users[session] = user
         self._ids[user] = session
+        self._accounts[user] = session
+
+    def add(self, user: ChatUser, first: ChatUser) -> None:
+        """
+        C{user} is one more session of the account of C{first}: a session
+        of its own for its lines, the account's for the other nodes.
+        """
+        self.begin(user)
+        self._accounts[user] = self._accounts.get(first, self._ids[user])
 
     def end(self, user: ChatUser) -> None:
         """
         C{user} logged out: its session is over.
         """
         self._users.pop(self._ids.pop(user, ""), None)
+        self._accounts.pop(user, None)
+
+    def account(self, user: ChatUser) -> str:
+        """
+        @return: The session the other nodes know C{user}'s account by, or
+            empty if it has none.
+        """
+        return self._accounts.get(user, "")
 
     def of(self, user: ChatUser) -> str:
         """
@@ -398,9 +417,10 @@ class ClusterNode:
                     name=user.name,
                     chat_event="cluster",
                 )
-                user.mind.disconnect(
-                    "Your name was taken on another node while this one was away"
-                )
+                for session in list(user.sessions):
+                    session.mind.disconnect(
+                        "Your name was taken on another node while this one was away"
+                    )
                 continue
             places = reply[2]
             for roomKey, place in zip(places[::2], places[1::2], strict=True):
@@ -415,7 +435,7 @@ class ClusterNode:
             node=self.name,
             since=user.since,
             away=user.away,
-            session=self.sessions.of(user),
+            session=self.sessions.account(user),
             door=user.mind.door,
             ident=user.mind.ident,
             realname=user.mind.realname,
@@ -462,6 +482,19 @@ class ClusterNode:
         self.sessions.begin(user)
         self._fire("login", user.key, self.name, self._userInfo(user).toJSON())
 
+    def keepPrivate(
+        self, key: str, *, recipient: str, kind: str, sender: str, text: str
+    ) -> None:
+        self._fire(
+            "private", key, self.historyMax, self.name, recipient, kind, sender, text
+        )
+
+    def sessionAdded(self, session: ChatUser) -> None:
+        self.sessions.add(session, session.sessions[0])
+
+    def sessionEnded(self, session: ChatUser) -> None:
+        self.sessions.end(session)
+
     def loggedOut(self, user: ChatUser, rooms: tuple[Room, ...], reason: str) -> None:
         self.sessions.end(user)
         self._fire("logout", user.key, self.name, user.name, reason)
@@ -503,7 +536,8 @@ class ClusterNode:
             name=user.name,
             chat_event="cluster",
         )
-        user.mind.disconnect(NAME_LOST)
+        for session in list(user.sessions):
+            session.mind.disconnect(NAME_LOST)
 
     def joined(self, user: ChatUser, room: Room) -> None:
         if not self.ready:

@@ -277,6 +277,32 @@ end
 return id
 """
 
+PRIVATE = r"""
+-- ARGV: prefix, conversation key, most lines kept, node, recipient's name,
+-- kind, sender, text.  Keeps a private line between two accounts in its
+-- conversation's stream, read as a room's; returns its id.
+local lines = P .. 'room:' .. ARGV[2] .. ':lines'
+local id = redis.call('INCR', P .. 'ids')
+local top = redis.call('XREVRANGE', lines, '+', '-', 'COUNT', 1)
+if top[1] then
+  local topId = tonumber(string.match(top[1][1], '^(%d+)'))
+  if topId >= id then
+    id = topId + 1
+    redis.call('SET', P .. 'ids', id)
+  end
+end
+local t = redis.call('TIME')
+local time = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+redis.call('XADD', lines, 'MAXLEN', ARGV[3], id .. '-0', 'r', ARGV[5], 'k', ARGV[6],
+           's', ARGV[7], 'x', ARGV[8], 't', time, 'n', '0', 'o', ARGV[4])
+local keep = tonumber(redis.call('GET', P .. 'keep') or '0')
+if keep > 0 then
+  -- A conversation nobody speaks in for --history-keep is forgotten.
+  redis.call('EXPIRE', lines, keep)
+end
+return id
+"""
+
 SYNC = r"""
 -- ARGV: prefix, node, state JSON: a list of {key, user (JSON), rooms}
 -- with rooms a list of {key, name}: everyone logged in on this node.
@@ -452,6 +478,7 @@ SCRIPTS = {
         "join": JOIN,
         "part": PART,
         "line": LINE,
+        "private": PRIVATE,
         "sync": SYNC,
         "beat": BEAT,
         "goodbye": GOODBYE,

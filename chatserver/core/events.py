@@ -148,6 +148,11 @@ class Whispered:
     @ivar msgid: The line's own id, unique across nodes and restarts
         (C{p} and 32 hex digits, never a history id, which is a number);
         C{""} when it came from a node that gave none.
+    @ivar echo: Whether this copy goes to the sender's own sessions (its
+        other devices, or its own when its door echoes): a door that shows
+        a private line by who it is from shows it as sent to C{recipient}.
+    @ivar id: Its id in the history, when it was kept (a line between two
+        accounts on a single node); C{0} when not.
     """
 
     sender: str
@@ -158,6 +163,8 @@ class Whispered:
     action: bool = False
     tags: Tags = ()
     msgid: str = ""
+    echo: bool = False
+    id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +175,30 @@ class Replayed:
 
     @ivar more: Whether older lines may exist before these (L{False} once
         the start of the room's history has been reached).
+    @ivar unreadFrom: The id of the first line the user has not read (by
+        its account's read marker), where a door shows a separator; L{None}
+        when every line replayed was read, or the user has no marker.
     """
 
     room: str
     entries: tuple[HistoryEntry, ...]
     more: bool
+    unreadFrom: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadMarked:
+    """
+    The account's read marker of C{target} (a room, or the user of a private
+    conversation) is at the line C{id}, said at C{time}; C{unread} lines
+    were said after it (L{MAX_PAGE} at most are counted).  Sent to every
+    session of the account when the marker moves, and to one that asks.
+    """
+
+    target: str
+    id: int
+    time: float
+    unread: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +316,7 @@ ChatEvent: TypeAlias = (
     | Replayed
     | SearchResults
     | Invited
+    | ReadMarked
 )
 
 

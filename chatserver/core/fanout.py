@@ -254,18 +254,31 @@ class Fanout:
 
     def toUsers(self, users: Iterable[ChatUser], event: ChatEvent) -> None:
         """
-        Send C{event} to each of C{users} once, whatever rooms they share.
+        Send C{event} to each of C{users} once (to every session of each),
+        whatever rooms they share.
         """
         position = len(self._entries)
         self._entries.append((event, None))
-        for user in users:
-            self._addDirect(user, position + 1, position)
+        sessions = {session for user in users for session in user.sessions}
+        for session in sessions:
+            self._addDirect(session, position + 1, position)
+
+    def toAccount(
+        self, user: ChatUser, event: ChatEvent, room: Room | None = None
+    ) -> None:
+        """
+        Send C{event}, about C{room} (if any), to every session of C{user}'s
+        account.
+        """
+        for session in user.sessions:
+            self._addDirect(session, len(self._entries), (event, room))
 
     def toUser(
         self, user: ChatUser, event: ChatEvent, room: Room | None = None
     ) -> None:
         """
-        Send C{event}, about C{room} (if any), to C{user} alone.
+        Send C{event}, about C{room} (if any), to C{user} alone (this
+        session: a reply).
         """
         self._addDirect(user, len(self._entries), (event, room))
 
@@ -574,11 +587,17 @@ class Fanout:
         Add the writes of this turn's events of C{room} for its members whose
         only room it is: one encoding per codec, shared, with the list of
         the members who get it.  Members in several rooms, or left out of
-        some events, are added to C{several}.
+        some events, and the sessions of an account with several, are
+        added to C{several}.
         """
         excluded = self._excluded
         byCodec: dict[Codec, list[ChatUser]] = {}
         for member in room.members.values():
+            if len(member.sessions) != 1:
+                # An account's sessions each get the room's lines, in their
+                # own door's codec.
+                several.update(s for s in member.sessions if s not in special)
+                continue
             if member in special:
                 continue
             if len(member.rooms) != 1 or member in excluded:

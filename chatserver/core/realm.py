@@ -15,17 +15,20 @@ the realm knows the users of the other nodes as L{RemoteUser}s.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from twisted.cred.portal import IRealm
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
 from chatserver.auth.checkers import AccountName
 from chatserver.config import ChatConfig
+from chatserver.core.conversations import private_key
 from chatserver.core.events import (
     AccountChanged,
     Acted,
@@ -36,6 +39,7 @@ from chatserver.core.events import (
     Kicked,
     Parted,
     Quit,
+    ReadMarked,
     Renamed,
     RoleChanged,
     Said,
@@ -51,23 +55,28 @@ from chatserver.core.moderation.errors import Klined, ModerationError
 from chatserver.core.moderation.records import KLINE, Ban
 from chatserver.core.moderation.state import Moderation
 from chatserver.core.moderation.store import IModerationStore
+from chatserver.core.reading import unread_after
 from chatserver.core.remote import Peers, RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
 from chatserver.history.store import (
     ACTION,
+    MESSAGE,
     TOPIC,
     HistoryEntry,
     HistoryReader,
     HistoryStore,
 )
 from chatserver.metrics.doors import door_of
+from chatserver.state.markers import MarkerStore, MemoryMarkers, ReadMarker
 from chatwire.errors import (
     LoginAbandoned,
     NameTaken,
     NoSuchUser,
+    SessionElsewhere,
     TooManyRooms,
+    TooManySessions,
 )
 from chatwire.names import check_name, check_room_name, name_key, room_key
 from chatwire.text import MAX_REASON_LENGTH, clean_text
@@ -130,6 +139,10 @@ class ChatRealm:
                 maxBytes=self.config.historyMemory,
             )
         self.history: HistoryReader = history
+        # Accounts' read markers, kept beside the lines when the store can.
+        self.markers: MarkerStore = (
+            history if isinstance(history, MarkerStore) else MemoryMarkers()
+        )
         # What keeps lines on a single node; a cluster keeps its own.
         self._store = cast(HistoryStore, history) if peers is None else None
         self.peers = peers
@@ -148,6 +161,8 @@ class ChatRealm:
         self.lastKeptId: int | None = None
         self._users: dict[str, ChatUser] = {}
         self.rooms: dict[str, Room] = {}
+        # The read markers of the accounts online here, by name key.
+        self._readMarkers: dict[str, dict[str, ReadMarker]] = {}
         store = IModerationStore(history if peers is None else peers, None)
         self.moderation = Moderation(clock, store, keepRoles=accounts)
         self.moderation.expired = self._expired
@@ -175,17 +190,95 @@ class ChatRealm:
             name = avatarId
         else:
             raise NotImplementedError("the chat has no anonymous users")
-        account = name if isinstance(avatarId, AccountName) else None
-        if self.peers is None:
-            user = self.login(name, cast(IMind, mind), account=account)
+        account = self.accountOf(avatarId, name)
+        key = name_key(name)
+        if account is not None and key not in self._readMarkers:
+            # An account's read markers are known before it logs in: its
+            # doors show them, and its replays start from them, at once.
+            def loaded(_: None) -> _Avatar | defer.Deferred[_Avatar]:
+                return self._login(name, cast(IMind, mind), account)
+
+            def notLoggedIn(reason: Failure) -> Failure:
+                if key not in self._users:
+                    self._readMarkers.pop(key, None)
+                return reason
+
+            loading = self._loadMarkers(key).addCallback(loaded)
+            return cast("defer.Deferred[_Avatar]", loading).addErrback(notLoggedIn)
+        return self._login(name, cast(IMind, mind), account)
+
+    def _login(
+        self, name: str, mind: IMind, account: str | None
+    ) -> _Avatar | defer.Deferred[_Avatar]:
+        """
+        Log C{name} in, bound to C{mind}, to C{account} or as a guest (see
+        L{requestAvatar}).
+        """
+        if self.peers is None or (
+            account is not None and name_key(name) in self._users
+        ):
+            user = self.login(name, mind, account=account)
             return IChatUser, user, lambda: user.quit("Logged out")
+        if account is not None and name_key(name) in self.remote:
+            raise SessionElsewhere(self.remote[name_key(name)].name)
 
         def loggedIn(user: ChatUser) -> _Avatar:
             return IChatUser, user, lambda: user.quit("Logged out")
 
-        return self.claimAndLogin(name, cast(IMind, mind), account).addCallback(
-            loggedIn
-        )
+        def elsewhere(reason: Failure) -> Failure:
+            # Claimed by another node a moment ago, not known here yet.
+            if reason.check(NameTaken) and account is not None:
+                raise SessionElsewhere(name)
+            return reason
+
+        login = self.claimAndLogin(name, mind, account)
+        return login.addCallbacks(loggedIn, elsewhere)
+
+    def _loadMarkers(self, key: str) -> defer.Deferred[None]:
+        """
+        Read the read markers of the account whose name's key is C{key}
+        into L{readMarker}'s memory; a store that cannot be read leaves it
+        with none (said in the log), and the login goes on.
+        """
+
+        def loaded(markers: dict[str, ReadMarker]) -> None:
+            self._readMarkers[key] = markers
+
+        def failed(reason: Failure) -> None:
+            log.warn(
+                "Reading the read markers of {name} failed: {why}",
+                name=key,
+                why=reason.getErrorMessage(),
+                chat_event="error",
+            )
+            self._readMarkers[key] = {}
+
+        return self.markers.readMarkers(key).addCallbacks(loaded, failed)
+
+    def readMarker(self, user: ChatUser, key: str) -> ReadMarker | None:
+        """
+        @return: The read marker of C{user}'s account in C{key} (a room's
+            or a private conversation's key), or L{None}.
+        """
+        markers = self._readMarkers.get(user.key)
+        return markers.get(key) if markers is not None else None
+
+    def accountOf(self, avatarId: object, name: str) -> str | None:
+        """
+        The account a login is to: C{name} when a checker vouched for it
+        as an account's, with its password (an L{AccountName}, from
+        C{--accounts}), or when every name is an account (C{--auth}); a
+        guest's login (a name with no password) is to none.
+
+        A login to an account online here adds a session
+        (L{ChatUser.sessions}) instead of being refused as a name taken; a
+        guest has one session.
+
+        @return: The account, or L{None} for a guest.
+        """
+        if isinstance(avatarId, AccountName) or self.accounts:
+            return name
+        return None
 
     # Users
 
@@ -274,29 +367,30 @@ class ChatRealm:
         unless the mind's C{joinsDefaultRoom} is false (an IRC client joins
         its channels itself).
 
+        An account (L{accountOf}) already online here gets one more
+        session instead (L{addSession}).
+
         @param claimed: Whether the name was claimed across the cluster
             already (L{claimAndLogin}).
         @param account: The account the user logs in to, L{None} for a
             guest (with C{--auth}, every name is its account).
         @raise NameTaken: If somebody online has that name.
+        @raise TooManySessions: If the account has all its sessions.
         """
-        if not claimed:
-            self._checkFree(name)
         if account is None and self.accounts:
             account = name
+        first = self._users.get(name_key(name))
+        if (
+            first is not None
+            and not claimed
+            and account is not None
+            and first.account is not None
+        ):
+            return self.addSession(first, mind)
+        if not claimed:
+            self._checkFree(name)
         user = ChatUser(self, name, mind, self.now(), account)
-        kline = self.moderation.matching("", KLINE, who_of(user))
-        if kline is not None:
-            if claimed and self.peers is not None:
-                self.peers.release(name)
-            log.info(
-                "{name} was refused: klined ({mask})",
-                chat_event="rejected",
-                name=name,
-                peer=mind.peer,
-                mask=kline.mask,
-            )
-            raise Klined(kline.reason)
+        self._refuseKlined(user, claimed)
         if (
             account is not None
             and name_key(account) in self.moderation.operatorAccounts
@@ -331,19 +425,114 @@ class ChatRealm:
         user.current = room
         return user
 
+    def _refuseKlined(self, user: ChatUser, claimed: bool) -> None:
+        """
+        Refuse C{user}, logging in, if a kline matches it.
+
+        @param claimed: Whether its name was claimed across the cluster
+            (given back then).
+        @raise Klined: If a kline matches it.
+        """
+        kline = self.moderation.matching("", KLINE, who_of(user))
+        if kline is None:
+            return
+        if claimed and self.peers is not None:
+            self.peers.release(user.name)
+        log.info(
+            "{name} was refused: klined ({mask})",
+            chat_event="rejected",
+            name=user.name,
+            peer=user.mind.peer,
+            mask=kline.mask,
+        )
+        raise Klined(kline.reason)
+
+    def addSession(self, first: ChatUser, mind: IMind) -> ChatUser:
+        """
+        Log one more session of C{first}'s account in, bound to C{mind}:
+        it is in the account's rooms at once, and nobody else is told.  An
+        account in no room whose new door joins the default room joins it
+        (all its sessions do).
+
+        @raise TooManySessions: If the account has C{--max-sessions}
+            sessions already.
+        """
+        sessions = first.sessions
+        limit = self.config.maxSessions
+        if len(sessions) >= limit:
+            raise TooManySessions(first.name, limit)
+        session = ChatUser(self, first.name, mind, self.now(), first.account)
+        self._refuseKlined(session, False)
+        session.serverOperator = first.serverOperator
+        session.sessions = sessions
+        session.rooms = first.rooms
+        session.current = first.current
+        session.away = first.away
+        sessions.append(session)
+        for room in session.rooms:
+            self.fanout.joined(session, room)
+        if self.peers is not None:
+            self.peers.sessionAdded(session)
+        log.info(
+            "{name} logged in from {peer} (session {count})",
+            chat_event="login",
+            name=session.name,
+            peer=mind.peer,
+            door=door_of(mind),
+            count=len(sessions),
+        )
+        if not session.rooms and mind.joinsDefaultRoom:
+            session.current = self.enter(session, self.config.defaultRoom)
+        return session
+
+    def _endSession(self, session: ChatUser, reason: str) -> None:
+        """
+        C{session}, one of several of its account, ends: the others go on,
+        and nobody else is told.
+        """
+        sessions = session.sessions
+        sessions.remove(session)
+        session.sessions = [session]
+        session.online = False
+        if self.peers is not None:
+            self.peers.sessionEnded(session)
+        stays = sessions[0]
+        if self._users.get(session.key) is session:
+            self._users[session.key] = stays
+        for room in session.rooms:
+            room.replaced(session, stays)
+        session.rooms = ()
+        session.current = None
+        self.fanout.left(session)
+        log.info(
+            "{name} ended a session from {peer} ({reason}); {count} left",
+            chat_event="leave",
+            name=session.name,
+            peer=session.mind.peer,
+            reason=reason,
+            count=len(sessions),
+        )
+
     def logout(self, user: ChatUser, reason: str) -> None:
         """
         C{user} leaves the chat, for C{reason}; each user who shared a room
         with it is told once.  C{reason} is cleaned of what text may not
-        hold, and cut to L{MAX_REASON_LENGTH} bytes.
+        hold, and cut to L{MAX_REASON_LENGTH} bytes.  One session of
+        several of an account only ends: nobody is told.
         """
-        if not user.online or self._users.get(user.key) is not user:
+        if not user.online or user.key not in self._users:
             return
         # The door's own reasons (Connection closed) are clean; a user's
         # (QUIT :bye) may hold anything, and cannot be refused.
         reason = clean_text(reason, MAX_REASON_LENGTH)
+        if len(user.sessions) > 1:
+            self._endSession(user, reason)
+            return
+        if self._users.get(user.key) is not user:
+            return
         user.online = False
         del self._users[user.key]
+        self._readMarkers.pop(user.key, None)
         audience = self._audience(user)
         audience.discard(user)
         if self.peers is not None:
@@ -436,9 +625,10 @@ class ChatRealm:
             return user.name
         newKey = name_key(new)
         old, oldKey = user.name, user.key
-        del self._users[oldKey]
-        user.name, user.key = new, newKey
-        self._users[newKey] = user
+        first = self._users.pop(oldKey)
+        for session in user.sessions:
+            session.name, session.key = new, newKey
+        self._users[newKey] = first
         for room in user.rooms:
             room.renamed(user, oldKey)
             self.moderation.renamed(room.key, oldKey, newKey)
@@ -460,9 +650,14 @@ class ChatRealm:
         """
         C{user} logged in to C{account} (registered it) or out of its
         account (L{None}: gave it up): everyone who shares a room with it,
-        and itself, is told.
+        and itself, is told.  Every session of C{user} is of C{account}
+        now; an account given up keeps only C{user}'s session, as a guest
+        has one: the others are disconnected.
         """
-        user.account = account
+        for session in list(user.sessions):
+            session.account = account
+            if account is None and session is not user:
+                session.mind.disconnect("The account was given up on another session")
         log.info(
             "{name} is now {what}",
             chat_event="account",
@@ -497,7 +692,8 @@ class ChatRealm:
             assert self.peers is not None
             self.peers.kick(user, reason)
         else:
-            user.mind.disconnect(reason)
+            for session in list(user.sessions):
+                session.mind.disconnect(reason)
 
     # Rooms
 
@@ -546,8 +742,9 @@ class ChatRealm:
         if moderated is not None:
             moderated.invited.discard(user.key)
         room.add(user)
-        user.joined(room)
-        self.fanout.joined(user, room)
+        for session in user.sessions:
+            session.joined(room)
+            self.fanout.joined(session, room)
         if self.peers is not None:
             self.peers.joined(user, room)
             if makes:
@@ -631,8 +828,9 @@ class ChatRealm:
         self.tell(room, notice)
         room.remove(user)
         self.moderation.memberLeft(room.key, user.key)
-        user.parted(room)
-        self.fanout.parted(user, room)
+        for session in user.sessions:
+            session.parted(room)
+            self.fanout.parted(session, room)
         reason = notice.reason
         if isinstance(notice, Kicked):
             reason = f"Kicked by {notice.actor}" + (f": {reason}" if reason else "")
@@ -862,20 +1060,24 @@ class ChatRealm:
         tags: Tags,
     ) -> None:
         """
-        Send C{text} from C{sender} to C{recipient} alone, on this node or
-        another; C{sender} gets it back too if its door echoes.
+        Send C{text} from C{sender} to C{recipient} alone (every session of
+        it), on this node or another; C{sender} gets it back too if its
+        door echoes, and the other sessions of its account get it as their
+        own line (L{Whispered.echo}).
         """
         key = ("whisper", type(sender.mind))
         self.received[key] = self.received.get(key, 0) + 1
+        kept = self.keepPrivate(sender, recipient, text, action=action)
         event = Whispered(
             sender.name,
             recipient.name,
             text,
-            self.now(),
+            kept.time if kept is not None else self.now(),
             notice,
             action,
             tags,
             private_msgid(),
+            id=kept.id if kept is not None else 0,
         )
         if isinstance(recipient, RemoteUser):
             assert self.peers is not None
@@ -889,9 +1091,77 @@ class ChatRealm:
                 msgid=event.msgid,
             )
         else:
-            self.fanout.toUser(recipient, event)
-        if sender.mind.echoes:
-            self.fanout.toUser(sender, event)
+            self.fanout.toAccount(recipient, event)
+        echo = replace(event, echo=True)
+        for session in sender.sessions:
+            if session is not sender or sender.mind.echoes:
+                self.fanout.toUser(session, echo)
+
+    def keepPrivate(
+        self,
+        sender: ChatUser,
+        recipient: ChatUser | RemoteUser,
+        text: str,
+        *,
+        action: bool,
+    ) -> HistoryEntry | None:
+        """
+        Keep a private line between two accounts (never a guest's) in the
+        history of their conversation (L{private_key}), so that each of
+        them reads it again on any device.  A cluster keeps it in Redis in
+        the background.
+
+        @return: The entry kept on a single node, or L{None}.
+        """
+        if sender.account is None or recipient.account is None:
+            return None
+        key = private_key(sender.name, recipient.name)
+        kind = ACTION if action else MESSAGE
+        if self._store is None:
+            assert self.peers is not None
+            self.peers.keepPrivate(
+                key, recipient=recipient.name, kind=kind, sender=sender.name, text=text
+            )
+            return None
+        entry = self._store.append(
+            key,
+            room=recipient.name,
+            kind=kind,
+            sender=sender.name,
+            text=text,
+            time=self.now(),
+        )
+        if self.firstKeptId is None:
+            self.firstKeptId = entry.id
+        self.lastKeptId = entry.id
+        return entry
+
+    def markRead(
+        self, user: ChatUser, key: str, shown: str, marker: ReadMarker
+    ) -> defer.Deferred[ReadMarker]:
+        """
+        Move the read marker of C{user}'s account in C{key} (shown as
+        C{shown}) to C{marker}, unless it is there or farther already, and
+        tell every session of the account where it is now, and how many
+        lines are unread after it.
+
+        @return: A L{Deferred} firing with the marker kept.
+        """
+        setting = self.markers.setReadMarker(user.key, key, marker)
+
+        async def told(kept: ReadMarker) -> ReadMarker:
+            markers = self._readMarkers.get(user.key)
+            if markers is not None:
+                markers[key] = kept
+            unread = await unread_after(self.history, key, kept)
+            if user.online:
+                event = ReadMarked(shown, kept.id, kept.time, unread)
+                self.fanout.toAccount(user, event)
+            return kept
+
+        return setting.addCallback(
+            lambda kept: defer.Deferred.fromCoroutine(told(kept))
+        )
 
     def keep(self, room: Room, kind: str, sender: str, text: str) -> HistoryEntry:
         """

@@ -125,6 +125,26 @@ class Peers(Protocol):
         Free C{name}, claimed for a user that went away before using it.
         """
 
+    def keepPrivate(
+        self, key: str, *, recipient: str, kind: str, sender: str, text: str
+    ) -> None:
+        """
+        Keep a private line between two accounts in the cluster's history of
+        their conversation C{key}, in the background.
+        """
+
+    def sessionAdded(self, session: ChatUser) -> None:
+        """
+        One more C{session} of an account online here (see
+        L{ChatUser.sessions}): the other nodes still see one user.
+        """
+
+    def sessionEnded(self, session: ChatUser) -> None:
+        """
+        C{session}, one of several of its account here, ended; the others
+        go on.
+        """
+
     def renamed(self, user: ChatUser, oldName: str) -> None:
         """
         C{user}, whose new name this node claimed, was called C{oldName}:

@@ -25,7 +25,8 @@ class Room:
     @ivar name: The room's name as first written (C{#Dev}).
     @ivar key: The name's key (L{room_key}), unique among rooms.
     @ivar members: The members logged in on this node by name key, in the
-        order they joined.
+        order they joined: one session of each account (the fan-out
+        delivers to all of its L{ChatUser.sessions}).
     @ivar remote: The names of the members logged in on other nodes, by
         name key.
     @ivar topic: The topic; empty when none is set.
@@ -69,7 +70,9 @@ class Room:
 
     def __contains__(self, user: object) -> bool:
         key = getattr(user, "key", None)
-        return key is not None and self.members.get(key) is user
+        member = self.members.get(key) if key is not None else None
+        # Any session of a member's account is in the room.
+        return member is not None and member.sessions is getattr(user, "sessions", None)
 
     def names(self) -> tuple[str, ...]:
         """
@@ -86,9 +89,9 @@ class Room:
 
     def remove(self, user: ChatUser) -> None:
         """
-        Make C{user} a member no more.
+        Make C{user} (any session of its account) a member no more.
         """
-        if self.members.get(user.key) is not user:
+        if user not in self:
             return
         del self.members[user.key]
         self._unlisted(user.key)
@@ -128,6 +131,14 @@ class Room:
         self.members[user.key] = user
         self._unlisted(oldKey)
         self._listed(user.key, user.name)
+
+    def replaced(self, old: ChatUser, new: ChatUser) -> None:
+        """
+        Make C{new} the member that stands for its account in place of
+        C{old}, another of its sessions (which ended), keeping its place.
+        """
+        if self.members.get(old.key) is old:
+            self.members[old.key] = new
 
     def renamedRemote(self, oldKey: str, key: str, name: str) -> None:
         """

@@ -9,6 +9,7 @@ events (L{chatserver.core.events}) through the chat's fan-out.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
@@ -19,9 +20,11 @@ from twisted.python.failure import Failure
 from zope.interface import Interface, implementer
 
 from chatserver import LOG_NAMESPACE
+from chatserver.core.conversations import private_key
 from chatserver.core.events import (
     Acted,
     Parted,
+    ReadMarked,
     Replayed,
     Said,
     SearchResults,
@@ -29,6 +32,7 @@ from chatserver.core.events import (
     TopicChanged,
 )
 from chatserver.core.moderation.actions import ModerationActions
+from chatserver.core.reading import marker_at, unread_after
 from chatserver.core.rooms import Room
 from chatserver.history.none import NoHistory
 from chatserver.history.search import SearchPage, SearchQuery, terms_of
@@ -40,13 +44,18 @@ from chatserver.history.store import (
     HistoryEntry,
     HistoryUnavailable,
 )
+from chatserver.limits.numbers import parse_count
+from chatserver.state.markers import ReadMarker
 from chatwire.errors import (
     AlreadyCalled,
     InvalidSearch,
     InvalidText,
     NamesAreAccounts,
     NoSuchRoom,
+    NoSuchSession,
     NoSuchUser,
+    NotAnAccount,
+    NothingToRead,
     NotInRoom,
     SearchUnavailable,
 )
@@ -110,10 +119,48 @@ class _Search:
     next: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """
+    What C{/sessions} tells of one session of the user's account.
+
+    @ivar number: Its number in the list, from 1, for C{/sessions end N}.
+    @ivar door: The door it came through (C{line}, C{irc}, C{web}, ...).
+    @ivar peer: Where it comes from.
+    @ivar since: When it logged in, in POSIX seconds.
+    @ivar this: Whether it is the session asking.
+    """
+
+    number: int
+    door: str
+    peer: str
+    since: float
+    this: bool
+
+    def describe(self) -> str:
+        """
+        @return: The session in words, as every door shows it
+            (C{session 2: irc from 192.0.2.7:41022 since 2026-12-07 22:43:51Z}).
+        """
+        since = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(self.since))
+        this = " (this one)" if self.this else ""
+        return (
+            f"session {self.number}: {self.door} from {self.peer} since {since}{this}"
+        )
+
+
 @implementer(IChatUser)
 class ChatUser(ModerationActions):
     """
-    One logged-in user, and everything a user can do.
+    One logged-in session of a user, and everything a user can do.
+
+    A user logged in to an account (L{account}) may be logged in several
+    times at once: each login is a L{ChatUser} of its own (its door's avatar,
+    with its mind, its replies, its paging), and the sessions of one
+    account share one list, L{sessions}, and keep the same name, rooms and
+    away message.  To the other users they are one user: a room lists one
+    of them, and the fan-out delivers what the room is told to all of them.
+    A guest has one session.
 
     @ivar name: The user's name.
     @ivar key: The name's key (L{name_key}), unique among users online.
@@ -121,8 +168,11 @@ class ChatUser(ModerationActions):
     @ivar codec: How the user's door encodes events.
     @ivar rooms: The rooms the user is in, in the order joined.
     @ivar current: The room plain lines go to, or L{None}.
-    @ivar since: When the user logged in, in POSIX seconds.
+    @ivar since: When this session logged in, in POSIX seconds.
     @ivar away: Why the user is away (IRC's C{AWAY}); empty when here.
+    @ivar sessions: The sessions of this user's account online, in the
+        order they logged in, this one included: one list shared by them
+        all.
     @ivar account: The account the user is logged in to, or L{None} for a
         guest.
     @ivar serverOperator: Whether the user is a server operator (see
@@ -142,6 +192,7 @@ class ChatUser(ModerationActions):
         "online",
         "realm",
         "rooms",
+        "sessions",
         "since",
     )
 
@@ -158,6 +209,7 @@ class ChatUser(ModerationActions):
         self.name = name
         self.key = name_key(name)
         self.mind = mind
+        self.sessions: list[ChatUser] = [self]
         self.codec: Codec = mind.codec
         # A tuple, not a list or a set: the smallest container for the one
         # room most users are in.
@@ -255,13 +307,18 @@ class ChatUser(ModerationActions):
 
     def joined(self, room: Room) -> None:
         """
-        Record that this user is now in C{room} (called by the realm).
+        Record that this session is now in C{room} (called by the realm for
+        each session of the account); a session in no room makes it its
+        current room.
         """
         self.rooms = (*self.rooms, room)
+        if self.current is None:
+            self.current = room
 
     def parted(self, room: Room) -> None:
         """
-        Record that this user is no longer in C{room} (called by the realm).
+        Record that this session is no longer in C{room} (called by the
+        realm for each session of the account).
         """
         self.rooms = tuple(r for r in self.rooms if r is not room)
         if self.current is room:
@@ -401,7 +458,8 @@ class ChatUser(ModerationActions):
         check_length(reason, MAX_REASON_LENGTH, "an away message")
         if shows_nothing(reason):
             reason = ""
-        self.away = reason
+        for session in self.sessions:
+            session.away = reason
         if self.realm.peers is not None:
             self.realm.peers.away(self)
 
@@ -411,29 +469,39 @@ class ChatUser(ModerationActions):
         """
         Send this user the recent history of C{room} (the last
         C{historyReplay} lines), before anything sent to it after this call.
+
+        An account with a read marker in C{room} is sent what was said
+        since the marker instead (up to C{historyCatchup} lines, the
+        newest), after a few lines it read, with where the unread part
+        begins (L{Replayed.unreadFrom}).
         """
         limit = self.realm.config.historyReplay
-        if limit <= 0:
+        account = self.isAccount
+        if limit <= 0 and not account:
             return
         fanout = self.realm.fanout
         gap = fanout.hold(self)
 
         def query(
             keptBefore: Callable[[HistoryEntry], bool],
-        ) -> defer.Deferred[list[HistoryEntry]]:
+        ) -> defer.Deferred[Replayed | None]:
             # Lines kept while the query ran reach this user live.
-            return self.realm.history.query(room.key, limit).addCallback(
-                lambda entries: [entry for entry in entries if keptBefore(entry)]
-            )
+            if not account:
+                return self.realm.history.query(room.key, limit).addCallback(
+                    lambda entries: self._replayed(
+                        room, [entry for entry in entries if keptBefore(entry)], limit
+                    )
+                )
+            marker = self.realm.readMarker(self, room.key)
+            return defer.Deferred.fromCoroutine(self._catchUp(room, marker, keptBefore))
 
         replay = self.realm.historyMark(room).addCallback(query)
 
-        def replayed(entries: list[HistoryEntry]) -> None:
-            if not entries:
+        def replayed(event: Replayed | None) -> None:
+            if event is None:
                 fanout.fill(self, gap)
                 return
-            self._remember(room.key, entries[0].id)
-            event = Replayed(room.name, tuple(entries), len(entries) >= limit)
+            self._remember(room.key, event.entries[0].id)
             fanout.fill(self, gap, event, room)
 
         def failed(reason: Failure) -> None:
@@ -441,6 +509,152 @@ class ChatUser(ModerationActions):
             fanout.fill(self, gap)
 
         replay.addCallbacks(replayed, failed)
+
+    def _replayed(
+        self, room: Room, entries: list[HistoryEntry], limit: int
+    ) -> Replayed | None:
+        """
+        @return: The last C{limit} lines of C{room}'s C{entries} as a replay,
+            or L{None} when there are none.
+        """
+        if not entries or limit <= 0:
+            return None
+        return Replayed(room.name, tuple(entries), len(entries) >= limit)
+
+    async def _catchUp(
+        self,
+        room: Room,
+        marker: ReadMarker | None,
+        keptBefore: Callable[[HistoryEntry], bool],
+    ) -> Replayed | None:
+        """
+        @return: What this account missed in C{room} since C{marker}, after
+            the last C{historyReplay} lines it read; the usual replay when it
+            has no marker.
+        """
+        config = self.realm.config
+        if marker is None:
+            if config.historyReplay <= 0:
+                return None
+            page = await self.realm.history.query(room.key, config.historyReplay)
+            entries = [entry for entry in page if keptBefore(entry)]
+            return self._replayed(room, entries, config.historyReplay)
+        pageLimit = max(1, min(config.historyCatchup, MAX_PAGE))
+        page = await self.realm.history.query(room.key, pageLimit)
+        entries = [entry for entry in page if keptBefore(entry)]
+        unread = [entry for entry in entries if entry.id > marker.id]
+        read = [entry for entry in entries if entry.id <= marker.id]
+        context = read[-config.historyReplay :] if config.historyReplay > 0 else []
+        if not unread:
+            return self._replayed(room, context, config.historyReplay)
+        more = len(page) >= pageLimit or len(read) > len(context)
+        return Replayed(room.name, tuple(context + unread), more, unread[0].id)
+
+    # Reading
+
+    @property
+    def isAccount(self) -> bool:
+        """
+        Whether this user logged in to an account (L{account}), with its
+        password: it may have several sessions, read markers and private
+        history.  A guest has none of these.
+        """
+        return self.account is not None
+
+    def _target(self, target: str | None) -> tuple[str, str]:
+        """
+        @return: The key and shown name of C{target}: a room this user is
+            in (the current room for L{None}), or a user's name for the
+            private conversation with it.
+        @raise NotAnAccount: If this user is a guest.
+        """
+        if not self.isAccount:
+            raise NotAnAccount()
+        if target is None or target.startswith("#"):
+            where = self._room(target)
+            return where.key, where.name
+        check_name(target)
+        other = self.realm.lookup(target)
+        return private_key(self.name, target), other.name if other else target
+
+    def markRead(
+        self,
+        target: str | None = None,
+        *,
+        id: int | None = None,
+        time: float | None = None,
+    ) -> defer.Deferred[ReadMarker]:
+        """
+        Move this account's read marker in C{target} (see L{_target}) to
+        the line C{id}, or the last line said at or before C{time}, or the
+        newest line; every session of the account is told (L{ReadMarked}).
+        A marker never moves back: an older line leaves it, and says where
+        it is.
+
+        @return: A L{Deferred} firing with the marker kept, or failing with
+            L{NothingToRead} when no line is there.
+        @raise NotAnAccount: If this user is a guest.
+        """
+        key, shown = self._target(target)
+
+        async def mark() -> ReadMarker:
+            marker = await marker_at(self.realm.history, key, id=id, time=time)
+            if marker is None:
+                raise NothingToRead(shown)
+            return await self.realm.markRead(self, key, shown, marker)
+
+        return defer.Deferred.fromCoroutine(mark())
+
+    def readMarker(self, target: str | None = None) -> ReadMarker | None:
+        """
+        @return: Where the account's read marker of C{target} (see
+            L{_target}) is, or L{None} if it has none there.
+        @raise NotAnAccount: If this user is a guest.
+        """
+        key, _ = self._target(target)
+        return self.realm.readMarker(self, key)
+
+    def tellReadMarker(self, target: str | None = None) -> defer.Deferred[None]:
+        """
+        Send this session where the account's read marker of C{target} is,
+        with the lines unread after it (L{ReadMarked}, with an id of C{0}
+        when there is none).
+
+        @raise NotAnAccount: If this user is a guest.
+        """
+        key, shown = self._target(target)
+        marker = self.realm.readMarker(self, key)
+
+        async def tell() -> None:
+            if marker is None:
+                event = ReadMarked(shown, 0, 0.0, 0)
+            else:
+                unread = await unread_after(self.realm.history, key, marker)
+                event = ReadMarked(shown, marker.id, marker.time, unread)
+            if self.online:
+                self.realm.fanout.toUser(self, event)
+
+        return defer.Deferred.fromCoroutine(tell())
+
+    def privateHistory(
+        self,
+        name: str,
+        limit: int,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> defer.Deferred[list[HistoryEntry]]:
+        """
+        Read a page of the private conversation of this account with the
+        account called C{name}, as L{history} reads a room's.
+
+        @raise NotAnAccount: If this user is a guest.
+        """
+        check_name(name)
+        if not self.isAccount:
+            raise NotAnAccount()
+        return self.realm.history.query(
+            private_key(self.name, name), limit, before, after
+        )
 
     def olderHistory(
         self, room: str | None = None, limit: int = 20
@@ -618,6 +832,47 @@ class ChatUser(ModerationActions):
         if self.account is not None and name_key(new) != self.key:
             raise NamesAreAccounts()
         return self.realm.rename(self, new)
+
+    # Sessions
+
+    def sessionList(self) -> list[SessionInfo]:
+        """
+        @return: The sessions of this user's account, in the order they
+            logged in.
+        """
+        return [
+            SessionInfo(
+                number,
+                session.mind.door or "?",
+                session.mind.peer,
+                session.since,
+                session is self,
+            )
+            for number, session in enumerate(self.sessions, 1)
+        ]
+
+    def endSession(self, number: str) -> SessionInfo:
+        """
+        End the session numbered C{number} in L{sessionList} (this one
+        too, if asked): its door says why and closes it.
+
+        @return: What the session was.
+        @raise NoSuchSession: If no session has that number.
+        """
+        given = parse_count(number.strip(), 1, len(self.sessions))
+        if given is None:
+            raise NoSuchSession(check_text(number.strip())[:20])
+        index = given - 1
+        info = self.sessionList()[index]
+        target = self.sessions[index]
+        log.info(
+            "{name} ended its session from {peer}",
+            chat_event="session",
+            name=self.name,
+            peer=target.mind.peer,
+        )
+        target.mind.disconnect(f"Session ended by {self.name} from another session")
+        return info
 
     def quit(self, reason: str) -> None:
         """

@@ -18,6 +18,7 @@ from chatserver.cluster import keys, streams
 from chatserver.cluster.link import RedisError, RedisLink
 from chatserver.history.search import SearchPage, SearchQuery
 from chatserver.history.store import MAX_PAGE, HistoryEntry, HistoryUnavailable
+from chatserver.state.markers import ReadMarker
 
 SCAN_CHUNK = 500
 """
@@ -52,6 +53,39 @@ class RedisHistory:
 
     def stop(self) -> defer.Deferred[None]:
         return defer.succeed(None)
+
+    def readMarkers(self, account: str) -> defer.Deferred[dict[str, ReadMarker]]:
+        """
+        @return: A L{Deferred} firing with C{account}'s read markers, kept
+            in Redis for every node (see
+            L{chatserver.state.markers.MarkerStore}).
+        """
+
+        def markers(flat: list[Any] | None) -> dict[str, ReadMarker]:
+            found = streams.fields(flat or [])
+            return {_text(target): _marker(value) for target, value in found.items()}
+
+        reading = self.link.execute("HGETALL", keys.read_markers(account))
+        return reading.addCallbacks(markers, _unavailable)
+
+    def setReadMarker(
+        self, account: str, target: str, marker: ReadMarker
+    ) -> defer.Deferred[ReadMarker]:
+        """
+        Keep C{marker} in Redis unless the one kept is as far.
+
+        @return: A L{Deferred} firing with the marker kept now.
+        """
+        setting = self.link.execute(
+            "EVAL",
+            _SET_MARKER,
+            1,
+            keys.read_markers(account),
+            target,
+            marker.id,
+            repr(marker.time),
+        )
+        return setting.addCallbacks(_marker, _unavailable)
 
     def query(
         self,
@@ -169,6 +203,28 @@ class RedisHistory:
             if len(found) >= limit or read >= budget:
                 return found, lowestId
             high = f"({lowestId}-0"
+
+
+# Keep a read marker unless the one kept is as far; answer the one kept.
+_SET_MARKER = """
+local kept = redis.call('HGET', KEYS[1], ARGV[1])
+if kept then
+  local id = tonumber(string.match(kept, '^(%d+)'))
+  if id and id >= tonumber(ARGV[2]) then return kept end
+end
+local value = ARGV[2] .. ' ' .. ARGV[3]
+redis.call('HSET', KEYS[1], ARGV[1], value)
+return value
+"""
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _marker(value: object) -> ReadMarker:
+    id, time = _text(value).split(" ", 1)
+    return ReadMarker(int(id), float(time))
 
 
 def _first_error(reason: Failure) -> Failure:

@@ -56,6 +56,16 @@ klines, room modes and keys, roles of accounts), one row a record::
                value TEXT NOT NULL, PRIMARY KEY (kind, scope, key))
 
 written behind, in order, in the pool's one thread.
+
+Version 5 adds the accounts' read markers (L{chatserver.state.markers}),
+one row per account and room or private conversation::
+
+    read_marker(account TEXT NOT NULL, target TEXT NOT NULL,
+                id INTEGER NOT NULL, time REAL NOT NULL,
+                PRIMARY KEY (account, target))
+
+Private lines between two accounts are rows of C{history} like a room's,
+under their conversation's key (L{chatserver.core.conversations}).
 """
 
 from __future__ import annotations
@@ -89,11 +99,12 @@ from chatserver.history.store import (
     check_retention,
 )
 from chatserver.metrics.latency import Latencies
+from chatserver.state.markers import ReadMarker
 from chatwire.names import name_key
 
 log = Logger(namespace=LOG_NAMESPACE)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """
 The newest schema this module knows; a file with a newer one is refused.
 """
@@ -132,6 +143,13 @@ _SCHEMA_3 = (
 _SCHEMA_4 = """CREATE TABLE IF NOT EXISTS moderation (
     kind TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
     value TEXT NOT NULL, PRIMARY KEY (kind, scope, key))"""
+
+_SCHEMA_5 = """CREATE TABLE IF NOT EXISTS read_marker (
+        account TEXT NOT NULL,
+        target TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        time REAL NOT NULL,
+        PRIMARY KEY (account, target))"""
 
 _RAISE_MARK = "UPDATE id_mark SET high = max(high, ?)"
 
@@ -405,6 +423,8 @@ class SQLiteHistory:
                     connection.execute(statement)
             if version < 4:
                 connection.execute(_SCHEMA_4)
+            if version < 5:
+                connection.execute(_SCHEMA_5)
             # Written every time: this is what finds a file that cannot be
             # written (taking the write lock does not).
             connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -774,6 +794,36 @@ class SQLiteHistory:
 
         return reading.addCallback(merge)
 
+    def readMarkers(self, account: str) -> Deferred[dict[str, ReadMarker]]:
+        """
+        @return: A L{Deferred} firing with C{account}'s read markers (see
+            L{chatserver.state.markers.MarkerStore}), or failing if the
+            file cannot be read.
+        """
+        if self._pool is None:
+            return defer.fail(self._unavailable("the store is not started"))
+        reading: Deferred[dict[str, ReadMarker]] = self._pool.runInteraction(
+            _read_markers, account
+        )
+        return reading
+
+    def setReadMarker(
+        self, account: str, target: str, marker: ReadMarker
+    ) -> Deferred[ReadMarker]:
+        """
+        Keep C{marker} unless the one kept is as far (see
+        L{chatserver.state.markers.MarkerStore}).
+
+        @return: A L{Deferred} firing with the marker kept now, or failing
+            if the file cannot be written.
+        """
+        if self._pool is None:
+            return defer.fail(self._unavailable("the store is not started"))
+        setting: Deferred[ReadMarker] = self._pool.runInteraction(
+            _set_marker, account, target, marker
+        )
+        return setting
+
     def search(
         self,
         roomKeys: Sequence[str],
@@ -922,6 +972,34 @@ def _insert(
     )
     if reserve is not None:
         transaction.execute(_RAISE_MARK, (reserve,))
+
+
+def _read_markers(transaction: Any, account: str) -> dict[str, ReadMarker]:
+    transaction.execute(
+        "SELECT target, id, time FROM read_marker WHERE account = ?", (account,)
+    )
+    return {
+        str(target): ReadMarker(int(id), float(time))
+        for target, id, time in transaction.fetchall()
+    }
+
+
+def _set_marker(
+    transaction: Any, account: str, target: str, marker: ReadMarker
+) -> ReadMarker:
+    transaction.execute(
+        "INSERT INTO read_marker (account, target, id, time) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (account, target) DO UPDATE"
+        " SET id = excluded.id, time = excluded.time"
+        " WHERE excluded.id > read_marker.id",
+        (account, target, marker.id, marker.time),
+    )
+    transaction.execute(
+        "SELECT id, time FROM read_marker WHERE account = ? AND target = ?",
+        (account, target),
+    )
+    id, time = transaction.fetchone()
+    return ReadMarker(int(id), float(time))
 
 
 def _set_mark(transaction: Any, high: int) -> None:

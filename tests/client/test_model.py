@@ -149,6 +149,23 @@ def test_unread_count_in_title() -> None:
     assert view.title == "me on h:1 - Chat"
 
 
+def test_unread_count_follows_a_read_marker_moved_elsewhere() -> None:
+    model, view, clock = build()
+    model.setServer("h:1")
+    model.loggedIn("me")
+    model.setFocused(False)
+    model.addEvent(lines.Message("bob", "one"))
+    model.addEvent(lines.Message("bob", "two"))
+    clock.advance(0)
+    assert view.title == "(2) me on h:1 - Chat"
+    model.addEvent(lines.ReadUpTo(model.home.name, 7, 0))
+    clock.advance(0)
+    assert view.title == "me on h:1 - Chat"
+    model.addEvent(lines.ReadUpTo(model.home.name, 7, 1))
+    clock.advance(0)
+    assert view.title == "(1) me on h:1 - Chat"
+
+
 def test_mentions_are_marked() -> None:
     model, view, clock = build()
     model.loggedIn("me")

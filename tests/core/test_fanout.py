@@ -69,7 +69,8 @@ class Mind:
 
 class User:
     """
-    What the fan-out reads of a user: its codec, its rooms, its mind.
+    What the fan-out reads of a user: its codec, its rooms, its mind, its
+    account's sessions.
     """
 
     def __init__(self, name: str, codec: CountingCodec) -> None:
@@ -77,6 +78,7 @@ class User:
         self.mind = Mind(codec)
         self.codec = codec
         self.rooms: tuple[Room, ...] = ()
+        self.sessions = [self]
 
 
 class Chat:

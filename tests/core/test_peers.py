@@ -30,6 +30,7 @@ from chatserver.core.events import (
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteUser
 from chatserver.core.rooms import Room
+from chatserver.core.users import ChatUser
 from chatserver.history.store import MESSAGE, TOPIC, HistoryEntry
 from chatwire.errors import ClusterUnavailable, LoginAbandoned, NameTaken
 from tests.core.fakes import RecordingMind, outcome
@@ -53,6 +54,17 @@ class FakePeers:
 
     def release(self, name: str) -> None:
         self.told.append(("release", name))
+
+    def keepPrivate(
+        self, key: str, *, recipient: str, kind: str, sender: str, text: str
+    ) -> None:
+        self.told.append(("keepPrivate", key, sender, text))
+
+    def sessionAdded(self, session: ChatUser) -> None:
+        self.told.append(("sessionAdded", session.name))
+
+    def sessionEnded(self, session: ChatUser) -> None:
+        self.told.append(("sessionEnded", session.name))
 
     def loggedIn(self, user):
         self.told.append(("loggedIn", user.name))

@@ -10,6 +10,7 @@ class _Member:
     def __init__(self, name: str) -> None:
         self.name = name
         self.key = name.casefold()
+        self.sessions = [self]
 
 
 def member(name: str) -> ChatUser:

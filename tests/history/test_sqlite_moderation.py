@@ -59,7 +59,9 @@ def test_a_file_of_schema_3_gets_the_moderation_table(tmp_path):
     assert result(opened.store.loadModeration()) == [BAN]
     opened.stop()
     connection = sqlite3.connect(path)
-    assert connection.execute("PRAGMA user_version").fetchone() == (4,)
+    assert connection.execute("PRAGMA user_version").fetchone() == (
+        sqlite.SCHEMA_VERSION,
+    )
     connection.close()
 
 

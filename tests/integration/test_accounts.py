@@ -61,14 +61,12 @@ def test_wrong_password_gets_an_error_and_three_close_the_connection(start_serve
     assert "Failed login as alice" in log
 
 
-def test_second_login_of_the_same_account_is_refused(start_server):
+def test_second_login_of_the_same_account_adds_a_session(start_server):
     server = start_server("--auth", "memory:alice:s3cret")
     alice = log_in(server, "alice", "s3cret")
     alice.expect(lines.Welcome)
-    again = server.connect()
-    again.expect(lines.Prompt)
-    again.send("alice")
-    assert again.event() == lines.Error("alice is already logged in")
+    again = log_in(server, "alice", "s3cret")
+    assert again.expect(lines.Welcome) == lines.Welcome("chat", "alice")
 
 
 def test_chat_passwd_file_accounts_log_in(tmp_path, start_server):

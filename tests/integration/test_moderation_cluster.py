@@ -225,3 +225,31 @@ def test_an_expired_ban_ends_on_both_nodes_and_is_logged_once(start_node):
     seen_by(alice, "alice", bob)
     seen_by(bob, "bob", alice)
     assert (a.log() + b.log()).count("ban on bo* in #dev ended") == 1
+
+
+def _password_login(node: ChatServer, name: str, password: str) -> Client:
+    client = node.connect()
+    client.expect(lines.Prompt)
+    client.send(name)
+    client.expect(lines.Prompt)
+    client.send(password)
+    client.expect(lines.Welcome)
+    return client
+
+
+def test_a_kline_from_another_node_disconnects_every_session_of_an_account(
+    start_node,
+):
+    auth = ("--auth", "memory:alice:pw1:mallory:pw2", *OPER)
+    a, b = start_node("a", *auth), start_node("b", *auth)
+    alice = _password_login(a, "alice", "pw1")
+    laptop = _password_login(b, "mallory", "pw2")
+    phone = _password_login(b, "mallory", "pw2")
+    sees_join(alice, "mallory")
+    alice.send("/oper root secret")
+    alice.expect(lines.Info("you are a server operator now"))
+    alice.send("/kline mallory abuse")
+    alice.expect(lines.Info("kline on mallory set"))
+    for session in (laptop, phone):
+        said = session.events_until_closed()
+        assert any("Banned from the server: abuse" in str(e) for e in said), said

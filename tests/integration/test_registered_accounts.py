@@ -147,6 +147,7 @@ def test_an_account_registered_on_one_node_logs_in_on_another(
     assert carol.expect(lines.Error) == lines.Error(
         "the name bob is taken, choose another"
     )
+    bob.close()
     log_in(two, "bob", "s3cret")
 
 
@@ -165,3 +166,51 @@ def test_an_irc_user_sees_the_account_of_a_user_of_another_node(
     said = watcher.expect("PRIVMSG")
     assert said.params == ("#lobby", "hello from node one")
     assert said.tags.get("account") == "bob"
+
+
+def until_text(client: Client, text: str) -> str:
+    """
+    @return: The first line read that holds C{text}, as shown.
+    """
+    for _ in range(10_000):
+        shown = client.event().format()
+        if text in shown:
+            return shown
+    raise AssertionError(f"no line with {text!r}")
+
+
+def test_a_registered_account_on_two_raw_connections_is_one_user(
+    start_server: Start,
+):
+    server = start_server("--rate", "0", "--accounts", "memory")
+    laptop = register(server, "ann", "s3cret")
+    phone = log_in(server, "ann", "s3cret")
+    laptop.send("from the laptop")
+    assert phone.expect(lines.Message) == lines.Message("ann", "from the laptop")
+    phone.send("/sessions")
+    until_text(phone, "session 2: line from")
+    bob = server.login("bob")
+    guest = server.connect()
+    guest.expect(lines.Prompt)
+    guest.send("bob")
+    assert guest.expect(lines.Error) == lines.Error(
+        "the name bob is taken, choose another"
+    )
+    bob.close()
+
+
+def test_a_kick_of_a_registered_account_puts_out_every_session(
+    start_server: Start,
+):
+    server = start_server("--rate", "0", "--accounts", "memory")
+    ann = register(server, "ann", "s3cret")
+    ann.send("/join #dev")
+    laptop = register(server, "bob", "hunter2")
+    phone = log_in(server, "bob", "hunter2")
+    phone.send("/join #dev")
+    until_text(laptop, "bob has joined")
+    ann.send("/kick #dev bob spam")
+    for session in (laptop, phone):
+        until_text(session, "kicked by ann: spam")
+        session.send("/where")
+        assert "#dev" not in until_text(session, "#lobby")

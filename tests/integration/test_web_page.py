@@ -195,6 +195,48 @@ def test_the_page_asks_for_a_password_when_names_are_accounts(
     assert browser.find("#me").text == "You are ann"
 
 
+def test_the_pages_unread_count_follows_a_read_on_another_device(
+    start_server: Start, browser: Browser
+) -> None:
+    server = start_server(
+        "--rate",
+        "0",
+        "--web",
+        "tcp:0:interface=127.0.0.1",
+        "--auth",
+        "memory:ann:pw:bob:pw2",
+    )
+    browser.open(f"http://127.0.0.1:{server.webPorts[0]}/")
+    browser.wait(lambda: browser.find("#password").is_displayed(), "a password field")
+    browser.find("#name").send_keys("ann")
+    browser.find("#password").send_keys("pw")
+    browser.find("#login-button").click()
+    browser.wait(lambda: browser.find("#chat-view").is_displayed(), "the chat view")
+    say(browser, "/join #dev")
+    browser.wait_for_text("#log li", "You joined #dev")
+    browser.click_text("#room-list li", "#lobby")
+    laptop = Client(server.port)
+    for line in ("ann", "pw"):
+        laptop.expect(lines.Prompt)
+        laptop.send(line)
+    laptop.expect(lines.Welcome)
+    bob = Client(server.port)
+    for line in ("bob", "pw2"):
+        bob.expect(lines.Prompt)
+        bob.send(line)
+    bob.expect(lines.Welcome)
+    bob.send("/join #dev")
+    bob.send("#dev is busy")
+    unread = "#room-list li[data-conv='#dev'] .badge"
+    browser.wait(
+        lambda: browser.all(unread) and browser.find(unread).text.startswith("1"),
+        "1",
+    )
+    laptop.send("/read #dev")
+    browser.wait(lambda: not browser.all(unread), "the count to follow the laptop")
+    assert browser.console_errors() == []
+
+
 def test_the_page_signs_up_and_a_line_user_is_then_asked_the_password(
     start_server: Start, browser: Browser
 ) -> None:

@@ -165,7 +165,9 @@ class ModerationActions(ModerationChecks):
         return tryNext()
 
     def _opered(self, name: str) -> None:
-        self.serverOperator = True
+        # The account is the operator, on every session of it.
+        for session in self.sessions:
+            session.serverOperator = True
         self._act(None, "oper", name)
 
     def kill(self, name: str, reason: str = "") -> str:
@@ -209,16 +211,19 @@ class ModerationActions(ModerationChecks):
         self.realm.moderated(
             None, BanChanged("", self.name, KLINE, parsed.text, True, endsAt, reason)
         )
+        # An account goes with all its sessions when one of them matches.
         gone = [
             user
             for user in list(self.realm.users())
-            if user is not self and parsed.matches(who_of(user))
+            if user.sessions is not self.sessions
+            and any(parsed.matches(who_of(session)) for session in user.sessions)
         ]
         said = (
             f"Banned from the server: {reason}" if reason else "Banned from the server"
         )
         for user in gone:
-            user.mind.disconnect(said)
+            for session in list(user.sessions):
+                session.mind.disconnect(said)
         return ban, [user.name for user in gone]
 
     def unkline(self, mask: str) -> Ban:
@@ -478,7 +483,8 @@ class ModerationActions(ModerationChecks):
         self.realm.moderated(where, Invited(where.name, self.name, target.name))
         local = self.realm.get(target.name)
         if local is not None:
-            self.realm.fanout.toUser(local, Invited(where.name, self.name, target.name))
+            event = Invited(where.name, self.name, target.name)
+            self.realm.fanout.toAccount(local, event)
         return target.name
 
     def modlog(self, room: str) -> list[LogEntry]:

@@ -18,7 +18,7 @@ from chatserver.core.moderation.errors import (
     RoomFull,
 )
 from chatserver.core.moderation.masks import Who
-from chatserver.core.moderation.records import BAN, MUTE
+from chatserver.core.moderation.records import BAN, MUTE, Ban
 from chatserver.core.moderation.roles import OPERATOR, VOICE, prefix
 from chatwire.names import name_key
 
@@ -51,9 +51,24 @@ class ModerationChecks:
     name: str
     key: str
     rooms: tuple[Room, ...]
+    sessions: list[ChatUser]
 
     def _user(self) -> ChatUser:
         return self  # type: ignore[return-value]
+
+    def _banned(self, roomKey: str, kind: str) -> Ban | None:
+        """
+        @return: The ban (or mute, or kline: C{kind}) of the room whose key
+            is C{roomKey} (C{""} for the server) that matches any session
+            of this user's account, or L{None}: one that matches a session
+            applies to the account.
+        """
+        matching = self.realm.moderation.matching
+        for session in self._user().sessions:
+            found = matching(roomKey, kind, who_of(session))
+            if found is not None:
+                return found
+        return None
 
     def isRoomOperator(self, room: Room | str) -> bool:
         """
@@ -78,7 +93,7 @@ class ModerationChecks:
         state = moderation.rooms.get(roomKey)
         if state is None:
             return
-        if moderation.matching(roomKey, BAN, who_of(self._user())) is not None:
+        if self._banned(roomKey, BAN) is not None:
             raise BannedFromRoom(roomName)
         invited = self.key in state.invited
         modes = state.modes
@@ -127,10 +142,9 @@ class ModerationChecks:
         roles = state.roles.get(self.key, "")
         if OPERATOR in roles:
             return
-        who = who_of(self._user())
-        if moderation.matching(room.key, BAN, who) is not None:
+        if self._banned(room.key, BAN) is not None:
             raise CannotSpeak(room.name, "you are banned from it")
-        if VOICE not in roles and moderation.matching(room.key, MUTE, who) is not None:
+        if VOICE not in roles and self._banned(room.key, MUTE) is not None:
             raise CannotSpeak(room.name, "you are muted")
         if state.modes.moderated and VOICE not in roles:
             raise CannotSpeak(room.name, "it is moderated (+m): only voice speaks")

@@ -13,6 +13,7 @@ BATCH = "batch"
 SASL = "sasl"
 CHATHISTORY = "draft/chathistory"
 LABELED_RESPONSE = "labeled-response"
+READ_MARKER = "draft/read-marker"
 ACCOUNT_TAG = "account-tag"
 EXTENDED_JOIN = "extended-join"
 ACCOUNT_NOTIFY = "account-notify"
@@ -45,7 +46,15 @@ is the nick.
 """
 
 ENCODING = frozenset(
-    {SERVER_TIME, MESSAGE_TAGS, BATCH, ACCOUNT_TAG, EXTENDED_JOIN, ACCOUNT_NOTIFY}
+    {
+        SERVER_TIME,
+        MESSAGE_TAGS,
+        BATCH,
+        ACCOUNT_TAG,
+        EXTENDED_JOIN,
+        ACCOUNT_NOTIFY,
+        READ_MARKER,
+    }
 )
 """
 The capabilities that change how the chat's events are written.
@@ -54,10 +63,11 @@ The capabilities that change how the chat's events are written.
 
 def offered(passwords: bool, registration: bool = False) -> tuple[str, ...]:
     """
-    @param passwords: Whether there are accounts to log in to.
+    @param passwords: Whether there are accounts to log in to: then also
+        L{SASL} and L{READ_MARKER} (read markers are an account's).
     @param registration: Whether users may register accounts.
     """
-    extra: tuple[str, ...] = (SASL,) if passwords else ()
+    extra: tuple[str, ...] = (SASL, READ_MARKER) if passwords else ()
     if registration:
         extra += (ACCOUNT_REGISTRATION,)
     return (*OFFERED, *extra)

@@ -4,15 +4,18 @@ C{BEFORE}, C{AFTER}, C{AROUND}, C{BETWEEN} (and an empty C{TARGETS}), with
 references by C{msgid} (the store's ids) or C{timestamp}.  Replies come in
 a C{chathistory} batch, each message with its C{time} and C{msgid}.
 
-Private messages are not kept, so a nick as target gets an empty batch;
-topic changes are left out (they are not messages).
+A nick as target gives the private conversation of the client's account
+with that account (kept for two accounts only: a guest gets an empty
+batch); topic changes are left out (they are not messages).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -23,7 +26,7 @@ from chatserver.doors.irc.welcome import CHATHISTORY_MAX
 from chatserver.history.store import MAX_PAGE, TOPIC, HistoryEntry
 from chatserver.limits.numbers import parse_count
 from chatwire.errors import ChatError
-from chatwire.names import room_key
+from chatwire.names import check_name, room_key
 
 if TYPE_CHECKING:
     from chatserver.core.users import ChatUser
@@ -77,19 +80,23 @@ def parse_reference(text: str, star: bool = False) -> Reference:
     raise BadReference(text)
 
 
+_Query = Callable[[int, int | None, int | None], defer.Deferred[list[HistoryEntry]]]
+
+
 class _Reader:
     """
-    Reads one room's history for one request.
+    Reads one room's or private conversation's history for one request.
+
+    @param read: Reads a page: limit, before, after (L{ChatUser.history}).
     """
 
-    def __init__(self, user: ChatUser, room: str) -> None:
-        self.user = user
-        self.room = room
+    def __init__(self, read: _Query) -> None:
+        self.read_ = read
 
     def query(
         self, limit: int, before: int | None = None, after: int | None = None
     ) -> defer.Deferred[list[HistoryEntry]]:
-        return self.user.history(self.room, limit, before, after)
+        return self.read_(limit, before, after)
 
     async def bounds(self, when: float) -> tuple[int, int | None]:
         """
@@ -202,7 +209,7 @@ def chathistory(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         return
     limit = min(asked, CHATHISTORY_MAX)
     if not target.startswith("#"):
-        connection.send(connection.codec.batch(target, []))
+        _private(connection, user, sub=sub, target=target, refs=refs, limit=limit)
         return
     realm = connection.server.realm
     try:
@@ -222,7 +229,46 @@ def chathistory(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
         )
         return
     shown = room.name
-    reading = defer.Deferred.fromCoroutine(_Reader(user, target).read(sub, refs, limit))
+    reader = _Reader(partial(user.history, target))
+    _send(connection, user, sub, shown, reader.read(sub, refs, limit))
+
+
+def _private(
+    connection: IrcProtocol,
+    user: ChatUser,
+    *,
+    sub: str,
+    target: str,
+    refs: list[Reference],
+    limit: int,
+) -> None:
+    """
+    Answer a request about the private conversation with C{target}: empty
+    for a guest, or a name no user may have.
+    """
+    try:
+        check_name(target)
+    except ChatError:
+        connection.send(connection.codec.batch(target, []))
+        return
+    if not user.isAccount:
+        connection.send(connection.codec.batch(target, []))
+        return
+    reader = _Reader(partial(user.privateHistory, target))
+    _send(connection, user, sub, target, reader.read(sub, refs, limit))
+
+
+def _send(
+    connection: IrcProtocol,
+    user: ChatUser,
+    sub: str,
+    shown: str,
+    read: Coroutine[Any, Any, list[HistoryEntry]],
+) -> None:
+    """
+    Send what C{read} reads in one batch about C{shown}.
+    """
+    reading = defer.Deferred.fromCoroutine(read)
 
     def got(entries: list[HistoryEntry]) -> None:
         if connection.user is not user or connection.closing:

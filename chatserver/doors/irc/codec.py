@@ -230,6 +230,8 @@ class IrcCodec:
             )
         if isinstance(event, events.Replayed):
             return self.replay(event)
+        if isinstance(event, events.ReadMarked):
+            return self.markread(event)
         if isinstance(event, events.Kicked):
             # RFC 2812 3.2.8: the kicker's nick when no reason is given.
             return message.encode(
@@ -258,6 +260,16 @@ class IrcCodec:
                 tags=self.tags(),
             )
         raise TypeError(f"no IRC message for {event!r}")
+
+    def markread(self, event: events.ReadMarked) -> bytes:
+        """
+        @return: C{draft/read-marker}'s C{MARKREAD} for C{event} (C{*} for
+            no marker), for a client with the capability; nothing else.
+        """
+        if caps.READ_MARKER not in self.enabled:
+            return b""
+        stamp = f"timestamp={timestamp(event.time)}" if event.id else "*"
+        return message.encode("MARKREAD", event.target, stamp, prefix=self.serverName)
 
     def join(self, room: str, name: str) -> bytes:
         """

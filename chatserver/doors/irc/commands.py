@@ -78,7 +78,7 @@ def join(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
             refuse(connection, "JOIN", name, e)
             continue
         if new:
-            welcome.show_room(connection, room)
+            welcome.show_room(connection, room, user)
             welcome.replay(connection, user, room)
 
 
@@ -340,6 +340,31 @@ def rename(connection: IrcProtocol, user: ChatUser, new: str) -> None:
         connection.nick = user.name
 
     defer.maybeDeferred(user.rename, new).addCallbacks(renamed, refused)
+
+
+def sessions(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    """
+    C{SESSIONS} lists the account's sessions, C{SESSIONS END N} ends one
+    (as the line door's C{/sessions}), in NOTICEs from the server.
+    """
+    words = [word.upper() for word in msg.params[:1]] + list(msg.params[1:2])
+    try:
+        if not words:
+            said = [info.describe() for info in user.sessionList()]
+        elif words[0] == "END" and len(words) == 2:
+            said = [f"ended {user.endSession(words[1]).describe()}"]
+        else:
+            connection.fail("SESSIONS", "INVALID_PARAMS", "Usage: SESSIONS [END N]")
+            return
+    except ChatError as e:
+        connection.fail("SESSIONS", "INVALID_PARAMS", e.reason)
+        return
+    for text in said:
+        connection.send(
+            message.encode(
+                "NOTICE", connection.target, text, prefix=connection.serverName
+            )
+        )
 
 
 def away(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:

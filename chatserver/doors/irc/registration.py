@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
-from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
@@ -119,9 +118,11 @@ def nick(connection: IrcProtocol, msg: Message) -> None:
     except InvalidName as e:
         refuse(connection, "NICK", new, e)
         return
-    if new in connection.server.realm and not connection.server.passwords:
-        # REGISTER * names it still: registering a name in use is refused
-        # for that (ACCOUNT_EXISTS), not for want of a nick.
+    online = connection.server.realm.lookup(new)
+    if online is not None and online.account is None:
+        # A guest's name in use (an account's takes its password, and adds
+        # a session).  REGISTER * names it still: registering a name in
+        # use is refused for that (ACCOUNT_EXISTS), not for want of a nick.
         connection.nickInUse = new
         refuse(connection, "NICK", new, NameTaken(new))
         return
@@ -310,14 +311,6 @@ def try_register(connection: IrcProtocol) -> None:
             # An account's nick is refused with PasswordRequired.
             credentials = ChosenName(name)
     elif connection.password:
-        if name in server.realm:
-            # As on the other doors, an account that is online is said so
-            # before its password is checked: right or wrong, the answer is
-            # the same.
-            connection.password = ""
-            connection.nick = ""
-            refuse(connection, "NICK", name, NameTaken(name))
-            return
         credentials = UsernamePassword(
             name.encode("utf-8"), connection.password.encode("utf-8")
         )
@@ -332,30 +325,9 @@ def try_register(connection: IrcProtocol) -> None:
 
 
 def _refused(connection: IrcProtocol, reason: Failure, name: str) -> None:
+    # A wrong password is a wrong password whether the account is online or
+    # not (a right one adds a session): the chat answers the same way.
     connection.loggingIn = False
-    if (
-        connection.account is None
-        and connection.server.passwords
-        and reason.check(NameTaken, UnauthorizedLogin)
-        and name in connection.server.realm
-    ):
-        # An account that came online while its password was checked: its
-        # right password (refused by the realm, the name being taken) and a
-        # wrong one (refused by the checker) get the same answer after the
-        # same delay, or the answer would tell that a password is right.
-        connection.password = ""
-        connection.nick = ""
-        connection.session.failed(
-            Failure(UnauthorizedLogin()),
-            name,
-            _answer(
-                connection,
-                numerics.ERR_NICKNAMEINUSE,
-                name,
-                "Nickname is already in use",
-            ),
-        )
-        return
     connection.session.refuse(reason, name)
 
 

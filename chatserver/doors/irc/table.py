@@ -23,6 +23,7 @@ from chatserver.doors.irc import (
     accounts,
     chathistory,
     commands,
+    markread,
     moderation,
     numerics,
     registration,
@@ -121,6 +122,8 @@ TABLE: dict[str, Command] = {
     "LUSERS": Command(_registered(commands.lusers)),
     # Its missing parameters are IRCv3 FAIL NEED_MORE_PARAMS, per subcommand.
     "CHATHISTORY": Command(_registered(chathistory.chathistory)),
+    "MARKREAD": Command(_registered(markread.markread)),
+    "SESSIONS": Command(_registered(commands.sessions)),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatserver.core.events import Joined
+from chatserver.core.events import Joined, ReadMarked
 from chatserver.core.moderation.modes import FLAGS
 from chatserver.core.moderation.roles import PREFIXES, ROLES
 from chatserver.doors.irc import caps, numerics
@@ -77,7 +77,7 @@ def greet(connection: IrcProtocol, user: ChatUser) -> None:
     # should a realm put it in some, the client hears of them as joins.
     for room in user.rooms:
         connection.send(connection.codec.encode(Joined(room.name, name), None))
-        show_room(connection, room)
+        show_room(connection, room, user)
         replay(connection, user, room)
 
 
@@ -172,12 +172,29 @@ def all_prefixes(roles: str) -> str:
     return "".join(PREFIXES[role] for role in ROLES if role in roles)
 
 
-def show_room(connection: IrcProtocol, room: Room) -> None:
+def show_room(connection: IrcProtocol, room: Room, user: ChatUser) -> None:
     """
-    What follows the echo of a C{JOIN}: the topic (if any), the names.
+    What follows the echo of a C{JOIN}: the topic (if any), the names, and
+    with C{draft/read-marker} the account's read marker before their end.
     """
     topic(connection, room, always=False)
-    names(connection, room)
+    names(connection, room, end=False)
+    read_marker(connection, user, room)
+    connection.reply(numerics.RPL_ENDOFNAMES, room.name, "End of /NAMES list.")
+
+
+def read_marker(connection: IrcProtocol, user: ChatUser | None, room: Room) -> None:
+    """
+    Tell a client with C{draft/read-marker} where its account's marker of
+    C{room}, just joined, is (C{*} for none).
+    """
+    if user is None or caps.READ_MARKER not in connection.caps or not user.isAccount:
+        return
+    marker = user.readMarker(room.name)
+    event = ReadMarked(
+        room.name, marker.id if marker else 0, marker.time if marker else 0.0, 0
+    )
+    connection.send(connection.codec.markread(event))
 
 
 def replay(connection: IrcProtocol, user: ChatUser, room: Room) -> None:

@@ -49,8 +49,10 @@ _LINES: dict[type, Callable[[Any], lines.Plain]] = {
     events.Parted: lambda e: lines.Left(e.name, e.reason),
     events.Quit: lambda e: lines.Left(e.name, e.reason),
     events.Renamed: lambda e: lines.Renamed(e.old, e.new),
-    events.Whispered: lambda e: lines.PrivateIn(
-        e.sender, f"* {e.sender} {e.text}" if e.action else e.text
+    events.Whispered: lambda e: (
+        lines.PrivateOut(e.recipient, f"* {e.sender} {e.text}" if e.action else e.text)
+        if e.echo
+        else lines.PrivateIn(e.sender, f"* {e.sender} {e.text}" if e.action else e.text)
     ),
 }
 
@@ -95,6 +97,8 @@ class LineCodec:
             return self._replay(event, bool(form))
         if isinstance(event, events.SearchResults):
             return self._found(event)
+        if isinstance(event, events.ReadMarked):
+            return lines.encode(lines.ReadUpTo(event.target, event.id, event.unread))
         if isinstance(event, events.AccountChanged):
             return b""  # the line door tells only the user's own (a reply)
         line = _line(event)
@@ -103,10 +107,13 @@ class LineCodec:
         return lines.encode(line)
 
     def _replay(self, event: events.Replayed, marked: bool) -> bytes:
-        out: list[lines.Plain | lines.History] = [
-            lines.History(entry.id, entry.time, _line(events.room_event(entry)))
-            for entry in event.entries
-        ]
+        out: list[lines.Plain | lines.History] = []
+        for entry in event.entries:
+            if entry.id == event.unreadFrom:
+                out.append(lines.UnreadFrom())
+            out.append(
+                lines.History(entry.id, entry.time, _line(events.room_event(entry)))
+            )
         out.append(lines.HistoryEnd(len(event.entries)))
         if marked:
             return b"".join(

@@ -57,8 +57,6 @@ def choose_name(connection: ChatProtocol, text: str) -> None:
         # With --accounts, an account's name is refused with
         # PasswordRequired, and the password asked for (refused, below).
         _login(connection, ChosenName(name), name)
-    elif name in server.realm:
-        connection.reject(f"{name} is already logged in")
     else:
         _ask_password(connection, name)
 

@@ -1,7 +1,7 @@
 """
 What a logged-in user of the line door can do: chat lines and the commands
 C{/join}, C{/part}, C{/rooms}, C{/who}, C{/where}, C{/topic}, C{/history},
-C{/search}, C{/msg},
+C{/search}, C{/msg}, C{/sessions}, C{/read},
 C{/me}, C{/nick}, C{/quit} and C{/help}; the account commands
 (L{chatserver.doors.line.accounts}) and the moderation commands
 (L{chatserver.doors.line.modcommands}).
@@ -118,6 +118,32 @@ def command_msg(connection: ChatProtocol, user: ChatUser, args: str) -> None:
         return
     recipient = user.whisper(target, text)
     connection.send(lines.PrivateOut(recipient.name, text))
+
+
+def command_read(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    first, rest = split_first(args)
+    target: str | None = first or None
+    number = rest
+    if first and not rest and parse_count(first) is not None:
+        target, number = None, first
+    id = parse_count(number) if number else None
+    if number and id is None:
+        connection.send(lines.Error("usage: /read [#ROOM|NAME] [ID]"))
+        return
+    user.markRead(target, id=id).addErrback(_refused, connection)
+
+
+def command_sessions(connection: ChatProtocol, user: ChatUser, args: str) -> None:
+    verb, number = split_first(args)
+    if not verb:
+        connection.send(*(lines.Info(info.describe()) for info in user.sessionList()))
+        return
+    if verb.lower() != "end" or not number:
+        connection.send(lines.Error("usage: /sessions, or /sessions end N"))
+        return
+    info = user.endSession(number)
+    if not info.this:
+        connection.send(lines.Info(f"ended {info.describe()}"))
 
 
 def command_nick(connection: ChatProtocol, user: ChatUser, args: str) -> None:
@@ -241,6 +267,8 @@ COMMANDS: dict[str, Callable[[ChatProtocol, Any, str], None]] = {
     "me": command_me,
     "msg": command_msg,
     "nick": command_nick,
+    "sessions": command_sessions,
+    "read": command_read,
     "join": command_join,
     "part": command_part,
     "rooms": command_rooms,

@@ -128,6 +128,15 @@ def event_message(event: ChatEvent) -> dict[str, Any]:
             "room": event.room,
             "entries": [_entry(entry) for entry in event.entries],
             "more": event.more,
+            **({"unreadFrom": event.unreadFrom} if event.unreadFrom else {}),
+        }
+    if isinstance(event, events.ReadMarked):
+        return {
+            "type": "read",
+            "target": event.target,
+            "id": event.id,
+            "time": event.time,
+            "unread": event.unread,
         }
     if isinstance(event, events.SearchResults):
         return {

@@ -47,6 +47,8 @@ CLIENT_MESSAGES: dict[str, dict[str, Field]] = {
         "before": Field(int, False),
         "limit": Field(int, False),
     },
+    "read": {"target": _text(False), "id": Field(int, False)},
+    "sessions": {"end": Field(int, False)},
     "quit": {"reason": _text(False)},
     # Moderation (docs/moderation.md)
     "oper": {"name": _text(), "password": _text()},

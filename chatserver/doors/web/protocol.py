@@ -391,9 +391,6 @@ class WebSession:
             if not password:
                 self.error(f"a password is needed for {name}", "login")
                 return
-            if name in self.server.realm:
-                self.reject(f"{name} is already logged in", "login")
-                return
             credentials = UsernamePassword(
                 name.encode("utf-8"), password.encode("utf-8")
             )
@@ -441,11 +438,15 @@ class WebSession:
                 "motd": config.motd.splitlines(),
             }
         ]
-        room = user.current
-        if room is not None:
-            replies.append(room_state(room, user))
+        # Every room the user is in (a session of an account may join
+        # several at once), the current one first: the page shows it.
+        current = user.current
+        rooms = [r for r in user.rooms if r is not current]
+        if current is not None:
+            rooms.insert(0, current)
+        replies.extend(room_state(room, user) for room in rooms)
         self.send(*replies)
-        if room is not None:
+        for room in rooms:
             user.replay(room)
 
     def loginRefused(self, error: ChatError, name: str) -> None:
@@ -587,6 +588,33 @@ def _search(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     searching.addErrback(refused)
 
 
+def _read(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    marking = user.markRead(m.get("target"), id=m.get("id"))
+
+    def refused(reason: Failure) -> None:
+        reason.trap(ChatError)
+        assert isinstance(reason.value, ChatError)
+        session.error(reason.value.reason, "read")
+
+    marking.addErrback(refused)
+
+
+def _sessions(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
+    if "end" in m:
+        user.endSession(str(m["end"]))
+    listed = [
+        {
+            "number": info.number,
+            "door": info.door,
+            "peer": info.peer,
+            "since": info.since,
+            "this": info.this,
+        }
+        for info in user.sessionList()
+    ]
+    session.send({"type": "sessions", "sessions": listed})
+
+
 def _quit(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
     reason = m.get("reason", "")
     session.close(f"Quit: {reason}" if reason else "Quit", "Goodbye!")
@@ -641,6 +669,8 @@ COMMANDS = {
     "who": _who,
     "history": _history,
     "search": _search,
+    "read": _read,
+    "sessions": _sessions,
     "quit": _quit,
     **moderation.COMMANDS,
 }

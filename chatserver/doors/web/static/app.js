@@ -732,6 +732,15 @@
       }
       renderLists();
     },
+    read(m) {
+      // The account's read marker moved, here or on another device: the
+      // conversation's unread count is what the server counts after it.
+      const id = m.target.startsWith("#") ? key(m.target) : "@" + key(m.target);
+      const c = state.convs.get(id);
+      if (!c || c.id === state.current || c.unread === m.unread) return;
+      c.unread = m.unread;
+      renderLists();
+    },
     members(m) {
       if (m.room) {
         const c = roomConv(m.room);

@@ -1,0 +1,3 @@
+"""
+What the chat keeps besides lines: the read markers of accounts.
+"""
