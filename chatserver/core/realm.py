@@ -583,11 +583,12 @@ class ChatRealm:
         remote = RemoteUser(user.name, self.nodesOf(user.key)[0], user.since)
         remote.account, remote.away = user.account, user.away
         self.remote[user.key] = remote
-        self.peers.loggedOut(user, user.rooms, reason)
-        for room in user.rooms:
+        rooms = user.rooms
+        for room in rooms:
             room.remove(user)
             room.addRemote(user.key, user.name)
             remote.rooms[room.key] = None
+        self.peers.loggedOut(user, rooms, reason)
         user.rooms = ()
         user.current = None
         self.fanout.left(user)
