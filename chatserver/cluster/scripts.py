@@ -227,12 +227,13 @@ return 1
 
 RENAME = r"""
 -- ARGV: prefix, old key, new key, node, old name, new user JSON.
--- Both names must be this node's (the new one claimed): 0 and nothing
+-- Both names must be this node's (the new one claimed; an account's only
+-- changes case, and may be held by other nodes too): 0 and nothing
 -- changed if not (this node was taken for dead and its user lost).
 -- The event carries the user (its session) and its rooms, for a node
 -- that no longer knows the old name.
 local old, new, node = ARGV[2], ARGV[3], ARGV[4]
-if owner(old) ~= node or owner(new) ~= node then return 0 end
+if not holds(old, node) or not holds(new, node) then return 0 end
 local user = cjson.decode(ARGV[6])
 if old ~= new then
   redis.call('HDEL', P .. 'users', old)

@@ -703,10 +703,13 @@ class ChatRealm:
         now; an account given up keeps only C{user}'s session, as a guest
         has one: the others are disconnected.
         """
+        given = "The account was given up on another session"
         for session in list(user.sessions):
             session.account = account
             if account is None and session is not user:
-                session.mind.disconnect("The account was given up on another session")
+                session.mind.disconnect(given)
+        if account is None and self.peers is not None and self.elsewhere.get(user.key):
+            self.peers.kick(user.key, self.nodesOf(user.key), given)
         log.info(
             "{name} is now {what}",
             chat_event="account",

@@ -146,3 +146,11 @@ def test_the_snapshot_holds_every_account_s_sessions(redis):
     sessions = run(redis, "snapshot")[4]  # type: ignore[index]
     assert sessions[0][0] == "alice"
     assert sorted(sessions[0][1][::2]) == ["a/r/1", "b/r/1"]
+
+
+def test_a_change_of_case_of_an_account_s_name_on_its_second_node_is_made(redis):
+    on(redis, "a")
+    on(redis, "b")
+    assert (
+        run(redis, "rename", "alice", "alice", "b", "alice", account("Alice", "b")) == 1
+    )
