@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from chatwire import lines
+from tests.integration.irc_support import IrcSocket
 from tests.integration.redis_support import RedisServer
 from tests.integration.support import ChatServer, Client
 
@@ -119,9 +120,9 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
-def node(start_server: Start, redis: RedisServer, name: str) -> ChatServer:
+def node(start_server: Start, redis: RedisServer, name: str, *more: str) -> ChatServer:
     started = start_server(
-        "--rate", "0", "--cluster", redis.url, "--node-name", name, *AUTH
+        "--rate", "0", "--cluster", redis.url, "--node-name", name, *AUTH, *more
     )
     started.wait_for_log(rf"Node {name} is in the cluster")
     return started
@@ -375,3 +376,31 @@ def test_markers_and_private_lines_are_the_clusters(
     elsewhere.send("/read bob")
     read = elsewhere.expect(lines.ReadUpTo)
     assert isinstance(read, lines.ReadUpTo) and read.target == "bob" and read.id > 0
+
+
+def test_an_irc_session_on_another_node_is_in_the_account_s_rooms_at_once(
+    start_server: Start, redis: RedisServer
+):
+    a = node(start_server, redis, "a")
+    b = node(start_server, redis, "b", "--irc", "tcp:0:interface=127.0.0.1")
+    bob = log_in(b, "bob")
+    laptop = log_in(a, "alice")
+    laptop.send("/join #dev")
+    laptop.expect(lines.InRoom("#dev", lines.Joined("alice")))
+    laptop.send("/msg bob (sync)")
+    bob.expect(lines.PrivateIn("alice", "(sync)"))
+    phone = IrcSocket(b.ircPorts[0])
+    phone.send("PASS s3cret")
+    got = phone.register("alice")
+    joined = {m.params[0] for m in got if m.command == "JOIN"}
+    while joined != {"#lobby", "#dev"}:
+        message = phone.message()
+        if message.command == "JOIN":
+            joined.add(message.params[0])
+    laptop.send("from the laptop")
+    said = phone.expect("PRIVMSG")
+    assert said.prefix.startswith("alice!")
+    assert said.params == ("#dev", "from the laptop")
+    phone.send("SESSIONS")
+    listed = [phone.expect("NOTICE").params[1] for _ in range(2)]
+    assert "on node a" in listed[1] and listed[0].endswith("(this one)")
