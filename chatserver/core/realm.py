@@ -1009,7 +1009,8 @@ class ChatRealm:
             if not sessions:
                 del self.elsewhere[key]
         remote = self.remote.get(key)
-        if remote is not None and owner and remote.node not in self.nodesOf(key):
+        nodes = {s.node for s in self.elsewhere.get(key, {}).values()}
+        if remote is not None and owner and remote.node not in nodes:
             remote.node = owner
 
     def endSession(self, key: str, session: str, node: str, reason: str) -> None:

@@ -204,3 +204,10 @@ def test_a_session_ended_elsewhere_moves_the_user_to_the_node_left(chat):
     assert alice.node == "c"
     assert isinstance(chat.lookup("alice"), RemoteUser)
     assert not isinstance(chat.lookup("alice"), ChatUser)
+
+
+def test_a_user_whose_sessions_here_were_not_told_moves_to_the_node_named(chat):
+    alice = on_node_b(chat, "#lobby")
+    chat.remoteSessionEnded("alice", "b/r/1", "c")
+    assert alice.node == "c"
+    assert chat.nodesOf("alice") == ["c"]
