@@ -20,8 +20,10 @@ stream.  The node is made of parts, one role each:
     (L{chatserver.cluster.outage}): when Redis cannot be reached, local
     users go on chatting within the node, and their lines are sent when
     Redis is back;
-  - the L{Inbox} through which nodes send each other private lines and
-    kicks (L{chatserver.cluster.inbox});
+  - the L{Inbox} through which nodes send each other private lines,
+    kicks, and what one node tells another of an account with sessions on
+    both (the end of a session, a read marker moved)
+    (L{chatserver.cluster.inbox});
   - its L{RedisModeration} (L{chatserver.cluster.moderation}): the
     moderation state kept in Redis for every node (the realm's
     L{IModerationStore}, through this node), and the moderation changes
@@ -108,7 +110,8 @@ def default_node_name() -> str:
 class Sessions:
     """
     The logins of this node's run, each a session named the same on every
-    node: a rename or a line that comes back names its user by it.
+    node: a rename or a line that comes back names its user by it, and the
+    sessions of an account, on every node, are listed and ended by it.
 
     @param prefix: What every session id of this run begins with.
     """

@@ -1,7 +1,9 @@
 """
 What the realm knows of the rest of a cluster: the users logged in on other
-nodes (L{RemoteUser}), and the other nodes themselves as the realm talks to
-them (L{Peers}, implemented by L{chatserver.cluster.node.ClusterNode}).
+nodes (L{RemoteUser}), the sessions of accounts on other nodes
+(L{RemoteSession}; an account may have sessions on this node too), and the
+other nodes themselves as the realm talks to them (L{Peers}, implemented by
+L{chatserver.cluster.node.ClusterNode}).
 
 A single node has no peers: the realm then keeps lines in its own history
 store and tells its rooms at once.
