@@ -247,11 +247,11 @@ class PresenceMirror:
             # was claimed here since, or it heard the user leave first):
             # the user arrives under its new name, in its rooms.
             if message.user is not None:
-                self._arrived(message.user, message.rooms)
+                self.arrived(message.user, message.rooms)
             return
         realm.remoteRenamed(user, message.newName)
 
-    def _arrived(self, info: UserInfo, rooms: tuple[tuple[str, str], ...]) -> None:
+    def arrived(self, info: UserInfo, rooms: tuple[tuple[str, str], ...]) -> None:
         """
         Know the user of another node described by C{info}, in C{rooms}
         (pairs of room key and name), unless some user has its name here.

@@ -563,8 +563,26 @@ class ClusterNode:
                 # Left to the account's sessions on other nodes, which
                 # ended meanwhile: it left the chat.
                 self.realm.remoteLoggedOut(remote, reason)
+            elif str(reply) == "2" and self.realm.lookup(user.key) is None:
+                # Its sessions on another node began too recently to be
+                # known here: it is told as that node's user.
+                holder = defer.ensureDeferred(self.script("holder", user.key))
+                holder.addCallback(self._heldElsewhere)
+                holder.addErrback(self.fireFailed, "holder")
 
         d.addCallbacks(done, self.fireFailed, errbackArgs=("logout",))
+
+    def _heldElsewhere(self, reply: Any) -> None:
+        """
+        Know the user the C{holder} script answered with C{reply} as
+        another node's, in its rooms.
+        """
+        if not isinstance(reply, list):
+            return
+        info = UserInfo.fromJSON(str(reply[0]))
+        rooms = tuple((str(key), str(name)) for key, name in reply[1])
+        if info.node != self.name:
+            self.mirror.arrived(info, rooms)
 
     def renamed(self, user: ChatUser, oldName: str) -> None:
         if not self.ready:

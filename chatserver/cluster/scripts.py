@@ -565,6 +565,22 @@ end
 return {last, users, rooms, members, sessions}
 """
 
+HOLDER = r"""
+-- ARGV: prefix, key.  {user JSON, {room key, room name} pairs} of the name
+-- as the cluster holds it now, or 0 if nobody holds it.
+local key = ARGV[2]
+local cur = redis.call('HGET', P .. 'users', key)
+if not cur then return 0 end
+local named = {}
+for _, room in ipairs(redis.call('SMEMBERS', P .. 'user:' .. key .. ':rooms')) do
+  local meta = redis.call('HGET', P .. 'rooms', room)
+  local name = room
+  if meta then name = cjson.decode(meta).name end
+  table.insert(named, {room, name})
+end
+return {cur, named}
+"""
+
 MODERATE = r"""
 -- ARGV: prefix, then a moderation message's fields (its node among them).
 announce(unpack(ARGV, 2))
@@ -612,6 +628,7 @@ SCRIPTS = {
         "goodbye": GOODBYE,
         "hello": HELLO,
         "snapshot": SNAPSHOT,
+        "holder": HOLDER,
         "moderate": MODERATE,
         "expire": EXPIRE,
         "maker": MAKER,

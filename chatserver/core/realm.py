@@ -554,9 +554,8 @@ class ChatRealm:
             return
         audience = self._audience(user)
         audience.discard(user)
-        if self.peers is not None:
-            self.peers.loggedOut(user, user.rooms, reason)
-        for room in user.rooms:
+        rooms = user.rooms
+        for room in rooms:
             room.remove(user)
             self.moderation.memberLeft(room.key, user.key)
             self._forgetIfEmpty(room)
@@ -572,6 +571,9 @@ class ChatRealm:
         )
         if audience and not self.shuttingDown:
             self.fanout.toUsers(audience, Quit(user.name, reason))
+        if self.peers is not None:
+            # Last: what the cluster answers may tell the rooms more.
+            self.peers.loggedOut(user, rooms, reason)
 
     def _leaveToOthers(self, user: ChatUser, reason: str) -> None:
         """

@@ -19,7 +19,7 @@ from chatserver.cluster.messages import (
     to_fields,
 )
 from chatserver.config import ChatConfig
-from chatserver.core.events import Joined, ReadMarked, Whispered
+from chatserver.core.events import Joined, Quit, ReadMarked, Whispered
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteSession
 from tests.cluster.test_node import ScriptedNode
@@ -162,3 +162,17 @@ def test_the_inbox_tells_a_read_marker_moved_on_another_node(node):
     )
     node.inbox.received(to_fields(moved))
     assert mind.events() == [ReadMarked("#lobby", 4, 2.0, 1)]
+
+
+def test_a_logout_that_left_the_account_to_sessions_unknown_here_knows_them(node):
+    carol = RecordingMind(node.realm.clock)
+    outcome(node.realm.claimAndLogin("carol", carol))
+    alice, _ = log_in_account(node, "alice")
+    carol.events()
+    node.replies["logout"] = 2
+    info = {"name": "alice", "node": "b", "since": 1.0, "account": "alice"}
+    node.replies["holder"] = [json.dumps(info), [["#lobby", "#lobby"]]]
+    alice.quit("Quit")
+    assert node.realm.remote["alice"].node == "b"
+    assert node.realm.rooms["#lobby"].remote == {"alice": "alice"}
+    assert carol.events() == [Quit("alice", "Quit"), Joined("#lobby", "alice")]
