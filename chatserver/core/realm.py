@@ -1089,7 +1089,7 @@ class ChatRealm:
         members here are told, as of a join here.
         """
         user = self._users.get(key)
-        if user is None or room in user.rooms:
+        if user is None or user.account is None or room in user.rooms:
             return
         self._admit(user, room)
         if user.current is None:
@@ -1116,7 +1116,7 @@ class ChatRealm:
         for C{reason}: its members here are told.
         """
         here = self._users.get(key)
-        if here is not None and room in here.rooms:
+        if here is not None and here.account is not None and room in here.rooms:
             # An account online here too, which left the room elsewhere.
             self.leave(here, room, Parted(room.name, here.name, reason))
             return
