@@ -279,20 +279,6 @@ class TooManySessions(ChatError):
         self.name = name
 
 
-class SessionElsewhere(ChatError):
-    """
-    In a cluster, an account logged in on another node cannot add a session
-    on this one.
-    """
-
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"{name} is logged in on another server of this cluster: "
-            "a second session must connect to that same server"
-        )
-        self.name = name
-
-
 class NoSuchSession(ChatError):
     """
     C{/sessions end N} named no session of the user's.

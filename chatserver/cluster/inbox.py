@@ -1,7 +1,10 @@
 """
 What one node sends another alone, through the other's inbox stream: a
-private line to one of its users (L{Whisper}), the operator's kick
-(L{Kick}), or a wake-up of its reader (L{Wake}).
+private line to one of its users (L{Whisper}, also the copy of a line an
+account sent from another node), the operator's kick (L{Kick}), the end
+of an account's session asked on another node (L{EndSession}), an
+account's read marker moved on another node (L{ReadMoved}), or a wake-up
+of its reader (L{Wake}).
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from typing import TYPE_CHECKING
 from chatserver.cluster import keys
 from chatserver.cluster.messages import (
     Dispatcher,
+    EndSession,
     Kick,
     Message,
+    ReadMoved,
     Wake,
     Whisper,
     to_fields,
 )
-from chatserver.core.events import Whispered
+from chatserver.core.events import ReadMarked, Whispered
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,7 +45,14 @@ class Inbox:
     def __init__(self, node: ClusterNode) -> None:
         self.node = node
         self._dispatcher: Dispatcher[Message] = Dispatcher(
-            "inbox", {Whisper: self._whisper, Kick: self._kick, Wake: _nothing}
+            "inbox",
+            {
+                Whisper: self._whisper,
+                Kick: self._kick,
+                EndSession: self._endSession,
+                ReadMoved: self._readMoved,
+                Wake: _nothing,
+            },
         )
 
     def send(self, node: str, message: Message) -> None:
@@ -65,13 +77,14 @@ class Inbox:
             return
         event = Whispered(
             message.sender,
-            recipient.name,
+            message.recipient or recipient.name,
             message.text,
             message.time,
             message.notice,
             message.action,
             message.tags,
             message.msgid,
+            message.echo,
         )
         realm.fanout.toAccount(recipient, event)
 
@@ -80,6 +93,15 @@ class Inbox:
         if user is not None:
             for session in list(user.sessions):
                 session.mind.disconnect(message.reason)
+
+    def _endSession(self, message: EndSession) -> None:
+        session = self.node.sessions.user(message.session)
+        if session is not None and session.key == message.to:
+            session.mind.disconnect(message.reason)
+
+    def _readMoved(self, message: ReadMoved) -> None:
+        event = ReadMarked(message.shown, message.id, message.time, message.unread)
+        self.node.realm.remoteMarked(message.to, message.target, event)
 
 
 def _nothing(message: Wake) -> None:

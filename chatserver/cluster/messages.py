@@ -4,9 +4,10 @@ per kind of message, with its fields to and from a Redis stream entry.
 
 The presence stream (L{keys.PRESENCE}) carries what changes who is where
 (L{Login}, L{Logout}, L{Lost}, L{Join}, L{Part}, L{Rename}, L{Away},
-L{Topic}), written by the Lua scripts of L{chatserver.cluster.scripts}; a
-node's inbox (L{keys.inbox}) carries what is sent to that node alone
-(L{Whisper}, L{Kick}, L{Wake}), written by the node that sends it.
+L{Topic}, and an account's L{SessionBegun} and L{SessionEnded}), written by
+the Lua scripts of L{chatserver.cluster.scripts}; a node's inbox
+(L{keys.inbox}) carries what is sent to that node alone (L{Whisper},
+L{Kick}, L{EndSession}, L{ReadMoved}, L{Wake}), written by the node that sends it.
 
 An entry's field C{t} names its kind; each dataclass field is one entry
 field, named and coded as the field's metadata says (L{wire}), so that
@@ -27,6 +28,7 @@ from twisted.logger import Logger
 
 from chatserver import LOG_NAMESPACE
 from chatserver.core.events import Tags
+from chatserver.core.remote import RemoteSession
 
 log = Logger(namespace=LOG_NAMESPACE)
 
@@ -96,6 +98,7 @@ def _encode_pairs(pairs: tuple[tuple[str, str], ...]) -> str:
 
 TEXT: Codec[str] = Codec(str, _text)
 NUMBER: Codec[float] = Codec(repr, float)
+COUNT: Codec[int] = Codec(str, int)
 FLAG: Codec[bool] = Codec(lambda flag: "1" if flag else "0", lambda text: text == "1")
 KEYS: Codec[tuple[str, ...]] = Codec(lambda keys: json.dumps(list(keys)), _decode_keys)
 PAIRS: Codec[tuple[tuple[str, str], ...]] = Codec(_encode_pairs, _decode_pairs)
@@ -165,6 +168,33 @@ class UserInfo:
 
 
 USER: Codec[UserInfo] = Codec(UserInfo.toJSON, UserInfo.fromJSON)
+
+
+def session_json(session: RemoteSession) -> str:
+    """
+    @return: C{session} as the cluster keeps it (C{user:U:sessions}).
+    """
+    return json.dumps(dataclasses.asdict(session))
+
+
+def session_from_json(text: str) -> RemoteSession:
+    """
+    @return: The session C{text} (from L{session_json}) describes.
+    @raise ValueError: If it describes none.
+    @raise TypeError: If a field has the wrong type.
+    """
+    info = json.loads(text)
+    if not isinstance(info, dict):
+        raise TypeError(f"not a session: {text!r}")
+    since = info["since"]
+    if isinstance(since, bool) or not isinstance(since, int | float):
+        raise TypeError(f"not a time: {since!r}")
+    return RemoteSession(
+        _text(info["node"]), _text(info["door"]), _text(info["peer"]), float(since)
+    )
+
+
+SESSION: Codec[RemoteSession] = Codec(session_json, session_from_json)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -332,6 +362,33 @@ class Away(Presence):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionBegun(Presence):
+    """
+    A session (C{session}, its id) of the account whose name's key is
+    C{key} began on C{node}: C{info}.  Every session of an account is told,
+    its first included, whichever node it is on.
+    """
+
+    KIND = "session"
+    key: str = field(metadata=wire("k"))
+    session: str = field(metadata=wire("s"))
+    info: RemoteSession = field(metadata=wire("i", SESSION))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionEnded(Presence):
+    """
+    The session C{session} of the account C{key} on C{node} ended, and the
+    account stays online: C{owner} is the node its entry names now.
+    """
+
+    KIND = "unsession"
+    key: str = field(metadata=wire("k"))
+    session: str = field(metadata=wire("s"))
+    owner: str = field(metadata=wire("owner"), default="")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Topic(Presence):
     """
     Somebody on C{node} set the topic of the room C{room}.
@@ -360,6 +417,8 @@ class Whisper(Message):
     action: bool = field(metadata=wire("a", FLAG), default=False)
     tags: Tags = field(metadata=wire("g", TAGS), default=())
     msgid: str = field(metadata=wire("m"), default="")
+    recipient: str = field(metadata=wire("r"), default="")
+    echo: bool = field(metadata=wire("e", FLAG), default=False)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -372,6 +431,37 @@ class Kick(Message):
     KIND = "kick"
     to: str = field(metadata=wire("to"))
     reason: str = field(metadata=wire("reason"), default="")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EndSession(Message):
+    """
+    Another session of the account C{to} ends its session C{session}
+    (C{/sessions end N}), of the node whose inbox it is in.
+    """
+
+    KIND = "endsession"
+    to: str = field(metadata=wire("to"))
+    session: str = field(metadata=wire("s"))
+    reason: str = field(metadata=wire("reason"), default="")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReadMoved(Message):
+    """
+    The read marker of the account C{to} in C{target} (a room's or a
+    private conversation's key, shown as C{shown}) moved to the line
+    C{id}, said at C{time}, with C{unread} lines after it: its sessions on
+    the node whose inbox it is in are told.
+    """
+
+    KIND = "marked"
+    to: str = field(metadata=wire("to"))
+    target: str = field(metadata=wire("target"))
+    shown: str = field(metadata=wire("shown"))
+    id: int = field(metadata=wire("id", COUNT))
+    time: float = field(metadata=wire("time", NUMBER))
+    unread: int = field(metadata=wire("unread", COUNT))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -509,13 +599,15 @@ PRESENCE: tuple[type[Presence], ...] = (
     Rename,
     Away,
     Topic,
+    SessionBegun,
+    SessionEnded,
     *MODERATION,
 )
 """
 The kinds of the presence stream.
 """
 
-INBOX: tuple[type[Message], ...] = (Whisper, Kick, Wake)
+INBOX: tuple[type[Message], ...] = (Whisper, Kick, EndSession, ReadMoved, Wake)
 """
 The kinds of a node's inbox.
 """

@@ -29,10 +29,13 @@ from chatserver.cluster.messages import (
     Presence,
     Rename,
     RoomInfo,
+    SessionBegun,
+    SessionEnded,
     Topic,
     UserInfo,
+    session_from_json,
 )
-from chatserver.core.remote import RemoteUser
+from chatserver.core.remote import RemoteSession, RemoteUser
 
 if TYPE_CHECKING:
     from chatserver.cluster.node import ClusterNode
@@ -74,6 +77,8 @@ class PresenceMirror:
                 Rename: self._rename,
                 Away: self._away,
                 Topic: self._topic,
+                SessionBegun: self._sessionBegun,
+                SessionEnded: self._sessionEnded,
                 **node.moderation.handlers,
             },
         )
@@ -134,7 +139,7 @@ class PresenceMirror:
         Know the others' users and rooms as Redis holds them now.
         """
         node = self.node
-        last, users, rooms, members = await node.script("snapshot")
+        last, users, rooms, members, sessions = await node.script("snapshot")
         if streams.stream_id(str(last)) > streams.stream_id(self.at):
             self.at = str(last)
         realm = node.realm
@@ -155,6 +160,13 @@ class PresenceMirror:
                 realm.remoteLoggedOut(user, "Quit")
         for user in seen.values():
             realm.remoteLoggedIn(user)
+        elsewhere: dict[str, dict[str, RemoteSession]] = {}
+        for key, flat in sessions:
+            for session, value in streams.fields(flat).items():
+                kept = _read(session_from_json, value, "session")
+                if kept is not None and kept.node != node.name:
+                    elsewhere.setdefault(str(key), {})[session] = kept
+        realm.remoteSessionsAre(elsewhere)
         roomInfo: dict[str, RoomInfo] = {}
         for key, value in streams.fields(rooms).items():
             described = _read(RoomInfo.fromJSON, value, "room")
@@ -196,6 +208,8 @@ class PresenceMirror:
         self._left(message.key, NODE_LOST)
 
     def _left(self, key: str, reason: str) -> None:
+        # Its sessions end with it (they are not told one by one).
+        self.node.realm.remoteSessionsEnded(key)
         user = self.node.realm.remote.get(key)
         if user is None:
             return
@@ -213,6 +227,10 @@ class PresenceMirror:
         user = realm.remote.get(message.key)
         if user is not None:
             realm.remoteJoined(realm.remoteRoom(message.room, message.roomName), user)
+        elif realm.get(message.key) is not None:
+            # An account online here too: its sessions here join as well.
+            room = realm.remoteRoom(message.room, message.roomName)
+            realm.joinedElsewhere(room, message.key)
 
     def _part(self, message: Part) -> None:
         realm = self.node.realm
@@ -229,11 +247,11 @@ class PresenceMirror:
             # was claimed here since, or it heard the user leave first):
             # the user arrives under its new name, in its rooms.
             if message.user is not None:
-                self._arrived(message.user, message.rooms)
+                self.arrived(message.user, message.rooms)
             return
         realm.remoteRenamed(user, message.newName)
 
-    def _arrived(self, info: UserInfo, rooms: tuple[tuple[str, str], ...]) -> None:
+    def arrived(self, info: UserInfo, rooms: tuple[tuple[str, str], ...]) -> None:
         """
         Know the user of another node described by C{info}, in C{rooms}
         (pairs of room key and name), unless some user has its name here.
@@ -249,6 +267,18 @@ class PresenceMirror:
         user = self.node.realm.remote.get(message.key)
         if user is not None:
             self.node.realm.remoteAway(user, message.away)
+        here = self.node.realm.get(message.key)
+        if here is not None:
+            # An account online here too.
+            self.node.realm.awayElsewhere(here, message.away)
+
+    def _sessionBegun(self, message: SessionBegun) -> None:
+        realm = self.node.realm
+        realm.remoteSessionBegun(message.key, message.session, message.info)
+
+    def _sessionEnded(self, message: SessionEnded) -> None:
+        realm = self.node.realm
+        realm.remoteSessionEnded(message.key, message.session, message.owner)
 
     def _topic(self, message: Topic) -> None:
         room = self.node.realm.rooms.get(message.room)

@@ -20,8 +20,10 @@ stream.  The node is made of parts, one role each:
     (L{chatserver.cluster.outage}): when Redis cannot be reached, local
     users go on chatting within the node, and their lines are sent when
     Redis is back;
-  - the L{Inbox} through which nodes send each other private lines and
-    kicks (L{chatserver.cluster.inbox});
+  - the L{Inbox} through which nodes send each other private lines,
+    kicks, and what one node tells another of an account with sessions on
+    both (the end of a session, a read marker moved)
+    (L{chatserver.cluster.inbox});
   - its L{RedisModeration} (L{chatserver.cluster.moderation}): the
     moderation state kept in Redis for every node (the realm's
     L{IModerationStore}, through this node), and the moderation changes
@@ -38,6 +40,7 @@ import json
 import math
 import os
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 from twisted.internet import defer
@@ -52,19 +55,26 @@ from chatserver.cluster.following import RoomStreams
 from chatserver.cluster.heartbeat import DEAD_AFTER, HEARTBEAT, NODE_LOST, Heartbeat
 from chatserver.cluster.inbox import Inbox
 from chatserver.cluster.link import REPLY_TIMEOUT, RedisError, RedisLink
-from chatserver.cluster.messages import Kick, UserInfo, Whisper
+from chatserver.cluster.messages import (
+    EndSession,
+    Kick,
+    ReadMoved,
+    UserInfo,
+    Whisper,
+    session_json,
+)
 from chatserver.cluster.mirror import PresenceMirror
 from chatserver.cluster.moderation import RedisModeration
 from chatserver.cluster.outage import MAX_KEPT, OutageBuffer
 from chatserver.cluster.scripts import SCRIPTS
 from chatserver.cluster.url import RedisURL
-from chatserver.core.events import ChatEvent, Tags
+from chatserver.core.events import ChatEvent, ReadMarked, Tags, Whispered
 from chatserver.core.moderation.store import IModerationStore, StateRecord
 from chatserver.core.realm import ChatRealm
-from chatserver.core.remote import RemoteUser
+from chatserver.core.remote import RemoteSession
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser
-from chatwire.errors import ClusterUnavailable
+from chatwire.errors import ClusterUnavailable, TooManySessions
 from chatwire.names import name_key
 
 __all__ = [
@@ -100,7 +110,8 @@ def default_node_name() -> str:
 class Sessions:
     """
     The logins of this node's run, each a session named the same on every
-    node: a rename or a line that comes back names its user by it.
+    node: a rename or a line that comes back names its user by it, and the
+    sessions of an account, on every node, are listed and ended by it.
 
     @param prefix: What every session id of this run begins with.
     """
@@ -403,6 +414,11 @@ class ClusterNode:
                 "key": user.key,
                 "user": self._userInfo(user).toJSON(),
                 "rooms": [{"key": room.key, "name": room.name} for room in user.rooms],
+                "sessions": [
+                    {"id": self.sessions.of(session), "info": self._session(session)}
+                    for session in user.sessions
+                    if user.account is not None
+                ],
             }
             for user in users.values()
         ]
@@ -442,24 +458,42 @@ class ClusterNode:
             account=user.account or "",
         )
 
+    def _session(self, session: ChatUser) -> str:
+        """
+        @return: C{session}, of an account, as the cluster keeps it.
+        """
+        mind = session.mind
+        return session_json(
+            RemoteSession(self.name, mind.door or "?", mind.peer, session.since)
+        )
+
     # Peers: what the realm tells the cluster
 
-    def claim(self, name: str) -> defer.Deferred[bool]:
+    def claim(self, name: str, account: bool = False) -> defer.Deferred[bool]:
         if not self.ready:
             # Without Redis a name cannot be known free cluster-wide.
             return defer.fail(ClusterUnavailable())
-        user = UserInfo(name, self.name, self.realm.now())
+        most = self.realm.config.maxSessions if account else 0
+        user = UserInfo(
+            name, self.name, self.realm.now(), account=name if account else ""
+        )
         key = name_key(name)
-        d = defer.ensureDeferred(self.script("claim", key, self.name, user.toJSON()))
+        d = defer.ensureDeferred(
+            self.script("claim", key, self.name, user.toJSON(), most)
+        )
 
         def unreachable(reason: Failure) -> bool:
             reason.trap(RedisError)
             raise ClusterUnavailable()
 
         def claimed(reply: Any) -> bool | defer.Deferred[bool]:
+            if reply == -1:
+                raise TooManySessions(name, most)
             if not isinstance(reply, list) or str(reply[0]) != "1":
                 return False
-            if key not in self.realm.remote:
+            if key not in self.realm.remote or str(reply[2]) == "1":
+                # Nobody else had it, or the account is online elsewhere
+                # too (and stays known by the other nodes' sessions).
                 return True
             # Whoever had the name here is gone from the cluster (a logout
             # or a rename): read the news up to the claim first, so that
@@ -480,7 +514,15 @@ class ClusterNode:
 
     def loggedIn(self, user: ChatUser) -> None:
         self.sessions.begin(user)
-        self._fire("login", user.key, self.name, self._userInfo(user).toJSON())
+        account = user.account is not None
+        self._fire(
+            "login",
+            user.key,
+            self.name,
+            self._userInfo(user).toJSON(),
+            self.sessions.of(user) if account else "",
+            self._session(user) if account else "",
+        )
 
     def keepPrivate(
         self, key: str, *, recipient: str, kind: str, sender: str, text: str
@@ -491,15 +533,56 @@ class ClusterNode:
 
     def sessionAdded(self, session: ChatUser) -> None:
         self.sessions.add(session, session.sessions[0])
+        self._fire(
+            "session",
+            session.key,
+            self.name,
+            self.sessions.of(session),
+            self._session(session),
+        )
 
     def sessionEnded(self, session: ChatUser) -> None:
+        ended = self.sessions.of(session)
         self.sessions.end(session)
+        self._fire("session", session.key, self.name, ended, "")
 
     def loggedOut(self, user: ChatUser, rooms: tuple[Room, ...], reason: str) -> None:
         self.sessions.end(user)
-        self._fire("logout", user.key, self.name, user.name, reason)
         for room in rooms:
             self.streams.unfollowIfEmpty(room, user)
+        if not self.ready:
+            self._changedAway = True
+            return
+        d = defer.ensureDeferred(
+            self.script("logout", user.key, self.name, user.name, reason)
+        )
+
+        def done(reply: object) -> None:
+            remote = self.realm.remote.get(user.key)
+            if str(reply) == "1" and remote is not None:
+                # Left to the account's sessions on other nodes, which
+                # ended meanwhile: it left the chat.
+                self.realm.remoteLoggedOut(remote, reason)
+            elif str(reply) == "2" and self.realm.lookup(user.key) is None:
+                # Its sessions on another node began too recently to be
+                # known here: it is told as that node's user.
+                holder = defer.ensureDeferred(self.script("holder", user.key))
+                holder.addCallback(self._heldElsewhere)
+                holder.addErrback(self.fireFailed, "holder")
+
+        d.addCallbacks(done, self.fireFailed, errbackArgs=("logout",))
+
+    def _heldElsewhere(self, reply: Any) -> None:
+        """
+        Know the user the C{holder} script answered with C{reply} as
+        another node's, in its rooms.
+        """
+        if not isinstance(reply, list):
+            return
+        info = UserInfo.fromJSON(str(reply[0]))
+        rooms = tuple((str(key), str(name)) for key, name in reply[1])
+        if info.node != self.name:
+            self.mirror.arrived(info, rooms)
 
     def renamed(self, user: ChatUser, oldName: str) -> None:
         if not self.ready:
@@ -584,35 +667,45 @@ class ClusterNode:
             tags=tags,
         )
 
-    def whisper(
-        self,
-        sender: ChatUser,
-        recipient: RemoteUser,
-        text: str,
-        *,
-        notice: bool,
-        action: bool,
-        tags: Tags,
-        msgid: str = "",
-    ) -> None:
+    def whisper(self, key: str, nodes: Iterable[str], event: Whispered) -> None:
         if not self.ready:
-            raise ClusterUnavailable(f"{recipient.name} cannot be reached")
-        self.inbox.send(
-            recipient.node,
-            Whisper(
-                to=recipient.key,
-                sender=sender.name,
-                text=text,
-                time=self.realm.now(),
-                notice=notice,
-                action=action,
-                tags=tags,
-                msgid=msgid,
-            ),
+            who = event.sender if event.echo else event.recipient
+            raise ClusterUnavailable(f"{who} cannot be reached")
+        message = Whisper(
+            to=key,
+            sender=event.sender,
+            text=event.text,
+            time=event.time,
+            notice=event.notice,
+            action=event.action,
+            tags=event.tags,
+            msgid=event.msgid,
+            recipient=event.recipient,
+            echo=event.echo,
         )
+        for node in nodes:
+            self.inbox.send(node, message)
 
-    def kick(self, recipient: RemoteUser, reason: str) -> None:
-        self.inbox.send(recipient.node, Kick(to=recipient.key, reason=reason))
+    def kick(self, key: str, nodes: Iterable[str], reason: str) -> None:
+        for node in nodes:
+            self.inbox.send(node, Kick(to=key, reason=reason))
+
+    def endSession(self, key: str, session: str, node: str, reason: str) -> None:
+        self.inbox.send(node, EndSession(to=key, session=session, reason=reason))
+
+    def marked(
+        self, key: str, nodes: Iterable[str], target: str, event: ReadMarked
+    ) -> None:
+        message = ReadMoved(
+            to=key,
+            target=target,
+            shown=event.target,
+            id=event.id,
+            time=event.time,
+            unread=event.unread,
+        )
+        for node in nodes:
+            self.inbox.send(node, message)
 
     def historyMark(self, room: Room) -> defer.Deferred[int | None]:
         return self.streams.historyMark(room)

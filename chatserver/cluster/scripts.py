@@ -9,7 +9,12 @@ names from it (the same names as L{chatserver.cluster.keys}); the cluster is
 one Redis, not a Redis Cluster, so keys need not be declared.
 
 The data:
-  - C{users}: hash, name key -> JSON C{{name, node, since, away}}.
+  - C{users}: hash, name key -> JSON C{{name, node, since, away}}; for an
+    account with sessions on several nodes, C{node} is one of them.
+  - C{user:U:nodes}: set of the nodes with sessions of the account U.
+  - C{user:U:sessions}: hash, session id -> JSON C{{node, door, peer,
+    since}}: every session of the account U, on every node (C{/sessions},
+    and C{--max-sessions} counts them).
   - C{node:N:users}: set of the name keys node N has claimed.
   - C{nodes}: hash, node -> its last heartbeat (Redis time, ms).
   - C{rooms}: hash, room key -> JSON C{{name, topic, setter, time}}.
@@ -32,7 +37,8 @@ The data:
     L{chatserver.cluster.moderation}); its changes go into C{presence}.
 
 Every script that changes a name, a membership or presence checks first
-that this node holds the name (C{owner}): a node that was taken for dead
+that this node holds the name (C{holds}: its user is this node's, or the
+account has sessions on this node too): a node that was taken for dead
 (a long stall) and reaped cannot change what is another node's now.
 """
 
@@ -57,6 +63,25 @@ local function owner(key)
 end
 
 -- A room nobody is in is gone: its lines are kept --history-keep long.
+-- Whether node holds the name key: its user is node's, or an account
+-- with sessions on node too.
+local function holds(key, node)
+  local held = owner(key)
+  if held == node then return true end
+  if not held then return false end
+  return redis.call('SISMEMBER', P .. 'user:' .. key .. ':nodes', node) == 1
+end
+
+local function add_session(key, node, id, info)
+  redis.call('HSET', P .. 'user:' .. key .. ':sessions', id, info)
+  announce('t', 'session', 'node', node, 'k', key, 's', id, 'i', info)
+end
+
+local function end_session(key, node, id, holder)
+  redis.call('HDEL', P .. 'user:' .. key .. ':sessions', id)
+  announce('t', 'unsession', 'node', node, 'k', key, 's', id, 'owner', holder)
+end
+
 local function leave_room(room, key)
   local members = P .. 'room:' .. room .. ':members'
   redis.call('HDEL', members, key)
@@ -80,17 +105,41 @@ local function release(key, node)
   redis.call('SREM', P .. 'node:' .. node .. ':users', key)
   local rooms = redis.call('SMEMBERS', P .. 'user:' .. key .. ':rooms')
   for _, room in ipairs(rooms) do leave_room(room, key) end
-  redis.call('DEL', P .. 'user:' .. key .. ':rooms')
+  redis.call('DEL', P .. 'user:' .. key .. ':rooms', P .. 'user:' .. key .. ':nodes',
+             P .. 'user:' .. key .. ':sessions')
   return rooms
+end
+
+-- node gives up the name key.  Returns true if it stays online: an account
+-- with sessions on other nodes (node's sessions end, and the user's entry
+-- is another node's if it was node's); false if node was the last.
+local function leave_node(key, node)
+  local nodes = P .. 'user:' .. key .. ':nodes'
+  redis.call('SREM', nodes, node)
+  local others = redis.call('SMEMBERS', nodes)
+  if #others == 0 then return false end
+  redis.call('SREM', P .. 'node:' .. node .. ':users', key)
+  local info = cjson.decode(redis.call('HGET', P .. 'users', key))
+  if info.node == node then
+    info.node = others[1]
+    redis.call('HSET', P .. 'users', key, cjson.encode(info))
+  end
+  local sessions = redis.call('HGETALL', P .. 'user:' .. key .. ':sessions')
+  for i = 1, #sessions, 2 do
+    if cjson.decode(sessions[i + 1]).node == node then
+      end_session(key, node, sessions[i], info.node)
+    end
+  end
+  return true
 end
 
 local function reap(node)
   local keys = redis.call('SMEMBERS', P .. 'node:' .. node .. ':users')
   for _, key in ipairs(keys) do
     local cur = redis.call('HGET', P .. 'users', key)
-    if cur then
+    if cur and holds(key, node) and not leave_node(key, node) then
       local user = cjson.decode(cur)
-      if user.node == node then
+      do
         local rooms = release(key, node)
         announce('t', 'lost', 'node', node, 'k', key, 'n', user.name,
                  'rooms', cjson.encode(rooms))
@@ -104,40 +153,72 @@ end
 """
 
 CLAIM = r"""
--- ARGV: prefix, key, node, user JSON.  {1, the presence stream's last id}
--- if the name is now this node's (what a node reads up to before it uses
--- a name it knew as another's), else 0.
-local key, node = ARGV[2], ARGV[3]
+-- ARGV: prefix, key, node, user JSON, most sessions of an account (0 for a
+-- guest's name).  {1, the presence stream's last id, 1 if the account is
+-- online on another node too} if the name is now this node's (what a node
+-- reads up to before it uses a name it knew as another's), -1 if the
+-- account has its most sessions, else 0.
+local key, node, most = ARGV[2], ARGV[3], tonumber(ARGV[5] or '0')
 local held = owner(key)
-if held and held ~= node then return 0 end
-redis.call('HSET', P .. 'users', key, ARGV[4])
+local shared = 0
+if held and held ~= node then
+  if most == 0 then return 0 end
+  if (cjson.decode(redis.call('HGET', P .. 'users', key)).account or '') == '' then
+    return 0
+  end
+  if redis.call('HLEN', P .. 'user:' .. key .. ':sessions') >= most then return -1 end
+  shared = 1
+else
+  redis.call('HSET', P .. 'users', key, ARGV[4])
+end
 redis.call('SADD', P .. 'node:' .. node .. ':users', key)
+if most > 0 then redis.call('SADD', P .. 'user:' .. key .. ':nodes', node) end
 local top = redis.call('XREVRANGE', P .. 'presence', '+', '-', 'COUNT', 1)
-if top[1] then return {1, top[1][1]} end
-return {1, '0-0'}
+if top[1] then return {1, top[1][1], shared} end
+return {1, '0-0', shared}
 """
 
 UNCLAIM = r"""
 -- ARGV: prefix, key, node.  Free a claimed name nobody used.
 local key, node = ARGV[2], ARGV[3]
-if owner(key) ~= node then return 0 end
-release(key, node)
+if not holds(key, node) then return 0 end
+if not leave_node(key, node) then release(key, node) end
 return 1
 """
 
 LOGIN = r"""
--- ARGV: prefix, key, node, user JSON.
+-- ARGV: prefix, key, node, user JSON, session id and JSON (empty for a
+-- guest).  An account online on another node is not announced again:
+-- only its new session is.
 local key, node = ARGV[2], ARGV[3]
-if owner(key) ~= node then return 0 end
-redis.call('HSET', P .. 'users', key, ARGV[4])
-announce('t', 'login', 'node', node, 'k', key, 'u', ARGV[4])
+if not holds(key, node) then return 0 end
+if owner(key) == node then
+  redis.call('HSET', P .. 'users', key, ARGV[4])
+  announce('t', 'login', 'node', node, 'k', key, 'u', ARGV[4])
+end
+if (ARGV[5] or '') ~= '' then add_session(key, node, ARGV[5], ARGV[6]) end
+return 1
+"""
+
+SESSION = r"""
+-- ARGV: prefix, key, node, session id, its JSON (empty to end it).  One
+-- more session of an account on this node, or one of several ended.
+local key, node = ARGV[2], ARGV[3]
+if not holds(key, node) then return 0 end
+if ARGV[5] == '' then
+  end_session(key, node, ARGV[4], owner(key))
+else
+  add_session(key, node, ARGV[4], ARGV[5])
+end
 return 1
 """
 
 LOGOUT = r"""
--- ARGV: prefix, key, node, name, reason.
+-- ARGV: prefix, key, node, name, reason.  2 if the account stays online
+-- on another node (only this node's sessions end), 1 if it left.
 local key, node = ARGV[2], ARGV[3]
-if owner(key) ~= node then return 0 end
+if not holds(key, node) then return 0 end
+if leave_node(key, node) then return 2 end
 local rooms = release(key, node)
 announce('t', 'logout', 'node', node, 'k', key, 'n', ARGV[4], 'reason', ARGV[5],
          'rooms', cjson.encode(rooms))
@@ -146,12 +227,13 @@ return 1
 
 RENAME = r"""
 -- ARGV: prefix, old key, new key, node, old name, new user JSON.
--- Both names must be this node's (the new one claimed): 0 and nothing
+-- Both names must be this node's (the new one claimed; an account's only
+-- changes case, and may be held by other nodes too): 0 and nothing
 -- changed if not (this node was taken for dead and its user lost).
 -- The event carries the user (its session) and its rooms, for a node
 -- that no longer knows the old name.
 local old, new, node = ARGV[2], ARGV[3], ARGV[4]
-if owner(old) ~= node or owner(new) ~= node then return 0 end
+if not holds(old, node) or not holds(new, node) then return 0 end
 local user = cjson.decode(ARGV[6])
 if old ~= new then
   redis.call('HDEL', P .. 'users', old)
@@ -181,24 +263,31 @@ return 1
 AWAY = r"""
 -- ARGV: prefix, key, node, user JSON.
 local key, node = ARGV[2], ARGV[3]
-if owner(key) ~= node then return 0 end
-redis.call('HSET', P .. 'users', key, ARGV[4])
+if not holds(key, node) then return 0 end
+local info = cjson.decode(redis.call('HGET', P .. 'users', key))
+info.away = cjson.decode(ARGV[4]).away
+if info.node == node then info = cjson.decode(ARGV[4]) end
+redis.call('HSET', P .. 'users', key, cjson.encode(info))
 announce('t', 'away', 'node', node, 'k', key, 'away', cjson.decode(ARGV[4]).away)
 return 1
 """
 
 JOIN = r"""
 -- ARGV: prefix, room key, room name, key, name, node.
--- Returns the id of the room's last line: the new member's place.
+-- Returns the id of the room's last line: the new member's place.  An
+-- account in the room already (its sessions on another node) is not
+-- announced again.
 local room, key, node = ARGV[2], ARGV[4], ARGV[6]
-if owner(key) ~= node then return redis.error_reply('NOTOWNER ' .. key) end
-redis.call('HSET', P .. 'room:' .. room .. ':members', key, ARGV[5])
+if not holds(key, node) then return redis.error_reply('NOTOWNER ' .. key) end
+local new = redis.call('HSET', P .. 'room:' .. room .. ':members', key, ARGV[5])
 redis.call('SADD', P .. 'user:' .. key .. ':rooms', room)
 enter_room(room)
 redis.call('HSETNX', P .. 'rooms', room,
            cjson.encode({name = ARGV[3], topic = '', setter = '', time = 0}))
-announce('t', 'join', 'node', node, 'room', room, 'k', key, 'n', ARGV[5],
-         'rn', cjson.decode(redis.call('HGET', P .. 'rooms', room)).name)
+if new == 1 then
+  announce('t', 'join', 'node', node, 'room', room, 'k', key, 'n', ARGV[5],
+           'rn', cjson.decode(redis.call('HGET', P .. 'rooms', room)).name)
+end
 local top = redis.call('XREVRANGE', P .. 'room:' .. room .. ':lines', '+', '-',
                        'COUNT', 1)
 if top[1] then return top[1][1] end
@@ -206,9 +295,13 @@ return '0-0'
 """
 
 PART = r"""
--- ARGV: prefix, room key, key, name, node, reason.
+-- ARGV: prefix, room key, key, name, node, reason.  Nothing if the
+-- member left already (its sessions on another node took it out).
 local room, key, node = ARGV[2], ARGV[3], ARGV[5]
-if owner(key) ~= node then return 0 end
+if not holds(key, node) then return 0 end
+if redis.call('HEXISTS', P .. 'room:' .. room .. ':members', key) == 0 then
+  return 0
+end
 redis.call('SREM', P .. 'user:' .. key .. ':rooms', room)
 leave_room(room, key)
 announce('t', 'part', 'node', node, 'room', room, 'k', key, 'n', ARGV[4],
@@ -222,8 +315,7 @@ LINE = r"""
 -- Returns the line's id, or 0 if this run's line seq was kept already, or
 -- if its sender's name is another node's now (a stalled node's line).
 local room, node, run, seq = ARGV[2], ARGV[4], ARGV[5], tonumber(ARGV[6])
-local held = owner(ARGV[13])
-if held and held ~= node then return 0 end
+if owner(ARGV[13]) and not holds(ARGV[13], node) then return 0 end
 local seqKey = P .. 'node:' .. node .. ':seq'
 local last = redis.call('GET', seqKey)
 if last then
@@ -304,12 +396,16 @@ return id
 """
 
 SYNC = r"""
--- ARGV: prefix, node, state JSON: a list of {key, user (JSON), rooms}
--- with rooms a list of {key, name}: everyone logged in on this node.
+-- ARGV: prefix, node, state JSON: a list of {key, user (JSON), rooms,
+-- sessions} with rooms a list of {key, name} and sessions a list of {id,
+-- info (JSON)} (empty for a guest): everyone logged in on this node.
 -- Makes Redis hold exactly that for this node: names it no longer has are
 -- freed, rooms its users left are left, and the rest is claimed and joined
--- again, each change announced.  Returns, per user, {key, 1 and the room
--- places} or {key, 0} if another node has its name now.
+-- again, each change announced.  An account online on other nodes too is
+-- theirs as well: this node adds its sessions, and its rooms (it may not
+-- know every room the others joined meanwhile, so leaves none).  Returns,
+-- per user, {key, 1 and the room places} or {key, 0} if another node has
+-- its name now.
 local node = ARGV[2]
 local state = cjson.decode(ARGV[3])
 local nodeUsers = P .. 'node:' .. node .. ':users'
@@ -318,10 +414,12 @@ for _, u in ipairs(state) do wanted[u.key] = true end
 for _, key in ipairs(redis.call('SMEMBERS', nodeUsers)) do
   if not wanted[key] then
     local cur = redis.call('HGET', P .. 'users', key)
-    if cur and cjson.decode(cur).node == node then
-      local rooms = release(key, node)
-      announce('t', 'logout', 'node', node, 'k', key, 'n', cjson.decode(cur).name,
-               'reason', 'Quit', 'rooms', cjson.encode(rooms))
+    if cur and holds(key, node) then
+      if not leave_node(key, node) then
+        local rooms = release(key, node)
+        announce('t', 'logout', 'node', node, 'k', key, 'n', cjson.decode(cur).name,
+                 'reason', 'Quit', 'rooms', cjson.encode(rooms))
+      end
     else
       redis.call('SREM', nodeUsers, key)
     end
@@ -330,20 +428,42 @@ end
 local result = {}
 for _, u in ipairs(state) do
   local held = owner(u.key)
-  if held and held ~= node then
+  local shared = false
+  if held and held ~= node and #u.sessions > 0 then
+    local cur = cjson.decode(redis.call('HGET', P .. 'users', u.key))
+    shared = (cur.account or '') ~= ''
+  end
+  if held and held ~= node and not shared then
     table.insert(result, {u.key, 0})
   else
-    redis.call('HSET', P .. 'users', u.key, u.user)
+    if not shared then redis.call('HSET', P .. 'users', u.key, u.user) end
     redis.call('SADD', nodeUsers, u.key)
     if not held then
       announce('t', 'login', 'node', node, 'k', u.key, 'u', u.user)
+    end
+    local sessions = P .. 'user:' .. u.key .. ':sessions'
+    if #u.sessions > 0 then
+      redis.call('SADD', P .. 'user:' .. u.key .. ':nodes', node)
+      local here = {}
+      for _, s in ipairs(u.sessions) do
+        here[s.id] = true
+        if redis.call('HEXISTS', sessions, s.id) == 0 then
+          add_session(u.key, node, s.id, s.info)
+        end
+      end
+      local kept = redis.call('HGETALL', sessions)
+      for i = 1, #kept, 2 do
+        if not here[kept[i]] and cjson.decode(kept[i + 1]).node == node then
+          end_session(u.key, node, kept[i], owner(u.key))
+        end
+      end
     end
     local name = cjson.decode(u.user).name
     local userRooms = P .. 'user:' .. u.key .. ':rooms'
     local want = {}
     for _, r in ipairs(u.rooms) do want[r.key] = true end
     for _, room in ipairs(redis.call('SMEMBERS', userRooms)) do
-      if not want[room] then
+      if not want[room] and not shared then
         redis.call('SREM', userRooms, room)
         leave_room(room, u.key)
         announce('t', 'part', 'node', node, 'room', room, 'k', u.key, 'n', name,
@@ -424,8 +544,9 @@ return epoch
 """
 
 SNAPSHOT = r"""
--- ARGV: prefix.  Returns {presence's last id, users, rooms, members}:
--- users and rooms as flat hashes, members as {room, flat hash} pairs.
+-- ARGV: prefix.  Returns {presence's last id, users, rooms, members,
+-- sessions}: users and rooms as flat hashes, members and the accounts'
+-- sessions as {room or name key, flat hash} pairs.
 local top = redis.call('XREVRANGE', P .. 'presence', '+', '-', 'COUNT', 1)
 local last = '0-0'
 if top[1] then last = top[1][1] end
@@ -435,7 +556,29 @@ for i = 1, #rooms, 2 do
   table.insert(members, {rooms[i],
                          redis.call('HGETALL', P .. 'room:' .. rooms[i] .. ':members')})
 end
-return {last, redis.call('HGETALL', P .. 'users'), rooms, members}
+local users = redis.call('HGETALL', P .. 'users')
+local sessions = {}
+for i = 1, #users, 2 do
+  local each = redis.call('HGETALL', P .. 'user:' .. users[i] .. ':sessions')
+  if #each > 0 then table.insert(sessions, {users[i], each}) end
+end
+return {last, users, rooms, members, sessions}
+"""
+
+HOLDER = r"""
+-- ARGV: prefix, key.  {user JSON, {room key, room name} pairs} of the name
+-- as the cluster holds it now, or 0 if nobody holds it.
+local key = ARGV[2]
+local cur = redis.call('HGET', P .. 'users', key)
+if not cur then return 0 end
+local named = {}
+for _, room in ipairs(redis.call('SMEMBERS', P .. 'user:' .. key .. ':rooms')) do
+  local meta = redis.call('HGET', P .. 'rooms', room)
+  local name = room
+  if meta then name = cjson.decode(meta).name end
+  table.insert(named, {room, name})
+end
+return {cur, named}
 """
 
 MODERATE = r"""
@@ -457,7 +600,7 @@ MAKER = r"""
 -- ARGV: prefix, room key, key, node.  1 if the user (this node's) is the
 -- room's maker: the first to make it since it last had no member.
 local room, key, node = ARGV[2], ARGV[3], ARGV[4]
-if owner(key) ~= node then return 0 end
+if not holds(key, node) then return 0 end
 if redis.call('HEXISTS', P .. 'room:' .. room .. ':members', key) == 0 then
   return 0
 end
@@ -472,6 +615,7 @@ SCRIPTS = {
         "claim": CLAIM,
         "unclaim": UNCLAIM,
         "login": LOGIN,
+        "session": SESSION,
         "logout": LOGOUT,
         "rename": RENAME,
         "away": AWAY,
@@ -484,6 +628,7 @@ SCRIPTS = {
         "goodbye": GOODBYE,
         "hello": HELLO,
         "snapshot": SNAPSHOT,
+        "holder": HOLDER,
         "moderate": MODERATE,
         "expire": EXPIRE,
         "maker": MAKER,

@@ -14,6 +14,7 @@ the realm knows the users of the other nodes as L{RemoteUser}s.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -56,7 +57,7 @@ from chatserver.core.moderation.records import KLINE, Ban
 from chatserver.core.moderation.state import Moderation
 from chatserver.core.moderation.store import IModerationStore
 from chatserver.core.reading import unread_after
-from chatserver.core.remote import Peers, RemoteUser
+from chatserver.core.remote import Peers, RemoteSession, RemoteUser
 from chatserver.core.rooms import Room
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.history.memory import MemoryHistory
@@ -71,10 +72,10 @@ from chatserver.history.store import (
 from chatserver.metrics.doors import door_of
 from chatserver.state.markers import MarkerStore, MemoryMarkers, ReadMarker
 from chatwire.errors import (
+    ClusterUnavailable,
     LoginAbandoned,
     NameTaken,
     NoSuchUser,
-    SessionElsewhere,
     TooManyRooms,
     TooManySessions,
 )
@@ -108,6 +109,9 @@ class ChatRealm:
     @ivar peers: The other nodes of the cluster, or L{None} for a single
         node.
     @ivar remote: The users logged in on other nodes, by name key.
+    @ivar elsewhere: The sessions of accounts on other nodes (an account
+        may have sessions on this node too), by name key, then by session
+        id.
     @ivar moderation: Roles, modes, bans, mutes and klines (kept by the
         history store when it is also an L{IModerationStore}, in memory
         otherwise; in a cluster, by Redis for every node).
@@ -147,6 +151,7 @@ class ChatRealm:
         self._store = cast(HistoryStore, history) if peers is None else None
         self.peers = peers
         self.remote: dict[str, RemoteUser] = {}
+        self.elsewhere: dict[str, dict[str, RemoteSession]] = {}
         # Names being claimed cluster-wide for a login or a rename.
         self._claiming: set[str] = set()
         self.fanout = Fanout(clock)
@@ -219,20 +224,12 @@ class ChatRealm:
         ):
             user = self.login(name, mind, account=account)
             return IChatUser, user, lambda: user.quit("Logged out")
-        if account is not None and name_key(name) in self.remote:
-            raise SessionElsewhere(self.remote[name_key(name)].name)
 
         def loggedIn(user: ChatUser) -> _Avatar:
             return IChatUser, user, lambda: user.quit("Logged out")
 
-        def elsewhere(reason: Failure) -> Failure:
-            # Claimed by another node a moment ago, not known here yet.
-            if reason.check(NameTaken) and account is not None:
-                raise SessionElsewhere(name)
-            return reason
-
-        login = self.claimAndLogin(name, mind, account)
-        return login.addCallbacks(loggedIn, elsewhere)
+        # An account online on other nodes only is claimed here too.
+        return self.claimAndLogin(name, mind, account).addCallback(loggedIn)
 
     def _loadMarkers(self, key: str) -> defer.Deferred[None]:
         """
@@ -353,7 +350,7 @@ class ChatRealm:
                 raise LoginAbandoned(name)
             return self.login(name, mind, claimed=True, account=account)
 
-        return self.claimAndDo(name, claimed)
+        return self.claimAndDo(name, claimed, account=account is not None)
 
     def login(
         self,
@@ -368,7 +365,8 @@ class ChatRealm:
         its channels itself).
 
         An account (L{accountOf}) already online here gets one more
-        session instead (L{addSession}).
+        session instead (L{addSession}); an account online on other nodes
+        only is in their rooms at once, and nobody is told (L{_adopt}).
 
         @param claimed: Whether the name was claimed across the cluster
             already (L{claimAndLogin}).
@@ -406,7 +404,10 @@ class ChatRealm:
             peer=mind.peer,
             door=door_of(mind),
         )
-        if not mind.joinsDefaultRoom:
+        remote = self.remote.pop(user.key, None) if account is not None else None
+        if remote is not None:
+            self._adopt(user, remote)
+        if not mind.joinsDefaultRoom or user.rooms:
             return user
         # The newcomer's door greets it; the room hears of it.
         try:
@@ -424,6 +425,21 @@ class ChatRealm:
             return user
         user.current = room
         return user
+
+    def _adopt(self, user: ChatUser, remote: RemoteUser) -> None:
+        """
+        C{user}, the first session here of an account online on other
+        nodes (known here as C{remote}), is in the account's rooms at once:
+        nobody is told, it was there already.
+        """
+        user.away = remote.away
+        for roomKey in remote.rooms:
+            room = self.rooms.get(roomKey)
+            if room is not None:
+                room.removeRemote(user.key)
+                self._admit(user, room)
+        if user.rooms:
+            user.current = user.rooms[0]
 
     def _refuseKlined(self, user: ChatUser, claimed: bool) -> None:
         """
@@ -459,7 +475,7 @@ class ChatRealm:
         """
         sessions = first.sessions
         limit = self.config.maxSessions
-        if len(sessions) >= limit:
+        if len(sessions) + len(self.elsewhere.get(first.key, ())) >= limit:
             raise TooManySessions(first.name, limit)
         session = ChatUser(self, first.name, mind, self.now(), first.account)
         self._refuseKlined(session, False)
@@ -533,11 +549,13 @@ class ChatRealm:
         user.online = False
         del self._users[user.key]
         self._readMarkers.pop(user.key, None)
+        if user.account is not None and self.elsewhere.get(user.key):
+            self._leaveToOthers(user, reason)
+            return
         audience = self._audience(user)
         audience.discard(user)
-        if self.peers is not None:
-            self.peers.loggedOut(user, user.rooms, reason)
-        for room in user.rooms:
+        rooms = user.rooms
+        for room in rooms:
             room.remove(user)
             self.moderation.memberLeft(room.key, user.key)
             self._forgetIfEmpty(room)
@@ -553,6 +571,36 @@ class ChatRealm:
         )
         if audience and not self.shuttingDown:
             self.fanout.toUsers(audience, Quit(user.name, reason))
+        if self.peers is not None:
+            # Last: what the cluster answers may tell the rooms more.
+            self.peers.loggedOut(user, rooms, reason)
+
+    def _leaveToOthers(self, user: ChatUser, reason: str) -> None:
+        """
+        C{user}, the last session here of an account with sessions on
+        other nodes, ended: the account stays in its rooms as a user of
+        another node, and nobody is told.
+        """
+        assert self.peers is not None
+        remote = RemoteUser(user.name, self.nodesOf(user.key)[0], user.since)
+        remote.account, remote.away = user.account, user.away
+        self.remote[user.key] = remote
+        rooms = user.rooms
+        for room in rooms:
+            room.remove(user)
+            room.addRemote(user.key, user.name)
+            remote.rooms[room.key] = None
+        self.peers.loggedOut(user, rooms, reason)
+        user.rooms = ()
+        user.current = None
+        self.fanout.left(user)
+        log.info(
+            "{name} left this node ({reason}), still online on another",
+            chat_event="leave",
+            name=user.name,
+            peer=user.mind.peer,
+            reason=reason,
+        )
 
     def rename(self, user: ChatUser, new: str) -> defer.Deferred[str]:
         """
@@ -586,10 +634,13 @@ class ChatRealm:
                 return defer.fail()
         return self.claimAndDo(new, lambda: self._renamed(user, new))
 
-    def claimAndDo(self, name: str, then: Callable[[], _T]) -> defer.Deferred[_T]:
+    def claimAndDo(
+        self, name: str, then: Callable[[], _T], account: bool = False
+    ) -> defer.Deferred[_T]:
         """
         Claim C{name} across the cluster, then call C{then}.
 
+        @param account: Whether C{name} is an account's (L{Peers.claim}).
         @return: A L{Deferred} firing with what C{then} returns, or failing
             with L{NameTaken} if the name is not free.
         """
@@ -610,7 +661,7 @@ class ChatRealm:
             self._claiming.discard(key)
             return reason
 
-        return self.peers.claim(name).addCallbacks(claimed, failed)
+        return self.peers.claim(name, account).addCallbacks(claimed, failed)
 
     def _renamed(self, user: ChatUser, new: str) -> str:
         """
@@ -654,10 +705,13 @@ class ChatRealm:
         now; an account given up keeps only C{user}'s session, as a guest
         has one: the others are disconnected.
         """
+        given = "The account was given up on another session"
         for session in list(user.sessions):
             session.account = account
             if account is None and session is not user:
-                session.mind.disconnect("The account was given up on another session")
+                session.mind.disconnect(given)
+        if account is None and self.peers is not None and self.elsewhere.get(user.key):
+            self.peers.kick(user.key, self.nodesOf(user.key), given)
         log.info(
             "{name} is now {what}",
             chat_event="account",
@@ -688,10 +742,11 @@ class ChatRealm:
         user = self.lookup(name)
         if user is None:
             raise NoSuchUser(name)
-        if isinstance(user, RemoteUser):
-            assert self.peers is not None
-            self.peers.kick(user, reason)
-        else:
+        if self.peers is not None and (
+            isinstance(user, RemoteUser) or self.elsewhere.get(user.key)
+        ):
+            self.peers.kick(user.key, self.nodesOf(user.key), reason)
+        if isinstance(user, ChatUser):
             for session in list(user.sessions):
                 session.mind.disconnect(reason)
 
@@ -741,22 +796,29 @@ class ChatRealm:
         moderated = self.moderation.rooms.get(roomKey)
         if moderated is not None:
             moderated.invited.discard(user.key)
+        self._admit(user, room)
+        if self.peers is not None and makes:
+            self.peers.claimRoom(user, room)
+        self.tell(room, Joined(room.name, user.name), None if announceToSelf else user)
+        return room
+
+    def _admit(self, user: ChatUser, room: Room) -> None:
+        """
+        Make C{user}, every session of it, a member of C{room} (the room is
+        not told).
+        """
         room.add(user)
         for session in user.sessions:
             session.joined(room)
             self.fanout.joined(session, room)
         if self.peers is not None:
             self.peers.joined(user, room)
-            if makes:
-                self.peers.claimRoom(user, room)
         log.info(
             "{name} joined {room}",
             chat_event="join",
             name=user.name,
             room=room.name,
         )
-        self.tell(room, Joined(room.name, user.name), None if announceToSelf else user)
-        return room
 
     def _makesOperator(self, roomKey: str) -> bool:
         """
@@ -918,6 +980,84 @@ class ChatRealm:
         if audience:
             self.fanout.toUsers(audience, Renamed(old, newName))
 
+    def nodesOf(self, key: str) -> list[str]:
+        """
+        @return: The other nodes the user whose name's key is C{key} is
+            logged in on: those with sessions of its account, or the node
+            of a user of another node.
+        """
+        nodes = sorted({s.node for s in self.elsewhere.get(key, {}).values()})
+        remote = self.remote.get(key)
+        if not nodes and remote is not None:
+            nodes = [remote.node]
+        return nodes
+
+    def remoteSessionBegun(self, key: str, session: str, info: RemoteSession) -> None:
+        """
+        The session C{session} of the account whose name's key is C{key}
+        began on another node, as C{info} tells.
+        """
+        self.elsewhere.setdefault(key, {})[session] = info
+
+    def remoteSessionEnded(self, key: str, session: str, owner: str) -> None:
+        """
+        The session C{session} of the account whose name's key is C{key}
+        ended on another node; the account stays online, on C{owner} among
+        others (who it is known here by, when it has no session here).
+        """
+        sessions = self.elsewhere.get(key)
+        if sessions is not None:
+            sessions.pop(session, None)
+            if not sessions:
+                del self.elsewhere[key]
+        remote = self.remote.get(key)
+        nodes = {s.node for s in self.elsewhere.get(key, {}).values()}
+        if remote is not None and owner and remote.node not in nodes:
+            remote.node = owner
+
+    def endSession(self, key: str, session: str, node: str, reason: str) -> None:
+        """
+        End C{session}, on C{node}, of the account whose name's key is
+        C{key}, for C{reason}.
+        """
+        if self.peers is not None:
+            self.peers.endSession(key, session, node, reason)
+
+    def remoteSessionsEnded(self, key: str) -> None:
+        """
+        The account whose name's key is C{key} left the chat: its sessions
+        on other nodes are over.
+        """
+        self.elsewhere.pop(key, None)
+
+    def awayElsewhere(self, user: ChatUser, away: str) -> None:
+        """
+        C{user}, an account online here, set its away message (C{away},
+        empty when back) on another node: every session here has it too.
+        """
+        for session in user.sessions:
+            session.away = away
+
+    def remoteSessionsAre(self, sessions: dict[str, dict[str, RemoteSession]]) -> None:
+        """
+        The sessions of accounts on other nodes are C{sessions} (as
+        L{elsewhere}), as the cluster holds them now.
+        """
+        self.elsewhere = sessions
+
+    def remoteMarked(self, key: str, target: str, event: ReadMarked) -> None:
+        """
+        The read marker of the account whose name's key is C{key} moved on
+        another node, in C{target}, as C{event} tells: its sessions here
+        are told.
+        """
+        markers = self._readMarkers.get(key)
+        if markers is not None:
+            markers[target] = ReadMarker(event.id, event.time)
+        user = self._users.get(key)
+        if user is not None:
+            self.fanout.toAccount(user, event)
+
     def remoteAway(self, user: RemoteUser, away: str) -> None:
         """
         C{user} of another node set its away message (C{away}, empty when
@@ -942,6 +1082,20 @@ class ChatRealm:
             room = self.rooms[key] = Room(name, self.now())
         return room
 
+    def joinedElsewhere(self, room: Room, key: str) -> None:
+        """
+        The account whose name's key is C{key}, online here, joined C{room}
+        on another node: its sessions here join it too, and the room's
+        members here are told, as of a join here.
+        """
+        user = self._users.get(key)
+        if user is None or user.account is None or room in user.rooms:
+            return
+        self._admit(user, room)
+        if user.current is None:
+            user.current = room
+        self.tell(room, Joined(room.name, user.name))
+
     def remoteJoined(self, room: Room, user: RemoteUser) -> None:
         """
         C{user} of another node joined C{room}: its members here are told.
@@ -961,6 +1115,11 @@ class ChatRealm:
         The user of another node whose name's key is C{key} left C{room},
         for C{reason}: its members here are told.
         """
+        here = self._users.get(key)
+        if here is not None and here.account is not None and room in here.rooms:
+            # An account online here too, which left the room elsewhere.
+            self.leave(here, room, Parted(room.name, here.name, reason))
+            return
         name = room.remote.get(key)
         if name is None:
             return
@@ -1081,21 +1240,25 @@ class ChatRealm:
         )
         if isinstance(recipient, RemoteUser):
             assert self.peers is not None
-            self.peers.whisper(
-                sender,
-                recipient,
-                text,
-                notice=notice,
-                action=action,
-                tags=tags,
-                msgid=event.msgid,
-            )
+            self.peers.whisper(recipient.key, self.nodesOf(recipient.key), event)
         else:
             self.fanout.toAccount(recipient, event)
+            self._toElsewhere(recipient.key, event)
         echo = replace(event, echo=True)
         for session in sender.sessions:
             if session is not sender or sender.mind.echoes:
                 self.fanout.toUser(session, echo)
+        self._toElsewhere(sender.key, echo)
+
+    def _toElsewhere(self, key: str, event: Whispered) -> None:
+        """
+        Send C{event} to the sessions on other nodes of the account online
+        here whose name's key is C{key}, if it has any (not when the
+        cluster cannot be reached).
+        """
+        if self.peers is not None and self.elsewhere.get(key):
+            with contextlib.suppress(ClusterUnavailable):
+                self.peers.whisper(key, self.nodesOf(key), event)
 
     def keepPrivate(
         self,
@@ -1157,6 +1320,9 @@ class ChatRealm:
             if user.online:
                 event = ReadMarked(shown, kept.id, kept.time, unread)
                 self.fanout.toAccount(user, event)
+                if self.peers is not None and self.elsewhere.get(user.key):
+                    nodes = self.nodesOf(user.key)
+                    self.peers.marked(user.key, nodes, key, event)
             return kept
 
         return setting.addCallback(

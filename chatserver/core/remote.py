@@ -1,7 +1,9 @@
 """
 What the realm knows of the rest of a cluster: the users logged in on other
-nodes (L{RemoteUser}), and the other nodes themselves as the realm talks to
-them (L{Peers}, implemented by L{chatserver.cluster.node.ClusterNode}).
+nodes (L{RemoteUser}), the sessions of accounts on other nodes
+(L{RemoteSession}; an account may have sessions on this node too), and the
+other nodes themselves as the realm talks to them (L{Peers}, implemented by
+L{chatserver.cluster.node.ClusterNode}).
 
 A single node has no peers: the realm then keeps lines in its own history
 store and tells its rooms at once.
@@ -9,6 +11,8 @@ store and tells its rooms at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from twisted.internet.defer import Deferred
@@ -16,7 +20,7 @@ from twisted.internet.defer import Deferred
 from chatwire.names import name_key
 
 if TYPE_CHECKING:
-    from chatserver.core.events import ChatEvent, Tags
+    from chatserver.core.events import ChatEvent, ReadMarked, Tags, Whispered
     from chatserver.core.rooms import Room
     from chatserver.core.users import ChatUser
 
@@ -95,6 +99,24 @@ class RemoteUser:
         return f"<RemoteUser {self.name} on {self.node}>"
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteSession:
+    """
+    A session of an account logged in on another node (the account may
+    have sessions on this node too): what C{/sessions} shows of it.
+
+    @ivar node: The node it is logged in on.
+    @ivar door: The door it came through.
+    @ivar peer: Where it comes from.
+    @ivar since: When it logged in, in POSIX seconds.
+    """
+
+    node: str
+    door: str
+    peer: str
+    since: float
+
+
 class Peers(Protocol):
     """
     The other nodes of a cluster, as the realm tells them what happens here.
@@ -103,11 +125,16 @@ class Peers(Protocol):
     is sent in the background, and kept while the cluster is unreachable.
     """
 
-    def claim(self, name: str) -> Deferred[bool]:
+    def claim(self, name: str, account: bool = False) -> Deferred[bool]:
         """
         Claim C{name} for a user of this node, cluster-wide and atomically.
 
-        @return: A L{Deferred} that fires with whether the name was free.
+        @param account: Whether C{name} is an account's, which may be
+            online on other nodes too (up to C{--max-sessions} sessions in
+            all).
+        @return: A L{Deferred} that fires with whether the name was free
+            (or the account's, online elsewhere), or fails with
+            L{chatwire.errors.TooManySessions}.
         """
 
     def loggedIn(self, user: ChatUser) -> None:
@@ -182,26 +209,34 @@ class Peers(Protocol):
         it reads the line back.
         """
 
-    def whisper(
-        self,
-        sender: ChatUser,
-        recipient: RemoteUser,
-        text: str,
-        *,
-        notice: bool,
-        action: bool,
-        tags: Tags,
-        msgid: str = "",
+    def whisper(self, key: str, nodes: Iterable[str], event: Whispered) -> None:
+        """
+        Send the private line C{event} to the user whose name's key is
+        C{key} on each of C{nodes} (every session of it there).
+
+        @raise chatwire.errors.ClusterUnavailable: If the cluster cannot be
+            reached now.
+        """
+
+    def kick(self, key: str, nodes: Iterable[str], reason: str) -> None:
+        """
+        Ask each of C{nodes} to disconnect the user whose name's key is
+        C{key}.
+        """
+
+    def endSession(self, key: str, session: str, node: str, reason: str) -> None:
+        """
+        Ask C{node} to end C{session}, a session of the account whose name's
+        key is C{key}, for C{reason}.
+        """
+
+    def marked(
+        self, key: str, nodes: Iterable[str], target: str, event: ReadMarked
     ) -> None:
         """
-        Send a private line to C{recipient}'s node.
-
-        @param msgid: The line's id (L{chatserver.core.events.private_msgid}).
-        """
-
-    def kick(self, recipient: RemoteUser, reason: str) -> None:
-        """
-        Ask C{recipient}'s node to disconnect it.
+        The read marker of the account whose name's key is C{key} moved in
+        C{target} (a room's or a private conversation's key) as C{event}
+        says: tell its sessions on each of C{nodes}.
         """
 
     def moderated(self, roomKey: str, event: ChatEvent) -> None:

@@ -33,6 +33,7 @@ from chatserver.core.events import (
 )
 from chatserver.core.moderation.actions import ModerationActions
 from chatserver.core.reading import marker_at, unread_after
+from chatserver.core.remote import RemoteSession
 from chatserver.core.rooms import Room
 from chatserver.history.none import NoHistory
 from chatserver.history.search import SearchPage, SearchQuery, terms_of
@@ -129,6 +130,8 @@ class SessionInfo:
     @ivar peer: Where it comes from.
     @ivar since: When it logged in, in POSIX seconds.
     @ivar this: Whether it is the session asking.
+    @ivar node: The node of the cluster it is on, when it is another than
+        the asking session's; empty else.
     """
 
     number: int
@@ -136,6 +139,7 @@ class SessionInfo:
     peer: str
     since: float
     this: bool
+    node: str = ""
 
     def describe(self) -> str:
         """
@@ -144,8 +148,10 @@ class SessionInfo:
         """
         since = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(self.since))
         this = " (this one)" if self.this else ""
+        where = f" on node {self.node}" if self.node else ""
         return (
-            f"session {self.number}: {self.door} from {self.peer} since {since}{this}"
+            f"session {self.number}: {self.door} from {self.peer} since {since}"
+            f"{where}{this}"
         )
 
 
@@ -837,10 +843,10 @@ class ChatUser(ModerationActions):
 
     def sessionList(self) -> list[SessionInfo]:
         """
-        @return: The sessions of this user's account, in the order they
-            logged in.
+        @return: The sessions of this user's account, those of this node
+            first, each in the order they logged in.
         """
-        return [
+        here = [
             SessionInfo(
                 number,
                 session.mind.door or "?",
@@ -850,6 +856,18 @@ class ChatUser(ModerationActions):
             )
             for number, session in enumerate(self.sessions, 1)
         ]
+        return here + [
+            SessionInfo(number, s.door or "?", s.peer, s.since, False, s.node)
+            for number, (_, s) in enumerate(self._elsewhere(), len(here) + 1)
+        ]
+
+    def _elsewhere(self) -> list[tuple[str, RemoteSession]]:
+        """
+        @return: The sessions of this user's account on other nodes of a
+            cluster, with their ids, in the order they logged in.
+        """
+        sessions = self.realm.elsewhere.get(self.key, {})
+        return sorted(sessions.items(), key=lambda each: each[1].since)
 
     def endSession(self, number: str) -> SessionInfo:
         """
@@ -859,19 +877,24 @@ class ChatUser(ModerationActions):
         @return: What the session was.
         @raise NoSuchSession: If no session has that number.
         """
-        given = parse_count(number.strip(), 1, len(self.sessions))
+        listed = self.sessionList()
+        given = parse_count(number.strip(), 1, len(listed))
         if given is None:
             raise NoSuchSession(check_text(number.strip())[:20])
         index = given - 1
-        info = self.sessionList()[index]
-        target = self.sessions[index]
+        info = listed[index]
         log.info(
             "{name} ended its session from {peer}",
             chat_event="session",
             name=self.name,
-            peer=target.mind.peer,
+            peer=info.peer,
         )
-        target.mind.disconnect(f"Session ended by {self.name} from another session")
+        reason = f"Session ended by {self.name} from another session"
+        if index < len(self.sessions):
+            self.sessions[index].mind.disconnect(reason)
+        else:
+            session, where = self._elsewhere()[index - len(self.sessions)]
+            self.realm.endSession(self.key, session, where.node, reason)
         return info
 
     def quit(self, reason: str) -> None:

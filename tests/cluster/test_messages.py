@@ -42,6 +42,7 @@ from chatserver.cluster.messages import (
     from_fields,
     to_fields,
 )
+from chatserver.core.remote import RemoteSession
 from tests.cluster.test_scripts import line, log_in, presence, run, user
 from tests.integration.redis_support import RedisServer
 
@@ -66,6 +67,8 @@ STRATEGIES: dict[object, st.SearchStrategy[Any]] = {
     tuple[tuple[str, str], ...]: pairs,
     UserInfo: user_infos(),
     UserInfo | None: st.none() | user_infos(),
+    int: st.integers(),
+    RemoteSession: st.builds(RemoteSession, texts, texts, texts, numbers),
 }
 
 

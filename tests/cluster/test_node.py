@@ -36,7 +36,7 @@ class ScriptedNode(ClusterNode):
         # The links are never started: the reactor only builds them.
         super().__init__(RedisURL("127.0.0.1"), "a", reactor, 100)
         self.reactor = Clock()
-        self.replies: dict[str, object] = {"claim": [1, "0-0"]}
+        self.replies: dict[str, object] = {"claim": [1, "0-0", 0]}
         self.ran: list[tuple[Any, ...]] = []
         self.ready = self.connected = True
 
@@ -122,7 +122,7 @@ def test_a_login_of_a_name_just_renamed_elsewhere_tells_the_rename_first(node):
     mind.events()
     node.mirror.at = "4-0"
     # Node b renamed alice to x (entry 5), then this node claimed alice.
-    node.replies["claim"] = [1, "5-0"]
+    node.replies["claim"] = [1, "5-0", 0]
     login = node.realm.claimAndLogin("alice", RecordingMind(node.realm.clock))
     assert "alice" not in [user.name for user in node.realm.users()]
     node.streams.gotRead(
@@ -137,7 +137,7 @@ def test_a_login_whose_news_does_not_come_in_time_says_the_old_holder_left(node)
     _carol, mind = log_in(node, "carol")
     remote(node, "alice", "b/r/1")
     mind.events()
-    node.replies["claim"] = [1, "5-0"]
+    node.replies["claim"] = [1, "5-0", 0]
     login = node.realm.claimAndLogin("alice", RecordingMind(node.realm.clock))
     node.reactor.advance(5)
     assert outcome(login).name == "alice"
@@ -209,6 +209,7 @@ def test_a_malformed_user_or_room_in_the_snapshot_is_skipped(node):
         ["bob", '{"name": 1}', "dave", dave],
         ["#lobby", room, "#dev", "[]"],
         [["#lobby", ["dave", "dave", "bob", "bob"]], ["#dev", ["dave", "dave"]]],
+        [],
     ]
     outcome(defer.ensureDeferred(node.mirror.takeSnapshot()))
     assert sorted(node.realm.remote) == ["dave"]

@@ -47,8 +47,10 @@ class FakePeers:
         self.told: list[tuple[object, ...]] = []
         self.moderations: list[tuple[str, object]] = []
         self.rooms: list[tuple[str, str]] = []
+        # Who was sent a whisper or a kick, and to which nodes.
+        self.sent: list[tuple[str, tuple[str, ...]]] = []
 
-    def claim(self, name: str) -> Deferred[bool]:
+    def claim(self, name: str, account: bool = False) -> Deferred[bool]:
         self.claims[name] = Deferred()
         return self.claims[name]
 
@@ -87,11 +89,20 @@ class FakePeers:
     def publish(self, room, kind, sender, text, *, notice, tags):
         self.told.append(("publish", room.name, kind, sender.name, text))
 
-    def whisper(self, sender, recipient, text, *, notice, action, tags, msgid=""):
-        self.told.append(("whisper", sender.name, recipient.name, text))
+    def whisper(self, key, nodes, event):
+        copy = ("echo",) if event.echo else ()
+        self.told.append(("whisper", event.sender, event.recipient, event.text, *copy))
+        self.sent.append((key, tuple(nodes)))
 
-    def kick(self, recipient, reason):
-        self.told.append(("kick", recipient.name, reason))
+    def kick(self, key, nodes, reason):
+        self.told.append(("kick", key, reason))
+        self.sent.append((key, tuple(nodes)))
+
+    def endSession(self, key, session, node, reason):
+        self.told.append(("endSession", key, session, node))
+
+    def marked(self, key, nodes, target, event):
+        self.told.append(("marked", key, tuple(nodes), target, event))
 
     def historyMark(self, room: Room) -> Deferred[int | None]:
         return succeed(None)

@@ -253,3 +253,39 @@ def test_a_kline_from_another_node_disconnects_every_session_of_an_account(
     for session in (laptop, phone):
         said = session.events_until_closed()
         assert any("Banned from the server: abuse" in str(e) for e in said), said
+
+
+def _mallory_on_both_nodes(
+    start_node: Start,
+) -> tuple[Client, Client, Client]:
+    """
+    The server operator alice on node a, and the account mallory with a
+    session on each node.
+    """
+    auth = ("--auth", "memory:alice:pw1:mallory:pw2", *OPER)
+    a, b = start_node("a", *auth), start_node("b", *auth)
+    laptop = _password_login(a, "mallory", "pw2")
+    alice = _password_login(a, "alice", "pw1")
+    phone = _password_login(b, "mallory", "pw2")
+    phone.send("(sync)")
+    alice.expect(lines.Message("mallory", "(sync)"))
+    alice.send("/oper root secret")
+    alice.expect(lines.Info("you are a server operator now"))
+    return alice, laptop, phone
+
+
+def test_a_kill_disconnects_the_sessions_of_an_account_on_every_node(start_node):
+    alice, laptop, phone = _mallory_on_both_nodes(start_node)
+    alice.send("/kill mallory spam")
+    for session in (laptop, phone):
+        said = session.events_until_closed()
+        assert any("Killed by alice: spam" in str(e) for e in said), said
+    assert alice.expect(lines.Left).name == "mallory"  # type: ignore[union-attr]
+
+
+def test_a_kline_disconnects_the_sessions_of_an_account_on_every_node(start_node):
+    alice, laptop, phone = _mallory_on_both_nodes(start_node)
+    alice.send("/kline mallory abuse")
+    for session in (laptop, phone):
+        said = session.events_until_closed()
+        assert any("Banned from the server: abuse" in str(e) for e in said), said

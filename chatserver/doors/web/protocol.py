@@ -609,6 +609,7 @@ def _sessions(session: WebSession, user: ChatUser, m: dict[str, Any]) -> None:
             "peer": info.peer,
             "since": info.since,
             "this": info.this,
+            "node": info.node,
         }
         for info in user.sessionList()
     ]
