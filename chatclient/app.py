@@ -29,6 +29,7 @@ from chatclient.network import (
     endpoint_maker,
     load_trust_root,
 )
+from chatclient.passwords import Keyring
 from chatclient.session import ChatSession
 from chatclient.window import ChatWindow
 
@@ -45,6 +46,8 @@ class Options:
     @ivar ca: A PEM file of the certificates to trust over TLS (a private
         CA, or the server's self-signed certificate), or C{""} for the
         platform's trust.
+    @ivar keepPassword: Whether the "Remember password" box starts ticked
+        (remembered): the password is then in the system keyring.
 
     There is no password option: a password on a command line can be read
     by every user of the machine (C{ps}); the connect form asks for it.
@@ -62,6 +65,7 @@ class Options:
     privates: tuple[str, ...] = ()
     rememberedName: str = ""
     scale: float | None = None
+    keepPassword: bool = False
 
 
 def _number(text: str) -> int:
@@ -171,6 +175,7 @@ def parse_arguments(argv: Sequence[str]) -> Options:
         privates=tuple(remembered.privates),
         rememberedName=remembered.name,
         scale=args.scale,
+        keepPassword=remembered.keepPassword,
     )
 
 
@@ -188,10 +193,13 @@ class ChatClient:
         retryPolicy: RetryPolicy | None = None,
         *,
         notify: Notifier | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         """
         @param notify: Shows a desktop notification; by default
             C{notify-send}, where it is installed.
+        @param keyring: Where a password is kept when the reader asks; by
+            default the system's.
         """
         self.root = root
         self.options = options
@@ -216,6 +224,8 @@ class ChatClient:
             geometry=options.geometry,
             scale=options.scale,
             notify=notify_send() if notify is None else notify,
+            keyring=keyring,
+            keepPassword=options.keepPassword,
         )
         self.session.wantedRooms = list(options.rooms)
         self.model.restorePrivates(options.privates)
@@ -244,6 +254,7 @@ class ChatClient:
             geometry=window.unscaledSize(),
             rooms=list(self.model.roomNames() or self.session.wantedRooms),
             privates=self.model.privateNames(),
+            keepPassword=window.keepVar.get(),
         )
 
     def close(self) -> defer.Deferred[None]:

@@ -1,7 +1,7 @@
 """
 What the client remembers between runs: the window's size, the last host,
 port and name, the rooms it was in, its private conversations and the
-theme, in
+theme, and whether the password is to be kept in the system keyring, in
 C{$XDG_CONFIG_HOME/chatclient/config.json} (C{~/.config/chatclient/} when
 C{XDG_CONFIG_HOME} is not set).  No password is ever written.
 """
@@ -24,6 +24,9 @@ class Remembered:
     geometry: str = "900x560"
     rooms: list[str] = field(default_factory=list)
     privates: list[str] = field(default_factory=list)
+    #: Whether the "Remember password" box was ticked (the password itself
+    #: is in the system keyring, never here).
+    keepPassword: bool = False
 
 
 def config_path() -> Path:

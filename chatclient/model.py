@@ -18,6 +18,12 @@ over a batch at a time, each batch in its own reactor turn so that Tk keeps
 drawing and answering in between.  Lines that would fall off the top of the
 scrollback before they are even shown are dropped unseen, so a burst costs
 neither unbounded memory nor unbounded Tk work.
+
+On an account, what the reader sees is read: the conversation shown in a
+focused window has its new lines reported to the server (C{/read}), which
+moves the account's read marker for every device.  The reports are coalesced:
+one per conversation for a burst of lines, L{READ_DELAY} seconds after the
+first.
 """
 
 from __future__ import annotations
@@ -36,6 +42,17 @@ from chatclient.search import Hit, Search
 from chatwire import lines
 from chatwire.errors import NoSuchUser
 from chatwire.names import name_key, room_key
+
+#: Seconds between a conversation being read (shown in a focused window) and
+#: the report to the server: a burst of lines in that time is one C{/read}.
+READ_DELAY = 1.0
+
+#: How the server refuses a C{/read} that the client sent by itself (a
+#: private conversation with a guest, who has no kept lines): not shown.
+_READ_REFUSALS = (
+    "there is no line to mark read in ",
+    "read markers and private history are kept for accounts only",
+)
 
 #: Name colours, readable on a white background; each name always gets the
 #: same one (see L{colour_index}).
@@ -309,6 +326,11 @@ class Conversation:
     @ivar shownIds: The history ids shown.
     @ivar live: Recent live kept lines: their key and when they arrived.
     @ivar exhausted: Whether the server has no older history.
+    @ivar newestId: The id of the newest history line shown, if any.
+    @ivar liveAfter: Whether a live chat line (whose id the client does not
+        know) was shown after it.
+    @ivar unreported: Whether lines were shown (read) since the server was
+        last told (C{/read}).
     """
 
     def __init__(self, key: str, name: str, kind: str, scrollback: int) -> None:
@@ -330,6 +352,9 @@ class Conversation:
         self.shownIds: set[int] = set()
         self.live: deque[tuple[tuple[str, str, str], float]] = deque(maxlen=2000)
         self.exhausted = False
+        self.newestId: int | None = None
+        self.liveAfter = False
+        self.unreported = False
         # History being received: a join replay, or pages asked for.
         self.replay: list[lines.History] = []
         self.requests: deque[str] = deque()  # "older" or "gap", in order
@@ -568,6 +593,11 @@ class ChatModel:
         self.search = Search()
         self._seeking: tuple[Conversation, Hit, int] | None = None
         self.send: Callable[[str], object] = lambda line: None
+        # Logged in to an account (whose read marker the client moves).
+        self.account = False
+        self._readCall: IDelayedCall | None = None
+        self._toReport: dict[str, Conversation] = {}
+        self._readsSent = 0
         self.onHome: Callable[[], object] = lambda: None
         self._flushCall: IDelayedCall | None = None
         self._tabsChanged = False
@@ -693,6 +723,7 @@ class ChatModel:
         conversation.hidden = False
         if self.focused:
             self._read(conversation)
+            self._report(conversation)
         self._tabsChanged = self._usersChanged = True
         if self.view is not None:
             self.view.showTopic(conversation)
@@ -892,7 +923,66 @@ class ChatModel:
         self.focused = focused
         if focused:
             self._read(self.selected)
+            self._report(self.selected)
         self._changeTitle()
+
+    def _report(self, conversation: Conversation) -> None:
+        """
+        C{conversation} is read (shown in the focused window): tell the
+        server, if lines were shown since it was last told, after
+        L{READ_DELAY} seconds with whatever else is read meanwhile.
+        """
+        if not (self.account and conversation.unreported and conversation.name):
+            return
+        self._toReport[conversation.key] = conversation
+        if self._readCall is None:
+            self._readCall = self.clock.callLater(READ_DELAY, self._sendReads)
+
+    def _sendReads(self) -> None:
+        """
+        Move the account's read marker of each conversation read to the last
+        line shown: its history id, or the newest line when live lines (with
+        no id known here) came after it.
+        """
+        self._readCall = None
+        conversations, self._toReport = self._toReport, {}
+        for conversation in conversations.values():
+            if not (
+                conversation.unreported
+                and self.account
+                and self.conversations.get(conversation.key) is conversation
+            ):
+                continue
+            conversation.unreported = False
+            target = conversation.name
+            if not conversation.liveAfter and conversation.newestId is not None:
+                target = f"{target} {conversation.newestId}"
+            self._readsSent += 1
+            self.send(f"/read {target}")
+
+    def _accountAnswer(self, event: lines.Event) -> bool:
+        """
+        Follow the answers that make the name an account or a guest
+        (C{/register}, C{/unregister}) and the answers to the client's own
+        C{/read}.
+
+        @return: Whether C{event} is a refusal of a C{/read} the client
+            sent by itself, which is not shown.
+        """
+        match event:
+            case lines.Info(text) if text.startswith("the account "):
+                if " is registered" in text:
+                    self.account = True
+                elif text.endswith("you are a guest now"):
+                    self.account = False
+            case lines.ReadUpTo():
+                self._readsSent = max(0, self._readsSent - 1)
+            case lines.Error(text) if self._readsSent and text.startswith(
+                _READ_REFUSALS
+            ):
+                self._readsSent -= 1
+                return True
+        return False
 
     def addNotice(self, text: str, kind: str = "notice") -> None:
         """
@@ -926,6 +1016,8 @@ class ChatModel:
             self._inRoom(conversation, event.line)
             return
         if self._greeted(event) or self._privateAnswer(event):
+            return
+        if self._accountAnswer(event):
             return
         match event:
             case lines.History() | lines.HistoryEnd():
@@ -973,7 +1065,15 @@ class ChatModel:
         another): its unread count is what the server counts after it.
         """
         conversation = self.conversations.get(_key(target))
-        if conversation is None or conversation.unread == unread:
+        if conversation is None:
+            return
+        if not unread:
+            conversation.unreported = False
+        if conversation is self.selected and self.focused:
+            # What the window shows is read; lines the server has past the
+            # marker are on their way, and are reported once shown.
+            unread = 0
+        if conversation.unread == unread:
             return
         conversation.unread = unread
         if not unread:
@@ -1364,7 +1464,13 @@ class ChatModel:
         kind, parts = render(event, own)
         line = ViewLine(self.stamp(), kind, parts, mention)
         counts = isinstance(event, _CHAT) and not own
+        if isinstance(event, _CHAT):
+            conversation.liveAfter = True
         self._add(conversation, line, counts)
+        if counts:
+            conversation.unreported = True
+            if conversation is self.selected and self.focused:
+                self._report(conversation)
         wanted = mention or (counts and conversation.kind == PRIVATE)
         if not (counts and wanted):
             return
@@ -1396,6 +1502,11 @@ class ChatModel:
                 lastKnown = index
         fresh = entries[lastKnown + 1 :]
         batch = self._historyLines(conversation, fresh)
+        if fresh and request == "join":
+            conversation.liveAfter = False
+            conversation.unreported = True
+            if conversation is self.selected and self.focused:
+                self._report(conversation)
         if request == "gap":
             gapAt = conversation.gapAt if conversation.gapAt is not None else 0
             self._insert(conversation, gapAt, batch)
@@ -1431,6 +1542,9 @@ class ChatModel:
         self, conversation: Conversation, entries: list[lines.History]
     ) -> list[ViewLine]:
         conversation.shownIds.update(entry.id for entry in entries)
+        if entries:
+            newest = max(entry.id for entry in entries)
+            conversation.newestId = max(conversation.newestId or 0, newest)
         return [self._historyLine(entry) for entry in entries]
 
     def _historyLine(self, entry: lines.History) -> ViewLine:
@@ -1527,6 +1641,10 @@ class ChatModel:
         if self._flushCall is not None and self._flushCall.active():
             self._flushCall.cancel()
         self._flushCall = None
+        if self._readCall is not None and self._readCall.active():
+            self._readCall.cancel()
+        self._readCall = None
+        self._toReport.clear()
 
 
 def _key(name: str) -> str:

@@ -375,6 +375,8 @@ class ChatSession:
                 self._awaiting, self._answered = "password", ""
                 self._answerPassword()
             case lines.Welcome(_, name):
+                # A name logged in with its password is an account.
+                self.model.account = self._answered == "password"
                 self.loggedIn = self._everLoggedIn = True
                 self._awaiting = self._answered = ""
                 self.wantedName = name

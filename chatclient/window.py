@@ -33,6 +33,7 @@ from chatclient.model import (
     find_links,
     render,
 )
+from chatclient.passwords import Keyring
 from chatclient.search import Hit, Search
 from chatclient.session import ChatSession
 from chatclient.theme import (
@@ -95,6 +96,8 @@ class ChatWindow:
         scale: float | None = None,
         notify: Notifier | None = None,
         openURL: Callable[[str], object] = webbrowser.open,
+        keyring: Keyring | None = None,
+        keepPassword: bool = False,
     ) -> None:
         """
         @param tls: Whether the TLS box starts ticked.
@@ -106,12 +109,21 @@ class ChatWindow:
         @param notify: Shows a desktop notification (a summary, a body), or
             L{None} for none.
         @param openURL: Opens an http or https link in the browser.
+        @param keyring: Where a password is kept when the reader asks;
+            by default the system's (L{Keyring}).
+        @param keepPassword: Whether the "Remember password" box starts
+            ticked (when the keyring can be used).
         """
         self.root = root
         self.openURL = openURL
         self.alerts = Attention(root, notify)
         self.model = model
         self.session = session
+        self.keyring = Keyring() if keyring is None else keyring
+        self._keepPassword = keepPassword and not self.keyring.unusable
+        # The password typed for a login, kept in the keyring once that
+        # login succeeds.
+        self._toKeep: tuple[str, int, str, str, bool] | None = None
         self.history = InputHistory()
         self.completer = NameCompleter()
         self.scale = screen_scale(root) if scale is None else scale
@@ -251,11 +263,32 @@ class ChatWindow:
         self.registerBox.grid(
             row=7, column=1, columnspan=2, sticky="w", padx=self.px(8)
         )
+        # Opt-in: the password goes to the system keyring, never to the
+        # config file; without a usable keyring the box says why not.
+        self.keepVar = tk.BooleanVar(form, self._keepPassword)
+        self.keepBox = ttk.Checkbutton(
+            form,
+            text="Remember password in the system keyring",
+            variable=self.keepVar,
+        )
+        self.keepBox.grid(row=8, column=1, columnspan=2, sticky="w", padx=self.px(8))
+        self.keepReason = ttk.Label(
+            form, text=self.keyring.unusable, foreground=self.statusColours["info"]
+        )
+        if self.keyring.unusable:
+            self.keepBox.state(["disabled"])
+            self.keepReason.grid(
+                row=9, column=1, columnspan=2, sticky="w", padx=self.px(8)
+            )
         self.connectButton = ttk.Button(
             form, text="Connect", style="Accent.TButton", command=self.submit
         )
         self.connectButton.grid(
-            row=8, column=1, sticky="w", padx=self.px(8), pady=(self.px(12), self.px(0))
+            row=10,
+            column=1,
+            sticky="w",
+            padx=self.px(8),
+            pady=(self.px(12), self.px(0)),
         )
 
     def _passwordRow(self) -> tuple[tk.Widget, ...]:
@@ -682,10 +715,32 @@ class ChatWindow:
                 text="choose a password for the account"
             )
             return "break"
+        password = self._keyringPassword(host, port, name, password, register)
         self.session.connect(
             host, port, name, password, self.tlsVar.get(), register=register
         )
         return "break"
+
+    def _keyringPassword(
+        self, host: str, port: int, name: str, typed: str, register: bool
+    ) -> str:
+        """
+        Follow the "Remember password" box for a login: a password typed is
+        kept once the login succeeds (L{showChat}); none typed is the one
+        the keyring holds; an unticked box forgets it.
+
+        @return: The password to log in with.
+        """
+        self._toKeep = None
+        if self.keyring.unusable:
+            return typed
+        if not self.keepVar.get():
+            self.keyring.forget(host, port, name)
+            return typed
+        if typed:
+            self._toKeep = (host, port, name, typed, register)
+            return typed
+        return "" if register else self.keyring.get(host, port, name)
 
     def _registerToggled(self) -> None:
         if self.registerVar.get():
@@ -918,6 +973,14 @@ class ChatWindow:
 
     def showChat(self) -> None:
         self.passwordVar.set("")  # the session keeps it, in memory only
+        if self._toKeep is not None:
+            (host, port, name, password, register), self._toKeep = self._toKeep, None
+            # A guest's login (a name that is no account) keeps nothing.
+            refused = ""
+            if register or self.model.account:
+                refused = self.keyring.keep(host, port, name, password)
+            if refused:
+                self.model.addNotice(f"Password not remembered: {refused}", "error")
         self.formOuter.pack_forget()
         self.chat.pack(fill="both", expand=True)
         self.entry.focus_set()

@@ -498,3 +498,14 @@ def test_create_account_of_a_name_that_is_an_account_only_logs_in() -> None:
     assert endpoint.last.sent() == ["alice", "s3cret"]
     endpoint.last.receive(lines.Welcome("chat", "alice"))
     assert endpoint.last.sent() == ["/where", "/rooms"]
+
+
+def test_a_login_with_a_password_is_an_account_and_one_without_a_guest() -> None:
+    session, _view, endpoint, _clock = build()
+    session.connect("127.0.0.1", 8123, "alice", "s3cret")
+    endpoint.last.succeed()
+    endpoint.last.receive(*GREETING, PASSWORD_PROMPT, lines.Welcome("chat", "alice"))
+    assert session.model.account
+    session, _view, endpoint, _clock = build()
+    login(session, endpoint)
+    assert not session.model.account

@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
+from keyring.backends import fail
 from twisted.cred.checkers import ICredentialsChecker
 from twisted.internet import defer, reactor, task, tksupport
 from twisted.internet.endpoints import (
@@ -29,6 +30,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from chatclient.app import ChatClient, Options
+from chatclient.passwords import Keyring
 from chatserver.config import ChatConfig
 from chatserver.doors.line.factory import LineFactory, refusal
 from chatserver.history.store import HistoryStore
@@ -136,6 +138,12 @@ class ClientTestCase(TestCase):
     #: A history store kept across restarts of the server, or None for a
     #: new one each time.
     history: HistoryStore | None = None
+    #: Where the client keeps a password when asked: none usable (the
+    #: keyring package's own fallback) unless the test case gives one, so
+    #: that no test touches the keyring of whoever runs the tests.
+    keyring: Keyring | None = None
+    #: Whether the "Remember password" box starts ticked.
+    keepPassword = False
 
     @defer.inlineCallbacks
     def setUp(  # type: ignore[override]
@@ -171,9 +179,15 @@ class ClientTestCase(TestCase):
             ca=self.ca,
             theme=self.theme,
             scale=self.scale,
+            keepPassword=self.keepPassword,
         )
+        keyring = self.keyring or Keyring(fail.Keyring())
         self.client = ChatClient(
-            self.root, reactor, options, retryPolicy=lambda attempts: self.retryDelay
+            self.root,
+            reactor,
+            options,
+            retryPolicy=lambda attempts: self.retryDelay,
+            keyring=keyring,
         )
         self.window = self.client.window
         self.model = self.client.model

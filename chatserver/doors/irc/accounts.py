@@ -92,8 +92,16 @@ def register(connection: IrcProtocol, msg: Message) -> None:
     else:
         registering = accounts.register(nick, password, connection.host)
 
+    # Reading goes on once the answer is sent: the commands that came after
+    # REGISTER are answered after it.
+
     def registered(name: str) -> None:
-        session.release(REGISTERING)
+        try:
+            answer(name)
+        finally:
+            session.release(REGISTERING)
+
+    def answer(name: str) -> None:
         if connection.user is None:
             registration.logged_in(connection, name, password.encode("utf-8"))
         else:
@@ -115,10 +123,12 @@ def register(connection: IrcProtocol, msg: Message) -> None:
         registration.try_register(connection)
 
     def refused(reason: Failure) -> None:
-        session.release(REGISTERING)
-        reason.trap(AccountError, InvalidName)
-        error = reason.value
-        assert isinstance(error, ChatError)
-        connection.fail("REGISTER", fail_code(error), account, error.reason)
+        try:
+            reason.trap(AccountError, InvalidName)
+            error = reason.value
+            assert isinstance(error, ChatError)
+            connection.fail("REGISTER", fail_code(error), account, error.reason)
+        finally:
+            session.release(REGISTERING)
 
     registering.addCallbacks(registered, refused)

@@ -187,7 +187,11 @@ class IrcCodec:
                 event.recipient,
                 event.text,
                 self.accountTag(
-                    self.clientTags(self.tags(event.time, event.msgid), event.tags),
+                    # A line kept between two accounts goes by its history
+                    # id, the msgid CHATHISTORY on the nick gives it.
+                    self.clientTags(
+                        self.tags(event.time, event.id or event.msgid), event.tags
+                    ),
                     event.sender,
                 ),
                 action=event.action,

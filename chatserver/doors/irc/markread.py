@@ -1,9 +1,10 @@
 """
 IRCv3 C{draft/read-marker}: C{MARKREAD <target> [timestamp=...]} sets the
 account's read marker of a channel or a nick (the last line said at or
-before that time) or asks where it is; the marker, kept by the core, is
-sent to every session of the account that has the capability, and to a
-client after each C{JOIN}, before its C{RPL_ENDOFNAMES} (see
+before that time) or asks where it is (C{*} for a guest, who keeps none);
+the marker, kept by the core, is sent to every session of the account that
+has the capability, and to a client after each C{JOIN}, before its
+C{RPL_ENDOFNAMES} (see
 L{chatserver.doors.irc.welcome.read_marker}).
 """
 
@@ -13,9 +14,11 @@ from typing import TYPE_CHECKING
 
 from twisted.python.failure import Failure
 
+from chatserver.core.events import ReadMarked
 from chatserver.doors.irc.chathistory import BadReference, parse_reference
 from chatserver.doors.irc.refusals import refuse
 from chatwire.errors import ChatError, NotAnAccount, NothingToRead
+from chatwire.names import check_name, check_room_name
 
 if TYPE_CHECKING:
     from chatserver.core.users import ChatUser
@@ -30,6 +33,12 @@ def markread(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     target = msg.params[0]
     try:
         if len(msg.params) < 2:
+            if not user.isAccount:
+                # A guest keeps no marker: it is nowhere, as an account's
+                # that never read the target.
+                (check_room_name if target.startswith("#") else check_name)(target)
+                connection.send(connection.codec.markread(ReadMarked(target, 0, 0, 0)))
+                return
             user.tellReadMarker(target)
             return
         try:

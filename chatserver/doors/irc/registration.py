@@ -226,13 +226,6 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
     checker = connection.server.portal.checkers[IUsernamePassword]
     checked = defer.maybeDeferred(checker.requestAvatarId, credentials)
 
-    def vouched(avatarId: bytes | str) -> None:
-        connection.loggingIn = False
-        connection.session.release("login")
-        account = avatarId.decode("utf-8") if isinstance(avatarId, bytes) else avatarId
-        logged_in(connection, account, secret)
-        connection.reply(numerics.RPL_SASLSUCCESS, "SASL authentication successful")
-
     def refused(reason: Failure) -> None:
         connection.loggingIn = False
         connection.session.failed(
@@ -241,7 +234,21 @@ def authenticate(connection: IrcProtocol, msg: Message) -> None:
             _answer(connection, numerics.ERR_SASLFAIL, "SASL authentication failed"),
         )
 
-    checked.addCallbacks(vouched, refused)
+    checked.addCallbacks(_vouched, refused, callbackArgs=(connection, secret))
+
+
+def _vouched(avatarId: bytes | str, connection: IrcProtocol, secret: bytes) -> None:
+    """
+    SASL vouched for C{avatarId}: say so, then read on (what came after the
+    C{AUTHENTICATE} is answered after it).
+    """
+    connection.loggingIn = False
+    account = avatarId.decode("utf-8") if isinstance(avatarId, bytes) else avatarId
+    try:
+        logged_in(connection, account, secret)
+        connection.reply(numerics.RPL_SASLSUCCESS, "SASL authentication successful")
+    finally:
+        connection.session.release("login")
 
 
 def logged_in(connection: IrcProtocol, name: str, secret: bytes) -> None:

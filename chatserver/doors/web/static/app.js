@@ -44,6 +44,9 @@
     newBelow: 0,           // lines that came below while scrolled up
     finder: [],            // the finder's matches
     finderAt: 0,
+    account: false,        // logged in to an account: the page moves its read markers
+    readTimer: null,       // the coalesced report of what was read
+    readsSent: 0,          // read messages sent and not answered yet
   };
 
   // Conversations: rooms ("#dev") and private ones ("@bob").
@@ -52,7 +55,7 @@
     let c = state.convs.get(id);
     if (!c) {
       c = { id, title, isRoom, topic: "", lastTopic: null, members: [], roles: {}, items: [], ids: new Set(),
-            unread: 0, mentions: 0, firstUnread: null, markAt: null, joined: isRoom,
+            unread: 0, mentions: 0, firstUnread: null, markAt: null, joined: isRoom, unreported: false,
             more: true, noMore: false, loadingOlder: 0 };
       state.convs.set(id, c);
       if (isRoom) state.order.push(id);
@@ -78,9 +81,49 @@
       item.mention = T.mentions(item.text, state.name);
       attend(c, item);
     }
+    if (said && item.from && !isMe(item.from)) c.unreported = true;
     c.items.push(item);
     if (c.items.length > 2000) c.items.splice(0, c.items.length - 2000);
-    if (c.id === state.current) append(item);
+    if (c.id === state.current) {
+      append(item);
+      if (said) wantRead();
+    }
+  }
+
+  // Read markers (an account's): the conversation shown on a visible,
+  // focused page whose log is scrolled to its end is read. The server is
+  // told (a `read` message) once for a burst of lines, READ_DELAY after
+  // the first, with the id of the last line shown (none when that line
+  // has none, a private one: the newest line then).
+
+  const READ_DELAY = 1000;
+
+  function reading() {
+    return state.account && state.loggedIn && !pageHidden() && document.hasFocus()
+      && atBottom($("log"));
+  }
+
+  function wantRead() {
+    const c = currentConv();
+    if (!c || !c.unreported || !reading() || state.readTimer) return;
+    state.readTimer = setTimeout(sendRead, READ_DELAY);
+  }
+
+  function sendRead() {
+    state.readTimer = null;
+    const c = currentConv();
+    if (!c || !c.unreported || !reading()) return;
+    let last = null;
+    for (let i = c.items.length - 1; i >= 0 && !last; i--) {
+      const kind = c.items[i].kind;
+      if (kind === "message" || kind === "action" || kind === "private" || kind === "topic") last = c.items[i];
+    }
+    if (!last) return;
+    const message = { type: "read", target: c.title };
+    if (last.id !== undefined) message.id = last.id;
+    if (!send(message)) return;
+    c.unreported = false;
+    state.readsSent += 1;
   }
 
   // Attention: unread counts, badges, the title, notifications.
@@ -130,6 +173,7 @@
     renderTitle();
     const c = currentConv();
     if (c && c.unread) show(c.id, { keep: true });
+    else wantRead();
   }
 
   // The log: an <ol> in a role="log" live region, both made anew on a
@@ -294,7 +338,10 @@
 
   function scrolled() {
     const log = $("log");
-    if (atBottom(log)) hideNewMessages();
+    if (atBottom(log)) {
+      hideNewMessages();
+      wantRead();
+    }
     if (log.scrollTop < 40) loadOlder(currentConv());
   }
 
@@ -320,6 +367,7 @@
     renderLists();
     renderMembers();
     if (!opts || !opts.keep) $("input").focus();
+    wantRead();
   }
 
   function badges(c) {
@@ -567,6 +615,7 @@
       state.wantOpen = true;
       state.retry = 0;
       state.name = m.name;
+      state.account = Boolean(m.account);
       $("connection").hidden = true;
       $("login-view").hidden = true;
       $("chat-view").hidden = false;
@@ -622,6 +671,7 @@
       c.more = m.more;
       if (fresh.length && fresh.every((e) => e.id > newest)) {
         // The replay on joining: after what is shown.
+        if (items.some((i) => i.kind !== "topic" && i.from && !isMe(i.from))) c.unreported = true;
         c.items.push({ kind: "history-mark", text: `history (${fresh.length})`, time: items[0].time },
                      ...items,
                      { kind: "history-mark", text: "end of history", time: items[items.length - 1].time });
@@ -641,7 +691,10 @@
         c.skips = fresh.length ? 0 : (c.skips || 0) + 1;
         if (!fresh.length && m.more && c.skips < 10) loadOlder(c, 50);
       }
-      if (state.current === c.id) renderLog(fresh.length && fresh.every((e) => e.id > newest) ? "bottom" : "keep");
+      if (state.current === c.id) {
+        renderLog(fresh.length && fresh.every((e) => e.id > newest) ? "bottom" : "keep");
+        wantRead();
+      }
     },
     message(m) {
       if (isMe(m.from)) taken(`say ${key(m.room)} ${m.text}`);
@@ -737,6 +790,8 @@
       // conversation's unread count is what the server counts after it.
       const id = m.target.startsWith("#") ? key(m.target) : "@" + key(m.target);
       const c = state.convs.get(id);
+      state.readsSent = Math.max(0, state.readsSent - 1);
+      if (c && !m.unread) c.unreported = false;
       if (!c || c.id === state.current || c.unread === m.unread) return;
       c.unread = m.unread;
       renderLists();
@@ -795,12 +850,19 @@
       notice(m.message, "info");
     },
     account(m) {
+      if (m.name === state.name) state.account = Boolean(m.account);
       if (m.name === state.name) notice(m.account ? `You are logged in to the account ${m.account}.` : "You are a guest now.", "info");
     },
     error(m) {
       if (!state.loggedIn) {
         $("login-status").textContent = m.message;
         $("login-button").disabled = false;
+        return;
+      }
+      if (m.about === "read" && state.readsSent) {
+        // A read the page sent by itself (a private conversation with a
+        // guest, never kept): not worth showing.
+        state.readsSent -= 1;
         return;
       }
       if (m.about === "say" || m.about === "act" || m.about === "msg") refused(m.about);
@@ -1183,6 +1245,7 @@
     });
     $("log").addEventListener("scroll", scrolled);
     document.addEventListener("visibilitychange", cameBack);
+    window.addEventListener("focus", wantRead);
     members.setup();
     // Connect at once to learn whether the server wants a password.
     connect();
