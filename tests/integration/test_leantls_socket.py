@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import struct
 from typing import Any
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, error, reactor
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import Factory, Protocol, connectionDone
@@ -252,3 +253,19 @@ class LeanTLSSocketTests(TestCase):
             return bool(server.received == b"hello from the client\r\n")
 
         yield self.until(arrived)
+
+    @defer.inlineCallbacks
+    def test_a_peer_that_reset_loses_the_connection(self) -> Any:
+        client, server = yield self.connected()
+        tls = server.transport
+        tls.write(b"hello\r\n")
+        self.assertTrue(tls._wire.direct)
+        client.socket.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+        )
+        client.socket.close()
+        # The failed send is no exception out of write.
+        tls.write(b"anyone there?\r\n" * 1000)
+        yield server.lost
+        assert server.reason is not None
+        self.assertTrue(server.reason.check(error.ConnectionLost))
