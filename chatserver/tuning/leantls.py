@@ -45,6 +45,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import ssl
+import sys
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -87,6 +88,10 @@ def _libssl() -> Any:
     """
     import _ssl
 
+    if sys.implementation.name != "cpython" or sys.version_info >= (3, 14):
+        # The pointers are read where these versions keep them (_field);
+        # elsewhere TLS stays on memory BIOs, without the context's tuning.
+        return None
     name = "libssl.so.3" if ssl.OPENSSL_VERSION_INFO[0] == 3 else None
     if name is None:
         name = ctypes.util.find_library("ssl")
