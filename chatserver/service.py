@@ -204,7 +204,7 @@ class ChatService(MultiService):
         if how.certificate is not None:
             # TLS outside the gate, as the reactor's own ssl: listener puts
             # it, with a certificate the reload reads again.
-            outermost = LeanTLSFactory(how.certificate, False, gate)
+            outermost = LeanTLSFactory(how.certificate.context, gate)
             self.server.reloader.register(how.certificate)
         listener = StreamServerEndpointService(endpoint, outermost)
         # As twisted.application.strports.service does: a port that cannot

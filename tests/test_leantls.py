@@ -1,16 +1,20 @@
 """
-Lean TLS connections (L{chatserver.tuning.leantls}): each write sealed at
-once in records small enough that OpenSSL's memory BIO stays small, in one
-write to the transport, and every context with its buffers released while
-idle.  An in-memory pyOpenSSL client speaks to the server side over a
-L{StringTransport}.
+Lean TLS connections (L{chatserver.tuning.leantls}): the standard library's
+C{ssl} under Twisted's memory-BIO TLS, each write sealed at once in records
+small enough that OpenSSL's memory BIO stays small, in one write to the
+transport, and every context with its buffers released while idle and no
+session kept.  An in-memory pyOpenSSL client speaks to the server side over
+a L{StringTransport}.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-from typing import Any, cast
+import ssl
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -20,11 +24,15 @@ from cryptography.x509.oid import NameOID
 from OpenSSL import SSL
 from twisted.internet.address import IPv4Address
 from twisted.internet.protocol import Factory, Protocol
-from twisted.internet.ssl import CertificateOptions
-from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
-from chatserver.tuning.leantls import RECORD, LeanTLSFactory
+from chatserver.tuning.leantls import (
+    RECORD,
+    LeanTLSFactory,
+    LeanTLSProtocol,
+    released_buffers,
+    server_context,
+)
 
 
 def credentials() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
@@ -47,16 +55,14 @@ def credentials() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     return key, certificate
 
 
-def options() -> CertificateOptions:
+def context() -> ssl.SSLContext:
     """
-    @return: Server options with a new self-signed certificate.
+    @return: A server context with a new self-signed certificate.
     """
-    key, certificate = credentials()
-    # Twisted takes cryptography's objects too; its annotations name only
-    # pyOpenSSL's.
-    return CertificateOptions(
-        privateKey=cast(Any, key), certificate=cast(Any, certificate)
-    )
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "server.pem"
+        path.write_bytes(pem())
+        return server_context(str(path), str(path))
 
 
 def pem() -> bytes:
@@ -93,10 +99,7 @@ class Pair:
     """
 
     def __init__(self) -> None:
-        self.clock = Clock()
-        factory = LeanTLSFactory(
-            options(), False, Factory.forProtocol(Protocol), clock=self.clock
-        )
+        factory = LeanTLSFactory(context(), Factory.forProtocol(Protocol))
         self.server: Any = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
         self.transport = Recorder()
         self.server.makeConnection(self.transport)
@@ -150,7 +153,6 @@ def test_a_write_is_sealed_and_sent_at_once():
     pair.server.write(b"hello\r\n")
     assert len(pair.transport.writes) == 1
     assert pair.received() == b"hello\r\n"
-    assert not pair.clock.getDelayedCalls()
 
 
 def test_a_long_write_goes_out_in_small_records_and_one_transport_write():
@@ -166,9 +168,7 @@ def test_a_long_write_goes_out_in_small_records_and_one_transport_write():
 
 
 def test_writes_before_the_handshake_ends_are_sent_after_it():
-    factory = LeanTLSFactory(
-        options(), False, Factory.forProtocol(Protocol), clock=Clock()
-    )
+    factory = LeanTLSFactory(context(), Factory.forProtocol(Protocol))
     server: Any = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
     transport = StringTransport()
     server.makeConnection(transport)
@@ -196,3 +196,52 @@ def test_writes_around_a_record_arrive_whole(size):
     pair.server.write(text)
     assert len(pair.transport.writes) == 1
     assert pair.received() == text
+
+
+def test_the_server_side_is_the_standard_librarys_tls():
+    pair = Pair()
+    assert isinstance(pair.server, LeanTLSProtocol)
+    # The C object ssl.SSLObject wraps: no pyOpenSSL on the way.
+    assert type(pair.server.getHandle()).__module__ == "_ssl"
+    assert pair.server.getPeerCertificate() is None
+
+
+def test_the_context_releases_every_connections_buffers_while_idle():
+    assert released_buffers(context())
+
+
+def test_a_client_is_given_no_session_ticket():
+    factory = LeanTLSFactory(context(), Factory.forProtocol(Protocol))
+    server: Any = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
+    transport = StringTransport()
+    server.makeConnection(transport)
+    client_context = ssl.create_default_context()
+    client_context.check_hostname = False
+    client_context.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_context.wrap_bio(incoming, outgoing)
+    got = b""
+    for _ in range(10):
+        with contextlib.suppress(ssl.SSLWantReadError):
+            client.do_handshake()
+        if outgoing.pending:
+            server.dataReceived(outgoing.read())
+        if server._handshakeDone and not got:
+            server.write(b"hello\r\n")
+        incoming.write(transport.value())
+        transport.clear()
+        with contextlib.suppress(ssl.SSLWantReadError):
+            got += client.read(2**16)
+    assert got == b"hello\r\n"
+    assert client.session is not None
+    assert not client.session.has_ticket
+
+
+def test_a_client_saying_goodbye_is_answered_and_closed():
+    pair = Pair()
+    pair.client.shutdown()
+    pair.toServer()
+    assert pair.transport.disconnecting
+    pair.client.bio_write(pair.transport.value())
+    with contextlib.suppress(SSL.WantReadError):
+        assert pair.client.shutdown()

@@ -15,18 +15,18 @@ each connection is wrapped in TLS with the certificate read last.
 from __future__ import annotations
 
 import re
+import ssl as stdlib_ssl
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
-from OpenSSL.SSL import Connection
 from twisted.internet import ssl
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import (
-    IOpenSSLServerConnectionCreator,
-    IStreamServerEndpoint,
-)
+from twisted.internet.interfaces import IStreamServerEndpoint
 from zope.interface import implementer
 
 from chatserver.ops.reload import IReloadable, describe_error
+from chatserver.tuning.leantls import server_context
 
 # The keys of Twisted's ssl: endpoint that name the files of a certificate.
 TLS_KEYS = ("privateKey", "certKey", "extraCertChain", "dhParameters")
@@ -165,11 +165,39 @@ def load_certificate(files: CertificateFiles) -> ssl.CertificateOptions:
     )
 
 
-@implementer(IOpenSSLServerConnectionCreator, IReloadable)
+def load_context(files: CertificateFiles) -> stdlib_ssl.SSLContext:
+    """
+    Read a certificate into the TLS context of a listener's connections
+    (L{chatserver.tuning.leantls.server_context}), after checking it as
+    Twisted's C{ssl:} endpoint does (L{load_certificate}), whose errors
+    are the clearer.
+
+    @raise OSError: If a file cannot be read.
+    @raise Exception: If a file is not what it should be.
+    """
+    load_certificate(files)
+    certificate = files.certKey or files.privateKey
+    if files.extraCertChain is None:
+        return server_context(certificate, files.privateKey, files.dhParameters)
+    # OpenSSL reads a certificate's chain from the certificate's own file.
+    pems = [
+        Path(certificate).read_text(encoding="ascii"),
+        Path(files.extraCertChain).read_text(encoding="ascii"),
+    ]
+    with tempfile.TemporaryDirectory() as directory:
+        chained = Path(directory) / "chain.pem"
+        chained.write_text(
+            "\n".join(found for pem in pems for found in _CHAIN.findall(pem)) + "\n",
+            encoding="ascii",
+        )
+        return server_context(str(chained), files.privateKey, files.dhParameters)
+
+
+@implementer(IReloadable)
 class ReloadableCertificate:
     """
     A TLS listener's certificate: each new connection gets the one read
-    last, and one already open keeps its own.
+    last (L{context}), and one already open keeps its own.
 
     @ivar files: Where it is read from.
     @ivar name: What it is, for the reload's log.
@@ -177,20 +205,23 @@ class ReloadableCertificate:
 
     def __init__(self, files: CertificateFiles) -> None:
         """
-        @raise Exception: As L{load_certificate} does.
+        @raise Exception: As L{load_context} does.
         """
         self.files = files
         self.name = f"TLS certificate {files.certKey or files.privateKey}"
-        self._options = load_certificate(files)
+        self._context = load_context(files)
 
     def reload(self) -> None:
         """
         Read the certificate again; if it cannot be, keep the one in use.
         """
-        self._options = load_certificate(self.files)
+        self._context = load_context(self.files)
 
-    def serverConnectionForTLS(self, tlsProtocol: object) -> Connection:
-        return Connection(self._options.getContext(), None)
+    def context(self) -> stdlib_ssl.SSLContext:
+        """
+        @return: The TLS context a new connection gets.
+        """
+        return self._context
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,12 @@ again on reload.
 
 from __future__ import annotations
 
+import contextlib
+import ssl
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet.testing import MemoryReactor
@@ -100,9 +103,23 @@ def served_name(certificate: ReloadableCertificate) -> str:
     """
     @return: The subject of the certificate a new connection is given.
     """
-    served = certificate.serverConnectionForTLS(None).get_certificate()
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    server = certificate.context().wrap_bio(to_server, to_client, server_side=True)
+    client_context = ssl.create_default_context()
+    client_context.check_hostname = False
+    client_context.verify_mode = ssl.CERT_NONE
+    from_server, from_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_context.wrap_bio(from_server, from_client)
+    for _ in range(4):
+        with contextlib.suppress(ssl.SSLWantReadError):
+            client.do_handshake()
+        to_server.write(from_client.read())
+        with contextlib.suppress(ssl.SSLWantReadError):
+            server.do_handshake()
+        from_server.write(to_client.read())
+    served = client.getpeercert(binary_form=True)
     assert served is not None
-    return served.to_cryptography().subject.rfc4514_string()
+    return x509.load_der_x509_certificate(served).subject.rfc4514_string()
 
 
 def test_new_connections_get_the_certificate_read_last(tmp_path: Path) -> None:
