@@ -658,6 +658,8 @@ def _trim(path: str, lag: str, options: argparse.Namespace) -> Metrics:
         "logEmptied": emptied,
         "seconds": round(t1 - t0, 2),
         "maxStallMs": round(float(stalls["maxStallMs"] or 0), 2),
+        "maxStallAt": stalls["maxStallAt"],
+        "longestGcMs": stalls["longestGcMs"],
         "stalls10ms": stalls["stalls10ms"],
         "fileMBBefore": before,
         "fileMBAfter": _size_mb(path),
