@@ -512,7 +512,8 @@ class SQLiteHistory:
 
     def stop(self) -> Deferred[None]:
         """
-        Stop trimming, write what is pending (one last try), close the pool.
+        Stop trimming, write what is pending (a batch at a time, until one
+        fails: one last try), close the pool.
         """
         return Deferred.fromCoroutine(self._stop())
 
@@ -531,8 +532,11 @@ class SQLiteHistory:
         if self._writing is not None:
             await self._writing
         await self._stateWrite
-        if self._pending:
+        while self._pending:
+            failures = self.writeFailures
             await self._flush()
+            if self.writeFailures > failures:
+                break
         if self._pending:
             log.error(
                 "History: {count} lines could not be written and are lost",

@@ -897,3 +897,13 @@ def test_lines_dropped_while_writes_work_are_logged(tmp_path, monkeypatch, event
     caught = [e for e in events if "caught up" in e["log_format"]]
     assert [e["dropped"] for e in caught] == [15]
     opened.stop()
+
+
+def test_stop_writes_a_backlog_of_several_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite, "WRITE_BATCH", 10)
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    for n in range(25):
+        opened.say("#a", str(n))
+    opened.stop()
+    assert rows(path) == [str(n) for n in range(25)]
