@@ -529,7 +529,7 @@ class SQLiteHistory:
         self._flushCall = None
         if self._trimming is not None:
             await self._trimming
-        if self._writing is not None:
+        if self._writing is not None or self._trimming is not None:
             await self._writing
         await self._stateWrite
         while self._pending:
@@ -646,14 +646,15 @@ class SQLiteHistory:
         reserving more has not been done yet.  If it cannot be written, give
         ids unreserved until a write reserves them.
 
-        While a write is in flight, the store's own connection holds the
-        file until that write ends: another connection would only wait for
-        it (the chat stopped meanwhile) and then fail, so ids are given
-        unreserved at once, and that write or the next reserves them.
+        While a write or a trim is under way, the store's own connection
+        holds the file (or will again before long): another connection
+        would only wait for it (the chat stopped meanwhile) and then fail
+        ("database is locked"), so ids are given unreserved at once, and the
+        next write reserves them.
         """
         assert self._lastId is not None
         high = self._lastId + ID_BLOCK
-        if self._writing is not None:
+        if self._writing is not None or self._trimming is not None:
             self._giveUnreserved("a write holds the file")
             return
         try:

@@ -907,3 +907,32 @@ def test_stop_writes_a_backlog_of_several_batches(tmp_path, monkeypatch):
         opened.say("#a", str(n))
     opened.stop()
     assert rows(path) == [str(n) for n in range(25)]
+
+
+def test_a_block_given_while_trimming_is_reserved_by_the_next_write(
+    tmp_path, monkeypatch, events
+):
+    """
+    A trim's deletes hold the file too (the soak's "History ids cannot be
+    reserved (database is locked)"): ids running out while it runs are
+    given unreserved at once, not after waiting on its lock.
+    """
+    monkeypatch.setattr(sqlite, "ID_BLOCK", 4)
+    monkeypatch.setattr(sqlite, "RESERVE_SECONDS", 0)
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    opened.threadpool.held = True
+    opened.clock.advance(TRIM_INTERVAL)
+    # The trim's deletes, under way: the file is locked.
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    ids = [opened.say("#a", str(n)).id for n in range(6)]
+    assert ids == list(range(1, 7))
+    (unreserved,) = [e for e in events if "cannot be reserved" in e["log_format"]]
+    assert unreserved["why"] == "a write holds the file"
+    other.execute("ROLLBACK")
+    other.close()
+    opened.threadpool.release()
+    opened.flush()
+    assert mark(path) >= 6
+    opened.stop()
