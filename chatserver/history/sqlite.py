@@ -325,6 +325,11 @@ class SQLiteHistory:
         self._unreserved = False
         self._pending: deque[_Pending] = deque()
         self._inFlight: list[_Pending] = []
+        # The entries of both, by room, oldest first: what a query or a
+        # search adds to what it reads, found without going through every
+        # line waiting (a join's replay went through all of them, up to
+        # MAX_BACKLOG, in the reactor's thread).
+        self._unwritten: dict[str, deque[HistoryEntry]] = {}
         self._writing: Deferred[None] | None = None
         self._flushCall: IDelayedCall | None = None
         self._retryDelay = RETRY_FIRST
@@ -544,6 +549,7 @@ class SQLiteHistory:
                 count=len(self._pending),
             )
             self._pending.clear()
+            self._unwritten.clear()
         if self._lastId is not None:
             # Give back the ids reserved but not given; if that cannot be
             # written, they are only skipped.  Started again, the store
@@ -632,6 +638,10 @@ class SQLiteHistory:
         entry = HistoryEntry(self._lastId, room, time, kind, sender, text)
         pending = self._pending
         pending.append((roomKey, entry))
+        room = self._unwritten.get(roomKey)
+        if room is None:
+            room = self._unwritten[roomKey] = deque()
+        room.append(entry)
         if len(pending) > min(MAX_PENDING, MAX_BACKLOG):
             self._keep(())
         self._touched.add(roomKey)
@@ -727,8 +737,22 @@ class SQLiteHistory:
                 bound=bound,
             )
         while len(self._pending) > bound:
-            self._pending.popleft()
+            roomKey, entry = self._pending.popleft()
+            self._forget(roomKey, entry)
             self._dropped += 1
+
+    def _forget(self, roomKey: str, entry: HistoryEntry) -> None:
+        """
+        Take C{entry} out of the entries not written by room (it is dropped:
+        not the oldest of its room if some of those are being written).
+        """
+        room = self._unwritten[roomKey]
+        if room[0] is entry:
+            room.popleft()
+        else:
+            room.remove(entry)
+        if not room:
+            del self._unwritten[roomKey]
 
     def _scheduleFlush(self, delay: float) -> None:
         if self._pool is None or self._stopping:
@@ -772,6 +796,13 @@ class SQLiteHistory:
         self.writes += 1
         self.writeSeconds += took
         self.writeLatency.observe(took)
+        unwritten = self._unwritten
+        for roomKey, _ in self._inFlight:
+            room = unwritten[roomKey]
+            # A batch is the oldest lines waiting, so each its room's oldest.
+            room.popleft()
+            if not room:
+                del unwritten[roomKey]
         self._inFlight = []
         self._writing = None
         if reserved is not None:
@@ -846,11 +877,7 @@ class SQLiteHistory:
         if self._pool is None:
             return defer.fail(self._unavailable("the store is not started"))
         since = self._clock().seconds() - self.keepSeconds
-        unwritten = [
-            entry
-            for key, entry in chain(self._inFlight, self._pending)
-            if key == roomKey
-        ]
+        unwritten = list(self._unwritten.get(roomKey, ()))
         reading: Deferred[list[HistoryEntry]] = self._pool.runInteraction(
             _select, roomKey, limit, before=before, after=after, since=since
         )
@@ -888,9 +915,9 @@ class SQLiteHistory:
         since = self._clock().seconds() - self.keepSeconds
         unwritten = [
             entry
-            for key, entry in chain(self._inFlight, self._pending)
-            if key in wanted
-            and (before is None or entry.id < before)
+            for key in keys
+            for entry in self._unwritten.get(key, ())
+            if (before is None or entry.id < before)
             and entry.time >= since
             and query.matches(entry)
         ]

@@ -936,3 +936,25 @@ def test_a_block_given_while_trimming_is_reserved_by_the_next_write(
     opened.flush()
     assert mark(path) >= 6
     opened.stop()
+
+
+def test_lines_dropped_behind_a_write_in_flight_are_not_read(tmp_path, monkeypatch):
+    """
+    Queries add the lines not written yet, kept by room: a line dropped
+    from the backlog is no longer among them, the lines being written
+    still are.
+    """
+    monkeypatch.setattr(sqlite, "MAX_BACKLOG", 3)
+    opened = Opened(tmp_path / "chat.db").start()
+    opened.threadpool.held = True
+    for n in range(2):
+        opened.say("#a", str(n))
+    opened.flush()
+    for n in range(2, 7):
+        opened.say("#a", str(n))
+    reading = opened.store.query("#a", 10)
+    opened.threadpool.release()
+    assert [entry.text for entry in result(reading)] == ["0", "1", "4", "5", "6"]
+    opened.flush()
+    assert opened.texts("#a") == ["0", "1", "4", "5", "6"]
+    opened.stop()
