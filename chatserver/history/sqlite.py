@@ -534,7 +534,7 @@ class SQLiteHistory:
         self._flushCall = None
         if self._trimming is not None:
             await self._trimming
-        if self._writing is not None or self._trimming is not None:
+        if self._writing is not None:
             await self._writing
         await self._stateWrite
         while self._pending:
@@ -638,10 +638,10 @@ class SQLiteHistory:
         entry = HistoryEntry(self._lastId, room, time, kind, sender, text)
         pending = self._pending
         pending.append((roomKey, entry))
-        room = self._unwritten.get(roomKey)
-        if room is None:
-            room = self._unwritten[roomKey] = deque()
-        room.append(entry)
+        waiting = self._unwritten.get(roomKey)
+        if waiting is None:
+            waiting = self._unwritten[roomKey] = deque()
+        waiting.append(entry)
         if len(pending) > min(MAX_PENDING, MAX_BACKLOG):
             self._keep(())
         self._touched.add(roomKey)
