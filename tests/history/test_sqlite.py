@@ -958,3 +958,24 @@ def test_lines_dropped_behind_a_write_in_flight_are_not_read(tmp_path, monkeypat
     opened.flush()
     assert opened.texts("#a") == ["0", "1", "4", "5", "6"]
     opened.stop()
+
+
+def test_a_batch_is_written_in_statements_of_a_few_lines(tmp_path, monkeypatch):
+    """
+    One transaction, several statements of at most STATEMENT_LINES lines,
+    each given its lines as one JSON text made in the pool's thread: no
+    statement holds the GIL long making it.
+    """
+    monkeypatch.setattr(sqlite, "STATEMENT_LINES", 4)
+    path = tmp_path / "chat.db"
+    opened = Opened(path).start()
+    statements: list[str] = []
+    opened.connections[0].set_trace_callback(statements.append)
+    for n in range(10):
+        opened.say("#a", str(n))
+    opened.flush()
+    assert rows(path) == [str(n) for n in range(10)]
+    inserts = [s for s in statements if s.startswith("INSERT INTO history (")]
+    assert [s.count('"message"') for s in dict.fromkeys(inserts)] == [4, 4, 2]
+    assert sum(s == "COMMIT" for s in statements) == 1
+    opened.stop()
