@@ -749,7 +749,8 @@ def sqlite_rate(lines: int, rooms: int, path: str) -> Metrics:
     In this process, with the real reactor (so: once per process): an
     SQLite store on a new file at C{path}, C{lines} lines in C{rooms} rooms
     appended 1,000 to a turn of the reactor, and the time until the file
-    holds them all: the store's own rate, without a server in front.
+    holds them all: the store's own rate, without a server in front (and
+    how many the file holds: fewer if the store dropped some).
     """
     from twisted.internet import reactor
     from twisted.internet.task import cooperate
@@ -786,6 +787,15 @@ def sqlite_rate(lines: int, rooms: int, path: str) -> Metrics:
         kept = time.monotonic() - t0
         out["keptSeconds"] = round(kept, 2)
         out["linesPerSecond"] = round(lines / kept)
+        # Fewer than appended if the store fell behind by more than its
+        # backlog and dropped some.
+        connection = sqlite3.connect(path)
+        try:
+            (out["linesInFile"],) = connection.execute(
+                "SELECT count(*) FROM history"
+            ).fetchone()
+        finally:
+            connection.close()
 
     def done(result: object) -> None:
         reactor.stop()
