@@ -137,12 +137,16 @@ def main(argv: list[str]) -> None:
 def read(path: str, start: float, end: float) -> dict[str, float | int | None]:
     """
     @return: What the probe found between monotonic times C{start} and
-        C{end}: the longest stall (ms), how many calls were late by 10 ms,
+        C{end}: the longest stall (ms) and when it began (seconds from
+        C{start}), how many calls were late by 10 ms,
         50 ms and 100 ms or more, how many calls ran; the longest garbage
         collection (ms), the share of the time spent collecting, and how
         many collections (full ones apart) ran.
     """
     lags: list[float] = []
+    # The longest stall so far, and when it began (seconds from start).
+    longest = -1.0
+    longestAt: float | None = None
     counts: list[tuple[float, int]] = []
     gcs: list[tuple[float, list[float]]] = []
     longestGC, longestGen = 0.0, -1
@@ -160,6 +164,8 @@ def read(path: str, start: float, end: float) -> dict[str, float | int | None]:
             when, lag = float(fields[0]), float(fields[1])
             # A stall that overlaps the window: it began at when - lag.
             if when >= start and when - lag <= end:
+                if lag * 1000 > longest:
+                    longest, longestAt = lag * 1000, round(when - lag - start, 3)
                 lags.append(lag * 1000)
     inside = [n for t, n in counts if start <= t <= end]
     calls = inside[-1] - inside[0] if len(inside) >= 2 else None
@@ -177,6 +183,7 @@ def read(path: str, start: float, end: float) -> dict[str, float | int | None]:
     return {
         **gcStats,
         "maxStallMs": max(lags, default=0.0),
+        "maxStallAt": longestAt,
         "stalls10ms": sum(lag >= 10 for lag in lags),
         "stalls50ms": sum(lag >= 50 for lag in lags),
         "stalls100ms": sum(lag >= 100 for lag in lags),

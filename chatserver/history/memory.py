@@ -20,7 +20,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.task import LoopingCall
 
 from chatserver.history.paging import select_page
-from chatserver.history.ring import Ring, text_size
+from chatserver.history.ring import RING_OVERHEAD, UNSEALED_LINE, Ring, text_size
 from chatserver.history.search import (
     SCAN_LIMIT,
     SCAN_SLICE,
@@ -40,20 +40,16 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 The most bytes all rooms' entries take together, unless told otherwise.
 """
 
-LINE_OVERHEAD = 160
-"""
-The bytes one entry takes besides its text: the entry, its id and time, its
-place in the room's ring (measured with C{tracemalloc}: 144).  The room's
-and the sender's names are shared with the rooms and users, or among the
-room's entries, so they are not counted.
-"""
-
 
 def line_size(entry: HistoryEntry) -> int:
     """
-    @return: About how many bytes C{entry} takes in memory.
+    @return: How many bytes C{entry} takes in memory when it is appended:
+        its text and L{UNSEALED_LINE}.  Once sealed with the lines after it
+        (L{chatserver.history.ring.CHUNK} of them), it takes 100 bytes less
+        (L{chatserver.history.ring.SEALED_LINE}), and the store counts it
+        so: the bound keeps as many lines as fit in it as they are packed.
     """
-    return LINE_OVERHEAD + text_size(entry.text)
+    return UNSEALED_LINE + text_size(entry.text)
 
 
 TRIM_INTERVAL = 60.0
@@ -72,7 +68,10 @@ class MemoryHistory:
     """
     A L{HistoryStore} in memory: each room keeps its last C{maxPerRoom}
     entries, none older than C{keepSeconds}, and all rooms' entries take at
-    most C{maxBytes} together (as L{line_size} counts them).
+    most C{maxBytes} together, counted as they are packed: each room's
+    ring (L{RING_OVERHEAD}), each line's text, and L{UNSEALED_LINE} for a
+    line until it is sealed, then L{chatserver.history.ring.SEALED_LINE}
+    (measured with C{tracemalloc}, see L{chatserver.history.ring}).
 
     Beyond C{maxBytes}, the room written least recently loses its oldest
     entries first: rooms nobody talks in any more (parted, forgotten by the
@@ -165,17 +164,18 @@ class MemoryHistory:
         ring = rooms.get(roomKey)
         if ring is None:
             ring = rooms[roomKey] = Ring()
+            self._bytes += RING_OVERHEAD
         else:
             rooms.move_to_end(roomKey)
             if len(ring) >= self.maxPerRoom:
-                self._bytes -= LINE_OVERHEAD + ring.popleft()
-        ring.append(entry)
-        self._bytes += line_size(entry)
+                self._bytes -= ring.popleft()
+        self._bytes += ring.append(entry)
         while self._bytes > self.maxBytes:
             oldestKey, oldest = next(iter(rooms.items()))
-            self._bytes -= LINE_OVERHEAD + oldest.popleft()
+            self._bytes -= oldest.popleft()
             if not oldest:
                 del rooms[oldestKey]
+                self._bytes -= RING_OVERHEAD
         return entry
 
     def query(
@@ -274,13 +274,14 @@ class MemoryHistory:
             ring = self._rooms.get(roomKey)
             budget -= 1
             while ring and budget > 0 and ring.oldestTime() < since:
-                self._bytes -= LINE_OVERHEAD + ring.popleft()
+                self._bytes -= ring.popleft()
                 budget -= 1
             if ring is not None and ring and ring.oldestTime() < since:
                 break
             left.pop()
             if ring is not None and not ring:
                 del self._rooms[roomKey]
+                self._bytes -= RING_OVERHEAD
         if left:
             self._trimCall = self._clock.callLater(0, self._trimSome)
         else:
@@ -294,8 +295,8 @@ class MemoryHistory:
 
     def byteCount(self) -> int:
         """
-        @return: How many bytes all entries take, as L{line_size} counts
-            them.
+        @return: How many bytes all entries and their rooms' rings take, as
+            L{MemoryHistory} counts them.
         """
         return self._bytes
 

@@ -3,7 +3,8 @@ History kept in an SQLite file, so that it survives restarts.
 
 The chat never waits for the disk: L{SQLiteHistory.append} gives the entry
 its id at once and keeps it pending; a burst of appends is written a moment
-later as one transaction, in the one thread of an L{adbapi.ConnectionPool}.
+later as one transaction (of at most L{WRITE_BATCH} lines), in the one
+thread of an L{adbapi.ConnectionPool}.
 Queries read the file in that thread and add the entries not written yet,
 so they see every entry appended before them.
 
@@ -15,14 +16,17 @@ is retried, less and less often, until it works again.
 
 An id, once given, is never given again, even by a server killed before it
 wrote the line (C{kill -9} in the moment between the two): ids are reserved
-in the file ahead of being given, L{ID_BLOCK} at a time.  The next block is
-reserved in the transaction that writes the pending lines once half of the
-current block is given, so no line waits for it; should it not be written
-by the time the current block is all given (a write still in flight), the
-next block is reserved at once, in the reactor's thread, the one time the
-chat waits for the disk.  If that fails too (the file cannot be written),
-ids go on being given unreserved, logged once, until a write works again:
-only then could a crash give an id twice.  The reservation is as durable as
+in the file ahead of being given, L{RESERVE_SECONDS} of them at the pace
+they are given (at least L{ID_BLOCK}).  The next reservation is made in the
+transaction that writes the pending lines once half of the current one is
+given, so no line waits for it.  Should the ids reserved all be given
+before that is written: while a write is in flight (it holds the file),
+ids go on being given unreserved, logged once, and that write or the next
+reserves them; with no write in flight, the next block is reserved at
+once, in the reactor's thread, the one time the chat waits for the disk,
+and if that fails too (the file cannot be written), ids are given
+unreserved until a write works again.  Only in those two cases could a
+crash give an id twice.  The reservation is as durable as
 the lines' writes (C{synchronous=NORMAL}): it survives the server's crash,
 not necessarily the machine's.  A clean stop gives back the ids reserved
 but not given, so restarts keep ids dense.
@@ -70,11 +74,12 @@ under their conversation's key (L{chatserver.core.conversations}).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, cast
 
 from twisted.enterprise import adbapi
@@ -153,6 +158,14 @@ _SCHEMA_5 = """CREATE TABLE IF NOT EXISTS read_marker (
 
 _RAISE_MARK = "UPDATE id_mark SET high = max(high, ?)"
 
+_INSERT = (
+    "INSERT INTO history (id, room_key, room, time, kind, sender, text)"
+    " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+    " json_extract(value, '$[2]'), json_extract(value, '$[3]'),"
+    " json_extract(value, '$[4]'), json_extract(value, '$[5]'),"
+    " json_extract(value, '$[6]') FROM json_each(?)"
+)
+
 _COLUMNS = ("id", "room_key", "room", "time", "kind", "sender", "text")
 
 ID_BLOCK = 10000
@@ -161,10 +174,41 @@ How many ids are reserved in the file at once; the next block is reserved
 once half of one is given.
 """
 
+RESERVE_SECONDS = 30.0
+"""
+How many seconds of ids, at the pace they were given since the last
+write, a reservation reserves ahead (at least L{ID_BLOCK}); the next is
+made once half of that is given.  Issue 24: a fixed block of 10,000 lasted
+half a second at 20,000 lines a second, less than one write took on a busy
+machine, so the reactor reserved the next one itself, on a connection of
+its own that waited on the write holding the file (C{database is locked},
+after stopping the chat for L{BUSY_TIMEOUT}).
+"""
+
 FLUSH_DELAY = 0.05
 """
 How long, in seconds, appended entries wait before they are written, so
 that a burst becomes one transaction.
+"""
+
+WRITE_BATCH = 20000
+"""
+The most lines one transaction writes; more waiting are written in the
+transactions right after, so that a query or search waits behind one such
+write at most.  Larger transactions write more lines a second (each
+rewrites the index pages it touches, and adds a segment to the FTS5 index,
+merged later): 35,000 a second in transactions of 20,000 against 14,700 in
+transactions of 2,000, into 1,000 rooms on this machine.
+"""
+
+STATEMENT_LINES = 2000
+"""
+The most lines one statement of a write inserts.  Its lines are given as
+one JSON text (one step of SQLite, which runs without the GIL) rather than
+one statement a line (each step giving the GIL back and waiting for it
+again while the reactor runs: a few hundred lines a second on a busy
+server); the text is made in the pool's thread, about 1.5 ms for 2,000
+lines, the longest the reactor waits for the GIL because of a write.
 """
 
 RETRY_FIRST = 1.0
@@ -307,6 +351,11 @@ class SQLiteHistory:
         self._unreserved = False
         self._pending: deque[_Pending] = deque()
         self._inFlight: list[_Pending] = []
+        # The entries of both, by room, oldest first: what a query or a
+        # search adds to what it reads, found without going through every
+        # line waiting (a join's replay went through all of them, up to
+        # MAX_BACKLOG, in the reactor's thread).
+        self._unwritten: dict[str, deque[HistoryEntry]] = {}
         self._writing: Deferred[None] | None = None
         self._flushCall: IDelayedCall | None = None
         self._retryDelay = RETRY_FIRST
@@ -319,6 +368,8 @@ class SQLiteHistory:
         self.writeLatency = Latencies()
         self._writeStarted = 0.0
         self._dropped = 0
+        self._backlogFull = False
+        self._paceMark = (0.0, 0)
         self._stopping = False
         self._touched: set[str] = set()
         self._trimmedOnce = False
@@ -483,6 +534,8 @@ class SQLiteHistory:
         )
         if self._threadpool is not None:
             self._pool.threadpool = self._threadpool
+        assert self._lastId is not None
+        self._paceMark = (self._clock().seconds(), self._lastId)
         self._trimCall = LoopingCall(self._trim)
         self._trimCall.clock = self._clock()
         self._trimCall.start(TRIM_INTERVAL, now=True)
@@ -492,7 +545,8 @@ class SQLiteHistory:
 
     def stop(self) -> Deferred[None]:
         """
-        Stop trimming, write what is pending (one last try), close the pool.
+        Stop trimming, write what is pending (a batch at a time, until one
+        fails: one last try), close the pool.
         """
         return Deferred.fromCoroutine(self._stop())
 
@@ -511,8 +565,11 @@ class SQLiteHistory:
         if self._writing is not None:
             await self._writing
         await self._stateWrite
-        if self._pending:
+        while self._pending:
+            failures = self.writeFailures
             await self._flush()
+            if self.writeFailures > failures:
+                break
         if self._pending:
             log.error(
                 "History: {count} lines could not be written and are lost",
@@ -520,6 +577,7 @@ class SQLiteHistory:
                 count=len(self._pending),
             )
             self._pending.clear()
+            self._unwritten.clear()
         if self._lastId is not None:
             # Give back the ids reserved but not given; if that cannot be
             # written, they are only skipped.  Started again, the store
@@ -606,9 +664,17 @@ class SQLiteHistory:
             self._reserveNow()
         self._lastId += 1
         entry = HistoryEntry(self._lastId, room, time, kind, sender, text)
-        self._keep([(roomKey, entry)])
+        pending = self._pending
+        pending.append((roomKey, entry))
+        waiting = self._unwritten.get(roomKey)
+        if waiting is None:
+            waiting = self._unwritten[roomKey] = deque()
+        waiting.append(entry)
+        if len(pending) > min(MAX_PENDING, MAX_BACKLOG):
+            self._keep(())
         self._touched.add(roomKey)
-        self._scheduleFlush(FLUSH_DELAY)
+        if self._flushCall is None and self._writing is None:
+            self._scheduleFlush(FLUSH_DELAY)
         return entry
 
     def _reserveNow(self) -> None:
@@ -617,9 +683,18 @@ class SQLiteHistory:
         in the calling thread: all ids reserved are given and the write
         reserving more has not been done yet.  If it cannot be written, give
         ids unreserved until a write reserves them.
+
+        While a write or a trim is under way, the store's own connection
+        holds the file (or will again before long): another connection
+        would only wait for it (the chat stopped meanwhile) and then fail
+        ("database is locked"), so ids are given unreserved at once, and the
+        next write reserves them.
         """
         assert self._lastId is not None
         high = self._lastId + ID_BLOCK
+        if self._writing is not None or self._trimming is not None:
+            self._giveUnreserved("a write holds the file")
+            return
         try:
             connection = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT, isolation_level=None
@@ -631,26 +706,35 @@ class SQLiteHistory:
             finally:
                 connection.close()
         except sqlite3.Error as error:
-            self._unreserved = True
-            log.error(
-                "History ids cannot be reserved ({why}); until a write works"
-                " again, a crash may give an id twice",
-                chat_event="error",
-                why=_one_line(str(error)),
-            )
+            self._giveUnreserved(str(error))
         else:
             self._reserved = high
+
+    def _giveUnreserved(self, why: str) -> None:
+        self._unreserved = True
+        log.error(
+            "History ids cannot be reserved ({why}); until a write works"
+            " again, a crash may give an id twice",
+            chat_event="error",
+            why=_one_line(why),
+        )
 
     def _nextReservation(self) -> int | None:
         """
         @return: The new mark of the ids reserved, if the next write should
-            reserve more: fewer than half a block is left, or ids are given
-            unreserved.
+            reserve more: fewer than half of what is reserved ahead is left
+            (L{RESERVE_SECONDS} of ids at the pace they were given since the
+            last write, at least L{ID_BLOCK}), or ids are given unreserved.
         """
         assert self._lastId is not None
-        if self._reserved - self._lastId >= ID_BLOCK // 2:
+        now = self._clock().seconds()
+        then, given = self._paceMark
+        self._paceMark = (now, self._lastId)
+        pace = (self._lastId - given) / max(now - then, FLUSH_DELAY)
+        ahead = max(ID_BLOCK, int(pace * RESERVE_SECONDS))
+        if self._reserved - self._lastId >= ahead // 2:
             return None
-        return max(self._reserved, self._lastId) + ID_BLOCK
+        return max(self._reserved, self._lastId) + ahead
 
     def _keep(
         self, entries: Sequence[_Pending], first: bool = False, failed: bool = False
@@ -668,10 +752,35 @@ class SQLiteHistory:
             self._pending.extendleft(reversed(entries))
         else:
             self._pending.extend(entries)
-        bound = MAX_PENDING if failed or self._failing else MAX_BACKLOG
+        failing = failed or self._failing
+        bound = MAX_PENDING if failing else MAX_BACKLOG
+        if len(self._pending) <= bound:
+            return
+        if not failing and not self._backlogFull:
+            self._backlogFull = True
+            log.error(
+                "History writes fall behind: more than {bound} lines wait to be"
+                " written, the oldest are dropped",
+                chat_event="error",
+                bound=bound,
+            )
         while len(self._pending) > bound:
-            self._pending.popleft()
+            roomKey, entry = self._pending.popleft()
+            self._forget(roomKey, entry)
             self._dropped += 1
+
+    def _forget(self, roomKey: str, entry: HistoryEntry) -> None:
+        """
+        Take C{entry} out of the entries not written by room (it is dropped:
+        not the oldest of its room if some of those are being written).
+        """
+        room = self._unwritten[roomKey]
+        if room[0] is entry:
+            room.popleft()
+        else:
+            room.remove(entry)
+        if not room:
+            del self._unwritten[roomKey]
 
     def _scheduleFlush(self, delay: float) -> None:
         if self._pool is None or self._stopping:
@@ -688,18 +797,18 @@ class SQLiteHistory:
             (or has failed).
         """
         self._flushCall = None
-        if self._pool is None or not self._pending or self._writing is not None:
+        pending = self._pending
+        if self._pool is None or not pending or self._writing is not None:
             return defer.succeed(None)
-        batch = list(self._pending)
-        self._pending.clear()
+        if len(pending) <= WRITE_BATCH:
+            batch = list(pending)
+            pending.clear()
+        else:
+            batch = [pending.popleft() for _ in range(WRITE_BATCH)]
         self._inFlight = batch
-        rows = [
-            (e.id, roomKey, e.room, e.time, e.kind, e.sender, e.text)
-            for roomKey, e in batch
-        ]
         reserve = self._nextReservation()
         self._writeStarted = self._clock().seconds()
-        writing: Deferred[None] = self._pool.runInteraction(_insert, rows, reserve)
+        writing: Deferred[None] = self._pool.runInteraction(_insert, batch, reserve)
         writing.addCallbacks(
             self._written,
             self._notWritten,
@@ -710,11 +819,20 @@ class SQLiteHistory:
             self._writing = writing
         return writing
 
-    def _written(self, ignored: object, reserved: int | None) -> None:
+    def _written(self, byRoom: dict[str, int], reserved: int | None) -> None:
         took = self._clock().seconds() - self._writeStarted
         self.writes += 1
         self.writeSeconds += took
         self.writeLatency.observe(took)
+        unwritten = self._unwritten
+        # A batch is the oldest lines waiting, so each its room's oldest.
+        for roomKey, count in byRoom.items():
+            room = unwritten[roomKey]
+            if count == len(room):
+                del unwritten[roomKey]
+            else:
+                for _ in repeat(None, count):
+                    room.popleft()
         self._inFlight = []
         self._writing = None
         if reserved is not None:
@@ -736,8 +854,19 @@ class SQLiteHistory:
             else:
                 log.info("History writes resumed", chat_event="history")
             self._dropped = 0
+        if self._backlogFull and len(self._pending) <= WRITE_BATCH:
+            self._backlogFull = False
+            log.warn(
+                "History writes caught up; {dropped} lines that waited were dropped",
+                chat_event="error",
+                dropped=self._dropped,
+            )
+            self._dropped = 0
         if self._pending:
-            self._scheduleFlush(FLUSH_DELAY)
+            # A full batch waiting is written at once: waiting would not
+            # make it larger.
+            full = len(self._pending) >= WRITE_BATCH
+            self._scheduleFlush(0 if full else FLUSH_DELAY)
 
     def _notWritten(self, reason: Failure, batch: list[_Pending]) -> None:
         self.writeFailures += 1
@@ -778,11 +907,7 @@ class SQLiteHistory:
         if self._pool is None:
             return defer.fail(self._unavailable("the store is not started"))
         since = self._clock().seconds() - self.keepSeconds
-        unwritten = [
-            entry
-            for key, entry in chain(self._inFlight, self._pending)
-            if key == roomKey
-        ]
+        unwritten = list(self._unwritten.get(roomKey, ()))
         reading: Deferred[list[HistoryEntry]] = self._pool.runInteraction(
             _select, roomKey, limit, before=before, after=after, since=since
         )
@@ -850,9 +975,9 @@ class SQLiteHistory:
         since = self._clock().seconds() - self.keepSeconds
         unwritten = [
             entry
-            for key, entry in chain(self._inFlight, self._pending)
-            if key in wanted
-            and (before is None or entry.id < before)
+            for key in keys
+            for entry in self._unwritten.get(key, ())
+            if (before is None or entry.id < before)
             and entry.time >= since
             and query.matches(entry)
         ]
@@ -959,19 +1084,29 @@ class SQLiteHistory:
 
 
 def _insert(
-    transaction: Any, rows: list[tuple[object, ...]], reserve: int | None
-) -> None:
+    transaction: Any, batch: list[_Pending], reserve: int | None
+) -> dict[str, int]:
     """
     Write lines and, if C{reserve} is given, reserve the ids up to it, in
-    one transaction.
+    one transaction, in the pool's thread: the lines L{STATEMENT_LINES} at
+    a time, each time as one JSON text (a float's shortest C{repr} reads
+    back as the same float).
+
+    @return: How many lines of each room were written.
     """
-    transaction.executemany(
-        "INSERT INTO history (id, room_key, room, time, kind, sender, text)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    for start in range(0, len(batch), STATEMENT_LINES):
+        rows = json.dumps(
+            [
+                (e.id, key, e.room, e.time, e.kind, e.sender, e.text)
+                for key, e in batch[start : start + STATEMENT_LINES]
+            ],
+            ensure_ascii=False,
+            check_circular=False,
+        )
+        transaction.execute(_INSERT, (rows,))
     if reserve is not None:
         transaction.execute(_RAISE_MARK, (reserve,))
+    return Counter(key for key, _ in batch)
 
 
 def _read_markers(transaction: Any, account: str) -> dict[str, ReadMarker]:

@@ -3,6 +3,8 @@ The memory history store, and the paging rule every store shares.
 """
 
 import gc
+import sys
+import tracemalloc
 
 import pytest
 from hypothesis import given
@@ -12,10 +14,15 @@ from twisted.internet.task import Clock
 from chatserver.history import memory
 from chatserver.history.memory import (
     DEFAULT_MAX_BYTES,
-    LINE_OVERHEAD,
     TRIM_INTERVAL,
     MemoryHistory,
     line_size,
+)
+from chatserver.history.ring import (
+    CHUNK,
+    RING_OVERHEAD,
+    SEALED_LINE,
+    UNSEALED_LINE,
 )
 from chatserver.history.store import MAX_PAGE, MESSAGE, HistoryEntry
 from chatserver.testing import ChatHarness
@@ -174,18 +181,19 @@ def test_query_agrees_with_a_list(appends, maxPerRoom, query, now):
 def sized(length, tag=""):
     """
     @return: A text of C{length} characters (C{tag} then padding), whose
-        entry L{line_size} counts as C{LINE_OVERHEAD + 49 + length} bytes.
+        entry L{line_size} counts as C{UNSEALED_LINE + 49 + length} bytes.
     """
     return (tag + "." * length)[:length]
 
 
 ONE = line_size(HistoryEntry(0, "#a", 0.0, MESSAGE, "ann", sized(100)))
+ROOM = RING_OVERHEAD
 
 
 def test_a_line_is_counted_with_its_text_as_python_keeps_it():
     entry = HistoryEntry(0, "#a", 0.0, MESSAGE, "ann", "x" * 100)
     wide = HistoryEntry(0, "#a", 0.0, MESSAGE, "ann", "\U0001f600" * 100)
-    assert line_size(entry) == LINE_OVERHEAD + 49 + 100
+    assert line_size(entry) == UNSEALED_LINE + 49 + 100
     assert line_size(wide) > line_size(entry) + 300
 
 
@@ -204,21 +212,21 @@ def test_the_bytes_of_every_kept_line_are_counted():
     result(store.start())
     say(store, "#a", sized(100), time=0)
     say(store, "#b", sized(100), time=0)
-    assert store.byteCount() == 2 * ONE
+    assert store.byteCount() == 2 * ONE + 2 * ROOM
     clock.advance(50)
     for _ in range(3):
         say(store, "#a", sized(100), time=50)
     # #a keeps its last 2 lines.
-    assert store.byteCount() == 3 * ONE
+    assert store.byteCount() == 3 * ONE + 2 * ROOM
     clock.advance(TRIM_INTERVAL)
     # #b's line is too old: trimmed, and #b forgotten.
-    assert store.byteCount() == 2 * ONE
+    assert store.byteCount() == 2 * ONE + ROOM
     assert store.roomCount() == 1
     result(store.stop())
 
 
 def test_the_room_written_least_recently_loses_its_oldest_lines_first():
-    store = MemoryHistory(clock=Clock(), maxBytes=5 * ONE)
+    store = MemoryHistory(clock=Clock(), maxBytes=5 * ONE + 3 * ROOM)
     for text in ["a1", "a2"]:
         say(store, "#a", sized(100, text))
     for text in ["b1", "b2"]:
@@ -226,7 +234,7 @@ def test_the_room_written_least_recently_loses_its_oldest_lines_first():
     say(store, "#a", sized(100, "a3"))
     # #b is now the room written least recently.
     say(store, "#c", sized(100, "c1"))
-    assert store.byteCount() == 5 * ONE
+    assert store.byteCount() == 5 * ONE + 3 * ROOM
 
     def kept(roomKey):
         return [t[:2] for t in texts(result(store.query(roomKey, 10)))]
@@ -238,11 +246,11 @@ def test_the_room_written_least_recently_loses_its_oldest_lines_first():
     assert kept("#a") == ["a2", "a3"]
     assert kept("#b") == ["b2", "b3"]
     assert kept("#c") == ["c1"]
-    assert store.byteCount() == 5 * ONE
+    assert store.byteCount() == 5 * ONE + 3 * ROOM
 
 
 def test_a_room_whose_lines_all_went_is_forgotten():
-    store = MemoryHistory(clock=Clock(), maxBytes=3 * ONE)
+    store = MemoryHistory(clock=Clock(), maxBytes=3 * ONE + 2 * ROOM)
     say(store, "#a", sized(100))
     say(store, "#b", sized(100))
     say(store, "#b", sized(100))
@@ -250,19 +258,19 @@ def test_a_room_whose_lines_all_went_is_forgotten():
     say(store, "#c", sized(100))
     assert store.roomCount() == 2
     assert result(store.query("#a", 10)) == []
-    assert store.byteCount() == 3 * ONE
+    assert store.byteCount() == 3 * ONE + 2 * ROOM
 
 
 def test_the_room_written_alone_loses_its_own_oldest_lines():
-    store = MemoryHistory(clock=Clock(), maxBytes=3 * ONE)
+    store = MemoryHistory(clock=Clock(), maxBytes=3 * ONE + ROOM)
     for n in range(5):
         say(store, "#a", sized(100, str(n)))
     assert [t[0] for t in texts(result(store.query("#a", 10)))] == ["2", "3", "4"]
-    assert store.byteCount() == 3 * ONE
+    assert store.byteCount() == 3 * ONE + ROOM
 
 
 def test_a_line_larger_than_the_bound_is_given_an_id_but_not_kept():
-    store = MemoryHistory(clock=Clock(), maxBytes=ONE + 10)
+    store = MemoryHistory(clock=Clock(), maxBytes=ONE + ROOM + 10)
     say(store, "#a", sized(100))
     entry = say(store, "#b", sized(200))
     assert entry.id == 2
@@ -272,7 +280,7 @@ def test_a_line_larger_than_the_bound_is_given_an_id_but_not_kept():
 
 
 def test_pages_after_the_bound_dropped_lines():
-    store = MemoryHistory(clock=Clock(), maxBytes=8 * ONE)
+    store = MemoryHistory(clock=Clock(), maxBytes=8 * ONE + ROOM)
     for n in range(1, 11):
         say(store, "#a", sized(100, str(n)))
 
@@ -300,7 +308,7 @@ def model(appends, maxPerRoom, maxBytes):
     rooms: dict[str, list[HistoryEntry]] = {}
     for key, entry in appends:
         rooms[key] = [*rooms.pop(key, []), entry][-maxPerRoom:]
-        while sum(line_size(e) for ring in rooms.values() for e in ring) > maxBytes:
+        while model_bytes(rooms) > maxBytes:
             first = next(iter(rooms))
             rooms[first].pop(0)
             if not rooms[first]:
@@ -308,10 +316,18 @@ def model(appends, maxPerRoom, maxBytes):
     return rooms
 
 
+def model_bytes(rooms):
+    """
+    @return: The bytes C{rooms} take as the store counts them, for rooms
+        of fewer than L{CHUNK} lines (none sealed).
+    """
+    return sum(ROOM + sum(line_size(e) for e in ring) for ring in rooms.values())
+
+
 @given(
     appends=st.lists(st.tuples(rooms, st.integers(0, 400)), max_size=60),
     maxPerRoom=st.integers(1, 12),
-    maxBytes=st.integers(1, 12 * ONE),
+    maxBytes=st.integers(1, 12 * ONE + 3 * ROOM),
 )
 def test_the_bound_keeps_what_its_rule_says(appends, maxPerRoom, maxBytes):
     """
@@ -323,8 +339,7 @@ def test_the_bound_keeps_what_its_rule_says(appends, maxPerRoom, maxBytes):
     everything = [(key, say(store, key, sized(length))) for key, length in appends]
     kept = model(everything, maxPerRoom, maxBytes)
     assert store.roomCount() == len(kept)
-    total = sum(line_size(e) for ring in kept.values() for e in ring)
-    assert store.byteCount() == total <= maxBytes
+    assert store.byteCount() == model_bytes(kept) <= maxBytes
     for key in ["#a", "#b", "#c"]:
         ring = kept.get(key, [])
         assert result(store.query(key, MAX_PAGE)) == ring
@@ -393,11 +408,11 @@ def test_trimming_drops_a_batch_per_turn_of_the_reactor(monkeypatch):
     # then #a looked at and one of its lines dropped.
     one = line_size(HistoryEntry(0, "#a", 0.0, MESSAGE, "ann", "0"))
     new = line_size(HistoryEntry(0, "#b", 0.0, MESSAGE, "ann", "new"))
-    assert store.byteCount() == 5 * one + new
+    assert store.byteCount() == 5 * one + new + 2 * ROOM
     assert len(clock.getDelayedCalls()) == 1
     clock.advance(0)
     assert store.roomCount() == 1
-    assert store.byteCount() == new
+    assert store.byteCount() == new + ROOM
     assert texts(result(store.query("#b", 10))) == ["new"]
     assert clock.getDelayedCalls() == []
 
@@ -414,3 +429,71 @@ def test_stopping_ends_a_trim_under_way(monkeypatch):
     result(store.stop())
     assert clock.getDelayedCalls() == []
     assert store.roomCount() == 1
+
+
+def test_a_line_counts_less_once_sealed():
+    """
+    A line counts as it is held: L{UNSEALED_LINE} and its text when
+    appended, L{SEALED_LINE} and its text once packed with the lines after
+    it, and the room's ring once.
+    """
+    store = MemoryHistory(clock=Clock())
+    text = sized(100)
+    for _ in range(CHUNK - 1):
+        say(store, "#a", text)
+    assert store.byteCount() == ROOM + (CHUNK - 1) * ONE
+    say(store, "#a", text)
+    assert store.byteCount() == ROOM + CHUNK * (ONE - UNSEALED_LINE + SEALED_LINE)
+
+
+def test_the_bound_keeps_as_many_packed_lines_as_fit_in_it():
+    """
+    Issue 24: the bound counted 160 bytes a line besides its text where a
+    packed line takes 54, so it kept a third fewer lines than it could.
+    Bound to a ring, 640 packed lines and room for the newest lines before
+    they are packed, a room written 640 times keeps them all.
+    """
+    lines = 10 * CHUNK
+    packed = ONE - UNSEALED_LINE + SEALED_LINE
+    unpacked = CHUNK * (UNSEALED_LINE - SEALED_LINE)
+    store = MemoryHistory(clock=Clock(), maxBytes=ROOM + lines * packed + unpacked)
+    for n in range(lines):
+        say(store, "#a", sized(100, str(n)))
+    assert [entry.id for entry in result(store.query("#a", 1, after=0))] == [1]
+    assert store.byteCount() == ROOM + lines * packed
+
+
+def test_the_bytes_counted_are_the_bytes_the_lines_take():
+    """
+    What the store counts for more lines is, within a tenth, what
+    C{tracemalloc} finds they take (their texts as Python holds them): the
+    bound is the memory the history takes.  Measured after a first chunk
+    of lines in each room, so that the interpreter's free lists of small
+    tuples, filled once for the whole process, are not taken for the
+    lines'.
+    """
+    rooms, first, then = 100, CHUNK, 9 * CHUNK
+    texts = [
+        f"line {n:08d} of the fill, a few words" for n in range(rooms * (first + then))
+    ]
+    names = [f"#r{r}" for r in range(rooms)]
+    store = MemoryHistory(maxPerRoom=first + then, maxBytes=1 << 40, clock=Clock())
+
+    def fill(numbers):
+        for n in numbers:
+            room = names[n % rooms]
+            store.append(
+                room, room=room, kind=MESSAGE, sender="ann", text=texts[n], time=1e9 + n
+            )
+
+    tracemalloc.start()
+    try:
+        fill(range(rooms * first))
+        before = tracemalloc.get_traced_memory()[0], store.byteCount()
+        fill(range(rooms * first, len(texts)))
+        taken = tracemalloc.get_traced_memory()[0] - before[0]
+    finally:
+        tracemalloc.stop()
+    taken += sum(sys.getsizeof(text) for text in texts[rooms * first :])
+    counted = store.byteCount() - before[1]
+    assert abs(counted - taken) < taken / 10

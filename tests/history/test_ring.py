@@ -8,7 +8,13 @@ import gc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatserver.history.ring import CHUNK, Ring, text_size
+from chatserver.history.ring import (
+    CHUNK,
+    SEALED_LINE,
+    UNSEALED_LINE,
+    Ring,
+    text_size,
+)
 from chatserver.history.store import ACTION, MESSAGE, HistoryEntry
 
 
@@ -28,20 +34,30 @@ def test_a_ring_reads_as_the_list_of_what_it_kept(steps):
     """
     Appending runs of entries and dropping the oldest, in any order, the
     ring reads as a list that was given the same: entries, ids, oldest
-    time, length, and the size of each text dropped.
+    time, length, and the bytes each line added or dropped took.
     """
     ring = Ring()
     model: list[HistoryEntry] = []
+    # The newest lines not sealed yet: a tail reaching CHUNK is sealed.
+    unsealed = 0
     n = 0
     for step in steps:
         if step > 0:
             for _ in range(step):
                 n += 1
-                ring.append(entry(n))
+                grew = ring.append(entry(n))
                 model.append(entry(n))
+                unsealed += 1
+                assert grew == UNSEALED_LINE + text_size(model[-1].text) - (
+                    CHUNK * (UNSEALED_LINE - SEALED_LINE) if unsealed == CHUNK else 0
+                )
+                unsealed %= CHUNK
         else:
             for _ in range(min(-step, len(model))):
-                assert ring.popleft() == text_size(model.pop(0).text)
+                sealed = len(model) > unsealed
+                unsealed -= not sealed
+                line = SEALED_LINE if sealed else UNSEALED_LINE
+                assert ring.popleft() == line + text_size(model.pop(0).text)
         assert len(ring) == len(model)
         assert list(ring) == model
         assert list(reversed(ring)) == model[::-1]

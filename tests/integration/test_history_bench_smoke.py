@@ -5,10 +5,13 @@ C{twistd chat}, and every line accounted for.  Times are reported, never
 asserted.
 """
 
+import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.history import main
+from bench.history import _searches, main
+from tests.integration.support import ChatServer
 
 
 def test_the_history_benchmark_runs_at_its_smallest(tmp_path: Path) -> None:
@@ -41,3 +44,18 @@ def test_the_history_benchmark_runs_at_its_smallest(tmp_path: Path) -> None:
     assert trim["linesAfter"] == 10 * 51 + 1
     assert trim["fileMBAfter"] < trim["fileMBBefore"]
     assert run["memoryTrim"]["roomsLeft"] == 0
+
+
+def test_a_search_that_finds_nothing_is_answered_and_counted(
+    start_server: Callable[..., ChatServer],
+) -> None:
+    """
+    Issue 24: the benchmark's searcher waited for "End of search" only, so
+    a search that found nothing (answered at once with "No more results")
+    was taken for one never answered, and the run failed after 60 s.
+    """
+    server = start_server("--rate", "0")
+    found = asyncio.run(_searches(server.port, lines=1000, rooms=2, count=2, seed=1))
+    assert found["all"]["count"] == 4 * 2
+    assert found["foundNothing"] == 4 * 2
+    assert found["errors"] == 0
