@@ -1011,6 +1011,25 @@ class ChatRealm:
         if audience:
             self.fanout.toUsers(audience, Renamed(old, newName))
 
+    def renamedElsewhere(self, user: ChatUser, new: str) -> None:
+        """
+        The account of C{user}, online here, changed the case of its name
+        to C{new} on another node: its sessions here are called C{new}
+        too, and they and who shares a room with it here are told.
+        """
+        old = user.name
+        if old == new or name_key(new) != user.key:
+            return
+        for session in user.sessions:
+            session.name = new
+        for room in user.rooms:
+            member = room.members.get(user.key)
+            if member is not None:
+                room.renamed(member, user.key)
+        audience = self._audience(user)
+        audience.add(user)
+        self.fanout.toUsers(audience, Renamed(old, new))
+
     def nodesOf(self, key: str) -> list[str]:
         """
         @return: The other nodes the user whose name's key is C{key} is

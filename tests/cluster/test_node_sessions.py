@@ -19,7 +19,7 @@ from chatserver.cluster.messages import (
     to_fields,
 )
 from chatserver.config import ChatConfig
-from chatserver.core.events import Joined, Quit, ReadMarked, Whispered
+from chatserver.core.events import Joined, Quit, ReadMarked, Renamed, Whispered
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteSession
 from chatwire.errors import TooManySessions
@@ -221,3 +221,69 @@ def test_a_login_that_did_not_happen_gives_its_reservation_back(node):
     login.addErrback(lambda reason: None)
     (reserve, given) = ran(node, "reserve")
     assert given == ("reserve", "alice", "a", 0, reserve[4], "")
+
+
+def case_changed(node_name: str, session: str) -> dict[str, str]:
+    """
+    @return: The presence entry of alice's account called Alice on
+        C{node_name}, by its session there C{session}.
+    """
+    info = {
+        "name": "Alice",
+        "node": node_name,
+        "since": 1.0,
+        "account": "alice",
+        "session": session,
+    }
+    return {
+        "t": "rename",
+        "node": node_name,
+        "k": "alice",
+        "n": "alice",
+        "nk": "alice",
+        "nn": "Alice",
+        "u": json.dumps(info),
+        "rooms": json.dumps([["#lobby", "#lobby"]]),
+    }
+
+
+def test_a_change_of_case_on_another_node_renames_the_account_s_sessions_here(node):
+    alice, laptop = log_in_account(node, "alice")
+    carol = RecordingMind(node.realm.clock)
+    outcome(node.realm.claimAndLogin("carol", carol))
+    laptop.events()
+    carol.events()
+    node.mirror.received(case_changed("b", "b/r/1"))
+    assert laptop.events() == carol.events() == [Renamed("alice", "Alice")]
+    assert alice.name == "Alice"
+    assert node.realm.rooms["#lobby"].names() == ("Alice", "carol")
+    assert [ran for ran in node.ran if ran[0] == "rename"] == []
+
+
+def test_a_change_of_case_by_another_of_the_account_s_nodes_is_shown_here(node):
+    carol = RecordingMind(node.realm.clock)
+    outcome(node.realm.claimAndLogin("carol", carol))
+    info = {
+        "name": "alice",
+        "node": "b",
+        "since": 1.0,
+        "account": "alice",
+        "session": "b/r/1",
+    }
+    node.mirror.received(
+        {"t": "login", "node": "b", "k": "alice", "u": json.dumps(info)}
+    )
+    node.mirror.received(
+        {
+            "t": "join",
+            "node": "b",
+            "room": "#lobby",
+            "k": "alice",
+            "n": "alice",
+            "rn": "#lobby",
+        }
+    )
+    carol.events()
+    # Its session on node c, which this node had not heard of yet.
+    node.mirror.received(case_changed("c", "c/r/1"))
+    assert carol.events() == [Renamed("alice", "Alice")]

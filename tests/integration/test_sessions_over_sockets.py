@@ -463,3 +463,18 @@ def test_a_web_session_on_another_node_is_in_the_account_s_rooms_at_once(
     assert second.text.startswith("session 2: web from 127.0.0.1")
     assert "on node b" in second.text
     page.close()
+
+
+def test_a_change_of_case_on_one_node_is_shown_on_the_other(
+    start_server: Start, redis: RedisServer
+):
+    a, b = node(start_server, redis, "a"), node(start_server, redis, "b")
+    laptop, bob = log_in(a, "alice"), log_in(a, "bob")
+    phone = log_in(b, "alice")
+    settled("alice", phone, laptop, bob)
+    phone.send("/nick Alice")
+    assert phone.expect(lines.Renamed) == lines.Renamed("alice", "Alice")
+    assert laptop.expect(lines.Renamed) == lines.Renamed("alice", "Alice")
+    assert bob.expect(lines.Renamed) == lines.Renamed("alice", "Alice")
+    laptop.send("from the laptop")
+    assert bob.expect(lines.Message) == lines.Message("Alice", "from the laptop")
