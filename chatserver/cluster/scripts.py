@@ -213,11 +213,13 @@ RESERVE = r"""
 -- this node holds, counted over every node in the same step as it is
 -- kept (its login announces it): 1, or -1 if the account has its most
 -- sessions, 0 if this node does not hold it.  A reservation given back
--- was never announced, and is not.
+-- is told as a session that ended, for a node whose snapshot held it.
 local key, node = ARGV[2], ARGV[3]
 local sessions = P .. 'user:' .. key .. ':sessions'
 if ARGV[6] == '' then
-  redis.call('HDEL', sessions, ARGV[5])
+  if redis.call('HEXISTS', sessions, ARGV[5]) == 1 then
+    end_session(key, node, ARGV[5], owner(key) or '')
+  end
   return 1
 end
 if not holds(key, node) then return 0 end

@@ -218,3 +218,13 @@ def test_a_reaped_node_s_reservations_go_with_it(redis):
     run(redis, "goodbye", "b")
     sessions = redis.call("HKEYS", keys.PREFIX + "user:alice:sessions")
     assert sessions == ["a/r/1"]
+
+
+def test_a_reservation_given_back_is_told_as_a_session_that_ended(redis):
+    # A node whose snapshot held the reservation forgets it.
+    claim(redis, "a", most=2)
+    run(redis, "reserve", "alice", "a", 2, "a/r/2", session("a"))
+    run(redis, "reserve", "alice", "a", 0, "a/r/2", "")
+    assert presence(redis) == [
+        {"t": "unsession", "node": "a", "k": "alice", "s": "a/r/2", "owner": "a"}
+    ]
