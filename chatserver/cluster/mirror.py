@@ -240,6 +240,17 @@ class PresenceMirror:
 
     def _rename(self, message: Rename) -> None:
         realm = self.node.realm
+        if message.key == message.newKey:
+            # An account's name changed case on one of its nodes: the same
+            # account, whichever of its sessions the news names it by.
+            here = realm.get(message.key)
+            if here is not None and here.account is not None:
+                realm.renamedElsewhere(here, message.newName)
+                return
+            known = realm.remote.get(message.key)
+            if known is not None and known.account is not None:
+                realm.remoteRenamed(known, message.newName)
+                return
         session = message.user.session if message.user is not None else ""
         user = realm.remote.get(message.key)
         if user is None or (session and user.session != session):

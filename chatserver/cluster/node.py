@@ -123,13 +123,44 @@ class Sessions:
         self._ids: dict[ChatUser, str] = {}
         # The session the other nodes know each account by: its first.
         self._accounts: dict[ChatUser, str] = {}
+        # Sessions reserved in the cluster for logins of an account (by
+        # its name's key) still under way, oldest first.
+        self._reserved: dict[str, list[str]] = {}
+
+    def _next(self) -> str:
+        self._logins += 1
+        return f"{self._prefix}/{self._logins}"
+
+    def reserve(self, key: str) -> str:
+        """
+        A login of the account whose name's key is C{key} is under way:
+        give it its session now, so that the cluster counts it.
+
+        @return: The session it will have (L{begin} gives it).
+        """
+        session = self._next()
+        self._reserved.setdefault(key, []).append(session)
+        return session
+
+    def unreserve(self, key: str) -> str:
+        """
+        A login under way of the account whose name's key is C{key} did
+        not happen.
+
+        @return: The session it was given, or empty if it had none.
+        """
+        reserved = self._reserved.get(key, [])
+        session = reserved.pop(0) if reserved else ""
+        if not reserved:
+            self._reserved.pop(key, None)
+        return session
 
     def begin(self, user: ChatUser) -> None:
         """
-        C{user} logged in: give it a new session.
+        C{user} logged in: give it the session reserved for it, or a new
+        one.
         """
-        self._logins += 1
-        session = f"{self._prefix}/{self._logins}"
+        session = self.unreserve(user.key) or self._next()
         self._users[session] = user
         self._ids[user] = session
         self._accounts[user] = session
@@ -478,18 +509,32 @@ class ClusterNode:
             name, self.name, self.realm.now(), account=name if account else ""
         )
         key = name_key(name)
+        reserved = self.sessions.reserve(key) if account else ""
         d = defer.ensureDeferred(
-            self.script("claim", key, self.name, user.toJSON(), most)
+            self.script(
+                "claim",
+                key,
+                self.name,
+                user.toJSON(),
+                most,
+                reserved,
+                self._reservation() if account else "",
+            )
         )
 
         def unreachable(reason: Failure) -> bool:
+            if account:
+                self.sessions.unreserve(key)
             reason.trap(RedisError)
             raise ClusterUnavailable()
 
         def claimed(reply: Any) -> bool | defer.Deferred[bool]:
             if reply == -1:
+                self.sessions.unreserve(key)
                 raise TooManySessions(name, most)
             if not isinstance(reply, list) or str(reply[0]) != "1":
+                if account:
+                    self.sessions.unreserve(key)
                 return False
             if key not in self.realm.remote or str(reply[2]) == "1":
                 # Nobody else had it, or the account is online elsewhere
@@ -509,7 +554,48 @@ class ClusterNode:
 
         return d.addCallbacks(claimed, unreachable)
 
+    def _reservation(self) -> str:
+        """
+        @return: A session reserved for a login under way, as the cluster
+            keeps it until the login tells it whole.
+        """
+        return session_json(RemoteSession(self.name, "?", "", self.realm.now()))
+
+    def reserve(self, name: str) -> defer.Deferred[bool]:
+        if not self.ready:
+            # Counted here only: the sessions are told when Redis is back.
+            return defer.succeed(True)
+        most = self.realm.config.maxSessions
+        key = name_key(name)
+        session = self.sessions.reserve(key)
+        d = defer.ensureDeferred(
+            self.script("reserve", key, self.name, most, session, self._reservation())
+        )
+
+        def reserved(reply: object) -> bool:
+            if str(reply) == "1":
+                return True
+            self.sessions.unreserve(key)
+            if str(reply) == "-1":
+                raise TooManySessions(name, most)
+            return False
+
+        def unreachable(reason: Failure) -> bool:
+            self.sessions.unreserve(key)
+            reason.trap(RedisError)
+            raise ClusterUnavailable()
+
+        return d.addCallbacks(reserved, unreachable)
+
+    def unreserve(self, name: str) -> None:
+        key = name_key(name)
+        session = self.sessions.unreserve(key)
+        if session:
+            self._fire("reserve", key, self.name, 0, session, "")
+
     def release(self, name: str) -> None:
+        # Its reservation, if an account's, goes with this node's claim.
+        self.sessions.unreserve(name_key(name))
         self._fire("unclaim", name_key(name), self.name)
 
     def loggedIn(self, user: ChatUser) -> None:

@@ -14,7 +14,8 @@ The data:
   - C{user:U:nodes}: set of the nodes with sessions of the account U.
   - C{user:U:sessions}: hash, session id -> JSON C{{node, door, peer,
     since}}: every session of the account U, on every node (C{/sessions},
-    and C{--max-sessions} counts them).
+    and C{--max-sessions} counts them), each reserved by the claim (or
+    C{reserve}) before its login, so that the count holds across nodes.
   - C{node:N:users}: set of the name keys node N has claimed.
   - C{nodes}: hash, node -> its last heartbeat (Redis time, ms).
   - C{rooms}: hash, room key -> JSON C{{name, topic, setter, time}}.
@@ -154,25 +155,31 @@ end
 
 CLAIM = r"""
 -- ARGV: prefix, key, node, user JSON, most sessions of an account (0 for a
--- guest's name).  {1, the presence stream's last id, 1 if the account is
+-- guest's name), and for an account the session id and JSON the login
+-- will have.  {1, the presence stream's last id, 1 if the account is
 -- online on another node too} if the name is now this node's (what a node
 -- reads up to before it uses a name it knew as another's), -1 if the
--- account has its most sessions, else 0.
+-- account has its most sessions, else 0.  An account's session is
+-- reserved here, counted and kept in one step (its login announces it):
+-- two logins at the same moment on two nodes cannot both pass the most.
 local key, node, most = ARGV[2], ARGV[3], tonumber(ARGV[5] or '0')
 local held = owner(key)
 local shared = 0
+local sessions = P .. 'user:' .. key .. ':sessions'
 if held and held ~= node then
   if most == 0 then return 0 end
   if (cjson.decode(redis.call('HGET', P .. 'users', key)).account or '') == '' then
     return 0
   end
-  if redis.call('HLEN', P .. 'user:' .. key .. ':sessions') >= most then return -1 end
   shared = 1
-else
-  redis.call('HSET', P .. 'users', key, ARGV[4])
 end
+if most > 0 and redis.call('HLEN', sessions) >= most then return -1 end
+if shared == 0 then redis.call('HSET', P .. 'users', key, ARGV[4]) end
 redis.call('SADD', P .. 'node:' .. node .. ':users', key)
 if most > 0 then redis.call('SADD', P .. 'user:' .. key .. ':nodes', node) end
+if most > 0 and (ARGV[6] or '') ~= '' then
+  redis.call('HSET', sessions, ARGV[6], ARGV[7])
+end
 local top = redis.call('XREVRANGE', P .. 'presence', '+', '-', 'COUNT', 1)
 if top[1] then return {1, top[1][1], shared} end
 return {1, '0-0', shared}
@@ -197,6 +204,27 @@ if owner(key) == node then
   announce('t', 'login', 'node', node, 'k', key, 'u', ARGV[4])
 end
 if (ARGV[5] or '') ~= '' then add_session(key, node, ARGV[5], ARGV[6]) end
+return 1
+"""
+
+RESERVE = r"""
+-- ARGV: prefix, key, node, most sessions, session id, its JSON (empty to
+-- give the reservation back).  Reserve one more session of an account
+-- this node holds, counted over every node in the same step as it is
+-- kept (its login announces it): 1, or -1 if the account has its most
+-- sessions, 0 if this node does not hold it.  A reservation given back
+-- is told as a session that ended, for a node whose snapshot held it.
+local key, node = ARGV[2], ARGV[3]
+local sessions = P .. 'user:' .. key .. ':sessions'
+if ARGV[6] == '' then
+  if redis.call('HEXISTS', sessions, ARGV[5]) == 1 then
+    end_session(key, node, ARGV[5], owner(key) or '')
+  end
+  return 1
+end
+if not holds(key, node) then return 0 end
+if redis.call('HLEN', sessions) >= tonumber(ARGV[4]) then return -1 end
+redis.call('HSET', sessions, ARGV[5], ARGV[6])
 return 1
 """
 
@@ -615,6 +643,7 @@ SCRIPTS = {
         "claim": CLAIM,
         "unclaim": UNCLAIM,
         "login": LOGIN,
+        "reserve": RESERVE,
         "session": SESSION,
         "logout": LOGOUT,
         "rename": RENAME,

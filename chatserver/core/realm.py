@@ -219,15 +219,15 @@ class ChatRealm:
         Log C{name} in, bound to C{mind}, to C{account} or as a guest (see
         L{requestAvatar}).
         """
-        if self.peers is None or (
-            account is not None and name_key(name) in self._users
-        ):
+        if self.peers is None:
             user = self.login(name, mind, account=account)
             return IChatUser, user, lambda: user.quit("Logged out")
 
         def loggedIn(user: ChatUser) -> _Avatar:
             return IChatUser, user, lambda: user.quit("Logged out")
 
+        if account is not None and name_key(name) in self._users:
+            return self.reserveAndLogin(name, mind, account).addCallback(loggedIn)
         # An account online on other nodes only is claimed here too.
         return self.claimAndLogin(name, mind, account).addCallback(loggedIn)
 
@@ -351,6 +351,37 @@ class ChatRealm:
             return self.login(name, mind, claimed=True, account=account)
 
         return self.claimAndDo(name, claimed, account=account is not None)
+
+    def reserveAndLogin(
+        self, name: str, mind: IMind, account: str
+    ) -> defer.Deferred[ChatUser]:
+        """
+        Log one more session of the account C{name}, online here, in once
+        the cluster has reserved it (L{Peers.reserve}): the sessions of an
+        account are counted over every node in the step that adds one.  A
+        login that does not happen gives its reservation back.
+
+        @return: A L{Deferred} firing with the session, or failing with
+            L{TooManySessions}, or L{LoginAbandoned} if the mind went away.
+        """
+        peers = self.peers
+        assert peers is not None
+
+        def reserved(held: bool) -> ChatUser | defer.Deferred[ChatUser]:
+            if not held or name_key(name) not in self._users:
+                # Its last session here ended meanwhile: claimed anew.
+                peers.unreserve(name)
+                return self.claimAndLogin(name, mind, account)
+            if mind.closing:
+                peers.unreserve(name)
+                raise LoginAbandoned(name)
+            try:
+                return self.login(name, mind, account=account)
+            except Exception:
+                peers.unreserve(name)
+                raise
+
+        return peers.reserve(name).addCallback(reserved)
 
     def login(
         self,
@@ -979,6 +1010,25 @@ class ChatRealm:
                 audience.update(room.members.values())
         if audience:
             self.fanout.toUsers(audience, Renamed(old, newName))
+
+    def renamedElsewhere(self, user: ChatUser, new: str) -> None:
+        """
+        The account of C{user}, online here, changed the case of its name
+        to C{new} on another node: its sessions here are called C{new}
+        too, and they and who shares a room with it here are told.
+        """
+        old = user.name
+        if old == new or name_key(new) != user.key:
+            return
+        for session in user.sessions:
+            session.name = new
+        for room in user.rooms:
+            member = room.members.get(user.key)
+            if member is not None:
+                room.renamed(member, user.key)
+        audience = self._audience(user)
+        audience.add(user)
+        self.fanout.toUsers(audience, Renamed(old, new))
 
     def nodesOf(self, key: str) -> list[str]:
         """

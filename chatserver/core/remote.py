@@ -137,6 +137,23 @@ class Peers(Protocol):
             L{chatwire.errors.TooManySessions}.
         """
 
+    def reserve(self, name: str) -> Deferred[bool]:
+        """
+        Reserve one more session of the account C{name}, online here, for a
+        login under way, counted with every node's sessions atomically (as
+        L{claim} reserves an account's first session here).
+
+        @return: A L{Deferred} that fires with whether this node still
+            holds the account, or fails with
+            L{chatwire.errors.TooManySessions}.
+        """
+
+    def unreserve(self, name: str) -> None:
+        """
+        Give back the session L{reserve} reserved for a login of C{name}
+        that did not happen.
+        """
+
     def loggedIn(self, user: ChatUser) -> None:
         """
         C{user}, whose name this node claimed, is now online here.

@@ -154,3 +154,77 @@ def test_a_change_of_case_of_an_account_s_name_on_its_second_node_is_made(redis)
     assert (
         run(redis, "rename", "alice", "alice", "b", "alice", account("Alice", "b")) == 1
     )
+
+
+def claim(redis: RedisServer, node: str, most: int = 1) -> object:
+    """
+    Claim alice's account on C{node} for a login, its session reserved.
+    """
+    return run(
+        redis,
+        "claim",
+        "alice",
+        node,
+        account("alice", node),
+        most,
+        f"{node}/r/1",
+        session(node),
+    )
+
+
+def test_of_two_claims_at_once_on_two_nodes_past_the_most_one_is_refused(redis):
+    # Neither login has told its session yet: the claims reserve them.
+    assert isinstance(claim(redis, "a"), list)
+    assert claim(redis, "b") == -1
+
+
+def test_a_claim_reserves_its_session_without_announcing_it(redis):
+    claim(redis, "a")
+    sessions = redis.call("HKEYS", keys.PREFIX + "user:alice:sessions")
+    assert sessions == ["a/r/1"]
+    assert presence(redis) == []
+
+
+def test_a_reservation_given_back_frees_its_place(redis):
+    claim(redis, "a", most=2)
+    assert run(redis, "reserve", "alice", "a", 2, "a/r/2", session("a")) == 1
+    assert claim(redis, "b", most=2) == -1
+    assert run(redis, "reserve", "alice", "a", 0, "a/r/2", "") == 1
+    assert isinstance(claim(redis, "b", most=2), list)
+
+
+def test_one_more_session_on_a_node_is_refused_past_the_most_of_every_node(redis):
+    claim(redis, "a", most=2)
+    claim(redis, "b", most=2)
+    assert run(redis, "reserve", "alice", "a", 2, "a/r/2", session("a")) == -1
+
+
+def test_a_reservation_of_a_node_that_does_not_hold_the_account_is_refused(redis):
+    claim(redis, "a", most=2)
+    assert run(redis, "reserve", "alice", "b", 2, "b/r/1", session("b")) == 0
+
+
+def test_a_claim_given_up_takes_its_reservation_with_it(redis):
+    claim(redis, "a", most=2)
+    claim(redis, "b", most=2)
+    run(redis, "unclaim", "alice", "b")
+    sessions = redis.call("HKEYS", keys.PREFIX + "user:alice:sessions")
+    assert sessions == ["a/r/1"]
+
+
+def test_a_reaped_node_s_reservations_go_with_it(redis):
+    claim(redis, "a", most=2)
+    claim(redis, "b", most=2)
+    run(redis, "goodbye", "b")
+    sessions = redis.call("HKEYS", keys.PREFIX + "user:alice:sessions")
+    assert sessions == ["a/r/1"]
+
+
+def test_a_reservation_given_back_is_told_as_a_session_that_ended(redis):
+    # A node whose snapshot held the reservation forgets it.
+    claim(redis, "a", most=2)
+    run(redis, "reserve", "alice", "a", 2, "a/r/2", session("a"))
+    run(redis, "reserve", "alice", "a", 0, "a/r/2", "")
+    assert presence(redis) == [
+        {"t": "unsession", "node": "a", "k": "alice", "s": "a/r/2", "owner": "a"}
+    ]

@@ -19,9 +19,10 @@ from chatserver.cluster.messages import (
     to_fields,
 )
 from chatserver.config import ChatConfig
-from chatserver.core.events import Joined, Quit, ReadMarked, Whispered
+from chatserver.core.events import Joined, Quit, ReadMarked, Renamed, Whispered
 from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteSession
+from chatwire.errors import TooManySessions
 from tests.cluster.test_node import ScriptedNode
 from tests.core.fakes import RecordingMind, outcome
 
@@ -75,13 +76,13 @@ def test_an_account_claimed_as_online_elsewhere_is_not_told_as_leaving(node):
     assert carol.events() == []
     assert node.realm.rooms["#lobby"].members["alice"] is alice
     claim = next(ran for ran in node.ran if ran[:2] == ("claim", "alice"))
-    assert claim[-1] == node.realm.config.maxSessions
+    assert claim[4] == node.realm.config.maxSessions
 
 
 def test_a_guest_s_claim_asks_for_no_sessions(node):
     outcome(node.realm.claimAndLogin("carol", RecordingMind(node.realm.clock)))
     claim = next(ran for ran in node.ran if ran[0] == "claim")
-    assert claim[-1] == 0
+    assert claim[4] == 0
 
 
 def test_sessions_told_by_the_presence_stream_are_listed(node):
@@ -176,3 +177,113 @@ def test_a_logout_that_left_the_account_to_sessions_unknown_here_knows_them(node
     assert node.realm.remote["alice"].node == "b"
     assert node.realm.rooms["#lobby"].remote == {"alice": "alice"}
     assert carol.events() == [Quit("alice", "Quit"), Joined("#lobby", "alice")]
+
+
+def ran(node: ScriptedNode, script: str) -> list[tuple[object, ...]]:
+    return [each for each in node.ran if each[0] == script]
+
+
+def test_the_session_an_account_s_claim_reserved_is_the_one_its_login_tells(node):
+    log_in_account(node, "alice")
+    (claim,) = ran(node, "claim")
+    (login,) = ran(node, "login")
+    assert claim[5] == login[4] != ""
+
+
+def test_one_more_session_here_is_the_one_the_cluster_reserved(node):
+    alice, _ = log_in_account(node, "alice")
+    mind = RecordingMind(node.realm.clock)
+    outcome(node.realm.reserveAndLogin("alice", mind, "alice"))
+    (reserve,) = ran(node, "reserve")
+    (added,) = ran(node, "session")
+    assert reserve[3] == node.realm.config.maxSessions
+    assert reserve[4] == added[3] != ""
+    assert len(alice.sessions) == 2
+
+
+def test_one_more_session_past_the_most_of_every_node_is_refused(node):
+    alice, _ = log_in_account(node, "alice")
+    node.replies["reserve"] = -1
+    login = node.realm.reserveAndLogin(
+        "alice", RecordingMind(node.realm.clock), "alice"
+    )
+    with pytest.raises(TooManySessions):
+        outcome(login)
+    assert len(alice.sessions) == 1
+    assert ran(node, "session") == []
+
+
+def test_a_login_that_did_not_happen_gives_its_reservation_back(node):
+    log_in_account(node, "alice")
+    mind = RecordingMind(node.realm.clock)
+    mind.closing = True
+    login = node.realm.reserveAndLogin("alice", mind, "alice")
+    login.addErrback(lambda reason: None)
+    (reserve, given) = ran(node, "reserve")
+    assert given == ("reserve", "alice", "a", 0, reserve[4], "")
+
+
+def case_changed(node_name: str, session: str) -> dict[str, str]:
+    """
+    @return: The presence entry of alice's account called Alice on
+        C{node_name}, by its session there C{session}.
+    """
+    info = {
+        "name": "Alice",
+        "node": node_name,
+        "since": 1.0,
+        "account": "alice",
+        "session": session,
+    }
+    return {
+        "t": "rename",
+        "node": node_name,
+        "k": "alice",
+        "n": "alice",
+        "nk": "alice",
+        "nn": "Alice",
+        "u": json.dumps(info),
+        "rooms": json.dumps([["#lobby", "#lobby"]]),
+    }
+
+
+def test_a_change_of_case_on_another_node_renames_the_account_s_sessions_here(node):
+    alice, laptop = log_in_account(node, "alice")
+    carol = RecordingMind(node.realm.clock)
+    outcome(node.realm.claimAndLogin("carol", carol))
+    laptop.events()
+    carol.events()
+    node.mirror.received(case_changed("b", "b/r/1"))
+    assert laptop.events() == carol.events() == [Renamed("alice", "Alice")]
+    assert alice.name == "Alice"
+    assert node.realm.rooms["#lobby"].names() == ("Alice", "carol")
+    assert [ran for ran in node.ran if ran[0] == "rename"] == []
+
+
+def test_a_change_of_case_by_another_of_the_account_s_nodes_is_shown_here(node):
+    carol = RecordingMind(node.realm.clock)
+    outcome(node.realm.claimAndLogin("carol", carol))
+    info = {
+        "name": "alice",
+        "node": "b",
+        "since": 1.0,
+        "account": "alice",
+        "session": "b/r/1",
+    }
+    node.mirror.received(
+        {"t": "login", "node": "b", "k": "alice", "u": json.dumps(info)}
+    )
+    node.mirror.received(
+        {
+            "t": "join",
+            "node": "b",
+            "room": "#lobby",
+            "k": "alice",
+            "n": "alice",
+            "rn": "#lobby",
+        }
+    )
+    carol.events()
+    # Its session on node c, which this node had not heard of yet.
+    node.mirror.received(case_changed("c", "c/r/1"))
+    assert carol.events() == [Renamed("alice", "Alice")]

@@ -44,6 +44,7 @@ class FakePeers:
 
     def __init__(self) -> None:
         self.claims: dict[str, Deferred[bool]] = {}
+        self.reservations: dict[str, Deferred[bool]] | None = None
         self.told: list[tuple[object, ...]] = []
         self.moderations: list[tuple[str, object]] = []
         self.rooms: list[tuple[str, str]] = []
@@ -56,6 +57,17 @@ class FakePeers:
 
     def release(self, name: str) -> None:
         self.told.append(("release", name))
+
+    def reserve(self, name: str) -> Deferred[bool]:
+        # One more session of an account online here: reserved at once,
+        # unless a test answers it (L{reservations}).
+        if self.reservations is None:
+            return succeed(True)
+        self.reservations[name] = Deferred()
+        return self.reservations[name]
+
+    def unreserve(self, name: str) -> None:
+        self.told.append(("unreserve", name))
 
     def keepPrivate(
         self, key: str, *, recipient: str, kind: str, sender: str, text: str

@@ -17,7 +17,7 @@ from chatserver.core.realm import ChatRealm
 from chatserver.core.remote import RemoteSession, RemoteUser
 from chatserver.core.users import ChatUser, IChatUser
 from chatserver.state.markers import ReadMarker
-from chatwire.errors import TooManySessions
+from chatwire.errors import LoginAbandoned, TooManySessions
 from tests.core.fakes import RecordingMind, outcome
 from tests.core.test_peers import FakePeers, log_in
 
@@ -211,3 +211,54 @@ def test_a_user_whose_sessions_here_were_not_told_moves_to_the_node_named(chat):
     chat.remoteSessionEnded("alice", "b/r/1", "c")
     assert alice.node == "c"
     assert chat.nodesOf("alice") == ["c"]
+
+
+def first_session(chat: ChatRealm, peers: FakePeers, clock: Clock) -> ChatUser:
+    """
+    Log alice's account in (its first session here); the next sessions'
+    reservations wait for the test to answer them.
+    """
+    login = chat.requestAvatar("alice", RecordingMind(clock), IChatUser)
+    peers.claims["alice"].callback(True)
+    assert isinstance(login, Deferred)
+    alice = outcome(login)[1]
+    assert isinstance(alice, ChatUser)
+    peers.reservations = {}
+    return alice
+
+
+def test_one_more_session_here_waits_for_the_cluster_to_reserve_it(peers):
+    clock = Clock()
+    chat = ChatRealm(ChatConfig(), clock=clock, peers=peers, accounts=True)
+    alice = first_session(chat, peers, clock)
+    second = chat.requestAvatar("alice", RecordingMind(clock), IChatUser)
+    assert isinstance(second, Deferred)
+    assert len(alice.sessions) == 1
+    peers.reservations["alice"].callback(True)
+    assert len(alice.sessions) == 2
+
+
+def test_one_more_session_the_cluster_refuses_is_not_logged_in(peers):
+    clock = Clock()
+    chat = ChatRealm(ChatConfig(), clock=clock, peers=peers, accounts=True)
+    alice = first_session(chat, peers, clock)
+    second = chat.requestAvatar("alice", RecordingMind(clock), IChatUser)
+    assert isinstance(second, Deferred)
+    peers.reservations["alice"].errback(TooManySessions("alice", 8))
+    second.addErrback(lambda reason: reason.trap(TooManySessions))
+    assert len(alice.sessions) == 1
+
+
+def test_a_session_whose_connection_went_away_gives_its_reservation_back(peers):
+    clock = Clock()
+    chat = ChatRealm(ChatConfig(), clock=clock, peers=peers, accounts=True)
+    alice = first_session(chat, peers, clock)
+    mind = RecordingMind(clock)
+    second = chat.requestAvatar("alice", mind, IChatUser)
+    assert isinstance(second, Deferred)
+    mind.closing = True
+    peers.take()
+    peers.reservations["alice"].callback(True)
+    second.addErrback(lambda reason: reason.trap(LoginAbandoned))
+    assert len(alice.sessions) == 1
+    assert peers.take() == [("unreserve", "alice")]

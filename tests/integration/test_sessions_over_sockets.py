@@ -17,6 +17,7 @@ from chatwire import lines
 from tests.integration.irc_support import IrcSocket
 from tests.integration.redis_support import RedisServer
 from tests.integration.support import ChatServer, Client
+from tests.integration.wsclient import WebSocketClient
 
 AUTH = ("--auth", "memory:alice:s3cret:bob:hunter2:carol:tulip5")
 PASSWORDS = {"alice": "s3cret", "bob": "hunter2", "carol": "tulip5"}
@@ -404,3 +405,76 @@ def test_an_irc_session_on_another_node_is_in_the_account_s_rooms_at_once(
     phone.send("SESSIONS")
     listed = [phone.expect("NOTICE").params[1] for _ in range(2)]
     assert "on node a" in listed[1] and listed[0].endswith("(this one)")
+
+
+def test_a_web_session_and_a_line_session_on_two_nodes_are_one_account(
+    start_server: Start, redis: RedisServer
+):
+    a = node(start_server, redis, "a", "--web", "tcp:0:interface=127.0.0.1")
+    b = node(start_server, redis, "b")
+    page = WebSocketClient(a.webPorts[0])
+    page.login("alice", PASSWORDS["alice"])
+    laptop = log_in(b, "alice")
+    laptop.send("from the line door")
+    said = page.expect("message", text="from the line door")
+    assert (said["room"], said["from"]) == ("#lobby", "alice")
+    page.send(type="say", room="#lobby", text="from the page")
+    assert laptop.expect(lines.Message) == lines.Message("alice", "from the page")
+    page.send(type="sessions")
+    listed = page.expect("sessions")["sessions"]
+    assert [(s["door"], s["this"], s["node"]) for s in listed] == [
+        ("web", True, ""),
+        ("line", False, "b"),
+    ]
+    page.close()
+
+
+def test_a_web_session_on_another_node_is_in_the_account_s_rooms_at_once(
+    start_server: Start, redis: RedisServer
+):
+    a = node(start_server, redis, "a")
+    b = node(start_server, redis, "b", "--web", "tcp:0:interface=127.0.0.1")
+    bob = log_in(b, "bob")
+    laptop = log_in(a, "alice")
+    laptop.send("/join #dev")
+    laptop.expect(lines.InRoom("#dev", lines.Joined("alice")))
+    laptop.send("/msg bob (sync)")
+    bob.expect(lines.PrivateIn("alice", "(sync)"))
+    page = WebSocketClient(b.webPorts[0])
+    page.login("alice", PASSWORDS["alice"])
+    rooms = [page.expect("room") for _ in range(2)]
+    assert {room["room"]: room["members"] for room in rooms} == {
+        "#lobby": ["alice", "bob"],
+        "#dev": ["alice"],
+    }
+    bob.send("to the lobby")
+    said = page.expect("message", text="to the lobby")
+    assert (said["room"], said["from"]) == ("#lobby", "bob")
+    page.send(type="say", room="#dev", text="from the page")
+    assert events_until(
+        laptop, lines.InRoom("#dev", lines.Message("alice", "from the page"))
+    )
+    page.send(type="join", room="#web")
+    laptop.expect(lines.InRoom("#web", lines.Joined("alice")))
+    laptop.send("/sessions")
+    first, second = laptop.expect(lines.Info), laptop.event()
+    assert isinstance(first, lines.Info) and isinstance(second, lines.Info)
+    assert first.text.endswith("(this one)")
+    assert second.text.startswith("session 2: web from 127.0.0.1")
+    assert "on node b" in second.text
+    page.close()
+
+
+def test_a_change_of_case_on_one_node_is_shown_on_the_other(
+    start_server: Start, redis: RedisServer
+):
+    a, b = node(start_server, redis, "a"), node(start_server, redis, "b")
+    laptop, bob = log_in(a, "alice"), log_in(a, "bob")
+    phone = log_in(b, "alice")
+    settled("alice", phone, laptop, bob)
+    phone.send("/nick Alice")
+    assert phone.expect(lines.Renamed) == lines.Renamed("alice", "Alice")
+    assert laptop.expect(lines.Renamed) == lines.Renamed("alice", "Alice")
+    assert bob.expect(lines.Renamed) == lines.Renamed("alice", "Alice")
+    laptop.send("from the laptop")
+    assert bob.expect(lines.Message) == lines.Message("Alice", "from the laptop")
