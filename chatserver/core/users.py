@@ -567,7 +567,8 @@ class ChatUser(ModerationActions):
         """
         Whether this user logged in to an account (L{account}), with its
         password: it may have several sessions, read markers and private
-        history.  A guest has none of these.
+        history.  A guest has none of these (but the read markers of its
+        own connection an IRC client keeps: L{markRead}).
         """
         return self.account is not None
 
