@@ -155,6 +155,7 @@ _SCHEMA_4 = """CREATE TABLE IF NOT EXISTS moderation (
     kind TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
     value TEXT NOT NULL, PRIMARY KEY (kind, scope, key))"""
 
+# Version 5's table, as old files have it (version 6 replaces it).
 _SCHEMA_5 = """CREATE TABLE IF NOT EXISTS read_marker (
         account TEXT NOT NULL,
         target TEXT NOT NULL,
@@ -162,13 +163,15 @@ _SCHEMA_5 = """CREATE TABLE IF NOT EXISTS read_marker (
         time REAL NOT NULL,
         PRIMARY KEY (account, target))"""
 
-_SCHEMA_6 = (
-    """CREATE TABLE read_marker_6 (
+_READ_MARKER_6 = """CREATE TABLE IF NOT EXISTS {} (
         account TEXT NOT NULL,
         target TEXT NOT NULL,
         id INTEGER,
         stamp INTEGER NOT NULL,
-        PRIMARY KEY (account, target))""",
+        PRIMARY KEY (account, target))"""
+
+_SCHEMA_6 = (
+    _READ_MARKER_6.format("read_marker_6"),
     """INSERT INTO read_marker_6 (account, target, id, stamp)
         SELECT account, target, id, CAST(round(time * 1000000) AS INTEGER) / 1000
         FROM read_marker""",
@@ -449,8 +452,9 @@ class SQLiteHistory:
             if version < 4:
                 connection.execute(_SCHEMA_4)
             if version < 5:
-                connection.execute(_SCHEMA_5)
-            if version < 6:
+                # Version 6's table at once: no version 5 table to copy.
+                connection.execute(_READ_MARKER_6.format("read_marker"))
+            elif version < 6:
                 for statement in _SCHEMA_6:
                     connection.execute(statement)
             # Written every time: this is what finds a file that cannot be
