@@ -179,6 +179,26 @@ def test_login_replays_what_was_said_since_the_marker_after_a_separator():
     assert texts[start + 1 : start + 3] == ["<bob> new one", "<bob> new two"]
 
 
+def test_login_after_a_marker_before_every_line_replays_them_all_as_unread():
+    server = accounts()
+    alice = session(server, "alice")
+    irc = irc_session(server, "draft/read-marker")
+    irc.send("MARKREAD #lobby timestamp=1970-01-01T00:00:00.000Z")
+    irc.lose()
+    alice.send("/quit")
+    alice.lose()
+    bob = session(server, "bob")
+    server.clock.advance(5)
+    say(bob, "new one", "new two")
+    again: LineClient = server.connect()
+    again.send("alice")
+    again.send("s3cret")
+    shown = [line for line in again.received() if "id" in line or "===" in line]
+    texts = [line.split("] ", 1)[-1] for line in shown]
+    start = texts.index("=== Not read yet:")
+    assert texts[start + 1 : start + 3] == ["<bob> new one", "<bob> new two"]
+
+
 def test_the_catchup_shows_the_newest_unread_lines_up_to_its_limit():
     server = accounts(historyCatchup=2, historyReplay=1)
     alice = session(server, "alice")
