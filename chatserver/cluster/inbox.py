@@ -100,7 +100,9 @@ class Inbox:
             session.mind.disconnect(message.reason)
 
     def _readMoved(self, message: ReadMoved) -> None:
-        event = ReadMarked(message.shown, message.id, message.time, message.unread)
+        event = ReadMarked(
+            message.shown, message.id or None, message.stamp, message.unread
+        )
         self.node.realm.remoteMarked(message.to, message.target, event)
 
 

@@ -450,9 +450,10 @@ class EndSession(Message):
 class ReadMoved(Message):
     """
     The read marker of the account C{to} in C{target} (a room's or a
-    private conversation's key, shown as C{shown}) moved to the line
-    C{id}, said at C{time}, with C{unread} lines after it: its sessions on
-    the node whose inbox it is in are told.
+    private conversation's key, shown as C{shown}) moved to the time
+    C{stamp} (milliseconds since the epoch), after the line C{id} (C{0}
+    for none), with C{unread} lines after it: its sessions on the node
+    whose inbox it is in are told.
     """
 
     KIND = "marked"
@@ -460,7 +461,7 @@ class ReadMoved(Message):
     target: str = field(metadata=wire("target"))
     shown: str = field(metadata=wire("shown"))
     id: int = field(metadata=wire("id", COUNT))
-    time: float = field(metadata=wire("time", NUMBER))
+    stamp: int = field(metadata=wire("ms", COUNT))
     unread: int = field(metadata=wire("unread", COUNT))
 
 

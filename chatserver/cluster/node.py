@@ -786,8 +786,8 @@ class ClusterNode:
             to=key,
             target=target,
             shown=event.target,
-            id=event.id,
-            time=event.time,
+            id=event.id or 0,
+            stamp=event.stamp or 0,
             unread=event.unread,
         )
         for node in nodes:

@@ -189,15 +189,18 @@ class Replayed:
 @dataclass(frozen=True, slots=True)
 class ReadMarked:
     """
-    The account's read marker of C{target} (a room, or the user of a private
-    conversation) is at the line C{id}, said at C{time}; C{unread} lines
-    were said after it (L{MAX_PAGE} at most are counted).  Sent to every
-    session of the account when the marker moves, and to one that asks.
+    The read marker of C{target} (a room, or the user of a private
+    conversation) is at the time C{stamp} (milliseconds since the epoch),
+    after the line C{id} (L{None} for no line then); C{unread} lines were
+    said after it (L{MAX_PAGE} at most are counted).  C{stamp} is L{None}
+    when there is no marker.  Sent to every session of the account when the
+    marker moves (to the session itself for a guest's), and to one that
+    asks.
     """
 
     target: str
-    id: int
-    time: float
+    id: int | None
+    stamp: int | None
     unread: int
 
 

@@ -1102,8 +1102,8 @@ class ChatRealm:
         are told.
         """
         markers = self._readMarkers.get(key)
-        if markers is not None:
-            markers[target] = ReadMarker(event.id, event.time)
+        if markers is not None and event.stamp is not None:
+            markers[target] = ReadMarker(event.id, event.stamp)
         user = self._users.get(key)
         if user is not None:
             self.fanout.toAccount(user, event)
@@ -1368,7 +1368,7 @@ class ChatRealm:
                 markers[key] = kept
             unread = await unread_after(self.history, key, kept)
             if user.online:
-                event = ReadMarked(shown, kept.id, kept.time, unread)
+                event = ReadMarked(shown, kept.id, kept.stamp, unread)
                 self.fanout.toAccount(user, event)
                 if self.peers is not None and self.elsewhere.get(user.key):
                     nodes = self.nodesOf(user.key)

@@ -46,7 +46,7 @@ from chatserver.history.store import (
     HistoryUnavailable,
 )
 from chatserver.limits.numbers import parse_count
-from chatserver.state.markers import ReadMarker
+from chatserver.state.markers import ReadMarker, farther
 from chatwire.errors import (
     AlreadyCalled,
     InvalidSearch,
@@ -187,6 +187,7 @@ class ChatUser(ModerationActions):
 
     __slots__ = (
         "_cursors",
+        "_ownMarkers",
         "_search",
         "account",
         "away",
@@ -228,6 +229,8 @@ class ChatUser(ModerationActions):
         # The oldest history entry shown, per room key, for /history paging.
         self._cursors: dict[str, int] | None = None
         self._search: _Search | None = None
+        # A guest's read markers, by target key: this session's only.
+        self._ownMarkers: dict[str, ReadMarker] | None = None
 
     def __repr__(self) -> str:
         return f"<ChatUser {self.name}>"
@@ -548,8 +551,9 @@ class ChatUser(ModerationActions):
         pageLimit = max(1, min(config.historyCatchup, MAX_PAGE))
         page = await self.realm.history.query(room.key, pageLimit)
         entries = [entry for entry in page if keptBefore(entry)]
-        unread = [entry for entry in entries if entry.id > marker.id]
-        read = [entry for entry in entries if entry.id <= marker.id]
+        last = marker.id or 0
+        unread = [entry for entry in entries if entry.id > last]
+        read = [entry for entry in entries if entry.id <= last]
         context = read[-config.historyReplay :] if config.historyReplay > 0 else []
         if not unread:
             return self._replayed(room, context, config.historyReplay)
@@ -563,7 +567,8 @@ class ChatUser(ModerationActions):
         """
         Whether this user logged in to an account (L{account}), with its
         password: it may have several sessions, read markers and private
-        history.  A guest has none of these.
+        history.  A guest has none of these (but the read markers of its
+        own connection an IRC client keeps: L{markRead}).
         """
         return self.account is not None
 
@@ -572,10 +577,7 @@ class ChatUser(ModerationActions):
         @return: The key and shown name of C{target}: a room this user is
             in (the current room for L{None}), or a user's name for the
             private conversation with it.
-        @raise NotAnAccount: If this user is a guest.
         """
-        if not self.isAccount:
-            raise NotAnAccount()
         if target is None or target.startswith("#"):
             where = self._room(target)
             return where.key, where.name
@@ -583,64 +585,103 @@ class ChatUser(ModerationActions):
         other = self.realm.lookup(target)
         return private_key(self.name, target), other.name if other else target
 
+    def _marker(self, key: str) -> ReadMarker | None:
+        """
+        @return: The read marker of C{key}: the account's, or this guest
+            session's own.
+        """
+        if self.isAccount:
+            return self.realm.readMarker(self, key)
+        return self._ownMarkers.get(key) if self._ownMarkers else None
+
     def markRead(
         self,
         target: str | None = None,
         *,
         id: int | None = None,
-        time: float | None = None,
+        stamp: int | None = None,
+        ownMarkers: bool = False,
     ) -> defer.Deferred[ReadMarker]:
         """
         Move this account's read marker in C{target} (see L{_target}) to
-        the line C{id}, or the last line said at or before C{time}, or the
-        newest line; every session of the account is told (L{ReadMarked}).
-        A marker never moves back: an older line leaves it, and says where
-        it is.
+        the line C{id}, or to the time C{stamp} (milliseconds since the
+        epoch, after the last line said by then, if any), or to the newest
+        line; every session of the account is told (L{ReadMarked}).  A
+        marker never moves back (L{farther}): an older one leaves it, and
+        says where it is.
 
+        @param ownMarkers: Whether a guest keeps a marker of its own, for
+            this session only (IRC's C{draft/read-marker} has every client
+            keep them); without it a guest is refused.
         @return: A L{Deferred} firing with the marker kept, or failing with
-            L{NothingToRead} when no line is there.
-        @raise NotAnAccount: If this user is a guest.
+            L{NothingToRead} when C{id} or the newest line is no line.
+        @raise NotAnAccount: If this user is a guest, without
+            C{ownMarkers}.
         """
+        if not (self.isAccount or ownMarkers):
+            raise NotAnAccount()
         key, shown = self._target(target)
 
         async def mark() -> ReadMarker:
-            marker = await marker_at(self.realm.history, key, id=id, time=time)
+            marker = await marker_at(self.realm.history, key, id=id, stamp=stamp)
             if marker is None:
                 raise NothingToRead(shown)
-            return await self.realm.markRead(self, key, shown, marker)
+            if self.isAccount:
+                return await self.realm.markRead(self, key, shown, marker)
+            if self._ownMarkers is None:
+                self._ownMarkers = {}
+            kept = self._ownMarkers[key] = farther(self._ownMarkers.get(key), marker)
+            await self._tellMarker(key, shown, kept)
+            return kept
 
         return defer.Deferred.fromCoroutine(mark())
 
     def readMarker(self, target: str | None = None) -> ReadMarker | None:
         """
-        @return: Where the account's read marker of C{target} (see
-            L{_target}) is, or L{None} if it has none there.
-        @raise NotAnAccount: If this user is a guest.
+        @return: Where the read marker of C{target} (see L{_target}) is,
+            the account's or a guest session's own (see L{markRead}), or
+            L{None} if there is none.
         """
         key, _ = self._target(target)
-        return self.realm.readMarker(self, key)
+        return self._marker(key)
 
     def tellReadMarker(self, target: str | None = None) -> defer.Deferred[None]:
         """
-        Send this session where the account's read marker of C{target} is,
-        with the lines unread after it (L{ReadMarked}, with an id of C{0}
-        when there is none).
-
-        @raise NotAnAccount: If this user is a guest.
+        Send this session where the read marker of C{target} is (see
+        L{readMarker}), with the lines unread after it (L{ReadMarked}, with
+        no time when there is none).  A room this user is not in may be
+        asked about too, and its lines are not counted.
         """
+        if target is not None and target.startswith("#"):
+            room = self.realm.getRoom(target)
+            if room is None or room not in self.rooms:
+                check_room_name(target)
+                key = room_key(target)
+                shown = room.name if room is not None else target
+                marker = self._marker(key)
+                return defer.Deferred.fromCoroutine(
+                    self._tellMarker(key, shown, marker, count=False)
+                )
         key, shown = self._target(target)
-        marker = self.realm.readMarker(self, key)
+        return defer.Deferred.fromCoroutine(
+            self._tellMarker(key, shown, self._marker(key))
+        )
 
-        async def tell() -> None:
-            if marker is None:
-                event = ReadMarked(shown, 0, 0.0, 0)
-            else:
-                unread = await unread_after(self.realm.history, key, marker)
-                event = ReadMarked(shown, marker.id, marker.time, unread)
-            if self.online:
-                self.realm.fanout.toUser(self, event)
-
-        return defer.Deferred.fromCoroutine(tell())
+    async def _tellMarker(
+        self, key: str, shown: str, marker: ReadMarker | None, count: bool = True
+    ) -> None:
+        """
+        Send this session that the read marker of C{key}, shown as
+        C{shown}, is C{marker}, with the lines unread after it (none unless
+        C{count}).
+        """
+        if marker is None:
+            event = ReadMarked(shown, None, None, 0)
+        else:
+            unread = await unread_after(self.realm.history, key, marker) if count else 0
+            event = ReadMarked(shown, marker.id, marker.stamp, unread)
+        if self.online:
+            self.realm.fanout.toUser(self, event)
 
     def privateHistory(
         self,

@@ -18,7 +18,7 @@ from chatserver.cluster import keys, streams
 from chatserver.cluster.link import RedisError, RedisLink
 from chatserver.history.search import SearchPage, SearchQuery
 from chatserver.history.store import MAX_PAGE, HistoryEntry, HistoryUnavailable
-from chatserver.state.markers import ReadMarker
+from chatserver.state.markers import ReadMarker, millis
 
 SCAN_CHUNK = 500
 """
@@ -72,7 +72,8 @@ class RedisHistory:
         self, account: str, target: str, marker: ReadMarker
     ) -> defer.Deferred[ReadMarker]:
         """
-        Keep C{marker} in Redis unless the one kept is as far.
+        Keep the farther of C{marker} and the one kept (L{farther}) in
+        Redis.
 
         @return: A L{Deferred} firing with the marker kept now.
         """
@@ -82,8 +83,8 @@ class RedisHistory:
             1,
             keys.read_markers(account),
             target,
-            marker.id,
-            repr(marker.time),
+            "-" if marker.id is None else str(marker.id),
+            str(marker.stamp),
         )
         return setting.addCallbacks(_marker, _unavailable)
 
@@ -205,15 +206,28 @@ class RedisHistory:
             high = f"({lowestId}-0"
 
 
-# Keep a read marker unless the one kept is as far; answer the one kept.
+# Keep the farther of a read marker and the one kept (the larger id, the
+# later time: chatserver.state.markers.farther); answer the one kept.  A
+# marker is 'ID STAMP': ID '-' for no line, STAMP in milliseconds; one kept
+# before markers had their own time is 'ID SECONDS.FRACTION', its line's.
 _SET_MARKER = """
+local function stamp(text)
+  if string.find(text, '[.eE]') then
+    return math.floor(math.floor(tonumber(text) * 1000000 + 0.5) / 1000)
+  end
+  return tonumber(text)
+end
+local id, ms = ARGV[2], ARGV[3]
 local kept = redis.call('HGET', KEYS[1], ARGV[1])
 if kept then
-  local id = tonumber(string.match(kept, '^(%d+)'))
-  if id and id >= tonumber(ARGV[2]) then return kept end
+  local keptId, keptMs = string.match(kept, '^(%S+) (%S+)$')
+  if tonumber(keptId) and not (tonumber(id) and tonumber(id) > tonumber(keptId)) then
+    id = keptId
+  end
+  if stamp(keptMs) > tonumber(ms) then ms = keptMs end
 end
-local value = ARGV[2] .. ' ' .. ARGV[3]
-redis.call('HSET', KEYS[1], ARGV[1], value)
+local value = id .. ' ' .. ms
+if value ~= kept then redis.call('HSET', KEYS[1], ARGV[1], value) end
 return value
 """
 
@@ -223,8 +237,15 @@ def _text(value: object) -> str:
 
 
 def _marker(value: object) -> ReadMarker:
-    id, time = _text(value).split(" ", 1)
-    return ReadMarker(int(id), float(time))
+    """
+    @return: The read marker a value of the hash of an account's markers
+        holds (see L{_SET_MARKER}).
+    """
+    id, stamp = _text(value).split(" ", 1)
+    return ReadMarker(
+        None if id == "-" else int(id),
+        millis(float(stamp)) if "." in stamp or "e" in stamp else int(stamp),
+    )
 
 
 def _first_error(reason: Failure) -> Failure:

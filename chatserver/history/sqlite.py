@@ -68,6 +68,17 @@ one row per account and room or private conversation::
                 id INTEGER NOT NULL, time REAL NOT NULL,
                 PRIMARY KEY (account, target))
 
+Version 6 keeps a read marker's time to the millisecond, as IRC's
+C{MARKREAD} gives it, and lets it be at no line (a time before the first
+line of its room)::
+
+    read_marker(account TEXT NOT NULL, target TEXT NOT NULL,
+                id INTEGER, stamp INTEGER NOT NULL,
+                PRIMARY KEY (account, target))
+
+C{stamp} is in milliseconds since the epoch; the markers of a file of
+version 5 keep their line, at its time down to the millisecond.
+
 Private lines between two accounts are rows of C{history} like a room's,
 under their conversation's key (L{chatserver.core.conversations}).
 """
@@ -104,12 +115,12 @@ from chatserver.history.store import (
     check_retention,
 )
 from chatserver.metrics.latency import Latencies
-from chatserver.state.markers import ReadMarker
+from chatserver.state.markers import ReadMarker, farther
 from chatwire.names import name_key
 
 log = Logger(namespace=LOG_NAMESPACE)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """
 The newest schema this module knows; a file with a newer one is refused.
 """
@@ -149,12 +160,29 @@ _SCHEMA_4 = """CREATE TABLE IF NOT EXISTS moderation (
     kind TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
     value TEXT NOT NULL, PRIMARY KEY (kind, scope, key))"""
 
+# Version 5's table, as old files have it (version 6 replaces it).
 _SCHEMA_5 = """CREATE TABLE IF NOT EXISTS read_marker (
         account TEXT NOT NULL,
         target TEXT NOT NULL,
         id INTEGER NOT NULL,
         time REAL NOT NULL,
         PRIMARY KEY (account, target))"""
+
+_READ_MARKER_6 = """CREATE TABLE IF NOT EXISTS {} (
+        account TEXT NOT NULL,
+        target TEXT NOT NULL,
+        id INTEGER,
+        stamp INTEGER NOT NULL,
+        PRIMARY KEY (account, target))"""
+
+_SCHEMA_6 = (
+    _READ_MARKER_6.format("read_marker_6"),
+    """INSERT INTO read_marker_6 (account, target, id, stamp)
+        SELECT account, target, id, CAST(round(time * 1000000) AS INTEGER) / 1000
+        FROM read_marker""",
+    "DROP TABLE read_marker",
+    "ALTER TABLE read_marker_6 RENAME TO read_marker",
+)
 
 _RAISE_MARK = "UPDATE id_mark SET high = max(high, ?)"
 
@@ -475,7 +503,11 @@ class SQLiteHistory:
             if version < 4:
                 connection.execute(_SCHEMA_4)
             if version < 5:
-                connection.execute(_SCHEMA_5)
+                # Version 6's table at once: no version 5 table to copy.
+                connection.execute(_READ_MARKER_6.format("read_marker"))
+            elif version < 6:
+                for statement in _SCHEMA_6:
+                    connection.execute(statement)
             # Written every time: this is what finds a file that cannot be
             # written (taking the write lock does not).
             connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -1111,11 +1143,11 @@ def _insert(
 
 def _read_markers(transaction: Any, account: str) -> dict[str, ReadMarker]:
     transaction.execute(
-        "SELECT target, id, time FROM read_marker WHERE account = ?", (account,)
+        "SELECT target, id, stamp FROM read_marker WHERE account = ?", (account,)
     )
     return {
-        str(target): ReadMarker(int(id), float(time))
-        for target, id, time in transaction.fetchall()
+        str(target): ReadMarker(id, stamp)
+        for target, id, stamp in transaction.fetchall()
     }
 
 
@@ -1123,18 +1155,17 @@ def _set_marker(
     transaction: Any, account: str, target: str, marker: ReadMarker
 ) -> ReadMarker:
     transaction.execute(
-        "INSERT INTO read_marker (account, target, id, time) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (account, target) DO UPDATE"
-        " SET id = excluded.id, time = excluded.time"
-        " WHERE excluded.id > read_marker.id",
-        (account, target, marker.id, marker.time),
-    )
-    transaction.execute(
-        "SELECT id, time FROM read_marker WHERE account = ? AND target = ?",
+        "SELECT id, stamp FROM read_marker WHERE account = ? AND target = ?",
         (account, target),
     )
-    id, time = transaction.fetchone()
-    return ReadMarker(int(id), float(time))
+    row = transaction.fetchone()
+    kept = farther(None if row is None else ReadMarker(*row), marker)
+    transaction.execute(
+        "INSERT OR REPLACE INTO read_marker (account, target, id, stamp)"
+        " VALUES (?, ?, ?, ?)",
+        (account, target, kept.id, kept.stamp),
+    )
+    return kept
 
 
 def _set_mark(transaction: Any, high: int) -> None:

@@ -159,10 +159,19 @@ def test_the_inbox_ends_a_session_asked_for_on_another_node(node):
 def test_the_inbox_tells_a_read_marker_moved_on_another_node(node):
     _alice, mind = log_in_account(node, "alice")
     moved = ReadMoved(
-        to="alice", target="#lobby", shown="#lobby", id=4, time=2.0, unread=1
+        to="alice", target="#lobby", shown="#lobby", id=4, stamp=2000, unread=1
     )
     node.inbox.received(to_fields(moved))
-    assert mind.events() == [ReadMarked("#lobby", 4, 2.0, 1)]
+    assert mind.events() == [ReadMarked("#lobby", 4, 2000, 1)]
+
+
+def test_a_read_marker_at_no_line_crosses_nodes_as_no_line(node):
+    _alice, mind = log_in_account(node, "alice")
+    moved = ReadMoved(
+        to="alice", target="#lobby", shown="#lobby", id=0, stamp=2000, unread=3
+    )
+    node.inbox.received(to_fields(moved))
+    assert mind.events() == [ReadMarked("#lobby", None, 2000, 3)]
 
 
 def test_a_logout_that_left_the_account_to_sessions_unknown_here_knows_them(node):

@@ -16,7 +16,7 @@ from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 from chatserver.core.conversations import private_key
 from chatserver.history.sqlite import FLUSH_DELAY
 from chatserver.history.store import HistoryStore
-from chatserver.state.markers import MemoryMarkers, ReadMarker
+from chatserver.state.markers import MemoryMarkers, ReadMarker, farther
 from chatserver.testing import ChatHarness, LineClient
 from chatwire import lines
 from tests.core.test_sessions import PASSWORDS, session
@@ -45,14 +45,46 @@ def ids(server: ChatHarness, key: str = "#lobby") -> list[int]:
 
 def test_a_marker_only_moves_forward():
     markers = MemoryMarkers()
-    assert result(markers.setReadMarker("alice", "#a", ReadMarker(5, 1.0))) == (
-        ReadMarker(5, 1.0)
+    assert result(markers.setReadMarker("alice", "#a", ReadMarker(5, 1000))) == (
+        ReadMarker(5, 1000)
     )
-    assert result(markers.setReadMarker("alice", "#a", ReadMarker(3, 0.5))) == (
-        ReadMarker(5, 1.0)
+    assert result(markers.setReadMarker("alice", "#a", ReadMarker(3, 500))) == (
+        ReadMarker(5, 1000)
     )
-    assert result(markers.readMarkers("alice")) == {"#a": ReadMarker(5, 1.0)}
+    assert result(markers.readMarkers("alice")) == {"#a": ReadMarker(5, 1000)}
     assert result(markers.readMarkers("bob")) == {}
+
+
+def test_a_marker_keeps_the_later_time_and_the_larger_id():
+    markers = MemoryMarkers()
+    result(markers.setReadMarker("alice", "#a", ReadMarker(None, 9_000)))
+    kept = result(markers.setReadMarker("alice", "#a", ReadMarker(5, 3_000)))
+    assert kept == ReadMarker(5, 9_000)
+
+
+def test_a_marker_at_no_line_is_kept():
+    markers = MemoryMarkers()
+    kept = result(markers.setReadMarker("alice", "#a", ReadMarker(None, 1_000)))
+    assert kept == ReadMarker(None, 1_000)
+    assert result(markers.readMarkers("alice")) == {"#a": kept}
+
+
+marker_parts = st.builds(
+    ReadMarker, st.none() | st.integers(1, 10**9), st.integers(-(10**14), 10**14)
+)
+
+
+@given(st.none() | marker_parts, marker_parts)
+def test_a_marker_s_time_and_id_never_move_back(
+    kept: ReadMarker | None, marker: ReadMarker
+) -> None:
+    now = farther(kept, marker)
+    for before in (kept, marker):
+        if before is not None:
+            assert now.stamp >= before.stamp
+            assert (now.id or 0) >= (before.id or 0)
+    if kept is not None:
+        assert now == farther(marker, kept)
 
 
 @given(st.text(min_size=1, max_size=20), st.text(min_size=1, max_size=20))
@@ -144,6 +176,26 @@ def test_login_replays_what_was_said_since_the_marker_after_a_separator():
     texts = [line.split("] ", 1)[-1] for line in shown]
     start = texts.index("=== Not read yet:")
     assert texts[start - 2 : start] == ["<bob> old one", "<bob> old two"]
+    assert texts[start + 1 : start + 3] == ["<bob> new one", "<bob> new two"]
+
+
+def test_login_after_a_marker_before_every_line_replays_them_all_as_unread():
+    server = accounts()
+    alice = session(server, "alice")
+    irc = irc_session(server, "draft/read-marker")
+    irc.send("MARKREAD #lobby timestamp=1970-01-01T00:00:00.000Z")
+    irc.lose()
+    alice.send("/quit")
+    alice.lose()
+    bob = session(server, "bob")
+    server.clock.advance(5)
+    say(bob, "new one", "new two")
+    again: LineClient = server.connect()
+    again.send("alice")
+    again.send("s3cret")
+    shown = [line for line in again.received() if "id" in line or "===" in line]
+    texts = [line.split("] ", 1)[-1] for line in shown]
+    start = texts.index("=== Not read yet:")
     assert texts[start + 1 : start + 3] == ["<bob> new one", "<bob> new two"]
 
 
@@ -248,6 +300,73 @@ def test_markread_moves_the_marker_for_every_session():
         marks = [m.params for m in client.messages() if m.command == "MARKREAD"]
         assert marks == [wanted]
     assert line.events() == [lines.ReadUpTo("#lobby", first, 1)]
+
+
+def test_markread_in_a_room_with_no_line_keeps_the_timestamp_for_every_session():
+    server = accounts()
+    irc = irc_session(server, "draft/read-marker")
+    other = irc_session(server, "draft/read-marker")
+    irc.send("JOIN #dev")
+    irc.raw()
+    other.raw()
+    irc.send("MARKREAD #dev timestamp=2022-11-11T11:11:11.111Z")
+    wanted = [("#dev", "timestamp=2022-11-11T11:11:11.111Z")]
+    assert [m.params for m in other.messages() if m.command == "MARKREAD"] == wanted
+    irc.raw()
+    irc.send("MARKREAD #dev")
+    assert [m.params for m in irc.messages()] == wanted
+
+
+def test_markread_answers_the_timestamp_given_not_the_line_s():
+    server = accounts()
+    bob = session(server, "bob")
+    session(server, "alice")
+    irc = irc_session(server, "draft/read-marker")
+    server.clock.advance(10.5)
+    say(bob, "one")
+    irc.raw()
+    irc.send("MARKREAD #lobby timestamp=1970-01-01T00:00:59.999Z")
+    wanted = ("#lobby", "timestamp=1970-01-01T00:00:59.999Z")
+    assert [m.params for m in irc.messages()] == [wanted]
+
+
+def test_a_line_marked_read_elsewhere_is_shown_on_irc_at_its_time():
+    server = accounts()
+    bob = session(server, "bob")
+    line = session(server, "alice")
+    irc = irc_session(server, "draft/read-marker")
+    server.clock.advance(12.3456)
+    say(bob, "one")
+    line.send("/read")
+    wanted = ("#lobby", "timestamp=1970-01-01T00:00:12.345Z")
+    assert [m.params for m in irc.messages() if m.command == "MARKREAD"] == [wanted]
+
+
+def test_a_marker_before_the_first_line_leaves_every_line_unread():
+    server = accounts()
+    bob = session(server, "bob")
+    line = session(server, "alice")
+    irc = irc_session(server, "draft/read-marker")
+    server.clock.advance(10)
+    say(bob, "one", "two")
+    line.received()
+    irc.send("MARKREAD #lobby timestamp=1970-01-01T00:00:05.000Z")
+    assert line.events() == [lines.ReadUpTo("#lobby", 0, 2)]
+
+
+def test_lines_read_after_a_timestamp_ahead_of_them_still_count_as_read():
+    server = accounts()
+    bob = session(server, "bob")
+    line = session(server, "alice")
+    irc = irc_session(server, "draft/read-marker")
+    irc.send("MARKREAD #lobby timestamp=2100-01-01T00:00:00.000Z")
+    say(bob, "one", "two")
+    line.received()
+    irc.raw()
+    line.send("/read")
+    assert line.events() == [lines.ReadUpTo("#lobby", ids(server)[-1], 0)]
+    wanted = ("#lobby", "timestamp=2100-01-01T00:00:00.000Z")
+    assert [m.params for m in irc.messages() if m.command == "MARKREAD"] == [wanted]
 
 
 def test_markread_without_a_timestamp_tells_where_the_marker_is():

@@ -159,7 +159,7 @@ def test_a_read_marker_moved_here_is_told_to_the_nodes_of_the_sessions_elsewhere
     alice, _ = log_in_account(chat, peers, "alice")
     chat.remoteSessionBegun("alice", "b/r/1", PHONE)
     peers.take()
-    outcome(chat.markRead(alice, "#lobby", "#lobby", ReadMarker(0, 0.0)))
+    outcome(chat.markRead(alice, "#lobby", "#lobby", ReadMarker(None, 0)))
     (marked,) = peers.take()
     assert marked[:4] == ("marked", "alice", ("b",), "#lobby")
 
@@ -174,10 +174,10 @@ def test_a_read_marker_moved_elsewhere_is_told_to_every_session_here(peers):
     alice = outcome(login)[1]
     assert isinstance(alice, ChatUser)
     chat.requestAvatar("alice", second, IChatUser)
-    event = ReadMarked("#lobby", 7, 1.0, 0)
+    event = ReadMarked("#lobby", 7, 1000, 0)
     chat.remoteMarked("alice", "#lobby", event)
     assert mind.events()[-1:] == second.events()[-1:] == [event]
-    assert chat.readMarker(alice, "#lobby") == ReadMarker(7, 1.0)
+    assert chat.readMarker(alice, "#lobby") == ReadMarker(7, 1000)
 
 
 def test_a_kill_reaches_the_sessions_elsewhere(chat, peers):

@@ -25,6 +25,7 @@ from chatserver import LOG_NAMESPACE
 from chatserver.doors.irc.welcome import CHATHISTORY_MAX
 from chatserver.history.store import MAX_PAGE, TOPIC, HistoryEntry
 from chatserver.limits.numbers import parse_count
+from chatserver.state.markers import millis
 from chatwire.errors import ChatError
 from chatwire.names import check_name, room_key
 
@@ -41,13 +42,6 @@ _SCAN_PAGES = 50
 
 class BadReference(ValueError):
     pass
-
-
-def millis(when: float) -> int:
-    """
-    @return: C{when} in whole milliseconds, as L{codec.timestamp} writes it.
-    """
-    return round(when * 1_000_000) // 1000
 
 
 @dataclass(frozen=True)

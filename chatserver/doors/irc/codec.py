@@ -11,7 +11,6 @@ codec (L{Codecs}).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Iterator
-from datetime import UTC, datetime
 from itertools import count
 from typing import TYPE_CHECKING
 
@@ -19,7 +18,9 @@ from chatserver.core import events
 from chatserver.core.events import ChatEvent
 from chatserver.core.moderation.records import MUTE
 from chatserver.doors.irc import caps, message
+from chatserver.doors.irc.stamps import format_stamp
 from chatserver.history.store import ACTION, TOPIC, HistoryEntry
+from chatserver.state.markers import millis
 
 if TYPE_CHECKING:
     from chatserver.core.rooms import Room
@@ -44,8 +45,7 @@ def timestamp(when: float) -> str:
     @return: C{when} as IRCv3 C{server-time} writes it
         (C{2026-12-01T09:14:03.120Z}).
     """
-    moment = datetime.fromtimestamp(when, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return format_stamp(millis(when))
 
 
 def new_batch_id() -> str:
@@ -267,12 +267,13 @@ class IrcCodec:
 
     def markread(self, event: events.ReadMarked) -> bytes:
         """
-        @return: C{draft/read-marker}'s C{MARKREAD} for C{event} (C{*} for
-            no marker), for a client with the capability; nothing else.
+        @return: C{draft/read-marker}'s C{MARKREAD} for C{event}: its time
+            (exactly as a client gave it), or C{*} for no marker; for a
+            client with the capability, nothing else.
         """
         if caps.READ_MARKER not in self.enabled:
             return b""
-        stamp = f"timestamp={timestamp(event.time)}" if event.id else "*"
+        stamp = "*" if event.stamp is None else f"timestamp={format_stamp(event.stamp)}"
         return message.encode("MARKREAD", event.target, stamp, prefix=self.serverName)
 
     def join(self, room: str, name: str) -> bytes:

@@ -1,11 +1,14 @@
 """
-IRCv3 C{draft/read-marker}: C{MARKREAD <target> [timestamp=...]} sets the
-account's read marker of a channel or a nick (the last line said at or
-before that time) or asks where it is (C{*} for a guest, who keeps none);
-the marker, kept by the core, is sent to every session of the account that
-has the capability, and to a client after each C{JOIN}, before its
-C{RPL_ENDOFNAMES} (see
+IRCv3 C{draft/read-marker}: C{MARKREAD <target> timestamp=...} sets the
+read marker of a channel or a nick to that time, and C{MARKREAD <target>}
+asks where it is (C{*} for none).  An account's marker, kept by the core,
+is sent to every session of the account that has the capability; a guest
+keeps markers of its own, for its connection only.  The marker is also
+sent to a client after each C{JOIN}, before its C{RPL_ENDOFNAMES} (see
 L{chatserver.doors.irc.welcome.read_marker}).
+
+The marker is answered with the time the client gave, exactly: a time only
+ever moves forward, so an older one is answered with the time kept.
 """
 
 from __future__ import annotations
@@ -14,16 +17,16 @@ from typing import TYPE_CHECKING
 
 from twisted.python.failure import Failure
 
-from chatserver.core.events import ReadMarked
-from chatserver.doors.irc.chathistory import BadReference, parse_reference
 from chatserver.doors.irc.refusals import refuse
-from chatwire.errors import ChatError, NotAnAccount, NothingToRead
-from chatwire.names import check_name, check_room_name
+from chatserver.doors.irc.stamps import parse_stamp
+from chatwire.errors import ChatError
 
 if TYPE_CHECKING:
     from chatserver.core.users import ChatUser
     from chatserver.doors.irc.message import Message
     from chatserver.doors.irc.protocol import IrcProtocol
+
+_TIMESTAMP = "timestamp="
 
 
 def markread(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
@@ -33,37 +36,24 @@ def markread(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     target = msg.params[0]
     try:
         if len(msg.params) < 2:
-            if not user.isAccount:
-                # A guest keeps no marker: it is nowhere, as an account's
-                # that never read the target.
-                (check_room_name if target.startswith("#") else check_name)(target)
-                connection.send(connection.codec.markread(ReadMarked(target, 0, 0, 0)))
-                return
             user.tellReadMarker(target)
             return
+        kind, _, text = msg.params[1].partition("=")
         try:
-            when = parse_reference(msg.params[1]).time
-        except BadReference:
-            when = None
-        if when is None:
+            if kind + "=" != _TIMESTAMP:
+                raise ValueError(msg.params[1])
+            stamp = parse_stamp(text)
+        except ValueError:
             connection.fail(
                 "MARKREAD", "INVALID_PARAMS", msg.params[1], "Invalid parameters"
             )
             return
-        marking = user.markRead(target, time=when)
-    except NotAnAccount as e:
-        connection.fail("MARKREAD", "ACCOUNT_REQUIRED", target, e.reason)
-        return
+        marking = user.markRead(target, stamp=stamp, ownMarkers=True)
     except ChatError as e:
         refuse(connection, "MARKREAD", target, e)
         return
 
     def failed(reason: Failure) -> None:
-        if reason.check(NothingToRead):
-            # Nothing said at or before that time: the marker stays, and
-            # the client is told where it is.
-            user.tellReadMarker(target)
-            return
         connection.fail(
             "MARKREAD",
             "INTERNAL_ERROR",

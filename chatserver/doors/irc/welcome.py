@@ -185,15 +185,17 @@ def show_room(connection: IrcProtocol, room: Room, user: ChatUser) -> None:
 
 def read_marker(connection: IrcProtocol, user: ChatUser | None, room: Room) -> None:
     """
-    Tell a client with C{draft/read-marker} where its account's marker of
-    C{room}, just joined, is (C{*} for none, and for a guest, who keeps
-    none): the specification has it sent after every C{JOIN}.
+    Tell a client with C{draft/read-marker} where its marker of C{room},
+    just joined, is (its account's, or a guest's own; C{*} for none): the
+    specification has it sent after every C{JOIN}.
     """
     if user is None or caps.READ_MARKER not in connection.caps:
         return
-    marker = user.readMarker(room.name) if user.isAccount else None
-    event = ReadMarked(
-        room.name, marker.id if marker else 0, marker.time if marker else 0.0, 0
+    marker = user.readMarker(room.name)
+    event = (
+        ReadMarked(room.name, marker.id, marker.stamp, 0)
+        if marker
+        else ReadMarked(room.name, None, None, 0)
     )
     connection.send(connection.codec.markread(event))
 

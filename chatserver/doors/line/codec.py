@@ -98,7 +98,9 @@ class LineCodec:
         if isinstance(event, events.SearchResults):
             return self._found(event)
         if isinstance(event, events.ReadMarked):
-            return lines.encode(lines.ReadUpTo(event.target, event.id, event.unread))
+            # Id 0: no line was said by the marker's time (or no marker).
+            read = lines.ReadUpTo(event.target, event.id or 0, event.unread)
+            return lines.encode(read)
         if isinstance(event, events.AccountChanged):
             return b""  # the line door tells only the user's own (a reply)
         line = _line(event)

@@ -134,8 +134,8 @@ def event_message(event: ChatEvent) -> dict[str, Any]:
         return {
             "type": "read",
             "target": event.target,
-            "id": event.id,
-            "time": event.time,
+            "id": event.id or 0,
+            "time": 0 if event.stamp is None else event.stamp / 1000,
             "unread": event.unread,
         }
     if isinstance(event, events.SearchResults):
