@@ -290,3 +290,72 @@ def test_require_account_refuses_a_guest_with_464_and_keeps_the_connection():
     commands = client.commands()
     assert "REGISTER" in commands and "001" in commands
     assert account_of(chat, "guest") == "guest"
+
+
+def in_a_room_with_jilles(chat: ChatHarness) -> tuple[IrcClient, IrcClient]:
+    """
+    foo (a guest with account-tag) and jilles (logged in to its account by
+    SASL) in #chan, with what they were told so far read.
+    """
+    register(chat, "jilles", "sesame")
+    foo = chat.ircLogin("foo", "account-tag")
+    jilles = sasl_login(chat, "jilles", "sesame")
+    jilles.send("JOIN #chan")
+    foo.send("JOIN #chan")
+    jilles.raw()
+    foo.raw()
+    return foo, jilles
+
+
+def test_account_tag_is_on_an_invitation():
+    chat = accounts_harness()
+    register(chat, "jilles", "sesame")
+    foo = chat.ircLogin("foo", "account-tag")
+    jilles = sasl_login(chat, "jilles", "sesame")
+    jilles.send("JOIN #chan")
+    jilles.raw()
+    foo.raw()
+    jilles.send("INVITE foo #chan")
+    (message,) = foo.messages()
+    assert message.command == "INVITE"
+    assert message.tags.get("account") == "jilles"
+
+
+def test_account_tag_is_on_a_topic_change():
+    foo, jilles = in_a_room_with_jilles(accounts_harness())
+    jilles.send("TOPIC #chan :news")
+    (message,) = foo.messages()
+    assert message.command == "TOPIC"
+    assert message.tags.get("account") == "jilles"
+
+
+def test_account_tag_is_on_a_part():
+    foo, jilles = in_a_room_with_jilles(accounts_harness())
+    jilles.send("PART #chan")
+    (message,) = foo.messages()
+    assert message.command == "PART"
+    assert message.tags.get("account") == "jilles"
+
+
+def test_account_tag_is_on_a_kick_and_a_mode():
+    foo, jilles = in_a_room_with_jilles(accounts_harness())
+    # jilles made #chan, so it is the room's operator.
+    jilles.send("MODE #chan +m")
+    jilles.send("KICK #chan foo :out")
+    mode, kick = foo.messages()
+    assert (mode.command, kick.command) == ("MODE", "KICK")
+    assert mode.tags.get("account") == kick.tags.get("account") == "jilles"
+
+
+def test_no_account_tag_on_a_guests_part():
+    chat = accounts_harness()
+    foo = chat.ircLogin("foo", "account-tag")
+    guest = chat.ircLogin("guest")
+    guest.send("JOIN #chan")
+    foo.send("JOIN #chan")
+    guest.raw()
+    foo.raw()
+    guest.send("PART #chan")
+    (message,) = foo.messages()
+    assert message.command == "PART"
+    assert "account" not in message.tags

@@ -150,7 +150,9 @@ class IrcCodec:
     def accountTag(self, tags: dict[str, str], sender: str) -> dict[str, str]:
         """
         @return: C{tags} with the C{account} of C{sender}, when it has one,
-            for a client with C{account-tag}.
+            for a client with C{account-tag}: on every message a user
+            causes, as the specification asks (a line, a join, a part, a
+            quit, a nick, a topic, a kick, a mode, an invitation).
         """
         if caps.ACCOUNT_TAG in self.enabled:
             account = self.account(sender)
@@ -202,7 +204,7 @@ class IrcCodec:
                 event.room,
                 event.topic,
                 prefix=self.mask(event.setter),
-                tags=self.tags(event.time, event.id),
+                tags=self.accountTag(self.tags(event.time, event.id), event.setter),
             )
         if isinstance(event, events.Joined):
             return self.join(event.room, event.name)
@@ -219,18 +221,24 @@ class IrcCodec:
             reason = event.reason.removeprefix("Part").removeprefix(": ")
             params = (event.room, reason) if reason else (event.room,)
             return message.encode(
-                "PART", *params, prefix=self.mask(event.name), tags=self.tags()
+                "PART",
+                *params,
+                prefix=self.mask(event.name),
+                tags=self.accountTag(self.tags(), event.name),
             )
         if isinstance(event, events.Quit):
             return message.encode(
-                "QUIT", event.reason, prefix=self.mask(event.name), tags=self.tags()
+                "QUIT",
+                event.reason,
+                prefix=self.mask(event.name),
+                tags=self.accountTag(self.tags(), event.name),
             )
         if isinstance(event, events.Renamed):
             return message.encode(
                 "NICK",
                 event.new,
                 prefix=self.mask(event.new).replace(event.new, event.old, 1),
-                tags=self.tags(),
+                tags=self.accountTag(self.tags(), event.new),
             )
         if isinstance(event, events.Replayed):
             return self.replay(event)
@@ -244,7 +252,7 @@ class IrcCodec:
                 event.name,
                 event.reason or event.actor,
                 prefix=self.mask(event.actor),
-                tags=self.tags(),
+                tags=self.accountTag(self.tags(), event.actor),
             )
         if isinstance(event, events.RoleChanged):
             sign = "+" if event.given else "-"
@@ -261,7 +269,7 @@ class IrcCodec:
                 event.name,
                 event.room,
                 prefix=self.mask(event.actor),
-                tags=self.tags(),
+                tags=self.accountTag(self.tags(), event.actor),
             )
         raise TypeError(f"no IRC message for {event!r}")
 
@@ -304,7 +312,7 @@ class IrcCodec:
             changes,
             *arguments,
             prefix=self.mask(actor) if actor else self.serverName,
-            tags=self.tags(),
+            tags=self.accountTag(self.tags(), actor) if actor else self.tags(),
         )
 
     def entry(self, entry: HistoryEntry, batch: str = "") -> bytes:
