@@ -155,12 +155,12 @@ end
 CLAIM = r"""
 -- ARGV: prefix, key, node, user JSON, most sessions of an account (0 for a
 -- guest's name).  {1, the presence stream's last id, 1 if the account is
--- online on another node too} if the name is now this node's (what a node
--- reads up to before it uses a name it knew as another's), -1 if the
--- account has its most sessions, else 0.
+-- online on another node too, its sessions then (a flat hash)} if the name
+-- is now this node's (what a node reads up to before it uses a name it knew
+-- as another's), -1 if the account has its most sessions, else 0.
 local key, node, most = ARGV[2], ARGV[3], tonumber(ARGV[5] or '0')
 local held = owner(key)
-local shared = 0
+local shared, sessions = 0, {}
 if held and held ~= node then
   if most == 0 then return 0 end
   if (cjson.decode(redis.call('HGET', P .. 'users', key)).account or '') == '' then
@@ -168,14 +168,15 @@ if held and held ~= node then
   end
   if redis.call('HLEN', P .. 'user:' .. key .. ':sessions') >= most then return -1 end
   shared = 1
+  sessions = redis.call('HGETALL', P .. 'user:' .. key .. ':sessions')
 else
   redis.call('HSET', P .. 'users', key, ARGV[4])
 end
 redis.call('SADD', P .. 'node:' .. node .. ':users', key)
 if most > 0 then redis.call('SADD', P .. 'user:' .. key .. ':nodes', node) end
 local top = redis.call('XREVRANGE', P .. 'presence', '+', '-', 'COUNT', 1)
-if top[1] then return {1, top[1][1], shared} end
-return {1, '0-0', shared}
+if top[1] then return {1, top[1][1], shared, sessions} end
+return {1, '0-0', shared, sessions}
 """
 
 UNCLAIM = r"""

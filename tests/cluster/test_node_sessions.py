@@ -176,3 +176,35 @@ def test_a_logout_that_left_the_account_to_sessions_unknown_here_knows_them(node
     assert node.realm.remote["alice"].node == "b"
     assert node.realm.rooms["#lobby"].remote == {"alice": "alice"}
     assert carol.events() == [Quit("alice", "Quit"), Joined("#lobby", "alice")]
+
+
+def test_the_claim_tells_the_account_s_sessions_not_read_yet_from_the_stream(node):
+    """
+    The presence stream has not brought the account's session on node b
+    yet when its session here logs in and ends: the claim told of it, so
+    the account stays online, and nobody here is told it left.
+    """
+    carol = RecordingMind(node.realm.clock)
+    outcome(node.realm.claimAndLogin("carol", carol))
+    node.replies["claim"] = [1, "9-0", 1, ["b/r/1", session_json(PHONE)]]
+    alice, _ = log_in_account(node, "alice")
+    carol.events()
+    node.replies["logout"] = 2
+    alice.quit("Quit")
+    assert carol.events() == []
+    assert node.realm.remote["alice"].node == "b"
+    assert node.realm.elsewhere == {"alice": {"b/r/1": PHONE}}
+
+
+def test_a_claim_older_than_the_stream_read_keeps_the_stream_s_sessions(node):
+    """
+    A session the claim told of, but whose end this node has read from
+    the presence stream after the claim's place, is over.
+    """
+    node.mirror.read(
+        "10-0",
+        {"t": "unsession", "node": "b", "k": "alice", "s": "b/r/1", "owner": "a"},
+    )
+    node.replies["claim"] = [1, "9-0", 1, ["b/r/1", session_json(PHONE)]]
+    alice, _ = log_in_account(node, "alice")
+    assert len(alice.sessionList()) == 1
