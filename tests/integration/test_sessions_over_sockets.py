@@ -275,7 +275,7 @@ def test_sessions_lists_both_nodes_and_ends_a_session_of_the_other(
     # was b's last session of alice: b leaves alice to node a, telling
     # nobody, and bob's /who (after b closed the phone) lists her.
     bob.send("/who")
-    told = []
+    told: list[lines.Event] = []
     while not isinstance(event := bob.event(), lines.UserList):
         told.append(event)
     assert event == lines.UserList(("alice", "bob"))
