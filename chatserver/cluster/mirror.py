@@ -132,6 +132,24 @@ class PresenceMirror:
             elif not d.called:
                 self._waits.append((at, d))
 
+    def sessionsAt(self, key: str, place: str, flat: Any) -> None:
+        """
+        Know C{flat} (a flat hash, session id to its JSON) as the sessions
+        of the account whose name's key is C{key}, as the cluster held them
+        at C{place} in the presence stream, unless this node has read the
+        stream that far already (and knows them, or their end, from it).
+        The stream's entries up to C{place} not read yet change nothing of
+        them when read: a session's beginning is told again, and an end
+        told up to C{place} is of a session not among them.
+        """
+        if streams.stream_id(place) <= streams.stream_id(self.at):
+            return
+        realm = self.node.realm
+        for session, value in streams.fields(flat).items():
+            kept = _read(session_from_json, value, "session")
+            if kept is not None and kept.node != self.node.name:
+                realm.remoteSessionBegun(key, session, kept)
+
     # The snapshot
 
     async def takeSnapshot(self) -> None:

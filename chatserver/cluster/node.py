@@ -536,9 +536,17 @@ class ClusterNode:
                 if account:
                     self.sessions.unreserve(key)
                 return False
-            if key not in self.realm.remote or str(reply[2]) == "1":
-                # Nobody else had it, or the account is online elsewhere
-                # too (and stays known by the other nodes' sessions).
+            if str(reply[2]) == "1":
+                # The account is online elsewhere too (and stays known by
+                # the other nodes' sessions): know them now, whatever the
+                # presence stream has brought yet, for the end of this
+                # node's last session to leave the account to them.
+                self.mirror.sessionsAt(
+                    key, str(reply[1]), reply[3] if len(reply) > 3 else []
+                )
+                return True
+            if key not in self.realm.remote:
+                # Nobody else had it.
                 return True
             # Whoever had the name here is gone from the cluster (a logout
             # or a rename): read the news up to the claim first, so that

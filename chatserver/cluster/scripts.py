@@ -157,14 +157,15 @@ CLAIM = r"""
 -- ARGV: prefix, key, node, user JSON, most sessions of an account (0 for a
 -- guest's name), and for an account the session id and JSON the login
 -- will have.  {1, the presence stream's last id, 1 if the account is
--- online on another node too} if the name is now this node's (what a node
--- reads up to before it uses a name it knew as another's), -1 if the
--- account has its most sessions, else 0.  An account's session is
--- reserved here, counted and kept in one step (its login announces it):
--- two logins at the same moment on two nodes cannot both pass the most.
+-- online on another node too, its sessions then (a flat hash)} if the name
+-- is now this node's (what a node reads up to before it uses a name it knew
+-- as another's), -1 if the account has its most sessions, else 0.  An
+-- account's session is reserved here, counted and kept in one step (its
+-- login announces it): two logins at the same moment on two nodes cannot
+-- both pass the most.
 local key, node, most = ARGV[2], ARGV[3], tonumber(ARGV[5] or '0')
 local held = owner(key)
-local shared = 0
+local shared, others = 0, {}
 local sessions = P .. 'user:' .. key .. ':sessions'
 if held and held ~= node then
   if most == 0 then return 0 end
@@ -172,6 +173,7 @@ if held and held ~= node then
     return 0
   end
   shared = 1
+  others = redis.call('HGETALL', sessions)
 end
 if most > 0 and redis.call('HLEN', sessions) >= most then return -1 end
 if shared == 0 then redis.call('HSET', P .. 'users', key, ARGV[4]) end
@@ -181,8 +183,8 @@ if most > 0 and (ARGV[6] or '') ~= '' then
   redis.call('HSET', sessions, ARGV[6], ARGV[7])
 end
 local top = redis.call('XREVRANGE', P .. 'presence', '+', '-', 'COUNT', 1)
-if top[1] then return {1, top[1][1], shared} end
-return {1, '0-0', shared}
+if top[1] then return {1, top[1][1], shared, others} end
+return {1, '0-0', shared, others}
 """
 
 UNCLAIM = r"""

@@ -71,6 +71,12 @@ def test_an_account_online_on_a_node_is_claimed_by_another_as_shared(redis):
     ]
 
 
+def test_the_shared_claim_answers_the_account_s_sessions_on_other_nodes(redis):
+    on(redis, "a")
+    claimed = run(redis, "claim", "alice", "b", account("alice", "b"), MOST)
+    assert claimed[3] == ["a/r/1", session("a")]  # type: ignore[index]
+
+
 def test_a_guest_s_name_stays_one_node_s(redis):
     guest = json.dumps({"name": "carol", "node": "a", "since": 1.0})
     assert run(redis, "claim", "carol", "a", guest, 0)[0] == 1  # type: ignore[index]

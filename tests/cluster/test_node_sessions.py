@@ -296,3 +296,35 @@ def test_a_change_of_case_by_another_of_the_account_s_nodes_is_shown_here(node):
     # Its session on node c, which this node had not heard of yet.
     node.mirror.received(case_changed("c", "c/r/1"))
     assert carol.events() == [Renamed("alice", "Alice")]
+
+
+def test_the_claim_tells_the_account_s_sessions_not_read_yet_from_the_stream(node):
+    """
+    The presence stream has not brought the account's session on node b
+    yet when its session here logs in and ends: the claim told of it, so
+    the account stays online, and nobody here is told it left.
+    """
+    carol = RecordingMind(node.realm.clock)
+    outcome(node.realm.claimAndLogin("carol", carol))
+    node.replies["claim"] = [1, "9-0", 1, ["b/r/1", session_json(PHONE)]]
+    alice, _ = log_in_account(node, "alice")
+    carol.events()
+    node.replies["logout"] = 2
+    alice.quit("Quit")
+    assert carol.events() == []
+    assert node.realm.remote["alice"].node == "b"
+    assert node.realm.elsewhere == {"alice": {"b/r/1": PHONE}}
+
+
+def test_a_claim_older_than_the_stream_read_keeps_the_stream_s_sessions(node):
+    """
+    A session the claim told of, but whose end this node has read from
+    the presence stream after the claim's place, is over.
+    """
+    node.mirror.read(
+        "10-0",
+        {"t": "unsession", "node": "b", "k": "alice", "s": "b/r/1", "owner": "a"},
+    )
+    node.replies["claim"] = [1, "9-0", 1, ["b/r/1", session_json(PHONE)]]
+    alice, _ = log_in_account(node, "alice")
+    assert len(alice.sessionList()) == 1
