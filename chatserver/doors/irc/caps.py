@@ -19,6 +19,7 @@ EXTENDED_JOIN = "extended-join"
 ACCOUNT_NOTIFY = "account-notify"
 ACCOUNT_REGISTRATION = "draft/account-registration"
 MULTI_PREFIX = "multi-prefix"
+USERHOST_IN_NAMES = "userhost-in-names"
 
 OFFERED = (
     SERVER_TIME,
@@ -31,6 +32,7 @@ OFFERED = (
     EXTENDED_JOIN,
     ACCOUNT_NOTIFY,
     MULTI_PREFIX,
+    USERHOST_IN_NAMES,
 )
 """
 What every server offers; L{SASL} is added when there are accounts to log

@@ -10,6 +10,7 @@ allowed is the core's to say.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from uuid import uuid4
@@ -585,6 +586,19 @@ def mode(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
 
 def motd(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
     welcome.motd(connection)
+
+
+def time_(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:
+    """
+    C{TIME}: the server's time in UTC, for people to read (391, RFC 2812
+    3.4.6).
+    """
+    now = time.gmtime(connection.clock.seconds())
+    connection.reply(
+        numerics.RPL_TIME,
+        connection.serverName,
+        time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", now),
+    )
 
 
 def lusers(connection: IrcProtocol, user: ChatUser, msg: Message) -> None:

@@ -120,6 +120,7 @@ TABLE: dict[str, Command] = {
     # The server.
     "MOTD": Command(_registered(commands.motd)),
     "LUSERS": Command(_registered(commands.lusers)),
+    "TIME": Command(_registered(commands.time_)),
     # Its missing parameters are IRCv3 FAIL NEED_MORE_PARAMS, per subcommand.
     "CHATHISTORY": Command(_registered(chathistory.chathistory)),
     "MARKREAD": Command(_registered(markread.markread)),

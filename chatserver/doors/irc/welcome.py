@@ -159,10 +159,15 @@ def member_marks(connection: IrcProtocol, room: Room) -> dict[str, str]:
 
 def marked_names(connection: IrcProtocol, room: Room) -> list[str]:
     """
-    @return: C{room}'s members, each after its marks (L{member_marks}).
+    @return: C{room}'s members, each after its marks (L{member_marks}):
+        by nick, or with C{userhost-in-names} by C{nick!user@host}.
     """
     marks = member_marks(connection, room)
-    return [marks.get(member, "") + member for member in room.names()]
+    names = room.names()
+    if caps.USERHOST_IN_NAMES in connection.caps:
+        mask = connection.ircFactory.mask
+        return [marks.get(member, "") + mask(member) for member in names]
+    return [marks.get(member, "") + member for member in names]
 
 
 def all_prefixes(roles: str) -> str:
