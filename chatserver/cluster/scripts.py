@@ -53,6 +53,25 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+local function next_line_id(lines)
+  -- One past the chat's last id and past the last line of LINES (a stream
+  -- kept from before the counter was lost).
+  local id = redis.call('INCR', P .. 'ids')
+  local top = redis.call('XREVRANGE', lines, '+', '-', 'COUNT', 1)
+  if top[1] then
+    local topId = tonumber(string.match(top[1][1], '^(%d+)'))
+    if topId >= id then
+      id = topId + 1
+      redis.call('SET', P .. 'ids', id)
+    end
+  end
+  return id
+end
+
+local function line_time(t)
+  return t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+end
+
 local function announce(...)
   redis.call('XADD', P .. 'presence', 'MAXLEN', '~', '100000', '*', ...)
 end
@@ -353,18 +372,10 @@ if last then
   if lastRun == run and tonumber(lastSeq) >= seq then return 0 end
 end
 redis.call('SET', seqKey, run .. ' ' .. seq)
-local id = redis.call('INCR', P .. 'ids')
 local lines = P .. 'room:' .. room .. ':lines'
-local top = redis.call('XREVRANGE', lines, '+', '-', 'COUNT', 1)
-if top[1] then
-  local topId = tonumber(string.match(top[1][1], '^(%d+)'))
-  if topId >= id then
-    id = topId + 1
-    redis.call('SET', P .. 'ids', id)
-  end
-end
+local id = next_line_id(lines)
 local t = redis.call('TIME')
-local time = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+local time = line_time(t)
 -- Lines past --history-keep leave from the head, a few for each line added.
 local keep = tonumber(redis.call('GET', P .. 'keep') or '0')
 if keep > 0 then
@@ -404,17 +415,8 @@ PRIVATE = r"""
 -- kind, sender, text.  Keeps a private line between two accounts in its
 -- conversation's stream, read as a room's; returns its id.
 local lines = P .. 'room:' .. ARGV[2] .. ':lines'
-local id = redis.call('INCR', P .. 'ids')
-local top = redis.call('XREVRANGE', lines, '+', '-', 'COUNT', 1)
-if top[1] then
-  local topId = tonumber(string.match(top[1][1], '^(%d+)'))
-  if topId >= id then
-    id = topId + 1
-    redis.call('SET', P .. 'ids', id)
-  end
-end
-local t = redis.call('TIME')
-local time = t[1] .. '.' .. string.format('%06d', tonumber(t[2]))
+local id = next_line_id(lines)
+local time = line_time(redis.call('TIME'))
 redis.call('XADD', lines, 'MAXLEN', ARGV[3], id .. '-0', 'r', ARGV[5], 'k', ARGV[6],
            's', ARGV[7], 'x', ARGV[8], 't', time, 'n', '0', 'o', ARGV[4])
 local keep = tonumber(redis.call('GET', P .. 'keep') or '0')
