@@ -548,14 +548,9 @@ class ChatRealm:
             self._users[session.key] = stays
         for room in session.rooms:
             room.replaced(session, stays)
-        session.rooms = ()
-        session.current = None
-        self.fanout.left(session)
-        log.info(
+        self._goneHere(
+            session,
             "{name} ended a session from {peer} ({reason}); {count} left",
-            chat_event="leave",
-            name=session.name,
-            peer=session.mind.peer,
             reason=reason,
             count=len(sessions),
         )
@@ -590,16 +585,7 @@ class ChatRealm:
             room.remove(user)
             self.moderation.memberLeft(room.key, user.key)
             self._forgetIfEmpty(room)
-        user.rooms = ()
-        user.current = None
-        self.fanout.left(user)
-        log.info(
-            "{name} left ({reason})",
-            chat_event="leave",
-            name=user.name,
-            peer=user.mind.peer,
-            reason=reason,
-        )
+        self._goneHere(user, "{name} left ({reason})", reason=reason)
         if audience and not self.shuttingDown:
             self.fanout.toUsers(audience, Quit(user.name, reason))
         if self.peers is not None:
@@ -622,15 +608,27 @@ class ChatRealm:
             room.addRemote(user.key, user.name)
             remote.rooms[room.key] = None
         self.peers.loggedOut(user, rooms, reason)
+        self._goneHere(
+            user,
+            "{name} left this node ({reason}), still online on another",
+            reason=reason,
+        )
+
+    def _goneHere(self, user: ChatUser, message: str, **fields: object) -> None:
+        """
+        C{user}, a session out of its rooms, gets nothing more here; the log
+        says so in C{message}, with C{fields} beside the user's name and
+        address.
+        """
         user.rooms = ()
         user.current = None
         self.fanout.left(user)
         log.info(
-            "{name} left this node ({reason}), still online on another",
+            message,
             chat_event="leave",
             name=user.name,
             peer=user.mind.peer,
-            reason=reason,
+            **fields,
         )
 
     def rename(self, user: ChatUser, new: str) -> defer.Deferred[str]:
